@@ -1,0 +1,56 @@
+//! gauge: derive, prove, check and print gradients.
+//!
+//! gauge reads formulas in a small language that looks like the math and like NumPy
+//! (`let softmax(z)[i] = exp(z[i]) / sum(j, exp(z[j]))`), keeps them exact in a
+//! hash-consed expression pool, and prints and evaluates them.
+//!
+//! The modules follow the pipeline, one job each:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`source`] | source texts, byte spans, line and column |
+//! | [`error`] | the error type: kind, message, labelled spans, hint |
+//! | [`number`] | exact decimal literals and rational printing |
+//! | [`syntax`] | the syntax tree with spans |
+//! | [`parse`] | the parser, one method per grammar production |
+//! | [`node`] | the closed `Node` enum, `ExprId`, `Symbol`, builtin functions |
+//! | [`pool`] | the arena of canonical, hash-consed expressions |
+//! | [`order`] | the structural order used to sort terms and factors |
+//! | [`print`] | the plain-text printer that round-trips through the parser |
+//! | [`prelude`] | the definitions shipped with gauge, in gauge's own language |
+//! | [`lower`] | name resolution, kinds and shapes: syntax tree to pool |
+//! | [`session`] | a workspace: pool, scope, facts and claims, and loading text into it |
+//! | [`value`] | tensor values and `--at` bindings |
+//! | [`eval`] | floating-point evaluation with domain errors |
+//! | [`json`] | the JSON forms of results |
+//!
+//! # Example
+//!
+//! ```
+//! use gauge::session::Session;
+//!
+//! let mut s = Session::with_prelude().expect("the prelude loads");
+//! let e = s.parse_expression("x**2 + x*x - 2*x^2").expect("it parses");
+//! assert_eq!(s.print(e), "0");
+//!
+//! let ce = s.parse_expression("cross_entropy(z, y)").unwrap();
+//! let at = s.parse_bindings("z=[2.1, 1.8, 0.2, -1.5], y=0").unwrap();
+//! let v = s.eval(ce, &at).unwrap();
+//! assert!((v - 0.6511320591048929).abs() < 1e-15);
+//! ```
+
+pub mod error;
+pub mod eval;
+pub mod json;
+pub mod lower;
+pub mod node;
+pub mod number;
+pub mod order;
+pub mod parse;
+pub mod pool;
+pub mod prelude;
+pub mod print;
+pub mod session;
+pub mod source;
+pub mod syntax;
+pub mod value;

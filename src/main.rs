@@ -1,0 +1,235 @@
+//! The `gauge` command line.
+//!
+//! This file only parses arguments, calls the library and renders results and
+//! diagnostics; miette is used here and nowhere in the library.
+
+mod render;
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use gauge::error::{Error, ErrorKind};
+use gauge::session::Session;
+use serde_json::json;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON object on standard output.
+    Json,
+}
+
+const ABOUT: &str = "Derive, prove, check and print gradients.";
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  gauge eval 'cross_entropy(z, y)' --at 'z=[2.1, 1.8, 0.2, -1.5], y=0'
+  gauge parse 'x**2*exp(-x)/sqrt(1+x**2)'
+  gauge parse -f examples/seed.gauge
+  echo 'eml(1, 1)' | gauge eval -";
+
+#[derive(Parser, Debug)]
+#[command(name = "gauge", version, about = ABOUT, after_help = MAIN_EXAMPLES)]
+struct Cli {
+    /// Load definitions (`let`, `assume`) from this .gauge file first; may be repeated.
+    #[arg(long, global = true, value_name = "FILE")]
+    defs: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print an expression, or every statement of a file, in canonical form.
+    #[command(after_help = "\
+Examples:
+  gauge parse 'x**2 + x*x - 2*x^2'          # prints 0
+  gauge parse '(a+b)*(a+b)'                 # prints (a + b)^2
+  gauge parse 'exp(z[i]) / sum(k, exp(z[k]))'
+  gauge parse -f examples/seed.gauge")]
+    Parse {
+        /// The expression; `-` reads it from standard input.
+        #[arg(
+            required_unless_present = "file",
+            conflicts_with = "file",
+            allow_hyphen_values = true
+        )]
+        expr: Option<String>,
+        /// Check a whole .gauge file and print each statement in canonical form.
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Evaluate an expression at a point, in double precision.
+    #[command(after_help = "\
+Examples:
+  gauge eval 'cross_entropy(z, y)' --at 'z=[2.1, 1.8, 0.2, -1.5], y=0'
+  gauge eval '-ln(0.001)'
+  gauge eval 'sum(i, k, W[i, k]*x[k])' --at 'W=[[1, 2], [3, 4]], x=[0.5, -1]'")]
+    Eval {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// Values of the free names: scalars, indices (from 0) and nested lists.
+        #[arg(long, value_name = "BINDINGS", default_value = "")]
+        at: String,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+fn main() -> ExitCode {
+    // Deep but legal inputs recurse through lowering and printing; a large stack keeps
+    // the documented nesting limit, not the platform's default stack, the real bound.
+    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(run);
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("gauge: internal error (please report it with the input that caused it)");
+            ExitCode::from(70)
+        }
+    }
+}
+
+fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let format = cli.format;
+    let mut session = match Session::with_prelude() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gauge: the built-in prelude failed to load: {e}");
+            return ExitCode::from(70);
+        }
+    };
+    let result = execute(&mut session, cli);
+    for w in std::mem::take(&mut session.warnings) {
+        render::warning(&session, &w);
+    }
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if format == Format::Json {
+                println!("{}", gauge::json::error(&session.sources, &e));
+            }
+            render::error(&session, &e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_arg(text: &str) -> Result<String, Error> {
+    if text == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read standard input: {e}")))?;
+        Ok(s.trim_end().to_string())
+    } else {
+        Ok(text.to_string())
+    }
+}
+
+fn read_file(path: &PathBuf) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot read `{}`: {e}", path.display()),
+        )
+        .with_hint("check the path; .gauge files are UTF-8 text")
+    })
+}
+
+fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
+    for path in &cli.defs {
+        let text = read_file(path)?;
+        session.load_file(&path.display().to_string(), &text)?;
+    }
+    match cli.command {
+        Command::Parse { expr, file } => {
+            if let Some(path) = file {
+                let text = read_file(&path)?;
+                let stmts = session.load_file(&path.display().to_string(), &text)?;
+                let printed: Vec<(String, String)> = stmts
+                    .iter()
+                    .map(|s| {
+                        let kind = match s {
+                            gauge::session::Statement::Let(_) => "let",
+                            gauge::session::Statement::Assume { .. } => "assume",
+                            gauge::session::Statement::Claim(_) => "claim",
+                        };
+                        (kind.to_string(), session.print_statement(s))
+                    })
+                    .collect();
+                match cli.format {
+                    Format::Text => {
+                        for (_, t) in &printed {
+                            println!("{t}");
+                        }
+                    }
+                    Format::Json => {
+                        let list: Vec<_> = printed
+                            .iter()
+                            .map(|(k, t)| json!({"kind": k, "text": t}))
+                            .collect();
+                        println!(
+                            "{}",
+                            json!({"file": path.display().to_string(), "statements": list})
+                        );
+                    }
+                }
+            } else {
+                let text = read_arg(expr.as_deref().unwrap_or("-"))?;
+                let id = session.parse_expression(&text)?;
+                let printed = session.print(id);
+                match cli.format {
+                    Format::Text => println!("{printed}"),
+                    Format::Json => println!("{}", json!({"input": text, "canonical": printed})),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { expr, at } => {
+            let text = read_arg(&expr)?;
+            let id = session.parse_expression(&text)?;
+            let bindings = if at.trim().is_empty() {
+                gauge::value::Bindings::new()
+            } else {
+                session.parse_bindings(&at)?
+            };
+            let value = session.eval(id, &bindings)?;
+            match cli.format {
+                Format::Text => println!("{value:?}"),
+                Format::Json => {
+                    let exact = session.pool.as_num(id).map(gauge::number::format_rational);
+                    println!(
+                        "{}",
+                        json!({"canonical": session.print(id), "value": value, "exact": exact})
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "gauge", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Whether diagnostics may use colour: a terminal, and `NO_COLOR` unset.
+fn colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

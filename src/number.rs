@@ -1,0 +1,197 @@
+//! Exact numbers: reading decimal literals as rationals and printing rationals.
+//!
+//! gauge keeps every literal exact. `2.1` is 21/10 and `1e-3` is 1/1000, so that the
+//! pool can fold constants without rounding. The exponent of a literal is bounded
+//! ([`MAX_LITERAL_EXPONENT`]) so that `1e999999999` is an error instead of a number
+//! with a billion digits.
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+
+/// The largest decimal exponent a literal may carry (`1e4000` is allowed, `1e4001` is not).
+pub const MAX_LITERAL_EXPONENT: i64 = 4000;
+
+/// Why a literal could not be read as a number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiteralError {
+    /// The exponent's magnitude exceeds [`MAX_LITERAL_EXPONENT`].
+    ExponentTooLarge,
+    /// The text is not a decimal literal (a bug in the caller: the grammar checks this).
+    Malformed,
+}
+
+/// Reads a decimal literal such as `2`, `2.1`, `.5`, `1e-3` or `6.02E23` exactly.
+pub fn parse_decimal(text: &str) -> Result<BigRational, LiteralError> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(p) => (&text[..p], Some(&text[p + 1..])),
+        None => (text, None),
+    };
+    let (int_part, frac_part) = match mantissa.find('.') {
+        Some(p) => (&mantissa[..p], &mantissa[p + 1..]),
+        None => (mantissa, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(LiteralError::Malformed);
+    }
+    let digits: String = format!("{int_part}{frac_part}");
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(LiteralError::Malformed);
+    }
+    let mut exp10: i64 = -(frac_part.len() as i64);
+    if let Some(e) = exponent {
+        let value: i64 = match e.strip_prefix('+').unwrap_or(e).parse::<i64>() {
+            Ok(v) => v,
+            Err(_) => {
+                // A digit string too long for i64 is certainly too large an exponent.
+                let body = e.trim_start_matches(['+', '-']);
+                if !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(LiteralError::ExponentTooLarge);
+                }
+                return Err(LiteralError::Malformed);
+            }
+        };
+        if value.abs() > MAX_LITERAL_EXPONENT {
+            return Err(LiteralError::ExponentTooLarge);
+        }
+        exp10 += value;
+    }
+    let mantissa: BigInt = digits.parse().map_err(|_| LiteralError::Malformed)?;
+    if mantissa.is_zero() {
+        return Ok(BigRational::zero());
+    }
+    // The fractional digits can push the exponent past the bound too (`0.000…1`).
+    if exp10.abs() > MAX_LITERAL_EXPONENT + digits.len() as i64 {
+        return Err(LiteralError::ExponentTooLarge);
+    }
+    let scale = num_traits::pow(BigInt::from(10), exp10.unsigned_abs() as usize);
+    Ok(if exp10 >= 0 {
+        BigRational::from_integer(mantissa * scale)
+    } else {
+        BigRational::new(mantissa, scale)
+    })
+}
+
+/// Prints a rational the way the language reads it back: `3`, `-3`, `21/10`.
+pub fn format_rational(r: &BigRational) -> String {
+    if r.is_integer() {
+        r.numer().to_string()
+    } else {
+        format!("{}/{}", r.numer(), r.denom())
+    }
+}
+
+/// The nearest `f64` to a rational, computed without overflow for huge numerators and
+/// denominators (it scales both to about 64 significant bits first).
+pub fn rational_to_f64(r: &BigRational) -> f64 {
+    if let (Some(n), Some(d)) = (r.numer().to_f64(), r.denom().to_f64())
+        && n.is_finite()
+        && d.is_finite()
+        && n.abs() < 9.007_199_254_740_992e15
+        && d < 9.007_199_254_740_992e15
+    {
+        return n / d;
+    }
+    let negative = r.is_negative();
+    let n = r.numer().abs();
+    let d = r.denom().clone();
+    let nb = n.bits() as i64;
+    let db = d.bits() as i64;
+    // Keep 64 bits of each side so the quotient carries full f64 precision.
+    let shift_n = (nb - 64).max(0);
+    let shift_d = (db - 64).max(0);
+    let ns = (&n >> shift_n as usize).to_f64().unwrap_or(f64::INFINITY);
+    let ds = (&d >> shift_d as usize).to_f64().unwrap_or(f64::INFINITY);
+    let exponent = shift_n - shift_d;
+    let mut value = ns / ds;
+    // Apply the binary exponent in steps so that intermediate powers do not overflow.
+    let mut e = exponent;
+    while e > 0 {
+        let step = e.min(1000);
+        value *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    while e < 0 {
+        let step = (-e).min(1000);
+        value /= 2f64.powi(step as i32);
+        e += step;
+    }
+    if negative { -value } else { value }
+}
+
+/// Whether a rational is a (small enough) integer, returning it.
+pub fn to_small_int(r: &BigRational) -> Option<i64> {
+    if r.is_integer() {
+        r.numer().to_i64()
+    } else {
+        None
+    }
+}
+
+/// The exact `k`-th root of a non-negative integer, if it has one.
+pub fn exact_root(n: &BigInt, k: u32) -> Option<BigInt> {
+    if n.is_negative() || k == 0 {
+        return None;
+    }
+    if n.is_zero() || n.is_one() {
+        return Some(n.clone());
+    }
+    let root = n.nth_root(k);
+    if num_traits::pow(root.clone(), k as usize) == *n {
+        Some(root)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(n: i64, d: i64) -> BigRational {
+        BigRational::new(n.into(), d.into())
+    }
+
+    #[test]
+    fn decimals_are_exact() {
+        assert_eq!(parse_decimal("2.1"), Ok(q(21, 10)));
+        assert_eq!(parse_decimal("1e-3"), Ok(q(1, 1000)));
+        assert_eq!(parse_decimal(".5"), Ok(q(1, 2)));
+        assert_eq!(parse_decimal("6.02E2"), Ok(q(602, 1)));
+        assert_eq!(parse_decimal("1e+2"), Ok(q(100, 1)));
+        assert_eq!(parse_decimal("0e999"), Ok(q(0, 1)));
+    }
+
+    #[test]
+    fn huge_exponents_are_refused() {
+        assert_eq!(
+            parse_decimal("1e99999"),
+            Err(LiteralError::ExponentTooLarge)
+        );
+        assert_eq!(
+            parse_decimal("1e99999999999999999999999"),
+            Err(LiteralError::ExponentTooLarge)
+        );
+    }
+
+    #[test]
+    fn rationals_print_as_the_language_reads_them() {
+        assert_eq!(format_rational(&q(21, 10)), "21/10");
+        assert_eq!(format_rational(&q(-3, 1)), "-3");
+    }
+
+    #[test]
+    fn conversion_to_f64_handles_huge_parts() {
+        assert_eq!(rational_to_f64(&q(1, 3)), 1.0 / 3.0);
+        let big = parse_decimal("1e400").unwrap() / parse_decimal("1e399").unwrap();
+        assert_eq!(rational_to_f64(&big), 10.0);
+        let tiny = parse_decimal("1e-300").unwrap();
+        assert!((rational_to_f64(&tiny) - 1e-300).abs() < 1e-310);
+    }
+
+    #[test]
+    fn exact_roots() {
+        assert_eq!(exact_root(&BigInt::from(27), 3), Some(BigInt::from(3)));
+        assert_eq!(exact_root(&BigInt::from(2), 2), None);
+    }
+}

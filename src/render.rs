@@ -1,0 +1,130 @@
+//! Rendering library errors as miette reports on standard error.
+//!
+//! The library's [`Error`] carries spans into the session's sources; this module turns
+//! it into a report with the file name, line and column, the source line and a caret.
+//! Colour is used only on a terminal and never when `NO_COLOR` is set.
+
+use gauge::error::Error;
+use gauge::session::Session;
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+};
+
+/// A library error in the shape miette renders.
+#[derive(Debug)]
+struct Report {
+    message: String,
+    severity: Severity,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl Diagnostic for Report {
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn std::fmt::Display>)
+    }
+}
+
+fn report(session: &Session, e: &Error, severity: Severity) -> Report {
+    let primary = e.labels.first().map(|l| l.span.source);
+    let mut text = primary.map(|id| session.sources.get(id).text.clone());
+    let mut labels = Vec::new();
+    let mut notes = Vec::new();
+    for (k, l) in e.labels.iter().enumerate() {
+        if Some(l.span.source) == primary {
+            let label = (!l.text.is_empty()).then(|| l.text.clone());
+            // miette draws no caret under an empty span, so an error at the end of the
+            // input or of a line marks one column there, padding the text with a space.
+            let mut len = l.span.len();
+            if len == 0
+                && let Some(t) = text.as_mut()
+            {
+                let at = l.span.start.min(t.len());
+                if at == t.len() || t[at..].starts_with(['\n', '\r']) {
+                    t.insert(at, ' ');
+                }
+                len = t[at..].chars().next().map_or(1, char::len_utf8);
+            }
+            let ls = LabeledSpan::new(label, l.span.start, len);
+            labels.push(if k == 0 {
+                LabeledSpan::new_primary_with_span(ls.label().map(String::from), *ls.inner())
+            } else {
+                ls
+            });
+        } else {
+            let src = session.sources.get(l.span.source);
+            let lc = session.sources.line_col(l.span.source, l.span.start);
+            notes.push(format!("{} at {}:{}", l.text, src.name, lc));
+        }
+    }
+    let mut help = e.hint.clone();
+    if !notes.is_empty() {
+        let n = notes.join("; ");
+        help = Some(match help {
+            Some(h) => format!("{h}\n{n}"),
+            None => n,
+        });
+    }
+    let source = primary
+        .zip(text)
+        .map(|(id, text)| NamedSource::new(session.sources.get(id).name.clone(), text));
+    Report {
+        message: e.message.clone(),
+        severity,
+        source,
+        labels,
+        help,
+    }
+}
+
+fn render(session: &Session, e: &Error, severity: Severity) -> String {
+    let theme = if super::colour() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    let r = report(session, e, severity);
+    if handler.render_report(&mut out, &r).is_err() {
+        out = format!("error: {}\n", e.message);
+    }
+    out
+}
+
+/// Prints an error report on standard error.
+pub fn error(session: &Session, e: &Error) {
+    eprint!("{}", render(session, e, Severity::Error));
+}
+
+/// Prints a warning report on standard error.
+pub fn warning(session: &Session, e: &Error) {
+    eprint!("{}", render(session, e, Severity::Warning));
+}

@@ -1,0 +1,194 @@
+//! A session: one pool, the names and definitions in scope, and what files assumed and
+//! claimed. It is the library's front door: load text, get expression handles, print and
+//! evaluate them.
+
+use std::ops::Range;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval::Evaluator;
+use crate::lower::{Kind, Lowerer, Scope};
+use crate::node::{DefId, ExprId, Symbol};
+use crate::parse::Grammar;
+use crate::pool::Pool;
+use crate::prelude::{PRELUDE, PRELUDE_NAME};
+use crate::print::to_text;
+use crate::source::{SourceMap, Span};
+use crate::syntax::Relation;
+use crate::value::Bindings;
+
+/// A domain fact from `assume`: `subject relation bound`, the bound a constant.
+#[derive(Clone, Debug)]
+pub struct Fact {
+    /// The constrained expression.
+    pub subject: ExprId,
+    /// How it compares with the bound.
+    pub relation: Relation,
+    /// A constant expression (0 when the statement compared two non-constants).
+    pub bound: ExprId,
+    /// The statement it came from.
+    pub span: Span,
+}
+
+/// A claimed identity `lhs = rhs`.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// The claim's name, if it has one.
+    pub name: Option<String>,
+    /// The left side.
+    pub lhs: ExprId,
+    /// The right side.
+    pub rhs: ExprId,
+    /// The statement's span.
+    pub span: Span,
+    /// The line it starts on, from 1.
+    pub line: usize,
+}
+
+/// A lowered statement, in file order.
+#[derive(Clone, Debug)]
+pub enum Statement {
+    /// A definition.
+    Let(DefId),
+    /// An assumption: its operands and relations as written, and the facts it added.
+    Assume {
+        /// The compared expressions.
+        operands: Vec<ExprId>,
+        /// The relations between them.
+        relations: Vec<Relation>,
+        /// The indices of the facts it added in [`Session::facts`].
+        facts: Range<usize>,
+    },
+    /// A claim, by its index in [`Session::claims`].
+    Claim(usize),
+}
+
+/// A workspace: everything gauge knows while it works on one task.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The expression pool.
+    pub pool: Pool,
+    /// Every text read.
+    pub sources: SourceMap,
+    /// The global names and definitions.
+    pub scope: Scope,
+    /// Facts from `assume` statements.
+    pub facts: Vec<Fact>,
+    /// Claims from `claim` statements.
+    pub claims: Vec<Claim>,
+    /// Axis lengths that must be equal, with the span of the use that linked them.
+    pub equal_lengths: Vec<(ExprId, ExprId, Span)>,
+    /// The range of each free index, from the statement that used it last.
+    pub index_ranges: FxHashMap<Symbol, ExprId>,
+    /// Warnings raised while loading (a definition shadowing the prelude, ...).
+    pub warnings: Vec<Error>,
+}
+
+impl Session {
+    /// An empty session without the prelude.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// A session with the prelude loaded.
+    pub fn with_prelude() -> Result<Session> {
+        let mut s = Session::new();
+        let id = s.sources.add(PRELUDE_NAME, PRELUDE);
+        let stmts = Grammar::new(PRELUDE, id).parse_file()?;
+        let mut lowerer = Lowerer::new(&mut s, true);
+        for st in &stmts {
+            lowerer.statement(st)?;
+        }
+        Ok(s)
+    }
+
+    /// Parses and lowers a whole file's text; `name` is shown in diagnostics.
+    pub fn load_file(&mut self, name: &str, text: &str) -> Result<Vec<Statement>> {
+        let id = self.sources.add(name, text);
+        let stmts = Grammar::new(text, id).parse_file()?;
+        let mut lowerer = Lowerer::new(self, false);
+        stmts.iter().map(|st| lowerer.statement(st)).collect()
+    }
+
+    /// Parses and lowers one expression given as `<input>`.
+    pub fn parse_expression(&mut self, text: &str) -> Result<ExprId> {
+        self.parse_expression_named("<input>", text)
+    }
+
+    /// Parses and lowers one expression, naming its source for diagnostics.
+    pub fn parse_expression_named(&mut self, name: &str, text: &str) -> Result<ExprId> {
+        let id = self.sources.add(name, text);
+        let e = Grammar::new(text, id).parse_expression()?;
+        Lowerer::new(self, false).expression(&e)
+    }
+
+    /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`.
+    pub fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
+        let id = self.sources.add("<bindings>", text);
+        let parsed = Grammar::new(text, id).parse_bindings()?;
+        Bindings::from_syntax(self, &parsed)
+    }
+
+    /// Prints an expression as text.
+    pub fn print(&self, id: ExprId) -> String {
+        to_text(&self.pool, id)
+    }
+
+    /// Prints a lowered statement in canonical form.
+    pub fn print_statement(&self, st: &Statement) -> String {
+        match st {
+            Statement::Let(def) => {
+                let d = self.pool.definition(*def);
+                let mut s = format!("let {}", self.pool.name(d.name));
+                if !d.params.is_empty() {
+                    let ps: Vec<&str> = d.params.iter().map(|p| self.pool.name(p.name)).collect();
+                    s.push_str(&format!("({})", ps.join(", ")));
+                }
+                if !d.indices.is_empty() {
+                    let is: Vec<&str> = d.indices.iter().map(|i| self.pool.name(*i)).collect();
+                    s.push_str(&format!("[{}]", is.join(", ")));
+                }
+                s.push_str(" = ");
+                s.push_str(&self.print(d.body));
+                s
+            }
+            Statement::Assume {
+                operands,
+                relations,
+                ..
+            } => {
+                let mut s = format!("assume {}", self.print(operands[0]));
+                for (rel, op) in relations.iter().zip(&operands[1..]) {
+                    s.push_str(&format!(" {} {}", rel.text(), self.print(*op)));
+                }
+                s
+            }
+            Statement::Claim(k) => {
+                let c = &self.claims[*k];
+                let name = c
+                    .name
+                    .as_ref()
+                    .map(|n| format!("{n}: "))
+                    .unwrap_or_default();
+                format!("claim {name}{} = {}", self.print(c.lhs), self.print(c.rhs))
+            }
+        }
+    }
+
+    /// The kind of a global name, if it has been used.
+    pub fn kind_of(&self, s: Symbol) -> Option<Kind> {
+        self.scope.kinds.get(&s).map(|k| k.0)
+    }
+
+    /// Evaluates an expression at a point, in `f64`.
+    pub fn eval(&mut self, id: ExprId, at: &Bindings) -> Result<f64> {
+        let mut ev = Evaluator::new(self, at)?;
+        ev.eval(id)
+    }
+
+    /// An error for a name that the session does not know.
+    pub fn unknown(&self, what: &str) -> Error {
+        Error::new(ErrorKind::Name, format!("unknown {what}"))
+    }
+}
