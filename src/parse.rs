@@ -14,8 +14,8 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{char, satisfy};
-use nom::combinator::{opt, recognize};
+use nom::character::complete::satisfy;
+use nom::combinator::recognize;
 use nom::error::{ErrorKind as NomKind, ParseError};
 use nom::{IResult, Parser};
 
@@ -292,13 +292,9 @@ impl<'s> Grammar<'s> {
             let (rest, stmt) = self.statement(rest)?;
             let (rest, _) = self.ws(rest)?;
             if !rest.is_empty() {
-                let rest = rest.strip_prefix(';').unwrap_or(rest);
-                let (rest2, _) = self.ws(rest)?;
-                if !rest2.is_empty() {
-                    return Err(nom::Err::Failure(
-                        self.trailing(rest, "an operator or the end of the statement"),
-                    ));
-                }
+                return Err(nom::Err::Failure(
+                    self.trailing(rest, "an operator or the end of the statement"),
+                ));
             }
             out.push(stmt);
         }
@@ -589,10 +585,13 @@ impl<'s> Grammar<'s> {
                     Err(_) => {
                         let (at, _) = self.ws(r)?;
                         let mut err = self.trailing(at, "`)`");
-                        if err.hint.is_none() {
+                        // Past a line break, the bracket was most likely left open.
+                        let gap = &self.src[self.offset(i)..self.offset(at)];
+                        if err.hint.is_none() || gap.contains('\n') {
+                            let lc = crate::source::line_col(self.src, self.offset(i));
                             err.hint = Some(Cow::Owned(format!(
-                                "the `(` at column {} is not closed",
-                                crate::source::line_col(self.src, self.offset(i)).column
+                                "the `(` at line {}, column {} is not closed",
+                                lc.line, lc.column
                             )));
                         }
                         return Err(nom::Err::Failure(err));
@@ -609,23 +608,40 @@ impl<'s> Grammar<'s> {
         soft(i, "an expression")
     }
 
+    /// `digits = digit { digit }`.
+    fn digits<'a>(&self, i: &'a str) -> PResult<'a, &'a str> {
+        match take_while1::<_, &str, PError<'a>>(|c: char| c.is_ascii_digit()).parse(i) {
+            Ok(r) => Ok(r),
+            Err(_) => soft(i, "a digit"),
+        }
+    }
+
+    /// `exponent = ( "e" | "E" ) [ "+" | "-" ] digits`.
+    fn exponent<'a>(&self, i: &'a str) -> PResult<'a, &'a str> {
+        let Some(rest) = i.strip_prefix(['e', 'E']) else {
+            return soft(i, "an exponent");
+        };
+        let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+        let (r, _) = self.digits(rest)?;
+        Ok((r, &i[..i.len() - r.len()]))
+    }
+
     /// `number = digits [ "." [ digits ] ] [ exponent ] | "." digits [ exponent ]`.
     fn number<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
-        let digits = || take_while1::<_, &str, PError<'a>>(|c: char| c.is_ascii_digit());
-        let mantissa = nom::branch::alt((
-            recognize((digits(), opt((char('.'), opt(digits()))))),
-            recognize((char('.'), digits())),
-        ));
-        let exponent = recognize((
-            satisfy(|c| c == 'e' || c == 'E'),
-            opt(satisfy(|c| c == '+' || c == '-')),
-            digits(),
-        ));
-        let parsed: PResult<'a, &'a str> = recognize((mantissa, opt(exponent))).parse(i);
-        let (r, text) = match parsed {
-            Ok(v) => v,
-            Err(_) => return soft(i, "a number"),
+        let mut r = match self.digits(i) {
+            Ok((r, _)) => match r.strip_prefix('.') {
+                Some(after) => self.digits(after).map_or(after, |(r2, _)| r2),
+                None => r,
+            },
+            Err(_) => {
+                let after = i.strip_prefix('.').unwrap_or(i);
+                self.digits(after)?.0
+            }
         };
+        if let Ok((r2, _)) = self.exponent(r) {
+            r = r2;
+        }
+        let text = &i[..i.len() - r.len()];
         if r.starts_with(is_name_char) {
             let mut e = expected(r, "an operator after the number");
             e.hint = Some(Cow::Borrowed(
@@ -833,7 +849,7 @@ fn default_hint(at: &str, expected: &str) -> Option<String> {
     None
 }
 
-/// Splits a file into statement texts at line breaks outside brackets.
+/// Splits a file into statement texts at line breaks and `;` outside brackets.
 ///
 /// Comments are skipped so that a bracket inside a comment does not count; a closing
 /// bracket without an opening one is left for the parser to report.
@@ -854,7 +870,7 @@ pub fn split_statements(text: &str) -> Vec<&str> {
             }
             '(' | '[' => depth += 1,
             ')' | ']' => depth = (depth - 1).max(0),
-            '\n' if depth == 0 => {
+            '\n' | ';' if depth == 0 => {
                 out.push(&text[start..p]);
                 start = p + 1;
             }

@@ -12,6 +12,7 @@
 //! (or that merely extend the domain, such as `x/x = 1`, the usual convention for
 //! rational functions). Rewrites that need a side condition belong to the simplifier.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use num_bigint::BigInt;
@@ -29,7 +30,8 @@ use crate::source::Span;
 pub const MAX_EXACT_BITS: u64 = 1 << 16;
 
 /// Names tried, in order, for a sum's bound index; see [`Pool::sum`].
-const BOUND_INDEX_NAMES: [&str; 12] = ["j", "k", "l", "m", "p", "q", "r", "s", "t", "u", "v", "w"];
+pub(crate) const BOUND_INDEX_NAMES: [&str; 12] =
+    ["j", "k", "l", "m", "p", "q", "r", "s", "t", "u", "v", "w"];
 
 /// What kind of value a definition's parameter takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,7 +87,9 @@ pub struct Pool {
     names: Vec<Box<str>>,
     name_ids: FxHashMap<Box<str>, Symbol>,
     defs: Vec<Definition>,
-    free: Vec<Option<Rc<[Symbol]>>>,
+    /// Memoized free names per node; a cache behind `&self`, since asking which names
+    /// are free does not change the pool.
+    free: RefCell<Vec<Option<Rc<[Symbol]>>>>,
     fresh_counter: u32,
 }
 
@@ -663,8 +667,8 @@ impl Pool {
 
     /// Every name free in an expression (scalars, indices, tensors, lengths and the
     /// definitions it calls), sorted by symbol handle. Memoized per node.
-    pub fn free_symbols(&mut self, id: ExprId) -> Rc<[Symbol]> {
-        if let Some(Some(f)) = self.free.get(id.index()) {
+    pub fn free_symbols(&self, id: ExprId) -> Rc<[Symbol]> {
+        if let Some(Some(f)) = self.free.borrow().get(id.index()) {
             return f.clone();
         }
         let mut set: Vec<Symbol> = match self.node(id).clone() {
@@ -716,10 +720,11 @@ impl Pool {
         set.sort_unstable();
         set.dedup();
         let rc: Rc<[Symbol]> = set.into();
-        if self.free.len() <= id.index() {
-            self.free.resize(self.nodes.len(), None);
+        let mut cache = self.free.borrow_mut();
+        if cache.len() <= id.index() {
+            cache.resize(self.nodes.len(), None);
         }
-        self.free[id.index()] = Some(rc.clone());
+        cache[id.index()] = Some(rc.clone());
         rc
     }
 

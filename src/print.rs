@@ -7,12 +7,14 @@
 //! positive term when it has one (`1 - tanh(x)^2`). Output depends only on structure and
 //! names, so it is the same on every run.
 
+use std::cell::RefCell;
+
 use num_rational::BigRational;
 use num_traits::{One, Signed};
 
-use crate::node::{ExprId, Node};
+use crate::node::{ExprId, Node, Symbol};
 use crate::number::format_rational;
-use crate::pool::Pool;
+use crate::pool::{BOUND_INDEX_NAMES, Pool};
 
 /// Binding strength of the printed form, from loosest to tightest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,13 +28,32 @@ enum Prec {
 
 /// Prints an expression as text in the input language.
 pub fn to_text(pool: &Pool, id: ExprId) -> String {
+    to_text_in(pool, id, &[])
+}
+
+/// Prints an expression that appears next to other names (the other side of a claim):
+/// no bound index is printed with the name of one of `context` or of a free name of
+/// the expression, so a reader never confuses a bound index with a free one.
+pub fn to_text_in(pool: &Pool, id: ExprId, context: &[Symbol]) -> String {
+    let mut scope: Vec<Symbol> = pool.free_symbols(id).to_vec();
+    scope.extend_from_slice(context);
+    let printer = Printer {
+        pool,
+        scope: RefCell::new(scope),
+        renames: RefCell::new(Vec::new()),
+    };
     let mut out = String::new();
-    Printer { pool }.expr(id, Prec::Add, &mut out);
+    printer.expr(id, Prec::Add, &mut out);
     out
 }
 
 struct Printer<'p> {
     pool: &'p Pool,
+    /// Names visible at the current point: the expression's free names and the
+    /// printed names of the enclosing sums' indices.
+    scope: RefCell<Vec<Symbol>>,
+    /// Bound indices printed under another name, innermost last.
+    renames: RefCell<Vec<(Symbol, String)>>,
 }
 
 impl Printer<'_> {
@@ -96,7 +117,20 @@ impl Printer<'_> {
         match self.node(id) {
             Node::Num(r) => out.push_str(&format_rational(r)),
             Node::Const(c) => out.push_str(c.name()),
-            Node::Sym(s) | Node::Index(s) | Node::Tensor(s) => out.push_str(self.pool.name(*s)),
+            Node::Index(s) => {
+                let renamed = self
+                    .renames
+                    .borrow()
+                    .iter()
+                    .rev()
+                    .find(|r| r.0 == *s)
+                    .map(|r| r.1.clone());
+                match renamed {
+                    Some(name) => out.push_str(&name),
+                    None => out.push_str(self.pool.name(*s)),
+                }
+            }
+            Node::Sym(s) | Node::Tensor(s) => out.push_str(self.pool.name(*s)),
             Node::Elem(s, idx) => {
                 out.push_str(self.pool.name(*s));
                 out.push('[');
@@ -140,13 +174,18 @@ impl Printer<'_> {
             Node::Sum { .. } => {
                 out.push_str("sum(");
                 let mut cur = id;
+                let (scope_len, renames_len) =
+                    (self.scope.borrow().len(), self.renames.borrow().len());
                 while let Node::Sum { index, body, .. } = self.node(cur) {
-                    out.push_str(self.pool.name(*index));
+                    let name = self.binder_name(*index, *body);
+                    out.push_str(&name);
                     out.push_str(", ");
                     cur = *body;
                 }
                 self.expr(cur, Prec::Add, out);
                 out.push(')');
+                self.scope.borrow_mut().truncate(scope_len);
+                self.renames.borrow_mut().truncate(renames_len);
             }
             Node::Call { def, args, indices } => {
                 let d = self.pool.definition(*def);
@@ -171,6 +210,38 @@ impl Printer<'_> {
                 out.push(')');
             }
         }
+    }
+
+    /// The name to print for a sum's bound index: its own, unless that name is visible
+    /// outside the sum, in which case the first preferred name free of clashes.
+    fn binder_name(&self, index: Symbol, body: ExprId) -> String {
+        let clash = self.scope.borrow().contains(&index)
+            || self
+                .renames
+                .borrow()
+                .iter()
+                .any(|r| r.1 == self.pool.name(index));
+        if !clash {
+            self.scope.borrow_mut().push(index);
+            return self.pool.name(index).to_string();
+        }
+        let body_free = self.pool.free_symbols(body);
+        let taken = |name: &str| {
+            self.scope
+                .borrow()
+                .iter()
+                .any(|s| self.pool.name(*s) == name)
+                || body_free.iter().any(|s| self.pool.name(*s) == name)
+                || self.renames.borrow().iter().any(|r| r.1 == name)
+        };
+        let name = BOUND_INDEX_NAMES
+            .iter()
+            .map(|n| n.to_string())
+            .chain((2..).map(|k| format!("j{k}")))
+            .find(|n| !taken(n))
+            .unwrap_or_else(|| "j".to_string());
+        self.renames.borrow_mut().push((index, name.clone()));
+        name
     }
 
     /// Prints a sum: a positive term first where there is one, then `+` or `-` and the

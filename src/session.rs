@@ -13,7 +13,7 @@ use crate::node::{DefId, ExprId, Symbol};
 use crate::parse::Grammar;
 use crate::pool::Pool;
 use crate::prelude::{PRELUDE, PRELUDE_NAME};
-use crate::print::to_text;
+use crate::print::{to_text, to_text_in};
 use crate::source::{SourceMap, Span};
 use crate::syntax::Relation;
 use crate::value::Bindings;
@@ -171,7 +171,15 @@ impl Session {
                     .as_ref()
                     .map(|n| format!("{n}: "))
                     .unwrap_or_default();
-                format!("claim {name}{} = {}", self.print(c.lhs), self.print(c.rhs))
+                // Each side is printed knowing the other's names, so a bound index on one
+                // side never takes the name of a free index on the other.
+                let l = self.pool.free_symbols(c.lhs).to_vec();
+                let r = self.pool.free_symbols(c.rhs).to_vec();
+                format!(
+                    "claim {name}{} = {}",
+                    to_text_in(&self.pool, c.lhs, &r),
+                    to_text_in(&self.pool, c.rhs, &l)
+                )
             }
         }
     }
