@@ -13,7 +13,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::node::{Constant, DefId, ExprId, Func, Node, Symbol};
+use crate::node::{Constant, DefId, ExprId, Func, Symbol};
 use crate::pool::{Definition, Param, ParamKind, Pool};
 use crate::session::{Claim, Fact, Session, Statement};
 use crate::source::Span;
@@ -648,9 +648,20 @@ impl<'s> Lowerer<'s> {
                 Ok(self.pool().neg(v))
             }
             ExprKind::Chain { first, rest } => {
-                let f = self.value(first)?;
                 let additive = matches!(rest.first(), Some((ChainOp::Add | ChainOp::Sub, _)));
-                let mut parts = Vec::with_capacity(rest.len() + 1);
+                let mut parts = Vec::with_capacity(rest.len() + 2);
+                // In a product, a leading minus is one more factor, -1: `-(1 + x)/x` is
+                // (-1)*(1 + x)/x, built in one step, rather than the distributed sum
+                // -1 - x divided by x. This keeps the printed form of such a product
+                // reading back as the same node.
+                let mut first = first.as_ref();
+                if !additive {
+                    while let ExprKind::Neg(inner) = &first.kind {
+                        parts.push(self.pool().int(-1));
+                        first = inner;
+                    }
+                }
+                let f = self.value(first)?;
                 parts.push(f);
                 for (op, x) in rest {
                     let v = self.value(x)?;
@@ -1170,31 +1181,8 @@ impl<'s> Lowerer<'s> {
         }
     }
 
-    /// Rewrites a length written over a definition's parameters (`len(z)`) in terms of
-    /// the call's arguments.
     fn instantiate_len(&mut self, def: DefId, args: &[ExprId], len: ExprId) -> Result<ExprId> {
-        let Node::Len(s, axis) = self.session.pool.node(len).clone() else {
-            return Ok(len);
-        };
-        let d = self.session.pool.definition(def);
-        let Some(k) = d.params.iter().position(|p| p.name == s) else {
-            return Ok(len);
-        };
-        let Some(&arg) = args.get(k) else {
-            return Ok(len);
-        };
-        match self.session.pool.node(arg).clone() {
-            Node::Tensor(t) => Ok(self.pool().len_of(t, axis)),
-            Node::Call {
-                def: inner,
-                args: inner_args,
-                ..
-            } => {
-                let r = self.session.pool.definition(inner).index_ranges[axis as usize];
-                self.instantiate_len(inner, &inner_args, r)
-            }
-            _ => Ok(len),
-        }
+        Ok(self.pool().instantiate_len(def, args, len))
     }
 
     fn sum(&mut self, name: &Ident, args: &[Expr]) -> Result<ExprId> {
@@ -1454,12 +1442,26 @@ impl<'s> Lowerer<'s> {
                 }
                 _ => None,
             }
+        } else if self.binder(n).is_some()
+            || self.def_index(n).is_some()
+            || self.session.scope.defs.contains_key(n)
+            || self.is_function_name(n)
+            || matches!(n, "pi" | "π" | "e")
+        {
+            None
         } else {
+            // A name first met in `len` is a tensor with just enough axes: `len(z)` makes
+            // z a vector and `len(W, 1)` makes W a matrix; a later use must agree.
             let s = self.session.pool.symbol(n);
-            match self.session.scope.kinds.get(&s) {
-                Some(&(Kind::Tensor(r), _)) => Some((r, Some(s))),
-                _ => None,
-            }
+            let rank = match self.session.scope.kinds.get(&s) {
+                Some(&(Kind::Tensor(r), _)) => r,
+                Some(_) => 0,
+                None => {
+                    self.use_global(t, Kind::Tensor(axis + 1))?;
+                    axis + 1
+                }
+            };
+            (rank > 0).then_some((rank, Some(s)))
         };
         match rank {
             Some((r, Some(s))) if axis < r => Ok(self.pool().len_of(s, axis)),

@@ -455,10 +455,16 @@ impl Pool {
             .map(|r| r.numer().clone());
         match self.node(base).clone() {
             Node::Num(b) => {
-                if let Some(e) = self.as_num(exponent).cloned()
-                    && let Some(r) = fold_power(&b, &e)
-                {
-                    return self.num(r);
+                if let Some(e) = self.as_num(exponent).cloned() {
+                    if let Some(r) = fold_power(&b, &e) {
+                        return self.num(r);
+                    }
+                    // Every negative power of 0 is the same undefined value; one node,
+                    // `1/0`, stands for all of them so that printing round-trips.
+                    if b.is_zero() && e.is_negative() && !self.is_int(exponent, -1) {
+                        let m = self.int(-1);
+                        return self.pow(base, m);
+                    }
                 }
             }
             Node::Const(Constant::E) => return self.func(Func::Exp, exponent),
@@ -598,6 +604,10 @@ impl Pool {
                 return self.mul(outside);
             }
         }
+        // The range is read off the body where the index selects an axis, so that the
+        // same summand always gets the same range node, whichever of several equal-length
+        // axes the caller named. The caller's range serves when no axis is indexed.
+        let range = self.axis_of(index, body).unwrap_or(range);
         let range_free = self.free_symbols(range);
         let taken = |s: Symbol| (s != index && free.contains(&s)) || range_free.contains(&s);
         let canonical = self.bound_name(taken);
@@ -612,6 +622,119 @@ impl Pool {
             range,
             body,
         })
+    }
+
+    /// The least (in the structural order) axis length that `index` selects somewhere
+    /// in `expr`: `len(z)` for `z[index]`, or a definition's result axis for a call.
+    pub fn axis_of(&mut self, index: Symbol, expr: ExprId) -> Option<ExprId> {
+        let mut found = Vec::new();
+        let mut seen = rustc_hash::FxHashSet::default();
+        self.collect_axes(index, expr, &mut found, &mut seen);
+        let mut best: Option<ExprId> = None;
+        for a in found {
+            if best.is_none_or(|b| self.cmp(a, b).is_lt()) {
+                best = Some(a);
+            }
+        }
+        best
+    }
+
+    fn collect_axes(
+        &mut self,
+        index: Symbol,
+        id: ExprId,
+        found: &mut Vec<ExprId>,
+        seen: &mut rustc_hash::FxHashSet<ExprId>,
+    ) {
+        if !seen.insert(id) || !self.free_symbols(id).contains(&index) {
+            return;
+        }
+        match self.node(id).clone() {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _) => {}
+            Node::Elem(t, idx) => {
+                for (a, &x) in idx.iter().enumerate() {
+                    if matches!(self.node(x), Node::Index(s) if *s == index) {
+                        found.push(self.len_of(t, a as u32));
+                    }
+                }
+            }
+            Node::Add(xs) | Node::Mul(xs) => {
+                for x in xs.iter() {
+                    self.collect_axes(index, *x, found, seen);
+                }
+            }
+            Node::Pow(a, b) | Node::Delta(a, b) => {
+                self.collect_axes(index, a, found, seen);
+                self.collect_axes(index, b, found, seen);
+            }
+            Node::Func(_, a) => self.collect_axes(index, a, found, seen),
+            Node::Sum {
+                index: inner, body, ..
+            } => {
+                if inner != index {
+                    self.collect_axes(index, body, found, seen);
+                }
+            }
+            Node::Call { def, args, indices } => {
+                for (k, &x) in indices.iter().enumerate() {
+                    if matches!(self.node(x), Node::Index(s) if *s == index) {
+                        let r = self.definition(def).index_ranges.get(k).copied();
+                        if let Some(r) = r {
+                            let r = self.instantiate_len(def, &args, r);
+                            found.push(r);
+                        }
+                    }
+                }
+                // An index passed as an index argument selects the parameter's axis.
+                let params = self.definition(def).params.clone();
+                for (p, &x) in params.iter().zip(args.iter()) {
+                    if let (ParamKind::Index, Some(r)) = (p.kind, p.range) {
+                        if matches!(self.node(x), Node::Index(s) if *s == index) {
+                            let r = self.instantiate_len(def, &args, r);
+                            found.push(r);
+                        }
+                    } else {
+                        self.collect_axes(index, x, found, seen);
+                    }
+                }
+            }
+            Node::Diff { expr, var, .. } => {
+                self.collect_axes(index, expr, found, seen);
+                self.collect_axes(index, var, found, seen);
+            }
+        }
+    }
+
+    /// Rewrites a length written over a definition's parameters (`len(z)` inside
+    /// softmax) in terms of a call's arguments (`len(w)` for `softmax(w)`).
+    pub fn instantiate_len(&mut self, def: DefId, args: &[ExprId], len: ExprId) -> ExprId {
+        let Node::Len(s, axis) = self.node(len).clone() else {
+            return len;
+        };
+        let d = self.definition(def);
+        let Some(k) = d.params.iter().position(|p| p.name == s) else {
+            return len;
+        };
+        let Some(&arg) = args.get(k) else {
+            return len;
+        };
+        match self.node(arg).clone() {
+            Node::Tensor(t) => self.len_of(t, axis),
+            Node::Call {
+                def: inner,
+                args: inner_args,
+                ..
+            } => match self.definition(inner).index_ranges.get(axis as usize).copied() {
+                Some(r) => self.instantiate_len(inner, &inner_args, r),
+                None => len,
+            },
+            _ => len,
+        }
     }
 
     /// The first preferred bound-index name for which `taken` is false.

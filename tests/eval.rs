@@ -1,0 +1,140 @@
+//! Floating-point evaluation: values to full precision, tensors and calls, and domain
+//! errors instead of NaN.
+
+use gauge::error::ErrorKind;
+use gauge::session::Session;
+
+fn eval(expr: &str, at: &str) -> Result<f64, gauge::error::Error> {
+    let mut s = Session::with_prelude().unwrap();
+    let id = s.parse_expression(expr)?;
+    let b = if at.is_empty() {
+        gauge::value::Bindings::new()
+    } else {
+        s.parse_bindings(at)?
+    };
+    s.eval(id, &b)
+}
+
+fn close(expr: &str, at: &str, want: f64) {
+    let v = eval(expr, at).unwrap_or_else(|e| panic!("{expr} at {at}: {e:?}"));
+    let tol = 4.0 * f64::EPSILON * want.abs().max(1e-300);
+    assert!((v - want).abs() <= tol, "{expr} at {at}: {v} != {want}");
+}
+
+fn domain(expr: &str, at: &str, mentions: &[&str]) {
+    let e = eval(expr, at).expect_err("a domain error");
+    assert_eq!(e.kind, ErrorKind::Domain, "{expr}: {e:?}");
+    for m in mentions {
+        assert!(e.message.contains(m), "{expr}: `{}` lacks `{m}`", e.message);
+    }
+}
+
+#[test]
+fn scalars_and_constants() {
+    close("eml(x, y)", "x=0.5, y=2", 0.5f64.exp() - 2f64.ln());
+    close("x", "x=pi/2", std::f64::consts::FRAC_PI_2);
+    close("x", "x=1e-12", 1e-12);
+    close("sqrt(2)", "", std::f64::consts::SQRT_2);
+    close("erf(1)", "", 0.842_700_792_949_714_9);
+    close("log(2, 8)", "", 3.0);
+    close("σ*2", "σ=0.25", 0.5);
+    close("acos(0)", "", std::f64::consts::FRAC_PI_2);
+}
+
+#[test]
+fn the_prelude_bodies_of_builtins_agree_with_the_builtins() {
+    let mut s = Session::with_prelude().unwrap();
+    for name in ["sigmoid", "softplus", "tanh"] {
+        let def = s.scope.defs[name];
+        let body = s.pool.definition(def).body;
+        let builtin = s.parse_expression(&format!("{name}(x)")).unwrap();
+        for x in [-3.0, -0.5, 0.0, 0.7, 4.0] {
+            let b = s.parse_bindings(&format!("x={x:?}")).unwrap();
+            let v1 = s.eval(body, &b).unwrap();
+            let v2 = s.eval(builtin, &b).unwrap();
+            assert!((v1 - v2).abs() <= 1e-15 * v2.abs().max(1.0), "{name}({x}): {v1} vs {v2}");
+        }
+    }
+}
+
+#[test]
+fn stable_builtins_do_not_overflow() {
+    close("sigmoid(x)", "x=-800", 0.0f64.max((-800f64).exp()));
+    close("sigmoid(x)", "x=800", 1.0);
+    close("softplus(x)", "x=800", 800.0);
+    close("softplus(x)", "x=-800", (-800f64).exp());
+}
+
+#[test]
+fn tensors_sums_and_calls() {
+    close("cross_entropy(z, y)", "z=[2.1, 1.8, 0.2, -1.5], y=0", 0.6511320591048929);
+    close("logsumexp(z) - z[0]", "z=[2.1, 1.8, 0.2, -1.5]", 0.6511320591048929);
+    close("sum(i, k, W[i, k])", "W=[[1, 2, 3], [4, 5, 6]]", 21.0);
+    close("len(W, 1)*len(W)", "W=[[1, 2, 3], [4, 5, 6]]", 6.0);
+    close("log_softmax(z)[k]", "z=[1, 1], k=1", -(2f64.ln()));
+    close("dot(a, b)", "a=[1, 2, 3], b=[4, 5, 6]", 32.0);
+    close("delta(i, k) + delta(i, 1)", "i=1, k=1", 2.0);
+}
+
+#[test]
+fn tensor_valued_calls_are_passed_as_arguments() {
+    let mut s = Session::with_prelude().unwrap();
+    s.load_file("defs", "let logits(W, x)[i] = sum(k, W[i, k]*x[k])")
+        .unwrap();
+    let id = s.parse_expression("softmax(logits(W, x))[i]").unwrap();
+    let b = s
+        .parse_bindings("W=[[1, 0], [0, 1], [1, 1]], x=[1, 2], i=2")
+        .unwrap();
+    let v = s.eval(id, &b).unwrap();
+    let (a, bb, c) = (1f64.exp(), 2f64.exp(), 3f64.exp());
+    assert!((v - c / (a + bb + c)).abs() < 1e-15, "{v}");
+}
+
+#[test]
+fn long_sums_are_compensated() {
+    // 1 + 1e-16 ten thousand times: naive summation loses every small term.
+    let mut s = Session::with_prelude().unwrap();
+    let id = s.parse_expression("sum(j, z[j])").unwrap();
+    let mut values = vec!["1".to_string()];
+    values.extend(std::iter::repeat_n("1e-16".to_string(), 10_000));
+    let b = s.parse_bindings(&format!("z=[{}]", values.join(", "))).unwrap();
+    let v = s.eval(id, &b).unwrap();
+    assert!((v - (1.0 + 1e-12)).abs() < 1e-15, "{v}");
+}
+
+#[test]
+fn leaving_a_domain_is_an_error_naming_the_point() {
+    domain("ln(x)", "x=-1", &["`ln(x)`", "x = -1"]);
+    domain("ln(x)", "x=0", &["`ln(x)`"]);
+    domain("sqrt(x)", "x=-4", &["sqrt", "-4"]);
+    domain("1/x", "x=0", &["divides by `x`"]);
+    domain("x^(-2)", "x=0", &["divides by"]);
+    domain("asin(x)", "x=2", &["[-1, 1]"]);
+    domain("x^(1/3)", "x=-8", &["negative base"]);
+    domain("exp(x)", "x=710", &["overflows"]);
+    domain("cross_entropy(z, y)", "z=[1000, 0], y=1", &["softmax"]);
+}
+
+#[test]
+fn bad_bindings_are_binding_errors() {
+    for (expr, at) in [
+        ("x", ""),
+        ("z[i]", "z=[1, 2], i=1.5"),
+        ("z[i]", "z=[1, 2], i=-1"),
+        ("z[i]", "z=[1, 2], i=5"),
+        ("x", "x=[1, 2]"),
+        ("x", "x=1, x=2"),
+        ("x", "x=y"),
+        ("z[0]", "z=[]"),
+        ("W[0, 0]", "W=[1, [2]]"),
+    ] {
+        let e = eval(expr, at).expect_err("an error");
+        assert_eq!(e.kind, ErrorKind::Binding, "{expr} at {at}: {e:?}");
+    }
+}
+
+#[test]
+fn unevaluated_derivatives_say_so() {
+    let e = eval("diff(x^2, x)", "x=1").expect_err("not yet taken");
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+}
