@@ -347,6 +347,11 @@ impl Pool {
                     _ => flat.push(f),
                 }
             }
+            // A product with a factor 1/0 is undefined everywhere, whatever the other
+            // factors are; one node stands for it, so denominators never hide a zero.
+            if let Some(&undefined) = flat.iter().find(|&&f| self.is_division_by_zero(f)) {
+                return undefined;
+            }
             let one = self.int(1);
             for f in flat {
                 let (b, e) = match self.node(f) {
@@ -422,6 +427,12 @@ impl Pool {
             out.insert(0, c);
         }
         self.intern(Node::Mul(out.into_boxed_slice()))
+    }
+
+    /// Whether a node is `1/0` (or another negative power of 0, which `pow` folds to it).
+    pub fn is_division_by_zero(&self, id: ExprId) -> bool {
+        matches!(self.node(id), Node::Pow(b, e)
+            if self.is_int(*b, 0) && self.as_num(*e).is_some_and(|r| r.is_negative()))
     }
 
     /// `a / b`.

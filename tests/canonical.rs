@@ -144,3 +144,12 @@ fn printing_uses_fractions_and_minimal_parentheses() {
     prints("cross_entropy(z, y)", "cross_entropy(z, y)");
     prints("softmax(z)[i]", "softmax(z)[i]");
 }
+
+#[test]
+fn division_by_zero_is_one_undefined_node() {
+    same("0^-2", "1/0");
+    same("0/0", "1/0");
+    same("x/0", "1/0");
+    same("log(1, 2)/x", "1/0");
+    differ("1/0", "0");
+}
