@@ -208,6 +208,21 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 session.parse_bindings(&at)?
             };
+            // A value for a name the expression does not use is likely a typo.
+            let free = session.pool.free_symbols(id);
+            for name in bindings.names() {
+                if !free.contains(&name) {
+                    let text = session.pool.name(name).to_string();
+                    let mut w = Error::new(
+                        ErrorKind::Binding,
+                        format!("`{text}` is given a value, but the expression does not use it"),
+                    );
+                    if let Some(span) = bindings.span(name) {
+                        w = w.with_label(span, "unused");
+                    }
+                    session.warnings.push(w);
+                }
+            }
             let value = session.eval(id, &bindings)?;
             match cli.format {
                 Format::Text => println!("{value:?}"),

@@ -740,7 +740,12 @@ impl Pool {
                 def: inner,
                 args: inner_args,
                 ..
-            } => match self.definition(inner).index_ranges.get(axis as usize).copied() {
+            } => match self
+                .definition(inner)
+                .index_ranges
+                .get(axis as usize)
+                .copied()
+            {
                 Some(r) => self.instantiate_len(inner, &inner_args, r),
                 None => len,
             },

@@ -52,7 +52,16 @@ impl Diagnostic for Report {
     }
 }
 
+/// Lines longer than this are not drawn whole; the report shows an excerpt instead.
+const LONG_LINE: usize = 300;
+
+/// How many characters of a long line to show on each side of the error.
+const EXCERPT_RADIUS: usize = 40;
+
 fn report(session: &Session, e: &Error, severity: Severity) -> Report {
+    if let Some(r) = long_line_report(session, e, severity) {
+        return r;
+    }
     let primary = e.labels.first().map(|l| l.span.source);
     let mut text = primary.map(|id| session.sources.get(id).text.clone());
     let mut labels = Vec::new();
@@ -127,4 +136,60 @@ pub fn error(session: &Session, e: &Error) {
 /// Prints a warning report on standard error.
 pub fn warning(session: &Session, e: &Error) {
     eprint!("{}", render(session, e, Severity::Warning));
+}
+
+/// A report for an error on a very long line (a generated 10 MB expression, say): the
+/// location and a short excerpt with a caret, instead of the whole line.
+fn long_line_report(session: &Session, e: &Error, severity: Severity) -> Option<Report> {
+    let label = e.labels.first()?;
+    let src = session.sources.get(label.span.source);
+    let start = label.span.start.min(src.text.len());
+    let line_start = src.text[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = src.text[start..]
+        .find('\n')
+        .map_or(src.text.len(), |p| start + p);
+    let line = &src.text[line_start..line_end];
+    if line.len() <= LONG_LINE {
+        return None;
+    }
+    let lc = session.sources.line_col(label.span.source, start);
+    let before: Vec<char> = src.text[line_start..start].chars().collect();
+    let after: String = src.text[start..line_end]
+        .chars()
+        .take(EXCERPT_RADIUS)
+        .collect();
+    let shown_before: String = before[before.len().saturating_sub(EXCERPT_RADIUS)..]
+        .iter()
+        .collect();
+    let lead = if before.len() > EXCERPT_RADIUS {
+        "…"
+    } else {
+        ""
+    };
+    let tail = if src.text[start..line_end].chars().count() > EXCERPT_RADIUS {
+        "…"
+    } else {
+        ""
+    };
+    let caret_pad = lead.chars().count() + shown_before.chars().count();
+    let mut help = format!(
+        "at {}:{} (a line of {} characters)\n    {lead}{shown_before}{after}{tail}\n    {}^",
+        src.name,
+        lc,
+        line.chars().count(),
+        " ".repeat(caret_pad)
+    );
+    if !label.text.is_empty() {
+        help.push_str(&format!(" {}", label.text));
+    }
+    if let Some(h) = &e.hint {
+        help.push_str(&format!("\n{h}"));
+    }
+    Some(Report {
+        message: e.message.clone(),
+        severity,
+        source: None,
+        labels: Vec::new(),
+        help: Some(help),
+    })
 }

@@ -5,16 +5,31 @@ use gauge::session::Session;
 
 fn same(a: &str, b: &str) {
     let mut s = Session::with_prelude().unwrap();
-    let x = s.parse_expression(a).unwrap_or_else(|e| panic!("{a}: {e:?}"));
-    let y = s.parse_expression(b).unwrap_or_else(|e| panic!("{b}: {e:?}"));
-    assert_eq!(x, y, "`{a}` is `{}` but `{b}` is `{}`", s.print(x), s.print(y));
+    let x = s
+        .parse_expression(a)
+        .unwrap_or_else(|e| panic!("{a}: {e:?}"));
+    let y = s
+        .parse_expression(b)
+        .unwrap_or_else(|e| panic!("{b}: {e:?}"));
+    assert_eq!(
+        x,
+        y,
+        "`{a}` is `{}` but `{b}` is `{}`",
+        s.print(x),
+        s.print(y)
+    );
 }
 
 fn differ(a: &str, b: &str) {
     let mut s = Session::with_prelude().unwrap();
     let x = s.parse_expression(a).unwrap();
     let y = s.parse_expression(b).unwrap();
-    assert_ne!(x, y, "`{a}` and `{b}` must stay distinct (both `{}`)", s.print(x));
+    assert_ne!(
+        x,
+        y,
+        "`{a}` and `{b}` must stay distinct (both `{}`)",
+        s.print(x)
+    );
 }
 
 fn prints(input: &str, want: &str) {
@@ -118,7 +133,10 @@ fn log_forms_lower_to_natural_logs() {
 #[test]
 fn calculus_forms_lower_to_derivative_nodes() {
     same("grad(logsumexp(z), z)[i]", "diff(logsumexp(z), z[i])");
-    same("hessian(logsumexp(z), z)[i, k]", "diff(diff(logsumexp(z), z[i]), z[k])");
+    same(
+        "hessian(logsumexp(z), z)[i, k]",
+        "diff(diff(logsumexp(z), z[i]), z[k])",
+    );
     same("diff(diff(x^5, x), x)", "diff(x^5, x, 2)");
     differ("diff(x^5, x)", "diff(x^5, y)");
 }

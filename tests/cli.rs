@@ -35,7 +35,10 @@ fn parse_prints_canonical_forms() {
         ("x**2*exp(-x)/sqrt(1+x**2)", "x^2*exp(-x)/sqrt(1 + x^2)"),
         ("1 - tanh(x)^2", "1 - tanh(x)^2"),
         ("-tanh(x)^2 + 1", "1 - tanh(x)^2"),
-        ("exp(z[i]) / sum(k, exp(z[k]))", "exp(z[i])/sum(j, exp(z[j]))"),
+        (
+            "exp(z[i]) / sum(k, exp(z[k]))",
+            "exp(z[i])/sum(j, exp(z[j]))",
+        ),
     ];
     for (input, want) in cases {
         let out = gauge(&["parse", input]);
@@ -70,7 +73,10 @@ fn domain_errors_inside_definitions_say_where() {
     let out = gauge(&["eval", "eml(x, y)", "--at", "x=1, y=0"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("`ln(y)`") && err.contains("eml(x, y)"), "{err}");
+    assert!(
+        err.contains("`ln(y)`") && err.contains("eml(x, y)"),
+        "{err}"
+    );
     let out = gauge(&["eval", "1/(x - 1)", "--at", "x=1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("divides by"), "{}", stderr(&out));
@@ -155,7 +161,13 @@ fn json_output_is_structured() {
     assert_eq!(v["error"]["kind"], "syntax");
     assert_eq!(v["error"]["labels"][0]["line"], 1);
     assert_eq!(v["error"]["labels"][0]["column"], 10);
-    let out = gauge(&["--format", "json", "parse", "-f", "grammar/valid/layout.gauge"]);
+    let out = gauge(&[
+        "--format",
+        "json",
+        "parse",
+        "-f",
+        "grammar/valid/layout.gauge",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["statements"][0]["kind"], "let");
     assert_eq!(v["statements"][0]["text"], "let poly(x) = 1 + x + x^2");
@@ -167,9 +179,20 @@ fn shadowing_the_prelude_warns() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("defs.gauge");
     std::fs::write(&path, "let softmax(z)[i] = z[i]\n").unwrap();
-    let out = gauge(&["eval", "softmax(w)[0]", "--defs", path.to_str().unwrap(), "--at", "w=[3, 4]"]);
+    let out = gauge(&[
+        "eval",
+        "softmax(w)[0]",
+        "--defs",
+        path.to_str().unwrap(),
+        "--at",
+        "w=[3, 4]",
+    ]);
     assert_eq!(stdout(&out).trim(), "3.0");
-    assert!(stderr(&out).contains("shadows the prelude"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("shadows the prelude"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -52,7 +52,10 @@ fn the_prelude_bodies_of_builtins_agree_with_the_builtins() {
             let b = s.parse_bindings(&format!("x={x:?}")).unwrap();
             let v1 = s.eval(body, &b).unwrap();
             let v2 = s.eval(builtin, &b).unwrap();
-            assert!((v1 - v2).abs() <= 1e-15 * v2.abs().max(1.0), "{name}({x}): {v1} vs {v2}");
+            assert!(
+                (v1 - v2).abs() <= 1e-15 * v2.abs().max(1.0),
+                "{name}({x}): {v1} vs {v2}"
+            );
         }
     }
 }
@@ -67,8 +70,16 @@ fn stable_builtins_do_not_overflow() {
 
 #[test]
 fn tensors_sums_and_calls() {
-    close("cross_entropy(z, y)", "z=[2.1, 1.8, 0.2, -1.5], y=0", 0.6511320591048929);
-    close("logsumexp(z) - z[0]", "z=[2.1, 1.8, 0.2, -1.5]", 0.6511320591048929);
+    close(
+        "cross_entropy(z, y)",
+        "z=[2.1, 1.8, 0.2, -1.5], y=0",
+        0.6511320591048929,
+    );
+    close(
+        "logsumexp(z) - z[0]",
+        "z=[2.1, 1.8, 0.2, -1.5]",
+        0.6511320591048929,
+    );
     close("sum(i, k, W[i, k])", "W=[[1, 2, 3], [4, 5, 6]]", 21.0);
     close("len(W, 1)*len(W)", "W=[[1, 2, 3], [4, 5, 6]]", 6.0);
     close("log_softmax(z)[k]", "z=[1, 1], k=1", -(2f64.ln()));
@@ -97,7 +108,9 @@ fn long_sums_are_compensated() {
     let id = s.parse_expression("sum(j, z[j])").unwrap();
     let mut values = vec!["1".to_string()];
     values.extend(std::iter::repeat_n("1e-16".to_string(), 10_000));
-    let b = s.parse_bindings(&format!("z=[{}]", values.join(", "))).unwrap();
+    let b = s
+        .parse_bindings(&format!("z=[{}]", values.join(", ")))
+        .unwrap();
     let v = s.eval(id, &b).unwrap();
     assert!((v - (1.0 + 1e-12)).abs() < 1e-15, "{v}");
 }

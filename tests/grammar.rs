@@ -52,7 +52,7 @@ fn invalid_fixtures_give_one_located_diagnostic() {
         let err = stderr(&out);
         assert!(err.contains('×'), "{name}: a diagnostic is printed:\n{err}");
         assert!(
-            err.contains(&format!("[{rel}:")),
+            err.contains(&format!("[{rel}:")) || err.contains(&format!("at {rel}:")),
             "{name}: the diagnostic names the file, line and column:\n{err}"
         );
         assert!(!err.contains("panicked"), "{name}: no panic");

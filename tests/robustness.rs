@@ -12,11 +12,67 @@ fn session() -> Session {
 
 /// Tokens of the language, with some near misses, for token-soup inputs.
 const TOKENS: &[&str] = &[
-    "x", "y", "z", "W", "i", "k", "j", "0", "1", "2.5", "1e-3", "1e9999", "pi", "e", "α", "+",
-    "-", "*", "/", "^", "**", "(", ")", "[", "]", ",", "=", "==", "<", "<=", ">", "!=", ":", ";",
-    "#", "\n", "let", "assume", "claim", "sum", "delta", "diff", "grad", "hessian", "len", "exp",
-    "ln", "log", "sqrt", "softmax", "cross_entropy", "eml", "sigmoid", "abs", " ", "@", "'",
-    "\"", "\t", "é", "0x1F",
+    "x",
+    "y",
+    "z",
+    "W",
+    "i",
+    "k",
+    "j",
+    "0",
+    "1",
+    "2.5",
+    "1e-3",
+    "1e9999",
+    "pi",
+    "e",
+    "α",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "**",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "=",
+    "==",
+    "<",
+    "<=",
+    ">",
+    "!=",
+    ":",
+    ";",
+    "#",
+    "\n",
+    "let",
+    "assume",
+    "claim",
+    "sum",
+    "delta",
+    "diff",
+    "grad",
+    "hessian",
+    "len",
+    "exp",
+    "ln",
+    "log",
+    "sqrt",
+    "softmax",
+    "cross_entropy",
+    "eml",
+    "sigmoid",
+    "abs",
+    " ",
+    "@",
+    "'",
+    "\"",
+    "\t",
+    "é",
+    "0x1F",
 ];
 
 fn token_soup() -> impl Strategy<Value = String> {
@@ -93,7 +149,9 @@ fn nesting_just_under_the_limit_works() {
     let id = s.parse_expression(&text).expect("250 levels are fine");
     assert_eq!(s.print(id), "x");
     let text = format!("{}x{}", "exp(".repeat(120), ")".repeat(120));
-    let id = s.parse_expression(&text).expect("120 nested calls are fine");
+    let id = s
+        .parse_expression(&text)
+        .expect("120 nested calls are fine");
     let again = s.parse_expression(&s.print(id)).unwrap();
     assert_eq!(id, again);
 }

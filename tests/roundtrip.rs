@@ -58,14 +58,22 @@ fn expr_text() -> impl Strategy<Value = String> {
             (funcs, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("log({a}, {b})")),
             inner.clone().prop_map(|a| format!("sum(j, z[j]*({a}))")),
-            inner.clone().prop_map(|a| format!("sum(m, W[i, m]*({a}) + w[m])")),
-            inner.clone().prop_map(|a| format!("sum(p, q, W[p, q]*({a}))")),
+            inner
+                .clone()
+                .prop_map(|a| format!("sum(m, W[i, m]*({a}) + w[m])")),
+            inner
+                .clone()
+                .prop_map(|a| format!("sum(p, q, W[p, q]*({a}))")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("eml({a}, {b})")),
             inner.clone().prop_map(|a| format!("softmax(z)[i]*({a})")),
-            inner.clone().prop_map(|a| format!("delta(i, k)*({a}) + delta(k, 2)")),
+            inner
+                .clone()
+                .prop_map(|a| format!("delta(i, k)*({a}) + delta(k, 2)")),
             inner.clone().prop_map(|a| format!("diff({a}, x)")),
             inner.clone().prop_map(|a| format!("diff({a}, z[i], 2)")),
-            inner.clone().prop_map(|a| format!("cross_entropy(z, k)*({a})")),
+            inner
+                .clone()
+                .prop_map(|a| format!("cross_entropy(z, k)*({a})")),
         ]
     })
 }
