@@ -16,7 +16,7 @@
 //! | [`node`] | the closed `Node` enum, `ExprId`, `Symbol`, builtin functions |
 //! | [`pool`] | the arena of canonical, hash-consed expressions |
 //! | [`order`] | the structural order used to sort terms and factors |
-//! | [`print`] | the plain-text printer that round-trips through the parser |
+//! | [`mod@print`] | the plain-text printer that round-trips through the parser |
 //! | [`prelude`] | the definitions shipped with gauge, in gauge's own language |
 //! | [`lower`] | name resolution, kinds and shapes: syntax tree to pool |
 //! | [`session`] | a workspace: pool, scope, facts and claims, and loading text into it |

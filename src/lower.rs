@@ -8,7 +8,7 @@
 //! indexes no axis has no range and is an error.
 //!
 //! Definitions (`let`) are lowered once into [`Definition`]s whose parameters have
-//! inferred kinds; calls are checked against them and stay [`Node::Call`] nodes.
+//! inferred kinds; calls are checked against them and stay [`crate::node::Node::Call`] nodes.
 
 use rustc_hash::FxHashMap;
 

@@ -105,6 +105,8 @@ impl Session {
 
     /// Parses and lowers a whole file's text; `name` is shown in diagnostics.
     pub fn load_file(&mut self, name: &str, text: &str) -> Result<Vec<Statement>> {
+        // Editors on some systems start UTF-8 files with a byte-order mark; it is not text.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let id = self.sources.add(name, text);
         let stmts = Grammar::new(text, id).parse_file()?;
         let mut lowerer = Lowerer::new(self, false);
