@@ -11,6 +11,7 @@
 
 use std::rc::Rc;
 
+use num_integer::Integer;
 use num_traits::{Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
 
@@ -38,18 +39,49 @@ struct Frame {
 pub struct Evaluator<'s> {
     session: &'s mut Session,
     frames: Vec<Frame>,
+    /// Every binding, as `name = value` text, for messages.
+    given: Vec<(Symbol, String)>,
+    /// The bindings the current expression uses, as shown in messages.
     point: String,
+    /// Values of calls by definition and argument values: a definition's body depends
+    /// only on its arguments and on the fixed global values, so equal calls share one
+    /// evaluation even when they are different nodes (`f(x)` inside `g(x)` and `h(x)`).
+    calls: FxHashMap<CallKey, (f64, Vec<Rc<Tensor>>)>,
+}
+
+/// Identifies a call by its definition and the values of its arguments; tensors by
+/// address, kept alive by the cache entry so that an address is never reused.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct CallKey {
+    def: DefId,
+    scalars: Vec<u64>,
+    indices: Vec<usize>,
+    tensors: Vec<usize>,
 }
 
 impl<'s> Evaluator<'s> {
     /// Prepares evaluation at `at`, checking the values against the session's shapes.
     pub fn new(session: &'s mut Session, at: &Bindings) -> Result<Evaluator<'s>> {
         let mut global = Frame::default();
-        let mut point = Vec::new();
+        let mut given = Vec::new();
         for name in at.names() {
             let value = at.get(name).cloned().unwrap_or(Value::Scalar(0.0));
             let text = session.pool.name(name).to_string();
-            point.push(format!("{text} = {}", format_value(&value)));
+            given.push((name, format!("{text} = {}", format_value(&value))));
+            let finite = match &value {
+                Value::Scalar(x) => x.is_finite(),
+                Value::Tensor(t) => t.data.iter().all(|x| x.is_finite()),
+            };
+            if !finite {
+                let mut e = Error::new(
+                    ErrorKind::Binding,
+                    format!("the value of `{text}` is beyond the range of f64 (about 1.8e308)"),
+                );
+                if let Some(sp) = at.span(name) {
+                    e = e.with_label(sp, "given here");
+                }
+                return Err(e);
+            }
             let kind = session.kind_of(name);
             let span = at.span(name);
             let mismatch = |what: &str, kind: Kind| {
@@ -65,8 +97,11 @@ impl<'s> Evaluator<'s> {
             match (&value, kind) {
                 (Value::Scalar(x), Some(Kind::Index)) => {
                     if *x < 0.0 || x.fract() != 0.0 || *x > u32::MAX as f64 {
-                        return Err(mismatch("not a whole number from 0", Kind::Index)
-                            .with_hint("indices count from 0, as in NumPy and PyTorch"));
+                        return Err(mismatch(
+                            "not a whole number from 0 to 4294967295",
+                            Kind::Index,
+                        )
+                        .with_hint("indices count from 0, as in NumPy and PyTorch"));
                     }
                     global.indices.insert(name, *x as usize);
                 }
@@ -93,7 +128,9 @@ impl<'s> Evaluator<'s> {
         let mut ev = Evaluator {
             session,
             frames: vec![global],
-            point: point.join(", "),
+            given,
+            point: String::new(),
+            calls: FxHashMap::default(),
         };
         ev.check_lengths()?;
         Ok(ev)
@@ -132,16 +169,23 @@ impl<'s> Evaluator<'s> {
 
     /// Evaluates an expression, checking first that every name it uses has a value.
     pub fn eval(&mut self, id: ExprId) -> Result<f64> {
-        self.check_names(id)?;
+        let used = self.session.names_used(id);
+        self.point = self
+            .given
+            .iter()
+            .filter(|(s, _)| used.contains(s))
+            .map(|(_, t)| t.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.check_names(&used)?;
         self.value(id)
     }
 
-    fn check_names(&mut self, id: ExprId) -> Result<()> {
-        let free = self.session.pool.free_symbols(id);
+    fn check_names(&mut self, used: &[Symbol]) -> Result<()> {
         let mut missing = Vec::new();
-        for &s in free.iter() {
+        for &s in used {
             let Some(kind) = self.session.kind_of(s) else {
-                continue; // a definition's name
+                continue;
             };
             let g = &self.frames[0];
             let bound = match kind {
@@ -248,8 +292,8 @@ impl<'s> Evaluator<'s> {
         } else {
             Err(self.domain(
                 id,
-                "its value overflows the range of f64".into(),
-                Some("rescale the inputs, or use a stable form such as logsumexp"),
+                "its value overflows the range of f64 (about 1.8e308)".into(),
+                None,
             ))
         }
     }
@@ -322,7 +366,20 @@ impl<'s> Evaluator<'s> {
     fn compute(&mut self, id: ExprId) -> Result<f64> {
         let node = self.session.pool.node(id).clone();
         match node {
-            Node::Num(r) => Ok(rational_to_f64(&r)),
+            Node::Num(r) => {
+                let v = rational_to_f64(&r);
+                if v.is_finite() {
+                    Ok(v)
+                } else {
+                    Err(Error::new(
+                        ErrorKind::Domain,
+                        format!(
+                            "the number {} is beyond the range of f64 (about 1.8e308)",
+                            crate::number::describe_rational(&r)
+                        ),
+                    ))
+                }
+            }
             Node::Const(c) => Ok(c.value()),
             Node::Sym(s) => self.lookup_scalar(s).ok_or_else(|| {
                 Error::new(
@@ -374,8 +431,10 @@ impl<'s> Evaluator<'s> {
                 self.finite(id, acc.total())
             }
             Node::Mul(factors) => {
-                let mut num = 1.0;
-                let mut den = 1.0;
+                // The product is kept as a mantissa and a binary exponent, so that
+                // intermediate products of tiny or huge factors neither underflow nor
+                // overflow when the result itself is representable.
+                let mut acc = ScaledProduct::one();
                 for &f in factors.iter() {
                     match self.session.pool.node(f).clone() {
                         Node::Pow(b, e) if self.session.pool.is_int(e, -1) => {
@@ -387,18 +446,12 @@ impl<'s> Evaluator<'s> {
                                     None,
                                 ));
                             }
-                            den *= bv;
+                            acc.divide(bv);
                         }
-                        _ => num *= self.value(f)?,
+                        _ => acc.multiply(self.value(f)?),
                     }
                 }
-                let v = num / den;
-                if v.is_finite() || !(num.is_finite() && den.is_finite()) {
-                    self.finite(id, v)
-                } else {
-                    // The denominator underflowed to zero through a product of tiny values.
-                    Err(self.domain(id, "its denominator underflows to 0".into(), None))
-                }
+                self.finite(id, acc.value())
             }
             Node::Pow(b, e) => self.power(id, b, e),
             Node::Func(f, a) => {
@@ -435,11 +488,17 @@ impl<'s> Evaluator<'s> {
             }
             Node::Call { def, args, indices } => {
                 let frame = self.call_frame(id, def, &args, &indices)?;
+                let (key, keep) = call_key(def, &frame);
+                if let Some((v, _)) = self.calls.get(&key) {
+                    return Ok(*v);
+                }
                 self.frames.push(frame);
                 let body = self.session.pool.definition(def).body;
                 let r = self.value(body);
                 self.frames.pop();
-                r
+                let v = r?;
+                self.calls.insert(key, (v, keep));
+                Ok(v)
             }
             Node::Diff { .. } => Err(Error::new(
                 ErrorKind::Unsupported,
@@ -517,7 +576,16 @@ impl<'s> Evaluator<'s> {
                 )
             }),
             Node::Call { def, args, .. } => {
-                if let Some(t) = self.frames.last().and_then(|f| f.materialized.get(&arg)) {
+                // A computed tensor may be reused while the indices it depends on keep
+                // their values: not across the iterations of an enclosing sum.
+                let cacheable = {
+                    let f = self.frames.last().expect("frame");
+                    let free = self.session.pool.free_symbols(arg);
+                    !f.bound.iter().any(|b| free.contains(b))
+                };
+                if cacheable
+                    && let Some(t) = self.frames.last().and_then(|f| f.materialized.get(&arg))
+                {
                     return Ok(t.clone());
                 }
                 let d = self.session.pool.definition(def).clone();
@@ -548,8 +616,9 @@ impl<'s> Evaluator<'s> {
                     for (k, &s) in d.indices.iter().enumerate() {
                         let f = self.frame();
                         f.indices.insert(s, idx[k]);
-                        // The memo holds values for the previous index tuple.
+                        // The memos hold values for the previous index tuple.
                         f.memo.clear();
+                        f.materialized.clear();
                     }
                     match self.value(d.body) {
                         Ok(v) => data.push(v),
@@ -569,7 +638,9 @@ impl<'s> Evaluator<'s> {
                 self.frames.pop();
                 result?;
                 let t = Rc::new(Tensor { shape, data });
-                self.frame().materialized.insert(arg, t.clone());
+                if cacheable {
+                    self.frame().materialized.insert(arg, t.clone());
+                }
                 Ok(t)
             }
             _ => Err(Error::new(
@@ -583,6 +654,25 @@ impl<'s> Evaluator<'s> {
         let bv = self.value(b)?;
         let exact = self.session.pool.as_num(e).cloned();
         if let Some(r) = &exact {
+            if r.is_integer() && r.numer().to_i32().is_none() {
+                // An integer exponent too large for powi: the sign comes from its
+                // parity, exactly, and the magnitude from powf.
+                if bv == 0.0 && r.is_negative() {
+                    return Err(self.domain(
+                        id,
+                        format!("it divides by `{}`, which is 0", self.text(b)),
+                        None,
+                    ));
+                }
+                let magnitude = bv.abs().powf(rational_to_f64(r));
+                let odd = r.numer().is_odd();
+                let v = if bv < 0.0 && odd {
+                    -magnitude
+                } else {
+                    magnitude
+                };
+                return self.finite(id, v);
+            }
             if r.is_integer()
                 && let Some(k) = r.numer().to_i32()
             {
@@ -718,4 +808,74 @@ impl Neumaier {
     fn total(&self) -> f64 {
         self.sum + self.compensation
     }
+}
+
+/// A product held as `mantissa * 2^exponent`, immune to intermediate over- and underflow.
+struct ScaledProduct {
+    mantissa: f64,
+    exponent: i64,
+}
+
+impl ScaledProduct {
+    fn one() -> ScaledProduct {
+        ScaledProduct {
+            mantissa: 1.0,
+            exponent: 0,
+        }
+    }
+
+    fn normalize(&mut self) {
+        if self.mantissa != 0.0 && self.mantissa.is_finite() {
+            let (m, e) = libm::frexp(self.mantissa);
+            self.mantissa = m;
+            self.exponent += i64::from(e);
+        }
+    }
+
+    fn multiply(&mut self, x: f64) {
+        let (m, e) = libm::frexp(x);
+        self.mantissa *= m;
+        self.exponent += i64::from(e);
+        self.normalize();
+    }
+
+    fn divide(&mut self, x: f64) {
+        let (m, e) = libm::frexp(x);
+        self.mantissa /= m;
+        self.exponent -= i64::from(e);
+        self.normalize();
+    }
+
+    fn value(&self) -> f64 {
+        if self.mantissa == 0.0 || !self.mantissa.is_finite() {
+            return self.mantissa;
+        }
+        let e = self.exponent.clamp(-2200, 2200) as i32;
+        libm::scalbn(self.mantissa, e)
+    }
+}
+
+/// The cache key of a call frame, and the tensors it must keep alive.
+fn call_key(def: DefId, frame: &Frame) -> (CallKey, Vec<Rc<Tensor>>) {
+    let mut scalars: Vec<(Symbol, u64)> = frame
+        .scalars
+        .iter()
+        .map(|(s, v)| (*s, v.to_bits()))
+        .collect();
+    scalars.sort_unstable();
+    let mut indices: Vec<(Symbol, usize)> = frame.indices.iter().map(|(s, v)| (*s, *v)).collect();
+    indices.sort_unstable();
+    let mut tensors: Vec<(Symbol, Rc<Tensor>)> =
+        frame.tensors.iter().map(|(s, t)| (*s, t.clone())).collect();
+    tensors.sort_unstable_by_key(|(s, _)| *s);
+    let key = CallKey {
+        def,
+        scalars: scalars.iter().map(|p| p.1).collect(),
+        indices: indices.iter().map(|p| p.1).collect(),
+        tensors: tensors
+            .iter()
+            .map(|(_, t)| Rc::as_ptr(t) as usize)
+            .collect(),
+    };
+    (key, tensors.into_iter().map(|(_, t)| t).collect())
 }

@@ -253,6 +253,20 @@ impl<'s> Lowerer<'s> {
             ));
         }
         let builtin = Func::from_name(&name.name);
+        // Canonical forms create builtin calls (`e^x` is `exp(x)`), and the printer writes
+        // them by name; a user definition of that name would change what printed text
+        // means. So builtins keep their meaning; only the prelude states their bodies.
+        if builtin.is_some() && !self.in_prelude {
+            return Err(err(
+                ErrorKind::Name,
+                name.span,
+                format!(
+                    "`{}` is a builtin function and cannot be redefined",
+                    name.name
+                ),
+            )
+            .with_hint(format!("choose another name, such as `my_{}`", name.name)));
+        }
         // Every parameter and index name must be distinct.
         let mut seen: FxHashMap<&str, Span> = FxHashMap::default();
         for id in params.iter().chain(indices.iter()) {
@@ -563,14 +577,14 @@ impl<'s> Lowerer<'s> {
                 ErrorKind::Shape,
                 ident.span,
                 format!(
-                    "`{}` is used as {} here, but as {} before",
+                    "`{}` is used as {}, but it was first used as {}",
                     ident.name,
                     kind.describe(),
                     k.describe()
                 ),
             )
-            .with_primary_text(format!("used as {}", kind.describe()))
-            .with_label(first, format!("used as {} here", k.describe()))
+            .with_primary_text(format!("used as {} here", kind.describe()))
+            .with_label(first, format!("first used as {} here", k.describe()))
             .with_hint("a name means one thing throughout; rename one of the uses")),
         }
     }
@@ -594,13 +608,17 @@ impl<'s> Lowerer<'s> {
                 ErrorKind::Shape,
                 span,
                 format!(
-                    "parameter `{}` is used as {} here, but as {} before",
+                    "parameter `{}` is used as {}, but it was first used as {}",
                     slot.ident.name,
                     param_kind_describe(kind),
                     param_kind_describe(have)
                 ),
             )
-            .with_label(first, format!("used as {} here", param_kind_describe(have)))),
+            .with_primary_text(format!("used as {} here", param_kind_describe(kind)))
+            .with_label(
+                first,
+                format!("first used as {} here", param_kind_describe(have)),
+            )),
         }
     }
 
@@ -1422,8 +1440,9 @@ impl<'s> Lowerer<'s> {
                     return Err(err(
                         ErrorKind::Shape,
                         e.span,
-                        "the axis of `len` must be an integer literal",
-                    ));
+                        "the axis of `len` must be a non-negative integer literal",
+                    )
+                    .with_hint("axes count from 0: `len(W, 1)` is the length of W's second axis"));
                 }
             },
         };

@@ -209,9 +209,9 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 session.parse_bindings(&at)?
             };
             // A value for a name the expression does not use is likely a typo.
-            let free = session.pool.free_symbols(id);
+            let used = session.names_used(id);
             for name in bindings.names() {
-                if !free.contains(&name) {
+                if !used.contains(&name) {
                     let text = session.pool.name(name).to_string();
                     let mut w = Error::new(
                         ErrorKind::Binding,

@@ -212,3 +212,21 @@ pub enum Node {
         order: u32,
     },
 }
+
+/// The children of a node, in order: what a generic traversal visits.
+pub fn children(node: &Node) -> Vec<ExprId> {
+    match node {
+        Node::Num(_)
+        | Node::Const(_)
+        | Node::Sym(_)
+        | Node::Index(_)
+        | Node::Tensor(_)
+        | Node::Len(_, _) => Vec::new(),
+        Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => xs.to_vec(),
+        Node::Pow(a, b) | Node::Delta(a, b) => vec![*a, *b],
+        Node::Func(_, a) => vec![*a],
+        Node::Sum { range, body, .. } => vec![*range, *body],
+        Node::Call { args, indices, .. } => args.iter().chain(indices.iter()).copied().collect(),
+        Node::Diff { expr, var, .. } => vec![*expr, *var],
+    }
+}

@@ -39,6 +39,18 @@ pub fn parse_decimal(text: &str) -> Result<BigRational, LiteralError> {
         return Err(LiteralError::Malformed);
     }
     let mut exp10: i64 = -(frac_part.len() as i64);
+    // Zero is zero whatever its exponent (`0.0e-5000`), provided the exponent is a number.
+    if digits.bytes().all(|b| b == b'0') {
+        let valid = exponent.is_none_or(|e| {
+            let body = e.trim_start_matches(['+', '-']);
+            !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit())
+        });
+        return if valid {
+            Ok(BigRational::zero())
+        } else {
+            Err(LiteralError::Malformed)
+        };
+    }
     if let Some(e) = exponent {
         let value: i64 = match e.strip_prefix('+').unwrap_or(e).parse::<i64>() {
             Ok(v) => v,
@@ -79,6 +91,31 @@ pub fn format_rational(r: &BigRational) -> String {
     } else {
         format!("{}/{}", r.numer(), r.denom())
     }
+}
+
+/// A rational for messages: exact when short, else its leading digits and magnitude
+/// (`1.000e400`), so that a huge literal does not flood a diagnostic.
+pub fn describe_rational(r: &BigRational) -> String {
+    let exact = format_rational(r);
+    if exact.len() <= 40 {
+        return exact;
+    }
+    let sign = if r.is_negative() { "-" } else { "" };
+    let n = r.numer().abs().to_string();
+    let d = r.denom().to_string();
+    // Leading digits of n and d, each scaled into [1, 10), and the decimal exponent
+    // from the digit counts.
+    let leading = |digits: &str| {
+        let lead: String = digits.chars().take(6).collect();
+        lead.parse::<f64>().unwrap_or(1.0) / 10f64.powi(lead.len() as i32 - 1)
+    };
+    let mut exponent = (n.len() as i64 - 1) - (d.len() as i64 - 1);
+    let mut mantissa = leading(&n) / leading(&d);
+    if mantissa < 1.0 {
+        mantissa *= 10.0;
+        exponent -= 1;
+    }
+    format!("{sign}{mantissa:.3}e{exponent}")
 }
 
 /// The nearest `f64` to a rational, computed without overflow for huge numerators and

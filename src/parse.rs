@@ -134,7 +134,11 @@ impl<'s> Grammar<'s> {
 
     /// Converts a nom failure into a located [`Error`].
     fn to_error(&self, e: PError<'_>) -> Error {
-        let start = self.offset(e.at);
+        let mut start = self.offset(e.at);
+        // At the end of a line that ends in CR LF, point at the CR, as for a bare LF.
+        if start > 0 && self.src[start..].starts_with('\n') && self.src[..start].ends_with('\r') {
+            start -= 1;
+        }
         // Describe what follows in the whole text: a statement's slice ends before its
         // line break, and the reader should hear "end of the line" there.
         let found = describe_found(self.src.get(start..).unwrap_or(""));
@@ -644,9 +648,15 @@ impl<'s> Grammar<'s> {
         let text = &i[..i.len() - r.len()];
         if r.starts_with(is_name_char) {
             let mut e = expected(r, "an operator after the number");
-            e.hint = Some(Cow::Borrowed(
-                "gauge has no implicit multiplication: write `2*x`, not `2x`",
-            ));
+            e.hint = Some(Cow::Borrowed(if r.starts_with('_') {
+                "digit separators are not supported: write `1000`, not `1_000`"
+            } else if text == "0" && r.starts_with(['x', 'X', 'b', 'B', 'o', 'O']) {
+                "only decimal numbers are supported"
+            } else if r.starts_with(['e', 'E']) {
+                "an exponent needs digits after the `e`: write `1e3` or `1e-3`"
+            } else {
+                "gauge has no implicit multiplication: write `2*x`, not `2x`"
+            }));
             return Err(nom::Err::Failure(e));
         }
         let value = match parse_decimal(text) {
@@ -701,6 +711,13 @@ impl<'s> Grammar<'s> {
         let (r, indices) = match self.token(r, "[") {
             Ok((r2, _)) => {
                 let (r3, idx) = self.nested(r2, |r2| self.expr_list(r2, "]", "`,` or `]`"))?;
+                if idx.is_empty() {
+                    let (at, _) = self.ws(r2)?;
+                    let mut e = expected(at, "an index");
+                    e.message = Some("an index list cannot be empty".into());
+                    e.hint = Some(Cow::Borrowed("write `z[i]`, `W[i, k]` or `z[0]`"));
+                    return Err(nom::Err::Failure(e));
+                }
                 (r3, Some(idx))
             }
             Err(_) => (r, None),
@@ -739,7 +756,19 @@ impl<'s> Grammar<'s> {
                 return Ok((r2, out));
             } else {
                 let (at, _) = self.ws(r)?;
-                return Err(nom::Err::Failure(self.trailing(at, what)));
+                let mut e = self.trailing(at, what);
+                let open = if close == ")" { "(" } else { "[" };
+                if at.starts_with([')', ']']) {
+                    e.hint = Some(Cow::Owned(format!(
+                        "`{}` does not match the open `{open}`: close it with `{close}`",
+                        &at[..1]
+                    )));
+                } else if at.is_empty() || e.hint.is_none() {
+                    e.hint = Some(Cow::Owned(format!(
+                        "the `{open}` before the list is not closed: add `{close}`"
+                    )));
+                }
+                return Err(nom::Err::Failure(e));
             }
         }
     }
@@ -833,13 +862,33 @@ fn describe_found(at: &str) -> (String, usize) {
             (format!("`{}`", &at[..end]), end)
         }
         Some(c) if c.is_ascii_digit() => {
-            let end = at
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(at.len());
+            let end = number_end(at);
             (format!("`{}`", &at[..end]), end)
         }
         Some(c) => (format!("`{c}`"), c.len_utf8()),
     }
+}
+
+/// The length of the number literal at the start of `at` (digits, a point, an exponent).
+fn number_end(at: &str) -> usize {
+    let b = at.as_bytes();
+    let mut k = 0;
+    while k < b.len() && (b[k].is_ascii_digit() || b[k] == b'.') {
+        k += 1;
+    }
+    if k < b.len() && (b[k] == b'e' || b[k] == b'E') {
+        let mut m = k + 1;
+        if m < b.len() && (b[m] == b'+' || b[m] == b'-') {
+            m += 1;
+        }
+        if m < b.len() && b[m].is_ascii_digit() {
+            while m < b.len() && b[m].is_ascii_digit() {
+                m += 1;
+            }
+            k = m;
+        }
+    }
+    k
 }
 
 fn default_hint(at: &str, expected: &str) -> Option<String> {

@@ -489,6 +489,22 @@ impl Pool {
                 let p = self.mul(vec![a, exponent]);
                 return self.pow(u, p);
             }
+            Node::Add(ts) => {
+                // (c*A)^e = c^e * A^e for a positive number c: a power of a sum keeps a
+                // primitive sum (its coefficients share no common factor), so that
+                // `1/(10 + 10*x)` and `1/(10*(1 + x))` are one node.
+                let content =
+                    sum_content(&ts.iter().map(|&t| self.coefficient(t)).collect::<Vec<_>>());
+                if !content.is_one() {
+                    let inv = self.num(content.recip());
+                    let parts = ts.iter().map(|&t| self.mul(vec![inv, t])).collect();
+                    let primitive = self.add(parts);
+                    let c = self.num(content);
+                    let cp = self.pow(c, exponent);
+                    let ap = self.pow(primitive, exponent);
+                    return self.mul(vec![cp, ap]);
+                }
+            }
             Node::Mul(fs) if int_exp.is_some() => {
                 // (a*b)^n = a^n * b^n for an integer n.
                 let parts = fs.iter().map(|&f| self.pow(f, exponent)).collect();
@@ -781,7 +797,9 @@ impl Pool {
     }
 
     /// An unevaluated derivative; `order` 0 is the expression itself and repeated
-    /// derivatives in the same variable merge (`diff(diff(f, x), x) = diff(f, x, 2)`).
+    /// derivatives in the same variable merge (`diff(diff(f, x), x) = diff(f, x, 2)`)
+    /// while the merged order stays within the language's limit, so that it prints as
+    /// text the parser accepts.
     pub fn diff(&mut self, expr: ExprId, var: ExprId, order: u32) -> ExprId {
         if order == 0 {
             return expr;
@@ -792,11 +810,12 @@ impl Pool {
             order: k,
         } = self.node(expr).clone()
             && v == var
+            && k.saturating_add(order) <= crate::lower::MAX_DIFF_ORDER
         {
             return self.intern(Node::Diff {
                 expr: inner,
                 var,
-                order: k.saturating_add(order),
+                order: k + order,
             });
         }
         self.intern(Node::Diff { expr, var, order })
@@ -1039,6 +1058,14 @@ impl Pool {
 
 /// `b^e` for exact numbers when the result is an exact rational of bounded size.
 fn fold_power(b: &BigRational, e: &BigRational) -> Option<BigRational> {
+    // (-1)^n for an integer n of any size is ±1.
+    if e.is_integer() && b.is_integer() && b.numer() == &BigInt::from(-1) {
+        return Some(BigRational::from_integer(if e.numer().is_even() {
+            BigInt::from(1)
+        } else {
+            BigInt::from(-1)
+        }));
+    }
     if b.is_zero() {
         return if e.is_positive() {
             Some(BigRational::zero())
@@ -1075,4 +1102,19 @@ fn fold_power(b: &BigRational, e: &BigRational) -> Option<BigRational> {
 /// Whether an integer exponent is even (for callers that reason about signs).
 pub fn is_even_integer(r: &BigRational) -> bool {
     r.is_integer() && r.numer().is_even()
+}
+
+/// The positive content of a sum with these coefficients: the gcd of the numerators over
+/// the lcm of the denominators (1 for a sum that is already primitive).
+fn sum_content(coeffs: &[BigRational]) -> BigRational {
+    let mut g = BigInt::zero();
+    let mut l = BigInt::one();
+    for c in coeffs {
+        g = g.gcd(c.numer());
+        l = l.lcm(c.denom());
+    }
+    if g.is_zero() {
+        return BigRational::one();
+    }
+    BigRational::new(g, l)
 }

@@ -307,26 +307,10 @@ impl Printer<'_> {
         if !coeff.numer().is_one() || numer.is_empty() {
             numer.insert(0, coeff.numer().to_string());
         }
-        // `x/(10*(1 + x))` would read back as `x/(10 + 10*x)`, since a number times a
-        // single sum distributes; such a denominator prints as `x/10/(1 + x)` instead.
-        let lone_sum_denominator = denom.len() == 1
-            && factors.iter().any(|&f| {
-                matches!(self.node(f), Node::Pow(b, e)
-                    if self.pool.is_int(*e, -1) && matches!(self.node(*b), Node::Add(_)))
-            });
-        let mut split_number = None;
         if !coeff.denom().is_one() {
-            if lone_sum_denominator {
-                split_number = Some(coeff.denom().to_string());
-            } else {
-                denom.insert(0, coeff.denom().to_string());
-            }
+            denom.insert(0, coeff.denom().to_string());
         }
         out.push_str(&numer.join("*"));
-        if let Some(d) = split_number {
-            out.push('/');
-            out.push_str(&d);
-        }
         match denom.len() {
             0 => {}
             1 => {

@@ -7,15 +7,55 @@
 use gauge::error::Error;
 use gauge::session::Session;
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, Severity, SourceCode, SourceSpan, SpanContents,
 };
+
+/// A source text whose reported positions count characters, as gauge's own do.
+///
+/// miette reports the column of a span in bytes, which disagrees with the JSON output
+/// (and with what a reader counts) on lines with Greek letters. The header of a report
+/// reads the primary span with no context lines; for that read this type gives the
+/// line and the character column computed by [`gauge::source::line_col`].
+#[derive(Debug)]
+struct CharSource {
+    name: String,
+    text: String,
+}
+
+impl SourceCode for CharSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        let (line, column) = if context_lines_before == 0 && context_lines_after == 0 {
+            let lc = gauge::source::line_col(&self.text, span.offset());
+            (lc.line - 1, lc.column - 1)
+        } else {
+            (inner.line(), inner.column())
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            line,
+            column,
+            inner.line_count(),
+        )))
+    }
+}
 
 /// A library error in the shape miette renders.
 #[derive(Debug)]
 struct Report {
     message: String,
     severity: Severity,
-    source: Option<NamedSource<String>>,
+    source: Option<CharSource>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
 }
@@ -101,9 +141,10 @@ fn report(session: &Session, e: &Error, severity: Severity) -> Report {
             None => n,
         });
     }
-    let source = primary
-        .zip(text)
-        .map(|(id, text)| NamedSource::new(session.sources.get(id).name.clone(), text));
+    let source = primary.zip(text).map(|(id, text)| CharSource {
+        name: session.sources.get(id).name.clone(),
+        text,
+    });
     Report {
         message: e.message.clone(),
         severity,

@@ -186,6 +186,55 @@ impl Session {
         }
     }
 
+    /// Every global name an expression depends on: its free names and, through the
+    /// definitions it calls, the globals their bodies use (`d` in `S[i, j]`). Sorted by
+    /// name.
+    pub fn names_used(&self, id: ExprId) -> Vec<Symbol> {
+        let mut out: Vec<Symbol> = Vec::new();
+        let mut seen_defs: Vec<DefId> = Vec::new();
+        // Each entry is an expression and the names that are local to it (a body's
+        // parameters and indices), which are not globals there.
+        let mut stack: Vec<(ExprId, Vec<Symbol>)> = vec![(id, Vec::new())];
+        while let Some((e, local)) = stack.pop() {
+            for &s in self.pool.free_symbols(e).iter() {
+                if !local.contains(&s) && self.scope.kinds.contains_key(&s) && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            for def in self.called_definitions(e) {
+                if !seen_defs.contains(&def) {
+                    seen_defs.push(def);
+                    let d = self.pool.definition(def);
+                    let mut local: Vec<Symbol> = d.params.iter().map(|p| p.name).collect();
+                    local.extend(d.indices.iter().copied());
+                    stack.push((d.body, local));
+                }
+            }
+        }
+        out.sort_by(|a, b| crate::order::cmp_names(self.pool.name(*a), self.pool.name(*b)));
+        out
+    }
+
+    /// The definitions called anywhere in an expression.
+    fn called_definitions(&self, id: ExprId) -> Vec<DefId> {
+        let mut out = Vec::new();
+        let mut todo = vec![id];
+        let mut visited = rustc_hash::FxHashSet::default();
+        while let Some(e) = todo.pop() {
+            if !visited.insert(e) {
+                continue;
+            }
+            let node = self.pool.node(e);
+            if let crate::node::Node::Call { def, .. } = node
+                && !out.contains(def)
+            {
+                out.push(*def);
+            }
+            todo.extend(crate::node::children(node));
+        }
+        out
+    }
+
     /// The kind of a global name, if it has been used.
     pub fn kind_of(&self, s: Symbol) -> Option<Kind> {
         self.scope.kinds.get(&s).map(|k| k.0)

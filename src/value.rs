@@ -94,6 +94,22 @@ impl Bindings {
     pub fn from_syntax(session: &mut Session, parsed: &[Binding]) -> Result<Bindings> {
         let mut out = Bindings::new();
         for b in parsed {
+            let name = b.name.name.as_str();
+            if matches!(name, "pi" | "π" | "e") {
+                return Err(Error::at(
+                    ErrorKind::Binding,
+                    b.name.span,
+                    format!("`{name}` is a constant and cannot be given a value"),
+                ));
+            }
+            if session.scope.defs.contains_key(name) || crate::node::Func::from_name(name).is_some()
+            {
+                return Err(Error::at(
+                    ErrorKind::Binding,
+                    b.name.span,
+                    format!("`{name}` is a function and cannot be given a value"),
+                ));
+            }
             let s = session.pool.symbol(&b.name.name);
             if let Some(span) = out.span(s) {
                 return Err(Error::at(

@@ -152,7 +152,9 @@ fn printing_uses_fractions_and_minimal_parentheses() {
     prints("2^(1/2)", "sqrt(2)");
     prints("1/sqrt(x)", "1/sqrt(x)");
     prints("x^(-3/2)", "1/x^(3/2)");
-    prints("0.1/(1 + x)", "1/10/(1 + x)");
+    prints("0.1/(1 + x)", "1/(10*(1 + x))");
+    same("x/(10*(1 + x))", "x/10/(1 + x)");
+    same("(2 + 2*x)^(1/2)", "sqrt(2)*sqrt(1 + x)");
     prints("-(1 + x)/x", "-(1 + x)/x");
     prints("x^(a + b)", "x^(a + b)");
     prints("2^x", "2^x");
@@ -170,4 +172,18 @@ fn division_by_zero_is_one_undefined_node() {
     same("x/0", "1/0");
     same("log(1, 2)/x", "1/0");
     differ("1/0", "0");
+}
+
+#[test]
+fn merged_derivative_orders_stay_within_the_limit() {
+    prints("diff(diff(x^2, x, 64), x)", "diff(diff(x^2, x, 64), x)");
+    prints("diff(diff(x^2, x, 40), x, 20)", "diff(x^2, x, 60)");
+}
+
+#[test]
+fn powers_of_sums_keep_a_primitive_sum() {
+    same("x/(10*(1 + x)) - x/10/(1 + x)", "0");
+    same("(3*x + 6*y)^2", "9*(x + 2*y)^2");
+    same("1/(a/2 + b/3)", "6/(3*a + 2*b)");
+    same("(-1)^(10^100 + 1)", "-1");
 }

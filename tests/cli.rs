@@ -217,3 +217,39 @@ fn completions_are_generated() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("gauge"));
 }
+
+#[test]
+fn columns_count_characters_and_crlf_lines_end_where_lf_lines_do() {
+    let out = gauge(&["parse", "ααα + $"]);
+    assert!(stderr(&out).contains("<input>:1:7"), "{}", stderr(&out));
+    let dir = std::env::temp_dir().join(format!("gauge-crlf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let crlf = dir.join("crlf.gauge");
+    std::fs::write(&crlf, "let a = 1\r\nlet b = x +\r\nlet c = 2\r\n").unwrap();
+    let out = gauge(&["parse", "-f", crlf.to_str().unwrap()]);
+    assert!(stderr(&out).contains("crlf.gauge:2:12"), "{}", stderr(&out));
+    let out = gauge(&["--format", "json", "parse", "-f", crlf.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["error"]["labels"][0]["line"], 2);
+    assert_eq!(v["error"]["labels"][0]["column"], 12);
+}
+
+#[test]
+fn the_unused_binding_warning_sees_globals_inside_definitions() {
+    let dir = std::env::temp_dir().join(format!("gauge-unused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let defs = dir.join("h.gauge");
+    std::fs::write(&defs, "let h(z) = x*z[0]\n").unwrap();
+    let out = gauge(&[
+        "eval",
+        "h(z)",
+        "--defs",
+        defs.to_str().unwrap(),
+        "--at",
+        "z=[1, 2], x=2",
+    ]);
+    assert_eq!(stdout(&out).trim(), "2.0");
+    assert!(!stderr(&out).contains("does not use"), "{}", stderr(&out));
+    let out = gauge(&["eval", "z[0]", "--at", "z=[1, 2], q=2"]);
+    assert!(stderr(&out).contains("`q` is given a value, but the expression does not use it"));
+}

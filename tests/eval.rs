@@ -151,3 +151,98 @@ fn unevaluated_derivatives_say_so() {
     let e = eval("diff(x^2, x)", "x=1").expect_err("not yet taken");
     assert_eq!(e.kind, ErrorKind::Unsupported);
 }
+
+#[test]
+fn tensor_arguments_that_depend_on_a_summed_index_are_recomputed() {
+    let mut s = Session::with_prelude().unwrap();
+    s.load_file(
+        "defs",
+        "let row(W, i)[k] = W[i, k]\nlet rr(W)[i] = norm2(row(W, i))",
+    )
+    .unwrap();
+    let b = s.parse_bindings("W=[[1, 2], [3, 4]], x=[1, 1]").unwrap();
+    for (expr, want) in [
+        ("sum(j, dot(row(W, j), x))", 10.0),
+        ("sum(j, norm2(row(W, j)))", 30.0),
+        ("dot(rr(W), x)", 30.0),
+        ("rr(W)[1]", 25.0),
+    ] {
+        let id = s.parse_expression(expr).unwrap();
+        assert_eq!(s.eval(id, &b).unwrap(), want, "{expr}");
+    }
+}
+
+#[test]
+fn repeated_calls_with_equal_arguments_are_evaluated_once() {
+    // f40 calls f39 twice, and so on: 2^40 calls without sharing, 80 with it.
+    let mut text = String::from("let f0(x) = x\n");
+    for k in 1..=40 {
+        text.push_str(&format!("let f{k}(x) = f{p}(x) + f{p}(x + 1)\n", p = k - 1));
+    }
+    let mut s = Session::with_prelude().unwrap();
+    s.load_file("chain", &text).unwrap();
+    let id = s.parse_expression("f40(x)").unwrap();
+    let b = s.parse_bindings("x=0").unwrap();
+    // f_n(0) = n * 2^(n-1).
+    assert_eq!(s.eval(id, &b).unwrap(), 40.0 * 2f64.powi(39));
+}
+
+#[test]
+fn huge_odd_powers_keep_their_sign() {
+    close("(-1)^(2^53 + 1)", "", -1.0);
+    close("x^(2^53 + 1)", "x=-1", -1.0);
+    close("x^(10^100)", "x=-1", 1.0);
+}
+
+#[test]
+fn products_of_tiny_and_huge_factors_do_not_overflow_midway() {
+    close("a*b/(c*d)", "a=1e-200, b=1e-200, c=1e-200, d=1e-200", 1.0);
+    close("a*b/(c*d)", "a=1e200, b=1e200, c=1e200, d=1e200", 1.0);
+    close("x/y*z", "x=1e-200, y=1e-200, z=1e-200", 1e-200);
+}
+
+#[test]
+fn numbers_beyond_f64_are_errors_not_infinities() {
+    let e = eval("1e400", "").expect_err("too large");
+    assert!(e.message.contains("1.000e400"), "{}", e.message);
+    let e = eval("x", "x=1e400").expect_err("too large");
+    assert!(
+        e.message.contains("beyond the range of f64"),
+        "{}",
+        e.message
+    );
+    let e = eval("z[0]", "z=[1, 2^2000]").expect_err("too large");
+    assert!(
+        e.message.contains("beyond the range of f64"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn constants_and_functions_cannot_be_bound() {
+    for at in ["pi=3", "e=2", "exp=1", "softmax=[1, 2]"] {
+        let e = eval("1", at).expect_err("not a variable");
+        assert_eq!(e.kind, ErrorKind::Binding, "{at}");
+    }
+}
+
+#[test]
+fn domain_errors_show_only_the_names_used() {
+    let e = eval("ln(y)", "x=-1, y=-2").expect_err("domain");
+    assert!(e.message.contains("y = -2"), "{}", e.message);
+    assert!(!e.message.contains("x = -1"), "{}", e.message);
+}
+
+#[test]
+fn globals_used_inside_definitions_need_values() {
+    let mut s = Session::with_prelude().unwrap();
+    s.load_file("defs", "let h(z) = x*z[0]").unwrap();
+    let id = s.parse_expression("h(z)").unwrap();
+    assert_eq!(s.names_used(id).len(), 2);
+    let b = s.parse_bindings("z=[3]").unwrap();
+    let e = s.eval(id, &b).expect_err("x has no value");
+    assert!(e.message.contains("no value for `x`"), "{}", e.message);
+    let b = s.parse_bindings("z=[3], x=2").unwrap();
+    assert_eq!(s.eval(id, &b).unwrap(), 6.0);
+}
