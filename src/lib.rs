@@ -39,8 +39,11 @@
 //! assert!((v - 0.6511320591048929).abs() < 1e-15);
 //! ```
 
+pub mod contract;
+pub mod derivative;
 pub mod error;
 pub mod eval;
+pub mod fold;
 pub mod json;
 pub mod lower;
 pub mod node;
@@ -51,6 +54,8 @@ pub mod pool;
 pub mod prelude;
 pub mod print;
 pub mod session;
+pub mod simplify;
 pub mod source;
+pub mod subst;
 pub mod syntax;
 pub mod value;

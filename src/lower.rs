@@ -180,6 +180,15 @@ impl<'s> Lowerer<'s> {
         Ok(id)
     }
 
+    /// Lowers the variable of a derivative given on its own (`x`, `z[i]`, `W[a, b]`).
+    pub fn variable_expression(&mut self, e: &Expr) -> Result<ExprId> {
+        self.reset_statement();
+        let id = self.variable(e)?;
+        self.finish_free_indices()?;
+        self.commit_equalities();
+        Ok(id)
+    }
+
     /// Lowers a constant expression: one with no names but `pi` and `e`.
     pub fn constant(&mut self, e: &Expr) -> Result<ExprId> {
         self.reset_statement();

@@ -82,6 +82,24 @@ Examples:
         #[arg(long, value_name = "BINDINGS", default_value = "")]
         at: String,
     },
+    /// Differentiate an expression with respect to a scalar or a tensor element.
+    #[command(after_help = "\
+Examples:
+  gauge diff 'eml(x, y)' --wrt y                       # -1/y
+  gauge diff 'cross_entropy(z, y)' --wrt 'z[i]'        # softmax(z)[i] - delta(i, y)
+  gauge diff 'sin(x)*x' --wrt x --order 2
+  gauge diff 'cross_entropy(z, y)' --wrt 'z[i]' --steps")]
+    Diff {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The variable: a scalar such as `x`, or an element such as `z[i]` or `W[a, b]`.
+        #[arg(long, value_name = "VAR")]
+        wrt: String,
+        /// Take the derivative this many times.
+        #[arg(long, default_value_t = 1, value_name = "K")]
+        order: u32,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
     Completions {
@@ -234,6 +252,23 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                     );
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { expr, wrt, order } => {
+            let text = read_arg(&expr)?;
+            let id = session.parse_expression(&text)?;
+            let var = session.parse_variable(&wrt)?;
+            if order == 0 || order > gauge::lower::MAX_DIFF_ORDER {
+                return Err(Error::new(
+                    ErrorKind::Limit,
+                    format!("--order must be from 1 to {}", gauge::lower::MAX_DIFF_ORDER),
+                ));
+            }
+            let (d, _conditions) = gauge::derivative::derive_n(&mut session.pool, id, var, order)?;
+            let defs = session.definitions_in_order();
+            let mut simp = gauge::simplify::Simplifier::new(&mut session.pool, defs);
+            let d = simp.simplify(d);
+            println!("{}", session.print(d));
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {

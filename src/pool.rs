@@ -403,7 +403,25 @@ impl Pool {
         self.finish_mul(coeff, rest)
     }
 
-    fn finish_mul(&mut self, coeff: BigRational, mut out: Vec<ExprId>) -> ExprId {
+    fn finish_mul(&mut self, mut coeff: BigRational, mut out: Vec<ExprId>) -> ExprId {
+        // e^a * e^b = e^(a + b) for all real a and b: exponentials merge, so that
+        // `exp(x)*exp(-x)` is 1 and a quotient of exponentials cancels.
+        let exps: Vec<ExprId> = out
+            .iter()
+            .filter_map(|&f| match self.node(f) {
+                Node::Func(Func::Exp, a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        if exps.len() >= 2 {
+            out.retain(|&f| !matches!(self.node(f), Node::Func(Func::Exp, _)));
+            let arg = self.add(exps);
+            let merged = self.func(Func::Exp, arg);
+            match self.node(merged) {
+                Node::Num(r) => coeff *= r,
+                _ => out.push(merged),
+            }
+        }
         out.retain(|&f| !self.is_int(f, 1));
         out.sort_by(|&a, &b| self.cmp(a, b));
         if out.is_empty() {
@@ -947,7 +965,7 @@ impl Pool {
     }
 
     /// A symbol that no expression uses, for a binder renamed temporarily.
-    fn fresh_symbol(&mut self) -> Symbol {
+    pub(crate) fn fresh_index_symbol(&mut self) -> Symbol {
         self.fresh_counter += 1;
         // The apostrophe keeps it out of the language's names, so it cannot clash.
         let name = format!("'t{}", self.fresh_counter);
@@ -1023,7 +1041,7 @@ impl Pool {
                     self.sum(index, range, body)
                 } else if self.free_symbols(to).contains(&index) {
                     // `to` mentions this binder's name: rename the binder out of the way.
-                    let fresh = self.fresh_symbol();
+                    let fresh = self.fresh_index_symbol();
                     let fresh_id = self.index(fresh);
                     let body = self.rename_index(body, index, fresh_id);
                     let body = self.rename_index(body, from, to);

@@ -125,6 +125,13 @@ impl Session {
         Lowerer::new(self, false).expression(&e)
     }
 
+    /// Parses the variable of a derivative: a scalar name or an element such as `z[i]`.
+    pub fn parse_variable(&mut self, text: &str) -> Result<ExprId> {
+        let id = self.sources.add("<variable>", text);
+        let e = Grammar::new(text, id).parse_expression()?;
+        Lowerer::new(self, false).variable_expression(&e)
+    }
+
     /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`.
     pub fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
         let id = self.sources.add("<bindings>", text);
@@ -233,6 +240,13 @@ impl Session {
             todo.extend(crate::node::children(node));
         }
         out
+    }
+
+    /// The definitions in scope (the latest of each name), in the order they were made.
+    pub fn definitions_in_order(&self) -> Vec<DefId> {
+        let mut ds: Vec<DefId> = self.scope.defs.values().copied().collect();
+        ds.sort();
+        ds
     }
 
     /// The kind of a global name, if it has been used.

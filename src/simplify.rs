@@ -1,0 +1,308 @@
+//! The simplifier: named, sound rewrites in phases, keeping the smallest form found.
+//!
+//! Each phase rewrites bottom-up and is recorded as one step of the derivation when it
+//! changes the expression:
+//!
+//! 1. `sum-delta-contract` and `sum-linearity` (index calculus) and `distribute` (a
+//!    product over a sum, kept only when the result is smaller), in primitive terms, so
+//!    that a derivative cancels against the expression around it;
+//! 2. `fold-definition`: bodies of definitions become calls (`softmax(z)[i]`);
+//! 3. `factor-common`: a factor common to every term of a sum moves out, when smaller.
+//!
+//! Every rewrite here holds for all values where both sides are defined; rewrites that
+//! need a side condition are in [`crate::rules`] and fire only when it is proved.
+
+use rustc_hash::FxHashMap;
+
+use crate::fold::{Folder, patterns};
+use crate::node::{DefId, ExprId, Node};
+use crate::pool::Pool;
+
+/// One step of a derivation: the expression before and after, and the rules used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The rules applied, by name.
+    pub rules: Vec<String>,
+    /// The expression before the step.
+    pub before: ExprId,
+    /// The expression after the step.
+    pub after: ExprId,
+}
+
+/// The number of distinct nodes in an expression's DAG.
+pub fn dag_size(pool: &Pool, id: ExprId) -> usize {
+    let mut todo = vec![id];
+    let mut seen = rustc_hash::FxHashSet::default();
+    while let Some(x) = todo.pop() {
+        if seen.insert(x) {
+            todo.extend(crate::node::children(pool.node(x)));
+        }
+    }
+    seen.len()
+}
+
+/// The size of an expression written out as a tree (a repeated subexpression counts
+/// each time, as it does for a reader): the measure of "smaller". Saturates instead of
+/// overflowing on huge DAGs.
+pub fn tree_size(pool: &Pool, id: ExprId) -> u64 {
+    fn rec(pool: &Pool, id: ExprId, memo: &mut FxHashMap<ExprId, u64>) -> u64 {
+        if let Some(&n) = memo.get(&id) {
+            return n;
+        }
+        let n = crate::node::children(pool.node(id))
+            .into_iter()
+            .fold(1u64, |acc, c| acc.saturating_add(rec(pool, c, memo)));
+        memo.insert(id, n);
+        n
+    }
+    rec(pool, id, &mut FxHashMap::default())
+}
+
+/// Simplifies with the definitions `defs` available for folding.
+pub struct Simplifier<'p> {
+    pool: &'p mut Pool,
+    defs: Vec<DefId>,
+    /// The steps taken, in order.
+    pub steps: Vec<Step>,
+}
+
+impl<'p> Simplifier<'p> {
+    /// A simplifier that may fold the given definitions (in definition order).
+    pub fn new(pool: &'p mut Pool, defs: Vec<DefId>) -> Simplifier<'p> {
+        Simplifier {
+            pool,
+            defs,
+            steps: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, rules: &[&str], before: ExprId, after: ExprId) {
+        if before != after {
+            self.steps.push(Step {
+                rules: rules.iter().map(|r| r.to_string()).collect(),
+                before,
+                after,
+            });
+        }
+    }
+
+    /// Runs every phase to a fixed point (a few rounds at most).
+    pub fn simplify(&mut self, id: ExprId) -> ExprId {
+        let mut cur = id;
+        for _ in 0..4 {
+            let start = cur;
+            let a = self.primitive(cur);
+            self.record(&["sum-delta-contract", "distribute"], cur, a);
+            let b = self.fold(a);
+            self.record(&["fold-definition"], a, b);
+            let c = self.factor(b);
+            self.record(&["factor-common"], b, c);
+            cur = c;
+            if cur == start {
+                break;
+            }
+        }
+        cur
+    }
+
+    /// Phase 1: contraction and distribution, bottom-up.
+    pub fn primitive(&mut self, id: ExprId) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.primitive_rec(id, &mut memo)
+    }
+
+    fn primitive_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let rebuilt = self.map_children(id, &mut |this, c| this.primitive_rec(c, memo));
+        let contracted = self.pool.contract(rebuilt);
+        let out = self.distribute_if_smaller(contracted);
+        memo.insert(id, out);
+        out
+    }
+
+    /// Rebuilds a node with each child mapped through `f`.
+    fn map_children(
+        &mut self,
+        id: ExprId,
+        f: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
+    ) -> ExprId {
+        match self.pool.node(id).clone() {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _)
+            | Node::Delta(_, _)
+            | Node::Elem(_, _) => id,
+            Node::Add(xs) => {
+                let xs = xs.iter().map(|&x| f(self, x)).collect();
+                self.pool.add(xs)
+            }
+            Node::Mul(xs) => {
+                let xs = xs.iter().map(|&x| f(self, x)).collect();
+                self.pool.mul(xs)
+            }
+            Node::Pow(a, b) => {
+                let a = f(self, a);
+                let b = f(self, b);
+                self.pool.pow(a, b)
+            }
+            Node::Func(g, a) => {
+                let a = f(self, a);
+                self.pool.func(g, a)
+            }
+            Node::Sum { index, range, body } => {
+                let body = f(self, body);
+                self.pool.sum(index, range, body)
+            }
+            Node::Call { def, args, indices } => {
+                let args = args.iter().map(|&x| f(self, x)).collect();
+                self.pool.call(def, args, indices.to_vec())
+            }
+            Node::Diff { expr, var, order } => {
+                let expr = f(self, expr);
+                self.pool.diff(expr, var, order)
+            }
+        }
+    }
+
+    /// A product with one sum among its factors, multiplied out, when that is smaller.
+    fn distribute_if_smaller(&mut self, id: ExprId) -> ExprId {
+        let Node::Mul(fs) = self.pool.node(id).clone() else {
+            return id;
+        };
+        let sums: Vec<usize> = (0..fs.len())
+            .filter(|&k| matches!(self.pool.node(fs[k]), Node::Add(_)))
+            .collect();
+        let mut best = id;
+        let mut best_size = tree_size(self.pool, id);
+        for k in sums {
+            let Node::Add(ts) = self.pool.node(fs[k]).clone() else {
+                continue;
+            };
+            let others: Vec<ExprId> = fs
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .map(|(_, &f)| f)
+                .collect();
+            let terms: Vec<ExprId> = ts
+                .iter()
+                .map(|&t| {
+                    let mut v = others.clone();
+                    v.push(t);
+                    let m = self.pool.mul(v);
+                    self.pool.contract(m)
+                })
+                .collect();
+            let cand = self.pool.add(terms);
+            let size = tree_size(self.pool, cand);
+            if size < best_size {
+                best = cand;
+                best_size = size;
+            }
+        }
+        best
+    }
+
+    /// Phase 2: folding definitions back in.
+    pub fn fold(&mut self, id: ExprId) -> ExprId {
+        let pats = patterns(self.pool, &self.defs);
+        let mut folder = Folder::new(self.pool, pats);
+        folder.fold(id)
+    }
+
+    /// Phase 3: common factors out of sums, bottom-up, when smaller.
+    pub fn factor(&mut self, id: ExprId) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.factor_rec(id, &mut memo)
+    }
+
+    fn factor_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let rebuilt = self.map_children(id, &mut |this, c| this.factor_rec(c, memo));
+        let out = self.factor_common(rebuilt);
+        memo.insert(id, out);
+        out
+    }
+
+    /// `a*x + a*y` as `a*(x + y)`: the factors (with their least power) that every term
+    /// of a sum shares move out of it, if that is smaller.
+    fn factor_common(&mut self, id: ExprId) -> ExprId {
+        let Node::Add(ts) = self.pool.node(id).clone() else {
+            return id;
+        };
+        // Bases with a positive integer power in every term, and the least such power.
+        let mut common: Option<Vec<(ExprId, i64)>> = None;
+        for &t in ts.iter() {
+            let fs = self.power_factors(t);
+            common = Some(match common {
+                None => fs,
+                Some(c) => c
+                    .into_iter()
+                    .filter_map(|(b, e)| {
+                        fs.iter()
+                            .find(|(b2, _)| *b2 == b)
+                            .map(|(_, e2)| (b, e.min(*e2)))
+                    })
+                    .collect(),
+            });
+        }
+        let common = common.unwrap_or_default();
+        if common.is_empty() {
+            return id;
+        }
+        let mut outside = Vec::new();
+        let mut inverse = Vec::new();
+        for (b, e) in &common {
+            let en = self.pool.int(*e);
+            outside.push(self.pool.pow(*b, en));
+            let ne = self.pool.int(-*e);
+            inverse.push(self.pool.pow(*b, ne));
+        }
+        let inner_terms: Vec<ExprId> = ts
+            .iter()
+            .map(|&t| {
+                let mut v = inverse.clone();
+                v.push(t);
+                self.pool.mul(v)
+            })
+            .collect();
+        let inner = self.pool.add(inner_terms);
+        outside.push(inner);
+        let cand = self.pool.mul(outside);
+        if tree_size(self.pool, cand) < tree_size(self.pool, id) {
+            cand
+        } else {
+            id
+        }
+    }
+
+    /// The non-numeric factors of a term with positive integer powers.
+    fn power_factors(&mut self, t: ExprId) -> Vec<(ExprId, i64)> {
+        let fs: Vec<ExprId> = match self.pool.node(t) {
+            Node::Mul(fs) => fs.to_vec(),
+            _ => vec![t],
+        };
+        let mut out = Vec::new();
+        for f in fs {
+            match self.pool.node(f) {
+                Node::Num(_) => {}
+                Node::Pow(b, e) => {
+                    if let Some(k) = self.pool.as_num(*e).and_then(crate::number::to_small_int)
+                        && k > 0
+                    {
+                        out.push((*b, k));
+                    }
+                }
+                _ => out.push((f, 1)),
+            }
+        }
+        out
+    }
+}
