@@ -249,36 +249,15 @@ impl<'p> Differentiator<'p> {
                 let body = self.pool.expand_call(e).unwrap_or(e);
                 self.expand_rec(body, memo)
             }
-            Node::Num(_)
-            | Node::Const(_)
-            | Node::Sym(_)
-            | Node::Index(_)
-            | Node::Tensor(_)
-            | Node::Len(_, _)
-            | Node::Elem(_, _)
-            | Node::Delta(_, _) => e,
-            Node::Add(xs) => {
-                let xs = xs.iter().map(|&x| self.expand_rec(x, memo)).collect();
-                self.pool.add(xs)
-            }
-            Node::Mul(xs) => {
-                let xs = xs.iter().map(|&x| self.expand_rec(x, memo)).collect();
-                self.pool.mul(xs)
-            }
-            Node::Pow(a, b) => {
-                let a = self.expand_rec(a, memo);
-                let b = self.expand_rec(b, memo);
-                self.pool.pow(a, b)
-            }
-            Node::Func(f, a) => {
-                let a = self.expand_rec(a, memo);
-                self.pool.func(f, a)
-            }
-            Node::Sum { index, range, body } => {
-                let body = self.expand_rec(body, memo);
-                self.pool.sum(index, range, body)
-            }
+            // An unevaluated derivative is taken as it is, by its own rule.
             Node::Diff { .. } => e,
+            other => {
+                let kids: Vec<ExprId> = crate::node::children(&other)
+                    .into_iter()
+                    .map(|c| self.expand_rec(c, memo))
+                    .collect();
+                self.pool.rebuild(e, &kids)
+            }
         };
         memo.insert(e, out);
         out

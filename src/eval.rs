@@ -465,6 +465,17 @@ impl<'s> Evaluator<'s> {
             Node::Sum { index, range, body } => {
                 let n = self.range_value(range)?;
                 let saved = self.frame().indices.get(&index).copied();
+                // A bound index with the name of an index already set in this frame (a
+                // definition's `j` and a sum's canonical `j`) changes what the memo's
+                // entries for nodes that mention it mean: they are set aside during the
+                // sum and restored after it.
+                let stashed = saved.map(|_| {
+                    let f = self.frame();
+                    (
+                        std::mem::take(&mut f.memo),
+                        std::mem::take(&mut f.materialized),
+                    )
+                });
                 self.frame().bound.push(index);
                 let mut acc = Neumaier::default();
                 let mut result = Ok(());
@@ -483,6 +494,11 @@ impl<'s> Evaluator<'s> {
                     Some(v) => self.frame().indices.insert(index, v),
                     None => self.frame().indices.remove(&index),
                 };
+                if let Some((memo, materialized)) = stashed {
+                    let f = self.frame();
+                    f.memo = memo;
+                    f.materialized = materialized;
+                }
                 result?;
                 self.finite(id, acc.total())
             }

@@ -144,45 +144,11 @@ impl<'p> Folder<'p> {
     }
 
     fn fold_children(&mut self, id: ExprId) -> ExprId {
-        match self.pool.node(id).clone() {
-            Node::Num(_)
-            | Node::Const(_)
-            | Node::Sym(_)
-            | Node::Index(_)
-            | Node::Tensor(_)
-            | Node::Len(_, _)
-            | Node::Delta(_, _)
-            | Node::Elem(_, _) => id,
-            Node::Add(xs) => {
-                let xs = xs.iter().map(|&x| self.fold(x)).collect();
-                self.pool.add(xs)
-            }
-            Node::Mul(xs) => {
-                let xs = xs.iter().map(|&x| self.fold(x)).collect();
-                self.pool.mul(xs)
-            }
-            Node::Pow(a, b) => {
-                let a = self.fold(a);
-                let b = self.fold(b);
-                self.pool.pow(a, b)
-            }
-            Node::Func(f, a) => {
-                let a = self.fold(a);
-                self.pool.func(f, a)
-            }
-            Node::Sum { index, range, body } => {
-                let body = self.fold(body);
-                self.pool.sum(index, range, body)
-            }
-            Node::Call { def, args, indices } => {
-                let args = args.iter().map(|&x| self.fold(x)).collect();
-                self.pool.call(def, args, indices.to_vec())
-            }
-            Node::Diff { expr, var, order } => {
-                let expr = self.fold(expr);
-                self.pool.diff(expr, var, order)
-            }
-        }
+        let kids: Vec<ExprId> = crate::node::children(self.pool.node(id))
+            .into_iter()
+            .map(|c| self.fold(c))
+            .collect();
+        self.pool.rebuild(id, &kids)
     }
 
     /// One fold at the top of `id`, if some pattern matches.

@@ -40,6 +40,8 @@
 //! ```
 
 pub mod contract;
+pub mod cse;
+pub mod derivation;
 pub mod derivative;
 pub mod error;
 pub mod eval;

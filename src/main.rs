@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use gauge::error::{Error, ErrorKind};
+use gauge::node::ExprId;
 use gauge::session::Session;
 use serde_json::json;
 
@@ -45,6 +46,17 @@ struct Cli {
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// How to show a derived result.
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct Show {
+    /// Print the derivation, one step per line, with the rules of each step.
+    #[arg(long)]
+    steps: bool,
+    /// Print repeated subexpressions once, as `where` bindings.
+    #[arg(long)]
+    cse: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,6 +111,55 @@ Examples:
         /// Take the derivative this many times.
         #[arg(long, default_value_t = 1, value_name = "K")]
         order: u32,
+        #[command(flatten)]
+        show: Show,
+    },
+    /// The gradient of a scalar expression with respect to a tensor, in index form.
+    #[command(after_help = "\
+Examples:
+  gauge grad 'logsumexp(z)' --wrt z                    # softmax(z)[i]
+  gauge grad 'sum(i, k, W[i, k]*x[k])' --wrt W --index a,b")]
+    Grad {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The tensor, by name.
+        #[arg(long, value_name = "TENSOR")]
+        wrt: String,
+        /// The free indices of the result, one per axis of the tensor.
+        #[arg(long, default_value = "i", value_name = "NAMES")]
+        index: String,
+        #[command(flatten)]
+        show: Show,
+    },
+    /// The Hessian of a scalar expression with respect to a vector, in index form.
+    #[command(after_help = "\
+Example:
+  gauge hessian 'logsumexp(z)' --wrt z                 # softmax(z)[i]*(delta(i, k) - softmax(z)[k])")]
+    Hessian {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The vector, by name.
+        #[arg(long, value_name = "VECTOR")]
+        wrt: String,
+        /// The two free indices of the result.
+        #[arg(long, default_value = "i,k", value_name = "NAMES")]
+        index: String,
+        #[command(flatten)]
+        show: Show,
+    },
+    /// Simplify an expression, taking any derivatives in it.
+    #[command(after_help = "\
+Examples:
+  gauge simplify 'exp(z[i])/sum(j, exp(z[j]))'         # softmax(z)[i]
+  gauge simplify 'diff(x^3, x) + 1/(1 + exp(-x))'")]
+    Simplify {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        #[command(flatten)]
+        show: Show,
     },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
@@ -254,21 +315,79 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Diff { expr, wrt, order } => {
+        Command::Diff {
+            expr,
+            wrt,
+            order,
+            show,
+        } => {
             let text = read_arg(&expr)?;
             let id = session.parse_expression(&text)?;
-            let var = session.parse_variable(&wrt)?;
             if order == 0 || order > gauge::lower::MAX_DIFF_ORDER {
                 return Err(Error::new(
                     ErrorKind::Limit,
                     format!("--order must be from 1 to {}", gauge::lower::MAX_DIFF_ORDER),
-                ));
+                )
+                .with_hint("write `--order 2` for the second derivative"));
             }
-            let (d, _conditions) = gauge::derivative::derive_n(&mut session.pool, id, var, order)?;
+            let var = session.parse_variable(&wrt)?;
+            derivative_report(session, id, &[(var, order)], show, cli.format)
+        }
+        Command::Grad {
+            expr,
+            wrt,
+            index,
+            show,
+        } => {
+            let text = read_arg(&expr)?;
+            let id = session.parse_expression(&text)?;
+            let names: Vec<&str> = index.split(',').map(str::trim).collect();
+            let var = session.parse_variable(&format!("{wrt}[{}]", names.join(", ")))?;
+            derivative_report(session, id, &[(var, 1)], show, cli.format)
+        }
+        Command::Hessian {
+            expr,
+            wrt,
+            index,
+            show,
+        } => {
+            let text = read_arg(&expr)?;
+            let id = session.parse_expression(&text)?;
+            let names: Vec<&str> = index.split(',').map(str::trim).collect();
+            if names.len() != 2 {
+                return Err(Error::new(
+                    ErrorKind::Arity,
+                    "--index takes two index names for a Hessian",
+                )
+                .with_hint("write `--index i,k`"));
+            }
+            let v1 = session.parse_variable(&format!("{wrt}[{}]", names[0]))?;
+            let v2 = session.parse_variable(&format!("{wrt}[{}]", names[1]))?;
+            derivative_report(session, id, &[(v1, 1), (v2, 1)], show, cli.format)
+        }
+        Command::Simplify { expr, show } => {
+            let text = read_arg(&expr)?;
+            let id = session.parse_expression(&text)?;
+            let (taken, conditions) = gauge::derivation::take_derivatives(&mut session.pool, id)?;
             let defs = session.definitions_in_order();
             let mut simp = gauge::simplify::Simplifier::new(&mut session.pool, defs);
-            let d = simp.simplify(d);
-            println!("{}", session.print(d));
+            let result = simp.simplify(taken);
+            let mut steps = Vec::new();
+            if taken != id {
+                steps.push(gauge::simplify::Step {
+                    rules: vec!["differentiate".into()],
+                    before: id,
+                    after: taken,
+                });
+            }
+            steps.extend(simp.steps);
+            let d = gauge::derivation::Derivation {
+                start: id,
+                steps,
+                result,
+                conditions,
+            };
+            print_derivation(session, &d, show, cli.format);
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
@@ -282,4 +401,101 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
 /// Whether diagnostics may use colour: a terminal, and `NO_COLOR` unset.
 fn colour() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Differentiates `id` by each variable in turn and prints the result.
+fn derivative_report(
+    session: &mut Session,
+    id: ExprId,
+    vars: &[(ExprId, u32)],
+    show: Show,
+    format: Format,
+) -> Result<ExitCode, Error> {
+    let defs = session.definitions_in_order();
+    let mut cur = id;
+    let mut all = gauge::derivation::Derivation {
+        start: id,
+        steps: Vec::new(),
+        result: id,
+        conditions: Vec::new(),
+    };
+    for (k, &(var, order)) in vars.iter().enumerate() {
+        let d = gauge::derivation::derive_with_steps(&mut session.pool, cur, var, order, &defs)?;
+        if k == 0 {
+            all.start = d.start;
+        }
+        all.steps.extend(d.steps);
+        all.conditions.extend(d.conditions);
+        cur = d.result;
+    }
+    all.result = cur;
+    print_derivation(session, &all, show, format);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a derived result as text or JSON.
+fn print_derivation(
+    session: &Session,
+    d: &gauge::derivation::Derivation,
+    show: Show,
+    format: Format,
+) {
+    let text = |id: ExprId| {
+        if show.cse {
+            gauge::cse::to_text(&session.pool, id)
+        } else {
+            session.print(id)
+        }
+    };
+    let conditions: Vec<String> = d
+        .conditions
+        .iter()
+        .map(|c| format!("{} != 0", session.print(c.nonzero)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    match format {
+        Format::Text => {
+            if show.steps {
+                println!("  {}", session.print(d.start));
+                for st in &d.steps {
+                    println!("= {}    [{}]", session.print(st.after), st.rules.join(", "));
+                }
+                if show.cse {
+                    println!("{}", text(d.result));
+                }
+            } else {
+                println!("{}", text(d.result));
+            }
+            if !conditions.is_empty() {
+                println!("  (where {})", conditions.join(" and "));
+            }
+        }
+        Format::Json => {
+            let steps: Vec<serde_json::Value> = d
+                .steps
+                .iter()
+                .map(|st| json!({"rules": st.rules, "expression": session.print(st.after)}))
+                .collect();
+            let mut out = json!({
+                "input": session.print(d.start),
+                "result": session.print(d.result),
+                "conditions": conditions,
+                "steps": steps,
+            });
+            if show.cse {
+                let named = gauge::cse::bindings(&session.pool, d.result);
+                let map: rustc_hash::FxHashMap<ExprId, String> = named.iter().cloned().collect();
+                let b: Vec<serde_json::Value> = named
+                    .iter()
+                    .map(|(id, n)| json!({"name": n, "value": gauge::print::to_text_named(&session.pool, *id, &[], &map)}))
+                    .collect();
+                out["cse"] = json!({
+                    "result": gauge::print::to_text_named(&session.pool, d.result, &[], &map),
+                    "bindings": b,
+                });
+            }
+            println!("{out}");
+        }
+    }
 }

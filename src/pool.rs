@@ -839,6 +839,32 @@ impl Pool {
         self.intern(Node::Diff { expr, var, order })
     }
 
+    /// Rebuilds a node with new children, given in the order of
+    /// [`crate::node::children`], through the canonical constructors. Rewriting passes
+    /// map the children and call this, so each pass is one short recursion.
+    pub fn rebuild(&mut self, id: ExprId, kids: &[ExprId]) -> ExprId {
+        match self.node(id).clone() {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _) => id,
+            Node::Elem(s, _) => self.elem(s, kids.to_vec()),
+            Node::Add(_) => self.add(kids.to_vec()),
+            Node::Mul(_) => self.mul(kids.to_vec()),
+            Node::Pow(_, _) => self.pow(kids[0], kids[1]),
+            Node::Func(f, _) => self.func(f, kids[0]),
+            Node::Delta(_, _) => self.delta(kids[0], kids[1]),
+            Node::Sum { index, .. } => self.sum(index, kids[0], kids[1]),
+            Node::Call { def, args, .. } => {
+                let (a, i) = kids.split_at(args.len());
+                self.call(def, a.to_vec(), i.to_vec())
+            }
+            Node::Diff { order, .. } => self.diff(kids[0], kids[1], order),
+        }
+    }
+
     // ----- free names and renaming --------------------------------------------------
 
     /// Every name free in an expression (scalars, indices, tensors, lengths and the

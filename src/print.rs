@@ -11,6 +11,7 @@ use std::cell::RefCell;
 
 use num_rational::BigRational;
 use num_traits::{One, Signed};
+use rustc_hash::FxHashMap;
 
 use crate::node::{ExprId, Node, Symbol};
 use crate::number::format_rational;
@@ -35,15 +36,27 @@ pub fn to_text(pool: &Pool, id: ExprId) -> String {
 /// no bound index is printed with the name of one of `context` or of a free name of
 /// the expression, so a reader never confuses a bound index with a free one.
 pub fn to_text_in(pool: &Pool, id: ExprId, context: &[Symbol]) -> String {
+    to_text_named(pool, id, context, &FxHashMap::default())
+}
+
+/// Prints an expression with some subexpressions written as names (`s1`), as common
+/// subexpression elimination does; `named` maps each such node to its name.
+pub fn to_text_named(
+    pool: &Pool,
+    id: ExprId,
+    context: &[Symbol],
+    named: &FxHashMap<ExprId, String>,
+) -> String {
     let mut scope: Vec<Symbol> = pool.free_symbols(id).to_vec();
     scope.extend_from_slice(context);
     let printer = Printer {
         pool,
         scope: RefCell::new(scope),
         renames: RefCell::new(Vec::new()),
+        named,
     };
     let mut out = String::new();
-    printer.expr(id, Prec::Add, &mut out);
+    printer.expr_bare(id, &mut out);
     out
 }
 
@@ -54,6 +67,8 @@ struct Printer<'p> {
     scope: RefCell<Vec<Symbol>>,
     /// Bound indices printed under another name, innermost last.
     renames: RefCell<Vec<(Symbol, String)>>,
+    /// Subexpressions printed as names.
+    named: &'p FxHashMap<ExprId, String>,
 }
 
 impl Printer<'_> {
@@ -95,6 +110,10 @@ impl Printer<'_> {
     }
 
     fn expr(&self, id: ExprId, min: Prec, out: &mut String) {
+        if let Some(name) = self.named.get(&id) {
+            out.push_str(name);
+            return;
+        }
         if self.prec(id) < min {
             out.push('(');
             self.expr_bare(id, out);
@@ -247,16 +266,16 @@ impl Printer<'_> {
     /// Prints a sum: a positive term first where there is one, then `+` or `-` and the
     /// magnitude of each other term.
     fn add(&self, terms: &[ExprId], out: &mut String) {
-        let first = terms
-            .iter()
-            .position(|&t| !self.pool.coefficient(t).is_negative())
-            .unwrap_or(0);
+        // A term printed as a name is written as it is, so it counts as positive.
+        let negative =
+            |t: ExprId| !self.named.contains_key(&t) && self.pool.coefficient(t).is_negative();
+        let first = terms.iter().position(|&t| !negative(t)).unwrap_or(0);
         self.term(terms[first], false, out);
         for (k, &t) in terms.iter().enumerate() {
             if k == first {
                 continue;
             }
-            let negative = self.pool.coefficient(t).is_negative();
+            let negative = negative(t);
             out.push_str(if negative { " - " } else { " + " });
             self.term(t, negative, out);
         }
@@ -264,6 +283,10 @@ impl Printer<'_> {
 
     /// Prints a term of a sum, negated when `negate` is set.
     fn term(&self, id: ExprId, negate: bool, out: &mut String) {
+        if let Some(name) = self.named.get(&id) {
+            out.push_str(name);
+            return;
+        }
         match self.node(id) {
             Node::Num(r) => {
                 let r = if negate { -r.clone() } else { r.clone() };

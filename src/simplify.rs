@@ -128,45 +128,11 @@ impl<'p> Simplifier<'p> {
         id: ExprId,
         f: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
     ) -> ExprId {
-        match self.pool.node(id).clone() {
-            Node::Num(_)
-            | Node::Const(_)
-            | Node::Sym(_)
-            | Node::Index(_)
-            | Node::Tensor(_)
-            | Node::Len(_, _)
-            | Node::Delta(_, _)
-            | Node::Elem(_, _) => id,
-            Node::Add(xs) => {
-                let xs = xs.iter().map(|&x| f(self, x)).collect();
-                self.pool.add(xs)
-            }
-            Node::Mul(xs) => {
-                let xs = xs.iter().map(|&x| f(self, x)).collect();
-                self.pool.mul(xs)
-            }
-            Node::Pow(a, b) => {
-                let a = f(self, a);
-                let b = f(self, b);
-                self.pool.pow(a, b)
-            }
-            Node::Func(g, a) => {
-                let a = f(self, a);
-                self.pool.func(g, a)
-            }
-            Node::Sum { index, range, body } => {
-                let body = f(self, body);
-                self.pool.sum(index, range, body)
-            }
-            Node::Call { def, args, indices } => {
-                let args = args.iter().map(|&x| f(self, x)).collect();
-                self.pool.call(def, args, indices.to_vec())
-            }
-            Node::Diff { expr, var, order } => {
-                let expr = f(self, expr);
-                self.pool.diff(expr, var, order)
-            }
-        }
+        let kids: Vec<ExprId> = crate::node::children(self.pool.node(id))
+            .into_iter()
+            .map(|c| f(self, c))
+            .collect();
+        self.pool.rebuild(id, &kids)
     }
 
     /// A product with one sum among its factors, multiplied out, when that is smaller.

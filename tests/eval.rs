@@ -246,3 +246,23 @@ fn globals_used_inside_definitions_need_values() {
     let b = s.parse_bindings("z=[3], x=2").unwrap();
     assert_eq!(s.eval(id, &b).unwrap(), 6.0);
 }
+
+#[test]
+fn a_sum_whose_index_shadows_a_definition_index_is_evaluated_per_value() {
+    // The sum's canonical bound index is `j`, the same name as P's second index.
+    let mut s = Session::with_prelude().unwrap();
+    s.load_file("defs", "let P[i, j] = exp(X[i, j]) / sum(m, exp(X[i, m]))")
+        .unwrap();
+    let b = s.parse_bindings("X=[[0, 1, 2], [1, 1, 1]]").unwrap();
+    let total: f64 = (0..3).map(|k| (k as f64).exp()).sum();
+    for (expr, want) in [
+        ("P[0, 0]", 1.0 / total),
+        ("P[0, 2]", 2f64.exp() / total),
+        ("P[1, 1]", 1.0 / 3.0),
+        ("sum(k, P[0, k])", 1.0),
+    ] {
+        let id = s.parse_expression(expr).unwrap();
+        let v = s.eval(id, &b).unwrap();
+        assert!((v - want).abs() < 1e-15, "{expr}: {v} != {want}");
+    }
+}

@@ -1,0 +1,197 @@
+//! Derivatives: the results promised in the README print exactly as `gauge parse` prints
+//! the expected form, attention gradients agree with finite differences, and the
+//! cross-entropy derivation is a reviewed snapshot.
+
+mod common;
+
+use common::{gauge, stderr, stdout, with_snapshots};
+use gauge::session::Session;
+
+/// Runs a derivative command and the canonical form of the expected result, and
+/// compares the two texts.
+fn derives_to(args: &[&str], expected: &str) {
+    let out = gauge(args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    let want = gauge(&["parse", expected]);
+    assert_eq!(
+        stdout(&out).trim(),
+        stdout(&want).trim(),
+        "{args:?} should give {expected}"
+    );
+}
+
+#[test]
+fn the_seed_derivatives() {
+    derives_to(&["diff", "eml(x, y)", "--wrt", "x"], "exp(x)");
+    derives_to(&["diff", "eml(x, y)", "--wrt", "y"], "-1/y");
+    derives_to(
+        &["diff", "cross_entropy(z, y)", "--wrt", "z[i]"],
+        "softmax(z)[i] - delta(i, y)",
+    );
+    derives_to(&["diff", "logsumexp(z)", "--wrt", "z[i]"], "softmax(z)[i]");
+    derives_to(
+        &["diff", "log_softmax(z)[k]", "--wrt", "z[i]"],
+        "delta(i, k) - softmax(z)[i]",
+    );
+    derives_to(
+        &["diff", "softmax(z)[k]", "--wrt", "z[i]"],
+        "softmax(z)[k]*(delta(i, k) - softmax(z)[i])",
+    );
+}
+
+#[test]
+fn builtin_and_prelude_derivatives() {
+    derives_to(
+        &["diff", "sigmoid(x)", "--wrt", "x"],
+        "sigmoid(x)*(1 - sigmoid(x))",
+    );
+    derives_to(&["diff", "bce(z, t)", "--wrt", "z"], "sigmoid(z) - t");
+    derives_to(&["diff", "tanh(x)", "--wrt", "x"], "1 - tanh(x)^2");
+    derives_to(
+        &["diff", "eml(eml(x, 1), 1)", "--wrt", "x"],
+        "exp(x + exp(x))",
+    );
+}
+
+#[test]
+fn index_calculus() {
+    derives_to(
+        &[
+            "diff",
+            "sum(i, (sum(k, W[i, k]*x[k]) + b[i] - t[i])^2)",
+            "--wrt",
+            "W[a, c]",
+        ],
+        "2*x[c]*(sum(k, W[a, k]*x[k]) + b[a] - t[a])",
+    );
+    derives_to(
+        &["hessian", "logsumexp(z)", "--wrt", "z"],
+        "softmax(z)[i]*(delta(i, k) - softmax(z)[k])",
+    );
+    derives_to(&["grad", "logsumexp(z)", "--wrt", "z"], "softmax(z)[i]");
+    derives_to(&["diff", "sum(j, z[j])", "--wrt", "z[j]"], "1");
+    derives_to(&["diff", "sum(j, z[j]^2)", "--wrt", "z[0]"], "2*z[0]");
+    derives_to(
+        &["diff", "z[0]*z[1]", "--wrt", "z[i]"],
+        "delta(0, i)*z[1] + delta(1, i)*z[0]",
+    );
+}
+
+#[test]
+fn attention_gradient_for_v() {
+    derives_to(
+        &[
+            "diff",
+            "attention_loss",
+            "--defs",
+            "examples/seed.gauge",
+            "--wrt",
+            "V[a, b]",
+        ],
+        "sum(i, P[i, a]*G[i, b])",
+    );
+}
+
+/// Central differences of `loss` in the element `name[a, b]`, at a point.
+fn central_difference(
+    s: &mut Session,
+    loss: gauge::node::ExprId,
+    at: &str,
+    name: &str,
+    a: usize,
+    b: usize,
+    h: f64,
+) -> f64 {
+    let base = s.parse_bindings(at).unwrap();
+    let sym = s.pool.lookup_symbol(name).unwrap();
+    let mut values = |delta: f64| {
+        let mut bindings = base.clone();
+        if let Some(gauge::value::Value::Tensor(t)) = base.get(sym) {
+            let mut t = (**t).clone();
+            let off = t.offset(&[a, b]).unwrap();
+            t.data[off] += delta;
+            bindings.insert(sym, gauge::value::Value::Tensor(std::rc::Rc::new(t)));
+        }
+        s.eval(loss, &bindings).unwrap()
+    };
+    (values(h) - values(-h)) / (2.0 * h)
+}
+
+#[test]
+fn attention_gradients_agree_with_finite_differences() {
+    let mut s = Session::with_prelude().unwrap();
+    let text = std::fs::read_to_string(common::root().join("examples/seed.gauge")).unwrap();
+    s.load_file("examples/seed.gauge", &text).unwrap();
+    let loss = s.parse_expression("attention_loss").unwrap();
+    let at = "Q=[[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]], K=[[0.2, 0.7, -0.1], [-0.5, 0.3, 0.2], [0.4, -0.3, 0.6]], \
+              V=[[1.0, -0.5], [0.25, 0.75], [-0.3, 0.9]], G=[[0.6, -1.1], [0.8, 0.2]], d=3";
+    for (tensor, rows, cols) in [("V", 3, 2), ("Q", 2, 3), ("K", 3, 3)] {
+        let var = s.parse_variable(&format!("{tensor}[a, b]")).unwrap();
+        let defs = s.definitions_in_order();
+        let d = gauge::derivation::derive_with_steps(&mut s.pool, loss, var, 1, &defs).unwrap();
+        for a in 0..rows {
+            for b in 0..cols {
+                let point = format!("{at}, a={a}, b={b}");
+                let bindings = s.parse_bindings(&point).unwrap();
+                let symbolic = s.eval(d.result, &bindings).unwrap();
+                let numeric = central_difference(&mut s, loss, at, tensor, a, b, 1e-5);
+                assert!(
+                    (symbolic - numeric).abs() <= 1e-8 * (1.0 + numeric.abs()),
+                    "d loss / d {tensor}[{a}, {b}]: symbolic {symbolic}, finite differences {numeric}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_cross_entropy_derivation_reads_in_a_few_steps() {
+    let out = gauge(&["diff", "cross_entropy(z, y)", "--wrt", "z[i]", "--steps"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines = text.lines().count();
+    assert!(lines <= 12, "{lines} lines:\n{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("softmax(z)[i] - delta(i, y)    [fold-definition]")
+    );
+    with_snapshots(|| insta::assert_snapshot!("calculus__cross_entropy_steps", text));
+}
+
+#[test]
+fn the_steps_end_where_the_fast_path_does() {
+    for (expr, var) in [
+        ("cross_entropy(z, y)", "z[i]"),
+        ("softmax(z)[k]", "z[i]"),
+        ("x^x*sin(x)/ln(x)", "x"),
+        ("sum(i, k, W[i, k]*v[k]*u[i])^2", "W[a, b]"),
+    ] {
+        let mut s = Session::with_prelude().unwrap();
+        let e = s.parse_expression(expr).unwrap();
+        let v = s.parse_variable(var).unwrap();
+        let defs = s.definitions_in_order();
+        let stepwise = gauge::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs).unwrap();
+        let (fast, _) = gauge::derivative::derive_n(&mut s.pool, e, v, 1).unwrap();
+        let mut simp = gauge::simplify::Simplifier::new(&mut s.pool, defs);
+        let fast = simp.simplify(fast);
+        assert_eq!(s.print(stepwise.result), s.print(fast), "{expr} by {var}");
+    }
+}
+
+#[test]
+fn nondifferentiable_points_are_stated() {
+    let out = gauge(&["diff", "abs(x)", "--wrt", "x"]);
+    assert!(stdout(&out).contains("(where x != 0)"), "{}", stdout(&out));
+    let out = gauge(&["--format", "json", "diff", "abs(x - 1)", "--wrt", "x"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["conditions"][0], "x - 1 != 0");
+}
+
+#[test]
+fn shared_subexpressions_print_once_with_cse() {
+    let out = gauge(&["diff", "sigmoid(w*x + b)", "--wrt", "w", "--cse"]);
+    assert_eq!(
+        stdout(&out),
+        "x*s1*(1 - s1)\nwhere\n  s1 = sigmoid(b + w*x)\n"
+    );
+}
