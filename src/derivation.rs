@@ -40,6 +40,7 @@ pub fn derive_with_steps(
     var: ExprId,
     order: u32,
     defs: &[DefId],
+    facts: &[crate::session::Fact],
 ) -> Result<Derivation> {
     let start = pool.diff(expr, var, order);
     let mut steps = Vec::new();
@@ -86,7 +87,7 @@ pub fn derive_with_steps(
         conditions.append(&mut d.conditions);
         cur = pending;
     }
-    let mut simp = Simplifier::new(pool, defs.to_vec());
+    let mut simp = Simplifier::new(pool, defs.to_vec()).with_facts(facts.to_vec());
     let result = simp.simplify(cur);
     steps.extend(simp.steps);
     Ok(Derivation {

@@ -414,12 +414,16 @@ impl<'p> Folder<'p> {
                     .zip(tidx.iter())
                     .all(|(&x, &y)| self.matches_in(x, y, b, vars))
             }
-            Node::Len(s, axis) if self.is_var(s, b, vars) => {
-                let Some(tensor) = b.get(s) else {
-                    return false;
-                };
-                self.pool.tensor_len(tensor, axis) == Some(t)
-            }
+            Node::Len(s, axis) if self.is_var(s, b, vars) => match b.get(s) {
+                Some(tensor) => self.pool.tensor_len(tensor, axis) == Some(t),
+                None => match tn {
+                    Node::Len(ts, ta) if ta == axis => {
+                        let tensor = self.pool.tensor(ts);
+                        self.bind(s, tensor, b)
+                    }
+                    _ => false,
+                },
+            },
             _ if p == t && !self.has_vars(p, vars) => true,
             Node::Mul(pf) => {
                 // A linear pattern `c*x` matches anything, binding x to t/c.
@@ -481,8 +485,9 @@ impl<'p> Folder<'p> {
                 b.pairs.push((pi, tindex));
                 let mut inner_vars = vars.to_vec();
                 inner_vars.push(pi);
-                let ok = self.matches_in(pr, tr, b, &inner_vars)
-                    && self.matches_in(pbody, tbody, b, &inner_vars);
+                // The body first: it binds the tensors that the range's length names.
+                let ok = self.matches_in(pbody, tbody, b, &inner_vars)
+                    && self.matches_in(pr, tr, b, &inner_vars);
                 if ok {
                     b.pairs.remove(pos);
                 }

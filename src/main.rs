@@ -40,6 +40,10 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     defs: Vec<PathBuf>,
 
+    /// A domain fact, as in an `assume` statement (`x > 0`, `0 < p < 1`); may be repeated.
+    #[arg(long, global = true, value_name = "FACT")]
+    assume: Vec<String>,
+
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -235,6 +239,9 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
         let text = read_file(path)?;
         session.load_file(&path.display().to_string(), &text)?;
     }
+    for fact in &cli.assume {
+        session.load_file("<assume>", &format!("assume {fact}"))?;
+    }
     match cli.command {
         Command::Parse { expr, file } => {
             if let Some(path) = file {
@@ -370,7 +377,9 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             let id = session.parse_expression(&text)?;
             let (taken, conditions) = gauge::derivation::take_derivatives(&mut session.pool, id)?;
             let defs = session.definitions_in_order();
-            let mut simp = gauge::simplify::Simplifier::new(&mut session.pool, defs);
+            let facts = session.facts.clone();
+            let mut simp =
+                gauge::simplify::Simplifier::new(&mut session.pool, defs).with_facts(facts);
             let result = simp.simplify(taken);
             let mut steps = Vec::new();
             if taken != id {
@@ -420,7 +429,15 @@ fn derivative_report(
         conditions: Vec::new(),
     };
     for (k, &(var, order)) in vars.iter().enumerate() {
-        let d = gauge::derivation::derive_with_steps(&mut session.pool, cur, var, order, &defs)?;
+        let facts = session.facts.clone();
+        let d = gauge::derivation::derive_with_steps(
+            &mut session.pool,
+            cur,
+            var,
+            order,
+            &defs,
+            &facts,
+        )?;
         if k == 0 {
             all.start = d.start;
         }

@@ -62,6 +62,8 @@ pub fn tree_size(pool: &Pool, id: ExprId) -> u64 {
 pub struct Simplifier<'p> {
     pool: &'p mut Pool,
     defs: Vec<DefId>,
+    facts: Vec<crate::session::Fact>,
+    fired: std::collections::BTreeSet<&'static str>,
     /// The steps taken, in order.
     pub steps: Vec<Step>,
 }
@@ -72,8 +74,16 @@ impl<'p> Simplifier<'p> {
         Simplifier {
             pool,
             defs,
+            facts: Vec::new(),
+            fired: std::collections::BTreeSet::new(),
             steps: Vec::new(),
         }
+    }
+
+    /// Uses these `assume` facts to prove the conditions of conditional rules.
+    pub fn with_facts(mut self, facts: Vec<crate::session::Fact>) -> Simplifier<'p> {
+        self.facts = facts;
+        self
     }
 
     fn record(&mut self, rules: &[&str], before: ExprId, after: ExprId) {
@@ -91,8 +101,11 @@ impl<'p> Simplifier<'p> {
         let mut cur = id;
         for _ in 0..4 {
             let start = cur;
+            self.fired.clear();
             let a = self.primitive(cur);
-            self.record(&["sum-delta-contract", "distribute"], cur, a);
+            let mut names: Vec<&str> = vec!["sum-delta-contract", "distribute"];
+            names.extend(self.fired.iter().copied());
+            self.record(&names, cur, a);
             let b = self.fold(a);
             self.record(&["fold-definition"], a, b);
             let c = self.factor(b);
@@ -117,7 +130,27 @@ impl<'p> Simplifier<'p> {
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.primitive_rec(c, memo));
         let contracted = self.pool.contract(rebuilt);
-        let out = self.distribute_if_smaller(contracted);
+        let mut out = self.distribute_if_smaller(contracted);
+        // Named rules, each firing only on a proved condition, to a fixed point. A rule
+        // result is simplified again from its children up, since it is a new node.
+        for _ in 0..8 {
+            let Some((name, next)) = crate::rules::apply(self.pool, &self.facts, out) else {
+                break;
+            };
+            if crate::simplify::tree_size(self.pool, next)
+                > crate::simplify::tree_size(self.pool, out) + 2
+            {
+                break;
+            }
+            self.fired.insert(name);
+            let kids: Vec<ExprId> = crate::node::children(self.pool.node(next))
+                .into_iter()
+                .map(|c| self.primitive_rec(c, memo))
+                .collect();
+            let rebuilt = self.pool.rebuild(next, &kids);
+            let contracted = self.pool.contract(rebuilt);
+            out = self.distribute_if_smaller(contracted);
+        }
         memo.insert(id, out);
         out
     }

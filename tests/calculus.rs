@@ -128,7 +128,8 @@ fn attention_gradients_agree_with_finite_differences() {
     for (tensor, rows, cols) in [("V", 3, 2), ("Q", 2, 3), ("K", 3, 3)] {
         let var = s.parse_variable(&format!("{tensor}[a, b]")).unwrap();
         let defs = s.definitions_in_order();
-        let d = gauge::derivation::derive_with_steps(&mut s.pool, loss, var, 1, &defs).unwrap();
+        let d =
+            gauge::derivation::derive_with_steps(&mut s.pool, loss, var, 1, &defs, &[]).unwrap();
         for a in 0..rows {
             for b in 0..cols {
                 let point = format!("{at}, a={a}, b={b}");
@@ -170,7 +171,8 @@ fn the_steps_end_where_the_fast_path_does() {
         let e = s.parse_expression(expr).unwrap();
         let v = s.parse_variable(var).unwrap();
         let defs = s.definitions_in_order();
-        let stepwise = gauge::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs).unwrap();
+        let stepwise =
+            gauge::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs, &[]).unwrap();
         let (fast, _) = gauge::derivative::derive_n(&mut s.pool, e, v, 1).unwrap();
         let mut simp = gauge::simplify::Simplifier::new(&mut s.pool, defs);
         let fast = simp.simplify(fast);

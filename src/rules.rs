@@ -1,0 +1,172 @@
+//! Named rewrite rules with side conditions.
+//!
+//! Each rule is a kebab-case name, a pattern, and where it needs one, a condition that
+//! [`crate::sign::Signs`] must prove. A rule that holds only on part of the domain never
+//! fires on an unproved condition:
+//!
+//! | rule | rewrite | condition |
+//! |---|---|---|
+//! | `ln-of-exp` | `ln(exp(u)) = u` | none |
+//! | `exp-of-ln` | `exp(c*ln(u) + v) = u^c * exp(v)` | `u > 0` |
+//! | `ln-of-power` | `ln(u^a) = a*ln(u)` | `u > 0` |
+//! | `ln-of-product` | `ln(a*b) = ln(a) + ln(b)` | every factor `> 0` |
+//! | `power-of-power` | `(u^a)^b = u^(a*b)` | `u > 0` |
+//! | `sqrt-of-square` | `(u^2)^(1/2) = abs(u)` (and `2k`-th roots of `2k`-th powers) | none |
+//! | `abs-of-nonnegative` | `abs(u) = u` | `u >= 0` |
+//! | `abs-of-negative` | `abs(u) = -u` | `u < 0` |
+//! | `pythagorean` | `sin(u)^2 + cos(u)^2 = 1` | none |
+//! | `hyperbolic-pythagorean` | `cosh(u)^2 - sinh(u)^2 = 1` | none |
+
+use num_rational::BigRational;
+use num_traits::{One, Zero};
+
+use crate::node::{ExprId, Func, Node};
+use crate::pool::Pool;
+use crate::session::Fact;
+use crate::sign::Signs;
+
+/// The first rule that fires at the top of `e`, with its name and result.
+pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(&'static str, ExprId)> {
+    match pool.node(e).clone() {
+        Node::Func(Func::Ln, a) => match pool.node(a).clone() {
+            Node::Func(Func::Exp, u) => Some(("ln-of-exp", u)),
+            Node::Pow(u, x) if Signs::new(pool, facts).positive(u) => {
+                let l = pool.func(Func::Ln, u);
+                Some(("ln-of-power", pool.mul(vec![x, l])))
+            }
+            Node::Mul(fs) => {
+                let all_positive = fs.iter().all(|&f| Signs::new(pool, facts).positive(f));
+                if !all_positive {
+                    return None;
+                }
+                let logs = fs.iter().map(|&f| pool.func(Func::Ln, f)).collect();
+                Some(("ln-of-product", pool.add(logs)))
+            }
+            _ => None,
+        },
+        Node::Func(Func::Exp, a) => exp_of_ln(pool, facts, a),
+        Node::Pow(b, y) => match pool.node(b).clone() {
+            Node::Pow(u, x) => {
+                // (u^(2k))^(1/(2k)) = abs(u), for every real u.
+                if let (Some(xr), Some(yr)) = (pool.as_num(x).cloned(), pool.as_num(y).cloned())
+                    && crate::pool::is_even_integer(&xr)
+                    && !xr.is_zero()
+                    && (&xr * &yr).is_one()
+                {
+                    return Some(("sqrt-of-square", pool.func(Func::Abs, u)));
+                }
+                if Signs::new(pool, facts).positive(u) {
+                    let p = pool.mul(vec![x, y]);
+                    return Some(("power-of-power", pool.pow(u, p)));
+                }
+                None
+            }
+            _ => None,
+        },
+        Node::Func(Func::Abs, u) => {
+            if Signs::new(pool, facts).nonnegative(u) {
+                Some(("abs-of-nonnegative", u))
+            } else if Signs::new(pool, facts).negative(u) {
+                Some(("abs-of-negative", pool.neg(u)))
+            } else {
+                None
+            }
+        }
+        Node::Add(ts) => pythagorean(pool, &ts),
+        _ => None,
+    }
+}
+
+/// `exp(c*ln(u) + v)` as `u^c * exp(v)` for each logarithm of a positive `u` in the sum.
+fn exp_of_ln(pool: &mut Pool, facts: &[Fact], a: ExprId) -> Option<(&'static str, ExprId)> {
+    let terms: Vec<ExprId> = match pool.node(a) {
+        Node::Add(ts) => ts.to_vec(),
+        _ => vec![a],
+    };
+    let mut powers = Vec::new();
+    let mut rest = Vec::new();
+    for t in terms {
+        let (c, r) = pool.split_coefficient(t);
+        match pool.node(r).clone() {
+            Node::Func(Func::Ln, u) if Signs::new(pool, facts).positive(u) => {
+                let cn = pool.num(c);
+                powers.push(pool.pow(u, cn));
+            }
+            _ => rest.push(t),
+        }
+    }
+    if powers.is_empty() {
+        return None;
+    }
+    let r = pool.add(rest);
+    powers.push(pool.func(Func::Exp, r));
+    Some(("exp-of-ln", pool.mul(powers)))
+}
+
+/// `c*R*sin(u)^2 + c*R*cos(u)^2 = c*R`, and `c*R*cosh(u)^2 - c*R*sinh(u)^2 = c*R`.
+fn pythagorean(pool: &mut Pool, ts: &[ExprId]) -> Option<(&'static str, ExprId)> {
+    let pairs = [
+        (Func::Sin, Func::Cos, BigRational::one(), "pythagorean"),
+        (
+            Func::Cosh,
+            Func::Sinh,
+            -BigRational::one(),
+            "hyperbolic-pythagorean",
+        ),
+    ];
+    for (f, g, sign, name) in pairs {
+        for (k, &t) in ts.iter().enumerate() {
+            let Some((c, rest, u)) = split_square(pool, t, f) else {
+                continue;
+            };
+            // The partner: the same coefficient (times sign) and rest, with g in place of f.
+            for (m, &t2) in ts.iter().enumerate() {
+                if m == k {
+                    continue;
+                }
+                if let Some((c2, rest2, u2)) = split_square(pool, t2, g)
+                    && u2 == u
+                    && rest2 == rest
+                    && c2 == &c * &sign
+                {
+                    let mut out: Vec<ExprId> = ts
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != k && j != m)
+                        .map(|(_, &x)| x)
+                        .collect();
+                    let cn = pool.num(c);
+                    out.push(pool.mul(vec![cn, rest]));
+                    return Some((name, pool.add(out)));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A term `c * rest * f(u)^2` as `(c, rest, u)`.
+fn split_square(pool: &mut Pool, t: ExprId, f: Func) -> Option<(BigRational, ExprId, ExprId)> {
+    let (c, r) = pool.split_coefficient(t);
+    let factors: Vec<ExprId> = match pool.node(r) {
+        Node::Mul(fs) => fs.to_vec(),
+        _ => vec![r],
+    };
+    for (k, &x) in factors.iter().enumerate() {
+        if let Node::Pow(b, e) = pool.node(x).clone()
+            && pool.is_int(e, 2)
+            && let Node::Func(g, u) = pool.node(b).clone()
+            && g == f
+        {
+            let rest: Vec<ExprId> = factors
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .map(|(_, &y)| y)
+                .collect();
+            let rest = pool.mul(rest);
+            return Some((c, rest, u));
+        }
+    }
+    None
+}
