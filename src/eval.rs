@@ -749,56 +749,27 @@ impl<'s> Evaluator<'s> {
             Node::Func(_, a) => ev.text(*a),
             _ => ev.text(id),
         };
-        let v = match f {
-            Func::Exp => x.exp(),
-            Func::Ln => {
-                if x <= 0.0 {
-                    let detail = format!(
-                        "the logarithm needs a positive argument, and `{}` is {}",
-                        arg_text(self),
-                        format_number(x)
-                    );
-                    return Err(self.domain(id, detail, None));
-                }
-                x.ln()
+        match f {
+            Func::Ln if x <= 0.0 => {
+                let detail = format!(
+                    "the logarithm needs a positive argument, and `{}` is {}",
+                    arg_text(self),
+                    format_number(x)
+                );
+                return Err(self.domain(id, detail, None));
             }
-            Func::Sin => x.sin(),
-            Func::Cos => x.cos(),
-            Func::Tan => x.tan(),
-            Func::Sinh => x.sinh(),
-            Func::Cosh => x.cosh(),
-            Func::Tanh => x.tanh(),
-            Func::Asin | Func::Acos => {
-                if !(-1.0..=1.0).contains(&x) {
-                    let detail = format!(
-                        "{} needs an argument in [-1, 1], and `{}` is {}",
-                        f.name(),
-                        arg_text(self),
-                        format_number(x)
-                    );
-                    return Err(self.domain(id, detail, None));
-                }
-                if f == Func::Asin { x.asin() } else { x.acos() }
+            Func::Asin | Func::Acos if !(-1.0..=1.0).contains(&x) => {
+                let detail = format!(
+                    "{} needs an argument in [-1, 1], and `{}` is {}",
+                    f.name(),
+                    arg_text(self),
+                    format_number(x)
+                );
+                return Err(self.domain(id, detail, None));
             }
-            Func::Atan => x.atan(),
-            Func::Erf => libm::erf(x),
-            Func::Abs => x.abs(),
-            Func::Sigmoid => {
-                if x >= 0.0 {
-                    1.0 / (1.0 + (-x).exp())
-                } else {
-                    let t = x.exp();
-                    t / (1.0 + t)
-                }
-            }
-            Func::Softplus => {
-                if x > 0.0 {
-                    x + (-x).exp().ln_1p()
-                } else {
-                    x.exp().ln_1p()
-                }
-            }
-        };
+            _ => {}
+        }
+        let v = f.apply(x);
         self.finite(id, v)
     }
 }

@@ -139,6 +139,42 @@ impl Func {
         Func::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// The function's value in `f64`, computed stably (`sigmoid` and `softplus` never
+    /// overflow). Outside the domain the result is NaN; callers that report domain
+    /// errors check the argument first.
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Func::Exp => x.exp(),
+            Func::Ln => x.ln(),
+            Func::Sin => x.sin(),
+            Func::Cos => x.cos(),
+            Func::Tan => x.tan(),
+            Func::Sinh => x.sinh(),
+            Func::Cosh => x.cosh(),
+            Func::Tanh => x.tanh(),
+            Func::Asin => x.asin(),
+            Func::Acos => x.acos(),
+            Func::Atan => x.atan(),
+            Func::Erf => libm::erf(x),
+            Func::Abs => x.abs(),
+            Func::Sigmoid => {
+                if x >= 0.0 {
+                    1.0 / (1.0 + (-x).exp())
+                } else {
+                    let t = x.exp();
+                    t / (1.0 + t)
+                }
+            }
+            Func::Softplus => {
+                if x > 0.0 {
+                    x + (-x).exp().ln_1p()
+                } else {
+                    x.exp().ln_1p()
+                }
+            }
+        }
+    }
+
     /// Whether f(-u) = -f(u) for every real u.
     pub fn is_odd(self) -> bool {
         matches!(

@@ -32,26 +32,7 @@ pub fn constant_value(pool: &Pool, id: ExprId) -> Option<f64> {
             .map(|&f| constant_value(pool, f))
             .product::<Option<f64>>()?,
         Node::Pow(b, e) => constant_value(pool, *b)?.powf(constant_value(pool, *e)?),
-        Node::Func(f, a) => {
-            let x = constant_value(pool, *a)?;
-            match f {
-                Func::Exp => x.exp(),
-                Func::Ln => x.ln(),
-                Func::Sin => x.sin(),
-                Func::Cos => x.cos(),
-                Func::Tan => x.tan(),
-                Func::Sinh => x.sinh(),
-                Func::Cosh => x.cosh(),
-                Func::Tanh => x.tanh(),
-                Func::Asin => x.asin(),
-                Func::Acos => x.acos(),
-                Func::Atan => x.atan(),
-                Func::Erf => libm::erf(x),
-                Func::Abs => x.abs(),
-                Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-                Func::Softplus => x.exp().ln_1p(),
-            }
-        }
+        Node::Func(f, a) => f.apply(constant_value(pool, *a)?),
         _ => return None,
     };
     v.is_finite().then_some(v)

@@ -21,24 +21,11 @@ fn expr_text() -> impl Strategy<Value = String> {
         Just("pi".to_string()),
     ];
     leaf.prop_recursive(5, 32, 3, |inner| {
-        let funcs = prop_oneof![
-            Just("exp"),
-            Just("ln"),
-            Just("sin"),
-            Just("cos"),
-            Just("tan"),
-            Just("sinh"),
-            Just("cosh"),
-            Just("tanh"),
-            Just("asin"),
-            Just("acos"),
-            Just("atan"),
-            Just("erf"),
-            Just("abs"),
-            Just("sigmoid"),
-            Just("softplus"),
-            Just("sqrt"),
-        ];
+        // Every builtin function, and the forms that lower to powers and logarithms.
+        let mut names: Vec<&'static str> =
+            gauge::node::Func::ALL.iter().map(|f| f.name()).collect();
+        names.extend(["sqrt"]);
+        let funcs = prop::sample::select(names);
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) - ({b})")),
