@@ -178,7 +178,13 @@ impl<'p> Differentiator<'p> {
         if let Some(&m) = self.mentions.get(&e) {
             return m;
         }
-        let m = if self.pool.free_symbols(e).contains(&self.var.symbol) {
+        // Free symbols are sorted by handle, so membership is a binary search.
+        let m = if self
+            .pool
+            .free_symbols(e)
+            .binary_search(&self.var.symbol)
+            .is_ok()
+        {
             true
         } else {
             match self.pool.node(e).clone() {
@@ -403,80 +409,85 @@ impl<'p> Differentiator<'p> {
         (Rule::GeneralPowerRule, self.pool.mul(vec![p, s]))
     }
 
-    /// f'(u) for a builtin f.
+    /// f'(u) for a builtin f, noting where it does not exist.
     fn outer_derivative(&mut self, f: Func, u: ExprId) -> ExprId {
-        let pool = &mut *self.pool;
-        match f {
-            Func::Exp => pool.func(Func::Exp, u),
-            Func::Ln => pool.recip(u),
-            Func::Sin => pool.func(Func::Cos, u),
-            Func::Cos => {
-                let s = pool.func(Func::Sin, u);
-                pool.neg(s)
-            }
-            Func::Tan => {
-                let t = pool.func(Func::Tan, u);
-                let two = pool.int(2);
-                let t2 = pool.pow(t, two);
-                let one = pool.int(1);
-                pool.add(vec![one, t2])
-            }
-            Func::Sinh => pool.func(Func::Cosh, u),
-            Func::Cosh => pool.func(Func::Sinh, u),
-            Func::Tanh => {
-                let t = pool.func(Func::Tanh, u);
-                let two = pool.int(2);
-                let t2 = pool.pow(t, two);
-                let one = pool.int(1);
-                let nt2 = pool.neg(t2);
-                pool.add(vec![one, nt2])
-            }
-            Func::Asin | Func::Acos => {
-                let two = pool.int(2);
-                let u2 = pool.pow(u, two);
-                let one = pool.int(1);
-                let nu2 = pool.neg(u2);
-                let d = pool.add(vec![one, nu2]);
-                let mh = pool.rational(-1, 2);
-                let r = pool.pow(d, mh);
-                if f == Func::Asin { r } else { pool.neg(r) }
-            }
-            Func::Atan => {
-                let two = pool.int(2);
-                let u2 = pool.pow(u, two);
-                let one = pool.int(1);
-                let d = pool.add(vec![one, u2]);
-                pool.recip(d)
-            }
-            Func::Erf => {
-                let two = pool.int(2);
-                let u2 = pool.pow(u, two);
-                let nu2 = pool.neg(u2);
-                let g = pool.func(Func::Exp, nu2);
-                let pi = pool.constant(Constant::Pi);
-                let mh = pool.rational(-1, 2);
-                let rpi = pool.pow(pi, mh);
-                pool.mul(vec![two, rpi, g])
-            }
-            Func::Abs => {
-                self.conditions.push(Condition {
-                    nonzero: u,
-                    reason: Func::Abs,
-                });
-                let pool = &mut *self.pool;
-                let a = pool.func(Func::Abs, u);
-                let ra = pool.recip(a);
-                pool.mul(vec![u, ra])
-            }
-            Func::Sigmoid => {
-                let s = pool.func(Func::Sigmoid, u);
-                let one = pool.int(1);
-                let ns = pool.neg(s);
-                let c = pool.add(vec![one, ns]);
-                pool.mul(vec![s, c])
-            }
-            Func::Softplus => pool.func(Func::Sigmoid, u),
+        if f == Func::Abs {
+            self.conditions.push(Condition {
+                nonzero: u,
+                reason: Func::Abs,
+            });
         }
+        outer_derivative(self.pool, f, u)
+    }
+}
+
+/// f'(u) for a builtin f: the outer factor of the chain rule.
+pub fn outer_derivative(pool: &mut Pool, f: Func, u: ExprId) -> ExprId {
+    match f {
+        Func::Exp => pool.func(Func::Exp, u),
+        Func::Ln => pool.recip(u),
+        Func::Sin => pool.func(Func::Cos, u),
+        Func::Cos => {
+            let s = pool.func(Func::Sin, u);
+            pool.neg(s)
+        }
+        Func::Tan => {
+            let t = pool.func(Func::Tan, u);
+            let two = pool.int(2);
+            let t2 = pool.pow(t, two);
+            let one = pool.int(1);
+            pool.add(vec![one, t2])
+        }
+        Func::Sinh => pool.func(Func::Cosh, u),
+        Func::Cosh => pool.func(Func::Sinh, u),
+        Func::Tanh => {
+            let t = pool.func(Func::Tanh, u);
+            let two = pool.int(2);
+            let t2 = pool.pow(t, two);
+            let one = pool.int(1);
+            let nt2 = pool.neg(t2);
+            pool.add(vec![one, nt2])
+        }
+        Func::Asin | Func::Acos => {
+            let two = pool.int(2);
+            let u2 = pool.pow(u, two);
+            let one = pool.int(1);
+            let nu2 = pool.neg(u2);
+            let d = pool.add(vec![one, nu2]);
+            let mh = pool.rational(-1, 2);
+            let r = pool.pow(d, mh);
+            if f == Func::Asin { r } else { pool.neg(r) }
+        }
+        Func::Atan => {
+            let two = pool.int(2);
+            let u2 = pool.pow(u, two);
+            let one = pool.int(1);
+            let d = pool.add(vec![one, u2]);
+            pool.recip(d)
+        }
+        Func::Erf => {
+            let two = pool.int(2);
+            let u2 = pool.pow(u, two);
+            let nu2 = pool.neg(u2);
+            let g = pool.func(Func::Exp, nu2);
+            let pi = pool.constant(Constant::Pi);
+            let mh = pool.rational(-1, 2);
+            let rpi = pool.pow(pi, mh);
+            pool.mul(vec![two, rpi, g])
+        }
+        Func::Abs => {
+            let a = pool.func(Func::Abs, u);
+            let ra = pool.recip(a);
+            pool.mul(vec![u, ra])
+        }
+        Func::Sigmoid => {
+            let s = pool.func(Func::Sigmoid, u);
+            let one = pool.int(1);
+            let ns = pool.neg(s);
+            let c = pool.add(vec![one, ns]);
+            pool.mul(vec![s, c])
+        }
+        Func::Softplus => pool.func(Func::Sigmoid, u),
     }
 }
 

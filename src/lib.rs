@@ -46,6 +46,7 @@ pub mod derivative;
 pub mod error;
 pub mod eval;
 pub mod fold;
+pub mod gradient;
 pub mod json;
 pub mod lower;
 pub mod node;

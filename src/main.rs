@@ -118,17 +118,19 @@ Examples:
         #[command(flatten)]
         show: Show,
     },
-    /// The gradient of a scalar expression with respect to a tensor, in index form.
+    /// The gradient of a scalar expression: with respect to a tensor, in index form; or
+    /// with respect to a list of scalars, every partial derivative in one reverse sweep.
     #[command(after_help = "\
 Examples:
   gauge grad 'logsumexp(z)' --wrt z                    # softmax(z)[i]
-  gauge grad 'sum(i, k, W[i, k]*x[k])' --wrt W --index a,b")]
+  gauge grad 'sum(i, k, W[i, k]*x[k])' --wrt W --index a,b
+  gauge grad '-z0 + ln(exp(z0) + exp(z1) + exp(z2))' --wrt z0,z1,z2")]
     Grad {
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// The tensor, by name.
-        #[arg(long, value_name = "TENSOR")]
+        /// The tensor, by name, or scalar variables separated by commas.
+        #[arg(long, value_name = "TENSOR|VARS")]
         wrt: String,
         /// The free indices of the result, one per axis of the tensor.
         #[arg(long, default_value = "i", value_name = "NAMES")]
@@ -348,6 +350,16 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
         } => {
             let text = read_arg(&expr)?;
             let id = session.parse_expression(&text)?;
+            let wrt_names: Vec<&str> = wrt.split(',').map(str::trim).collect();
+            let is_tensor = wrt_names.len() == 1
+                && session
+                    .pool
+                    .lookup_symbol(wrt_names[0])
+                    .and_then(|s| session.kind_of(s))
+                    .is_some_and(|k| matches!(k, gauge::lower::Kind::Tensor(_)));
+            if !is_tensor {
+                return scalar_gradient(session, id, &wrt_names, cli.format);
+            }
             let names: Vec<&str> = index.split(',').map(str::trim).collect();
             let var = session.parse_variable(&format!("{wrt}[{}]", names.join(", ")))?;
             derivative_report(session, id, &[(var, 1)], show, cli.format)
@@ -515,4 +527,38 @@ fn print_derivation(
             println!("{out}");
         }
     }
+}
+
+/// Every partial derivative of `id` with respect to scalar variables, in one sweep.
+fn scalar_gradient(
+    session: &mut Session,
+    id: ExprId,
+    names: &[&str],
+    format: Format,
+) -> Result<ExitCode, Error> {
+    let mut vars = Vec::new();
+    for n in names {
+        vars.push(session.parse_variable(n)?);
+    }
+    let parts = gauge::gradient::gradient(&mut session.pool, id, &vars)?;
+    let defs = session.definitions_in_order();
+    let facts = session.facts.clone();
+    let mut simp = gauge::simplify::Simplifier::new(&mut session.pool, defs).with_facts(facts);
+    let parts: Vec<ExprId> = parts.into_iter().map(|p| simp.simplify(p)).collect();
+    match format {
+        Format::Text => {
+            for (n, p) in names.iter().zip(&parts) {
+                println!("{n}: {}", session.print(*p));
+            }
+        }
+        Format::Json => {
+            let g: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(&parts)
+                .map(|(n, p)| (n.to_string(), json!(session.print(*p))))
+                .collect();
+            println!("{}", json!({"input": session.print(id), "gradient": g}));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

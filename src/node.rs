@@ -249,6 +249,29 @@ pub enum Node {
     },
 }
 
+impl Node {
+    /// Whether the node has no children: a number, a constant or a name.
+    pub fn is_leaf(&self) -> bool {
+        match self {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _) => true,
+            Node::Elem(_, _)
+            | Node::Add(_)
+            | Node::Mul(_)
+            | Node::Pow(_, _)
+            | Node::Func(_, _)
+            | Node::Delta(_, _)
+            | Node::Sum { .. }
+            | Node::Call { .. }
+            | Node::Diff { .. } => false,
+        }
+    }
+}
+
 /// The children of a node, in order: what a generic traversal visits.
 pub fn children(node: &Node) -> Vec<ExprId> {
     match node {

@@ -83,6 +83,7 @@ pub struct Definition {
 #[derive(Debug, Default)]
 pub struct Pool {
     nodes: Vec<Node>,
+    heights: Vec<u32>,
     memo: FxHashMap<Node, ExprId>,
     names: Vec<Box<str>>,
     name_ids: FxHashMap<Box<str>, Symbol>,
@@ -152,9 +153,41 @@ impl Pool {
             return id;
         }
         let id = ExprId(self.nodes.len() as u32);
+        let height = self.height_of(&node);
+        self.heights.push(height);
         self.nodes.push(node.clone());
         self.memo.insert(node, id);
         id
+    }
+
+    /// The height of a node: 0 for a leaf, else one more than its tallest child.
+    fn height_of(&self, node: &Node) -> u32 {
+        let h = |id: &ExprId| self.heights[id.index()];
+        let tallest = match node {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _) => return 0,
+            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => {
+                xs.iter().map(h).max().unwrap_or(0)
+            }
+            Node::Pow(a, b) | Node::Delta(a, b) => h(a).max(h(b)),
+            Node::Func(_, a) => h(a),
+            Node::Sum { range, body, .. } => h(range).max(h(body)),
+            Node::Call { args, indices, .. } => {
+                args.iter().chain(indices.iter()).map(h).max().unwrap_or(0)
+            }
+            Node::Diff { expr, var, .. } => h(expr).max(h(var)),
+        };
+        tallest + 1
+    }
+
+    /// The height of an expression (see [`Pool::height_of`]); the structural order uses it
+    /// to tell deep expressions apart without walking down them.
+    pub fn height(&self, id: ExprId) -> u32 {
+        self.heights[id.index()]
     }
 
     // ----- leaves -------------------------------------------------------------------
@@ -469,6 +502,13 @@ impl Pool {
 
     /// The canonical power `base^exponent`.
     pub fn pow(&mut self, base: ExprId, exponent: ExprId) -> ExprId {
+        // A power node exists only if this constructor built it from these very
+        // arguments, so an interned one is already the answer (products re-take the
+        // powers of their factors often, and normalizing a wide sum's content each time
+        // would cost its width).
+        if let Some(&id) = self.memo.get(&Node::Pow(base, exponent)) {
+            return id;
+        }
         if self.is_int(exponent, 0) {
             return self.int(1);
         }

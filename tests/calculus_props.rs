@@ -154,3 +154,27 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn the_reverse_sweep_agrees_with_forward_derivatives(
+        text in expr_text(),
+        x in -2.0f64..2.0,
+        y in 0.1f64..2.0,
+    ) {
+        let mut s = Session::with_prelude().unwrap();
+        let e = s.parse_expression(&text).unwrap();
+        let vx = s.parse_variable("x").unwrap();
+        let vy = s.parse_variable("y").unwrap();
+        let grad = gauge::gradient::gradient(&mut s.pool, e, &[vx, vy]).unwrap();
+        for (k, &v) in [vx, vy].iter().enumerate() {
+            let (forward, _) = gauge::derivative::derive_n(&mut s.pool, e, v, 1).unwrap();
+            if let (Some(a), Some(b)) = (value_at(&mut s, grad[k], x, y), value_at(&mut s, forward, x, y)) {
+                prop_assert!(
+                    (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())),
+                    "component {} of the gradient of {}: reverse {} forward {}", k, text, a, b
+                );
+            }
+        }
+    }
+}
