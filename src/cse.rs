@@ -44,23 +44,10 @@ pub fn bindings(pool: &Pool, root: ExprId) -> Vec<(ExprId, String)> {
 /// Whether a repeated subexpression is worth a name: not a leaf, an element, a number
 /// or a delta, and big enough that naming it shortens the text.
 fn worth_naming(pool: &Pool, id: ExprId) -> bool {
-    match pool.node(id) {
-        Node::Num(_)
-        | Node::Const(_)
-        | Node::Sym(_)
-        | Node::Index(_)
-        | Node::Tensor(_)
-        | Node::Len(_, _)
-        | Node::Elem(_, _)
-        | Node::Delta(_, _) => false,
-        Node::Add(_)
-        | Node::Mul(_)
-        | Node::Pow(_, _)
-        | Node::Func(_, _)
-        | Node::Sum { .. }
-        | Node::Call { .. }
-        | Node::Diff { .. } => tree_size(pool, id) >= 3,
-    }
+    let node = pool.node(id);
+    !node.is_leaf()
+        && !matches!(node, Node::Elem(_, _) | Node::Delta(_, _))
+        && tree_size(pool, id) >= 3
 }
 
 /// The nodes of a DAG, each after its children.

@@ -168,15 +168,8 @@ impl Pool {
         // Between compound nodes of one kind, the shallower comes first: this settles
         // most comparisons of deep, nearly equal expressions (a chain of nested
         // functions) without walking down them, which keeps sorting fast.
-        if !matches!(
-            na,
-            Node::Num(_)
-                | Node::Const(_)
-                | Node::Sym(_)
-                | Node::Index(_)
-                | Node::Tensor(_)
-                | Node::Len(_, _)
-        ) && !matches!(na, Node::Func(f, _) if !matches!(nb, Node::Func(g, _) if g == f))
+        if !na.is_leaf()
+            && !matches!(na, Node::Func(f, _) if !matches!(nb, Node::Func(g, _) if g == f))
         {
             let h = self.height(a).cmp(&self.height(b));
             if h != Ordering::Equal {
