@@ -139,8 +139,54 @@ impl<'p> Folder<'p> {
                 _ => break,
             }
         }
+        let cur = self.fold_into_sums(cur);
         self.memo.insert(id, cur);
         cur
+    }
+
+    /// A product of a sum and other factors, `c * sum(j, b)`, is also `sum(j, c*b)`: a
+    /// definition's body may straddle the two (`sum(k, V[k]*exp(S[k])) / sum(m,
+    /// exp(S[m]))` holds `P[k]` inside the sum). The other factors are moved into the
+    /// sum and the body folded; the sum's constructor moves out whatever stays free of
+    /// the index. Kept only when the result is smaller.
+    fn fold_into_sums(&mut self, id: ExprId) -> ExprId {
+        let Node::Mul(fs) = self.pool.node(id).clone() else {
+            return id;
+        };
+        let mut best = id;
+        let mut best_size = crate::simplify::tree_size(self.pool, id);
+        for (k, &f) in fs.iter().enumerate() {
+            let Node::Sum { index, range, body } = self.pool.node(f).clone() else {
+                continue;
+            };
+            let outside: Vec<ExprId> = fs
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .map(|(_, &x)| x)
+                .collect();
+            // Moving a factor that mentions the bound index's name would capture it.
+            if outside
+                .iter()
+                .any(|&x| self.pool.free_symbols(x).contains(&index))
+            {
+                continue;
+            }
+            let mut inside = outside;
+            inside.push(body);
+            let product = self.pool.mul(inside);
+            let folded = self.fold(product);
+            if folded == product {
+                continue;
+            }
+            let cand = self.pool.sum(index, range, folded);
+            let size = crate::simplify::tree_size(self.pool, cand);
+            if size < best_size {
+                best = cand;
+                best_size = size;
+            }
+        }
+        best
     }
 
     fn fold_children(&mut self, id: ExprId) -> ExprId {

@@ -77,18 +77,40 @@ fn index_calculus() {
     );
 }
 
+/// Like [`derives_to`], with definitions loaded for both the command and the expected form.
+fn derives_to_with(defs: &str, args: &[&str], expected: &str) {
+    let mut full: Vec<&str> = args.to_vec();
+    full.extend(["--defs", defs]);
+    let out = gauge(&full);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    let want = gauge(&["parse", expected, "--defs", defs]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&want));
+    assert_eq!(
+        stdout(&out).trim(),
+        stdout(&want).trim(),
+        "{args:?} should give {expected}"
+    );
+}
+
 #[test]
-fn attention_gradient_for_v() {
-    derives_to(
-        &[
-            "diff",
-            "attention_loss",
-            "--defs",
-            "examples/seed.gauge",
-            "--wrt",
-            "V[a, b]",
-        ],
+fn attention_backward_formulas() {
+    let defs = "examples/attention.gauge";
+    derives_to_with(
+        defs,
+        &["diff", "loss", "--wrt", "V[a, b]"],
         "sum(i, P[i, a]*G[i, b])",
+    );
+    derives_to_with(
+        defs,
+        &["diff", "loss", "--wrt", "Q[a, b]"],
+        "sum(j, G[a, j]*sum(k, K[k, b]*V[k, j]*P[a, k]))/sqrt(d) \
+         - sum(j, G[a, j]*O[a, j])*sum(j, K[j, b]*P[a, j])/sqrt(d)",
+    );
+    derives_to_with(
+        defs,
+        &["diff", "loss", "--wrt", "K[a, b]"],
+        "sum(i, Q[i, b]*P[i, a]*sum(l, G[i, l]*V[a, l]))/sqrt(d) \
+         - sum(i, Q[i, b]*P[i, a]*sum(l, G[i, l]*O[i, l]))/sqrt(d)",
     );
 }
 
@@ -120,9 +142,9 @@ fn central_difference(
 #[test]
 fn attention_gradients_agree_with_finite_differences() {
     let mut s = Session::with_prelude().unwrap();
-    let text = std::fs::read_to_string(common::root().join("examples/seed.gauge")).unwrap();
-    s.load_file("examples/seed.gauge", &text).unwrap();
-    let loss = s.parse_expression("attention_loss").unwrap();
+    let text = std::fs::read_to_string(common::root().join("examples/attention.gauge")).unwrap();
+    s.load_file("examples/attention.gauge", &text).unwrap();
+    let loss = s.parse_expression("loss").unwrap();
     let at = "Q=[[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]], K=[[0.2, 0.7, -0.1], [-0.5, 0.3, 0.2], [0.4, -0.3, 0.6]], \
               V=[[1.0, -0.5], [0.25, 0.75], [-0.3, 0.9]], G=[[0.6, -1.1], [0.8, 0.2]], d=3";
     for (tensor, rows, cols) in [("V", 3, 2), ("Q", 2, 3), ("K", 3, 3)] {
