@@ -184,7 +184,8 @@ impl Pool {
         tallest + 1
     }
 
-    /// The height of an expression (see [`Pool::height_of`]); the structural order uses it
+    /// The height of an expression (0 for a leaf, else one more than its tallest child);
+    /// the structural order uses it
     /// to tell deep expressions apart without walking down them.
     pub fn height(&self, id: ExprId) -> u32 {
         self.heights[id.index()]
