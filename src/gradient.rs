@@ -32,7 +32,7 @@ pub fn gradient(pool: &mut Pool, f: ExprId, vars: &[ExprId]) -> Result<Vec<ExprI
     }
     // Calls are expanded, so the sweep sees primitives (once for all variables: per
     // variable, the walk would cost the size of the DAG times the number of variables).
-    let f = expand_all_calls(pool, f, &mut FxHashMap::default());
+    let f = pool.expand_all_calls(f);
     let symbols: FxHashSet<_> = vars
         .iter()
         .filter_map(|&v| match pool.node(v) {
@@ -150,34 +150,6 @@ pub fn gradient(pool: &mut Pool, f: ExprId, vars: &[ExprId]) -> Result<Vec<ExprI
         out.push(pool.add(parts));
     }
     Ok(out)
-}
-
-/// Replaces every call by its definition's body, recursively.
-fn expand_all_calls(pool: &mut Pool, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
-    if let Some(&r) = memo.get(&id) {
-        return r;
-    }
-    let node = pool.node(id).clone();
-    let out = match node {
-        Node::Call { .. } => {
-            let body = pool.expand_call(id).unwrap_or(id);
-            if body == id {
-                id
-            } else {
-                expand_all_calls(pool, body, memo)
-            }
-        }
-        Node::Diff { .. } => id,
-        other => {
-            let kids: Vec<ExprId> = crate::node::children(&other)
-                .into_iter()
-                .map(|c| expand_all_calls(pool, c, memo))
-                .collect();
-            pool.rebuild(id, &kids)
-        }
-    };
-    memo.insert(id, out);
-    out
 }
 
 fn push(adjoint: &mut FxHashMap<ExprId, Vec<Lazy>>, id: ExprId, c: Lazy) {

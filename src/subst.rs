@@ -211,4 +211,34 @@ impl Pool {
         }
         Some(self.substitute(d.body, &s))
     }
+
+    /// Replaces every call by its definition's body, recursively, leaving unevaluated
+    /// derivatives as they are.
+    pub fn expand_all_calls(&mut self, id: ExprId) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.expand_calls_rec(id, &mut memo)
+    }
+
+    fn expand_calls_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let node = self.node(id).clone();
+        let out = match node {
+            Node::Call { .. } => match self.expand_call(id) {
+                Some(body) if body != id => self.expand_calls_rec(body, memo),
+                _ => id,
+            },
+            Node::Diff { .. } => id,
+            other => {
+                let kids: Vec<ExprId> = crate::node::children(&other)
+                    .into_iter()
+                    .map(|c| self.expand_calls_rec(c, memo))
+                    .collect();
+                self.rebuild(id, &kids)
+            }
+        };
+        memo.insert(id, out);
+        out
+    }
 }

@@ -1,0 +1,772 @@
+//! The compiled evaluator: an expression as a flat tape of instructions.
+//!
+//! [`Tape::compile`] turns a DAG into instructions over numbered slots, each shared
+//! subexpression computed once; calls are expanded into their bodies, and each sum over
+//! an axis becomes a loop whose body holds only the instructions that depend on the
+//! loop's index (everything else is hoisted out). A compiled tape runs at many points
+//! without recompiling, over any [`Scalar`]: `f64`, single precision, complex numbers
+//! (the complex step) and dual numbers (forward mode). Leaving a function's domain is an
+//! error naming the subexpression, decided on the real part of the value.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::node::{ExprId, Func, Node, Symbol};
+use crate::number::rational_to_f64;
+use crate::pool::Pool;
+use crate::scalar::Scalar;
+use crate::value::{Bindings, Tensor, Value};
+
+type Slot = u32;
+type Reg = u32;
+
+/// An index operand: a register (a loop's index or a free index) or a literal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IndexOp {
+    Reg(Reg),
+    Lit(usize),
+}
+
+/// How many times a loop runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Range {
+    Len { tensor: u32, axis: u32 },
+    Count(usize),
+}
+
+#[derive(Clone, Debug)]
+enum Instr {
+    Const {
+        dst: Slot,
+        value: f64,
+    },
+    Input {
+        dst: Slot,
+        input: u32,
+    },
+    Load {
+        dst: Slot,
+        tensor: u32,
+        idx: Vec<IndexOp>,
+        node: ExprId,
+    },
+    Length {
+        dst: Slot,
+        tensor: u32,
+        axis: u32,
+    },
+    IndexValue {
+        dst: Slot,
+        index: IndexOp,
+    },
+    Add {
+        dst: Slot,
+        srcs: Vec<Slot>,
+    },
+    Mul {
+        dst: Slot,
+        num: Vec<Slot>,
+        den: Vec<(Slot, ExprId)>,
+    },
+    PowInt {
+        dst: Slot,
+        base: Slot,
+        n: i32,
+        node: ExprId,
+    },
+    Sqrt {
+        dst: Slot,
+        src: Slot,
+        node: ExprId,
+    },
+    Pow {
+        dst: Slot,
+        base: Slot,
+        exp: Slot,
+        node: ExprId,
+    },
+    Func {
+        dst: Slot,
+        f: Func,
+        src: Slot,
+        node: ExprId,
+    },
+    Delta {
+        dst: Slot,
+        a: IndexOp,
+        b: IndexOp,
+    },
+    Loop {
+        dst: Slot,
+        index: Reg,
+        range: Range,
+        body: Vec<Instr>,
+        value: Slot,
+    },
+}
+
+/// Which input a perturbation applies to: a scalar, or one element of a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputRef {
+    /// A scalar input, by name.
+    Scalar(Symbol),
+    /// An element of a tensor, by name and flat (row-major) offset.
+    Element(Symbol, usize),
+}
+
+/// A compiled expression.
+#[derive(Clone, Debug)]
+pub struct Tape {
+    code: Vec<Instr>,
+    slots: usize,
+    regs: usize,
+    scalars: Vec<Symbol>,
+    tensors: Vec<Symbol>,
+    free_indices: Vec<(Symbol, Reg)>,
+    output: Slot,
+    /// The printed subexpression of each node an error may name.
+    texts: FxHashMap<ExprId, String>,
+}
+
+/// Values for a tape's inputs, resolved once and reused across runs.
+#[derive(Clone, Debug)]
+pub struct TapeInputs {
+    scalars: Vec<f64>,
+    tensors: Vec<Rc<Tensor>>,
+    indices: Vec<(Reg, usize)>,
+}
+
+struct Compiler<'p> {
+    pool: &'p mut Pool,
+    blocks: Vec<Vec<Instr>>,
+    env: Vec<(Symbol, Reg, usize)>,
+    memo: FxHashMap<(ExprId, Vec<Reg>), (Slot, usize)>,
+    slots: u32,
+    regs: u32,
+    scalars: Vec<Symbol>,
+    tensors: Vec<Symbol>,
+    free_indices: Vec<(Symbol, Reg)>,
+    texts: FxHashMap<ExprId, String>,
+}
+
+impl Tape {
+    /// Compiles an expression (its calls expanded first).
+    pub fn compile(pool: &mut Pool, id: ExprId) -> Result<Tape> {
+        let id = pool.expand_all_calls(id);
+        let mut c = Compiler {
+            pool,
+            blocks: vec![Vec::new()],
+            env: Vec::new(),
+            memo: FxHashMap::default(),
+            slots: 0,
+            regs: 0,
+            scalars: Vec::new(),
+            tensors: Vec::new(),
+            free_indices: Vec::new(),
+            texts: FxHashMap::default(),
+        };
+        // Free indices are registers set from the bindings, at depth 0.
+        for s in c.pool.free_indices(id) {
+            let r = c.regs;
+            c.regs += 1;
+            c.env.push((s, r, 0));
+            c.free_indices.push((s, r));
+        }
+        let (output, _) = c.compile(id)?;
+        let code = c.blocks.pop().unwrap_or_default();
+        Ok(Tape {
+            code,
+            slots: c.slots as usize,
+            regs: c.regs as usize,
+            scalars: c.scalars,
+            tensors: c.tensors,
+            free_indices: c.free_indices,
+            output,
+            texts: c.texts,
+        })
+    }
+
+    /// The number of instructions, loops' bodies included.
+    pub fn len(&self) -> usize {
+        fn count(code: &[Instr]) -> usize {
+            code.iter()
+                .map(|i| match i {
+                    Instr::Loop { body, .. } => 1 + count(body),
+                    _ => 1,
+                })
+                .sum()
+        }
+        count(&self.code)
+    }
+
+    /// Whether the tape has no instructions (it always has at least one).
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// Resolves bindings for this tape's inputs; an error names what is missing.
+    pub fn inputs(&self, pool: &Pool, at: &Bindings) -> Result<TapeInputs> {
+        let missing = |s: Symbol, what: &str| {
+            Error::new(
+                ErrorKind::Binding,
+                format!("no value for the {what} `{}`", pool.name(s)),
+            )
+        };
+        let mut scalars = Vec::with_capacity(self.scalars.len());
+        for &s in &self.scalars {
+            match at.get(s) {
+                Some(Value::Scalar(x)) => scalars.push(*x),
+                _ => return Err(missing(s, "scalar")),
+            }
+        }
+        let mut tensors = Vec::with_capacity(self.tensors.len());
+        for &s in &self.tensors {
+            match at.get(s) {
+                Some(Value::Tensor(t)) => tensors.push(t.clone()),
+                _ => return Err(missing(s, "tensor")),
+            }
+        }
+        let mut indices = Vec::new();
+        for &(s, r) in &self.free_indices {
+            match at.get(s) {
+                Some(Value::Scalar(x)) if *x >= 0.0 && x.fract() == 0.0 => {
+                    indices.push((r, *x as usize))
+                }
+                _ => return Err(missing(s, "index")),
+            }
+        }
+        Ok(TapeInputs {
+            scalars,
+            tensors,
+            indices,
+        })
+    }
+
+    /// Runs the tape at a point; `seed` adds a perturbation to one input (the complex
+    /// step's `ih`, or a dual number's unit derivative).
+    pub fn run<T: Scalar>(&self, inputs: &TapeInputs, seed: Option<(InputRef, T)>) -> Result<T> {
+        let mut m = Machine {
+            tape: self,
+            inputs,
+            slots: vec![T::from_f64(0.0); self.slots],
+            regs: vec![0usize; self.regs],
+            seed,
+        };
+        for &(r, v) in &inputs.indices {
+            m.regs[r as usize] = v;
+        }
+        m.block(&self.code)?;
+        Ok(m.slots[self.output as usize])
+    }
+
+    /// Runs the tape in `f64`.
+    pub fn eval(&self, inputs: &TapeInputs) -> Result<f64> {
+        self.run::<f64>(inputs, None)
+    }
+}
+
+impl Compiler<'_> {
+    fn slot(&mut self) -> Slot {
+        let s = self.slots;
+        self.slots += 1;
+        s
+    }
+
+    fn tensor_index(&mut self, s: Symbol) -> u32 {
+        if let Some(k) = self.tensors.iter().position(|&t| t == s) {
+            return k as u32;
+        }
+        self.tensors.push(s);
+        (self.tensors.len() - 1) as u32
+    }
+
+    fn remember_text(&mut self, id: ExprId) {
+        if !self.texts.contains_key(&id) {
+            let t = crate::print::to_text(self.pool, id);
+            self.texts.insert(id, t);
+        }
+    }
+
+    /// The registers of the enclosing indices that `id` mentions, and the depth of the
+    /// innermost of them: where its instruction belongs.
+    fn context(&self, id: ExprId) -> (Vec<Reg>, usize) {
+        if self.env.is_empty() {
+            return (Vec::new(), 0);
+        }
+        let free = self.pool.free_symbols(id);
+        let mut regs = Vec::new();
+        let mut depth = 0;
+        // Innermost binding of each name wins.
+        for (k, &(s, r, d)) in self.env.iter().enumerate().rev() {
+            if self.env[k + 1..].iter().any(|e| e.0 == s) {
+                continue;
+            }
+            if free.binary_search(&s).is_ok() {
+                regs.push(r);
+                depth = depth.max(d);
+            }
+        }
+        (regs, depth)
+    }
+
+    fn index_op(&self, id: ExprId) -> Result<IndexOp> {
+        match self.pool.node(id) {
+            Node::Num(r) => Ok(IndexOp::Lit(
+                r.to_integer().try_into().unwrap_or(usize::MAX),
+            )),
+            Node::Index(s) => self
+                .env
+                .iter()
+                .rev()
+                .find(|e| e.0 == *s)
+                .map(|e| IndexOp::Reg(e.1))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Binding,
+                        format!("index `{}` has no value", self.pool.name(*s)),
+                    )
+                }),
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                "an index must be a name or an integer",
+            )),
+        }
+    }
+
+    fn emit(&mut self, depth: usize, instr: Instr) {
+        self.blocks[depth].push(instr);
+    }
+
+    fn compile(&mut self, id: ExprId) -> Result<(Slot, usize)> {
+        let (regs, depth) = self.context(id);
+        let key = (id, regs);
+        if let Some(&r) = self.memo.get(&key) {
+            return Ok(r);
+        }
+        let node = self.pool.node(id).clone();
+        let dst = match node {
+            Node::Num(r) => {
+                let dst = self.slot();
+                self.emit(
+                    depth,
+                    Instr::Const {
+                        dst,
+                        value: rational_to_f64(&r),
+                    },
+                );
+                dst
+            }
+            Node::Const(c) => {
+                let dst = self.slot();
+                self.emit(
+                    depth,
+                    Instr::Const {
+                        dst,
+                        value: c.value(),
+                    },
+                );
+                dst
+            }
+            Node::Sym(s) => {
+                let input = match self.scalars.iter().position(|&x| x == s) {
+                    Some(k) => k as u32,
+                    None => {
+                        self.scalars.push(s);
+                        (self.scalars.len() - 1) as u32
+                    }
+                };
+                let dst = self.slot();
+                self.emit(depth, Instr::Input { dst, input });
+                dst
+            }
+            Node::Index(_) => {
+                let index = self.index_op(id)?;
+                let dst = self.slot();
+                self.emit(depth, Instr::IndexValue { dst, index });
+                dst
+            }
+            Node::Tensor(s) => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("the tensor `{}` is not a number", self.pool.name(s)),
+                ));
+            }
+            Node::Elem(t, idx) => {
+                let tensor = self.tensor_index(t);
+                let idx = idx
+                    .iter()
+                    .map(|&i| self.index_op(i))
+                    .collect::<Result<Vec<_>>>()?;
+                self.remember_text(id);
+                let dst = self.slot();
+                self.emit(
+                    depth,
+                    Instr::Load {
+                        dst,
+                        tensor,
+                        idx,
+                        node: id,
+                    },
+                );
+                dst
+            }
+            Node::Len(t, axis) => {
+                let tensor = self.tensor_index(t);
+                let dst = self.slot();
+                self.emit(depth, Instr::Length { dst, tensor, axis });
+                dst
+            }
+            Node::Add(ts) => {
+                let srcs = ts
+                    .iter()
+                    .map(|&t| self.compile(t).map(|r| r.0))
+                    .collect::<Result<Vec<_>>>()?;
+                let dst = self.slot();
+                self.emit(depth, Instr::Add { dst, srcs });
+                dst
+            }
+            Node::Mul(fs) => {
+                let mut num = Vec::new();
+                let mut den = Vec::new();
+                for &f in fs.iter() {
+                    match self.pool.node(f).clone() {
+                        Node::Pow(b, e) if self.pool.is_int(e, -1) => {
+                            self.remember_text(b);
+                            den.push((self.compile(b)?.0, b));
+                        }
+                        _ => num.push(self.compile(f)?.0),
+                    }
+                }
+                let dst = self.slot();
+                self.emit(depth, Instr::Mul { dst, num, den });
+                dst
+            }
+            Node::Pow(b, e) => {
+                let base = self.compile(b)?.0;
+                self.remember_text(id);
+                let exact = self.pool.as_num(e).cloned();
+                let dst = self.slot();
+                match exact {
+                    Some(r)
+                        if r.is_integer()
+                            && r.numer() <= &i32::MAX.into()
+                            && r.numer() >= &i32::MIN.into() =>
+                    {
+                        let n: i32 = r.numer().try_into().unwrap_or(1);
+                        self.emit(
+                            depth,
+                            Instr::PowInt {
+                                dst,
+                                base,
+                                n,
+                                node: id,
+                            },
+                        );
+                    }
+                    Some(r) if r.numer() == &1.into() && r.denom() == &2.into() => {
+                        self.emit(
+                            depth,
+                            Instr::Sqrt {
+                                dst,
+                                src: base,
+                                node: id,
+                            },
+                        );
+                    }
+                    _ => {
+                        let exp = self.compile(e)?.0;
+                        self.emit(
+                            depth,
+                            Instr::Pow {
+                                dst,
+                                base,
+                                exp,
+                                node: id,
+                            },
+                        );
+                    }
+                }
+                dst
+            }
+            Node::Func(f, a) => {
+                let src = self.compile(a)?.0;
+                self.remember_text(id);
+                let dst = self.slot();
+                self.emit(
+                    depth,
+                    Instr::Func {
+                        dst,
+                        f,
+                        src,
+                        node: id,
+                    },
+                );
+                dst
+            }
+            Node::Delta(a, b) => {
+                let (a, b) = (self.index_op(a)?, self.index_op(b)?);
+                let dst = self.slot();
+                self.emit(depth, Instr::Delta { dst, a, b });
+                dst
+            }
+            Node::Sum { index, range, body } => {
+                let range = match self.pool.node(range).clone() {
+                    Node::Len(t, axis) => Range::Len {
+                        tensor: self.tensor_index(t),
+                        axis,
+                    },
+                    Node::Num(r) => Range::Count(r.to_integer().try_into().unwrap_or(0)),
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::Unsupported,
+                            "a sum's range must be an axis length",
+                        ));
+                    }
+                };
+                let r = self.regs;
+                self.regs += 1;
+                // The loop sits in the innermost open block; its body is a new block.
+                let outer = self.blocks.len() - 1;
+                self.blocks.push(Vec::new());
+                self.env.push((index, r, outer + 1));
+                let value = self.compile(body);
+                self.env.pop();
+                let body_code = self.blocks.pop().unwrap_or_default();
+                let value = value?.0;
+                let dst = self.slot();
+                self.emit(
+                    outer,
+                    Instr::Loop {
+                        dst,
+                        index: r,
+                        range,
+                        body: body_code,
+                        value,
+                    },
+                );
+                let placed = (dst, outer);
+                self.memo.insert(key, placed);
+                return Ok(placed);
+            }
+            Node::Call { .. } => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "internal: a call was not expanded",
+                ));
+            }
+            Node::Diff { .. } => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "`{}` is a derivative that has not been taken yet",
+                        crate::print::to_text(self.pool, id)
+                    ),
+                )
+                .with_hint(
+                    "take the derivative first with `gauge diff`, then evaluate the result",
+                ));
+            }
+        };
+        let placed = (dst, depth);
+        self.memo.insert(key, placed);
+        Ok(placed)
+    }
+}
+
+struct Machine<'t, T: Scalar> {
+    tape: &'t Tape,
+    inputs: &'t TapeInputs,
+    slots: Vec<T>,
+    regs: Vec<usize>,
+    seed: Option<(InputRef, T)>,
+}
+
+impl<T: Scalar> Machine<'_, T> {
+    fn index(&self, op: IndexOp) -> usize {
+        match op {
+            IndexOp::Reg(r) => self.regs[r as usize],
+            IndexOp::Lit(v) => v,
+        }
+    }
+
+    fn text(&self, node: ExprId) -> String {
+        self.tape
+            .texts
+            .get(&node)
+            .cloned()
+            .unwrap_or_else(|| "a subexpression".into())
+    }
+
+    fn domain(&self, node: ExprId, detail: String) -> Error {
+        Error::new(
+            ErrorKind::Domain,
+            format!("`{}` is undefined: {detail}", self.text(node)),
+        )
+    }
+
+    fn seeded(&self, what: InputRef, v: f64) -> T {
+        match self.seed {
+            Some((r, d)) if r == what => T::from_f64(v).add(d),
+            _ => T::from_f64(v),
+        }
+    }
+
+    fn finite(&self, v: T, node: ExprId) -> Result<T> {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(self.domain(node, "its value overflows the range of f64".into()))
+        }
+    }
+
+    fn block(&mut self, code: &[Instr]) -> Result<()> {
+        for instr in code {
+            match instr {
+                Instr::Const { dst, value } => self.slots[*dst as usize] = T::from_f64(*value),
+                Instr::Input { dst, input } => {
+                    let s = self.tape.scalars[*input as usize];
+                    let v = self.inputs.scalars[*input as usize];
+                    self.slots[*dst as usize] = self.seeded(InputRef::Scalar(s), v);
+                }
+                Instr::Load {
+                    dst,
+                    tensor,
+                    idx,
+                    node,
+                } => {
+                    let t = &self.inputs.tensors[*tensor as usize];
+                    let at: Vec<usize> = idx.iter().map(|&i| self.index(i)).collect();
+                    let Some(off) = t.offset(&at) else {
+                        return Err(Error::new(
+                            ErrorKind::Binding,
+                            format!(
+                                "`{}` reads position {:?} of a tensor of shape {:?}",
+                                self.text(*node),
+                                at,
+                                t.shape
+                            ),
+                        ));
+                    };
+                    let name = self.tape.tensors[*tensor as usize];
+                    self.slots[*dst as usize] =
+                        self.seeded(InputRef::Element(name, off), t.data[off]);
+                }
+                Instr::Length { dst, tensor, axis } => {
+                    let t = &self.inputs.tensors[*tensor as usize];
+                    let n = t.shape.get(*axis as usize).copied().unwrap_or(0);
+                    self.slots[*dst as usize] = T::from_f64(n as f64);
+                }
+                Instr::IndexValue { dst, index } => {
+                    self.slots[*dst as usize] = T::from_f64(self.index(*index) as f64);
+                }
+                Instr::Add { dst, srcs } => {
+                    let mut acc = T::from_f64(0.0);
+                    for &s in srcs {
+                        acc = acc.add(self.slots[s as usize]);
+                    }
+                    self.slots[*dst as usize] = acc;
+                }
+                Instr::Mul { dst, num, den } => {
+                    let mut n = T::from_f64(1.0);
+                    for &s in num {
+                        n = n.mul(self.slots[s as usize]);
+                    }
+                    for &(s, node) in den {
+                        let d = self.slots[s as usize];
+                        if d.re() == 0.0 {
+                            return Err(self.domain(node, "it is a divisor, and it is 0".into()));
+                        }
+                        n = n.div(d);
+                    }
+                    self.slots[*dst as usize] = n;
+                }
+                Instr::PowInt { dst, base, n, node } => {
+                    let b = self.slots[*base as usize];
+                    if b.re() == 0.0 && *n < 0 {
+                        return Err(self.domain(*node, "it divides by 0".into()));
+                    }
+                    self.slots[*dst as usize] = self.finite(b.powi(*n), *node)?;
+                }
+                Instr::Sqrt { dst, src, node } => {
+                    let x = self.slots[*src as usize];
+                    if x.re() < 0.0 {
+                        return Err(self
+                            .domain(*node, format!("the square root of {} is not real", x.re())));
+                    }
+                    self.slots[*dst as usize] = x.sqrt();
+                }
+                Instr::Pow {
+                    dst,
+                    base,
+                    exp,
+                    node,
+                } => {
+                    let (b, e) = (self.slots[*base as usize], self.slots[*exp as usize]);
+                    if b.re() < 0.0 {
+                        return Err(self.domain(
+                            *node,
+                            format!("a negative base ({}) has no real power", b.re()),
+                        ));
+                    }
+                    if b.re() == 0.0 && e.re() <= 0.0 {
+                        return Err(self.domain(*node, "0 to a non-positive power".into()));
+                    }
+                    self.slots[*dst as usize] = self.finite(b.pow(e), *node)?;
+                }
+                Instr::Func { dst, f, src, node } => {
+                    let x = self.slots[*src as usize];
+                    let r = x.re();
+                    match f {
+                        Func::Ln if r <= 0.0 => {
+                            return Err(
+                                self.domain(*node, format!("the logarithm of {r} is not real"))
+                            );
+                        }
+                        Func::Asin | Func::Acos if !(-1.0..=1.0).contains(&r) => {
+                            return Err(self.domain(
+                                *node,
+                                format!("{} needs an argument in [-1, 1], not {r}", f.name()),
+                            ));
+                        }
+                        _ => {}
+                    }
+                    self.slots[*dst as usize] = self.finite(x.apply(*f), *node)?;
+                }
+                Instr::Delta { dst, a, b } => {
+                    let v = if self.index(*a) == self.index(*b) {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                    self.slots[*dst as usize] = T::from_f64(v);
+                }
+                Instr::Loop {
+                    dst,
+                    index,
+                    range,
+                    body,
+                    value,
+                } => {
+                    let n = match *range {
+                        Range::Len { tensor, axis } => self.inputs.tensors[tensor as usize]
+                            .shape
+                            .get(axis as usize)
+                            .copied()
+                            .unwrap_or(0),
+                        Range::Count(n) => n,
+                    };
+                    let mut acc = T::from_f64(0.0);
+                    for v in 0..n {
+                        self.regs[*index as usize] = v;
+                        self.block(body)?;
+                        acc = acc.add(self.slots[*value as usize]);
+                    }
+                    self.slots[*dst as usize] = acc;
+                }
+            }
+        }
+        Ok(())
+    }
+}
