@@ -39,6 +39,8 @@
 //! assert!((v - 0.6511320591048929).abs() < 1e-15);
 //! ```
 
+pub mod check;
+pub mod checker;
 pub mod contract;
 pub mod cse;
 pub mod derivation;

@@ -52,6 +52,15 @@ struct Cli {
     command: Command,
 }
 
+/// Floating-point precisions for `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DtypeArg {
+    /// Double precision.
+    F64,
+    /// Single precision, as float32 training code computes.
+    F32,
+}
+
 /// How to show a derived result.
 #[derive(clap::Args, Debug, Clone, Copy)]
 struct Show {
@@ -166,6 +175,40 @@ Examples:
         expr: String,
         #[command(flatten)]
         show: Show,
+    },
+    /// Check a derivative against finite differences, the complex step and dual numbers.
+    #[command(after_help = "\
+Examples:
+  gauge check 'cross_entropy(z, y)' --wrt z              # gauge's own derivative, random points
+  gauge check 'eml(x, y)' --wrt x,y --grad 'exp(x), -1/y' # a hand-derived gradient
+  gauge check 'abs(x)' --wrt x --at 'x=0'                # a kink is reported, not failed
+  gauge check 'ln(1 + x) - x' --wrt x --at 'x=1e-12'     # finite differences cancel here")]
+    Check {
+        /// The function; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The variables, separated by commas: scalars, or tensors (every element).
+        #[arg(long, value_name = "VARS")]
+        wrt: String,
+        /// The claimed derivatives, one per variable, separated by commas; a tensor's has
+        /// a free index (`softmax(z)[i] - delta(i, y)`). Default: gauge's own derivative.
+        #[arg(long, value_name = "FORMULAS", allow_hyphen_values = true)]
+        grad: Option<String>,
+        /// The free index names of a tensor's claimed derivative.
+        #[arg(long, value_name = "NAMES")]
+        index: Option<String>,
+        /// Check at this point instead of random ones.
+        #[arg(long, value_name = "BINDINGS")]
+        at: Option<String>,
+        /// How many random points.
+        #[arg(long, default_value_t = 20)]
+        points: usize,
+        /// The random seed (the same seed draws the same points).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The precision of the claim and the finite differences.
+        #[arg(long, value_enum, default_value_t = DtypeArg::F64)]
+        dtype: DtypeArg,
     },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
@@ -411,6 +454,41 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             print_derivation(session, &d, show, cli.format);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check {
+            expr,
+            wrt,
+            grad,
+            index,
+            at,
+            points,
+            seed,
+            dtype,
+        } => {
+            let text = read_arg(&expr)?;
+            let id = session.parse_expression(&text)?;
+            let dtype = match dtype {
+                DtypeArg::F64 => gauge::check::Dtype::F64,
+                DtypeArg::F32 => gauge::check::Dtype::F32,
+            };
+            let req = check_request(
+                session,
+                id,
+                &wrt,
+                grad.as_deref(),
+                index.as_deref(),
+                at.as_deref(),
+                points,
+                seed,
+                dtype,
+            )?;
+            let report = gauge::checker::run_check(session, &req)?;
+            print_check(session, &req, &report, cli.format);
+            Ok(if report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "gauge", &mut std::io::stdout());
@@ -561,4 +639,270 @@ fn scalar_gradient(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Splits a list at the commas outside brackets.
+fn split_top_level(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for c in text.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_request(
+    session: &mut Session,
+    id: ExprId,
+    wrt: &str,
+    grad: Option<&str>,
+    index: Option<&str>,
+    at: Option<&str>,
+    points: usize,
+    seed: u64,
+    dtype: gauge::check::Dtype,
+) -> Result<gauge::checker::CheckRequest, Error> {
+    use gauge::checker::CheckVar;
+    use gauge::lower::Kind;
+    let names: Vec<String> = split_top_level(wrt);
+    let mut vars = Vec::new();
+    for n in &names {
+        let kind = session
+            .pool
+            .lookup_symbol(n)
+            .and_then(|s| session.kind_of(s).map(|k| (s, k)));
+        match kind {
+            Some((s, Kind::Scalar)) => vars.push(CheckVar::Scalar(s)),
+            Some((s, Kind::Tensor(r))) => vars.push(CheckVar::Tensor(s, r)),
+            Some((_, Kind::Index)) => {
+                return Err(Error::new(
+                    ErrorKind::Shape,
+                    format!("`{n}` is an index; derivatives are taken by scalars and tensors"),
+                ));
+            }
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Name,
+                    format!("`{n}` does not occur in the expression"),
+                )
+                .with_hint("--wrt takes names that the expression uses, separated by commas"));
+            }
+        }
+    }
+    let f_indices = session.pool.free_indices(id);
+    let claims = match grad {
+        None => None,
+        Some(g) => {
+            let parts = split_top_level(g);
+            if parts.len() != vars.len() {
+                return Err(Error::new(
+                    ErrorKind::Arity,
+                    format!(
+                        "--grad has {} formulas for {} variables",
+                        parts.len(),
+                        vars.len()
+                    ),
+                )
+                .with_hint("give one formula per variable of --wrt, separated by commas"));
+            }
+            let mut ids = Vec::new();
+            for p in parts {
+                ids.push(session.parse_expression_named("<grad>", &p)?);
+            }
+            Some(ids)
+        }
+    };
+    // The free indices of each tensor's claim.
+    let given: Option<Vec<String>> = index.map(split_top_level);
+    let mut indices = Vec::new();
+    for (k, v) in vars.iter().enumerate() {
+        let CheckVar::Tensor(t, r) = v else {
+            indices.push(Vec::new());
+            continue;
+        };
+        let names: Vec<gauge::node::Symbol> = match (&claims, &given) {
+            (_, Some(g)) => g.iter().map(|n| session.pool.symbol(n)).collect(),
+            (Some(c), None) => session
+                .pool
+                .free_indices(c[k])
+                .into_iter()
+                .filter(|s| !f_indices.contains(s))
+                .collect(),
+            (None, None) => {
+                let mut out = Vec::new();
+                for cand in ["i", "k", "l", "m", "p", "q"] {
+                    let s = session.pool.symbol(cand);
+                    if session.kind_of(s).is_none()
+                        || (session.kind_of(s) == Some(Kind::Index) && !f_indices.contains(&s))
+                    {
+                        out.push(s);
+                    }
+                    if out.len() == *r as usize {
+                        break;
+                    }
+                }
+                out
+            }
+        };
+        if names.len() != *r as usize {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                format!(
+                    "the derivative by `{}` needs {r} free index name(s), found {}",
+                    session.pool.name(*t),
+                    names.len()
+                ),
+            )
+            .with_hint("write the formula with a free index, as in `softmax(z)[i] - delta(i, y)`, or name it with --index"));
+        }
+        indices.push(names);
+    }
+    let at = match at {
+        Some(a) => Some(session.parse_bindings(a)?),
+        None => None,
+    };
+    Ok(gauge::checker::CheckRequest {
+        expr: id,
+        vars,
+        claims,
+        indices,
+        at,
+        points,
+        seed,
+        dtype,
+        tolerances: gauge::check::Tolerances::for_dtype(dtype),
+    })
+}
+
+fn print_check(
+    session: &Session,
+    req: &gauge::checker::CheckRequest,
+    report: &gauge::checker::CheckReport,
+    format: Format,
+) {
+    let who = if report.symbolic {
+        "gauge's derivative"
+    } else {
+        "the given formula"
+    };
+    let components: usize = report.points.iter().map(|p| p.components.len()).sum();
+    match format {
+        Format::Text => {
+            println!("checking the derivatives of {}", session.print(req.expr));
+            for c in &report.claims {
+                println!("  claim ({who}): {c}");
+            }
+            println!(
+                "  references: complex step, dual numbers, finite differences; {} point(s), {components} component(s)",
+                report.points.len()
+            );
+            println!(
+                "  {:<20} {:>14} {:>14}",
+                "reference", "max abs error", "max rel error"
+            );
+            for (o, a, r) in report.max_errors() {
+                println!("  {:<20} {:>14.3e} {:>14.3e}", o.name(), a, r);
+            }
+            let mut notes: Vec<String> = Vec::new();
+            for p in &report.points {
+                for c in &p.components {
+                    for n in &c.notes {
+                        notes.push(format!("{} at {}: {n}", c.component, p.point));
+                    }
+                }
+            }
+            notes.dedup();
+            for n in notes.iter().take(6) {
+                println!("  note: {n}");
+            }
+            if report.passed {
+                println!("passed: the claim agrees with every trusted reference");
+            } else {
+                let failing = report
+                    .points
+                    .iter()
+                    .filter(|p| p.components.iter().any(|c| !c.passes()))
+                    .count();
+                println!("FAILED at {failing} of {} point(s)", report.points.len());
+                if let Some((p, c)) = report.worst() {
+                    println!("  worst: component {} at {}", c.component, p.point);
+                    match c.claim {
+                        Some(v) => println!("    {:<20} {v:>24e}", "claim"),
+                        None => println!("    {:<20} {:>24}", "claim", "undefined"),
+                    }
+                    for r in &c.readings {
+                        let v = r
+                            .value
+                            .map_or("undefined".to_string(), |v| format!("{v:e}"));
+                        let t = if r.trusted {
+                            "reference"
+                        } else {
+                            "not trusted"
+                        };
+                        println!(
+                            "    {:<20} {v:>24}   abs error {:.3e}   rel error {:.3e}   ({t})",
+                            r.oracle.name(),
+                            r.abs_error,
+                            r.rel_error
+                        );
+                    }
+                }
+            }
+        }
+        Format::Json => {
+            let points: Vec<serde_json::Value> = report
+                .points
+                .iter()
+                .map(|p| {
+                    let comps: Vec<serde_json::Value> = p
+                        .components
+                        .iter()
+                        .map(|c| {
+                            let readings: Vec<serde_json::Value> = c
+                                .readings
+                                .iter()
+                                .map(|r| json!({"oracle": r.oracle.name(), "value": r.value, "abs_error": finite(r.abs_error), "rel_error": finite(r.rel_error), "trusted": r.trusted, "agrees": r.agrees, "note": r.note}))
+                                .collect();
+                            let verdict = match &c.verdict {
+                                gauge::check::Verdict::Agrees => json!("agrees"),
+                                gauge::check::Verdict::Disagrees => json!("disagrees"),
+                                gauge::check::Verdict::Inconclusive => json!("inconclusive"),
+                                gauge::check::Verdict::Kink { left, right, subgradient } => json!({"kink": {"left": left, "right": right, "subgradient": subgradient}}),
+                            };
+                            json!({"component": c.component, "claim": c.claim, "passes": c.passes(), "verdict": verdict, "readings": readings, "notes": c.notes})
+                        })
+                        .collect();
+                    json!({"point": p.point, "components": comps})
+                })
+                .collect();
+            let max: Vec<serde_json::Value> = report
+                .max_errors()
+                .into_iter()
+                .map(
+                    |(o, a, r)| json!({"oracle": o.name(), "max_abs_error": a, "max_rel_error": r}),
+                )
+                .collect();
+            println!(
+                "{}",
+                json!({"function": session.print(req.expr), "claims": report.claims, "claim_is": who, "passed": report.passed, "max_errors": max, "points": points})
+            );
+        }
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }

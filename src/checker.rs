@@ -1,0 +1,482 @@
+//! `gauge check`: a claimed gradient against the oracles, at given or random points.
+//!
+//! For each variable (a scalar, or every element of a tensor), the claim is gauge's own
+//! simplified symbolic derivative or a formula given with `--grad`. Random points sample
+//! each name from its domain: `assume` facts bound scalars (positive names are drawn
+//! log-uniformly), tensors get random axis lengths (axes linked by a shared index get
+//! equal lengths), and indices run over their axis. Points where the function or the
+//! claim is undefined, or where the function has a kink, are drawn again.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+
+use crate::check::{
+    ComponentCheck, Dtype, Oracle, Probe, Tolerances, check_component, claim_value,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::lower::Kind;
+use crate::node::{ExprId, Node, Symbol};
+use crate::session::Session;
+use crate::syntax::Relation;
+use crate::tape::{InputRef, Tape};
+use crate::value::{Bindings, Tensor, Value, format_value};
+
+/// A variable to differentiate by.
+#[derive(Clone, Debug)]
+pub enum CheckVar {
+    /// A scalar.
+    Scalar(Symbol),
+    /// Every element of a tensor with this many axes.
+    Tensor(Symbol, u32),
+}
+
+/// What to check.
+#[derive(Clone, Debug)]
+pub struct CheckRequest {
+    /// The function.
+    pub expr: ExprId,
+    /// The variables.
+    pub vars: Vec<CheckVar>,
+    /// The claimed derivatives, one per variable (for a tensor, with free indices
+    /// `indices[k]`); `None` checks gauge's own symbolic derivative.
+    pub claims: Option<Vec<ExprId>>,
+    /// The free index names of each tensor variable's claim.
+    pub indices: Vec<Vec<Symbol>>,
+    /// A point to check at, or `None` for random points.
+    pub at: Option<Bindings>,
+    /// How many random points.
+    pub points: usize,
+    /// The random seed.
+    pub seed: u64,
+    /// The precision of the claim and the finite differences.
+    pub dtype: Dtype,
+    /// The agreement thresholds.
+    pub tolerances: Tolerances,
+}
+
+/// The checks at one point.
+#[derive(Clone, Debug)]
+pub struct PointCheck {
+    /// The point, as `name = value` text.
+    pub point: String,
+    /// One check per component.
+    pub components: Vec<ComponentCheck>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug)]
+pub struct CheckReport {
+    /// The claims, as text, one per variable.
+    pub claims: Vec<String>,
+    /// Whether the claims are gauge's own derivatives (else given formulas).
+    pub symbolic: bool,
+    /// The points checked.
+    pub points: Vec<PointCheck>,
+    /// Whether every component passed.
+    pub passed: bool,
+}
+
+impl CheckReport {
+    /// The largest absolute and relative errors against each trusted oracle.
+    pub fn max_errors(&self) -> Vec<(Oracle, f64, f64)> {
+        let mut out: FxHashMap<Oracle, (f64, f64)> = FxHashMap::default();
+        for p in &self.points {
+            for c in &p.components {
+                for r in c
+                    .readings
+                    .iter()
+                    .filter(|r| r.trusted && r.abs_error.is_finite())
+                {
+                    let e = out.entry(r.oracle).or_insert((0.0, 0.0));
+                    e.0 = e.0.max(r.abs_error);
+                    e.1 = e.1.max(r.rel_error);
+                }
+            }
+        }
+        let mut v: Vec<(Oracle, f64, f64)> = out.into_iter().map(|(o, (a, r))| (o, a, r)).collect();
+        v.sort_by_key(|x| x.0);
+        v
+    }
+
+    /// The failing component with the largest error, and its point.
+    pub fn worst(&self) -> Option<(&PointCheck, &ComponentCheck)> {
+        let mut best: Option<(&PointCheck, &ComponentCheck, f64)> = None;
+        for p in &self.points {
+            for c in &p.components {
+                if c.passes() {
+                    continue;
+                }
+                let err = c
+                    .readings
+                    .iter()
+                    .filter(|r| r.trusted)
+                    .map(|r| {
+                        if r.rel_error.is_finite() {
+                            r.rel_error
+                        } else {
+                            f64::INFINITY
+                        }
+                    })
+                    .fold(0.0, f64::max);
+                let err = if c.claim.is_none() {
+                    f64::INFINITY
+                } else {
+                    err
+                };
+                if best.is_none_or(|b| err > b.2) {
+                    best = Some((p, c, err));
+                }
+            }
+        }
+        best.map(|b| (b.0, b.1))
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a seed reproduces a run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Runs a check.
+pub fn run_check(session: &mut Session, req: &CheckRequest) -> Result<CheckReport> {
+    let f_tape = Tape::compile(&mut session.pool, req.expr)?;
+    let (claims, symbolic) = match &req.claims {
+        Some(c) => (c.clone(), false),
+        None => (own_derivatives(session, req)?, true),
+    };
+    let claim_tapes: Vec<Tape> = claims
+        .iter()
+        .map(|&c| Tape::compile(&mut session.pool, c))
+        .collect::<Result<_>>()?;
+    let claim_texts: Vec<String> = claims.iter().map(|&c| session.print(c)).collect();
+    let mut rng = Rng(req.seed);
+    let mut points = Vec::new();
+    let n_points = if req.at.is_some() {
+        1
+    } else {
+        req.points.max(1)
+    };
+    for _ in 0..n_points {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let at = match &req.at {
+                Some(b) => b.clone(),
+                None => sample_point(session, req, &mut rng)?,
+            };
+            let checked = check_point(session, req, &f_tape, &claim_tapes, &at);
+            match checked {
+                Ok(p) => {
+                    let kinked = p
+                        .components
+                        .iter()
+                        .any(|c| matches!(c.verdict, crate::check::Verdict::Kink { .. }));
+                    if req.at.is_none() && kinked && attempt < 100 {
+                        continue;
+                    }
+                    points.push(p);
+                    break;
+                }
+                Err(e) if req.at.is_none() && attempt < 100 => {
+                    let _ = e;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(if req.at.is_none() {
+                        Error::new(
+                            ErrorKind::Domain,
+                            format!("no point where the function is defined was found in 100 tries: {}", e.message),
+                        )
+                        .with_hint("state the domain with `assume` (for example `--assume 'x > 0'`), or give a point with --at")
+                    } else {
+                        e
+                    });
+                }
+            }
+        }
+    }
+    let passed = points
+        .iter()
+        .all(|p| p.components.iter().all(|c| c.passes()));
+    Ok(CheckReport {
+        claims: claim_texts,
+        symbolic,
+        points,
+        passed,
+    })
+}
+
+/// gauge's own simplified derivative for each variable.
+fn own_derivatives(session: &mut Session, req: &CheckRequest) -> Result<Vec<ExprId>> {
+    let defs = session.definitions_in_order();
+    let facts = session.facts.clone();
+    let mut out = Vec::new();
+    for (k, v) in req.vars.iter().enumerate() {
+        let var = match v {
+            CheckVar::Scalar(s) => session.pool.sym(*s),
+            CheckVar::Tensor(t, _) => {
+                let idx: Vec<ExprId> = req.indices[k]
+                    .iter()
+                    .map(|&i| session.pool.index(i))
+                    .collect();
+                session.pool.elem(*t, idx)
+            }
+        };
+        let d = crate::derivation::derive_with_steps(
+            &mut session.pool,
+            req.expr,
+            var,
+            1,
+            &defs,
+            &facts,
+        )?;
+        out.push(d.result);
+    }
+    Ok(out)
+}
+
+fn check_point(
+    session: &mut Session,
+    req: &CheckRequest,
+    f_tape: &Tape,
+    claim_tapes: &[Tape],
+    at: &Bindings,
+) -> Result<PointCheck> {
+    let inputs = f_tape.inputs(&session.pool, at)?;
+    f_tape.eval(&inputs)?;
+    let mut components = Vec::new();
+    for (k, v) in req.vars.iter().enumerate() {
+        match v {
+            CheckVar::Scalar(s) => {
+                let x = match at.get(*s) {
+                    Some(Value::Scalar(x)) => *x,
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::Binding,
+                            format!("no value for `{}`", session.pool.name(*s)),
+                        ));
+                    }
+                };
+                let claim_inputs = claim_tapes[k].inputs(&session.pool, at)?;
+                let claim = claim_value(&claim_tapes[k], &claim_inputs, req.dtype).ok();
+                let probe = Probe {
+                    tape: f_tape,
+                    inputs: &inputs,
+                    input: InputRef::Scalar(*s),
+                    x,
+                };
+                components.push(check_component(
+                    session.pool.name(*s).to_string(),
+                    claim,
+                    &probe,
+                    req.dtype,
+                    &req.tolerances,
+                ));
+            }
+            CheckVar::Tensor(t, _) => {
+                let tensor = match at.get(*t) {
+                    Some(Value::Tensor(tv)) => tv.clone(),
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::Binding,
+                            format!("no value for the tensor `{}`", session.pool.name(*t)),
+                        ));
+                    }
+                };
+                let total: usize = tensor.shape.iter().product();
+                for off in 0..total {
+                    let idx = unravel(off, &tensor.shape);
+                    let mut b = at.clone();
+                    for (&s, &i) in req.indices[k].iter().zip(&idx) {
+                        b.insert(s, Value::Scalar(i as f64));
+                    }
+                    let claim_inputs = claim_tapes[k].inputs(&session.pool, &b)?;
+                    let claim = claim_value(&claim_tapes[k], &claim_inputs, req.dtype).ok();
+                    let probe = Probe {
+                        tape: f_tape,
+                        inputs: &inputs,
+                        input: InputRef::Element(*t, off),
+                        x: tensor.data[off],
+                    };
+                    let name = format!(
+                        "{}[{}]",
+                        session.pool.name(*t),
+                        idx.iter()
+                            .map(|i| i.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    components.push(check_component(
+                        name,
+                        claim,
+                        &probe,
+                        req.dtype,
+                        &req.tolerances,
+                    ));
+                }
+            }
+        }
+    }
+    let used = session.names_used(req.expr);
+    let point = at
+        .names()
+        .filter(|s| used.contains(s))
+        .filter_map(|s| {
+            at.get(s)
+                .map(|v| format!("{} = {}", session.pool.name(s), format_value(v)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(PointCheck { point, components })
+}
+
+fn unravel(mut off: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for a in (0..shape.len()).rev() {
+        idx[a] = off % shape[a];
+        off /= shape[a];
+    }
+    idx
+}
+
+/// Draws a random point for the names the function and claims use.
+fn sample_point(session: &mut Session, req: &CheckRequest, rng: &mut Rng) -> Result<Bindings> {
+    let mut names = session.names_used(req.expr);
+    if let Some(claims) = &req.claims {
+        for &c in claims {
+            for s in session.names_used(c) {
+                if !names.contains(&s) {
+                    names.push(s);
+                }
+            }
+        }
+    }
+    // Axis lengths: one per class of equal axes, from 1 to 8.
+    let mut lengths: FxHashMap<ExprId, usize> = FxHashMap::default();
+    let eqs = session.equal_lengths.clone();
+    let mut length_of = |session: &mut Session, len: ExprId, rng: &mut Rng| -> usize {
+        if let Some(&n) = lengths.get(&len) {
+            return n;
+        }
+        let n = 1 + rng.below(8);
+        // Every axis linked to this one gets the same length.
+        let mut class = vec![len];
+        let mut k = 0;
+        while k < class.len() {
+            for &(a, b, _) in &eqs {
+                if a == class[k] && !class.contains(&b) {
+                    class.push(b);
+                }
+                if b == class[k] && !class.contains(&a) {
+                    class.push(a);
+                }
+            }
+            k += 1;
+        }
+        for c in class {
+            lengths.insert(c, n);
+        }
+        let _ = session;
+        n
+    };
+    let mut b = Bindings::new();
+    // Tensors first, so that indices know their ranges.
+    for &s in &names {
+        if let Some(Kind::Tensor(r)) = session.kind_of(s) {
+            let mut shape = Vec::new();
+            for a in 0..r {
+                let len = session.pool.len_of(s, a);
+                shape.push(length_of(session, len, rng));
+            }
+            let total: usize = shape.iter().product();
+            let data = (0..total).map(|_| rng.range(-2.0, 2.0)).collect();
+            b.insert(s, Value::Tensor(Rc::new(Tensor { shape, data })));
+        }
+    }
+    for &s in &names {
+        match session.kind_of(s) {
+            Some(Kind::Scalar) => {
+                let v = sample_scalar(session, s, rng);
+                b.insert(s, Value::Scalar(v));
+            }
+            Some(Kind::Index) => {
+                let n = match session.index_ranges.get(&s).copied() {
+                    Some(len) => match session.pool.node(len).clone() {
+                        Node::Len(t, a) => match b.get(t) {
+                            Some(Value::Tensor(tv)) => {
+                                tv.shape.get(a as usize).copied().unwrap_or(1)
+                            }
+                            _ => length_of(session, len, rng),
+                        },
+                        _ => 3,
+                    },
+                    None => 3,
+                };
+                b.insert(s, Value::Scalar(rng.below(n) as f64));
+            }
+            _ => {}
+        }
+    }
+    Ok(b)
+}
+
+/// A scalar drawn from its domain: bounds from `assume` facts; a positive name without
+/// an upper bound log-uniformly from 0.01 to 100; otherwise uniformly from -3 to 3.
+fn sample_scalar(session: &Session, s: Symbol, rng: &mut Rng) -> f64 {
+    let mut lo = f64::NEG_INFINITY;
+    let mut hi = f64::INFINITY;
+    let mut avoid = Vec::new();
+    for f in &session.facts {
+        if !matches!(session.pool.node(f.subject), Node::Sym(x) if *x == s) {
+            continue;
+        }
+        let Some(b) = crate::sign::constant_value(&session.pool, f.bound) else {
+            continue;
+        };
+        match f.relation {
+            Relation::Greater | Relation::GreaterEq => lo = lo.max(b),
+            Relation::Less | Relation::LessEq => hi = hi.min(b),
+            Relation::NotEq => avoid.push(b),
+        }
+    }
+    for _ in 0..100 {
+        let v = match (lo.is_finite(), hi.is_finite()) {
+            (true, true) => {
+                let m = (hi - lo) * 1e-3;
+                rng.range(lo + m, hi - m)
+            }
+            (true, false) if lo >= 0.0 => {
+                let a = lo.max(1e-2);
+                (rng.range(a.ln(), (a * 1e4).ln())).exp()
+            }
+            (true, false) => rng.range(lo + 1e-3, lo + 6.0),
+            (false, true) => rng.range(hi - 6.0, hi - 1e-3),
+            (false, false) => rng.range(-3.0, 3.0),
+        };
+        if !avoid.iter().any(|&a| (v - a).abs() < 1e-6) {
+            return v;
+        }
+    }
+    lo.max(-3.0).min(hi) + 0.5
+}
