@@ -62,6 +62,10 @@ pub struct PointCheck {
     pub point: String,
     /// One check per component.
     pub components: Vec<ComponentCheck>,
+    /// The point's values.
+    pub bindings: Bindings,
+    /// For each component, the input it perturbs and that input's value.
+    pub inputs: Vec<(InputRef, f64)>,
 }
 
 /// The whole report.
@@ -266,6 +270,7 @@ fn check_point(
     let inputs = f_tape.inputs(&session.pool, at)?;
     f_tape.eval(&inputs)?;
     let mut components = Vec::new();
+    let mut perturbed = Vec::new();
     for (k, v) in req.vars.iter().enumerate() {
         match v {
             CheckVar::Scalar(s) => {
@@ -286,6 +291,7 @@ fn check_point(
                     input: InputRef::Scalar(*s),
                     x,
                 };
+                perturbed.push((InputRef::Scalar(*s), x));
                 components.push(check_component(
                     session.pool.name(*s).to_string(),
                     claim,
@@ -319,6 +325,7 @@ fn check_point(
                         input: InputRef::Element(*t, off),
                         x: tensor.data[off],
                     };
+                    perturbed.push((InputRef::Element(*t, off), tensor.data[off]));
                     let name = format!(
                         "{}[{}]",
                         session.pool.name(*t),
@@ -348,7 +355,12 @@ fn check_point(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(PointCheck { point, components })
+    Ok(PointCheck {
+        point,
+        components,
+        bindings: at.clone(),
+        inputs: perturbed,
+    })
 }
 
 fn unravel(mut off: usize, shape: &[usize]) -> Vec<usize> {
@@ -479,4 +491,74 @@ fn sample_scalar(session: &Session, s: Symbol, rng: &mut Rng) -> f64 {
         }
     }
     lo.max(-3.0).min(hi) + 0.5
+}
+
+/// Draws the finite-difference error against the step for the worst component (the
+/// failing one with the largest error, or else the one with the largest
+/// finite-difference error) as an SVG file.
+pub fn plot_worst(
+    session: &mut Session,
+    req: &CheckRequest,
+    report: &CheckReport,
+    path: &std::path::Path,
+) -> Result<()> {
+    let mut choice: Option<(usize, usize, f64)> = None;
+    for (pi, p) in report.points.iter().enumerate() {
+        for (ci, c) in p.components.iter().enumerate() {
+            let fd = c
+                .readings
+                .iter()
+                .find(|r| r.oracle == Oracle::FiniteDifferences)
+                .map_or(0.0, |r| {
+                    if r.abs_error.is_finite() {
+                        r.abs_error
+                    } else {
+                        0.0
+                    }
+                });
+            let score = if c.passes() { fd } else { f64::INFINITY };
+            if choice.is_none_or(|b| score > b.2) {
+                choice = Some((pi, ci, score));
+            }
+        }
+    }
+    let Some((pi, ci, _)) = choice else {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "there is no component to plot",
+        ));
+    };
+    let p = &report.points[pi];
+    let Some(&(input, x)) = p.inputs.get(ci) else {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "there is no component to plot",
+        ));
+    };
+    let tape = Tape::compile(&mut session.pool, req.expr)?;
+    let inputs = tape.inputs(&session.pool, &p.bindings)?;
+    let probe = Probe {
+        tape: &tape,
+        inputs: &inputs,
+        input,
+        x,
+    };
+    let reference = crate::check::dual_number(&probe).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Domain,
+            "the function has no derivative at the plotted point",
+        )
+    })?;
+    let value = |d: f64| tape.run::<f64>(&inputs, Some((input, d))).ok();
+    let central = |h: f64| -> Option<f64> {
+        if x + h == x {
+            return None;
+        }
+        Some((value(h)? - value(-h)?) / (2.0 * h))
+    };
+    let estimate = |h: f64| -> Option<f64> { Some((4.0 * central(h / 2.0)? - central(h)?) / 3.0) };
+    let (_, _, chosen) = crate::check::finite_difference(&probe, req.dtype);
+    let title = format!("{} at {}", p.components[ci].component, p.point);
+    let data = crate::plot::step_plot(title, estimate, reference, chosen);
+    crate::plot::write_svg(&data, path)
 }

@@ -55,6 +55,7 @@ pub mod node;
 pub mod number;
 pub mod order;
 pub mod parse;
+pub mod plot;
 pub mod pool;
 pub mod prelude;
 pub mod print;

@@ -209,6 +209,10 @@ Examples:
         /// The precision of the claim and the finite differences.
         #[arg(long, value_enum, default_value_t = DtypeArg::F64)]
         dtype: DtypeArg,
+        /// Draw the finite-difference error against the step, for the worst component,
+        /// as an SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
@@ -463,6 +467,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             points,
             seed,
             dtype,
+            plot,
         } => {
             let text = read_arg(&expr)?;
             let id = session.parse_expression(&text)?;
@@ -483,6 +488,12 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             )?;
             let report = gauge::checker::run_check(session, &req)?;
             print_check(session, &req, &report, cli.format);
+            if let Some(path) = plot {
+                gauge::checker::plot_worst(session, &req, &report, &path)?;
+                if cli.format == Format::Text {
+                    println!("plot: {}", path.display());
+                }
+            }
             Ok(if report.passed {
                 ExitCode::SUCCESS
             } else {

@@ -144,3 +144,45 @@ fn gradcheck_catches_a_dropped_factor_of_two() {
     assert!(!bad.passed);
     assert_eq!(bad.worst, Some(2));
 }
+
+#[test]
+fn the_step_plot_is_an_svg_with_the_data_series() {
+    let dir = std::env::temp_dir().join(format!("gauge-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("steps.svg");
+    let out = gauge(&[
+        "check",
+        "sin(x)*exp(x)",
+        "--wrt",
+        "x",
+        "--at",
+        "x=0.7",
+        "--plot",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("the plot is well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let lines: Vec<usize> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "polyline")
+        .map(|n| {
+            n.attribute("points")
+                .unwrap_or("")
+                .split_whitespace()
+                .count()
+        })
+        .collect();
+    // The error curve has a point per step tried; the branches and the mark follow it.
+    assert!(lines.iter().any(|&n| n >= 50), "{lines:?}");
+    let labels: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    for want in [
+        "step h",
+        "truncation branch, ~ h^4",
+        "round-off branch, ~ 1/h",
+        "chosen step",
+    ] {
+        assert!(labels.iter().any(|l| l.contains(want)), "missing {want}");
+    }
+}
