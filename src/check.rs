@@ -212,8 +212,12 @@ pub fn finite_difference(probe: &Probe<'_>, dtype: Dtype) -> (Option<f64>, Optio
     // error O(eps/h): their balance is at h ~ eps^(1/5).
     let h = eps.powf(0.2) * scale;
     let central = |h: f64| -> Option<f64> {
-        // A step below the input's resolution is never used.
-        if probe.x + h == probe.x {
+        // A step below the input's resolution, in the precision used, is never used.
+        let lost = match dtype {
+            Dtype::F64 => probe.x + h == probe.x,
+            Dtype::F32 => (probe.x as f32) + (h as f32) == probe.x as f32,
+        };
+        if lost {
             return None;
         }
         let fp = probe.value_at(h, dtype)?;
@@ -238,7 +242,13 @@ pub fn finite_difference(probe: &Probe<'_>, dtype: Dtype) -> (Option<f64>, Optio
     // from much larger values is caught too.
     let spread = (r1 - r2).abs();
     let digits = if dtype == Dtype::F32 { 1e-2 } else { 1e-6 };
-    if spread > digits * r2.abs().max(r1.abs()) && spread > f64::MIN_POSITIVE {
+    // The rounding of f itself, magnified by the smallest step used: where it is not
+    // far below the estimate, the differences cannot resolve the slope (a huge f with
+    // a small slope gives the same f on both sides, and a difference of exactly 0).
+    let f0 = probe.value_at(0.0, dtype).unwrap_or(0.0);
+    let noise = eps * f0.abs() / (h / 8.0);
+    let unresolved = noise > digits * r2.abs();
+    if unresolved || (spread > digits * r2.abs().max(r1.abs()) && spread > f64::MIN_POSITIVE) {
         return (
             Some(r2),
             Some(format!(

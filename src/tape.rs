@@ -42,14 +42,10 @@ enum Instr {
         dst: Slot,
         value: f64,
     },
-    Input {
-        dst: Slot,
-        input: u32,
-    },
     Load {
         dst: Slot,
         tensor: u32,
-        idx: Vec<IndexOp>,
+        idx: Box<[IndexOp]>,
         node: ExprId,
     },
     Length {
@@ -63,12 +59,18 @@ enum Instr {
     },
     Add {
         dst: Slot,
-        srcs: Vec<Slot>,
+        srcs: Box<[Slot]>,
     },
     Mul {
         dst: Slot,
-        num: Vec<Slot>,
-        den: Vec<(Slot, ExprId)>,
+        num: Box<[Slot]>,
+        den: Box<[(Slot, ExprId)]>,
+    },
+    Div {
+        dst: Slot,
+        num: Slot,
+        den: Slot,
+        node: ExprId,
     },
     PowInt {
         dst: Slot,
@@ -102,7 +104,7 @@ enum Instr {
         dst: Slot,
         index: Reg,
         range: Range,
-        body: Vec<Instr>,
+        body: Box<[Instr]>,
         value: Slot,
     },
 }
@@ -125,9 +127,11 @@ pub struct Tape {
     scalars: Vec<Symbol>,
     tensors: Vec<Symbol>,
     free_indices: Vec<(Symbol, Reg)>,
-    output: Slot,
+    outputs: Vec<Slot>,
     /// The printed subexpression of each node an error may name.
     texts: FxHashMap<ExprId, String>,
+    /// Where each scalar input is written when a run starts.
+    input_slots: Vec<(u32, Slot)>,
 }
 
 /// Values for a tape's inputs, resolved once and reused across runs.
@@ -149,12 +153,19 @@ struct Compiler<'p> {
     tensors: Vec<Symbol>,
     free_indices: Vec<(Symbol, Reg)>,
     texts: FxHashMap<ExprId, String>,
+    input_slots: Vec<(u32, Slot)>,
 }
 
 impl Tape {
     /// Compiles an expression (its calls expanded first).
     pub fn compile(pool: &mut Pool, id: ExprId) -> Result<Tape> {
-        let id = pool.expand_all_calls(id);
+        Tape::compile_many(pool, &[id])
+    }
+
+    /// Compiles several expressions into one tape that computes them together, each
+    /// shared subexpression once (a gradient's components share the function's terms).
+    pub fn compile_many(pool: &mut Pool, ids: &[ExprId]) -> Result<Tape> {
+        let ids: Vec<ExprId> = ids.iter().map(|&id| pool.expand_all_calls(id)).collect();
         let mut c = Compiler {
             pool,
             blocks: vec![Vec::new()],
@@ -166,15 +177,24 @@ impl Tape {
             tensors: Vec::new(),
             free_indices: Vec::new(),
             texts: FxHashMap::default(),
+            input_slots: Vec::new(),
         };
         // Free indices are registers set from the bindings, at depth 0.
-        for s in c.pool.free_indices(id) {
-            let r = c.regs;
-            c.regs += 1;
-            c.env.push((s, r, 0));
-            c.free_indices.push((s, r));
+        for &id in &ids {
+            for s in c.pool.free_indices(id) {
+                if c.free_indices.iter().any(|f| f.0 == s) {
+                    continue;
+                }
+                let r = c.regs;
+                c.regs += 1;
+                c.env.push((s, r, 0));
+                c.free_indices.push((s, r));
+            }
         }
-        let (output, _) = c.compile(id)?;
+        let mut outputs = Vec::with_capacity(ids.len());
+        for &id in &ids {
+            outputs.push(c.compile(id)?.0);
+        }
         let code = c.blocks.pop().unwrap_or_default();
         Ok(Tape {
             code,
@@ -183,8 +203,9 @@ impl Tape {
             scalars: c.scalars,
             tensors: c.tensors,
             free_indices: c.free_indices,
-            output,
+            outputs,
             texts: c.texts,
+            input_slots: c.input_slots,
         })
     }
 
@@ -247,18 +268,56 @@ impl Tape {
     /// Runs the tape at a point; `seed` adds a perturbation to one input (the complex
     /// step's `ih`, or a dual number's unit derivative).
     pub fn run<T: Scalar>(&self, inputs: &TapeInputs, seed: Option<(InputRef, T)>) -> Result<T> {
+        let mut slots = vec![T::from_f64(0.0); self.slots];
+        self.run_into(inputs, seed, &mut slots)?;
+        Ok(slots[self.outputs[0] as usize])
+    }
+
+    /// Runs the tape and writes every output into `out` (one per compiled expression),
+    /// reusing `slots` as the working memory so that repeated runs allocate nothing.
+    pub fn run_many_into(
+        &self,
+        inputs: &TapeInputs,
+        slots: &mut Vec<f64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.run_into::<f64>(inputs, None, slots)?;
+        for (o, &s) in out.iter_mut().zip(&self.outputs) {
+            *o = slots[s as usize];
+        }
+        Ok(())
+    }
+
+    fn run_into<T: Scalar>(
+        &self,
+        inputs: &TapeInputs,
+        seed: Option<(InputRef, T)>,
+        slots: &mut Vec<T>,
+    ) -> Result<()> {
+        slots.resize(self.slots, T::from_f64(0.0));
         let mut m = Machine {
             tape: self,
             inputs,
-            slots: vec![T::from_f64(0.0); self.slots],
+            slots: std::mem::take(slots),
             regs: vec![0usize; self.regs],
             seed,
         };
         for &(r, v) in &inputs.indices {
             m.regs[r as usize] = v;
         }
-        m.block(&self.code)?;
-        Ok(m.slots[self.output as usize])
+        for &(input, slot) in &self.input_slots {
+            let s = self.scalars[input as usize];
+            let v = inputs.scalars[input as usize];
+            m.slots[slot as usize] = m.seeded(InputRef::Scalar(s), v);
+        }
+        let r = m.block(&self.code);
+        *slots = m.slots;
+        r
+    }
+
+    /// The number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.outputs.len()
     }
 
     /// Runs the tape in `f64`.
@@ -377,8 +436,11 @@ impl Compiler<'_> {
                         (self.scalars.len() - 1) as u32
                     }
                 };
+                // Scalar inputs are written into their slots when a run starts, not by
+                // an instruction each.
                 let dst = self.slot();
-                self.emit(depth, Instr::Input { dst, input });
+                self.input_slots.push((input, dst));
+                let _ = depth;
                 dst
             }
             Node::Index(_) => {
@@ -406,7 +468,7 @@ impl Compiler<'_> {
                     Instr::Load {
                         dst,
                         tensor,
-                        idx,
+                        idx: idx.into(),
                         node: id,
                     },
                 );
@@ -424,7 +486,13 @@ impl Compiler<'_> {
                     .map(|&t| self.compile(t).map(|r| r.0))
                     .collect::<Result<Vec<_>>>()?;
                 let dst = self.slot();
-                self.emit(depth, Instr::Add { dst, srcs });
+                self.emit(
+                    depth,
+                    Instr::Add {
+                        dst,
+                        srcs: srcs.into_boxed_slice(),
+                    },
+                );
                 dst
             }
             Node::Mul(fs) => {
@@ -440,7 +508,21 @@ impl Compiler<'_> {
                     }
                 }
                 let dst = self.slot();
-                self.emit(depth, Instr::Mul { dst, num, den });
+                let instr = if num.len() == 1 && den.len() == 1 {
+                    Instr::Div {
+                        dst,
+                        num: num[0],
+                        den: den[0].0,
+                        node: den[0].1,
+                    }
+                } else {
+                    Instr::Mul {
+                        dst,
+                        num: num.into_boxed_slice(),
+                        den: den.into_boxed_slice(),
+                    }
+                };
+                self.emit(depth, instr);
                 dst
             }
             Node::Pow(b, e) => {
@@ -542,7 +624,7 @@ impl Compiler<'_> {
                         dst,
                         index: r,
                         range,
-                        body: body_code,
+                        body: body_code.into(),
                         value,
                     },
                 );
@@ -613,23 +695,24 @@ impl<T: Scalar> Machine<'_, T> {
         }
     }
 
+    #[inline(always)]
     fn finite(&self, v: T, node: ExprId) -> Result<T> {
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(self.domain(node, "its value overflows the range of f64".into()))
+            Err(self.overflow(node))
         }
+    }
+
+    #[cold]
+    fn overflow(&self, node: ExprId) -> Error {
+        self.domain(node, "its value overflows the range of f64".into())
     }
 
     fn block(&mut self, code: &[Instr]) -> Result<()> {
         for instr in code {
             match instr {
                 Instr::Const { dst, value } => self.slots[*dst as usize] = T::from_f64(*value),
-                Instr::Input { dst, input } => {
-                    let s = self.tape.scalars[*input as usize];
-                    let v = self.inputs.scalars[*input as usize];
-                    self.slots[*dst as usize] = self.seeded(InputRef::Scalar(s), v);
-                }
                 Instr::Load {
                     dst,
                     tensor,
@@ -668,12 +751,30 @@ impl<T: Scalar> Machine<'_, T> {
                     }
                     self.slots[*dst as usize] = acc;
                 }
-                Instr::Mul { dst, num, den } => {
-                    let mut n = T::from_f64(1.0);
-                    for &s in num {
-                        n = n.mul(self.slots[s as usize]);
+                Instr::Div {
+                    dst,
+                    num,
+                    den,
+                    node,
+                } => {
+                    let d = self.slots[*den as usize];
+                    if d.re() == 0.0 {
+                        return Err(self.domain(*node, "it is a divisor, and it is 0".into()));
                     }
-                    for &(s, node) in den {
+                    self.slots[*dst as usize] = self.slots[*num as usize].div(d);
+                }
+                Instr::Mul { dst, num, den } => {
+                    let mut n = match num.split_first() {
+                        Some((&first, rest)) => {
+                            let mut n = self.slots[first as usize];
+                            for &s in rest {
+                                n = n.mul(self.slots[s as usize]);
+                            }
+                            n
+                        }
+                        None => T::from_f64(1.0),
+                    };
+                    for &(s, node) in den.iter() {
                         let d = self.slots[s as usize];
                         if d.re() == 0.0 {
                             return Err(self.domain(node, "it is a divisor, and it is 0".into()));

@@ -6,41 +6,12 @@
 //! Run with `PROPTEST_CASES=10000 cargo test --release --test calculus_props` for the
 //! full count.
 
+mod common;
+
+use common::scalar_expr_text as expr_text;
 use gauge::node::ExprId;
 use gauge::session::Session;
 use proptest::prelude::*;
-
-/// Scalar expressions in x and y (and a vector z summed over), with every builtin.
-fn expr_text() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![
-        (1u32..9).prop_map(|n| n.to_string()),
-        (1u32..20).prop_map(|n| format!("{n}/7")),
-        Just("x".to_string()),
-        Just("x".to_string()),
-        Just("y".to_string()),
-        Just("pi".to_string()),
-    ];
-    leaf.prop_recursive(5, 32, 3, |inner| {
-        // Every builtin function, and the forms that lower to powers and logarithms.
-        let mut names: Vec<&'static str> =
-            gauge::node::Func::ALL.iter().map(|f| f.name()).collect();
-        names.extend(["sqrt"]);
-        let funcs = prop::sample::select(names);
-        prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) - ({b})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})*({b})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})/({b})")),
-            (inner.clone(), -3i32..4).prop_map(|(a, n)| format!("({a})^{n}")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})^({b})")),
-            (funcs, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
-            inner.clone().prop_map(|a| format!("sum(j, z[j]*({a}))")),
-            inner.clone().prop_map(|a| format!("logsumexp(z)*({a})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("eml({a}, {b})")),
-            inner.clone().prop_map(|a| format!("softmax(z)[1]*({a})")),
-        ]
-    })
-}
 
 const Z: &str = "z=[0.5, -1.25, 2]";
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+use proptest::prelude::*;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -68,4 +70,36 @@ pub fn with_snapshots(f: impl FnOnce()) {
     settings.set_snapshot_path(root().join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(f);
+}
+
+/// Scalar expressions in x and y (and a vector z summed over), with every builtin.
+pub fn scalar_expr_text() -> impl Strategy<Value = String> {
+    let leaf = proptest::prop_oneof![
+        (1u32..9).prop_map(|n| n.to_string()),
+        (1u32..20).prop_map(|n| format!("{n}/7")),
+        proptest::strategy::Just("x".to_string()),
+        proptest::strategy::Just("x".to_string()),
+        proptest::strategy::Just("y".to_string()),
+        proptest::strategy::Just("pi".to_string()),
+    ];
+    leaf.prop_recursive(5, 32, 3, |inner| {
+        // Every builtin function, and the forms that lower to powers and logarithms.
+        let mut names: Vec<&'static str> =
+            gauge::node::Func::ALL.iter().map(|f| f.name()).collect();
+        names.extend(["sqrt"]);
+        let funcs = prop::sample::select(names);
+        proptest::prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) - ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})*({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})/({b})")),
+            (inner.clone(), -3i32..4).prop_map(|(a, n)| format!("({a})^{n}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})^({b})")),
+            (funcs, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            inner.clone().prop_map(|a| format!("sum(j, z[j]*({a}))")),
+            inner.clone().prop_map(|a| format!("logsumexp(z)*({a})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("eml({a}, {b})")),
+            inner.clone().prop_map(|a| format!("softmax(z)[1]*({a})")),
+        ]
+    })
 }
