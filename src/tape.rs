@@ -72,6 +72,16 @@ enum Instr {
         den: Slot,
         node: ExprId,
     },
+    Mul2 {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    Exp {
+        dst: Slot,
+        src: Slot,
+        node: ExprId,
+    },
     PowInt {
         dst: Slot,
         base: Slot,
@@ -154,6 +164,9 @@ struct Compiler<'p> {
     free_indices: Vec<(Symbol, Reg)>,
     texts: FxHashMap<ExprId, String>,
     input_slots: Vec<(u32, Slot)>,
+    /// Reciprocals `1/b` that several products divide by: computed once, and the
+    /// products multiply by them (a gradient divides every component by one sum).
+    shared_reciprocals: rustc_hash::FxHashSet<ExprId>,
 }
 
 impl Tape {
@@ -166,6 +179,7 @@ impl Tape {
     /// shared subexpression once (a gradient's components share the function's terms).
     pub fn compile_many(pool: &mut Pool, ids: &[ExprId]) -> Result<Tape> {
         let ids: Vec<ExprId> = ids.iter().map(|&id| pool.expand_all_calls(id)).collect();
+        let shared = shared_reciprocals(pool, &ids);
         let mut c = Compiler {
             pool,
             blocks: vec![Vec::new()],
@@ -178,6 +192,7 @@ impl Tape {
             free_indices: Vec::new(),
             texts: FxHashMap::default(),
             input_slots: Vec::new(),
+            shared_reciprocals: shared,
         };
         // Free indices are registers set from the bindings, at depth 0.
         for &id in &ids {
@@ -295,24 +310,16 @@ impl Tape {
         slots: &mut Vec<T>,
     ) -> Result<()> {
         slots.resize(self.slots, T::from_f64(0.0));
-        let mut m = Machine {
-            tape: self,
-            inputs,
-            slots: std::mem::take(slots),
-            regs: vec![0usize; self.regs],
-            seed,
-        };
+        let mut regs = vec![0usize; self.regs];
         for &(r, v) in &inputs.indices {
-            m.regs[r as usize] = v;
+            regs[r as usize] = v;
         }
         for &(input, slot) in &self.input_slots {
             let s = self.scalars[input as usize];
             let v = inputs.scalars[input as usize];
-            m.slots[slot as usize] = m.seeded(InputRef::Scalar(s), v);
+            slots[slot as usize] = seeded(seed, InputRef::Scalar(s), v);
         }
-        let r = m.block(&self.code);
-        *slots = m.slots;
-        r
+        run_block(self, inputs, slots, &mut regs, seed, &self.code)
     }
 
     /// The number of outputs.
@@ -500,7 +507,9 @@ impl Compiler<'_> {
                 let mut den = Vec::new();
                 for &f in fs.iter() {
                     match self.pool.node(f).clone() {
-                        Node::Pow(b, e) if self.pool.is_int(e, -1) => {
+                        Node::Pow(b, e)
+                            if self.pool.is_int(e, -1) && !self.shared_reciprocals.contains(&f) =>
+                        {
                             self.remember_text(b);
                             den.push((self.compile(b)?.0, b));
                         }
@@ -508,7 +517,13 @@ impl Compiler<'_> {
                     }
                 }
                 let dst = self.slot();
-                let instr = if num.len() == 1 && den.len() == 1 {
+                let instr = if num.len() == 2 && den.is_empty() {
+                    Instr::Mul2 {
+                        dst,
+                        a: num[0],
+                        b: num[1],
+                    }
+                } else if num.len() == 1 && den.len() == 1 {
                     Instr::Div {
                         dst,
                         num: num[0],
@@ -576,15 +591,19 @@ impl Compiler<'_> {
                 let src = self.compile(a)?.0;
                 self.remember_text(id);
                 let dst = self.slot();
-                self.emit(
-                    depth,
+                // The exponential, the commonest function in these formulas (softmax,
+                // logsumexp, sigmoid), has its own instruction: no domain test to make.
+                let instr = if f == Func::Exp {
+                    Instr::Exp { dst, src, node: id }
+                } else {
                     Instr::Func {
                         dst,
                         f,
                         src,
                         node: id,
-                    },
-                );
+                    }
+                };
+                self.emit(depth, instr);
                 dst
             }
             Node::Delta(a, b) => {
@@ -657,217 +676,250 @@ impl Compiler<'_> {
     }
 }
 
-struct Machine<'t, T: Scalar> {
-    tape: &'t Tape,
-    inputs: &'t TapeInputs,
-    slots: Vec<T>,
-    regs: Vec<usize>,
-    seed: Option<(InputRef, T)>,
+fn index(regs: &[usize], op: IndexOp) -> usize {
+    match op {
+        IndexOp::Reg(r) => regs[r as usize],
+        IndexOp::Lit(v) => v,
+    }
 }
 
-impl<T: Scalar> Machine<'_, T> {
-    fn index(&self, op: IndexOp) -> usize {
-        match op {
-            IndexOp::Reg(r) => self.regs[r as usize],
-            IndexOp::Lit(v) => v,
-        }
-    }
+fn text(tape: &Tape, node: ExprId) -> String {
+    tape.texts
+        .get(&node)
+        .cloned()
+        .unwrap_or_else(|| "a subexpression".into())
+}
 
-    fn text(&self, node: ExprId) -> String {
-        self.tape
-            .texts
-            .get(&node)
-            .cloned()
-            .unwrap_or_else(|| "a subexpression".into())
-    }
+#[cold]
+#[inline(never)]
+fn domain(tape: &Tape, node: ExprId, detail: String) -> Error {
+    Error::new(
+        ErrorKind::Domain,
+        format!("`{}` is undefined: {detail}", text(tape, node)),
+    )
+}
 
-    fn domain(&self, node: ExprId, detail: String) -> Error {
-        Error::new(
-            ErrorKind::Domain,
-            format!("`{}` is undefined: {detail}", self.text(node)),
-        )
+#[inline(always)]
+fn seeded<T: Scalar>(seed: Option<(InputRef, T)>, what: InputRef, v: f64) -> T {
+    match seed {
+        Some((r, d)) if r == what => T::from_f64(v).add(d),
+        _ => T::from_f64(v),
     }
+}
 
-    fn seeded(&self, what: InputRef, v: f64) -> T {
-        match self.seed {
-            Some((r, d)) if r == what => T::from_f64(v).add(d),
-            _ => T::from_f64(v),
-        }
+#[inline(always)]
+fn finite<T: Scalar>(tape: &Tape, v: T, node: ExprId) -> Result<T> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(domain(
+            tape,
+            node,
+            "its value overflows the range of f64".into(),
+        ))
     }
+}
 
-    #[inline(always)]
-    fn finite(&self, v: T, node: ExprId) -> Result<T> {
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(self.overflow(node))
-        }
-    }
-
-    #[cold]
-    fn overflow(&self, node: ExprId) -> Error {
-        self.domain(node, "its value overflows the range of f64".into())
-    }
-
-    fn block(&mut self, code: &[Instr]) -> Result<()> {
-        for instr in code {
-            match instr {
-                Instr::Const { dst, value } => self.slots[*dst as usize] = T::from_f64(*value),
-                Instr::Load {
-                    dst,
-                    tensor,
-                    idx,
-                    node,
-                } => {
-                    let t = &self.inputs.tensors[*tensor as usize];
-                    let at: Vec<usize> = idx.iter().map(|&i| self.index(i)).collect();
-                    let Some(off) = t.offset(&at) else {
-                        return Err(Error::new(
-                            ErrorKind::Binding,
-                            format!(
-                                "`{}` reads position {:?} of a tensor of shape {:?}",
-                                self.text(*node),
-                                at,
-                                t.shape
-                            ),
-                        ));
-                    };
-                    let name = self.tape.tensors[*tensor as usize];
-                    self.slots[*dst as usize] =
-                        self.seeded(InputRef::Element(name, off), t.data[off]);
+fn run_block<T: Scalar>(
+    tape: &Tape,
+    inputs: &TapeInputs,
+    slots: &mut [T],
+    regs: &mut [usize],
+    seed: Option<(InputRef, T)>,
+    code: &[Instr],
+) -> Result<()> {
+    for instr in code {
+        match instr {
+            Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
+            Instr::Load {
+                dst,
+                tensor,
+                idx,
+                node,
+            } => {
+                let t = &inputs.tensors[*tensor as usize];
+                let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
+                let Some(off) = t.offset(&at) else {
+                    return Err(Error::new(
+                        ErrorKind::Binding,
+                        format!(
+                            "`{}` reads position {:?} of a tensor of shape {:?}",
+                            text(tape, *node),
+                            at,
+                            t.shape
+                        ),
+                    ));
+                };
+                let name = tape.tensors[*tensor as usize];
+                slots[*dst as usize] = seeded(seed, InputRef::Element(name, off), t.data[off]);
+            }
+            Instr::Length { dst, tensor, axis } => {
+                let t = &inputs.tensors[*tensor as usize];
+                let n = t.shape.get(*axis as usize).copied().unwrap_or(0);
+                slots[*dst as usize] = T::from_f64(n as f64);
+            }
+            Instr::IndexValue { dst, index: op } => {
+                slots[*dst as usize] = T::from_f64(index(regs, *op) as f64);
+            }
+            Instr::Add { dst, srcs } => {
+                let mut acc = T::from_f64(0.0);
+                for &s in srcs {
+                    acc = acc.add(slots[s as usize]);
                 }
-                Instr::Length { dst, tensor, axis } => {
-                    let t = &self.inputs.tensors[*tensor as usize];
-                    let n = t.shape.get(*axis as usize).copied().unwrap_or(0);
-                    self.slots[*dst as usize] = T::from_f64(n as f64);
+                slots[*dst as usize] = acc;
+            }
+            Instr::Div {
+                dst,
+                num,
+                den,
+                node,
+            } => {
+                let d = slots[*den as usize];
+                if d.re() == 0.0 {
+                    return Err(domain(tape, *node, "it is a divisor, and it is 0".into()));
                 }
-                Instr::IndexValue { dst, index } => {
-                    self.slots[*dst as usize] = T::from_f64(self.index(*index) as f64);
-                }
-                Instr::Add { dst, srcs } => {
-                    let mut acc = T::from_f64(0.0);
-                    for &s in srcs {
-                        acc = acc.add(self.slots[s as usize]);
+                slots[*dst as usize] = slots[*num as usize].div(d);
+            }
+            Instr::Mul2 { dst, a, b } => {
+                slots[*dst as usize] = slots[*a as usize].mul(slots[*b as usize]);
+            }
+            Instr::Mul { dst, num, den } => {
+                let mut n = match num.split_first() {
+                    Some((&first, rest)) => {
+                        let mut n = slots[first as usize];
+                        for &s in rest {
+                            n = n.mul(slots[s as usize]);
+                        }
+                        n
                     }
-                    self.slots[*dst as usize] = acc;
-                }
-                Instr::Div {
-                    dst,
-                    num,
-                    den,
-                    node,
-                } => {
-                    let d = self.slots[*den as usize];
+                    None => T::from_f64(1.0),
+                };
+                for &(s, node) in den.iter() {
+                    let d = slots[s as usize];
                     if d.re() == 0.0 {
-                        return Err(self.domain(*node, "it is a divisor, and it is 0".into()));
+                        return Err(domain(tape, node, "it is a divisor, and it is 0".into()));
                     }
-                    self.slots[*dst as usize] = self.slots[*num as usize].div(d);
+                    n = n.div(d);
                 }
-                Instr::Mul { dst, num, den } => {
-                    let mut n = match num.split_first() {
-                        Some((&first, rest)) => {
-                            let mut n = self.slots[first as usize];
-                            for &s in rest {
-                                n = n.mul(self.slots[s as usize]);
-                            }
-                            n
-                        }
-                        None => T::from_f64(1.0),
-                    };
-                    for &(s, node) in den.iter() {
-                        let d = self.slots[s as usize];
-                        if d.re() == 0.0 {
-                            return Err(self.domain(node, "it is a divisor, and it is 0".into()));
-                        }
-                        n = n.div(d);
-                    }
-                    self.slots[*dst as usize] = n;
+                slots[*dst as usize] = n;
+            }
+            Instr::PowInt { dst, base, n, node } => {
+                let b = slots[*base as usize];
+                if b.re() == 0.0 && *n < 0 {
+                    return Err(domain(tape, *node, "it divides by 0".into()));
                 }
-                Instr::PowInt { dst, base, n, node } => {
-                    let b = self.slots[*base as usize];
-                    if b.re() == 0.0 && *n < 0 {
-                        return Err(self.domain(*node, "it divides by 0".into()));
-                    }
-                    self.slots[*dst as usize] = self.finite(b.powi(*n), *node)?;
+                slots[*dst as usize] = finite(tape, b.powi(*n), *node)?;
+            }
+            Instr::Sqrt { dst, src, node } => {
+                let x = slots[*src as usize];
+                if x.re() < 0.0 {
+                    return Err(domain(
+                        tape,
+                        *node,
+                        format!("the square root of {} is not real", x.re()),
+                    ));
                 }
-                Instr::Sqrt { dst, src, node } => {
-                    let x = self.slots[*src as usize];
-                    if x.re() < 0.0 {
-                        return Err(self
-                            .domain(*node, format!("the square root of {} is not real", x.re())));
-                    }
-                    self.slots[*dst as usize] = x.sqrt();
+                slots[*dst as usize] = x.sqrt();
+            }
+            Instr::Pow {
+                dst,
+                base,
+                exp,
+                node,
+            } => {
+                let (b, e) = (slots[*base as usize], slots[*exp as usize]);
+                if b.re() < 0.0 {
+                    return Err(domain(
+                        tape,
+                        *node,
+                        format!("a negative base ({}) has no real power", b.re()),
+                    ));
                 }
-                Instr::Pow {
-                    dst,
-                    base,
-                    exp,
-                    node,
-                } => {
-                    let (b, e) = (self.slots[*base as usize], self.slots[*exp as usize]);
-                    if b.re() < 0.0 {
-                        return Err(self.domain(
+                if b.re() == 0.0 && e.re() <= 0.0 {
+                    return Err(domain(tape, *node, "0 to a non-positive power".into()));
+                }
+                slots[*dst as usize] = finite(tape, b.pow(e), *node)?;
+            }
+            Instr::Exp { dst, src, node } => {
+                slots[*dst as usize] = finite(tape, slots[*src as usize].apply(Func::Exp), *node)?;
+            }
+            Instr::Func { dst, f, src, node } => {
+                let x = slots[*src as usize];
+                let r = x.re();
+                match f {
+                    Func::Ln if r <= 0.0 => {
+                        return Err(domain(
+                            tape,
                             *node,
-                            format!("a negative base ({}) has no real power", b.re()),
+                            format!("the logarithm of {r} is not real"),
                         ));
                     }
-                    if b.re() == 0.0 && e.re() <= 0.0 {
-                        return Err(self.domain(*node, "0 to a non-positive power".into()));
+                    Func::Asin | Func::Acos if !(-1.0..=1.0).contains(&r) => {
+                        return Err(domain(
+                            tape,
+                            *node,
+                            format!("{} needs an argument in [-1, 1], not {r}", f.name()),
+                        ));
                     }
-                    self.slots[*dst as usize] = self.finite(b.pow(e), *node)?;
+                    _ => {}
                 }
-                Instr::Func { dst, f, src, node } => {
-                    let x = self.slots[*src as usize];
-                    let r = x.re();
-                    match f {
-                        Func::Ln if r <= 0.0 => {
-                            return Err(
-                                self.domain(*node, format!("the logarithm of {r} is not real"))
-                            );
-                        }
-                        Func::Asin | Func::Acos if !(-1.0..=1.0).contains(&r) => {
-                            return Err(self.domain(
-                                *node,
-                                format!("{} needs an argument in [-1, 1], not {r}", f.name()),
-                            ));
-                        }
-                        _ => {}
-                    }
-                    self.slots[*dst as usize] = self.finite(x.apply(*f), *node)?;
+                slots[*dst as usize] = finite(tape, x.apply(*f), *node)?;
+            }
+            Instr::Delta { dst, a, b } => {
+                let v = if index(regs, *a) == index(regs, *b) {
+                    1.0
+                } else {
+                    0.0
+                };
+                slots[*dst as usize] = T::from_f64(v);
+            }
+            Instr::Loop {
+                dst,
+                index,
+                range,
+                body,
+                value,
+            } => {
+                let n = match *range {
+                    Range::Len { tensor, axis } => inputs.tensors[tensor as usize]
+                        .shape
+                        .get(axis as usize)
+                        .copied()
+                        .unwrap_or(0),
+                    Range::Count(n) => n,
+                };
+                let mut acc = T::from_f64(0.0);
+                for v in 0..n {
+                    regs[*index as usize] = v;
+                    run_block(tape, inputs, slots, regs, seed, body)?;
+                    acc = acc.add(slots[*value as usize]);
                 }
-                Instr::Delta { dst, a, b } => {
-                    let v = if self.index(*a) == self.index(*b) {
-                        1.0
-                    } else {
-                        0.0
-                    };
-                    self.slots[*dst as usize] = T::from_f64(v);
-                }
-                Instr::Loop {
-                    dst,
-                    index,
-                    range,
-                    body,
-                    value,
-                } => {
-                    let n = match *range {
-                        Range::Len { tensor, axis } => self.inputs.tensors[tensor as usize]
-                            .shape
-                            .get(axis as usize)
-                            .copied()
-                            .unwrap_or(0),
-                        Range::Count(n) => n,
-                    };
-                    let mut acc = T::from_f64(0.0);
-                    for v in 0..n {
-                        self.regs[*index as usize] = v;
-                        self.block(body)?;
-                        acc = acc.add(self.slots[*value as usize]);
-                    }
-                    self.slots[*dst as usize] = acc;
-                }
+                slots[*dst as usize] = acc;
             }
         }
-        Ok(())
     }
+    Ok(())
+}
+
+/// The reciprocals `b^-1` that more than one product uses.
+fn shared_reciprocals(pool: &Pool, roots: &[ExprId]) -> rustc_hash::FxHashSet<ExprId> {
+    let mut parents: FxHashMap<ExprId, u32> = FxHashMap::default();
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut todo: Vec<ExprId> = roots.to_vec();
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        for c in crate::node::children(pool.node(x)) {
+            *parents.entry(c).or_insert(0) += 1;
+            todo.push(c);
+        }
+    }
+    parents
+        .into_iter()
+        .filter(|&(id, n)| {
+            n >= 2 && matches!(pool.node(id), Node::Pow(_, e) if pool.is_int(*e, -1))
+        })
+        .map(|(id, _)| id)
+        .collect()
 }
