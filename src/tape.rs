@@ -147,6 +147,8 @@ pub struct Tape {
 /// Values for a tape's inputs, resolved once and reused across runs.
 #[derive(Clone, Debug)]
 pub struct TapeInputs {
+    /// The point, as `name = value` text, for error messages.
+    point: String,
     scalars: Vec<f64>,
     tensors: Vec<Rc<Tensor>>,
     indices: Vec<(Reg, usize)>,
@@ -273,7 +275,20 @@ impl Tape {
                 _ => return Err(missing(s, "index")),
             }
         }
+        let names = self
+            .scalars
+            .iter()
+            .chain(&self.tensors)
+            .chain(self.free_indices.iter().map(|f| &f.0));
+        let point = names
+            .filter_map(|&s| {
+                at.get(s)
+                    .map(|v| format!("{} = {}", pool.name(s), crate::value::format_value(v)))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         Ok(TapeInputs {
+            point,
             scalars,
             tensors,
             indices,
@@ -692,10 +707,15 @@ fn text(tape: &Tape, node: ExprId) -> String {
 
 #[cold]
 #[inline(never)]
-fn domain(tape: &Tape, node: ExprId, detail: String) -> Error {
+fn domain(tape: &Tape, inputs: &TapeInputs, node: ExprId, detail: String) -> Error {
+    let at = if inputs.point.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", inputs.point)
+    };
     Error::new(
         ErrorKind::Domain,
-        format!("`{}` is undefined: {detail}", text(tape, node)),
+        format!("`{}` is undefined{at}: {detail}", text(tape, node)),
     )
 }
 
@@ -708,12 +728,13 @@ fn seeded<T: Scalar>(seed: Option<(InputRef, T)>, what: InputRef, v: f64) -> T {
 }
 
 #[inline(always)]
-fn finite<T: Scalar>(tape: &Tape, v: T, node: ExprId) -> Result<T> {
+fn finite<T: Scalar>(tape: &Tape, inputs: &TapeInputs, v: T, node: ExprId) -> Result<T> {
     if v.is_finite() {
         Ok(v)
     } else {
         Err(domain(
             tape,
+            inputs,
             node,
             "its value overflows the range of f64".into(),
         ))
@@ -776,7 +797,12 @@ fn run_block<T: Scalar>(
             } => {
                 let d = slots[*den as usize];
                 if d.re() == 0.0 {
-                    return Err(domain(tape, *node, "it is a divisor, and it is 0".into()));
+                    return Err(domain(
+                        tape,
+                        inputs,
+                        *node,
+                        "it is a divisor, and it is 0".into(),
+                    ));
                 }
                 slots[*dst as usize] = slots[*num as usize].div(d);
             }
@@ -797,7 +823,12 @@ fn run_block<T: Scalar>(
                 for &(s, node) in den.iter() {
                     let d = slots[s as usize];
                     if d.re() == 0.0 {
-                        return Err(domain(tape, node, "it is a divisor, and it is 0".into()));
+                        return Err(domain(
+                            tape,
+                            inputs,
+                            node,
+                            "it is a divisor, and it is 0".into(),
+                        ));
                     }
                     n = n.div(d);
                 }
@@ -806,15 +837,16 @@ fn run_block<T: Scalar>(
             Instr::PowInt { dst, base, n, node } => {
                 let b = slots[*base as usize];
                 if b.re() == 0.0 && *n < 0 {
-                    return Err(domain(tape, *node, "it divides by 0".into()));
+                    return Err(domain(tape, inputs, *node, "it divides by 0".into()));
                 }
-                slots[*dst as usize] = finite(tape, b.powi(*n), *node)?;
+                slots[*dst as usize] = finite(tape, inputs, b.powi(*n), *node)?;
             }
             Instr::Sqrt { dst, src, node } => {
                 let x = slots[*src as usize];
                 if x.re() < 0.0 {
                     return Err(domain(
                         tape,
+                        inputs,
                         *node,
                         format!("the square root of {} is not real", x.re()),
                     ));
@@ -831,17 +863,24 @@ fn run_block<T: Scalar>(
                 if b.re() < 0.0 {
                     return Err(domain(
                         tape,
+                        inputs,
                         *node,
                         format!("a negative base ({}) has no real power", b.re()),
                     ));
                 }
                 if b.re() == 0.0 && e.re() <= 0.0 {
-                    return Err(domain(tape, *node, "0 to a non-positive power".into()));
+                    return Err(domain(
+                        tape,
+                        inputs,
+                        *node,
+                        "0 to a non-positive power".into(),
+                    ));
                 }
-                slots[*dst as usize] = finite(tape, b.pow(e), *node)?;
+                slots[*dst as usize] = finite(tape, inputs, b.pow(e), *node)?;
             }
             Instr::Exp { dst, src, node } => {
-                slots[*dst as usize] = finite(tape, slots[*src as usize].apply(Func::Exp), *node)?;
+                slots[*dst as usize] =
+                    finite(tape, inputs, slots[*src as usize].apply(Func::Exp), *node)?;
             }
             Instr::Func { dst, f, src, node } => {
                 let x = slots[*src as usize];
@@ -850,6 +889,7 @@ fn run_block<T: Scalar>(
                     Func::Ln if r <= 0.0 => {
                         return Err(domain(
                             tape,
+                            inputs,
                             *node,
                             format!("the logarithm of {r} is not real"),
                         ));
@@ -857,13 +897,14 @@ fn run_block<T: Scalar>(
                     Func::Asin | Func::Acos if !(-1.0..=1.0).contains(&r) => {
                         return Err(domain(
                             tape,
+                            inputs,
                             *node,
                             format!("{} needs an argument in [-1, 1], not {r}", f.name()),
                         ));
                     }
                     _ => {}
                 }
-                slots[*dst as usize] = finite(tape, x.apply(*f), *node)?;
+                slots[*dst as usize] = finite(tape, inputs, x.apply(*f), *node)?;
             }
             Instr::Delta { dst, a, b } => {
                 let v = if index(regs, *a) == index(regs, *b) {

@@ -100,4 +100,5 @@ fn domain_errors_name_the_subexpression() {
     let b = s.parse_bindings("x=0.5").unwrap();
     let err = tape.eval(&tape.inputs(&s.pool, &b).unwrap()).unwrap_err();
     assert!(err.message.contains("ln(x - 1)"), "{}", err.message);
+    assert!(err.message.contains("x = 0.5"), "{}", err.message);
 }
