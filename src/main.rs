@@ -839,6 +839,44 @@ fn print_check(
             for n in notes.iter().take(6) {
                 println!("  note: {n}");
             }
+            // At a single point, every component is listed: the claim, each reference,
+            // and the errors.
+            if report.points.len() == 1 {
+                let p = &report.points[0];
+                println!("  at {}", p.point);
+                for c in &p.components {
+                    let claim = c
+                        .claim
+                        .map_or("undefined".to_string(), |v| format!("{v:?}"));
+                    let verdict = match &c.verdict {
+                        gauge::check::Verdict::Agrees => "agrees".to_string(),
+                        gauge::check::Verdict::Disagrees => "DISAGREES".to_string(),
+                        gauge::check::Verdict::Inconclusive => "inconclusive".to_string(),
+                        gauge::check::Verdict::Kink {
+                            subgradient: true, ..
+                        } => "kink, subgradient".to_string(),
+                        gauge::check::Verdict::Kink { .. } => "kink".to_string(),
+                    };
+                    println!("  {:<12} claim {claim:>24}   {verdict}", c.component);
+                    for r in &c.readings {
+                        let v = r
+                            .value
+                            .map_or("undefined".to_string(), |v| format!("{v:?}"));
+                        let t = if r.trusted {
+                            "reference"
+                        } else {
+                            "not trusted"
+                        };
+                        println!(
+                            "  {:<12} {:<19} {v:>24}   abs error {:.3e}   rel error {:.3e}   ({t})",
+                            "",
+                            r.oracle.name(),
+                            r.abs_error,
+                            r.rel_error
+                        );
+                    }
+                }
+            }
             if report.passed {
                 println!("passed: the claim agrees with every trusted reference");
             } else {
@@ -851,13 +889,13 @@ fn print_check(
                 if let Some((p, c)) = report.worst() {
                     println!("  worst: component {} at {}", c.component, p.point);
                     match c.claim {
-                        Some(v) => println!("    {:<20} {v:>24e}", "claim"),
+                        Some(v) => println!("    {:<20} {:>24}", "claim", format!("{v:?}")),
                         None => println!("    {:<20} {:>24}", "claim", "undefined"),
                     }
                     for r in &c.readings {
                         let v = r
                             .value
-                            .map_or("undefined".to_string(), |v| format!("{v:e}"));
+                            .map_or("undefined".to_string(), |v| format!("{v:?}"));
                         let t = if r.trusted {
                             "reference"
                         } else {
