@@ -50,6 +50,7 @@ pub mod eval;
 pub mod fold;
 pub mod gradient;
 pub mod json;
+pub mod latex;
 pub mod lower;
 pub mod node;
 pub mod number;

@@ -214,6 +214,19 @@ Examples:
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
     },
+    /// Print an expression as LaTeX.
+    #[command(after_help = "\
+Examples:
+  gauge latex 'exp(z[i]) / sum(j, exp(z[j]))'          # \\frac{e^{z_{i}}}{\\sum_{j} e^{z_{j}}}
+  gauge latex 'softmax(z)[i] - delta(i, y)' --standalone")]
+    Latex {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// Wrap the formula in a complete document (amsmath and amssymb only).
+        #[arg(long)]
+        standalone: bool,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
     Completions {
@@ -499,6 +512,17 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Latex { expr, standalone } => {
+            let text = read_arg(&expr)?;
+            let id = session.parse_expression(&text)?;
+            let tex = gauge::latex::to_latex(&session.pool, id);
+            if standalone {
+                print!("{}", gauge::latex::standalone(&format!("\\[\n{tex}\n\\]")));
+            } else {
+                println!("{tex}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

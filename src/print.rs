@@ -231,36 +231,13 @@ impl Printer<'_> {
         }
     }
 
-    /// The name to print for a sum's bound index: its own, unless that name is visible
-    /// outside the sum, in which case the first preferred name free of clashes.
+    /// The name to print for a sum's bound index (see [`BinderNames::name`]).
     fn binder_name(&self, index: Symbol, body: ExprId) -> String {
-        let clash = self.scope.borrow().contains(&index)
-            || self
-                .renames
-                .borrow()
-                .iter()
-                .any(|r| r.1 == self.pool.name(index));
-        if !clash {
-            self.scope.borrow_mut().push(index);
-            return self.pool.name(index).to_string();
+        BinderNames {
+            scope: &self.scope,
+            renames: &self.renames,
         }
-        let body_free = self.pool.free_symbols(body);
-        let taken = |name: &str| {
-            self.scope
-                .borrow()
-                .iter()
-                .any(|s| self.pool.name(*s) == name)
-                || body_free.iter().any(|s| self.pool.name(*s) == name)
-                || self.renames.borrow().iter().any(|r| r.1 == name)
-        };
-        let name = BOUND_INDEX_NAMES
-            .iter()
-            .map(|n| n.to_string())
-            .chain((2..).map(|k| format!("j{k}")))
-            .find(|n| !taken(n))
-            .unwrap_or_else(|| "j".to_string());
-        self.renames.borrow_mut().push((index, name.clone()));
-        name
+        .name(self.pool, index, body)
     }
 
     /// Prints a sum: a positive term first where there is one, then `+` or `-` and the
@@ -374,4 +351,52 @@ impl Printer<'_> {
 
 fn is_half(r: &BigRational) -> bool {
     r.numer() == &1.into() && r.denom() == &2.into()
+}
+
+/// The names visible while printing, and the bound indices printed under other names:
+/// shared by the text and LaTeX printers so both keep bound and free indices apart.
+pub(crate) struct BinderNames<'a> {
+    /// Names visible at the current point.
+    pub scope: &'a RefCell<Vec<Symbol>>,
+    /// Bound indices printed under another name, innermost last.
+    pub renames: &'a RefCell<Vec<(Symbol, String)>>,
+}
+
+impl BinderNames<'_> {
+    /// The name to print for a sum's bound index: its own, unless that name is visible
+    /// outside the sum, in which case the first preferred name free of clashes.
+    pub fn name(&self, pool: &Pool, index: Symbol, body: ExprId) -> String {
+        let clash = self.scope.borrow().contains(&index)
+            || self
+                .renames
+                .borrow()
+                .iter()
+                .any(|r| r.1 == pool.name(index));
+        if !clash {
+            self.scope.borrow_mut().push(index);
+            return pool.name(index).to_string();
+        }
+        let body_free = pool.free_symbols(body);
+        let taken = |name: &str| {
+            self.scope.borrow().iter().any(|s| pool.name(*s) == name)
+                || body_free.iter().any(|s| pool.name(*s) == name)
+                || self.renames.borrow().iter().any(|r| r.1 == name)
+        };
+        let name = BOUND_INDEX_NAMES
+            .iter()
+            .map(|n| n.to_string())
+            .chain((2..).map(|k| format!("j{k}")))
+            .find(|n| !taken(n))
+            .unwrap_or_else(|| "j".to_string());
+        self.renames.borrow_mut().push((index, name.clone()));
+        name
+    }
+
+    /// The printed name of an index: its rename if it has one.
+    pub fn index_name<'p>(&self, pool: &'p Pool, s: Symbol) -> std::borrow::Cow<'p, str> {
+        match self.renames.borrow().iter().rev().find(|r| r.0 == s) {
+            Some(r) => std::borrow::Cow::Owned(r.1.clone()),
+            None => std::borrow::Cow::Borrowed(pool.name(s)),
+        }
+    }
 }

@@ -1,0 +1,407 @@
+//! The LaTeX printer.
+//!
+//! It writes the math a paper would: fractions as `\frac`, `e^{x}` for short exponents
+//! and `\exp(...)` for long ones, `\sigma` for the logistic function, subscripted
+//! elements (`z_{i}`, `W_{ik}`), `\delta_{iy}`, `\sum_{j}` with its body in parentheses
+//! when it has more than one term, and `\frac{\partial}{\partial z_{i}}` for derivatives.
+//! Multi-letter names are set upright (`\mathrm{loss}`, `\operatorname{softmax}`), never
+//! as a product of italic letters, and Greek names become Greek letters. A bound index
+//! never takes the name of a free one (the text printer's renaming, shared).
+
+use num_rational::BigRational;
+use num_traits::{One, Signed};
+
+use std::cell::RefCell;
+
+use crate::node::{Constant, ExprId, Func, Node, Symbol};
+use crate::pool::Pool;
+use crate::print::BinderNames;
+
+/// Prints an expression as LaTeX math (without surrounding `$`).
+pub fn to_latex(pool: &Pool, id: ExprId) -> String {
+    let mut out = String::new();
+    Latex {
+        pool,
+        scope: RefCell::new(pool.free_symbols(id).to_vec()),
+        renames: RefCell::new(Vec::new()),
+    }
+    .expr(id, Level::Sum, &mut out);
+    out
+}
+
+/// Wraps LaTeX math lines in a complete document that needs only amsmath and amssymb.
+pub fn standalone(body: &str) -> String {
+    format!(
+        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Sum,
+    Product,
+    Power,
+}
+
+struct Latex<'p> {
+    pool: &'p Pool,
+    scope: RefCell<Vec<Symbol>>,
+    renames: RefCell<Vec<(Symbol, String)>>,
+}
+
+/// A name as LaTeX: Greek letters by name, single letters as they are, a letter with a
+/// numeric or underscored suffix as a subscript, longer names upright.
+pub fn name(text: &str) -> String {
+    const GREEK: [(&str, &str); 24] = [
+        ("α", "\\alpha"),
+        ("β", "\\beta"),
+        ("γ", "\\gamma"),
+        ("δ", "\\delta"),
+        ("ε", "\\varepsilon"),
+        ("ζ", "\\zeta"),
+        ("η", "\\eta"),
+        ("θ", "\\theta"),
+        ("ι", "\\iota"),
+        ("κ", "\\kappa"),
+        ("λ", "\\lambda"),
+        ("μ", "\\mu"),
+        ("ν", "\\nu"),
+        ("ξ", "\\xi"),
+        ("π", "\\pi"),
+        ("ρ", "\\rho"),
+        ("σ", "\\sigma"),
+        ("τ", "\\tau"),
+        ("υ", "\\upsilon"),
+        ("φ", "\\varphi"),
+        ("χ", "\\chi"),
+        ("ψ", "\\psi"),
+        ("ω", "\\omega"),
+        ("Ω", "\\Omega"),
+    ];
+    let greek = |c: &str| GREEK.iter().find(|g| g.0 == c).map(|g| g.1.to_string());
+    let chars: Vec<char> = text.chars().collect();
+    let head: String = chars[..1.min(chars.len())].iter().collect();
+    let rest: String = chars.iter().skip(1).collect();
+    let head_tex = greek(&head).unwrap_or_else(|| head.clone());
+    if rest.is_empty() {
+        return head_tex;
+    }
+    if let Some(sub) = rest.strip_prefix('_') {
+        return format!("{head_tex}_{{{}}}", name(sub));
+    }
+    if rest.chars().all(|c| c.is_ascii_digit()) {
+        return format!("{head_tex}_{{{rest}}}");
+    }
+    let escaped = text.replace('_', "\\_");
+    format!("\\mathrm{{{escaped}}}")
+}
+
+fn rational(r: &BigRational) -> String {
+    if r.is_integer() {
+        r.numer().to_string()
+    } else {
+        let sign = if r.is_negative() { "-" } else { "" };
+        format!("{sign}\\frac{{{}}}{{{}}}", r.numer().abs(), r.denom())
+    }
+}
+
+impl Latex<'_> {
+    fn binders(&self) -> BinderNames<'_> {
+        BinderNames {
+            scope: &self.scope,
+            renames: &self.renames,
+        }
+    }
+
+    fn node(&self, id: ExprId) -> &Node {
+        self.pool.node(id)
+    }
+
+    fn level(&self, id: ExprId) -> Level {
+        match self.node(id) {
+            Node::Add(_) => Level::Sum,
+            Node::Mul(_) => Level::Product,
+            Node::Num(r) if !r.is_integer() || r.is_negative() => Level::Product,
+            Node::Pow(_, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
+                Level::Product
+            }
+            _ => Level::Power,
+        }
+    }
+
+    fn expr(&self, id: ExprId, min: Level, out: &mut String) {
+        if self.level(id) < min {
+            out.push_str("\\left(");
+            self.bare(id, out);
+            out.push_str("\\right)");
+        } else {
+            self.bare(id, out);
+        }
+    }
+
+    fn indices(&self, idx: &[ExprId]) -> String {
+        let parts: Vec<String> = idx
+            .iter()
+            .map(|&i| {
+                let mut s = String::new();
+                self.bare(i, &mut s);
+                s
+            })
+            .collect();
+        if parts.iter().all(|p| p.chars().count() == 1) {
+            parts.concat()
+        } else {
+            parts.join(",")
+        }
+    }
+
+    fn args(&self, args: &[ExprId], out: &mut String) {
+        out.push_str("\\left(");
+        for (k, &a) in args.iter().enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            self.expr(a, Level::Sum, out);
+        }
+        out.push_str("\\right)");
+    }
+
+    fn bare(&self, id: ExprId, out: &mut String) {
+        match self.node(id) {
+            Node::Num(r) => out.push_str(&rational(r)),
+            Node::Const(Constant::Pi) => out.push_str("\\pi"),
+            Node::Const(Constant::E) => out.push('e'),
+            Node::Index(s) => out.push_str(&name(&self.binders().index_name(self.pool, *s))),
+            Node::Sym(s) | Node::Tensor(s) => out.push_str(&name(self.pool.name(*s))),
+            Node::Elem(s, idx) => {
+                out.push_str(&name(self.pool.name(*s)));
+                out.push_str(&format!("_{{{}}}", self.indices(idx)));
+            }
+            Node::Len(s, axis) => {
+                out.push_str("\\operatorname{len}\\left(");
+                out.push_str(&name(self.pool.name(*s)));
+                if *axis != 0 {
+                    out.push_str(&format!(", {axis}"));
+                }
+                out.push_str("\\right)");
+            }
+            Node::Add(terms) => {
+                let neg = |t: ExprId| self.pool.coefficient(t).is_negative();
+                let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
+                self.term(terms[first], false, out);
+                for (k, &t) in terms.iter().enumerate() {
+                    if k == first {
+                        continue;
+                    }
+                    out.push_str(if neg(t) { " - " } else { " + " });
+                    self.term(t, neg(t), out);
+                }
+            }
+            Node::Mul(_) => self.product(id, false, out),
+            Node::Pow(b, e) => match self.pool.as_num(*e) {
+                Some(r) if r.is_negative() => self.product(id, false, out),
+                Some(r) if r.numer().is_one() && r.denom() == &2.into() => {
+                    out.push_str("\\sqrt{");
+                    self.expr(*b, Level::Sum, out);
+                    out.push('}');
+                }
+                _ => {
+                    // A base that carries its own superscript (a power, or e^{x}) is
+                    // parenthesized, since x^{a}^{b} is not valid LaTeX.
+                    let superscripted = matches!(self.node(*b), Node::Pow(..))
+                        || matches!(self.node(*b), Node::Func(Func::Exp, a) if crate::simplify::tree_size(self.pool, *a) <= 4);
+                    if superscripted {
+                        out.push_str("\\left(");
+                        self.bare(*b, out);
+                        out.push_str("\\right)");
+                    } else {
+                        self.expr(*b, Level::Power, out);
+                    }
+                    out.push_str("^{");
+                    self.expr(*e, Level::Sum, out);
+                    out.push('}');
+                }
+            },
+            Node::Func(f, a) => self.function(*f, *a, out),
+            Node::Delta(a, b) => out.push_str(&format!("\\delta_{{{}}}", self.indices(&[*a, *b]))),
+            Node::Sum { .. } => {
+                let (scope_len, renames_len) =
+                    (self.scope.borrow().len(), self.renames.borrow().len());
+                let mut cur = id;
+                while let Node::Sum { index, body, .. } = self.node(cur) {
+                    let n = self.binders().name(self.pool, *index, *body);
+                    out.push_str(&format!("\\sum_{{{}}} ", name(&n)));
+                    cur = *body;
+                }
+                self.expr(cur, Level::Product, out);
+                self.scope.borrow_mut().truncate(scope_len);
+                self.renames.borrow_mut().truncate(renames_len);
+            }
+            Node::Call { def, args, indices } => {
+                let d = self.pool.definition(*def);
+                let n = self.pool.name(d.name);
+                if n.chars().count() == 1 {
+                    out.push_str(&name(n));
+                } else {
+                    out.push_str(&format!("\\operatorname{{{}}}", n.replace('_', "\\_")));
+                }
+                if !d.params.is_empty() {
+                    self.args(args, out);
+                }
+                if !indices.is_empty() {
+                    out.push_str(&format!("_{{{}}}", self.indices(indices)));
+                }
+            }
+            Node::Diff { expr, var, order } => {
+                let mut v = String::new();
+                self.bare(*var, &mut v);
+                if *order == 1 {
+                    out.push_str(&format!("\\frac{{\\partial}}{{\\partial {v}}}"));
+                } else {
+                    out.push_str(&format!(
+                        "\\frac{{\\partial^{{{order}}}}}{{\\partial {v}^{{{order}}}}}"
+                    ));
+                }
+                out.push_str("\\left(");
+                self.expr(*expr, Level::Sum, out);
+                out.push_str("\\right)");
+            }
+        }
+    }
+
+    fn function(&self, f: Func, a: ExprId, out: &mut String) {
+        let (open, close) = ("\\left(", "\\right)");
+        let named = |cmd: &str, out: &mut String| {
+            out.push_str(cmd);
+            out.push_str(open);
+            self.expr(a, Level::Sum, out);
+            out.push_str(close);
+        };
+        match f {
+            Func::Exp => {
+                // e^{x} for short exponents, \exp(...) for long ones.
+                if crate::simplify::tree_size(self.pool, a) <= 4 {
+                    out.push_str("e^{");
+                    self.expr(a, Level::Sum, out);
+                    out.push('}');
+                } else {
+                    named("\\exp", out);
+                }
+            }
+            Func::Ln => named("\\ln", out),
+            Func::Sin => named("\\sin", out),
+            Func::Cos => named("\\cos", out),
+            Func::Tan => named("\\tan", out),
+            Func::Sinh => named("\\sinh", out),
+            Func::Cosh => named("\\cosh", out),
+            Func::Tanh => named("\\tanh", out),
+            Func::Asin => named("\\arcsin", out),
+            Func::Acos => named("\\arccos", out),
+            Func::Atan => named("\\arctan", out),
+            Func::Erf => named("\\operatorname{erf}", out),
+            Func::Sigmoid => named("\\sigma", out),
+            Func::Softplus => named("\\operatorname{softplus}", out),
+            Func::Abs => {
+                out.push_str("\\left|");
+                self.expr(a, Level::Sum, out);
+                out.push_str("\\right|");
+            }
+        }
+    }
+
+    fn term(&self, id: ExprId, negate: bool, out: &mut String) {
+        match self.node(id) {
+            Node::Num(r) => {
+                let r = if negate { -r.clone() } else { r.clone() };
+                out.push_str(&rational(&r));
+            }
+            Node::Mul(_) => self.product(id, negate, out),
+            _ => self.expr(id, Level::Product, out),
+        }
+    }
+
+    /// A product as `c \frac{num}{den}`, or factors side by side.
+    fn product(&self, id: ExprId, negate: bool, out: &mut String) {
+        let factors: &[ExprId] = match self.node(id) {
+            Node::Mul(fs) => fs,
+            _ => std::slice::from_ref(&id),
+        };
+        let mut coeff = BigRational::one();
+        let mut numer: Vec<String> = Vec::new();
+        let mut sums: Vec<bool> = Vec::new();
+        let mut denom: Vec<String> = Vec::new();
+        for &f in factors {
+            match self.node(f) {
+                Node::Num(r) => coeff = r.clone(),
+                Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
+                    let r = -self.pool.as_num(*e).cloned().unwrap_or_default();
+                    let mut s = String::new();
+                    if r.is_one() {
+                        self.expr(*b, Level::Power, &mut s);
+                    } else if r.numer().is_one() && r.denom() == &2.into() {
+                        s.push_str("\\sqrt{");
+                        self.expr(*b, Level::Sum, &mut s);
+                        s.push('}');
+                    } else {
+                        self.expr(*b, Level::Power, &mut s);
+                        s.push_str(&format!("^{{{}}}", rational(&r)));
+                    }
+                    denom.push(s);
+                }
+                _ => {
+                    let mut s = String::new();
+                    self.expr(f, Level::Power, &mut s);
+                    numer.push(s);
+                    sums.push(matches!(self.node(f), Node::Sum { .. }));
+                }
+            }
+        }
+        // A sum followed by more factors would seem to take them into its body.
+        let last = numer.len().saturating_sub(1);
+        for (k, part) in numer.iter_mut().enumerate() {
+            if sums[k] && k != last {
+                *part = format!("\\left({part}\\right)");
+            }
+        }
+        if negate {
+            coeff = -coeff;
+        }
+        if coeff.is_negative() {
+            out.push('-');
+            coeff = -coeff;
+        }
+        if !coeff.numer().is_one() || (numer.is_empty() && denom.is_empty()) {
+            numer.insert(0, coeff.numer().to_string());
+        }
+        if !coeff.denom().is_one() {
+            denom.insert(0, coeff.denom().to_string());
+        }
+        // Factors side by side; a number next to a number needs a \cdot.
+        let joined = |parts: &[String]| {
+            let mut s = String::new();
+            for (k, p) in parts.iter().enumerate() {
+                if k > 0 {
+                    let prev_digit = parts[k - 1].ends_with(|c: char| c.is_ascii_digit());
+                    let next_digit = p.starts_with(|c: char| c.is_ascii_digit());
+                    s.push_str(if prev_digit && next_digit {
+                        " \\cdot "
+                    } else {
+                        " "
+                    });
+                }
+                s.push_str(p);
+            }
+            s
+        };
+        if denom.is_empty() {
+            out.push_str(&joined(&numer));
+        } else {
+            let n = if numer.is_empty() {
+                "1".to_string()
+            } else {
+                joined(&numer)
+            };
+            out.push_str(&format!("\\frac{{{n}}}{{{}}}", joined(&denom)));
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The LaTeX printer, on the formulas of the seed and of the README, as a reviewed
+//! snapshot; and the unambiguity rules it promises.
+
+mod common;
+
+use common::with_snapshots;
+use gauge::session::Session;
+
+fn latex(text: &str) -> String {
+    let mut s = Session::with_prelude().unwrap();
+    let e = s.parse_expression(text).unwrap();
+    gauge::latex::to_latex(&s.pool, e)
+}
+
+#[test]
+fn formulas_print_as_a_paper_would() {
+    let cases = [
+        "eml(x, y)",
+        "exp(x) - ln(y)",
+        "exp(z[i]) / sum(j, exp(z[j]))",
+        "softmax(z)[i] - delta(i, y)",
+        "softmax(z)[k]*(delta(i, k) - softmax(z)[i])",
+        "2*x[c]*(sum(k, W[a, k]*x[k]) + b[a] - t[a])",
+        "sigmoid(x)*(1 - sigmoid(x))",
+        "1 - tanh(x)^2",
+        "-1/y",
+        "x**2*exp(-x)/sqrt(1+x**2)",
+        "diff(cross_entropy(z, y), z[i])",
+        "diff(sin(x), x, 2)",
+        "exp(x + exp(x))",
+        "sum(i, k, W[i, k]*v[k])",
+        "(x^a)^b + exp(x)^y + abs(x - 1) + erf(x)/2",
+        "α*β + loss + w1 + x_t",
+    ];
+    let text: Vec<String> = cases
+        .iter()
+        .map(|c| format!("{c}\n    {}", latex(c)))
+        .collect();
+    with_snapshots(|| insta::assert_snapshot!("latex__formulas", text.join("\n")));
+}
+
+#[test]
+fn sums_with_several_terms_are_parenthesized() {
+    assert_eq!(
+        latex("sum(j, z[j] + w[j])"),
+        "\\sum_{j} \\left(w_{j} + z_{j}\\right)"
+    );
+    assert_eq!(latex("sum(j, z[j]*w[j])"), "\\sum_{j} w_{j} z_{j}");
+    // A sum followed by another factor is closed off.
+    assert_eq!(
+        latex("sum(j, z[j])*(1 + y)"),
+        "\\left(\\sum_{j} z_{j}\\right) \\left(1 + y\\right)"
+    );
+}
+
+#[test]
+fn multi_letter_names_are_upright() {
+    assert_eq!(gauge::latex::name("loss"), "\\mathrm{loss}");
+    assert_eq!(gauge::latex::name("x2"), "x_{2}");
+    assert_eq!(gauge::latex::name("σ"), "\\sigma");
+    assert_eq!(gauge::latex::name("w_out"), "w_{\\mathrm{out}}");
+}
+
+#[test]
+fn a_bound_index_never_takes_a_free_index_s_name() {
+    assert_eq!(latex("z[j]*sum(j, w[j])"), "z_{j} \\sum_{k} w_{k}");
+}
