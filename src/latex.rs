@@ -206,17 +206,7 @@ impl Latex<'_> {
                     out.push('}');
                 }
                 _ => {
-                    // A base that carries its own superscript (a power, or e^{x}) is
-                    // parenthesized, since x^{a}^{b} is not valid LaTeX.
-                    let superscripted = matches!(self.node(*b), Node::Pow(..))
-                        || matches!(self.node(*b), Node::Func(Func::Exp, a) if crate::simplify::tree_size(self.pool, *a) <= 4);
-                    if superscripted {
-                        out.push_str("\\left(");
-                        self.bare(*b, out);
-                        out.push_str("\\right)");
-                    } else {
-                        self.expr(*b, Level::Power, out);
-                    }
+                    self.power_base(*b, out);
                     out.push_str("^{");
                     self.expr(*e, Level::Sum, out);
                     out.push('}');
@@ -266,6 +256,38 @@ impl Latex<'_> {
                 self.expr(*expr, Level::Sum, out);
                 out.push_str("\\right)");
             }
+        }
+    }
+
+    /// The base of a power: parenthesized unless it is a plain name, number, element or
+    /// call, since a base with its own superscript (`x^{a}`, `e^{x}`) would make a double
+    /// superscript and a sum or product would leave the power's reach unclear.
+    fn power_base(&self, b: ExprId, out: &mut String) {
+        let plain = match self.node(b) {
+            Node::Num(r) => r.is_integer() && !r.is_negative(),
+            Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Elem(_, _)
+            | Node::Len(_, _)
+            | Node::Delta(_, _)
+            | Node::Call { .. } => true,
+            Node::Func(Func::Exp, a) => crate::simplify::tree_size(self.pool, *a) > 4,
+            Node::Func(Func::Abs, _) => true,
+            Node::Func(_, _) => true,
+            Node::Pow(_, e) => self
+                .pool
+                .as_num(*e)
+                .is_some_and(|r| r.numer().is_one() && r.denom() == &2.into()),
+            Node::Add(_) | Node::Mul(_) | Node::Sum { .. } | Node::Diff { .. } => false,
+        };
+        if plain {
+            self.bare(b, out);
+        } else {
+            out.push_str("\\left(");
+            self.bare(b, out);
+            out.push_str("\\right)");
         }
     }
 
@@ -343,7 +365,7 @@ impl Latex<'_> {
                         self.expr(*b, Level::Sum, &mut s);
                         s.push('}');
                     } else {
-                        self.expr(*b, Level::Power, &mut s);
+                        self.power_base(*b, &mut s);
                         s.push_str(&format!("^{{{}}}", rational(&r)));
                     }
                     denom.push(s);

@@ -22,6 +22,9 @@ enum Format {
     Text,
     /// One JSON object on standard output.
     Json,
+    /// LaTeX math (derivations as an `align*` environment); commands without a formula
+    /// to show print text.
+    Latex,
 }
 
 const ABOUT: &str = "Derive, prove, check and print gradients.";
@@ -321,7 +324,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                     })
                     .collect();
                 match cli.format {
-                    Format::Text => {
+                    Format::Text | Format::Latex => {
                         for (_, t) in &printed {
                             println!("{t}");
                         }
@@ -343,6 +346,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 let printed = session.print(id);
                 match cli.format {
                     Format::Text => println!("{printed}"),
+                    Format::Latex => println!("{}", gauge::latex::to_latex(&session.pool, id)),
                     Format::Json => println!("{}", json!({"input": text, "canonical": printed})),
                 }
             }
@@ -373,7 +377,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             }
             let value = session.eval(id, &bindings)?;
             match cli.format {
-                Format::Text => println!("{value:?}"),
+                Format::Text | Format::Latex => println!("{value:?}"),
                 Format::Json => {
                     let exact = session.pool.as_num(id).map(gauge::number::format_rational);
                     println!(
@@ -503,7 +507,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             print_check(session, &req, &report, cli.format);
             if let Some(path) = plot {
                 gauge::checker::plot_worst(session, &req, &report, &path)?;
-                if cli.format == Format::Text {
+                if cli.format != Format::Json {
                     println!("plot: {}", path.display());
                 }
             }
@@ -597,6 +601,28 @@ fn print_derivation(
         .into_iter()
         .collect();
     match format {
+        Format::Latex => {
+            let tex = |id: ExprId| gauge::latex::to_latex(&session.pool, id);
+            if show.steps {
+                // One step per line, each with its rules as a note.
+                println!("\\begin{{align*}}");
+                println!("  & {} \\\\", tex(d.start));
+                for (k, st) in d.steps.iter().enumerate() {
+                    let end = if k + 1 == d.steps.len() { "" } else { " \\\\" };
+                    println!(
+                        "  &= {} && \\text{{{}}}{end}",
+                        tex(st.after),
+                        st.rules.join(", ")
+                    );
+                }
+                println!("\\end{{align*}}");
+            } else {
+                println!("{}", tex(d.result));
+            }
+            if !conditions.is_empty() {
+                println!("% valid where {}", conditions.join(" and "));
+            }
+        }
         Format::Text => {
             if show.steps {
                 println!("  {}", session.print(d.start));
@@ -662,6 +688,15 @@ fn scalar_gradient(
         Format::Text => {
             for (n, p) in names.iter().zip(&parts) {
                 println!("{n}: {}", session.print(*p));
+            }
+        }
+        Format::Latex => {
+            for (n, p) in names.iter().zip(&parts) {
+                println!(
+                    "\\frac{{\\partial f}}{{\\partial {}}} = {}",
+                    gauge::latex::name(n),
+                    gauge::latex::to_latex(&session.pool, *p)
+                );
             }
         }
         Format::Json => {
@@ -835,7 +870,7 @@ fn print_check(
     };
     let components: usize = report.points.iter().map(|p| p.components.len()).sum();
     match format {
-        Format::Text => {
+        Format::Text | Format::Latex => {
             println!("checking the derivatives of {}", session.print(req.expr));
             for c in &report.claims {
                 println!("  claim ({who}): {c}");

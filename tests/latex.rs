@@ -65,3 +65,23 @@ fn multi_letter_names_are_upright() {
 fn a_bound_index_never_takes_a_free_index_s_name() {
     assert_eq!(latex("z[j]*sum(j, w[j])"), "z_{j} \\sum_{k} w_{k}");
 }
+
+#[test]
+fn the_cross_entropy_derivation_as_an_align_environment() {
+    let out = common::gauge(&[
+        "diff",
+        "cross_entropy(z, y)",
+        "--wrt",
+        "z[i]",
+        "--steps",
+        "--format",
+        "latex",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = common::stdout(&out);
+    assert!(text.starts_with("\\begin{align*}"));
+    assert!(text.contains(
+        "&= \\operatorname{softmax}\\left(z\\right)_{i} - \\delta_{iy} && \\text{fold-definition}"
+    ));
+    with_snapshots(|| insta::assert_snapshot!("latex_doc__cross_entropy_steps", text));
+}

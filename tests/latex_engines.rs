@@ -57,6 +57,28 @@ fn katex_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target/katex/node_modules/katex"))
 }
 
+/// The documents in the LaTeX snapshots (`latex_doc__*`): whole bodies, such as an
+/// `align*` derivation.
+fn documents() -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root().join("snapshots")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("latex_doc__") && name.ends_with(".snap") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            out.push(
+                text.splitn(3, "---")
+                    .nth(2)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
 #[test]
 fn pdflatex_compiles_every_formula() {
     let formulas = formulas();
@@ -66,9 +88,17 @@ fn pdflatex_compiles_every_formula() {
     }
     let dir = std::env::temp_dir().join(format!("gauge-pdflatex-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    // One document per formula, so that a failure names the formula.
-    for (k, f) in formulas.iter().enumerate() {
-        let tex = gauge::latex::standalone(&format!("\\[\n{f}\n\\]"));
+    // One document per formula, so that a failure names the formula; then the
+    // snapshotted documents as they are.
+    let docs = documents();
+    assert!(!docs.is_empty(), "no latex_doc snapshots");
+    let bodies = formulas
+        .iter()
+        .map(|f| format!("\\[\n{f}\n\\]"))
+        .chain(docs.iter().cloned());
+    for (k, body) in bodies.enumerate() {
+        let f = &body;
+        let tex = gauge::latex::standalone(&body);
         let file = dir.join(format!("f{k}.tex"));
         std::fs::write(&file, tex).unwrap();
         let out = Command::new("pdflatex")
@@ -126,7 +156,8 @@ fn katex_renders_every_formula() {
         .expect("node runs");
     {
         use std::io::Write;
-        let json = serde_json::to_string(&formulas).unwrap();
+        let all: Vec<String> = formulas.iter().cloned().chain(documents()).collect();
+        let json = serde_json::to_string(&all).unwrap();
         child
             .stdin
             .take()
@@ -140,5 +171,6 @@ fn katex_renders_every_formula() {
         "KaTeX rejects:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{} rendered", formulas.len())));
+    let count = formulas.len() + documents().len();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{count} rendered")));
 }
