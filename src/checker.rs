@@ -138,10 +138,11 @@ impl CheckReport {
 }
 
 /// A small deterministic generator (SplitMix64), so a seed reproduces a run.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -150,7 +151,7 @@ impl Rng {
     }
 
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
@@ -158,7 +159,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.bits() % n.max(1) as u64) as usize
     }
 }
 
@@ -374,13 +375,20 @@ fn unravel(mut off: usize, shape: &[usize]) -> Vec<usize> {
 
 /// Draws a random point for the names the function and claims use.
 fn sample_point(session: &mut Session, req: &CheckRequest, rng: &mut Rng) -> Result<Bindings> {
-    let mut names = session.names_used(req.expr);
+    let mut exprs = vec![req.expr];
     if let Some(claims) = &req.claims {
-        for &c in claims {
-            for s in session.names_used(c) {
-                if !names.contains(&s) {
-                    names.push(s);
-                }
+        exprs.extend(claims.iter().copied());
+    }
+    sample_for(session, &exprs, rng)
+}
+
+/// Draws a random point for every name the expressions use (see the module docs).
+pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Result<Bindings> {
+    let mut names: Vec<Symbol> = Vec::new();
+    for &e in exprs {
+        for s in session.names_used(e) {
+            if !names.contains(&s) {
+                names.push(s);
             }
         }
     }

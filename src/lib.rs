@@ -60,6 +60,7 @@ pub mod plot;
 pub mod pool;
 pub mod prelude;
 pub mod print;
+pub mod prove;
 pub mod rules;
 pub mod scalar;
 pub mod session;

@@ -737,6 +737,8 @@ impl<'s> Lowerer<'s> {
         if let Some(&def) = self.session.scope.defs.get(name) {
             let d = self.session.pool.definition(def);
             if d.params.is_empty() && d.indices.is_empty() {
+                // The body's linked axes hold wherever the definition is used.
+                self.instantiate_equalities(def, &[], ident.span);
                 return Ok(self.pool().call(def, Vec::new(), Vec::new()));
             }
             let (np, ni) = (d.params.len(), d.indices.len());

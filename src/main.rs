@@ -217,6 +217,19 @@ Examples:
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
     },
+    /// Decide the claims of a file: proved, confirmed by numbers, or refuted.
+    #[command(after_help = "\
+Examples:
+  gauge prove examples/seed.gauge
+  gauge prove examples/mistakes.gauge          # exits 1: each claim is refuted
+  gauge prove examples/attention.gauge --format json")]
+    Prove {
+        /// The .gauge file.
+        file: PathBuf,
+        /// The random seed for the numeric checks.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Print an expression as LaTeX.
     #[command(after_help = "\
 Examples:
@@ -515,6 +528,24 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
+            })
+        }
+        Command::Prove { file, seed } => {
+            let text = read_file(&file)?;
+            session.load_file(&file.display().to_string(), &text)?;
+            let claims = session.claims.clone();
+            let reports: Vec<gauge::prove::ClaimReport> = claims
+                .iter()
+                .map(|c| gauge::prove::prove(session, c, seed))
+                .collect();
+            print_proofs(session, &reports, cli.format);
+            let any = |name: &str| reports.iter().any(|r| r.verdict.name() == name);
+            Ok(if any("error") {
+                ExitCode::from(2)
+            } else if any("refuted") {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
             })
         }
         Command::Latex { expr, standalone } => {
@@ -1013,4 +1044,117 @@ fn print_check(
 
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
+}
+
+fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format: Format) {
+    use gauge::prove::Verdict;
+    let label = |r: &gauge::prove::ClaimReport| {
+        r.claim
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("line {}", r.claim.line))
+    };
+    match format {
+        Format::Text | Format::Latex => {
+            for r in reports {
+                println!(
+                    "{:<24} {:<10} {:>8.3} s",
+                    label(r),
+                    r.verdict.name(),
+                    r.seconds
+                );
+            }
+            for r in reports {
+                match &r.verdict {
+                    Verdict::Proved { .. } => {}
+                    Verdict::Confirmed { points, residue } => {
+                        println!("\n{} (line {}): confirmed", label(r), r.claim.line);
+                        println!(
+                            "  no proof found: lhs - rhs simplifies to {}, not 0",
+                            session.print(*residue)
+                        );
+                        println!(
+                            "  both sides agree at {points} random points; this is numeric evidence, not a proof"
+                        );
+                    }
+                    Verdict::Refuted { point, lhs, rhs } => {
+                        println!("\n{} (line {}): refuted", label(r), r.claim.line);
+                        println!(
+                            "  claim: {} = {}",
+                            session.print(r.claim.lhs),
+                            session.print(r.claim.rhs)
+                        );
+                        let at: Vec<String> =
+                            point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                        println!("  counterexample: {}", at.join(", "));
+                        println!("  left side  {lhs:?}");
+                        match rhs {
+                            Some(r) => println!("  right side {r:?}"),
+                            None => println!(
+                                "  right side undefined there, where the left side is defined"
+                            ),
+                        }
+                    }
+                    Verdict::Failed(e) => {
+                        println!(
+                            "\n{} (line {}): error: {}",
+                            label(r),
+                            r.claim.line,
+                            e.message
+                        );
+                    }
+                }
+            }
+            let count = |n: &str| reports.iter().filter(|r| r.verdict.name() == n).count();
+            println!(
+                "\n{} proved, {} confirmed, {} refuted, {} error",
+                count("proved"),
+                count("confirmed"),
+                count("refuted"),
+                count("error")
+            );
+        }
+        Format::Json => {
+            let claims: Vec<serde_json::Value> = reports
+                .iter()
+                .map(|r| {
+                    let steps: Vec<serde_json::Value> = match &r.verdict {
+                        Verdict::Proved { steps } => steps
+                            .iter()
+                            .map(|st| json!({"rules": st.rules, "expression": session.print(st.after)}))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let counterexample = match &r.verdict {
+                        Verdict::Refuted { point, lhs, rhs } => {
+                            let p: serde_json::Map<String, serde_json::Value> =
+                                point.iter().map(|(n, v)| (n.clone(), json!(v))).collect();
+                            json!({"point": p, "lhs": lhs, "rhs": rhs})
+                        }
+                        _ => serde_json::Value::Null,
+                    };
+                    let error = match &r.verdict {
+                        Verdict::Failed(e) => json!(e.message),
+                        _ => serde_json::Value::Null,
+                    };
+                    json!({
+                        "name": r.claim.name,
+                        "line": r.claim.line,
+                        "verdict": r.verdict.name(),
+                        "lhs": session.print(r.claim.lhs),
+                        "rhs": session.print(r.claim.rhs),
+                        "seconds": r.seconds,
+                        "steps": steps,
+                        "counterexample": counterexample,
+                        "error": error,
+                    })
+                })
+                .collect();
+            let count = |n: &str| reports.iter().filter(|r| r.verdict.name() == n).count();
+            println!(
+                "{}",
+                json!({"claims": claims, "summary": {"proved": count("proved"), "confirmed": count("confirmed"), "refuted": count("refuted"), "error": count("error")}})
+            );
+        }
+    }
 }

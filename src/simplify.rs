@@ -207,6 +207,67 @@ impl<'p> Simplifier<'p> {
         best
     }
 
+    /// Multiplies out every product of sums and splits every sum over an index whose
+    /// body is a sum (`sum-linearity`), bottom-up, as long as a product expands to at
+    /// most `budget` terms. The result is usually larger, but it is a normal form in
+    /// which equal expressions written differently (`sum(j, a*(b - c))` against
+    /// `sum(j, a*b) - sum(j, a*c)`) cancel: the prover's second attempt.
+    pub fn expand(&mut self, id: ExprId, budget: usize) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.expand_rec(id, budget, &mut memo)
+    }
+
+    fn expand_rec(
+        &mut self,
+        id: ExprId,
+        budget: usize,
+        memo: &mut FxHashMap<ExprId, ExprId>,
+    ) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let rebuilt = self.map_children(id, &mut |this, c| this.expand_rec(c, budget, memo));
+        let mut out = self.pool.contract(rebuilt);
+        if let Node::Mul(fs) = self.pool.node(out).clone() {
+            // The product of the sums' terms, one factor list per term of the result.
+            let mut terms: Vec<Vec<ExprId>> = vec![Vec::new()];
+            let mut ok = true;
+            for &f in fs.iter() {
+                match self.pool.node(f).clone() {
+                    Node::Add(ts) if terms.len() * ts.len() <= budget => {
+                        let mut next = Vec::with_capacity(terms.len() * ts.len());
+                        for t in &terms {
+                            for &x in ts.iter() {
+                                let mut v = t.clone();
+                                v.push(x);
+                                next.push(v);
+                            }
+                        }
+                        terms = next;
+                    }
+                    Node::Add(_) => {
+                        ok = false;
+                        break;
+                    }
+                    _ => terms.iter_mut().for_each(|t| t.push(f)),
+                }
+            }
+            if ok && terms.len() > 1 {
+                let parts: Vec<ExprId> = terms
+                    .into_iter()
+                    .map(|t| {
+                        let m = self.pool.mul(t);
+                        self.pool.contract(m)
+                    })
+                    .collect();
+                out = self.pool.add(parts);
+                self.fired.insert("distribute");
+            }
+        }
+        memo.insert(id, out);
+        out
+    }
+
     /// Phase 2: folding definitions back in.
     pub fn fold(&mut self, id: ExprId) -> ExprId {
         let pats = patterns(self.pool, &self.defs);
