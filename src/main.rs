@@ -252,6 +252,22 @@ Examples:
 }
 
 fn main() -> ExitCode {
+    // Output piped into a program that stops reading (`gauge ... | head`) is not an
+    // error: print! then fails with a broken pipe, and the process ends quietly, as
+    // command-line tools do, instead of reporting an internal error.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     // Deep but legal inputs recurse through lowering and printing; a large stack keeps
     // the documented nesting limit, not the platform's default stack, the real bound.
     let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(run);
@@ -1055,7 +1071,38 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format
             .unwrap_or_else(|| format!("line {}", r.claim.line))
     };
     match format {
-        Format::Text | Format::Latex => {
+        Format::Latex => {
+            // Each claim, with its derivation for a proved one, as an align* environment.
+            let tex = |id: ExprId| gauge::latex::to_latex(&session.pool, id);
+            for r in reports {
+                println!(
+                    "% {} (line {}): {}",
+                    label(r),
+                    r.claim.line,
+                    r.verdict.name()
+                );
+                println!("\\begin{{align*}}");
+                match &r.verdict {
+                    Verdict::Proved { steps } if !steps.is_empty() => {
+                        // The difference of the two sides, step by step, down to 0.
+                        println!("  & {} \\\\", tex(steps[0].before));
+                    }
+                    _ => println!("  & {} = {}", tex(r.claim.lhs), tex(r.claim.rhs)),
+                }
+                if let Verdict::Proved { steps } = &r.verdict {
+                    for (k, st) in steps.iter().enumerate() {
+                        let end = if k + 1 == steps.len() { "" } else { " \\\\" };
+                        println!(
+                            "  &= {} && \\text{{{}}}{end}",
+                            tex(st.after),
+                            st.rules.join(", ")
+                        );
+                    }
+                }
+                println!("\\end{{align*}}");
+            }
+        }
+        Format::Text => {
             for r in reports {
                 println!(
                     "{:<24} {:<10} {:>8.3} s",

@@ -253,3 +253,30 @@ fn the_unused_binding_warning_sees_globals_inside_definitions() {
     let out = gauge(&["eval", "z[0]", "--at", "z=[1, 2], q=2"]);
     assert!(stderr(&out).contains("`q` is given a value, but the expression does not use it"));
 }
+
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauge"))
+        .args(["prove", "examples/mistakes.gauge", "--format", "json"])
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before gauge writes.
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !err.contains("internal error") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(status.code().is_some());
+}
