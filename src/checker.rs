@@ -441,7 +441,10 @@ pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Res
                 b.insert(s, Value::Scalar(v));
             }
             Some(Kind::Index) => {
-                let n = match session.index_ranges.get(&s).copied() {
+                // The axis the index selects in these expressions, before any range
+                // recorded by another statement of the file.
+                let own = exprs.iter().find_map(|&e| session.pool.axis_of(s, e));
+                let n = match own.or_else(|| session.index_ranges.get(&s).copied()) {
                     Some(len) => match session.pool.node(len).clone() {
                         Node::Len(t, a) => match b.get(t) {
                             Some(Value::Tensor(tv)) => {

@@ -14,13 +14,25 @@ impl Pool {
     /// a product, or the sum terms of a sum of terms. Returns the expression unchanged
     /// when nothing contracts.
     pub fn contract(&mut self, id: ExprId) -> ExprId {
+        self.contract_with(id, &[])
+    }
+
+    /// Like [`Pool::contract`], knowing that each index expression in `known` takes
+    /// values below the paired length (the indices of a derivative's variable range over
+    /// the variable's axes).
+    ///
+    /// `sum(j, delta(j, e)*f(j)) = f(e)` holds only when `e` is one of the values `j`
+    /// takes. That is so when `e` is known to range over the sum's axis, when `e` is 0
+    /// (axes are never empty), or when `f(e)` itself uses `e` on an axis of that length
+    /// (an index ranges over the axes it indexes). Otherwise the sum stays.
+    pub fn contract_with(&mut self, id: ExprId, known: &[(ExprId, ExprId)]) -> ExprId {
         match self.node(id).clone() {
-            Node::Sum { index, range, body } => self.contract_sum(index, range, body, id),
+            Node::Sum { index, range, body } => self.contract_sum(index, range, body, id, known),
             Node::Mul(fs) => {
                 if !fs.iter().any(|&f| matches!(self.node(f), Node::Sum { .. })) {
                     return id;
                 }
-                let fs = fs.iter().map(|&f| self.contract(f)).collect();
+                let fs = fs.iter().map(|&f| self.contract_with(f, known)).collect();
                 self.mul(fs)
             }
             Node::Add(ts) => {
@@ -30,7 +42,7 @@ impl Pool {
                 {
                     return id;
                 }
-                let ts = ts.iter().map(|&t| self.contract(t)).collect();
+                let ts = ts.iter().map(|&t| self.contract_with(t, known)).collect();
                 self.add(ts)
             }
             _ => id,
@@ -43,6 +55,7 @@ impl Pool {
         range: ExprId,
         body: ExprId,
         id: ExprId,
+        known: &[(ExprId, ExprId)],
     ) -> ExprId {
         match self.node(body).clone() {
             Node::Add(ts) => {
@@ -51,18 +64,15 @@ impl Pool {
                     .iter()
                     .map(|&t| {
                         let s = self.sum(index, range, t);
-                        self.contract(s)
+                        self.contract_with(s, known)
                     })
                     .collect();
                 self.add(parts)
             }
-            Node::Delta(a, b) => {
-                if self.delta_partner(index, a, b).is_some() {
-                    self.int(1)
-                } else {
-                    id
-                }
-            }
+            Node::Delta(a, b) => match self.delta_partner(index, a, b) {
+                Some(e) if self.in_range(e, range, None, known) => self.int(1),
+                _ => id,
+            },
             Node::Mul(fs) => {
                 for (k, &f) in fs.iter().enumerate() {
                     if let Node::Delta(a, b) = self.node(f).clone()
@@ -76,14 +86,38 @@ impl Pool {
                             .collect();
                         let rest = self.mul(rest);
                         let renamed = self.rename_index(rest, index, e);
+                        if !self.in_range(e, range, Some(renamed), known) {
+                            return id;
+                        }
                         // The renamed body may hold more contractible sums.
-                        return self.contract(renamed);
+                        return self.contract_with(renamed, known);
                     }
                 }
                 id
             }
             _ => id,
         }
+    }
+
+    /// Whether the index expression `e` is proved to take a value below `range` (see
+    /// [`Pool::contract_with`]).
+    fn in_range(
+        &mut self,
+        e: ExprId,
+        range: ExprId,
+        result: Option<ExprId>,
+        known: &[(ExprId, ExprId)],
+    ) -> bool {
+        if self.is_int(e, 0) || known.iter().any(|&(k, r)| k == e && r == range) {
+            return true;
+        }
+        let (Node::Index(s), Some(result)) = (self.node(e).clone(), result) else {
+            return false;
+        };
+        let mut found = Vec::new();
+        let mut seen = rustc_hash::FxHashSet::default();
+        self.collect_axes_pub(s, result, &mut found, &mut seen);
+        found.contains(&range)
     }
 
     /// For `delta(a, b)` with the summed index on one side, the other side, provided it

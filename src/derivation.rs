@@ -46,6 +46,7 @@ pub fn derive_with_steps(
     let mut steps = Vec::new();
     let mut conditions = Vec::new();
     let mut cur = expr;
+    let mut known = Vec::new();
     for _ in 0..order {
         let mut d = Differentiator::new(pool, var)?;
         // Step: expand the definitions that depend on the variable.
@@ -85,9 +86,12 @@ pub fn derive_with_steps(
             }
         }
         conditions.append(&mut d.conditions);
+        known.extend(d.known_ranges());
         cur = pending;
     }
-    let mut simp = Simplifier::new(pool, defs.to_vec()).with_facts(facts.to_vec());
+    let mut simp = Simplifier::new(pool, defs.to_vec())
+        .with_facts(facts.to_vec())
+        .with_known_ranges(known);
     let result = simp.simplify(cur);
     steps.extend(simp.steps);
     Ok(Derivation {

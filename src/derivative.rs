@@ -172,6 +172,16 @@ impl<'p> Differentiator<'p> {
         self.var.node
     }
 
+    /// The variable's indices with the lengths they range below: `i` in `z[i]` takes
+    /// values below `len(z)`. Contraction of deltas relies on it.
+    pub fn known_ranges(&mut self) -> Vec<(ExprId, ExprId)> {
+        let idx = self.var.indices.clone();
+        idx.iter()
+            .enumerate()
+            .map(|(a, &i)| (i, self.pool.len_of(self.var.symbol, a as u32)))
+            .collect()
+    }
+
     /// Whether an expression depends on the variable: it names the variable's symbol, or
     /// calls a definition whose body uses it as a global.
     pub fn mentions(&mut self, e: ExprId) -> bool {
@@ -362,7 +372,8 @@ impl<'p> Differentiator<'p> {
                 };
                 let db = dsub(self, body);
                 let s = self.pool.sum(index, range, db);
-                (Rule::SumRule, self.pool.contract(s))
+                let known = self.known_ranges();
+                (Rule::SumRule, self.pool.contract_with(s, &known))
             }
             Node::Call { .. } => {
                 let body = self.pool.expand_call(e).unwrap_or_else(|| self.pool.int(0));

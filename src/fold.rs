@@ -111,6 +111,8 @@ pub struct Folder<'p> {
     /// The definitions that were folded, in order, for the derivation.
     pub folded: Vec<DefId>,
     current_vars: Vec<Symbol>,
+    /// The target's bound indices of the sums being matched.
+    target_binders: Vec<Symbol>,
 }
 
 impl<'p> Folder<'p> {
@@ -122,6 +124,7 @@ impl<'p> Folder<'p> {
             memo: FxHashMap::default(),
             folded: Vec::new(),
             current_vars: Vec::new(),
+            target_binders: Vec::new(),
         }
     }
 
@@ -411,6 +414,13 @@ impl<'p> Folder<'p> {
         match b.get(s) {
             Some(v) => v == value,
             None => {
+                // A variable of the definition must not take a value that mentions an
+                // index bound by a sum of the target being matched: the call would carry
+                // that index out of its sum.
+                let free = self.pool.free_symbols(value);
+                if self.target_binders.iter().any(|t| free.contains(t)) {
+                    return false;
+                }
                 b.pairs.push((s, value));
                 true
             }
@@ -532,8 +542,10 @@ impl<'p> Folder<'p> {
                 let mut inner_vars = vars.to_vec();
                 inner_vars.push(pi);
                 // The body first: it binds the tensors that the range's length names.
+                self.target_binders.push(ti);
                 let ok = self.matches_in(pbody, tbody, b, &inner_vars)
                     && self.matches_in(pr, tr, b, &inner_vars);
+                self.target_binders.pop();
                 if ok {
                     b.pairs.remove(pos);
                 }

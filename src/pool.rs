@@ -725,6 +725,17 @@ impl Pool {
         best
     }
 
+    /// The axis lengths that `index` selects in `id` (see [`Pool::axis_of`]).
+    pub(crate) fn collect_axes_pub(
+        &mut self,
+        index: Symbol,
+        id: ExprId,
+        found: &mut Vec<ExprId>,
+        seen: &mut rustc_hash::FxHashSet<ExprId>,
+    ) {
+        self.collect_axes(index, id, found, seen)
+    }
+
     fn collect_axes(
         &mut self,
         index: Symbol,
@@ -969,6 +980,35 @@ impl Pool {
         }
         cache[id.index()] = Some(rc.clone());
         rc
+    }
+
+    /// Whether an expression has free index names, without changing the pool.
+    pub fn free_indices_ref(&self, id: ExprId) -> Vec<Symbol> {
+        let mut out = Vec::new();
+        let mut todo = vec![(id, Vec::<Symbol>::new())];
+        let mut seen = rustc_hash::FxHashSet::default();
+        while let Some((x, bound)) = todo.pop() {
+            if !seen.insert((x, bound.clone())) {
+                continue;
+            }
+            match self.node(x) {
+                Node::Index(s) if !bound.contains(s) => out.push(*s),
+                Node::Sum { index, range, body } => {
+                    todo.push((*range, bound.clone()));
+                    let mut b = bound.clone();
+                    b.push(*index);
+                    todo.push((*body, b));
+                }
+                n => todo.extend(
+                    crate::node::children(n)
+                        .into_iter()
+                        .map(|c| (c, bound.clone())),
+                ),
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The free index names of an expression, sorted by name.

@@ -38,6 +38,48 @@ pub fn constant_value(pool: &Pool, id: ExprId) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// A bound's value, when its sign and its comparison with 0 and 1 are certain: exact
+/// for a rational (`-1e-400` stays negative), and in `f64` only when the value is far
+/// from those thresholds compared with the rounding its terms can carry.
+fn reliable_bound(pool: &Pool, id: ExprId) -> Option<f64> {
+    if let Node::Num(r) = pool.node(id) {
+        let v = rational_to_f64(r);
+        // Keep the exact sign and the exact comparison with 1 in the value.
+        let zero = num_rational::BigRational::from_integer(0.into());
+        let one = num_rational::BigRational::from_integer(1.into());
+        return Some(if r > &zero && v == 0.0 {
+            f64::MIN_POSITIVE
+        } else if r < &zero && v == 0.0 {
+            -f64::MIN_POSITIVE
+        } else if r > &one && v == 1.0 {
+            1.0 + f64::EPSILON
+        } else if r < &one && v == 1.0 {
+            1.0 - f64::EPSILON
+        } else {
+            v
+        });
+    }
+    let v = constant_value(pool, id)?;
+    let scale = magnitude(pool, id)?;
+    let margin = 1e-9 * scale.max(1.0);
+    ((v.abs() > margin) && ((v - 1.0).abs() > margin)).then_some(v)
+}
+
+/// A bound on the magnitudes that enter a constant's computation (for rounding).
+fn magnitude(pool: &Pool, id: ExprId) -> Option<f64> {
+    Some(match pool.node(id) {
+        Node::Add(ts) => ts
+            .iter()
+            .map(|&t| magnitude(pool, t))
+            .sum::<Option<f64>>()?,
+        Node::Mul(fs) => fs
+            .iter()
+            .map(|&f| magnitude(pool, f))
+            .product::<Option<f64>>()?,
+        _ => constant_value(pool, id)?.abs(),
+    })
+}
+
 impl<'a> Signs<'a> {
     /// Sign reasoning over a pool with the given facts.
     pub fn new(pool: &'a mut Pool, facts: &'a [Fact]) -> Signs<'a> {
@@ -48,7 +90,10 @@ impl<'a> Signs<'a> {
     fn fact_says(&self, e: ExprId, test: impl Fn(Relation, f64) -> bool) -> bool {
         self.facts.iter().any(|f| {
             f.subject == e
-                && constant_value(self.pool, f.bound).is_some_and(|b| test(f.relation, b))
+                // A fact about `z[j]` says nothing about every element: a sum's bound
+                // index is named `j` too, so such facts are not used at all.
+                && self.pool.free_indices_ref(f.subject).is_empty()
+                && reliable_bound(self.pool, f.bound).is_some_and(|b| test(f.relation, b))
         })
     }
 

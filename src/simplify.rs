@@ -63,6 +63,7 @@ pub struct Simplifier<'p> {
     pool: &'p mut Pool,
     defs: Vec<DefId>,
     facts: Vec<crate::session::Fact>,
+    known: Vec<(ExprId, ExprId)>,
     fired: std::collections::BTreeSet<&'static str>,
     /// The steps taken, in order.
     pub steps: Vec<Step>,
@@ -75,9 +76,17 @@ impl<'p> Simplifier<'p> {
             pool,
             defs,
             facts: Vec::new(),
+            known: Vec::new(),
             fired: std::collections::BTreeSet::new(),
             steps: Vec::new(),
         }
+    }
+
+    /// Index expressions known to range below the paired lengths (a derivative's
+    /// variable's indices), for contracting deltas (see [`Pool::contract_with`]).
+    pub fn with_known_ranges(mut self, known: Vec<(ExprId, ExprId)>) -> Simplifier<'p> {
+        self.known = known;
+        self
     }
 
     /// Uses these `assume` facts to prove the conditions of conditional rules.
@@ -129,7 +138,7 @@ impl<'p> Simplifier<'p> {
             return r;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.primitive_rec(c, memo));
-        let contracted = self.pool.contract(rebuilt);
+        let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
         let mut out = self.distribute_if_smaller(contracted);
         // Named rules, each firing only on a proved condition, to a fixed point. A rule
         // result is simplified again from its children up, since it is a new node.
@@ -148,7 +157,7 @@ impl<'p> Simplifier<'p> {
                 .map(|c| self.primitive_rec(c, memo))
                 .collect();
             let rebuilt = self.pool.rebuild(next, &kids);
-            let contracted = self.pool.contract(rebuilt);
+            let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
             out = self.distribute_if_smaller(contracted);
         }
         memo.insert(id, out);
@@ -194,7 +203,7 @@ impl<'p> Simplifier<'p> {
                     let mut v = others.clone();
                     v.push(t);
                     let m = self.pool.mul(v);
-                    self.pool.contract(m)
+                    self.pool.contract_with(m, &self.known.clone())
                 })
                 .collect();
             let cand = self.pool.add(terms);
@@ -227,7 +236,7 @@ impl<'p> Simplifier<'p> {
             return r;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.expand_rec(c, budget, memo));
-        let mut out = self.pool.contract(rebuilt);
+        let mut out = self.pool.contract_with(rebuilt, &self.known.clone());
         if let Node::Mul(fs) = self.pool.node(out).clone() {
             // The product of the sums' terms, one factor list per term of the result.
             let mut terms: Vec<Vec<ExprId>> = vec![Vec::new()];
@@ -257,7 +266,7 @@ impl<'p> Simplifier<'p> {
                     .into_iter()
                     .map(|t| {
                         let m = self.pool.mul(t);
-                        self.pool.contract(m)
+                        self.pool.contract_with(m, &self.known.clone())
                     })
                     .collect();
                 out = self.pool.add(parts);

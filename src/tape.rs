@@ -643,10 +643,14 @@ impl Compiler<'_> {
                 };
                 let r = self.regs;
                 self.regs += 1;
-                // The loop sits in the innermost open block; its body is a new block.
-                let outer = self.blocks.len() - 1;
+                // The loop sits in the block of its own context (the enclosing loops it
+                // depends on), so that everything that reads its value, placed by the same
+                // rule, runs after it; its body is a new block.
+                let outer = depth;
                 self.blocks.push(Vec::new());
-                self.env.push((index, r, outer + 1));
+                // The body is the newest block, whatever block the loop itself sits in.
+                let body_depth = self.blocks.len() - 1;
+                self.env.push((index, r, body_depth));
                 let value = self.compile(body);
                 self.env.pop();
                 let body_code = self.blocks.pop().unwrap_or_default();

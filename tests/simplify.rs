@@ -104,5 +104,13 @@ fn common_factors_move_out_and_cancel() {
     gives("a*x + a*y", &[], "a*(x + y)");
     gives("(x^2 + x)/x", &[], "1 + x");
     gives("sum(j, delta(i, j)*z[j])", &[], "z[i]");
-    gives("sum(j, delta(j, 2)*w[j]*z[j])", &[], "w[2]*z[2]");
+    gives("sum(j, delta(j, 0)*w[j]*z[j])", &[], "w[0]*z[0]");
+    // 2 may lie beyond the axis, so the sum is not contracted: it is 0 when len(z) <= 2.
+    gives("sum(j, delta(j, 2)*z[j])", &[], "sum(j, delta(2, j)*z[j])");
+    // k indexes w, not z, so it may lie beyond z's axis.
+    gives(
+        "sum(j, delta(j, k)*z[j]/z[j]) + w[k]",
+        &[],
+        "sum(j, delta(j, k)*z[j]/z[j]) + w[k]",
+    );
 }
