@@ -47,7 +47,7 @@ pub fn derive_with_steps(
     let mut conditions = Vec::new();
     let mut cur = expr;
     let mut known = Vec::new();
-    for _ in 0..order {
+    for k in 1..=order {
         let mut d = Differentiator::new(pool, var)?;
         // Step: expand the definitions that depend on the variable.
         let expanded = d.expand_dependent_calls(cur);
@@ -88,6 +88,7 @@ pub fn derive_with_steps(
         conditions.append(&mut d.conditions);
         known.extend(d.known_ranges());
         cur = pending;
+        crate::derivative::check_size(pool, cur, k)?;
     }
     let mut simp = Simplifier::new(pool, defs.to_vec())
         .with_facts(facts.to_vec())

@@ -512,11 +512,33 @@ pub fn derive_n(
 ) -> Result<(ExprId, Vec<Condition>)> {
     let mut d = expr;
     let mut conditions = Vec::new();
-    for _ in 0..order {
+    for k in 1..=order {
         let mut differ = Differentiator::new(pool, var)?;
         let expanded = differ.expand_dependent_calls(d);
         d = differ.derive(expanded);
         conditions.append(&mut differ.conditions);
+        check_size(pool, d, k)?;
     }
     Ok((d, conditions))
+}
+
+/// The largest derivative, counted as a written-out tree, that differentiation will
+/// produce. Repeated differentiation of a product grows exponentially, so without a
+/// budget a request like `diff --order 40` would exhaust memory instead of answering.
+pub const MAX_DERIVATIVE_SIZE: u64 = 200_000;
+
+/// Stops a repeated differentiation whose `k`-th derivative has outgrown
+/// [`MAX_DERIVATIVE_SIZE`], with an error that says which order did it.
+pub fn check_size(pool: &Pool, d: ExprId, k: u32) -> Result<()> {
+    let size = crate::simplify::tree_size(pool, d);
+    if size > MAX_DERIVATIVE_SIZE {
+        return Err(Error::new(
+            ErrorKind::Limit,
+            format!(
+                "derivative of order {k} has {size} nodes, more than the limit of {MAX_DERIVATIVE_SIZE}"
+            ),
+        )
+        .with_hint("ask for a lower order, or simplify the expression before differentiating"));
+    }
+    Ok(())
 }
