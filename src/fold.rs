@@ -76,19 +76,8 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
         })
         .collect();
     // Try larger bodies first, so that a definition wins over one of its parts.
-    out.sort_by_key(|p| std::cmp::Reverse(size(pool, p.body)));
+    out.sort_by_key(|p| std::cmp::Reverse(crate::simplify::dag_size(pool, p.body)));
     out
-}
-
-fn size(pool: &Pool, id: ExprId) -> usize {
-    let mut todo = vec![id];
-    let mut seen = rustc_hash::FxHashSet::default();
-    while let Some(x) = todo.pop() {
-        if seen.insert(x) {
-            todo.extend(crate::node::children(pool.node(x)));
-        }
-    }
-    seen.len()
 }
 
 /// Variable bindings during a match, undone by truncation on backtracking.

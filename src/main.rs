@@ -965,14 +965,7 @@ fn print_check(
                     };
                     println!("  {:<12} claim {claim:>24}   {verdict}", c.component);
                     for r in &c.readings {
-                        let v = r
-                            .value
-                            .map_or("undefined".to_string(), |v| format!("{v:?}"));
-                        let t = if r.trusted {
-                            "reference"
-                        } else {
-                            "not trusted"
-                        };
+                        let (v, t) = reading_cells(r);
                         println!(
                             "  {:<12} {:<19} {v:>24}   abs error {:.3e}   rel error {:.3e}   ({t})",
                             "",
@@ -999,14 +992,7 @@ fn print_check(
                         None => println!("    {:<20} {:>24}", "claim", "undefined"),
                     }
                     for r in &c.readings {
-                        let v = r
-                            .value
-                            .map_or("undefined".to_string(), |v| format!("{v:?}"));
-                        let t = if r.trusted {
-                            "reference"
-                        } else {
-                            "not trusted"
-                        };
+                        let (v, t) = reading_cells(r);
                         println!(
                             "    {:<20} {v:>24}   abs error {:.3e}   rel error {:.3e}   ({t})",
                             r.oracle.name(),
@@ -1060,6 +1046,19 @@ fn print_check(
 
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
+}
+
+/// The value and trust columns of one oracle's reading in `check`'s text report.
+fn reading_cells(r: &gauge::check::Reading) -> (String, &'static str) {
+    let v = r
+        .value
+        .map_or("undefined".to_string(), |v| format!("{v:?}"));
+    let t = if r.trusted {
+        "reference"
+    } else {
+        "not trusted"
+    };
+    (v, t)
 }
 
 fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format: Format) {
