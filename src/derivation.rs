@@ -13,7 +13,7 @@ use crate::derivative::{Condition, Differentiator, Rule};
 use crate::error::Result;
 use crate::node::{DefId, ExprId, Node};
 use crate::pool::Pool;
-use crate::simplify::{Simplifier, Step};
+use crate::simplify::{Rewrite, Simplifier, Step};
 
 /// The result of a derivative with its derivation.
 #[derive(Clone, Debug)]
@@ -54,18 +54,20 @@ pub fn derive_with_steps(
         let before = d.pool().diff(cur, var, 1);
         let mut pending = d.pool().diff(expanded, var, 1);
         if expanded != cur {
-            steps.push(Step {
-                rules: vec![Rule::ExpandDefinition.name()],
-                before,
-                after: pending,
-            });
+            steps.push(Step::whole(&Rule::ExpandDefinition.name(), before, pending));
         }
         // Rounds: each outstanding derivative moves one level down.
         for round in 0..MAX_ROUNDS {
             let mut used: Vec<Rule> = Vec::new();
+            let mut rewrites = Vec::new();
             let mut memo = FxHashMap::default();
             let last = round + 1 == MAX_ROUNDS;
-            let next = one_round(&mut d, pending, var, &mut used, &mut memo, last);
+            let mut round_log = RoundLog {
+                used: &mut used,
+                rewrites: &mut rewrites,
+                memo: &mut memo,
+            };
+            let next = one_round(&mut d, pending, var, &mut round_log, last);
             if next == pending {
                 break;
             }
@@ -79,6 +81,7 @@ pub fn derive_with_steps(
                 rules: used.iter().map(|r| r.name()).collect(),
                 before: pending,
                 after: next,
+                rewrites,
             });
             pending = next;
             if !contains_diff(d.pool(), pending, var) {
@@ -124,17 +127,24 @@ fn contains_diff(pool: &Pool, id: ExprId, var: ExprId) -> bool {
     false
 }
 
+/// What one round of a derivation records: the rules used, their instances, and the
+/// round's memo of rewritten nodes.
+struct RoundLog<'a> {
+    used: &'a mut Vec<Rule>,
+    rewrites: &'a mut Vec<Rewrite>,
+    memo: &'a mut FxHashMap<ExprId, ExprId>,
+}
+
 /// Replaces each outstanding `diff(e, var)` by one rule at `e`; on the `last` round, by
 /// the full derivative.
 fn one_round(
     d: &mut Differentiator<'_>,
     id: ExprId,
     var: ExprId,
-    used: &mut Vec<Rule>,
-    memo: &mut FxHashMap<ExprId, ExprId>,
+    log: &mut RoundLog<'_>,
     last: bool,
 ) -> ExprId {
-    if let Some(&r) = memo.get(&id) {
+    if let Some(&r) = log.memo.get(&id) {
         return r;
     }
     let node = d.pool().node(id).clone();
@@ -145,32 +155,47 @@ fn one_round(
             order: 1,
         } if v == var => {
             if last {
-                d.derive(expr)
+                let r = d.derive(expr);
+                log.rewrites.push(Rewrite::new("differentiate", id, r));
+                r
             } else {
                 let (rule, r) = d.rule(expr, &mut |this, child| this.pool().diff(child, var, 1));
-                used.push(rule);
+                log.used.push(rule);
+                log.rewrites.push(Rewrite::new(rule.name(), id, r));
                 r
             }
         }
         other => {
             let kids: Vec<ExprId> = crate::node::children(&other)
                 .into_iter()
-                .map(|c| one_round(d, c, var, used, memo, last))
+                .map(|c| one_round(d, c, var, log, last))
                 .collect();
             d.pool().rebuild(id, &kids)
         }
     };
-    memo.insert(id, out);
+    log.memo.insert(id, out);
     out
 }
 
 /// Takes every `diff(...)` inside an expression (innermost first), leaving the rest as it
 /// is: what `gauge simplify` does before it simplifies.
 pub fn take_derivatives(pool: &mut Pool, id: ExprId) -> Result<(ExprId, Vec<Condition>)> {
+    let (r, conditions, _) = differentiate_step(pool, id)?;
+    Ok((r, conditions))
+}
+
+/// Like [`take_derivatives`], also giving the `differentiate` step (one rewrite per
+/// derivative taken), or `None` when the expression holds no derivative.
+pub fn differentiate_step(
+    pool: &mut Pool,
+    id: ExprId,
+) -> Result<(ExprId, Vec<Condition>, Option<Step>)> {
     let mut memo = FxHashMap::default();
     let mut conditions = Vec::new();
-    let r = take_rec(pool, id, &mut memo, &mut conditions)?;
-    Ok((r, conditions))
+    let mut rewrites = Vec::new();
+    let r = take_rec(pool, id, &mut memo, &mut conditions, &mut rewrites)?;
+    let step = (r != id).then(|| Step::from_rewrites(id, r, rewrites));
+    Ok((r, conditions, step))
 }
 
 fn take_rec(
@@ -178,6 +203,7 @@ fn take_rec(
     id: ExprId,
     memo: &mut FxHashMap<ExprId, ExprId>,
     conditions: &mut Vec<Condition>,
+    rewrites: &mut Vec<Rewrite>,
 ) -> Result<ExprId> {
     if let Some(&r) = memo.get(&id) {
         return Ok(r);
@@ -185,13 +211,14 @@ fn take_rec(
     let node = pool.node(id).clone();
     let kids: Vec<ExprId> = crate::node::children(&node)
         .into_iter()
-        .map(|c| take_rec(pool, c, memo, conditions))
+        .map(|c| take_rec(pool, c, memo, conditions, rewrites))
         .collect::<Result<_>>()?;
     let rebuilt = pool.rebuild(id, &kids);
     let out = match pool.node(rebuilt).clone() {
         Node::Diff { expr, var, order } => {
             let (d, mut c) = crate::derivative::derive_n(pool, expr, var, order)?;
             conditions.append(&mut c);
+            rewrites.push(Rewrite::new("differentiate", rebuilt, d));
             d
         }
         _ => rebuilt,

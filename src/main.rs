@@ -480,20 +480,14 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
         Command::Simplify { expr, show } => {
             let text = read_arg(&expr)?;
             let id = session.parse_expression(&text)?;
-            let (taken, conditions) = gauge::derivation::take_derivatives(&mut session.pool, id)?;
+            let (taken, conditions, step) =
+                gauge::derivation::differentiate_step(&mut session.pool, id)?;
             let defs = session.definitions_in_order();
             let facts = session.facts.clone();
             let mut simp =
                 gauge::simplify::Simplifier::new(&mut session.pool, defs).with_facts(facts);
             let result = simp.simplify(taken);
-            let mut steps = Vec::new();
-            if taken != id {
-                steps.push(gauge::simplify::Step {
-                    rules: vec!["differentiate".into()],
-                    before: id,
-                    after: taken,
-                });
-            }
+            let mut steps: Vec<gauge::simplify::Step> = step.into_iter().collect();
             steps.extend(simp.steps);
             let d = gauge::derivation::Derivation {
                 start: id,

@@ -90,18 +90,11 @@ pub fn prove(session: &mut Session, claim: &Claim, seed: u64) -> ClaimReport {
 
 fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
-    let (taken, _) = crate::derivation::take_derivatives(&mut session.pool, difference)?;
+    let (taken, _, step) = crate::derivation::differentiate_step(&mut session.pool, difference)?;
     let defs = session.definitions_in_order();
     let facts = session.facts.clone();
     let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
-    let mut steps = Vec::new();
-    if taken != difference {
-        steps.push(Step {
-            rules: vec!["differentiate".into()],
-            before: difference,
-            after: taken,
-        });
-    }
+    let mut steps: Vec<Step> = step.into_iter().collect();
     let simplified = simp.simplify(taken);
     steps.append(&mut simp.steps);
     if session.pool.is_int(simplified, 0) {
@@ -112,14 +105,11 @@ fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
     let facts = session.facts.clone();
     let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
     let expanded = simp.expand(simplified, 256);
-    let again = simp.simplify(expanded);
+    let rewrites = simp.take_rewrites();
     if expanded != simplified {
-        steps.push(Step {
-            rules: vec!["distribute".into(), "sum-linearity".into()],
-            before: simplified,
-            after: expanded,
-        });
+        steps.push(Step::from_rewrites(simplified, expanded, rewrites));
     }
+    let again = simp.simplify(expanded);
     steps.append(&mut simp.steps);
     if session.pool.is_int(again, 0) {
         return Ok(Verdict::Proved { steps });

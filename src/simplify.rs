@@ -19,6 +19,10 @@ use crate::node::{DefId, ExprId, Node};
 use crate::pool::Pool;
 
 /// One step of a derivation: the expression before and after, and the rules used.
+///
+/// The step also keeps its rewrites: each place where a rule fired, as the subexpression
+/// it matched and what it became. Rebuilding `before` from the bottom up with those
+/// rewrites gives `after`; that is what [`crate::verify`] re-checks, rewrite by rewrite.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     /// The rules applied, by name.
@@ -27,6 +31,53 @@ pub struct Step {
     pub before: ExprId,
     /// The expression after the step.
     pub after: ExprId,
+    /// The rule instances, in the order they fired.
+    pub rewrites: Vec<Rewrite>,
+}
+
+impl Step {
+    /// A step made of rewrites, whose rules are the rewrites' rules in order of first use.
+    pub fn from_rewrites(before: ExprId, after: ExprId, rewrites: Vec<Rewrite>) -> Step {
+        let mut rules: Vec<String> = Vec::new();
+        for r in &rewrites {
+            if !rules.contains(&r.rule) {
+                rules.push(r.rule.clone());
+            }
+        }
+        Step {
+            rules,
+            before,
+            after,
+            rewrites,
+        }
+    }
+
+    /// A step that is one rewrite of the whole expression.
+    pub fn whole(rule: &str, before: ExprId, after: ExprId) -> Step {
+        Step::from_rewrites(before, after, vec![Rewrite::new(rule, before, after)])
+    }
+}
+
+/// One instance of a rule: the subexpression it matched and what it became.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The rule's name.
+    pub rule: String,
+    /// The subexpression the rule matched.
+    pub before: ExprId,
+    /// What the rule made of it.
+    pub after: ExprId,
+}
+
+impl Rewrite {
+    /// The instance `before -> after` of `rule`.
+    pub fn new(rule: impl Into<String>, before: ExprId, after: ExprId) -> Rewrite {
+        Rewrite {
+            rule: rule.into(),
+            before,
+            after,
+        }
+    }
 }
 
 /// The number of distinct nodes in an expression's DAG.
@@ -64,7 +115,8 @@ pub struct Simplifier<'p> {
     defs: Vec<DefId>,
     facts: Vec<crate::session::Fact>,
     known: Vec<(ExprId, ExprId)>,
-    fired: std::collections::BTreeSet<&'static str>,
+    /// The rewrites of the phase under way, moved into its step when it ends.
+    pending: Vec<Rewrite>,
     /// The steps taken, in order.
     pub steps: Vec<Step>,
 }
@@ -77,7 +129,7 @@ impl<'p> Simplifier<'p> {
             defs,
             facts: Vec::new(),
             known: Vec::new(),
-            fired: std::collections::BTreeSet::new(),
+            pending: Vec::new(),
             steps: Vec::new(),
         }
     }
@@ -95,14 +147,26 @@ impl<'p> Simplifier<'p> {
         self
     }
 
-    fn record(&mut self, rules: &[&str], before: ExprId, after: ExprId) {
+    /// Notes one rule instance of the phase under way.
+    fn note(&mut self, rule: &str, before: ExprId, after: ExprId) {
         if before != after {
-            self.steps.push(Step {
-                rules: rules.iter().map(|r| r.to_string()).collect(),
-                before,
-                after,
-            });
+            self.pending.push(Rewrite::new(rule, before, after));
         }
+    }
+
+    /// Ends a phase: its rewrites become one step, if it changed anything.
+    fn record(&mut self, before: ExprId, after: ExprId) {
+        let rewrites = std::mem::take(&mut self.pending);
+        if before != after {
+            self.steps
+                .push(Step::from_rewrites(before, after, rewrites));
+        }
+    }
+
+    /// Takes the rewrites noted since the last step (for callers that make their own
+    /// step of a phase, such as the prover's expansion).
+    pub fn take_rewrites(&mut self) -> Vec<Rewrite> {
+        std::mem::take(&mut self.pending)
     }
 
     /// Runs every phase to a fixed point (a few rounds at most).
@@ -110,15 +174,13 @@ impl<'p> Simplifier<'p> {
         let mut cur = id;
         for _ in 0..4 {
             let start = cur;
-            self.fired.clear();
             let a = self.primitive(cur);
-            let mut names: Vec<&str> = vec!["sum-delta-contract", "distribute"];
-            names.extend(self.fired.iter().copied());
-            self.record(&names, cur, a);
+            self.record(cur, a);
             let b = self.fold(a);
-            self.record(&["fold-definition"], a, b);
+            self.note("fold-definition", a, b);
+            self.record(a, b);
             let c = self.factor(b);
-            self.record(&["factor-common"], b, c);
+            self.record(b, c);
             cur = c;
             if cur == start {
                 break;
@@ -138,8 +200,7 @@ impl<'p> Simplifier<'p> {
             return r;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.primitive_rec(c, memo));
-        let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
-        let mut out = self.distribute_if_smaller(contracted);
+        let mut out = self.contract_and_distribute(rebuilt);
         // Named rules, each firing only on a proved condition, to a fixed point. A rule
         // result is simplified again from its children up, since it is a new node.
         for _ in 0..8 {
@@ -151,16 +212,25 @@ impl<'p> Simplifier<'p> {
             {
                 break;
             }
-            self.fired.insert(name);
+            self.note(name, out, next);
             let kids: Vec<ExprId> = crate::node::children(self.pool.node(next))
                 .into_iter()
                 .map(|c| self.primitive_rec(c, memo))
                 .collect();
             let rebuilt = self.pool.rebuild(next, &kids);
-            let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
-            out = self.distribute_if_smaller(contracted);
+            out = self.contract_and_distribute(rebuilt);
         }
         memo.insert(id, out);
+        out
+    }
+
+    /// Contracts the sums at the top of a node, then multiplies out a product when that
+    /// is smaller, noting each as a rewrite.
+    fn contract_and_distribute(&mut self, id: ExprId) -> ExprId {
+        let contracted = self.pool.contract_with(id, &self.known.clone());
+        self.note("sum-delta-contract", id, contracted);
+        let out = self.distribute_if_smaller(contracted);
+        self.note("distribute", contracted, out);
         out
     }
 
@@ -270,9 +340,9 @@ impl<'p> Simplifier<'p> {
                     })
                     .collect();
                 out = self.pool.add(parts);
-                self.fired.insert("distribute");
             }
         }
+        self.note("distribute", rebuilt, out);
         memo.insert(id, out);
         out
     }
@@ -296,6 +366,7 @@ impl<'p> Simplifier<'p> {
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.factor_rec(c, memo));
         let out = self.factor_common(rebuilt);
+        self.note("factor-common", rebuilt, out);
         memo.insert(id, out);
         out
     }
