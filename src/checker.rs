@@ -382,6 +382,23 @@ fn sample_point(session: &mut Session, req: &CheckRequest, rng: &mut Rng) -> Res
     sample_for(session, &exprs, rng)
 }
 
+/// Two compiled expressions at one point: `None` when the point is outside the left
+/// one's domain (or lacks a name), else the left value and the right one where it is
+/// defined. Claims and steps are judged this way: a point where the left side is
+/// undefined says nothing about them.
+pub fn eval_sides(
+    pool: &crate::pool::Pool,
+    left: &Tape,
+    right: &Tape,
+    at: &Bindings,
+) -> Option<(f64, Option<f64>)> {
+    let (Ok(li), Ok(ri)) = (left.inputs(pool, at), right.inputs(pool, at)) else {
+        return None;
+    };
+    let l = left.eval(&li).ok()?;
+    Some((l, right.eval(&ri).ok()))
+}
+
 /// Draws a random point for every name the expressions use (see the module docs).
 pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Result<Bindings> {
     let mut names: Vec<Symbol> = Vec::new();

@@ -23,6 +23,24 @@
 //! | [`value`] | tensor values and `--at` bindings |
 //! | [`eval`] | floating-point evaluation with domain errors |
 //! | [`json`] | the JSON forms of results |
+//! | [`subst`] | substitution without capture, and expanding calls into bodies |
+//! | [`contract`] | index calculus: sum linearity and delta contraction |
+//! | [`derivative`] | symbolic derivatives, one rule per node kind |
+//! | [`derivation`] | derivatives as steps a reader can follow |
+//! | [`gradient`] | reverse-mode gradients over the whole DAG |
+//! | [`sign`] | what is provably positive, non-negative or non-zero |
+//! | [`rules`] | named rewrites with side conditions |
+//! | [`fold`] | folding results back into named definitions |
+//! | [`simplify`] | the phased simplifier and its steps |
+//! | [`cse`] | common subexpressions as named bindings |
+//! | [`scalar`] | the number types of the compiled evaluator |
+//! | [`tape`] | the compiled evaluator |
+//! | [`check`] | derivatives against independent numeric oracles |
+//! | [`checker`] | `gauge check`: claimed gradients at given or random points |
+//! | [`plot`] | finite-difference error plots |
+//! | [`prove`] | claims: proved, confirmed or refuted |
+//! | [`verify`] | the independent step checker that re-verifies derivations |
+//! | [`latex`] | the LaTeX printer |
 //!
 //! # Example
 //!
@@ -71,3 +89,4 @@ pub mod subst;
 pub mod syntax;
 pub mod tape;
 pub mod value;
+pub mod verify;

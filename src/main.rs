@@ -222,13 +222,19 @@ Examples:
 Examples:
   gauge prove examples/seed.gauge
   gauge prove examples/mistakes.gauge          # exits 1: each claim is refuted
-  gauge prove examples/attention.gauge --format json")]
+  gauge prove examples/attention.gauge --format json
+  gauge prove examples/seed.gauge --verify     # re-check every step of every proof")]
     Prove {
         /// The .gauge file.
         file: PathBuf,
         /// The random seed for the numeric checks.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Re-check every step of every proof with the independent step checker: each
+        /// rule instance and its side condition, the step as a whole, and the step at
+        /// random points.
+        #[arg(long)]
+        verify: bool,
     },
     /// Print an expression as LaTeX.
     #[command(after_help = "\
@@ -540,14 +546,23 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 ExitCode::from(1)
             })
         }
-        Command::Prove { file, seed } => {
+        Command::Prove { file, seed, verify } => {
             let text = read_file(&file)?;
             session.load_file(&file.display().to_string(), &text)?;
             let claims = session.claims.clone();
             let reports: Vec<gauge::prove::ClaimReport> = claims
                 .iter()
-                .map(|c| gauge::prove::prove(session, c, seed))
+                .map(|c| gauge::prove::prove_with(session, c, seed, verify))
                 .collect();
+            for r in &reports {
+                if let Some(f) = &r.checker_failure {
+                    eprintln!(
+                        "gauge: BUG: the proof of claim `{}` (line {}) failed the step checker: {f}.\n       The verdict falls back to numeric evidence. Please report this.",
+                        r.claim.name.clone().unwrap_or_default(),
+                        r.claim.line
+                    );
+                }
+            }
             print_proofs(session, &reports, cli.format);
             let any = |name: &str| reports.iter().any(|r| r.verdict.name() == name);
             Ok(if any("error") {
@@ -1097,8 +1112,15 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format
         }
         Format::Text => {
             for r in reports {
+                let checked = match &r.verified {
+                    Some(v) => format!(
+                        "  verified: {} steps, {} rule instances, {} points",
+                        v.steps, v.rewrites, v.points
+                    ),
+                    None => String::new(),
+                };
                 println!(
-                    "{:<24} {:<10} {:>8.3} s",
+                    "{:<24} {:<10} {:>8.3} s{checked}",
                     label(r),
                     r.verdict.name(),
                     r.seconds
@@ -1177,6 +1199,14 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format
                         Verdict::Failed(e) => json!(e.message),
                         _ => serde_json::Value::Null,
                     };
+                    let verified = match &r.verified {
+                        Some(v) => json!({"steps": v.steps, "rewrites": v.rewrites, "points": v.points}),
+                        None => serde_json::Value::Null,
+                    };
+                    let checker_failure = r
+                        .checker_failure
+                        .as_ref()
+                        .map_or(serde_json::Value::Null, |f| json!(f.to_string()));
                     json!({
                         "name": r.claim.name,
                         "line": r.claim.line,
@@ -1187,6 +1217,8 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format
                         "steps": steps,
                         "counterexample": counterexample,
                         "error": error,
+                        "verified": verified,
+                        "checker_failure": checker_failure,
                     })
                 })
                 .collect();

@@ -11,13 +11,14 @@
 
 use std::time::Instant;
 
-use crate::checker::{Rng, sample_for};
+use crate::checker::{Rng, eval_sides, sample_for};
 use crate::error::{Error, Result};
 use crate::node::ExprId;
 use crate::session::{Claim, Session};
 use crate::simplify::{Simplifier, Step};
 use crate::tape::Tape;
 use crate::value::{Bindings, format_value};
+use crate::verify::{Failure, Verified};
 
 /// How a claim ended.
 #[derive(Clone, Debug)]
@@ -69,6 +70,11 @@ pub struct ClaimReport {
     pub verdict: Verdict,
     /// How long it took, in seconds.
     pub seconds: f64,
+    /// What the step checker re-verified, when it ran and the proof passed.
+    pub verified: Option<Verified>,
+    /// Why a proof failed the step checker: a bug in gauge, after which the verdict
+    /// fell back to numbers.
+    pub checker_failure: Option<Failure>,
 }
 
 /// How many random points a claim without a proof is evaluated at.
@@ -76,15 +82,46 @@ pub const POINTS: usize = 50;
 
 /// Decides one claim.
 pub fn prove(session: &mut Session, claim: &Claim, seed: u64) -> ClaimReport {
+    prove_with(session, claim, seed, false)
+}
+
+/// Decides one claim; with `verify`, a proof is re-checked step by step by
+/// [`crate::verify`], and a proof that fails the checker is reported in
+/// [`ClaimReport::checker_failure`] and replaced by the numeric verdict.
+pub fn prove_with(session: &mut Session, claim: &Claim, seed: u64, verify: bool) -> ClaimReport {
     let start = Instant::now();
-    let verdict = match decide(session, claim, seed) {
+    let mut verified = None;
+    let mut checker_failure = None;
+    let mut verdict = match decide(session, claim, seed) {
         Ok(v) => v,
         Err(e) => Verdict::Failed(e),
     };
+    if verify && let Verdict::Proved { steps } = &verdict {
+        match crate::verify::check_proof(session, claim.lhs, claim.rhs, steps, seed) {
+            Ok(v) => verified = Some(v),
+            Err(f) => {
+                checker_failure = Some(f);
+                verdict = fallback(session, claim, seed);
+            }
+        }
+    }
     ClaimReport {
         claim: claim.clone(),
         verdict,
         seconds: start.elapsed().as_secs_f64(),
+        verified,
+        checker_failure,
+    }
+}
+
+/// The numeric verdict, for a claim whose proof failed the checker.
+fn fallback(session: &mut Session, claim: &Claim, seed: u64) -> Verdict {
+    let difference = session.pool.sub(claim.lhs, claim.rhs);
+    let result = crate::derivation::take_derivatives(&mut session.pool, difference)
+        .and_then(|(taken, _)| numeric(session, claim, taken, taken, seed));
+    match result {
+        Ok(v) => v,
+        Err(e) => Verdict::Failed(e),
     }
 }
 
@@ -114,7 +151,82 @@ fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
     if session.pool.is_int(again, 0) {
         return Ok(Verdict::Proved { steps });
     }
+    // Third attempt: a sum of fractions is 0 when its numerator over a common
+    // denominator is; multiply by the denominators, multiply out, and simplify.
+    let defs = session.definitions_in_order();
+    let facts = session.facts.clone();
+    let mut simp = Simplifier::new(&mut session.pool, defs.clone()).with_facts(facts.clone());
+    let terms = simp.expand(again, 4096);
+    let multiplier = denominators(&mut session.pool, terms);
+    if !session.pool.is_int(multiplier, 1) {
+        let product = session.pool.mul(vec![multiplier, terms]);
+        let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
+        let expanded = simp.expand(product, 4096);
+        let numerator = simp.simplify(expanded);
+        if session.pool.is_int(numerator, 0) {
+            steps.push(Step::whole("clear-denominators", again, numerator));
+            return Ok(Verdict::Proved { steps });
+        }
+    }
     numeric(session, claim, taken, simplified, seed)
+}
+
+/// The product that clears the denominators of a sum of terms: for each base that
+/// appears with exponents differing by numbers (`(y - x)^-2` and `(y - x)^-1`, or
+/// `x^(a - 1)` and `x^a`), the base to minus the least of them. Bases with plain
+/// positive powers need nothing.
+fn denominators(pool: &mut crate::pool::Pool, e: ExprId) -> ExprId {
+    use crate::node::Node;
+    let ts: Vec<ExprId> = match pool.node(e) {
+        Node::Add(ts) => ts.to_vec(),
+        _ => vec![e],
+    };
+    // (base, exponent without its number, least number)
+    let mut found: Vec<(ExprId, ExprId, num_rational::BigRational)> = Vec::new();
+    for t in ts {
+        let fs: Vec<ExprId> = match pool.node(t) {
+            Node::Mul(fs) => fs.to_vec(),
+            _ => vec![t],
+        };
+        for f in fs {
+            let Node::Pow(base, x) = pool.node(f).clone() else {
+                continue;
+            };
+            let xs: Vec<ExprId> = match pool.node(x) {
+                Node::Add(xs) => xs.to_vec(),
+                _ => vec![x],
+            };
+            let mut number: num_rational::BigRational = num_traits::Zero::zero();
+            let mut others = Vec::new();
+            for t in xs {
+                match pool.as_num(t) {
+                    Some(n) => number += n,
+                    None => others.push(t),
+                }
+            }
+            let rest = pool.add(others);
+            let plain_power = pool.is_int(rest, 0);
+            let is_sum = matches!(pool.node(base), Node::Add(_));
+            if plain_power && !(is_sum && number < num_traits::Zero::zero()) {
+                continue;
+            }
+            match found.iter_mut().find(|(b, r, _)| *b == base && *r == rest) {
+                Some(entry) if number < entry.2 => entry.2 = number,
+                Some(_) => {}
+                None => found.push((base, rest, number)),
+            }
+        }
+    }
+    let factors = found
+        .into_iter()
+        .map(|(base, rest, number)| {
+            let n = pool.num(-number);
+            let r = pool.neg(rest);
+            let x = pool.add(vec![r, n]);
+            pool.pow(base, x)
+        })
+        .collect();
+    pool.mul(factors)
 }
 
 /// Evaluates both sides at random points.
@@ -137,17 +249,10 @@ fn numeric(
     while agreed < POINTS && tries < POINTS * 20 {
         tries += 1;
         let at = sample_for(session, &[lhs, rhs], &mut rng)?;
-        let (Ok(li), Ok(ri)) = (
-            left.inputs(&session.pool, &at),
-            right.inputs(&session.pool, &at),
-        ) else {
-            continue;
-        };
         // Points outside the left side's domain say nothing about the claim.
-        let Ok(l) = left.eval(&li) else {
+        let Some((l, r)) = eval_sides(&session.pool, &left, &right, &at) else {
             continue;
         };
-        let r = right.eval(&ri).ok();
         let agrees = r.is_some_and(|r| (l - r).abs() <= 1e-9 * (1.0 + l.abs().max(r.abs())));
         if agrees {
             agreed += 1;

@@ -240,11 +240,15 @@ impl<'p> Simplifier<'p> {
         id: ExprId,
         f: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
     ) -> ExprId {
-        let kids: Vec<ExprId> = crate::node::children(self.pool.node(id))
-            .into_iter()
-            .map(|c| f(self, c))
-            .collect();
-        self.pool.rebuild(id, &kids)
+        let old: Vec<ExprId> = crate::node::children(self.pool.node(id));
+        let kids: Vec<ExprId> = old.iter().map(|&c| f(self, c)).collect();
+        let rebuilt = self.pool.rebuild(id, &kids);
+        // Rebuilding can restate a node on its own (a product whose powers merge only
+        // on a second pass); that is a step of its own for the checker to see.
+        if kids == old {
+            self.note("canonical-form", id, rebuilt);
+        }
+        rebuilt
     }
 
     /// A product with one sum among its factors, multiplied out, when that is smaller.

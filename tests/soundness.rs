@@ -12,7 +12,15 @@ fn prove(text: &str) -> Vec<String> {
     let claims = s.claims.clone();
     claims
         .iter()
-        .map(|c| gauge::prove::prove(&mut s, c, 3).verdict.name().to_string())
+        .map(|c| {
+            let r = gauge::prove::prove_with(&mut s, c, 3, true);
+            assert!(
+                r.checker_failure.is_none(),
+                "{text}: {:?}",
+                r.checker_failure
+            );
+            r.verdict.name().to_string()
+        })
         .collect()
 }
 

@@ -1,0 +1,156 @@
+//! The step checker: it passes the derivations gauge produces, and it rejects a proof
+//! that has been tampered with in any of the ways it claims to catch: a step that is not
+//! made of its rule instances, a rule instance that is not what its rule gives, a side
+//! condition that is not proved, and steps that do not chain.
+
+use gauge::session::Session;
+use gauge::simplify::{Rewrite, Step};
+use gauge::verify::{check_proof, check_steps};
+
+/// A session with the prelude and `text` loaded, and the proof of its first claim.
+fn proved(text: &str) -> (Session, gauge::session::Claim, Vec<Step>) {
+    let mut s = Session::with_prelude().unwrap();
+    s.load_file("claims", text).unwrap();
+    let claim = s.claims[0].clone();
+    let r = gauge::prove::prove(&mut s, &claim, 1);
+    let gauge::prove::Verdict::Proved { steps } = r.verdict else {
+        panic!("{text}: not proved: {:?}", r.verdict.name());
+    };
+    (s, claim, steps)
+}
+
+const CE: &str = "claim diff(cross_entropy(z, c), z[i]) = softmax(z)[i] - delta(i, c)";
+
+#[test]
+fn the_proofs_gauge_produces_pass() {
+    for text in [
+        CE,
+        "claim diff(softmax(z)[k], z[i]) = softmax(z)[k]*(delta(i, k) - softmax(z)[i])",
+        "claim diff(x^x, x) = x^x*(1 + ln(x))",
+        "assume x > 0\nclaim ln(x^3) - 3*ln(x) = 0",
+        "claim diff(sigmoid(u), u) = sigmoid(u)*(1 - sigmoid(u))",
+        "claim sin(t)^2 + cos(t)^2 = 1",
+    ] {
+        let (mut s, claim, steps) = proved(text);
+        let v = check_proof(&mut s, claim.lhs, claim.rhs, &steps, 5)
+            .unwrap_or_else(|f| panic!("{text}: {f}"));
+        assert_eq!(v.steps, steps.len());
+        assert!(v.rewrites >= steps.len(), "{text}: {v:?}");
+        assert!(v.points > 0, "{text}: {v:?}");
+    }
+}
+
+#[test]
+fn step_by_step_derivations_pass() {
+    let mut s = Session::with_prelude().unwrap();
+    let defs = s.definitions_in_order();
+    for (f, var) in [
+        ("cross_entropy(z, y)", "z[i]"),
+        ("logsumexp(z)", "z[i]"),
+        ("eml(x, w)", "w"),
+        ("sin(x)*exp(x^2)/(1 + x^2)", "x"),
+        ("sum(j, (p[j] - t[j])^2)", "p[i]"),
+    ] {
+        let e = s.parse_expression(f).unwrap();
+        let v = s.parse_variable(var).unwrap();
+        let d = gauge::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs, &[]).unwrap();
+        let r = check_steps(&mut s, &d.steps, 3).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(r.steps, d.steps.len());
+        assert_eq!(d.steps.first().map(|st| st.before), Some(d.start));
+    }
+}
+
+#[test]
+fn a_changed_result_fails_the_replay() {
+    let (mut s, claim, mut steps) = proved(CE);
+    // The first step's result, moved by 1, and the next step starting from there.
+    let one = s.pool.int(1);
+    let moved = s.pool.add(vec![steps[0].after, one]);
+    steps[0].after = moved;
+    steps[1].before = moved;
+    let f = check_proof(&mut s, claim.lhs, claim.rhs, &steps, 5).unwrap_err();
+    assert_eq!(f.step, 1, "{f}");
+    assert!(f.reason.contains("do not turn"), "{f}");
+}
+
+#[test]
+fn a_wrongly_named_rule_fails() {
+    let mut s = Session::with_prelude().unwrap();
+    let e = s.parse_expression("sin(x)*x").unwrap();
+    let x = s.parse_variable("x").unwrap();
+    let defs = s.definitions_in_order();
+    let mut d = gauge::derivation::derive_with_steps(&mut s.pool, e, x, 1, &defs, &[]).unwrap();
+    let rw = d.steps[0]
+        .rewrites
+        .iter_mut()
+        .find(|r| r.rule == "product-rule")
+        .expect("the first step uses the product rule");
+    rw.rule = "power-rule".into();
+    let f = check_steps(&mut s, &d.steps, 3).unwrap_err();
+    assert_eq!(f.rule.as_deref(), Some("power-rule"), "{f}");
+}
+
+#[test]
+fn a_wrong_rule_instance_fails_even_when_the_step_adds_up() {
+    let mut s = Session::with_prelude().unwrap();
+    // d sin(x)/dx by the chain rule, with a wrong outer derivative: the step replays
+    // exactly, so only the rule check can catch it.
+    let before = s.parse_expression("diff(sin(x), x)").unwrap();
+    let after = s.parse_expression("-cos(x)*diff(x, x)").unwrap();
+    let steps = vec![Step::whole("chain-rule-sin", before, after)];
+    let f = check_steps(&mut s, &steps, 3).unwrap_err();
+    assert_eq!(f.rule.as_deref(), Some("chain-rule-sin"), "{f}");
+    assert!(f.reason.contains("not what the rule gives"), "{f}");
+    // The right instance passes.
+    let after = s.parse_expression("cos(x)*diff(x, x)").unwrap();
+    let steps = vec![Step::whole("chain-rule-sin", before, after)];
+    check_steps(&mut s, &steps, 3).unwrap();
+}
+
+#[test]
+fn a_side_condition_must_be_proved() {
+    let claim = "claim ln(x^2) - 2*ln(x) = 0";
+    for (facts, ok) in [("", false), ("assume x > 0\n", true)] {
+        let mut s = Session::with_prelude().unwrap();
+        s.load_file("claims", &format!("{facts}{claim}")).unwrap();
+        let before = s.parse_expression("ln(x^2) - 2*ln(x)").unwrap();
+        let redex = s.parse_expression("ln(x^2)").unwrap();
+        let result = s.parse_expression("2*ln(x)").unwrap();
+        let zero = s.pool.int(0);
+        let steps = vec![Step::from_rewrites(
+            before,
+            zero,
+            vec![Rewrite::new("ln-of-power", redex, result)],
+        )];
+        let r = check_steps(&mut s, &steps, 3);
+        assert_eq!(r.is_ok(), ok, "{facts}: {r:?}");
+        if let Err(f) = r {
+            assert!(f.reason.contains("side condition"), "{f}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_rule_and_an_unrelated_algebra_step_fail() {
+    let mut s = Session::with_prelude().unwrap();
+    let a = s.parse_expression("(x + 1)^2").unwrap();
+    let b = s.parse_expression("x^2 + 1").unwrap();
+    let f = check_steps(&mut s, &[Step::whole("distribute", a, b)], 3).unwrap_err();
+    assert_eq!(f.rule.as_deref(), Some("distribute"), "{f}");
+    let f = check_steps(&mut s, &[Step::whole("magic", a, b)], 3).unwrap_err();
+    assert!(f.reason.contains("does not know"), "{f}");
+    // The true expansion passes.
+    let c = s.parse_expression("x^2 + 2*x + 1").unwrap();
+    check_steps(&mut s, &[Step::whole("distribute", a, c)], 3).unwrap();
+}
+
+#[test]
+fn steps_must_chain_and_a_proof_must_end_at_zero() {
+    let (mut s, claim, mut steps) = proved(CE);
+    steps.swap(0, 1);
+    assert!(check_proof(&mut s, claim.lhs, claim.rhs, &steps, 5).is_err());
+    let (mut s, claim, mut steps) = proved(CE);
+    steps.pop();
+    let f = check_proof(&mut s, claim.lhs, claim.rhs, &steps, 5).unwrap_err();
+    assert!(f.reason.contains("end at 0"), "{f}");
+}
