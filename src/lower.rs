@@ -522,7 +522,16 @@ impl<'s> Lowerer<'s> {
                     other,
                     "no free `".to_string() + &name_text + "` on this side",
                 )
-                .with_hint("both sides of a claim must have the same free indices"));
+                .with_hint({
+                    // The class index of the example must differ from the free one.
+                    let class = if name_text == "y" { "c" } else { "y" };
+                    format!(
+                        "both sides of a claim must have the same free indices; a forgotten \
+                         term, such as `- delta({name_text}, {class})` in a cross-entropy \
+                         gradient, leaves an index on one side only. To test one value of \
+                         `{name_text}`, write the value in its place"
+                    )
+                }));
             }
         }
         self.finish_free_indices()?;

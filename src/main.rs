@@ -27,6 +27,32 @@ enum Format {
     Latex,
 }
 
+/// How results are printed: the format, and for LaTeX whether as a whole document.
+#[derive(Clone, Copy, Debug)]
+struct Output {
+    format: Format,
+    standalone: bool,
+}
+
+/// A formula as display math in a standalone document, or as it is otherwise.
+fn display(tex: &str, standalone: bool) -> String {
+    if standalone {
+        format!("\\[\n{tex}\n\\]")
+    } else {
+        tex.to_string()
+    }
+}
+
+/// Prints LaTeX output, wrapped in a complete document when asked.
+fn emit_latex(body: &str, standalone: bool) {
+    let body = body.trim_end();
+    if standalone {
+        print!("{}", gauge::latex::standalone(body));
+    } else {
+        println!("{body}");
+    }
+}
+
 const ABOUT: &str = "Derive, prove, check and print gradients.";
 
 const MAIN_EXAMPLES: &str = "\
@@ -50,6 +76,11 @@ struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
+
+    /// With LaTeX output, print a complete document (amsmath and amssymb only) that
+    /// pdflatex compiles as it stands, instead of bare math.
+    #[arg(long, global = true)]
+    standalone: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -245,9 +276,6 @@ Examples:
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// Wrap the formula in a complete document (amsmath and amssymb only).
-        #[arg(long)]
-        standalone: bool,
     },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
@@ -342,6 +370,31 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
     for fact in &cli.assume {
         session.load_file("<assume>", &format!("assume {fact}"))?;
     }
+    let out = Output {
+        format: cli.format,
+        standalone: cli.standalone,
+    };
+    if cli.standalone {
+        let latex_output = match &cli.command {
+            Command::Latex { .. } => true,
+            Command::Parse { file, .. } => file.is_none() && cli.format == Format::Latex,
+            Command::Diff { .. }
+            | Command::Grad { .. }
+            | Command::Hessian { .. }
+            | Command::Simplify { .. }
+            | Command::Prove { .. } => cli.format == Format::Latex,
+            _ => false,
+        };
+        if !latex_output {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "`--standalone` wraps LaTeX output in a document, and this command prints no LaTeX",
+            )
+            .with_hint(
+                "use it with `gauge latex`, or with `--format latex` on parse, diff, grad, hessian, simplify or prove",
+            ));
+        }
+    }
     match cli.command {
         Command::Parse { expr, file } => {
             if let Some(path) = file {
@@ -381,7 +434,10 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 let printed = session.print(id);
                 match cli.format {
                     Format::Text => println!("{printed}"),
-                    Format::Latex => println!("{}", gauge::latex::to_latex(&session.pool, id)),
+                    Format::Latex => {
+                        let tex = gauge::latex::to_latex(&session.pool, id);
+                        emit_latex(&display(&tex, cli.standalone), cli.standalone);
+                    }
                     Format::Json => println!("{}", json!({"input": text, "canonical": printed})),
                 }
             }
@@ -439,7 +495,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 .with_hint("write `--order 2` for the second derivative"));
             }
             let var = session.parse_variable(&wrt)?;
-            derivative_report(session, id, &[(var, order)], show, cli.format)
+            derivative_report(session, id, &[(var, order)], show, out)
         }
         Command::Grad {
             expr,
@@ -457,11 +513,11 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                     .and_then(|s| session.kind_of(s))
                     .is_some_and(|k| matches!(k, gauge::lower::Kind::Tensor(_)));
             if !is_tensor {
-                return scalar_gradient(session, id, &wrt_names, cli.format);
+                return scalar_gradient(session, id, &wrt_names, out);
             }
             let names: Vec<&str> = index.split(',').map(str::trim).collect();
             let var = session.parse_variable(&format!("{wrt}[{}]", names.join(", ")))?;
-            derivative_report(session, id, &[(var, 1)], show, cli.format)
+            derivative_report(session, id, &[(var, 1)], show, out)
         }
         Command::Hessian {
             expr,
@@ -481,7 +537,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             }
             let v1 = session.parse_variable(&format!("{wrt}[{}]", names[0]))?;
             let v2 = session.parse_variable(&format!("{wrt}[{}]", names[1]))?;
-            derivative_report(session, id, &[(v1, 1), (v2, 1)], show, cli.format)
+            derivative_report(session, id, &[(v1, 1), (v2, 1)], show, out)
         }
         Command::Simplify { expr, show } => {
             let text = read_arg(&expr)?;
@@ -501,7 +557,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 result,
                 conditions,
             };
-            print_derivation(session, &d, show, cli.format);
+            print_derivation(session, &d, show, out);
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
@@ -563,7 +619,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                     );
                 }
             }
-            print_proofs(session, &reports, cli.format);
+            print_proofs(session, &reports, out);
             let any = |name: &str| reports.iter().any(|r| r.verdict.name() == name);
             Ok(if any("error") {
                 ExitCode::from(2)
@@ -573,15 +629,11 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Latex { expr, standalone } => {
+        Command::Latex { expr } => {
             let text = read_arg(&expr)?;
             let id = session.parse_expression(&text)?;
             let tex = gauge::latex::to_latex(&session.pool, id);
-            if standalone {
-                print!("{}", gauge::latex::standalone(&format!("\\[\n{tex}\n\\]")));
-            } else {
-                println!("{tex}");
-            }
+            emit_latex(&display(&tex, cli.standalone), cli.standalone);
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
@@ -603,7 +655,7 @@ fn derivative_report(
     id: ExprId,
     vars: &[(ExprId, u32)],
     show: Show,
-    format: Format,
+    out: Output,
 ) -> Result<ExitCode, Error> {
     let defs = session.definitions_in_order();
     let mut cur = id;
@@ -631,17 +683,12 @@ fn derivative_report(
         cur = d.result;
     }
     all.result = cur;
-    print_derivation(session, &all, show, format);
+    print_derivation(session, &all, show, out);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints a derived result as text or JSON.
-fn print_derivation(
-    session: &Session,
-    d: &gauge::derivation::Derivation,
-    show: Show,
-    format: Format,
-) {
+fn print_derivation(session: &Session, d: &gauge::derivation::Derivation, show: Show, out: Output) {
     let text = |id: ExprId| {
         if show.cse {
             gauge::cse::to_text(&session.pool, id)
@@ -656,28 +703,32 @@ fn print_derivation(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    match format {
+    match out.format {
         Format::Latex => {
+            use std::fmt::Write;
             let tex = |id: ExprId| gauge::latex::to_latex(&session.pool, id);
+            let mut o = String::new();
             if show.steps {
                 // One step per line, each with its rules as a note.
-                println!("\\begin{{align*}}");
-                println!("  & {} \\\\", tex(d.start));
+                let _ = writeln!(o, "\\begin{{align*}}");
+                let _ = writeln!(o, "  & {} \\\\", tex(d.start));
                 for (k, st) in d.steps.iter().enumerate() {
                     let end = if k + 1 == d.steps.len() { "" } else { " \\\\" };
-                    println!(
+                    let _ = writeln!(
+                        o,
                         "  &= {} && \\text{{{}}}{end}",
                         tex(st.after),
                         st.rules.join(", ")
                     );
                 }
-                println!("\\end{{align*}}");
+                let _ = writeln!(o, "\\end{{align*}}");
             } else {
-                println!("{}", tex(d.result));
+                let _ = writeln!(o, "{}", display(&tex(d.result), out.standalone));
             }
             if !conditions.is_empty() {
-                println!("% valid where {}", conditions.join(" and "));
+                let _ = writeln!(o, "% valid where {}", conditions.join(" and "));
             }
+            emit_latex(&o, out.standalone);
         }
         Format::Text => {
             if show.steps {
@@ -729,7 +780,7 @@ fn scalar_gradient(
     session: &mut Session,
     id: ExprId,
     names: &[&str],
-    format: Format,
+    out: Output,
 ) -> Result<ExitCode, Error> {
     let mut vars = Vec::new();
     for n in names {
@@ -740,20 +791,26 @@ fn scalar_gradient(
     let facts = session.facts.clone();
     let mut simp = gauge::simplify::Simplifier::new(&mut session.pool, defs).with_facts(facts);
     let parts: Vec<ExprId> = parts.into_iter().map(|p| simp.simplify(p)).collect();
-    match format {
+    match out.format {
         Format::Text => {
             for (n, p) in names.iter().zip(&parts) {
                 println!("{n}: {}", session.print(*p));
             }
         }
         Format::Latex => {
-            for (n, p) in names.iter().zip(&parts) {
-                println!(
-                    "\\frac{{\\partial f}}{{\\partial {}}} = {}",
-                    gauge::latex::name(n),
-                    gauge::latex::to_latex(&session.pool, *p)
-                );
-            }
+            let lines: Vec<String> = names
+                .iter()
+                .zip(&parts)
+                .map(|(n, p)| {
+                    let tex = format!(
+                        "\\frac{{\\partial f}}{{\\partial {}}} = {}",
+                        gauge::latex::name(n),
+                        gauge::latex::to_latex(&session.pool, *p)
+                    );
+                    display(&tex, out.standalone)
+                })
+                .collect();
+            emit_latex(&lines.join("\n"), out.standalone);
         }
         Format::Json => {
             let g: serde_json::Map<String, serde_json::Value> = names
@@ -1070,7 +1127,7 @@ fn reading_cells(r: &gauge::check::Reading) -> (String, &'static str) {
     (v, t)
 }
 
-fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format: Format) {
+fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], out: Output) {
     use gauge::prove::Verdict;
     let label = |r: &gauge::prove::ClaimReport| {
         r.claim
@@ -1078,37 +1135,84 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format
             .clone()
             .unwrap_or_else(|| format!("line {}", r.claim.line))
     };
-    match format {
+    match out.format {
         Format::Latex => {
-            // Each claim, with its derivation for a proved one, as an align* environment.
+            use std::fmt::Write;
             let tex = |id: ExprId| gauge::latex::to_latex(&session.pool, id);
+            let mut o = String::new();
             for r in reports {
-                println!(
+                let _ = writeln!(
+                    o,
                     "% {} (line {}): {}",
                     label(r),
                     r.claim.line,
                     r.verdict.name()
                 );
-                println!("\\begin{{align*}}");
-                match &r.verdict {
-                    Verdict::Proved { steps } if !steps.is_empty() => {
-                        // The difference of the two sides, step by step, down to 0.
-                        println!("  & {} \\\\", tex(steps[0].before));
-                    }
-                    _ => println!("  & {} = {}", tex(r.claim.lhs), tex(r.claim.rhs)),
+                if out.standalone {
+                    // Claim names are identifiers, so `_` is the one character that
+                    // text mode needs escaped.
+                    let _ = writeln!(
+                        o,
+                        "\\noindent\\texttt{{{}}} (line {}): {}.",
+                        label(r).replace('_', "\\_"),
+                        r.claim.line,
+                        r.verdict.name()
+                    );
                 }
-                if let Verdict::Proved { steps } = &r.verdict {
-                    for (k, st) in steps.iter().enumerate() {
-                        let end = if k + 1 == steps.len() { "" } else { " \\\\" };
-                        println!(
-                            "  &= {} && \\text{{{}}}{end}",
-                            tex(st.after),
-                            st.rules.join(", ")
-                        );
+                let (lhs, rhs) = (tex(r.claim.lhs), tex(r.claim.rhs));
+                // Each line: the expression reached, and the rules that reached it.
+                let mut lines: Vec<(String, String)> = Vec::new();
+                let mut first = lhs.clone();
+                match (&r.verdict, &r.chain) {
+                    (Verdict::Proved { .. }, Some(chain)) => {
+                        // Read forwards, as a textbook does: lhs = ... = rhs.
+                        for st in &chain.left {
+                            lines.push((format!("= {}", tex(st.after)), st.rules.join(", ")));
+                        }
+                        for st in chain.right.iter().rev() {
+                            lines.push((format!("= {}", tex(st.before)), st.rules.join(", ")));
+                        }
+                        if lines.is_empty() {
+                            lines.push((format!("= {rhs}"), String::new()));
+                        }
+                    }
+                    (Verdict::Proved { steps }, None) => {
+                        // The sides meet only through their difference, which the
+                        // steps take down to 0.
+                        first = tex(steps.first().map_or(r.claim.lhs, |s| s.before));
+                        for st in steps {
+                            lines.push((format!("= {}", tex(st.after)), st.rules.join(", ")));
+                        }
+                    }
+                    (Verdict::Confirmed { points, .. }, _) => lines.push((
+                        format!("\\overset{{?}}{{=}} {rhs}"),
+                        format!("agrees at {points} random points; not proved"),
+                    )),
+                    (Verdict::Refuted { point, .. }, _) => {
+                        let at: Vec<String> =
+                            point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                        let _ = writeln!(o, "% counterexample: {}", at.join(", "));
+                        lines.push((format!("\\neq {rhs}"), "refuted at a point".into()));
+                    }
+                    (Verdict::Failed(e), _) => {
+                        let _ = writeln!(o, "% error: {}", e.message.replace('\n', " "));
+                        continue;
                     }
                 }
-                println!("\\end{{align*}}");
+                let _ = writeln!(o, "\\begin{{align*}}");
+                let _ = writeln!(o, "  {first}");
+                for (k, (line, why)) in lines.iter().enumerate() {
+                    let end = if k + 1 == lines.len() { "" } else { " \\\\" };
+                    let note = if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" && \\text{{{why}}}")
+                    };
+                    let _ = writeln!(o, "  &{line}{note}{end}");
+                }
+                let _ = writeln!(o, "\\end{{align*}}");
             }
+            emit_latex(&o, out.standalone);
         }
         Format::Text => {
             for r in reports {
@@ -1203,6 +1307,16 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format
                         Some(v) => json!({"steps": v.steps, "rewrites": v.rewrites, "points": v.points}),
                         None => serde_json::Value::Null,
                     };
+                    // The proof read forwards, lhs = ... = rhs, when the sides meet.
+                    let forward = r.chain.as_ref().map_or(serde_json::Value::Null, |c| {
+                        let left = c.left.iter().map(|st| (st.after, &st.rules));
+                        let right = c.right.iter().rev().map(|st| (st.before, &st.rules));
+                        let lines: Vec<serde_json::Value> = left
+                            .chain(right)
+                            .map(|(e, rules)| json!({"rules": rules, "expression": session.print(e)}))
+                            .collect();
+                        json!(lines)
+                    });
                     let checker_failure = r
                         .checker_failure
                         .as_ref()
@@ -1215,6 +1329,7 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], format
                         "rhs": session.print(r.claim.rhs),
                         "seconds": r.seconds,
                         "steps": steps,
+                        "forward": forward,
                         "counterexample": counterexample,
                         "error": error,
                         "verified": verified,

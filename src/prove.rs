@@ -75,6 +75,19 @@ pub struct ClaimReport {
     /// Why a proof failed the step checker: a bug in gauge, after which the verdict
     /// fell back to numbers.
     pub checker_failure: Option<Failure>,
+    /// For a proved claim whose two sides simplify to the same expression, the proof
+    /// read forwards, as an author would write it: `lhs = ... = rhs`.
+    pub chain: Option<Chain>,
+}
+
+/// A proof read forwards: both sides simplified, separately, to one expression. The
+/// derivation `lhs = ... = meet = ... = rhs` is `left` followed by `right` backwards.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    /// The steps from the left side to the meeting point.
+    pub left: Vec<Step>,
+    /// The steps from the right side to the meeting point.
+    pub right: Vec<Step>,
 }
 
 /// How many random points a claim without a proof is evaluated at.
@@ -105,20 +118,82 @@ pub fn prove_with(session: &mut Session, claim: &Claim, seed: u64, verify: bool)
             }
         }
     }
+    let mut chain = None;
+    if let Verdict::Proved { .. } = &verdict {
+        chain = forward(session, claim);
+    }
+    // The forward reading is a second derivation: with `verify` it is held to the same
+    // checker, and one that fails is a bug reported like a failed proof.
+    if verify && let Some(c) = &chain {
+        let checked = crate::verify::check_steps(session, &c.left, seed)
+            .and_then(|_| crate::verify::check_steps(session, &c.right, seed));
+        if let Err(f) = checked {
+            checker_failure = Some(f);
+            chain = None;
+        }
+    }
     ClaimReport {
         claim: claim.clone(),
         verdict,
         seconds: start.elapsed().as_secs_f64(),
         verified,
         checker_failure,
+        chain,
     }
+}
+
+/// The proof read forwards, when the two sides, each simplified on its own, meet. A
+/// side that is one derivative is taken rule by rule, as a textbook derives it; when
+/// that does not meet the other side, the derivative is taken in one step.
+fn forward(session: &mut Session, claim: &Claim) -> Option<Chain> {
+    let (r, right) = simplified_side(session, claim.rhs).ok()?;
+    if let Some((l, left)) = derived_side(session, claim.lhs)
+        && l == r
+    {
+        return Some(Chain { left, right });
+    }
+    let (l, left) = simplified_side(session, claim.lhs).ok()?;
+    (l == r).then_some(Chain { left, right })
+}
+
+/// A side that is a first derivative, derived one rule at a time, with the steps; the
+/// steps run from the side itself.
+fn derived_side(session: &mut Session, e: ExprId) -> Option<(ExprId, Vec<Step>)> {
+    let crate::node::Node::Diff {
+        expr,
+        var,
+        order: 1,
+    } = session.pool.node(e).clone()
+    else {
+        return None;
+    };
+    let defs = session.definitions_in_order();
+    let facts = session.facts.clone();
+    let d = crate::derivation::derive_with_steps(&mut session.pool, expr, var, 1, &defs, &facts)
+        .ok()?;
+    let joined = d.steps.first().is_none_or(|s| s.before == e)
+        && d.steps.windows(2).all(|w| w[0].after == w[1].before)
+        && d.steps.last().map_or(e, |s| s.after) == d.result;
+    joined.then_some((d.result, d.steps))
+}
+
+/// One side of a claim with its derivatives taken and simplified, and the steps.
+fn simplified_side(session: &mut Session, e: ExprId) -> Result<(ExprId, Vec<Step>)> {
+    let (taken, _, step) = crate::derivation::differentiate_step(&mut session.pool, e)?;
+    let defs = session.definitions_in_order();
+    let facts = session.facts.clone();
+    let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
+    let mut steps: Vec<Step> = step.into_iter().collect();
+    let simplified = simp.simplify(taken);
+    steps.append(&mut simp.steps);
+    Ok((simplified, steps))
 }
 
 /// The numeric verdict, for a claim whose proof failed the checker.
 fn fallback(session: &mut Session, claim: &Claim, seed: u64) -> Verdict {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
     let result = crate::derivation::take_derivatives(&mut session.pool, difference)
-        .and_then(|(taken, _)| numeric(session, claim, taken, taken, seed));
+        .and_then(|(taken, _)| numeric(session, claim, taken, seed));
     match result {
         Ok(v) => v,
         Err(e) => Verdict::Failed(e),
@@ -127,48 +202,103 @@ fn fallback(session: &mut Session, claim: &Claim, seed: u64) -> Verdict {
 
 fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
-    let (taken, _, step) = crate::derivation::differentiate_step(&mut session.pool, difference)?;
-    let defs = session.definitions_in_order();
-    let facts = session.facts.clone();
-    let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
-    let mut steps: Vec<Step> = step.into_iter().collect();
-    let simplified = simp.simplify(taken);
-    steps.append(&mut simp.steps);
+    let (simplified, mut steps) = simplified_side(session, difference)?;
     if session.pool.is_int(simplified, 0) {
         return Ok(Verdict::Proved { steps });
     }
     // Second attempt: multiply out and split sums, then simplify again.
     let defs = session.definitions_in_order();
-    let facts = session.facts.clone();
-    let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
-    let expanded = simp.expand(simplified, 256);
-    let rewrites = simp.take_rewrites();
-    if expanded != simplified {
-        steps.push(Step::from_rewrites(simplified, expanded, rewrites));
-    }
-    let again = simp.simplify(expanded);
-    steps.append(&mut simp.steps);
+    let again = expanded_and_simplified(session, simplified, defs, 256, &mut steps);
     if session.pool.is_int(again, 0) {
         return Ok(Verdict::Proved { steps });
     }
     // Third attempt: a sum of fractions is 0 when its numerator over a common
-    // denominator is; multiply by the denominators, multiply out, and simplify.
-    let defs = session.definitions_in_order();
-    let facts = session.facts.clone();
-    let mut simp = Simplifier::new(&mut session.pool, defs.clone()).with_facts(facts.clone());
-    let terms = simp.expand(again, 4096);
-    let multiplier = denominators(&mut session.pool, terms);
-    if !session.pool.is_int(multiplier, 1) {
-        let product = session.pool.mul(vec![multiplier, terms]);
-        let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
-        let expanded = simp.expand(product, 4096);
-        let numerator = simp.simplify(expanded);
-        if session.pool.is_int(numerator, 0) {
-            steps.push(Step::whole("clear-denominators", again, numerator));
+    // denominator is.
+    if let Some(mut cleared) = clear_denominators(session, again) {
+        steps.append(&mut cleared);
+        return Ok(Verdict::Proved { steps });
+    }
+    // Fourth attempt: in primitive terms, with every definition and every builtin that
+    // the prelude states (`sigmoid`, `tanh`, `tan`, ...) replaced by its body; then
+    // multiplied out, simplified, and over a common denominator.
+    let builtins = session.builtin_definitions();
+    let primitive = session.pool.expand_definitions(again, &builtins);
+    if primitive != again {
+        steps.push(Step::whole("expand-definition", again, primitive));
+        // Folding would only undo the expansion, so this pass folds nothing.
+        let last = expanded_and_simplified(session, primitive, Vec::new(), 4096, &mut steps);
+        if session.pool.is_int(last, 0) {
+            return Ok(Verdict::Proved { steps });
+        }
+        if let Some(mut cleared) = clear_denominators(session, last) {
+            steps.append(&mut cleared);
             return Ok(Verdict::Proved { steps });
         }
     }
-    numeric(session, claim, taken, simplified, seed)
+    numeric(session, claim, simplified, seed)
+}
+
+/// `e` multiplied out (products of at most `budget` terms) and simplified with `defs`
+/// available for folding; the steps are appended to `steps`.
+fn expanded_and_simplified(
+    session: &mut Session,
+    e: ExprId,
+    defs: Vec<crate::node::DefId>,
+    budget: usize,
+    steps: &mut Vec<Step>,
+) -> ExprId {
+    let facts = session.facts.clone();
+    let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
+    let expanded = simp.expand(e, budget);
+    let rewrites = simp.take_rewrites();
+    if expanded != e {
+        steps.push(Step::from_rewrites(e, expanded, rewrites));
+    }
+    let out = simp.simplify(expanded);
+    steps.append(&mut simp.steps);
+    out
+}
+
+/// The steps `e = N / m = 0`, when `e` times its denominators `m` multiplies out to a
+/// numerator `N` that simplifies to 0. The numerator's simplification is its own
+/// steps, so that the rules it needs (Pythagoras, say) are checked one by one.
+fn clear_denominators(session: &mut Session, e: ExprId) -> Option<Vec<Step>> {
+    let facts = session.facts.clone();
+    let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts.clone());
+    let terms = simp.expand(e, 4096);
+    let multiplier = denominators(&mut session.pool, terms);
+    if session.pool.is_int(multiplier, 1) {
+        return None;
+    }
+    // Each term meets the multiplier before anything is multiplied out, so that the
+    // powers of a denominator cancel first.
+    let parts: Vec<ExprId> = match session.pool.node(terms) {
+        crate::node::Node::Add(ts) => ts.to_vec(),
+        _ => vec![terms],
+    };
+    let parts = parts
+        .into_iter()
+        .map(|t| session.pool.mul(vec![multiplier, t]))
+        .collect();
+    let product = session.pool.add(parts);
+    let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts);
+    let numerator = simp.expand(product, 4096);
+    let zero = simp.simplify(numerator);
+    let mut steps = simp.steps;
+    if !session.pool.is_int(zero, 0) {
+        return None;
+    }
+    let minus_one = session.pool.int(-1);
+    let inverse = session.pool.pow(multiplier, minus_one);
+    let quotient = session.pool.mul(vec![numerator, inverse]);
+    let mut first = vec![Step::whole("clear-denominators", e, quotient)];
+    // The numerator's steps happen inside the quotient.
+    for step in &mut steps {
+        step.before = session.pool.mul(vec![step.before, inverse]);
+        step.after = session.pool.mul(vec![step.after, inverse]);
+    }
+    first.append(&mut steps);
+    Some(first)
 }
 
 /// The product that clears the denominators of a sum of terms: for each base that
@@ -206,8 +336,7 @@ fn denominators(pool: &mut crate::pool::Pool, e: ExprId) -> ExprId {
             }
             let rest = pool.add(others);
             let plain_power = pool.is_int(rest, 0);
-            let is_sum = matches!(pool.node(base), Node::Add(_));
-            if plain_power && !(is_sum && number < num_traits::Zero::zero()) {
+            if plain_power && number >= num_traits::Zero::zero() {
                 continue;
             }
             match found.iter_mut().find(|(b, r, _)| *b == base && *r == rest) {
@@ -230,17 +359,10 @@ fn denominators(pool: &mut crate::pool::Pool, e: ExprId) -> ExprId {
 }
 
 /// Evaluates both sides at random points.
-fn numeric(
-    session: &mut Session,
-    claim: &Claim,
-    taken: ExprId,
-    residue: ExprId,
-    seed: u64,
-) -> Result<Verdict> {
+fn numeric(session: &mut Session, claim: &Claim, residue: ExprId, seed: u64) -> Result<Verdict> {
     // The sides with their derivatives taken, so that both can be evaluated.
     let (lhs, _) = crate::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
     let (rhs, _) = crate::derivation::take_derivatives(&mut session.pool, claim.rhs)?;
-    let _ = taken;
     let left = Tape::compile(&mut session.pool, lhs)?;
     let right = Tape::compile(&mut session.pool, rhs)?;
     let mut rng = Rng(seed);

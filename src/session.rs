@@ -242,6 +242,15 @@ impl Session {
         out
     }
 
+    /// The builtin functions whose bodies the prelude states (`sigmoid`, `tanh`, ...),
+    /// with their definitions.
+    pub fn builtin_definitions(&self) -> Vec<(crate::node::Func, DefId)> {
+        self.definitions_in_order()
+            .into_iter()
+            .filter_map(|d| self.pool.definition(d).builtin.map(|f| (f, d)))
+            .collect()
+    }
+
     /// The definitions in scope (the latest of each name), in the order they were made.
     pub fn definitions_in_order(&self) -> Vec<DefId> {
         let mut ds: Vec<DefId> = self.scope.defs.values().copied().collect();

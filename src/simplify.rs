@@ -311,7 +311,27 @@ impl<'p> Simplifier<'p> {
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.expand_rec(c, budget, memo));
         let mut out = self.pool.contract_with(rebuilt, &self.known.clone());
-        if let Node::Mul(fs) = self.pool.node(out).clone() {
+        let listed: Option<Vec<ExprId>> = match self.pool.node(out) {
+            Node::Mul(fs) => Some(fs.to_vec()),
+            Node::Pow(..) => Some(vec![out]),
+            _ => None,
+        };
+        if let Some(listed) = listed {
+            // A small whole power of a sum is that many copies of the sum.
+            let mut fs = Vec::with_capacity(listed.len());
+            for f in listed {
+                match self.pool.node(f).clone() {
+                    Node::Pow(b, e) if matches!(self.pool.node(b), Node::Add(_)) => {
+                        match self.pool.as_num(e).and_then(crate::number::to_small_int) {
+                            Some(n) if (2..=6).contains(&n) => {
+                                fs.extend(std::iter::repeat_n(b, n as usize));
+                            }
+                            _ => fs.push(f),
+                        }
+                    }
+                    _ => fs.push(f),
+                }
+            }
             // The product of the sums' terms, one factor list per term of the result.
             let mut terms: Vec<Vec<ExprId>> = vec![Vec::new()];
             let mut ok = true;

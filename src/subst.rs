@@ -8,7 +8,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::node::{ExprId, Node, Symbol};
+use crate::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::pool::{ParamKind, Pool};
 
 /// What to replace: each map goes from a name to its replacement.
@@ -210,6 +210,44 @@ impl Pool {
             s.indices.insert(i, v);
         }
         Some(self.substitute(d.body, &s))
+    }
+
+    /// Replaces every call by its definition's body, and every builtin listed in
+    /// `builtins` by the body the prelude states for it (`sigmoid(u)` by
+    /// `1/(1 + exp(-u))`), recursively, inside unevaluated derivatives too: an
+    /// expression in primitive terms, equal to the original everywhere.
+    pub fn expand_definitions(&mut self, id: ExprId, builtins: &[(Func, DefId)]) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.expand_definitions_rec(id, builtins, &mut memo)
+    }
+
+    fn expand_definitions_rec(
+        &mut self,
+        id: ExprId,
+        builtins: &[(Func, DefId)],
+        memo: &mut FxHashMap<ExprId, ExprId>,
+    ) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let kids: Vec<ExprId> = crate::node::children(self.node(id))
+            .into_iter()
+            .map(|c| self.expand_definitions_rec(c, builtins, memo))
+            .collect();
+        let rebuilt = self.rebuild(id, &kids);
+        let call = match self.node(rebuilt).clone() {
+            Node::Func(f, u) => match builtins.iter().find(|(g, _)| *g == f) {
+                Some(&(_, def)) => self.call(def, vec![u], Vec::new()),
+                None => rebuilt,
+            },
+            _ => rebuilt,
+        };
+        let out = match self.expand_call(call) {
+            Some(body) if body != call => self.expand_definitions_rec(body, builtins, memo),
+            _ => rebuilt,
+        };
+        memo.insert(id, out);
+        out
     }
 
     /// Replaces every call by its definition's body, recursively, leaving unevaluated

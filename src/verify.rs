@@ -108,10 +108,31 @@ pub fn check_proof(
 /// Checks every step of a derivation (see the module docs).
 pub fn check_steps(session: &mut Session, steps: &[Step], seed: u64) -> Result<Verified, Failure> {
     let known = known_ranges(&mut session.pool, steps);
-    let facts = session.facts.clone();
-    let builtins = builtin_definitions(&session.pool, &session.definitions_in_order());
-    let mut out = Verified::default();
     let mut rng = Rng(seed);
+    // A step after the derivatives are gone (`sum(j, delta(i, j))` to 1) still needs
+    // `i` below `len(v)`, as the derivation's variable `v[i]` says: the numeric checks
+    // sample each such index in its range.
+    let saved = session.index_ranges.clone();
+    for &(index, len) in &known {
+        if let Node::Index(s) = session.pool.node(index).clone() {
+            session.index_ranges.insert(s, len);
+        }
+    }
+    let result = check_each(session, steps, &known, &mut rng);
+    session.index_ranges = saved;
+    result
+}
+
+/// [`check_steps`] once the index ranges are known.
+fn check_each(
+    session: &mut Session,
+    steps: &[Step],
+    known: &[(ExprId, ExprId)],
+    rng: &mut Rng,
+) -> Result<Verified, Failure> {
+    let facts = session.facts.clone();
+    let builtins = session.builtin_definitions();
+    let mut out = Verified::default();
     for (k, step) in steps.iter().enumerate() {
         let fail = |rule: Option<&str>, reason: String| Failure {
             step: k + 1,
@@ -124,7 +145,7 @@ pub fn check_steps(session: &mut Session, steps: &[Step], seed: u64) -> Result<V
                 "it does not begin where the last step ended".into(),
             ));
         }
-        let mut kernel = Kernel::new(&mut session.pool, &facts, builtins.clone(), &known);
+        let mut kernel = Kernel::new(&mut session.pool, &facts, builtins.clone(), known);
         for rw in &step.rewrites {
             kernel.check_rewrite(rw).map_err(|reason| {
                 let shown = |e: ExprId| shorten(&crate::print::to_text(kernel.pool, e));
@@ -134,14 +155,22 @@ pub fn check_steps(session: &mut Session, steps: &[Step], seed: u64) -> Result<V
         }
         // Some passes take a rule's result as it is (a derivation's round); others
         // rewrite inside it again (the simplifier). Either replay justifies the step,
-        // since it uses only the instances checked above.
+        // since it uses only the instances checked above. A derivation's round matches
+        // the expression as it stood, outermost first, so it is replayed that way too:
+        // rebuilding first could make a product cancel into a node that another
+        // instance matched elsewhere.
         let mut replayed = None;
+        if replay_top_down(&mut session.pool, step.before, &step.rewrites) == step.after {
+            replayed = Some(step.after);
+        }
         for into_results in [false, true] {
+            if replayed.is_some() {
+                break;
+            }
             let r = replay(&mut session.pool, step.before, &step.rewrites, into_results)
                 .map_err(|reason| fail(None, reason))?;
             if r == step.after {
                 replayed = Some(r);
-                break;
             }
         }
         if replayed.is_none() {
@@ -151,7 +180,7 @@ pub fn check_steps(session: &mut Session, steps: &[Step], seed: u64) -> Result<V
                     .into(),
             ));
         }
-        out.points += numeric(session, step, &mut rng).map_err(|reason| fail(None, reason))?;
+        out.points += numeric(session, step, rng).map_err(|reason| fail(None, reason))?;
         out.steps += 1;
         out.rewrites += step.rewrites.len();
     }
@@ -193,6 +222,32 @@ fn known_ranges(pool: &mut Pool, steps: &[Step]) -> Vec<(ExprId, ExprId)> {
             out.push((i, pool.len_of(t, a as u32)));
         }
     }
+    out
+}
+
+/// Rebuilds `id` from the top down: a subexpression that an instance matched becomes
+/// that instance's result, and the rest is rebuilt from its children.
+fn replay_top_down(pool: &mut Pool, id: ExprId, rewrites: &[Rewrite]) -> ExprId {
+    let map: FxHashMap<ExprId, ExprId> = rewrites.iter().map(|r| (r.before, r.after)).collect();
+    let mut memo = FxHashMap::default();
+    top_down_rec(pool, id, &map, &mut memo)
+}
+
+fn top_down_rec(
+    pool: &mut Pool,
+    id: ExprId,
+    map: &FxHashMap<ExprId, ExprId>,
+    memo: &mut FxHashMap<ExprId, ExprId>,
+) -> ExprId {
+    if let Some(&r) = map.get(&id).or_else(|| memo.get(&id)) {
+        return r;
+    }
+    let kids: Vec<ExprId> = crate::node::children(pool.node(id))
+        .into_iter()
+        .map(|c| top_down_rec(pool, c, map, memo))
+        .collect();
+    let out = pool.rebuild(id, &kids);
+    memo.insert(id, out);
     out
 }
 
@@ -302,6 +357,14 @@ fn numeric(session: &mut Session, step: &Step, rng: &mut Rng) -> Result<usize, S
     };
     let left = compile(session, before)?;
     let right = compile(session, after)?;
+    // A derivative means something only where the function it differentiates is
+    // defined: `diff(sum(j, p[j]*ln(p[j])), p[i])` is `ln(p[i]) + 1`, which is defined
+    // at more points than the sum. Such points say nothing about the step.
+    let mut guards = Vec::new();
+    for f in differentiated(&session.pool, step.before) {
+        let f = take(session, f)?;
+        guards.push(compile(session, f)?);
+    }
     // The sizes of the terms both sides are summed from set the rounding tolerance: a
     // difference of large terms that cancel is exact only up to the terms' rounding.
     let sizes = [
@@ -316,13 +379,27 @@ fn numeric(session: &mut Session, step: &Step, rng: &mut Rng) -> Result<usize, S
         if agreed == POINTS_PER_STEP {
             break;
         }
-        let Ok(at) = sample_for(session, &[before, after], rng) else {
+        // The step as written comes first: its derivatives' variables (`diff(f, v[i])`)
+        // tell which axis an index ranges over once the derivatives are taken.
+        let Ok(at) = sample_for(session, &[step.before, step.after, before, after], rng) else {
             continue;
         };
+        let outside = guards.iter().any(|g| {
+            g.inputs(&session.pool, &at)
+                .and_then(|i| g.eval(&i))
+                .is_err()
+        });
+        if outside {
+            continue;
+        }
         // A step may only widen the domain: where `before` is undefined it says nothing.
         let Some((l, r)) = eval_sides(&session.pool, &left, &right, &at) else {
             continue;
         };
+        // An overflow before the step is no value to compare against.
+        if !l.is_finite() {
+            continue;
+        }
         let mut scale = 0.0f64;
         if let Some(t) = &scale_tape
             && let Ok(ti) = t.inputs(&session.pool, &at)
@@ -345,6 +422,24 @@ fn numeric(session: &mut Session, step: &Step, rng: &mut Rng) -> Result<usize, S
         }
     }
     Ok(agreed)
+}
+
+/// The functions that the derivatives in `id` differentiate.
+fn differentiated(pool: &Pool, id: ExprId) -> Vec<ExprId> {
+    let mut out = Vec::new();
+    let mut seen = FxHashSet::default();
+    let mut todo = vec![id];
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        let n = pool.node(x);
+        if let Node::Diff { expr, .. } = n {
+            out.push(*expr);
+        }
+        todo.extend(crate::node::children(n));
+    }
+    out
 }
 
 /// An expression with every sum's terms replaced by their absolute values: its value
@@ -439,8 +534,8 @@ impl<'a> Kernel<'a> {
         if la == lb || self.same_expanded(a, b)? {
             return Ok(true);
         }
-        let ea = expand_everywhere(self.pool, a, &self.builtins);
-        let eb = expand_everywhere(self.pool, b, &self.builtins);
+        let ea = self.pool.expand_definitions(a, &self.builtins);
+        let eb = self.pool.expand_definitions(b, &self.builtins);
         self.same_expanded(ea, eb)
     }
 
@@ -572,8 +667,8 @@ impl<'a> Kernel<'a> {
                 self.expect_same(b, a, "an algebraic rearrangement of the matched expression")
             }
             "fold-definition" | "expand-definition" => {
-                let eb = expand_everywhere(self.pool, b, &self.builtins);
-                let ea = expand_everywhere(self.pool, a, &self.builtins);
+                let eb = self.pool.expand_definitions(b, &self.builtins);
+                let ea = self.pool.expand_definitions(a, &self.builtins);
                 self.expect_same(
                     eb,
                     ea,
@@ -757,55 +852,6 @@ fn derivative_rule(name: &str) -> bool {
     ) || name.starts_with("chain-rule-")
 }
 
-/// The builtin functions that the prelude states in the language (`sigmoid`,
-/// `softplus`, `tanh`), with their definitions.
-fn builtin_definitions(
-    pool: &Pool,
-    defs: &[crate::node::DefId],
-) -> Vec<(Func, crate::node::DefId)> {
-    defs.iter()
-        .filter_map(|&d| pool.definition(d).builtin.map(|f| (f, d)))
-        .collect()
-}
-
-/// Every call replaced by its definition's body, recursively, inside derivatives too;
-/// and every builtin in `builtins` replaced by the body the prelude states for it.
-fn expand_everywhere(
-    pool: &mut Pool,
-    id: ExprId,
-    builtins: &[(Func, crate::node::DefId)],
-) -> ExprId {
-    fn rec(
-        pool: &mut Pool,
-        id: ExprId,
-        builtins: &[(Func, crate::node::DefId)],
-        memo: &mut FxHashMap<ExprId, ExprId>,
-    ) -> ExprId {
-        if let Some(&r) = memo.get(&id) {
-            return r;
-        }
-        let kids: Vec<ExprId> = crate::node::children(pool.node(id))
-            .into_iter()
-            .map(|c| rec(pool, c, builtins, memo))
-            .collect();
-        let rebuilt = pool.rebuild(id, &kids);
-        let call = match pool.node(rebuilt).clone() {
-            Node::Func(f, u) => match builtins.iter().find(|(g, _)| *g == f) {
-                Some(&(_, def)) => pool.call(def, vec![u], Vec::new()),
-                None => rebuilt,
-            },
-            _ => rebuilt,
-        };
-        let out = match pool.expand_call(call) {
-            Some(body) if body != call => rec(pool, body, builtins, memo),
-            _ => rebuilt,
-        };
-        memo.insert(id, out);
-        out
-    }
-    rec(pool, id, builtins, &mut FxHashMap::default())
-}
-
 /// `cos(u)^2` as `1 - sin(u)^2` and `cosh(u)^2` as `1 + sinh(u)^2`, everywhere.
 fn squares_eliminated(pool: &mut Pool, id: ExprId) -> ExprId {
     let kids: Vec<ExprId> = crate::node::children(pool.node(id))
@@ -870,7 +916,7 @@ impl Derivative {
         if let Some(&d) = self.depends.get(&e) {
             return d;
         }
-        let expanded = expand_everywhere(pool, e, &[]);
+        let expanded = pool.expand_definitions(e, &[]);
         let d = pool.free_symbols(expanded).contains(&self.symbol);
         self.depends.insert(e, d);
         d

@@ -85,3 +85,78 @@ fn the_cross_entropy_derivation_as_an_align_environment() {
     ));
     with_snapshots(|| insta::assert_snapshot!("latex_doc__cross_entropy_steps", text));
 }
+
+#[test]
+fn the_seed_proofs_read_forwards_as_textbook_derivations() {
+    let out = common::gauge(&["prove", "examples/seed.gauge", "--format", "latex"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = common::stdout(&out);
+    // The cross-entropy claim starts at its left side and ends at its right side, each
+    // line with the rules that reached it; no line is a difference of the two sides.
+    let ce = text
+        .split("% ce_grad")
+        .nth(1)
+        .and_then(|t| t.split("\\end{align*}").next())
+        .expect("the cross-entropy claim is printed");
+    let lines: Vec<&str> = ce.lines().skip(2).collect();
+    assert_eq!(
+        lines.first().map(|l| l.trim()),
+        Some(
+            "\\frac{\\partial}{\\partial z_{i}}\\left(\\operatorname{cross\\_entropy}\\left(z, c\\right)\\right)"
+        )
+    );
+    assert_eq!(
+        lines.last().map(|l| l.trim()),
+        Some(
+            "&= \\operatorname{softmax}\\left(z\\right)_{i} - \\delta_{ci} && \\text{fold-definition}"
+        )
+    );
+    assert!(lines[1..].iter().all(|l| l.trim_start().starts_with("&= ")));
+    assert!(
+        !text.contains("&= 0"),
+        "a proof reads lhs = ... = rhs, not down to 0"
+    );
+    with_snapshots(|| insta::assert_snapshot!("latex_doc__seed_proofs", text));
+}
+
+#[test]
+fn standalone_wraps_every_latex_output_in_a_document() {
+    for args in [
+        &["latex", "softmax(z)[i] - delta(i, y)", "--standalone"][..],
+        &[
+            "diff",
+            "sigmoid(x)",
+            "--wrt",
+            "x",
+            "--format",
+            "latex",
+            "--standalone",
+        ],
+        &[
+            "prove",
+            "examples/seed.gauge",
+            "--format",
+            "latex",
+            "--standalone",
+        ],
+    ] {
+        let out = common::gauge(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = common::stdout(&out);
+        assert!(
+            text.starts_with("\\documentclass{article}"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.trim_end().ends_with("\\end{document}"),
+            "{args:?}: {text}"
+        );
+    }
+    // Bare formulas become display math inside the document.
+    let out = common::gauge(&["latex", "x^2", "--standalone"]);
+    assert!(common::stdout(&out).contains("\\[\nx^{2}\n\\]"));
+    // A command that prints no LaTeX says so instead of wrapping text.
+    let out = common::gauge(&["eval", "x", "--at", "x=1", "--standalone"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("prints no LaTeX"));
+}

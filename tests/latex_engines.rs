@@ -97,42 +97,51 @@ fn pdflatex_compiles_every_formula() {
         .map(|f| format!("\\[\n{f}\n\\]"))
         .chain(docs.iter().cloned());
     for (k, body) in bodies.enumerate() {
-        let f = &body;
         let tex = gauge::latex::standalone(&body);
-        let file = dir.join(format!("f{k}.tex"));
-        std::fs::write(&file, tex).unwrap();
-        let out = Command::new("pdflatex")
-            .args([
-                "-interaction=nonstopmode",
-                "-halt-on-error",
-                "-no-shell-escape",
-            ])
-            .arg(file.file_name().unwrap())
-            .current_dir(&dir)
-            .output()
-            .expect("pdflatex runs");
-        assert!(
-            out.status.success(),
-            "pdflatex rejects {f}:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter(|l| l.starts_with('!') || l.starts_with("l."))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        assert!(Path::new(&dir.join(format!("f{k}.pdf"))).exists());
+        if let Err(e) = pdflatex(&dir, &format!("f{k}"), &tex) {
+            panic!("pdflatex rejects {body}:\n{e}");
+        }
     }
 }
 
-#[test]
-fn katex_renders_every_formula() {
-    let formulas = formulas();
+/// The pieces of a document that KaTeX renders one at a time: each `align*`
+/// environment and each `\[ ... \]` formula, without the `%` comment lines and text
+/// that surround them.
+fn katex_pieces(doc: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<Vec<&str>> = None;
+    for line in doc.lines().filter(|l| !l.trim_start().starts_with('%')) {
+        match (line.trim(), cur.as_mut()) {
+            ("\\begin{align*}", _) => cur = Some(vec![line]),
+            ("\\[", _) => cur = Some(Vec::new()),
+            ("\\end{align*}", Some(c)) => {
+                c.push(line);
+                out.push(c.join("\n"));
+                cur = None;
+            }
+            ("\\]", Some(c)) => {
+                out.push(c.join("\n"));
+                cur = None;
+            }
+            (_, Some(c)) => c.push(line),
+            (_, None) => {}
+        }
+    }
+    // A snapshot that is one bare formula has no delimiters.
+    if out.is_empty() && !doc.trim().is_empty() {
+        out.push(doc.trim().to_string());
+    }
+    out
+}
+
+/// The formulas KaTeX rejects, each with its message; `None` when KaTeX is missing.
+fn katex_rejects(formulas: &[String]) -> Option<String> {
     let katex = katex_dir();
     if !engines_present(
         "node with KaTeX",
         available("node") && katex.join("package.json").exists(),
     ) {
-        return;
+        return None;
     }
     let script = format!(
         "const katex = require({:?});\n\
@@ -156,8 +165,7 @@ fn katex_renders_every_formula() {
         .expect("node runs");
     {
         use std::io::Write;
-        let all: Vec<String> = formulas.iter().cloned().chain(documents()).collect();
-        let json = serde_json::to_string(&all).unwrap();
+        let json = serde_json::to_string(formulas).unwrap();
         child
             .stdin
             .take()
@@ -166,11 +174,84 @@ fn katex_renders_every_formula() {
             .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "KaTeX rejects:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let count = formulas.len() + documents().len();
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{count} rendered")));
+    let rendered = format!("{} rendered", formulas.len());
+    if out.status.success() && String::from_utf8_lossy(&out.stdout).contains(&rendered) {
+        Some(String::new())
+    } else {
+        Some(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Compiles a complete document with pdflatex; the error lines when it fails.
+fn pdflatex(dir: &Path, stem: &str, tex: &str) -> Result<(), String> {
+    let file = dir.join(format!("{stem}.tex"));
+    std::fs::write(&file, tex).unwrap();
+    let out = Command::new("pdflatex")
+        .args([
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            "-no-shell-escape",
+        ])
+        .arg(file.file_name().unwrap())
+        .current_dir(dir)
+        .output()
+        .expect("pdflatex runs");
+    if out.status.success() && dir.join(format!("{stem}.pdf")).exists() {
+        return Ok(());
+    }
+    Err(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('!') || l.starts_with("l."))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+#[test]
+fn katex_renders_every_formula() {
+    let all: Vec<String> = formulas()
+        .into_iter()
+        .chain(documents().iter().flat_map(|d| katex_pieces(d)))
+        .collect();
+    assert!(all.len() >= 20, "formulas found: {}", all.len());
+    if let Some(bad) = katex_rejects(&all) {
+        assert!(bad.is_empty(), "KaTeX rejects:\n{bad}");
+    }
+}
+
+/// Whole documents as gauge prints them with `--standalone`: the claims of every example
+/// file with their derivations, and a derivation with its steps.
+#[test]
+fn standalone_documents_compile_and_render() {
+    let runs: [&[&str]; 5] = [
+        &["prove", "examples/seed.gauge"],
+        &["prove", "examples/mistakes.gauge"],
+        &["prove", "examples/identities.gauge"],
+        &["prove", "examples/attention.gauge"],
+        &["diff", "cross_entropy(z, y)", "--wrt", "z[i]", "--steps"],
+    ];
+    let docs: Vec<String> = runs
+        .iter()
+        .map(|args| {
+            let mut all = args.to_vec();
+            all.extend(["--format", "latex", "--standalone"]);
+            let out = common::gauge(&all);
+            assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect();
+    let pieces: Vec<String> = docs.iter().flat_map(|d| katex_pieces(d)).collect();
+    assert!(pieces.len() > 200, "environments found: {}", pieces.len());
+    if let Some(bad) = katex_rejects(&pieces) {
+        assert!(bad.is_empty(), "KaTeX rejects:\n{bad}");
+    }
+    if !engines_present("pdflatex", available("pdflatex")) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("gauge-standalone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (k, (doc, args)) in docs.iter().zip(runs).enumerate() {
+        if let Err(e) = pdflatex(&dir, &format!("d{k}"), doc) {
+            panic!("pdflatex rejects the document of {args:?}:\n{e}");
+        }
+    }
 }

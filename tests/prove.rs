@@ -113,14 +113,14 @@ proptest! {
 
         let taken = gauge::derivation::take_derivatives(&mut s.pool, d).unwrap().0;
         prop_assume!(defined_somewhere(&mut s, taken));
-        // A constant derivative moves by c/5; any other is scaled by 1 + k/7 and moved
-        // by c/5, which changes it everywhere except where it equals -7c/(5k).
+        // The derivative is scaled by 1 + k/7 and moved by c/5, which changes it
+        // everywhere except where it equals -7c/(5k). A constant one is moved away from
+        // 0, so that it changes by at least a k/7 share of itself.
         let constant = s.pool.free_symbols(d).is_empty();
-        let wrong_rhs = if constant {
-            format!("{printed} + {c}/5")
-        } else {
-            format!("(1 + {k}/7)*({printed}) + {c}/5")
-        };
+        let negative = constant
+            && s.eval(taken, &gauge::value::Bindings::default()).is_ok_and(|v| v < 0.0);
+        let sign = if negative { "-" } else { "+" };
+        let wrong_rhs = format!("(1 + {k}/7)*({printed}) {sign} {c}/5");
         let wrong = format!("claim diff({text}, x) = {wrong_rhs}");
         prop_assert_eq!(verdict(&wrong), "refuted", "{}", wrong);
     }
