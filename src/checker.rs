@@ -399,8 +399,58 @@ pub fn eval_sides(
     Some((l, right.eval(&ri).ok()))
 }
 
+/// Whether two values that ought to be equal differ by no more than rounding, amplified
+/// by how ill-conditioned `tape` is at `at`, can explain. The inputs (scalars and tensor
+/// elements, not indices) are moved by about a billionth; a function whose value then
+/// moves by `d` turns rounding errors of the inputs' size into differences near
+/// `d / 10^4`, so a difference below `d / 1000` is no evidence of inequality
+/// (`sin(5^(pi*x))` against `sin((5^pi)^x)` at `x = 2`).
+pub fn within_conditioning(
+    session: &Session,
+    tape: &Tape,
+    at: &Bindings,
+    value: f64,
+    difference: f64,
+) -> bool {
+    let mut moved = at.clone();
+    let names: Vec<Symbol> = at.names().collect();
+    for (k, s) in names.into_iter().enumerate() {
+        // Each input moves by its own amount, so that no ratio of them stays fixed.
+        let factor = 1.0 + 1e-9 * (1.0 + k as f64 * 0.37);
+        let v = match (session.kind_of(s), at.get(s)) {
+            (Some(Kind::Scalar), Some(Value::Scalar(v))) => Value::Scalar(v * factor),
+            (Some(Kind::Tensor(_)), Some(Value::Tensor(t))) => Value::Tensor(Rc::new(Tensor {
+                shape: t.shape.clone(),
+                data: t.data.iter().map(|x| x * factor).collect(),
+            })),
+            _ => continue,
+        };
+        moved.insert(s, v);
+    }
+    let Ok(moved_value) = tape
+        .inputs(&session.pool, &moved)
+        .and_then(|i| tape.eval(&i))
+    else {
+        return false;
+    };
+    let d = (moved_value - value).abs();
+    d.is_finite() && difference <= 1e-3 * d
+}
+
 /// Draws a random point for every name the expressions use (see the module docs).
 pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Result<Bindings> {
+    sample_spread(session, exprs, rng, 1.0)
+}
+
+/// [`sample_for`], with the ranges of unbounded scalars stretched by `spread`: for
+/// expressions defined only far from 0 (`ln(x - 5)`), after the usual ranges found no
+/// point.
+pub fn sample_spread(
+    session: &mut Session,
+    exprs: &[ExprId],
+    rng: &mut Rng,
+    spread: f64,
+) -> Result<Bindings> {
     let mut names: Vec<Symbol> = Vec::new();
     for &e in exprs {
         for s in session.names_used(e) {
@@ -454,7 +504,7 @@ pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Res
     for &s in &names {
         match session.kind_of(s) {
             Some(Kind::Scalar) => {
-                let v = sample_scalar(session, s, rng);
+                let v = sample_scalar(session, s, rng, spread);
                 b.insert(s, Value::Scalar(v));
             }
             Some(Kind::Index) => {
@@ -483,7 +533,7 @@ pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Res
 
 /// A scalar drawn from its domain: bounds from `assume` facts; a positive name without
 /// an upper bound log-uniformly from 0.01 to 100; otherwise uniformly from -3 to 3.
-fn sample_scalar(session: &Session, s: Symbol, rng: &mut Rng) -> f64 {
+fn sample_scalar(session: &Session, s: Symbol, rng: &mut Rng, spread: f64) -> f64 {
     let mut lo = f64::NEG_INFINITY;
     let mut hi = f64::INFINITY;
     let mut avoid = Vec::new();
@@ -510,9 +560,9 @@ fn sample_scalar(session: &Session, s: Symbol, rng: &mut Rng) -> f64 {
                 let a = lo.max(1e-2);
                 (rng.range(a.ln(), (a * 1e4).ln())).exp()
             }
-            (true, false) => rng.range(lo + 1e-3, lo + 6.0),
-            (false, true) => rng.range(hi - 6.0, hi - 1e-3),
-            (false, false) => rng.range(-3.0, 3.0),
+            (true, false) => rng.range(lo + 1e-3, lo + 6.0 * spread),
+            (false, true) => rng.range(hi - 6.0 * spread, hi - 1e-3),
+            (false, false) => rng.range(-3.0 * spread, 3.0 * spread),
         };
         if !avoid.iter().any(|&a| (v - a).abs() < 1e-6) {
             return v;

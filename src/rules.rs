@@ -16,6 +16,15 @@
 //! | `abs-of-negative` | `abs(u) = -u` | `u < 0` |
 //! | `pythagorean` | `sin(u)^2 + cos(u)^2 = 1` | none |
 //! | `hyperbolic-pythagorean` | `cosh(u)^2 - sinh(u)^2 = 1` | none |
+//!
+//! Two more, [`power_of_product`] and [`numeric_power`], bring powers to the normal form
+//! the prover multiplies out into; the simplifier does not use them, because
+//! `sqrt(2*pi)` reads better than `sqrt(2)*sqrt(pi)`:
+//!
+//! | rule | rewrite | condition |
+//! |---|---|---|
+//! | `power-of-product` | `(a*b)^c = a^c * b^c`, and `(u^p)^c = u^(p*c)` inside | every factor `> 0`; `u > 0` |
+//! | `numeric-power` | `n^(k + f) = n^k * n^f` for a whole `n > 1`, whole `k`, `0 < f < 1` | none |
 
 use num_rational::BigRational;
 use num_traits::{One, Zero};
@@ -75,6 +84,75 @@ pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(&'static str
         Node::Add(ts) => pythagorean(pool, &ts),
         _ => None,
     }
+}
+
+/// `(a*b)^c` as `a^c * b^c`, when every factor is proved positive and `c` is not whole
+/// (a whole power of a product is already split by the pool).
+pub fn power_of_product(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<ExprId> {
+    let Node::Pow(b, c) = pool.node(e).clone() else {
+        return None;
+    };
+    let Node::Mul(fs) = pool.node(b).clone() else {
+        return None;
+    };
+    if !fs.iter().all(|&f| Signs::new(pool, facts).positive(f)) {
+        return None;
+    }
+    let parts = fs
+        .iter()
+        .map(|&f| factor_power(pool, facts, f, c))
+        .collect();
+    let out = pool.mul(parts);
+    (out != e).then_some(out)
+}
+
+/// `f^c`, with a power of a positive base `(u^p)^c` as `u^(p*c)`.
+fn factor_power(pool: &mut Pool, facts: &[Fact], f: ExprId, c: ExprId) -> ExprId {
+    if let Node::Pow(u, p) = pool.node(f).clone()
+        && Signs::new(pool, facts).positive(u)
+    {
+        let x = pool.mul(vec![p, c]);
+        return pool.pow(u, x);
+    }
+    pool.pow(f, c)
+}
+
+/// A product's powers of whole numbers with fractional exponents, `n^(k + f)`, as
+/// `n^k * n^f` with `0 < f < 1`, the whole power joining the product's coefficient:
+/// `2/sqrt(2)` is `2 * 2^(-1/2)`, which is `2^(1/2)`.
+pub fn numeric_power(pool: &mut Pool, e: ExprId) -> Option<ExprId> {
+    let factors: Vec<ExprId> = match pool.node(e) {
+        Node::Mul(fs) => fs.to_vec(),
+        Node::Pow(..) => vec![e],
+        _ => return None,
+    };
+    let mut changed = false;
+    let mut out = Vec::with_capacity(factors.len() + 1);
+    for f in factors {
+        if let Node::Pow(n, x) = pool.node(f).clone()
+            && let (Some(n), Some(x)) = (pool.as_num(n).cloned(), pool.as_num(x).cloned())
+            && n.is_integer()
+            && n > BigRational::one()
+            && !x.is_integer()
+        {
+            let whole = x.floor();
+            if !whole.is_zero() {
+                let k = pool.num(whole.clone());
+                let base = pool.num(n.clone());
+                out.push(pool.pow(base, k));
+                let frac = pool.num(x - whole);
+                out.push(pool.pow(base, frac));
+                changed = true;
+                continue;
+            }
+        }
+        out.push(f);
+    }
+    if !changed {
+        return None;
+    }
+    let out = pool.mul(out);
+    (out != e).then_some(out)
 }
 
 /// `exp(c*ln(u) + v)` as `u^c * exp(v)` for each logarithm of a positive `u` in the sum.

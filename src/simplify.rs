@@ -310,7 +310,19 @@ impl<'p> Simplifier<'p> {
             return r;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.expand_rec(c, budget, memo));
-        let mut out = self.pool.contract_with(rebuilt, &self.known.clone());
+        let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
+        // Powers in their normal form first, so that `sqrt(2/pi)` and
+        // `sqrt(2)/sqrt(pi)` multiply out alike.
+        let mut powers = contracted;
+        if let Some(split) = crate::rules::power_of_product(self.pool, &self.facts, powers) {
+            self.note("power-of-product", powers, split);
+            powers = split;
+        }
+        if let Some(reduced) = crate::rules::numeric_power(self.pool, powers) {
+            self.note("numeric-power", powers, reduced);
+            powers = reduced;
+        }
+        let mut out = powers;
         let listed: Option<Vec<ExprId>> = match self.pool.node(out) {
             Node::Mul(fs) => Some(fs.to_vec()),
             Node::Pow(..) => Some(vec![out]),
@@ -366,7 +378,8 @@ impl<'p> Simplifier<'p> {
                 out = self.pool.add(parts);
             }
         }
-        self.note("distribute", rebuilt, out);
+        self.note("distribute", rebuilt, contracted);
+        self.note("distribute", powers, out);
         memo.insert(id, out);
         out
     }

@@ -73,6 +73,24 @@ fn a_claim_without_a_proof_is_confirmed_or_refuted_by_numbers() {
     assert_eq!(verdict("assume x > 0\nclaim ln(x^2) = 2*ln(x)"), "proved");
 }
 
+#[test]
+fn claims_defined_only_far_from_zero_are_still_decided() {
+    // ln(x - 5) is undefined on the usual sampling range; wider ranges find points.
+    assert_eq!(verdict("claim diff(ln(x - 5), x) = 1/(x - 4)"), "refuted");
+    assert_eq!(verdict("claim ln(x - 5) - ln(x - 5) = 0"), "proved");
+}
+
+#[test]
+fn rounding_in_an_ill_conditioned_spot_is_no_counterexample() {
+    // sin(3t) = 3 sin(t) - 4 sin(t)^3 is beyond the rules. With t = 10^7 x, the two
+    // sides compute 3*10^7*x and 10^7*x apart, and rounding of those arguments moves
+    // sin by far more than 1e-9: that is no counterexample.
+    let triple = "sin(30000000*x) = 3*sin(10000000*x) - 4*sin(10000000*x)^3";
+    assert_eq!(verdict(&format!("claim {triple}")), "confirmed");
+    // A real difference is still found.
+    assert_eq!(verdict(&format!("claim {triple} + 1e-3")), "refuted");
+}
+
 /// Whether an expression is defined at one of a few points (with `x` and `y` spread
 /// over both signs), so that a claim about it can be refuted at all.
 fn defined_somewhere(s: &mut Session, e: gauge::node::ExprId) -> bool {

@@ -154,3 +154,43 @@ fn steps_must_chain_and_a_proof_must_end_at_zero() {
     let f = check_proof(&mut s, claim.lhs, claim.rhs, &steps, 5).unwrap_err();
     assert!(f.reason.contains("end at 0"), "{f}");
 }
+
+/// A step of one rewrite at the top, from parsed expressions.
+fn one_rewrite(s: &mut Session, rule: &str, before: &str, after: &str) -> Vec<Step> {
+    let b = s.parse_expression(before).unwrap();
+    let a = s.parse_expression(after).unwrap();
+    vec![Step::from_rewrites(b, a, vec![Rewrite::new(rule, b, a)])]
+}
+
+#[test]
+fn powers_of_products_need_positive_factors() {
+    for (facts, ok) in [("", false), ("assume x > 0\nassume y > 0\n", true)] {
+        let mut s = Session::with_prelude().unwrap();
+        s.load_file("facts", facts).unwrap();
+        let steps = one_rewrite(&mut s, "power-of-product", "(x*y)^(1/2)", "x^(1/2)*y^(1/2)");
+        let r = check_steps(&mut s, &steps, 3);
+        assert_eq!(r.is_ok(), ok, "{facts}: {r:?}");
+    }
+    // Constants are positive without a fact.
+    let mut s = Session::with_prelude().unwrap();
+    let steps = one_rewrite(&mut s, "power-of-product", "sqrt(2/pi)", "sqrt(2)/sqrt(pi)");
+    check_steps(&mut s, &steps, 3).unwrap();
+}
+
+#[test]
+fn powers_of_numbers_are_compared_exactly() {
+    let mut s = Session::with_prelude().unwrap();
+    for (before, after, ok) in [
+        ("2/sqrt(2)*x", "sqrt(2)*x", true),
+        ("12^(3/2)", "24*sqrt(3)", true),
+        ("2^(-1/2)*3", "3/2*sqrt(2)", true),
+        // Close in value, but not equal: 2^(1/2) against 1.41421356237.
+        ("2/sqrt(2)", "141421356237/100000000000", false),
+        ("2/sqrt(2)*x", "sqrt(2)*y", false),
+        ("8^(1/3)", "3", false),
+    ] {
+        let steps = one_rewrite(&mut s, "numeric-power", before, after);
+        let r = check_steps(&mut s, &steps, 3);
+        assert_eq!(r.is_ok(), ok, "{before} -> {after}: {r:?}");
+    }
+}
