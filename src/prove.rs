@@ -1,9 +1,13 @@
 //! Claims: proved, confirmed by numbers, or refuted with a counterexample.
 //!
 //! A claim `lhs = rhs` is **proved** when `lhs - rhs`, with its derivatives taken,
-//! simplifies to 0 by the sound rules of [`crate::simplify`] (first as the simplifier
-//! leaves it, then after multiplying out products and splitting sums, a normal form in
-//! which differently written equal expressions cancel). The steps are kept. Otherwise both
+//! simplifies to 0 by the sound rules of [`crate::simplify`]: first as the simplifier
+//! leaves it; then after multiplying out products and splitting sums, a normal form in
+//! which differently written equal expressions cancel; then over a common denominator;
+//! then all of that in primitive terms, every definition and prelude-stated builtin
+//! replaced by its body. The steps are kept, and when the two sides also simplify, each
+//! on its own, to one expression, the proof is kept read forwards too ([`Chain`]), as an
+//! author writes it: `lhs = ... = rhs`. Otherwise both
 //! sides are evaluated at random points (random axis lengths and index values too): a
 //! point where they differ **refutes** the claim and is shown with every name's value and
 //! both sides' values; agreement everywhere **confirms** it, which is numeric evidence,
