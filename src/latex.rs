@@ -20,19 +20,108 @@ use crate::print::BinderNames;
 /// Prints an expression as LaTeX math (without surrounding `$`).
 pub fn to_latex(pool: &Pool, id: ExprId) -> String {
     let mut out = String::new();
-    Latex {
-        pool,
-        scope: RefCell::new(pool.free_symbols(id).to_vec()),
-        renames: RefCell::new(Vec::new()),
-    }
-    .expr(id, Level::Sum, &mut out);
+    Latex::new(pool, id).expr(id, Level::Sum, &mut out);
     out
 }
 
-/// Wraps LaTeX math lines in a complete document that needs only amsmath and amssymb.
+/// An expression as LaTeX lines for a multi-line display: a sum longer than `width`
+/// characters of LaTeX source breaks before a top-level `+` or `-`, so that each line
+/// after the first begins with its sign. Anything else is one line.
+pub fn to_latex_lines(pool: &Pool, id: ExprId, width: usize) -> Vec<String> {
+    let whole = to_latex(pool, id);
+    let Node::Add(terms) = pool.node(id) else {
+        return vec![whole];
+    };
+    if display_width(&whole) <= width as f64 {
+        return vec![whole];
+    }
+    let printer = Latex::new(pool, id);
+    let mut lines: Vec<String> = Vec::new();
+    for piece in printer.sum_pieces(terms) {
+        match lines.last_mut() {
+            Some(line) if display_width(line) + 1.0 + display_width(&piece) <= width as f64 => {
+                line.push(' ');
+                line.push_str(&piece);
+            }
+            _ => lines.push(piece),
+        }
+    }
+    lines
+}
+
+/// About how many characters wide LaTeX math renders: commands that print one symbol
+/// count one, `\left`/`\right` and braces nothing, sub- and superscripts about half,
+/// and a fraction the wider of its numerator and denominator.
+pub fn display_width(tex: &str) -> f64 {
+    let chars: Vec<char> = tex.chars().collect();
+    width_of(&chars, &mut 0, false)
+}
+
+/// The width of `chars` from `at`, to the end or, with `group`, to the closing brace.
+fn width_of(chars: &[char], at: &mut usize, group: bool) -> f64 {
+    let mut w = 0.0;
+    while *at < chars.len() {
+        let c = chars[*at];
+        *at += 1;
+        match c {
+            '{' => w += width_of(chars, at, true),
+            '}' if group => return w,
+            '_' | '^' => {
+                // A script: the next group or character, at about half size.
+                if chars.get(*at) == Some(&'{') {
+                    *at += 1;
+                    w += 0.6 * width_of(chars, at, true);
+                } else if *at < chars.len() {
+                    *at += 1;
+                    w += 0.6;
+                }
+            }
+            '\\' => {
+                let start = *at;
+                while *at < chars.len() && chars[*at].is_ascii_alphabetic() {
+                    *at += 1;
+                }
+                let name: String = chars[start..*at].iter().collect();
+                match name.as_str() {
+                    "frac" => {
+                        let mut parts = [0.0f64; 2];
+                        for part in &mut parts {
+                            if chars.get(*at) == Some(&'{') {
+                                *at += 1;
+                                *part = width_of(chars, at, true);
+                            }
+                        }
+                        w += parts[0].max(parts[1]) + 0.5;
+                    }
+                    "left" | "right" => {
+                        // The delimiter that follows is one character.
+                        *at += 1;
+                        w += 0.5;
+                    }
+                    "operatorname" | "mathrm" | "text" | "sqrt" => {}
+                    "" => {
+                        // An escaped character (`\_`, `\,`) or a row break.
+                        *at += 1;
+                        w += 0.5;
+                    }
+                    "quad" => w += 1.5,
+                    "exp" | "sin" | "cos" | "tan" => w += 3.0,
+                    "ln" => w += 2.0,
+                    _ => w += 1.2,
+                }
+            }
+            ' ' => w += 0.3,
+            _ => w += 1.0,
+        }
+    }
+    w
+}
+
+/// Wraps LaTeX math lines in a complete document that needs only amsmath and amssymb;
+/// a derivation longer than a page may break between its rows.
 pub fn standalone(body: &str) -> String {
     format!(
-        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\allowdisplaybreaks\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
     )
 }
 
@@ -105,7 +194,16 @@ fn rational(r: &BigRational) -> String {
     }
 }
 
-impl Latex<'_> {
+impl<'p> Latex<'p> {
+    /// A printer for `id`, whose free names bound indices must not take.
+    fn new(pool: &'p Pool, id: ExprId) -> Latex<'p> {
+        Latex {
+            pool,
+            scope: RefCell::new(pool.free_symbols(id).to_vec()),
+            renames: RefCell::new(Vec::new()),
+        }
+    }
+
     fn binders(&self) -> BinderNames<'_> {
         BinderNames {
             scope: &self.scope,
@@ -185,18 +283,7 @@ impl Latex<'_> {
                 }
                 out.push_str("\\right)");
             }
-            Node::Add(terms) => {
-                let neg = |t: ExprId| self.pool.coefficient(t).is_negative();
-                let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
-                self.term(terms[first], false, out);
-                for (k, &t) in terms.iter().enumerate() {
-                    if k == first {
-                        continue;
-                    }
-                    out.push_str(if neg(t) { " - " } else { " + " });
-                    self.term(t, neg(t), out);
-                }
-            }
+            Node::Add(terms) => out.push_str(&self.sum_pieces(terms).join(" ")),
             Node::Mul(_) => self.product(id, false, out),
             Node::Pow(b, e) => match self.pool.as_num(*e) {
                 Some(r) if r.is_negative() => self.product(id, false, out),
@@ -331,6 +418,26 @@ impl Latex<'_> {
         }
     }
 
+    /// A sum's terms as printed: a positive term first, unsigned, then each other term
+    /// with its sign (`+ b`, `- c`).
+    fn sum_pieces(&self, terms: &[ExprId]) -> Vec<String> {
+        let neg = |t: ExprId| self.pool.coefficient(t).is_negative();
+        let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
+        let mut pieces = Vec::with_capacity(terms.len());
+        let mut head = String::new();
+        self.term(terms[first], false, &mut head);
+        pieces.push(head);
+        for (k, &t) in terms.iter().enumerate() {
+            if k == first {
+                continue;
+            }
+            let mut piece = String::from(if neg(t) { "- " } else { "+ " });
+            self.term(t, neg(t), &mut piece);
+            pieces.push(piece);
+        }
+        pieces
+    }
+
     fn term(&self, id: ExprId, negate: bool, out: &mut String) {
         match self.node(id) {
             Node::Num(r) => {
@@ -352,6 +459,9 @@ impl Latex<'_> {
         let mut numer: Vec<String> = Vec::new();
         let mut sums: Vec<bool> = Vec::new();
         let mut denom: Vec<String> = Vec::new();
+        // The base of a lone reciprocal, unbracketed: as a fraction's whole denominator,
+        // `1 + y` needs no parentheses.
+        let mut lone: Option<String> = None;
         for &f in factors {
             match self.node(f) {
                 Node::Num(r) => coeff = r.clone(),
@@ -360,6 +470,9 @@ impl Latex<'_> {
                     let mut s = String::new();
                     if r.is_one() {
                         self.expr(*b, Level::Power, &mut s);
+                        let mut bare = String::new();
+                        self.bare(*b, &mut bare);
+                        lone = Some(bare);
                     } else if r.numer().is_one() && r.denom() == &2.into() {
                         s.push_str("\\sqrt{");
                         self.expr(*b, Level::Sum, &mut s);
@@ -397,6 +510,11 @@ impl Latex<'_> {
         }
         if !coeff.denom().is_one() {
             denom.insert(0, coeff.denom().to_string());
+        }
+        if denom.len() == 1
+            && let Some(bare) = lone
+        {
+            denom[0] = bare;
         }
         // Factors side by side; a number next to a number needs a \cdot.
         let joined = |parts: &[String]| {

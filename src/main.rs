@@ -43,6 +43,54 @@ fn display(tex: &str, standalone: bool) -> String {
     }
 }
 
+/// About how many characters wide (see [`gauge::latex::display_width`]) a row of an
+/// `align*` derivation grows before a long sum breaks onto the next row.
+const ROW_WIDTH: usize = 60;
+
+/// An `align*` derivation: `first`, then one row per `(relation, expression, note)`,
+/// the note set as `\text{...}`; a long sum continues on indented rows.
+fn align(pool: &gauge::pool::Pool, first: ExprId, rows: &[(&str, ExprId, String)]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let head = gauge::latex::to_latex_lines(pool, first, ROW_WIDTH);
+    for (k, part) in head.iter().enumerate() {
+        out.push(if k == 0 {
+            format!("  {part}")
+        } else {
+            format!("  &\\quad {part}")
+        });
+    }
+    for (k, (relation, e, note)) in rows.iter().enumerate() {
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!(" && \\text{{{note}}}")
+        };
+        let parts = gauge::latex::to_latex_lines(pool, *e, ROW_WIDTH);
+        for (j, part) in parts.iter().enumerate() {
+            let row = if j == 0 {
+                format!("&{relation} {part}{note}")
+            } else {
+                format!("  &\\quad {part}")
+            };
+            // The first relation continues the first expression's row, unless that
+            // expression took several rows.
+            if k == 0 && j == 0 && head.len() == 1 {
+                if let Some(last) = out.last_mut() {
+                    last.push('\n');
+                    last.push_str("  ");
+                    last.push_str(&row);
+                }
+            } else {
+                out.push(format!("  {}", row.trim_start()));
+            }
+        }
+    }
+    format!(
+        "\\begin{{align*}}\n{}\n\\end{{align*}}\n",
+        out.join(" \\\\\n")
+    )
+}
+
 /// Prints LaTeX output, wrapped in a complete document when asked.
 fn emit_latex(body: &str, standalone: bool) {
     let body = body.trim_end();
@@ -710,18 +758,12 @@ fn print_derivation(session: &Session, d: &gauge::derivation::Derivation, show: 
             let mut o = String::new();
             if show.steps {
                 // One step per line, each with its rules as a note.
-                let _ = writeln!(o, "\\begin{{align*}}");
-                let _ = writeln!(o, "  & {} \\\\", tex(d.start));
-                for (k, st) in d.steps.iter().enumerate() {
-                    let end = if k + 1 == d.steps.len() { "" } else { " \\\\" };
-                    let _ = writeln!(
-                        o,
-                        "  &= {} && \\text{{{}}}{end}",
-                        tex(st.after),
-                        st.rules.join(", ")
-                    );
-                }
-                let _ = writeln!(o, "\\end{{align*}}");
+                let rows: Vec<(&str, ExprId, String)> = d
+                    .steps
+                    .iter()
+                    .map(|st| ("=", st.after, st.rules.join(", ")))
+                    .collect();
+                o.push_str(&align(&session.pool, d.start, &rows));
             } else {
                 let _ = writeln!(o, "{}", display(&tex(d.result), out.standalone));
             }
@@ -1138,7 +1180,6 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], out: O
     match out.format {
         Format::Latex => {
             use std::fmt::Write;
-            let tex = |id: ExprId| gauge::latex::to_latex(&session.pool, id);
             let mut o = String::new();
             for r in reports {
                 let _ = writeln!(
@@ -1159,58 +1200,48 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], out: O
                         r.verdict.name()
                     );
                 }
-                let (lhs, rhs) = (tex(r.claim.lhs), tex(r.claim.rhs));
-                // Each line: the expression reached, and the rules that reached it.
-                let mut lines: Vec<(String, String)> = Vec::new();
-                let mut first = lhs.clone();
+                // Each row: the relation, the expression reached, and the rules that
+                // reached it.
+                let mut rows: Vec<(&str, ExprId, String)> = Vec::new();
+                let mut first = r.claim.lhs;
                 match (&r.verdict, &r.chain) {
                     (Verdict::Proved { .. }, Some(chain)) => {
                         // Read forwards, as a textbook does: lhs = ... = rhs.
                         for st in &chain.left {
-                            lines.push((format!("= {}", tex(st.after)), st.rules.join(", ")));
+                            rows.push(("=", st.after, st.rules.join(", ")));
                         }
                         for st in chain.right.iter().rev() {
-                            lines.push((format!("= {}", tex(st.before)), st.rules.join(", ")));
+                            rows.push(("=", st.before, st.rules.join(", ")));
                         }
-                        if lines.is_empty() {
-                            lines.push((format!("= {rhs}"), String::new()));
+                        if rows.is_empty() {
+                            rows.push(("=", r.claim.rhs, String::new()));
                         }
                     }
                     (Verdict::Proved { steps }, None) => {
                         // The sides meet only through their difference, which the
                         // steps take down to 0.
-                        first = tex(steps.first().map_or(r.claim.lhs, |s| s.before));
+                        first = steps.first().map_or(r.claim.lhs, |s| s.before);
                         for st in steps {
-                            lines.push((format!("= {}", tex(st.after)), st.rules.join(", ")));
+                            rows.push(("=", st.after, st.rules.join(", ")));
                         }
                     }
-                    (Verdict::Confirmed { points, .. }, _) => lines.push((
-                        format!("\\overset{{?}}{{=}} {rhs}"),
+                    (Verdict::Confirmed { points, .. }, _) => rows.push((
+                        "\\overset{?}{=}",
+                        r.claim.rhs,
                         format!("agrees at {points} random points; not proved"),
                     )),
                     (Verdict::Refuted { point, .. }, _) => {
                         let at: Vec<String> =
                             point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
                         let _ = writeln!(o, "% counterexample: {}", at.join(", "));
-                        lines.push((format!("\\neq {rhs}"), "refuted at a point".into()));
+                        rows.push(("\\neq", r.claim.rhs, "refuted at a point".into()));
                     }
                     (Verdict::Failed(e), _) => {
                         let _ = writeln!(o, "% error: {}", e.message.replace('\n', " "));
                         continue;
                     }
                 }
-                let _ = writeln!(o, "\\begin{{align*}}");
-                let _ = writeln!(o, "  {first}");
-                for (k, (line, why)) in lines.iter().enumerate() {
-                    let end = if k + 1 == lines.len() { "" } else { " \\\\" };
-                    let note = if why.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" && \\text{{{why}}}")
-                    };
-                    let _ = writeln!(o, "  &{line}{note}{end}");
-                }
-                let _ = writeln!(o, "\\end{{align*}}");
+                o.push_str(&align(&session.pool, first, &rows));
             }
             emit_latex(&o, out.standalone);
         }

@@ -130,10 +130,20 @@ pub fn prove_with(session: &mut Session, claim: &Claim, seed: u64, verify: bool)
     // checker, and one that fails is a bug reported like a failed proof.
     if verify && let Some(c) = &chain {
         let checked = crate::verify::check_steps(session, &c.left, seed)
-            .and_then(|_| crate::verify::check_steps(session, &c.right, seed));
-        if let Err(f) = checked {
-            checker_failure = Some(f);
-            chain = None;
+            .and_then(|l| crate::verify::check_steps(session, &c.right, seed).map(|r| (l, r)));
+        match checked {
+            // The counts cover every step shown, of both readings.
+            Ok((l, r)) => {
+                if let Some(v) = verified.as_mut() {
+                    v.steps += l.steps + r.steps;
+                    v.rewrites += l.rewrites + r.rewrites;
+                    v.points += l.points + r.points;
+                }
+            }
+            Err(f) => {
+                checker_failure = Some(f);
+                chain = None;
+            }
         }
     }
     ClaimReport {

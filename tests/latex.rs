@@ -160,3 +160,34 @@ fn standalone_wraps_every_latex_output_in_a_document() {
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("prints no LaTeX"));
 }
+
+#[test]
+fn long_sums_break_over_rows_at_their_terms() {
+    let mut s = Session::with_prelude().unwrap();
+    let long = (1..=12)
+        .map(|k| format!("exp(sin(x*{k}))/(1 + y^{k})"))
+        .collect::<Vec<_>>()
+        .join(" - ");
+    let e = s.parse_expression(&long).unwrap();
+    let rows = gauge::latex::to_latex_lines(&s.pool, e, 60);
+    assert!(rows.len() >= 2, "{rows:?}");
+    // Every row after the first starts with its term's sign, and no term is lost.
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r.starts_with("- ") || r.starts_with("+ "))
+    );
+    let joined = rows.join(" ");
+    assert_eq!(joined, gauge::latex::to_latex(&s.pool, e));
+    assert!(
+        rows.iter()
+            .all(|r| gauge::latex::display_width(r) <= 60.0 + 30.0)
+    );
+    // A short sum stays on one row.
+    let short = s.parse_expression("x + y").unwrap();
+    assert_eq!(gauge::latex::to_latex_lines(&s.pool, short, 60), ["x + y"]);
+    // A lone denominator is not bracketed.
+    assert!(!joined.contains("{\\left(1 + y\\right)}"), "{joined}");
+    // A fraction is as wide as its wider part, not as its source.
+    assert!(gauge::latex::display_width("\\frac{a}{b}") < 3.0);
+}
