@@ -5,7 +5,8 @@
 //! leaves it; then after multiplying out products and splitting sums, a normal form in
 //! which differently written equal expressions cancel; then over a common denominator;
 //! then all of that in primitive terms, every definition and prelude-stated builtin
-//! replaced by its body. The steps are kept, and when the two sides also simplify, each
+//! replaced by its body; and last, with logarithms of positive expressions combined
+//! into one. The steps are kept, and when the two sides also simplify, each
 //! on its own, to one expression, the proof is kept read forwards too ([`Chain`]), as an
 //! author writes it: `lhs = ... = rhs`. Otherwise both
 //! sides are evaluated at random points (random axis lengths and index values too): a
@@ -248,8 +249,54 @@ fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
             steps.append(&mut cleared);
             return Ok(Verdict::Proved { steps });
         }
+        // Fifth attempt: logarithms combined into one, `ln(1 + e^x) - ln(1 + e^-x) - x`
+        // is `ln(e^-x (1 + e^x)/(1 + e^-x))`, which is `ln(1)`.
+        if let Some(step) = combine_logarithms(session, last) {
+            steps.push(step);
+            return Ok(Verdict::Proved { steps });
+        }
     }
     numeric(session, claim, simplified, seed)
+}
+
+/// The step `e = 0` for a sum `e` of whole multiples of logarithms of positive
+/// expressions and a rest `r`, when `P = prod u^c * exp(r)` is 1: then `e = ln(P) = 0`.
+/// `P = 1` is shown as `P - 1` simplifying to 0, multiplied out or over a common
+/// denominator; the checker re-derives `P` and compares it with 1 on its own.
+fn combine_logarithms(session: &mut Session, e: ExprId) -> Option<Step> {
+    use crate::node::{Func, Node};
+    let Node::Add(terms) = session.pool.node(e).clone() else {
+        return None;
+    };
+    let facts = session.facts.clone();
+    let mut factors = Vec::new();
+    let mut rest = Vec::new();
+    for &t in terms.iter() {
+        let (c, r) = session.pool.split_coefficient(t);
+        if let Node::Func(Func::Ln, u) = session.pool.node(r).clone()
+            && c.is_integer()
+            && crate::sign::Signs::new(&mut session.pool, &facts).positive(u)
+        {
+            let c = session.pool.num(c);
+            factors.push(session.pool.pow(u, c));
+        } else {
+            rest.push(t);
+        }
+    }
+    if factors.is_empty() || (factors.len() == 1 && rest.is_empty()) {
+        return None;
+    }
+    let r = session.pool.add(rest);
+    factors.push(session.pool.func(Func::Exp, r));
+    let product = session.pool.mul(factors);
+    let one = session.pool.int(1);
+    let difference = session.pool.sub(product, one);
+    let mut scratch = Vec::new();
+    let simplified = expanded_and_simplified(session, difference, Vec::new(), 4096, &mut scratch);
+    let zero = session.pool.int(0);
+    let is_one =
+        session.pool.is_int(simplified, 0) || clear_denominators(session, simplified).is_some();
+    is_one.then(|| Step::whole("combine-logarithms", e, zero))
 }
 
 /// `e` multiplied out (products of at most `budget` terms) and simplified with `defs`

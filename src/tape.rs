@@ -429,14 +429,19 @@ impl Compiler<'_> {
         let node = self.pool.node(id).clone();
         let dst = match node {
             Node::Num(r) => {
+                // An exact number beyond f64 would only turn into inf and NaN later.
+                let value = rational_to_f64(&r);
+                if !value.is_finite() {
+                    return Err(Error::new(
+                        ErrorKind::Domain,
+                        format!(
+                            "the number {} is beyond the range of f64 (about 1.8e308)",
+                            crate::number::describe_rational(&r)
+                        ),
+                    ));
+                }
                 let dst = self.slot();
-                self.emit(
-                    depth,
-                    Instr::Const {
-                        dst,
-                        value: rational_to_f64(&r),
-                    },
-                );
+                self.emit(depth, Instr::Const { dst, value });
                 dst
             }
             Node::Const(c) => {

@@ -35,6 +35,7 @@ use num_rational::BigRational;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::checker::{Rng, eval_sides, sample_for, within_conditioning};
+use crate::error::{Error, ErrorKind};
 use crate::node::{Constant, ExprId, Func, Node, Symbol};
 use crate::pool::Pool;
 use crate::session::{Fact, Session};
@@ -351,19 +352,30 @@ fn numeric(session: &mut Session, step: &Step, rng: &mut Rng) -> Result<usize, S
     };
     let before = take(session, step.before)?;
     let after = take(session, step.after)?;
-    let compile = |session: &mut Session, e: ExprId| {
-        Tape::compile(&mut session.pool, e)
-            .map_err(|e| format!("it cannot be evaluated: {}", e.message))
+    // A step whose exact numbers overflow f64 (`4^512`) cannot be evaluated in double
+    // precision; its rule instances were checked exactly, and no point is compared.
+    let overflows = |e: &Error| e.kind == ErrorKind::Domain;
+    let (left, right) = match (
+        Tape::compile(&mut session.pool, before),
+        Tape::compile(&mut session.pool, after),
+    ) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(e), _) | (_, Err(e)) if overflows(&e) => return Ok(0),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(format!("it cannot be evaluated: {}", e.message));
+        }
     };
-    let left = compile(session, before)?;
-    let right = compile(session, after)?;
     // A derivative means something only where the function it differentiates is
     // defined: `diff(sum(j, p[j]*ln(p[j])), p[i])` is `ln(p[i]) + 1`, which is defined
     // at more points than the sum. Such points say nothing about the step.
     let mut guards = Vec::new();
     for f in differentiated(&session.pool, step.before) {
         let f = take(session, f)?;
-        guards.push(compile(session, f)?);
+        match Tape::compile(&mut session.pool, f) {
+            Ok(g) => guards.push(g),
+            Err(e) if overflows(&e) => return Ok(0),
+            Err(e) => return Err(format!("it cannot be evaluated: {}", e.message)),
+        }
     }
     // The sizes of the terms both sides are summed from set the rounding tolerance: a
     // difference of large terms that cancel is exact only up to the terms' rounding.
@@ -786,6 +798,33 @@ impl<'a> Kernel<'a> {
                 let want = self.pool.neg(u);
                 self.expect_same(want, a, "the negated argument")
             }
+            ("combine-logarithms", Node::Add(ts)) => {
+                // b = a exactly when exp(b) = exp(a): the logarithms of positive
+                // expressions, with whole coefficients, become powers.
+                let mut factors = Vec::new();
+                let mut rest = Vec::new();
+                for &t in ts.iter() {
+                    let (c, r) = self.pool.split_coefficient(t);
+                    if let Node::Func(Func::Ln, u) = self.pool.node(r).clone()
+                        && c.is_integer()
+                    {
+                        let holds = self.positive(u);
+                        self.condition(holds, "every logarithm's argument > 0")?;
+                        let c = self.pool.num(c);
+                        factors.push(self.pool.pow(u, c));
+                    } else {
+                        rest.push(t);
+                    }
+                }
+                if factors.is_empty() {
+                    return no_match();
+                }
+                let r = self.pool.add(rest);
+                factors.push(self.pool.func(Func::Exp, r));
+                let product = self.pool.mul(factors);
+                let want = self.pool.func(Func::Exp, a);
+                self.expect_same(product, want, "the exponential of the matched expression")
+            }
             ("power-of-product", Node::Pow(x, c)) => match self.pool.node(x).clone() {
                 Node::Mul(fs) => {
                     let mut parts = Vec::new();
@@ -841,7 +880,8 @@ impl<'a> Kernel<'a> {
                 | "pythagorean"
                 | "hyperbolic-pythagorean"
                 | "power-of-product"
-                | "numeric-power",
+                | "numeric-power"
+                | "combine-logarithms",
                 _,
             ) => no_match(),
             _ => Err("the checker does not know this rule".into()),

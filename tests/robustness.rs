@@ -184,3 +184,31 @@ fn huge_exact_powers_stay_unevaluated() {
     let id = s.parse_expression("2^100").unwrap();
     assert_eq!(s.print(id), "1267650600228229401496703205376");
 }
+
+#[test]
+fn exact_numbers_beyond_f64_are_an_error_in_every_numeric_path() {
+    // check: an error that names the number, not a table of NaN.
+    let mut s = session();
+    let e = s.parse_expression("logsumexp(z)*4^(8^3)*x").unwrap();
+    let err = gauge::tape::Tape::compile(&mut s.pool, e).expect_err("an error");
+    assert_eq!(err.kind, ErrorKind::Domain);
+    assert!(
+        err.message.contains("beyond the range of f64"),
+        "{}",
+        err.message
+    );
+    // prove: an exact proof needs no f64, and its steps are checked exactly; a claim
+    // that only numbers could decide is an error.
+    let mut s = session();
+    s.load_file(
+        "claims",
+        "claim diff(4^(8^3)*x^2, x) = 2*4^512*x\nclaim diff(4^(8^3)*x^2, x) = 4^512*x",
+    )
+    .unwrap();
+    let claims = s.claims.clone();
+    let a = gauge::prove::prove_with(&mut s, &claims[0], 1, true);
+    assert_eq!(a.verdict.name(), "proved");
+    assert!(a.checker_failure.is_none(), "{:?}", a.checker_failure);
+    let b = gauge::prove::prove_with(&mut s, &claims[1], 1, true);
+    assert_eq!(b.verdict.name(), "error");
+}

@@ -194,3 +194,31 @@ fn powers_of_numbers_are_compared_exactly() {
         assert_eq!(r.is_ok(), ok, "{before} -> {after}: {r:?}");
     }
 }
+
+#[test]
+fn combined_logarithms_need_positive_arguments_and_a_product_of_one() {
+    let mut s = Session::with_prelude().unwrap();
+    let steps = one_rewrite(
+        &mut s,
+        "combine-logarithms",
+        "ln(1 + exp(x)) - ln(1 + exp(-x)) - x",
+        "0",
+    );
+    check_steps(&mut s, &steps, 3).unwrap();
+    // The product is e, not 1.
+    let steps = one_rewrite(
+        &mut s,
+        "combine-logarithms",
+        "ln(1 + exp(x)) - ln(1 + exp(-x)) - x + 1",
+        "0",
+    );
+    assert!(check_steps(&mut s, &steps, 3).is_err());
+    // ln(x) + ln(1/x) is 0 only where x > 0, which must be known.
+    for (facts, ok) in [("", false), ("assume x > 0\n", true)] {
+        let mut s = Session::with_prelude().unwrap();
+        s.load_file("facts", facts).unwrap();
+        let steps = one_rewrite(&mut s, "combine-logarithms", "ln(x) + ln(1/x)", "0");
+        let r = check_steps(&mut s, &steps, 3);
+        assert_eq!(r.is_ok(), ok, "{facts}: {r:?}");
+    }
+}
