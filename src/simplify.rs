@@ -380,8 +380,41 @@ impl<'p> Simplifier<'p> {
         }
         self.note("distribute", rebuilt, contracted);
         self.note("distribute", powers, out);
+        let out = match self.exp_out_of_sum(out) {
+            Some(factored) => {
+                self.note("exp-out-of-sum", out, factored);
+                factored
+            }
+            None => out,
+        };
         memo.insert(id, out);
         out
+    }
+
+    /// `sum(j, exp(a[j] + b))` as `exp(b) * sum(j, exp(a[j]))` when `b` is free of the
+    /// index, so that a shift inside a log-sum-exp meets the same sum unshifted.
+    fn exp_out_of_sum(&mut self, id: ExprId) -> Option<ExprId> {
+        let Node::Sum { index, range, body } = self.pool.node(id).clone() else {
+            return None;
+        };
+        let Node::Func(crate::node::Func::Exp, arg) = self.pool.node(body).clone() else {
+            return None;
+        };
+        let Node::Add(terms) = self.pool.node(arg).clone() else {
+            return None;
+        };
+        let (inside, outside): (Vec<ExprId>, Vec<ExprId>) = terms
+            .iter()
+            .partition(|&&t| self.pool.free_symbols(t).contains(&index));
+        if inside.is_empty() || outside.is_empty() {
+            return None;
+        }
+        let a = self.pool.add(inside);
+        let inner = self.pool.func(crate::node::Func::Exp, a);
+        let sum = self.pool.sum(index, range, inner);
+        let b = self.pool.add(outside);
+        let factor = self.pool.func(crate::node::Func::Exp, b);
+        Some(self.pool.mul(vec![factor, sum]))
     }
 
     /// Phase 2: folding definitions back in.

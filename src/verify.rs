@@ -677,7 +677,7 @@ impl<'a> Kernel<'a> {
                 self.expect_same(b, a, "the product multiplied out")
             }
             "factor-common" | "sum-linearity" | "sum-delta-contract" | "clear-denominators"
-            | "canonical-form" => {
+            | "canonical-form" | "exp-out-of-sum" => {
                 self.expect_same(b, a, "an algebraic rearrangement of the matched expression")
             }
             "fold-definition" | "expand-definition" => {

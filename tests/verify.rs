@@ -30,6 +30,12 @@ fn the_proofs_gauge_produces_pass() {
         "assume x > 0\nclaim ln(x^3) - 3*ln(x) = 0",
         "claim diff(sigmoid(u), u) = sigmoid(u)*(1 - sigmoid(u))",
         "claim sin(t)^2 + cos(t)^2 = 1",
+        // Proved in primitive terms, with exp(-z[0]) taken out of the sum.
+        "claim logsumexp(z) - z[0] = ln(sum(j, exp(z[j] - z[0])))",
+        // Proved by combining the logarithms.
+        "claim softplus(x) - softplus(-x) = x",
+        // Proved over a common denominator, Pythagoras checked on the numerator.
+        "claim diff(tan(x), x) = 1/cos(x)^2",
     ] {
         let (mut s, claim, steps) = proved(text);
         let v = check_proof(&mut s, claim.lhs, claim.rhs, &steps, 5)
