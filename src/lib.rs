@@ -25,6 +25,7 @@
 //! | [`json`] | the JSON forms of results |
 //! | [`subst`] | substitution without capture, and expanding calls into bodies |
 //! | [`contract`] | index calculus: sum linearity and delta contraction |
+//! | [`sums`] | products and nests of sums in one canonical order, for the prover |
 //! | [`derivative`] | symbolic derivatives, one rule per node kind |
 //! | [`derivation`] | derivatives as steps a reader can follow |
 //! | [`gradient`] | reverse-mode gradients over the whole DAG |
@@ -86,6 +87,7 @@ pub mod sign;
 pub mod simplify;
 pub mod source;
 pub mod subst;
+pub mod sums;
 pub mod syntax;
 pub mod tape;
 pub mod value;

@@ -387,8 +387,31 @@ impl<'p> Simplifier<'p> {
             }
             None => out,
         };
+        let out = self.sums_in_order(out);
         memo.insert(id, out);
         out
+    }
+
+    /// Each term's sums in canonical order ([`crate::sums`]), so that one contraction
+    /// written with its sums nested differently cancels against itself.
+    fn sums_in_order(&mut self, id: ExprId) -> ExprId {
+        let terms: Vec<ExprId> = match self.pool.node(id) {
+            Node::Add(ts) => ts.to_vec(),
+            _ => vec![id],
+        };
+        let mut changed = false;
+        let mut parts = Vec::with_capacity(terms.len());
+        for t in terms {
+            match crate::sums::canonical_order(self.pool, t) {
+                Some(c) => {
+                    self.note("sum-exchange", t, c);
+                    changed = true;
+                    parts.push(c);
+                }
+                None => parts.push(t),
+            }
+        }
+        if changed { self.pool.add(parts) } else { id }
     }
 
     /// `sum(j, exp(a[j] + b))` as `exp(b) * sum(j, exp(a[j]))` when `b` is free of the

@@ -825,6 +825,13 @@ impl<'a> Kernel<'a> {
                 let want = self.pool.func(Func::Exp, a);
                 self.expect_same(product, want, "the exponential of the matched expression")
             }
+            ("sum-exchange", Node::Mul(_) | Node::Sum { .. }) => {
+                if same_contraction(self.pool, b, a) {
+                    Ok(())
+                } else {
+                    Err("the result is not the same sum with its indices reordered".into())
+                }
+            }
             ("power-of-product", Node::Pow(x, c)) => match self.pool.node(x).clone() {
                 Node::Mul(fs) => {
                     let mut parts = Vec::new();
@@ -881,7 +888,8 @@ impl<'a> Kernel<'a> {
                 | "hyperbolic-pythagorean"
                 | "power-of-product"
                 | "numeric-power"
-                | "combine-logarithms",
+                | "combine-logarithms"
+                | "sum-exchange",
                 _,
             ) => no_match(),
             _ => Err("the checker does not know this rule".into()),
@@ -930,6 +938,71 @@ fn derivative_rule(name: &str) -> bool {
             | "sum-rule"
             | "inner-derivative"
     ) || name.starts_with("chain-rule-")
+}
+
+/// Whether two terms are one contraction: the same factors summed over the same bound
+/// indices and ranges, up to the names and the nesting order of the sums. Each side is
+/// flattened into its bound indices (renamed apart) and its factors, and some matching
+/// of the indices must make the products of the factors one node.
+fn same_contraction(pool: &mut Pool, b: ExprId, a: ExprId) -> bool {
+    fn flat(
+        pool: &mut Pool,
+        id: ExprId,
+        tag: &str,
+        bound: &mut Vec<(ExprId, ExprId)>,
+        out: &mut Vec<ExprId>,
+    ) {
+        match pool.node(id).clone() {
+            Node::Mul(fs) => fs.iter().for_each(|&f| flat(pool, f, tag, bound, out)),
+            Node::Sum { index, range, body } => {
+                let name = pool.symbol(&format!("·{tag}{}", bound.len()));
+                let fresh = pool.index(name);
+                let body = pool.rename_index(body, index, fresh);
+                bound.push((fresh, range));
+                flat(pool, body, tag, bound, out);
+            }
+            _ => out.push(id),
+        }
+    }
+    let (mut bb, mut fb, mut ba, mut fa) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    flat(pool, b, "b", &mut bb, &mut fb);
+    flat(pool, a, "a", &mut ba, &mut fa);
+    if bb.len() != ba.len() || bb.len() > 6 {
+        return false;
+    }
+    let want = pool.mul(fb);
+    let n = bb.len();
+    // Every matching of a's indices to b's, by a plain counter over n^n choices that
+    // keeps only the one-to-one ones.
+    let total = n.pow(n as u32);
+    for code in 0..total {
+        let mut pick = Vec::with_capacity(n);
+        let mut c = code;
+        for _ in 0..n {
+            pick.push(c % n);
+            c /= n;
+        }
+        let mut seen = vec![false; n];
+        if pick.iter().any(|&p| std::mem::replace(&mut seen[p], true)) {
+            continue;
+        }
+        if (0..n).any(|i| ba[i].1 != bb[pick[i]].1) {
+            continue;
+        }
+        let mut renamed = fa.clone();
+        for (i, &p) in pick.iter().enumerate() {
+            let Node::Index(from) = *pool.node(ba[i].0) else {
+                return false;
+            };
+            for f in renamed.iter_mut() {
+                *f = pool.rename_index(*f, from, bb[p].0);
+            }
+        }
+        if pool.mul(renamed) == want {
+            return true;
+        }
+    }
+    false
 }
 
 /// `ln(c*u)` as `ln(p) - ln(q) + ln(u)` for a positive number `c = p/q`: both sides are

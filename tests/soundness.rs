@@ -112,3 +112,14 @@ fn sampled_indices_stay_on_their_own_axis() {
     );
     assert_ne!(v[0], "refuted");
 }
+
+#[test]
+fn reordering_sums_never_transposes_a_matrix() {
+    let v = prove(
+        "claim sum(j, a[j]*sum(k, W[j, k]*b[k])) = sum(k, b[k]*sum(j, a[j]*W[j, k]))\n\
+         claim sum(j, a[j]*sum(k, W[j, k]*b[k])) = sum(k, b[k]*sum(j, a[j]*W[k, j]))\n\
+         claim sum(j, a[j])*sum(k, W[k, k]) = sum(j, sum(k, a[k]*W[j, j]))\n\
+         claim sum(j, a[j])*sum(k, W[k, k]) = sum(j, sum(k, a[k]*W[j, k]))",
+    );
+    assert_eq!(v, ["proved", "refuted", "proved", "refuted"]);
+}

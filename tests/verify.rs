@@ -228,3 +228,32 @@ fn combined_logarithms_need_positive_arguments_and_a_product_of_one() {
         assert_eq!(r.is_ok(), ok, "{facts}: {r:?}");
     }
 }
+
+#[test]
+fn sums_may_be_reordered_but_not_transposed() {
+    let mut s = Session::with_prelude().unwrap();
+    // The same contraction over j and k, nested the other way round.
+    let steps = one_rewrite(
+        &mut s,
+        "sum-exchange",
+        "sum(j, a[j]*sum(k, W[j, k]*b[k]))",
+        "sum(k, b[k]*sum(j, a[j]*W[j, k]))",
+    );
+    check_steps(&mut s, &steps, 3).unwrap();
+    // A product of two sums is one contraction too.
+    let steps = one_rewrite(
+        &mut s,
+        "sum-exchange",
+        "sum(j, a[j])*sum(k, b[k])",
+        "sum(k, sum(j, a[j]*b[k]))",
+    );
+    check_steps(&mut s, &steps, 3).unwrap();
+    // W transposed is another sum.
+    let steps = one_rewrite(
+        &mut s,
+        "sum-exchange",
+        "sum(j, a[j]*sum(k, W[j, k]*b[k]))",
+        "sum(k, b[k]*sum(j, a[j]*W[k, j]))",
+    );
+    assert!(check_steps(&mut s, &steps, 3).is_err());
+}
