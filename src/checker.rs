@@ -399,6 +399,18 @@ pub fn eval_sides(
     Some((l, right.eval(&ri).ok()))
 }
 
+/// How much absolute rounding two evaluations of equal values may differ by beyond
+/// their own size: a hundred-odd ulps of the largest intermediate either side computes.
+/// This assumes the result moves with that intermediate one for one, which is the worst
+/// case; callers cap it at a small share of the values themselves.
+pub fn intermediate_rounding(pool: &crate::pool::Pool, tapes: &[&Tape], at: &Bindings) -> f64 {
+    tapes
+        .iter()
+        .filter_map(|t| t.inputs(pool, at).ok().map(|i| t.largest_intermediate(&i)))
+        .fold(0.0, f64::max)
+        * 1e-13
+}
+
 /// Whether two values that ought to be equal differ by no more than rounding, amplified
 /// by how ill-conditioned `tape` is at `at`, can explain. The inputs (scalars and tensor
 /// elements, not indices) are moved by about a billionth; a function whose value then
@@ -451,6 +463,41 @@ pub fn sample_spread(
     rng: &mut Rng,
     spread: f64,
 ) -> Result<Bindings> {
+    // Scalars are drawn inside their own bounds; a fact about anything else (`z[0] > 0`,
+    // `x - y > 0`) is met by drawing again.
+    for _ in 0..64 {
+        let at = draw(session, exprs, rng, spread)?;
+        if facts_hold(session, &at) {
+            return Ok(at);
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Domain,
+        "no random point satisfies the `assume` facts",
+    )
+    .with_hint("check that the facts can hold together"))
+}
+
+/// Whether every fact that can be evaluated at `at` holds there; a fact about names the
+/// point does not bind says nothing.
+fn facts_hold(session: &mut Session, at: &Bindings) -> bool {
+    let facts = session.facts.clone();
+    facts.iter().all(|f| {
+        let (Ok(s), Ok(b)) = (session.eval(f.subject, at), session.eval(f.bound, at)) else {
+            return true;
+        };
+        match f.relation {
+            Relation::Greater => s > b,
+            Relation::GreaterEq => s >= b,
+            Relation::Less => s < b,
+            Relation::LessEq => s <= b,
+            Relation::NotEq => s != b,
+        }
+    })
+}
+
+/// One random point, each scalar inside the bounds its own facts give.
+fn draw(session: &mut Session, exprs: &[ExprId], rng: &mut Rng, spread: f64) -> Result<Bindings> {
     let mut names: Vec<Symbol> = Vec::new();
     for &e in exprs {
         for s in session.names_used(e) {

@@ -99,6 +99,14 @@ enum Instr {
         exp: Slot,
         node: ExprId,
     },
+    /// A power whose exponent is a whole number by construction (`x^len(z)`), known only
+    /// at run time: defined for a negative base too.
+    PowWhole {
+        dst: Slot,
+        base: Slot,
+        exp: Slot,
+        node: ExprId,
+    },
     Func {
         dst: Slot,
         f: Func,
@@ -346,6 +354,20 @@ impl Tape {
     pub fn eval(&self, inputs: &TapeInputs) -> Result<f64> {
         self.run::<f64>(inputs, None)
     }
+
+    /// The largest finite size of any value the tape computes on the way (the last
+    /// pass's, inside a sum): a result is exact only up to rounding of its largest
+    /// intermediate, so `sin(x + 1e8)` is good to about 1e-8, not 1e-16.
+    pub fn largest_intermediate(&self, inputs: &TapeInputs) -> f64 {
+        let mut slots = Vec::new();
+        if self.run_into::<f64>(inputs, None, &mut slots).is_err() {
+            return 0.0;
+        }
+        slots
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0, |m, v| m.max(v.abs()))
+    }
 }
 
 impl Compiler<'_> {
@@ -588,6 +610,18 @@ impl Compiler<'_> {
                             Instr::Sqrt {
                                 dst,
                                 src: base,
+                                node: id,
+                            },
+                        );
+                    }
+                    _ if whole_valued(self.pool, e) => {
+                        let exp = self.compile(e)?.0;
+                        self.emit(
+                            depth,
+                            Instr::PowWhole {
+                                dst,
+                                base,
+                                exp,
                                 node: id,
                             },
                         );
@@ -887,6 +921,28 @@ fn run_block<T: Scalar>(
                 }
                 slots[*dst as usize] = finite(tape, inputs, b.pow(e), *node)?;
             }
+            Instr::PowWhole {
+                dst,
+                base,
+                exp,
+                node,
+            } => {
+                let (b, e) = (slots[*base as usize], slots[*exp as usize].re());
+                let Some(n) =
+                    (e.fract() == 0.0 && e.abs() <= f64::from(i32::MAX)).then_some(e as i32)
+                else {
+                    return Err(domain(
+                        tape,
+                        inputs,
+                        *node,
+                        format!("the exponent {e} is too large"),
+                    ));
+                };
+                if b.re() == 0.0 && n < 0 {
+                    return Err(domain(tape, inputs, *node, "it divides by 0".into()));
+                }
+                slots[*dst as usize] = finite(tape, inputs, b.powi(n), *node)?;
+            }
             Instr::Exp { dst, src, node } => {
                 slots[*dst as usize] =
                     finite(tape, inputs, slots[*src as usize].apply(Func::Exp), *node)?;
@@ -972,4 +1028,22 @@ fn shared_reciprocals(pool: &Pool, roots: &[ExprId]) -> rustc_hash::FxHashSet<Ex
         })
         .map(|(id, _)| id)
         .collect()
+}
+
+/// Whether an expression is a whole number at every point by construction: whole
+/// numbers, axis lengths and index values, combined by `+`, `-`, `*` and whole
+/// non-negative powers.
+fn whole_valued(pool: &Pool, e: ExprId) -> bool {
+    match pool.node(e) {
+        Node::Num(r) => r.is_integer(),
+        Node::Len(..) | Node::Index(_) => true,
+        Node::Add(xs) | Node::Mul(xs) => xs.iter().all(|&x| whole_valued(pool, x)),
+        Node::Pow(b, x) => {
+            whole_valued(pool, *b)
+                && pool
+                    .as_num(*x)
+                    .is_some_and(|r| r.is_integer() && !num_traits::Signed::is_negative(r))
+        }
+        _ => false,
+    }
 }

@@ -93,6 +93,55 @@ fn rounding_in_an_ill_conditioned_spot_is_no_counterexample() {
     assert_eq!(verdict(&format!("claim {triple} + 1e-3")), "refuted");
 }
 
+#[test]
+fn facts_about_elements_and_expressions_hold_at_every_sampled_point() {
+    // The prover uses `z[0] > 0`; the sampler and the step checker must too.
+    assert_eq!(
+        verdict("assume z[0] > 0\nclaim sqrt(z[0]^2) = z[0]"),
+        "proved"
+    );
+    assert_eq!(
+        verdict("assume z[0] > 0\nclaim ln(z[0]^2) = 2*ln(z[0])"),
+        "proved"
+    );
+    assert_eq!(
+        verdict(
+            "assume z[0] > 0\nclaim abs(z[0])*sin(x + 10) = z[0]*(sin(x)*cos(10) + cos(x)*sin(10))"
+        ),
+        "confirmed"
+    );
+    assert_eq!(
+        verdict("assume x - y > 0\nclaim abs(x - y) = x - y"),
+        "proved"
+    );
+    // Without the fact, the same claims are false somewhere.
+    assert_eq!(verdict("claim sqrt(z[0]^2) = z[0]"), "refuted");
+}
+
+#[test]
+fn rounding_of_large_intermediates_is_no_counterexample() {
+    assert_eq!(verdict("claim sin(x + 10000000*pi) = sin(x)"), "confirmed");
+    assert_eq!(
+        verdict("claim sin(x + 1e8) = sin(x)*cos(1e8) + cos(x)*sin(1e8)"),
+        "confirmed"
+    );
+    assert_eq!(
+        verdict("claim sin(x + 1e8) = sin(x)*cos(1e8) + cos(x)*sin(1e8) + 1e-3"),
+        "refuted"
+    );
+}
+
+#[test]
+fn whole_exponents_known_only_at_run_time_allow_negative_bases() {
+    assert_eq!(verdict("claim (-1)^len(z) = 1"), "refuted");
+    assert_eq!(
+        verdict("claim ln(x^(2*len(z))) = 2*len(z)*ln(x)"),
+        "refuted"
+    );
+    let v = verdict("claim (x*y)^len(z) = x^len(z)*y^len(z)");
+    assert!(v == "proved" || v == "confirmed", "{v}");
+}
+
 /// Whether an expression is defined at one of a few points (with `x` and `y` spread
 /// over both signs), so that a claim about it can be refuted at all.
 fn defined_somewhere(s: &mut Session, e: gauge::node::ExprId) -> bool {

@@ -257,3 +257,23 @@ fn sums_may_be_reordered_but_not_transposed() {
     );
     assert!(check_steps(&mut s, &steps, 3).is_err());
 }
+
+#[test]
+fn powers_of_e_multiply_out_alike() {
+    // CI found this: e*e*e and e^3 and exp(3) are one value to the checker.
+    let mut s = Session::with_prelude().unwrap();
+    let steps = one_rewrite(
+        &mut s,
+        "factor-common",
+        "w*(e - ln(x))^3 - w*(e - 3 - ln(x))*(e - ln(x))^2 - 3*w*(e - ln(x))^2",
+        "0",
+    );
+    check_steps(&mut s, &steps, 3).unwrap();
+    let steps = one_rewrite(
+        &mut s,
+        "factor-common",
+        "(e - y)^3 - (e - y)^2*(e - y + 1)",
+        "0",
+    );
+    assert!(check_steps(&mut s, &steps, 3).is_err());
+}
