@@ -255,3 +255,40 @@ fn standalone_documents_compile_and_render() {
         }
     }
 }
+
+/// Random expressions, their derivatives, and unevaluated derivatives of them, as LaTeX:
+/// every node kind in many combinations, not just the snapshots'.
+#[test]
+fn random_formulas_render_and_compile() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = common::scalar_expr_text();
+    let mut s = gauge::session::Session::with_prelude().unwrap();
+    let x = s.parse_variable("x").unwrap();
+    let mut formulas = Vec::new();
+    while formulas.len() < 1500 {
+        let text = strategy.new_tree(&mut runner).unwrap().current();
+        let Ok(e) = s.parse_expression(&text) else {
+            continue;
+        };
+        formulas.push(gauge::latex::to_latex(&s.pool, e));
+        let d = s.pool.diff(e, x, 1);
+        formulas.push(gauge::latex::to_latex(&s.pool, d));
+        if let Ok((taken, _)) = gauge::derivation::take_derivatives(&mut s.pool, d) {
+            formulas.push(gauge::latex::to_latex(&s.pool, taken));
+        }
+    }
+    if let Some(bad) = katex_rejects(&formulas) {
+        assert!(bad.is_empty(), "KaTeX rejects:\n{bad}");
+    }
+    if !engines_present("pdflatex", available("pdflatex")) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("gauge-random-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let body: Vec<String> = formulas.iter().map(|f| format!("\\[\n{f}\n\\]")).collect();
+    let tex = gauge::latex::standalone(&body.join("\n"));
+    if let Err(e) = pdflatex(&dir, "random", &tex) {
+        panic!("pdflatex rejects a random formula:\n{e}");
+    }
+}
