@@ -48,6 +48,7 @@ pub fn derive_with_steps(
     let mut cur = expr;
     let mut known = Vec::new();
     for k in 1..=order {
+        let pass_start = steps.len();
         let mut d = Differentiator::new(pool, var)?;
         // Step: expand the definitions that depend on the variable.
         let expanded = d.expand_dependent_calls(cur);
@@ -90,6 +91,16 @@ pub fn derive_with_steps(
         }
         conditions.append(&mut d.conditions);
         known.extend(d.known_ranges());
+        // The derivatives still to take surround this pass's steps: in the second
+        // derivative, `d/dx (d/dx f)` is taken inside, so each of its steps is an
+        // equality under the outer `d/dx`.
+        let remaining = order - k;
+        if remaining > 0 {
+            for st in &mut steps[pass_start..] {
+                st.before = d.pool().diff(st.before, var, remaining);
+                st.after = d.pool().diff(st.after, var, remaining);
+            }
+        }
         cur = pending;
         crate::derivative::check_size(pool, cur, k)?;
     }

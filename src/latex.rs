@@ -138,51 +138,133 @@ struct Latex<'p> {
     renames: RefCell<Vec<(Symbol, String)>>,
 }
 
-/// A name as LaTeX: Greek letters by name, single letters as they are, a letter with a
-/// numeric or underscored suffix as a subscript, longer names upright.
+/// Greek letters, by character and by name (`α` and `alpha` are both `\alpha`). Capitals
+/// that look like Latin letters are upright Latin letters.
+const GREEK: [(char, &str, &str); 41] = [
+    ('α', "alpha", "\\alpha"),
+    ('β', "beta", "\\beta"),
+    ('γ', "gamma", "\\gamma"),
+    ('δ', "delta", "\\delta"),
+    ('ε', "epsilon", "\\varepsilon"),
+    ('ϵ', "", "\\epsilon"),
+    ('ζ', "zeta", "\\zeta"),
+    ('η', "eta", "\\eta"),
+    ('θ', "theta", "\\theta"),
+    ('ϑ', "", "\\vartheta"),
+    ('ι', "iota", "\\iota"),
+    ('κ', "kappa", "\\kappa"),
+    ('λ', "lambda", "\\lambda"),
+    ('μ', "mu", "\\mu"),
+    ('ν', "nu", "\\nu"),
+    ('ξ', "xi", "\\xi"),
+    ('ο', "omicron", "o"),
+    ('π', "", "\\pi"),
+    ('ρ', "rho", "\\rho"),
+    ('σ', "sigma", "\\sigma"),
+    ('ς', "", "\\varsigma"),
+    ('τ', "tau", "\\tau"),
+    ('υ', "upsilon", "\\upsilon"),
+    ('φ', "phi", "\\varphi"),
+    ('ϕ', "", "\\phi"),
+    ('χ', "chi", "\\chi"),
+    ('ψ', "psi", "\\psi"),
+    ('ω', "omega", "\\omega"),
+    ('Γ', "Gamma", "\\Gamma"),
+    ('Δ', "Delta", "\\Delta"),
+    ('Θ', "Theta", "\\Theta"),
+    ('Λ', "Lambda", "\\Lambda"),
+    ('Ξ', "Xi", "\\Xi"),
+    ('Π', "Pi", "\\Pi"),
+    ('Σ', "Sigma", "\\Sigma"),
+    ('Υ', "Upsilon", "\\Upsilon"),
+    ('Φ', "Phi", "\\Phi"),
+    ('Ψ', "Psi", "\\Psi"),
+    ('Ω', "Omega", "\\Omega"),
+    ('Α', "", "\\mathrm{A}"),
+    ('Β', "", "\\mathrm{B}"),
+];
+
+/// Greek capitals that are Latin letters in shape, set upright.
+const LATIN_LOOKING: [(char, char); 12] = [
+    ('Ε', 'E'),
+    ('Ζ', 'Z'),
+    ('Η', 'H'),
+    ('Ι', 'I'),
+    ('Κ', 'K'),
+    ('Μ', 'M'),
+    ('Ν', 'N'),
+    ('Ο', 'O'),
+    ('Ρ', 'P'),
+    ('Τ', 'T'),
+    ('Χ', 'X'),
+    ('Υ', 'Y'),
+];
+
+/// One character as LaTeX math: ASCII as it is, Greek as its command, anything else
+/// as its code point, which every engine can set.
+fn character(c: char) -> String {
+    if c.is_ascii_alphanumeric() {
+        return c.to_string();
+    }
+    if c == '_' {
+        return "\\_".to_string();
+    }
+    if let Some(g) = GREEK.iter().find(|g| g.0 == c) {
+        return g.2.to_string();
+    }
+    if let Some(l) = LATIN_LOOKING.iter().find(|l| l.0 == c) {
+        return format!("\\mathrm{{{}}}", l.1);
+    }
+    format!("\\mathrm{{U{{+}}{:04X}}}", c as u32)
+}
+
+/// A name without its subscript: one character, a Greek letter's name (`alpha`), or a
+/// longer name set upright.
+fn base_name(text: &str) -> String {
+    let mut chars = text.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return character(c);
+    }
+    if let Some(g) = GREEK.iter().find(|g| !g.1.is_empty() && g.1 == text) {
+        return g.2.to_string();
+    }
+    // A command inside \mathrm needs a space before a letter that follows it.
+    let mut inner = String::new();
+    let mut after_command = false;
+    for c in text.chars() {
+        let piece = character(c);
+        if after_command && piece.starts_with(|p: char| p.is_ascii_alphabetic()) {
+            inner.push(' ');
+        }
+        after_command =
+            piece.starts_with('\\') && piece.ends_with(|p: char| p.is_ascii_alphabetic());
+        inner.push_str(&piece);
+    }
+    format!("\\mathrm{{{inner}}}")
+}
+
+/// A name as LaTeX: Greek letters by character or by name, single letters as they are,
+/// a name with a numeric or underscored suffix as a subscript (`W2` and `W_2` are `W_{2}`,
+/// `x_out` is `x_{\mathrm{out}}`), longer names upright.
 pub fn name(text: &str) -> String {
-    const GREEK: [(&str, &str); 24] = [
-        ("α", "\\alpha"),
-        ("β", "\\beta"),
-        ("γ", "\\gamma"),
-        ("δ", "\\delta"),
-        ("ε", "\\varepsilon"),
-        ("ζ", "\\zeta"),
-        ("η", "\\eta"),
-        ("θ", "\\theta"),
-        ("ι", "\\iota"),
-        ("κ", "\\kappa"),
-        ("λ", "\\lambda"),
-        ("μ", "\\mu"),
-        ("ν", "\\nu"),
-        ("ξ", "\\xi"),
-        ("π", "\\pi"),
-        ("ρ", "\\rho"),
-        ("σ", "\\sigma"),
-        ("τ", "\\tau"),
-        ("υ", "\\upsilon"),
-        ("φ", "\\varphi"),
-        ("χ", "\\chi"),
-        ("ψ", "\\psi"),
-        ("ω", "\\omega"),
-        ("Ω", "\\Omega"),
-    ];
-    let greek = |c: &str| GREEK.iter().find(|g| g.0 == c).map(|g| g.1.to_string());
-    let chars: Vec<char> = text.chars().collect();
-    let head: String = chars[..1.min(chars.len())].iter().collect();
-    let rest: String = chars.iter().skip(1).collect();
-    let head_tex = greek(&head).unwrap_or_else(|| head.clone());
-    if rest.is_empty() {
-        return head_tex;
+    let (base, sub) = match text.split_once('_') {
+        Some((b, s)) if !b.is_empty() && !s.is_empty() => (b, Some(s)),
+        _ => {
+            let digits = text.len() - text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 && digits < text.len() {
+                let (b, s) = text.split_at(text.len() - digits);
+                (b, Some(s))
+            } else {
+                (text, None)
+            }
+        }
+    };
+    let base_tex = base_name(base);
+    match sub {
+        None => base_tex,
+        Some(s) if s.chars().all(|c| c.is_ascii_digit()) => format!("{base_tex}_{{{s}}}"),
+        Some(s) => format!("{base_tex}_{{{}}}", base_name(s)),
     }
-    if let Some(sub) = rest.strip_prefix('_') {
-        return format!("{head_tex}_{{{}}}", name(sub));
-    }
-    if rest.chars().all(|c| c.is_ascii_digit()) {
-        return format!("{head_tex}_{{{rest}}}");
-    }
-    let escaped = text.replace('_', "\\_");
-    format!("\\mathrm{{{escaped}}}")
 }
 
 fn rational(r: &BigRational) -> String {
@@ -272,7 +354,14 @@ impl<'p> Latex<'p> {
             Node::Index(s) => out.push_str(&name(&self.binders().index_name(self.pool, *s))),
             Node::Sym(s) | Node::Tensor(s) => out.push_str(&name(self.pool.name(*s))),
             Node::Elem(s, idx) => {
-                out.push_str(&name(self.pool.name(*s)));
+                // A name with a subscript of its own (`W_1`) is braced, so that the
+                // element's indices are not a second subscript.
+                let n = name(self.pool.name(*s));
+                if n.contains('_') {
+                    out.push_str(&format!("{{{n}}}"));
+                } else {
+                    out.push_str(&n);
+                }
                 out.push_str(&format!("_{{{}}}", self.indices(idx)));
             }
             Node::Len(s, axis) => {
@@ -458,6 +547,7 @@ impl<'p> Latex<'p> {
         let mut coeff = BigRational::one();
         let mut numer: Vec<String> = Vec::new();
         let mut sums: Vec<bool> = Vec::new();
+        let mut derivatives: Vec<bool> = Vec::new();
         let mut denom: Vec<String> = Vec::new();
         // The base of a lone reciprocal, unbracketed: as a fraction's whole denominator,
         // `1 + y` needs no parentheses.
@@ -488,16 +578,31 @@ impl<'p> Latex<'p> {
                     self.expr(f, Level::Power, &mut s);
                     numer.push(s);
                     sums.push(matches!(self.node(f), Node::Sum { .. }));
+                    derivatives.push(matches!(self.node(f), Node::Diff { .. }));
                 }
             }
         }
-        // A sum followed by more factors would seem to take them into its body.
-        let last = numer.len().saturating_sub(1);
-        for (k, part) in numer.iter_mut().enumerate() {
-            if sums[k] && k != last {
-                *part = format!("\\left({part}\\right)");
-            }
-        }
+        // Derivatives go last: `\frac{\partial}{\partial x}(f) (a + b)` would seem to
+        // differentiate the product. A sum or a derivative that still has a factor after
+        // it is bracketed, or it would seem to take that factor into its body.
+        let mut order: Vec<usize> = (0..numer.len()).filter(|&k| !derivatives[k]).collect();
+        order.extend((0..numer.len()).filter(|&k| derivatives[k]));
+        let last = order.last().copied();
+        let mut numer: Vec<String> = order
+            .iter()
+            .map(|&k| {
+                let part = &numer[k];
+                if Some(k) == last {
+                    part.clone()
+                } else if derivatives[k] {
+                    format!("\\left[{part}\\right]")
+                } else if sums[k] {
+                    format!("\\left({part}\\right)")
+                } else {
+                    part.clone()
+                }
+            })
+            .collect();
         if negate {
             coeff = -coeff;
         }
@@ -516,14 +621,16 @@ impl<'p> Latex<'p> {
         {
             denom[0] = bare;
         }
-        // Factors side by side; a number next to a number needs a \cdot.
+        // Factors side by side. A number after another factor needs a \cdot
+        // (`2 \cdot 3^{x}`, `\sqrt{2} \cdot 3^{x}`), and so does a bracket after a lone
+        // `\sigma`, which would otherwise read as the logistic function applied to it.
         let joined = |parts: &[String]| {
             let mut s = String::new();
             for (k, p) in parts.iter().enumerate() {
                 if k > 0 {
-                    let prev_digit = parts[k - 1].ends_with(|c: char| c.is_ascii_digit());
                     let next_digit = p.starts_with(|c: char| c.is_ascii_digit());
-                    s.push_str(if prev_digit && next_digit {
+                    let sigma_call = parts[k - 1] == "\\sigma" && p.starts_with("\\left(");
+                    s.push_str(if next_digit || sigma_call {
                         " \\cdot "
                     } else {
                         " "

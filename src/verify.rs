@@ -243,6 +243,18 @@ fn top_down_rec(
     if let Some(&r) = map.get(&id).or_else(|| memo.get(&id)) {
         return r;
     }
+    // `diff(u, x, n)` is `diff(diff(u, x), x, n - 1)`: an instance that matched the inner
+    // first derivative applies under the outer ones (a higher derivative's steps).
+    if let Node::Diff { expr, var, order } = pool.node(id).clone()
+        && order > 1
+    {
+        let first = pool.diff(expr, var, 1);
+        if let Some(&inner) = map.get(&first) {
+            let r = pool.diff(inner, var, order - 1);
+            memo.insert(id, r);
+            return r;
+        }
+    }
     let kids: Vec<ExprId> = crate::node::children(pool.node(id))
         .into_iter()
         .map(|c| top_down_rec(pool, c, map, memo))

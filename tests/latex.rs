@@ -31,6 +31,11 @@ fn formulas_print_as_a_paper_would() {
         "sum(i, k, W[i, k]*v[k])",
         "(x^a)^b + exp(x)^y + abs(x - 1) + erf(x)/2",
         "α*β + loss + w1 + x_t",
+        // Names with subscripts of their own, indexed; Greek by name and in capitals.
+        "x_out[i] + W_1[i, k]*x_10 + alpha_1*sigma^2 + Σ*Δ + ασ",
+        // A derivative times another factor; a variable named σ next to a bracket; a
+        // number after a root.
+        "diff(x^2, x)*(a + b) + σ*(1 + x) + sigmoid(1 + x) + sqrt(2)*3^x",
     ];
     let text: Vec<String> = cases
         .iter()
@@ -190,4 +195,30 @@ fn long_sums_break_over_rows_at_their_terms() {
     assert!(!joined.contains("{\\left(1 + y\\right)}"), "{joined}");
     // A fraction is as wide as its wider part, not as its source.
     assert!(gauge::latex::display_width("\\frac{a}{b}") < 3.0);
+}
+
+#[test]
+fn a_derivative_never_seems_to_take_the_factors_after_it() {
+    // The derivative goes last in a product; one that is not last is bracketed.
+    assert_eq!(
+        latex("diff(x^2, x)*(a + b)"),
+        "\\left(a + b\\right) \\frac{\\partial}{\\partial x}\\left(x^{2}\\right)"
+    );
+    let two = latex("diff(x^2, x)*diff(y^2, y)");
+    assert!(
+        two.starts_with("\\left[\\frac{\\partial}{\\partial x}"),
+        "{two}"
+    );
+}
+
+#[test]
+fn names_with_subscripts_and_greek_names_are_single_symbols() {
+    assert_eq!(latex("x_out[i]"), "{x_{\\mathrm{out}}}_{i}");
+    assert_eq!(gauge::latex::name("x_10"), "x_{10}");
+    assert_eq!(gauge::latex::name("alpha_1"), "\\alpha_{1}");
+    assert_eq!(gauge::latex::name("Sigma"), "\\Sigma");
+    assert_eq!(gauge::latex::name("Σ"), "\\Sigma");
+    assert_eq!(gauge::latex::name("lr"), "\\mathrm{lr}");
+    // A variable σ next to a bracket is a product, not the logistic function.
+    assert_eq!(latex("σ*(1 + x)"), "\\sigma \\cdot \\left(1 + x\\right)");
 }

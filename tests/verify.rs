@@ -277,3 +277,20 @@ fn powers_of_e_multiply_out_alike() {
     );
     assert!(check_steps(&mut s, &steps, 3).is_err());
 }
+
+#[test]
+fn higher_derivatives_are_taken_under_the_outer_derivatives() {
+    // Each step of a second or third derivative is an equality: the derivatives still
+    // to take surround it (a review found d^2/dx^2 (x^3 y) = 3x^2 y printed before).
+    let mut s = Session::with_prelude().unwrap();
+    let defs = s.definitions_in_order();
+    for (f, order) in [("x^3*y", 2), ("x^4", 3), ("x*sin(x)", 2), ("sigmoid(x)", 2)] {
+        let e = s.parse_expression(f).unwrap();
+        let v = s.parse_variable("x").unwrap();
+        let d = gauge::derivation::derive_with_steps(&mut s.pool, e, v, order, &defs, &[]).unwrap();
+        assert_eq!(d.steps.first().map(|st| st.before), Some(d.start), "{f}");
+        assert!(d.steps.windows(2).all(|w| w[0].after == w[1].before), "{f}");
+        assert_eq!(d.steps.last().map(|st| st.after), Some(d.result), "{f}");
+        check_steps(&mut s, &d.steps, 3).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+}
