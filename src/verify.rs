@@ -27,7 +27,19 @@
 //! - derivative rules (`product-rule`, `chain-rule-exp`, ..., and `differentiate` for a
 //!   whole derivative) are recomputed from this module's own table of derivatives;
 //! - the conditional rules of [`crate::rules`] are matched by their own patterns here,
-//!   and their conditions proved by [`crate::sign`].
+//!   and their conditions proved by [`crate::sign`];
+//! - the prover's normal-form rules have their own checks: `numeric-power` exactly, by
+//!   the prime factorization of both sides; `power-of-product` and `combine-logarithms`
+//!   with their positivity conditions; `sum-exchange` by flattening both sides into
+//!   bound indices and factors and finding a one-to-one matching of the indices;
+//!   `exp-out-of-sum` and `clear-denominators` by the normal form.
+//!
+//! Replay (point 2) tries the step's instances top down on the expression as it stood
+//! (a derivation's round, including one under the outer derivatives of a higher
+//! derivative), then bottom up, with and without rewriting inside results (the
+//! simplifier's passes). The numeric check samples indices in the ranges the
+//! derivation's variables give and honours every `assume` fact; it skips points where
+//! a differentiated function is undefined and differences that rounding explains.
 //!
 //! A failure is a bug in gauge: the prover reports it loudly and falls back to numbers.
 
