@@ -29,12 +29,13 @@ pub fn to_latex(pool: &Pool, id: ExprId) -> String {
 /// after the first begins with its sign. Anything else is one line.
 pub fn to_latex_lines(pool: &Pool, id: ExprId, width: usize) -> Vec<String> {
     let whole = to_latex(pool, id);
-    let Node::Add(terms) = pool.node(id) else {
-        return vec![whole];
-    };
     if display_width(&whole) <= width as f64 {
         return vec![whole];
     }
+    let Node::Add(terms) = pool.node(id) else {
+        // A product that ends in a bracketed sum breaks inside the bracket.
+        return break_in_bracket(&whole, width).unwrap_or_else(|| vec![whole]);
+    };
     let printer = Latex::new(pool, id);
     let mut lines: Vec<String> = Vec::new();
     for piece in printer.sum_pieces(terms) {
@@ -47,6 +48,88 @@ pub fn to_latex_lines(pool: &Pool, id: ExprId, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A formula that ends in `\left( ... \right)` around a sum, broken before the sum's
+/// top-level signs: the bracket closes each row with `\right.` and reopens the next
+/// with `\left.`, since a `\left`/`\right` pair cannot span rows. `None` when the
+/// formula has no such bracket or its sum has a single term.
+fn break_in_bracket(tex: &str, width: usize) -> Option<Vec<String>> {
+    let body = tex.strip_suffix("\\right)")?;
+    // The `\left(` that the final `\right)` closes: scan back, counting pairs.
+    let mut depth = 0i32;
+    let mut open = None;
+    let bytes = body.as_bytes();
+    let mut k = body.len();
+    while k > 0 {
+        k -= 1;
+        if body[k..].starts_with("\\right") {
+            depth += 1;
+        } else if body[k..].starts_with("\\left") {
+            if depth == 0 {
+                open = Some(k);
+                break;
+            }
+            depth -= 1;
+        }
+        let _ = bytes;
+    }
+    let open = open?;
+    let prefix = &body[..open];
+    let inner = body[open..].strip_prefix("\\left(")?;
+    // Split the inside at top-level ` + ` and ` - `, outside braces and brackets.
+    let mut pieces: Vec<String> = Vec::new();
+    let (mut brace, mut pair) = (0i32, 0i32);
+    let mut start = 0;
+    let mut i = 0;
+    while i < inner.len() {
+        let rest = &inner[i..];
+        if rest.starts_with("\\left") {
+            pair += 1;
+        } else if rest.starts_with("\\right") {
+            pair -= 1;
+        } else if rest.starts_with('{') {
+            brace += 1;
+        } else if rest.starts_with('}') {
+            brace -= 1;
+        } else if brace == 0
+            && pair == 0
+            && i > start
+            && (rest.starts_with(" + ") || rest.starts_with(" - "))
+        {
+            pieces.push(inner[start..i].to_string());
+            start = i + 1;
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+    pieces.push(inner[start..].to_string());
+    if pieces.len() < 2 {
+        return None;
+    }
+    let mut rows: Vec<String> = vec![format!("{prefix}\\left({}", pieces[0])];
+    for piece in &pieces[1..] {
+        let last = rows.last_mut()?;
+        if display_width(last) + 1.0 + display_width(piece) <= width as f64 {
+            last.push(' ');
+            last.push_str(piece);
+        } else {
+            rows.push(piece.clone());
+        }
+    }
+    let n = rows.len();
+    if n < 2 {
+        return None;
+    }
+    Some(
+        rows.into_iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let open = if k == 0 { "" } else { "\\left." };
+                let close = if k + 1 == n { "\\right)" } else { "\\right." };
+                format!("{open}{r}{close}")
+            })
+            .collect(),
+    )
 }
 
 /// About how many characters wide LaTeX math renders: commands that print one symbol

@@ -105,7 +105,7 @@ fn the_seed_proofs_read_forwards_as_textbook_derivations() {
         .expect("the cross-entropy claim is printed");
     let lines: Vec<&str> = ce.lines().skip(2).collect();
     assert_eq!(
-        lines.first().map(|l| l.trim()),
+        lines.first().map(|l| l.trim().trim_end_matches(" \\\\")),
         Some(
             "\\frac{\\partial}{\\partial z_{i}}\\left(\\operatorname{cross\\_entropy}\\left(z, c\\right)\\right)"
         )
@@ -116,7 +116,13 @@ fn the_seed_proofs_read_forwards_as_textbook_derivations() {
             "&= \\operatorname{softmax}\\left(z\\right)_{i} - \\delta_{ci} && \\text{fold-definition}"
         )
     );
-    assert!(lines[1..].iter().all(|l| l.trim_start().starts_with("&= ")));
+    // Every later row is a step (`&= ...`), a long step's continuation (`&\\quad`), or
+    // the rest of its list of rules (`&& \\text{...}`).
+    assert!(lines[1..].iter().all(|l| l.trim_start().starts_with('&')));
+    let steps = lines[1..]
+        .iter()
+        .filter(|l| l.trim_start().starts_with("&= "));
+    assert!(steps.count() >= 5);
     assert!(
         !text.contains("&= 0"),
         "a proof reads lhs = ... = rhs, not down to 0"
@@ -221,4 +227,23 @@ fn names_with_subscripts_and_greek_names_are_single_symbols() {
     assert_eq!(gauge::latex::name("lr"), "\\mathrm{lr}");
     // A variable σ next to a bracket is a product, not the logistic function.
     assert_eq!(latex("σ*(1 + x)"), "\\sigma \\cdot \\left(1 + x\\right)");
+}
+
+#[test]
+fn a_long_bracketed_sum_in_a_product_breaks_inside_the_bracket() {
+    let mut s = Session::with_prelude().unwrap();
+    let text = format!(
+        "x*({})",
+        (1..=8)
+            .map(|k| format!("exp(sin(x*{k}))/(1 + y^{k})"))
+            .collect::<Vec<_>>()
+            .join(" - ")
+    );
+    let e = s.parse_expression(&text).unwrap();
+    let rows = gauge::latex::to_latex_lines(&s.pool, e, 30);
+    assert!(rows.len() >= 2, "{rows:?}");
+    // Each row pairs its own \left and \right, so every row compiles on its own.
+    assert!(rows[0].starts_with("x \\left(") && rows[0].ends_with("\\right."));
+    assert!(rows[1..].iter().all(|r| r.starts_with("\\left.- ")));
+    assert!(rows.last().is_some_and(|r| r.ends_with("\\right)")));
 }
