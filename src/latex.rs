@@ -219,6 +219,9 @@ struct Latex<'p> {
     pool: &'p Pool,
     scope: RefCell<Vec<Symbol>>,
     renames: RefCell<Vec<(Symbol, String)>>,
+    /// The printed names of the tensors the expression indexes: a scalar `x2` next to
+    /// an element `x[2]` must not print as the same `x_{2}`.
+    tensors: Vec<String>,
 }
 
 /// Greek letters, by character and by name (`α` and `alpha` are both `\alpha`). Capitals
@@ -362,10 +365,40 @@ fn rational(r: &BigRational) -> String {
 impl<'p> Latex<'p> {
     /// A printer for `id`, whose free names bound indices must not take.
     fn new(pool: &'p Pool, id: ExprId) -> Latex<'p> {
+        let mut tensors = Vec::new();
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut todo = vec![id];
+        while let Some(x) = todo.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let n = pool.node(x);
+            if let Node::Elem(t, _) = n {
+                let printed = name(pool.name(*t));
+                if !tensors.contains(&printed) {
+                    tensors.push(printed);
+                }
+            }
+            todo.extend(crate::node::children(n));
+        }
         Latex {
             pool,
             scope: RefCell::new(pool.free_symbols(id).to_vec()),
             renames: RefCell::new(Vec::new()),
+            tensors,
+        }
+    }
+
+    /// A scalar's name; set upright whole (`\mathrm{x2}`) when its subscripted form
+    /// would read as an element of a tensor the expression also indexes.
+    fn scalar_name(&self, s: Symbol) -> String {
+        let text = self.pool.name(s);
+        let printed = name(text);
+        match printed.split_once("_{") {
+            Some((base, _)) if self.tensors.iter().any(|t| t == base) => {
+                format!("\\mathrm{{{}}}", text.replace('_', "\\_"))
+            }
+            _ => printed,
         }
     }
 
@@ -435,7 +468,8 @@ impl<'p> Latex<'p> {
             Node::Const(Constant::Pi) => out.push_str("\\pi"),
             Node::Const(Constant::E) => out.push('e'),
             Node::Index(s) => out.push_str(&name(&self.binders().index_name(self.pool, *s))),
-            Node::Sym(s) | Node::Tensor(s) => out.push_str(&name(self.pool.name(*s))),
+            Node::Sym(s) => out.push_str(&self.scalar_name(*s)),
+            Node::Tensor(s) => out.push_str(&name(self.pool.name(*s))),
             Node::Elem(s, idx) => {
                 // A name with a subscript of its own (`W_1`) is braced, so that the
                 // element's indices are not a second subscript.

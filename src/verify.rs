@@ -1035,8 +1035,8 @@ fn same_contraction(pool: &mut Pool, b: ExprId, a: ExprId) -> bool {
     false
 }
 
-/// `ln(c*u)` as `ln(p) - ln(q) + ln(u)` for a positive number `c = p/q`: both sides are
-/// defined exactly where `u > 0`, so this holds wherever either side does.
+/// `ln(c*u)` as `ln(c) + ln(u)` for a positive number `c`: both sides are defined
+/// exactly where `u > 0`, so this holds wherever either side does.
 fn ln_of_number_times(pool: &mut Pool, a: ExprId) -> Option<ExprId> {
     use num_traits::{One, Signed, Zero};
     // A sum's number is the size of its first term's coefficient (the pool orders
@@ -1053,24 +1053,15 @@ fn ln_of_number_times(pool: &mut Pool, a: ExprId) -> Option<ExprId> {
         }
         _ => pool.split_coefficient(a),
     };
-    // `ln(n)` of a whole `n` is already in this form.
-    if !c.is_positive() || c.is_one() || (pool.is_int(u, 1) && c.is_integer()) {
+    // The logarithm of a number alone stays one factor (`ln(2/7)`), so that it cancels
+    // as a whole against itself.
+    if !c.is_positive() || c.is_one() || pool.is_int(u, 1) {
         return None;
     }
-    let mut parts = Vec::new();
-    for (n, sign) in [(c.numer().clone(), 1), (c.denom().clone(), -1)] {
-        let n = BigRational::from_integer(n);
-        if !n.is_one() {
-            let n = pool.num(n);
-            let l = pool.func(Func::Ln, n);
-            let sign = pool.int(sign);
-            parts.push(pool.mul(vec![sign, l]));
-        }
-    }
-    if !pool.is_int(u, 1) {
-        parts.push(pool.func(Func::Ln, u));
-    }
-    Some(pool.add(parts))
+    let n = pool.num(c);
+    let ln_c = pool.func(Func::Ln, n);
+    let ln_u = pool.func(Func::Ln, u);
+    Some(pool.add(vec![ln_c, ln_u]))
 }
 
 /// Powers of positive rationals with fractional exponents in one form: `(p/d)^s` as
@@ -1847,10 +1838,27 @@ fn split_power(pool: &mut Pool, id: ExprId) -> ExprId {
         }
     }
     if let Node::Mul(fs) = pool.node(b).clone() {
-        let parts = fs.iter().map(|&f| pool.pow(f, e)).collect();
+        let parts = fs.iter().map(|&f| odd_power_of(pool, f, e)).collect();
         return pool.mul(parts);
     }
-    id
+    let out = odd_power_of(pool, b, e);
+    if out != id { out } else { id }
+}
+
+/// `f^e`, with `(u^k)^e` as `u^(k*e)` for an odd whole `k` (`(1/(1 + x))^e` is
+/// `(1 + x)^-e`): an odd power keeps the sign of `u`, so both sides are defined at the
+/// same points and equal there.
+fn odd_power_of(pool: &mut Pool, f: ExprId, e: ExprId) -> ExprId {
+    if let Node::Pow(u, k) = pool.node(f).clone()
+        && pool
+            .as_num(k)
+            .and_then(crate::number::to_small_int)
+            .is_some_and(|k| k % 2 != 0)
+    {
+        let x = pool.mul(vec![k, e]);
+        return pool.pow(u, x);
+    }
+    pool.pow(f, e)
 }
 
 fn m_has_sum_factor(pool: &Pool, m: ExprId) -> bool {

@@ -225,6 +225,9 @@ fn names_with_subscripts_and_greek_names_are_single_symbols() {
     assert_eq!(gauge::latex::name("Sigma"), "\\Sigma");
     assert_eq!(gauge::latex::name("Σ"), "\\Sigma");
     assert_eq!(gauge::latex::name("lr"), "\\mathrm{lr}");
+    // A scalar x2 beside the element x[2] is set upright, not as a second x_{2}.
+    assert_eq!(latex("x2 - x[2]"), "\\mathrm{x2} - x_{2}");
+    assert_eq!(latex("x2*y[1]"), "x_{2} y_{1}");
     // A variable σ next to a bracket is a product, not the logistic function.
     assert_eq!(latex("σ*(1 + x)"), "\\sigma \\cdot \\left(1 + x\\right)");
 }

@@ -294,3 +294,23 @@ fn higher_derivatives_are_taken_under_the_outer_derivatives() {
         check_steps(&mut s, &d.steps, 3).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
 }
+
+#[test]
+fn powers_of_reciprocals_compare_with_powers_of_their_bases() {
+    // CI found this: (x/(1 + x))^(x - 1/7) differentiated two ways.
+    let mut s = Session::with_prelude().unwrap();
+    let steps = one_rewrite(
+        &mut s,
+        "differentiate",
+        "diff((x/(1 + x))^(x - 1/7), x)",
+        "(x/(1 + x))^(x - 1/7)*((x - 1/7)*(1 + x)*(1/(1 + x) - x/(1 + x)^2)/x + ln(x/(1 + x)))",
+    );
+    check_steps(&mut s, &steps, 3).unwrap();
+    let steps = one_rewrite(
+        &mut s,
+        "differentiate",
+        "diff((x/(1 + x))^(x - 1/7), x)",
+        "(x/(1 + x))^(x - 1/7)*((x - 1/7)/x + ln(x/(1 + x)))",
+    );
+    assert!(check_steps(&mut s, &steps, 3).is_err());
+}
