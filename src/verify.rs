@@ -598,7 +598,7 @@ impl<'a> Kernel<'a> {
         // `(1 - x)^(1 - x)`, or `(a + b)^-2` and `(a + b)^-1`) are brought to the least
         // of them: multiplying by base^-(least exponent) leaves whole powers, which
         // multiply out. The difference is 0 where that multiplier is defined and not 0.
-        let mut least: Vec<(ExprId, ExprId, BigRational)> = Vec::new();
+        let mut least: Vec<(ExprId, ExprId, BigRational, bool)> = Vec::new();
         for t in terms(self.pool, d) {
             let factors = match self.pool.node(t) {
                 Node::Mul(fs) => fs.to_vec(),
@@ -611,30 +611,45 @@ impl<'a> Kernel<'a> {
                 let (symbolic, n) = split_exponent(self.pool, e);
                 let is_sum = matches!(self.pool.node(base), Node::Add(_));
                 let symbolic_zero = self.pool.is_int(symbolic, 0);
+                // A whole positive power of a sum joins too, after the others, so that
+                // `S^9 (e - ln x) - S^10` meets `S^10` when `S = e - ln x`.
+                let optional = symbolic_zero
+                    && is_sum
+                    && n.is_integer()
+                    && n > BigRational::from_integer(0.into());
                 if symbolic_zero
+                    && !optional
                     && (!is_sum || !n.is_integer() || n >= BigRational::from_integer(0.into()))
                 {
                     continue;
                 }
                 match least
                     .iter_mut()
-                    .find(|(b, r, _)| *b == base && *r == symbolic)
+                    .find(|(b, r, _, _)| *b == base && *r == symbolic)
                 {
-                    Some((_, _, m)) => {
+                    Some((_, _, m, o)) => {
                         if n < *m {
                             *m = n;
                         }
+                        *o &= optional;
                     }
-                    None => least.push((base, symbolic, n)),
+                    None => least.push((base, symbolic, n, optional)),
                 }
             }
         }
-        if least.is_empty() || least.len() > 8 {
+        // The optional bases fill what room the others leave.
+        least.sort_by_key(|l| l.3);
+        let required = least.iter().filter(|l| !l.3).count();
+        if required > 8 {
+            return Ok(false);
+        }
+        least.truncate(8);
+        if least.is_empty() {
             return Ok(false);
         }
         let factors: Vec<ExprId> = least
             .into_iter()
-            .map(|(b, r, n)| {
+            .map(|(b, r, n, _)| {
                 let n = self.pool.num(n);
                 let e = self.pool.add(vec![r, n]);
                 let e = self.pool.neg(e);
@@ -1611,17 +1626,20 @@ impl Normalizer {
             Node::Pow(..) => vec![id],
             _ => return Ok(id),
         };
-        // A small whole power of a sum is that many copies of the sum.
+        // A whole power of a sum is that many copies of the sum, while the copies
+        // multiply out to at most 4,096 products (a binomial to the 12th power).
         let mut factors = Vec::with_capacity(listed.len());
         for f in listed {
+            let small = |pool: &Pool, b: ExprId, e: ExprId| -> bool {
+                let Node::Add(ts) = pool.node(b) else {
+                    return false;
+                };
+                pool.as_num(e)
+                    .and_then(crate::number::to_small_int)
+                    .is_some_and(|n| n >= 2 && (ts.len() as f64).powi(n as i32) <= 4096.0)
+            };
             match pool.node(f).clone() {
-                Node::Pow(b, e)
-                    if matches!(pool.node(b), Node::Add(_))
-                        && pool
-                            .as_num(e)
-                            .and_then(crate::number::to_small_int)
-                            .is_some_and(|n| (2..=8).contains(&n)) =>
-                {
+                Node::Pow(b, e) if small(pool, b, e) => {
                     let n = pool
                         .as_num(e)
                         .and_then(crate::number::to_small_int)

@@ -314,3 +314,24 @@ fn powers_of_reciprocals_compare_with_powers_of_their_bases() {
     );
     assert!(check_steps(&mut s, &steps, 3).is_err());
 }
+
+#[test]
+fn high_powers_of_a_sum_meet_the_sum_multiplied_in() {
+    // CI found these: S^13 (e - ln x) against S^14, for S = e - ln(x).
+    let mut s = Session::with_prelude().unwrap();
+    for n in [9, 13] {
+        let before = format!(
+            "-{n}*(e - ln(x))^{n}/x - {n}*(e - ln(x))^{m}/x - (e - ln(x))^{n}*(-{n}/x - {n}*(e - ln(x))/x)",
+            m = n + 1
+        );
+        let steps = one_rewrite(&mut s, "factor-common", &before, "0");
+        check_steps(&mut s, &steps, 3).unwrap_or_else(|f| panic!("{n}: {f}"));
+    }
+    let steps = one_rewrite(
+        &mut s,
+        "factor-common",
+        "(e - ln(x))^13*(e - ln(x)) - (e - ln(x))^13",
+        "0",
+    );
+    assert!(check_steps(&mut s, &steps, 3).is_err());
+}
