@@ -99,8 +99,9 @@ enum Instr {
         exp: Slot,
         node: ExprId,
     },
-    /// A power whose exponent is a whole number by construction (`x^len(z)`), known only
-    /// at run time: defined for a negative base too.
+    /// A power whose exponent is a whole number by construction (`x^len(z)`) or a
+    /// constant (`x^cos(pi)`), known only at run time: a whole exponent allows a
+    /// negative base too.
     PowWhole {
         dst: Slot,
         base: Slot,
@@ -614,7 +615,9 @@ impl Compiler<'_> {
                             },
                         );
                     }
-                    _ if whole_valued(self.pool, e) => {
+                    // An exponent that is whole by construction, or a constant (`cos(pi)`):
+                    // a whole value allows a negative base, as the interpreter does.
+                    _ if whole_valued(self.pool, e) || self.pool.free_symbols(e).is_empty() => {
                         let exp = self.compile(e)?.0;
                         self.emit(
                             depth,
@@ -927,21 +930,32 @@ fn run_block<T: Scalar>(
                 exp,
                 node,
             } => {
-                let (b, e) = (slots[*base as usize], slots[*exp as usize].re());
-                let Some(n) =
-                    (e.fract() == 0.0 && e.abs() <= f64::from(i32::MAX)).then_some(e as i32)
-                else {
+                let (b, ev) = (slots[*base as usize], slots[*exp as usize]);
+                let e = ev.re();
+                if e.fract() == 0.0 && e.abs() <= f64::from(i32::MAX) {
+                    let n = e as i32;
+                    if b.re() == 0.0 && n < 0 {
+                        return Err(domain(tape, inputs, *node, "it divides by 0".into()));
+                    }
+                    slots[*dst as usize] = finite(tape, inputs, b.powi(n), *node)?;
+                } else if b.re() < 0.0 {
+                    // A constant exponent that is not whole: as for any power.
                     return Err(domain(
                         tape,
                         inputs,
                         *node,
-                        format!("the exponent {e} is too large"),
+                        format!("a negative base ({}) has no real power {e}", b.re()),
                     ));
-                };
-                if b.re() == 0.0 && n < 0 {
-                    return Err(domain(tape, inputs, *node, "it divides by 0".into()));
+                } else if b.re() == 0.0 && e <= 0.0 {
+                    return Err(domain(
+                        tape,
+                        inputs,
+                        *node,
+                        "0 to a non-positive power".into(),
+                    ));
+                } else {
+                    slots[*dst as usize] = finite(tape, inputs, b.pow(ev), *node)?;
                 }
-                slots[*dst as usize] = finite(tape, inputs, b.powi(n), *node)?;
             }
             Instr::Exp { dst, src, node } => {
                 slots[*dst as usize] =

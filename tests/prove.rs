@@ -197,3 +197,14 @@ proptest! {
         prop_assert_eq!(verdict(&wrong), "refuted", "{}", wrong);
     }
 }
+
+#[test]
+fn a_constant_whole_exponent_allows_a_negative_base_as_the_interpreter_does() {
+    // CI found this: (1/7 - x^x)^cos(pi) is 1/(1/7 - x^x), defined for x > 0.
+    assert_eq!(
+        verdict("claim (1/7 - x^x)^cos(pi) = 1/(1/7 - x^x) + 1"),
+        "refuted"
+    );
+    let v = verdict("claim (-2)^cos(pi) = -1/2");
+    assert!(v == "proved" || v == "confirmed", "{v}");
+}
