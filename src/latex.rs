@@ -59,7 +59,6 @@ fn break_in_bracket(tex: &str, width: usize) -> Option<Vec<String>> {
     // The `\left(` that the final `\right)` closes: scan back, counting pairs.
     let mut depth = 0i32;
     let mut open = None;
-    let bytes = body.as_bytes();
     let mut k = body.len();
     while k > 0 {
         k -= 1;
@@ -72,7 +71,6 @@ fn break_in_bracket(tex: &str, width: usize) -> Option<Vec<String>> {
             }
             depth -= 1;
         }
-        let _ = bytes;
     }
     let open = open?;
     let prefix = &body[..open];
