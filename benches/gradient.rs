@@ -17,8 +17,8 @@ use std::fmt::Write;
 use std::process::Command;
 use std::time::Instant;
 
-use gauge::node::ExprId;
-use gauge::session::Session;
+use gauge::expr::node::ExprId;
+use gauge::lower::session::Session;
 
 /// The expression text and its variables.
 fn workload(name: &str, n: usize) -> (String, Vec<String>) {
@@ -86,7 +86,7 @@ fn dag_size(s: &Session, roots: &[ExprId]) -> usize {
     let mut todo: Vec<ExprId> = roots.to_vec();
     while let Some(x) = todo.pop() {
         if seen.insert(x) {
-            todo.extend(gauge::node::children(s.pool.node(x)));
+            todo.extend(gauge::expr::node::children(s.pool.node(x)));
         }
     }
     seen.len()
@@ -107,13 +107,14 @@ fn run_one(name: &str, n: usize) {
             .iter()
             .map(|v| s2.parse_variable(v).expect("variable"))
             .collect();
-        let grad = gauge::gradient::gradient(&mut s2.pool, f, &var_ids).expect("gradient");
+        let grad =
+            gauge::calculus::gradient::gradient(&mut s2.pool, f, &var_ids).expect("gradient");
         let secs = start.elapsed().as_secs_f64();
         if secs < best {
             best = secs;
             let tree: u64 = grad
                 .iter()
-                .map(|&g| gauge::simplify::tree_size(&s2.pool, g))
+                .map(|&g| gauge::simplify::simplifier::tree_size(&s2.pool, g))
                 .sum();
             result = (dag_size(&s2, &[f]), dag_size(&s2, &grad), tree);
         }

@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 
-use gauge::session::Session;
-use gauge::tape::Tape;
+use gauge::lower::session::Session;
+use gauge::numeric::tape::Tape;
 
 const N: usize = 1000;
 
@@ -54,7 +54,7 @@ fn main() {
         .iter()
         .map(|v| s.parse_variable(v).expect("variable"))
         .collect();
-    let grad = gauge::gradient::gradient(&mut s.pool, f, &ids).expect("gradient");
+    let grad = gauge::calculus::gradient::gradient(&mut s.pool, f, &ids).expect("gradient");
     let tape = Tape::compile_many(&mut s.pool, &grad).expect("compiles");
     let z: Vec<f64> = (0..N)
         .map(|k| ((k * 37 % 101) as f64 - 50.0) / 25.0)

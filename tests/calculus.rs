@@ -5,7 +5,7 @@
 mod common;
 
 use common::{gauge, stderr, stdout, with_snapshots};
-use gauge::session::Session;
+use gauge::lower::session::Session;
 
 /// Runs a derivative command and the canonical form of the expected result, and
 /// compares the two texts.
@@ -117,7 +117,7 @@ fn attention_backward_formulas() {
 /// Central differences of `loss` in the element `name[a, b]`, at a point.
 fn central_difference(
     s: &mut Session,
-    loss: gauge::node::ExprId,
+    loss: gauge::expr::node::ExprId,
     at: &str,
     name: &str,
     a: usize,
@@ -128,11 +128,11 @@ fn central_difference(
     let sym = s.pool.lookup_symbol(name).unwrap();
     let mut values = |delta: f64| {
         let mut bindings = base.clone();
-        if let Some(gauge::value::Value::Tensor(t)) = base.get(sym) {
+        if let Some(gauge::lower::value::Value::Tensor(t)) = base.get(sym) {
             let mut t = (**t).clone();
             let off = t.offset(&[a, b]).unwrap();
             t.data[off] += delta;
-            bindings.insert(sym, gauge::value::Value::Tensor(std::rc::Rc::new(t)));
+            bindings.insert(sym, gauge::lower::value::Value::Tensor(std::rc::Rc::new(t)));
         }
         s.eval(loss, &bindings).unwrap()
     };
@@ -151,7 +151,8 @@ fn attention_gradients_agree_with_finite_differences() {
         let var = s.parse_variable(&format!("{tensor}[a, b]")).unwrap();
         let defs = s.definitions_in_order();
         let d =
-            gauge::derivation::derive_with_steps(&mut s.pool, loss, var, 1, &defs, &[]).unwrap();
+            gauge::calculus::derivation::derive_with_steps(&mut s.pool, loss, var, 1, &defs, &[])
+                .unwrap();
         for a in 0..rows {
             for b in 0..cols {
                 let point = format!("{at}, a={a}, b={b}");
@@ -194,9 +195,10 @@ fn the_steps_end_where_the_fast_path_does() {
         let v = s.parse_variable(var).unwrap();
         let defs = s.definitions_in_order();
         let stepwise =
-            gauge::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs, &[]).unwrap();
-        let (fast, _) = gauge::derivative::derive_n(&mut s.pool, e, v, 1).unwrap();
-        let mut simp = gauge::simplify::Simplifier::new(&mut s.pool, defs);
+            gauge::calculus::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs, &[])
+                .unwrap();
+        let (fast, _) = gauge::calculus::derivative::derive_n(&mut s.pool, e, v, 1).unwrap();
+        let mut simp = gauge::simplify::simplifier::Simplifier::new(&mut s.pool, defs);
         let fast = simp.simplify(fast);
         assert_eq!(s.print(stepwise.result), s.print(fast), "{expr} by {var}");
     }
@@ -253,13 +255,13 @@ fn the_gradient_shares_the_function_s_subexpressions() {
     let mut s = Session::new();
     let f = s.parse_expression(&text).unwrap();
     let ids: Vec<_> = vars.iter().map(|v| s.parse_variable(v).unwrap()).collect();
-    let grad = gauge::gradient::gradient(&mut s.pool, f, &ids).unwrap();
-    let size = |roots: &[gauge::node::ExprId]| {
+    let grad = gauge::calculus::gradient::gradient(&mut s.pool, f, &ids).unwrap();
+    let size = |roots: &[gauge::expr::node::ExprId]| {
         let mut seen = std::collections::HashSet::new();
         let mut todo = roots.to_vec();
         while let Some(x) = todo.pop() {
             if seen.insert(x) {
-                todo.extend(gauge::node::children(s.pool.node(x)));
+                todo.extend(gauge::expr::node::children(s.pool.node(x)));
             }
         }
         seen.len()

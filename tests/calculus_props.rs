@@ -9,8 +9,8 @@
 mod common;
 
 use common::scalar_expr_text as expr_text;
-use gauge::node::ExprId;
-use gauge::session::Session;
+use gauge::expr::node::ExprId;
+use gauge::lower::session::Session;
 use proptest::prelude::*;
 
 const Z: &str = "z=[0.5, -1.25, 2]";
@@ -43,7 +43,7 @@ fn numeric_derivative(s: &mut Session, e: ExprId, x: f64, y: f64) -> Option<f64>
     }
     // The same for any value on the way: in sin(exp(57) - ln(x)), the argument's
     // rounding (about 1e9) swamps every step, and the differences read 0.
-    let tape = gauge::tape::Tape::compile(&mut s.pool, e).ok()?;
+    let tape = gauge::numeric::tape::Tape::compile(&mut s.pool, e).ok()?;
     let at = s.parse_bindings(&format!("x={x:?}, y={y:?}, {Z}")).ok()?;
     let inputs = tape.inputs(&s.pool, &at).ok()?;
     if f64::EPSILON * tape.largest_intermediate(&inputs) / (h / 8.0) > 1e-3 {
@@ -59,7 +59,7 @@ fn numeric_derivative(s: &mut Session, e: ExprId, x: f64, y: f64) -> Option<f64>
 
 fn simplified(s: &mut Session, e: ExprId) -> ExprId {
     let defs = s.definitions_in_order();
-    let mut simp = gauge::simplify::Simplifier::new(&mut s.pool, defs);
+    let mut simp = gauge::simplify::simplifier::Simplifier::new(&mut s.pool, defs);
     simp.simplify(e)
 }
 
@@ -73,7 +73,7 @@ proptest! {
         let mut s = Session::with_prelude().unwrap();
         let e = s.parse_expression(&text).unwrap();
         let var = s.parse_variable("x").unwrap();
-        let (d, _) = gauge::derivative::derive_n(&mut s.pool, e, var, 1).unwrap();
+        let (d, _) = gauge::calculus::derivative::derive_n(&mut s.pool, e, var, 1).unwrap();
         let d = simplified(&mut s, d);
         if let (Some(symbolic), Some(numeric)) = (value_at(&mut s, d, x, y), numeric_derivative(&mut s, e, x, y)) {
             let tol = 1e-6 * (1.0 + numeric.abs());
@@ -100,7 +100,7 @@ proptest! {
             // Rounding of the largest value on the way bounds how well two forms can
             // agree: sin((pi^3)^(pi^x)) takes the sine of about 3e10 at x = 1.7.
             let largest = |s: &mut Session, e: ExprId| -> f64 {
-                let Ok(tape) = gauge::tape::Tape::compile(&mut s.pool, e) else {
+                let Ok(tape) = gauge::numeric::tape::Tape::compile(&mut s.pool, e) else {
                     return 0.0;
                 };
                 s.parse_bindings(&format!("x={x:?}, y={y:?}, {Z}"))
@@ -130,7 +130,7 @@ proptest! {
         let sum = s.pool.add(vec![fe, ge]);
         let prod = s.pool.mul(vec![fe, ge]);
         let d = |s: &mut Session, e: ExprId| {
-            let (r, _) = gauge::derivative::derive_n(&mut s.pool, e, var, 1).unwrap();
+            let (r, _) = gauge::calculus::derivative::derive_n(&mut s.pool, e, var, 1).unwrap();
             simplified(s, r)
         };
         let (df, dg, dsum, dprod) = (d(&mut s, fe), d(&mut s, ge), d(&mut s, sum), d(&mut s, prod));
@@ -161,9 +161,9 @@ proptest! {
         let e = s.parse_expression(&text).unwrap();
         let vx = s.parse_variable("x").unwrap();
         let vy = s.parse_variable("y").unwrap();
-        let grad = gauge::gradient::gradient(&mut s.pool, e, &[vx, vy]).unwrap();
+        let grad = gauge::calculus::gradient::gradient(&mut s.pool, e, &[vx, vy]).unwrap();
         for (k, &v) in [vx, vy].iter().enumerate() {
-            let (forward, _) = gauge::derivative::derive_n(&mut s.pool, e, v, 1).unwrap();
+            let (forward, _) = gauge::calculus::derivative::derive_n(&mut s.pool, e, v, 1).unwrap();
             if let (Some(a), Some(b)) = (value_at(&mut s, grad[k], x, y), value_at(&mut s, forward, x, y)) {
                 prop_assert!(
                     (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())),

@@ -1,7 +1,7 @@
 //! Canonical forms, stated in the input language: two texts that must build the same
 //! node, and two that must not.
 
-use gauge::session::Session;
+use gauge::lower::session::Session;
 
 fn same(a: &str, b: &str) {
     let mut s = Session::with_prelude().unwrap();

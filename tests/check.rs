@@ -3,7 +3,7 @@
 mod common;
 
 use common::{gauge, stderr, stdout};
-use gauge::check::{GradcheckOptions, gradcheck};
+use gauge::numeric::oracle::{GradcheckOptions, gradcheck};
 
 #[test]
 fn cross_entropy_passes_at_random_points_with_tight_errors() {

@@ -1,14 +1,14 @@
 //! Floating-point evaluation: values to full precision, tensors and calls, and domain
 //! errors instead of NaN.
 
-use gauge::error::ErrorKind;
-use gauge::session::Session;
+use gauge::diag::error::ErrorKind;
+use gauge::lower::session::Session;
 
-fn eval(expr: &str, at: &str) -> Result<f64, gauge::error::Error> {
+fn eval(expr: &str, at: &str) -> Result<f64, gauge::diag::error::Error> {
     let mut s = Session::with_prelude().unwrap();
     let id = s.parse_expression(expr)?;
     let b = if at.is_empty() {
-        gauge::value::Bindings::new()
+        gauge::lower::value::Bindings::new()
     } else {
         s.parse_bindings(at)?
     };

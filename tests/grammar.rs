@@ -5,7 +5,7 @@
 mod common;
 
 use common::{gauge, gauge_files, root, stderr, with_snapshots};
-use gauge::session::Session;
+use gauge::lower::session::Session;
 
 #[test]
 fn valid_fixtures_print_their_canonical_form() {

@@ -4,8 +4,8 @@
 //! worst confirmed, at least 95% of them proved; every false one must be refuted; and
 //! every proof must pass the independent step checker.
 
+use gauge::lower::session::Session;
 use gauge::prove::{Verdict, prove_with};
-use gauge::session::Session;
 
 const FILE: &str = include_str!("../examples/identities.gauge");
 

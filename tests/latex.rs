@@ -4,12 +4,12 @@
 mod common;
 
 use common::with_snapshots;
-use gauge::session::Session;
+use gauge::lower::session::Session;
 
 fn latex(text: &str) -> String {
     let mut s = Session::with_prelude().unwrap();
     let e = s.parse_expression(text).unwrap();
-    gauge::latex::to_latex(&s.pool, e)
+    gauge::print::latex::to_latex(&s.pool, e)
 }
 
 #[test]
@@ -60,10 +60,10 @@ fn sums_with_several_terms_are_parenthesized() {
 
 #[test]
 fn multi_letter_names_are_upright() {
-    assert_eq!(gauge::latex::name("loss"), "\\mathrm{loss}");
-    assert_eq!(gauge::latex::name("x2"), "x_{2}");
-    assert_eq!(gauge::latex::name("σ"), "\\sigma");
-    assert_eq!(gauge::latex::name("w_out"), "w_{\\mathrm{out}}");
+    assert_eq!(gauge::print::latex::name("loss"), "\\mathrm{loss}");
+    assert_eq!(gauge::print::latex::name("x2"), "x_{2}");
+    assert_eq!(gauge::print::latex::name("σ"), "\\sigma");
+    assert_eq!(gauge::print::latex::name("w_out"), "w_{\\mathrm{out}}");
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn long_sums_break_over_rows_at_their_terms() {
         .collect::<Vec<_>>()
         .join(" - ");
     let e = s.parse_expression(&long).unwrap();
-    let rows = gauge::latex::to_latex_lines(&s.pool, e, 60);
+    let rows = gauge::print::latex::to_latex_lines(&s.pool, e, 60);
     assert!(rows.len() >= 2, "{rows:?}");
     // Every row after the first starts with its term's sign, and no term is lost.
     assert!(
@@ -189,18 +189,21 @@ fn long_sums_break_over_rows_at_their_terms() {
             .all(|r| r.starts_with("- ") || r.starts_with("+ "))
     );
     let joined = rows.join(" ");
-    assert_eq!(joined, gauge::latex::to_latex(&s.pool, e));
+    assert_eq!(joined, gauge::print::latex::to_latex(&s.pool, e));
     assert!(
         rows.iter()
-            .all(|r| gauge::latex::display_width(r) <= 60.0 + 30.0)
+            .all(|r| gauge::print::latex::display_width(r) <= 60.0 + 30.0)
     );
     // A short sum stays on one row.
     let short = s.parse_expression("x + y").unwrap();
-    assert_eq!(gauge::latex::to_latex_lines(&s.pool, short, 60), ["x + y"]);
+    assert_eq!(
+        gauge::print::latex::to_latex_lines(&s.pool, short, 60),
+        ["x + y"]
+    );
     // A lone denominator is not bracketed.
     assert!(!joined.contains("{\\left(1 + y\\right)}"), "{joined}");
     // A fraction is as wide as its wider part, not as its source.
-    assert!(gauge::latex::display_width("\\frac{a}{b}") < 3.0);
+    assert!(gauge::print::latex::display_width("\\frac{a}{b}") < 3.0);
 }
 
 #[test]
@@ -220,11 +223,11 @@ fn a_derivative_never_seems_to_take_the_factors_after_it() {
 #[test]
 fn names_with_subscripts_and_greek_names_are_single_symbols() {
     assert_eq!(latex("x_out[i]"), "{x_{\\mathrm{out}}}_{i}");
-    assert_eq!(gauge::latex::name("x_10"), "x_{10}");
-    assert_eq!(gauge::latex::name("alpha_1"), "\\alpha_{1}");
-    assert_eq!(gauge::latex::name("Sigma"), "\\Sigma");
-    assert_eq!(gauge::latex::name("Σ"), "\\Sigma");
-    assert_eq!(gauge::latex::name("lr"), "\\mathrm{lr}");
+    assert_eq!(gauge::print::latex::name("x_10"), "x_{10}");
+    assert_eq!(gauge::print::latex::name("alpha_1"), "\\alpha_{1}");
+    assert_eq!(gauge::print::latex::name("Sigma"), "\\Sigma");
+    assert_eq!(gauge::print::latex::name("Σ"), "\\Sigma");
+    assert_eq!(gauge::print::latex::name("lr"), "\\mathrm{lr}");
     // A scalar x2 beside the element x[2] is set upright, not as a second x_{2}.
     assert_eq!(latex("x2 - x[2]"), "\\mathrm{x2} - x_{2}");
     assert_eq!(latex("x2*y[1]"), "x_{2} y_{1}");
@@ -243,7 +246,7 @@ fn a_long_bracketed_sum_in_a_product_breaks_inside_the_bracket() {
             .join(" - ")
     );
     let e = s.parse_expression(&text).unwrap();
-    let rows = gauge::latex::to_latex_lines(&s.pool, e, 30);
+    let rows = gauge::print::latex::to_latex_lines(&s.pool, e, 30);
     assert!(rows.len() >= 2, "{rows:?}");
     // Each row pairs its own \left and \right, so every row compiles on its own.
     assert!(rows[0].starts_with("x \\left(") && rows[0].ends_with("\\right."));

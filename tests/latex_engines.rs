@@ -97,7 +97,7 @@ fn pdflatex_compiles_every_formula() {
         .map(|f| format!("\\[\n{f}\n\\]"))
         .chain(docs.iter().cloned());
     for (k, body) in bodies.enumerate() {
-        let tex = gauge::latex::standalone(&body);
+        let tex = gauge::print::latex::standalone(&body);
         if let Err(e) = pdflatex(&dir, &format!("f{k}"), &tex) {
             panic!("pdflatex rejects {body}:\n{e}");
         }
@@ -263,7 +263,7 @@ fn random_formulas_render_and_compile() {
     use proptest::strategy::{Strategy, ValueTree};
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = common::scalar_expr_text();
-    let mut s = gauge::session::Session::with_prelude().unwrap();
+    let mut s = gauge::lower::session::Session::with_prelude().unwrap();
     let x = s.parse_variable("x").unwrap();
     let mut formulas = Vec::new();
     while formulas.len() < 1500 {
@@ -271,11 +271,11 @@ fn random_formulas_render_and_compile() {
         let Ok(e) = s.parse_expression(&text) else {
             continue;
         };
-        formulas.push(gauge::latex::to_latex(&s.pool, e));
+        formulas.push(gauge::print::latex::to_latex(&s.pool, e));
         let d = s.pool.diff(e, x, 1);
-        formulas.push(gauge::latex::to_latex(&s.pool, d));
-        if let Ok((taken, _)) = gauge::derivation::take_derivatives(&mut s.pool, d) {
-            formulas.push(gauge::latex::to_latex(&s.pool, taken));
+        formulas.push(gauge::print::latex::to_latex(&s.pool, d));
+        if let Ok((taken, _)) = gauge::calculus::derivation::take_derivatives(&mut s.pool, d) {
+            formulas.push(gauge::print::latex::to_latex(&s.pool, taken));
         }
     }
     if let Some(bad) = katex_rejects(&formulas) {
@@ -287,7 +287,7 @@ fn random_formulas_render_and_compile() {
     let dir = std::env::temp_dir().join(format!("gauge-random-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let body: Vec<String> = formulas.iter().map(|f| format!("\\[\n{f}\n\\]")).collect();
-    let tex = gauge::latex::standalone(&body.join("\n"));
+    let tex = gauge::print::latex::standalone(&body.join("\n"));
     if let Err(e) = pdflatex(&dir, "random", &tex) {
         panic!("pdflatex rejects a random formula:\n{e}");
     }

@@ -8,9 +8,9 @@
 mod common;
 
 use common::scalar_expr_text;
-use gauge::check::{Dtype, Probe, Tolerances, Verdict, check_component};
-use gauge::session::Session;
-use gauge::tape::{InputRef, Tape};
+use gauge::lower::session::Session;
+use gauge::numeric::oracle::{Dtype, Probe, Tolerances, Verdict, check_component};
+use gauge::numeric::tape::{InputRef, Tape};
 use proptest::prelude::*;
 
 proptest! {
@@ -24,7 +24,7 @@ proptest! {
         let e = s.parse_expression(&text).unwrap();
         let var = s.parse_variable("x").unwrap();
         let defs = s.definitions_in_order();
-        let d = gauge::derivation::derive_with_steps(&mut s.pool, e, var, 1, &defs, &[]).unwrap().result;
+        let d = gauge::calculus::derivation::derive_with_steps(&mut s.pool, e, var, 1, &defs, &[]).unwrap().result;
         let at = s.parse_bindings(&format!("x={x:?}, y={y:?}, z=[0.5, -1.25, 2]")).unwrap();
         let (Ok(f_tape), Ok(d_tape)) = (Tape::compile(&mut s.pool, e), Tape::compile(&mut s.pool, d)) else {
             return Ok(());

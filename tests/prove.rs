@@ -4,7 +4,7 @@
 mod common;
 
 use common::{gauge, scalar_expr_text, stderr, stdout};
-use gauge::session::Session;
+use gauge::lower::session::Session;
 use proptest::prelude::*;
 
 #[test]
@@ -144,7 +144,7 @@ fn whole_exponents_known_only_at_run_time_allow_negative_bases() {
 
 /// Whether an expression is defined at one of a few points (with `x` and `y` spread
 /// over both signs), so that a claim about it can be refuted at all.
-fn defined_somewhere(s: &mut Session, e: gauge::node::ExprId) -> bool {
+fn defined_somewhere(s: &mut Session, e: gauge::expr::node::ExprId) -> bool {
     let at = ["-1.7", "-0.6", "-0.2", "0.3", "0.45", "0.9", "1.3", "2.2"];
     at.iter().any(|x| {
         at.iter().any(|y| {
@@ -178,19 +178,19 @@ proptest! {
         prop_assume!(defined_somewhere(&mut s, e));
         let x = s.parse_variable("x").unwrap();
         let defs = s.definitions_in_order();
-        let d = gauge::derivation::derive_with_steps(&mut s.pool, e, x, 1, &defs, &[]).unwrap().result;
+        let d = gauge::calculus::derivation::derive_with_steps(&mut s.pool, e, x, 1, &defs, &[]).unwrap().result;
         let printed = s.print(d);
         let claim = format!("claim diff({text}, x) = {printed}");
         prop_assert_eq!(verdict(&claim), "proved", "{}", claim);
 
-        let taken = gauge::derivation::take_derivatives(&mut s.pool, d).unwrap().0;
+        let taken = gauge::calculus::derivation::take_derivatives(&mut s.pool, d).unwrap().0;
         prop_assume!(defined_somewhere(&mut s, taken));
         // The derivative is scaled by 1 + k/7 and moved by c/5, which changes it
         // everywhere except where it equals -7c/(5k). A constant one is moved away from
         // 0, so that it changes by at least a k/7 share of itself.
         let constant = s.pool.free_symbols(d).is_empty();
         let negative = constant
-            && s.eval(taken, &gauge::value::Bindings::default()).is_ok_and(|v| v < 0.0);
+            && s.eval(taken, &gauge::lower::value::Bindings::default()).is_ok_and(|v| v < 0.0);
         let sign = if negative { "-" } else { "+" };
         let wrong_rhs = format!("(1 + {k}/7)*({printed}) {sign} {c}/5");
         let wrong = format!("claim diff({text}, x) = {wrong_rhs}");

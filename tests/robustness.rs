@@ -2,8 +2,8 @@
 //! diagnostic, never a panic; deep nesting is an error, not a stack overflow; a 10 MB
 //! input parses and prints in linear time; evaluation never returns a silent NaN.
 
-use gauge::error::ErrorKind;
-use gauge::session::Session;
+use gauge::diag::error::ErrorKind;
+use gauge::lower::session::Session;
 use proptest::prelude::*;
 
 fn session() -> Session {
@@ -190,7 +190,7 @@ fn exact_numbers_beyond_f64_are_an_error_in_every_numeric_path() {
     // check: an error that names the number, not a table of NaN.
     let mut s = session();
     let e = s.parse_expression("logsumexp(z)*4^(8^3)*x").unwrap();
-    let err = gauge::tape::Tape::compile(&mut s.pool, e).expect_err("an error");
+    let err = gauge::numeric::tape::Tape::compile(&mut s.pool, e).expect_err("an error");
     assert_eq!(err.kind, ErrorKind::Domain);
     assert!(
         err.message.contains("beyond the range of f64"),

@@ -4,7 +4,7 @@
 //! Run with `PROPTEST_CASES=10000 cargo test --release --test roundtrip` for the full
 //! count; the default run uses proptest's default number of cases.
 
-use gauge::session::Session;
+use gauge::lower::session::Session;
 use proptest::prelude::*;
 
 /// Generated expression text over a fixed vocabulary: scalars x, y, a, b; a vector z and
@@ -29,8 +29,10 @@ fn expr_text() -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(6, 48, 3, |inner| {
         // Every builtin function, and the forms that lower to powers and logarithms.
-        let mut names: Vec<&'static str> =
-            gauge::node::Func::ALL.iter().map(|f| f.name()).collect();
+        let mut names: Vec<&'static str> = gauge::expr::node::Func::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect();
         names.extend(["sqrt", "log2"]);
         let funcs = prop::sample::select(names);
         prop_oneof![

@@ -1,7 +1,7 @@
 //! The simplifier's conditional rules fire only on proved conditions, and its
 //! unconditional identities hold. Expectations are stated in the input language.
 
-use gauge::session::Session;
+use gauge::lower::session::Session;
 
 /// Simplifies `input` under the facts `assume` (one `assume` statement per fact).
 fn simplify(input: &str, assume: &[&str]) -> String {
@@ -10,10 +10,11 @@ fn simplify(input: &str, assume: &[&str]) -> String {
         s.load_file("<assume>", &format!("assume {fact}")).unwrap();
     }
     let e = s.parse_expression(input).unwrap();
-    let (e, _) = gauge::derivation::take_derivatives(&mut s.pool, e).unwrap();
+    let (e, _) = gauge::calculus::derivation::take_derivatives(&mut s.pool, e).unwrap();
     let defs = s.definitions_in_order();
     let facts = s.facts.clone();
-    let mut simp = gauge::simplify::Simplifier::new(&mut s.pool, defs).with_facts(facts);
+    let mut simp =
+        gauge::simplify::simplifier::Simplifier::new(&mut s.pool, defs).with_facts(facts);
     let r = simp.simplify(e);
     s.print(r)
 }

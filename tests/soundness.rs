@@ -4,7 +4,7 @@
 mod common;
 
 use common::gauge;
-use gauge::session::Session;
+use gauge::lower::session::Session;
 
 fn prove(text: &str) -> Vec<String> {
     let mut s = Session::with_prelude().unwrap();

@@ -1,9 +1,9 @@
 //! The compiled tape agrees with the tree evaluator, shares work, and runs over complex
 //! and dual numbers to give derivatives.
 
-use gauge::scalar::{Complex, Dual};
-use gauge::session::Session;
-use gauge::tape::{InputRef, Tape};
+use gauge::lower::session::Session;
+use gauge::numeric::scalar::{Complex, Dual};
+use gauge::numeric::tape::{InputRef, Tape};
 
 fn both(expr: &str, at: &str) -> (f64, f64) {
     let mut s = Session::with_prelude().unwrap();

@@ -3,12 +3,12 @@
 //! made of its rule instances, a rule instance that is not what its rule gives, a side
 //! condition that is not proved, and steps that do not chain.
 
-use gauge::session::Session;
-use gauge::simplify::{Rewrite, Step};
+use gauge::lower::session::Session;
+use gauge::simplify::simplifier::{Rewrite, Step};
 use gauge::verify::{check_proof, check_steps};
 
 /// A session with the prelude and `text` loaded, and the proof of its first claim.
-fn proved(text: &str) -> (Session, gauge::session::Claim, Vec<Step>) {
+fn proved(text: &str) -> (Session, gauge::lower::session::Claim, Vec<Step>) {
     let mut s = Session::with_prelude().unwrap();
     s.load_file("claims", text).unwrap();
     let claim = s.claims[0].clone();
@@ -59,7 +59,8 @@ fn step_by_step_derivations_pass() {
     ] {
         let e = s.parse_expression(f).unwrap();
         let v = s.parse_variable(var).unwrap();
-        let d = gauge::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs, &[]).unwrap();
+        let d = gauge::calculus::derivation::derive_with_steps(&mut s.pool, e, v, 1, &defs, &[])
+            .unwrap();
         let r = check_steps(&mut s, &d.steps, 3).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert_eq!(r.steps, d.steps.len());
         assert_eq!(d.steps.first().map(|st| st.before), Some(d.start));
@@ -85,7 +86,8 @@ fn a_wrongly_named_rule_fails() {
     let e = s.parse_expression("sin(x)*x").unwrap();
     let x = s.parse_variable("x").unwrap();
     let defs = s.definitions_in_order();
-    let mut d = gauge::derivation::derive_with_steps(&mut s.pool, e, x, 1, &defs, &[]).unwrap();
+    let mut d =
+        gauge::calculus::derivation::derive_with_steps(&mut s.pool, e, x, 1, &defs, &[]).unwrap();
     let rw = d.steps[0]
         .rewrites
         .iter_mut()
@@ -287,7 +289,9 @@ fn higher_derivatives_are_taken_under_the_outer_derivatives() {
     for (f, order) in [("x^3*y", 2), ("x^4", 3), ("x*sin(x)", 2), ("sigmoid(x)", 2)] {
         let e = s.parse_expression(f).unwrap();
         let v = s.parse_variable("x").unwrap();
-        let d = gauge::derivation::derive_with_steps(&mut s.pool, e, v, order, &defs, &[]).unwrap();
+        let d =
+            gauge::calculus::derivation::derive_with_steps(&mut s.pool, e, v, order, &defs, &[])
+                .unwrap();
         assert_eq!(d.steps.first().map(|st| st.before), Some(d.start), "{f}");
         assert!(d.steps.windows(2).all(|w| w[0].after == w[1].before), "{f}");
         assert_eq!(d.steps.last().map(|st| st.after), Some(d.result), "{f}");

@@ -84,8 +84,10 @@ pub fn scalar_expr_text() -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(5, 32, 3, |inner| {
         // Every builtin function, and the forms that lower to powers and logarithms.
-        let mut names: Vec<&'static str> =
-            gauge::node::Func::ALL.iter().map(|f| f.name()).collect();
+        let mut names: Vec<&'static str> = gauge::expr::node::Func::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect();
         names.extend(["sqrt"]);
         let funcs = prop::sample::select(names);
         proptest::prop_oneof![

@@ -1,0 +1,239 @@
+//! Derivations: a derivative as a sequence of steps a reader can follow.
+//!
+//! [`derive_with_steps`] takes a derivative the way a person writes it out: expand the
+//! definitions that depend on the variable, then apply the rules of
+//! [`crate::calculus::derivative::Rule`] one level at a time (each round is one step: the chain
+//! rule through `ln`, the product rule, ...), leaving the inner derivatives as `diff(...)`
+//! until their turn; then simplify in phases (contract the sums, fold the definitions
+//! back, factor). Every step is data: the rules used, and the expression after it.
+
+use rustc_hash::FxHashMap;
+
+use crate::calculus::derivative::{Condition, Differentiator, Rule};
+use crate::diag::error::Result;
+use crate::expr::node::{DefId, ExprId, Node};
+use crate::expr::pool::Pool;
+use crate::simplify::simplifier::{Rewrite, Simplifier, Step};
+
+/// The result of a derivative with its derivation.
+#[derive(Clone, Debug)]
+pub struct Derivation {
+    /// The expression differentiated, as an unevaluated `diff` node.
+    pub start: ExprId,
+    /// The steps, in order; the last one's `after` is the result.
+    pub steps: Vec<Step>,
+    /// The simplified derivative.
+    pub result: ExprId,
+    /// Where the derivative does not exist (`abs` at 0).
+    pub conditions: Vec<Condition>,
+}
+
+/// The most rounds a derivation takes before it finishes the remaining derivatives at
+/// once (each round descends one level of the expression).
+const MAX_ROUNDS: usize = 64;
+
+/// Takes `diff(expr, var, order)` step by step, then simplifies with `defs` available
+/// for folding.
+pub fn derive_with_steps(
+    pool: &mut Pool,
+    expr: ExprId,
+    var: ExprId,
+    order: u32,
+    defs: &[DefId],
+    facts: &[crate::lower::session::Fact],
+) -> Result<Derivation> {
+    let start = pool.diff(expr, var, order);
+    let mut steps = Vec::new();
+    let mut conditions = Vec::new();
+    let mut cur = expr;
+    let mut known = Vec::new();
+    for k in 1..=order {
+        let pass_start = steps.len();
+        let mut d = Differentiator::new(pool, var)?;
+        // Step: expand the definitions that depend on the variable.
+        let expanded = d.expand_dependent_calls(cur);
+        let before = d.pool().diff(cur, var, 1);
+        let mut pending = d.pool().diff(expanded, var, 1);
+        if expanded != cur {
+            steps.push(Step::whole(&Rule::ExpandDefinition.name(), before, pending));
+        }
+        // Rounds: each outstanding derivative moves one level down.
+        for round in 0..MAX_ROUNDS {
+            let mut used: Vec<Rule> = Vec::new();
+            let mut rewrites = Vec::new();
+            let mut memo = FxHashMap::default();
+            let last = round + 1 == MAX_ROUNDS;
+            let mut round_log = RoundLog {
+                used: &mut used,
+                rewrites: &mut rewrites,
+                memo: &mut memo,
+            };
+            let next = one_round(&mut d, pending, var, &mut round_log, last);
+            if next == pending {
+                break;
+            }
+            used.sort();
+            used.dedup();
+            // "Constants differentiate to 0" is worth saying only when nothing else is.
+            if !used_only_constant(&used) {
+                used.retain(|r| *r != Rule::Constant);
+            }
+            steps.push(Step {
+                rules: used.iter().map(|r| r.name()).collect(),
+                before: pending,
+                after: next,
+                rewrites,
+            });
+            pending = next;
+            if !contains_diff(d.pool(), pending, var) {
+                break;
+            }
+        }
+        conditions.append(&mut d.conditions);
+        known.extend(d.known_ranges());
+        // The derivatives still to take surround this pass's steps: in the second
+        // derivative, `d/dx (d/dx f)` is taken inside, so each of its steps is an
+        // equality under the outer `d/dx`.
+        let remaining = order - k;
+        if remaining > 0 {
+            for st in &mut steps[pass_start..] {
+                st.before = d.pool().diff(st.before, var, remaining);
+                st.after = d.pool().diff(st.after, var, remaining);
+            }
+        }
+        cur = pending;
+        crate::calculus::derivative::check_size(pool, cur, k)?;
+    }
+    let mut simp = Simplifier::new(pool, defs.to_vec())
+        .with_facts(facts.to_vec())
+        .with_known_ranges(known);
+    let result = simp.simplify(cur);
+    steps.extend(simp.steps);
+    Ok(Derivation {
+        start,
+        steps,
+        result,
+        conditions,
+    })
+}
+
+fn used_only_constant(used: &[Rule]) -> bool {
+    used.iter().all(|r| *r == Rule::Constant)
+}
+
+/// Whether an expression still holds a derivative with respect to `var`.
+fn contains_diff(pool: &Pool, id: ExprId, var: ExprId) -> bool {
+    let mut todo = vec![id];
+    let mut seen = rustc_hash::FxHashSet::default();
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        let n = pool.node(x);
+        if matches!(n, Node::Diff { var: v, .. } if *v == var) {
+            return true;
+        }
+        todo.extend(crate::expr::node::children(n));
+    }
+    false
+}
+
+/// What one round of a derivation records: the rules used, their instances, and the
+/// round's memo of rewritten nodes.
+struct RoundLog<'a> {
+    used: &'a mut Vec<Rule>,
+    rewrites: &'a mut Vec<Rewrite>,
+    memo: &'a mut FxHashMap<ExprId, ExprId>,
+}
+
+/// Replaces each outstanding `diff(e, var)` by one rule at `e`; on the `last` round, by
+/// the full derivative.
+fn one_round(
+    d: &mut Differentiator<'_>,
+    id: ExprId,
+    var: ExprId,
+    log: &mut RoundLog<'_>,
+    last: bool,
+) -> ExprId {
+    if let Some(&r) = log.memo.get(&id) {
+        return r;
+    }
+    let node = d.pool().node(id).clone();
+    let out = match node {
+        Node::Diff {
+            expr,
+            var: v,
+            order: 1,
+        } if v == var => {
+            if last {
+                let r = d.derive(expr);
+                log.rewrites.push(Rewrite::new("differentiate", id, r));
+                r
+            } else {
+                let (rule, r) = d.rule(expr, &mut |this, child| this.pool().diff(child, var, 1));
+                log.used.push(rule);
+                log.rewrites.push(Rewrite::new(rule.name(), id, r));
+                r
+            }
+        }
+        other => {
+            let kids: Vec<ExprId> = crate::expr::node::children(&other)
+                .into_iter()
+                .map(|c| one_round(d, c, var, log, last))
+                .collect();
+            d.pool().rebuild(id, &kids)
+        }
+    };
+    log.memo.insert(id, out);
+    out
+}
+
+/// Takes every `diff(...)` inside an expression (innermost first), leaving the rest as it
+/// is: what `gauge simplify` does before it simplifies.
+pub fn take_derivatives(pool: &mut Pool, id: ExprId) -> Result<(ExprId, Vec<Condition>)> {
+    let (r, conditions, _) = differentiate_step(pool, id)?;
+    Ok((r, conditions))
+}
+
+/// Like [`take_derivatives`], also giving the `differentiate` step (one rewrite per
+/// derivative taken), or `None` when the expression holds no derivative.
+pub fn differentiate_step(
+    pool: &mut Pool,
+    id: ExprId,
+) -> Result<(ExprId, Vec<Condition>, Option<Step>)> {
+    let mut memo = FxHashMap::default();
+    let mut conditions = Vec::new();
+    let mut rewrites = Vec::new();
+    let r = take_rec(pool, id, &mut memo, &mut conditions, &mut rewrites)?;
+    let step = (r != id).then(|| Step::from_rewrites(id, r, rewrites));
+    Ok((r, conditions, step))
+}
+
+fn take_rec(
+    pool: &mut Pool,
+    id: ExprId,
+    memo: &mut FxHashMap<ExprId, ExprId>,
+    conditions: &mut Vec<Condition>,
+    rewrites: &mut Vec<Rewrite>,
+) -> Result<ExprId> {
+    if let Some(&r) = memo.get(&id) {
+        return Ok(r);
+    }
+    let node = pool.node(id).clone();
+    let kids: Vec<ExprId> = crate::expr::node::children(&node)
+        .into_iter()
+        .map(|c| take_rec(pool, c, memo, conditions, rewrites))
+        .collect::<Result<_>>()?;
+    let rebuilt = pool.rebuild(id, &kids);
+    let out = match pool.node(rebuilt).clone() {
+        Node::Diff { expr, var, order } => {
+            let (d, mut c) = crate::calculus::derivative::derive_n(pool, expr, var, order)?;
+            conditions.append(&mut c);
+            rewrites.push(Rewrite::new("differentiate", rebuilt, d));
+            d
+        }
+        _ => rebuilt,
+    };
+    memo.insert(id, out);
+    Ok(out)
+}

@@ -1,0 +1,544 @@
+//! Symbolic derivatives, one exhaustive rule per node kind.
+//!
+//! [`Differentiator::derive`] takes the derivative of an expression with respect to one
+//! variable: a scalar `x` or a tensor element `z[i]`, `W[a, b]`. Each node kind has one
+//! rule ([`Differentiator::rule`]) that states the derivative in terms of the
+//! derivatives of its children; the fast path fills those in recursively with a memo
+//! keyed by node, so shared subexpressions are differentiated once and the gradient
+//! shares structure as a reverse sweep would. The same rules, applied one level at a
+//! time with the children's derivatives left as `diff(...)` nodes, give the derivation
+//! that `--steps` prints (see [`crate::calculus::derivation`]).
+//!
+//! Terms that do not depend on the variable are never built: a rule asks
+//! [`Differentiator::mentions`] before it differentiates a child. A call of a definition
+//! is differentiated through its body; the simplifier folds the result back into the
+//! definition's name. Where a function is not differentiable (`abs` at 0) the point is
+//! recorded in [`Differentiator::conditions`].
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::node::{Constant, DefId, ExprId, Func, Node, Symbol};
+use crate::expr::pool::Pool;
+
+/// The rule that gives a derivative, named as in derivations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// The expression does not depend on the variable.
+    Constant,
+    /// `d x / d x = 1`.
+    Variable,
+    /// `d z[j] / d z[i] = delta(j, i)`.
+    Element,
+    /// The derivative of a sum of terms is the sum of their derivatives.
+    Linearity,
+    /// A constant factor stays: `d (c*f) = c * d f`.
+    ConstantMultiple,
+    /// `d (f*g) = f' g + f g'`.
+    ProductRule,
+    /// `d u^n = n u^(n-1) u'` for an exponent free of the variable.
+    PowerRule,
+    /// `d a^v = a^v ln(a) v'` for a base free of the variable.
+    ExponentialRule,
+    /// `d u^v = u^v (v' ln(u) + v u'/u)`.
+    GeneralPowerRule,
+    /// The chain rule through a builtin function.
+    Chain(Func),
+    /// The derivative passes into a sum over an index, and deltas contract.
+    SumRule,
+    /// A call is differentiated through its definition's body.
+    ExpandDefinition,
+    /// A derivative inside the expression is taken first.
+    InnerDerivative,
+}
+
+impl Rule {
+    /// The rule's kebab-case name.
+    pub fn name(self) -> String {
+        match self {
+            Rule::Constant => "constant".into(),
+            Rule::Variable => "variable".into(),
+            Rule::Element => "element-delta".into(),
+            Rule::Linearity => "linearity".into(),
+            Rule::ConstantMultiple => "constant-multiple".into(),
+            Rule::ProductRule => "product-rule".into(),
+            Rule::PowerRule => "power-rule".into(),
+            Rule::ExponentialRule => "exponential-rule".into(),
+            Rule::GeneralPowerRule => "general-power-rule".into(),
+            Rule::Chain(f) => format!("chain-rule-{}", f.name()),
+            Rule::SumRule => "sum-rule".into(),
+            Rule::ExpandDefinition => "expand-definition".into(),
+            Rule::InnerDerivative => "inner-derivative".into(),
+        }
+    }
+
+    /// How a reader would say it.
+    pub fn describe(self) -> String {
+        match self {
+            Rule::Constant => "constants differentiate to 0".into(),
+            Rule::Variable => "the variable itself".into(),
+            Rule::Element => "an element against an element gives deltas".into(),
+            Rule::Linearity => "the derivative of a sum is the sum of the derivatives".into(),
+            Rule::ConstantMultiple => "a constant factor stays".into(),
+            Rule::ProductRule => "the product rule".into(),
+            Rule::PowerRule => "the power rule".into(),
+            Rule::ExponentialRule => "the exponential rule".into(),
+            Rule::GeneralPowerRule => "the general power rule".into(),
+            Rule::Chain(f) => format!("the chain rule through {}", f.name()),
+            Rule::SumRule => "the derivative passes into the sum".into(),
+            Rule::ExpandDefinition => "expand the definition".into(),
+            Rule::InnerDerivative => "take the inner derivative first".into(),
+        }
+    }
+}
+
+/// A point where the derivative does not exist: where `expr` is 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// The derivative holds where this expression is not 0.
+    pub nonzero: ExprId,
+    /// Why: the function that is not differentiable there.
+    pub reason: Func,
+}
+
+/// The variable of a derivative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variable {
+    /// The variable's node: a scalar or an element.
+    pub node: ExprId,
+    /// The scalar's or the tensor's name.
+    pub symbol: Symbol,
+    /// The element's indices (empty for a scalar).
+    pub indices: Vec<ExprId>,
+}
+
+impl Variable {
+    /// Reads a variable from its node; an error for anything but a scalar or an element.
+    pub fn from_node(pool: &Pool, node: ExprId) -> Result<Variable> {
+        match pool.node(node) {
+            Node::Sym(s) => Ok(Variable {
+                node,
+                symbol: *s,
+                indices: Vec::new(),
+            }),
+            Node::Elem(t, idx) => Ok(Variable {
+                node,
+                symbol: *t,
+                indices: idx.to_vec(),
+            }),
+            _ => Err(Error::new(
+                ErrorKind::Shape,
+                format!(
+                    "cannot differentiate with respect to `{}`: expected a scalar or an element",
+                    crate::print::text::to_text(pool, node)
+                ),
+            )),
+        }
+    }
+}
+
+/// Takes derivatives with respect to one variable, with a memo.
+pub struct Differentiator<'p> {
+    pool: &'p mut Pool,
+    var: Variable,
+    memo: FxHashMap<ExprId, ExprId>,
+    mentions: FxHashMap<ExprId, bool>,
+    def_mentions: FxHashMap<DefId, bool>,
+    /// Points where a derivative taken so far does not exist.
+    pub conditions: Vec<Condition>,
+}
+
+impl<'p> Differentiator<'p> {
+    /// A differentiator for the variable `var` (a scalar or element node).
+    pub fn new(pool: &'p mut Pool, var: ExprId) -> Result<Differentiator<'p>> {
+        let var = Variable::from_node(pool, var)?;
+        Ok(Differentiator {
+            pool,
+            var,
+            memo: FxHashMap::default(),
+            mentions: FxHashMap::default(),
+            def_mentions: FxHashMap::default(),
+            conditions: Vec::new(),
+        })
+    }
+
+    /// The pool.
+    pub fn pool(&mut self) -> &mut Pool {
+        self.pool
+    }
+
+    /// The variable's node.
+    pub fn variable(&self) -> ExprId {
+        self.var.node
+    }
+
+    /// The variable's indices with the lengths they range below: `i` in `z[i]` takes
+    /// values below `len(z)`. Contraction of deltas relies on it.
+    pub fn known_ranges(&mut self) -> Vec<(ExprId, ExprId)> {
+        let idx = self.var.indices.clone();
+        idx.iter()
+            .enumerate()
+            .map(|(a, &i)| (i, self.pool.len_of(self.var.symbol, a as u32)))
+            .collect()
+    }
+
+    /// Whether an expression depends on the variable: it names the variable's symbol, or
+    /// calls a definition whose body uses it as a global.
+    pub fn mentions(&mut self, e: ExprId) -> bool {
+        if let Some(&m) = self.mentions.get(&e) {
+            return m;
+        }
+        // Free symbols are sorted by handle, so membership is a binary search.
+        let m = if self
+            .pool
+            .free_symbols(e)
+            .binary_search(&self.var.symbol)
+            .is_ok()
+        {
+            true
+        } else {
+            match self.pool.node(e).clone() {
+                Node::Call { def, args, .. } => {
+                    self.def_mentions(def) || args.iter().any(|&a| self.mentions(a))
+                }
+                other => crate::expr::node::children(&other)
+                    .into_iter()
+                    .any(|c| self.mentions(c)),
+            }
+        };
+        self.mentions.insert(e, m);
+        m
+    }
+
+    fn def_mentions(&mut self, def: DefId) -> bool {
+        if let Some(&m) = self.def_mentions.get(&def) {
+            return m;
+        }
+        // Guard against cycles (there are none: definitions cannot recurse).
+        self.def_mentions.insert(def, false);
+        let d = self.pool.definition(def).clone();
+        let local = d.params.iter().any(|p| p.name == self.var.symbol)
+            || d.indices.contains(&self.var.symbol);
+        let direct = !local && self.pool.free_symbols(d.body).contains(&self.var.symbol);
+        let m = direct || self.calls_mention(d.body);
+        self.def_mentions.insert(def, m);
+        m
+    }
+
+    fn calls_mention(&mut self, e: ExprId) -> bool {
+        let mut todo = vec![e];
+        let mut seen = rustc_hash::FxHashSet::default();
+        while let Some(x) = todo.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let node = self.pool.node(x).clone();
+            if let Node::Call { def, .. } = &node
+                && self.def_mentions(*def)
+            {
+                return true;
+            }
+            todo.extend(crate::expr::node::children(&node));
+        }
+        false
+    }
+
+    /// Replaces every call that depends on the variable by its definition's body,
+    /// recursively, so that a derivative and the expression around it are in the same
+    /// primitive terms and cancel (`-ln(softmax(z)[y])` against `1/softmax(z)[y]`).
+    /// The simplifier folds bodies back into names afterwards.
+    pub fn expand_dependent_calls(&mut self, e: ExprId) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.expand_rec(e, &mut memo)
+    }
+
+    fn expand_rec(&mut self, e: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if let Some(&r) = memo.get(&e) {
+            return r;
+        }
+        if !self.mentions(e) {
+            return e;
+        }
+        let node = self.pool.node(e).clone();
+        let out = match node {
+            Node::Call { .. } => {
+                let body = self.pool.expand_call(e).unwrap_or(e);
+                self.expand_rec(body, memo)
+            }
+            // An unevaluated derivative is taken as it is, by its own rule.
+            Node::Diff { .. } => e,
+            other => {
+                let kids: Vec<ExprId> = crate::expr::node::children(&other)
+                    .into_iter()
+                    .map(|c| self.expand_rec(c, memo))
+                    .collect();
+                self.pool.rebuild(e, &kids)
+            }
+        };
+        memo.insert(e, out);
+        out
+    }
+
+    /// The derivative of `e`, fully taken (no `diff` nodes remain for this variable).
+    pub fn derive(&mut self, e: ExprId) -> ExprId {
+        if let Some(&d) = self.memo.get(&e) {
+            return d;
+        }
+        let (_, d) = self.rule(e, &mut |this, child| this.derive(child));
+        self.memo.insert(e, d);
+        d
+    }
+
+    /// One rule at `e`: the rule used and the derivative, with the children's derivatives
+    /// supplied by `dsub` (recursively in [`Differentiator::derive`], or as unevaluated
+    /// `diff` nodes for a step-by-step derivation).
+    pub fn rule(
+        &mut self,
+        e: ExprId,
+        dsub: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
+    ) -> (Rule, ExprId) {
+        if !self.mentions(e) {
+            return (Rule::Constant, self.pool.int(0));
+        }
+        match self.pool.node(e).clone() {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Index(_)
+            | Node::Len(_, _)
+            | Node::Delta(_, _) => (Rule::Constant, self.pool.int(0)),
+            // A whole tensor appears only as a call's argument, where the call's rule
+            // handles it.
+            Node::Tensor(_) => (Rule::Constant, self.pool.int(0)),
+            Node::Sym(_) => (Rule::Variable, self.pool.int(1)),
+            Node::Elem(_, idx) => {
+                let mut deltas = Vec::with_capacity(idx.len());
+                for (a, &i) in idx.iter().enumerate() {
+                    let v = self.var.indices.get(a).copied().unwrap_or(i);
+                    deltas.push(self.pool.delta(i, v));
+                }
+                (Rule::Element, self.pool.mul(deltas))
+            }
+            Node::Add(ts) => {
+                let mut parts = Vec::new();
+                for &t in ts.iter() {
+                    if self.mentions(t) {
+                        parts.push(dsub(self, t));
+                    }
+                }
+                (Rule::Linearity, self.pool.add(parts))
+            }
+            Node::Mul(fs) => {
+                let varying: Vec<usize> = (0..fs.len()).filter(|&k| self.mentions(fs[k])).collect();
+                let rule = if varying.len() == 1 {
+                    Rule::ConstantMultiple
+                } else {
+                    Rule::ProductRule
+                };
+                let mut terms = Vec::with_capacity(varying.len());
+                for &k in &varying {
+                    let dk = dsub(self, fs[k]);
+                    let mut factors: Vec<ExprId> = Vec::with_capacity(fs.len());
+                    factors.extend(
+                        fs.iter()
+                            .enumerate()
+                            .filter(|&(j, _)| j != k)
+                            .map(|(_, &f)| f),
+                    );
+                    factors.push(dk);
+                    terms.push(self.pool.mul(factors));
+                }
+                (rule, self.pool.add(terms))
+            }
+            Node::Pow(u, v) => self.power(u, v, dsub),
+            Node::Func(f, u) => {
+                let outer = self.outer_derivative(f, u);
+                let du = dsub(self, u);
+                (Rule::Chain(f), self.pool.mul(vec![outer, du]))
+            }
+            Node::Sum { index, range, body } => {
+                // The variable's indices are free; a bound index of the same name is
+                // renamed first, so that `diff(sum(j, z[j]), z[j])` is 1, not n.
+                let (index, body) = if self
+                    .var
+                    .indices
+                    .iter()
+                    .any(|&i| self.pool.free_symbols(i).contains(&index))
+                {
+                    let fresh = self.pool.fresh_index_symbol();
+                    let to = self.pool.index(fresh);
+                    (fresh, self.pool.rename_index(body, index, to))
+                } else {
+                    (index, body)
+                };
+                let db = dsub(self, body);
+                let s = self.pool.sum(index, range, db);
+                let known = self.known_ranges();
+                (Rule::SumRule, self.pool.contract_with(s, &known))
+            }
+            Node::Call { .. } => {
+                let body = self.pool.expand_call(e).unwrap_or_else(|| self.pool.int(0));
+                (Rule::ExpandDefinition, dsub(self, body))
+            }
+            Node::Diff { expr, var, order } => {
+                let inner = derive_n(self.pool, expr, var, order)
+                    .map(|(d, _)| d)
+                    .unwrap_or(e);
+                if inner == e {
+                    return (Rule::InnerDerivative, self.pool.diff(e, self.var.node, 1));
+                }
+                (Rule::InnerDerivative, dsub(self, inner))
+            }
+        }
+    }
+
+    fn power(
+        &mut self,
+        u: ExprId,
+        v: ExprId,
+        dsub: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
+    ) -> (Rule, ExprId) {
+        let (mu, mv) = (self.mentions(u), self.mentions(v));
+        let p = self.pool.pow(u, v);
+        if !mv {
+            // n u^(n-1) u'
+            let m1 = self.pool.int(-1);
+            let e1 = self.pool.add(vec![v, m1]);
+            let pw = self.pool.pow(u, e1);
+            let du = dsub(self, u);
+            return (Rule::PowerRule, self.pool.mul(vec![v, pw, du]));
+        }
+        let ln_u = self.pool.func(Func::Ln, u);
+        let dv = dsub(self, v);
+        if !mu {
+            return (Rule::ExponentialRule, self.pool.mul(vec![p, ln_u, dv]));
+        }
+        let du = dsub(self, u);
+        let t1 = self.pool.mul(vec![dv, ln_u]);
+        let inv_u = self.pool.recip(u);
+        let t2 = self.pool.mul(vec![v, du, inv_u]);
+        let s = self.pool.add(vec![t1, t2]);
+        (Rule::GeneralPowerRule, self.pool.mul(vec![p, s]))
+    }
+
+    /// f'(u) for a builtin f, noting where it does not exist.
+    fn outer_derivative(&mut self, f: Func, u: ExprId) -> ExprId {
+        if f == Func::Abs {
+            self.conditions.push(Condition {
+                nonzero: u,
+                reason: Func::Abs,
+            });
+        }
+        outer_derivative(self.pool, f, u)
+    }
+}
+
+/// f'(u) for a builtin f: the outer factor of the chain rule.
+pub fn outer_derivative(pool: &mut Pool, f: Func, u: ExprId) -> ExprId {
+    match f {
+        Func::Exp => pool.func(Func::Exp, u),
+        Func::Ln => pool.recip(u),
+        Func::Sin => pool.func(Func::Cos, u),
+        Func::Cos => {
+            let s = pool.func(Func::Sin, u);
+            pool.neg(s)
+        }
+        Func::Tan => {
+            let t = pool.func(Func::Tan, u);
+            let two = pool.int(2);
+            let t2 = pool.pow(t, two);
+            let one = pool.int(1);
+            pool.add(vec![one, t2])
+        }
+        Func::Sinh => pool.func(Func::Cosh, u),
+        Func::Cosh => pool.func(Func::Sinh, u),
+        Func::Tanh => {
+            let t = pool.func(Func::Tanh, u);
+            let two = pool.int(2);
+            let t2 = pool.pow(t, two);
+            let one = pool.int(1);
+            let nt2 = pool.neg(t2);
+            pool.add(vec![one, nt2])
+        }
+        Func::Asin | Func::Acos => {
+            let two = pool.int(2);
+            let u2 = pool.pow(u, two);
+            let one = pool.int(1);
+            let nu2 = pool.neg(u2);
+            let d = pool.add(vec![one, nu2]);
+            let mh = pool.rational(-1, 2);
+            let r = pool.pow(d, mh);
+            if f == Func::Asin { r } else { pool.neg(r) }
+        }
+        Func::Atan => {
+            let two = pool.int(2);
+            let u2 = pool.pow(u, two);
+            let one = pool.int(1);
+            let d = pool.add(vec![one, u2]);
+            pool.recip(d)
+        }
+        Func::Erf => {
+            let two = pool.int(2);
+            let u2 = pool.pow(u, two);
+            let nu2 = pool.neg(u2);
+            let g = pool.func(Func::Exp, nu2);
+            let pi = pool.constant(Constant::Pi);
+            let mh = pool.rational(-1, 2);
+            let rpi = pool.pow(pi, mh);
+            pool.mul(vec![two, rpi, g])
+        }
+        Func::Abs => {
+            let a = pool.func(Func::Abs, u);
+            let ra = pool.recip(a);
+            pool.mul(vec![u, ra])
+        }
+        Func::Sigmoid => {
+            let s = pool.func(Func::Sigmoid, u);
+            let one = pool.int(1);
+            let ns = pool.neg(s);
+            let c = pool.add(vec![one, ns]);
+            pool.mul(vec![s, c])
+        }
+        Func::Softplus => pool.func(Func::Sigmoid, u),
+    }
+}
+
+/// The `order`-th derivative of `expr` with respect to `var`, with the conditions under
+/// which it holds.
+pub fn derive_n(
+    pool: &mut Pool,
+    expr: ExprId,
+    var: ExprId,
+    order: u32,
+) -> Result<(ExprId, Vec<Condition>)> {
+    let mut d = expr;
+    let mut conditions = Vec::new();
+    for k in 1..=order {
+        let mut differ = Differentiator::new(pool, var)?;
+        let expanded = differ.expand_dependent_calls(d);
+        d = differ.derive(expanded);
+        conditions.append(&mut differ.conditions);
+        check_size(pool, d, k)?;
+    }
+    Ok((d, conditions))
+}
+
+/// The largest derivative, counted as a written-out tree, that differentiation will
+/// produce. Repeated differentiation of a product grows exponentially, so without a
+/// budget a request like `diff --order 40` would exhaust memory instead of answering.
+pub const MAX_DERIVATIVE_SIZE: u64 = 200_000;
+
+/// Stops a repeated differentiation whose `k`-th derivative has outgrown
+/// [`MAX_DERIVATIVE_SIZE`], with an error that says which order did it.
+pub fn check_size(pool: &Pool, d: ExprId, k: u32) -> Result<()> {
+    let size = crate::simplify::simplifier::tree_size(pool, d);
+    if size > MAX_DERIVATIVE_SIZE {
+        return Err(Error::new(
+            ErrorKind::Limit,
+            format!(
+                "derivative of order {k} has {size} nodes, more than the limit of {MAX_DERIVATIVE_SIZE}"
+            ),
+        )
+        .with_hint("ask for a lower order, or simplify the expression before differentiating"));
+    }
+    Ok(())
+}

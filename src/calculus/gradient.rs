@@ -1,0 +1,239 @@
+//! Reverse-mode gradients: every partial derivative in one sweep over the DAG.
+//!
+//! [`gradient`] gives the derivative of one expression with respect to many scalar
+//! variables at once, the way backpropagation does: it visits each node once, parents
+//! before children, and passes each node's adjoint to its children through the local
+//! derivative of the node. The cost is linear in the size of the DAG, and the result
+//! shares subexpressions with the function (the cheap-gradient principle), where
+//! differentiating by each variable in turn would cost the size times the number of
+//! variables.
+//!
+//! Nodes that bind indices or call definitions (sums, calls, unevaluated derivatives)
+//! are handed to the forward rules of [`crate::calculus::derivative`] for the variables they
+//! depend on; definitions that depend on a variable are expanded first.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::calculus::derivative::Differentiator;
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::node::{ExprId, Func, Node};
+use crate::expr::pool::Pool;
+
+/// The partial derivatives of `f` with respect to each scalar variable in `vars`.
+pub fn gradient(pool: &mut Pool, f: ExprId, vars: &[ExprId]) -> Result<Vec<ExprId>> {
+    for &v in vars {
+        if !matches!(pool.node(v), Node::Sym(_)) {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                "a reverse-mode gradient takes scalar variables",
+            )
+            .with_hint("for a tensor, use `gauge grad EXPR --wrt z`, which gives the gradient in index form"));
+        }
+    }
+    // Calls are expanded, so the sweep sees primitives (once for all variables: per
+    // variable, the walk would cost the size of the DAG times the number of variables).
+    let f = pool.expand_all_calls(f);
+    let symbols: FxHashSet<_> = vars
+        .iter()
+        .filter_map(|&v| match pool.node(v) {
+            Node::Sym(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    let order = topological(pool, f, &symbols);
+    // An adjoint is kept as an unmultiplied list of factors while it passes down a
+    // chain of single parents, and multiplied out only where contributions meet or at
+    // the end: multiplying at every level would rebuild ever longer products, which
+    // costs the square of the depth on a chain of nested functions.
+    let mut adjoint: FxHashMap<ExprId, Vec<Lazy>> = FxHashMap::default();
+    adjoint.insert(f, vec![Lazy::one()]);
+    let mut total: FxHashMap<ExprId, Lazy> = FxHashMap::default();
+    for &id in &order {
+        let Some(parts) = adjoint.remove(&id) else {
+            continue;
+        };
+        let adj = if parts.len() == 1 {
+            parts.into_iter().next().unwrap_or_else(Lazy::one)
+        } else {
+            let terms: Vec<ExprId> = parts.iter().map(|p| p.build(pool)).collect();
+            Lazy::of(pool.add(terms))
+        };
+        total.insert(id, adj.clone());
+        if adj.is_zero(pool) {
+            continue;
+        }
+        match pool.node(id).clone() {
+            Node::Sym(_)
+            | Node::Num(_)
+            | Node::Const(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _)
+            | Node::Elem(_, _)
+            | Node::Delta(_, _) => {}
+            Node::Add(ts) => {
+                for t in ts.iter() {
+                    push(&mut adjoint, *t, adj.clone());
+                }
+            }
+            Node::Mul(fs) => {
+                for (k, &x) in fs.iter().enumerate() {
+                    if pool.as_num(x).is_some() || !depends(pool, x, &symbols) {
+                        continue;
+                    }
+                    let others: Vec<ExprId> = fs
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != k)
+                        .map(|(_, &y)| y)
+                        .collect();
+                    let local = pool.mul(others);
+                    push(&mut adjoint, x, adj.times(local));
+                }
+            }
+            Node::Pow(u, v) => {
+                if depends(pool, u, &symbols) {
+                    let m1 = pool.int(-1);
+                    let e1 = pool.add(vec![v, m1]);
+                    let pw = pool.pow(u, e1);
+                    let local = pool.mul(vec![v, pw]);
+                    push(&mut adjoint, u, adj.times(local));
+                }
+                if depends(pool, v, &symbols) {
+                    let ln_u = pool.func(Func::Ln, u);
+                    let local = pool.mul(vec![id, ln_u]);
+                    push(&mut adjoint, v, adj.times(local));
+                }
+            }
+            Node::Func(f, u) => {
+                let local = crate::calculus::derivative::outer_derivative(pool, f, u);
+                push(&mut adjoint, u, adj.times(local));
+            }
+            Node::Sum { .. } | Node::Call { .. } | Node::Diff { .. } => {
+                // Handled below, per variable, by the forward rules.
+            }
+        }
+    }
+    let wanted: Vec<(ExprId, Lazy)> = total
+        .into_iter()
+        .filter(|(id, _)| {
+            vars.contains(id)
+                || matches!(
+                    pool.node(*id),
+                    Node::Sum { .. } | Node::Call { .. } | Node::Diff { .. }
+                )
+        })
+        .collect();
+    let total: FxHashMap<ExprId, ExprId> = wanted
+        .into_iter()
+        .map(|(id, lazy)| (id, lazy.build(pool)))
+        .collect();
+    // Nodes the sweep does not enter contribute their forward derivatives.
+    let opaque: Vec<(ExprId, ExprId)> = order
+        .iter()
+        .filter(|&&id| {
+            matches!(
+                pool.node(id),
+                Node::Sum { .. } | Node::Call { .. } | Node::Diff { .. }
+            )
+        })
+        .filter_map(|&id| total.get(&id).map(|&a| (id, a)))
+        .collect();
+    let mut out = Vec::with_capacity(vars.len());
+    for &v in vars {
+        let mut parts = vec![total.get(&v).copied().unwrap_or_else(|| pool.int(0))];
+        for &(id, adj) in &opaque {
+            let mut d = Differentiator::new(pool, v)?;
+            let dv = d.derive(id);
+            parts.push(pool.mul(vec![adj, dv]));
+        }
+        out.push(pool.add(parts));
+    }
+    Ok(out)
+}
+
+fn push(adjoint: &mut FxHashMap<ExprId, Vec<Lazy>>, id: ExprId, c: Lazy) {
+    adjoint.entry(id).or_default().push(c);
+}
+
+/// A product not yet multiplied out: a shared list of factors.
+#[derive(Clone, Debug)]
+struct Lazy(Option<std::rc::Rc<(ExprId, Lazy)>>);
+
+impl Lazy {
+    fn one() -> Lazy {
+        Lazy(None)
+    }
+
+    fn of(x: ExprId) -> Lazy {
+        Lazy::one().times(x)
+    }
+
+    fn times(&self, x: ExprId) -> Lazy {
+        Lazy(Some(std::rc::Rc::new((x, self.clone()))))
+    }
+
+    fn factors(&self) -> Vec<ExprId> {
+        let mut out = Vec::new();
+        let mut cur = self;
+        while let Some(node) = &cur.0 {
+            out.push(node.0);
+            cur = &node.1;
+        }
+        out
+    }
+
+    fn is_zero(&self, pool: &Pool) -> bool {
+        self.factors().iter().any(|&f| pool.is_int(f, 0))
+    }
+
+    fn build(&self, pool: &mut Pool) -> ExprId {
+        let fs = self.factors();
+        pool.mul(fs)
+    }
+}
+
+fn depends(pool: &Pool, id: ExprId, symbols: &FxHashSet<crate::expr::node::Symbol>) -> bool {
+    let free = pool.free_symbols(id);
+    // Whichever set is smaller is scanned, so a wide sum costs its size once, not times
+    // the number of variables.
+    if free.len() <= symbols.len() {
+        free.iter().any(|s| symbols.contains(s))
+    } else {
+        symbols.iter().any(|s| free.binary_search(s).is_ok())
+    }
+}
+
+/// The nodes that depend on a variable, parents before children (the opaque nodes'
+/// insides are not entered).
+fn topological(
+    pool: &Pool,
+    root: ExprId,
+    symbols: &FxHashSet<crate::expr::node::Symbol>,
+) -> Vec<ExprId> {
+    let mut post = Vec::new();
+    let mut seen = FxHashSet::default();
+    let mut stack = vec![(root, false)];
+    while let Some((id, expanded)) = stack.pop() {
+        if expanded {
+            post.push(id);
+            continue;
+        }
+        if !seen.insert(id) || !depends(pool, id, symbols) {
+            continue;
+        }
+        stack.push((id, true));
+        match pool.node(id) {
+            Node::Sum { .. } | Node::Call { .. } | Node::Diff { .. } => {}
+            n => {
+                for c in crate::expr::node::children(n) {
+                    if !seen.contains(&c) {
+                        stack.push((c, false));
+                    }
+                }
+            }
+        }
+    }
+    post.reverse();
+    post
+}

@@ -1,0 +1,8 @@
+//! Calculus: symbolic derivatives (one rule per node kind), reverse-mode gradients, and
+//! derivatives as steps a reader can follow.
+//!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `simplify`.
+
+pub mod derivation;
+pub mod derivative;
+pub mod gradient;

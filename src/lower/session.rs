@@ -1,0 +1,276 @@
+//! A session: one pool, the names and definitions in scope, and what files assumed and
+//! claimed. It is the library's front door: load text, get expression handles, print and
+//! evaluate them.
+
+use std::ops::Range;
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::diag::source::{SourceMap, Span};
+use crate::expr::node::{DefId, ExprId, Symbol};
+use crate::expr::pool::Pool;
+use crate::lower::lowerer::{Kind, Lowerer, Scope};
+use crate::lower::prelude::{PRELUDE, PRELUDE_NAME};
+use crate::lower::value::Bindings;
+use crate::numeric::interp::Evaluator;
+use crate::print::text::{to_text, to_text_in};
+use crate::syntax::parse::Grammar;
+use crate::syntax::tree::Relation;
+
+/// A domain fact from `assume`: `subject relation bound`, the bound a constant.
+#[derive(Clone, Debug)]
+pub struct Fact {
+    /// The constrained expression.
+    pub subject: ExprId,
+    /// How it compares with the bound.
+    pub relation: Relation,
+    /// A constant expression (0 when the statement compared two non-constants).
+    pub bound: ExprId,
+    /// The statement it came from.
+    pub span: Span,
+}
+
+/// A claimed identity `lhs = rhs`.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// The claim's name, if it has one.
+    pub name: Option<String>,
+    /// The left side.
+    pub lhs: ExprId,
+    /// The right side.
+    pub rhs: ExprId,
+    /// The statement's span.
+    pub span: Span,
+    /// The line it starts on, from 1.
+    pub line: usize,
+}
+
+/// A lowered statement, in file order.
+#[derive(Clone, Debug)]
+pub enum Statement {
+    /// A definition.
+    Let(DefId),
+    /// An assumption: its operands and relations as written, and the facts it added.
+    Assume {
+        /// The compared expressions.
+        operands: Vec<ExprId>,
+        /// The relations between them.
+        relations: Vec<Relation>,
+        /// The indices of the facts it added in [`Session::facts`].
+        facts: Range<usize>,
+    },
+    /// A claim, by its index in [`Session::claims`].
+    Claim(usize),
+}
+
+/// A workspace: everything gauge knows while it works on one task.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The expression pool.
+    pub pool: Pool,
+    /// Every text read.
+    pub sources: SourceMap,
+    /// The global names and definitions.
+    pub scope: Scope,
+    /// Facts from `assume` statements.
+    pub facts: Vec<Fact>,
+    /// Claims from `claim` statements.
+    pub claims: Vec<Claim>,
+    /// Axis lengths that must be equal, with the span of the use that linked them.
+    pub equal_lengths: Vec<(ExprId, ExprId, Span)>,
+    /// The range of each free index, from the statement that used it last.
+    pub index_ranges: FxHashMap<Symbol, ExprId>,
+    /// Warnings raised while loading (a definition shadowing the prelude, ...).
+    pub warnings: Vec<Error>,
+}
+
+impl Session {
+    /// An empty session without the prelude.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// A session with the prelude loaded.
+    pub fn with_prelude() -> Result<Session> {
+        let mut s = Session::new();
+        let id = s.sources.add(PRELUDE_NAME, PRELUDE);
+        let stmts = Grammar::new(PRELUDE, id).parse_file()?;
+        let mut lowerer = Lowerer::new(&mut s, true);
+        for st in &stmts {
+            lowerer.statement(st)?;
+        }
+        Ok(s)
+    }
+
+    /// Parses and lowers a whole file's text; `name` is shown in diagnostics.
+    pub fn load_file(&mut self, name: &str, text: &str) -> Result<Vec<Statement>> {
+        // Editors on some systems start UTF-8 files with a byte-order mark; it is not text.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let id = self.sources.add(name, text);
+        let stmts = Grammar::new(text, id).parse_file()?;
+        let mut lowerer = Lowerer::new(self, false);
+        stmts.iter().map(|st| lowerer.statement(st)).collect()
+    }
+
+    /// Parses and lowers one expression given as `<input>`.
+    pub fn parse_expression(&mut self, text: &str) -> Result<ExprId> {
+        self.parse_expression_named("<input>", text)
+    }
+
+    /// Parses and lowers one expression, naming its source for diagnostics.
+    pub fn parse_expression_named(&mut self, name: &str, text: &str) -> Result<ExprId> {
+        let id = self.sources.add(name, text);
+        let e = Grammar::new(text, id).parse_expression()?;
+        Lowerer::new(self, false).expression(&e)
+    }
+
+    /// Parses the variable of a derivative: a scalar name or an element such as `z[i]`.
+    pub fn parse_variable(&mut self, text: &str) -> Result<ExprId> {
+        let id = self.sources.add("<variable>", text);
+        let e = Grammar::new(text, id).parse_expression()?;
+        Lowerer::new(self, false).variable_expression(&e)
+    }
+
+    /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`.
+    pub fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
+        let id = self.sources.add("<bindings>", text);
+        let parsed = Grammar::new(text, id).parse_bindings()?;
+        Bindings::from_syntax(self, &parsed)
+    }
+
+    /// Prints an expression as text.
+    pub fn print(&self, id: ExprId) -> String {
+        to_text(&self.pool, id)
+    }
+
+    /// Prints a lowered statement in canonical form.
+    pub fn print_statement(&self, st: &Statement) -> String {
+        match st {
+            Statement::Let(def) => {
+                let d = self.pool.definition(*def);
+                let mut s = format!("let {}", self.pool.name(d.name));
+                if !d.params.is_empty() {
+                    let ps: Vec<&str> = d.params.iter().map(|p| self.pool.name(p.name)).collect();
+                    s.push_str(&format!("({})", ps.join(", ")));
+                }
+                if !d.indices.is_empty() {
+                    let is: Vec<&str> = d.indices.iter().map(|i| self.pool.name(*i)).collect();
+                    s.push_str(&format!("[{}]", is.join(", ")));
+                }
+                s.push_str(" = ");
+                s.push_str(&self.print(d.body));
+                s
+            }
+            Statement::Assume {
+                operands,
+                relations,
+                ..
+            } => {
+                let mut s = format!("assume {}", self.print(operands[0]));
+                for (rel, op) in relations.iter().zip(&operands[1..]) {
+                    s.push_str(&format!(" {} {}", rel.text(), self.print(*op)));
+                }
+                s
+            }
+            Statement::Claim(k) => {
+                let c = &self.claims[*k];
+                let name = c
+                    .name
+                    .as_ref()
+                    .map(|n| format!("{n}: "))
+                    .unwrap_or_default();
+                // Each side is printed knowing the other's names, so a bound index on one
+                // side never takes the name of a free index on the other.
+                let l = self.pool.free_symbols(c.lhs).to_vec();
+                let r = self.pool.free_symbols(c.rhs).to_vec();
+                format!(
+                    "claim {name}{} = {}",
+                    to_text_in(&self.pool, c.lhs, &r),
+                    to_text_in(&self.pool, c.rhs, &l)
+                )
+            }
+        }
+    }
+
+    /// Every global name an expression depends on: its free names and, through the
+    /// definitions it calls, the globals their bodies use (`d` in `S[i, j]`). Sorted by
+    /// name.
+    pub fn names_used(&self, id: ExprId) -> Vec<Symbol> {
+        let mut out: Vec<Symbol> = Vec::new();
+        let mut seen_defs: Vec<DefId> = Vec::new();
+        // Each entry is an expression and the names that are local to it (a body's
+        // parameters and indices), which are not globals there.
+        let mut stack: Vec<(ExprId, Vec<Symbol>)> = vec![(id, Vec::new())];
+        while let Some((e, local)) = stack.pop() {
+            for &s in self.pool.free_symbols(e).iter() {
+                if !local.contains(&s) && self.scope.kinds.contains_key(&s) && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            for def in self.called_definitions(e) {
+                if !seen_defs.contains(&def) {
+                    seen_defs.push(def);
+                    let d = self.pool.definition(def);
+                    let mut local: Vec<Symbol> = d.params.iter().map(|p| p.name).collect();
+                    local.extend(d.indices.iter().copied());
+                    stack.push((d.body, local));
+                }
+            }
+        }
+        out.sort_by(|a, b| crate::expr::order::cmp_names(self.pool.name(*a), self.pool.name(*b)));
+        out
+    }
+
+    /// The definitions called anywhere in an expression.
+    fn called_definitions(&self, id: ExprId) -> Vec<DefId> {
+        let mut out = Vec::new();
+        let mut todo = vec![id];
+        let mut visited = rustc_hash::FxHashSet::default();
+        while let Some(e) = todo.pop() {
+            if !visited.insert(e) {
+                continue;
+            }
+            let node = self.pool.node(e);
+            if let crate::expr::node::Node::Call { def, .. } = node
+                && !out.contains(def)
+            {
+                out.push(*def);
+            }
+            todo.extend(crate::expr::node::children(node));
+        }
+        out
+    }
+
+    /// The builtin functions whose bodies the prelude states (`sigmoid`, `tanh`, ...),
+    /// with their definitions.
+    pub fn builtin_definitions(&self) -> Vec<(crate::expr::node::Func, DefId)> {
+        self.definitions_in_order()
+            .into_iter()
+            .filter_map(|d| self.pool.definition(d).builtin.map(|f| (f, d)))
+            .collect()
+    }
+
+    /// The definitions in scope (the latest of each name), in the order they were made.
+    pub fn definitions_in_order(&self) -> Vec<DefId> {
+        let mut ds: Vec<DefId> = self.scope.defs.values().copied().collect();
+        ds.sort();
+        ds
+    }
+
+    /// The kind of a global name, if it has been used.
+    pub fn kind_of(&self, s: Symbol) -> Option<Kind> {
+        self.scope.kinds.get(&s).map(|k| k.0)
+    }
+
+    /// Evaluates an expression at a point, in `f64`.
+    pub fn eval(&mut self, id: ExprId, at: &Bindings) -> Result<f64> {
+        let mut ev = Evaluator::new(self, at)?;
+        ev.eval(id)
+    }
+
+    /// An error for a name that the session does not know.
+    pub fn unknown(&self, what: &str) -> Error {
+        Error::new(ErrorKind::Name, format!("unknown {what}"))
+    }
+}

@@ -1,0 +1,769 @@
+//! The LaTeX printer.
+//!
+//! It writes the math a paper would: fractions as `\frac`, `e^{x}` for short exponents
+//! and `\exp(...)` for long ones, `\sigma` for the logistic function, subscripted
+//! elements (`z_{i}`, `W_{ik}`), `\delta_{iy}`, `\sum_{j}` with its body in parentheses
+//! when it has more than one term, and `\frac{\partial}{\partial z_{i}}` for derivatives.
+//! Multi-letter names are set upright (`\mathrm{loss}`, `\operatorname{softmax}`), never
+//! as a product of italic letters, and Greek names become Greek letters. A bound index
+//! never takes the name of a free one (the text printer's renaming, shared).
+
+use num_rational::BigRational;
+use num_traits::{One, Signed};
+
+use std::cell::RefCell;
+
+use crate::expr::node::{Constant, ExprId, Func, Node, Symbol};
+use crate::expr::pool::Pool;
+use crate::print::text::BinderNames;
+
+/// Prints an expression as LaTeX math (without surrounding `$`).
+pub fn to_latex(pool: &Pool, id: ExprId) -> String {
+    let mut out = String::new();
+    Latex::new(pool, id).expr(id, Level::Sum, &mut out);
+    out
+}
+
+/// An expression as LaTeX lines for a multi-line display: a sum longer than `width`
+/// characters of LaTeX source breaks before a top-level `+` or `-`, so that each line
+/// after the first begins with its sign. Anything else is one line.
+pub fn to_latex_lines(pool: &Pool, id: ExprId, width: usize) -> Vec<String> {
+    let whole = to_latex(pool, id);
+    if display_width(&whole) <= width as f64 {
+        return vec![whole];
+    }
+    let Node::Add(terms) = pool.node(id) else {
+        // A product that ends in a bracketed sum breaks inside the bracket.
+        return break_in_bracket(&whole, width).unwrap_or_else(|| vec![whole]);
+    };
+    let printer = Latex::new(pool, id);
+    let mut lines: Vec<String> = Vec::new();
+    for piece in printer.sum_pieces(terms) {
+        match lines.last_mut() {
+            Some(line) if display_width(line) + 1.0 + display_width(&piece) <= width as f64 => {
+                line.push(' ');
+                line.push_str(&piece);
+            }
+            _ => lines.push(piece),
+        }
+    }
+    lines
+}
+
+/// A formula that ends in `\left( ... \right)` around a sum, broken before the sum's
+/// top-level signs: the bracket closes each row with `\right.` and reopens the next
+/// with `\left.`, since a `\left`/`\right` pair cannot span rows. `None` when the
+/// formula has no such bracket or its sum has a single term.
+fn break_in_bracket(tex: &str, width: usize) -> Option<Vec<String>> {
+    let body = tex.strip_suffix("\\right)")?;
+    // The `\left(` that the final `\right)` closes: scan back, counting pairs.
+    let mut depth = 0i32;
+    let mut open = None;
+    let mut k = body.len();
+    while k > 0 {
+        k -= 1;
+        if body[k..].starts_with("\\right") {
+            depth += 1;
+        } else if body[k..].starts_with("\\left") {
+            if depth == 0 {
+                open = Some(k);
+                break;
+            }
+            depth -= 1;
+        }
+    }
+    let open = open?;
+    let prefix = &body[..open];
+    let inner = body[open..].strip_prefix("\\left(")?;
+    // Split the inside at top-level ` + ` and ` - `, outside braces and brackets.
+    let mut pieces: Vec<String> = Vec::new();
+    let (mut brace, mut pair) = (0i32, 0i32);
+    let mut start = 0;
+    let mut i = 0;
+    while i < inner.len() {
+        let rest = &inner[i..];
+        if rest.starts_with("\\left") {
+            pair += 1;
+        } else if rest.starts_with("\\right") {
+            pair -= 1;
+        } else if rest.starts_with('{') {
+            brace += 1;
+        } else if rest.starts_with('}') {
+            brace -= 1;
+        } else if brace == 0
+            && pair == 0
+            && i > start
+            && (rest.starts_with(" + ") || rest.starts_with(" - "))
+        {
+            pieces.push(inner[start..i].to_string());
+            start = i + 1;
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+    pieces.push(inner[start..].to_string());
+    if pieces.len() < 2 {
+        return None;
+    }
+    let mut rows: Vec<String> = vec![format!("{prefix}\\left({}", pieces[0])];
+    for piece in &pieces[1..] {
+        let last = rows.last_mut()?;
+        if display_width(last) + 1.0 + display_width(piece) <= width as f64 {
+            last.push(' ');
+            last.push_str(piece);
+        } else {
+            rows.push(piece.clone());
+        }
+    }
+    let n = rows.len();
+    if n < 2 {
+        return None;
+    }
+    Some(
+        rows.into_iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let open = if k == 0 { "" } else { "\\left." };
+                let close = if k + 1 == n { "\\right)" } else { "\\right." };
+                format!("{open}{r}{close}")
+            })
+            .collect(),
+    )
+}
+
+/// About how many characters wide LaTeX math renders: commands that print one symbol
+/// count one, `\left`/`\right` and braces nothing, sub- and superscripts about half,
+/// and a fraction the wider of its numerator and denominator.
+pub fn display_width(tex: &str) -> f64 {
+    let chars: Vec<char> = tex.chars().collect();
+    width_of(&chars, &mut 0, false)
+}
+
+/// The width of `chars` from `at`, to the end or, with `group`, to the closing brace.
+fn width_of(chars: &[char], at: &mut usize, group: bool) -> f64 {
+    let mut w = 0.0;
+    while *at < chars.len() {
+        let c = chars[*at];
+        *at += 1;
+        match c {
+            '{' => w += width_of(chars, at, true),
+            '}' if group => return w,
+            '_' | '^' => {
+                // A script: the next group or character, at about half size.
+                if chars.get(*at) == Some(&'{') {
+                    *at += 1;
+                    w += 0.6 * width_of(chars, at, true);
+                } else if *at < chars.len() {
+                    *at += 1;
+                    w += 0.6;
+                }
+            }
+            '\\' => {
+                let start = *at;
+                while *at < chars.len() && chars[*at].is_ascii_alphabetic() {
+                    *at += 1;
+                }
+                let name: String = chars[start..*at].iter().collect();
+                match name.as_str() {
+                    "frac" => {
+                        let mut parts = [0.0f64; 2];
+                        for part in &mut parts {
+                            if chars.get(*at) == Some(&'{') {
+                                *at += 1;
+                                *part = width_of(chars, at, true);
+                            }
+                        }
+                        w += parts[0].max(parts[1]) + 0.5;
+                    }
+                    "left" | "right" => {
+                        // The delimiter that follows is one character.
+                        *at += 1;
+                        w += 0.5;
+                    }
+                    "operatorname" | "mathrm" | "text" | "sqrt" => {}
+                    "" => {
+                        // An escaped character (`\_`, `\,`) or a row break.
+                        *at += 1;
+                        w += 0.5;
+                    }
+                    "quad" => w += 1.5,
+                    "exp" | "sin" | "cos" | "tan" => w += 3.0,
+                    "ln" => w += 2.0,
+                    _ => w += 1.2,
+                }
+            }
+            ' ' => w += 0.3,
+            _ => w += 1.0,
+        }
+    }
+    w
+}
+
+/// Wraps LaTeX math lines in a complete document that needs only amsmath and amssymb;
+/// a derivation longer than a page may break between its rows.
+pub fn standalone(body: &str) -> String {
+    format!(
+        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\allowdisplaybreaks\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Sum,
+    Product,
+    Power,
+}
+
+struct Latex<'p> {
+    pool: &'p Pool,
+    scope: RefCell<Vec<Symbol>>,
+    renames: RefCell<Vec<(Symbol, String)>>,
+    /// The printed names of the tensors the expression indexes: a scalar `x2` next to
+    /// an element `x[2]` must not print as the same `x_{2}`.
+    tensors: Vec<String>,
+}
+
+/// Greek letters, by character and by name (`α` and `alpha` are both `\alpha`). Capitals
+/// that look like Latin letters are upright Latin letters.
+const GREEK: [(char, &str, &str); 41] = [
+    ('α', "alpha", "\\alpha"),
+    ('β', "beta", "\\beta"),
+    ('γ', "gamma", "\\gamma"),
+    ('δ', "delta", "\\delta"),
+    ('ε', "epsilon", "\\varepsilon"),
+    ('ϵ', "", "\\epsilon"),
+    ('ζ', "zeta", "\\zeta"),
+    ('η', "eta", "\\eta"),
+    ('θ', "theta", "\\theta"),
+    ('ϑ', "", "\\vartheta"),
+    ('ι', "iota", "\\iota"),
+    ('κ', "kappa", "\\kappa"),
+    ('λ', "lambda", "\\lambda"),
+    ('μ', "mu", "\\mu"),
+    ('ν', "nu", "\\nu"),
+    ('ξ', "xi", "\\xi"),
+    ('ο', "omicron", "o"),
+    ('π', "", "\\pi"),
+    ('ρ', "rho", "\\rho"),
+    ('σ', "sigma", "\\sigma"),
+    ('ς', "", "\\varsigma"),
+    ('τ', "tau", "\\tau"),
+    ('υ', "upsilon", "\\upsilon"),
+    ('φ', "phi", "\\varphi"),
+    ('ϕ', "", "\\phi"),
+    ('χ', "chi", "\\chi"),
+    ('ψ', "psi", "\\psi"),
+    ('ω', "omega", "\\omega"),
+    ('Γ', "Gamma", "\\Gamma"),
+    ('Δ', "Delta", "\\Delta"),
+    ('Θ', "Theta", "\\Theta"),
+    ('Λ', "Lambda", "\\Lambda"),
+    ('Ξ', "Xi", "\\Xi"),
+    ('Π', "Pi", "\\Pi"),
+    ('Σ', "Sigma", "\\Sigma"),
+    ('Υ', "Upsilon", "\\Upsilon"),
+    ('Φ', "Phi", "\\Phi"),
+    ('Ψ', "Psi", "\\Psi"),
+    ('Ω', "Omega", "\\Omega"),
+    ('Α', "", "\\mathrm{A}"),
+    ('Β', "", "\\mathrm{B}"),
+];
+
+/// Greek capitals that are Latin letters in shape, set upright.
+const LATIN_LOOKING: [(char, char); 12] = [
+    ('Ε', 'E'),
+    ('Ζ', 'Z'),
+    ('Η', 'H'),
+    ('Ι', 'I'),
+    ('Κ', 'K'),
+    ('Μ', 'M'),
+    ('Ν', 'N'),
+    ('Ο', 'O'),
+    ('Ρ', 'P'),
+    ('Τ', 'T'),
+    ('Χ', 'X'),
+    ('Υ', 'Y'),
+];
+
+/// One character as LaTeX math: ASCII as it is, Greek as its command, anything else
+/// as its code point, which every engine can set.
+fn character(c: char) -> String {
+    if c.is_ascii_alphanumeric() {
+        return c.to_string();
+    }
+    if c == '_' {
+        return "\\_".to_string();
+    }
+    if let Some(g) = GREEK.iter().find(|g| g.0 == c) {
+        return g.2.to_string();
+    }
+    if let Some(l) = LATIN_LOOKING.iter().find(|l| l.0 == c) {
+        return format!("\\mathrm{{{}}}", l.1);
+    }
+    format!("\\mathrm{{U{{+}}{:04X}}}", c as u32)
+}
+
+/// A name without its subscript: one character, a Greek letter's name (`alpha`), or a
+/// longer name set upright.
+fn base_name(text: &str) -> String {
+    let mut chars = text.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return character(c);
+    }
+    if let Some(g) = GREEK.iter().find(|g| !g.1.is_empty() && g.1 == text) {
+        return g.2.to_string();
+    }
+    // A command inside \mathrm needs a space before a letter that follows it.
+    let mut inner = String::new();
+    let mut after_command = false;
+    for c in text.chars() {
+        let piece = character(c);
+        if after_command && piece.starts_with(|p: char| p.is_ascii_alphabetic()) {
+            inner.push(' ');
+        }
+        after_command =
+            piece.starts_with('\\') && piece.ends_with(|p: char| p.is_ascii_alphabetic());
+        inner.push_str(&piece);
+    }
+    format!("\\mathrm{{{inner}}}")
+}
+
+/// A name as LaTeX: Greek letters by character or by name, single letters as they are,
+/// a name with a numeric or underscored suffix as a subscript (`W2` and `W_2` are `W_{2}`,
+/// `x_out` is `x_{\mathrm{out}}`), longer names upright.
+pub fn name(text: &str) -> String {
+    let (base, sub) = match text.split_once('_') {
+        Some((b, s)) if !b.is_empty() && !s.is_empty() => (b, Some(s)),
+        _ => {
+            let digits = text.len() - text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 && digits < text.len() {
+                let (b, s) = text.split_at(text.len() - digits);
+                (b, Some(s))
+            } else {
+                (text, None)
+            }
+        }
+    };
+    let base_tex = base_name(base);
+    match sub {
+        None => base_tex,
+        Some(s) if s.chars().all(|c| c.is_ascii_digit()) => format!("{base_tex}_{{{s}}}"),
+        Some(s) => format!("{base_tex}_{{{}}}", base_name(s)),
+    }
+}
+
+fn rational(r: &BigRational) -> String {
+    if r.is_integer() {
+        r.numer().to_string()
+    } else {
+        let sign = if r.is_negative() { "-" } else { "" };
+        format!("{sign}\\frac{{{}}}{{{}}}", r.numer().abs(), r.denom())
+    }
+}
+
+impl<'p> Latex<'p> {
+    /// A printer for `id`, whose free names bound indices must not take.
+    fn new(pool: &'p Pool, id: ExprId) -> Latex<'p> {
+        let mut tensors = Vec::new();
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut todo = vec![id];
+        while let Some(x) = todo.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let n = pool.node(x);
+            if let Node::Elem(t, _) = n {
+                let printed = name(pool.name(*t));
+                if !tensors.contains(&printed) {
+                    tensors.push(printed);
+                }
+            }
+            todo.extend(crate::expr::node::children(n));
+        }
+        Latex {
+            pool,
+            scope: RefCell::new(pool.free_symbols(id).to_vec()),
+            renames: RefCell::new(Vec::new()),
+            tensors,
+        }
+    }
+
+    /// A scalar's name; set upright whole (`\mathrm{x2}`) when its subscripted form
+    /// would read as an element of a tensor the expression also indexes.
+    fn scalar_name(&self, s: Symbol) -> String {
+        let text = self.pool.name(s);
+        let printed = name(text);
+        match printed.split_once("_{") {
+            Some((base, _)) if self.tensors.iter().any(|t| t == base) => {
+                format!("\\mathrm{{{}}}", text.replace('_', "\\_"))
+            }
+            _ => printed,
+        }
+    }
+
+    fn binders(&self) -> BinderNames<'_> {
+        BinderNames {
+            scope: &self.scope,
+            renames: &self.renames,
+        }
+    }
+
+    fn node(&self, id: ExprId) -> &Node {
+        self.pool.node(id)
+    }
+
+    fn level(&self, id: ExprId) -> Level {
+        match self.node(id) {
+            Node::Add(_) => Level::Sum,
+            Node::Mul(_) => Level::Product,
+            Node::Num(r) if !r.is_integer() || r.is_negative() => Level::Product,
+            Node::Pow(_, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
+                Level::Product
+            }
+            _ => Level::Power,
+        }
+    }
+
+    fn expr(&self, id: ExprId, min: Level, out: &mut String) {
+        if self.level(id) < min {
+            out.push_str("\\left(");
+            self.bare(id, out);
+            out.push_str("\\right)");
+        } else {
+            self.bare(id, out);
+        }
+    }
+
+    fn indices(&self, idx: &[ExprId]) -> String {
+        let parts: Vec<String> = idx
+            .iter()
+            .map(|&i| {
+                let mut s = String::new();
+                self.bare(i, &mut s);
+                s
+            })
+            .collect();
+        if parts.iter().all(|p| p.chars().count() == 1) {
+            parts.concat()
+        } else {
+            parts.join(",")
+        }
+    }
+
+    fn args(&self, args: &[ExprId], out: &mut String) {
+        out.push_str("\\left(");
+        for (k, &a) in args.iter().enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            self.expr(a, Level::Sum, out);
+        }
+        out.push_str("\\right)");
+    }
+
+    fn bare(&self, id: ExprId, out: &mut String) {
+        match self.node(id) {
+            Node::Num(r) => out.push_str(&rational(r)),
+            Node::Const(Constant::Pi) => out.push_str("\\pi"),
+            Node::Const(Constant::E) => out.push('e'),
+            Node::Index(s) => out.push_str(&name(&self.binders().index_name(self.pool, *s))),
+            Node::Sym(s) => out.push_str(&self.scalar_name(*s)),
+            Node::Tensor(s) => out.push_str(&name(self.pool.name(*s))),
+            Node::Elem(s, idx) => {
+                // A name with a subscript of its own (`W_1`) is braced, so that the
+                // element's indices are not a second subscript.
+                let n = name(self.pool.name(*s));
+                if n.contains('_') {
+                    out.push_str(&format!("{{{n}}}"));
+                } else {
+                    out.push_str(&n);
+                }
+                out.push_str(&format!("_{{{}}}", self.indices(idx)));
+            }
+            Node::Len(s, axis) => {
+                out.push_str("\\operatorname{len}\\left(");
+                out.push_str(&name(self.pool.name(*s)));
+                if *axis != 0 {
+                    out.push_str(&format!(", {axis}"));
+                }
+                out.push_str("\\right)");
+            }
+            Node::Add(terms) => out.push_str(&self.sum_pieces(terms).join(" ")),
+            Node::Mul(_) => self.product(id, false, out),
+            Node::Pow(b, e) => match self.pool.as_num(*e) {
+                Some(r) if r.is_negative() => self.product(id, false, out),
+                Some(r) if r.numer().is_one() && r.denom() == &2.into() => {
+                    out.push_str("\\sqrt{");
+                    self.expr(*b, Level::Sum, out);
+                    out.push('}');
+                }
+                _ => {
+                    self.power_base(*b, out);
+                    out.push_str("^{");
+                    self.expr(*e, Level::Sum, out);
+                    out.push('}');
+                }
+            },
+            Node::Func(f, a) => self.function(*f, *a, out),
+            Node::Delta(a, b) => out.push_str(&format!("\\delta_{{{}}}", self.indices(&[*a, *b]))),
+            Node::Sum { .. } => {
+                let (scope_len, renames_len) =
+                    (self.scope.borrow().len(), self.renames.borrow().len());
+                let mut cur = id;
+                while let Node::Sum { index, body, .. } = self.node(cur) {
+                    let n = self.binders().name(self.pool, *index, *body);
+                    out.push_str(&format!("\\sum_{{{}}} ", name(&n)));
+                    cur = *body;
+                }
+                self.expr(cur, Level::Product, out);
+                self.scope.borrow_mut().truncate(scope_len);
+                self.renames.borrow_mut().truncate(renames_len);
+            }
+            Node::Call { def, args, indices } => {
+                let d = self.pool.definition(*def);
+                let n = self.pool.name(d.name);
+                if n.chars().count() == 1 {
+                    out.push_str(&name(n));
+                } else {
+                    out.push_str(&format!("\\operatorname{{{}}}", n.replace('_', "\\_")));
+                }
+                if !d.params.is_empty() {
+                    self.args(args, out);
+                }
+                if !indices.is_empty() {
+                    out.push_str(&format!("_{{{}}}", self.indices(indices)));
+                }
+            }
+            Node::Diff { expr, var, order } => {
+                let mut v = String::new();
+                self.bare(*var, &mut v);
+                if *order == 1 {
+                    out.push_str(&format!("\\frac{{\\partial}}{{\\partial {v}}}"));
+                } else {
+                    out.push_str(&format!(
+                        "\\frac{{\\partial^{{{order}}}}}{{\\partial {v}^{{{order}}}}}"
+                    ));
+                }
+                out.push_str("\\left(");
+                self.expr(*expr, Level::Sum, out);
+                out.push_str("\\right)");
+            }
+        }
+    }
+
+    /// The base of a power: parenthesized unless it is a plain name, number, element or
+    /// call, since a base with its own superscript (`x^{a}`, `e^{x}`) would make a double
+    /// superscript and a sum or product would leave the power's reach unclear.
+    fn power_base(&self, b: ExprId, out: &mut String) {
+        let plain = match self.node(b) {
+            Node::Num(r) => r.is_integer() && !r.is_negative(),
+            Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Elem(_, _)
+            | Node::Len(_, _)
+            | Node::Delta(_, _)
+            | Node::Call { .. } => true,
+            Node::Func(Func::Exp, a) => crate::simplify::simplifier::tree_size(self.pool, *a) > 4,
+            Node::Func(Func::Abs, _) => true,
+            Node::Func(_, _) => true,
+            Node::Pow(_, e) => self
+                .pool
+                .as_num(*e)
+                .is_some_and(|r| r.numer().is_one() && r.denom() == &2.into()),
+            Node::Add(_) | Node::Mul(_) | Node::Sum { .. } | Node::Diff { .. } => false,
+        };
+        if plain {
+            self.bare(b, out);
+        } else {
+            out.push_str("\\left(");
+            self.bare(b, out);
+            out.push_str("\\right)");
+        }
+    }
+
+    fn function(&self, f: Func, a: ExprId, out: &mut String) {
+        let (open, close) = ("\\left(", "\\right)");
+        let named = |cmd: &str, out: &mut String| {
+            out.push_str(cmd);
+            out.push_str(open);
+            self.expr(a, Level::Sum, out);
+            out.push_str(close);
+        };
+        match f {
+            Func::Exp => {
+                // e^{x} for short exponents, \exp(...) for long ones.
+                if crate::simplify::simplifier::tree_size(self.pool, a) <= 4 {
+                    out.push_str("e^{");
+                    self.expr(a, Level::Sum, out);
+                    out.push('}');
+                } else {
+                    named("\\exp", out);
+                }
+            }
+            Func::Ln => named("\\ln", out),
+            Func::Sin => named("\\sin", out),
+            Func::Cos => named("\\cos", out),
+            Func::Tan => named("\\tan", out),
+            Func::Sinh => named("\\sinh", out),
+            Func::Cosh => named("\\cosh", out),
+            Func::Tanh => named("\\tanh", out),
+            Func::Asin => named("\\arcsin", out),
+            Func::Acos => named("\\arccos", out),
+            Func::Atan => named("\\arctan", out),
+            Func::Erf => named("\\operatorname{erf}", out),
+            Func::Sigmoid => named("\\sigma", out),
+            Func::Softplus => named("\\operatorname{softplus}", out),
+            Func::Abs => {
+                out.push_str("\\left|");
+                self.expr(a, Level::Sum, out);
+                out.push_str("\\right|");
+            }
+        }
+    }
+
+    /// A sum's terms as printed: a positive term first, unsigned, then each other term
+    /// with its sign (`+ b`, `- c`).
+    fn sum_pieces(&self, terms: &[ExprId]) -> Vec<String> {
+        let neg = |t: ExprId| self.pool.coefficient(t).is_negative();
+        let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
+        let mut pieces = Vec::with_capacity(terms.len());
+        let mut head = String::new();
+        self.term(terms[first], false, &mut head);
+        pieces.push(head);
+        for (k, &t) in terms.iter().enumerate() {
+            if k == first {
+                continue;
+            }
+            let mut piece = String::from(if neg(t) { "- " } else { "+ " });
+            self.term(t, neg(t), &mut piece);
+            pieces.push(piece);
+        }
+        pieces
+    }
+
+    fn term(&self, id: ExprId, negate: bool, out: &mut String) {
+        match self.node(id) {
+            Node::Num(r) => {
+                let r = if negate { -r.clone() } else { r.clone() };
+                out.push_str(&rational(&r));
+            }
+            Node::Mul(_) => self.product(id, negate, out),
+            _ => self.expr(id, Level::Product, out),
+        }
+    }
+
+    /// A product as `c \frac{num}{den}`, or factors side by side.
+    fn product(&self, id: ExprId, negate: bool, out: &mut String) {
+        let factors: &[ExprId] = match self.node(id) {
+            Node::Mul(fs) => fs,
+            _ => std::slice::from_ref(&id),
+        };
+        let mut coeff = BigRational::one();
+        let mut numer: Vec<String> = Vec::new();
+        let mut sums: Vec<bool> = Vec::new();
+        let mut derivatives: Vec<bool> = Vec::new();
+        let mut denom: Vec<String> = Vec::new();
+        // The base of a lone reciprocal, unbracketed: as a fraction's whole denominator,
+        // `1 + y` needs no parentheses.
+        let mut lone: Option<String> = None;
+        for &f in factors {
+            match self.node(f) {
+                Node::Num(r) => coeff = r.clone(),
+                Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
+                    let r = -self.pool.as_num(*e).cloned().unwrap_or_default();
+                    let mut s = String::new();
+                    if r.is_one() {
+                        self.expr(*b, Level::Power, &mut s);
+                        let mut bare = String::new();
+                        self.bare(*b, &mut bare);
+                        lone = Some(bare);
+                    } else if r.numer().is_one() && r.denom() == &2.into() {
+                        s.push_str("\\sqrt{");
+                        self.expr(*b, Level::Sum, &mut s);
+                        s.push('}');
+                    } else {
+                        self.power_base(*b, &mut s);
+                        s.push_str(&format!("^{{{}}}", rational(&r)));
+                    }
+                    denom.push(s);
+                }
+                _ => {
+                    let mut s = String::new();
+                    self.expr(f, Level::Power, &mut s);
+                    numer.push(s);
+                    sums.push(matches!(self.node(f), Node::Sum { .. }));
+                    derivatives.push(matches!(self.node(f), Node::Diff { .. }));
+                }
+            }
+        }
+        // Derivatives go last: `\frac{\partial}{\partial x}(f) (a + b)` would seem to
+        // differentiate the product. A sum or a derivative that still has a factor after
+        // it is bracketed, or it would seem to take that factor into its body.
+        let mut order: Vec<usize> = (0..numer.len()).filter(|&k| !derivatives[k]).collect();
+        order.extend((0..numer.len()).filter(|&k| derivatives[k]));
+        let last = order.last().copied();
+        let mut numer: Vec<String> = order
+            .iter()
+            .map(|&k| {
+                let part = &numer[k];
+                if Some(k) == last {
+                    part.clone()
+                } else if derivatives[k] {
+                    format!("\\left[{part}\\right]")
+                } else if sums[k] {
+                    format!("\\left({part}\\right)")
+                } else {
+                    part.clone()
+                }
+            })
+            .collect();
+        if negate {
+            coeff = -coeff;
+        }
+        if coeff.is_negative() {
+            out.push('-');
+            coeff = -coeff;
+        }
+        if !coeff.numer().is_one() || (numer.is_empty() && denom.is_empty()) {
+            numer.insert(0, coeff.numer().to_string());
+        }
+        if !coeff.denom().is_one() {
+            denom.insert(0, coeff.denom().to_string());
+        }
+        if denom.len() == 1
+            && let Some(bare) = lone
+        {
+            denom[0] = bare;
+        }
+        // Factors side by side. A number after another factor needs a \cdot
+        // (`2 \cdot 3^{x}`, `\sqrt{2} \cdot 3^{x}`), and so does a bracket after a lone
+        // `\sigma`, which would otherwise read as the logistic function applied to it.
+        let joined = |parts: &[String]| {
+            let mut s = String::new();
+            for (k, p) in parts.iter().enumerate() {
+                if k > 0 {
+                    let next_digit = p.starts_with(|c: char| c.is_ascii_digit());
+                    let sigma_call = parts[k - 1] == "\\sigma" && p.starts_with("\\left(");
+                    s.push_str(if next_digit || sigma_call {
+                        " \\cdot "
+                    } else {
+                        " "
+                    });
+                }
+                s.push_str(p);
+            }
+            s
+        };
+        if denom.is_empty() {
+            out.push_str(&joined(&numer));
+        } else {
+            let n = if numer.is_empty() {
+                "1".to_string()
+            } else {
+                joined(&numer)
+            };
+            out.push_str(&format!("\\frac{{{n}}}{{{}}}", joined(&denom)));
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Printing: the plain-text printer that round-trips through the parser, and LaTeX.
+//!
+//! May import: `diag`, `syntax`, `expr`.
+
+pub mod latex;
+pub mod text;

@@ -1,0 +1,402 @@
+//! The plain-text printer.
+//!
+//! It prints the language that the parser reads, with the fewest parentheses that keep
+//! the meaning, so that parsing the printed text gives back the same [`ExprId`]. Products
+//! print as fractions (`-1/y`, `x/(2*y)`), square roots as `sqrt`, nested sums as one
+//! `sum(j, k, ...)`, and a sum whose first canonical term is negative starts with a
+//! positive term when it has one (`1 - tanh(x)^2`). Output depends only on structure and
+//! names, so it is the same on every run.
+
+use std::cell::RefCell;
+
+use num_rational::BigRational;
+use num_traits::{One, Signed};
+use rustc_hash::FxHashMap;
+
+use crate::expr::node::{ExprId, Node, Symbol};
+use crate::expr::pool::{BOUND_INDEX_NAMES, Pool};
+use crate::syntax::number::format_rational;
+
+/// Binding strength of the printed form, from loosest to tightest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    Add,
+    Mul,
+    Neg,
+    Pow,
+    Atom,
+}
+
+/// Prints an expression as text in the input language.
+pub fn to_text(pool: &Pool, id: ExprId) -> String {
+    to_text_in(pool, id, &[])
+}
+
+/// Prints an expression that appears next to other names (the other side of a claim):
+/// no bound index is printed with the name of one of `context` or of a free name of
+/// the expression, so a reader never confuses a bound index with a free one.
+pub fn to_text_in(pool: &Pool, id: ExprId, context: &[Symbol]) -> String {
+    to_text_named(pool, id, context, &FxHashMap::default())
+}
+
+/// Prints an expression with some subexpressions written as names (`s1`), as common
+/// subexpression elimination does; `named` maps each such node to its name.
+pub fn to_text_named(
+    pool: &Pool,
+    id: ExprId,
+    context: &[Symbol],
+    named: &FxHashMap<ExprId, String>,
+) -> String {
+    let mut scope: Vec<Symbol> = pool.free_symbols(id).to_vec();
+    scope.extend_from_slice(context);
+    let printer = Printer {
+        pool,
+        scope: RefCell::new(scope),
+        renames: RefCell::new(Vec::new()),
+        named,
+    };
+    let mut out = String::new();
+    printer.expr_bare(id, &mut out);
+    out
+}
+
+struct Printer<'p> {
+    pool: &'p Pool,
+    /// Names visible at the current point: the expression's free names and the
+    /// printed names of the enclosing sums' indices.
+    scope: RefCell<Vec<Symbol>>,
+    /// Bound indices printed under another name, innermost last.
+    renames: RefCell<Vec<(Symbol, String)>>,
+    /// Subexpressions printed as names.
+    named: &'p FxHashMap<ExprId, String>,
+}
+
+impl Printer<'_> {
+    fn node(&self, id: ExprId) -> &Node {
+        self.pool.node(id)
+    }
+
+    /// How tightly the printed form of `id` binds.
+    fn prec(&self, id: ExprId) -> Prec {
+        match self.node(id) {
+            Node::Num(r) => {
+                if !r.is_integer() {
+                    Prec::Mul
+                } else if r.is_negative() {
+                    Prec::Neg
+                } else {
+                    Prec::Atom
+                }
+            }
+            Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Elem(_, _)
+            | Node::Len(_, _)
+            | Node::Func(_, _)
+            | Node::Delta(_, _)
+            | Node::Sum { .. }
+            | Node::Call { .. }
+            | Node::Diff { .. } => Prec::Atom,
+            Node::Pow(_, e) => match self.pool.as_num(*e) {
+                Some(r) if is_half(r) => Prec::Atom,
+                Some(r) if r.is_negative() => Prec::Mul,
+                _ => Prec::Pow,
+            },
+            Node::Mul(_) => Prec::Mul,
+            Node::Add(_) => Prec::Add,
+        }
+    }
+
+    fn expr(&self, id: ExprId, min: Prec, out: &mut String) {
+        if let Some(name) = self.named.get(&id) {
+            out.push_str(name);
+            return;
+        }
+        if self.prec(id) < min {
+            out.push('(');
+            self.expr_bare(id, out);
+            out.push(')');
+        } else {
+            self.expr_bare(id, out);
+        }
+    }
+
+    fn list(&self, ids: &[ExprId], out: &mut String) {
+        for (k, &x) in ids.iter().enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            self.expr(x, Prec::Add, out);
+        }
+    }
+
+    fn expr_bare(&self, id: ExprId, out: &mut String) {
+        match self.node(id) {
+            Node::Num(r) => out.push_str(&format_rational(r)),
+            Node::Const(c) => out.push_str(c.name()),
+            Node::Index(s) => {
+                let renamed = self
+                    .renames
+                    .borrow()
+                    .iter()
+                    .rev()
+                    .find(|r| r.0 == *s)
+                    .map(|r| r.1.clone());
+                match renamed {
+                    Some(name) => out.push_str(&name),
+                    None => out.push_str(self.pool.name(*s)),
+                }
+            }
+            Node::Sym(s) | Node::Tensor(s) => out.push_str(self.pool.name(*s)),
+            Node::Elem(s, idx) => {
+                out.push_str(self.pool.name(*s));
+                out.push('[');
+                self.list(idx, out);
+                out.push(']');
+            }
+            Node::Len(s, axis) => {
+                out.push_str("len(");
+                out.push_str(self.pool.name(*s));
+                if *axis != 0 {
+                    out.push_str(&format!(", {axis}"));
+                }
+                out.push(')');
+            }
+            Node::Add(terms) => self.add(terms, out),
+            Node::Mul(_) => self.mul(id, false, out),
+            Node::Pow(b, e) => match self.pool.as_num(*e) {
+                Some(r) if r.is_negative() => self.mul(id, false, out),
+                Some(r) if is_half(r) => {
+                    out.push_str("sqrt(");
+                    self.expr(*b, Prec::Add, out);
+                    out.push(')');
+                }
+                _ => {
+                    self.expr(*b, Prec::Atom, out);
+                    out.push('^');
+                    self.expr(*e, Prec::Pow, out);
+                }
+            },
+            Node::Func(f, a) => {
+                out.push_str(f.name());
+                out.push('(');
+                self.expr(*a, Prec::Add, out);
+                out.push(')');
+            }
+            Node::Delta(a, b) => {
+                out.push_str("delta(");
+                self.list(&[*a, *b], out);
+                out.push(')');
+            }
+            Node::Sum { .. } => {
+                out.push_str("sum(");
+                let mut cur = id;
+                let (scope_len, renames_len) =
+                    (self.scope.borrow().len(), self.renames.borrow().len());
+                while let Node::Sum { index, body, .. } = self.node(cur) {
+                    let name = self.binder_name(*index, *body);
+                    out.push_str(&name);
+                    out.push_str(", ");
+                    cur = *body;
+                }
+                self.expr(cur, Prec::Add, out);
+                out.push(')');
+                self.scope.borrow_mut().truncate(scope_len);
+                self.renames.borrow_mut().truncate(renames_len);
+            }
+            Node::Call { def, args, indices } => {
+                let d = self.pool.definition(*def);
+                out.push_str(self.pool.name(d.name));
+                if !d.params.is_empty() {
+                    out.push('(');
+                    self.list(args, out);
+                    out.push(')');
+                }
+                if !indices.is_empty() {
+                    out.push('[');
+                    self.list(indices, out);
+                    out.push(']');
+                }
+            }
+            Node::Diff { expr, var, order } => {
+                out.push_str("diff(");
+                self.list(&[*expr, *var], out);
+                if *order != 1 {
+                    out.push_str(&format!(", {order}"));
+                }
+                out.push(')');
+            }
+        }
+    }
+
+    /// The name to print for a sum's bound index (see [`BinderNames::name`]).
+    fn binder_name(&self, index: Symbol, body: ExprId) -> String {
+        BinderNames {
+            scope: &self.scope,
+            renames: &self.renames,
+        }
+        .name(self.pool, index, body)
+    }
+
+    /// Prints a sum: a positive term first where there is one, then `+` or `-` and the
+    /// magnitude of each other term.
+    fn add(&self, terms: &[ExprId], out: &mut String) {
+        // A term printed as a name is written as it is, so it counts as positive.
+        let negative =
+            |t: ExprId| !self.named.contains_key(&t) && self.pool.coefficient(t).is_negative();
+        let first = terms.iter().position(|&t| !negative(t)).unwrap_or(0);
+        self.term(terms[first], false, out);
+        for (k, &t) in terms.iter().enumerate() {
+            if k == first {
+                continue;
+            }
+            let negative = negative(t);
+            out.push_str(if negative { " - " } else { " + " });
+            self.term(t, negative, out);
+        }
+    }
+
+    /// Prints a term of a sum, negated when `negate` is set.
+    fn term(&self, id: ExprId, negate: bool, out: &mut String) {
+        if let Some(name) = self.named.get(&id) {
+            out.push_str(name);
+            return;
+        }
+        match self.node(id) {
+            Node::Num(r) => {
+                let r = if negate { -r.clone() } else { r.clone() };
+                out.push_str(&format_rational(&r));
+            }
+            Node::Mul(_) => self.mul(id, negate, out),
+            _ => self.expr(id, Prec::Mul, out),
+        }
+    }
+
+    /// Prints a product (or a power with a negative exponent) as a fraction.
+    fn mul(&self, id: ExprId, negate: bool, out: &mut String) {
+        let factors: &[ExprId] = match self.node(id) {
+            Node::Mul(fs) => fs,
+            _ => std::slice::from_ref(&id),
+        };
+        let mut coeff = BigRational::one();
+        let mut numer: Vec<String> = Vec::new();
+        let mut denom: Vec<String> = Vec::new();
+        for &f in factors {
+            match self.node(f) {
+                Node::Num(r) => coeff = r.clone(),
+                Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
+                    let r = self.pool.as_num(*e).map(|r| -r.clone()).unwrap_or_default();
+                    denom.push(self.power_text(*b, &r));
+                }
+                _ => {
+                    let mut s = String::new();
+                    self.expr(f, Prec::Pow, &mut s);
+                    numer.push(s);
+                }
+            }
+        }
+        if negate {
+            coeff = -coeff;
+        }
+        if coeff.is_negative() {
+            out.push('-');
+            coeff = -coeff;
+        }
+        if !coeff.numer().is_one() || numer.is_empty() {
+            numer.insert(0, coeff.numer().to_string());
+        }
+        if !coeff.denom().is_one() {
+            denom.insert(0, coeff.denom().to_string());
+        }
+        out.push_str(&numer.join("*"));
+        match denom.len() {
+            0 => {}
+            1 => {
+                out.push('/');
+                out.push_str(&denom[0]);
+            }
+            _ => {
+                out.push_str("/(");
+                out.push_str(&denom.join("*"));
+                out.push(')');
+            }
+        }
+    }
+
+    /// `base^r` for a positive rational `r`, bound tightly enough to follow a `/` or `*`.
+    fn power_text(&self, base: ExprId, r: &BigRational) -> String {
+        let mut s = String::new();
+        if r.is_one() {
+            self.expr(base, Prec::Pow, &mut s);
+        } else if is_half(r) {
+            s.push_str("sqrt(");
+            self.expr(base, Prec::Add, &mut s);
+            s.push(')');
+        } else {
+            self.expr(base, Prec::Atom, &mut s);
+            s.push('^');
+            if r.is_integer() {
+                s.push_str(&format_rational(r));
+            } else {
+                s.push('(');
+                s.push_str(&format_rational(r));
+                s.push(')');
+            }
+        }
+        s
+    }
+}
+
+fn is_half(r: &BigRational) -> bool {
+    r.numer() == &1.into() && r.denom() == &2.into()
+}
+
+/// The names visible while printing, and the bound indices printed under other names:
+/// shared by the text and LaTeX printers so both keep bound and free indices apart.
+pub(crate) struct BinderNames<'a> {
+    /// Names visible at the current point.
+    pub scope: &'a RefCell<Vec<Symbol>>,
+    /// Bound indices printed under another name, innermost last.
+    pub renames: &'a RefCell<Vec<(Symbol, String)>>,
+}
+
+impl BinderNames<'_> {
+    /// The name to print for a sum's bound index: its own, unless that name is visible
+    /// outside the sum, in which case the first preferred name free of clashes.
+    pub fn name(&self, pool: &Pool, index: Symbol, body: ExprId) -> String {
+        let clash = self.scope.borrow().contains(&index)
+            || self
+                .renames
+                .borrow()
+                .iter()
+                .any(|r| r.1 == pool.name(index));
+        if !clash {
+            self.scope.borrow_mut().push(index);
+            return pool.name(index).to_string();
+        }
+        let body_free = pool.free_symbols(body);
+        let taken = |name: &str| {
+            self.scope.borrow().iter().any(|s| pool.name(*s) == name)
+                || body_free.iter().any(|s| pool.name(*s) == name)
+                || self.renames.borrow().iter().any(|r| r.1 == name)
+        };
+        let name = BOUND_INDEX_NAMES
+            .iter()
+            .map(|n| n.to_string())
+            .chain((2..).map(|k| format!("j{k}")))
+            .find(|n| !taken(n))
+            .unwrap_or_else(|| "j".to_string());
+        self.renames.borrow_mut().push((index, name.clone()));
+        name
+    }
+
+    /// The printed name of an index: its rename if it has one.
+    pub fn index_name<'p>(&self, pool: &'p Pool, s: Symbol) -> std::borrow::Cow<'p, str> {
+        match self.renames.borrow().iter().rev().find(|r| r.0 == s) {
+            Some(r) => std::borrow::Cow::Owned(r.1.clone()),
+            None => std::borrow::Cow::Borrowed(pool.name(s)),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Simplification: the phased simplifier, its named rules with side conditions, the sign
+//! prover those conditions use, folding into named definitions, and CSE.
+//!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`.
+
+pub mod cse;
+pub mod fold;
+pub mod rules;
+pub mod sign;
+pub mod simplifier;

@@ -1,0 +1,226 @@
+//! Signs of expressions: what is provably positive, non-negative or non-zero.
+//!
+//! The simplifier's conditional rules ask these questions before they fire. Answers
+//! come from what is always true (`exp(u) > 0`, `u^2 >= 0`, `0 < sigmoid(u) < 1`, a sum
+//! or product of positives is positive, a sum over an axis of positives is positive)
+//! and from `assume` facts. "No" means "not proved", never "false", so a rule that needs
+//! a condition stays off unless the condition is proved.
+
+use crate::expr::node::{Constant, ExprId, Func, Node};
+use crate::expr::pool::Pool;
+use crate::lower::session::Fact;
+use crate::syntax::number::rational_to_f64;
+use crate::syntax::tree::Relation;
+
+/// Answers sign questions about expressions, given facts.
+pub struct Signs<'a> {
+    pool: &'a mut Pool,
+    facts: &'a [Fact],
+}
+
+/// The value of a constant expression (numbers, `pi`, `e` and functions of them).
+pub fn constant_value(pool: &Pool, id: ExprId) -> Option<f64> {
+    let v = match pool.node(id) {
+        Node::Num(r) => rational_to_f64(r),
+        Node::Const(c) => c.value(),
+        Node::Add(ts) => ts
+            .iter()
+            .map(|&t| constant_value(pool, t))
+            .sum::<Option<f64>>()?,
+        Node::Mul(fs) => fs
+            .iter()
+            .map(|&f| constant_value(pool, f))
+            .product::<Option<f64>>()?,
+        Node::Pow(b, e) => constant_value(pool, *b)?.powf(constant_value(pool, *e)?),
+        Node::Func(f, a) => f.apply(constant_value(pool, *a)?),
+        _ => return None,
+    };
+    v.is_finite().then_some(v)
+}
+
+/// A bound's value, when its sign and its comparison with 0 and 1 are certain: exact
+/// for a rational (`-1e-400` stays negative), and in `f64` only when the value is far
+/// from those thresholds compared with the rounding its terms can carry.
+fn reliable_bound(pool: &Pool, id: ExprId) -> Option<f64> {
+    if let Node::Num(r) = pool.node(id) {
+        let v = rational_to_f64(r);
+        // Keep the exact sign and the exact comparison with 1 in the value.
+        let zero = num_rational::BigRational::from_integer(0.into());
+        let one = num_rational::BigRational::from_integer(1.into());
+        return Some(if r > &zero && v == 0.0 {
+            f64::MIN_POSITIVE
+        } else if r < &zero && v == 0.0 {
+            -f64::MIN_POSITIVE
+        } else if r > &one && v == 1.0 {
+            1.0 + f64::EPSILON
+        } else if r < &one && v == 1.0 {
+            1.0 - f64::EPSILON
+        } else {
+            v
+        });
+    }
+    let v = constant_value(pool, id)?;
+    let scale = magnitude(pool, id)?;
+    let margin = 1e-9 * scale.max(1.0);
+    ((v.abs() > margin) && ((v - 1.0).abs() > margin)).then_some(v)
+}
+
+/// A bound on the magnitudes that enter a constant's computation (for rounding).
+fn magnitude(pool: &Pool, id: ExprId) -> Option<f64> {
+    Some(match pool.node(id) {
+        Node::Add(ts) => ts
+            .iter()
+            .map(|&t| magnitude(pool, t))
+            .sum::<Option<f64>>()?,
+        Node::Mul(fs) => fs
+            .iter()
+            .map(|&f| magnitude(pool, f))
+            .product::<Option<f64>>()?,
+        _ => constant_value(pool, id)?.abs(),
+    })
+}
+
+impl<'a> Signs<'a> {
+    /// Sign reasoning over a pool with the given facts.
+    pub fn new(pool: &'a mut Pool, facts: &'a [Fact]) -> Signs<'a> {
+        Signs { pool, facts }
+    }
+
+    /// Whether a fact says `e REL bound` with a bound that settles the question `test`.
+    fn fact_says(&self, e: ExprId, test: impl Fn(Relation, f64) -> bool) -> bool {
+        self.facts.iter().any(|f| {
+            f.subject == e
+                // A fact about `z[j]` says nothing about every element: a sum's bound
+                // index is named `j` too, so such facts are not used at all.
+                && self.pool.free_indices_ref(f.subject).is_empty()
+                && reliable_bound(self.pool, f.bound).is_some_and(|b| test(f.relation, b))
+        })
+    }
+
+    /// Proved `e > 0`.
+    pub fn positive(&mut self, e: ExprId) -> bool {
+        self.positive_depth(e, 0)
+    }
+
+    fn positive_depth(&mut self, e: ExprId, depth: u32) -> bool {
+        if depth > 64 {
+            return false;
+        }
+        if self.fact_says(e, |r, b| {
+            matches!(r, Relation::Greater) && b >= 0.0
+                || matches!(r, Relation::GreaterEq) && b > 0.0
+        }) {
+            return true;
+        }
+        match self.pool.node(e).clone() {
+            Node::Num(r) => r > num_rational::BigRational::from_integer(0.into()),
+            Node::Const(Constant::Pi | Constant::E) => true,
+            Node::Func(f, a) => match f {
+                Func::Exp | Func::Sigmoid | Func::Softplus | Func::Cosh => true,
+                Func::Abs => self.nonzero_depth(a, depth + 1),
+                Func::Ln => self.fact_says(a, |r, b| {
+                    matches!(r, Relation::Greater) && b >= 1.0
+                        || matches!(r, Relation::GreaterEq) && b > 1.0
+                }),
+                _ => false,
+            },
+            Node::Pow(b, x) => {
+                self.positive_depth(b, depth + 1)
+                    || (self
+                        .pool
+                        .as_num(x)
+                        .is_some_and(crate::expr::pool::is_even_integer)
+                        && self.nonzero_depth(b, depth + 1))
+            }
+            Node::Mul(fs) => fs.iter().all(|&f| self.positive_depth(f, depth + 1)),
+            Node::Add(ts) => ts.iter().all(|&t| self.positive_depth(t, depth + 1)),
+            // A sum over an axis has at least one term (tensors are never empty).
+            Node::Sum { body, .. } => self.positive_depth(body, depth + 1),
+            Node::Call { .. } => match self.pool.expand_call(e) {
+                Some(b) => self.positive_depth(b, depth + 1),
+                None => false,
+            },
+            Node::Len(_, _) => true,
+            Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Elem(_, _)
+            | Node::Delta(_, _)
+            | Node::Diff { .. } => false,
+        }
+    }
+
+    /// Proved `e >= 0`.
+    pub fn nonnegative(&mut self, e: ExprId) -> bool {
+        if self.positive(e)
+            || self.fact_says(e, |r, b| {
+                matches!(r, Relation::GreaterEq | Relation::Greater) && b >= 0.0
+            })
+        {
+            return true;
+        }
+        match self.pool.node(e).clone() {
+            Node::Num(r) => r >= num_rational::BigRational::from_integer(0.into()),
+            Node::Func(Func::Abs, _) | Node::Delta(_, _) => true,
+            Node::Pow(_, x) => self
+                .pool
+                .as_num(x)
+                .is_some_and(crate::expr::pool::is_even_integer),
+            Node::Mul(fs) => fs.iter().all(|&f| self.nonnegative(f)),
+            Node::Add(ts) => ts.iter().all(|&t| self.nonnegative(t)),
+            Node::Sum { body, .. } => self.nonnegative(body),
+            _ => false,
+        }
+    }
+
+    /// Proved `e != 0`.
+    pub fn nonzero(&mut self, e: ExprId) -> bool {
+        self.nonzero_depth(e, 0)
+    }
+
+    fn nonzero_depth(&mut self, e: ExprId, depth: u32) -> bool {
+        if depth > 64 {
+            return false;
+        }
+        if self.positive_depth(e, depth + 1) || self.negative(e) {
+            return true;
+        }
+        if self.fact_says(e, |r, b| match r {
+            Relation::NotEq => b == 0.0,
+            Relation::Greater | Relation::GreaterEq => b > 0.0,
+            Relation::Less | Relation::LessEq => b < 0.0,
+        }) {
+            return true;
+        }
+        match self.pool.node(e).clone() {
+            Node::Num(r) => r != num_rational::BigRational::from_integer(0.into()),
+            Node::Mul(fs) => fs.iter().all(|&f| self.nonzero_depth(f, depth + 1)),
+            Node::Pow(b, _) => self.nonzero_depth(b, depth + 1),
+            _ => false,
+        }
+    }
+
+    /// Proved `e < 0`.
+    pub fn negative(&mut self, e: ExprId) -> bool {
+        if self.fact_says(e, |r, b| {
+            matches!(r, Relation::Less) && b <= 0.0 || matches!(r, Relation::LessEq) && b < 0.0
+        }) {
+            return true;
+        }
+        match self.pool.node(e).clone() {
+            Node::Num(r) => r < num_rational::BigRational::from_integer(0.into()),
+            Node::Mul(fs) => {
+                // A negative coefficient times positive factors.
+                let c = self.pool.coefficient(e);
+                let rest: Vec<ExprId> = fs
+                    .iter()
+                    .copied()
+                    .filter(|&f| self.pool.as_num(f).is_none())
+                    .collect();
+                c < num_rational::BigRational::from_integer(0.into())
+                    && rest.into_iter().all(|f| self.positive(f))
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,551 @@
+//! The simplifier: named, sound rewrites in phases, keeping the smallest form found.
+//!
+//! Each phase rewrites bottom-up and is recorded as one step of the derivation when it
+//! changes the expression:
+//!
+//! 1. `sum-delta-contract` and `sum-linearity` (index calculus) and `distribute` (a
+//!    product over a sum, kept only when the result is smaller), in primitive terms, so
+//!    that a derivative cancels against the expression around it;
+//! 2. `fold-definition`: bodies of definitions become calls (`softmax(z)[i]`);
+//! 3. `factor-common`: a factor common to every term of a sum moves out, when smaller.
+//!
+//! Every rewrite here holds for all values where both sides are defined; rewrites that
+//! need a side condition are in [`crate::simplify::rules`] and fire only when it is proved.
+
+use rustc_hash::FxHashMap;
+
+use crate::expr::node::{DefId, ExprId, Node};
+use crate::expr::pool::Pool;
+use crate::simplify::fold::{Folder, patterns};
+
+/// One step of a derivation: the expression before and after, and the rules used.
+///
+/// The step also keeps its rewrites: each place where a rule fired, as the subexpression
+/// it matched and what it became. Rebuilding `before` from the bottom up with those
+/// rewrites gives `after`; that is what [`crate::verify`] re-checks, rewrite by rewrite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The rules applied, by name.
+    pub rules: Vec<String>,
+    /// The expression before the step.
+    pub before: ExprId,
+    /// The expression after the step.
+    pub after: ExprId,
+    /// The rule instances, in the order they fired.
+    pub rewrites: Vec<Rewrite>,
+}
+
+impl Step {
+    /// A step made of rewrites, whose rules are the rewrites' rules in order of first use.
+    pub fn from_rewrites(before: ExprId, after: ExprId, rewrites: Vec<Rewrite>) -> Step {
+        let mut rules: Vec<String> = Vec::new();
+        for r in &rewrites {
+            if !rules.contains(&r.rule) {
+                rules.push(r.rule.clone());
+            }
+        }
+        Step {
+            rules,
+            before,
+            after,
+            rewrites,
+        }
+    }
+
+    /// A step that is one rewrite of the whole expression.
+    pub fn whole(rule: &str, before: ExprId, after: ExprId) -> Step {
+        Step::from_rewrites(before, after, vec![Rewrite::new(rule, before, after)])
+    }
+}
+
+/// One instance of a rule: the subexpression it matched and what it became.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The rule's name.
+    pub rule: String,
+    /// The subexpression the rule matched.
+    pub before: ExprId,
+    /// What the rule made of it.
+    pub after: ExprId,
+}
+
+impl Rewrite {
+    /// The instance `before -> after` of `rule`.
+    pub fn new(rule: impl Into<String>, before: ExprId, after: ExprId) -> Rewrite {
+        Rewrite {
+            rule: rule.into(),
+            before,
+            after,
+        }
+    }
+}
+
+/// The number of distinct nodes in an expression's DAG.
+pub fn dag_size(pool: &Pool, id: ExprId) -> usize {
+    let mut todo = vec![id];
+    let mut seen = rustc_hash::FxHashSet::default();
+    while let Some(x) = todo.pop() {
+        if seen.insert(x) {
+            todo.extend(crate::expr::node::children(pool.node(x)));
+        }
+    }
+    seen.len()
+}
+
+/// The size of an expression written out as a tree (a repeated subexpression counts
+/// each time, as it does for a reader): the measure of "smaller". Saturates instead of
+/// overflowing on huge DAGs.
+pub fn tree_size(pool: &Pool, id: ExprId) -> u64 {
+    fn rec(pool: &Pool, id: ExprId, memo: &mut FxHashMap<ExprId, u64>) -> u64 {
+        if let Some(&n) = memo.get(&id) {
+            return n;
+        }
+        let n = crate::expr::node::children(pool.node(id))
+            .into_iter()
+            .fold(1u64, |acc, c| acc.saturating_add(rec(pool, c, memo)));
+        memo.insert(id, n);
+        n
+    }
+    rec(pool, id, &mut FxHashMap::default())
+}
+
+/// Simplifies with the definitions `defs` available for folding.
+pub struct Simplifier<'p> {
+    pool: &'p mut Pool,
+    defs: Vec<DefId>,
+    facts: Vec<crate::lower::session::Fact>,
+    known: Vec<(ExprId, ExprId)>,
+    /// The rewrites of the phase under way, moved into its step when it ends.
+    pending: Vec<Rewrite>,
+    /// The steps taken, in order.
+    pub steps: Vec<Step>,
+}
+
+impl<'p> Simplifier<'p> {
+    /// A simplifier that may fold the given definitions (in definition order).
+    pub fn new(pool: &'p mut Pool, defs: Vec<DefId>) -> Simplifier<'p> {
+        Simplifier {
+            pool,
+            defs,
+            facts: Vec::new(),
+            known: Vec::new(),
+            pending: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Index expressions known to range below the paired lengths (a derivative's
+    /// variable's indices), for contracting deltas (see [`Pool::contract_with`]).
+    pub fn with_known_ranges(mut self, known: Vec<(ExprId, ExprId)>) -> Simplifier<'p> {
+        self.known = known;
+        self
+    }
+
+    /// Uses these `assume` facts to prove the conditions of conditional rules.
+    pub fn with_facts(mut self, facts: Vec<crate::lower::session::Fact>) -> Simplifier<'p> {
+        self.facts = facts;
+        self
+    }
+
+    /// Notes one rule instance of the phase under way.
+    fn note(&mut self, rule: &str, before: ExprId, after: ExprId) {
+        if before != after {
+            self.pending.push(Rewrite::new(rule, before, after));
+        }
+    }
+
+    /// Ends a phase: its rewrites become one step, if it changed anything.
+    fn record(&mut self, before: ExprId, after: ExprId) {
+        let rewrites = std::mem::take(&mut self.pending);
+        if before != after {
+            self.steps
+                .push(Step::from_rewrites(before, after, rewrites));
+        }
+    }
+
+    /// Takes the rewrites noted since the last step (for callers that make their own
+    /// step of a phase, such as the prover's expansion).
+    pub fn take_rewrites(&mut self) -> Vec<Rewrite> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Runs every phase to a fixed point (a few rounds at most).
+    pub fn simplify(&mut self, id: ExprId) -> ExprId {
+        let mut cur = id;
+        for _ in 0..4 {
+            let start = cur;
+            let a = self.primitive(cur);
+            self.record(cur, a);
+            let b = self.fold(a);
+            self.note("fold-definition", a, b);
+            self.record(a, b);
+            let c = self.factor(b);
+            self.record(b, c);
+            cur = c;
+            if cur == start {
+                break;
+            }
+        }
+        cur
+    }
+
+    /// Phase 1: contraction and distribution, bottom-up.
+    pub fn primitive(&mut self, id: ExprId) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.primitive_rec(id, &mut memo)
+    }
+
+    fn primitive_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let rebuilt = self.map_children(id, &mut |this, c| this.primitive_rec(c, memo));
+        let mut out = self.contract_and_distribute(rebuilt);
+        // Named rules, each firing only on a proved condition, to a fixed point. A rule
+        // result is simplified again from its children up, since it is a new node.
+        for _ in 0..8 {
+            let Some((name, next)) = crate::simplify::rules::apply(self.pool, &self.facts, out)
+            else {
+                break;
+            };
+            if crate::simplify::simplifier::tree_size(self.pool, next)
+                > crate::simplify::simplifier::tree_size(self.pool, out) + 2
+            {
+                break;
+            }
+            self.note(name, out, next);
+            let kids: Vec<ExprId> = crate::expr::node::children(self.pool.node(next))
+                .into_iter()
+                .map(|c| self.primitive_rec(c, memo))
+                .collect();
+            let rebuilt = self.pool.rebuild(next, &kids);
+            out = self.contract_and_distribute(rebuilt);
+        }
+        memo.insert(id, out);
+        out
+    }
+
+    /// Contracts the sums at the top of a node, then multiplies out a product when that
+    /// is smaller, noting each as a rewrite.
+    fn contract_and_distribute(&mut self, id: ExprId) -> ExprId {
+        let contracted = self.pool.contract_with(id, &self.known.clone());
+        self.note("sum-delta-contract", id, contracted);
+        let out = self.distribute_if_smaller(contracted);
+        self.note("distribute", contracted, out);
+        out
+    }
+
+    /// Rebuilds a node with each child mapped through `f`.
+    fn map_children(
+        &mut self,
+        id: ExprId,
+        f: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
+    ) -> ExprId {
+        let old: Vec<ExprId> = crate::expr::node::children(self.pool.node(id));
+        let kids: Vec<ExprId> = old.iter().map(|&c| f(self, c)).collect();
+        let rebuilt = self.pool.rebuild(id, &kids);
+        // Rebuilding can restate a node on its own (a product whose powers merge only
+        // on a second pass); that is a step of its own for the checker to see.
+        if kids == old {
+            self.note("canonical-form", id, rebuilt);
+        }
+        rebuilt
+    }
+
+    /// A product with one sum among its factors, multiplied out, when that is smaller.
+    fn distribute_if_smaller(&mut self, id: ExprId) -> ExprId {
+        let Node::Mul(fs) = self.pool.node(id).clone() else {
+            return id;
+        };
+        let sums: Vec<usize> = (0..fs.len())
+            .filter(|&k| matches!(self.pool.node(fs[k]), Node::Add(_)))
+            .collect();
+        let mut best = id;
+        let mut best_size = tree_size(self.pool, id);
+        for k in sums {
+            let Node::Add(ts) = self.pool.node(fs[k]).clone() else {
+                continue;
+            };
+            let others: Vec<ExprId> = fs
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .map(|(_, &f)| f)
+                .collect();
+            let terms: Vec<ExprId> = ts
+                .iter()
+                .map(|&t| {
+                    let mut v = others.clone();
+                    v.push(t);
+                    let m = self.pool.mul(v);
+                    self.pool.contract_with(m, &self.known.clone())
+                })
+                .collect();
+            let cand = self.pool.add(terms);
+            let size = tree_size(self.pool, cand);
+            if size < best_size {
+                best = cand;
+                best_size = size;
+            }
+        }
+        best
+    }
+
+    /// Multiplies out every product of sums and splits every sum over an index whose
+    /// body is a sum (`sum-linearity`), bottom-up, as long as a product expands to at
+    /// most `budget` terms. The result is usually larger, but it is a normal form in
+    /// which equal expressions written differently (`sum(j, a*(b - c))` against
+    /// `sum(j, a*b) - sum(j, a*c)`) cancel: the prover's second attempt.
+    pub fn expand(&mut self, id: ExprId, budget: usize) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.expand_rec(id, budget, &mut memo)
+    }
+
+    fn expand_rec(
+        &mut self,
+        id: ExprId,
+        budget: usize,
+        memo: &mut FxHashMap<ExprId, ExprId>,
+    ) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let rebuilt = self.map_children(id, &mut |this, c| this.expand_rec(c, budget, memo));
+        let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
+        // Powers in their normal form first, so that `sqrt(2/pi)` and
+        // `sqrt(2)/sqrt(pi)` multiply out alike.
+        let mut powers = contracted;
+        if let Some(split) =
+            crate::simplify::rules::power_of_product(self.pool, &self.facts, powers)
+        {
+            self.note("power-of-product", powers, split);
+            powers = split;
+        }
+        if let Some(reduced) = crate::simplify::rules::numeric_power(self.pool, powers) {
+            self.note("numeric-power", powers, reduced);
+            powers = reduced;
+        }
+        let mut out = powers;
+        let listed: Option<Vec<ExprId>> = match self.pool.node(out) {
+            Node::Mul(fs) => Some(fs.to_vec()),
+            Node::Pow(..) => Some(vec![out]),
+            _ => None,
+        };
+        if let Some(listed) = listed {
+            // A small whole power of a sum is that many copies of the sum.
+            let mut fs = Vec::with_capacity(listed.len());
+            for f in listed {
+                match self.pool.node(f).clone() {
+                    Node::Pow(b, e) if matches!(self.pool.node(b), Node::Add(_)) => {
+                        match self
+                            .pool
+                            .as_num(e)
+                            .and_then(crate::syntax::number::to_small_int)
+                        {
+                            Some(n) if (2..=6).contains(&n) => {
+                                fs.extend(std::iter::repeat_n(b, n as usize));
+                            }
+                            _ => fs.push(f),
+                        }
+                    }
+                    _ => fs.push(f),
+                }
+            }
+            // The product of the sums' terms, one factor list per term of the result.
+            let mut terms: Vec<Vec<ExprId>> = vec![Vec::new()];
+            let mut ok = true;
+            for &f in fs.iter() {
+                match self.pool.node(f).clone() {
+                    Node::Add(ts) if terms.len() * ts.len() <= budget => {
+                        let mut next = Vec::with_capacity(terms.len() * ts.len());
+                        for t in &terms {
+                            for &x in ts.iter() {
+                                let mut v = t.clone();
+                                v.push(x);
+                                next.push(v);
+                            }
+                        }
+                        terms = next;
+                    }
+                    Node::Add(_) => {
+                        ok = false;
+                        break;
+                    }
+                    _ => terms.iter_mut().for_each(|t| t.push(f)),
+                }
+            }
+            if ok && terms.len() > 1 {
+                let parts: Vec<ExprId> = terms
+                    .into_iter()
+                    .map(|t| {
+                        let m = self.pool.mul(t);
+                        self.pool.contract_with(m, &self.known.clone())
+                    })
+                    .collect();
+                out = self.pool.add(parts);
+            }
+        }
+        self.note("distribute", rebuilt, contracted);
+        self.note("distribute", powers, out);
+        let out = match self.exp_out_of_sum(out) {
+            Some(factored) => {
+                self.note("exp-out-of-sum", out, factored);
+                factored
+            }
+            None => out,
+        };
+        let out = self.sums_in_order(out);
+        memo.insert(id, out);
+        out
+    }
+
+    /// Each term's sums in canonical order ([`crate::expr::sums`]), so that one contraction
+    /// written with its sums nested differently cancels against itself.
+    fn sums_in_order(&mut self, id: ExprId) -> ExprId {
+        let terms: Vec<ExprId> = match self.pool.node(id) {
+            Node::Add(ts) => ts.to_vec(),
+            _ => vec![id],
+        };
+        let mut changed = false;
+        let mut parts = Vec::with_capacity(terms.len());
+        for t in terms {
+            match crate::expr::sums::canonical_order(self.pool, t) {
+                Some(c) => {
+                    self.note("sum-exchange", t, c);
+                    changed = true;
+                    parts.push(c);
+                }
+                None => parts.push(t),
+            }
+        }
+        if changed { self.pool.add(parts) } else { id }
+    }
+
+    /// `sum(j, exp(a[j] + b))` as `exp(b) * sum(j, exp(a[j]))` when `b` is free of the
+    /// index, so that a shift inside a log-sum-exp meets the same sum unshifted.
+    fn exp_out_of_sum(&mut self, id: ExprId) -> Option<ExprId> {
+        let Node::Sum { index, range, body } = self.pool.node(id).clone() else {
+            return None;
+        };
+        let Node::Func(crate::expr::node::Func::Exp, arg) = self.pool.node(body).clone() else {
+            return None;
+        };
+        let Node::Add(terms) = self.pool.node(arg).clone() else {
+            return None;
+        };
+        let (inside, outside): (Vec<ExprId>, Vec<ExprId>) = terms
+            .iter()
+            .partition(|&&t| self.pool.free_symbols(t).contains(&index));
+        if inside.is_empty() || outside.is_empty() {
+            return None;
+        }
+        let a = self.pool.add(inside);
+        let inner = self.pool.func(crate::expr::node::Func::Exp, a);
+        let sum = self.pool.sum(index, range, inner);
+        let b = self.pool.add(outside);
+        let factor = self.pool.func(crate::expr::node::Func::Exp, b);
+        Some(self.pool.mul(vec![factor, sum]))
+    }
+
+    /// Phase 2: folding definitions back in.
+    pub fn fold(&mut self, id: ExprId) -> ExprId {
+        let pats = patterns(self.pool, &self.defs);
+        let mut folder = Folder::new(self.pool, pats);
+        folder.fold(id)
+    }
+
+    /// Phase 3: common factors out of sums, bottom-up, when smaller.
+    pub fn factor(&mut self, id: ExprId) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.factor_rec(id, &mut memo)
+    }
+
+    fn factor_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if let Some(&r) = memo.get(&id) {
+            return r;
+        }
+        let rebuilt = self.map_children(id, &mut |this, c| this.factor_rec(c, memo));
+        let out = self.factor_common(rebuilt);
+        self.note("factor-common", rebuilt, out);
+        memo.insert(id, out);
+        out
+    }
+
+    /// `a*x + a*y` as `a*(x + y)`: the factors (with their least power) that every term
+    /// of a sum shares move out of it, if that is smaller.
+    fn factor_common(&mut self, id: ExprId) -> ExprId {
+        let Node::Add(ts) = self.pool.node(id).clone() else {
+            return id;
+        };
+        // Bases with a positive integer power in every term, and the least such power.
+        let mut common: Option<Vec<(ExprId, i64)>> = None;
+        for &t in ts.iter() {
+            let fs = self.power_factors(t);
+            common = Some(match common {
+                None => fs,
+                Some(c) => c
+                    .into_iter()
+                    .filter_map(|(b, e)| {
+                        fs.iter()
+                            .find(|(b2, _)| *b2 == b)
+                            .map(|(_, e2)| (b, e.min(*e2)))
+                    })
+                    .collect(),
+            });
+        }
+        let common = common.unwrap_or_default();
+        if common.is_empty() {
+            return id;
+        }
+        let mut outside = Vec::new();
+        let mut inverse = Vec::new();
+        for (b, e) in &common {
+            let en = self.pool.int(*e);
+            outside.push(self.pool.pow(*b, en));
+            let ne = self.pool.int(-*e);
+            inverse.push(self.pool.pow(*b, ne));
+        }
+        let inner_terms: Vec<ExprId> = ts
+            .iter()
+            .map(|&t| {
+                let mut v = inverse.clone();
+                v.push(t);
+                self.pool.mul(v)
+            })
+            .collect();
+        let inner = self.pool.add(inner_terms);
+        outside.push(inner);
+        let cand = self.pool.mul(outside);
+        if tree_size(self.pool, cand) < tree_size(self.pool, id) {
+            cand
+        } else {
+            id
+        }
+    }
+
+    /// The non-numeric factors of a term with positive integer powers.
+    fn power_factors(&mut self, t: ExprId) -> Vec<(ExprId, i64)> {
+        let fs: Vec<ExprId> = match self.pool.node(t) {
+            Node::Mul(fs) => fs.to_vec(),
+            _ => vec![t],
+        };
+        let mut out = Vec::new();
+        for f in fs {
+            match self.pool.node(f) {
+                Node::Num(_) => {}
+                Node::Pow(b, e) => {
+                    if let Some(k) = self
+                        .pool
+                        .as_num(*e)
+                        .and_then(crate::syntax::number::to_small_int)
+                        && k > 0
+                    {
+                        out.push((*b, k));
+                    }
+                }
+                _ => out.push((f, 1)),
+            }
+        }
+        out
+    }
+}

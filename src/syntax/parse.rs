@@ -1,0 +1,973 @@
+//! The parser: text to syntax tree, one function per production of `grammar/gauge.ebnf`.
+//!
+//! Each production is a method of [`Grammar`] with the production's name. Tokens are read
+//! with nom's combinators; a production that has read enough to know what it is parsing
+//! commits (nom's `Failure`), so an error points at the real mistake instead of at the
+//! start of the statement. Every method skips the whitespace and comments before its
+//! first token.
+//!
+//! Nesting (parentheses, calls, brackets, unary minus, powers) is counted, and input
+//! deeper than [`MAX_DEPTH`] is an error rather than a stack overflow. Chains of `+ -` and
+//! `* /` are read in a loop into flat lists, so long sums do not nest at all.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::satisfy;
+use nom::combinator::recognize;
+use nom::error::{ErrorKind as NomKind, ParseError};
+use nom::{IResult, Parser};
+
+use crate::diag::error::{Error, ErrorKind};
+use crate::diag::source::{SourceId, Span};
+use crate::syntax::number::{LiteralError, parse_decimal};
+use crate::syntax::tree::{Binding, BindingValue, ChainOp, Expr, ExprKind, Ident, Relation, Stmt};
+
+/// The deepest nesting of parentheses, calls, brackets, unary signs and powers accepted.
+pub const MAX_DEPTH: usize = 256;
+
+/// Words that start statements and cannot be names.
+pub const KEYWORDS: [&str; 3] = ["let", "assume", "claim"];
+
+/// A parse failure at a position: what was expected there, and maybe a hint.
+#[derive(Clone, Debug)]
+pub struct PError<'a> {
+    at: &'a str,
+    expected: Cow<'static, str>,
+    hint: Option<Cow<'static, str>>,
+    /// A complete message that replaces "expected ..., found ..." when set.
+    message: Option<String>,
+}
+
+impl<'a> ParseError<&'a str> for PError<'a> {
+    fn from_error_kind(input: &'a str, kind: NomKind) -> Self {
+        PError {
+            at: input,
+            expected: Cow::Owned(format!("{kind:?}").to_lowercase()),
+            hint: None,
+            message: None,
+        }
+    }
+
+    fn append(_input: &'a str, _kind: NomKind, other: Self) -> Self {
+        other
+    }
+
+    fn or(self, other: Self) -> Self {
+        // Keep whichever alternative got further into the input.
+        if other.at.len() <= self.at.len() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+type PResult<'a, T> = IResult<&'a str, T, PError<'a>>;
+
+fn expected<'a>(at: &'a str, what: &'static str) -> PError<'a> {
+    PError {
+        at,
+        expected: Cow::Borrowed(what),
+        hint: None,
+        message: None,
+    }
+}
+
+/// A recoverable failure: another alternative may still match.
+fn soft<'a, T>(at: &'a str, what: &'static str) -> PResult<'a, T> {
+    Err(nom::Err::Error(expected(at, what)))
+}
+
+/// A committed failure: the input is wrong here.
+fn hard<'a, T>(at: &'a str, what: &'static str, hint: Option<&'static str>) -> PResult<'a, T> {
+    let mut e = expected(at, what);
+    e.hint = hint.map(Cow::Borrowed);
+    Err(nom::Err::Failure(e))
+}
+
+/// Turns a recoverable failure into a committed one.
+fn commit<'a, T>(r: PResult<'a, T>) -> PResult<'a, T> {
+    r.map_err(|e| match e {
+        nom::Err::Error(e) => nom::Err::Failure(e),
+        other => other,
+    })
+}
+
+fn is_greek(c: char) -> bool {
+    matches!(c, '\u{0391}'..='\u{03A9}' | '\u{03B1}'..='\u{03C9}' | 'ϑ' | 'ϕ' | 'ϖ' | 'ϵ' | 'ϱ')
+}
+
+fn is_name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || is_greek(c)
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || is_greek(c)
+}
+
+/// The parser over one source text.
+pub struct Grammar<'s> {
+    src: &'s str,
+    source: SourceId,
+    depth: Cell<usize>,
+}
+
+impl<'s> Grammar<'s> {
+    /// A parser over `src`, whose spans refer to `source`.
+    pub fn new(src: &'s str, source: SourceId) -> Grammar<'s> {
+        Grammar {
+            src,
+            source,
+            depth: Cell::new(0),
+        }
+    }
+
+    fn offset(&self, i: &str) -> usize {
+        (i.as_ptr() as usize).saturating_sub(self.src.as_ptr() as usize)
+    }
+
+    fn span(&self, start: &str, end: &str) -> Span {
+        Span::new(self.source, self.offset(start), self.offset(end))
+    }
+
+    /// Converts a nom failure into a located [`Error`].
+    fn to_error(&self, e: PError<'_>) -> Error {
+        let mut start = self.offset(e.at);
+        // At the end of a line that ends in CR LF, point at the CR, as for a bare LF.
+        if start > 0 && self.src[start..].starts_with('\n') && self.src[..start].ends_with('\r') {
+            start -= 1;
+        }
+        // Describe what follows in the whole text: a statement's slice ends before its
+        // line break, and the reader should hear "end of the line" there.
+        let found = describe_found(self.src.get(start..).unwrap_or(""));
+        let end = start + found.1;
+        let message = e
+            .message
+            .unwrap_or_else(|| format!("expected {}, found {}", e.expected, found.0));
+        let mut err = Error::at(
+            ErrorKind::Syntax,
+            Span::new(self.source, start, end),
+            message,
+        )
+        .with_primary_text(format!("expected {}", e.expected));
+        if let Some(h) = e.hint {
+            err = err.with_hint(h.into_owned());
+        } else if self.src[start.min(self.src.len())..].starts_with(['\n', '\r']) {
+            err = err.with_hint(
+                "a statement ends with its line unless a bracket is open: \
+                 wrap a long expression in parentheses to continue it on the next line",
+            );
+        } else if let Some(h) = default_hint(e.at, &e.expected) {
+            err = err.with_hint(h);
+        }
+        err
+    }
+
+    fn finish<T>(&self, r: PResult<'s, T>) -> Result<(&'s str, T), Error> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(nom::Err::Error(e)) | Err(nom::Err::Failure(e)) => Err(self.to_error(e)),
+            Err(nom::Err::Incomplete(_)) => Err(Error::new(ErrorKind::Syntax, "incomplete input")),
+        }
+    }
+
+    // ----- entry points -------------------------------------------------------------
+
+    /// Parses a whole `.gauge` file into statements.
+    pub fn parse_file(&self) -> Result<Vec<Stmt>, Error> {
+        self.finish(self.file(self.src)).map(|(_, s)| s)
+    }
+
+    /// Parses a single expression that must span the whole text.
+    pub fn parse_expression(&self) -> Result<Expr, Error> {
+        let (rest, e) = self.finish(self.expr(self.src))?;
+        let (rest, _) = self.finish(self.ws(rest))?;
+        if !rest.is_empty() {
+            return Err(self.to_error(self.trailing(rest, "an operator or the end of the input")));
+        }
+        Ok(e)
+    }
+
+    /// Parses `--at` bindings: `name = value, ...`.
+    pub fn parse_bindings(&self) -> Result<Vec<Binding>, Error> {
+        self.finish(self.binding_list(self.src)).map(|(_, b)| b)
+    }
+
+    fn trailing<'a>(&self, rest: &'a str, what: &'static str) -> PError<'a> {
+        let mut e = expected(rest, what);
+        if rest.starts_with(is_name_start) || rest.starts_with(|c: char| c.is_ascii_digit()) {
+            e.hint = Some(Cow::Borrowed(
+                "gauge has no implicit multiplication: write `2*x`, not `2x` or `2 x`",
+            ));
+        } else if rest.starts_with(')') || rest.starts_with(']') {
+            e.hint = Some(Cow::Borrowed("this bracket closes nothing that is open"));
+        } else if rest.starts_with("==") {
+            e.hint = Some(Cow::Borrowed("claims use a single `=`"));
+        }
+        e
+    }
+
+    // ----- whitespace and tokens ----------------------------------------------------
+
+    /// `ws = { white space | comment }`, where a comment runs from `#` to the line's end.
+    fn ws<'a>(&self, mut i: &'a str) -> PResult<'a, ()> {
+        loop {
+            let (r, _) = take_while(char::is_whitespace).parse(i)?;
+            i = r;
+            if i.starts_with('#') {
+                let (r, _) = take_while(|c| c != '\n').parse(i)?;
+                i = r;
+            } else {
+                return Ok((i, ()));
+            }
+        }
+    }
+
+    /// Skips whitespace, then reads the exact token `t`.
+    fn token<'a>(&self, i: &'a str, t: &'static str) -> PResult<'a, &'a str> {
+        let (i, _) = self.ws(i)?;
+        match tag::<&str, &str, PError<'a>>(t).parse(i) {
+            Ok(r) => Ok(r),
+            Err(_) => soft(i, t),
+        }
+    }
+
+    /// Like [`Grammar::token`], but committed: the token must be there.
+    fn require<'a>(&self, i: &'a str, t: &'static str, what: &'static str) -> PResult<'a, &'a str> {
+        let (i, _) = self.ws(i)?;
+        match tag::<&str, &str, PError<'a>>(t).parse(i) {
+            Ok(r) => Ok(r),
+            Err(_) => hard(i, what, None),
+        }
+    }
+
+    fn keyword<'a>(&self, i: &'a str, word: &'static str) -> PResult<'a, &'a str> {
+        let (i, _) = self.ws(i)?;
+        let (rest, w) = self.word(i)?;
+        if w == word {
+            Ok((rest, w))
+        } else {
+            soft(i, word)
+        }
+    }
+
+    fn word<'a>(&self, i: &'a str) -> PResult<'a, &'a str> {
+        let parsed: PResult<'a, &'a str> =
+            recognize((satisfy(is_name_start), take_while(is_name_char))).parse(i);
+        match parsed {
+            Ok(r) => Ok(r),
+            Err(_) => soft(i, "a name"),
+        }
+    }
+
+    /// Runs `f` one nesting level deeper, failing cleanly past [`MAX_DEPTH`].
+    fn nested<'a, T>(
+        &self,
+        i: &'a str,
+        f: impl FnOnce(&'a str) -> PResult<'a, T>,
+    ) -> PResult<'a, T> {
+        let d = self.depth.get() + 1;
+        if d > MAX_DEPTH {
+            let mut e = expected(i, "less nesting");
+            e.message = Some(format!("the input nests deeper than {MAX_DEPTH} levels"));
+            e.hint = Some(Cow::Borrowed(
+                "split the expression with `let` definitions, or remove redundant parentheses",
+            ));
+            return Err(nom::Err::Failure(e));
+        }
+        self.depth.set(d);
+        let r = f(i);
+        self.depth.set(d - 1);
+        r
+    }
+
+    // ----- statements ---------------------------------------------------------------
+
+    /// `file = { statement }`, where a statement ends at a line break outside brackets.
+    fn file<'a>(&self, i: &'a str) -> PResult<'a, Vec<Stmt>> {
+        let mut out = Vec::new();
+        for piece in split_statements(i) {
+            let (rest, _) = self.ws(piece)?;
+            if rest.is_empty() {
+                continue;
+            }
+            let (rest, stmt) = self.statement(rest)?;
+            let (rest, _) = self.ws(rest)?;
+            if !rest.is_empty() {
+                return Err(nom::Err::Failure(
+                    self.trailing(rest, "an operator or the end of the statement"),
+                ));
+            }
+            out.push(stmt);
+        }
+        Ok((&i[i.len()..], out))
+    }
+
+    /// `statement = let_stmt | assume_stmt | claim_stmt`.
+    fn statement<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
+        let (j, _) = self.ws(i)?;
+        let (_, w) = match self.word(j) {
+            Ok(r) => r,
+            Err(_) => return hard(j, "`let`, `assume` or `claim`", Some(STATEMENT_HINT)),
+        };
+        match w {
+            "let" => self.let_stmt(j),
+            "assume" => self.assume_stmt(j),
+            "claim" => self.claim_stmt(j),
+            _ => hard(j, "`let`, `assume` or `claim`", Some(STATEMENT_HINT)),
+        }
+    }
+
+    /// `let_stmt = "let" name [ "(" name_list ")" ] [ "[" name_list "]" ] "=" expr`.
+    fn let_stmt<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
+        let (start, _) = self.ws(i)?;
+        let (r, _) = self.keyword(start, "let")?;
+        let (r, name) = commit(self.name(r))?;
+        let (r, params) = match self.token(r, "(") {
+            Ok((r, _)) => {
+                let (r, ps) = self.name_list(r)?;
+                let (r, _) = self.require(r, ")", "`,` or `)` after a parameter")?;
+                (r, ps)
+            }
+            Err(_) => (r, Vec::new()),
+        };
+        let (r, indices) = match self.token(r, "[") {
+            Ok((r, _)) => {
+                let (r, ps) = self.name_list(r)?;
+                let (r, _) = self.require(r, "]", "`,` or `]` after an index")?;
+                (r, ps)
+            }
+            Err(_) => (r, Vec::new()),
+        };
+        let (r, _) = self.require(r, "=", "`=` and the definition's body")?;
+        let (r, body) = commit(self.expr(r))?;
+        let span = self.span(start, r);
+        Ok((
+            r,
+            Stmt::Let {
+                name,
+                params,
+                indices,
+                body,
+                span,
+            },
+        ))
+    }
+
+    /// `name_list = name { "," name }`.
+    fn name_list<'a>(&self, i: &'a str) -> PResult<'a, Vec<Ident>> {
+        let (mut r, first) = commit(self.name(i))?;
+        let mut out = vec![first];
+        while let Ok((r2, _)) = self.token(r, ",") {
+            let (r3, n) = commit(self.name(r2))?;
+            out.push(n);
+            r = r3;
+        }
+        Ok((r, out))
+    }
+
+    /// `assume_stmt = "assume" expr relation expr { relation expr }`.
+    fn assume_stmt<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
+        let (start, _) = self.ws(i)?;
+        let (r, _) = self.keyword(start, "assume")?;
+        let (mut r, first) = commit(self.expr(r))?;
+        let mut operands = vec![first];
+        let mut relations = Vec::new();
+        loop {
+            match self.relation(r) {
+                Ok((r2, rel)) => {
+                    let (r3, e) = commit(self.expr(r2))?;
+                    operands.push(e);
+                    relations.push(rel);
+                    r = r3;
+                }
+                Err(nom::Err::Error(_)) if !relations.is_empty() => break,
+                Err(_) => {
+                    let (at, _) = self.ws(r)?;
+                    return hard(
+                        at,
+                        "a comparison: `<`, `<=`, `>`, `>=` or `!=`",
+                        Some("an assumption compares: `assume x > 0`, `assume 0 < p < 1`"),
+                    );
+                }
+            }
+        }
+        let span = self.span(start, r);
+        Ok((
+            r,
+            Stmt::Assume {
+                operands,
+                relations,
+                span,
+            },
+        ))
+    }
+
+    /// `relation = "<=" | ">=" | "!=" | "<" | ">" | "≤" | "≥" | "≠"`.
+    fn relation<'a>(&self, i: &'a str) -> PResult<'a, (Relation, Span)> {
+        let (i, _) = self.ws(i)?;
+        const TABLE: [(&str, Relation); 8] = [
+            ("<=", Relation::LessEq),
+            (">=", Relation::GreaterEq),
+            ("!=", Relation::NotEq),
+            ("≤", Relation::LessEq),
+            ("≥", Relation::GreaterEq),
+            ("≠", Relation::NotEq),
+            ("<", Relation::Less),
+            (">", Relation::Greater),
+        ];
+        for (t, rel) in TABLE {
+            if let Some(rest) = i.strip_prefix(t) {
+                return Ok((rest, (rel, self.span(i, rest))));
+            }
+        }
+        soft(i, "a comparison")
+    }
+
+    /// `claim_stmt = "claim" [ name ":" ] expr "=" expr`.
+    fn claim_stmt<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
+        let (start, _) = self.ws(i)?;
+        let (r, _) = self.keyword(start, "claim")?;
+        // A name followed by `:` labels the claim; anything else starts the left side.
+        let (r, name) = match self.name(r) {
+            Ok((r2, n)) => match self.token(r2, ":") {
+                Ok((r3, _)) => (r3, Some(n)),
+                Err(_) => (r, None),
+            },
+            Err(_) => (r, None),
+        };
+        let (r, lhs) = commit(self.expr(r))?;
+        let (r, _) = match self.token(r, "=") {
+            Ok(v) => v,
+            Err(_) => {
+                let (at, _) = self.ws(r)?;
+                let mut e = self.trailing(at, "`=` between the two sides of the claim");
+                if e.hint.is_none() {
+                    e.hint = Some(Cow::Borrowed("a claim reads `claim name: lhs = rhs`"));
+                }
+                return Err(nom::Err::Failure(e));
+            }
+        };
+        if let Ok((_, _)) = self.token(r, "=") {
+            let (at, _) = self.ws(r)?;
+            return hard(
+                at,
+                "the right side of the claim",
+                Some("claims use a single `=`"),
+            );
+        }
+        let (r, rhs) = commit(self.expr(r))?;
+        let span = self.span(start, r);
+        Ok((
+            r,
+            Stmt::Claim {
+                name,
+                lhs,
+                rhs,
+                span,
+            },
+        ))
+    }
+
+    // ----- expressions --------------------------------------------------------------
+
+    /// `expr = term { ("+" | "-") term }`.
+    pub fn expr<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        let (i, _) = self.ws(i)?;
+        let start = i;
+        let (mut r, first) = self.term(i)?;
+        let mut rest = Vec::new();
+        loop {
+            let (at, _) = self.ws(r)?;
+            let op = if at.starts_with('+') {
+                ChainOp::Add
+            } else if at.starts_with('-') {
+                ChainOp::Sub
+            } else {
+                break;
+            };
+            let (r2, t) = commit(self.term(&at[1..]))?;
+            rest.push((op, t));
+            r = r2;
+        }
+        Ok((r, self.chain(start, r, first, rest)))
+    }
+
+    fn chain(&self, start: &str, end: &str, first: Expr, rest: Vec<(ChainOp, Expr)>) -> Expr {
+        if rest.is_empty() {
+            return first;
+        }
+        Expr {
+            span: self.span(start, end),
+            kind: ExprKind::Chain {
+                first: Box::new(first),
+                rest,
+            },
+        }
+    }
+
+    /// `term = unary { ("*" | "/") unary }`.
+    fn term<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        let (i, _) = self.ws(i)?;
+        let start = i;
+        let (mut r, first) = self.unary(i)?;
+        let mut rest = Vec::new();
+        loop {
+            let (at, _) = self.ws(r)?;
+            let op = if at.starts_with('*') && !at.starts_with("**") {
+                ChainOp::Mul
+            } else if at.starts_with('/') {
+                ChainOp::Div
+            } else {
+                break;
+            };
+            let (r2, t) = commit(self.unary(&at[1..]))?;
+            rest.push((op, t));
+            r = r2;
+        }
+        Ok((r, self.chain(start, r, first, rest)))
+    }
+
+    /// `unary = ("-" | "+") unary | power`.
+    fn unary<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        let (i, _) = self.ws(i)?;
+        if let Some(rest) = i.strip_prefix('-') {
+            let (r, e) = self.nested(rest, |rest| commit(self.unary(rest)))?;
+            let span = self.span(i, r);
+            return Ok((
+                r,
+                Expr {
+                    kind: ExprKind::Neg(Box::new(e)),
+                    span,
+                },
+            ));
+        }
+        if let Some(rest) = i.strip_prefix('+') {
+            return self.nested(rest, |rest| commit(self.unary(rest)));
+        }
+        self.power(i)
+    }
+
+    /// `power = primary [ ("^" | "**") unary ]`, right-associative through `unary`.
+    fn power<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        let (i, _) = self.ws(i)?;
+        let (r, base) = self.primary(i)?;
+        let (at, _) = self.ws(r)?;
+        let after = if let Some(x) = at.strip_prefix("**") {
+            x
+        } else if let Some(x) = at.strip_prefix('^') {
+            x
+        } else {
+            return Ok((r, base));
+        };
+        let (r, exponent) = self.nested(after, |after| commit(self.unary(after)))?;
+        let span = self.span(i, r);
+        Ok((
+            r,
+            Expr {
+                kind: ExprKind::Pow(Box::new(base), Box::new(exponent)),
+                span,
+            },
+        ))
+    }
+
+    /// `primary = number | "(" expr ")" | reference`.
+    fn primary<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        let (i, _) = self.ws(i)?;
+        if i.starts_with(|c: char| c.is_ascii_digit())
+            || (i.starts_with('.') && i[1..].starts_with(|c: char| c.is_ascii_digit()))
+        {
+            return self.number(i);
+        }
+        if let Some(rest) = i.strip_prefix('(') {
+            return self.nested(rest, |rest| {
+                let (r, mut e) = commit(self.expr(rest))?;
+                let (r, _) = match self.token(r, ")") {
+                    Ok(v) => v,
+                    Err(_) => {
+                        let (at, _) = self.ws(r)?;
+                        let mut err = self.trailing(at, "`)`");
+                        // Past a line break, the bracket was most likely left open.
+                        let gap = &self.src[self.offset(i)..self.offset(at)];
+                        if err.hint.is_none() || gap.contains('\n') {
+                            let lc = crate::diag::source::line_col(self.src, self.offset(i));
+                            err.hint = Some(Cow::Owned(format!(
+                                "the `(` at line {}, column {} is not closed",
+                                lc.line, lc.column
+                            )));
+                        }
+                        return Err(nom::Err::Failure(err));
+                    }
+                };
+                // The span of a parenthesized expression includes its parentheses.
+                e.span = self.span(i, r);
+                Ok((r, e))
+            });
+        }
+        if i.starts_with(is_name_start) {
+            return self.reference(i);
+        }
+        soft(i, "an expression")
+    }
+
+    /// `digits = digit { digit }`.
+    fn digits<'a>(&self, i: &'a str) -> PResult<'a, &'a str> {
+        match take_while1::<_, &str, PError<'a>>(|c: char| c.is_ascii_digit()).parse(i) {
+            Ok(r) => Ok(r),
+            Err(_) => soft(i, "a digit"),
+        }
+    }
+
+    /// `exponent = ( "e" | "E" ) [ "+" | "-" ] digits`.
+    fn exponent<'a>(&self, i: &'a str) -> PResult<'a, &'a str> {
+        let Some(rest) = i.strip_prefix(['e', 'E']) else {
+            return soft(i, "an exponent");
+        };
+        let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+        let (r, _) = self.digits(rest)?;
+        Ok((r, &i[..i.len() - r.len()]))
+    }
+
+    /// `number = digits [ "." [ digits ] ] [ exponent ] | "." digits [ exponent ]`.
+    fn number<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        let mut r = match self.digits(i) {
+            Ok((r, _)) => match r.strip_prefix('.') {
+                Some(after) => self.digits(after).map_or(after, |(r2, _)| r2),
+                None => r,
+            },
+            Err(_) => {
+                let after = i.strip_prefix('.').unwrap_or(i);
+                self.digits(after)?.0
+            }
+        };
+        if let Ok((r2, _)) = self.exponent(r) {
+            r = r2;
+        }
+        let text = &i[..i.len() - r.len()];
+        if r.starts_with(is_name_char) {
+            let mut e = expected(r, "an operator after the number");
+            e.hint = Some(Cow::Borrowed(if r.starts_with('_') {
+                "digit separators are not supported: write `1000`, not `1_000`"
+            } else if text == "0" && r.starts_with(['x', 'X', 'b', 'B', 'o', 'O']) {
+                "only decimal numbers are supported"
+            } else if r.starts_with(['e', 'E']) {
+                "an exponent needs digits after the `e`: write `1e3` or `1e-3`"
+            } else {
+                "gauge has no implicit multiplication: write `2*x`, not `2x`"
+            }));
+            return Err(nom::Err::Failure(e));
+        }
+        let value = match parse_decimal(text) {
+            Ok(v) => v,
+            Err(LiteralError::ExponentTooLarge) => {
+                let mut e = expected(i, "a number of reasonable size");
+                e.message = Some(format!(
+                    "the exponent of `{text}` is larger than {} in magnitude",
+                    crate::syntax::number::MAX_LITERAL_EXPONENT
+                ));
+                return Err(nom::Err::Failure(e));
+            }
+            Err(LiteralError::Malformed) => return hard(i, "a number", None),
+        };
+        Ok((
+            r,
+            Expr {
+                kind: ExprKind::Number(value),
+                span: self.span(i, r),
+            },
+        ))
+    }
+
+    /// `name = letter { letter | digit | "_" }`, where letters include Greek ones.
+    fn name<'a>(&self, i: &'a str) -> PResult<'a, Ident> {
+        let (i, _) = self.ws(i)?;
+        let (r, w) = self.word(i)?;
+        if KEYWORDS.contains(&w) {
+            let mut e = expected(i, "a name");
+            e.message = Some(format!("`{w}` is a keyword and cannot be used as a name"));
+            return Err(nom::Err::Failure(e));
+        }
+        Ok((
+            r,
+            Ident {
+                name: w.to_string(),
+                span: self.span(i, r),
+            },
+        ))
+    }
+
+    /// `reference = name [ "(" expr_list ")" ] [ "[" expr_list "]" ]`.
+    fn reference<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        let (r, name) = self.name(i)?;
+        let (r, args) = match self.token(r, "(") {
+            Ok((r2, _)) => {
+                let (r3, args) = self.nested(r2, |r2| self.expr_list(r2, ")", "`,` or `)`"))?;
+                (r3, Some(args))
+            }
+            Err(_) => (r, None),
+        };
+        let (r, indices) = match self.token(r, "[") {
+            Ok((r2, _)) => {
+                let (r3, idx) = self.nested(r2, |r2| self.expr_list(r2, "]", "`,` or `]`"))?;
+                if idx.is_empty() {
+                    let (at, _) = self.ws(r2)?;
+                    let mut e = expected(at, "an index");
+                    e.message = Some("an index list cannot be empty".into());
+                    e.hint = Some(Cow::Borrowed("write `z[i]`, `W[i, k]` or `z[0]`"));
+                    return Err(nom::Err::Failure(e));
+                }
+                (r3, Some(idx))
+            }
+            Err(_) => (r, None),
+        };
+        let span = self.span(i, r);
+        let kind = match (args, indices) {
+            (Some(args), indices) => ExprKind::Call {
+                name,
+                args,
+                indices,
+            },
+            (None, Some(indices)) => ExprKind::Element { name, indices },
+            (None, None) => ExprKind::Name(name),
+        };
+        Ok((r, Expr { kind, span }))
+    }
+
+    /// `expr_list = [ expr { "," expr } ]`, then the closing bracket.
+    fn expr_list<'a>(
+        &self,
+        i: &'a str,
+        close: &'static str,
+        what: &'static str,
+    ) -> PResult<'a, Vec<Expr>> {
+        if let Ok((r, _)) = self.token(i, close) {
+            return Ok((r, Vec::new()));
+        }
+        let (mut r, first) = commit(self.expr(i))?;
+        let mut out = vec![first];
+        loop {
+            if let Ok((r2, _)) = self.token(r, ",") {
+                let (r3, e) = commit(self.expr(r2))?;
+                out.push(e);
+                r = r3;
+            } else if let Ok((r2, _)) = self.token(r, close) {
+                return Ok((r2, out));
+            } else {
+                let (at, _) = self.ws(r)?;
+                let mut e = self.trailing(at, what);
+                let open = if close == ")" { "(" } else { "[" };
+                if at.starts_with([')', ']']) {
+                    e.hint = Some(Cow::Owned(format!(
+                        "`{}` does not match the open `{open}`: close it with `{close}`",
+                        &at[..1]
+                    )));
+                } else if at.is_empty() || e.hint.is_none() {
+                    e.hint = Some(Cow::Owned(format!(
+                        "the `{open}` before the list is not closed: add `{close}`"
+                    )));
+                }
+                return Err(nom::Err::Failure(e));
+            }
+        }
+    }
+
+    // ----- bindings -----------------------------------------------------------------
+
+    /// `binding_list = binding { "," binding }`.
+    fn binding_list<'a>(&self, i: &'a str) -> PResult<'a, Vec<Binding>> {
+        let (mut r, first) = self.binding(i)?;
+        let mut out = vec![first];
+        loop {
+            let (at, _) = self.ws(r)?;
+            if at.is_empty() {
+                return Ok((at, out));
+            }
+            match self.token(at, ",") {
+                Ok((r2, _)) => {
+                    let (r3, b) = self.binding(r2)?;
+                    out.push(b);
+                    r = r3;
+                }
+                Err(_) => {
+                    return hard(
+                        at,
+                        "`,` and another binding, or the end",
+                        Some("bindings read `x=1.5, z=[2.1, 1.8], y=0`"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `binding = name "=" value`.
+    fn binding<'a>(&self, i: &'a str) -> PResult<'a, Binding> {
+        let (at, _) = self.ws(i)?;
+        let (r, name) = match self.name(at) {
+            Ok(v) => v,
+            Err(_) => {
+                return hard(
+                    at,
+                    "a name to bind",
+                    Some("bindings read `x=1.5, z=[2.1, 1.8]`"),
+                );
+            }
+        };
+        let (r, _) = self.require(r, "=", "`=` and a value")?;
+        let (r, value) = self.value(r)?;
+        Ok((r, Binding { name, value }))
+    }
+
+    /// `value = "[" [ value { "," value } ] "]" | expr`.
+    fn value<'a>(&self, i: &'a str) -> PResult<'a, BindingValue> {
+        let (at, _) = self.ws(i)?;
+        if let Some(rest) = at.strip_prefix('[') {
+            return self.nested(rest, |rest| {
+                let mut items = Vec::new();
+                if let Ok((r, _)) = self.token(rest, "]") {
+                    return Ok((r, BindingValue::List(items, self.span(at, r))));
+                }
+                let (mut r, first) = self.value(rest)?;
+                items.push(first);
+                loop {
+                    if let Ok((r2, _)) = self.token(r, ",") {
+                        let (r3, v) = self.value(r2)?;
+                        items.push(v);
+                        r = r3;
+                    } else if let Ok((r2, _)) = self.token(r, "]") {
+                        return Ok((r2, BindingValue::List(items, self.span(at, r2))));
+                    } else {
+                        let (at2, _) = self.ws(r)?;
+                        return Err(nom::Err::Failure(self.trailing(at2, "`,` or `]`")));
+                    }
+                }
+            });
+        }
+        let (r, e) = commit(self.expr(at))?;
+        Ok((r, BindingValue::Scalar(e)))
+    }
+}
+
+const STATEMENT_HINT: &str =
+    "a .gauge file holds `let` definitions, `assume` facts and `claim`s, one per line";
+
+/// Describes the text at a failure point and how many bytes to underline.
+fn describe_found(at: &str) -> (String, usize) {
+    match at.chars().next() {
+        None => ("the end of the input".to_string(), 0),
+        Some('\n') => ("the end of the line".to_string(), 0),
+        Some(c) if is_name_start(c) => {
+            let end = at.find(|c: char| !is_name_char(c)).unwrap_or(at.len());
+            (format!("`{}`", &at[..end]), end)
+        }
+        Some(c) if c.is_ascii_digit() => {
+            let end = number_end(at);
+            (format!("`{}`", &at[..end]), end)
+        }
+        Some(c) => (format!("`{c}`"), c.len_utf8()),
+    }
+}
+
+/// The length of the number literal at the start of `at` (digits, a point, an exponent).
+fn number_end(at: &str) -> usize {
+    let b = at.as_bytes();
+    let mut k = 0;
+    while k < b.len() && (b[k].is_ascii_digit() || b[k] == b'.') {
+        k += 1;
+    }
+    if k < b.len() && (b[k] == b'e' || b[k] == b'E') {
+        let mut m = k + 1;
+        if m < b.len() && (b[m] == b'+' || b[m] == b'-') {
+            m += 1;
+        }
+        if m < b.len() && b[m].is_ascii_digit() {
+            while m < b.len() && b[m].is_ascii_digit() {
+                m += 1;
+            }
+            k = m;
+        }
+    }
+    k
+}
+
+fn default_hint(at: &str, expected: &str) -> Option<String> {
+    if expected == "an expression" && at.is_empty() {
+        return Some("the expression ends too early: an operand is missing".to_string());
+    }
+    None
+}
+
+/// Splits a file into statement texts at line breaks and `;` outside brackets.
+///
+/// Comments are skipped so that a bracket inside a comment does not count; a closing
+/// bracket without an opening one is left for the parser to report.
+pub fn split_statements(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth: i64 = 0;
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((p, c)) = chars.next() {
+        match c {
+            '#' => {
+                while let Some(&(_, c2)) = chars.peek() {
+                    if c2 == '\n' {
+                        break;
+                    }
+                    chars.next();
+                }
+            }
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = (depth - 1).max(0),
+            '\n' | ';' if depth == 0 => {
+                out.push(&text[start..p]);
+                start = p + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Expr, Error> {
+        Grammar::new(s, SourceId(0)).parse_expression()
+    }
+
+    #[test]
+    fn power_is_right_associative_and_binds_tighter_than_minus() {
+        let e = parse("-x^2").unwrap();
+        assert!(
+            matches!(e.kind, ExprKind::Neg(ref inner) if matches!(inner.kind, ExprKind::Pow(..)))
+        );
+        let e = parse("a^b^c").unwrap();
+        match e.kind {
+            ExprKind::Pow(_, ref ex) => assert!(matches!(ex.kind, ExprKind::Pow(..))),
+            _ => panic!("expected a power"),
+        }
+    }
+
+    #[test]
+    fn error_position_points_past_a_dangling_operator() {
+        let e = parse("exp(x) - ").unwrap_err();
+        assert_eq!(e.span().unwrap().start, 9);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = parse(&deep).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert!(e.message.contains("nests deeper"));
+    }
+
+    #[test]
+    fn statements_split_outside_brackets() {
+        let parts = split_statements("let f(x) = (x +\n 1)\nclaim f(1) = 2 # (\nlet g = 3");
+        assert_eq!(parts.len(), 3);
+    }
+}

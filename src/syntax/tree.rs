@@ -1,0 +1,171 @@
+//! The syntax tree that the parser produces, with a span on every node.
+//!
+//! The tree stays close to the text: names are not yet resolved, and chains of `+ -`
+//! and `* /` are kept as flat lists (so a sum of half a million terms is a shallow tree,
+//! not half a million nested nodes). [`crate::lower::lowerer`] turns it into pool expressions.
+
+use num_rational::BigRational;
+
+use crate::diag::source::Span;
+
+/// A name as written, with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    /// The name's text.
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// An operator joining the operands of a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// An expression with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What kind of expression it is.
+    pub kind: ExprKind,
+    /// The text it covers.
+    pub span: Span,
+}
+
+/// The kinds of expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// An exact number literal.
+    Number(BigRational),
+    /// A bare name: a scalar, an index, a constant, or a definition without arguments.
+    Name(Ident),
+    /// `name[i, ...]`: a tensor element, or an indexed definition without arguments.
+    Element {
+        /// The tensor or definition.
+        name: Ident,
+        /// The index expressions.
+        indices: Vec<Expr>,
+    },
+    /// `name(args)` or `name(args)[indices]`.
+    Call {
+        /// The function.
+        name: Ident,
+        /// The arguments.
+        args: Vec<Expr>,
+        /// The indices after the call, if any.
+        indices: Option<Vec<Expr>>,
+    },
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// A chain `a + b - c` or `a * b / c`: the first operand and the rest with their operators.
+    Chain {
+        /// The first operand.
+        first: Box<Expr>,
+        /// The following operands.
+        rest: Vec<(ChainOp, Expr)>,
+    },
+    /// `base ^ exponent` (also written `**`).
+    Pow(Box<Expr>, Box<Expr>),
+}
+
+/// A comparison in an `assume` statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// `<`
+    Less,
+    /// `<=`
+    LessEq,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterEq,
+    /// `!=`
+    NotEq,
+}
+
+impl Relation {
+    /// The relation's text.
+    pub fn text(self) -> &'static str {
+        match self {
+            Relation::Less => "<",
+            Relation::LessEq => "<=",
+            Relation::Greater => ">",
+            Relation::GreaterEq => ">=",
+            Relation::NotEq => "!=",
+        }
+    }
+
+    /// The relation read from right to left (`a < b` is `b > a`).
+    pub fn flipped(self) -> Relation {
+        match self {
+            Relation::Less => Relation::Greater,
+            Relation::LessEq => Relation::GreaterEq,
+            Relation::Greater => Relation::Less,
+            Relation::GreaterEq => Relation::LessEq,
+            Relation::NotEq => Relation::NotEq,
+        }
+    }
+}
+
+/// One statement of a `.gauge` file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// `let name(params)[indices] = body`.
+    Let {
+        /// The defined name.
+        name: Ident,
+        /// Parameters, possibly none.
+        params: Vec<Ident>,
+        /// Result indices, possibly none.
+        indices: Vec<Ident>,
+        /// The body.
+        body: Expr,
+        /// The whole statement.
+        span: Span,
+    },
+    /// `assume a < b <= c ...`.
+    Assume {
+        /// The compared expressions, one more than the relations.
+        operands: Vec<Expr>,
+        /// The relations between consecutive operands, with their spans.
+        relations: Vec<(Relation, Span)>,
+        /// The whole statement.
+        span: Span,
+    },
+    /// `claim [name:] lhs = rhs`.
+    Claim {
+        /// The claim's name, if given.
+        name: Option<Ident>,
+        /// The left side.
+        lhs: Expr,
+        /// The right side.
+        rhs: Expr,
+        /// The whole statement.
+        span: Span,
+    },
+}
+
+/// A binding `name = value` given with `--at`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    /// The bound name.
+    pub name: Ident,
+    /// The value.
+    pub value: BindingValue,
+}
+
+/// A value in a binding: a constant expression or a (nested) list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BindingValue {
+    /// A constant expression such as `2.1`, `-pi/2` or `1e-12`.
+    Scalar(Expr),
+    /// `[v, v, ...]`, with the span of the brackets.
+    List(Vec<BindingValue>, Span),
+}
