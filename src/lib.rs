@@ -46,7 +46,7 @@
 //! # Example
 //!
 //! ```
-//! use gauge::session::Session;
+//! use gauge::lower::session::Session;
 //!
 //! let mut s = Session::with_prelude().expect("the prelude loads");
 //! let e = s.parse_expression("x**2 + x*x - 2*x^2").expect("it parses");
@@ -69,4 +69,5 @@ pub mod prove;
 pub mod report;
 pub mod simplify;
 pub mod syntax;
+pub mod trace;
 pub mod verify;

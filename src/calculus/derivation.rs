@@ -13,7 +13,8 @@ use crate::calculus::derivative::{Condition, Differentiator, Rule};
 use crate::diag::error::Result;
 use crate::expr::node::{DefId, ExprId, Node};
 use crate::expr::pool::Pool;
-use crate::simplify::simplifier::{Rewrite, Simplifier, Step};
+use crate::simplify::simplifier::Simplifier;
+use crate::trace::{Rewrite, Step};
 
 /// The result of a derivative with its derivation.
 #[derive(Clone, Debug)]
@@ -55,7 +56,7 @@ pub fn derive_with_steps(
         let before = d.pool().diff(cur, var, 1);
         let mut pending = d.pool().diff(expanded, var, 1);
         if expanded != cur {
-            steps.push(Step::whole(&Rule::ExpandDefinition.name(), before, pending));
+            steps.push(Step::whole(Rule::ExpandDefinition, before, pending));
         }
         // Rounds: each outstanding derivative moves one level down.
         for round in 0..MAX_ROUNDS {
@@ -79,7 +80,7 @@ pub fn derive_with_steps(
                 used.retain(|r| *r != Rule::Constant);
             }
             steps.push(Step {
-                rules: used.iter().map(|r| r.name()).collect(),
+                rules: used.clone(),
                 before: pending,
                 after: next,
                 rewrites,
@@ -167,12 +168,12 @@ fn one_round(
         } if v == var => {
             if last {
                 let r = d.derive(expr);
-                log.rewrites.push(Rewrite::new("differentiate", id, r));
+                log.rewrites.push(Rewrite::new(Rule::Differentiate, id, r));
                 r
             } else {
                 let (rule, r) = d.rule(expr, &mut |this, child| this.pool().diff(child, var, 1));
                 log.used.push(rule);
-                log.rewrites.push(Rewrite::new(rule.name(), id, r));
+                log.rewrites.push(Rewrite::new(rule, id, r));
                 r
             }
         }
@@ -229,7 +230,7 @@ fn take_rec(
         Node::Diff { expr, var, order } => {
             let (d, mut c) = crate::calculus::derivative::derive_n(pool, expr, var, order)?;
             conditions.append(&mut c);
-            rewrites.push(Rewrite::new("differentiate", rebuilt, d));
+            rewrites.push(Rewrite::new(Rule::Differentiate, rebuilt, d));
             d
         }
         _ => rebuilt,

@@ -20,77 +20,7 @@ use rustc_hash::FxHashMap;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{Constant, DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
-
-/// The rule that gives a derivative, named as in derivations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Rule {
-    /// The expression does not depend on the variable.
-    Constant,
-    /// `d x / d x = 1`.
-    Variable,
-    /// `d z[j] / d z[i] = delta(j, i)`.
-    Element,
-    /// The derivative of a sum of terms is the sum of their derivatives.
-    Linearity,
-    /// A constant factor stays: `d (c*f) = c * d f`.
-    ConstantMultiple,
-    /// `d (f*g) = f' g + f g'`.
-    ProductRule,
-    /// `d u^n = n u^(n-1) u'` for an exponent free of the variable.
-    PowerRule,
-    /// `d a^v = a^v ln(a) v'` for a base free of the variable.
-    ExponentialRule,
-    /// `d u^v = u^v (v' ln(u) + v u'/u)`.
-    GeneralPowerRule,
-    /// The chain rule through a builtin function.
-    Chain(Func),
-    /// The derivative passes into a sum over an index, and deltas contract.
-    SumRule,
-    /// A call is differentiated through its definition's body.
-    ExpandDefinition,
-    /// A derivative inside the expression is taken first.
-    InnerDerivative,
-}
-
-impl Rule {
-    /// The rule's kebab-case name.
-    pub fn name(self) -> String {
-        match self {
-            Rule::Constant => "constant".into(),
-            Rule::Variable => "variable".into(),
-            Rule::Element => "element-delta".into(),
-            Rule::Linearity => "linearity".into(),
-            Rule::ConstantMultiple => "constant-multiple".into(),
-            Rule::ProductRule => "product-rule".into(),
-            Rule::PowerRule => "power-rule".into(),
-            Rule::ExponentialRule => "exponential-rule".into(),
-            Rule::GeneralPowerRule => "general-power-rule".into(),
-            Rule::Chain(f) => format!("chain-rule-{}", f.name()),
-            Rule::SumRule => "sum-rule".into(),
-            Rule::ExpandDefinition => "expand-definition".into(),
-            Rule::InnerDerivative => "inner-derivative".into(),
-        }
-    }
-
-    /// How a reader would say it.
-    pub fn describe(self) -> String {
-        match self {
-            Rule::Constant => "constants differentiate to 0".into(),
-            Rule::Variable => "the variable itself".into(),
-            Rule::Element => "an element against an element gives deltas".into(),
-            Rule::Linearity => "the derivative of a sum is the sum of the derivatives".into(),
-            Rule::ConstantMultiple => "a constant factor stays".into(),
-            Rule::ProductRule => "the product rule".into(),
-            Rule::PowerRule => "the power rule".into(),
-            Rule::ExponentialRule => "the exponential rule".into(),
-            Rule::GeneralPowerRule => "the general power rule".into(),
-            Rule::Chain(f) => format!("the chain rule through {}", f.name()),
-            Rule::SumRule => "the derivative passes into the sum".into(),
-            Rule::ExpandDefinition => "expand the definition".into(),
-            Rule::InnerDerivative => "take the inner derivative first".into(),
-        }
-    }
-}
+pub use crate::trace::Rule;
 
 /// A point where the derivative does not exist: where `expr` is 0.
 #[derive(Clone, Debug, PartialEq, Eq)]

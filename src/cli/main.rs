@@ -639,7 +639,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             let mut simp = gauge::simplify::simplifier::Simplifier::new(&mut session.pool, defs)
                 .with_facts(facts);
             let result = simp.simplify(taken);
-            let mut steps: Vec<gauge::simplify::simplifier::Step> = step.into_iter().collect();
+            let mut steps: Vec<gauge::trace::Step> = step.into_iter().collect();
             steps.extend(simp.steps);
             let d = gauge::calculus::derivation::Derivation {
                 start: id,
@@ -808,7 +808,7 @@ fn print_derivation(
                 let rows: Vec<(&str, ExprId, String)> = d
                     .steps
                     .iter()
-                    .map(|st| ("=", st.after, st.rules.join(", ")))
+                    .map(|st| ("=", st.after, st.rule_names()))
                     .collect();
                 o.push_str(&align(&session.pool, d.start, &rows));
             } else {
@@ -823,7 +823,7 @@ fn print_derivation(
             if show.steps {
                 println!("  {}", session.print(d.start));
                 for st in &d.steps {
-                    println!("= {}    [{}]", session.print(st.after), st.rules.join(", "));
+                    println!("= {}    [{}]", session.print(st.after), st.rule_names());
                 }
                 if show.cse {
                     println!("{}", text(d.result));
@@ -1256,10 +1256,10 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], out: O
                     (Verdict::Proved { .. }, Some(chain)) => {
                         // Read forwards, as a textbook does: lhs = ... = rhs.
                         for st in &chain.left {
-                            rows.push(("=", st.after, st.rules.join(", ")));
+                            rows.push(("=", st.after, st.rule_names()));
                         }
                         for st in chain.right.iter().rev() {
-                            rows.push(("=", st.before, st.rules.join(", ")));
+                            rows.push(("=", st.before, st.rule_names()));
                         }
                         if rows.is_empty() {
                             rows.push(("=", r.claim.rhs, String::new()));
@@ -1270,7 +1270,7 @@ fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], out: O
                         // steps take down to 0.
                         first = steps.first().map_or(r.claim.lhs, |s| s.before);
                         for st in steps {
-                            rows.push(("=", st.after, st.rules.join(", ")));
+                            rows.push(("=", st.after, st.rule_names()));
                         }
                     }
                     (Verdict::Confirmed { points, .. }, _) => rows.push((

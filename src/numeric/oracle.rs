@@ -454,7 +454,7 @@ pub struct GradcheckReport {
 /// central differences, like `torch.autograd.gradcheck`.
 ///
 /// ```
-/// use gauge::check::{gradcheck, GradcheckOptions};
+/// use gauge::numeric::oracle::{gradcheck, GradcheckOptions};
 ///
 /// // f(x) = x0^2 * x1, whose gradient is (2 x0 x1, x0^2).
 /// let f = |x: &[f64]| x[0] * x[0] * x[1];

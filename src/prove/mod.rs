@@ -22,7 +22,8 @@ use crate::expr::node::ExprId;
 use crate::lower::session::{Claim, Session};
 use crate::lower::value::{Bindings, format_value};
 use crate::numeric::tape::Tape;
-use crate::simplify::simplifier::{Simplifier, Step};
+use crate::simplify::simplifier::Simplifier;
+use crate::trace::{Rule, Step};
 use crate::verify::{Failure, Verified};
 
 /// How a claim ended.
@@ -249,7 +250,7 @@ fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
     let builtins = session.builtin_definitions();
     let primitive = session.pool.expand_definitions(again, &builtins);
     if primitive != again {
-        steps.push(Step::whole("expand-definition", again, primitive));
+        steps.push(Step::whole(Rule::ExpandDefinition, again, primitive));
         // Folding would only undo the expansion, so this pass folds nothing.
         let last = expanded_and_simplified(session, primitive, Vec::new(), 4096, &mut steps);
         if session.pool.is_int(last, 0) {
@@ -306,7 +307,7 @@ fn combine_logarithms(session: &mut Session, e: ExprId) -> Option<Step> {
     let zero = session.pool.int(0);
     let is_one =
         session.pool.is_int(simplified, 0) || clear_denominators(session, simplified).is_some();
-    is_one.then(|| Step::whole("combine-logarithms", e, zero))
+    is_one.then(|| Step::whole(Rule::CombineLogarithms, e, zero))
 }
 
 /// `e` multiplied out (products of at most `budget` terms) and simplified with `defs`
@@ -362,7 +363,7 @@ fn clear_denominators(session: &mut Session, e: ExprId) -> Option<Vec<Step>> {
     let minus_one = session.pool.int(-1);
     let inverse = session.pool.pow(multiplier, minus_one);
     let quotient = session.pool.mul(vec![numerator, inverse]);
-    let mut first = vec![Step::whole("clear-denominators", e, quotient)];
+    let mut first = vec![Step::whole(Rule::ClearDenominators, e, quotient)];
     // The numerator's steps happen inside the quotient.
     for step in &mut steps {
         step.before = session.pool.mul(vec![step.before, inverse]);

@@ -33,15 +33,16 @@ use crate::expr::node::{ExprId, Func, Node};
 use crate::expr::pool::Pool;
 use crate::lower::session::Fact;
 use crate::simplify::sign::Signs;
+use crate::trace::Rule;
 
 /// The first rule that fires at the top of `e`, with its name and result.
-pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(&'static str, ExprId)> {
+pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(Rule, ExprId)> {
     match pool.node(e).clone() {
         Node::Func(Func::Ln, a) => match pool.node(a).clone() {
-            Node::Func(Func::Exp, u) => Some(("ln-of-exp", u)),
+            Node::Func(Func::Exp, u) => Some((Rule::LnOfExp, u)),
             Node::Pow(u, x) if Signs::new(pool, facts).positive(u) => {
                 let l = pool.func(Func::Ln, u);
-                Some(("ln-of-power", pool.mul(vec![x, l])))
+                Some((Rule::LnOfPower, pool.mul(vec![x, l])))
             }
             Node::Mul(fs) => {
                 let all_positive = fs.iter().all(|&f| Signs::new(pool, facts).positive(f));
@@ -49,7 +50,7 @@ pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(&'static str
                     return None;
                 }
                 let logs = fs.iter().map(|&f| pool.func(Func::Ln, f)).collect();
-                Some(("ln-of-product", pool.add(logs)))
+                Some((Rule::LnOfProduct, pool.add(logs)))
             }
             _ => None,
         },
@@ -62,11 +63,11 @@ pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(&'static str
                     && !xr.is_zero()
                     && (&xr * &yr).is_one()
                 {
-                    return Some(("sqrt-of-square", pool.func(Func::Abs, u)));
+                    return Some((Rule::SqrtOfSquare, pool.func(Func::Abs, u)));
                 }
                 if Signs::new(pool, facts).positive(u) {
                     let p = pool.mul(vec![x, y]);
-                    return Some(("power-of-power", pool.pow(u, p)));
+                    return Some((Rule::PowerOfPower, pool.pow(u, p)));
                 }
                 None
             }
@@ -74,9 +75,9 @@ pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(&'static str
         },
         Node::Func(Func::Abs, u) => {
             if Signs::new(pool, facts).nonnegative(u) {
-                Some(("abs-of-nonnegative", u))
+                Some((Rule::AbsOfNonnegative, u))
             } else if Signs::new(pool, facts).negative(u) {
-                Some(("abs-of-negative", pool.neg(u)))
+                Some((Rule::AbsOfNegative, pool.neg(u)))
             } else {
                 None
             }
@@ -156,7 +157,7 @@ pub fn numeric_power(pool: &mut Pool, e: ExprId) -> Option<ExprId> {
 }
 
 /// `exp(c*ln(u) + v)` as `u^c * exp(v)` for each logarithm of a positive `u` in the sum.
-fn exp_of_ln(pool: &mut Pool, facts: &[Fact], a: ExprId) -> Option<(&'static str, ExprId)> {
+fn exp_of_ln(pool: &mut Pool, facts: &[Fact], a: ExprId) -> Option<(Rule, ExprId)> {
     let terms: Vec<ExprId> = match pool.node(a) {
         Node::Add(ts) => ts.to_vec(),
         _ => vec![a],
@@ -178,18 +179,18 @@ fn exp_of_ln(pool: &mut Pool, facts: &[Fact], a: ExprId) -> Option<(&'static str
     }
     let r = pool.add(rest);
     powers.push(pool.func(Func::Exp, r));
-    Some(("exp-of-ln", pool.mul(powers)))
+    Some((Rule::ExpOfLn, pool.mul(powers)))
 }
 
 /// `c*R*sin(u)^2 + c*R*cos(u)^2 = c*R`, and `c*R*cosh(u)^2 - c*R*sinh(u)^2 = c*R`.
-fn pythagorean(pool: &mut Pool, ts: &[ExprId]) -> Option<(&'static str, ExprId)> {
+fn pythagorean(pool: &mut Pool, ts: &[ExprId]) -> Option<(Rule, ExprId)> {
     let pairs = [
-        (Func::Sin, Func::Cos, BigRational::one(), "pythagorean"),
+        (Func::Sin, Func::Cos, BigRational::one(), Rule::Pythagorean),
         (
             Func::Cosh,
             Func::Sinh,
             -BigRational::one(),
-            "hyperbolic-pythagorean",
+            Rule::HyperbolicPythagorean,
         ),
     ];
     for (f, g, sign, name) in pairs {

@@ -17,68 +17,7 @@ use rustc_hash::FxHashMap;
 use crate::expr::node::{DefId, ExprId, Node};
 use crate::expr::pool::Pool;
 use crate::simplify::fold::{Folder, patterns};
-
-/// One step of a derivation: the expression before and after, and the rules used.
-///
-/// The step also keeps its rewrites: each place where a rule fired, as the subexpression
-/// it matched and what it became. Rebuilding `before` from the bottom up with those
-/// rewrites gives `after`; that is what [`crate::verify`] re-checks, rewrite by rewrite.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    /// The rules applied, by name.
-    pub rules: Vec<String>,
-    /// The expression before the step.
-    pub before: ExprId,
-    /// The expression after the step.
-    pub after: ExprId,
-    /// The rule instances, in the order they fired.
-    pub rewrites: Vec<Rewrite>,
-}
-
-impl Step {
-    /// A step made of rewrites, whose rules are the rewrites' rules in order of first use.
-    pub fn from_rewrites(before: ExprId, after: ExprId, rewrites: Vec<Rewrite>) -> Step {
-        let mut rules: Vec<String> = Vec::new();
-        for r in &rewrites {
-            if !rules.contains(&r.rule) {
-                rules.push(r.rule.clone());
-            }
-        }
-        Step {
-            rules,
-            before,
-            after,
-            rewrites,
-        }
-    }
-
-    /// A step that is one rewrite of the whole expression.
-    pub fn whole(rule: &str, before: ExprId, after: ExprId) -> Step {
-        Step::from_rewrites(before, after, vec![Rewrite::new(rule, before, after)])
-    }
-}
-
-/// One instance of a rule: the subexpression it matched and what it became.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rewrite {
-    /// The rule's name.
-    pub rule: String,
-    /// The subexpression the rule matched.
-    pub before: ExprId,
-    /// What the rule made of it.
-    pub after: ExprId,
-}
-
-impl Rewrite {
-    /// The instance `before -> after` of `rule`.
-    pub fn new(rule: impl Into<String>, before: ExprId, after: ExprId) -> Rewrite {
-        Rewrite {
-            rule: rule.into(),
-            before,
-            after,
-        }
-    }
-}
+use crate::trace::{Rewrite, Rule, Step};
 
 /// The number of distinct nodes in an expression's DAG.
 pub fn dag_size(pool: &Pool, id: ExprId) -> usize {
@@ -148,7 +87,7 @@ impl<'p> Simplifier<'p> {
     }
 
     /// Notes one rule instance of the phase under way.
-    fn note(&mut self, rule: &str, before: ExprId, after: ExprId) {
+    fn note(&mut self, rule: Rule, before: ExprId, after: ExprId) {
         if before != after {
             self.pending.push(Rewrite::new(rule, before, after));
         }
@@ -177,7 +116,7 @@ impl<'p> Simplifier<'p> {
             let a = self.primitive(cur);
             self.record(cur, a);
             let b = self.fold(a);
-            self.note("fold-definition", a, b);
+            self.note(Rule::FoldDefinition, a, b);
             self.record(a, b);
             let c = self.factor(b);
             self.record(b, c);
@@ -229,9 +168,9 @@ impl<'p> Simplifier<'p> {
     /// is smaller, noting each as a rewrite.
     fn contract_and_distribute(&mut self, id: ExprId) -> ExprId {
         let contracted = self.pool.contract_with(id, &self.known.clone());
-        self.note("sum-delta-contract", id, contracted);
+        self.note(Rule::SumDeltaContract, id, contracted);
         let out = self.distribute_if_smaller(contracted);
-        self.note("distribute", contracted, out);
+        self.note(Rule::Distribute, contracted, out);
         out
     }
 
@@ -247,7 +186,7 @@ impl<'p> Simplifier<'p> {
         // Rebuilding can restate a node on its own (a product whose powers merge only
         // on a second pass); that is a step of its own for the checker to see.
         if kids == old {
-            self.note("canonical-form", id, rebuilt);
+            self.note(Rule::CanonicalForm, id, rebuilt);
         }
         rebuilt
     }
@@ -318,11 +257,11 @@ impl<'p> Simplifier<'p> {
         if let Some(split) =
             crate::simplify::rules::power_of_product(self.pool, &self.facts, powers)
         {
-            self.note("power-of-product", powers, split);
+            self.note(Rule::PowerOfProduct, powers, split);
             powers = split;
         }
         if let Some(reduced) = crate::simplify::rules::numeric_power(self.pool, powers) {
-            self.note("numeric-power", powers, reduced);
+            self.note(Rule::NumericPower, powers, reduced);
             powers = reduced;
         }
         let mut out = powers;
@@ -385,11 +324,11 @@ impl<'p> Simplifier<'p> {
                 out = self.pool.add(parts);
             }
         }
-        self.note("distribute", rebuilt, contracted);
-        self.note("distribute", powers, out);
+        self.note(Rule::Distribute, rebuilt, contracted);
+        self.note(Rule::Distribute, powers, out);
         let out = match self.exp_out_of_sum(out) {
             Some(factored) => {
-                self.note("exp-out-of-sum", out, factored);
+                self.note(Rule::ExpOutOfSum, out, factored);
                 factored
             }
             None => out,
@@ -411,7 +350,7 @@ impl<'p> Simplifier<'p> {
         for t in terms {
             match crate::expr::sums::canonical_order(self.pool, t) {
                 Some(c) => {
-                    self.note("sum-exchange", t, c);
+                    self.note(Rule::SumExchange, t, c);
                     changed = true;
                     parts.push(c);
                 }
@@ -466,7 +405,7 @@ impl<'p> Simplifier<'p> {
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.factor_rec(c, memo));
         let out = self.factor_common(rebuilt);
-        self.note("factor-common", rebuilt, out);
+        self.note(Rule::FactorCommon, rebuilt, out);
         memo.insert(id, out);
         out
     }

@@ -53,7 +53,7 @@ use crate::expr::pool::Pool;
 use crate::lower::session::{Fact, Session};
 use crate::numeric::tape::Tape;
 use crate::simplify::sign::Signs;
-use crate::simplify::simplifier::{Rewrite, Step};
+use crate::trace::{Rewrite, Rule, Step};
 
 /// How many random points each step is evaluated at.
 pub const POINTS_PER_STEP: usize = 8;
@@ -163,7 +163,7 @@ fn check_each(
             kernel.check_rewrite(rw).map_err(|reason| {
                 let shown = |e: ExprId| shorten(&crate::print::text::to_text(kernel.pool, e));
                 let at = format!(" (at `{}` -> `{}`)", shown(rw.before), shown(rw.after));
-                fail(Some(&rw.rule), reason + &at)
+                fail(Some(&rw.rule.name()), reason + &at)
             })?;
         }
         // Some passes take a rule's result as it is (a derivation's round); others
@@ -694,7 +694,7 @@ impl<'a> Kernel<'a> {
 
     fn check_rewrite(&mut self, rw: &Rewrite) -> Result<(), String> {
         let (b, a) = (rw.before, rw.after);
-        match rw.rule.as_str() {
+        match rw.rule.name().as_str() {
             "distribute" => {
                 // One product multiplied out over one of its sums (and the sums in the
                 // result contracted), or failing that, any algebraic rearrangement.
@@ -745,7 +745,7 @@ impl<'a> Kernel<'a> {
                 self.expect_same(d, a, "the derivative")
             }
             name if derivative_rule(name) => self.check_derivative_rule(name, b, a),
-            _ => self.check_conditional_rule(&rw.rule, b, a),
+            _ => self.check_conditional_rule(&rw.rule.name(), b, a),
         }
     }
 
