@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 use gauge::numeric::tape::Tape;
 
 const N: usize = 1000;

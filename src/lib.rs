@@ -48,6 +48,7 @@
 //! ```
 //! use gauge::lower::session::Session;
 //!
+//! use gauge::numeric::Evaluate;
 //! let mut s = Session::with_prelude().expect("the prelude loads");
 //! let e = s.parse_expression("x**2 + x*x - 2*x^2").expect("it parses");
 //! assert_eq!(s.print(e), "0");

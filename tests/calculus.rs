@@ -6,6 +6,7 @@ mod common;
 
 use common::{gauge, stderr, stdout, with_snapshots};
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 
 /// Runs a derivative command and the canonical form of the expected result, and
 /// compares the two texts.
@@ -128,11 +129,14 @@ fn central_difference(
     let sym = s.pool.lookup_symbol(name).unwrap();
     let mut values = |delta: f64| {
         let mut bindings = base.clone();
-        if let Some(gauge::lower::value::Value::Tensor(t)) = base.get(sym) {
+        if let Some(gauge::numeric::value::Value::Tensor(t)) = base.get(sym) {
             let mut t = (**t).clone();
             let off = t.offset(&[a, b]).unwrap();
             t.data[off] += delta;
-            bindings.insert(sym, gauge::lower::value::Value::Tensor(std::rc::Rc::new(t)));
+            bindings.insert(
+                sym,
+                gauge::numeric::value::Value::Tensor(std::rc::Rc::new(t)),
+            );
         }
         s.eval(loss, &bindings).unwrap()
     };

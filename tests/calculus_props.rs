@@ -11,6 +11,7 @@ mod common;
 use common::scalar_expr_text as expr_text;
 use gauge::expr::node::ExprId;
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 use proptest::prelude::*;
 
 const Z: &str = "z=[0.5, -1.25, 2]";

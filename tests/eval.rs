@@ -3,12 +3,13 @@
 
 use gauge::diag::error::ErrorKind;
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 
 fn eval(expr: &str, at: &str) -> Result<f64, gauge::diag::error::Error> {
     let mut s = Session::with_prelude().unwrap();
     let id = s.parse_expression(expr)?;
     let b = if at.is_empty() {
-        gauge::lower::value::Bindings::new()
+        gauge::numeric::value::Bindings::new()
     } else {
         s.parse_bindings(at)?
     };

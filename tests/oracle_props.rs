@@ -9,6 +9,7 @@ mod common;
 
 use common::scalar_expr_text;
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 use gauge::numeric::oracle::{Dtype, Probe, Tolerances, Verdict, check_component};
 use gauge::numeric::tape::{InputRef, Tape};
 use proptest::prelude::*;

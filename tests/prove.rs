@@ -5,6 +5,7 @@ mod common;
 
 use common::{gauge, scalar_expr_text, stderr, stdout};
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 use proptest::prelude::*;
 
 #[test]
@@ -190,7 +191,7 @@ proptest! {
         // 0, so that it changes by at least a k/7 share of itself.
         let constant = s.pool.free_symbols(d).is_empty();
         let negative = constant
-            && s.eval(taken, &gauge::lower::value::Bindings::default()).is_ok_and(|v| v < 0.0);
+            && s.eval(taken, &gauge::numeric::value::Bindings::default()).is_ok_and(|v| v < 0.0);
         let sign = if negative { "-" } else { "+" };
         let wrong_rhs = format!("(1 + {k}/7)*({printed}) {sign} {c}/5");
         let wrong = format!("claim diff({text}, x) = {wrong_rhs}");

@@ -4,6 +4,7 @@
 
 use gauge::diag::error::ErrorKind;
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 use proptest::prelude::*;
 
 fn session() -> Session {

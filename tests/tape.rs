@@ -2,6 +2,7 @@
 //! and dual numbers to give derivatives.
 
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 use gauge::numeric::scalar::{Complex, Dual};
 use gauge::numeric::tape::{InputRef, Tape};
 

@@ -460,7 +460,7 @@ pub const MAX_DERIVATIVE_SIZE: u64 = 200_000;
 /// Stops a repeated differentiation whose `k`-th derivative has outgrown
 /// [`MAX_DERIVATIVE_SIZE`], with an error that says which order did it.
 pub fn check_size(pool: &Pool, d: ExprId, k: u32) -> Result<()> {
-    let size = crate::simplify::simplifier::tree_size(pool, d);
+    let size = crate::expr::size::tree_size(pool, d);
     if size > MAX_DERIVATIVE_SIZE {
         return Err(Error::new(
             ErrorKind::Limit,

@@ -13,6 +13,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use gauge::diag::error::{Error, ErrorKind};
 use gauge::expr::node::ExprId;
 use gauge::lower::session::Session;
+use gauge::numeric::Evaluate;
 use serde_json::json;
 
 /// Output formats.
@@ -531,7 +532,7 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
             let text = read_arg(&expr)?;
             let id = session.parse_expression(&text)?;
             let bindings = if at.trim().is_empty() {
-                gauge::lower::value::Bindings::new()
+                gauge::numeric::value::Bindings::new()
             } else {
                 session.parse_bindings(&at)?
             };

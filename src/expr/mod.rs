@@ -3,9 +3,11 @@
 //!
 //! May import: `diag`, `syntax` (number literals and relations only).
 
+pub mod constant;
 pub mod contract;
 pub mod node;
 pub mod order;
 pub mod pool;
+pub mod size;
 pub mod subst;
 pub mod sums;

@@ -7,6 +7,9 @@
 
 use num_rational::BigRational;
 
+/// The highest derivative order accepted by `diff(f, x, k)`.
+pub const MAX_DIFF_ORDER: u32 = 64;
+
 /// A handle to an expression in the pool. Equal handles mean structurally equal expressions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExprId(pub(crate) u32);

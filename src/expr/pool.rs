@@ -880,7 +880,7 @@ impl Pool {
             order: k,
         } = self.node(expr).clone()
             && v == var
-            && k.saturating_add(order) <= crate::lower::lowerer::MAX_DIFF_ORDER
+            && k.saturating_add(order) <= crate::expr::node::MAX_DIFF_ORDER
         {
             return self.intern(Node::Diff {
                 expr: inner,

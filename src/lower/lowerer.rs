@@ -19,8 +19,7 @@ use crate::expr::pool::{Definition, Param, ParamKind, Pool};
 use crate::lower::session::{Claim, Fact, Session, Statement};
 use crate::syntax::tree::{ChainOp, Expr, ExprKind, Ident, Relation, Stmt};
 
-/// The highest derivative order accepted by `diff(f, x, k)`.
-pub const MAX_DIFF_ORDER: u32 = 64;
+pub use crate::expr::node::MAX_DIFF_ORDER;
 
 /// Names with a fixed meaning that no `let` may take.
 pub const RESERVED: [&str; 14] = [

@@ -6,4 +6,3 @@
 pub mod lowerer;
 pub mod prelude;
 pub mod session;
-pub mod value;

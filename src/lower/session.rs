@@ -12,8 +12,6 @@ use crate::expr::node::{DefId, ExprId, Symbol};
 use crate::expr::pool::Pool;
 use crate::lower::lowerer::{Kind, Lowerer, Scope};
 use crate::lower::prelude::{PRELUDE, PRELUDE_NAME};
-use crate::lower::value::Bindings;
-use crate::numeric::interp::Evaluator;
 use crate::print::text::{to_text, to_text_in};
 use crate::syntax::parse::Grammar;
 use crate::syntax::tree::Relation;
@@ -130,13 +128,6 @@ impl Session {
         let id = self.sources.add("<variable>", text);
         let e = Grammar::new(text, id).parse_expression()?;
         Lowerer::new(self, false).variable_expression(&e)
-    }
-
-    /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`.
-    pub fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
-        let id = self.sources.add("<bindings>", text);
-        let parsed = Grammar::new(text, id).parse_bindings()?;
-        Bindings::from_syntax(self, &parsed)
     }
 
     /// Prints an expression as text.
@@ -261,12 +252,6 @@ impl Session {
     /// The kind of a global name, if it has been used.
     pub fn kind_of(&self, s: Symbol) -> Option<Kind> {
         self.scope.kinds.get(&s).map(|k| k.0)
-    }
-
-    /// Evaluates an expression at a point, in `f64`.
-    pub fn eval(&mut self, id: ExprId, at: &Bindings) -> Result<f64> {
-        let mut ev = Evaluator::new(self, at)?;
-        ev.eval(id)
     }
 
     /// An error for a name that the session does not know.

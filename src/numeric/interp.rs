@@ -19,7 +19,7 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::lower::lowerer::Kind;
 use crate::lower::session::Session;
-use crate::lower::value::{Bindings, Tensor, Value, format_number, format_value};
+use crate::numeric::value::{Bindings, Tensor, Value, format_number, format_value};
 use crate::print::text::to_text;
 use crate::syntax::number::rational_to_f64;
 

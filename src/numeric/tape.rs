@@ -15,8 +15,8 @@ use rustc_hash::FxHashMap;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
-use crate::lower::value::{Bindings, Tensor, Value};
 use crate::numeric::scalar::Scalar;
+use crate::numeric::value::{Bindings, Tensor, Value};
 use crate::syntax::number::rational_to_f64;
 
 type Slot = u32;
@@ -295,7 +295,7 @@ impl Tape {
                     format!(
                         "{} = {}",
                         pool.name(s),
-                        crate::lower::value::format_value(v)
+                        crate::numeric::value::format_value(v)
                     )
                 })
             })

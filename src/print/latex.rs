@@ -564,7 +564,7 @@ impl<'p> Latex<'p> {
             | Node::Len(_, _)
             | Node::Delta(_, _)
             | Node::Call { .. } => true,
-            Node::Func(Func::Exp, a) => crate::simplify::simplifier::tree_size(self.pool, *a) > 4,
+            Node::Func(Func::Exp, a) => crate::expr::size::tree_size(self.pool, *a) > 4,
             Node::Func(Func::Abs, _) => true,
             Node::Func(_, _) => true,
             Node::Pow(_, e) => self
@@ -593,7 +593,7 @@ impl<'p> Latex<'p> {
         match f {
             Func::Exp => {
                 // e^{x} for short exponents, \exp(...) for long ones.
-                if crate::simplify::simplifier::tree_size(self.pool, a) <= 4 {
+                if crate::expr::size::tree_size(self.pool, a) <= 4 {
                     out.push_str("e^{");
                     self.expr(a, Level::Sum, out);
                     out.push('}');

@@ -16,12 +16,14 @@
 
 use std::time::Instant;
 
-use crate::check::{Rng, eval_sides, intermediate_rounding, sample_spread, within_conditioning};
 use crate::diag::error::{Error, Result};
 use crate::expr::node::ExprId;
 use crate::lower::session::{Claim, Session};
-use crate::lower::value::{Bindings, format_value};
+use crate::numeric::sample::{
+    Rng, eval_sides, intermediate_rounding, sample_spread, within_conditioning,
+};
 use crate::numeric::tape::Tape;
+use crate::numeric::value::{Bindings, format_value};
 use crate::simplify::simplifier::Simplifier;
 use crate::trace::{Rule, Step};
 use crate::verify::{Failure, Verified};

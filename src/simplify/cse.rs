@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::expr::node::{ExprId, Node};
 use crate::expr::pool::Pool;
-use crate::simplify::simplifier::tree_size;
+use crate::expr::size::tree_size;
 
 /// The named subexpressions of `root`: each node with its name, innermost first (so each
 /// binding's body only uses names bound before it).

@@ -76,7 +76,7 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
         })
         .collect();
     // Try larger bodies first, so that a definition wins over one of its parts.
-    out.sort_by_key(|p| std::cmp::Reverse(crate::simplify::simplifier::dag_size(pool, p.body)));
+    out.sort_by_key(|p| std::cmp::Reverse(crate::expr::size::dag_size(pool, p.body)));
     out
 }
 
@@ -146,7 +146,7 @@ impl<'p> Folder<'p> {
             return id;
         };
         let mut best = id;
-        let mut best_size = crate::simplify::simplifier::tree_size(self.pool, id);
+        let mut best_size = crate::expr::size::tree_size(self.pool, id);
         for (k, &f) in fs.iter().enumerate() {
             let Node::Sum { index, range, body } = self.pool.node(f).clone() else {
                 continue;
@@ -172,7 +172,7 @@ impl<'p> Folder<'p> {
                 continue;
             }
             let cand = self.pool.sum(index, range, folded);
-            let size = crate::simplify::simplifier::tree_size(self.pool, cand);
+            let size = crate::expr::size::tree_size(self.pool, cand);
             if size < best_size {
                 best = cand;
                 best_size = size;

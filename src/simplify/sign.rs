@@ -6,6 +6,7 @@
 //! and from `assume` facts. "No" means "not proved", never "false", so a rule that needs
 //! a condition stays off unless the condition is proved.
 
+pub use crate::expr::constant::constant_value;
 use crate::expr::node::{Constant, ExprId, Func, Node};
 use crate::expr::pool::Pool;
 use crate::lower::session::Fact;
@@ -16,26 +17,6 @@ use crate::syntax::tree::Relation;
 pub struct Signs<'a> {
     pool: &'a mut Pool,
     facts: &'a [Fact],
-}
-
-/// The value of a constant expression (numbers, `pi`, `e` and functions of them).
-pub fn constant_value(pool: &Pool, id: ExprId) -> Option<f64> {
-    let v = match pool.node(id) {
-        Node::Num(r) => rational_to_f64(r),
-        Node::Const(c) => c.value(),
-        Node::Add(ts) => ts
-            .iter()
-            .map(|&t| constant_value(pool, t))
-            .sum::<Option<f64>>()?,
-        Node::Mul(fs) => fs
-            .iter()
-            .map(|&f| constant_value(pool, f))
-            .product::<Option<f64>>()?,
-        Node::Pow(b, e) => constant_value(pool, *b)?.powf(constant_value(pool, *e)?),
-        Node::Func(f, a) => f.apply(constant_value(pool, *a)?),
-        _ => return None,
-    };
-    v.is_finite().then_some(v)
 }
 
 /// A bound's value, when its sign and its comparison with 0 and 1 are certain: exact

@@ -2,7 +2,7 @@
 //!
 //! The tree stays close to the text: names are not yet resolved, and chains of `+ -`
 //! and `* /` are kept as flat lists (so a sum of half a million terms is a shallow tree,
-//! not half a million nested nodes). [`crate::lower::lowerer`] turns it into pool expressions.
+//! not half a million nested nodes). The `lower` stage turns it into pool expressions.
 
 use num_rational::BigRational;
 

@@ -46,14 +46,16 @@
 use num_rational::BigRational;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::check::{Rng, eval_sides, intermediate_rounding, sample_for, within_conditioning};
 use crate::diag::error::{Error, ErrorKind};
 use crate::expr::node::{Constant, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::lower::session::{Fact, Session};
+use crate::numeric::sample::{
+    Rng, eval_sides, intermediate_rounding, sample_for, within_conditioning,
+};
 use crate::numeric::tape::Tape;
 use crate::simplify::sign::Signs;
-use crate::trace::{Rewrite, Rule, Step};
+use crate::trace::{Rewrite, Step};
 
 /// How many random points each step is evaluated at.
 pub const POINTS_PER_STEP: usize = 8;

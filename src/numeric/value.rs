@@ -12,6 +12,7 @@ use crate::diag::source::Span;
 use crate::expr::node::Symbol;
 use crate::lower::lowerer::Lowerer;
 use crate::lower::session::Session;
+use crate::numeric::Evaluate;
 use crate::syntax::tree::{Binding, BindingValue};
 
 /// A dense tensor in row-major order.

@@ -1,0 +1,289 @@
+//! Random points: a seeded generator, points drawn from each name's domain (bounds from
+//! `assume` facts, axis lengths shared by linked axes), and the comparison of two sides
+//! at a point with the rounding their evaluation may carry.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::node::{ExprId, Node, Symbol};
+use crate::lower::lowerer::Kind;
+use crate::lower::session::Session;
+use crate::numeric::Evaluate;
+use crate::numeric::tape::Tape;
+use crate::numeric::value::{Bindings, Tensor, Value};
+use crate::syntax::tree::Relation;
+
+/// A small deterministic generator (SplitMix64), so a seed reproduces a run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A uniform number in [lo, hi).
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    /// A uniform integer below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.bits() % n.max(1) as u64) as usize
+    }
+}
+
+/// Two compiled expressions at one point: `None` when the point is outside the left
+/// one's domain (or lacks a name), else the left value and the right one where it is
+/// defined. Claims and steps are judged this way: a point where the left side is
+/// undefined says nothing about them.
+pub fn eval_sides(
+    pool: &crate::expr::pool::Pool,
+    left: &Tape,
+    right: &Tape,
+    at: &Bindings,
+) -> Option<(f64, Option<f64>)> {
+    let (Ok(li), Ok(ri)) = (left.inputs(pool, at), right.inputs(pool, at)) else {
+        return None;
+    };
+    let l = left.eval(&li).ok()?;
+    Some((l, right.eval(&ri).ok()))
+}
+
+/// How much absolute rounding two evaluations of equal values may differ by beyond
+/// their own size: a hundred-odd ulps of the largest intermediate either side computes.
+/// This assumes the result moves with that intermediate one for one, which is the worst
+/// case; callers cap it at a small share of the values themselves.
+pub fn intermediate_rounding(
+    pool: &crate::expr::pool::Pool,
+    tapes: &[&Tape],
+    at: &Bindings,
+) -> f64 {
+    tapes
+        .iter()
+        .filter_map(|t| t.inputs(pool, at).ok().map(|i| t.largest_intermediate(&i)))
+        .fold(0.0, f64::max)
+        * 1e-13
+}
+
+/// Whether two values that ought to be equal differ by no more than rounding, amplified
+/// by how ill-conditioned `tape` is at `at`, can explain. The inputs (scalars and tensor
+/// elements, not indices) are moved by about a billionth; a function whose value then
+/// moves by `d` turns rounding errors of the inputs' size into differences near
+/// `d / 10^4`, so a difference below `d / 1000` is no evidence of inequality
+/// (`sin(5^(pi*x))` against `sin((5^pi)^x)` at `x = 2`). Where `d` is itself a
+/// thousandth of the values, the point is hopeless and says nothing either.
+pub fn within_conditioning(
+    session: &Session,
+    tape: &Tape,
+    at: &Bindings,
+    value: f64,
+    difference: f64,
+) -> bool {
+    let mut moved = at.clone();
+    let names: Vec<Symbol> = at.names().collect();
+    for (k, s) in names.into_iter().enumerate() {
+        // Each input moves by its own amount, so that no ratio of them stays fixed.
+        let factor = 1.0 + 1e-9 * (1.0 + k as f64 * 0.37);
+        let v = match (session.kind_of(s), at.get(s)) {
+            (Some(Kind::Scalar), Some(Value::Scalar(v))) => Value::Scalar(v * factor),
+            (Some(Kind::Tensor(_)), Some(Value::Tensor(t))) => Value::Tensor(Rc::new(Tensor {
+                shape: t.shape.clone(),
+                data: t.data.iter().map(|x| x * factor).collect(),
+            })),
+            _ => continue,
+        };
+        moved.insert(s, v);
+    }
+    let Ok(moved_value) = tape
+        .inputs(&session.pool, &moved)
+        .and_then(|i| tape.eval(&i))
+    else {
+        return false;
+    };
+    let d = (moved_value - value).abs();
+    // Either the difference is rounding amplified by the conditioning, or the function
+    // is so ill-conditioned here (a billionth's move changes it by a thousandth of its
+    // size, as `sin` of 10^23 does) that no evaluation of it means anything.
+    d.is_finite() && (difference <= 1e-3 * d || d >= 1e-3 * value.abs().max(difference))
+}
+
+/// Draws a random point for every name the expressions use (see the module docs).
+pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Result<Bindings> {
+    sample_spread(session, exprs, rng, 1.0)
+}
+
+/// [`sample_for`], with the ranges of unbounded scalars stretched by `spread`: for
+/// expressions defined only far from 0 (`ln(x - 5)`), after the usual ranges found no
+/// point.
+pub fn sample_spread(
+    session: &mut Session,
+    exprs: &[ExprId],
+    rng: &mut Rng,
+    spread: f64,
+) -> Result<Bindings> {
+    // Scalars are drawn inside their own bounds; a fact about anything else (`z[0] > 0`,
+    // `x - y > 0`) is met by drawing again.
+    for _ in 0..64 {
+        let at = draw(session, exprs, rng, spread)?;
+        if facts_hold(session, &at) {
+            return Ok(at);
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Domain,
+        "no random point satisfies the `assume` facts",
+    )
+    .with_hint("check that the facts can hold together"))
+}
+
+/// Whether every fact that can be evaluated at `at` holds there; a fact about names the
+/// point does not bind says nothing.
+fn facts_hold(session: &mut Session, at: &Bindings) -> bool {
+    let facts = session.facts.clone();
+    facts.iter().all(|f| {
+        let (Ok(s), Ok(b)) = (session.eval(f.subject, at), session.eval(f.bound, at)) else {
+            return true;
+        };
+        match f.relation {
+            Relation::Greater => s > b,
+            Relation::GreaterEq => s >= b,
+            Relation::Less => s < b,
+            Relation::LessEq => s <= b,
+            Relation::NotEq => s != b,
+        }
+    })
+}
+
+/// One random point, each scalar inside the bounds its own facts give.
+fn draw(session: &mut Session, exprs: &[ExprId], rng: &mut Rng, spread: f64) -> Result<Bindings> {
+    let mut names: Vec<Symbol> = Vec::new();
+    for &e in exprs {
+        for s in session.names_used(e) {
+            if !names.contains(&s) {
+                names.push(s);
+            }
+        }
+    }
+    // Axis lengths: one per class of equal axes, from 1 to 8.
+    let mut lengths: FxHashMap<ExprId, usize> = FxHashMap::default();
+    let eqs = session.equal_lengths.clone();
+    let mut length_of = |session: &mut Session, len: ExprId, rng: &mut Rng| -> usize {
+        if let Some(&n) = lengths.get(&len) {
+            return n;
+        }
+        let n = 1 + rng.below(8);
+        // Every axis linked to this one gets the same length.
+        let mut class = vec![len];
+        let mut k = 0;
+        while k < class.len() {
+            for &(a, b, _) in &eqs {
+                if a == class[k] && !class.contains(&b) {
+                    class.push(b);
+                }
+                if b == class[k] && !class.contains(&a) {
+                    class.push(a);
+                }
+            }
+            k += 1;
+        }
+        for c in class {
+            lengths.insert(c, n);
+        }
+        let _ = session;
+        n
+    };
+    let mut b = Bindings::new();
+    // Tensors first, so that indices know their ranges.
+    for &s in &names {
+        if let Some(Kind::Tensor(r)) = session.kind_of(s) {
+            let mut shape = Vec::new();
+            for a in 0..r {
+                let len = session.pool.len_of(s, a);
+                shape.push(length_of(session, len, rng));
+            }
+            let total: usize = shape.iter().product();
+            let data = (0..total).map(|_| rng.range(-2.0, 2.0)).collect();
+            b.insert(s, Value::Tensor(Rc::new(Tensor { shape, data })));
+        }
+    }
+    for &s in &names {
+        match session.kind_of(s) {
+            Some(Kind::Scalar) => {
+                let v = sample_scalar(session, s, rng, spread);
+                b.insert(s, Value::Scalar(v));
+            }
+            Some(Kind::Index) => {
+                // The axis the index selects in these expressions, before any range
+                // recorded by another statement of the file.
+                let own = exprs.iter().find_map(|&e| session.pool.axis_of(s, e));
+                let n = match own.or_else(|| session.index_ranges.get(&s).copied()) {
+                    Some(len) => match session.pool.node(len).clone() {
+                        Node::Len(t, a) => match b.get(t) {
+                            Some(Value::Tensor(tv)) => {
+                                tv.shape.get(a as usize).copied().unwrap_or(1)
+                            }
+                            _ => length_of(session, len, rng),
+                        },
+                        _ => 3,
+                    },
+                    None => 3,
+                };
+                b.insert(s, Value::Scalar(rng.below(n) as f64));
+            }
+            _ => {}
+        }
+    }
+    Ok(b)
+}
+
+/// A scalar drawn from its domain: bounds from `assume` facts; a positive name without
+/// an upper bound log-uniformly from 0.01 to 100; otherwise uniformly from -3 to 3.
+fn sample_scalar(session: &Session, s: Symbol, rng: &mut Rng, spread: f64) -> f64 {
+    let mut lo = f64::NEG_INFINITY;
+    let mut hi = f64::INFINITY;
+    let mut avoid = Vec::new();
+    for f in &session.facts {
+        if !matches!(session.pool.node(f.subject), Node::Sym(x) if *x == s) {
+            continue;
+        }
+        let Some(b) = crate::expr::constant::constant_value(&session.pool, f.bound) else {
+            continue;
+        };
+        match f.relation {
+            Relation::Greater | Relation::GreaterEq => lo = lo.max(b),
+            Relation::Less | Relation::LessEq => hi = hi.min(b),
+            Relation::NotEq => avoid.push(b),
+        }
+    }
+    for _ in 0..100 {
+        let v = match (lo.is_finite(), hi.is_finite()) {
+            (true, true) => {
+                let m = (hi - lo) * 1e-3;
+                rng.range(lo + m, hi - m)
+            }
+            (true, false) if lo >= 0.0 => {
+                let a = lo.max(1e-2);
+                (rng.range(a.ln(), (a * 1e4).ln())).exp()
+            }
+            (true, false) => rng.range(lo + 1e-3, lo + 6.0 * spread),
+            (false, true) => rng.range(hi - 6.0 * spread, hi - 1e-3),
+            (false, false) => rng.range(-3.0 * spread, 3.0 * spread),
+        };
+        if !avoid.iter().any(|&a| (v - a).abs() < 1e-6) {
+            return v;
+        }
+    }
+    lo.max(-3.0).min(hi) + 0.5
+}
