@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use gauge::expr::node::ExprId;
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 
 /// The expression text and its variables.
 fn workload(name: &str, n: usize) -> (String, Vec<String>) {
@@ -81,7 +81,7 @@ fn workload(name: &str, n: usize) -> (String, Vec<String>) {
 }
 
 /// The number of distinct nodes reachable from several roots.
-fn dag_size(s: &Session, roots: &[ExprId]) -> usize {
+fn dag_size(s: &Workspace, roots: &[ExprId]) -> usize {
     let mut seen = rustc_hash::FxHashSet::default();
     let mut todo: Vec<ExprId> = roots.to_vec();
     while let Some(x) = todo.pop() {
@@ -95,12 +95,12 @@ fn dag_size(s: &Session, roots: &[ExprId]) -> usize {
 /// Runs one workload in this process and prints `seconds dag_f dag_grad tree_grad peak_kb`.
 fn run_one(name: &str, n: usize) {
     let (text, vars) = workload(name, n);
-    let mut s = Session::new();
+    let mut s = Workspace::new();
     // Best of three: each run in a fresh session, so that no run reuses another's nodes.
     let mut best = f64::INFINITY;
     let mut result = (0, 0, 0);
     for _ in 0..3 {
-        let mut s2 = Session::new();
+        let mut s2 = Workspace::new();
         let start = Instant::now();
         let f = s2.parse_expression(&text).expect("workload parses");
         let var_ids: Vec<ExprId> = vars

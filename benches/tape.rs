@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use gauge::numeric::tape::Tape;
 
@@ -49,7 +49,7 @@ fn main() {
     let vars: Vec<String> = (0..N).map(|k| format!("z{k}")).collect();
     let terms: Vec<String> = vars.iter().map(|v| format!("exp({v})")).collect();
     let text = format!("-z0 + ln({})", terms.join(" + "));
-    let mut s = Session::new();
+    let mut s = Workspace::new();
     let f = s.parse_expression(&text).expect("parses");
     let ids: Vec<_> = vars
         .iter()

@@ -46,10 +46,10 @@
 //! # Example
 //!
 //! ```
-//! use gauge::lower::session::Session;
+//! use gauge::lower::workspace::Workspace;
 //!
 //! use gauge::numeric::Evaluate;
-//! let mut s = Session::with_prelude().expect("the prelude loads");
+//! let mut s = Workspace::with_prelude().expect("the prelude loads");
 //! let e = s.parse_expression("x**2 + x*x - 2*x^2").expect("it parses");
 //! assert_eq!(s.print(e), "0");
 //!

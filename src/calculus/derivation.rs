@@ -41,7 +41,7 @@ pub fn derive_with_steps(
     var: ExprId,
     order: u32,
     defs: &[DefId],
-    facts: &[crate::lower::session::Fact],
+    facts: &[crate::lower::workspace::Fact],
 ) -> Result<Derivation> {
     let start = pool.diff(expr, var, order);
     let mut steps = Vec::new();

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{ExprId, Symbol};
-use crate::lower::session::Session;
+use crate::lower::workspace::Workspace;
 use crate::numeric::oracle::{
     ComponentCheck, Dtype, Oracle, Probe, Tolerances, check_component, claim_value,
 };
@@ -137,7 +137,7 @@ impl CheckReport {
 }
 
 /// Runs a check.
-pub fn run_check(session: &mut Session, req: &CheckRequest) -> Result<CheckReport> {
+pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckReport> {
     let f_tape = Tape::compile(&mut session.pool, req.expr)?;
     let (claims, symbolic) = match &req.claims {
         Some(c) => (c.clone(), false),
@@ -206,7 +206,7 @@ pub fn run_check(session: &mut Session, req: &CheckRequest) -> Result<CheckRepor
 }
 
 /// gauge's own simplified derivative for each variable.
-fn own_derivatives(session: &mut Session, req: &CheckRequest) -> Result<Vec<ExprId>> {
+fn own_derivatives(session: &mut Workspace, req: &CheckRequest) -> Result<Vec<ExprId>> {
     let defs = session.definitions_in_order();
     let facts = session.facts.clone();
     let mut out = Vec::new();
@@ -235,7 +235,7 @@ fn own_derivatives(session: &mut Session, req: &CheckRequest) -> Result<Vec<Expr
 }
 
 fn check_point(
-    session: &mut Session,
+    session: &mut Workspace,
     req: &CheckRequest,
     f_tape: &Tape,
     claim_tapes: &[Tape],
@@ -347,7 +347,7 @@ fn unravel(mut off: usize, shape: &[usize]) -> Vec<usize> {
 }
 
 /// Draws a random point for the names the function and claims use.
-fn sample_point(session: &mut Session, req: &CheckRequest, rng: &mut Rng) -> Result<Bindings> {
+fn sample_point(session: &mut Workspace, req: &CheckRequest, rng: &mut Rng) -> Result<Bindings> {
     let mut exprs = vec![req.expr];
     if let Some(claims) = &req.claims {
         exprs.extend(claims.iter().copied());
@@ -359,7 +359,7 @@ fn sample_point(session: &mut Session, req: &CheckRequest, rng: &mut Rng) -> Res
 /// failing one with the largest error, or else the one with the largest
 /// finite-difference error) as an SVG file.
 pub fn plot_worst(
-    session: &mut Session,
+    session: &mut Workspace,
     req: &CheckRequest,
     report: &CheckReport,
     path: &std::path::Path,

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use gauge::diag::error::{Error, ErrorKind};
 use gauge::expr::node::ExprId;
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use serde_json::json;
 
@@ -402,7 +402,7 @@ fn main() -> ExitCode {
 fn run() -> ExitCode {
     let cli = Cli::parse();
     let format = cli.format;
-    let mut session = match Session::with_prelude() {
+    let mut session = match Workspace::with_prelude() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("gauge: the built-in prelude failed to load: {e}");
@@ -447,7 +447,7 @@ fn read_file(path: &PathBuf) -> Result<String, Error> {
     })
 }
 
-fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
+fn execute(session: &mut Workspace, cli: Cli) -> Result<ExitCode, Error> {
     for path in &cli.defs {
         let text = read_file(path)?;
         session.load_file(&path.display().to_string(), &text)?;
@@ -489,9 +489,9 @@ fn execute(session: &mut Session, cli: Cli) -> Result<ExitCode, Error> {
                     .iter()
                     .map(|s| {
                         let kind = match s {
-                            gauge::lower::session::Statement::Let(_) => "let",
-                            gauge::lower::session::Statement::Assume { .. } => "assume",
-                            gauge::lower::session::Statement::Claim(_) => "claim",
+                            gauge::lower::workspace::Statement::Let(_) => "let",
+                            gauge::lower::workspace::Statement::Assume { .. } => "assume",
+                            gauge::lower::workspace::Statement::Claim(_) => "claim",
                         };
                         (kind.to_string(), session.print_statement(s))
                     })
@@ -742,7 +742,7 @@ fn colour() -> bool {
 
 /// Differentiates `id` by each variable in turn and prints the result.
 fn derivative_report(
-    session: &mut Session,
+    session: &mut Workspace,
     id: ExprId,
     vars: &[(ExprId, u32)],
     show: Show,
@@ -780,7 +780,7 @@ fn derivative_report(
 
 /// Prints a derived result as text or JSON.
 fn print_derivation(
-    session: &Session,
+    session: &Workspace,
     d: &gauge::calculus::derivation::Derivation,
     show: Show,
     out: Output,
@@ -867,7 +867,7 @@ fn print_derivation(
 
 /// Every partial derivative of `id` with respect to scalar variables, in one sweep.
 fn scalar_gradient(
-    session: &mut Session,
+    session: &mut Workspace,
     id: ExprId,
     names: &[&str],
     out: Output,
@@ -939,7 +939,7 @@ fn split_top_level(text: &str) -> Vec<String> {
 
 #[allow(clippy::too_many_arguments)]
 fn check_request(
-    session: &mut Session,
+    session: &mut Workspace,
     id: ExprId,
     wrt: &str,
     grad: Option<&str>,
@@ -1062,7 +1062,7 @@ fn check_request(
 }
 
 fn print_check(
-    session: &Session,
+    session: &Workspace,
     req: &gauge::check::CheckRequest,
     report: &gauge::check::CheckReport,
     format: Format,
@@ -1218,7 +1218,7 @@ fn reading_cells(r: &gauge::numeric::oracle::Reading) -> (String, &'static str) 
     (v, t)
 }
 
-fn print_proofs(session: &Session, reports: &[gauge::prove::ClaimReport], out: Output) {
+fn print_proofs(session: &Workspace, reports: &[gauge::prove::ClaimReport], out: Output) {
     use gauge::prove::Verdict;
     let label = |r: &gauge::prove::ClaimReport| {
         r.claim

@@ -5,7 +5,7 @@
 //! Colour is used only on a terminal and never when `NO_COLOR` is set.
 
 use gauge::diag::error::Error;
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
     MietteSpanContents, Severity, SourceCode, SourceSpan, SpanContents,
@@ -98,7 +98,7 @@ const LONG_LINE: usize = 300;
 /// How many characters of a long line to show on each side of the error.
 const EXCERPT_RADIUS: usize = 40;
 
-fn report(session: &Session, e: &Error, severity: Severity) -> Report {
+fn report(session: &Workspace, e: &Error, severity: Severity) -> Report {
     if let Some(r) = long_line_report(session, e, severity) {
         return r;
     }
@@ -154,7 +154,7 @@ fn report(session: &Session, e: &Error, severity: Severity) -> Report {
     }
 }
 
-fn render(session: &Session, e: &Error, severity: Severity) -> String {
+fn render(session: &Workspace, e: &Error, severity: Severity) -> String {
     let theme = if super::colour() {
         GraphicalTheme::unicode()
     } else {
@@ -170,18 +170,18 @@ fn render(session: &Session, e: &Error, severity: Severity) -> String {
 }
 
 /// Prints an error report on standard error.
-pub fn error(session: &Session, e: &Error) {
+pub fn error(session: &Workspace, e: &Error) {
     eprint!("{}", render(session, e, Severity::Error));
 }
 
 /// Prints a warning report on standard error.
-pub fn warning(session: &Session, e: &Error) {
+pub fn warning(session: &Workspace, e: &Error) {
     eprint!("{}", render(session, e, Severity::Warning));
 }
 
 /// A report for an error on a very long line (a generated 10 MB expression, say): the
 /// location and a short excerpt with a caret, instead of the whole line.
-fn long_line_report(session: &Session, e: &Error, severity: Severity) -> Option<Report> {
+fn long_line_report(session: &Workspace, e: &Error, severity: Severity) -> Option<Report> {
     let label = e.labels.first()?;
     let src = session.sources.get(label.span.source);
     let start = label.span.start.min(src.text.len());

@@ -16,7 +16,7 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::diag::source::Span;
 use crate::expr::node::{Constant, DefId, ExprId, Func, Symbol};
 use crate::expr::pool::{Definition, Param, ParamKind, Pool};
-use crate::lower::session::{Claim, Fact, Session, Statement};
+use crate::lower::workspace::{Claim, Fact, Statement, Workspace};
 use crate::syntax::tree::{ChainOp, Expr, ExprKind, Ident, Relation, Stmt};
 
 pub use crate::expr::node::MAX_DIFF_ORDER;
@@ -101,7 +101,7 @@ struct FreeIndex {
 
 /// Lowers syntax into a session's pool.
 pub struct Lowerer<'s> {
-    session: &'s mut Session,
+    session: &'s mut Workspace,
     def: Option<DefContext>,
     binders: Vec<Binder>,
     free: FxHashMap<Symbol, FreeIndex>,
@@ -116,7 +116,7 @@ fn err(kind: ErrorKind, span: Span, msg: impl Into<String>) -> Error {
 
 impl<'s> Lowerer<'s> {
     /// A lowerer over a session; `in_prelude` marks the prelude's own definitions.
-    pub fn new(session: &'s mut Session, in_prelude: bool) -> Lowerer<'s> {
+    pub fn new(session: &'s mut Workspace, in_prelude: bool) -> Lowerer<'s> {
         Lowerer {
             session,
             def: None,

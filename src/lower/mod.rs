@@ -5,4 +5,4 @@
 
 pub mod lowerer;
 pub mod prelude;
-pub mod session;
+pub mod workspace;

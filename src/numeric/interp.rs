@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::lower::lowerer::Kind;
-use crate::lower::session::Session;
+use crate::lower::workspace::Workspace;
 use crate::numeric::value::{Bindings, Tensor, Value, format_number, format_value};
 use crate::print::text::to_text;
 use crate::syntax::number::rational_to_f64;
@@ -37,7 +37,7 @@ struct Frame {
 
 /// Evaluates expressions of a session at one point.
 pub struct Evaluator<'s> {
-    session: &'s mut Session,
+    session: &'s mut Workspace,
     frames: Vec<Frame>,
     /// Every binding, as `name = value` text, for messages.
     given: Vec<(Symbol, String)>,
@@ -61,7 +61,7 @@ struct CallKey {
 
 impl<'s> Evaluator<'s> {
     /// Prepares evaluation at `at`, checking the values against the session's shapes.
-    pub fn new(session: &'s mut Session, at: &Bindings) -> Result<Evaluator<'s>> {
+    pub fn new(session: &'s mut Workspace, at: &Bindings) -> Result<Evaluator<'s>> {
         let mut global = Frame::default();
         let mut given = Vec::new();
         for name in at.names() {

@@ -15,13 +15,13 @@ pub mod value;
 
 use crate::diag::error::Result;
 use crate::expr::node::ExprId;
-use crate::lower::session::Session;
+use crate::lower::workspace::Workspace;
 use crate::syntax::parse::Grammar;
 use value::Bindings;
 
 /// Numbers for a session: evaluating its expressions and reading `--at` points.
 ///
-/// Lowering knows nothing of values; this trait gives a [`Session`] the two operations
+/// Lowering knows nothing of values; this trait gives a [`Workspace`] the two operations
 /// that need them, so call sites read `session.eval(id, &at)`.
 pub trait Evaluate {
     /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`.
@@ -30,7 +30,7 @@ pub trait Evaluate {
     fn eval(&mut self, id: ExprId, at: &Bindings) -> Result<f64>;
 }
 
-impl Evaluate for Session {
+impl Evaluate for Workspace {
     fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
         let id = self.sources.add("<bindings>", text);
         let parsed = Grammar::new(text, id).parse_bindings()?;

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{ExprId, Node, Symbol};
 use crate::lower::lowerer::Kind;
-use crate::lower::session::Session;
+use crate::lower::workspace::Workspace;
 use crate::numeric::Evaluate;
 use crate::numeric::tape::Tape;
 use crate::numeric::value::{Bindings, Tensor, Value};
@@ -85,7 +85,7 @@ pub fn intermediate_rounding(
 /// (`sin(5^(pi*x))` against `sin((5^pi)^x)` at `x = 2`). Where `d` is itself a
 /// thousandth of the values, the point is hopeless and says nothing either.
 pub fn within_conditioning(
-    session: &Session,
+    session: &Workspace,
     tape: &Tape,
     at: &Bindings,
     value: f64,
@@ -120,7 +120,7 @@ pub fn within_conditioning(
 }
 
 /// Draws a random point for every name the expressions use (see the module docs).
-pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Result<Bindings> {
+pub fn sample_for(session: &mut Workspace, exprs: &[ExprId], rng: &mut Rng) -> Result<Bindings> {
     sample_spread(session, exprs, rng, 1.0)
 }
 
@@ -128,7 +128,7 @@ pub fn sample_for(session: &mut Session, exprs: &[ExprId], rng: &mut Rng) -> Res
 /// expressions defined only far from 0 (`ln(x - 5)`), after the usual ranges found no
 /// point.
 pub fn sample_spread(
-    session: &mut Session,
+    session: &mut Workspace,
     exprs: &[ExprId],
     rng: &mut Rng,
     spread: f64,
@@ -150,7 +150,7 @@ pub fn sample_spread(
 
 /// Whether every fact that can be evaluated at `at` holds there; a fact about names the
 /// point does not bind says nothing.
-fn facts_hold(session: &mut Session, at: &Bindings) -> bool {
+fn facts_hold(session: &mut Workspace, at: &Bindings) -> bool {
     let facts = session.facts.clone();
     facts.iter().all(|f| {
         let (Ok(s), Ok(b)) = (session.eval(f.subject, at), session.eval(f.bound, at)) else {
@@ -167,7 +167,7 @@ fn facts_hold(session: &mut Session, at: &Bindings) -> bool {
 }
 
 /// One random point, each scalar inside the bounds its own facts give.
-fn draw(session: &mut Session, exprs: &[ExprId], rng: &mut Rng, spread: f64) -> Result<Bindings> {
+fn draw(session: &mut Workspace, exprs: &[ExprId], rng: &mut Rng, spread: f64) -> Result<Bindings> {
     let mut names: Vec<Symbol> = Vec::new();
     for &e in exprs {
         for s in session.names_used(e) {
@@ -179,7 +179,7 @@ fn draw(session: &mut Session, exprs: &[ExprId], rng: &mut Rng, spread: f64) -> 
     // Axis lengths: one per class of equal axes, from 1 to 8.
     let mut lengths: FxHashMap<ExprId, usize> = FxHashMap::default();
     let eqs = session.equal_lengths.clone();
-    let mut length_of = |session: &mut Session, len: ExprId, rng: &mut Rng| -> usize {
+    let mut length_of = |session: &mut Workspace, len: ExprId, rng: &mut Rng| -> usize {
         if let Some(&n) = lengths.get(&len) {
             return n;
         }
@@ -250,7 +250,7 @@ fn draw(session: &mut Session, exprs: &[ExprId], rng: &mut Rng, spread: f64) -> 
 
 /// A scalar drawn from its domain: bounds from `assume` facts; a positive name without
 /// an upper bound log-uniformly from 0.01 to 100; otherwise uniformly from -3 to 3.
-fn sample_scalar(session: &Session, s: Symbol, rng: &mut Rng, spread: f64) -> f64 {
+fn sample_scalar(session: &Workspace, s: Symbol, rng: &mut Rng, spread: f64) -> f64 {
     let mut lo = f64::NEG_INFINITY;
     let mut hi = f64::INFINITY;
     let mut avoid = Vec::new();

@@ -11,7 +11,7 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::diag::source::Span;
 use crate::expr::node::Symbol;
 use crate::lower::lowerer::Lowerer;
-use crate::lower::session::Session;
+use crate::lower::workspace::Workspace;
 use crate::numeric::Evaluate;
 use crate::syntax::tree::{Binding, BindingValue};
 
@@ -92,7 +92,7 @@ impl Bindings {
     }
 
     /// Builds bindings from parsed `--at` text, evaluating each constant exactly first.
-    pub fn from_syntax(session: &mut Session, parsed: &[Binding]) -> Result<Bindings> {
+    pub fn from_syntax(session: &mut Workspace, parsed: &[Binding]) -> Result<Bindings> {
         let mut out = Bindings::new();
         for b in parsed {
             let name = b.name.name.as_str();
@@ -143,7 +143,7 @@ impl Bindings {
     }
 }
 
-fn constant_value(session: &mut Session, e: &crate::syntax::tree::Expr) -> Result<f64> {
+fn constant_value(session: &mut Workspace, e: &crate::syntax::tree::Expr) -> Result<f64> {
     let id = Lowerer::new(session, false).constant(e)?;
     let empty = Bindings::new();
     session.eval(id, &empty).map_err(|mut err| {
@@ -159,7 +159,7 @@ fn constant_value(session: &mut Session, e: &crate::syntax::tree::Expr) -> Resul
 
 /// Flattens a nested list, checking that it is rectangular.
 fn collect(
-    session: &mut Session,
+    session: &mut Workspace,
     v: &BindingValue,
     depth: usize,
     shape: &mut Vec<usize>,

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use crate::diag::error::{Error, Result};
 use crate::expr::node::ExprId;
-use crate::lower::session::{Claim, Session};
+use crate::lower::workspace::{Claim, Workspace};
 use crate::numeric::sample::{
     Rng, eval_sides, intermediate_rounding, sample_spread, within_conditioning,
 };
@@ -102,14 +102,14 @@ pub struct Chain {
 pub const POINTS: usize = 50;
 
 /// Decides one claim.
-pub fn prove(session: &mut Session, claim: &Claim, seed: u64) -> ClaimReport {
+pub fn prove(session: &mut Workspace, claim: &Claim, seed: u64) -> ClaimReport {
     prove_with(session, claim, seed, false)
 }
 
 /// Decides one claim; with `verify`, a proof is re-checked step by step by
 /// [`crate::verify`], and a proof that fails the checker is reported in
 /// [`ClaimReport::checker_failure`] and replaced by the numeric verdict.
-pub fn prove_with(session: &mut Session, claim: &Claim, seed: u64, verify: bool) -> ClaimReport {
+pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: bool) -> ClaimReport {
     let start = Instant::now();
     let mut verified = None;
     let mut checker_failure = None;
@@ -166,7 +166,7 @@ pub fn prove_with(session: &mut Session, claim: &Claim, seed: u64, verify: bool)
 /// The proof read forwards, when the two sides, each simplified on its own, meet. A
 /// side that is one derivative is taken rule by rule, as a textbook derives it; when
 /// that does not meet the other side, the derivative is taken in one step.
-fn forward(session: &mut Session, claim: &Claim) -> Option<Chain> {
+fn forward(session: &mut Workspace, claim: &Claim) -> Option<Chain> {
     let (r, right) = simplified_side(session, claim.rhs).ok()?;
     if let Some((l, left)) = derived_side(session, claim.lhs)
         && l == r
@@ -179,7 +179,7 @@ fn forward(session: &mut Session, claim: &Claim) -> Option<Chain> {
 
 /// A side that is a first derivative, derived one rule at a time, with the steps; the
 /// steps run from the side itself.
-fn derived_side(session: &mut Session, e: ExprId) -> Option<(ExprId, Vec<Step>)> {
+fn derived_side(session: &mut Workspace, e: ExprId) -> Option<(ExprId, Vec<Step>)> {
     let crate::expr::node::Node::Diff {
         expr,
         var,
@@ -206,7 +206,7 @@ fn derived_side(session: &mut Session, e: ExprId) -> Option<(ExprId, Vec<Step>)>
 }
 
 /// One side of a claim with its derivatives taken and simplified, and the steps.
-fn simplified_side(session: &mut Session, e: ExprId) -> Result<(ExprId, Vec<Step>)> {
+fn simplified_side(session: &mut Workspace, e: ExprId) -> Result<(ExprId, Vec<Step>)> {
     let (taken, _, step) = crate::calculus::derivation::differentiate_step(&mut session.pool, e)?;
     let defs = session.definitions_in_order();
     let facts = session.facts.clone();
@@ -218,7 +218,7 @@ fn simplified_side(session: &mut Session, e: ExprId) -> Result<(ExprId, Vec<Step
 }
 
 /// The numeric verdict, for a claim whose proof failed the checker.
-fn fallback(session: &mut Session, claim: &Claim, seed: u64) -> Verdict {
+fn fallback(session: &mut Workspace, claim: &Claim, seed: u64) -> Verdict {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
     let result = crate::calculus::derivation::take_derivatives(&mut session.pool, difference)
         .and_then(|(taken, _)| numeric(session, claim, taken, seed));
@@ -228,7 +228,7 @@ fn fallback(session: &mut Session, claim: &Claim, seed: u64) -> Verdict {
     }
 }
 
-fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
+fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Verdict> {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
     let (simplified, mut steps) = simplified_side(session, difference)?;
     if session.pool.is_int(simplified, 0) {
@@ -276,7 +276,7 @@ fn decide(session: &mut Session, claim: &Claim, seed: u64) -> Result<Verdict> {
 /// expressions and a rest `r`, when `P = prod u^c * exp(r)` is 1: then `e = ln(P) = 0`.
 /// `P = 1` is shown as `P - 1` simplifying to 0, multiplied out or over a common
 /// denominator; the checker re-derives `P` and compares it with 1 on its own.
-fn combine_logarithms(session: &mut Session, e: ExprId) -> Option<Step> {
+fn combine_logarithms(session: &mut Workspace, e: ExprId) -> Option<Step> {
     use crate::expr::node::{Func, Node};
     let Node::Add(terms) = session.pool.node(e).clone() else {
         return None;
@@ -315,7 +315,7 @@ fn combine_logarithms(session: &mut Session, e: ExprId) -> Option<Step> {
 /// `e` multiplied out (products of at most `budget` terms) and simplified with `defs`
 /// available for folding; the steps are appended to `steps`.
 fn expanded_and_simplified(
-    session: &mut Session,
+    session: &mut Workspace,
     e: ExprId,
     defs: Vec<crate::expr::node::DefId>,
     budget: usize,
@@ -336,7 +336,7 @@ fn expanded_and_simplified(
 /// The steps `e = N / m = 0`, when `e` times its denominators `m` multiplies out to a
 /// numerator `N` that simplifies to 0. The numerator's simplification is its own
 /// steps, so that the rules it needs (Pythagoras, say) are checked one by one.
-fn clear_denominators(session: &mut Session, e: ExprId) -> Option<Vec<Step>> {
+fn clear_denominators(session: &mut Workspace, e: ExprId) -> Option<Vec<Step>> {
     let facts = session.facts.clone();
     let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts.clone());
     let terms = simp.expand(e, 4096);
@@ -433,7 +433,7 @@ fn denominators(pool: &mut crate::expr::pool::Pool, e: ExprId) -> ExprId {
 }
 
 /// Evaluates both sides at random points.
-fn numeric(session: &mut Session, claim: &Claim, residue: ExprId, seed: u64) -> Result<Verdict> {
+fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -> Result<Verdict> {
     // The sides with their derivatives taken, so that both can be evaluated.
     let (lhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
     let (rhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.rhs)?;
@@ -492,7 +492,7 @@ fn numeric(session: &mut Session, claim: &Claim, residue: ExprId, seed: u64) -> 
     })
 }
 
-fn describe(session: &Session, at: &Bindings, exprs: &[ExprId]) -> Vec<(String, String)> {
+fn describe(session: &Workspace, at: &Bindings, exprs: &[ExprId]) -> Vec<(String, String)> {
     let mut names = Vec::new();
     for &e in exprs {
         for s in session.names_used(e) {

@@ -31,7 +31,7 @@ use num_traits::{One, Zero};
 
 use crate::expr::node::{ExprId, Func, Node};
 use crate::expr::pool::Pool;
-use crate::lower::session::Fact;
+use crate::lower::workspace::Fact;
 use crate::simplify::sign::Signs;
 use crate::trace::Rule;
 

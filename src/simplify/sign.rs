@@ -9,7 +9,7 @@
 pub use crate::expr::constant::constant_value;
 use crate::expr::node::{Constant, ExprId, Func, Node};
 use crate::expr::pool::Pool;
-use crate::lower::session::Fact;
+use crate::lower::workspace::Fact;
 use crate::syntax::number::rational_to_f64;
 use crate::syntax::tree::Relation;
 

@@ -24,7 +24,7 @@ use crate::trace::{Rewrite, Rule, Step};
 pub struct Simplifier<'p> {
     pool: &'p mut Pool,
     defs: Vec<DefId>,
-    facts: Vec<crate::lower::session::Fact>,
+    facts: Vec<crate::lower::workspace::Fact>,
     known: Vec<(ExprId, ExprId)>,
     /// The rewrites of the phase under way, moved into its step when it ends.
     pending: Vec<Rewrite>,
@@ -53,7 +53,7 @@ impl<'p> Simplifier<'p> {
     }
 
     /// Uses these `assume` facts to prove the conditions of conditional rules.
-    pub fn with_facts(mut self, facts: Vec<crate::lower::session::Fact>) -> Simplifier<'p> {
+    pub fn with_facts(mut self, facts: Vec<crate::lower::workspace::Fact>) -> Simplifier<'p> {
         self.facts = facts;
         self
     }

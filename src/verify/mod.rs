@@ -49,7 +49,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::diag::error::{Error, ErrorKind};
 use crate::expr::node::{Constant, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
-use crate::lower::session::{Fact, Session};
+use crate::lower::workspace::{Fact, Workspace};
 use crate::numeric::sample::{
     Rng, eval_sides, intermediate_rounding, sample_for, within_conditioning,
 };
@@ -98,7 +98,7 @@ impl std::fmt::Display for Failure {
 /// Checks a proof of `lhs = rhs`: the steps chain from `lhs - rhs` to 0, and every step
 /// passes [`check_steps`].
 pub fn check_proof(
-    session: &mut Session,
+    session: &mut Workspace,
     lhs: ExprId,
     rhs: ExprId,
     steps: &[Step],
@@ -121,7 +121,11 @@ pub fn check_proof(
 }
 
 /// Checks every step of a derivation (see the module docs).
-pub fn check_steps(session: &mut Session, steps: &[Step], seed: u64) -> Result<Verified, Failure> {
+pub fn check_steps(
+    session: &mut Workspace,
+    steps: &[Step],
+    seed: u64,
+) -> Result<Verified, Failure> {
     let known = known_ranges(&mut session.pool, steps);
     let mut rng = Rng(seed);
     // A step after the derivatives are gone (`sum(j, delta(i, j))` to 1) still needs
@@ -140,7 +144,7 @@ pub fn check_steps(session: &mut Session, steps: &[Step], seed: u64) -> Result<V
 
 /// [`check_steps`] once the index ranges are known.
 fn check_each(
-    session: &mut Session,
+    session: &mut Workspace,
     steps: &[Step],
     known: &[(ExprId, ExprId)],
     rng: &mut Rng,
@@ -370,8 +374,8 @@ fn replay_rec(
 }
 
 /// Evaluates both sides of a step at random points; returns how many points agreed.
-fn numeric(session: &mut Session, step: &Step, rng: &mut Rng) -> Result<usize, String> {
-    let take = |session: &mut Session, e: ExprId| {
+fn numeric(session: &mut Workspace, step: &Step, rng: &mut Rng) -> Result<usize, String> {
+    let take = |session: &mut Workspace, e: ExprId| {
         crate::calculus::derivation::take_derivatives(&mut session.pool, e)
             .map(|(d, _)| d)
             .map_err(|e| format!("its derivatives cannot be taken: {}", e.message))

@@ -2,10 +2,8 @@
 //! the expected form, attention gradients agree with finite differences, and the
 //! cross-entropy derivation is a reviewed snapshot.
 
-mod common;
-
-use common::{gauge, stderr, stdout, with_snapshots};
-use gauge::lower::session::Session;
+use crate::common::{gauge, stderr, stdout, with_snapshots};
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 
 /// Runs a derivative command and the canonical form of the expected result, and
@@ -117,7 +115,7 @@ fn attention_backward_formulas() {
 
 /// Central differences of `loss` in the element `name[a, b]`, at a point.
 fn central_difference(
-    s: &mut Session,
+    s: &mut Workspace,
     loss: gauge::expr::node::ExprId,
     at: &str,
     name: &str,
@@ -145,8 +143,9 @@ fn central_difference(
 
 #[test]
 fn attention_gradients_agree_with_finite_differences() {
-    let mut s = Session::with_prelude().unwrap();
-    let text = std::fs::read_to_string(common::root().join("examples/attention.gauge")).unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
+    let text =
+        std::fs::read_to_string(crate::common::root().join("examples/attention.gauge")).unwrap();
     s.load_file("examples/attention.gauge", &text).unwrap();
     let loss = s.parse_expression("loss").unwrap();
     let at = "Q=[[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]], K=[[0.2, 0.7, -0.1], [-0.5, 0.3, 0.2], [0.4, -0.3, 0.6]], \
@@ -194,7 +193,7 @@ fn the_steps_end_where_the_fast_path_does() {
         ("x^x*sin(x)/ln(x)", "x"),
         ("sum(i, k, W[i, k]*v[k]*u[i])^2", "W[a, b]"),
     ] {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         let e = s.parse_expression(expr).unwrap();
         let v = s.parse_variable(var).unwrap();
         let defs = s.definitions_in_order();
@@ -256,7 +255,7 @@ fn the_gradient_shares_the_function_s_subexpressions() {
     let vars: Vec<String> = (0..n).map(|k| format!("z{k}")).collect();
     let terms: Vec<String> = vars.iter().map(|v| format!("exp({v})")).collect();
     let text = format!("-z0 + ln({})", terms.join(" + "));
-    let mut s = Session::new();
+    let mut s = Workspace::new();
     let f = s.parse_expression(&text).unwrap();
     let ids: Vec<_> = vars.iter().map(|v| s.parse_variable(v).unwrap()).collect();
     let grad = gauge::calculus::gradient::gradient(&mut s.pool, f, &ids).unwrap();

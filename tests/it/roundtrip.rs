@@ -4,7 +4,7 @@
 //! Run with `PROPTEST_CASES=10000 cargo test --release --test roundtrip` for the full
 //! count; the default run uses proptest's default number of cases.
 
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use proptest::prelude::*;
 
 /// Generated expression text over a fixed vocabulary: scalars x, y, a, b; a vector z and
@@ -69,7 +69,7 @@ fn expr_text() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn printing_round_trips(text in expr_text()) {
-        let mut s = Session::with_prelude().expect("prelude loads");
+        let mut s = Workspace::with_prelude().expect("prelude loads");
         let id = s.parse_expression(&text).expect("generated text is valid");
         let printed = s.print(id);
         let again = s
@@ -85,9 +85,9 @@ proptest! {
     #[test]
     fn output_is_deterministic_across_sessions(text in expr_text()) {
         // A second session interns names and nodes in another order; the text agrees.
-        let mut s1 = Session::with_prelude().unwrap();
+        let mut s1 = Workspace::with_prelude().unwrap();
         let id1 = s1.parse_expression(&text).unwrap();
-        let mut s2 = Session::with_prelude().unwrap();
+        let mut s2 = Workspace::with_prelude().unwrap();
         s2.parse_expression("q + r*t + W[0, 0] + z[1] + sum(j, w[j]^3)").unwrap();
         let id2 = s2.parse_expression(&text).unwrap();
         prop_assert_eq!(s1.print(id1), s2.print(id2));

@@ -1,13 +1,11 @@
 //! The LaTeX printer, on the formulas of the seed and of the README, as a reviewed
 //! snapshot; and the unambiguity rules it promises.
 
-mod common;
-
-use common::with_snapshots;
-use gauge::lower::session::Session;
+use crate::common::with_snapshots;
+use gauge::lower::workspace::Workspace;
 
 fn latex(text: &str) -> String {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let e = s.parse_expression(text).unwrap();
     gauge::print::latex::to_latex(&s.pool, e)
 }
@@ -73,7 +71,7 @@ fn a_bound_index_never_takes_a_free_index_s_name() {
 
 #[test]
 fn the_cross_entropy_derivation_as_an_align_environment() {
-    let out = common::gauge(&[
+    let out = crate::common::gauge(&[
         "diff",
         "cross_entropy(z, y)",
         "--wrt",
@@ -83,7 +81,7 @@ fn the_cross_entropy_derivation_as_an_align_environment() {
         "latex",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    let text = common::stdout(&out);
+    let text = crate::common::stdout(&out);
     assert!(text.starts_with("\\begin{align*}"));
     assert!(text.contains(
         "&= \\operatorname{softmax}\\left(z\\right)_{i} - \\delta_{iy} && \\text{fold-definition}"
@@ -93,9 +91,9 @@ fn the_cross_entropy_derivation_as_an_align_environment() {
 
 #[test]
 fn the_seed_proofs_read_forwards_as_textbook_derivations() {
-    let out = common::gauge(&["prove", "examples/seed.gauge", "--format", "latex"]);
+    let out = crate::common::gauge(&["prove", "examples/seed.gauge", "--format", "latex"]);
     assert_eq!(out.status.code(), Some(0));
-    let text = common::stdout(&out);
+    let text = crate::common::stdout(&out);
     // The cross-entropy claim starts at its left side and ends at its right side, each
     // line with the rules that reached it; no line is a difference of the two sides.
     let ce = text
@@ -151,9 +149,9 @@ fn standalone_wraps_every_latex_output_in_a_document() {
             "--standalone",
         ],
     ] {
-        let out = common::gauge(args);
+        let out = crate::common::gauge(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
-        let text = common::stdout(&out);
+        let text = crate::common::stdout(&out);
         assert!(
             text.starts_with("\\documentclass{article}"),
             "{args:?}: {text}"
@@ -164,17 +162,17 @@ fn standalone_wraps_every_latex_output_in_a_document() {
         );
     }
     // Bare formulas become display math inside the document.
-    let out = common::gauge(&["latex", "x^2", "--standalone"]);
-    assert!(common::stdout(&out).contains("\\[\nx^{2}\n\\]"));
+    let out = crate::common::gauge(&["latex", "x^2", "--standalone"]);
+    assert!(crate::common::stdout(&out).contains("\\[\nx^{2}\n\\]"));
     // A command that prints no LaTeX says so instead of wrapping text.
-    let out = common::gauge(&["eval", "x", "--at", "x=1", "--standalone"]);
+    let out = crate::common::gauge(&["eval", "x", "--at", "x=1", "--standalone"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(common::stderr(&out).contains("prints no LaTeX"));
+    assert!(crate::common::stderr(&out).contains("prints no LaTeX"));
 }
 
 #[test]
 fn long_sums_break_over_rows_at_their_terms() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let long = (1..=12)
         .map(|k| format!("exp(sin(x*{k}))/(1 + y^{k})"))
         .collect::<Vec<_>>()
@@ -237,7 +235,7 @@ fn names_with_subscripts_and_greek_names_are_single_symbols() {
 
 #[test]
 fn a_long_bracketed_sum_in_a_product_breaks_inside_the_bracket() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let text = format!(
         "x*({})",
         (1..=8)

@@ -1,10 +1,10 @@
 //! Canonical forms, stated in the input language: two texts that must build the same
 //! node, and two that must not.
 
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 
 fn same(a: &str, b: &str) {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let x = s
         .parse_expression(a)
         .unwrap_or_else(|e| panic!("{a}: {e:?}"));
@@ -21,7 +21,7 @@ fn same(a: &str, b: &str) {
 }
 
 fn differ(a: &str, b: &str) {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let x = s.parse_expression(a).unwrap();
     let y = s.parse_expression(b).unwrap();
     assert_ne!(
@@ -33,7 +33,7 @@ fn differ(a: &str, b: &str) {
 }
 
 fn prints(input: &str, want: &str) {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let x = s.parse_expression(input).unwrap();
     assert_eq!(s.print(x), want, "{input}");
 }

@@ -4,14 +4,14 @@
 //! worst confirmed, at least 95% of them proved; every false one must be refuted; and
 //! every proof must pass the independent step checker.
 
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::prove::{Verdict, prove_with};
 
-const FILE: &str = include_str!("../examples/identities.gauge");
+const FILE: &str = include_str!("../../examples/identities.gauge");
 
 #[test]
 fn every_identity_gets_the_right_verdict_and_most_true_ones_are_proved() {
-    let mut s = Session::with_prelude().expect("the prelude loads");
+    let mut s = Workspace::with_prelude().expect("the prelude loads");
     s.load_file("examples/identities.gauge", FILE)
         .expect("the identities file loads");
     let claims = s.claims.clone();

@@ -5,10 +5,8 @@
 //! Run with `PROPTEST_CASES=10000 cargo test --release --test oracle_props` for the
 //! full count.
 
-mod common;
-
-use common::scalar_expr_text;
-use gauge::lower::session::Session;
+use crate::common::scalar_expr_text;
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use gauge::numeric::oracle::{Dtype, Probe, Tolerances, Verdict, check_component};
 use gauge::numeric::tape::{InputRef, Tape};
@@ -21,7 +19,7 @@ proptest! {
         x in -2.0f64..2.0,
         y in 0.1f64..2.0,
     ) {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         let e = s.parse_expression(&text).unwrap();
         let var = s.parse_variable("x").unwrap();
         let defs = s.definitions_in_order();

@@ -3,12 +3,12 @@
 //! input parses and prints in linear time; evaluation never returns a silent NaN.
 
 use gauge::diag::error::ErrorKind;
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use proptest::prelude::*;
 
-fn session() -> Session {
-    Session::with_prelude().expect("prelude loads")
+fn session() -> Workspace {
+    Workspace::with_prelude().expect("prelude loads")
 }
 
 /// Tokens of the language, with some near misses, for token-soup inputs.

@@ -4,13 +4,13 @@
 //! condition that is not proved, and steps that do not chain.
 
 use gauge::expr::node::Func;
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::trace::{Rewrite, Rule, Step};
 use gauge::verify::{check_proof, check_steps};
 
 /// A session with the prelude and `text` loaded, and the proof of its first claim.
-fn proved(text: &str) -> (Session, gauge::lower::session::Claim, Vec<Step>) {
-    let mut s = Session::with_prelude().unwrap();
+fn proved(text: &str) -> (Workspace, gauge::lower::workspace::Claim, Vec<Step>) {
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file("claims", text).unwrap();
     let claim = s.claims[0].clone();
     let r = gauge::prove::prove(&mut s, &claim, 1);
@@ -49,7 +49,7 @@ fn the_proofs_gauge_produces_pass() {
 
 #[test]
 fn step_by_step_derivations_pass() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let defs = s.definitions_in_order();
     for (f, var) in [
         ("cross_entropy(z, y)", "z[i]"),
@@ -83,7 +83,7 @@ fn a_changed_result_fails_the_replay() {
 
 #[test]
 fn a_wrongly_named_rule_fails() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let e = s.parse_expression("sin(x)*x").unwrap();
     let x = s.parse_variable("x").unwrap();
     let defs = s.definitions_in_order();
@@ -101,7 +101,7 @@ fn a_wrongly_named_rule_fails() {
 
 #[test]
 fn a_wrong_rule_instance_fails_even_when_the_step_adds_up() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     // d sin(x)/dx by the chain rule, with a wrong outer derivative: the step replays
     // exactly, so only the rule check can catch it.
     let before = s.parse_expression("diff(sin(x), x)").unwrap();
@@ -120,7 +120,7 @@ fn a_wrong_rule_instance_fails_even_when_the_step_adds_up() {
 fn a_side_condition_must_be_proved() {
     let claim = "claim ln(x^2) - 2*ln(x) = 0";
     for (facts, ok) in [("", false), ("assume x > 0\n", true)] {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         s.load_file("claims", &format!("{facts}{claim}")).unwrap();
         let before = s.parse_expression("ln(x^2) - 2*ln(x)").unwrap();
         let redex = s.parse_expression("ln(x^2)").unwrap();
@@ -141,7 +141,7 @@ fn a_side_condition_must_be_proved() {
 
 #[test]
 fn a_rule_that_does_not_match_and_an_unrelated_algebra_step_fail() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let a = s.parse_expression("(x + 1)^2").unwrap();
     let b = s.parse_expression("x^2 + 1").unwrap();
     let f = check_steps(&mut s, &[Step::whole(Rule::Distribute, a, b)], 3).unwrap_err();
@@ -167,7 +167,7 @@ fn steps_must_chain_and_a_proof_must_end_at_zero() {
 }
 
 /// A step of one rewrite at the top, from parsed expressions.
-fn one_rewrite(s: &mut Session, rule: Rule, before: &str, after: &str) -> Vec<Step> {
+fn one_rewrite(s: &mut Workspace, rule: Rule, before: &str, after: &str) -> Vec<Step> {
     let b = s.parse_expression(before).unwrap();
     let a = s.parse_expression(after).unwrap();
     vec![Step::from_rewrites(b, a, vec![Rewrite::new(rule, b, a)])]
@@ -176,7 +176,7 @@ fn one_rewrite(s: &mut Session, rule: Rule, before: &str, after: &str) -> Vec<St
 #[test]
 fn powers_of_products_need_positive_factors() {
     for (facts, ok) in [("", false), ("assume x > 0\nassume y > 0\n", true)] {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         s.load_file("facts", facts).unwrap();
         let steps = one_rewrite(
             &mut s,
@@ -188,7 +188,7 @@ fn powers_of_products_need_positive_factors() {
         assert_eq!(r.is_ok(), ok, "{facts}: {r:?}");
     }
     // Constants are positive without a fact.
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let steps = one_rewrite(
         &mut s,
         Rule::PowerOfProduct,
@@ -200,7 +200,7 @@ fn powers_of_products_need_positive_factors() {
 
 #[test]
 fn powers_of_numbers_are_compared_exactly() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     for (before, after, ok) in [
         ("2/sqrt(2)*x", "sqrt(2)*x", true),
         ("12^(3/2)", "24*sqrt(3)", true),
@@ -218,7 +218,7 @@ fn powers_of_numbers_are_compared_exactly() {
 
 #[test]
 fn combined_logarithms_need_positive_arguments_and_a_product_of_one() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let steps = one_rewrite(
         &mut s,
         Rule::CombineLogarithms,
@@ -236,7 +236,7 @@ fn combined_logarithms_need_positive_arguments_and_a_product_of_one() {
     assert!(check_steps(&mut s, &steps, 3).is_err());
     // ln(x) + ln(1/x) is 0 only where x > 0, which must be known.
     for (facts, ok) in [("", false), ("assume x > 0\n", true)] {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         s.load_file("facts", facts).unwrap();
         let steps = one_rewrite(&mut s, Rule::CombineLogarithms, "ln(x) + ln(1/x)", "0");
         let r = check_steps(&mut s, &steps, 3);
@@ -246,7 +246,7 @@ fn combined_logarithms_need_positive_arguments_and_a_product_of_one() {
 
 #[test]
 fn sums_may_be_reordered_but_not_transposed() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     // The same contraction over j and k, nested the other way round.
     let steps = one_rewrite(
         &mut s,
@@ -276,7 +276,7 @@ fn sums_may_be_reordered_but_not_transposed() {
 #[test]
 fn powers_of_e_multiply_out_alike() {
     // CI found this: e*e*e and e^3 and exp(3) are one value to the checker.
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let steps = one_rewrite(
         &mut s,
         Rule::FactorCommon,
@@ -297,7 +297,7 @@ fn powers_of_e_multiply_out_alike() {
 fn higher_derivatives_are_taken_under_the_outer_derivatives() {
     // Each step of a second or third derivative is an equality: the derivatives still
     // to take surround it (a review found d^2/dx^2 (x^3 y) = 3x^2 y printed before).
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let defs = s.definitions_in_order();
     for (f, order) in [("x^3*y", 2), ("x^4", 3), ("x*sin(x)", 2), ("sigmoid(x)", 2)] {
         let e = s.parse_expression(f).unwrap();
@@ -315,7 +315,7 @@ fn higher_derivatives_are_taken_under_the_outer_derivatives() {
 #[test]
 fn powers_of_reciprocals_compare_with_powers_of_their_bases() {
     // CI found this: (x/(1 + x))^(x - 1/7) differentiated two ways.
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let steps = one_rewrite(
         &mut s,
         Rule::Differentiate,
@@ -335,7 +335,7 @@ fn powers_of_reciprocals_compare_with_powers_of_their_bases() {
 #[test]
 fn high_powers_of_a_sum_meet_the_sum_multiplied_in() {
     // CI found these: S^13 (e - ln x) against S^14, for S = e - ln(x).
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     for n in [9, 13] {
         let before = format!(
             "-{n}*(e - ln(x))^{n}/x - {n}*(e - ln(x))^{m}/x - (e - ln(x))^{n}*(-{n}/x - {n}*(e - ln(x))/x)",

@@ -6,29 +6,27 @@
 //! Run with `PROPTEST_CASES=10000 cargo test --release --test calculus_props` for the
 //! full count.
 
-mod common;
-
-use common::scalar_expr_text as expr_text;
+use crate::common::scalar_expr_text as expr_text;
 use gauge::expr::node::ExprId;
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use proptest::prelude::*;
 
 const Z: &str = "z=[0.5, -1.25, 2]";
 
-fn value_at(s: &mut Session, e: ExprId, x: f64, y: f64) -> Option<f64> {
+fn value_at(s: &mut Workspace, e: ExprId, x: f64, y: f64) -> Option<f64> {
     let b = s.parse_bindings(&format!("x={x:?}, y={y:?}, {Z}")).ok()?;
     s.eval(e, &b).ok()
 }
 
 /// Richardson-extrapolated central difference in x, if two step sizes agree.
-fn numeric_derivative(s: &mut Session, e: ExprId, x: f64, y: f64) -> Option<f64> {
-    let d = |s: &mut Session, h: f64| -> Option<f64> {
+fn numeric_derivative(s: &mut Workspace, e: ExprId, x: f64, y: f64) -> Option<f64> {
+    let d = |s: &mut Workspace, h: f64| -> Option<f64> {
         let fp = value_at(s, e, x + h, y)?;
         let fm = value_at(s, e, x - h, y)?;
         Some((fp - fm) / (2.0 * h))
     };
-    let richardson = |s: &mut Session, h: f64| -> Option<f64> {
+    let richardson = |s: &mut Workspace, h: f64| -> Option<f64> {
         let a = d(s, h)?;
         let b = d(s, h / 2.0)?;
         Some((4.0 * b - a) / 3.0)
@@ -58,7 +56,7 @@ fn numeric_derivative(s: &mut Session, e: ExprId, x: f64, y: f64) -> Option<f64>
     Some(r2)
 }
 
-fn simplified(s: &mut Session, e: ExprId) -> ExprId {
+fn simplified(s: &mut Workspace, e: ExprId) -> ExprId {
     let defs = s.definitions_in_order();
     let mut simp = gauge::simplify::simplifier::Simplifier::new(&mut s.pool, defs);
     simp.simplify(e)
@@ -71,7 +69,7 @@ proptest! {
         x in -2.0f64..2.0,
         y in 0.1f64..2.0,
     ) {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         let e = s.parse_expression(&text).unwrap();
         let var = s.parse_variable("x").unwrap();
         let (d, _) = gauge::calculus::derivative::derive_n(&mut s.pool, e, var, 1).unwrap();
@@ -92,7 +90,7 @@ proptest! {
         x in -2.0f64..2.0,
         y in 0.1f64..2.0,
     ) {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         let e = s.parse_expression(&text).unwrap();
         let once = simplified(&mut s, e);
         let twice = simplified(&mut s, once);
@@ -100,7 +98,7 @@ proptest! {
         if let (Some(a), Some(b)) = (value_at(&mut s, e, x, y), value_at(&mut s, once, x, y)) {
             // Rounding of the largest value on the way bounds how well two forms can
             // agree: sin((pi^3)^(pi^x)) takes the sine of about 3e10 at x = 1.7.
-            let largest = |s: &mut Session, e: ExprId| -> f64 {
+            let largest = |s: &mut Workspace, e: ExprId| -> f64 {
                 let Ok(tape) = gauge::numeric::tape::Tape::compile(&mut s.pool, e) else {
                     return 0.0;
                 };
@@ -124,13 +122,13 @@ proptest! {
         x in -2.0f64..2.0,
         y in 0.1f64..2.0,
     ) {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         let fe = s.parse_expression(&f).unwrap();
         let ge = s.parse_expression(&g).unwrap();
         let var = s.parse_variable("x").unwrap();
         let sum = s.pool.add(vec![fe, ge]);
         let prod = s.pool.mul(vec![fe, ge]);
-        let d = |s: &mut Session, e: ExprId| {
+        let d = |s: &mut Workspace, e: ExprId| {
             let (r, _) = gauge::calculus::derivative::derive_n(&mut s.pool, e, var, 1).unwrap();
             simplified(s, r)
         };
@@ -158,7 +156,7 @@ proptest! {
         x in -2.0f64..2.0,
         y in 0.1f64..2.0,
     ) {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         let e = s.parse_expression(&text).unwrap();
         let vx = s.parse_variable("x").unwrap();
         let vy = s.parse_variable("y").unwrap();

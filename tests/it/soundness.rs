@@ -1,13 +1,11 @@
 //! Regressions from an adversarial soundness review: each of these once gave a false
 //! `proved`, passed a wrong gradient, or failed a right one.
 
-mod common;
-
-use common::gauge;
-use gauge::lower::session::Session;
+use crate::common::gauge;
+use gauge::lower::workspace::Workspace;
 
 fn prove(text: &str) -> Vec<String> {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file("claims", text).unwrap();
     let claims = s.claims.clone();
     claims
@@ -74,16 +72,16 @@ fn nested_sums_evaluate_correctly_in_the_tape() {
 fn assumed_bounds_are_compared_exactly() {
     for fact in ["x > -1e-400", "x > 27182818284590451 - e*10^16"] {
         let out = gauge(&["simplify", "abs(x)", "--assume", fact]);
-        assert_eq!(common::stdout(&out).trim(), "abs(x)", "{fact}");
+        assert_eq!(crate::common::stdout(&out).trim(), "abs(x)", "{fact}");
     }
     let out = gauge(&["simplify", "abs(x)", "--assume", "x > 1e-400"]);
-    assert_eq!(common::stdout(&out).trim(), "x");
+    assert_eq!(crate::common::stdout(&out).trim(), "x");
 }
 
 #[test]
 fn a_fact_about_an_indexed_element_is_not_a_fact_about_every_element() {
     let out = gauge(&["simplify", "sum(k, abs(z[k]))", "--assume", "z[j] > 0"]);
-    assert_eq!(common::stdout(&out).trim(), "sum(j, abs(z[j]))");
+    assert_eq!(crate::common::stdout(&out).trim(), "sum(j, abs(z[j]))");
 }
 
 #[test]
@@ -98,7 +96,12 @@ fn curvature_is_not_mistaken_for_a_kink() {
         "--grad",
         "-4729.2",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        crate::common::stdout(&out)
+    );
     let out = gauge(&["check", "abs(x)", "--wrt", "x", "--at", "x=0"]);
     assert_eq!(out.status.code(), Some(0));
 }

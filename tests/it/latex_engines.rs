@@ -3,12 +3,10 @@
 //! texlive-latex-base, and the katex npm package under `target/katex`); where they are
 //! missing outside CI, the test says so and checks nothing, and in CI it fails.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::root;
+use crate::common::root;
 
 /// The formulas in the LaTeX snapshots: their indented lines.
 fn formulas() -> Vec<String> {
@@ -234,7 +232,7 @@ fn standalone_documents_compile_and_render() {
         .map(|args| {
             let mut all = args.to_vec();
             all.extend(["--format", "latex", "--standalone"]);
-            let out = common::gauge(&all);
+            let out = crate::common::gauge(&all);
             assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}");
             String::from_utf8_lossy(&out.stdout).into_owned()
         })
@@ -262,8 +260,8 @@ fn standalone_documents_compile_and_render() {
 fn random_formulas_render_and_compile() {
     use proptest::strategy::{Strategy, ValueTree};
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let strategy = common::scalar_expr_text();
-    let mut s = gauge::lower::session::Session::with_prelude().unwrap();
+    let strategy = crate::common::scalar_expr_text();
+    let mut s = gauge::lower::workspace::Workspace::with_prelude().unwrap();
     let x = s.parse_variable("x").unwrap();
     let mut formulas = Vec::new();
     while formulas.len() < 1500 {

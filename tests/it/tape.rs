@@ -1,13 +1,13 @@
 //! The compiled tape agrees with the tree evaluator, shares work, and runs over complex
 //! and dual numbers to give derivatives.
 
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use gauge::numeric::scalar::{Complex, Dual};
 use gauge::numeric::tape::{InputRef, Tape};
 
 fn both(expr: &str, at: &str) -> (f64, f64) {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let e = s.parse_expression(expr).unwrap();
     let b = s.parse_bindings(at).unwrap();
     let tree = s.eval(e, &b).unwrap();
@@ -47,7 +47,7 @@ fn the_tape_agrees_with_the_tree_evaluator() {
 fn loop_invariant_work_is_hoisted_out_of_sums() {
     // softmax(z)[i] for every i shares the normalizer: compiling the sum of all of them
     // must not put the inner sum inside the outer loop.
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let e = s
         .parse_expression("sum(i, exp(z[i])/sum(j, exp(z[j])))")
         .unwrap();
@@ -60,7 +60,7 @@ fn loop_invariant_work_is_hoisted_out_of_sums() {
 
 #[test]
 fn complex_step_and_dual_numbers_differentiate_through_the_tape() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let e = s.parse_expression("cross_entropy(z, y) * x^3").unwrap();
     let b = s
         .parse_bindings("z=[2.1, 1.8, 0.2, -1.5], y=0, x=1.5")
@@ -95,7 +95,7 @@ fn complex_step_and_dual_numbers_differentiate_through_the_tape() {
 
 #[test]
 fn domain_errors_name_the_subexpression() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let e = s.parse_expression("ln(x - 1) + 2").unwrap();
     let tape = Tape::compile(&mut s.pool, e).unwrap();
     let b = s.parse_bindings("x=0.5").unwrap();

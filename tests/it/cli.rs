@@ -1,8 +1,6 @@
 //! The command line, end to end: the outputs and exit codes the README promises.
 
-mod common;
-
-use common::{gauge, gauge_with_stdin, stderr, stdout, with_snapshots};
+use crate::common::{gauge, gauge_with_stdin, stderr, stdout, with_snapshots};
 
 #[test]
 fn eval_cross_entropy_of_the_seed_logits() {
@@ -259,7 +257,7 @@ fn a_closed_output_pipe_ends_quietly() {
     use std::io::Read;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauge"))
         .args(["prove", "examples/mistakes.gauge", "--format", "json"])
-        .current_dir(common::root())
+        .current_dir(crate::common::root())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -2,11 +2,11 @@
 //! errors instead of NaN.
 
 use gauge::diag::error::ErrorKind;
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 
 fn eval(expr: &str, at: &str) -> Result<f64, gauge::diag::error::Error> {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let id = s.parse_expression(expr)?;
     let b = if at.is_empty() {
         gauge::numeric::value::Bindings::new()
@@ -44,7 +44,7 @@ fn scalars_and_constants() {
 
 #[test]
 fn the_prelude_bodies_of_builtins_agree_with_the_builtins() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     for name in ["sigmoid", "softplus", "tanh"] {
         let def = s.scope.defs[name];
         let body = s.pool.definition(def).body;
@@ -90,7 +90,7 @@ fn tensors_sums_and_calls() {
 
 #[test]
 fn tensor_valued_calls_are_passed_as_arguments() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file("defs", "let logits(W, x)[i] = sum(k, W[i, k]*x[k])")
         .unwrap();
     let id = s.parse_expression("softmax(logits(W, x))[i]").unwrap();
@@ -105,7 +105,7 @@ fn tensor_valued_calls_are_passed_as_arguments() {
 #[test]
 fn long_sums_are_compensated() {
     // 1 + 1e-16 ten thousand times: naive summation loses every small term.
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let id = s.parse_expression("sum(j, z[j])").unwrap();
     let mut values = vec!["1".to_string()];
     values.extend(std::iter::repeat_n("1e-16".to_string(), 10_000));
@@ -155,7 +155,7 @@ fn unevaluated_derivatives_say_so() {
 
 #[test]
 fn tensor_arguments_that_depend_on_a_summed_index_are_recomputed() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file(
         "defs",
         "let row(W, i)[k] = W[i, k]\nlet rr(W)[i] = norm2(row(W, i))",
@@ -180,7 +180,7 @@ fn repeated_calls_with_equal_arguments_are_evaluated_once() {
     for k in 1..=40 {
         text.push_str(&format!("let f{k}(x) = f{p}(x) + f{p}(x + 1)\n", p = k - 1));
     }
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file("chain", &text).unwrap();
     let id = s.parse_expression("f40(x)").unwrap();
     let b = s.parse_bindings("x=0").unwrap();
@@ -237,7 +237,7 @@ fn domain_errors_show_only_the_names_used() {
 
 #[test]
 fn globals_used_inside_definitions_need_values() {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file("defs", "let h(z) = x*z[0]").unwrap();
     let id = s.parse_expression("h(z)").unwrap();
     assert_eq!(s.names_used(id).len(), 2);
@@ -251,7 +251,7 @@ fn globals_used_inside_definitions_need_values() {
 #[test]
 fn a_sum_whose_index_shadows_a_definition_index_is_evaluated_per_value() {
     // The sum's canonical bound index is `j`, the same name as P's second index.
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file("defs", "let P[i, j] = exp(X[i, j]) / sum(m, exp(X[i, m]))")
         .unwrap();
     let b = s.parse_bindings("X=[[0, 1, 2], [1, 1, 1]]").unwrap();

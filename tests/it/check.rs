@@ -1,8 +1,6 @@
 //! `gauge check` and `gradcheck`: the claims the README makes about the gradient checker.
 
-mod common;
-
-use common::{gauge, stderr, stdout};
+use crate::common::{gauge, stderr, stdout};
 use gauge::numeric::oracle::{GradcheckOptions, gradcheck};
 
 #[test]

@@ -1,11 +1,11 @@
 //! The simplifier's conditional rules fire only on proved conditions, and its
 //! unconditional identities hold. Expectations are stated in the input language.
 
-use gauge::lower::session::Session;
+use gauge::lower::workspace::Workspace;
 
 /// Simplifies `input` under the facts `assume` (one `assume` statement per fact).
 fn simplify(input: &str, assume: &[&str]) -> String {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     for fact in assume {
         s.load_file("<assume>", &format!("assume {fact}")).unwrap();
     }
@@ -20,7 +20,7 @@ fn simplify(input: &str, assume: &[&str]) -> String {
 }
 
 fn canonical(text: &str) -> String {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     let e = s.parse_expression(text).unwrap();
     s.print(e)
 }

@@ -2,10 +2,8 @@
 //! rendered diagnostic of each invalid one. Also checks that each production of
 //! `grammar/gauge.ebnf` has a parser method of the same name.
 
-mod common;
-
-use common::{gauge, gauge_files, root, stderr, with_snapshots};
-use gauge::lower::session::Session;
+use crate::common::{gauge, gauge_files, root, stderr, with_snapshots};
+use gauge::lower::workspace::Workspace;
 
 #[test]
 fn valid_fixtures_print_their_canonical_form() {
@@ -13,7 +11,7 @@ fn valid_fixtures_print_their_canonical_form() {
     assert!(files.len() >= 8, "the valid fixtures are present");
     for path in files {
         let text = std::fs::read_to_string(&path).expect("fixture is readable");
-        let mut s = Session::with_prelude().expect("prelude loads");
+        let mut s = Workspace::with_prelude().expect("prelude loads");
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let stmts = s
             .load_file(&format!("grammar/valid/{name}.gauge"), &text)
@@ -21,7 +19,7 @@ fn valid_fixtures_print_their_canonical_form() {
         let printed: Vec<String> = stmts.iter().map(|st| s.print_statement(st)).collect();
         let printed = printed.join("\n");
         // The canonical form is itself valid and reads back to the same statements.
-        let mut again = Session::with_prelude().unwrap();
+        let mut again = Workspace::with_prelude().unwrap();
         let stmts2 = again
             .load_file("reprint", &printed)
             .expect("canonical form parses");

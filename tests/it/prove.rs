@@ -1,10 +1,8 @@
 //! `gauge prove`: the seed's and attention's claims are proved, realistic mistakes are
 //! refuted with counterexamples, and a false claim is never proved.
 
-mod common;
-
-use common::{gauge, scalar_expr_text, stderr, stdout};
-use gauge::lower::session::Session;
+use crate::common::{gauge, scalar_expr_text, stderr, stdout};
+use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use proptest::prelude::*;
 
@@ -48,7 +46,7 @@ fn realistic_mistakes_are_refuted_with_counterexamples() {
 /// The verdict on the first claim of a file; every proof is re-checked by the step
 /// checker, and a proof that fails it fails the test.
 fn verdict(file_text: &str) -> String {
-    let mut s = Session::with_prelude().unwrap();
+    let mut s = Workspace::with_prelude().unwrap();
     s.load_file("claims", file_text).unwrap();
     let claims = s.claims.clone();
     let r = gauge::prove::prove_with(&mut s, &claims[0], 7, true);
@@ -145,7 +143,7 @@ fn whole_exponents_known_only_at_run_time_allow_negative_bases() {
 
 /// Whether an expression is defined at one of a few points (with `x` and `y` spread
 /// over both signs), so that a claim about it can be refuted at all.
-fn defined_somewhere(s: &mut Session, e: gauge::expr::node::ExprId) -> bool {
+fn defined_somewhere(s: &mut Workspace, e: gauge::expr::node::ExprId) -> bool {
     let at = ["-1.7", "-0.6", "-0.2", "0.3", "0.45", "0.9", "1.3", "2.2"];
     at.iter().any(|x| {
         at.iter().any(|y| {
@@ -172,7 +170,7 @@ proptest! {
         k in 1u32..12,
         c in 1u32..12,
     ) {
-        let mut s = Session::with_prelude().unwrap();
+        let mut s = Workspace::with_prelude().unwrap();
         let e = s.parse_expression(&text).unwrap();
         // An expression defined nowhere (`(2^x)^(1/(x - x))`) has no derivative to
         // claim anything about; its claims are errors, not proofs.

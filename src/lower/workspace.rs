@@ -55,16 +55,16 @@ pub enum Statement {
         operands: Vec<ExprId>,
         /// The relations between them.
         relations: Vec<Relation>,
-        /// The indices of the facts it added in [`Session::facts`].
+        /// The indices of the facts it added in [`Workspace::facts`].
         facts: Range<usize>,
     },
-    /// A claim, by its index in [`Session::claims`].
+    /// A claim, by its index in [`Workspace::claims`].
     Claim(usize),
 }
 
 /// A workspace: everything gauge knows while it works on one task.
 #[derive(Debug, Default)]
-pub struct Session {
+pub struct Workspace {
     /// The expression pool.
     pub pool: Pool,
     /// Every text read.
@@ -83,15 +83,15 @@ pub struct Session {
     pub warnings: Vec<Error>,
 }
 
-impl Session {
+impl Workspace {
     /// An empty session without the prelude.
-    pub fn new() -> Session {
-        Session::default()
+    pub fn new() -> Workspace {
+        Workspace::default()
     }
 
     /// A session with the prelude loaded.
-    pub fn with_prelude() -> Result<Session> {
-        let mut s = Session::new();
+    pub fn with_prelude() -> Result<Workspace> {
+        let mut s = Workspace::new();
         let id = s.sources.add(PRELUDE_NAME, PRELUDE);
         let stmts = Grammar::new(PRELUDE, id).parse_file()?;
         let mut lowerer = Lowerer::new(&mut s, true);

@@ -1,0 +1,25 @@
+//! gauge's integration tests, one binary with a module per feature (linking the crate
+//! once instead of once per file).
+//!
+//! Tests that run the `gauge` binary use `common::gauge`; tests of a stage reach it
+//! through the crate's hidden stage modules.
+
+mod calculus;
+mod calculus_props;
+mod canonical;
+mod check;
+mod cli;
+mod common;
+mod eval;
+mod grammar;
+mod identities;
+mod latex;
+mod latex_engines;
+mod oracle_props;
+mod prove;
+mod robustness;
+mod roundtrip;
+mod simplify;
+mod soundness;
+mod tape;
+mod verify;
