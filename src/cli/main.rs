@@ -575,12 +575,12 @@ fn execute(session: &mut Workspace, cli: Cli) -> Result<ExitCode, Error> {
         } => {
             let text = read_arg(&expr)?;
             let id = session.parse_expression(&text)?;
-            if order == 0 || order > gauge::lower::lowerer::MAX_DIFF_ORDER {
+            if order == 0 || order > gauge::expr::node::MAX_DIFF_ORDER {
                 return Err(Error::new(
                     ErrorKind::Limit,
                     format!(
                         "--order must be from 1 to {}",
-                        gauge::lower::lowerer::MAX_DIFF_ORDER
+                        gauge::expr::node::MAX_DIFF_ORDER
                     ),
                 )
                 .with_hint("write `--order 2` for the second derivative"));
@@ -602,7 +602,7 @@ fn execute(session: &mut Workspace, cli: Cli) -> Result<ExitCode, Error> {
                     .pool
                     .lookup_symbol(wrt_names[0])
                     .and_then(|s| session.kind_of(s))
-                    .is_some_and(|k| matches!(k, gauge::lower::lowerer::Kind::Tensor(_)));
+                    .is_some_and(|k| matches!(k, gauge::expr::kind::Kind::Tensor(_)));
             if !is_tensor {
                 return scalar_gradient(session, id, &wrt_names, out);
             }
@@ -950,7 +950,7 @@ fn check_request(
     dtype: gauge::numeric::oracle::Dtype,
 ) -> Result<gauge::check::CheckRequest, Error> {
     use gauge::check::CheckVar;
-    use gauge::lower::lowerer::Kind;
+    use gauge::expr::kind::Kind;
     let names: Vec<String> = split_top_level(wrt);
     let mut vars = Vec::new();
     for n in &names {

@@ -8,8 +8,9 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
-use crate::expr::pool::{ParamKind, Pool};
+use crate::expr::pool::Pool;
 
 /// What to replace: each map goes from a name to its replacement.
 #[derive(Clone, Debug, Default)]
@@ -201,9 +202,9 @@ impl Pool {
         let mut s = Subst::default();
         for (p, &a) in d.params.iter().zip(args.iter()) {
             match p.kind {
-                ParamKind::Scalar => s.scalars.insert(p.name, a),
-                ParamKind::Index => s.indices.insert(p.name, a),
-                ParamKind::Tensor(_) => s.tensors.insert(p.name, a),
+                Kind::Scalar => s.scalars.insert(p.name, a),
+                Kind::Index => s.indices.insert(p.name, a),
+                Kind::Tensor(_) => s.tensors.insert(p.name, a),
             };
         }
         for (&i, &v) in d.indices.iter().zip(indices.iter()) {

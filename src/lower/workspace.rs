@@ -8,10 +8,12 @@ use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::diag::source::{SourceMap, Span};
+use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Symbol};
 use crate::expr::pool::Pool;
-use crate::lower::lowerer::{Kind, Lowerer, Scope};
+use crate::lower::lowerer::Lowerer;
 use crate::lower::prelude::{PRELUDE, PRELUDE_NAME};
+use crate::lower::scope::Scope;
 use crate::print::text::{to_text, to_text_in};
 use crate::syntax::parse::Grammar;
 use crate::syntax::tree::Relation;

@@ -16,8 +16,8 @@ use num_traits::{Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
-use crate::lower::lowerer::Kind;
 use crate::lower::workspace::Workspace;
 use crate::numeric::value::{Bindings, Tensor, Value, format_number, format_value};
 use crate::print::text::to_text;
@@ -560,15 +560,15 @@ impl<'s> Evaluator<'s> {
         };
         for (p, &a) in d.params.iter().zip(args) {
             match p.kind {
-                crate::expr::pool::ParamKind::Scalar => {
+                Kind::Scalar => {
                     let v = self.value(a)?;
                     frame.scalars.insert(p.name, v);
                 }
-                crate::expr::pool::ParamKind::Index => {
+                Kind::Index => {
                     let v = self.index_value(a)?;
                     frame.indices.insert(p.name, v);
                 }
-                crate::expr::pool::ParamKind::Tensor(_) => {
+                Kind::Tensor(_) => {
                     let t = self.tensor_value(a)?;
                     frame.tensors.insert(p.name, t);
                 }

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Node, Symbol};
-use crate::lower::lowerer::Kind;
 use crate::lower::workspace::Workspace;
 use crate::numeric::Evaluate;
 use crate::numeric::tape::Tape;

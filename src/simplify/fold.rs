@@ -13,8 +13,9 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 use rustc_hash::FxHashMap;
 
+use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
-use crate::expr::pool::{ParamKind, Pool};
+use crate::expr::pool::Pool;
 
 /// A definition usable for folding.
 #[derive(Clone, Debug)]
@@ -640,6 +641,6 @@ fn push_factor(out: &mut Vec<(ExprId, BigRational)>, base: ExprId, e: BigRationa
 }
 
 /// Whether a parameter kind takes a tensor (used by callers choosing patterns).
-pub fn is_tensor(kind: ParamKind) -> bool {
-    matches!(kind, ParamKind::Tensor(_))
+pub fn is_tensor(kind: Kind) -> bool {
+    matches!(kind, Kind::Tensor(_))
 }

@@ -1,0 +1,41 @@
+//! Definitions made by `let`: their parameters, result indices and body, as the pool
+//! stores them.
+
+use crate::diag::source::Span;
+use crate::expr::kind::Kind;
+use crate::expr::node::{ExprId, Func, Symbol};
+
+/// One parameter of a definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Param {
+    /// The parameter's name inside the body.
+    pub name: Symbol,
+    /// What the parameter takes.
+    pub kind: Kind,
+    /// For an index parameter, the length of the axis it indexes (in terms of the other
+    /// parameters), so that a call can give its index argument a range.
+    pub range: Option<ExprId>,
+}
+
+/// A definition made by `let`, from the prelude or from the user.
+#[derive(Clone, Debug)]
+pub struct Definition {
+    /// The name it is called by.
+    pub name: Symbol,
+    /// Its parameters, in order.
+    pub params: Vec<Param>,
+    /// The indices of its result (`i` in `softmax(z)[i]`), empty for a scalar definition.
+    pub indices: Vec<Symbol>,
+    /// For each result index, the length of the axis it runs over, in terms of the
+    /// parameters or of global tensors (`len(z)` for softmax).
+    pub index_ranges: Vec<ExprId>,
+    /// Equal axis lengths that the body requires of its tensor parameters.
+    pub equal_lengths: Vec<(ExprId, ExprId)>,
+    /// The body, over the parameter and index symbols.
+    pub body: ExprId,
+    /// Set when this is the prelude's definition of a builtin function (`sigmoid`): calls
+    /// then lower to the builtin, and the body states what it means.
+    pub builtin: Option<Func>,
+    /// Where it was defined.
+    pub span: Span,
+}

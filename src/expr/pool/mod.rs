@@ -1,0 +1,278 @@
+//! The expression pool: one arena of hash-consed, canonical nodes.
+//!
+//! Every expression lives here as an [`ExprId`]. Nodes are built only through the
+//! constructors on [`Pool`] (`add`, `mul`, `pow`, `func`, `sum`, ...), and each
+//! constructor returns the canonical node for its arguments: sums and products are
+//! flattened, sorted by the structural order of [`crate::expr::order`], like terms and equal
+//! bases are collected, and exact constants are folded. Because equal canonical nodes are
+//! interned once, structural equality is handle equality, and later stages can memoize
+//! by handle.
+//!
+//! Constructors apply only rewrites that hold for every real value of their arguments
+//! (or that merely extend the domain, such as `x/x = 1`, the usual convention for
+//! rational functions). Rewrites that need a side condition belong to the simplifier.
+//!
+//! The pool is split by job, and every part is a child of this module, so that only the
+//! pool's own constructors can reach the arena and its memo map (the one place nodes are
+//! interned):
+//!
+//! | file | job |
+//! |---|---|
+//! | `mod.rs` | the arena, the memo map, interned names, stored definitions and leaves |
+//! | `arith.rs` | canonical sums, products, powers and builtin functions, exact folding |
+//! | `index.rs` | deltas, sums over an index, and the axis lengths an index selects |
+//! | `free.rs` | free names and indices, and renaming an index without capture |
+
+mod arith;
+mod free;
+mod index;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use rustc_hash::FxHashMap;
+
+use crate::expr::definition::Definition;
+use crate::expr::node::{Constant, DefId, ExprId, Node, Symbol};
+
+pub use arith::{MAX_EXACT_BITS, is_even_integer};
+pub(crate) use index::BOUND_INDEX_NAMES;
+
+/// The arena of expressions, their interned names and the definitions they call.
+#[derive(Debug, Default)]
+pub struct Pool {
+    nodes: Vec<Node>,
+    heights: Vec<u32>,
+    memo: FxHashMap<Node, ExprId>,
+    names: Vec<Box<str>>,
+    name_ids: FxHashMap<Box<str>, Symbol>,
+    defs: Vec<Definition>,
+    /// Memoized free names per node; a cache behind `&self`, since asking which names
+    /// are free does not change the pool.
+    free: RefCell<Vec<Option<Rc<[Symbol]>>>>,
+    fresh_counter: u32,
+}
+
+impl Pool {
+    /// Creates an empty pool.
+    pub fn new() -> Pool {
+        Pool::default()
+    }
+
+    /// The node behind a handle.
+    pub fn node(&self, id: ExprId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// How many distinct nodes the pool holds.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the pool holds no node yet.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Interns a name.
+    pub fn symbol(&mut self, name: &str) -> Symbol {
+        if let Some(&s) = self.name_ids.get(name) {
+            return s;
+        }
+        let s = Symbol(self.names.len() as u32);
+        self.names.push(name.into());
+        self.name_ids.insert(name.into(), s);
+        s
+    }
+
+    /// The symbol for a name if it was ever interned.
+    pub fn lookup_symbol(&self, name: &str) -> Option<Symbol> {
+        self.name_ids.get(name).copied()
+    }
+
+    /// The text of a name.
+    pub fn name(&self, s: Symbol) -> &str {
+        &self.names[s.0 as usize]
+    }
+
+    /// Stores a definition and returns its handle.
+    pub fn add_definition(&mut self, def: Definition) -> DefId {
+        let id = DefId(self.defs.len() as u32);
+        self.defs.push(def);
+        id
+    }
+
+    /// A stored definition.
+    pub fn definition(&self, id: DefId) -> &Definition {
+        &self.defs[id.0 as usize]
+    }
+
+    /// The one place nodes enter the arena: returns the existing handle of an equal node,
+    /// so callers must pass canonical nodes (the constructors in this module and its
+    /// children do).
+    fn intern(&mut self, node: Node) -> ExprId {
+        if let Some(&id) = self.memo.get(&node) {
+            return id;
+        }
+        let id = ExprId(self.nodes.len() as u32);
+        let height = self.height_of(&node);
+        self.heights.push(height);
+        self.nodes.push(node.clone());
+        self.memo.insert(node, id);
+        id
+    }
+
+    /// The height of a node: 0 for a leaf, else one more than its tallest child.
+    fn height_of(&self, node: &Node) -> u32 {
+        let h = |id: &ExprId| self.heights[id.index()];
+        let tallest = match node {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _) => return 0,
+            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => {
+                xs.iter().map(h).max().unwrap_or(0)
+            }
+            Node::Pow(a, b) | Node::Delta(a, b) => h(a).max(h(b)),
+            Node::Func(_, a) => h(a),
+            Node::Sum { range, body, .. } => h(range).max(h(body)),
+            Node::Call { args, indices, .. } => {
+                args.iter().chain(indices.iter()).map(h).max().unwrap_or(0)
+            }
+            Node::Diff { expr, var, .. } => h(expr).max(h(var)),
+        };
+        tallest + 1
+    }
+
+    /// The height of an expression (0 for a leaf, else one more than its tallest child);
+    /// the structural order uses it
+    /// to tell deep expressions apart without walking down them.
+    pub fn height(&self, id: ExprId) -> u32 {
+        self.heights[id.index()]
+    }
+
+    // ----- leaves -------------------------------------------------------------------
+
+    /// An exact rational number.
+    pub fn num(&mut self, r: BigRational) -> ExprId {
+        self.intern(Node::Num(r))
+    }
+
+    /// An integer.
+    pub fn int(&mut self, n: i64) -> ExprId {
+        self.num(BigRational::from_integer(n.into()))
+    }
+
+    /// A rational `n/d` (d must not be 0).
+    pub fn rational(&mut self, n: i64, d: i64) -> ExprId {
+        self.num(BigRational::new(n.into(), d.into()))
+    }
+
+    /// `pi` or `e`.
+    pub fn constant(&mut self, c: Constant) -> ExprId {
+        self.intern(Node::Const(c))
+    }
+
+    /// A scalar variable.
+    pub fn sym(&mut self, s: Symbol) -> ExprId {
+        self.intern(Node::Sym(s))
+    }
+
+    /// An index variable.
+    pub fn index(&mut self, s: Symbol) -> ExprId {
+        self.intern(Node::Index(s))
+    }
+
+    /// A whole tensor (a definition argument).
+    pub fn tensor(&mut self, s: Symbol) -> ExprId {
+        self.intern(Node::Tensor(s))
+    }
+
+    /// A tensor element.
+    pub fn elem(&mut self, tensor: Symbol, indices: Vec<ExprId>) -> ExprId {
+        self.intern(Node::Elem(tensor, indices.into_boxed_slice()))
+    }
+
+    /// The length of axis `axis` of a tensor.
+    pub fn len_of(&mut self, tensor: Symbol, axis: u32) -> ExprId {
+        self.intern(Node::Len(tensor, axis))
+    }
+
+    /// The number a node is, if it is one.
+    pub fn as_num(&self, id: ExprId) -> Option<&BigRational> {
+        match self.node(id) {
+            Node::Num(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether a node is the number `value`.
+    pub fn is_int(&self, id: ExprId, value: i64) -> bool {
+        self.as_num(id)
+            .is_some_and(|r| r.is_integer() && r.numer() == &BigInt::from(value))
+    }
+
+    /// A call of a definition.
+    pub fn call(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
+        self.intern(Node::Call {
+            def,
+            args: args.into_boxed_slice(),
+            indices: indices.into_boxed_slice(),
+        })
+    }
+
+    /// An unevaluated derivative; `order` 0 is the expression itself and repeated
+    /// derivatives in the same variable merge (`diff(diff(f, x), x) = diff(f, x, 2)`)
+    /// while the merged order stays within the language's limit, so that it prints as
+    /// text the parser accepts.
+    pub fn diff(&mut self, expr: ExprId, var: ExprId, order: u32) -> ExprId {
+        if order == 0 {
+            return expr;
+        }
+        if let Node::Diff {
+            expr: inner,
+            var: v,
+            order: k,
+        } = self.node(expr).clone()
+            && v == var
+            && k.saturating_add(order) <= crate::expr::node::MAX_DIFF_ORDER
+        {
+            return self.intern(Node::Diff {
+                expr: inner,
+                var,
+                order: k + order,
+            });
+        }
+        self.intern(Node::Diff { expr, var, order })
+    }
+
+    /// Rebuilds a node with new children, given in the order of
+    /// [`crate::expr::node::children`], through the canonical constructors. Rewriting passes
+    /// map the children and call this, so each pass is one short recursion.
+    pub fn rebuild(&mut self, id: ExprId, kids: &[ExprId]) -> ExprId {
+        match self.node(id).clone() {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _) => id,
+            Node::Elem(s, _) => self.elem(s, kids.to_vec()),
+            Node::Add(_) => self.add(kids.to_vec()),
+            Node::Mul(_) => self.mul(kids.to_vec()),
+            Node::Pow(_, _) => self.pow(kids[0], kids[1]),
+            Node::Func(f, _) => self.func(f, kids[0]),
+            Node::Delta(_, _) => self.delta(kids[0], kids[1]),
+            Node::Sum { index, .. } => self.sum(index, kids[0], kids[1]),
+            Node::Call { def, args, .. } => {
+                let (a, i) = kids.split_at(args.len());
+                self.call(def, a.to_vec(), i.to_vec())
+            }
+            Node::Diff { order, .. } => self.diff(kids[0], kids[1], order),
+        }
+    }
+}

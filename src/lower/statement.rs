@@ -1,0 +1,320 @@
+//! Statements: `let` definitions (parameters with inferred kinds, result indices with
+//! ranges), `assume` facts, and claims whose sides must have the same free indices.
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::diag::source::Span;
+use crate::expr::definition::{Definition, Param};
+use crate::expr::kind::Kind;
+use crate::expr::node::{DefId, Func, Symbol};
+use crate::lower::lowerer::{DefContext, Lowerer, ParamSlot, err};
+use crate::lower::scope::RESERVED;
+use crate::lower::workspace::{Claim, Fact, Statement};
+use crate::syntax::tree::{Expr, Ident, Relation};
+
+impl Lowerer<'_> {
+    pub(super) fn definition(
+        &mut self,
+        name: &Ident,
+        params: &[Ident],
+        indices: &[Ident],
+        body: &Expr,
+        span: Span,
+    ) -> Result<DefId> {
+        if RESERVED.contains(&name.name.as_str()) {
+            return Err(err(
+                ErrorKind::Name,
+                name.span,
+                format!(
+                    "`{}` is built into the language and cannot be redefined",
+                    name.name
+                ),
+            ));
+        }
+        let builtin = Func::from_name(&name.name);
+        // Canonical forms create builtin calls (`e^x` is `exp(x)`), and the printer writes
+        // them by name; a user definition of that name would change what printed text
+        // means. So builtins keep their meaning; only the prelude states their bodies.
+        if builtin.is_some() && !self.in_prelude {
+            return Err(err(
+                ErrorKind::Name,
+                name.span,
+                format!(
+                    "`{}` is a builtin function and cannot be redefined",
+                    name.name
+                ),
+            )
+            .with_hint(format!("choose another name, such as `my_{}`", name.name)));
+        }
+        // Every parameter and index name must be distinct.
+        let mut seen: FxHashMap<&str, Span> = FxHashMap::default();
+        for id in params.iter().chain(indices.iter()) {
+            if RESERVED.contains(&id.name.as_str()) {
+                return Err(err(
+                    ErrorKind::Name,
+                    id.span,
+                    format!(
+                        "`{}` is built into the language and cannot name a parameter",
+                        id.name
+                    ),
+                ));
+            }
+            if let Some(&first) = seen.get(id.name.as_str()) {
+                return Err(err(
+                    ErrorKind::Name,
+                    id.span,
+                    format!("`{}` is named twice in this definition", id.name),
+                )
+                .with_label(first, "first here"));
+            }
+            seen.insert(&id.name, id.span);
+        }
+        let param_slots = params
+            .iter()
+            .map(|p| ParamSlot {
+                ident: p.clone(),
+                symbol: self.session.pool.symbol(&p.name),
+                kind: None,
+                axes: Vec::new(),
+            })
+            .collect();
+        let index_slots = indices
+            .iter()
+            .map(|p| (p.clone(), self.session.pool.symbol(&p.name), Vec::new()))
+            .collect();
+        self.def = Some(DefContext {
+            name: name.name.clone(),
+            params: param_slots,
+            indices: index_slots,
+        });
+        let body_id = self.value(body)?;
+        let ctx = self.def.take().ok_or_else(|| {
+            Error::new(ErrorKind::Unsupported, "internal: definition context lost")
+        })?;
+        let mut out_params = Vec::new();
+        for slot in &ctx.params {
+            let kind = slot.kind.map_or(Kind::Scalar, |(k, _)| k);
+            let range = if kind == Kind::Index {
+                if slot.axes.is_empty() {
+                    return Err(err(
+                        ErrorKind::Shape,
+                        slot.ident.span,
+                        format!(
+                            "parameter `{}` is used as an index but never indexes a tensor axis",
+                            slot.ident.name
+                        ),
+                    ));
+                }
+                Some(self.choose_range(&slot.axes.clone(), slot.ident.span))
+            } else {
+                None
+            };
+            out_params.push(Param {
+                name: slot.symbol,
+                kind,
+                range,
+            });
+        }
+        let mut ranges = Vec::new();
+        for (ident, _, axes) in &ctx.indices {
+            if axes.is_empty() {
+                return Err(err(
+                    ErrorKind::Shape,
+                    ident.span,
+                    format!(
+                        "index `{}` of `{}` never indexes a tensor axis, so its range is unknown",
+                        ident.name, name.name
+                    ),
+                )
+                .with_hint(format!("use it in the body, as in `z[{}]`", ident.name)));
+            }
+            ranges.push(self.choose_range(&axes.clone(), ident.span));
+        }
+        // Free indices in a definition's body would have no value at a call.
+        if let Some(&s) = self.free_order.first() {
+            let fi = &self.free[&s];
+            return Err(err(
+                ErrorKind::Shape,
+                fi.span,
+                format!(
+                    "index `{}` is not a parameter or an index of `{}`",
+                    self.session.pool.name(s),
+                    name.name
+                ),
+            )
+            .with_hint(format!(
+                "list it after the name: `let {}(...)[{}] = ...`, or sum over it",
+                name.name,
+                self.session.pool.name(s)
+            )));
+        }
+        let equal_lengths = self.equalities.drain(..).map(|(a, b, _)| (a, b)).collect();
+        let symbol = self.session.pool.symbol(&name.name);
+        let builtin = if self.in_prelude { builtin } else { None };
+        let def = Definition {
+            name: symbol,
+            params: out_params,
+            indices: ctx.indices.iter().map(|(_, s, _)| *s).collect(),
+            index_ranges: ranges,
+            equal_lengths,
+            body: body_id,
+            builtin,
+            span,
+        };
+        let id = self.session.pool.add_definition(def);
+        if !self.in_prelude {
+            if let Some(&old) = self.session.scope.defs.get(&name.name)
+                && self.session.scope.prelude_defs.contains(&old)
+            {
+                self.session.warnings.push(
+                    err(
+                        ErrorKind::Name,
+                        name.span,
+                        format!("this definition of `{}` shadows the prelude's", name.name),
+                    )
+                    .with_hint("rename it to keep the prelude's meaning"),
+                );
+            } else if Func::from_name(&name.name).is_some()
+                && !self.session.scope.defs.contains_key(&name.name)
+            {
+                self.session.warnings.push(err(
+                    ErrorKind::Name,
+                    name.span,
+                    format!(
+                        "this definition of `{}` shadows the builtin function",
+                        name.name
+                    ),
+                ));
+            }
+        }
+        self.session.scope.defs.insert(name.name.clone(), id);
+        if self.in_prelude {
+            self.session.scope.prelude_defs.push(id);
+        }
+        Ok(id)
+    }
+
+    pub(super) fn assume(
+        &mut self,
+        operands: &[Expr],
+        relations: &[(Relation, Span)],
+        span: Span,
+    ) -> Result<Statement> {
+        let mut ids = Vec::new();
+        for o in operands {
+            ids.push(self.value(o)?);
+        }
+        self.finish_free_indices()?;
+        self.commit_equalities();
+        let mut facts = Vec::new();
+        for (k, &(rel, rspan)) in relations.iter().enumerate() {
+            let (a, b) = (ids[k], ids[k + 1]);
+            let a_const = self.pool().free_symbols(a).is_empty();
+            let b_const = self.pool().free_symbols(b).is_empty();
+            let fact = match (a_const, b_const) {
+                (true, true) => {
+                    return Err(err(
+                        ErrorKind::Name,
+                        rspan,
+                        "this comparison is between two constants and says nothing about any name",
+                    )
+                    .with_label(operands[k].span, "constant")
+                    .with_label(operands[k + 1].span, "constant"));
+                }
+                (false, true) => Fact {
+                    subject: a,
+                    relation: rel,
+                    bound: b,
+                    span,
+                },
+                (true, false) => Fact {
+                    subject: b,
+                    relation: rel.flipped(),
+                    bound: a,
+                    span,
+                },
+                (false, false) => {
+                    let d = self.pool().sub(a, b);
+                    let zero = self.pool().int(0);
+                    Fact {
+                        subject: d,
+                        relation: rel,
+                        bound: zero,
+                        span,
+                    }
+                }
+            };
+            facts.push(fact);
+        }
+        let first = self.session.facts.len();
+        self.session.facts.extend(facts);
+        Ok(Statement::Assume {
+            operands: ids,
+            relations: relations.iter().map(|r| r.0).collect(),
+            facts: first..self.session.facts.len(),
+        })
+    }
+
+    pub(super) fn claim(
+        &mut self,
+        name: Option<&Ident>,
+        lhs: &Expr,
+        rhs: &Expr,
+        span: Span,
+    ) -> Result<Statement> {
+        let l = self.value(lhs)?;
+        let left_free: Vec<(Symbol, Span)> = self
+            .free_order
+            .iter()
+            .map(|s| (*s, self.free[s].span))
+            .collect();
+        let r = self.value(rhs)?;
+        let lf = self.pool().free_indices(l);
+        let rf = self.pool().free_indices(r);
+        for (side_free, other_free, side) in [(&lf, &rf, "left"), (&rf, &lf, "right")] {
+            if let Some(&s) = side_free.iter().find(|s| !other_free.contains(s)) {
+                let name_text = self.session.pool.name(s).to_string();
+                let use_span = if side == "left" {
+                    left_free.iter().find(|(x, _)| *x == s).map(|p| p.1)
+                } else {
+                    None
+                }
+                .or_else(|| self.free.get(&s).map(|f| f.span))
+                .unwrap_or(span);
+                let other = if side == "left" { rhs.span } else { lhs.span };
+                return Err(err(
+                    ErrorKind::Shape,
+                    use_span,
+                    format!("index `{name_text}` is free on the {side} side of the claim only"),
+                )
+                .with_primary_text(format!("free on the {side} side"))
+                .with_label(
+                    other,
+                    "no free `".to_string() + &name_text + "` on this side",
+                )
+                .with_hint({
+                    // The class index of the example must differ from the free one.
+                    let class = if name_text == "y" { "c" } else { "y" };
+                    format!(
+                        "both sides of a claim must have the same free indices; a forgotten \
+                         term, such as `- delta({name_text}, {class})` in a cross-entropy \
+                         gradient, leaves an index on one side only. To test one value of \
+                         `{name_text}`, write the value in its place"
+                    )
+                }));
+            }
+        }
+        self.finish_free_indices()?;
+        self.commit_equalities();
+        let line = self.session.sources.line_col(span.source, span.start).line;
+        self.session.claims.push(Claim {
+            name: name.map(|n| n.name.clone()),
+            lhs: l,
+            rhs: r,
+            span,
+            line,
+        });
+        Ok(Statement::Claim(self.session.claims.len() - 1))
+    }
+}

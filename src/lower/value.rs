@@ -1,0 +1,322 @@
+//! Expressions in value position (numbers, names, elements, chains and powers), in index
+//! position (index names and integer literals, linked to the axes they select), and as
+//! tensor arguments of calls.
+
+use crate::diag::error::{ErrorKind, Result};
+use crate::diag::source::Span;
+use crate::expr::kind::Kind;
+use crate::expr::node::{Constant, ExprId, Symbol};
+use crate::lower::call::usage_text;
+use crate::lower::lowerer::{FreeIndex, Lowerer, err};
+use crate::syntax::tree::{ChainOp, Expr, ExprKind, Ident};
+
+impl Lowerer<'_> {
+    /// Lowers an expression in value position.
+    pub(super) fn value(&mut self, e: &Expr) -> Result<ExprId> {
+        match &e.kind {
+            ExprKind::Number(r) => Ok(self.pool().num(r.clone())),
+            ExprKind::Name(ident) => self.name_value(ident),
+            ExprKind::Element { name, indices } => self.element(name, indices, e.span),
+            ExprKind::Call {
+                name,
+                args,
+                indices,
+            } => self.call(name, args, indices.as_deref(), e.span),
+            ExprKind::Neg(inner) => {
+                let v = self.value(inner)?;
+                Ok(self.pool().neg(v))
+            }
+            ExprKind::Chain { first, rest } => {
+                let additive = matches!(rest.first(), Some((ChainOp::Add | ChainOp::Sub, _)));
+                let mut parts = Vec::with_capacity(rest.len() + 2);
+                // In a product, a leading minus is one more factor, -1: `-(1 + x)/x` is
+                // (-1)*(1 + x)/x, built in one step, rather than the distributed sum
+                // -1 - x divided by x. This keeps the printed form of such a product
+                // reading back as the same node.
+                let mut first = first.as_ref();
+                if !additive {
+                    while let ExprKind::Neg(inner) = &first.kind {
+                        parts.push(self.pool().int(-1));
+                        first = inner;
+                    }
+                }
+                let f = self.value(first)?;
+                parts.push(f);
+                for (op, x) in rest {
+                    let v = self.value(x)?;
+                    let v = match op {
+                        ChainOp::Add | ChainOp::Mul => v,
+                        ChainOp::Sub => self.pool().neg(v),
+                        ChainOp::Div => self.pool().recip(v),
+                    };
+                    parts.push(v);
+                }
+                Ok(if additive {
+                    self.pool().add(parts)
+                } else {
+                    self.pool().mul(parts)
+                })
+            }
+            ExprKind::Pow(b, x) => {
+                let b = self.value(b)?;
+                let x = self.value(x)?;
+                Ok(self.pool().pow(b, x))
+            }
+        }
+    }
+
+    pub(super) fn name_value(&mut self, ident: &Ident) -> Result<ExprId> {
+        let name = ident.name.as_str();
+        if self.binder(name).is_some() || self.def_index(name).is_some() {
+            return Err(self.not_a_value(
+                ident,
+                "an index",
+                format!("an index selects an element, as in `z[{name}]`; use `delta({name}, k)` to compare indices"),
+            ));
+        }
+        if let Some(k) = self.def_param(name) {
+            let s = self.use_param(k, Kind::Scalar, ident.span)?;
+            return Ok(self.pool().sym(s));
+        }
+        match name {
+            "pi" | "π" => return Ok(self.pool().constant(Constant::Pi)),
+            "e" => return Ok(self.pool().constant(Constant::E)),
+            _ => {}
+        }
+        if self.is_defining(name) {
+            return Err(self.recursion_error(ident));
+        }
+        if let Some(&def) = self.session.scope.defs.get(name) {
+            let d = self.session.pool.definition(def);
+            if d.params.is_empty() && d.indices.is_empty() {
+                // The body's linked axes hold wherever the definition is used.
+                self.instantiate_equalities(def, &[], ident.span);
+                return Ok(self.pool().call(def, Vec::new(), Vec::new()));
+            }
+            let (np, ni) = (d.params.len(), d.indices.len());
+            let usage = usage_text(name, np, ni);
+            return Err(self.not_a_value(ident, "a definition", format!("use it as `{usage}`")));
+        }
+        if self.is_function_name(name) {
+            return Err(self.not_a_value(ident, "a function", format!("call it: `{name}(x)`")));
+        }
+        let s = self.use_global(ident, Kind::Scalar)?;
+        Ok(self.pool().sym(s))
+    }
+
+    pub(super) fn element(&mut self, name: &Ident, indices: &[Expr], span: Span) -> Result<ExprId> {
+        let n = name.name.as_str();
+        if self.binder(n).is_some() || self.def_index(n).is_some() {
+            return Err(err(
+                ErrorKind::Shape,
+                name.span,
+                format!("`{n}` is an index, not a tensor"),
+            ));
+        }
+        if matches!(n, "pi" | "π" | "e") {
+            return Err(err(
+                ErrorKind::Shape,
+                name.span,
+                format!("`{n}` is a constant, not a tensor"),
+            ));
+        }
+        let rank = indices.len() as u32;
+        if let Some(k) = self.def_param(n) {
+            let s = self.use_param(k, Kind::Tensor(rank), name.span)?;
+            let idx = self.tensor_indices(s, indices)?;
+            return Ok(self.pool().elem(s, idx));
+        }
+        if self.is_defining(n) {
+            return Err(self.recursion_error(name));
+        }
+        if let Some(&def) = self.session.scope.defs.get(n) {
+            let d = self.session.pool.definition(def);
+            if !d.params.is_empty() {
+                let usage = usage_text(n, d.params.len(), d.indices.len());
+                return Err(err(
+                    ErrorKind::Arity,
+                    name.span,
+                    format!("`{n}` takes arguments"),
+                )
+                .with_hint(format!("use it as `{usage}`")));
+            }
+            return self.finish_call(def, name, Vec::new(), Some(indices), span);
+        }
+        if self.is_function_name(n) {
+            return Err(err(
+                ErrorKind::Name,
+                name.span,
+                format!("`{n}` is a function, not a tensor"),
+            )
+            .with_hint(format!("call it: `{n}(x)`")));
+        }
+        let s = self.use_global(name, Kind::Tensor(rank))?;
+        let idx = self.tensor_indices(s, indices)?;
+        Ok(self.pool().elem(s, idx))
+    }
+
+    /// Lowers the indices of `tensor[...]`, linking each index to its axis.
+    pub(super) fn tensor_indices(
+        &mut self,
+        tensor: Symbol,
+        indices: &[Expr],
+    ) -> Result<Vec<ExprId>> {
+        let mut out = Vec::with_capacity(indices.len());
+        for (a, e) in indices.iter().enumerate() {
+            let axis = self.pool().len_of(tensor, a as u32);
+            out.push(self.index(e, Some(axis))?);
+        }
+        Ok(out)
+    }
+
+    /// Lowers an expression in index position: an index name or a non-negative integer.
+    pub(super) fn index(&mut self, e: &Expr, axis: Option<ExprId>) -> Result<ExprId> {
+        match &e.kind {
+            ExprKind::Number(r) => {
+                if r.is_integer() && r >= &num_rational::BigRational::from_integer(0.into()) {
+                    if r.numer() > &num_bigint::BigInt::from(u32::MAX) {
+                        return Err(err(ErrorKind::Limit, e.span, "this index is too large"));
+                    }
+                    Ok(self.pool().num(r.clone()))
+                } else {
+                    Err(err(
+                        ErrorKind::Shape,
+                        e.span,
+                        "an index must be a name or a non-negative integer",
+                    )
+                    .with_hint("indices count from 0, as in NumPy and PyTorch"))
+                }
+            }
+            ExprKind::Neg(inner) if matches!(inner.kind, ExprKind::Number(_)) => Err(err(
+                ErrorKind::Shape,
+                e.span,
+                "negative indices are not supported",
+            )
+            .with_hint("indices count from 0; write the position from the start")),
+            ExprKind::Name(ident) => self.index_name(ident, axis),
+            _ => Err(err(
+                ErrorKind::Shape,
+                e.span,
+                "an index must be a name or a non-negative integer",
+            )
+            .with_hint("index arithmetic such as `z[i+1]` is not supported")),
+        }
+    }
+
+    pub(super) fn index_name(&mut self, ident: &Ident, axis: Option<ExprId>) -> Result<ExprId> {
+        let n = ident.name.as_str();
+        if let Some(b) = self.binder(n) {
+            if let Some(a) = axis {
+                self.binders[b].axes.push(a);
+            }
+            let s = self.binders[b].symbol;
+            return Ok(self.pool().index(s));
+        }
+        if let Some(k) = self.def_index(n) {
+            let s = {
+                let ctx = self.def.as_mut().expect("def_index implies a definition");
+                if let Some(a) = axis {
+                    ctx.indices[k].2.push(a);
+                }
+                ctx.indices[k].1
+            };
+            return Ok(self.pool().index(s));
+        }
+        if let Some(k) = self.def_param(n) {
+            let s = self.use_param(k, Kind::Index, ident.span)?;
+            if let Some(a) = axis
+                && let Some(ctx) = self.def.as_mut()
+            {
+                ctx.params[k].axes.push(a);
+            }
+            return Ok(self.pool().index(s));
+        }
+        if matches!(n, "pi" | "π" | "e") {
+            return Err(err(
+                ErrorKind::Shape,
+                ident.span,
+                format!("`{n}` is a constant, not an index"),
+            ));
+        }
+        if self.session.scope.defs.contains_key(n) || self.is_function_name(n) {
+            return Err(err(
+                ErrorKind::Name,
+                ident.span,
+                format!("`{n}` is a function, not an index"),
+            ));
+        }
+        let s = self.use_global(ident, Kind::Index)?;
+        let entry = self.free.entry(s).or_insert_with(|| FreeIndex {
+            span: ident.span,
+            axes: Vec::new(),
+        });
+        if let Some(a) = axis {
+            entry.axes.push(a);
+        }
+        if !self.free_order.contains(&s) {
+            self.free_order.push(s);
+        }
+        Ok(self.pool().index(s))
+    }
+
+    /// Lowers an argument for a tensor parameter with `rank` axes.
+    pub(super) fn tensor_arg(&mut self, e: &Expr, rank: u32) -> Result<ExprId> {
+        let wrong = |e: &Expr| {
+            err(
+                ErrorKind::Shape,
+                e.span,
+                format!("expected {} here", Kind::Tensor(rank).describe()),
+            )
+            .with_hint("pass a tensor by its name, as in `softmax(z)[i]`")
+        };
+        match &e.kind {
+            ExprKind::Name(ident) => {
+                let n = ident.name.as_str();
+                if self.binder(n).is_some() || self.def_index(n).is_some() {
+                    return Err(wrong(e));
+                }
+                if let Some(k) = self.def_param(n) {
+                    let s = self.use_param(k, Kind::Tensor(rank), ident.span)?;
+                    return Ok(self.pool().tensor(s));
+                }
+                if self.is_defining(n) {
+                    return Err(self.recursion_error(ident));
+                }
+                if let Some(&def) = self.session.scope.defs.get(n) {
+                    let d = self.session.pool.definition(def);
+                    if d.params.is_empty() && d.indices.len() as u32 == rank {
+                        return Ok(self.pool().call(def, Vec::new(), Vec::new()));
+                    }
+                    return Err(wrong(e));
+                }
+                if matches!(n, "pi" | "π" | "e") || self.is_function_name(n) {
+                    return Err(wrong(e));
+                }
+                let s = self.use_global(ident, Kind::Tensor(rank))?;
+                Ok(self.pool().tensor(s))
+            }
+            ExprKind::Call {
+                name,
+                args,
+                indices: None,
+            } => {
+                if self.is_defining(&name.name) {
+                    return Err(self.recursion_error(name));
+                }
+                let Some(&def) = self.session.scope.defs.get(&name.name) else {
+                    return Err(wrong(e));
+                };
+                let d = self.session.pool.definition(def);
+                if d.indices.len() as u32 != rank {
+                    return Err(wrong(e));
+                }
+                let args = self.call_args(def, name, args)?;
+                // The call's own index ranges and equalities apply when it is indexed,
+                // which happens inside the callee; record its equalities now.
+                self.instantiate_equalities(def, &args, e.span);
+                Ok(self.pool().call(def, args, Vec::new()))
+            }
+            _ => Err(wrong(e)),
+        }
+    }
+}
