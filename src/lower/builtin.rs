@@ -211,7 +211,7 @@ impl Lowerer<'_> {
 }
 
 /// How a builtin is called, for the hint of an arity error.
-pub(super) fn builtin_usage(name: &str) -> String {
+fn builtin_usage(name: &str) -> String {
     match name {
         "log" => "write `log(x)` for ln(x), or `log(b, x)` for the base-b logarithm".into(),
         "delta" => "write `delta(i, k)`".into(),
@@ -224,7 +224,7 @@ pub(super) fn builtin_usage(name: &str) -> String {
 }
 
 /// Levenshtein distance, for "did you mean" hints.
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -206,12 +206,7 @@ impl Lowerer<'_> {
         }
     }
 
-    pub(super) fn instantiate_len(
-        &mut self,
-        def: DefId,
-        args: &[ExprId],
-        len: ExprId,
-    ) -> Result<ExprId> {
+    fn instantiate_len(&mut self, def: DefId, args: &[ExprId], len: ExprId) -> Result<ExprId> {
         Ok(self.pool().instantiate_len(def, args, len))
     }
 }

@@ -20,7 +20,7 @@ impl Lowerer<'_> {
         Ok(self.pool().diff(f, var, order))
     }
 
-    pub(super) fn order(&self, e: &Expr) -> Result<u32> {
+    fn order(&self, e: &Expr) -> Result<u32> {
         if let ExprKind::Number(r) = &e.kind
             && r.is_integer()
             && let Some(k) = crate::syntax::number::to_small_int(r)

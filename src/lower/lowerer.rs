@@ -1,14 +1,20 @@
-//! Lowering: resolving names, inferring kinds and shapes, and building pool expressions.
+//! The lowerer: its state while a statement is lowered, and its entry points (a
+//! statement, an expression, the variable of a derivative, a constant).
 //!
-//! Every name means one thing in a file: a scalar, an index, or a tensor with a fixed
-//! number of axes, inferred from its first use. A later use of another kind is an error
-//! that points at both uses. Indices link axes: when `i` indexes both `z` and `W`'s first
-//! axis, their lengths must be equal, and that equality is recorded so evaluation can
-//! check values against it. A sum's index ranges over an axis it indexes; an index that
-//! indexes no axis has no range and is an error.
+//! Lowering resolves names, infers kinds and shapes, and builds pool expressions. Every
+//! name means one thing in a file: a scalar, an index, or a tensor with a fixed number of
+//! axes, inferred from its first use. A later use of another kind is an error that points
+//! at both uses. Indices link axes: when `i` indexes both `z` and `W`'s first axis, their
+//! lengths must be equal, and that equality is recorded so evaluation can check values
+//! against it. A sum's index ranges over an axis it indexes; an index that indexes no axis
+//! has no range and is an error.
 //!
-//! Definitions (`let`) are lowered once into [`Definition`]s whose parameters have
-//! inferred kinds; calls are checked against them and stay [`crate::expr::node::Node::Call`] nodes.
+//! Definitions (`let`) are lowered once into [`Definition`](crate::expr::definition::Definition)s
+//! whose parameters have inferred kinds; calls are checked against them and stay
+//! [`crate::expr::node::Node::Call`] nodes.
+//!
+//! The methods for each part of the language live in the sibling files listed in
+//! [`crate::lower`]; this file holds only the state they share.
 
 use rustc_hash::FxHashMap;
 

@@ -65,7 +65,7 @@ impl Lowerer<'_> {
         }
     }
 
-    pub(super) fn name_value(&mut self, ident: &Ident) -> Result<ExprId> {
+    fn name_value(&mut self, ident: &Ident) -> Result<ExprId> {
         let name = ident.name.as_str();
         if self.binder(name).is_some() || self.def_index(name).is_some() {
             return Err(self.not_a_value(
@@ -156,11 +156,7 @@ impl Lowerer<'_> {
     }
 
     /// Lowers the indices of `tensor[...]`, linking each index to its axis.
-    pub(super) fn tensor_indices(
-        &mut self,
-        tensor: Symbol,
-        indices: &[Expr],
-    ) -> Result<Vec<ExprId>> {
+    fn tensor_indices(&mut self, tensor: Symbol, indices: &[Expr]) -> Result<Vec<ExprId>> {
         let mut out = Vec::with_capacity(indices.len());
         for (a, e) in indices.iter().enumerate() {
             let axis = self.pool().len_of(tensor, a as u32);
@@ -203,7 +199,7 @@ impl Lowerer<'_> {
         }
     }
 
-    pub(super) fn index_name(&mut self, ident: &Ident, axis: Option<ExprId>) -> Result<ExprId> {
+    fn index_name(&mut self, ident: &Ident, axis: Option<ExprId>) -> Result<ExprId> {
         let n = ident.name.as_str();
         if let Some(b) = self.binder(n) {
             if let Some(a) = axis {

@@ -18,7 +18,7 @@
 //!
 //! | file | job |
 //! |---|---|
-//! | `mod.rs` | the arena, the memo map, interned names, stored definitions and leaves |
+//! | `mod.rs` | the arena, the memo map, interned names, stored definitions, leaves, calls, derivatives and `rebuild` |
 //! | `arith.rs` | canonical sums, products, powers and builtin functions, exact folding |
 //! | `index.rs` | deltas, sums over an index, and the axis lengths an index selects |
 //! | `free.rs` | free names and indices, and renaming an index without capture |
