@@ -187,3 +187,35 @@ fn powers_of_sums_keep_a_primitive_sum() {
     same("1/(a/2 + b/3)", "6/(3*a + 2*b)");
     same("(-1)^(10^100 + 1)", "-1");
 }
+
+/// Definition parameters and global names are described by one `Kind` type, so that a
+/// parameter and the global name passed for it compare directly.
+#[test]
+fn parameters_and_global_names_share_one_kind() {
+    use gauge::expr::kind::Kind;
+    use gauge::lower::workspace::Statement;
+    let mut s = Workspace::new();
+    let stmts = s.load_file("<test>", "let f(x, z, i) = x * z[i]").unwrap();
+    let [Statement::Let(def)] = stmts[..] else {
+        panic!("expected one definition, got {stmts:?}");
+    };
+    let params: Vec<Kind> = s
+        .pool
+        .definition(def)
+        .params
+        .iter()
+        .map(|p| p.kind)
+        .collect();
+    assert_eq!(params, [Kind::Scalar, Kind::Tensor(1), Kind::Index]);
+    s.parse_expression("y * w[k]").unwrap();
+    let globals: Vec<Option<Kind>> = ["y", "w", "k"]
+        .iter()
+        .map(|n| s.pool.lookup_symbol(n).and_then(|sym| s.kind_of(sym)))
+        .collect();
+    let expected: Vec<Option<Kind>> = params.into_iter().map(Some).collect();
+    assert_eq!(globals, expected);
+    assert_eq!(
+        Kind::Tensor(1).describe(),
+        "a vector (a tensor with 1 axis)"
+    );
+}
