@@ -9,8 +9,6 @@ use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
 
 impl Pool {
-    // ----- free names and renaming --------------------------------------------------
-
     /// Every name free in an expression (scalars, indices, tensors, lengths and the
     /// definitions it calls), sorted by symbol handle. Memoized per node.
     pub fn free_symbols(&self, id: ExprId) -> Rc<[Symbol]> {

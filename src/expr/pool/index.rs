@@ -13,8 +13,6 @@ pub(crate) const BOUND_INDEX_NAMES: [&str; 12] =
     ["j", "k", "l", "m", "p", "q", "r", "s", "t", "u", "v", "w"];
 
 impl Pool {
-    // ----- indices ------------------------------------------------------------------
-
     /// The Kronecker delta of two index expressions.
     pub fn delta(&mut self, a: ExprId, b: ExprId) -> ExprId {
         if a == b {

@@ -216,6 +216,8 @@ impl Pool {
             .is_some_and(|r| r.is_integer() && r.numer() == &BigInt::from(value))
     }
 
+    // ----- calls, derivatives and rebuilding ----------------------------------------
+
     /// A call of a definition.
     pub fn call(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
         self.intern(Node::Call {
