@@ -1,7 +1,7 @@
 //! Calculus: symbolic derivatives (one rule per node kind), reverse-mode gradients, and
 //! derivatives as steps a reader can follow.
 //!
-//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `simplify`.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `trace`, `simplify`.
 
 pub mod derivation;
 pub mod derivative;

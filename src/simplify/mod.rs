@@ -1,7 +1,7 @@
 //! Simplification: the phased simplifier, its named rules with side conditions, the sign
 //! prover those conditions use, folding into named definitions, and CSE.
 //!
-//! May import: `diag`, `syntax`, `expr`, `print`, `lower`.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `trace`.
 
 pub mod cse;
 pub mod fold;
