@@ -1,7 +1,7 @@
 //! The step checker: re-verifies a derivation without the simplifier's search.
 //!
 //! A derivation is a list of [`Step`]s, and each step keeps its rule instances
-//! ([`Rewrite`]s): the subexpression a rule matched and what it became. The checker
+//! ([`Rewrite`](crate::trace::Rewrite)s): the subexpression a rule matched and what it became. The checker
 //! trusts the pool's canonical constructors (flattening, ordering, collecting like terms,
 //! exact arithmetic) and nothing else. For every step it confirms:
 //!
@@ -49,8 +49,8 @@
 //! instead of catching them (de Bruijn's criterion). So this module may import only
 //! the stages that hold expressions and numbers: `diag`, `syntax`, `expr`, `print`,
 //! `lower`, `numeric` and `trace`. It never imports `simplify` or `calculus`: it has
-//! its own sign prover ([`sign`]), its own table of derivatives ([`derivative`]) and
-//! its own normal form ([`normal`]), and it dispatches on the [`Rule`] enum with an
+//! its own sign prover (`sign.rs`), its own table of derivatives (`derivative.rs`)
+//! and its own normal form (`normal.rs`), and it dispatches on the [`Rule`] enum with an
 //! exhaustive `match`, so that a new rule without a check does not compile. A test in
 //! the suite fails when a file of this folder names either module.
 //!
@@ -59,14 +59,14 @@
 //! | file | job |
 //! |---|---|
 //! | `mod.rs` | the entry points, [`Verified`] and [`Failure`] |
-//! | [`replay`] | rebuilding a step's `before` from its rule instances |
-//! | [`rules`] | the check of one rule instance, one arm per rule |
-//! | [`conditional`] | the rules with a sign condition: logarithms, powers, `abs` |
-//! | [`derivative`] | the checker's own derivatives |
-//! | [`sign`] | the checker's own sign prover |
-//! | [`normal`] | the checker's algebraic normal form, and equality by it |
-//! | [`powers`] | exact arithmetic on powers of numbers |
-//! | [`numeric`] | the comparison of a step's two sides at random points |
+//! | `replay.rs` | rebuilding a step's `before` from its rule instances |
+//! | `rules.rs` | the check of one rule instance, one arm per rule |
+//! | `conditional.rs` | the rules with a sign condition: logarithms, powers, `abs` |
+//! | `derivative.rs` | the checker's own derivatives |
+//! | `sign.rs` | the checker's own sign prover |
+//! | `normal.rs` | the checker's algebraic normal form, and equality by it |
+//! | `powers.rs` | exact arithmetic on powers of numbers |
+//! | `numeric.rs` | the comparison of a step's two sides at random points |
 
 mod conditional;
 mod derivative;
