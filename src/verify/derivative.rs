@@ -52,6 +52,8 @@ pub(super) struct Derivative {
     indices: Vec<ExprId>,
     /// Whether each expression seen depends on the variable.
     depends: FxHashMap<ExprId, bool>,
+    /// Each expression seen with its calls expanded.
+    expanded: FxHashMap<ExprId, ExprId>,
     /// The full derivatives taken so far.
     memo: FxHashMap<ExprId, ExprId>,
 }
@@ -69,19 +71,41 @@ impl Derivative {
             var,
             indices,
             depends: FxHashMap::default(),
+            expanded: FxHashMap::default(),
             memo: FxHashMap::default(),
         })
     }
 
-    /// Whether `e` depends on the variable, through the bodies of the calls it makes.
+    /// Whether `e` depends on the variable, through the bodies of the calls it makes:
+    /// whether the variable's name is free in `e` once every call is expanded.
     fn depends(&mut self, pool: &mut Pool, e: ExprId) -> bool {
         if let Some(&d) = self.depends.get(&e) {
             return d;
         }
-        let expanded = pool.expand_definitions(e, &[]);
+        let expanded = self.expand(pool, e);
         let d = pool.free_symbols(expanded).contains(&self.symbol);
         self.depends.insert(e, d);
         d
+    }
+
+    /// `e` with every call replaced by its definition's body, recursively (inside
+    /// unevaluated derivatives too). The expansions are remembered across questions,
+    /// so that asking about every subexpression of a large expression stays linear.
+    fn expand(&mut self, pool: &mut Pool, e: ExprId) -> ExprId {
+        if let Some(&x) = self.expanded.get(&e) {
+            return x;
+        }
+        let kids: Vec<ExprId> = crate::expr::node::children(pool.node(e))
+            .into_iter()
+            .map(|c| self.expand(pool, c))
+            .collect();
+        let rebuilt = pool.rebuild(e, &kids);
+        let out = match pool.expand_call(rebuilt) {
+            Some(body) if body != rebuilt => self.expand(pool, body),
+            _ => rebuilt,
+        };
+        self.expanded.insert(e, out);
+        out
     }
 
     /// The rule that differentiates `e`.

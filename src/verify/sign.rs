@@ -32,6 +32,7 @@ const MAX_DEPTH: u32 = 128;
 struct SignSet(u8);
 
 impl SignSet {
+    // One bit per sign.
     const NEG: u8 = 1;
     const ZERO: u8 = 2;
     const POS: u8 = 4;
@@ -55,6 +56,7 @@ impl SignSet {
         }
     }
 
+    /// Whether a value with these signs may have the sign `sign` (one bit).
     fn may(self, sign: u8) -> bool {
         self.0 & sign != 0
     }
@@ -184,6 +186,7 @@ impl<'a> SignProver<'a> {
         self.signs(pool, e).within(SignSet::NEGATIVE)
     }
 
+    /// The signs `e` may take wherever it is defined.
     fn signs(&mut self, pool: &mut Pool, e: ExprId) -> SignSet {
         self.signs_at(pool, e, 0).0
     }
