@@ -97,6 +97,8 @@ fn a_wrongly_named_rule_fails() {
     rw.rule = Rule::PowerRule;
     let f = check_steps(&mut s, &d.steps, 3).unwrap_err();
     assert_eq!(f.rule, Some(Rule::PowerRule), "{f}");
+    // The failure prints the rule by its kebab-case name, as derivations do.
+    assert!(f.to_string().contains("rule `power-rule`"), "{f}");
 }
 
 #[test]
