@@ -96,7 +96,9 @@ fn a_wrongly_named_rule_fails() {
         .expect("the first step uses the product rule");
     rw.rule = Rule::PowerRule;
     let f = check_steps(&mut s, &d.steps, 3).unwrap_err();
-    assert_eq!(f.rule.as_deref(), Some("power-rule"), "{f}");
+    assert_eq!(f.rule, Some(Rule::PowerRule), "{f}");
+    // The failure prints the rule by its kebab-case name, as derivations do.
+    assert!(f.to_string().contains("rule `power-rule`"), "{f}");
 }
 
 #[test]
@@ -108,7 +110,7 @@ fn a_wrong_rule_instance_fails_even_when_the_step_adds_up() {
     let after = s.parse_expression("-cos(x)*diff(x, x)").unwrap();
     let steps = vec![Step::whole(Rule::Chain(Func::Sin), before, after)];
     let f = check_steps(&mut s, &steps, 3).unwrap_err();
-    assert_eq!(f.rule.as_deref(), Some("chain-rule-sin"), "{f}");
+    assert_eq!(f.rule, Some(Rule::Chain(Func::Sin)), "{f}");
     assert!(f.reason.contains("not what the rule gives"), "{f}");
     // The right instance passes.
     let after = s.parse_expression("cos(x)*diff(x, x)").unwrap();
@@ -145,11 +147,11 @@ fn a_rule_that_does_not_match_and_an_unrelated_algebra_step_fail() {
     let a = s.parse_expression("(x + 1)^2").unwrap();
     let b = s.parse_expression("x^2 + 1").unwrap();
     let f = check_steps(&mut s, &[Step::whole(Rule::Distribute, a, b)], 3).unwrap_err();
-    assert_eq!(f.rule.as_deref(), Some("distribute"), "{f}");
+    assert_eq!(f.rule, Some(Rule::Distribute), "{f}");
     // Rules are an enum, so a made-up name cannot reach the checker; a real rule that
     // does not match the expression is refused instead.
     let f = check_steps(&mut s, &[Step::whole(Rule::LnOfExp, a, b)], 3).unwrap_err();
-    assert_eq!(f.rule.as_deref(), Some("ln-of-exp"), "{f}");
+    assert_eq!(f.rule, Some(Rule::LnOfExp), "{f}");
     // The true expansion passes.
     let c = s.parse_expression("x^2 + 2*x + 1").unwrap();
     check_steps(&mut s, &[Step::whole(Rule::Distribute, a, c)], 3).unwrap();
@@ -351,4 +353,345 @@ fn high_powers_of_a_sum_meet_the_sum_multiplied_in() {
         "0",
     );
     assert!(check_steps(&mut s, &steps, 3).is_err());
+}
+
+/// The checker with only `facts` loaded, and the result of checking one rewrite of the
+/// whole expression `before` into `after` by `rule`.
+fn check_one(
+    facts: &str,
+    rule: Rule,
+    before: &str,
+    after: &str,
+) -> Result<gauge::verify::Verified, gauge::verify::Failure> {
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file("facts", facts).unwrap();
+    let steps = one_rewrite(&mut s, rule, before, after);
+    check_steps(&mut s, &steps, 3)
+}
+
+#[test]
+fn false_side_conditions_are_refused_by_the_checkers_own_sign_prover() {
+    // Each rewrite is correct exactly when its side condition holds; the first column
+    // says whether the facts make it hold.
+    for (facts, rule, before, after, ok) in [
+        // The base is negative, or its sign is unknown, or only its square is known.
+        (
+            "assume x < 0\n",
+            Rule::LnOfPower,
+            "ln(x^3)",
+            "3*ln(x)",
+            false,
+        ),
+        (
+            "assume x > -1\n",
+            Rule::LnOfPower,
+            "ln(x^3)",
+            "3*ln(x)",
+            false,
+        ),
+        (
+            "assume x >= 0\n",
+            Rule::LnOfPower,
+            "ln(x^3)",
+            "3*ln(x)",
+            false,
+        ),
+        (
+            "assume x > 0\n",
+            Rule::LnOfPower,
+            "ln(x^3)",
+            "3*ln(x)",
+            true,
+        ),
+        // Always true: a square plus a positive number, an exponential.
+        (
+            "",
+            Rule::LnOfPower,
+            "ln((x^2 + 1)^3)",
+            "3*ln(x^2 + 1)",
+            true,
+        ),
+        (
+            "",
+            Rule::LnOfPower,
+            "ln((x^2 - 1)^3)",
+            "3*ln(x^2 - 1)",
+            false,
+        ),
+        (
+            "",
+            Rule::LnOfPower,
+            "ln((x^3 + 1)^3)",
+            "3*ln(x^3 + 1)",
+            false,
+        ),
+        (
+            "",
+            Rule::LnOfPower,
+            "ln((exp(x) + 1)^3)",
+            "3*ln(exp(x) + 1)",
+            true,
+        ),
+        // Constants, by their values: pi - 3 > 0 but 1 - pi < 0.
+        ("", Rule::LnOfPower, "ln((pi - 3)^3)", "3*ln(pi - 3)", true),
+        ("", Rule::LnOfPower, "ln((1 - pi)^3)", "3*ln(1 - pi)", false),
+        // Two negative factors make a positive product; one does not.
+        (
+            "assume x < 0\nassume y < 0\n",
+            Rule::LnOfPower,
+            "ln((x*y)^(1/2))",
+            "ln(x*y)/2",
+            true,
+        ),
+        (
+            "assume x < 0\nassume y > 0\n",
+            Rule::LnOfPower,
+            "ln((x*y)^(1/2))",
+            "ln(x*y)/2",
+            false,
+        ),
+        // |x| is positive only where x is not 0.
+        ("", Rule::LnOfPower, "ln(abs(x)^3)", "3*ln(abs(x))", false),
+        (
+            "assume x != 0\n",
+            Rule::LnOfPower,
+            "ln(abs(x)^3)",
+            "3*ln(abs(x))",
+            true,
+        ),
+        // A fact about the product says nothing about each factor.
+        (
+            "assume x*y > 0\n",
+            Rule::LnOfProduct,
+            "ln(x*y)",
+            "ln(x) + ln(y)",
+            false,
+        ),
+        (
+            "assume x > 0\n",
+            Rule::LnOfProduct,
+            "ln(x*y)",
+            "ln(x) + ln(y)",
+            false,
+        ),
+        (
+            "assume x > 0\nassume y > 0\n",
+            Rule::LnOfProduct,
+            "ln(x*y)",
+            "ln(x) + ln(y)",
+            true,
+        ),
+        ("", Rule::PowerOfPower, "(x^2)^(1/2)", "x", false),
+        (
+            "assume x > 0\n",
+            Rule::PowerOfPower,
+            "(x^2)^(1/2)",
+            "x",
+            true,
+        ),
+        (
+            "assume x > 0\n",
+            Rule::PowerOfProduct,
+            "(x*y)^(1/2)",
+            "x^(1/2)*y^(1/2)",
+            false,
+        ),
+        ("", Rule::AbsOfNonnegative, "abs(x)", "x", false),
+        (
+            "assume x > -1\n",
+            Rule::AbsOfNonnegative,
+            "abs(x)",
+            "x",
+            false,
+        ),
+        (
+            "assume x >= 0\n",
+            Rule::AbsOfNonnegative,
+            "abs(x)",
+            "x",
+            true,
+        ),
+        (
+            "",
+            Rule::AbsOfNonnegative,
+            "abs(x^2 + sigmoid(y))",
+            "x^2 + sigmoid(y)",
+            true,
+        ),
+        (
+            "",
+            Rule::AbsOfNonnegative,
+            "abs(exp(y) - 1)",
+            "exp(y) - 1",
+            false,
+        ),
+        (
+            "assume x < 0\n",
+            Rule::AbsOfNegative,
+            "abs(x*exp(y))",
+            "-x*exp(y)",
+            true,
+        ),
+        (
+            "assume x > 0\n",
+            Rule::AbsOfNegative,
+            "abs(x*exp(y))",
+            "-x*exp(y)",
+            false,
+        ),
+        ("assume x < 1\n", Rule::AbsOfNegative, "abs(x)", "-x", false),
+        ("assume x < 0\n", Rule::AbsOfNegative, "abs(x)", "-x", true),
+        // A logarithm is positive where its argument is above 1, and of unknown sign
+        // where the argument is only known to be positive.
+        (
+            "assume x > 1\n",
+            Rule::LnOfPower,
+            "ln(ln(x)^3)",
+            "3*ln(ln(x))",
+            true,
+        ),
+        (
+            "assume x > 0\n",
+            Rule::LnOfPower,
+            "ln(ln(x)^3)",
+            "3*ln(ln(x))",
+            false,
+        ),
+        ("", Rule::CombineLogarithms, "ln(x) + ln(1/x)", "0", false),
+        (
+            "assume x < 0\n",
+            Rule::CombineLogarithms,
+            "ln(x) + ln(1/x)",
+            "0",
+            false,
+        ),
+    ] {
+        let r = check_one(facts, rule, before, after);
+        assert_eq!(r.is_ok(), ok, "{facts}{before} -> {after}: {r:?}");
+        if let Err(f) = r {
+            assert_eq!(f.rule, Some(rule), "{f}");
+            assert!(f.reason.contains("side condition"), "{f}");
+        }
+    }
+}
+
+/// The outer factor of the chain rule for each builtin, in the language, at `u`.
+const OUTER: [(Func, &str); 15] = [
+    (Func::Exp, "exp(u)"),
+    (Func::Ln, "1/u"),
+    (Func::Sin, "cos(u)"),
+    (Func::Cos, "-sin(u)"),
+    (Func::Tan, "1 + tan(u)^2"),
+    (Func::Sinh, "cosh(u)"),
+    (Func::Cosh, "sinh(u)"),
+    (Func::Tanh, "1 - tanh(u)^2"),
+    (Func::Asin, "1/sqrt(1 - u^2)"),
+    (Func::Acos, "-1/sqrt(1 - u^2)"),
+    (Func::Atan, "1/(1 + u^2)"),
+    (Func::Erf, "2/sqrt(pi)*exp(-u^2)"),
+    (Func::Abs, "u/abs(u)"),
+    (Func::Sigmoid, "sigmoid(u)*(1 - sigmoid(u))"),
+    (Func::Softplus, "sigmoid(u)"),
+];
+
+#[test]
+fn a_wrong_chain_rule_factor_is_refused_for_every_function() {
+    // The checker's own table gives each function's outer factor: the right one passes,
+    // and every other function's factor (and the factor with its sign flipped) fails.
+    let mut s = Workspace::with_prelude().unwrap();
+    let u = "(2*x)";
+    let at = |text: &str| text.replace('u', u);
+    for (f, right) in OUTER {
+        let before = format!("diff({}({u}), x)", f.name());
+        let chain = |outer: &str| format!("({})*diff({u}, x)", at(outer));
+        let steps = one_rewrite(&mut s, Rule::Chain(f), &before, &chain(right));
+        check_steps(&mut s, &steps, 3).unwrap_or_else(|e| panic!("{before}: {e}"));
+        let flipped = format!("-({right})");
+        let others = OUTER.iter().filter(|(g, _)| *g != f).map(|(_, w)| *w);
+        for wrong in others.chain([flipped.as_str()]) {
+            let steps = one_rewrite(&mut s, Rule::Chain(f), &before, &chain(wrong));
+            let e =
+                check_steps(&mut s, &steps, 3).expect_err(&format!("{before} -> {}", chain(wrong)));
+            assert_eq!(e.rule, Some(Rule::Chain(f)), "{e}");
+            assert!(e.reason.contains("not what the rule gives"), "{e}");
+        }
+        // The rule of another function is not this one's.
+        let other = if f == Func::Sin { Func::Cos } else { Func::Sin };
+        let steps = one_rewrite(&mut s, Rule::Chain(other), &before, &chain(right));
+        let e = check_steps(&mut s, &steps, 3).unwrap_err();
+        assert!(e.reason.contains("is given by"), "{e}");
+    }
+}
+
+#[test]
+fn a_wrong_whole_derivative_is_refused() {
+    // `differentiate` steps are recomputed from the checker's own table, all the way
+    // down, through inner derivatives and definitions.
+    let mut s = Workspace::with_prelude().unwrap();
+    for (before, right, wrong) in [
+        (
+            "diff(tanh(x^2), x)",
+            "2*x*(1 - tanh(x^2)^2)",
+            "2*x*(1 + tanh(x^2)^2)",
+        ),
+        ("diff(atan(3*x), x)", "3/(1 + 9*x^2)", "3/(1 - 9*x^2)"),
+        (
+            "diff(erf(x), x)",
+            "2/sqrt(pi)*exp(-x^2)",
+            "2/sqrt(pi)*exp(x^2)",
+        ),
+        ("diff(ln(cosh(x)), x)", "tanh(x)", "-tanh(x)"),
+        ("diff(softplus(x), x)", "sigmoid(x)", "sigmoid(-x)"),
+        (
+            "diff(acos(x/2), x)",
+            "-1/(2*sqrt(1 - x^2/4))",
+            "1/(2*sqrt(1 - x^2/4))",
+        ),
+        (
+            "diff(diff(sin(x)*x, x), x)",
+            "2*cos(x) - x*sin(x)",
+            "2*cos(x) + x*sin(x)",
+        ),
+        ("diff(eml(x, y), y)", "-1/y", "1/y"),
+        ("diff(x^x, x)", "x^x*(1 + ln(x))", "x^x*ln(x)"),
+    ] {
+        let steps = one_rewrite(&mut s, Rule::Differentiate, before, right);
+        check_steps(&mut s, &steps, 3).unwrap_or_else(|e| panic!("{before}: {e}"));
+        let steps = one_rewrite(&mut s, Rule::Differentiate, before, wrong);
+        let e = check_steps(&mut s, &steps, 3).expect_err(before);
+        assert_eq!(e.rule, Some(Rule::Differentiate), "{e}");
+    }
+}
+
+#[test]
+fn the_checker_imports_neither_the_simplifier_nor_the_derivative_engine() {
+    // de Bruijn's criterion: a checker that shared the simplifier's sign prover or the
+    // derivative engine would confirm their bugs. Every file of `src/verify/` is read,
+    // comments left out, and no path may go through `simplify` or `calculus`.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/verify");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for module in ["simplify", "calculus"] {
+                let used = code.contains(&format!("{module}::"))
+                    || code.contains(&format!("::{module}"))
+                    || code.contains(&format!("{{{module}"))
+                    || code.contains(&format!(" {module},"));
+                assert!(
+                    !used,
+                    "{}:{}: the checker uses `{module}`: {line}",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+    assert!(files >= 5, "the checker's files were not found in {dir:?}");
 }

@@ -1,0 +1,201 @@
+//! The checks of the rules that hold only on part of the domain: logarithms, powers
+//! and absolute values, whose side conditions are signs.
+//!
+//! Each check matches the rule's pattern itself, proves the condition with the
+//! checker's own sign prover ([`super::sign`]), and compares the result with what the
+//! rule gives by the checker's normal form.
+
+use num_rational::BigRational;
+
+use crate::expr::node::{ExprId, Func, Node};
+use crate::trace::Rule;
+
+use super::normal::terms;
+use super::rules::{Kernel, no_match};
+
+impl Kernel<'_> {
+    /// `ln(exp(u)) = u`, for every real `u`.
+    pub(super) fn check_ln_of_exp(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        if let Node::Func(Func::Ln, x) = self.pool.node(b).clone()
+            && let Node::Func(Func::Exp, u) = self.pool.node(x).clone()
+        {
+            return self.expect_same(u, a, "the exponent");
+        }
+        no_match(Rule::LnOfExp)
+    }
+
+    /// `ln(u^p) = p ln(u)` when `u > 0`.
+    pub(super) fn check_ln_of_power(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Ln, x) = self.pool.node(b).clone() else {
+            return no_match(Rule::LnOfPower);
+        };
+        let Node::Pow(u, p) = self.pool.node(x).clone() else {
+            return no_match(Rule::LnOfPower);
+        };
+        let holds = self.positive(u);
+        self.condition(holds, "base > 0")?;
+        let l = self.pool.func(Func::Ln, u);
+        let want = self.pool.mul(vec![p, l]);
+        self.expect_same(want, a, "the exponent times the logarithm")
+    }
+
+    /// `ln(a*b) = ln(a) + ln(b)` when every factor is positive.
+    pub(super) fn check_ln_of_product(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Ln, x) = self.pool.node(b).clone() else {
+            return no_match(Rule::LnOfProduct);
+        };
+        let Node::Mul(fs) = self.pool.node(x).clone() else {
+            return no_match(Rule::LnOfProduct);
+        };
+        let mut logs = Vec::new();
+        for &f in fs.iter() {
+            let holds = self.positive(f);
+            self.condition(holds, "every factor > 0")?;
+            logs.push(self.pool.func(Func::Ln, f));
+        }
+        let want = self.pool.add(logs);
+        self.expect_same(want, a, "the sum of the logarithms")
+    }
+
+    /// `exp(sum c*ln(u) + rest)` is `prod u^c * exp(rest)` when every such `u > 0`: the
+    /// checker rebuilds the product from the exponent's terms and compares.
+    pub(super) fn check_exp_of_ln(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Exp, x) = self.pool.node(b).clone() else {
+            return no_match(Rule::ExpOfLn);
+        };
+        let mut factors = Vec::new();
+        let mut rest = Vec::new();
+        for t in terms(self.pool, x) {
+            let (c, r) = self.pool.split_coefficient(t);
+            if let Node::Func(Func::Ln, u) = self.pool.node(r).clone()
+                && self.positive(u)
+            {
+                let c = self.pool.num(c);
+                factors.push(self.pool.pow(u, c));
+            } else {
+                rest.push(t);
+            }
+        }
+        if factors.is_empty() {
+            return Err("the exponent holds no logarithm of a positive expression".into());
+        }
+        let r = self.pool.add(rest);
+        factors.push(self.pool.func(Func::Exp, r));
+        let want = self.pool.mul(factors);
+        self.expect_same(want, a, "the powers of the logarithms' arguments")
+    }
+
+    /// `(u^p)^q = u^(p q)` when `u > 0`.
+    pub(super) fn check_power_of_power(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Pow(x, q) = self.pool.node(b).clone() else {
+            return no_match(Rule::PowerOfPower);
+        };
+        let Node::Pow(u, p) = self.pool.node(x).clone() else {
+            return no_match(Rule::PowerOfPower);
+        };
+        let holds = self.positive(u);
+        self.condition(holds, "base > 0")?;
+        let e = self.pool.mul(vec![p, q]);
+        let want = self.pool.pow(u, e);
+        self.expect_same(want, a, "the base to the product of the exponents")
+    }
+
+    /// `(u^(2k))^(1/(2k)) = |u|`, for every real `u`.
+    pub(super) fn check_sqrt_of_square(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Pow(x, q) = self.pool.node(b).clone() else {
+            return no_match(Rule::SqrtOfSquare);
+        };
+        let Node::Pow(u, p) = self.pool.node(x).clone() else {
+            return no_match(Rule::SqrtOfSquare);
+        };
+        let (Some(p), Some(q)) = (self.pool.as_num(p).cloned(), self.pool.as_num(q).cloned())
+        else {
+            return no_match(Rule::SqrtOfSquare);
+        };
+        let one = BigRational::from_integer(1.into());
+        if !crate::expr::pool::is_even_integer(&p) || p.numer() == &0.into() || p * q != one {
+            return no_match(Rule::SqrtOfSquare);
+        }
+        let want = self.pool.func(Func::Abs, u);
+        self.expect_same(want, a, "the absolute value")
+    }
+
+    /// `abs(u) = u` when `u >= 0`.
+    pub(super) fn check_abs_of_nonnegative(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Abs, u) = self.pool.node(b).clone() else {
+            return no_match(Rule::AbsOfNonnegative);
+        };
+        let holds = self.signs.nonnegative(self.pool, u);
+        self.condition(holds, "argument >= 0")?;
+        self.expect_same(u, a, "the argument")
+    }
+
+    /// `abs(u) = -u` when `u < 0`.
+    pub(super) fn check_abs_of_negative(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Abs, u) = self.pool.node(b).clone() else {
+            return no_match(Rule::AbsOfNegative);
+        };
+        let holds = self.signs.negative(self.pool, u);
+        self.condition(holds, "argument < 0")?;
+        let want = self.pool.neg(u);
+        self.expect_same(want, a, "the negated argument")
+    }
+
+    /// `(a*b)^c = a^c b^c` when every factor is positive.
+    pub(super) fn check_power_of_product(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Pow(x, c) = self.pool.node(b).clone() else {
+            return no_match(Rule::PowerOfProduct);
+        };
+        let Node::Mul(fs) = self.pool.node(x).clone() else {
+            return no_match(Rule::PowerOfProduct);
+        };
+        let mut parts = Vec::new();
+        for &f in fs.iter() {
+            let holds = self.positive(f);
+            self.condition(holds, "every factor > 0")?;
+            // A factor that is a power of a positive base takes the power into its
+            // exponent, as `power-of-power` does.
+            let part = match self.pool.node(f).clone() {
+                Node::Pow(u, p) if self.positive(u) => {
+                    let x = self.pool.mul(vec![p, c]);
+                    self.pool.pow(u, x)
+                }
+                _ => self.pool.pow(f, c),
+            };
+            parts.push(part);
+        }
+        let want = self.pool.mul(parts);
+        self.expect_same(want, a, "the product of the factors' powers")
+    }
+
+    /// A sum of logarithms of positive expressions, with whole coefficients, and the
+    /// rest: `b = a` exactly when `exp(b) = exp(a)`, where the logarithms become powers.
+    pub(super) fn check_combine_logarithms(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Add(ts) = self.pool.node(b).clone() else {
+            return no_match(Rule::CombineLogarithms);
+        };
+        let mut factors = Vec::new();
+        let mut rest = Vec::new();
+        for &t in ts.iter() {
+            let (c, r) = self.pool.split_coefficient(t);
+            if let Node::Func(Func::Ln, u) = self.pool.node(r).clone()
+                && c.is_integer()
+            {
+                let holds = self.positive(u);
+                self.condition(holds, "every logarithm's argument > 0")?;
+                let c = self.pool.num(c);
+                factors.push(self.pool.pow(u, c));
+            } else {
+                rest.push(t);
+            }
+        }
+        if factors.is_empty() {
+            return no_match(Rule::CombineLogarithms);
+        }
+        let r = self.pool.add(rest);
+        factors.push(self.pool.func(Func::Exp, r));
+        let product = self.pool.mul(factors);
+        let want = self.pool.func(Func::Exp, a);
+        self.expect_same(product, want, "the exponential of the matched expression")
+    }
+}

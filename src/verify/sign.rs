@@ -1,0 +1,384 @@
+//! The checker's own sign prover: what is provably positive, non-negative, negative or
+//! non-zero, for the side conditions of the rules it checks.
+//!
+//! It is written apart from the simplifier's prover on purpose, so that a wrong sign
+//! there is not confirmed here. It works by abstract interpretation: each expression
+//! gets the set of signs (negative, zero, positive) that it may take wherever it is
+//! defined, computed from its children's sets by the rules of arithmetic (a product of
+//! a negative and a negative is positive; a sum of non-negatives that has a positive
+//! term is positive), from what is always true (`exp(u) > 0`, an even power is not
+//! negative, an axis is never empty), and narrowed by the `assume` facts about it.
+//!
+//! It is conservative: a question it cannot settle is answered "not proved", never
+//! guessed. A fact whose subject has a free index (`z[j] > 0`) is not used, since a
+//! sum's bound index may carry the same name; a fact's bound is used only when its
+//! comparison with 0 (or 1, for a logarithm) is certain.
+
+use num_rational::BigRational;
+use num_traits::{Signed, Zero};
+use rustc_hash::FxHashMap;
+
+use crate::expr::constant::constant_value;
+use crate::expr::node::{ExprId, Func, Node};
+use crate::expr::pool::Pool;
+use crate::lower::workspace::Fact;
+use crate::syntax::tree::Relation;
+
+/// How deep the prover looks into an expression before it answers "not proved".
+const MAX_DEPTH: u32 = 128;
+
+/// A set of signs: which of negative, zero and positive a value may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SignSet(u8);
+
+impl SignSet {
+    // One bit per sign.
+    const NEG: u8 = 1;
+    const ZERO: u8 = 2;
+    const POS: u8 = 4;
+    /// Any value at all: nothing is known.
+    const ANY: SignSet = SignSet(Self::NEG | Self::ZERO | Self::POS);
+    const POSITIVE: SignSet = SignSet(Self::POS);
+    const NEGATIVE: SignSet = SignSet(Self::NEG);
+    const NONNEGATIVE: SignSet = SignSet(Self::ZERO | Self::POS);
+    const NONPOSITIVE: SignSet = SignSet(Self::NEG | Self::ZERO);
+    const NONZERO: SignSet = SignSet(Self::NEG | Self::POS);
+    const ZERO_ONLY: SignSet = SignSet(Self::ZERO);
+
+    /// The set of the one sign a number has.
+    fn of(r: &BigRational) -> SignSet {
+        if r.is_positive() {
+            SignSet::POSITIVE
+        } else if r.is_negative() {
+            SignSet::NEGATIVE
+        } else {
+            SignSet::ZERO_ONLY
+        }
+    }
+
+    /// Whether a value with these signs may have the sign `sign` (one bit).
+    fn may(self, sign: u8) -> bool {
+        self.0 & sign != 0
+    }
+
+    /// Whether every sign in `self` is also in `other`.
+    fn within(self, other: SignSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The signs a product may take, with one factor from each set.
+    fn times(self, other: SignSet) -> SignSet {
+        let mut out = 0;
+        for (a, b) in [(self, other), (other, self)] {
+            if a.may(Self::ZERO) && b.0 != 0 {
+                out |= Self::ZERO;
+            }
+        }
+        if (self.may(Self::POS) && other.may(Self::POS))
+            || (self.may(Self::NEG) && other.may(Self::NEG))
+        {
+            out |= Self::POS;
+        }
+        if (self.may(Self::POS) && other.may(Self::NEG))
+            || (self.may(Self::NEG) && other.may(Self::POS))
+        {
+            out |= Self::NEG;
+        }
+        SignSet(out)
+    }
+
+    /// The signs a sum may take, with one term from each set: it is positive only if a
+    /// term may be, negative likewise, and zero when both terms may be zero or when
+    /// they may have opposite signs.
+    fn plus(self, other: SignSet) -> SignSet {
+        let mut out = 0;
+        if self.may(Self::POS) || other.may(Self::POS) {
+            out |= Self::POS;
+        }
+        if self.may(Self::NEG) || other.may(Self::NEG) {
+            out |= Self::NEG;
+        }
+        if (self.may(Self::ZERO) && other.may(Self::ZERO))
+            || (self.may(Self::POS) && other.may(Self::NEG))
+            || (self.may(Self::NEG) && other.may(Self::POS))
+        {
+            out |= Self::ZERO;
+        }
+        SignSet(out)
+    }
+
+    /// The signs of a sum of one or more terms, each with a sign in `self`.
+    fn repeated_sum(self) -> SignSet {
+        let mut all = self;
+        let mut partial = self;
+        // The sets of partial sums settle after a few terms: at most three signs can
+        // join.
+        for _ in 0..4 {
+            partial = partial.plus(self);
+            let next = SignSet(all.0 | partial.0);
+            if next == all {
+                break;
+            }
+            all = next;
+        }
+        all
+    }
+}
+
+/// A value that is certainly on one side of a threshold: `Some(ordering)` of the value
+/// against it, `None` when it is too close to tell.
+fn certain_order(pool: &Pool, id: ExprId, threshold: i64) -> Option<std::cmp::Ordering> {
+    let t = BigRational::from_integer(threshold.into());
+    if let Some(r) = pool.as_num(id) {
+        return Some(r.cmp(&t));
+    }
+    let v = constant_value(pool, id)?;
+    // A constant is computed in f64: its order is trusted only well away from the
+    // threshold, relative to the size of the terms it was added up from.
+    let margin = 1e-9 * size_bound(pool, id).max(1.0);
+    let d = v - threshold as f64;
+    if d > margin {
+        Some(std::cmp::Ordering::Greater)
+    } else if d < -margin {
+        Some(std::cmp::Ordering::Less)
+    } else {
+        None
+    }
+}
+
+/// A bound on the magnitudes that enter a constant's computation, for its rounding.
+fn size_bound(pool: &Pool, id: ExprId) -> f64 {
+    match pool.node(id) {
+        Node::Add(ts) => ts.iter().map(|&t| size_bound(pool, t)).sum(),
+        Node::Mul(fs) => fs.iter().map(|&f| size_bound(pool, f)).product(),
+        _ => constant_value(pool, id).map_or(f64::INFINITY, f64::abs),
+    }
+}
+
+/// Proves signs of expressions from the facts of a workspace.
+pub(super) struct SignProver<'a> {
+    facts: &'a [Fact],
+    /// The signs found so far, by expression.
+    memo: FxHashMap<ExprId, SignSet>,
+}
+
+impl<'a> SignProver<'a> {
+    /// A prover that may use these facts.
+    pub(super) fn new(facts: &'a [Fact]) -> SignProver<'a> {
+        SignProver {
+            facts,
+            memo: FxHashMap::default(),
+        }
+    }
+
+    /// Proved `e > 0` wherever `e` is defined.
+    pub(super) fn positive(&mut self, pool: &mut Pool, e: ExprId) -> bool {
+        self.signs(pool, e).within(SignSet::POSITIVE)
+    }
+
+    /// Proved `e >= 0` wherever `e` is defined.
+    pub(super) fn nonnegative(&mut self, pool: &mut Pool, e: ExprId) -> bool {
+        self.signs(pool, e).within(SignSet::NONNEGATIVE)
+    }
+
+    /// Proved `e < 0` wherever `e` is defined.
+    pub(super) fn negative(&mut self, pool: &mut Pool, e: ExprId) -> bool {
+        self.signs(pool, e).within(SignSet::NEGATIVE)
+    }
+
+    /// The signs `e` may take wherever it is defined.
+    fn signs(&mut self, pool: &mut Pool, e: ExprId) -> SignSet {
+        self.signs_at(pool, e, 0).0
+    }
+
+    /// The signs `e` may take, and whether the answer is complete (not cut short by
+    /// the depth limit). Only complete answers are remembered, so that an answer never
+    /// depends on the order in which questions were asked.
+    fn signs_at(&mut self, pool: &mut Pool, e: ExprId, depth: u32) -> (SignSet, bool) {
+        if let Some(&s) = self.memo.get(&e) {
+            return (s, true);
+        }
+        if depth > MAX_DEPTH {
+            return (SignSet::ANY, false);
+        }
+        let (structural, complete) = self.structural(pool, e, depth);
+        let facts = self.by_facts(pool, e);
+        let both = SignSet(structural.0 & facts.0);
+        // Facts that contradict what is always true describe no point at all; the
+        // prover then keeps to what it can show without them.
+        let out = if both.0 == 0 { structural } else { both };
+        if complete {
+            self.memo.insert(e, out);
+        }
+        (out, complete)
+    }
+
+    /// What the `assume` facts about `e` itself say of its sign.
+    fn by_facts(&self, pool: &Pool, e: ExprId) -> SignSet {
+        let mut out = SignSet::ANY;
+        for f in self.facts {
+            if f.subject != e || !pool.free_indices_ref(f.subject).is_empty() {
+                continue;
+            }
+            let Some(order) = certain_order(pool, f.bound, 0) else {
+                continue;
+            };
+            let bound_is_zero = pool.is_int(f.bound, 0);
+            use std::cmp::Ordering::{Greater, Less};
+            let says = match f.relation {
+                Relation::Greater if order != Less => SignSet::POSITIVE,
+                Relation::GreaterEq if order == Greater => SignSet::POSITIVE,
+                Relation::GreaterEq if bound_is_zero => SignSet::NONNEGATIVE,
+                Relation::Less if order != Greater => SignSet::NEGATIVE,
+                Relation::LessEq if order == Less => SignSet::NEGATIVE,
+                Relation::LessEq if bound_is_zero => SignSet::NONPOSITIVE,
+                Relation::NotEq if bound_is_zero => SignSet::NONZERO,
+                _ => SignSet::ANY,
+            };
+            out = SignSet(out.0 & says.0);
+        }
+        out
+    }
+
+    /// The sign of `ln(u)`: positive where `u > 1` is known, negative where `u < 1`.
+    fn logarithm(&self, pool: &Pool, u: ExprId) -> SignSet {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        if let Some(order) = certain_order(pool, u, 1) {
+            return match order {
+                Greater => SignSet::POSITIVE,
+                Less => SignSet::NEGATIVE,
+                Equal => SignSet::ZERO_ONLY,
+            };
+        }
+        for f in self.facts {
+            if f.subject != u || !pool.free_indices_ref(f.subject).is_empty() {
+                continue;
+            }
+            let Some(order) = certain_order(pool, f.bound, 1) else {
+                continue;
+            };
+            // ln is defined only for u > 0, so `u < 1` alone makes it negative.
+            match (f.relation, order) {
+                (Relation::Greater, Greater | Equal) | (Relation::GreaterEq, Greater) => {
+                    return SignSet::POSITIVE;
+                }
+                (Relation::Less, Less | Equal) | (Relation::LessEq, Less) => {
+                    return SignSet::NEGATIVE;
+                }
+                _ => {}
+            }
+        }
+        SignSet::ANY
+    }
+
+    /// The signs `e` may take by its shape alone, from its children's signs.
+    fn structural(&mut self, pool: &mut Pool, e: ExprId, depth: u32) -> (SignSet, bool) {
+        let mut complete = true;
+        let mut child = |this: &mut Self, pool: &mut Pool, c: ExprId| {
+            let (s, done) = this.signs_at(pool, c, depth + 1);
+            complete &= done;
+            s
+        };
+        let node = pool.node(e).clone();
+        let out = match node {
+            Node::Num(r) => SignSet::of(&r),
+            // pi and e are positive, and every axis has at least one element.
+            Node::Const(_) | Node::Len(..) => SignSet::POSITIVE,
+            Node::Delta(..) => SignSet::NONNEGATIVE,
+            Node::Mul(fs) => fs.iter().fold(SignSet::POSITIVE, |acc, &f| {
+                let s = child(self, pool, f);
+                acc.times(s)
+            }),
+            Node::Add(ts) => {
+                let mut acc = SignSet::ZERO_ONLY;
+                for &t in ts.iter() {
+                    acc = acc.plus(child(self, pool, t));
+                }
+                if acc == SignSet::ANY {
+                    constant_sign(pool, e).unwrap_or(acc)
+                } else {
+                    acc
+                }
+            }
+            Node::Pow(b, x) => {
+                let base = child(self, pool, b);
+                power(pool, base, x)
+            }
+            Node::Func(f, u) => match f {
+                Func::Exp | Func::Sigmoid | Func::Softplus | Func::Cosh => SignSet::POSITIVE,
+                Func::Abs => {
+                    if child(self, pool, u).within(SignSet::NONZERO) {
+                        SignSet::POSITIVE
+                    } else {
+                        SignSet::NONNEGATIVE
+                    }
+                }
+                // Odd functions that increase through 0 keep their argument's sign.
+                Func::Sinh | Func::Tanh | Func::Atan | Func::Erf | Func::Asin => {
+                    child(self, pool, u)
+                }
+                // acos takes values in [0, pi].
+                Func::Acos => SignSet::NONNEGATIVE,
+                Func::Ln => self.logarithm(pool, u),
+                Func::Sin | Func::Cos | Func::Tan => constant_sign(pool, e).unwrap_or(SignSet::ANY),
+            },
+            // A sum over an axis adds up one or more terms (tensors are never empty).
+            Node::Sum { body, .. } => child(self, pool, body).repeated_sum(),
+            Node::Call { .. } => match pool.expand_call(e) {
+                Some(body) if body != e => child(self, pool, body),
+                _ => SignSet::ANY,
+            },
+            Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Elem(..)
+            | Node::Diff { .. } => SignSet::ANY,
+        };
+        (out, complete)
+    }
+}
+
+/// The signs of `base^x`, given the base's signs.
+fn power(pool: &Pool, base: SignSet, x: ExprId) -> SignSet {
+    if base.within(SignSet::POSITIVE) {
+        return SignSet::POSITIVE;
+    }
+    let Some(r) = pool.as_num(x) else {
+        // A power of a non-zero base is not zero where it is defined.
+        return if base.within(SignSet::NONZERO) {
+            SignSet::NONZERO
+        } else {
+            SignSet::ANY
+        };
+    };
+    if r.is_zero() {
+        return SignSet::POSITIVE;
+    }
+    if r.is_integer() {
+        let even = crate::expr::pool::is_even_integer(r);
+        return match (even, base.within(SignSet::NONZERO)) {
+            (true, true) => SignSet::POSITIVE,
+            (true, false) => SignSet::NONNEGATIVE,
+            // An odd power keeps the base's sign.
+            (false, _) => base,
+        };
+    }
+    if base.within(SignSet::NONNEGATIVE) {
+        SignSet::NONNEGATIVE
+    } else if base.within(SignSet::NONZERO) {
+        SignSet::NONZERO
+    } else {
+        SignSet::ANY
+    }
+}
+
+/// The sign of a constant expression (no names at all), when its value is far enough
+/// from 0 that rounding cannot have changed it.
+fn constant_sign(pool: &Pool, e: ExprId) -> Option<SignSet> {
+    use std::cmp::Ordering::{Greater, Less};
+    match certain_order(pool, e, 0)? {
+        Greater => Some(SignSet::POSITIVE),
+        Less => Some(SignSet::NEGATIVE),
+        std::cmp::Ordering::Equal => None,
+    }
+}
