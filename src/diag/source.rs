@@ -124,16 +124,3 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
     let column = text[line_start..offset].chars().count() + 1;
     LineCol { line, column }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_col_counts_from_one_and_in_characters() {
-        assert_eq!(line_col("abc", 0), LineCol { line: 1, column: 1 });
-        assert_eq!(line_col("ab\ncd", 4), LineCol { line: 2, column: 2 });
-        assert_eq!(line_col("α+x", 3), LineCol { line: 1, column: 3 });
-        assert_eq!(line_col("x", 99), LineCol { line: 1, column: 2 });
-    }
-}

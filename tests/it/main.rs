@@ -21,5 +21,6 @@ mod robustness;
 mod roundtrip;
 mod simplify;
 mod soundness;
+mod syntax;
 mod tape;
 mod verify;
