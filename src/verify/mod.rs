@@ -54,6 +54,8 @@
 //! exhaustive `match`, so that a new rule without a check does not compile. A test in
 //! the suite fails when a file of this folder names either module.
 //!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`.
+//!
 //! The files, one job each:
 //!
 //! | file | job |
