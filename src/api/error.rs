@@ -125,7 +125,10 @@ impl Error {
     /// The error for a session used while one of its calls runs, which safe
     /// single-threaded code cannot do; it is an error rather than a panic all the same.
     pub(crate) fn busy() -> Error {
-        Error::new(ErrorKind::Unsupported, "the session is busy with another call")
+        Error::new(
+            ErrorKind::Unsupported,
+            "the session is busy with another call",
+        )
     }
 
     /// An error of a stage, its spans resolved against the texts they point into.

@@ -59,7 +59,7 @@ impl Expr {
     /// ```
     /// let mut s = gauge::Session::new();
     /// let e = s.parse("exp(z[i]) / sum(j, exp(z[j]))")?;
-    /// assert_eq!(e.latex(), r"\operatorname{softmax}\left(z\right)_{i}");
+    /// assert_eq!(e.latex(), r"\frac{e^{z_{i}}}{\sum_{j} e^{z_{j}}}");
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn latex(&self) -> String {

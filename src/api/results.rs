@@ -344,7 +344,13 @@ impl ClaimReport {
 
 impl fmt::Debug for ClaimReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ClaimReport({} = {}: {})", self.lhs(), self.rhs(), self.verdict())
+        write!(
+            f,
+            "ClaimReport({} = {}: {})",
+            self.lhs(),
+            self.rhs(),
+            self.verdict()
+        )
     }
 }
 

@@ -218,7 +218,6 @@ Examples:
     },
 }
 
-
 // The arguments of `gauge check`. (A plain comment: a doc comment here would become
 // the command's help text.)
 #[derive(clap::Args, Debug)]
@@ -284,4 +283,3 @@ impl Cli {
             .with_cse(show.cse)
     }
 }
-

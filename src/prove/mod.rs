@@ -156,7 +156,11 @@ impl ClaimReport {
     pub fn forward(&self) -> Option<Vec<Row<'_>>> {
         self.chain.as_ref().map(|c| {
             let left = c.left.iter().map(|st| (st.after, st.rules.as_slice()));
-            let right = c.right.iter().rev().map(|st| (st.before, st.rules.as_slice()));
+            let right = c
+                .right
+                .iter()
+                .rev()
+                .map(|st| (st.before, st.rules.as_slice()));
             left.chain(right).collect()
         })
     }

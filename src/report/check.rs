@@ -118,11 +118,7 @@ fn text(ws: &Workspace, req: &CheckRequest, report: &CheckReport) -> String {
             .iter()
             .filter(|p| p.components.iter().any(|c| !c.passes()))
             .count();
-        let _ = writeln!(
-            o,
-            "FAILED at {failing} of {} point(s)",
-            report.points.len()
-        );
+        let _ = writeln!(o, "FAILED at {failing} of {} point(s)", report.points.len());
         if let Some((p, c)) = report.worst() {
             let _ = writeln!(o, "  worst: component {} at {}", c.component, p.point);
             let claim = c

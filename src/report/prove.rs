@@ -58,7 +58,11 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
             Outcome::Proved { .. } => {
                 if let Some((start, proof)) = r.proof() {
                     first = start;
-                    rows.extend(proof.into_iter().map(|(e, rules)| ("=", e, join_rules(rules))));
+                    rows.extend(
+                        proof
+                            .into_iter()
+                            .map(|(e, rules)| ("=", e, join_rules(rules))),
+                    );
                 }
             }
             Outcome::Confirmed { points, .. } => rows.push((

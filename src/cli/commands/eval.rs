@@ -8,7 +8,13 @@ use gauge::Session;
 use super::{Outcome, read_arg};
 use crate::args::{Cli, Show};
 
-pub fn run(session: &mut Session, cli: &Cli, expr: &str, at: &str, out: &mut impl Write) -> Outcome {
+pub fn run(
+    session: &mut Session,
+    cli: &Cli,
+    expr: &str,
+    at: &str,
+    out: &mut impl Write,
+) -> Outcome {
     let text = read_arg(expr)?;
     let value = session.eval_at(&text, at)?;
     out.write_all(value.render(&cli.output(Show::default())).as_bytes())?;
