@@ -174,6 +174,14 @@ impl Session {
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn eval(&mut self, expr: &str, at: &[(&str, f64)]) -> Result<f64> {
+        // The values go through the text form of `--at`, so that they are checked as a
+        // command line's are; a value without one is refused here.
+        if let Some((name, _)) = at.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("`{name}` is given a value that is not a finite number"),
+            ));
+        }
         let at: Vec<String> = at.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
         Ok(self.eval_at(expr, &at.join(", "))?.value())
     }
