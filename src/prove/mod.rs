@@ -31,7 +31,7 @@ use crate::verify::{Failure, Verified};
 /// A claim's verdict: the one verdict type of the crate, re-exported as `gauge::Verdict`.
 ///
 /// It names how a claim ended; the evidence for it (the proof's steps, the
-/// counterexample) is in the [`Outcome`].
+/// counterexample) is kept with the claim's report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// `lhs - rhs` simplifies to 0 by sound rules.
