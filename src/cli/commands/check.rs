@@ -10,6 +10,7 @@ use gauge::options::{CheckOptions, split_list};
 use super::{Outcome, read_arg};
 use crate::args::{CheckArgs, Cli, Format, Show};
 
+/// Checks the derivatives and prints the report; exit code 1 when a component fails.
 pub fn run(session: &mut Session, cli: &Cli, args: &CheckArgs, out: &mut impl Write) -> Outcome {
     let CheckArgs {
         expr,

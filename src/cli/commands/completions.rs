@@ -8,6 +8,7 @@ use clap::CommandFactory;
 use super::Outcome;
 use crate::args::Cli;
 
+/// Prints the completion script for `shell`.
 pub fn run(shell: clap_complete::Shell, out: &mut impl Write) -> Outcome {
     // The script is generated into memory first: the generator panics on a failed
     // write, and a closed pipe must stay an ordinary write error.

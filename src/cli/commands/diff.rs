@@ -9,6 +9,7 @@ use gauge::options::DiffOptions;
 use super::{Outcome, read_arg};
 use crate::args::{Cli, Show};
 
+/// Prints the derivative, or with `--steps` its derivation.
 pub fn run(
     session: &mut Session,
     cli: &Cli,

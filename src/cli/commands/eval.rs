@@ -8,6 +8,7 @@ use gauge::Session;
 use super::{Outcome, read_arg};
 use crate::args::{Cli, Show};
 
+/// Prints the expression's value at the point `--at` gives.
 pub fn run(
     session: &mut Session,
     cli: &Cli,

@@ -9,6 +9,7 @@ use gauge::options::GradOptions;
 use super::{Outcome, read_arg};
 use crate::args::{Cli, Show};
 
+/// Prints the gradient: in index form by a tensor, or one line per scalar variable.
 pub fn run(
     session: &mut Session,
     cli: &Cli,

@@ -9,6 +9,7 @@ use gauge::options::GradOptions;
 use super::{Outcome, read_arg};
 use crate::args::{Cli, Show};
 
+/// Prints the Hessian in index form, by the two indices `--index` names.
 pub fn run(
     session: &mut Session,
     cli: &Cli,

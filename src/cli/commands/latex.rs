@@ -9,6 +9,7 @@ use gauge::{Format, Session};
 use super::{Outcome, read_arg};
 use crate::args::Cli;
 
+/// Prints the expression as LaTeX.
 pub fn run(session: &mut Session, cli: &Cli, expr: &str, out: &mut impl Write) -> Outcome {
     let text = read_arg(expr)?;
     // LaTeX whatever `--format` says: printing LaTeX is this command's one job.

@@ -9,6 +9,7 @@ use gauge::Session;
 use super::{Outcome, read_arg, read_file};
 use crate::args::{Cli, Show};
 
+/// Prints the expression, or each statement of the file, in canonical form.
 pub fn run(
     session: &mut Session,
     cli: &Cli,

@@ -10,6 +10,8 @@ use gauge::{Session, Verdict};
 use super::{Outcome, read_file};
 use crate::args::{Cli, Show};
 
+/// Decides the claims of `file` (and of `--defs`) and prints their outcomes; exit code
+/// 2 when a claim could not be decided, else 1 when one is refuted.
 pub fn run(
     session: &mut Session,
     cli: &Cli,

@@ -8,6 +8,7 @@ use gauge::Session;
 use super::{Outcome, read_arg};
 use crate::args::{Cli, Show};
 
+/// Prints the simplified expression, or with `--steps` the derivation.
 pub fn run(
     session: &mut Session,
     cli: &Cli,
