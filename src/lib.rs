@@ -1,74 +1,95 @@
 //! gauge: derive, prove, check and print gradients.
 //!
 //! gauge reads formulas in a small language that looks like the math and like NumPy
-//! (`let softmax(z)[i] = exp(z[i]) / sum(j, exp(z[j]))`), keeps them exact in a
-//! hash-consed expression pool, and prints and evaluates them.
-//!
-//! The modules follow the pipeline, one job each:
-//!
-//! | module | job |
-//! |---|---|
-//! | [`source`] | source texts, byte spans, line and column |
-//! | [`error`] | the error type: kind, message, labelled spans, hint |
-//! | [`number`] | exact decimal literals and rational printing |
-//! | [`syntax`] | the syntax tree with spans |
-//! | [`parse`] | the parser, one method per grammar production |
-//! | [`node`] | the closed `Node` enum, `ExprId`, `Symbol`, builtin functions |
-//! | [`pool`] | the arena of canonical, hash-consed expressions |
-//! | [`order`] | the structural order used to sort terms and factors |
-//! | [`mod@print`] | the plain-text printer that round-trips through the parser |
-//! | [`prelude`] | the definitions shipped with gauge, in gauge's own language |
-//! | [`lower`] | name resolution, kinds and shapes: syntax tree to pool |
-//! | [`session`] | a workspace: pool, scope, facts and claims, and loading text into it |
-//! | [`value`] | tensor values and `--at` bindings |
-//! | [`eval`] | floating-point evaluation with domain errors |
-//! | [`json`] | the JSON forms of results |
-//! | [`subst`] | substitution without capture, and expanding calls into bodies |
-//! | [`contract`] | index calculus: sum linearity and delta contraction |
-//! | [`sums`] | products and nests of sums in one canonical order, for the prover |
-//! | [`derivative`] | symbolic derivatives, one rule per node kind |
-//! | [`derivation`] | derivatives as steps a reader can follow |
-//! | [`gradient`] | reverse-mode gradients over the whole DAG |
-//! | [`sign`] | what is provably positive, non-negative or non-zero |
-//! | [`rules`] | named rewrites with side conditions |
-//! | [`fold`] | folding results back into named definitions |
-//! | [`simplify`] | the phased simplifier and its steps |
-//! | [`cse`] | common subexpressions as named bindings |
-//! | [`scalar`] | the number types of the compiled evaluator |
-//! | [`tape`] | the compiled evaluator |
-//! | [`check`] | derivatives against independent numeric oracles |
-//! | [`checker`] | `gauge check`: claimed gradients at given or random points |
-//! | [`plot`] | finite-difference error plots |
-//! | [`prove`] | claims: proved, confirmed or refuted |
-//! | [`verify`] | the independent step checker that re-verifies derivations |
-//! | [`latex`] | the LaTeX printer |
-//!
-//! # Example
+//! (`let softmax(z)[i] = exp(z[i]) / sum(j, exp(z[j]))`), keeps them exact and
+//! canonical, and derives, simplifies, proves, checks and prints them. A
+//! [`Session`] is the front door: give it formulas as text, get back [`Expr`]essions
+//! and reports.
 //!
 //! ```
-//! use gauge::lower::workspace::Workspace;
+//! use gauge::{Session, Verdict};
 //!
-//! use gauge::numeric::Evaluate;
-//! let mut s = Workspace::with_prelude().expect("the prelude loads");
-//! let e = s.parse_expression("x**2 + x*x - 2*x^2").expect("it parses");
-//! assert_eq!(s.print(e), "0");
-//!
-//! let ce = s.parse_expression("cross_entropy(z, y)").unwrap();
-//! let at = s.parse_bindings("z=[2.1, 1.8, 0.2, -1.5], y=0").unwrap();
-//! let v = s.eval(ce, &at).unwrap();
-//! assert!((v - 0.6511320591048929).abs() < 1e-15);
+//! let mut s = Session::new();
+//! s.load("let f(x) = x^3\nassume p > 0")?;            // statements: let, assume
+//! let d = s.diff("cross_entropy(z, y)", "z[i]")?;     // an Expr; Display prints canonical text
+//! assert_eq!(d.to_string(), "softmax(z)[i] - delta(i, y)");
+//! println!("{d}  {}", d.latex());
+//! let g = s.grad("eml(x, y)", &["x", "y"])?;          // one Expr per variable
+//! assert_eq!(g[1].to_string(), "-1/y");
+//! let h = s.hessian("logsumexp(z)", "z")?;            // index form
+//! assert_eq!(h.to_string(), "softmax(z)[i]*(delta(i, k) - softmax(z)[k])");
+//! let e = s.simplify("ln(exp(x))")?;
+//! assert_eq!(e.to_string(), "x");
+//! let v = s.eval("eml(1, 1)", &[])?;                  // f64 value at bindings
+//! assert_eq!(v, std::f64::consts::E);
+//! let c = s.prove("diff(eml(x, y), y) = -1/y")?;      // a claim's outcome
+//! assert_eq!(c.verdict(), Verdict::Proved);
+//! let r = s.check("cross_entropy(z, y)", &["z"])?;    // a CheckReport
+//! assert!(r.passed());
+//! # Ok::<(), gauge::Error>(())
 //! ```
+//!
+//! Every result also renders as the command line prints it, as text, JSON or LaTeX
+//! (see [`options::Output`]); the `gauge` binary is a thin layer over this facade.
+//!
+//! # Layout
+//!
+//! The source tree follows the pipeline, one stage per module, each importing only
+//! the stages before it: `diag` (source texts, spans, errors) < `syntax` < `expr` <
+//! `print` < `lower` < `numeric` < `trace` < `simplify` < `calculus` < `verify` <
+//! `check` < `prove` < `report` < `api` (this facade). The stage modules are public
+//! only so that the integration tests and benchmarks can test each stage directly:
+//! they are hidden from the documentation and are not API; they change without notice.
 
+#![warn(missing_docs)]
+
+#[doc(hidden)]
+pub mod api;
+#[doc(hidden)]
 pub mod calculus;
+#[doc(hidden)]
 pub mod check;
+#[doc(hidden)]
 pub mod diag;
+#[doc(hidden)]
 pub mod expr;
+#[doc(hidden)]
 pub mod lower;
+#[doc(hidden)]
 pub mod numeric;
+#[doc(hidden)]
 pub mod print;
+#[doc(hidden)]
 pub mod prove;
+#[doc(hidden)]
 pub mod report;
+#[doc(hidden)]
 pub mod simplify;
+#[doc(hidden)]
 pub mod syntax;
+#[doc(hidden)]
 pub mod trace;
+#[doc(hidden)]
 pub mod verify;
+
+pub use api::error::{Error, Result};
+pub use api::expr::Expr;
+pub use api::results::{CheckReport, ClaimReport, Derivation};
+pub use api::session::Session;
+pub use diag::error::ErrorKind;
+pub use prove::Verdict;
+pub use report::Format;
+
+/// Options of the [`Session`] methods and of rendering, as structs with `with_*`
+/// builders.
+pub mod options {
+    pub use crate::api::options::*;
+}
+
+/// What the [`Session`] methods return besides expressions and the reports at the
+/// crate root: gradients, values, loaded statements, claims' outcomes, an error's
+/// labelled spans, a derivation's steps.
+pub mod results {
+    pub use crate::api::error::Label;
+    pub use crate::api::results::{Evaluation, Gradient, Loaded, Proofs, Step};
+}

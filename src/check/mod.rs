@@ -7,6 +7,8 @@
 //! equal lengths), and indices run over their axis. Points where the function or the
 //! claim is undefined, or where the function has a kink, are drawn again.
 
+pub mod request;
+
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};

@@ -28,9 +28,51 @@ use crate::simplify::simplifier::Simplifier;
 use crate::trace::{Rule, Step};
 use crate::verify::{Failure, Verified};
 
-/// How a claim ended.
-#[derive(Clone, Debug)]
+/// A claim's verdict: the one verdict type of the crate, re-exported as `gauge::Verdict`.
+///
+/// It names how a claim ended; the evidence for it (the proof's steps, the
+/// counterexample) is kept with the claim's report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
+    /// `lhs - rhs` simplifies to 0 by sound rules.
+    Proved,
+    /// No proof was found, but both sides agree at every point tried: numeric evidence,
+    /// not a proof.
+    Confirmed,
+    /// The sides differ at a point.
+    Refuted,
+    /// The claim could not be decided (it is malformed, or no point of its domain was found).
+    Error,
+}
+
+impl Verdict {
+    /// The verdict's name in reports: `proved`, `confirmed`, `refuted` or `error`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Proved => "proved",
+            Verdict::Confirmed => "confirmed",
+            Verdict::Refuted => "refuted",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+impl serde::Serialize for Verdict {
+    /// A verdict serializes as its name.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a claim ended, with the evidence.
+#[derive(Clone, Debug)]
+pub enum Outcome {
     /// `lhs - rhs` simplifies to 0; the steps show how.
     Proved {
         /// The steps from `lhs - rhs` to 0.
@@ -57,15 +99,20 @@ pub enum Verdict {
     Failed(Error),
 }
 
-impl Verdict {
+impl Outcome {
+    /// The verdict, without its evidence.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Outcome::Proved { .. } => Verdict::Proved,
+            Outcome::Confirmed { .. } => Verdict::Confirmed,
+            Outcome::Refuted { .. } => Verdict::Refuted,
+            Outcome::Failed(_) => Verdict::Error,
+        }
+    }
+
     /// The verdict's name in reports.
     pub fn name(&self) -> &'static str {
-        match self {
-            Verdict::Proved { .. } => "proved",
-            Verdict::Confirmed { .. } => "confirmed",
-            Verdict::Refuted { .. } => "refuted",
-            Verdict::Failed(_) => "error",
-        }
+        self.verdict().name()
     }
 }
 
@@ -74,8 +121,9 @@ impl Verdict {
 pub struct ClaimReport {
     /// The claim.
     pub claim: Claim,
-    /// The verdict.
-    pub verdict: Verdict,
+    /// The outcome with its evidence (named `verdict` for the tests that match on it;
+    /// [`Outcome::verdict`] gives the bare verdict).
+    pub verdict: Outcome,
     /// How long it took, in seconds.
     pub seconds: f64,
     /// What the step checker re-verified, when it ran and the proof passed.
@@ -98,6 +146,48 @@ pub struct Chain {
     pub right: Vec<Step>,
 }
 
+/// One row of a derivation as a reader follows it: the expression reached, and the
+/// rules of the step that reached it.
+pub type Row<'a> = (ExprId, &'a [Rule]);
+
+impl ClaimReport {
+    /// The proof read forwards, `lhs = ... = rhs`, when the two sides meet: the
+    /// expressions the left side's steps reach, then the right side's steps backwards.
+    pub fn forward(&self) -> Option<Vec<Row<'_>>> {
+        self.chain.as_ref().map(|c| {
+            let left = c.left.iter().map(|st| (st.after, st.rules.as_slice()));
+            let right = c
+                .right
+                .iter()
+                .rev()
+                .map(|st| (st.before, st.rules.as_slice()));
+            left.chain(right).collect()
+        })
+    }
+
+    /// The derivation of a proved claim as a reader follows it: the first expression,
+    /// then one row per step. It is read forwards when the sides meet; otherwise it is
+    /// the difference `lhs - rhs` taken down to 0.
+    pub fn proof(&self) -> Option<(ExprId, Vec<Row<'_>>)> {
+        let Outcome::Proved { steps } = &self.verdict else {
+            return None;
+        };
+        if let Some(mut rows) = self.forward() {
+            // Sides equal as written meet with no step: the derivation is `lhs = rhs`.
+            if rows.is_empty() {
+                rows.push((self.claim.rhs, &[]));
+            }
+            return Some((self.claim.lhs, rows));
+        }
+        let first = steps.first().map_or(self.claim.lhs, |s| s.before);
+        let rows = steps
+            .iter()
+            .map(|st| (st.after, st.rules.as_slice()))
+            .collect();
+        Some((first, rows))
+    }
+}
+
 /// How many random points a claim without a proof is evaluated at.
 pub const POINTS: usize = 50;
 
@@ -115,9 +205,9 @@ pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: boo
     let mut checker_failure = None;
     let mut verdict = match decide(session, claim, seed) {
         Ok(v) => v,
-        Err(e) => Verdict::Failed(e),
+        Err(e) => Outcome::Failed(e),
     };
-    if verify && let Verdict::Proved { steps } = &verdict {
+    if verify && let Outcome::Proved { steps } = &verdict {
         match crate::verify::check_proof(session, claim.lhs, claim.rhs, steps, seed) {
             Ok(v) => verified = Some(v),
             Err(f) => {
@@ -127,7 +217,7 @@ pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: boo
         }
     }
     let mut chain = None;
-    if let Verdict::Proved { .. } = &verdict {
+    if let Outcome::Proved { .. } = &verdict {
         chain = forward(session, claim);
     }
     // The forward reading is a second derivation: with `verify` it is held to the same
@@ -218,33 +308,33 @@ fn simplified_side(session: &mut Workspace, e: ExprId) -> Result<(ExprId, Vec<St
 }
 
 /// The numeric verdict, for a claim whose proof failed the checker.
-fn fallback(session: &mut Workspace, claim: &Claim, seed: u64) -> Verdict {
+fn fallback(session: &mut Workspace, claim: &Claim, seed: u64) -> Outcome {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
     let result = crate::calculus::derivation::take_derivatives(&mut session.pool, difference)
         .and_then(|(taken, _)| numeric(session, claim, taken, seed));
     match result {
         Ok(v) => v,
-        Err(e) => Verdict::Failed(e),
+        Err(e) => Outcome::Failed(e),
     }
 }
 
-fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Verdict> {
+fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
     let (simplified, mut steps) = simplified_side(session, difference)?;
     if session.pool.is_int(simplified, 0) {
-        return Ok(Verdict::Proved { steps });
+        return Ok(Outcome::Proved { steps });
     }
     // Second attempt: multiply out and split sums, then simplify again.
     let defs = session.definitions_in_order();
     let again = expanded_and_simplified(session, simplified, defs, 256, &mut steps);
     if session.pool.is_int(again, 0) {
-        return Ok(Verdict::Proved { steps });
+        return Ok(Outcome::Proved { steps });
     }
     // Third attempt: a sum of fractions is 0 when its numerator over a common
     // denominator is.
     if let Some(mut cleared) = clear_denominators(session, again) {
         steps.append(&mut cleared);
-        return Ok(Verdict::Proved { steps });
+        return Ok(Outcome::Proved { steps });
     }
     // Fourth attempt: in primitive terms, with every definition and every builtin that
     // the prelude states (`sigmoid`, `tanh`, `tan`, ...) replaced by its body; then
@@ -256,17 +346,17 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Verdict> 
         // Folding would only undo the expansion, so this pass folds nothing.
         let last = expanded_and_simplified(session, primitive, Vec::new(), 4096, &mut steps);
         if session.pool.is_int(last, 0) {
-            return Ok(Verdict::Proved { steps });
+            return Ok(Outcome::Proved { steps });
         }
         if let Some(mut cleared) = clear_denominators(session, last) {
             steps.append(&mut cleared);
-            return Ok(Verdict::Proved { steps });
+            return Ok(Outcome::Proved { steps });
         }
         // Fifth attempt: logarithms combined into one, `ln(1 + e^x) - ln(1 + e^-x) - x`
         // is `ln(e^-x (1 + e^x)/(1 + e^-x))`, which is `ln(1)`.
         if let Some(step) = combine_logarithms(session, last) {
             steps.push(step);
-            return Ok(Verdict::Proved { steps });
+            return Ok(Outcome::Proved { steps });
         }
     }
     numeric(session, claim, simplified, seed)
@@ -433,7 +523,7 @@ fn denominators(pool: &mut crate::expr::pool::Pool, e: ExprId) -> ExprId {
 }
 
 /// Evaluates both sides at random points.
-fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -> Result<Verdict> {
+fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -> Result<Outcome> {
     // The sides with their derivatives taken, so that both can be evaluated.
     let (lhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
     let (rhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.rhs)?;
@@ -472,7 +562,7 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
         } else if r.is_some_and(rounding) {
             continue;
         } else {
-            return Ok(Verdict::Refuted {
+            return Ok(Outcome::Refuted {
                 point: describe(session, &at, &[lhs, rhs]),
                 lhs: l,
                 rhs: r,
@@ -486,7 +576,7 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
         )
         .with_hint("state the domain with `assume`"));
     }
-    Ok(Verdict::Confirmed {
+    Ok(Outcome::Confirmed {
         points: agreed,
         residue,
     })

@@ -1,37 +1,19 @@
-//! JSON forms of results and errors, for `--format json`.
+//! JSON text from serde structs.
 //!
-//! The objects are stable and documented in the README: an error is
-//! `{"error": {"kind", "message", "hint", "labels": [{"file", "line", "column", "text"}]}}`.
+//! The JSON objects are stable and documented in the README. Their keys print in sorted
+//! order, as `serde_json::Value` objects print them; every object goes through a
+//! `Value` on its way to text, so that the order does not depend on how a struct's
+//! fields are declared (they are declared sorted all the same, to read like the output).
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
-use crate::diag::error::Error;
-use crate::diag::source::SourceMap;
-
-/// The JSON object for an error.
-pub fn error(sources: &SourceMap, e: &Error) -> Json {
-    let labels: Vec<Json> = e
-        .labels
-        .iter()
-        .map(|l| {
-            let src = sources.get(l.span.source);
-            let lc = sources.line_col(l.span.source, l.span.start);
-            json!({
-                "file": src.name,
-                "line": lc.line,
-                "column": lc.column,
-                "start": l.span.start,
-                "end": l.span.end,
-                "text": l.text,
-            })
-        })
-        .collect();
-    json!({
-        "error": {
-            "kind": e.kind.name(),
-            "message": e.message,
-            "hint": e.hint,
-            "labels": labels,
-        }
-    })
+/// The compact JSON text of a value, with every object's keys sorted.
+pub fn to_string<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(v) => v.to_string(),
+        // The report structs hold strings, numbers and lists under string keys, which
+        // always serialize; should one ever fail, the output is still one JSON object.
+        Err(e) => serde_json::json!({ "error": { "kind": "internal", "message": e.to_string() } })
+            .to_string(),
+    }
 }

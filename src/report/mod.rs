@@ -1,5 +1,116 @@
-//! Reports: results as JSON.
+//! Reports: every result rendered as text, JSON or LaTeX, exactly as the command line
+//! prints it.
+//!
+//! Each function here takes a result of a stage below (a derivation, a check, the
+//! claims' outcomes) and returns the whole text to print, so that the command line
+//! only writes it out, and the library facade gives the same renderings to its users.
+//! JSON is built from serde structs; see [`json`] for how key order stays stable.
 //!
 //! May import every stage below it.
 
+pub mod check;
+pub mod derivation;
 pub mod json;
+pub mod layout;
+pub mod prove;
+pub mod value;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON object.
+    Json,
+    /// LaTeX math (derivations as an `align*` environment); results without a formula
+    /// to show are rendered as text.
+    Latex,
+}
+
+/// How a result is rendered: the format, and what to show.
+///
+/// ```
+/// use gauge::Format;
+/// use gauge::options::Output;
+///
+/// let out = Output::new(Format::Latex).with_steps(true).with_standalone(true);
+/// assert_eq!(out.format(), Format::Latex);
+/// assert!(out.steps() && out.standalone() && !out.cse());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    format: Format,
+    standalone: bool,
+    steps: bool,
+    cse: bool,
+}
+
+impl Output {
+    /// Output in this format, showing results only, as bare math for LaTeX.
+    pub fn new(format: Format) -> Output {
+        Output {
+            format,
+            ..Output::default()
+        }
+    }
+
+    /// With LaTeX, a complete document (amsmath and amssymb only) that pdflatex
+    /// compiles as it stands, instead of bare math.
+    pub fn with_standalone(mut self, standalone: bool) -> Output {
+        self.standalone = standalone;
+        self
+    }
+
+    /// Shows a derivation one step per line, with the rules of each step.
+    pub fn with_steps(mut self, steps: bool) -> Output {
+        self.steps = steps;
+        self
+    }
+
+    /// Prints repeated subexpressions once, as `where` bindings.
+    pub fn with_cse(mut self, cse: bool) -> Output {
+        self.cse = cse;
+        self
+    }
+
+    /// The format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether LaTeX is a complete document.
+    pub fn standalone(&self) -> bool {
+        self.standalone
+    }
+
+    /// Whether derivations show their steps.
+    pub fn steps(&self) -> bool {
+        self.steps
+    }
+
+    /// Whether repeated subexpressions are named.
+    pub fn cse(&self) -> bool {
+        self.cse
+    }
+}
+
+/// A formula as display math in a standalone document, or as it is otherwise.
+pub fn display(tex: &str, standalone: bool) -> String {
+    if standalone {
+        format!("\\[\n{tex}\n\\]")
+    } else {
+        tex.to_string()
+    }
+}
+
+/// LaTeX output as printed: the body with one final newline, or wrapped in a complete
+/// document.
+pub fn latex_output(body: &str, standalone: bool) -> String {
+    let body = body.trim_end();
+    if standalone {
+        crate::print::latex::standalone(body)
+    } else {
+        format!("{body}\n")
+    }
+}

@@ -280,6 +280,23 @@ fn a_closed_output_pipe_ends_quietly() {
 }
 
 #[test]
+fn a_closed_output_pipe_is_a_success_whatever_the_verdicts() {
+    // The claims of mistakes.gauge are refuted (exit 1), but a reader that went away
+    // before gauge wrote anything ends it quietly with success, for text and JSON.
+    for format in ["text", "json"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauge"))
+            .args(["prove", "examples/mistakes.gauge", "--format", format])
+            .current_dir(crate::common::root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        assert_eq!(child.wait().unwrap().code(), Some(0), "--format {format}");
+    }
+}
+
+#[test]
 fn a_runaway_high_order_derivative_stops_with_a_limit_error() {
     // Repeated differentiation of a product grows exponentially; the tool must stop
     // with an error naming the order instead of exhausting memory, while a modest

@@ -5,7 +5,7 @@
 //! every proof must pass the independent step checker.
 
 use gauge::lower::workspace::Workspace;
-use gauge::prove::{Verdict, prove_with};
+use gauge::prove::{Outcome, prove_with};
 
 const FILE: &str = include_str!("../../examples/identities.gauge");
 
@@ -34,12 +34,12 @@ fn every_identity_gets_the_right_verdict_and_most_true_ones_are_proved() {
         if name.starts_with("ok_") {
             true_claims += 1;
             match report.verdict {
-                Verdict::Proved { .. } => proved += 1,
-                Verdict::Confirmed { .. } => {}
+                Outcome::Proved { .. } => proved += 1,
+                Outcome::Confirmed { .. } => {}
                 _ => wrong.push(format!("{name}: true, but {verdict}")),
             }
         } else if name.starts_with("bad_") {
-            if !matches!(report.verdict, Verdict::Refuted { .. }) {
+            if !matches!(report.verdict, Outcome::Refuted { .. }) {
                 wrong.push(format!("{name}: false, but {verdict}"));
             }
         } else {

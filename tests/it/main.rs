@@ -11,6 +11,7 @@ mod check;
 mod cli;
 mod common;
 mod eval;
+mod facade;
 mod grammar;
 mod identities;
 mod latex;

@@ -14,7 +14,7 @@ fn proved(text: &str) -> (Workspace, gauge::lower::workspace::Claim, Vec<Step>) 
     s.load_file("claims", text).unwrap();
     let claim = s.claims[0].clone();
     let r = gauge::prove::prove(&mut s, &claim, 1);
-    let gauge::prove::Verdict::Proved { steps } = r.verdict else {
+    let gauge::prove::Outcome::Proved { steps } = r.verdict else {
         panic!("{text}: not proved: {:?}", r.verdict.name());
     };
     (s, claim, steps)

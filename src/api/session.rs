@@ -1,0 +1,632 @@
+//! [`Session`]: the library's front door.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::api::error::{Error, Result};
+use crate::api::expr::{Expr, Shared};
+use crate::api::options::{CheckOptions, DiffOptions, GradOptions, ProveOptions};
+use crate::api::results::{
+    CheckReport, ClaimReport, Derivation, Evaluation, Gradient, GradientShape, Loaded, Proofs,
+};
+use crate::calculus::derivation::{Derivation as Steps, derive_with_steps, differentiate_step};
+use crate::diag::error::{Error as Inner, ErrorKind};
+use crate::expr::node::{ExprId, MAX_DIFF_ORDER};
+use crate::lower::lowerer::Kind;
+use crate::lower::workspace::Workspace;
+use crate::numeric::Evaluate;
+use crate::numeric::value::Bindings;
+use crate::simplify::simplifier::Simplifier;
+
+/// A session: the definitions, assumptions and claims loaded so far, starting with
+/// gauge's prelude (`softmax`, `cross_entropy`, `eml`, `logsumexp`, ...).
+///
+/// Every method takes formulas as text in gauge's language and returns an [`Expr`] or
+/// a report; errors point into that text. Results stay valid and printable after later
+/// calls. What [`Session::load`] and [`Session::assume`] state persists; the names of a
+/// query (`diff`, `eval`, `prove`, ...) are its own, so `y` may be an index in one query
+/// and a scalar in the next. A session is single-threaded (it is neither `Send` nor
+/// `Sync`).
+///
+/// ```
+/// use gauge::{Session, Verdict};
+///
+/// let mut s = Session::new();
+/// s.load("let f(x) = x^3\nassume p > 0")?;
+/// let d = s.diff("cross_entropy(z, y)", "z[i]")?;
+/// assert_eq!(d.to_string(), "softmax(z)[i] - delta(i, y)");
+/// assert_eq!(s.diff("f(p)", "p")?.to_string(), "3*p^2");
+/// assert_eq!(s.prove("diff(eml(x, y), y) = -1/y")?.verdict(), Verdict::Proved);
+/// # Ok::<(), gauge::Error>(())
+/// ```
+pub struct Session {
+    ws: Shared,
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session::new()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Session")
+    }
+}
+
+impl Session {
+    /// A session with the prelude loaded.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// assert_eq!(s.simplify("exp(z[i]) / sum(j, exp(z[j]))")?.to_string(), "softmax(z)[i]");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn new() -> Session {
+        // The prelude is gauge's own text, compiled into the library and loaded by
+        // every test; its failing to load is a bug in gauge, not something a user's
+        // input can cause.
+        Session::try_new().expect("gauge's prelude loads")
+    }
+
+    /// A session with the prelude loaded, or the error that stopped the prelude from
+    /// loading (a bug in gauge), for callers that must not panic even then.
+    ///
+    /// ```
+    /// assert!(gauge::Session::try_new().is_ok());
+    /// ```
+    pub fn try_new() -> Result<Session> {
+        match Workspace::with_prelude() {
+            Ok(ws) => Ok(Session {
+                ws: Rc::new(RefCell::new(ws)),
+            }),
+            Err(e) => Err(Error::new(e.kind, e.message)),
+        }
+    }
+
+    /// Runs `f` on the workspace, resolving its error's spans.
+    fn with<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
+        let mut ws = self.ws.try_borrow_mut().map_err(|_| Error::busy())?;
+        f(&mut ws).map_err(|e| Error::resolve(&ws.sources, e))
+    }
+
+    /// Runs a query on the workspace: the names it uses are its own, so that `y` may be
+    /// an index in one query and a scalar in the next, as in separate runs of the
+    /// command line. What lowering learns about names (kinds, axis lengths, index
+    /// ranges) is put back as it was; the expressions made stay valid.
+    fn query<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
+        self.with(|ws| {
+            let kinds = ws.scope.kinds.clone();
+            let equal_lengths = ws.equal_lengths.clone();
+            let index_ranges = ws.index_ranges.clone();
+            let result = f(ws);
+            ws.scope.kinds = kinds;
+            ws.equal_lengths = equal_lengths;
+            ws.index_ranges = index_ranges;
+            result
+        })
+    }
+
+    /// Loads statements (`let`, `assume`, `claim`), one per line, shown in diagnostics
+    /// as `<input>`.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// s.load("let sq(x) = x*x\nassume p > 0")?;
+    /// assert_eq!(s.diff("sq(x)", "x")?.to_string(), "2*x");
+    /// assert_eq!(s.simplify("ln(p^2)")?.to_string(), "2*ln(p)");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn load(&mut self, text: &str) -> Result<Loaded> {
+        self.load_named("<input>", text)
+    }
+
+    /// Loads statements from a text shown in diagnostics under `name`, such as a file's
+    /// path.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let e = s.load_named("model.gauge", "let f(x) = x +").unwrap_err();
+    /// assert_eq!(e.labels()[0].file(), "model.gauge");
+    /// ```
+    pub fn load_named(&mut self, name: &str, text: &str) -> Result<Loaded> {
+        let statements = self.with(|ws| ws.load_file(name, text))?;
+        Ok(Loaded {
+            ws: self.ws.clone(),
+            name: name.to_string(),
+            statements,
+        })
+    }
+
+    /// States a domain fact, as an `assume` statement does (`x > 0`, `0 < p < 1`).
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// s.assume("x > 0")?;
+    /// assert_eq!(s.simplify("sqrt(x^2)")?.to_string(), "x");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn assume(&mut self, fact: &str) -> Result<()> {
+        self.with(|ws| ws.load_file("<assume>", &format!("assume {fact}")))
+            .map(|_| ())
+    }
+
+    /// Reads an expression into canonical form.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// assert_eq!(s.parse("x**2 + x*x - 2*x^2")?.to_string(), "0");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn parse(&mut self, text: &str) -> Result<Expr> {
+        let id = self.query(|ws| ws.parse_expression(text))?;
+        Ok(Expr::new(&self.ws, id).read_from(text))
+    }
+
+    /// Evaluates an expression in double precision, with scalar values for its free
+    /// names. Tensors take values through [`Session::eval_at`].
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// assert_eq!(s.eval("eml(1, 1)", &[])?, std::f64::consts::E);
+    /// assert_eq!(s.eval("x^2 + y", &[("x", 3.0), ("y", -1.0)])?, 8.0);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn eval(&mut self, expr: &str, at: &[(&str, f64)]) -> Result<f64> {
+        // The values go through the text form of `--at`, so that they are checked as a
+        // command line's are; a value without one is refused here.
+        if let Some((name, _)) = at.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("`{name}` is given a value that is not a finite number"),
+            ));
+        }
+        let at: Vec<String> = at.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+        Ok(self.eval_at(expr, &at.join(", "))?.value())
+    }
+
+    /// Evaluates an expression at a point written as `gauge eval --at` takes it:
+    /// scalars, indices (from 0) and nested lists (`z=[2.1, 1.8], y=0`). A value for a
+    /// name the expression does not use is a warning (see [`Session::take_warnings`]).
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let v = s.eval_at("sum(i, k, W[i, k]*x[k])", "W=[[1, 2], [3, 4]], x=[0.5, -1]")?;
+    /// assert_eq!(v.value(), -4.0);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn eval_at(&mut self, expr: &str, at: &str) -> Result<Evaluation> {
+        let (id, value) = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            let bindings = if at.trim().is_empty() {
+                Bindings::new()
+            } else {
+                ws.parse_bindings(at)?
+            };
+            warn_unused(ws, id, &bindings);
+            Ok((id, ws.eval(id, &bindings)?))
+        })?;
+        Ok(Evaluation {
+            expr: Expr::new(&self.ws, id).read_from(expr),
+            id,
+            ws: self.ws.clone(),
+            value,
+        })
+    }
+
+    /// The derivative of `expr` with respect to a scalar (`x`) or a tensor element
+    /// (`z[i]`, `W[a, b]`), simplified.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let d = s.diff("cross_entropy(z, y)", "z[i]")?;
+    /// assert_eq!(d.to_string(), "softmax(z)[i] - delta(i, y)");
+    /// assert_eq!(d.latex(), r"\operatorname{softmax}\left(z\right)_{i} - \delta_{iy}");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn diff(&mut self, expr: &str, wrt: &str) -> Result<Expr> {
+        Ok(self.diff_with(expr, wrt, &DiffOptions::new())?.result())
+    }
+
+    /// The derivative with its derivation, of the order the options give.
+    ///
+    /// ```
+    /// use gauge::options::DiffOptions;
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let d = s.diff_with("sin(x)*x", "x", &DiffOptions::new().with_order(2))?;
+    /// assert_eq!(d.to_string(), "2*cos(x) - x*sin(x)");
+    /// assert!(!d.steps().is_empty());
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn diff_with(&mut self, expr: &str, wrt: &str, opts: &DiffOptions) -> Result<Derivation> {
+        let inner = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            if opts.order == 0 || opts.order > MAX_DIFF_ORDER {
+                return Err(Inner::new(
+                    ErrorKind::Limit,
+                    format!("--order must be from 1 to {MAX_DIFF_ORDER}"),
+                )
+                .with_hint("write `--order 2` for the second derivative"));
+            }
+            let var = ws.parse_variable(wrt)?;
+            derive_by(ws, id, &[(var, opts.order)])
+        })?;
+        Ok(self.derivation(inner))
+    }
+
+    /// The gradient of a scalar expression: one partial derivative per scalar
+    /// variable, or for one tensor the derivative in index form (by `z[i]`).
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let g = s.grad("eml(x, y)", &["x", "y"])?;
+    /// assert_eq!(g[0].to_string(), "exp(x)");
+    /// assert_eq!(g[1].to_string(), "-1/y");
+    /// assert_eq!(s.grad("logsumexp(z)", &["z"])?[0].to_string(), "softmax(z)[i]");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn grad(&mut self, expr: &str, wrt: &[&str]) -> Result<Vec<Expr>> {
+        Ok(self.grad_with(expr, wrt, &GradOptions::new())?.parts())
+    }
+
+    /// The gradient with its derivation (by a tensor) and the index names the options
+    /// give (by default `i`).
+    ///
+    /// ```
+    /// use gauge::options::GradOptions;
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let by_w = GradOptions::new().with_index(&["a", "b"]);
+    /// let g = s.grad_with("sum(i, k, W[i, k]*x[k])", &["W"], &by_w)?;
+    /// assert_eq!(g.parts()[0].to_string(), "x[b]");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn grad_with(&mut self, expr: &str, wrt: &[&str], opts: &GradOptions) -> Result<Gradient> {
+        let shared = self.ws.clone();
+        let shape = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            let tensor = match wrt {
+                [name] => ws
+                    .pool
+                    .lookup_symbol(name)
+                    .and_then(|s| ws.kind_of(s))
+                    .is_some_and(|k| matches!(k, Kind::Tensor(_))),
+                _ => false,
+            };
+            if tensor {
+                let names = index_names(opts, &["i"]);
+                let var = ws.parse_variable(&format!("{}[{}]", wrt[0], names.join(", ")))?;
+                let steps = derive_by(ws, id, &[(var, 1)])?;
+                return Ok(GradientShape::Index(Derivation {
+                    ws: shared.clone(),
+                    inner: steps,
+                }));
+            }
+            let mut vars = Vec::new();
+            for n in wrt {
+                vars.push(ws.parse_variable(n)?);
+            }
+            let parts = crate::calculus::gradient::gradient(&mut ws.pool, id, &vars)?;
+            let defs = ws.definitions_in_order();
+            let facts = ws.facts.clone();
+            let mut simp = Simplifier::new(&mut ws.pool, defs).with_facts(facts);
+            let parts = parts.into_iter().map(|p| simp.simplify(p)).collect();
+            Ok(GradientShape::Scalars {
+                ws: shared.clone(),
+                input: id,
+                names: wrt.iter().map(|n| n.to_string()).collect(),
+                parts,
+            })
+        })?;
+        Ok(Gradient { shape })
+    }
+
+    /// The Hessian of a scalar expression with respect to a vector, in index form (by
+    /// `z[i]` and `z[k]`).
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let h = s.hessian("logsumexp(z)", "z")?;
+    /// assert_eq!(h.to_string(), "softmax(z)[i]*(delta(i, k) - softmax(z)[k])");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn hessian(&mut self, expr: &str, wrt: &str) -> Result<Expr> {
+        Ok(self.hessian_with(expr, wrt, &GradOptions::new())?.result())
+    }
+
+    /// The Hessian with its derivation, and the two index names the options give (by
+    /// default `i` and `k`).
+    ///
+    /// ```
+    /// use gauge::options::GradOptions;
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let h = s.hessian_with("sum(j, z[j]^2)", "z", &GradOptions::new().with_index(&["a", "b"]))?;
+    /// assert_eq!(h.to_string(), "2*delta(a, b)");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn hessian_with(
+        &mut self,
+        expr: &str,
+        wrt: &str,
+        opts: &GradOptions,
+    ) -> Result<Derivation> {
+        let inner = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            let names = index_names(opts, &["i", "k"]);
+            if names.len() != 2 {
+                return Err(Inner::new(
+                    ErrorKind::Arity,
+                    "--index takes two index names for a Hessian",
+                )
+                .with_hint("write `--index i,k`"));
+            }
+            let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
+            let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
+            derive_by(ws, id, &[(v1, 1), (v2, 1)])
+        })?;
+        Ok(self.derivation(inner))
+    }
+
+    /// Simplifies an expression, taking any derivatives in it.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// assert_eq!(s.simplify("ln(exp(x))")?.to_string(), "x");
+    /// assert_eq!(s.simplify("diff(x^3, x)")?.to_string(), "3*x^2");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn simplify(&mut self, expr: &str) -> Result<Expr> {
+        Ok(self.simplify_with_steps(expr)?.result())
+    }
+
+    /// Simplifies an expression, with the derivation.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let d = s.simplify_with_steps("ln(exp(x))")?;
+    /// assert_eq!(d.steps()[0].rules(), ["ln-of-exp"]);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn simplify_with_steps(&mut self, expr: &str) -> Result<Derivation> {
+        let inner = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            let (taken, conditions, step) = differentiate_step(&mut ws.pool, id)?;
+            let defs = ws.definitions_in_order();
+            let facts = ws.facts.clone();
+            let mut simp = Simplifier::new(&mut ws.pool, defs).with_facts(facts);
+            let result = simp.simplify(taken);
+            let mut steps: Vec<crate::trace::Step> = step.into_iter().collect();
+            steps.extend(simp.steps);
+            Ok(Steps {
+                start: id,
+                steps,
+                result,
+                conditions,
+            })
+        })?;
+        Ok(self.derivation(inner))
+    }
+
+    /// Decides a claim `lhs = rhs`: proved, confirmed by numbers, or refuted with a
+    /// counterexample. Its free indices are universally quantified.
+    ///
+    /// ```
+    /// use gauge::Verdict;
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let c = s.prove("diff(eml(x, y), y) = -1/y")?;
+    /// assert_eq!(c.verdict(), Verdict::Proved);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn prove(&mut self, claim: &str) -> Result<ClaimReport> {
+        self.prove_with(claim, &ProveOptions::new())
+    }
+
+    /// Decides a claim with the options' seed, re-checking a proof step by step when
+    /// asked.
+    ///
+    /// ```
+    /// use gauge::{Verdict, options::ProveOptions};
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let c = s.prove_with("sin(x)^2 + cos(x)^2 = 1", &ProveOptions::new().with_verify(true))?;
+    /// assert_eq!(c.verdict(), Verdict::Proved);
+    /// assert_eq!(c.checker_failure(), None);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn prove_with(&mut self, claim: &str, opts: &ProveOptions) -> Result<ClaimReport> {
+        let inner = self.query(|ws| {
+            let before = ws.claims.len();
+            let loaded = ws.load_file("<claim>", &format!("claim {claim}"));
+            // The claim is decided here and not kept: `prove_all` decides the claims
+            // that were loaded as statements.
+            let claims = ws.claims.split_off(before.min(ws.claims.len()));
+            loaded?;
+            match claims.as_slice() {
+                [c] => Ok(crate::prove::prove_with(ws, c, opts.seed, opts.verify)),
+                _ => Err(Inner::new(
+                    ErrorKind::Unsupported,
+                    "`prove` takes one claim, `lhs = rhs`",
+                )
+                .with_hint("load several claims with `load` and decide them with `prove_all`")),
+            }
+        })?;
+        Ok(ClaimReport {
+            ws: self.ws.clone(),
+            inner,
+        })
+    }
+
+    /// Decides every claim loaded so far (by `claim` statements), in order.
+    ///
+    /// ```
+    /// use gauge::{Verdict, options::ProveOptions};
+    ///
+    /// let mut s = gauge::Session::new();
+    /// s.load("claim a: diff(x^2, x) = 2*x\nclaim b: x = x + 1")?;
+    /// let p = s.prove_all(&ProveOptions::new());
+    /// assert_eq!(p.claims()[0].verdict(), Verdict::Proved);
+    /// assert!(p.any(Verdict::Refuted));
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn prove_all(&mut self, opts: &ProveOptions) -> Proofs {
+        let claims = match self.ws.try_borrow_mut() {
+            Ok(mut ws) => {
+                let claims = ws.claims.clone();
+                claims
+                    .iter()
+                    .map(|c| crate::prove::prove_with(&mut ws, c, opts.seed, opts.verify))
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        let claims = claims
+            .into_iter()
+            .map(|inner| ClaimReport {
+                ws: self.ws.clone(),
+                inner,
+            })
+            .collect();
+        Proofs {
+            ws: self.ws.clone(),
+            claims,
+        }
+    }
+
+    /// Checks gauge's derivatives of `expr` by the variables `wrt` (scalars, or tensors:
+    /// every element) against finite differences, the complex step and dual numbers,
+    /// at random points.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let r = s.check("cross_entropy(z, y)", &["z"])?;
+    /// assert!(r.passed());
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn check(&mut self, expr: &str, wrt: &[&str]) -> Result<CheckReport> {
+        self.check_with(expr, wrt, &CheckOptions::new())
+    }
+
+    /// Checks derivatives with options: claimed formulas instead of gauge's own, a
+    /// point, the number of points, the seed and the precision.
+    ///
+    /// ```
+    /// use gauge::options::CheckOptions;
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let at_kink = CheckOptions::new().with_at("x=0");
+    /// assert!(s.check_with("abs(x)", &["x"], &at_kink)?.passed());
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn check_with(
+        &mut self,
+        expr: &str,
+        wrt: &[&str],
+        opts: &CheckOptions,
+    ) -> Result<CheckReport> {
+        let wrt: Vec<String> = wrt.iter().map(|n| n.to_string()).collect();
+        let (request, inner) = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            let text = crate::check::request::CheckText {
+                wrt: &wrt,
+                grad: opts.grad.as_deref(),
+                index: opts.index.as_deref(),
+                at: opts.at.as_deref(),
+                points: opts.points,
+                seed: opts.seed,
+                dtype: opts.dtype,
+            };
+            let request = crate::check::request::request(ws, id, &text)?;
+            let report = crate::check::run_check(ws, &request)?;
+            Ok((request, report))
+        })?;
+        Ok(CheckReport {
+            ws: self.ws.clone(),
+            request,
+            inner,
+        })
+    }
+
+    /// The warnings raised since the last call (a definition shadowing the prelude's, a
+    /// value for a name an expression does not use), oldest first.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// s.eval_at("z[0]", "z=[1, 2], q=2")?;
+    /// let w = s.take_warnings();
+    /// assert_eq!(w[0].message(), "`q` is given a value, but the expression does not use it");
+    /// assert!(s.take_warnings().is_empty());
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn take_warnings(&mut self) -> Vec<Error> {
+        match self.ws.try_borrow_mut() {
+            Ok(mut ws) => {
+                let warnings = std::mem::take(&mut ws.warnings);
+                warnings
+                    .into_iter()
+                    .map(|w| Error::resolve(&ws.sources, w))
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn derivation(&self, inner: Steps) -> Derivation {
+        Derivation {
+            ws: self.ws.clone(),
+            inner,
+        }
+    }
+}
+
+/// The index names the options give, or the defaults.
+fn index_names(opts: &GradOptions, defaults: &[&str]) -> Vec<String> {
+    match &opts.index {
+        Some(names) => names.clone(),
+        None => defaults.iter().map(|n| n.to_string()).collect(),
+    }
+}
+
+/// Differentiates `id` by each variable in turn, `order` times each, as one derivation.
+fn derive_by(ws: &mut Workspace, id: ExprId, vars: &[(ExprId, u32)]) -> Result<Steps, Inner> {
+    let defs = ws.definitions_in_order();
+    let mut all = Steps {
+        start: id,
+        steps: Vec::new(),
+        result: id,
+        conditions: Vec::new(),
+    };
+    for (k, &(var, order)) in vars.iter().enumerate() {
+        let facts = ws.facts.clone();
+        let d = derive_with_steps(&mut ws.pool, all.result, var, order, &defs, &facts)?;
+        if k == 0 {
+            all.start = d.start;
+        }
+        all.steps.extend(d.steps);
+        all.conditions.extend(d.conditions);
+        all.result = d.result;
+    }
+    Ok(all)
+}
+
+/// Warns about each value given for a name that the expression does not use, which is
+/// likely a typo.
+fn warn_unused(ws: &mut Workspace, id: ExprId, bindings: &Bindings) {
+    let used = ws.names_used(id);
+    for name in bindings.names() {
+        if !used.contains(&name) {
+            let text = ws.pool.name(name).to_string();
+            let mut w = Inner::new(
+                ErrorKind::Binding,
+                format!("`{text}` is given a value, but the expression does not use it"),
+            );
+            if let Some(span) = bindings.span(name) {
+                w = w.with_label(span, "unused");
+            }
+            ws.warnings.push(w);
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The command-line arguments: every command, option and help text, read by clap.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON object on standard output.
+    Json,
+    /// LaTeX math (derivations as an `align*` environment); commands without a formula
+    /// to show print text.
+    Latex,
+}
+
+const ABOUT: &str = "Derive, prove, check and print gradients.";
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  gauge eval 'cross_entropy(z, y)' --at 'z=[2.1, 1.8, 0.2, -1.5], y=0'
+  gauge parse 'x**2*exp(-x)/sqrt(1+x**2)'
+  gauge parse -f examples/seed.gauge
+  echo 'eml(1, 1)' | gauge eval -";
+
+#[derive(Parser, Debug)]
+#[command(name = "gauge", version, about = ABOUT, after_help = MAIN_EXAMPLES)]
+pub struct Cli {
+    /// Load definitions (`let`, `assume`) from this .gauge file first; may be repeated.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub defs: Vec<PathBuf>,
+
+    /// A domain fact, as in an `assume` statement (`x > 0`, `0 < p < 1`); may be repeated.
+    #[arg(long, global = true, value_name = "FACT")]
+    pub assume: Vec<String>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// With LaTeX output, print a complete document (amsmath and amssymb only) that
+    /// pdflatex compiles as it stands, instead of bare math.
+    #[arg(long, global = true)]
+    pub standalone: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Floating-point precisions for `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DtypeArg {
+    /// Double precision.
+    F64,
+    /// Single precision, as float32 training code computes.
+    F32,
+}
+
+/// How to show a derived result.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct Show {
+    /// Print the derivation, one step per line, with the rules of each step.
+    #[arg(long)]
+    pub steps: bool,
+    /// Print repeated subexpressions once, as `where` bindings.
+    #[arg(long)]
+    pub cse: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print an expression, or every statement of a file, in canonical form.
+    #[command(after_help = "\
+Examples:
+  gauge parse 'x**2 + x*x - 2*x^2'          # prints 0
+  gauge parse '(a+b)*(a+b)'                 # prints (a + b)^2
+  gauge parse 'exp(z[i]) / sum(k, exp(z[k]))'
+  gauge parse -f examples/seed.gauge")]
+    Parse {
+        /// The expression; `-` reads it from standard input.
+        #[arg(
+            required_unless_present = "file",
+            conflicts_with = "file",
+            allow_hyphen_values = true
+        )]
+        expr: Option<String>,
+        /// Check a whole .gauge file and print each statement in canonical form.
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Evaluate an expression at a point, in double precision.
+    #[command(after_help = "\
+Examples:
+  gauge eval 'cross_entropy(z, y)' --at 'z=[2.1, 1.8, 0.2, -1.5], y=0'
+  gauge eval '-ln(0.001)'
+  gauge eval 'sum(i, k, W[i, k]*x[k])' --at 'W=[[1, 2], [3, 4]], x=[0.5, -1]'")]
+    Eval {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// Values of the free names: scalars, indices (from 0) and nested lists.
+        #[arg(long, value_name = "BINDINGS", default_value = "")]
+        at: String,
+    },
+    /// Differentiate an expression with respect to a scalar or a tensor element.
+    #[command(after_help = "\
+Examples:
+  gauge diff 'eml(x, y)' --wrt y                       # -1/y
+  gauge diff 'cross_entropy(z, y)' --wrt 'z[i]'        # softmax(z)[i] - delta(i, y)
+  gauge diff 'sin(x)*x' --wrt x --order 2
+  gauge diff 'cross_entropy(z, y)' --wrt 'z[i]' --steps")]
+    Diff {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The variable: a scalar such as `x`, or an element such as `z[i]` or `W[a, b]`.
+        #[arg(long, value_name = "VAR")]
+        wrt: String,
+        /// Take the derivative this many times.
+        #[arg(long, default_value_t = 1, value_name = "K")]
+        order: u32,
+        #[command(flatten)]
+        show: Show,
+    },
+    /// The gradient of a scalar expression: with respect to a tensor, in index form; or
+    /// with respect to a list of scalars, every partial derivative in one reverse sweep.
+    #[command(after_help = "\
+Examples:
+  gauge grad 'logsumexp(z)' --wrt z                    # softmax(z)[i]
+  gauge grad 'sum(i, k, W[i, k]*x[k])' --wrt W --index a,b
+  gauge grad '-z0 + ln(exp(z0) + exp(z1) + exp(z2))' --wrt z0,z1,z2")]
+    Grad {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The tensor, by name, or scalar variables separated by commas.
+        #[arg(long, value_name = "TENSOR|VARS")]
+        wrt: String,
+        /// The free indices of the result, one per axis of the tensor.
+        #[arg(long, default_value = "i", value_name = "NAMES")]
+        index: String,
+        #[command(flatten)]
+        show: Show,
+    },
+    /// The Hessian of a scalar expression with respect to a vector, in index form.
+    #[command(after_help = "\
+Example:
+  gauge hessian 'logsumexp(z)' --wrt z                 # softmax(z)[i]*(delta(i, k) - softmax(z)[k])")]
+    Hessian {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The vector, by name.
+        #[arg(long, value_name = "VECTOR")]
+        wrt: String,
+        /// The two free indices of the result.
+        #[arg(long, default_value = "i,k", value_name = "NAMES")]
+        index: String,
+        #[command(flatten)]
+        show: Show,
+    },
+    /// Simplify an expression, taking any derivatives in it.
+    #[command(after_help = "\
+Examples:
+  gauge simplify 'exp(z[i])/sum(j, exp(z[j]))'         # softmax(z)[i]
+  gauge simplify 'diff(x^3, x) + 1/(1 + exp(-x))'")]
+    Simplify {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        #[command(flatten)]
+        show: Show,
+    },
+    /// Check a derivative against finite differences, the complex step and dual numbers.
+    #[command(after_help = "\
+Examples:
+  gauge check 'cross_entropy(z, y)' --wrt z              # gauge's own derivative, random points
+  gauge check 'eml(x, y)' --wrt x,y --grad 'exp(x), -1/y' # a hand-derived gradient
+  gauge check 'abs(x)' --wrt x --at 'x=0'                # a kink is reported, not failed
+  gauge check 'ln(1 + x) - x' --wrt x --at 'x=1e-12'     # finite differences cancel here")]
+    Check(CheckArgs),
+    /// Decide the claims of a file: proved, confirmed by numbers, or refuted.
+    #[command(after_help = "\
+Examples:
+  gauge prove examples/seed.gauge
+  gauge prove examples/mistakes.gauge          # exits 1: each claim is refuted
+  gauge prove examples/attention.gauge --format json
+  gauge prove examples/seed.gauge --verify     # re-check every step of every proof")]
+    Prove {
+        /// The .gauge file.
+        file: PathBuf,
+        /// The random seed for the numeric checks.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Re-check every step of every proof with the independent step checker: each
+        /// rule instance and its side condition, the step as a whole, and the step at
+        /// random points.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Print an expression as LaTeX.
+    #[command(after_help = "\
+Examples:
+  gauge latex 'exp(z[i]) / sum(j, exp(z[j]))'          # \\frac{e^{z_{i}}}{\\sum_{j} e^{z_{j}}}
+  gauge latex 'softmax(z)[i] - delta(i, y)' --standalone")]
+    Latex {
+        /// The expression; `-` reads it from standard input.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  gauge completions bash > /etc/bash_completion.d/gauge")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+// The arguments of `gauge check`. (A plain comment: a doc comment here would become
+// the command's help text.)
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The function; `-` reads it from standard input.
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// The variables, separated by commas: scalars, or tensors (every element).
+    #[arg(long, value_name = "VARS")]
+    pub wrt: String,
+    /// The claimed derivatives, one per variable, separated by commas; a tensor's has
+    /// a free index (`softmax(z)[i] - delta(i, y)`). Default: gauge's own derivative.
+    #[arg(long, value_name = "FORMULAS", allow_hyphen_values = true)]
+    pub grad: Option<String>,
+    /// The free index names of a tensor's claimed derivative.
+    #[arg(long, value_name = "NAMES")]
+    pub index: Option<String>,
+    /// Check at this point instead of random ones.
+    #[arg(long, value_name = "BINDINGS")]
+    pub at: Option<String>,
+    /// How many random points.
+    #[arg(long, default_value_t = 20)]
+    pub points: usize,
+    /// The random seed (the same seed draws the same points).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The precision of the claim and the finite differences.
+    #[arg(long, value_enum, default_value_t = DtypeArg::F64)]
+    pub dtype: DtypeArg,
+    /// Draw the finite-difference error against the step, for the worst component,
+    /// as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+}
+
+impl Format {
+    /// The library's format.
+    pub fn to_gauge(self) -> gauge::Format {
+        match self {
+            Format::Text => gauge::Format::Text,
+            Format::Json => gauge::Format::Json,
+            Format::Latex => gauge::Format::Latex,
+        }
+    }
+}
+
+impl DtypeArg {
+    /// The library's precision.
+    pub fn to_gauge(self) -> gauge::options::Dtype {
+        match self {
+            DtypeArg::F64 => gauge::options::Dtype::F64,
+            DtypeArg::F32 => gauge::options::Dtype::F32,
+        }
+    }
+}
+
+impl Cli {
+    /// How results are rendered, showing what `show` asks for.
+    pub fn output(&self, show: Show) -> gauge::options::Output {
+        gauge::options::Output::new(self.format.to_gauge())
+            .with_standalone(self.standalone)
+            .with_steps(show.steps)
+            .with_cse(show.cse)
+    }
+}

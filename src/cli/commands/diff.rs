@@ -1,0 +1,26 @@
+//! `gauge diff`: a derivative by a scalar or a tensor element.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use gauge::Session;
+use gauge::options::DiffOptions;
+
+use super::{Outcome, read_arg};
+use crate::args::{Cli, Show};
+
+/// Prints the derivative, or with `--steps` its derivation.
+pub fn run(
+    session: &mut Session,
+    cli: &Cli,
+    expr: &str,
+    wrt: &str,
+    order: u32,
+    show: Show,
+    out: &mut impl Write,
+) -> Outcome {
+    let text = read_arg(expr)?;
+    let d = session.diff_with(&text, wrt, &DiffOptions::new().with_order(order))?;
+    out.write_all(d.render(&cli.output(show)).as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

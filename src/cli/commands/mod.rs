@@ -1,0 +1,114 @@
+//! One function per command: each reads its arguments, calls the library's facade and
+//! writes the rendered result.
+
+mod check;
+mod completions;
+mod diff;
+mod eval;
+mod grad;
+mod hessian;
+mod latex;
+mod parse;
+mod prove;
+mod simplify;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use gauge::{Error, ErrorKind, Session};
+
+use crate::Failure;
+use crate::args::{Cli, Command, Format};
+
+/// What a command returns: its exit code, or why it stopped.
+pub type Outcome = Result<ExitCode, Failure>;
+
+/// Loads `--defs` and `--assume`, checks the global options, and runs the command.
+pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome {
+    for path in &cli.defs {
+        let text = read_file(path)?;
+        session.load_named(&path.display().to_string(), &text)?;
+    }
+    for fact in &cli.assume {
+        session.assume(fact)?;
+    }
+    if cli.standalone && !prints_latex(&cli) {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "`--standalone` wraps LaTeX output in a document, and this command prints no LaTeX",
+        )
+        .with_hint(
+            "use it with `gauge latex`, or with `--format latex` on parse, diff, grad, hessian, simplify or prove",
+        )
+        .into());
+    }
+    match &cli.command {
+        Command::Parse { expr, file } => parse::run(session, &cli, expr.as_deref(), file, out),
+        Command::Eval { expr, at } => eval::run(session, &cli, expr, at, out),
+        Command::Diff {
+            expr,
+            wrt,
+            order,
+            show,
+        } => diff::run(session, &cli, expr, wrt, *order, *show, out),
+        Command::Grad {
+            expr,
+            wrt,
+            index,
+            show,
+        } => grad::run(session, &cli, expr, wrt, index, *show, out),
+        Command::Hessian {
+            expr,
+            wrt,
+            index,
+            show,
+        } => hessian::run(session, &cli, expr, wrt, index, *show, out),
+        Command::Simplify { expr, show } => simplify::run(session, &cli, expr, *show, out),
+        Command::Check(args) => check::run(session, &cli, args, out),
+        Command::Prove { file, seed, verify } => {
+            prove::run(session, &cli, file, *seed, *verify, out)
+        }
+        Command::Latex { expr } => latex::run(session, &cli, expr, out),
+        Command::Completions { shell } => completions::run(*shell, out),
+    }
+}
+
+/// Whether the command prints LaTeX, which `--standalone` wraps in a document.
+fn prints_latex(cli: &Cli) -> bool {
+    let latex = cli.format == Format::Latex;
+    match &cli.command {
+        Command::Latex { .. } => true,
+        Command::Parse { file, .. } => file.is_none() && latex,
+        Command::Diff { .. }
+        | Command::Grad { .. }
+        | Command::Hessian { .. }
+        | Command::Simplify { .. }
+        | Command::Prove { .. } => latex,
+        Command::Eval { .. } | Command::Check(_) | Command::Completions { .. } => false,
+    }
+}
+
+/// An argument's text; `-` reads it from standard input.
+fn read_arg(text: &str) -> Result<String, Error> {
+    if text == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read standard input: {e}")))?;
+        Ok(s.trim_end().to_string())
+    } else {
+        Ok(text.to_string())
+    }
+}
+
+/// A file's text.
+fn read_file(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot read `{}`: {e}", path.display()),
+        )
+        .with_hint("check the path; .gauge files are UTF-8 text")
+    })
+}

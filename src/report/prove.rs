@@ -1,0 +1,257 @@
+//! Claims' outcomes: a table of verdicts with the evidence for each claim that is not
+//! proved, JSON with every proof's steps, or LaTeX derivations.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::lower::workspace::Workspace;
+use crate::prove::{ClaimReport, Outcome, Verdict};
+use crate::report::derivation::{StepJson, steps_json};
+use crate::report::layout::{AlignRow, align};
+use crate::report::{Format, Output, json, latex_output};
+use crate::trace::join_rules;
+
+/// How a claim is named in reports: its name, or the line it is on.
+fn label(r: &ClaimReport) -> String {
+    r.claim
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("line {}", r.claim.line))
+}
+
+/// How many claims ended with this verdict.
+fn count(reports: &[ClaimReport], v: Verdict) -> usize {
+    reports.iter().filter(|r| r.verdict.verdict() == v).count()
+}
+
+/// The claims' outcomes, in the chosen format.
+pub fn claims(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
+    match out.format() {
+        Format::Latex => latex(ws, reports, out),
+        Format::Text => text(ws, reports),
+        Format::Json => format!("{}\n", json::to_string(&claims_json(ws, reports))),
+    }
+}
+
+/// Each claim as a derivation, with its verdict in a comment.
+fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
+    let mut o = String::new();
+    for r in reports {
+        let verdict = r.verdict.name();
+        let _ = writeln!(o, "% {} (line {}): {verdict}", label(r), r.claim.line);
+        if out.standalone() {
+            // Claim names are identifiers, so `_` is the one character that text mode
+            // needs escaped.
+            let _ = writeln!(
+                o,
+                "\\noindent\\texttt{{{}}} (line {}): {verdict}.",
+                label(r).replace('_', "\\_"),
+                r.claim.line,
+            );
+        }
+        // Each row: the relation, the expression reached, and the rules that reached it.
+        let mut rows: Vec<AlignRow<'_>> = Vec::new();
+        let mut first = r.claim.lhs;
+        match &r.verdict {
+            Outcome::Proved { .. } => {
+                if let Some((start, proof)) = r.proof() {
+                    first = start;
+                    rows.extend(
+                        proof
+                            .into_iter()
+                            .map(|(e, rules)| ("=", e, join_rules(rules))),
+                    );
+                }
+            }
+            Outcome::Confirmed { points, .. } => rows.push((
+                "\\overset{?}{=}",
+                r.claim.rhs,
+                format!("agrees at {points} random points; not proved"),
+            )),
+            Outcome::Refuted { point, .. } => {
+                let at: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                let _ = writeln!(o, "% counterexample: {}", at.join(", "));
+                rows.push(("\\neq", r.claim.rhs, "refuted at a point".into()));
+            }
+            Outcome::Failed(e) => {
+                let _ = writeln!(o, "% error: {}", e.message.replace('\n', " "));
+                continue;
+            }
+        }
+        o.push_str(&align(&ws.pool, first, &rows));
+    }
+    latex_output(&o, out.standalone())
+}
+
+/// A table of verdicts and times, then the evidence for each claim not proved, then
+/// the counts.
+fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
+    let mut o = String::new();
+    for r in reports {
+        let checked = match &r.verified {
+            Some(v) => format!(
+                "  verified: {} steps, {} rule instances, {} points",
+                v.steps, v.rewrites, v.points
+            ),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            o,
+            "{:<24} {:<10} {:>8.3} s{checked}",
+            label(r),
+            r.verdict.name(),
+            r.seconds
+        );
+    }
+    for r in reports {
+        let (name, line) = (label(r), r.claim.line);
+        match &r.verdict {
+            Outcome::Proved { .. } => {}
+            Outcome::Confirmed { points, residue } => {
+                let _ = writeln!(o, "\n{name} (line {line}): confirmed");
+                let _ = writeln!(
+                    o,
+                    "  no proof found: lhs - rhs simplifies to {}, not 0",
+                    ws.print(*residue)
+                );
+                let _ = writeln!(
+                    o,
+                    "  both sides agree at {points} random points; this is numeric evidence, not a proof"
+                );
+            }
+            Outcome::Refuted { point, lhs, rhs } => {
+                let _ = writeln!(o, "\n{name} (line {line}): refuted");
+                let _ = writeln!(
+                    o,
+                    "  claim: {} = {}",
+                    ws.print(r.claim.lhs),
+                    ws.print(r.claim.rhs)
+                );
+                let at: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                let _ = writeln!(o, "  counterexample: {}", at.join(", "));
+                let _ = writeln!(o, "  left side  {lhs:?}");
+                match rhs {
+                    Some(r) => {
+                        let _ = writeln!(o, "  right side {r:?}");
+                    }
+                    None => {
+                        let _ = writeln!(
+                            o,
+                            "  right side undefined there, where the left side is defined"
+                        );
+                    }
+                }
+            }
+            Outcome::Failed(e) => {
+                let _ = writeln!(o, "\n{name} (line {line}): error: {}", e.message);
+            }
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\n{} proved, {} confirmed, {} refuted, {} error",
+        count(reports, Verdict::Proved),
+        count(reports, Verdict::Confirmed),
+        count(reports, Verdict::Refuted),
+        count(reports, Verdict::Error)
+    );
+    o
+}
+
+#[derive(Serialize)]
+struct CounterexampleJson<'a> {
+    lhs: f64,
+    point: BTreeMap<&'a str, &'a str>,
+    rhs: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct VerifiedJson {
+    points: usize,
+    rewrites: usize,
+    steps: usize,
+}
+
+#[derive(Serialize)]
+struct ClaimJson<'a> {
+    checker_failure: Option<String>,
+    counterexample: Option<CounterexampleJson<'a>>,
+    error: Option<&'a str>,
+    /// The proof read forwards, `lhs = ... = rhs`, when the sides meet.
+    forward: Option<Vec<StepJson<'a>>>,
+    lhs: String,
+    line: usize,
+    name: Option<&'a str>,
+    rhs: String,
+    seconds: f64,
+    steps: Vec<StepJson<'a>>,
+    verdict: Verdict,
+    verified: Option<VerifiedJson>,
+}
+
+#[derive(Serialize)]
+struct SummaryJson {
+    confirmed: usize,
+    error: usize,
+    proved: usize,
+    refuted: usize,
+}
+
+#[derive(Serialize)]
+struct ClaimsJson<'a> {
+    claims: Vec<ClaimJson<'a>>,
+    summary: SummaryJson,
+}
+
+fn claims_json<'a>(ws: &Workspace, reports: &'a [ClaimReport]) -> ClaimsJson<'a> {
+    let claims = reports
+        .iter()
+        .map(|r| ClaimJson {
+            checker_failure: r.checker_failure.as_ref().map(|f| f.to_string()),
+            counterexample: match &r.verdict {
+                Outcome::Refuted { point, lhs, rhs } => Some(CounterexampleJson {
+                    lhs: *lhs,
+                    point: point
+                        .iter()
+                        .map(|(n, v)| (n.as_str(), v.as_str()))
+                        .collect(),
+                    rhs: *rhs,
+                }),
+                _ => None,
+            },
+            error: match &r.verdict {
+                Outcome::Failed(e) => Some(e.message.as_str()),
+                _ => None,
+            },
+            forward: r.forward().map(|rows| steps_json(ws, rows.into_iter())),
+            lhs: ws.print(r.claim.lhs),
+            line: r.claim.line,
+            name: r.claim.name.as_deref(),
+            rhs: ws.print(r.claim.rhs),
+            seconds: r.seconds,
+            steps: match &r.verdict {
+                Outcome::Proved { steps } => {
+                    steps_json(ws, steps.iter().map(|st| (st.after, &st.rules[..])))
+                }
+                _ => Vec::new(),
+            },
+            verdict: r.verdict.verdict(),
+            verified: r.verified.as_ref().map(|v| VerifiedJson {
+                points: v.points,
+                rewrites: v.rewrites,
+                steps: v.steps,
+            }),
+        })
+        .collect();
+    ClaimsJson {
+        claims,
+        summary: SummaryJson {
+            confirmed: count(reports, Verdict::Confirmed),
+            error: count(reports, Verdict::Error),
+            proved: count(reports, Verdict::Proved),
+            refuted: count(reports, Verdict::Refuted),
+        },
+    }
+}
