@@ -6,7 +6,7 @@
 //! it alone. A session shares its workspace with the results it hands out, so that an
 //! [`Expr`](expr::Expr) prints the same after later calls.
 //!
-//! May import every stage.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`, `prove`, `report`.
 
 pub mod error;
 pub mod expr;

@@ -11,8 +11,8 @@ use crate::api::results::{
 };
 use crate::calculus::derivation::{Derivation as Steps, derive_with_steps, differentiate_step};
 use crate::diag::error::{Error as Inner, ErrorKind};
+use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, MAX_DIFF_ORDER};
-use crate::lower::lowerer::Kind;
 use crate::lower::workspace::Workspace;
 use crate::numeric::Evaluate;
 use crate::numeric::value::Bindings;

@@ -6,6 +6,8 @@
 //! log-uniformly), tensors get random axis lengths (axes linked by a shared index get
 //! equal lengths), and indices run over their axis. Points where the function or the
 //! claim is undefined, or where the function has a kink, are drawn again.
+//!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
 
 pub mod request;
 

@@ -3,8 +3,8 @@
 
 use crate::check::{CheckRequest, CheckVar};
 use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Symbol};
-use crate::lower::lowerer::Kind;
 use crate::lower::workspace::Workspace;
 use crate::numeric::Evaluate;
 use crate::numeric::oracle::{Dtype, Tolerances};

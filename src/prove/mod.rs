@@ -13,6 +13,8 @@
 //! point where they differ **refutes** the claim and is shown with every name's value and
 //! both sides' values; agreement everywhere **confirms** it, which is numeric evidence,
 //! not proof. A false claim is never proved: only sound rewrites reach 0.
+//!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`.
 
 use std::time::Instant;
 

@@ -6,7 +6,7 @@
 //! only writes it out, and the library facade gives the same renderings to its users.
 //! JSON is built from serde structs; see [`json`] for how key order stays stable.
 //!
-//! May import every stage below it.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`, `prove`.
 
 pub mod check;
 pub mod derivation;
