@@ -169,7 +169,7 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
                     let kinked = p
                         .components
                         .iter()
-                        .any(|c| matches!(c.verdict, crate::numeric::oracle::Verdict::Kink { .. }));
+                        .any(|c| matches!(c.verdict, crate::numeric::oracle::Agreement::Kink { .. }));
                     if req.at.is_none() && kinked && attempt < 100 {
                         continue;
                     }

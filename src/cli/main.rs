@@ -1112,13 +1112,13 @@ fn print_check(
                         .claim
                         .map_or("undefined".to_string(), |v| format!("{v:?}"));
                     let verdict = match &c.verdict {
-                        gauge::numeric::oracle::Verdict::Agrees => "agrees".to_string(),
-                        gauge::numeric::oracle::Verdict::Disagrees => "DISAGREES".to_string(),
-                        gauge::numeric::oracle::Verdict::Inconclusive => "inconclusive".to_string(),
-                        gauge::numeric::oracle::Verdict::Kink {
+                        gauge::numeric::oracle::Agreement::Agrees => "agrees".to_string(),
+                        gauge::numeric::oracle::Agreement::Disagrees => "DISAGREES".to_string(),
+                        gauge::numeric::oracle::Agreement::Inconclusive => "inconclusive".to_string(),
+                        gauge::numeric::oracle::Agreement::Kink {
                             subgradient: true, ..
                         } => "kink, subgradient".to_string(),
-                        gauge::numeric::oracle::Verdict::Kink { .. } => "kink".to_string(),
+                        gauge::numeric::oracle::Agreement::Kink { .. } => "kink".to_string(),
                     };
                     println!("  {:<12} claim {claim:>24}   {verdict}", c.component);
                     for r in &c.readings {
@@ -1175,10 +1175,10 @@ fn print_check(
                                 .map(|r| json!({"oracle": r.oracle.name(), "value": r.value, "abs_error": finite(r.abs_error), "rel_error": finite(r.rel_error), "trusted": r.trusted, "agrees": r.agrees, "note": r.note}))
                                 .collect();
                             let verdict = match &c.verdict {
-                                gauge::numeric::oracle::Verdict::Agrees => json!("agrees"),
-                                gauge::numeric::oracle::Verdict::Disagrees => json!("disagrees"),
-                                gauge::numeric::oracle::Verdict::Inconclusive => json!("inconclusive"),
-                                gauge::numeric::oracle::Verdict::Kink { left, right, subgradient } => json!({"kink": {"left": left, "right": right, "subgradient": subgradient}}),
+                                gauge::numeric::oracle::Agreement::Agrees => json!("agrees"),
+                                gauge::numeric::oracle::Agreement::Disagrees => json!("disagrees"),
+                                gauge::numeric::oracle::Agreement::Inconclusive => json!("inconclusive"),
+                                gauge::numeric::oracle::Agreement::Kink { left, right, subgradient } => json!({"kink": {"left": left, "right": right, "subgradient": subgradient}}),
                             };
                             json!({"component": c.component, "claim": c.claim, "passes": c.passes(), "verdict": verdict, "readings": readings, "notes": c.notes})
                         })
