@@ -1114,7 +1114,9 @@ fn print_check(
                     let verdict = match &c.verdict {
                         gauge::numeric::oracle::Agreement::Agrees => "agrees".to_string(),
                         gauge::numeric::oracle::Agreement::Disagrees => "DISAGREES".to_string(),
-                        gauge::numeric::oracle::Agreement::Inconclusive => "inconclusive".to_string(),
+                        gauge::numeric::oracle::Agreement::Inconclusive => {
+                            "inconclusive".to_string()
+                        }
                         gauge::numeric::oracle::Agreement::Kink {
                             subgradient: true, ..
                         } => "kink, subgradient".to_string(),
