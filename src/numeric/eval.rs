@@ -206,7 +206,9 @@ fn check_names(session: &Workspace, at: &Bindings, used: &[Symbol]) -> Result<()
 }
 
 /// A fault as the user's message: the failing node printed from the pool, the point, and
-/// the innermost call the node belongs to with its arguments' values.
+/// the innermost call the node belongs to with its local values, as a frame of the
+/// definition would hold them (parameters, result indices, and the indices of the sums
+/// inside its body that were running).
 #[cold]
 #[inline(never)]
 fn explain(
@@ -216,32 +218,50 @@ fn explain(
     fault: &Fault,
     point: &str,
 ) -> Error {
-    let call = call_of(&mut session.pool, root, fault.node);
+    let pool = &mut session.pool;
+    let call = call_of(pool, root, fault.node);
+    // The point with the running sums' indices bound, innermost last so that it wins,
+    // to evaluate arguments that mention them.
+    let mut local_at = at.clone();
+    for &(sum, v) in fault.loops.iter().rev() {
+        if let Node::Sum { index, .. } = pool.node(sum) {
+            local_at.insert(*index, Value::Scalar(v as f64));
+        }
+    }
     // Inside a call, the nodes a message quotes are printed as the definition states
     // them, in its parameters' names (`1/v`, not the argument's `1/y`).
     let mut in_body: FxHashMap<ExprId, ExprId> = FxHashMap::default();
+    let mut inside = String::new();
     if let Some(call) = call {
         for id in fault.nodes() {
-            if let Some(b) = body_node(&mut session.pool, call, id) {
+            if let Some(b) = body_node(pool, call, id) {
                 in_body.insert(id, b);
             }
         }
-    }
-    let inside = match call {
-        Some(call) => {
-            let locals = locals(&mut session.pool, call, at);
-            let text = to_text(&session.pool, call);
-            if locals.is_empty() {
-                format!(", inside `{text}`")
-            } else {
-                format!(", inside `{text}` where {}", locals.join(", "))
+        let mut locals = locals(pool, call, &local_at);
+        for &(sum, v) in &fault.loops {
+            if call_of(pool, root, sum) != Some(call) {
+                continue;
+            }
+            let stated = body_node(pool, call, sum).unwrap_or(sum);
+            if let Node::Sum { index, .. } = pool.node(stated) {
+                locals.push(format!("{} = {v}", pool.name(*index)));
             }
         }
-        None => String::new(),
-    };
+        locals.sort();
+        locals.dedup();
+        inside = format!(", inside `{}`", to_text(pool, call));
+        if !locals.is_empty() {
+            inside.push_str(&format!(" where {}", locals.join(", ")));
+        }
+    }
     let pool = &session.pool;
     let text = |id: ExprId| to_text(pool, in_body.get(&id).copied().unwrap_or(id));
-    let name = |s: Symbol| pool.name(s).to_string();
+    let name = |s: Symbol| match in_body.get(&fault.node).map(|&b| pool.node(b)) {
+        // A tensor read inside a call is named as the definition names it.
+        Some(Node::Elem(t, _)) => pool.name(*t).to_string(),
+        _ => pool.name(s).to_string(),
+    };
     fault.to_error(&text, &name, point, &inside)
 }
 
@@ -331,8 +351,8 @@ fn body_node(pool: &mut Pool, call: ExprId, target: ExprId) -> Option<ExprId> {
 }
 
 /// The values of a call's scalar and index parameters and of its result indices, as
-/// sorted `name = value` text; a value that cannot be found from the point alone (an
-/// argument that mentions a summed index) is left out.
+/// `name = value` text; `at` binds the running sums' indices too, so that arguments that
+/// mention them have values.
 fn locals(pool: &mut Pool, call: ExprId, at: &Bindings) -> Vec<String> {
     let Node::Call { def, args, indices } = pool.node(call).clone() else {
         return Vec::new();
@@ -365,6 +385,5 @@ fn locals(pool: &mut Pool, call: ExprId, at: &Bindings) -> Vec<String> {
             out.push(format!("{} = {v}", pool.name(s)));
         }
     }
-    out.sort();
     out
 }

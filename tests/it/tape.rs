@@ -83,6 +83,11 @@ fn the_library_evaluates_exactly_as_the_reference_does() {
         ("x^y", "x=0, y=0"),
         ("1/x + 1/y + 1/(x*y)", "x=3, y=7"),
         ("logsumexp(z) - z[0]", "z=[2.1, 1.8, 0.2, -1.5]"),
+        ("(-1)^(2^53 + 1) + x^(10^100)", "x=-1"),
+        (
+            "sum(j, z[j])*sum(k, z[k]^2)/len(z)",
+            "z=[1e-16, 1, 1e-16, -1]",
+        ),
     ] {
         let (tape, tree) = library_and_reference(expr, at);
         let (tape, tree) = (tape.unwrap(), tree.unwrap());
@@ -121,6 +126,18 @@ fn the_library_reports_errors_exactly_as_the_reference_does() {
         ("z[i]", "z=[1, 2], i=1.5"),
         ("x", "x=[1, 2]"),
         ("diff(x^2, x)", "x=1"),
+        // Inside definitions: the call, its parameters, and the sums running in it.
+        ("cross_entropy(z, y)", "z=[1000, 0], y=1"),
+        ("softmax(z)[i]", "z=[1000, 0], i=0"),
+        ("eml(2*x, y + 1)", "x=1, y=-1"),
+        ("sum(j, ln(z[j]))", "z=[1, -1]"),
+        ("logsumexp(z)", "z=[1000, 1]"),
+        ("sum(j, g(z[j], 1))", "z=[1, -1]"),
+        ("softmax(w)[i]", "w=[1, 2], i=2"),
+        ("x^y", "x=0, y=-1"),
+        ("1e400 + x", ""),
+        ("x^(-1/2)", "x=0"),
+        ("x^(-1/2)", "x=-1"),
     ] {
         let (tape, tree) = library_and_reference(expr, at);
         let (tape, tree) = (tape.unwrap_err(), tree.unwrap_err());

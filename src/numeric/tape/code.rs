@@ -158,6 +158,9 @@ pub(crate) enum Instr {
 pub(crate) struct Fault {
     pub(crate) node: ExprId,
     pub(crate) what: What,
+    /// The sums the run was inside, innermost first: each one's node and its index's
+    /// value at the failure (for messages that show a call's local indices).
+    pub(crate) loops: Vec<(ExprId, usize)>,
 }
 
 /// What went wrong at a node, with the numbers its message shows.
@@ -185,7 +188,11 @@ pub(crate) enum What {
 
 impl Fault {
     fn at(node: ExprId, what: What) -> Fault {
-        Fault { node, what }
+        Fault {
+            node,
+            what,
+            loops: Vec::new(),
+        }
     }
 
     /// The nodes the message quotes: the failing node and its quoted operand.
@@ -534,7 +541,10 @@ pub(crate) fn run_block<T: Scalar>(
                 let mut acc = Compensated::new();
                 for v in 0..n {
                     regs[*index as usize] = v;
-                    run_block(run, slots, regs, body)?;
+                    if let Err(mut fault) = run_block(run, slots, regs, body) {
+                        fault.loops.push((*node, v));
+                        return Err(fault);
+                    }
                     acc.add(slots[*value as usize]);
                 }
                 slots[*dst as usize] = finite_value(acc.total(), *node)?;
