@@ -219,7 +219,11 @@ fn explain(
     point: &str,
 ) -> Error {
     let pool = &mut session.pool;
-    let call = call_of(pool, root, fault.node);
+    let quoted = fault.nodes();
+    let sums: Vec<ExprId> = fault.loops.iter().map(|l| l.0).collect();
+    let targets: Vec<ExprId> = quoted.iter().chain(&sums).copied().collect();
+    let (found, expanded) = origins(pool, root, &targets);
+    let call = found.get(&fault.node).and_then(|o| o.1);
     // The point with the running sums' indices bound, innermost last so that it wins,
     // to evaluate arguments that mention them.
     let mut local_at = at.clone();
@@ -228,23 +232,36 @@ fn explain(
             local_at.insert(*index, Value::Scalar(v as f64));
         }
     }
-    // Inside a call, the nodes a message quotes are printed as the definition states
-    // them, in its parameters' names (`1/v`, not the argument's `1/y`).
-    let mut in_body: FxHashMap<ExprId, ExprId> = FxHashMap::default();
+    // The nodes a message quotes are printed as the user or the definition wrote them:
+    // calls not expanded (`softmax(z)[1]`, not its body), and inside a call in the
+    // definition's parameter names (`1/v`, not the argument's `1/y`).
+    let mut stated: FxHashMap<ExprId, ExprId> = FxHashMap::default();
+    let failing = found.get(&fault.node).map(|o| o.0);
+    for &id in &quoted {
+        // An operand is the failing node's child as written, where there is one.
+        let child = failing.and_then(|f| {
+            crate::expr::node::children(pool.node(f))
+                .into_iter()
+                .find(|c| expanded.get(c) == Some(&id))
+        });
+        let Some(origin) = child.or_else(|| found.get(&id).map(|o| o.0)) else {
+            continue;
+        };
+        let b = call.and_then(|c| body_node(pool, c, origin));
+        stated.insert(id, b.unwrap_or(origin));
+    }
     let mut inside = String::new();
     if let Some(call) = call {
-        for id in fault.nodes() {
-            if let Some(b) = body_node(pool, call, id) {
-                in_body.insert(id, b);
-            }
-        }
         let mut locals = locals(pool, call, &local_at);
         for &(sum, v) in &fault.loops {
-            if call_of(pool, root, sum) != Some(call) {
+            let Some(&(origin, in_call)) = found.get(&sum) else {
+                continue;
+            };
+            if in_call != Some(call) {
                 continue;
             }
-            let stated = body_node(pool, call, sum).unwrap_or(sum);
-            if let Node::Sum { index, .. } = pool.node(stated) {
+            let b = body_node(pool, call, origin).unwrap_or(origin);
+            if let Node::Sum { index, .. } = pool.node(b) {
                 locals.push(format!("{} = {v}", pool.name(*index)));
             }
         }
@@ -256,8 +273,8 @@ fn explain(
         }
     }
     let pool = &session.pool;
-    let text = |id: ExprId| to_text(pool, in_body.get(&id).copied().unwrap_or(id));
-    let name = |s: Symbol| match in_body.get(&fault.node).map(|&b| pool.node(b)) {
+    let text = |id: ExprId| to_text(pool, stated.get(&id).copied().unwrap_or(id));
+    let name = |s: Symbol| match stated.get(&fault.node).map(|&b| pool.node(b)) {
         // A tensor read inside a call is named as the definition names it.
         Some(Node::Elem(t, _)) => pool.name(*t).to_string(),
         _ => pool.name(s).to_string(),
@@ -265,34 +282,47 @@ fn explain(
     fault.to_error(&text, &name, point, &inside)
 }
 
-/// The innermost call whose expansion first produces `target`, expanding `root` the way
-/// the tape's compilation does (so the ids agree); `None` when the node is outside every
-/// call.
-fn call_of(pool: &mut Pool, root: ExprId, target: ExprId) -> Option<ExprId> {
-    struct Walk {
-        target: ExprId,
+/// Where each node of an expanded expression comes from: its unexpanded node, and the
+/// innermost call that node is in.
+type Origins = FxHashMap<ExprId, (ExprId, Option<ExprId>)>;
+
+/// For each target node of the expanded expression, where it comes from: the first node
+/// (in evaluation order) whose expansion is the target, and the innermost call that node
+/// sits in (`None` outside every call); and the expansion of every node visited. `root`
+/// is expanded the way the tape's compilation expands it, so the ids agree.
+fn origins(
+    pool: &mut Pool,
+    root: ExprId,
+    targets: &[ExprId],
+) -> (Origins, FxHashMap<ExprId, ExprId>) {
+    struct Walk<'t> {
+        targets: &'t [ExprId],
         memo: FxHashMap<ExprId, ExprId>,
         calls: Vec<ExprId>,
-        found: Option<Option<ExprId>>,
+        found: Origins,
     }
-    fn walk(pool: &mut Pool, id: ExprId, w: &mut Walk) -> ExprId {
+    fn walk(pool: &mut Pool, id: ExprId, w: &mut Walk<'_>) -> ExprId {
         if let Some(&r) = w.memo.get(&id) {
             return r;
         }
-        if w.found.is_some() {
-            return id;
-        }
         let node = pool.node(id).clone();
         let out = match node {
-            Node::Call { .. } => match pool.expand_call(id) {
-                Some(body) if body != id => {
-                    w.calls.push(id);
-                    let r = walk(pool, body, w);
-                    w.calls.pop();
-                    r
+            Node::Call { args, .. } => {
+                // A call's arguments are evaluated in the caller, before its body: a node
+                // of an argument belongs to the caller even where the body repeats it.
+                for &a in args.iter() {
+                    walk(pool, a, w);
                 }
-                _ => id,
-            },
+                match pool.expand_call(id) {
+                    Some(body) if body != id => {
+                        w.calls.push(id);
+                        let r = walk(pool, body, w);
+                        w.calls.pop();
+                        r
+                    }
+                    _ => id,
+                }
+            }
             Node::Diff { .. } => id,
             other => {
                 let kids: Vec<ExprId> = crate::expr::node::children(&other)
@@ -302,20 +332,23 @@ fn call_of(pool: &mut Pool, root: ExprId, target: ExprId) -> Option<ExprId> {
                 pool.rebuild(id, &kids)
             }
         };
-        if out == w.target && w.found.is_none() {
-            w.found = Some(w.calls.last().copied());
+        if w.targets.contains(&out) {
+            // The first node found is the innermost: a node of a body is found before
+            // the call whose expansion is the same node, as the failure is inside it.
+            let call = w.calls.last().copied();
+            w.found.entry(out).or_insert((id, call));
         }
         w.memo.insert(id, out);
         out
     }
     let mut w = Walk {
-        target,
+        targets,
         memo: FxHashMap::default(),
         calls: Vec::new(),
-        found: None,
+        found: FxHashMap::default(),
     };
     walk(pool, root, &mut w);
-    w.found.flatten()
+    (w.found, w.memo)
 }
 
 /// The node of a call's definition body that becomes `target` once the call's

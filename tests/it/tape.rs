@@ -145,9 +145,24 @@ fn the_library_reports_errors_exactly_as_the_reference_does() {
     }
 }
 
+/// A message with each number shown as `#`.
+fn digits_masked(message: &str) -> String {
+    let mut out = String::new();
+    for c in message.chars() {
+        if c.is_ascii_digit() || (c == '.' && out.ends_with('#')) {
+            if !out.ends_with('#') {
+                out.push('#');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 proptest! {
     /// On random expressions, the library's evaluation and the reference interpreter
-    /// agree: both give a value (to rounding) or both give an error of the same kind.
+    /// agree: both give a value (to rounding) or both give the same error.
     #[test]
     fn the_tape_agrees_with_the_reference_on_random_expressions(
         text in scalar_expr_text(),
@@ -164,7 +179,13 @@ proptest! {
                 (a - r).abs() <= 1e-12 * (1.0 + r.abs()),
                 "`{}`: the tape gives {} and the reference {}", text, a, r
             ),
-            (Err(a), Err(r)) => prop_assert_eq!(a.kind, r.kind, "`{}`: {} / {}", text, a.message, r.message),
+            // The same message, but for the last digits of the numbers it shows: the
+            // tape expands calls, which may round differently.
+            (Err(a), Err(r)) => prop_assert_eq!(
+                (a.kind, digits_masked(&a.message)),
+                (r.kind, digits_masked(&r.message)),
+                "`{}`: {} / {}", text, a.message, r.message
+            ),
             (a, r) => prop_assert!(false, "`{}`: the tape gives {:?} and the reference {:?}", text, a, r),
         }
     }
