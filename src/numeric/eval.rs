@@ -222,8 +222,8 @@ fn explain(
     let quoted = fault.nodes();
     let sums: Vec<ExprId> = fault.loops.iter().map(|l| l.0).collect();
     let targets: Vec<ExprId> = quoted.iter().chain(&sums).copied().collect();
-    let (found, expanded) = origins(pool, root, &targets);
-    let call = found.get(&fault.node).and_then(|o| o.1);
+    let found = calls_of(pool, root, &targets);
+    let call = found.get(&fault.node).copied().flatten();
     // The point with the running sums' indices bound, innermost last so that it wins,
     // to evaluate arguments that mention them.
     let mut local_at = at.clone();
@@ -232,35 +232,24 @@ fn explain(
             local_at.insert(*index, Value::Scalar(v as f64));
         }
     }
-    // The nodes a message quotes are printed as the user or the definition wrote them:
-    // calls not expanded (`softmax(z)[1]`, not its body), and inside a call in the
-    // definition's parameter names (`1/v`, not the argument's `1/y`).
+    // Inside a call, the nodes a message quotes are printed as the definition states
+    // them, in its parameters' names (`1/v`, not the argument's `1/y`).
     let mut stated: FxHashMap<ExprId, ExprId> = FxHashMap::default();
-    let failing = found.get(&fault.node).map(|o| o.0);
-    for &id in &quoted {
-        // An operand is the failing node's child as written, where there is one.
-        let child = failing.and_then(|f| {
-            crate::expr::node::children(pool.node(f))
-                .into_iter()
-                .find(|c| expanded.get(c) == Some(&id))
-        });
-        let Some(origin) = child.or_else(|| found.get(&id).map(|o| o.0)) else {
-            continue;
-        };
-        let b = call.and_then(|c| body_node(pool, c, origin));
-        stated.insert(id, b.unwrap_or(origin));
+    if let Some(call) = call {
+        for &id in &quoted {
+            if let Some(b) = body_node(pool, call, id) {
+                stated.insert(id, b);
+            }
+        }
     }
     let mut inside = String::new();
     if let Some(call) = call {
         let mut locals = locals(pool, call, &local_at);
         for &(sum, v) in &fault.loops {
-            let Some(&(origin, in_call)) = found.get(&sum) else {
-                continue;
-            };
-            if in_call != Some(call) {
+            if found.get(&sum).copied().flatten() != Some(call) {
                 continue;
             }
-            let b = body_node(pool, call, origin).unwrap_or(origin);
+            let b = body_node(pool, call, sum).unwrap_or(sum);
             if let Node::Sum { index, .. } = pool.node(b) {
                 locals.push(format!("{} = {v}", pool.name(*index)));
             }
@@ -282,73 +271,55 @@ fn explain(
     fault.to_error(&text, &name, point, &inside)
 }
 
-/// Where each node of an expanded expression comes from: its unexpanded node, and the
-/// innermost call that node is in.
-type Origins = FxHashMap<ExprId, (ExprId, Option<ExprId>)>;
-
-/// For each target node of the expanded expression, where it comes from: the first node
-/// (in evaluation order) whose expansion is the target, and the innermost call that node
-/// sits in (`None` outside every call); and the expansion of every node visited. `root`
-/// is expanded the way the tape's compilation expands it, so the ids agree.
-fn origins(
+/// The innermost call each target node is compiled in (`None` outside every call),
+/// found by walking `root` the way the tape's compilation does: a call's arguments in
+/// the caller, then its expanded body. The first place found is where the tape computes
+/// the node first.
+fn calls_of(
     pool: &mut Pool,
     root: ExprId,
     targets: &[ExprId],
-) -> (Origins, FxHashMap<ExprId, ExprId>) {
+) -> FxHashMap<ExprId, Option<ExprId>> {
     struct Walk<'t> {
         targets: &'t [ExprId],
-        memo: FxHashMap<ExprId, ExprId>,
+        seen: rustc_hash::FxHashSet<ExprId>,
         calls: Vec<ExprId>,
-        found: Origins,
+        found: FxHashMap<ExprId, Option<ExprId>>,
     }
-    fn walk(pool: &mut Pool, id: ExprId, w: &mut Walk<'_>) -> ExprId {
-        if let Some(&r) = w.memo.get(&id) {
-            return r;
+    fn walk(pool: &mut Pool, id: ExprId, w: &mut Walk<'_>) {
+        if !w.seen.insert(id) {
+            return;
         }
-        let node = pool.node(id).clone();
-        let out = match node {
+        if w.targets.contains(&id) {
+            w.found.entry(id).or_insert(w.calls.last().copied());
+        }
+        match pool.node(id).clone() {
             Node::Call { args, .. } => {
-                // A call's arguments are evaluated in the caller, before its body: a node
-                // of an argument belongs to the caller even where the body repeats it.
                 for &a in args.iter() {
                     walk(pool, a, w);
                 }
-                match pool.expand_call(id) {
-                    Some(body) if body != id => {
-                        w.calls.push(id);
-                        let r = walk(pool, body, w);
-                        w.calls.pop();
-                        r
-                    }
-                    _ => id,
+                if let Some(body) = pool.expand_call(id).filter(|&b| b != id) {
+                    w.calls.push(id);
+                    walk(pool, body, w);
+                    w.calls.pop();
                 }
             }
-            Node::Diff { .. } => id,
+            Node::Diff { .. } => {}
             other => {
-                let kids: Vec<ExprId> = crate::expr::node::children(&other)
-                    .into_iter()
-                    .map(|c| walk(pool, c, w))
-                    .collect();
-                pool.rebuild(id, &kids)
+                for c in crate::expr::node::children(&other) {
+                    walk(pool, c, w);
+                }
             }
-        };
-        if w.targets.contains(&out) {
-            // The first node found is the innermost: a node of a body is found before
-            // the call whose expansion is the same node, as the failure is inside it.
-            let call = w.calls.last().copied();
-            w.found.entry(out).or_insert((id, call));
         }
-        w.memo.insert(id, out);
-        out
     }
     let mut w = Walk {
         targets,
-        memo: FxHashMap::default(),
+        seen: rustc_hash::FxHashSet::default(),
         calls: Vec::new(),
         found: FxHashMap::default(),
     };
     walk(pool, root, &mut w);
-    (w.found, w.memo)
+    w.found
 }
 
 /// The node of a call's definition body that becomes `target` once the call's

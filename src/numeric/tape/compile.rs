@@ -1,6 +1,7 @@
 //! Compilation: a DAG of pool expressions into tape instructions.
 //!
-//! Calls are expanded into their bodies first. Each node is compiled once per context
+//! A call is compiled as its arguments and then its body with the arguments in place
+//! of the parameters, as written: nothing merges or cancels across the call. Each node is compiled once per context
 //! (the enclosing loop indices it depends on), and its instruction goes into the block
 //! of the innermost loop it depends on: everything else is hoisted out of loops. A sum
 //! becomes a loop whose body holds only the instructions that depend on its index.
@@ -10,8 +11,8 @@ use num_traits::ToPrimitive;
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
-use crate::expr::node::{ExprId, Func, Node, Symbol};
-use crate::expr::pool::Pool;
+use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
+use crate::expr::pool::{ParamKind, Pool};
 use crate::numeric::tape::Tape;
 use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
 use crate::print::text::to_text;
@@ -35,7 +36,7 @@ struct Compiler<'p> {
 }
 
 impl Tape {
-    /// Compiles an expression (its calls expanded first).
+    /// Compiles an expression.
     pub fn compile(pool: &mut Pool, id: ExprId) -> Result<Tape> {
         Tape::compile_many(pool, &[id])
     }
@@ -43,7 +44,6 @@ impl Tape {
     /// Compiles several expressions into one tape that computes them together, each
     /// shared subexpression once (a gradient's components share the function's terms).
     pub fn compile_many(pool: &mut Pool, ids: &[ExprId]) -> Result<Tape> {
-        let ids: Vec<ExprId> = ids.iter().map(|&id| pool.expand_all_calls(id)).collect();
         let mut c = Compiler {
             pool,
             blocks: vec![Vec::new()],
@@ -58,7 +58,7 @@ impl Tape {
             input_slots: Vec::new(),
         };
         // Free indices are registers set from the bindings, at depth 0.
-        for &id in &ids {
+        for &id in ids {
             for s in c.pool.free_indices(id) {
                 if c.free_indices.iter().any(|f| f.0 == s) {
                     continue;
@@ -70,7 +70,7 @@ impl Tape {
             }
         }
         let mut outputs = Vec::with_capacity(ids.len());
-        for &id in &ids {
+        for &id in ids {
             outputs.push(c.compile(id)?.0);
         }
         let code = c.blocks.pop().unwrap_or_default();
@@ -303,11 +303,10 @@ impl Compiler<'_> {
                 self.memo.insert(key, placed);
                 return Ok(placed);
             }
-            Node::Call { .. } => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    "internal: a call was not expanded",
-                ));
+            Node::Call { def, args, .. } => {
+                let placed = self.call(id, def, &args)?;
+                self.memo.insert(key, placed);
+                return Ok(placed);
             }
             Node::Diff { .. } => {
                 return Err(Error::new(
@@ -325,6 +324,27 @@ impl Compiler<'_> {
         let placed = (dst, depth);
         self.memo.insert(key, placed);
         Ok(placed)
+    }
+
+    /// A call: its scalar arguments first, as a call evaluates them before its body
+    /// (an argument's domain error is the caller's, even where the body never uses it),
+    /// then its body with the arguments in place of the parameters. The body is not
+    /// merged into the caller's expression: `f(x) - f(x)` is undefined wherever `f(x)`
+    /// is, as written, instead of cancelling to 0.
+    fn call(&mut self, id: ExprId, def: DefId, args: &[ExprId]) -> Result<(Slot, usize)> {
+        let params = self.pool.definition(def).params.clone();
+        for (p, &a) in params.iter().zip(args) {
+            if p.kind == ParamKind::Scalar {
+                self.compile(a)?;
+            }
+        }
+        match self.pool.expand_call(id) {
+            Some(body) if body != id => self.compile(body),
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("`{}` cannot be expanded", to_text(self.pool, id)),
+            )),
+        }
     }
 
     /// A product, its factors in canonical order; `b^-1` factors divide by `b`.
