@@ -69,15 +69,17 @@ impl Compiled {
         let given = check_point(session, at)?;
         check_names(session, at, &self.used)?;
         let tape = self.tape.as_ref().map_err(Clone::clone)?;
-        let point = given
-            .iter()
-            .filter(|(s, _)| self.used.contains(s))
-            .map(|(_, t)| t.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let inputs = tape.inputs(&session.pool, at)?.with_point(point.clone());
-        tape.eval_fault(&inputs)
-            .map_err(|fault| explain(session, self.id, at, &fault, &point))
+        let inputs = tape.inputs(&session.pool, at)?;
+        tape.eval_fault(&inputs).map_err(|fault| {
+            // The point shows the names the expression uses, in the order given.
+            let point = given
+                .iter()
+                .filter(|(s, _)| self.used.contains(s))
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            explain(session, self.id, at, &fault, &point)
+        })
     }
 }
 
@@ -236,9 +238,16 @@ fn explain(
     // them, in its parameters' names (`1/v`, not the argument's `1/y`).
     let mut stated: FxHashMap<ExprId, ExprId> = FxHashMap::default();
     if let Some(call) = call {
+        // The failing node first, then its operand inside it: with `eml(x, x)`, the
+        // operand `x` of `ln(y)` is the body's `y`.
+        let mut within = None;
         for &id in &quoted {
-            if let Some(b) = body_node(pool, call, id) {
+            let b = within
+                .and_then(|w| body_node(pool, call, id, Some(w)))
+                .or_else(|| body_node(pool, call, id, None));
+            if let Some(b) = b {
                 stated.insert(id, b);
+                within = within.or(Some(b));
             }
         }
     }
@@ -249,7 +258,7 @@ fn explain(
             if found.get(&sum).copied().flatten() != Some(call) {
                 continue;
             }
-            let b = body_node(pool, call, sum).unwrap_or(sum);
+            let b = body_node(pool, call, sum, None).unwrap_or(sum);
             if let Node::Sum { index, .. } = pool.node(b) {
                 locals.push(format!("{} = {v}", pool.name(*index)));
             }
@@ -323,8 +332,14 @@ fn calls_of(
 }
 
 /// The node of a call's definition body that becomes `target` once the call's
-/// arguments replace its parameters, if there is one.
-fn body_node(pool: &mut Pool, call: ExprId, target: ExprId) -> Option<ExprId> {
+/// arguments replace its parameters, if there is one; searched among the proper
+/// subexpressions of `within` when given, else in the whole body.
+fn body_node(
+    pool: &mut Pool,
+    call: ExprId,
+    target: ExprId,
+    within: Option<ExprId>,
+) -> Option<ExprId> {
     let Node::Call { def, args, indices } = pool.node(call).clone() else {
         return None;
     };
@@ -340,18 +355,24 @@ fn body_node(pool: &mut Pool, call: ExprId, target: ExprId) -> Option<ExprId> {
     for (&i, &v) in d.indices.iter().zip(indices.iter()) {
         subst.indices.insert(i, v);
     }
+    // Several nodes may become the target (`exp(x) - ln(y)` and `exp(x)` when y is 1):
+    // the last found, which no later node is inside, is the one the body computes it by.
     let mut seen = rustc_hash::FxHashSet::default();
-    let mut todo = vec![d.body];
+    let mut todo = match within {
+        Some(w) => crate::expr::node::children(pool.node(w)),
+        None => vec![d.body],
+    };
+    let mut found = None;
     while let Some(b) = todo.pop() {
         if !seen.insert(b) {
             continue;
         }
         if pool.substitute(b, &subst) == target {
-            return Some(b);
+            found = Some(b);
         }
         todo.extend(crate::expr::node::children(pool.node(b)));
     }
-    None
+    found
 }
 
 /// The values of a call's scalar and index parameters and of its result indices, as

@@ -80,11 +80,3 @@ impl Tape {
         })
     }
 }
-
-impl TapeInputs {
-    /// The same values, with the point shown as `point` in messages.
-    pub(crate) fn with_point(mut self, point: String) -> TapeInputs {
-        self.point = point;
-        self
-    }
-}

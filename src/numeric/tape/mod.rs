@@ -2,8 +2,8 @@
 //! instructions.
 //!
 //! [`Tape::compile`] turns a DAG into instructions over numbered slots, each shared
-//! subexpression computed once; calls are expanded into their bodies, and each sum over
-//! an axis becomes a loop whose body holds only the instructions that depend on the
+//! subexpression computed once; a call becomes its arguments and then its body, as
+//! written (nothing cancels across it), and each sum over an axis becomes a loop whose body holds only the instructions that depend on the
 //! loop's index (everything else is hoisted out). A compiled tape runs at many points
 //! without recompiling, over any [`Scalar`]: `f64`, single precision, complex numbers
 //! (the complex step) and dual numbers (forward mode).
