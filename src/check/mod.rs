@@ -170,10 +170,9 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
             let checked = check_point(session, req, &f_tape, &claim_tapes, &at);
             match checked {
                 Ok(p) => {
-                    let kinked = p
-                        .components
-                        .iter()
-                        .any(|c| matches!(c.verdict, crate::numeric::oracle::Verdict::Kink { .. }));
+                    let kinked = p.components.iter().any(|c| {
+                        matches!(c.verdict, crate::numeric::oracle::Agreement::Kink { .. })
+                    });
                     if req.at.is_none() && kinked && attempt < 100 {
                         continue;
                     }

@@ -135,9 +135,11 @@ pub struct Reading {
     pub note: Option<String>,
 }
 
-/// What a component's check concluded.
+/// What one oracle comparison says about one component at one point: the claimed
+/// derivative agrees with the trusted oracles, disagrees, sits on a kink, or nothing
+/// could be trusted. (A claim's overall outcome is a different thing, the prover's.)
 #[derive(Clone, Debug, PartialEq)]
-pub enum Verdict {
+pub enum Agreement {
     /// The claim agrees with every trusted oracle.
     Agrees,
     /// The claim disagrees with a trusted oracle.
@@ -165,8 +167,8 @@ pub struct ComponentCheck {
     pub claim: Option<f64>,
     /// The oracles' readings.
     pub readings: Vec<Reading>,
-    /// The verdict.
-    pub verdict: Verdict,
+    /// What the comparison concluded.
+    pub verdict: Agreement,
     /// Notes for the reader (which oracle was trusted and why).
     pub notes: Vec<String>,
 }
@@ -176,9 +178,9 @@ impl ComponentCheck {
     /// a kink where the claim is undefined).
     pub fn passes(&self) -> bool {
         match &self.verdict {
-            Verdict::Agrees | Verdict::Inconclusive => true,
-            Verdict::Disagrees => false,
-            Verdict::Kink { subgradient, .. } => *subgradient || self.claim.is_none(),
+            Agreement::Agrees | Agreement::Inconclusive => true,
+            Agreement::Disagrees => false,
+            Agreement::Kink { subgradient, .. } => *subgradient || self.claim.is_none(),
         }
     }
 }
@@ -331,7 +333,7 @@ pub fn check_component(
             component,
             claim,
             readings: Vec::new(),
-            verdict: Verdict::Kink {
+            verdict: Agreement::Kink {
                 left,
                 right,
                 subgradient,
@@ -400,13 +402,13 @@ pub fn check_component(
         ));
     }
     let verdict = if claim.is_none() {
-        Verdict::Disagrees
+        Agreement::Disagrees
     } else if trusted.is_empty() || exact_split {
-        Verdict::Inconclusive
+        Agreement::Inconclusive
     } else if trusted.iter().all(|r| r.agrees) {
-        Verdict::Agrees
+        Agreement::Agrees
     } else {
-        Verdict::Disagrees
+        Agreement::Disagrees
     };
     if claim.is_none() {
         notes.push("the claimed derivative is undefined at this point".into());

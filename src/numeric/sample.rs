@@ -10,7 +10,7 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Node, Symbol};
 use crate::lower::workspace::Workspace;
-use crate::numeric::Evaluate;
+use crate::numeric::Compiled;
 use crate::numeric::tape::Tape;
 use crate::numeric::value::{Bindings, Tensor, Value};
 use crate::syntax::tree::Relation;
@@ -134,10 +134,11 @@ pub fn sample_spread(
     spread: f64,
 ) -> Result<Bindings> {
     // Scalars are drawn inside their own bounds; a fact about anything else (`z[0] > 0`,
-    // `x - y > 0`) is met by drawing again.
+    // `x - y > 0`) is met by drawing again. The facts are compiled once for all draws.
+    let facts = compile_facts(session);
     for _ in 0..64 {
         let at = draw(session, exprs, rng, spread)?;
-        if facts_hold(session, &at) {
+        if facts_hold(session, &facts, &at) {
             return Ok(at);
         }
     }
@@ -148,15 +149,31 @@ pub fn sample_spread(
     .with_hint("check that the facts can hold together"))
 }
 
+/// The session's facts, each side compiled: subject, relation, bound.
+fn compile_facts(session: &mut Workspace) -> Vec<(Compiled, Relation, Compiled)> {
+    let facts = session.facts.clone();
+    facts
+        .iter()
+        .map(|f| {
+            let subject = Compiled::new(session, f.subject);
+            let bound = Compiled::new(session, f.bound);
+            (subject, f.relation, bound)
+        })
+        .collect()
+}
+
 /// Whether every fact that can be evaluated at `at` holds there; a fact about names the
 /// point does not bind says nothing.
-fn facts_hold(session: &mut Workspace, at: &Bindings) -> bool {
-    let facts = session.facts.clone();
-    facts.iter().all(|f| {
-        let (Ok(s), Ok(b)) = (session.eval(f.subject, at), session.eval(f.bound, at)) else {
+fn facts_hold(
+    session: &mut Workspace,
+    facts: &[(Compiled, Relation, Compiled)],
+    at: &Bindings,
+) -> bool {
+    facts.iter().all(|(subject, relation, bound)| {
+        let (Ok(s), Ok(b)) = (subject.eval(session, at), bound.eval(session, at)) else {
             return true;
         };
-        match f.relation {
+        match relation {
             Relation::Greater => s > b,
             Relation::GreaterEq => s >= b,
             Relation::Less => s < b,

@@ -37,6 +37,29 @@ pub trait Scalar: Copy + Debug + PartialEq {
     fn apply(self, f: Func) -> Self;
     /// Whether every part of the number is finite.
     fn is_finite(self) -> bool;
+
+    /// The rounding error of `a + b`, given their rounded `sum`, for compensated
+    /// summation. Only `f64` tracks it: the other types are derivative carriers or
+    /// deliberately low precision, and their sums stay plain (the error is zero).
+    fn sum_error(a: Self, b: Self, sum: Self) -> Self {
+        let _ = (a, b, sum);
+        Self::from_f64(0.0)
+    }
+
+    /// The product of `factors` taken in order from 1, each multiplying (`false`) or
+    /// dividing (`true`). `f64` overrides it so that intermediate products of tiny or
+    /// huge factors neither underflow nor overflow when the result is representable.
+    fn product<I: Iterator<Item = (Self, bool)> + Clone>(factors: I) -> Self {
+        factors.fold(Self::from_f64(1.0), |acc, (x, divide)| {
+            if divide { acc.div(x) } else { acc.mul(x) }
+        })
+    }
+
+    /// A power of a negative base by a whole exponent `e`. The exponent's own
+    /// perturbation is dropped: the power has no real derivative in it there.
+    fn pow_whole(self, e: f64) -> Self {
+        self.powi(e as i32)
+    }
 }
 
 impl Scalar for f64 {
@@ -72,6 +95,17 @@ impl Scalar for f64 {
     }
     fn is_finite(self) -> bool {
         f64::is_finite(self)
+    }
+    fn sum_error(a: Self, b: Self, sum: Self) -> Self {
+        crate::numeric::sum::neumaier_error(a, b, sum)
+    }
+    fn product<I: Iterator<Item = (Self, bool)> + Clone>(factors: I) -> Self {
+        crate::numeric::sum::scaled_product(factors)
+    }
+    fn pow_whole(self, e: f64) -> Self {
+        // `powf` handles a negative base with a whole exponent, and stays correctly
+        // signed for exponents beyond `i32`.
+        self.powf(e)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::check::{CheckReport, CheckRequest};
 use crate::lower::workspace::Workspace;
 // Named for what it is, the agreement of a claim with the references, so that the
 // rename of the oracle's type in `numeric` changes this line only.
-use crate::numeric::oracle::{Reading, Verdict as Agreement};
+use crate::numeric::oracle::{Agreement, Reading};
 use crate::report::{Format, Output, json};
 
 /// The check's report; LaTeX output is the text report, which has no formula to show.

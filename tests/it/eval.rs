@@ -267,3 +267,43 @@ fn a_sum_whose_index_shadows_a_definition_index_is_evaluated_per_value() {
         assert!((v - want).abs() < 1e-15, "{expr}: {v} != {want}");
     }
 }
+
+#[test]
+fn one_compilation_evaluates_many_points() {
+    let mut s = Workspace::with_prelude().unwrap();
+    let id = s.parse_expression("cross_entropy(z, y)*x").unwrap();
+    let compiled = gauge::numeric::Compiled::new(&mut s, id);
+    for (at, ok) in [
+        ("z=[2.1, 1.8, 0.2, -1.5], y=0, x=1", true),
+        ("z=[1, 2], y=1, x=-3", true),
+        ("z=[1, 2], y=5, x=1", false),
+        ("z=[1, 2], y=1", false),
+    ] {
+        let b = s.parse_bindings(at).unwrap();
+        let once = compiled.eval(&mut s, &b);
+        assert_eq!(once, s.eval(id, &b), "{at}");
+        assert_eq!(once.is_ok(), ok, "{at}: {once:?}");
+    }
+}
+
+#[test]
+fn calls_are_evaluated_as_written_not_cancelled() {
+    // Expanded, the two ln(x) terms would cancel; as written, each call needs x > 0.
+    domain(
+        "eml(y, x) - eml(1, x)",
+        "x=0, y=1",
+        &["`ln(y)`", "inside `eml("],
+    );
+    // An argument is evaluated even where the body does not use it.
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file("defs", "let first(a, b) = a").unwrap();
+    let id = s.parse_expression("first(x, ln(y))").unwrap();
+    let b = s.parse_bindings("x=1, y=-1").unwrap();
+    let e = s.eval(id, &b).expect_err("ln(y) is undefined");
+    assert_eq!(e.kind, ErrorKind::Domain);
+    assert!(
+        e.message.starts_with("`ln(y)` is undefined"),
+        "{}",
+        e.message
+    );
+}

@@ -18,6 +18,7 @@ mod latex;
 mod latex_engines;
 mod oracle_props;
 mod prove;
+mod reference;
 mod robustness;
 mod roundtrip;
 mod simplify;

@@ -8,7 +8,7 @@
 use crate::common::scalar_expr_text;
 use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
-use gauge::numeric::oracle::{Dtype, Probe, Tolerances, Verdict, check_component};
+use gauge::numeric::oracle::{Agreement, Dtype, Probe, Tolerances, check_component};
 use gauge::numeric::tape::{InputRef, Tape};
 use proptest::prelude::*;
 
@@ -45,7 +45,7 @@ proptest! {
             return Ok(());
         }
         prop_assert!(
-            !matches!(c.verdict, Verdict::Disagrees),
+            !matches!(c.verdict, Agreement::Disagrees),
             "d/dx {} = {} at x = {}, y = {}: {:?}", text, s.print(d), x, y, c
         );
     }

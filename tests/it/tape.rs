@@ -1,19 +1,43 @@
-//! The compiled tape agrees with the tree evaluator, shares work, and runs over complex
-//! and dual numbers to give derivatives.
+//! The compiled tape agrees with the reference tree interpreter (values and messages),
+//! shares work, and runs over complex and dual numbers to give derivatives.
 
+use crate::common::scalar_expr_text;
+use crate::reference;
 use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use gauge::numeric::scalar::{Complex, Dual};
 use gauge::numeric::tape::{InputRef, Tape};
+use proptest::prelude::*;
 
+/// The reference interpreter's value, and the tape's (run directly).
 fn both(expr: &str, at: &str) -> (f64, f64) {
     let mut s = Workspace::with_prelude().unwrap();
     let e = s.parse_expression(expr).unwrap();
     let b = s.parse_bindings(at).unwrap();
-    let tree = s.eval(e, &b).unwrap();
+    let tree = reference::eval(&mut s, e, &b).unwrap();
     let tape = Tape::compile(&mut s.pool, e).unwrap();
     let inputs = tape.inputs(&s.pool, &b).unwrap();
     (tree, tape.eval(&inputs).unwrap())
+}
+
+/// What the library's evaluation (the tape) and the reference interpreter give.
+fn library_and_reference(
+    expr: &str,
+    at: &str,
+) -> (
+    Result<f64, gauge::diag::error::Error>,
+    Result<f64, gauge::diag::error::Error>,
+) {
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file("defs", "let h(z) = q*z[0]\nlet g(u, v) = ln(u) + 1/v")
+        .unwrap();
+    let e = s.parse_expression(expr).unwrap();
+    let b = if at.is_empty() {
+        gauge::numeric::value::Bindings::new()
+    } else {
+        s.parse_bindings(at).unwrap()
+    };
+    (s.eval(e, &b), reference::eval(&mut s, e, &b))
 }
 
 #[test]
@@ -40,6 +64,109 @@ fn the_tape_agrees_with_the_tree_evaluator() {
             (tree - tape).abs() <= 1e-14 * tree.abs().max(1.0),
             "{expr}: {tree} vs {tape}"
         );
+    }
+}
+
+#[test]
+fn the_library_evaluates_exactly_as_the_reference_does() {
+    for (expr, at) in [
+        ("cross_entropy(z, y)", "z=[2.1, 1.8, 0.2, -1.5], y=0"),
+        ("mse(p, t)", "p=[1, 2, 3], t=[1, 2, 5]"),
+        ("-ln(0.001)", "x=1"),
+        ("eml(1, 1)", "x=1"),
+        ("sum(i, k, W[i, k]*x[k])", "W=[[1, 2], [3, 4]], x=[0.5, -1]"),
+        ("a*b/(c*d)", "a=1e-200, b=1e-200, c=1e-200, d=1e-200"),
+        ("x/y*z", "x=1e-200, y=1e-200, z=1e-200"),
+        ("x^(2^53 + 1)", "x=-1"),
+        ("x^y + x^(-1/2)*y^(1/3)", "x=0.3, y=3"),
+        ("x^y", "x=-2, y=3"),
+        ("x^y", "x=0, y=0"),
+        ("1/x + 1/y + 1/(x*y)", "x=3, y=7"),
+        ("logsumexp(z) - z[0]", "z=[2.1, 1.8, 0.2, -1.5]"),
+        ("(-1)^(2^53 + 1) + x^(10^100)", "x=-1"),
+        (
+            "sum(j, z[j])*sum(k, z[k]^2)/len(z)",
+            "z=[1e-16, 1, 1e-16, -1]",
+        ),
+    ] {
+        let (tape, tree) = library_and_reference(expr, at);
+        let (tape, tree) = (tape.unwrap(), tree.unwrap());
+        assert_eq!(
+            tape.to_bits(),
+            tree.to_bits(),
+            "{expr} at {at}: {tape} vs {tree}"
+        );
+    }
+}
+
+#[test]
+fn the_library_reports_errors_exactly_as_the_reference_does() {
+    for (expr, at) in [
+        ("ln(x)", "x=-1"),
+        ("ln(x - 1) + 2", "x=0.5"),
+        ("sqrt(x)", "x=-4"),
+        ("1/x", "x=0"),
+        ("1/(x - 1)", "x=1"),
+        ("x^(-2)", "x=0"),
+        ("asin(x)", "x=2"),
+        ("x^(1/3)", "x=-8"),
+        ("x^y", "x=-8, y=0.5"),
+        ("exp(x)", "x=710"),
+        ("x*y", "x=1e200, y=1e200"),
+        ("x + y", "x=1e308, y=1e308"),
+        ("eml(x, y)", "x=1, y=0"),
+        ("g(x, y)", "x=2, y=0"),
+        ("g(x, y)", "x=-2, y=1"),
+        ("ln(y)", "x=-1, y=-2"),
+        ("x + y", ""),
+        ("h(z)", "z=[3]"),
+        ("softmax(z)[i]", "z=[1, 2], i=2"),
+        ("z[i]*w[i]", "z=[1, 2], w=[1, 2, 3], i=0"),
+        ("z[0]", "z=5"),
+        ("z[i]", "z=[1, 2], i=1.5"),
+        ("x", "x=[1, 2]"),
+        ("diff(x^2, x)", "x=1"),
+        // Inside definitions: the call, its parameters, and the sums running in it.
+        ("cross_entropy(z, y)", "z=[1000, 0], y=1"),
+        ("softmax(z)[i]", "z=[1000, 0], i=0"),
+        ("eml(2*x, y + 1)", "x=1, y=-1"),
+        ("sum(j, ln(z[j]))", "z=[1, -1]"),
+        ("logsumexp(z)", "z=[1000, 1]"),
+        ("sum(j, g(z[j], 1))", "z=[1, -1]"),
+        ("softmax(w)[i]", "w=[1, 2], i=2"),
+        ("x^y", "x=0, y=-1"),
+        ("1e400 + x", ""),
+        ("x^(-1/2)", "x=0"),
+        ("x^(-1/2)", "x=-1"),
+    ] {
+        let (tape, tree) = library_and_reference(expr, at);
+        let (tape, tree) = (tape.unwrap_err(), tree.unwrap_err());
+        assert_eq!(tape, tree, "{expr} at {at}");
+    }
+}
+
+proptest! {
+    /// On random expressions, the library's evaluation and the reference interpreter
+    /// agree: both give the same value, to the bit, or the same error.
+    #[test]
+    fn the_tape_agrees_with_the_reference_on_random_expressions(
+        text in scalar_expr_text(),
+        x in -2.0f64..2.0,
+        y in 0.1f64..2.0,
+    ) {
+        let mut s = Workspace::with_prelude().unwrap();
+        let e = s.parse_expression(&text).unwrap();
+        let b = s.parse_bindings(&format!("x={x:?}, y={y:?}, z=[0.5, -1.25, 2]")).unwrap();
+        let tape = s.eval(e, &b);
+        let tree = reference::eval(&mut s, e, &b);
+        match (tape, tree) {
+            (Ok(a), Ok(r)) => prop_assert!(
+                a.to_bits() == r.to_bits(),
+                "`{}`: the tape gives {} and the reference {}", text, a, r
+            ),
+            (Err(a), Err(r)) => prop_assert_eq!(a, r, "`{}`", text),
+            (a, r) => prop_assert!(false, "`{}`: the tape gives {:?} and the reference {:?}", text, a, r),
+        }
     }
 }
 

@@ -1,10 +1,12 @@
-//! Floating-point evaluation of pool expressions at a point.
+//! The reference evaluator: the tree interpreter gauge used before the compiled tape
+//! became its one evaluator, kept here, in the tests only, as an independent account of
+//! the same semantics that the tape is checked against.
 //!
-//! Evaluation walks the DAG with a memo, so a shared subexpression is computed once per
-//! point (a value depending on a summed index is recomputed per index value). A call of
-//! a definition evaluates its body in a frame that binds the parameters. Sums and sums
-//! of terms use compensated (Neumaier) summation, and products divide once by the
-//! product of their denominators, so results carry full `f64` precision.
+//! It walks the DAG with a memo, so a shared subexpression is computed once per point (a
+//! value depending on a summed index is recomputed per index value). A call of a
+//! definition evaluates its body in a frame that binds the parameters. Sums and sums of
+//! terms use compensated (Neumaier) summation, and products divide once by the product
+//! of their denominators, so results carry full `f64` precision.
 //!
 //! Leaving a function's domain is an error that names the subexpression and the point,
 //! never a NaN: `ln(x)` at x = -1, `1/x` at 0, `sqrt` of a negative, an overflow.
@@ -15,13 +17,13 @@ use num_integer::Integer;
 use num_traits::{Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
 
-use crate::diag::error::{Error, ErrorKind, Result};
-use crate::expr::kind::Kind;
-use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
-use crate::lower::workspace::Workspace;
-use crate::numeric::value::{Bindings, Tensor, Value, format_number, format_value};
-use crate::print::text::to_text;
-use crate::syntax::number::rational_to_f64;
+use gauge::diag::error::{Error, ErrorKind, Result};
+use gauge::expr::kind::Kind;
+use gauge::expr::node::{DefId, ExprId, Func, Node, Symbol};
+use gauge::lower::workspace::Workspace;
+use gauge::numeric::value::{Bindings, Tensor, Value, format_number, format_value};
+use gauge::print::text::to_text;
+use gauge::syntax::number::rational_to_f64;
 
 /// One activation: the values of a call's parameters, or of the user's point.
 #[derive(Default)]
@@ -200,7 +202,7 @@ impl<'s> Evaluator<'s> {
         if missing.is_empty() {
             return Ok(());
         }
-        missing.sort_by(|a, b| crate::expr::order::cmp_names(&a.0, &b.0));
+        missing.sort_by(|a, b| gauge::expr::order::cmp_names(&a.0, &b.0));
         let names: Vec<String> = missing.iter().map(|m| format!("`{}`", m.0)).collect();
         let example: Vec<String> = missing
             .iter()
@@ -375,7 +377,7 @@ impl<'s> Evaluator<'s> {
                         ErrorKind::Domain,
                         format!(
                             "the number {} is beyond the range of f64 (about 1.8e308)",
-                            crate::syntax::number::describe_rational(&r)
+                            gauge::syntax::number::describe_rational(&r)
                         ),
                     ))
                 }
@@ -865,4 +867,9 @@ fn call_key(def: DefId, frame: &Frame) -> (CallKey, Vec<Rc<Tensor>>) {
             .collect(),
     };
     (key, tensors.into_iter().map(|(_, t)| t).collect())
+}
+
+/// Evaluates `id` at `at` with the reference interpreter.
+pub fn eval(session: &mut Workspace, id: ExprId, at: &Bindings) -> Result<f64> {
+    Evaluator::new(session, at)?.eval(id)
 }

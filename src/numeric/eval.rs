@@ -1,0 +1,414 @@
+//! Evaluation for a workspace, as `gauge eval` does it: the point is checked against the
+//! kinds and shapes of the names, then the expression runs on the tape.
+//!
+//! The checks come first and in a fixed order, so that a bad point is reported the same
+//! way whatever the expression: a value beyond `f64`, a value of the wrong kind, linked
+//! axes of different lengths, and then the names the expression uses but the point does
+//! not give. A domain error names the subexpression that failed, the point (the names
+//! the expression uses, in the order given), and the call it happened in.
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::node::{ExprId, Node, Symbol};
+use crate::expr::kind::Kind;
+use crate::expr::pool::Pool;
+use crate::expr::subst::Subst;
+use crate::lower::workspace::Workspace;
+use crate::numeric::tape::{Fault, Tape};
+use crate::numeric::value::{Bindings, Value, format_number, format_value};
+use crate::print::text::to_text;
+use crate::syntax::parse::Grammar;
+
+/// Numbers for a session: evaluating its expressions and reading `--at` points.
+///
+/// Lowering knows nothing of values; this trait gives a [`Workspace`] the two operations
+/// that need them, so call sites read `session.eval(id, &at)`.
+pub trait Evaluate {
+    /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`.
+    fn parse_bindings(&mut self, text: &str) -> Result<Bindings>;
+    /// Evaluates an expression at a point, in `f64`. To evaluate one expression at many
+    /// points, compile it once with [`Compiled::new`].
+    fn eval(&mut self, id: ExprId, at: &Bindings) -> Result<f64>;
+}
+
+impl Evaluate for Workspace {
+    fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
+        let id = self.sources.add("<bindings>", text);
+        let parsed = Grammar::new(text, id).parse_bindings()?;
+        Bindings::from_syntax(self, &parsed)
+    }
+
+    fn eval(&mut self, id: ExprId, at: &Bindings) -> Result<f64> {
+        Compiled::new(self, id).eval(self, at)
+    }
+}
+
+/// An expression compiled once, to evaluate at many points with the checks and messages
+/// of [`Evaluate::eval`].
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    id: ExprId,
+    /// The names the expression uses, definitions' globals included.
+    used: Vec<Symbol>,
+    /// The tape, or why it could not be built: reported only after the point's own
+    /// checks, so that a bad point is reported first, as for any expression.
+    tape: std::result::Result<Tape, Error>,
+}
+
+impl Compiled {
+    /// Compiles `id` for evaluation.
+    pub fn new(session: &mut Workspace, id: ExprId) -> Compiled {
+        let used = session.names_used(id);
+        let tape = Tape::compile(&mut session.pool, id);
+        Compiled { id, used, tape }
+    }
+
+    /// The value at `at`, in `f64`.
+    pub fn eval(&self, session: &mut Workspace, at: &Bindings) -> Result<f64> {
+        let given = check_point(session, at)?;
+        check_names(session, at, &self.used)?;
+        let tape = self.tape.as_ref().map_err(Clone::clone)?;
+        let inputs = tape.inputs(&session.pool, at)?;
+        tape.eval_fault(&inputs).map_err(|fault| {
+            // The point shows the names the expression uses, in the order given.
+            let point = given
+                .iter()
+                .filter(|(s, _)| self.used.contains(s))
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            explain(session, self.id, at, &fault, &point)
+        })
+    }
+}
+
+/// Checks every given value against the kind of its name (whatever the expression
+/// uses), and linked axes against each other; returns each binding as `name = value`.
+fn check_point(session: &Workspace, at: &Bindings) -> Result<Vec<(Symbol, String)>> {
+    let mut given = Vec::new();
+    for name in at.names() {
+        let Some(value) = at.get(name) else {
+            continue;
+        };
+        let text = session.pool.name(name).to_string();
+        given.push((name, format!("{text} = {}", format_value(value))));
+        let span = at.span(name);
+        let labelled = |e: Error| match span {
+            Some(sp) => e.with_label(sp, "given here"),
+            None => e,
+        };
+        let finite = match value {
+            Value::Scalar(x) => x.is_finite(),
+            Value::Tensor(t) => t.data.iter().all(|x| x.is_finite()),
+        };
+        if !finite {
+            return Err(labelled(Error::new(
+                ErrorKind::Binding,
+                format!("the value of `{text}` is beyond the range of f64 (about 1.8e308)"),
+            )));
+        }
+        let kind = session.kind_of(name);
+        let mismatch = |what: &str, kind: Kind| {
+            labelled(Error::new(
+                ErrorKind::Binding,
+                format!("`{text}` is {}, but its value is {what}", kind.describe()),
+            ))
+        };
+        match (value, kind) {
+            (Value::Scalar(x), Some(Kind::Index)) => {
+                if *x < 0.0 || x.fract() != 0.0 || *x > u32::MAX as f64 {
+                    return Err(
+                        mismatch("not a whole number from 0 to 4294967295", Kind::Index)
+                            .with_hint("indices count from 0, as in NumPy and PyTorch"),
+                    );
+                }
+            }
+            (Value::Scalar(_), Some(k @ Kind::Tensor(_))) => {
+                return Err(
+                    mismatch("a number", k).with_hint("give a tensor as a list: `z=[1, 2, 3]`")
+                );
+            }
+            (Value::Scalar(_), _) => {}
+            (Value::Tensor(t), Some(k @ Kind::Tensor(r))) if t.shape.len() != r as usize => {
+                return Err(mismatch(
+                    &format!("a tensor with {} axes", t.shape.len()),
+                    k,
+                ));
+            }
+            (Value::Tensor(t), Some(k @ (Kind::Scalar | Kind::Index))) => {
+                return Err(mismatch(
+                    &format!("a tensor with {} axes", t.shape.len()),
+                    k,
+                ));
+            }
+            (Value::Tensor(_), _) => {}
+        }
+    }
+    check_lengths(session, at)?;
+    Ok(given)
+}
+
+/// Checks that axes linked by a shared index have equal lengths in the given values.
+fn check_lengths(session: &Workspace, at: &Bindings) -> Result<()> {
+    let len = |id: ExprId| match session.pool.node(id) {
+        Node::Len(s, axis) => match at.get(*s) {
+            Some(Value::Tensor(t)) => t.shape.get(*axis as usize).copied(),
+            _ => None,
+        },
+        _ => None,
+    };
+    for &(a, b, span) in &session.equal_lengths {
+        let (Some(la), Some(lb)) = (len(a), len(b)) else {
+            continue;
+        };
+        if la != lb {
+            let pa = to_text(&session.pool, a);
+            let pb = to_text(&session.pool, b);
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("{pa} is {la} but {pb} is {lb}; they must be equal"),
+            )
+            .with_label(span, "this index links the two axes"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every name the expression uses has a value, naming all that do not.
+fn check_names(session: &Workspace, at: &Bindings, used: &[Symbol]) -> Result<()> {
+    let mut missing: Vec<(String, Kind)> = used
+        .iter()
+        .filter_map(|&s| {
+            let kind = session.kind_of(s)?;
+            at.get(s)
+                .is_none()
+                .then(|| (session.pool.name(s).to_string(), kind))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort_by(|a, b| crate::expr::order::cmp_names(&a.0, &b.0));
+    let names: Vec<String> = missing.iter().map(|m| format!("`{}`", m.0)).collect();
+    let example: Vec<String> = missing
+        .iter()
+        .map(|(n, k)| match k {
+            Kind::Scalar => format!("{n}=1.5"),
+            Kind::Index => format!("{n}=0"),
+            Kind::Tensor(1) => format!("{n}=[1, 2, 3]"),
+            Kind::Tensor(_) => format!("{n}=[[1, 2], [3, 4]]"),
+        })
+        .collect();
+    Err(Error::new(
+        ErrorKind::Binding,
+        format!("no value for {}", names.join(", ")),
+    )
+    .with_hint(format!("give values with --at '{}'", example.join(", "))))
+}
+
+/// A fault as the user's message: the failing node printed from the pool, the point, and
+/// the innermost call the node belongs to with its local values, as a frame of the
+/// definition would hold them (parameters, result indices, and the indices of the sums
+/// inside its body that were running).
+#[cold]
+#[inline(never)]
+fn explain(
+    session: &mut Workspace,
+    root: ExprId,
+    at: &Bindings,
+    fault: &Fault,
+    point: &str,
+) -> Error {
+    let pool = &mut session.pool;
+    let quoted = fault.nodes();
+    let sums: Vec<ExprId> = fault.loops.iter().map(|l| l.0).collect();
+    let targets: Vec<ExprId> = quoted.iter().chain(&sums).copied().collect();
+    let found = calls_of(pool, root, &targets);
+    let call = found.get(&fault.node).copied().flatten();
+    // The point with the running sums' indices bound, innermost last so that it wins,
+    // to evaluate arguments that mention them.
+    let mut local_at = at.clone();
+    for &(sum, v) in fault.loops.iter().rev() {
+        if let Node::Sum { index, .. } = pool.node(sum) {
+            local_at.insert(*index, Value::Scalar(v as f64));
+        }
+    }
+    // Inside a call, the nodes a message quotes are printed as the definition states
+    // them, in its parameters' names (`1/v`, not the argument's `1/y`).
+    let mut stated: FxHashMap<ExprId, ExprId> = FxHashMap::default();
+    if let Some(call) = call {
+        // The failing node first, then its operand inside it: with `eml(x, x)`, the
+        // operand `x` of `ln(y)` is the body's `y`.
+        let mut within = None;
+        for &id in &quoted {
+            let b = within
+                .and_then(|w| body_node(pool, call, id, Some(w)))
+                .or_else(|| body_node(pool, call, id, None));
+            if let Some(b) = b {
+                stated.insert(id, b);
+                within = within.or(Some(b));
+            }
+        }
+    }
+    let mut inside = String::new();
+    if let Some(call) = call {
+        let mut locals = locals(pool, call, &local_at);
+        for &(sum, v) in &fault.loops {
+            if found.get(&sum).copied().flatten() != Some(call) {
+                continue;
+            }
+            let b = body_node(pool, call, sum, None).unwrap_or(sum);
+            if let Node::Sum { index, .. } = pool.node(b) {
+                locals.push(format!("{} = {v}", pool.name(*index)));
+            }
+        }
+        locals.sort();
+        locals.dedup();
+        inside = format!(", inside `{}`", to_text(pool, call));
+        if !locals.is_empty() {
+            inside.push_str(&format!(" where {}", locals.join(", ")));
+        }
+    }
+    let pool = &session.pool;
+    let text = |id: ExprId| to_text(pool, stated.get(&id).copied().unwrap_or(id));
+    let name = |s: Symbol| match stated.get(&fault.node).map(|&b| pool.node(b)) {
+        // A tensor read inside a call is named as the definition names it.
+        Some(Node::Elem(t, _)) => pool.name(*t).to_string(),
+        _ => pool.name(s).to_string(),
+    };
+    fault.to_error(&text, &name, point, &inside)
+}
+
+/// The innermost call each target node is compiled in (`None` outside every call),
+/// found by walking `root` the way the tape's compilation does: a call's arguments in
+/// the caller, then its expanded body. The first place found is where the tape computes
+/// the node first.
+fn calls_of(
+    pool: &mut Pool,
+    root: ExprId,
+    targets: &[ExprId],
+) -> FxHashMap<ExprId, Option<ExprId>> {
+    struct Walk<'t> {
+        targets: &'t [ExprId],
+        seen: rustc_hash::FxHashSet<ExprId>,
+        calls: Vec<ExprId>,
+        found: FxHashMap<ExprId, Option<ExprId>>,
+    }
+    fn walk(pool: &mut Pool, id: ExprId, w: &mut Walk<'_>) {
+        if !w.seen.insert(id) {
+            return;
+        }
+        if w.targets.contains(&id) {
+            w.found.entry(id).or_insert(w.calls.last().copied());
+        }
+        match pool.node(id).clone() {
+            Node::Call { args, .. } => {
+                for &a in args.iter() {
+                    walk(pool, a, w);
+                }
+                if let Some(body) = pool.expand_call(id).filter(|&b| b != id) {
+                    w.calls.push(id);
+                    walk(pool, body, w);
+                    w.calls.pop();
+                }
+            }
+            Node::Diff { .. } => {}
+            other => {
+                for c in crate::expr::node::children(&other) {
+                    walk(pool, c, w);
+                }
+            }
+        }
+    }
+    let mut w = Walk {
+        targets,
+        seen: rustc_hash::FxHashSet::default(),
+        calls: Vec::new(),
+        found: FxHashMap::default(),
+    };
+    walk(pool, root, &mut w);
+    w.found
+}
+
+/// The node of a call's definition body that becomes `target` once the call's
+/// arguments replace its parameters, if there is one; searched among the proper
+/// subexpressions of `within` when given, else in the whole body.
+fn body_node(
+    pool: &mut Pool,
+    call: ExprId,
+    target: ExprId,
+    within: Option<ExprId>,
+) -> Option<ExprId> {
+    let Node::Call { def, args, indices } = pool.node(call).clone() else {
+        return None;
+    };
+    let d = pool.definition(def).clone();
+    let mut subst = Subst::default();
+    for (p, &a) in d.params.iter().zip(args.iter()) {
+        match p.kind {
+            Kind::Scalar => subst.scalars.insert(p.name, a),
+            Kind::Index => subst.indices.insert(p.name, a),
+            Kind::Tensor(_) => subst.tensors.insert(p.name, a),
+        };
+    }
+    for (&i, &v) in d.indices.iter().zip(indices.iter()) {
+        subst.indices.insert(i, v);
+    }
+    // Several nodes may become the target (`exp(x) - ln(y)` and `exp(x)` when y is 1):
+    // the last found, which no later node is inside, is the one the body computes it by.
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut todo = match within {
+        Some(w) => crate::expr::node::children(pool.node(w)),
+        None => vec![d.body],
+    };
+    let mut found = None;
+    while let Some(b) = todo.pop() {
+        if !seen.insert(b) {
+            continue;
+        }
+        if pool.substitute(b, &subst) == target {
+            found = Some(b);
+        }
+        todo.extend(crate::expr::node::children(pool.node(b)));
+    }
+    found
+}
+
+/// The values of a call's scalar and index parameters and of its result indices, as
+/// `name = value` text; `at` binds the running sums' indices too, so that arguments that
+/// mention them have values.
+fn locals(pool: &mut Pool, call: ExprId, at: &Bindings) -> Vec<String> {
+    let Node::Call { def, args, indices } = pool.node(call).clone() else {
+        return Vec::new();
+    };
+    let d = pool.definition(def).clone();
+    let mut out = Vec::new();
+    let index_value = |pool: &Pool, a: ExprId| match pool.node(a) {
+        Node::Num(r) => r.to_integer().try_into().ok().map(|v: usize| v.to_string()),
+        Node::Index(s) => match at.get(*s) {
+            Some(Value::Scalar(x)) => Some(format_number(*x)),
+            _ => None,
+        },
+        _ => None,
+    };
+    for (p, &a) in d.params.iter().zip(args.iter()) {
+        let value = match p.kind {
+            Kind::Scalar => Tape::compile(pool, a)
+                .ok()
+                .and_then(|t| t.inputs(pool, at).ok().and_then(|i| t.eval(&i).ok()))
+                .map(format_number),
+            Kind::Index => index_value(pool, a),
+            Kind::Tensor(_) => None,
+        };
+        if let Some(v) = value {
+            out.push(format!("{} = {v}", pool.name(p.name)));
+        }
+    }
+    for (&s, &i) in d.indices.iter().zip(indices.iter()) {
+        if let Some(v) = index_value(pool, i) {
+            out.push(format!("{} = {v}", pool.name(s)));
+        }
+    }
+    out
+}

@@ -1,0 +1,555 @@
+//! The instruction set of the tape and its execution over any [`Scalar`].
+//!
+//! Every instruction that can leave a function's domain checks it, on the real part of
+//! the value, and reports a [`Fault`]: the node that failed and what went wrong, with the
+//! numbers involved. Faults carry expression ids, not text, so the hot loop never
+//! formats anything; [`Fault::to_error`] turns one into the user's message.
+
+use crate::diag::error::{Error, ErrorKind};
+use crate::expr::node::{ExprId, Func, Symbol};
+use crate::numeric::scalar::Scalar;
+use crate::numeric::sum::Compensated;
+use crate::numeric::tape::inputs::{InputRef, TapeInputs};
+use crate::numeric::value::format_number;
+
+/// A numbered value cell.
+pub(crate) type Slot = u32;
+/// A numbered index register (a loop's index, or a free index of the expression).
+pub(crate) type Reg = u32;
+
+/// An index operand: a register or a literal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IndexOp {
+    Reg(Reg),
+    Lit(usize),
+}
+
+/// How many times a loop runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Range {
+    Len { tensor: u32, axis: u32 },
+    Count(usize),
+}
+
+/// One factor of a product: its slot, and for a divisor `b^-1` the factor's node and
+/// the divisor's node (to name them when `b` is 0).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Factor {
+    pub(crate) slot: Slot,
+    pub(crate) divisor: Option<(ExprId, ExprId)>,
+}
+
+/// One instruction. `node` is the expression an instruction computes, named when it
+/// fails; `base` and `arg` are the operands a message quotes.
+#[derive(Clone, Debug)]
+pub(crate) enum Instr {
+    Const {
+        dst: Slot,
+        value: f64,
+    },
+    Load {
+        dst: Slot,
+        tensor: u32,
+        idx: Box<[IndexOp]>,
+        node: ExprId,
+    },
+    Length {
+        dst: Slot,
+        tensor: u32,
+        axis: u32,
+    },
+    IndexValue {
+        dst: Slot,
+        index: IndexOp,
+    },
+    /// A sum of terms, compensated in `f64`.
+    Add {
+        dst: Slot,
+        srcs: Box<[Slot]>,
+        node: ExprId,
+    },
+    /// A product of two factors, neither a divisor.
+    Mul2 {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+        node: ExprId,
+    },
+    /// A factor divided by a divisor, in that order.
+    Div {
+        dst: Slot,
+        num: Slot,
+        den: Factor,
+        node: ExprId,
+    },
+    /// A product of factors in their canonical order, from 1.
+    Mul {
+        dst: Slot,
+        factors: Box<[Factor]>,
+        node: ExprId,
+    },
+    Exp {
+        dst: Slot,
+        src: Slot,
+        node: ExprId,
+    },
+    /// A power by an exact integer exponent that fits an `i32`.
+    PowInt {
+        dst: Slot,
+        src: Slot,
+        n: i32,
+        node: ExprId,
+        base: ExprId,
+    },
+    /// A power by an exact integer exponent beyond `i32`: the sign comes from the
+    /// exponent's parity, exactly, and the magnitude from a real power.
+    PowHuge {
+        dst: Slot,
+        src: Slot,
+        exponent: f64,
+        odd: bool,
+        node: ExprId,
+        base: ExprId,
+    },
+    /// A power by exactly 1/2.
+    Sqrt {
+        dst: Slot,
+        src: Slot,
+        node: ExprId,
+        base: ExprId,
+    },
+    /// A power by an exponent known only at run time (or an exact fraction): a whole
+    /// exponent allows a negative base. `rsqrt` marks the exact exponent -1/2, computed
+    /// as `1/sqrt(b)`.
+    Pow {
+        dst: Slot,
+        src: Slot,
+        exp: Slot,
+        rsqrt: bool,
+        node: ExprId,
+        base: ExprId,
+    },
+    Func {
+        dst: Slot,
+        f: Func,
+        src: Slot,
+        node: ExprId,
+        arg: ExprId,
+    },
+    Delta {
+        dst: Slot,
+        a: IndexOp,
+        b: IndexOp,
+    },
+    /// A sum over an index: the body runs once per value, and `value` is added up,
+    /// compensated in `f64`.
+    Loop {
+        dst: Slot,
+        index: Reg,
+        range: Range,
+        body: Box<[Instr]>,
+        value: Slot,
+        node: ExprId,
+    },
+}
+
+/// Why a run stopped: the node that failed, and what went wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Fault {
+    pub(crate) node: ExprId,
+    pub(crate) what: What,
+    /// The sums the run was inside, innermost first: each one's node and its index's
+    /// value at the failure (for messages that show a call's local indices).
+    pub(crate) loops: Vec<(ExprId, usize)>,
+}
+
+/// What went wrong at a node, with the numbers its message shows.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum What {
+    /// The value is not a finite `f64`.
+    Overflow,
+    /// The node divides by `divisor`, which is 0.
+    DividesByZero { divisor: ExprId },
+    /// A logarithm of a non-positive `arg`.
+    Log { arg: ExprId, x: f64 },
+    /// `asin` or `acos` outside [-1, 1].
+    Arc { f: Func, arg: ExprId, x: f64 },
+    /// A square root of a negative `base`.
+    Sqrt { base: ExprId, x: f64 },
+    /// A negative base to a power that is not whole.
+    NegativeBase { base: f64, exp: f64 },
+    /// A tensor read outside its shape.
+    Position {
+        tensor: Symbol,
+        at: Vec<usize>,
+        shape: Vec<usize>,
+    },
+}
+
+impl Fault {
+    fn at(node: ExprId, what: What) -> Fault {
+        Fault {
+            node,
+            what,
+            loops: Vec::new(),
+        }
+    }
+
+    /// The nodes the message quotes: the failing node and its quoted operand.
+    pub(crate) fn nodes(&self) -> Vec<ExprId> {
+        let operand = match &self.what {
+            What::DividesByZero { divisor } => Some(*divisor),
+            What::Log { arg, .. } | What::Arc { arg, .. } => Some(*arg),
+            What::Sqrt { base, .. } => Some(*base),
+            What::Overflow | What::NegativeBase { .. } | What::Position { .. } => None,
+        };
+        std::iter::once(self.node).chain(operand).collect()
+    }
+
+    /// The user's message: `text` prints a node, `name` a tensor, `point` is the point
+    /// as `name = value` text and `inside` says which call the node is in (or is empty).
+    pub(crate) fn to_error(
+        &self,
+        text: &dyn Fn(ExprId) -> String,
+        name: &dyn Fn(Symbol) -> String,
+        point: &str,
+        inside: &str,
+    ) -> Error {
+        let detail = match &self.what {
+            What::Position { tensor, at, shape } => {
+                return Error::new(
+                    ErrorKind::Binding,
+                    format!(
+                        "`{}` reads position {at:?} of `{}`, whose shape is {shape:?}",
+                        text(self.node),
+                        name(*tensor),
+                    ),
+                )
+                .with_hint("indices count from 0 and must be below the axis length");
+            }
+            What::Overflow => "its value overflows the range of f64 (about 1.8e308)".to_string(),
+            What::DividesByZero { divisor } => {
+                format!("it divides by `{}`, which is 0", text(*divisor))
+            }
+            What::Log { arg, x } => format!(
+                "the logarithm needs a positive argument, and `{}` is {}",
+                text(*arg),
+                format_number(*x)
+            ),
+            What::Arc { f, arg, x } => format!(
+                "{} needs an argument in [-1, 1], and `{}` is {}",
+                f.name(),
+                text(*arg),
+                format_number(*x)
+            ),
+            What::Sqrt { base, x } => format!(
+                "the square root needs a non-negative argument, and `{}` is {}",
+                text(*base),
+                format_number(*x)
+            ),
+            What::NegativeBase { base, exp } => format!(
+                "a negative base ({}) has no real power {}",
+                format_number(*base),
+                format_number(*exp)
+            ),
+        };
+        let at = if point.is_empty() {
+            String::new()
+        } else {
+            format!(" at {point}")
+        };
+        Error::new(
+            ErrorKind::Domain,
+            format!("`{}` is undefined{at}{inside}: {detail}", text(self.node)),
+        )
+    }
+}
+
+/// What a run reads besides its slots: the inputs, the perturbed input, and the names
+/// of the tensors it loads (to say which input an element is).
+pub(crate) struct Run<'a, T> {
+    pub(crate) inputs: &'a TapeInputs,
+    pub(crate) seed: Option<(InputRef, T)>,
+    pub(crate) tensors: &'a [Symbol],
+}
+
+/// The value of an index operand.
+#[inline(always)]
+fn index(regs: &[usize], op: IndexOp) -> usize {
+    match op {
+        IndexOp::Reg(r) => regs[r as usize],
+        IndexOp::Lit(v) => v,
+    }
+}
+
+/// An input's value, perturbed when it is the seeded input.
+#[inline(always)]
+pub(crate) fn seeded<T: Scalar>(seed: Option<(InputRef, T)>, what: InputRef, v: f64) -> T {
+    match seed {
+        Some((r, d)) if r == what => T::from_f64(v).add(d),
+        _ => T::from_f64(v),
+    }
+}
+
+/// `v`, or an overflow fault at `node`.
+#[inline(always)]
+fn finite<T: Scalar>(v: T, node: ExprId) -> Result<T, Fault> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Fault::at(node, What::Overflow))
+    }
+}
+
+/// `v`, or an overflow fault at `node` when its real part (the value itself) is not
+/// finite. Sums and products check only the value: a derivative part that overflows
+/// there is left for the oracles to judge, as it always was.
+#[inline(always)]
+fn finite_value<T: Scalar>(v: T, node: ExprId) -> Result<T, Fault> {
+    if v.re().is_finite() {
+        Ok(v)
+    } else {
+        Err(Fault::at(node, What::Overflow))
+    }
+}
+
+/// Checks that a divisor is not 0.
+#[inline(always)]
+fn nonzero<T: Scalar>(d: T, factor: ExprId, divisor: ExprId) -> Result<(), Fault> {
+    if d.re() == 0.0 {
+        Err(Fault::at(factor, What::DividesByZero { divisor }))
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs a block of instructions.
+pub(crate) fn run_block<T: Scalar>(
+    run: &Run<'_, T>,
+    slots: &mut [T],
+    regs: &mut [usize],
+    code: &[Instr],
+) -> Result<(), Fault> {
+    for instr in code {
+        match instr {
+            Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
+            Instr::Load {
+                dst,
+                tensor,
+                idx,
+                node,
+            } => {
+                let t = &run.inputs.tensors[*tensor as usize];
+                let name = run.tensors[*tensor as usize];
+                let off = match idx.as_ref() {
+                    [i] => t.offset(&[index(regs, *i)]),
+                    [i, k] => t.offset(&[index(regs, *i), index(regs, *k)]),
+                    _ => {
+                        let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
+                        t.offset(&at)
+                    }
+                };
+                let Some(off) = off else {
+                    let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
+                    let shape = t.shape.clone();
+                    let what = What::Position {
+                        tensor: name,
+                        at,
+                        shape,
+                    };
+                    return Err(Fault::at(*node, what));
+                };
+                slots[*dst as usize] = seeded(run.seed, InputRef::Element(name, off), t.data[off]);
+            }
+            Instr::Length { dst, tensor, axis } => {
+                let t = &run.inputs.tensors[*tensor as usize];
+                let n = t.shape.get(*axis as usize).copied().unwrap_or(0);
+                slots[*dst as usize] = T::from_f64(n as f64);
+            }
+            Instr::IndexValue { dst, index: op } => {
+                slots[*dst as usize] = T::from_f64(index(regs, *op) as f64);
+            }
+            Instr::Add { dst, srcs, node } => {
+                let mut acc = Compensated::new();
+                for &s in srcs {
+                    acc.add(slots[s as usize]);
+                }
+                slots[*dst as usize] = finite_value(acc.total(), *node)?;
+            }
+            Instr::Mul2 { dst, a, b, node } => {
+                let v = slots[*a as usize].mul(slots[*b as usize]);
+                slots[*dst as usize] = finite_value(v, *node)?;
+            }
+            Instr::Div {
+                dst,
+                num,
+                den,
+                node,
+            } => {
+                let d = slots[den.slot as usize];
+                if let Some((factor, divisor)) = den.divisor {
+                    nonzero(d, factor, divisor)?;
+                }
+                let v = slots[*num as usize].div(d);
+                slots[*dst as usize] = finite_value(v, *node)?;
+            }
+            Instr::Mul { dst, factors, node } => {
+                for f in factors.iter() {
+                    if let Some((factor, divisor)) = f.divisor {
+                        nonzero(slots[f.slot as usize], factor, divisor)?;
+                    }
+                }
+                let s = &*slots;
+                let v = T::product(
+                    factors
+                        .iter()
+                        .map(|f| (s[f.slot as usize], f.divisor.is_some())),
+                );
+                slots[*dst as usize] = finite_value(v, *node)?;
+            }
+            Instr::PowInt {
+                dst,
+                src,
+                n,
+                node,
+                base,
+            } => {
+                let b = slots[*src as usize];
+                if b.re() == 0.0 && *n < 0 {
+                    return Err(Fault::at(*node, What::DividesByZero { divisor: *base }));
+                }
+                let v = if *n == -1 {
+                    T::from_f64(1.0).div(b)
+                } else {
+                    b.powi(*n)
+                };
+                slots[*dst as usize] = finite(v, *node)?;
+            }
+            Instr::PowHuge {
+                dst,
+                src,
+                exponent,
+                odd,
+                node,
+                base,
+            } => {
+                let b = slots[*src as usize];
+                if b.re() == 0.0 && *exponent < 0.0 {
+                    return Err(Fault::at(*node, What::DividesByZero { divisor: *base }));
+                }
+                let negative = b.re() < 0.0;
+                let minus = T::from_f64(-1.0);
+                let magnitude = if negative { b.mul(minus) } else { b };
+                let m = magnitude.pow(T::from_f64(*exponent));
+                let v = if negative && *odd { m.mul(minus) } else { m };
+                slots[*dst as usize] = finite(v, *node)?;
+            }
+            Instr::Sqrt {
+                dst,
+                src,
+                node,
+                base,
+            } => {
+                let x = slots[*src as usize];
+                if x.re() < 0.0 {
+                    let what = What::Sqrt {
+                        base: *base,
+                        x: x.re(),
+                    };
+                    return Err(Fault::at(*node, what));
+                }
+                slots[*dst as usize] = x.sqrt();
+            }
+            Instr::Pow {
+                dst,
+                src,
+                exp,
+                rsqrt,
+                node,
+                base,
+            } => {
+                let (b, e) = (slots[*src as usize], slots[*exp as usize]);
+                let (bv, ev) = (b.re(), e.re());
+                if bv < 0.0 && ev.fract() != 0.0 {
+                    let what = What::NegativeBase { base: bv, exp: ev };
+                    return Err(Fault::at(*node, what));
+                }
+                if bv == 0.0 && ev < 0.0 {
+                    return Err(Fault::at(*node, What::DividesByZero { divisor: *base }));
+                }
+                let v = if *rsqrt {
+                    T::from_f64(1.0).div(b.sqrt())
+                } else if bv < 0.0 {
+                    b.pow_whole(ev)
+                } else {
+                    b.pow(e)
+                };
+                slots[*dst as usize] = finite(v, *node)?;
+            }
+            Instr::Exp { dst, src, node } => {
+                slots[*dst as usize] = finite(slots[*src as usize].apply(Func::Exp), *node)?;
+            }
+            Instr::Func {
+                dst,
+                f,
+                src,
+                node,
+                arg,
+            } => {
+                let x = slots[*src as usize];
+                let r = x.re();
+                match f {
+                    Func::Ln if r <= 0.0 => {
+                        return Err(Fault::at(*node, What::Log { arg: *arg, x: r }));
+                    }
+                    Func::Asin | Func::Acos if !(-1.0..=1.0).contains(&r) => {
+                        let what = What::Arc {
+                            f: *f,
+                            arg: *arg,
+                            x: r,
+                        };
+                        return Err(Fault::at(*node, what));
+                    }
+                    _ => {}
+                }
+                slots[*dst as usize] = finite(x.apply(*f), *node)?;
+            }
+            Instr::Delta { dst, a, b } => {
+                let v = if index(regs, *a) == index(regs, *b) {
+                    1.0
+                } else {
+                    0.0
+                };
+                slots[*dst as usize] = T::from_f64(v);
+            }
+            Instr::Loop {
+                dst,
+                index,
+                range,
+                body,
+                value,
+                node,
+            } => {
+                let n = match *range {
+                    Range::Len { tensor, axis } => run.inputs.tensors[tensor as usize]
+                        .shape
+                        .get(axis as usize)
+                        .copied()
+                        .unwrap_or(0),
+                    Range::Count(n) => n,
+                };
+                let mut acc = Compensated::new();
+                for v in 0..n {
+                    regs[*index as usize] = v;
+                    if let Err(mut fault) = run_block(run, slots, regs, body) {
+                        fault.loops.push((*node, v));
+                        return Err(fault);
+                    }
+                    acc.add(slots[*value as usize]);
+                }
+                slots[*dst as usize] = finite_value(acc.total(), *node)?;
+            }
+        }
+    }
+    Ok(())
+}

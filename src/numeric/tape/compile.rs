@@ -1,0 +1,510 @@
+//! Compilation: a DAG of pool expressions into tape instructions.
+//!
+//! A call is compiled as its arguments and then its body with the arguments in place
+//! of the parameters, as written: nothing merges or cancels across the call. Each node is compiled once per context
+//! (the enclosing loop indices it depends on), and its instruction goes into the block
+//! of the innermost loop it depends on: everything else is hoisted out of loops. A sum
+//! becomes a loop whose body holds only the instructions that depend on its index.
+
+use num_integer::Integer;
+use num_traits::ToPrimitive;
+use rustc_hash::FxHashMap;
+
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
+use crate::expr::kind::Kind;
+use crate::expr::pool::Pool;
+use crate::numeric::tape::Tape;
+use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
+use crate::print::text::to_text;
+use crate::syntax::number::{describe_rational, rational_to_f64};
+
+/// The state of one compilation.
+struct Compiler<'p> {
+    pool: &'p mut Pool,
+    /// The block being filled at each loop depth (0 is the top level).
+    blocks: Vec<Vec<Instr>>,
+    /// Index names in scope: the name, its register, and the depth of its loop.
+    env: Vec<(Symbol, Reg, usize)>,
+    memo: FxHashMap<(ExprId, Vec<Reg>), (Slot, usize)>,
+    slots: u32,
+    regs: u32,
+    scalars: Vec<Symbol>,
+    tensors: Vec<Symbol>,
+    free_indices: Vec<(Symbol, Reg)>,
+    texts: FxHashMap<ExprId, String>,
+    input_slots: Vec<(u32, Slot)>,
+}
+
+impl Tape {
+    /// Compiles an expression.
+    pub fn compile(pool: &mut Pool, id: ExprId) -> Result<Tape> {
+        Tape::compile_many(pool, &[id])
+    }
+
+    /// Compiles several expressions into one tape that computes them together, each
+    /// shared subexpression once (a gradient's components share the function's terms).
+    pub fn compile_many(pool: &mut Pool, ids: &[ExprId]) -> Result<Tape> {
+        let mut c = Compiler {
+            pool,
+            blocks: vec![Vec::new()],
+            env: Vec::new(),
+            memo: FxHashMap::default(),
+            slots: 0,
+            regs: 0,
+            scalars: Vec::new(),
+            tensors: Vec::new(),
+            free_indices: Vec::new(),
+            texts: FxHashMap::default(),
+            input_slots: Vec::new(),
+        };
+        // Free indices are registers set from the bindings, at depth 0.
+        for &id in ids {
+            for s in c.pool.free_indices(id) {
+                if c.free_indices.iter().any(|f| f.0 == s) {
+                    continue;
+                }
+                let r = c.regs;
+                c.regs += 1;
+                c.env.push((s, r, 0));
+                c.free_indices.push((s, r));
+            }
+        }
+        let mut outputs = Vec::with_capacity(ids.len());
+        for &id in ids {
+            outputs.push(c.compile(id)?.0);
+        }
+        let code = c.blocks.pop().unwrap_or_default();
+        let tensor_names = c
+            .tensors
+            .iter()
+            .map(|&s| c.pool.name(s).to_string())
+            .collect();
+        Ok(Tape {
+            code,
+            slots: c.slots as usize,
+            regs: c.regs as usize,
+            scalars: c.scalars,
+            tensors: c.tensors,
+            tensor_names,
+            free_indices: c.free_indices,
+            outputs,
+            texts: c.texts,
+            input_slots: c.input_slots,
+        })
+    }
+}
+
+impl Compiler<'_> {
+    fn slot(&mut self) -> Slot {
+        let s = self.slots;
+        self.slots += 1;
+        s
+    }
+
+    fn tensor_index(&mut self, s: Symbol) -> u32 {
+        if let Some(k) = self.tensors.iter().position(|&t| t == s) {
+            return k as u32;
+        }
+        self.tensors.push(s);
+        (self.tensors.len() - 1) as u32
+    }
+
+    /// Keeps the printed form of a node that a message may quote, for runs that have no
+    /// pool at hand to print it then.
+    fn remember_text(&mut self, id: ExprId) {
+        if !self.texts.contains_key(&id) {
+            let t = to_text(self.pool, id);
+            self.texts.insert(id, t);
+        }
+    }
+
+    /// The registers of the enclosing indices that `id` mentions, and the depth of the
+    /// innermost of them: where its instruction belongs.
+    fn context(&self, id: ExprId) -> (Vec<Reg>, usize) {
+        if self.env.is_empty() {
+            return (Vec::new(), 0);
+        }
+        let free = self.pool.free_symbols(id);
+        let mut regs = Vec::new();
+        let mut depth = 0;
+        // Innermost binding of each name wins.
+        for (k, &(s, r, d)) in self.env.iter().enumerate().rev() {
+            if self.env[k + 1..].iter().any(|e| e.0 == s) {
+                continue;
+            }
+            if free.binary_search(&s).is_ok() {
+                regs.push(r);
+                depth = depth.max(d);
+            }
+        }
+        (regs, depth)
+    }
+
+    fn index_op(&self, id: ExprId) -> Result<IndexOp> {
+        match self.pool.node(id) {
+            Node::Num(r) => Ok(IndexOp::Lit(
+                r.to_integer().try_into().unwrap_or(usize::MAX),
+            )),
+            Node::Index(s) => self
+                .env
+                .iter()
+                .rev()
+                .find(|e| e.0 == *s)
+                .map(|e| IndexOp::Reg(e.1))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Binding,
+                        format!("index `{}` has no value", self.pool.name(*s)),
+                    )
+                }),
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                "an index must be a name or an integer",
+            )),
+        }
+    }
+
+    fn emit(&mut self, depth: usize, instr: Instr) {
+        self.blocks[depth].push(instr);
+    }
+
+    /// Compiles a node: its slot, and the depth of the block that computes it.
+    fn compile(&mut self, id: ExprId) -> Result<(Slot, usize)> {
+        let (regs, depth) = self.context(id);
+        let key = (id, regs);
+        if let Some(&r) = self.memo.get(&key) {
+            return Ok(r);
+        }
+        let node = self.pool.node(id).clone();
+        let dst = match node {
+            Node::Num(r) => {
+                // An exact number beyond f64 would only turn into inf and NaN later.
+                let value = rational_to_f64(&r);
+                if !value.is_finite() {
+                    return Err(Error::new(
+                        ErrorKind::Domain,
+                        format!(
+                            "the number {} is beyond the range of f64 (about 1.8e308)",
+                            describe_rational(&r)
+                        ),
+                    ));
+                }
+                let dst = self.slot();
+                self.emit(depth, Instr::Const { dst, value });
+                dst
+            }
+            Node::Const(c) => {
+                let dst = self.slot();
+                let value = c.value();
+                self.emit(depth, Instr::Const { dst, value });
+                dst
+            }
+            Node::Sym(s) => {
+                let input = match self.scalars.iter().position(|&x| x == s) {
+                    Some(k) => k as u32,
+                    None => {
+                        self.scalars.push(s);
+                        (self.scalars.len() - 1) as u32
+                    }
+                };
+                // Scalar inputs are written into their slots when a run starts, not by
+                // an instruction each.
+                let dst = self.slot();
+                self.input_slots.push((input, dst));
+                dst
+            }
+            Node::Index(_) => {
+                let index = self.index_op(id)?;
+                let dst = self.slot();
+                self.emit(depth, Instr::IndexValue { dst, index });
+                dst
+            }
+            Node::Tensor(s) => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("the tensor `{}` is not a number", self.pool.name(s)),
+                ));
+            }
+            Node::Elem(t, idx) => {
+                let tensor = self.tensor_index(t);
+                let idx = idx
+                    .iter()
+                    .map(|&i| self.index_op(i))
+                    .collect::<Result<Vec<_>>>()?;
+                self.remember_text(id);
+                let dst = self.slot();
+                let idx = idx.into();
+                let node = id;
+                self.emit(
+                    depth,
+                    Instr::Load {
+                        dst,
+                        tensor,
+                        idx,
+                        node,
+                    },
+                );
+                dst
+            }
+            Node::Len(t, axis) => {
+                let tensor = self.tensor_index(t);
+                let dst = self.slot();
+                self.emit(depth, Instr::Length { dst, tensor, axis });
+                dst
+            }
+            Node::Add(ts) => {
+                let srcs = ts
+                    .iter()
+                    .map(|&t| self.compile(t).map(|r| r.0))
+                    .collect::<Result<Vec<_>>>()?;
+                let dst = self.slot();
+                let srcs = srcs.into_boxed_slice();
+                self.emit(
+                    depth,
+                    Instr::Add {
+                        dst,
+                        srcs,
+                        node: id,
+                    },
+                );
+                dst
+            }
+            Node::Mul(fs) => self.product(id, &fs, depth)?,
+            Node::Pow(b, e) => self.power(id, b, e, depth)?,
+            Node::Func(f, a) => {
+                let src = self.compile(a)?.0;
+                self.remember_text(id);
+                self.remember_text(a);
+                let dst = self.slot();
+                // The exponential, the commonest function in these formulas (softmax,
+                // logsumexp, sigmoid), has its own instruction: no domain test to make.
+                let instr = if f == Func::Exp {
+                    Instr::Exp { dst, src, node: id }
+                } else {
+                    Instr::Func {
+                        dst,
+                        f,
+                        src,
+                        node: id,
+                        arg: a,
+                    }
+                };
+                self.emit(depth, instr);
+                dst
+            }
+            Node::Delta(a, b) => {
+                let (a, b) = (self.index_op(a)?, self.index_op(b)?);
+                let dst = self.slot();
+                self.emit(depth, Instr::Delta { dst, a, b });
+                dst
+            }
+            Node::Sum { index, range, body } => {
+                let placed = self.sum(id, index, range, body, depth)?;
+                self.memo.insert(key, placed);
+                return Ok(placed);
+            }
+            Node::Call { def, args, .. } => {
+                let placed = self.call(id, def, &args)?;
+                self.memo.insert(key, placed);
+                return Ok(placed);
+            }
+            Node::Diff { .. } => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "`{}` is a derivative that has not been taken yet",
+                        to_text(self.pool, id)
+                    ),
+                )
+                .with_hint(
+                    "take the derivative first with `gauge diff`, then evaluate the result",
+                ));
+            }
+        };
+        let placed = (dst, depth);
+        self.memo.insert(key, placed);
+        Ok(placed)
+    }
+
+    /// A call: its scalar arguments first, as a call evaluates them before its body
+    /// (an argument's domain error is the caller's, even where the body never uses it),
+    /// then its body with the arguments in place of the parameters. The body is not
+    /// merged into the caller's expression: `f(x) - f(x)` is undefined wherever `f(x)`
+    /// is, as written, instead of cancelling to 0.
+    fn call(&mut self, id: ExprId, def: DefId, args: &[ExprId]) -> Result<(Slot, usize)> {
+        let params = self.pool.definition(def).params.clone();
+        for (p, &a) in params.iter().zip(args) {
+            if p.kind == Kind::Scalar {
+                self.compile(a)?;
+            }
+        }
+        match self.pool.expand_call(id) {
+            Some(body) if body != id => self.compile(body),
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("`{}` cannot be expanded", to_text(self.pool, id)),
+            )),
+        }
+    }
+
+    /// A product, its factors in canonical order; `b^-1` factors divide by `b`.
+    fn product(&mut self, id: ExprId, fs: &[ExprId], depth: usize) -> Result<Slot> {
+        let mut factors = Vec::with_capacity(fs.len());
+        for &f in fs {
+            match self.pool.node(f).clone() {
+                Node::Pow(b, e) if self.pool.is_int(e, -1) => {
+                    let slot = self.compile(b)?.0;
+                    self.remember_text(f);
+                    self.remember_text(b);
+                    factors.push(Factor {
+                        slot,
+                        divisor: Some((f, b)),
+                    });
+                }
+                _ => {
+                    let slot = self.compile(f)?.0;
+                    factors.push(Factor {
+                        slot,
+                        divisor: None,
+                    });
+                }
+            }
+        }
+        let dst = self.slot();
+        let node = id;
+        let instr = match factors.as_slice() {
+            [a, b] if a.divisor.is_none() && b.divisor.is_none() => Instr::Mul2 {
+                dst,
+                a: a.slot,
+                b: b.slot,
+                node,
+            },
+            [num, den] if num.divisor.is_none() => Instr::Div {
+                dst,
+                num: num.slot,
+                den: *den,
+                node,
+            },
+            _ => Instr::Mul {
+                dst,
+                factors: factors.into_boxed_slice(),
+                node,
+            },
+        };
+        self.emit(depth, instr);
+        Ok(dst)
+    }
+
+    /// A power, by the kind of its exponent.
+    fn power(&mut self, id: ExprId, b: ExprId, e: ExprId, depth: usize) -> Result<Slot> {
+        let src = self.compile(b)?.0;
+        self.remember_text(id);
+        self.remember_text(b);
+        let exact = self.pool.as_num(e).cloned();
+        let (node, base) = (id, b);
+        let dst = self.slot();
+        let instr = match exact {
+            Some(r) if r.is_integer() => match r.numer().to_i32() {
+                Some(n) => Instr::PowInt {
+                    dst,
+                    src,
+                    n,
+                    node,
+                    base,
+                },
+                None => Instr::PowHuge {
+                    dst,
+                    src,
+                    exponent: rational_to_f64(&r),
+                    odd: r.numer().is_odd(),
+                    node,
+                    base,
+                },
+            },
+            Some(r) if r.numer() == &1.into() && r.denom() == &2.into() => Instr::Sqrt {
+                dst,
+                src,
+                node,
+                base,
+            },
+            _ => {
+                let exp = self.compile(e)?.0;
+                let rsqrt = exact
+                    .as_ref()
+                    .is_some_and(|r| r.numer() == &(-1).into() && r.denom() == &2.into());
+                Instr::Pow {
+                    dst,
+                    src,
+                    exp,
+                    rsqrt,
+                    node,
+                    base,
+                }
+            }
+        };
+        self.emit(depth, instr);
+        Ok(dst)
+    }
+
+    /// A sum over an index: a loop placed in the block of its own context (the enclosing
+    /// loops it depends on), so that everything that reads its value, placed by the same
+    /// rule, runs after it. Its body is a new block.
+    fn sum(
+        &mut self,
+        id: ExprId,
+        index: Symbol,
+        range: ExprId,
+        body: ExprId,
+        outer: usize,
+    ) -> Result<(Slot, usize)> {
+        let range = match self.pool.node(range).clone() {
+            Node::Len(t, axis) => Range::Len {
+                tensor: self.tensor_index(t),
+                axis,
+            },
+            Node::Num(r) => match r.to_integer().to_usize() {
+                Some(n) if r.is_integer() => Range::Count(n),
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::Domain,
+                        format!(
+                            "a sum's range `{}` is {}, not a count",
+                            to_text(self.pool, range),
+                            crate::numeric::value::format_number(rational_to_f64(&r))
+                        ),
+                    ));
+                }
+            },
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "a sum's range must be an axis length",
+                ));
+            }
+        };
+        let r = self.regs;
+        self.regs += 1;
+        self.blocks.push(Vec::new());
+        // The body is the newest block, whatever block the loop itself sits in.
+        let body_depth = self.blocks.len() - 1;
+        self.env.push((index, r, body_depth));
+        let value = self.compile(body);
+        self.env.pop();
+        let body_code = self.blocks.pop().unwrap_or_default();
+        let value = value?.0;
+        let dst = self.slot();
+        self.emit(
+            outer,
+            Instr::Loop {
+                dst,
+                index: r,
+                range,
+                body: body_code.into(),
+                value,
+                node: id,
+            },
+        );
+        Ok((dst, outer))
+    }
+}

@@ -1,0 +1,170 @@
+//! The compiled evaluator, gauge's one evaluator: an expression as a flat tape of
+//! instructions.
+//!
+//! [`Tape::compile`] turns a DAG into instructions over numbered slots, each shared
+//! subexpression computed once; a call becomes its arguments and then its body, as
+//! written (nothing cancels across it), and each sum over an axis becomes a loop whose body holds only the instructions that depend on the
+//! loop's index (everything else is hoisted out). A compiled tape runs at many points
+//! without recompiling, over any [`Scalar`]: `f64`, single precision, complex numbers
+//! (the complex step) and dual numbers (forward mode).
+//!
+//! In `f64`, sums are compensated and products cannot over- or underflow midway, so a
+//! value carries full precision. Leaving a function's domain (a logarithm of a
+//! non-positive number, a division by 0, an overflow) is an error naming the
+//! subexpression and the point, decided on the real part of the value: never a NaN.
+//!
+//! The files: `compile` builds the instructions, `code` defines and runs them, and
+//! `inputs` resolves a point's values for a run.
+
+mod code;
+mod compile;
+mod inputs;
+
+use rustc_hash::FxHashMap;
+
+use crate::diag::error::Result;
+use crate::expr::node::{ExprId, Symbol};
+use crate::numeric::scalar::Scalar;
+
+pub(crate) use code::Fault;
+use code::{Instr, Reg, Run, Slot, run_block, seeded};
+pub use inputs::{InputRef, TapeInputs};
+
+/// A compiled expression.
+#[derive(Clone, Debug)]
+pub struct Tape {
+    code: Vec<Instr>,
+    slots: usize,
+    regs: usize,
+    scalars: Vec<Symbol>,
+    tensors: Vec<Symbol>,
+    /// The names of `tensors`, for messages.
+    tensor_names: Vec<String>,
+    free_indices: Vec<(Symbol, Reg)>,
+    outputs: Vec<Slot>,
+    /// The printed subexpression of each node an error may quote.
+    texts: FxHashMap<ExprId, String>,
+    /// Where each scalar input is written when a run starts.
+    input_slots: Vec<(u32, Slot)>,
+}
+
+impl Tape {
+    /// The number of instructions, loops' bodies included.
+    pub fn len(&self) -> usize {
+        fn count(code: &[Instr]) -> usize {
+            code.iter()
+                .map(|i| match i {
+                    Instr::Loop { body, .. } => 1 + count(body),
+                    _ => 1,
+                })
+                .sum()
+        }
+        count(&self.code)
+    }
+
+    /// Whether the tape has no instructions (it always has at least one).
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// The number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Runs the tape at a point; `seed` adds a perturbation to one input (the complex
+    /// step's `ih`, or a dual number's unit derivative).
+    pub fn run<T: Scalar>(&self, inputs: &TapeInputs, seed: Option<(InputRef, T)>) -> Result<T> {
+        let mut slots = vec![T::from_f64(0.0); self.slots];
+        self.run_into(inputs, seed, &mut slots)
+            .map_err(|f| self.explain(&f, inputs))?;
+        Ok(slots[self.outputs[0] as usize])
+    }
+
+    /// Runs the tape in `f64`.
+    pub fn eval(&self, inputs: &TapeInputs) -> Result<f64> {
+        self.run::<f64>(inputs, None)
+    }
+
+    /// Runs the tape in `f64` and reports a failure as a [`Fault`], for callers that
+    /// word the message themselves (they have the pool to print any node with).
+    pub(crate) fn eval_fault(&self, inputs: &TapeInputs) -> std::result::Result<f64, Fault> {
+        let mut slots = vec![0.0; self.slots];
+        self.run_into(inputs, None, &mut slots)?;
+        Ok(slots[self.outputs[0] as usize])
+    }
+
+    /// Runs the tape and writes every output into `out` (one per compiled expression),
+    /// reusing `slots` as the working memory so that repeated runs allocate nothing.
+    pub fn run_many_into(
+        &self,
+        inputs: &TapeInputs,
+        slots: &mut Vec<f64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.run_into::<f64>(inputs, None, slots)
+            .map_err(|f| self.explain(&f, inputs))?;
+        for (o, &s) in out.iter_mut().zip(&self.outputs) {
+            *o = slots[s as usize];
+        }
+        Ok(())
+    }
+
+    /// The largest finite size of any value the tape computes on the way (the last
+    /// pass's, inside a sum): a result is exact only up to rounding of its largest
+    /// intermediate, so `sin(x + 1e8)` is good to about 1e-8, not 1e-16.
+    pub fn largest_intermediate(&self, inputs: &TapeInputs) -> f64 {
+        let mut slots = Vec::new();
+        if self.run_into::<f64>(inputs, None, &mut slots).is_err() {
+            return 0.0;
+        }
+        slots
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0, |m, v| m.max(v.abs()))
+    }
+
+    fn run_into<T: Scalar>(
+        &self,
+        inputs: &TapeInputs,
+        seed: Option<(InputRef, T)>,
+        slots: &mut Vec<T>,
+    ) -> std::result::Result<(), Fault> {
+        slots.resize(self.slots, T::from_f64(0.0));
+        let mut regs = vec![0usize; self.regs];
+        for &(r, v) in &inputs.indices {
+            regs[r as usize] = v;
+        }
+        for &(input, slot) in &self.input_slots {
+            let s = self.scalars[input as usize];
+            let v = inputs.scalars[input as usize];
+            slots[slot as usize] = seeded(seed, InputRef::Scalar(s), v);
+        }
+        let run = Run {
+            inputs,
+            seed,
+            tensors: &self.tensors,
+        };
+        run_block(&run, slots, &mut regs, &self.code)
+    }
+
+    /// A fault as an error, quoting the texts kept at compilation.
+    #[cold]
+    #[inline(never)]
+    fn explain(&self, fault: &Fault, inputs: &TapeInputs) -> crate::diag::error::Error {
+        let text = |id: ExprId| {
+            self.texts
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| "a subexpression".into())
+        };
+        let name = |s: Symbol| {
+            self.tensors
+                .iter()
+                .position(|&t| t == s)
+                .and_then(|k| self.tensor_names.get(k).cloned())
+                .unwrap_or_else(|| "a tensor".into())
+        };
+        fault.to_error(&text, &name, &inputs.point, "")
+    }
+}
