@@ -34,12 +34,32 @@
 //!
 //! # Layout
 //!
-//! The source tree follows the pipeline, one stage per module, each importing only
-//! the stages before it: `diag` (source texts, spans, errors) < `syntax` < `expr` <
-//! `print` < `lower` < `numeric` < `trace` < `simplify` < `calculus` < `verify` <
-//! `check` < `prove` < `report` < `api` (this facade). The stage modules are public
-//! only so that the integration tests and benchmarks can test each stage directly:
-//! they are hidden from the documentation and are not API; they change without notice.
+//! The source tree follows the pipeline, one stage per folder, each importing only the
+//! stages above it in this table (its `mod.rs` says which, on a `May import:` line that
+//! a test holds it to):
+//!
+//! | stage | job |
+//! |---|---|
+//! | `diag` | source texts, byte spans, line and column, the error type |
+//! | `syntax` | exact number literals, the syntax tree, the parser (one method per production of `grammar/gauge.ebnf`) |
+//! | `expr` | `Node`, `ExprId`, the hash-consed `Pool` whose constructors return canonical nodes, one `Kind` type, order, substitution, contraction, sizes |
+//! | `print` | the text printer that round-trips, and LaTeX |
+//! | `lower` | names, kinds, shapes and definitions: syntax tree to pool, inside a `Workspace` (pool, scope, facts, claims) and the prelude |
+//! | `numeric` | values and `--at` bindings, the compiled tape (the one evaluator: f64, f32, complex, dual), derivative oracles, random points, plots |
+//! | `trace` | the vocabulary of derivations: the `Rule` enum, `Step`, `Rewrite` |
+//! | `simplify` | the phased simplifier, its named rules, the sign prover, folding into definitions, CSE |
+//! | `calculus` | symbolic derivatives, reverse-mode gradients, derivations step by step |
+//! | `verify` | the independent step checker: its own sign prover, derivative table and normal form; never imports `simplify` or `calculus` |
+//! | `check` | `gauge check`: claimed gradients against the oracles |
+//! | `prove` | claims: proved, confirmed or refuted, and the one `Verdict` |
+//! | `report` | every result rendered as text, JSON (serde) or LaTeX, as the command line prints it |
+//! | `api` | this facade: `Session`, `Expr`, `Error`, reports and options |
+//!
+//! The binary lives in `src/cli/` (arguments in `args.rs`, one file per command in
+//! `commands/`, diagnostics in `render.rs`) and uses the facade alone. The stage modules
+//! are public only so that the integration tests (`tests/it/`) and the benchmarks can
+//! test each stage directly: they are hidden from the documentation, are not API, and
+//! change without notice.
 
 #![warn(missing_docs)]
 

@@ -10,8 +10,8 @@
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
-use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::kind::Kind;
+use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
 use crate::lower::workspace::Workspace;

@@ -430,25 +430,3 @@ impl Scalar for Dual {
         self.value.is_finite() && self.derivative.is_finite()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn complex_step_gives_derivatives() {
-        let h = 1e-200;
-        for f in Func::ALL {
-            let x = 0.37;
-            let c = Complex::new(x, h).apply(f);
-            let d = Dual::new(x, 1.0).apply(f);
-            assert!(
-                (c.im / h - d.derivative).abs() <= 1e-12 * (1.0 + d.derivative.abs()),
-                "{}: complex step {} vs dual {}",
-                f.name(),
-                c.im / h,
-                d.derivative
-            );
-        }
-    }
-}

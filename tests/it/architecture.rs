@@ -88,8 +88,11 @@ fn first_segment(text: &str) -> Option<String> {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()))
-        .then_some(name)
+    (!name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()))
+    .then_some(name)
 }
 
 /// The crate's top-level modules, from the `mod` declarations in `src/lib.rs`.
@@ -138,8 +141,7 @@ fn stage_file(src: &Path, stage: &str) -> PathBuf {
 /// `May import:` line (`nothing` allows nothing).
 fn allowed_imports(src: &Path, stage: &str) -> BTreeSet<String> {
     let file = stage_file(src, stage);
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     // The line may wrap onto further `//!` lines, up to the end of its paragraph.
     let mut collecting = false;
     let mut allowed = BTreeSet::new();
@@ -168,15 +170,21 @@ fn allowed_imports(src: &Path, stage: &str) -> BTreeSet<String> {
 
 /// The `backticked` words of a line.
 fn backticked(text: &str) -> Vec<String> {
-    text.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
 }
 
 /// The imports between stages: stage -> the other stages it names.
 fn stage_graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = root().join("src");
     let stages = stages();
-    let mut graph: BTreeMap<String, BTreeSet<String>> =
-        stages.iter().map(|s| (s.clone(), BTreeSet::new())).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = stages
+        .iter()
+        .map(|s| (s.clone(), BTreeSet::new()))
+        .collect();
     for file in rust_files(&src) {
         let stage = stage_of(&src, &file);
         if !graph.contains_key(&stage) {
@@ -196,7 +204,10 @@ fn stage_graph() -> BTreeMap<String, BTreeSet<String>> {
 fn every_stage_imports_only_what_its_docs_allow() {
     let src = root().join("src");
     let graph = stage_graph();
-    assert!(graph.len() >= 10, "the stages are read from src/lib.rs: {graph:?}");
+    assert!(
+        graph.len() >= 10,
+        "the stages are read from src/lib.rs: {graph:?}"
+    );
     let mut wrong = Vec::new();
     for (stage, uses) in &graph {
         let allowed = allowed_imports(&src, stage);
@@ -206,7 +217,11 @@ fn every_stage_imports_only_what_its_docs_allow() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports the module docs do not allow:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports the module docs do not allow:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -272,7 +287,11 @@ fn the_command_line_uses_only_the_public_facade() {
             }
         }
     }
-    assert!(wrong.is_empty(), "the CLI reaches past the facade:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "the CLI reaches past the facade:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -280,13 +299,24 @@ fn no_source_file_is_too_long() {
     let src = root().join("src");
     let mut long = Vec::new();
     for file in rust_files(&src) {
-        let lines = std::fs::read_to_string(&file).expect("readable").lines().count();
-        let limit = if file.starts_with(src.join("cli")) { 400 } else { 1000 };
+        let lines = std::fs::read_to_string(&file)
+            .expect("readable")
+            .lines()
+            .count();
+        let limit = if file.starts_with(src.join("cli")) {
+            400
+        } else {
+            1000
+        };
         if lines > limit {
             long.push(format!("{}: {lines} lines (limit {limit})", file.display()));
         }
     }
-    assert!(long.is_empty(), "files over their limit:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "files over their limit:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]
@@ -306,6 +336,9 @@ fn the_import_reader_sees_grouped_and_inline_paths() {
     let text = "use crate::{expr::pool::Pool, print};\nfn f() { crate::numeric::eval(); }\n\
                 // crate::verify is only mentioned\nlet x = mycrate::simplify;";
     let got = modules_named(&without_comments(text), "crate");
-    let want: BTreeSet<String> = ["expr", "print", "numeric"].iter().map(|s| s.to_string()).collect();
+    let want: BTreeSet<String> = ["expr", "print", "numeric"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(got, want);
 }

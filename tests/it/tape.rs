@@ -230,3 +230,26 @@ fn domain_errors_name_the_subexpression() {
     assert!(err.message.contains("ln(x - 1)"), "{}", err.message);
     assert!(err.message.contains("x = 0.5"), "{}", err.message);
 }
+
+/// The scalar types' own derivatives agree: the complex step against dual numbers.
+mod scalars {
+    use gauge::expr::node::Func;
+    use gauge::numeric::scalar::*;
+
+    #[test]
+    fn complex_step_gives_derivatives() {
+        let h = 1e-200;
+        for f in Func::ALL {
+            let x = 0.37;
+            let c = Complex::new(x, h).apply(f);
+            let d = Dual::new(x, 1.0).apply(f);
+            assert!(
+                (c.im / h - d.derivative).abs() <= 1e-12 * (1.0 + d.derivative.abs()),
+                "{}: complex step {} vs dual {}",
+                f.name(),
+                c.im / h,
+                d.derivative
+            );
+        }
+    }
+}

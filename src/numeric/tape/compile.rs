@@ -11,8 +11,8 @@ use num_traits::ToPrimitive;
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
-use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::kind::Kind;
+use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::numeric::tape::Tape;
 use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
