@@ -149,25 +149,6 @@ impl Rule {
         }
     }
 
-    /// Whether this is one of the derivative rules, taken one node at a time.
-    pub fn is_derivative_rule(self) -> bool {
-        matches!(
-            self,
-            Rule::Constant
-                | Rule::Variable
-                | Rule::Element
-                | Rule::Linearity
-                | Rule::ConstantMultiple
-                | Rule::ProductRule
-                | Rule::PowerRule
-                | Rule::ExponentialRule
-                | Rule::GeneralPowerRule
-                | Rule::Chain(_)
-                | Rule::SumRule
-                | Rule::InnerDerivative
-        )
-    }
-
     /// How a reader would say it.
     pub fn describe(self) -> String {
         match self {

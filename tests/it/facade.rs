@@ -199,33 +199,3 @@ fn the_command_line_prints_the_facade_renderings() -> Result<(), gauge::Error> {
     }
     Ok(())
 }
-
-/// The binary is a layer over the facade: it names no stage module of the crate.
-#[test]
-fn the_command_line_uses_only_the_facade() {
-    let stages = [
-        "api", "calculus", "check", "diag", "expr", "lower", "numeric", "print", "prove", "report",
-        "simplify", "syntax", "trace", "verify",
-    ];
-    let mut todo = vec![crate::common::root().join("src/cli")];
-    let mut files = 0;
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src/cli is readable") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                todo.push(path);
-                continue;
-            }
-            files += 1;
-            let text = std::fs::read_to_string(&path).expect("a source file");
-            for stage in stages {
-                assert!(
-                    !text.contains(&format!("gauge::{stage}::")),
-                    "{} uses the hidden stage `{stage}`",
-                    path.display()
-                );
-            }
-        }
-    }
-    assert!(files >= 10, "found {files} files under src/cli");
-}
