@@ -101,11 +101,11 @@ fn text(ws: &Workspace, req: &CheckRequest, report: &CheckReport) -> String {
                 let (v, t) = reading_cells(r);
                 let _ = writeln!(
                     o,
-                    "  {:<12} {:<19} {v:>24}   abs error {:.3e}   rel error {:.3e}   ({t})",
+                    "  {:<12} {:<19} {v:>24}   abs error {}   rel error {}   ({t})",
                     "",
                     r.oracle.name(),
-                    r.abs_error,
-                    r.rel_error
+                    error_cell(r.abs_error),
+                    error_cell(r.rel_error)
                 );
             }
         }
@@ -129,10 +129,10 @@ fn text(ws: &Workspace, req: &CheckRequest, report: &CheckReport) -> String {
                 let (v, t) = reading_cells(r);
                 let _ = writeln!(
                     o,
-                    "    {:<20} {v:>24}   abs error {:.3e}   rel error {:.3e}   ({t})",
+                    "    {:<20} {v:>24}   abs error {}   rel error {}   ({t})",
                     r.oracle.name(),
-                    r.abs_error,
-                    r.rel_error
+                    error_cell(r.abs_error),
+                    error_cell(r.rel_error)
                 );
             }
         }
@@ -200,6 +200,17 @@ struct CheckJson<'a> {
 }
 
 /// A number, or null where it is not finite.
+/// An error in the table: `undefined` where the claim or the reference has no value
+/// (an error between an undefined value and a number is no number, and printing `NaN`
+/// would read as a computation gone wrong).
+fn error_cell(x: f64) -> String {
+    if x.is_nan() {
+        "undefined".to_string()
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
