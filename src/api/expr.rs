@@ -9,7 +9,8 @@ use crate::lower::workspace::Workspace;
 use crate::report::{Output, value};
 
 /// The workspace a session and its results share. An [`Expr`] keeps it alive, so that
-/// it prints the same after later calls of the session (which only ever add to it).
+/// it prints the same after later calls of the session: nodes are never removed. A later
+/// `let` that defines a name again changes what calls of it mean, not how they print.
 pub(crate) type Shared = Rc<RefCell<Workspace>>;
 
 /// An expression in canonical form.

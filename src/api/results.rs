@@ -355,10 +355,18 @@ impl fmt::Debug for ClaimReport {
 }
 
 /// The outcomes of every claim loaded into a session, in order.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Proofs {
     pub(crate) ws: Shared,
     pub(crate) claims: Vec<ClaimReport>,
+}
+
+impl fmt::Debug for Proofs {
+    /// The claims' outcomes only: the shared workspace (pool, prelude) is no part of
+    /// what a reader of `{:?}` wants to see.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.claims).finish()
+    }
 }
 
 impl Proofs {

@@ -182,6 +182,14 @@ impl Session {
                 format!("`{name}` is given a value that is not a finite number"),
             ));
         }
+        // A name is pasted into that text, so it must be one name and nothing more:
+        // `"x=5, y"` would otherwise bind two.
+        if let Some((name, _)) = at.iter().find(|(n, _)| !is_name(n)) {
+            return Err(
+                Error::new(ErrorKind::Binding, format!("`{name}` is not a name"))
+                    .with_hint("a name is a letter or `_` followed by letters, digits or `_`"),
+            );
+        }
         let at: Vec<String> = at.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
         Ok(self.eval_at(expr, &at.join(", "))?.value())
     }
@@ -284,6 +292,7 @@ impl Session {
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn grad_with(&mut self, expr: &str, wrt: &[&str], opts: &GradOptions) -> Result<Gradient> {
+        no_variables(wrt)?;
         let shared = self.ws.clone();
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
@@ -527,6 +536,9 @@ impl Session {
         wrt: &[&str],
         opts: &CheckOptions,
     ) -> Result<CheckReport> {
+        // With no variable nothing would be checked, and a report that passed would
+        // promise what was never looked at.
+        no_variables(wrt)?;
         let wrt: Vec<String> = wrt.iter().map(|n| n.to_string()).collect();
         let (request, inner) = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
@@ -629,4 +641,21 @@ fn warn_unused(ws: &mut Workspace, id: ExprId, bindings: &Bindings) {
             ws.warnings.push(w);
         }
     }
+}
+
+/// An error for an empty list of variables: a gradient or a check by nothing.
+fn no_variables(wrt: &[&str]) -> Result<()> {
+    if wrt.is_empty() {
+        return Err(Error::new(ErrorKind::Name, "no variable is given")
+            .with_hint("name the variables to differentiate by, such as `&[\"x\", \"y\"]`"));
+    }
+    Ok(())
+}
+
+/// Whether `text` is one name of the language: a letter (Greek letters included) or
+/// `_`, then letters, digits or `_`.
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }

@@ -2,8 +2,10 @@
 //!
 //! A derivation is a list of [`Step`]s, and each step keeps its rule instances
 //! ([`Rewrite`](crate::trace::Rewrite)s): the subexpression a rule matched and what it became. The checker
-//! trusts the pool's canonical constructors (flattening, ordering, collecting like terms,
-//! exact arithmetic) and nothing else. For every step it confirms:
+//! trusts a small base in `expr` and nothing else: the pool's canonical constructors
+//! (flattening, ordering, collecting like terms, exact arithmetic), substitution of a
+//! definition's body for a call (`expand_call`, `expand_definitions`) and renaming of
+//! bound indices. For every step it confirms:
 //!
 //! 1. **each rule instance** is correct: the matched subexpression has the rule's shape,
 //!    the result is what the rule gives, and the rule's side condition is proved from the

@@ -18,10 +18,10 @@ use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use rustc_hash::FxHashMap;
 
-use crate::expr::constant::constant_value;
 use crate::expr::node::{ExprId, Func, Node};
 use crate::expr::pool::Pool;
 use crate::lower::workspace::Fact;
+use crate::syntax::number::rational_to_f64;
 use crate::syntax::tree::Relation;
 
 /// How deep the prover looks into an expression before it answers "not proved".
@@ -381,4 +381,48 @@ fn constant_sign(pool: &Pool, e: ExprId) -> Option<SignSet> {
         Less => Some(SignSet::NEGATIVE),
         std::cmp::Ordering::Equal => None,
     }
+}
+
+/// The `f64` value of an expression made of numbers, `pi`, `e` and builtin functions,
+/// or `None` for anything else or a value beyond `f64`.
+///
+/// The checker computes this itself rather than through the simplifier's sign prover,
+/// so that a mistake there cannot make both agree. It walks the DAG once, children
+/// before parents, with an explicit stack.
+fn constant_value(pool: &Pool, root: ExprId) -> Option<f64> {
+    let mut values: FxHashMap<ExprId, f64> = FxHashMap::default();
+    let mut stack = vec![(root, false)];
+    while let Some((id, children_done)) = stack.pop() {
+        if values.contains_key(&id) {
+            continue;
+        }
+        let node = pool.node(id);
+        let kids: Vec<ExprId> = match node {
+            Node::Add(xs) | Node::Mul(xs) => xs.to_vec(),
+            Node::Pow(b, e) => vec![*b, *e],
+            Node::Func(_, a) => vec![*a],
+            Node::Num(_) | Node::Const(_) => Vec::new(),
+            _ => return None,
+        };
+        if !children_done && !kids.is_empty() {
+            stack.push((id, true));
+            stack.extend(kids.into_iter().map(|k| (k, false)));
+            continue;
+        }
+        let of = |k: &ExprId| values.get(k).copied();
+        let v = match node {
+            Node::Num(r) => rational_to_f64(r),
+            Node::Const(c) => c.value(),
+            Node::Add(xs) => xs.iter().map(of).sum::<Option<f64>>()?,
+            Node::Mul(xs) => xs.iter().map(of).product::<Option<f64>>()?,
+            Node::Pow(b, e) => of(b)?.powf(of(e)?),
+            Node::Func(f, a) => f.apply(of(a)?),
+            _ => return None,
+        };
+        if !v.is_finite() {
+            return None;
+        }
+        values.insert(id, v);
+    }
+    values.get(&root).copied()
 }

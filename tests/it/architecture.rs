@@ -320,6 +320,20 @@ fn no_source_file_is_too_long() {
 }
 
 #[test]
+fn no_unit_tests_hide_in_the_library() {
+    // Cargo.toml builds the library and the binary without test harnesses (every test
+    // is in this binary), so a `#[cfg(test)]` module under src/ would never run.
+    for file in rust_files(&root().join("src")) {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        assert!(
+            !without_comments(&text).contains("cfg(test)"),
+            "{}: unit tests under src/ do not run (`test = false`); put them in tests/it/",
+            file.display()
+        );
+    }
+}
+
+#[test]
 fn every_module_says_what_it_is_for() {
     for file in rust_files(&root().join("src")) {
         let text = std::fs::read_to_string(&file).expect("readable");

@@ -110,6 +110,14 @@ fn limits_and_misuse_are_errors() {
         s.eval("ln(x)", &[("x", -1.0)]).unwrap_err().kind(),
         ErrorKind::Domain
     );
+    // A check or gradient by no variable would pass having looked at nothing.
+    assert_eq!(s.check("x^2", &[]).unwrap_err().kind(), ErrorKind::Name);
+    assert_eq!(s.grad("x^2", &[]).unwrap_err().kind(), ErrorKind::Name);
+    // A binding's name is one name: text that would bind a second one is refused.
+    let e = s.eval("x + y", &[("x=5, y", 1.0)]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Binding);
+    assert_eq!(s.eval("x + y", &[("x", 5.0), ("y", 1.0)]).unwrap(), 6.0);
+    assert_eq!(s.eval("2*α", &[("α", 1.5)]).unwrap(), 3.0);
 }
 
 #[test]
