@@ -118,6 +118,17 @@ impl<'p> Folder<'p> {
         }
     }
 
+    /// A folder that starts from what earlier folds over the same patterns found.
+    pub fn with_memo(mut self, memo: FxHashMap<ExprId, ExprId>) -> Folder<'p> {
+        self.memo = memo;
+        self
+    }
+
+    /// What this folder found, for a later folder over the same patterns.
+    pub fn into_memo(self) -> FxHashMap<ExprId, ExprId> {
+        self.memo
+    }
+
     /// Folds every instance it finds, innermost first.
     pub fn fold(&mut self, id: ExprId) -> ExprId {
         if let Some(&r) = self.memo.get(&id) {

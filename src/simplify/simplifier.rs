@@ -28,6 +28,13 @@ pub struct Simplifier<'p> {
     known: Vec<(ExprId, ExprId)>,
     /// The rewrites of the phase under way, moved into its step when it ends.
     pending: Vec<Rewrite>,
+    /// What folding made of each expression, kept across calls: the gradient of a
+    /// function of 1,000 variables folds its shared subterms (`sum(j, exp(z[j]))`)
+    /// once, not once per partial derivative. Folding depends only on the definitions,
+    /// which a simplifier never changes, and nodes never change once built.
+    fold_memo: FxHashMap<ExprId, ExprId>,
+    /// The definitions' patterns, made on first use.
+    fold_patterns: Option<Vec<crate::simplify::fold::Pattern>>,
     /// The steps taken, in order.
     pub steps: Vec<Step>,
 }
@@ -41,6 +48,8 @@ impl<'p> Simplifier<'p> {
             facts: Vec::new(),
             known: Vec::new(),
             pending: Vec::new(),
+            fold_memo: FxHashMap::default(),
+            fold_patterns: None,
             steps: Vec::new(),
         }
     }
@@ -360,9 +369,19 @@ impl<'p> Simplifier<'p> {
 
     /// Phase 2: folding definitions back in.
     pub fn fold(&mut self, id: ExprId) -> ExprId {
-        let pats = patterns(self.pool, &self.defs);
-        let mut folder = Folder::new(self.pool, pats);
-        folder.fold(id)
+        let pats = match &self.fold_patterns {
+            Some(p) => p.clone(),
+            None => {
+                let p = patterns(self.pool, &self.defs);
+                self.fold_patterns = Some(p.clone());
+                p
+            }
+        };
+        let memo = std::mem::take(&mut self.fold_memo);
+        let mut folder = Folder::new(self.pool, pats).with_memo(memo);
+        let out = folder.fold(id);
+        self.fold_memo = folder.into_memo();
+        out
     }
 
     /// Phase 3: common factors out of sums, bottom-up, when smaller.
