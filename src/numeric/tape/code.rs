@@ -170,6 +170,10 @@ pub(crate) enum What {
     Overflow,
     /// The node divides by `divisor`, which is 0.
     DividesByZero { divisor: ExprId },
+    /// A power of a `base` of 0 by a negative exponent that is not a whole number
+    /// (`1/sqrt(d)`): the interpreter's wording calls it a division by the base, but the
+    /// tape's own message must not claim a division the expression does not write.
+    ZeroToNegativePower { base: ExprId },
     /// A logarithm of a non-positive `arg`.
     Log { arg: ExprId, x: f64 },
     /// `asin` or `acos` outside [-1, 1].
@@ -199,6 +203,7 @@ impl Fault {
     pub(crate) fn nodes(&self) -> Vec<ExprId> {
         let operand = match &self.what {
             What::DividesByZero { divisor } => Some(*divisor),
+            What::ZeroToNegativePower { base } => Some(*base),
             What::Log { arg, .. } | What::Arc { arg, .. } => Some(*arg),
             What::Sqrt { base, .. } => Some(*base),
             What::Overflow | What::NegativeBase { .. } | What::Position { .. } => None,
@@ -228,7 +233,7 @@ impl Fault {
                 .with_hint("indices count from 0 and must be below the axis length");
             }
             What::Overflow => "its value overflows the range of f64 (about 1.8e308)".to_string(),
-            What::DividesByZero { divisor } => {
+            What::DividesByZero { divisor } | What::ZeroToNegativePower { base: divisor } => {
                 format!("it divides by `{}`, which is 0", text(*divisor))
             }
             What::Log { arg, x } => format!(
@@ -475,7 +480,8 @@ pub(crate) fn run_block<T: Scalar>(
                     return Err(Fault::at(*node, what));
                 }
                 if bv == 0.0 && ev < 0.0 {
-                    return Err(Fault::at(*node, What::DividesByZero { divisor: *base }));
+                    let what = What::ZeroToNegativePower { base: *base };
+                    return Err(Fault::at(*node, what));
                 }
                 let v = if *rsqrt {
                     T::from_f64(1.0).div(b.sqrt())
