@@ -407,3 +407,37 @@ fn check_shows_the_point_in_the_order_the_function_reads_its_names() {
         assert!(err.contains("undefined at x = 2, y = -3: "), "{at}: {err}");
     }
 }
+
+#[test]
+fn a_call_fails_first_where_its_body_as_written_fails_first() {
+    let f = "let f(u) = ln(u) + 1/u";
+    for (expr, at, wanted) in [
+        // Substituting `erf(x)` reorders the body's terms; the body computes `1/u`
+        // before `ln(u)`.
+        (
+            "f(erf(x))",
+            "x=0",
+            "`1/u` is undefined at x = 0, inside `f(erf(x))` where u = 0: it divides by `u`",
+        ),
+        // Substituting folds `1/u` into 1e320, beyond f64: computing it overflows.
+        (
+            "f(1e-320)",
+            "",
+            "where u = 1e-320: its value overflows the range of f64",
+        ),
+    ] {
+        let (tape, tree) = library_and_reference_with(f, expr, at);
+        let (tape, tree) = (tape.unwrap_err(), tree.unwrap_err());
+        assert_eq!(tape, tree, "{expr} at {at}");
+        assert!(
+            tape.message.starts_with("`1/u` is undefined"),
+            "{}",
+            tape.message
+        );
+        assert!(
+            tape.message.contains(wanted),
+            "{expr} at {at}: `{}` lacks `{wanted}`",
+            tape.message
+        );
+    }
+}

@@ -43,6 +43,12 @@ pub(crate) struct Factor {
 /// fails; `base` and `arg` are the operands a message quotes.
 #[derive(Clone, Debug)]
 pub(crate) enum Instr {
+    /// A value that overflows `f64` whatever the point: a definition's term whose
+    /// arguments fold into a number beyond `f64` (`1/u` at `u = 1e-320`), an error
+    /// only when the run reaches it, as the term would be when computed.
+    Overflow {
+        node: ExprId,
+    },
     Const {
         dst: Slot,
         value: f64,
@@ -338,6 +344,7 @@ pub(crate) fn run_block<T: Scalar>(
     for instr in code {
         match instr {
             Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
+            Instr::Overflow { node } => return Err(Fault::at(*node, What::Overflow)),
             Instr::Load {
                 dst,
                 tensor,

@@ -14,10 +14,32 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
+use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
 use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
 use crate::print::text::to_text;
 use crate::syntax::number::{describe_rational, rational_to_f64};
+
+/// A call's definition body, and the substitution of its arguments for its parameters
+/// and of its result indices, as [`Pool::expand_call`] makes it.
+fn call_subst(pool: &Pool, call: ExprId) -> Option<(ExprId, Subst)> {
+    let Node::Call { def, args, indices } = pool.node(call) else {
+        return None;
+    };
+    let d = pool.definition(*def);
+    let mut subst = Subst::default();
+    for (p, &a) in d.params.iter().zip(args.iter()) {
+        match p.kind {
+            Kind::Scalar => subst.scalars.insert(p.name, a),
+            Kind::Index => subst.indices.insert(p.name, a),
+            Kind::Tensor(_) => subst.tensors.insert(p.name, a),
+        };
+    }
+    for (&i, &v) in d.indices.iter().zip(indices.iter()) {
+        subst.indices.insert(i, v);
+    }
+    Some((d.body, subst))
+}
 
 /// The state of one compilation.
 struct Compiler<'p> {
@@ -331,7 +353,8 @@ impl Compiler<'_> {
     /// (an argument's domain error is the caller's, even where the body never uses it),
     /// then its body with the arguments in place of the parameters. The body is not
     /// merged into the caller's expression: `f(x) - f(x)` is undefined wherever `f(x)`
-    /// is, as written, instead of cancelling to 0.
+    /// is, as written, instead of cancelling to 0. The body's terms are compiled in the
+    /// order the definition writes them (see [`Compiler::in_written_order`]).
     fn call(&mut self, id: ExprId, def: DefId, args: &[ExprId]) -> Result<(Slot, usize)> {
         let params = self.pool.definition(def).params.clone();
         for (p, &a) in params.iter().zip(args) {
@@ -340,12 +363,77 @@ impl Compiler<'_> {
             }
         }
         match self.pool.expand_call(id) {
-            Some(body) if body != id => self.compile(body),
+            Some(body) if body != id => {
+                if let Some((written, subst)) = call_subst(self.pool, id) {
+                    self.in_written_order(written, &subst)?;
+                }
+                self.compile(body)
+            }
             _ => Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("`{}` cannot be expanded", to_text(self.pool, id)),
             )),
         }
+    }
+
+    /// Compiles the terms of a call's body `b` (as the definition writes it) in the
+    /// order the body computes them, each with `subst`'s arguments in place, before
+    /// the body as a whole: substituting the arguments reorders sums and products, and
+    /// folds or cancels terms, while a call evaluates its body as written, so the first
+    /// term to fail must be the body's first. A term whose arguments fold it into a
+    /// number beyond `f64` overflows when reached, as computing it would. Sums and calls
+    /// are compiled whole, in their place in that order.
+    fn in_written_order(&mut self, b: ExprId, subst: &Subst) -> Result<()> {
+        let node = self.pool.node(b).clone();
+        match &node {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(..)
+            | Node::Delta(..)
+            | Node::Diff { .. } => return Ok(()),
+            Node::Add(ts) => {
+                for &t in ts.iter() {
+                    self.in_written_order(t, subst)?;
+                }
+            }
+            Node::Mul(fs) => {
+                for &f in fs.iter() {
+                    // A divisor's base is computed, as `product` computes it.
+                    match self.pool.node(f).clone() {
+                        Node::Pow(base, e) if self.pool.is_int(e, -1) => {
+                            self.in_written_order(base, subst)?
+                        }
+                        _ => self.in_written_order(f, subst)?,
+                    }
+                }
+            }
+            Node::Pow(base, e) => {
+                self.in_written_order(*base, subst)?;
+                if self.pool.as_num(*e).is_none() {
+                    self.in_written_order(*e, subst)?;
+                }
+            }
+            Node::Func(_, a) => self.in_written_order(*a, subst)?,
+            Node::Elem(..) | Node::Sum { .. } | Node::Call { .. } => {}
+        }
+        let e = self.pool.substitute(b, subst);
+        if let Node::Num(r) = self.pool.node(e).clone() {
+            if !rational_to_f64(&r).is_finite() {
+                let (regs, depth) = self.context(e);
+                if self.memo.contains_key(&(e, regs.clone())) {
+                    return Ok(());
+                }
+                self.remember_text(e);
+                let dst = self.slot();
+                self.emit(depth, Instr::Overflow { node: e });
+                self.memo.insert((e, regs), (dst, depth));
+            }
+            return Ok(());
+        }
+        self.compile(e).map(|_| ())
     }
 
     /// A product, its factors in canonical order; `b^-1` factors divide by `b`.
