@@ -419,6 +419,17 @@ fn a_call_fails_first_where_its_body_as_written_fails_first() {
             "x=0",
             "`1/u` is undefined at x = 0, inside `f(erf(x))` where u = 0: it divides by `u`",
         ),
+        // Substituting a product splits `1/u` into `1/x * 1/y`; the body divides by `u`.
+        (
+            "f(x*y)",
+            "x=0, y=1",
+            "`1/u` is undefined at x = 0, y = 1, inside `f(x*y)` where u = 0: it divides by `u`",
+        ),
+        (
+            "f(x^2)",
+            "x=0",
+            "`1/u` is undefined at x = 0, inside `f(x^2)` where u = 0: it divides by `u`",
+        ),
         // Substituting folds `1/u` into 1e320, beyond f64: computing it overflows.
         (
             "f(1e-320)",

@@ -420,6 +420,37 @@ impl Compiler<'_> {
             Node::Elem(..) | Node::Sum { .. } | Node::Call { .. } => {}
         }
         let e = self.pool.substitute(b, subst);
+        if let Node::Pow(base, n) = node
+            && self.pool.is_int(n, -1)
+        {
+            // A reciprocal `1/u` becomes a product of reciprocals (or another power)
+            // once a product is substituted for `u`; the body divides by `u` itself, so
+            // it does, and a division by 0 is reported as the body's `1/u`.
+            let u = self.pool.substitute(base, subst);
+            let (regs, depth) = self.context(e);
+            let reshaped = match self.pool.node(e).clone() {
+                Node::Pow(eb, en) => eb != u || !self.pool.is_int(en, -1),
+                Node::Num(_) => false,
+                _ => true,
+            };
+            if reshaped && !self.memo.contains_key(&(e, regs.clone())) {
+                let (src, src_depth) = self.compile(u)?;
+                let depth = depth.max(src_depth);
+                self.remember_text(e);
+                self.remember_text(u);
+                let dst = self.slot();
+                let instr = Instr::PowInt {
+                    dst,
+                    src,
+                    n: -1,
+                    node: e,
+                    base: u,
+                };
+                self.emit(depth, instr);
+                self.memo.insert((e, regs), (dst, depth));
+                return Ok(());
+            }
+        }
         if let Node::Num(r) = self.pool.node(e).clone() {
             if !rational_to_f64(&r).is_finite() {
                 let (regs, depth) = self.context(e);
