@@ -138,6 +138,9 @@ fn the_library_reports_errors_exactly_as_the_reference_does() {
         ("1e400 + x", ""),
         ("x^(-1/2)", "x=0"),
         ("x^(-1/2)", "x=-1"),
+        // A divisor of 0 fails before a later factor that would overflow is computed.
+        ("y/(softmax(z)[i]*z[i])", "y=-3, z=[0, 1000], i=0"),
+        ("y/(exp(x)*z[i])", "x=800, y=1, z=[0, 1000], i=0"),
     ] {
         let (tape, tree) = library_and_reference(expr, at);
         let (tape, tree) = (tape.unwrap_err(), tree.unwrap_err());

@@ -46,6 +46,13 @@ pub(crate) enum Instr {
     /// A value that overflows `f64` whatever the point: a definition's term whose
     /// arguments fold into a number beyond `f64` (`1/u` at `u = 1e-320`), an error
     /// only when the run reaches it, as the term would be when computed.
+    /// A divisor checked as soon as it is computed, before the product's later factors
+    /// are: a product fails at its first failing factor, a division by 0 included.
+    NonZero {
+        src: Slot,
+        factor: ExprId,
+        divisor: ExprId,
+    },
     Overflow {
         node: ExprId,
     },
@@ -345,6 +352,11 @@ pub(crate) fn run_block<T: Scalar>(
         match instr {
             Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
             Instr::Overflow { node } => return Err(Fault::at(*node, What::Overflow)),
+            Instr::NonZero {
+                src,
+                factor,
+                divisor,
+            } => nonzero(slots[*src as usize], *factor, *divisor)?,
             Instr::Load {
                 dst,
                 tensor,

@@ -470,12 +470,22 @@ impl Compiler<'_> {
     /// A product, its factors in canonical order; `b^-1` factors divide by `b`.
     fn product(&mut self, id: ExprId, fs: &[ExprId], depth: usize) -> Result<Slot> {
         let mut factors = Vec::with_capacity(fs.len());
-        for &f in fs {
+        for (k, &f) in fs.iter().enumerate() {
             match self.pool.node(f).clone() {
                 Node::Pow(b, e) if self.pool.is_int(e, -1) => {
-                    let slot = self.compile(b)?.0;
+                    let (slot, b_depth) = self.compile(b)?;
                     self.remember_text(f);
                     self.remember_text(b);
+                    // A later factor that may fail is computed after this divisor is
+                    // found to be 0, as a product computed factor by factor would be.
+                    if fs[k + 1..].iter().any(|&g| !self.cannot_fail(g)) {
+                        let instr = Instr::NonZero {
+                            src: slot,
+                            factor: f,
+                            divisor: b,
+                        };
+                        self.emit(b_depth, instr);
+                    }
                     factors.push(Factor {
                         slot,
                         divisor: Some((f, b)),
@@ -513,6 +523,19 @@ impl Compiler<'_> {
         };
         self.emit(depth, instr);
         Ok(dst)
+    }
+
+    /// Whether computing `id` can never fail: a number, a name, an index or a length.
+    fn cannot_fail(&self, id: ExprId) -> bool {
+        matches!(
+            self.pool.node(id),
+            Node::Num(_)
+                | Node::Const(_)
+                | Node::Sym(_)
+                | Node::Index(_)
+                | Node::Len(..)
+                | Node::Delta(..)
+        )
     }
 
     /// A power, by the kind of its exponent.
