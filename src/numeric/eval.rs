@@ -535,27 +535,13 @@ fn body_node(
     target: ExprId,
     within: Option<ExprId>,
 ) -> Option<ExprId> {
-    let Node::Call { def, args, indices } = pool.node(call).clone() else {
-        return None;
-    };
-    let d = pool.definition(def).clone();
-    let mut subst = Subst::default();
-    for (p, &a) in d.params.iter().zip(args.iter()) {
-        match p.kind {
-            Kind::Scalar => subst.scalars.insert(p.name, a),
-            Kind::Index => subst.indices.insert(p.name, a),
-            Kind::Tensor(_) => subst.tensors.insert(p.name, a),
-        };
-    }
-    for (&i, &v) in d.indices.iter().zip(indices.iter()) {
-        subst.indices.insert(i, v);
-    }
+    let (body, subst) = call_subst(pool, call)?;
     // Several nodes may become the target (`exp(x) - ln(y)` and `exp(x)` when y is 1):
     // the last found, which no later node is inside, is the one the body computes it by.
     let mut seen = rustc_hash::FxHashSet::default();
     let mut todo = match within {
         Some(w) => crate::expr::node::children(pool.node(w)),
-        None => vec![d.body],
+        None => vec![body],
     };
     let mut found = None;
     while let Some(b) = todo.pop() {
