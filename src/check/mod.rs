@@ -22,7 +22,7 @@ use crate::numeric::oracle::{
 pub use crate::numeric::sample::{
     Rng, eval_sides, intermediate_rounding, sample_for, sample_spread, within_conditioning,
 };
-use crate::numeric::tape::{InputRef, Tape};
+use crate::numeric::tape::{InputRef, Tape, point_text};
 use crate::numeric::value::{Bindings, Value, format_value};
 
 /// A variable to differentiate by.
@@ -245,7 +245,9 @@ fn check_point(
     at: &Bindings,
 ) -> Result<PointCheck> {
     let inputs = f_tape.inputs(&session.pool, at)?;
-    f_tape.eval(&inputs)?;
+    // An undefined function names the point in the order the function reads its names
+    // (as `check` always has), not in the order the tape happened to meet them.
+    f_tape.eval_showing(&inputs, || point_text(&mut session.pool, &[req.expr], at))?;
     let mut components = Vec::new();
     let mut perturbed = Vec::new();
     for (k, v) in req.vars.iter().enumerate() {

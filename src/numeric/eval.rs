@@ -225,7 +225,10 @@ fn explain(
     let sums: Vec<ExprId> = fault.loops.iter().map(|l| l.0).collect();
     let targets: Vec<ExprId> = quoted.iter().chain(&sums).copied().collect();
     let found = calls_of(pool, root, &targets);
-    let call = found.get(&fault.node).copied().flatten();
+    // The calls the failing node is inside, outermost first, as compiled (each in the
+    // names of the top level, since the tape expands them).
+    let chain = found.get(&fault.node).cloned().unwrap_or_default();
+    let call = chain.last().copied();
     // The point with the running sums' indices bound, innermost last so that it wins,
     // to evaluate arguments that mention them.
     let mut local_at = at.clone();
@@ -252,10 +255,14 @@ fn explain(
         }
     }
     let mut inside = String::new();
-    if let Some(call) = call {
-        let mut locals = locals(pool, call, &local_at);
+    if let (Some(call), Some((&first, rest))) = (call, chain.split_first()) {
+        // The innermost call is shown as its enclosing body writes it (`f(u, u)` in
+        // `h`, not the expanded `f(x, x)`), with its arguments valued in the frame of
+        // that body, as the interpreter that evaluated definitions frame by frame did.
+        let (written, frame) = enclosing_frame(pool, first, rest, &fault.loops, &found, &local_at);
+        let mut locals = locals(pool, written, &frame);
         for &(sum, v) in &fault.loops {
-            if found.get(&sum).copied().flatten() != Some(call) {
+            if innermost(&found, sum) != Some(call) {
                 continue;
             }
             let b = body_node(pool, call, sum, None).unwrap_or(sum);
@@ -265,7 +272,7 @@ fn explain(
         }
         locals.sort();
         locals.dedup();
-        inside = format!(", inside `{}`", to_text(pool, call));
+        inside = format!(", inside `{}`", to_text(pool, written));
         if !locals.is_empty() {
             inside.push_str(&format!(" where {}", locals.join(", ")));
         }
@@ -280,27 +287,23 @@ fn explain(
     fault.to_error(&text, &name, point, &inside)
 }
 
-/// The innermost call each target node is compiled in (`None` outside every call),
-/// found by walking `root` the way the tape's compilation does: a call's arguments in
+/// The calls each target node is compiled in, outermost first (empty outside every
+/// call), found by walking `root` the way the tape's compilation does: a call's arguments in
 /// the caller, then its expanded body. The first place found is where the tape computes
 /// the node first.
-fn calls_of(
-    pool: &mut Pool,
-    root: ExprId,
-    targets: &[ExprId],
-) -> FxHashMap<ExprId, Option<ExprId>> {
+fn calls_of(pool: &mut Pool, root: ExprId, targets: &[ExprId]) -> FxHashMap<ExprId, Vec<ExprId>> {
     struct Walk<'t> {
         targets: &'t [ExprId],
         seen: rustc_hash::FxHashSet<ExprId>,
         calls: Vec<ExprId>,
-        found: FxHashMap<ExprId, Option<ExprId>>,
+        found: FxHashMap<ExprId, Vec<ExprId>>,
     }
     fn walk(pool: &mut Pool, id: ExprId, w: &mut Walk<'_>) {
         if !w.seen.insert(id) {
             return;
         }
         if w.targets.contains(&id) {
-            w.found.entry(id).or_insert(w.calls.last().copied());
+            w.found.entry(id).or_insert_with(|| w.calls.clone());
         }
         match pool.node(id).clone() {
             Node::Call { args, .. } => {
@@ -331,19 +334,184 @@ fn calls_of(
     w.found
 }
 
-/// The node of a call's definition body that becomes `target` once the call's
-/// arguments replace its parameters, if there is one; searched among the proper
-/// subexpressions of `within` when given, else in the whole body.
-fn body_node(
+/// The innermost call a node is compiled in, if any.
+fn innermost(found: &FxHashMap<ExprId, Vec<ExprId>>, id: ExprId) -> Option<ExprId> {
+    found.get(&id).and_then(|c| c.last().copied())
+}
+
+/// The innermost of the calls `first` and then `rest` (as compiled, outermost first),
+/// as its enclosing body writes it, and the frame that body runs in: the point, with the enclosing
+/// definition's parameters, result indices and running sums' indices bound to their
+/// values. Each level's arguments are valued in the frame of the level around it.
+fn enclosing_frame(
     pool: &mut Pool,
-    call: ExprId,
-    target: ExprId,
-    within: Option<ExprId>,
-) -> Option<ExprId> {
+    first: ExprId,
+    rest: &[ExprId],
+    loops: &[(ExprId, usize)],
+    found: &FxHashMap<ExprId, Vec<ExprId>>,
+    at: &Bindings,
+) -> (ExprId, Bindings) {
+    let mut written = first;
+    let mut frame = at.clone();
+    let mut outer = first;
+    for &call in rest {
+        // The frame of `outer`'s body: its parameters from the arguments as written
+        // around it, then the sums running inside it, innermost last so that it wins.
+        let mut inner = frame_of(pool, written, &frame, at);
+        let mut running = Vec::new();
+        for &(sum, v) in loops.iter().rev() {
+            if innermost(found, sum) != Some(outer) {
+                continue;
+            }
+            if let Some(b) = written_node(pool, outer, sum)
+                && let Node::Sum { index, .. } = pool.node(b.0)
+            {
+                inner.insert(*index, Value::Scalar(v as f64));
+                running.push(*index);
+            }
+        }
+        // Without a node of the body that expands to it, the expanded call is the best
+        // text there is; its arguments are then in the top level's names.
+        (written, frame) = match written_node(pool, outer, call) {
+            Some((b, sums)) => {
+                // A sum around the call that the fault did not stop inside was hoisted
+                // out of it: the interpreter met the fault on its first pass, at 0.
+                for s in sums {
+                    if !running.contains(&s) {
+                        inner.insert(s, Value::Scalar(0.0));
+                    }
+                }
+                (b, inner)
+            }
+            None => (call, at.clone()),
+        };
+        outer = call;
+    }
+    (written, frame)
+}
+
+/// The frame a call's body runs in: `globals` (the point, for the names definitions
+/// use without parameters) with the call's parameters and result indices bound to the
+/// values of its arguments in `at`.
+fn frame_of(pool: &mut Pool, call: ExprId, at: &Bindings, globals: &Bindings) -> Bindings {
+    let mut frame = globals.clone();
     let Node::Call { def, args, indices } = pool.node(call).clone() else {
-        return None;
+        return frame;
     };
     let d = pool.definition(def).clone();
+    for (p, &a) in d.params.iter().zip(args.iter()) {
+        let value = match p.kind {
+            Kind::Scalar => scalar_value(pool, a, at).map(Value::Scalar),
+            Kind::Index => index_number(pool, a, at).map(Value::Scalar),
+            Kind::Tensor(_) => match pool.node(a) {
+                Node::Tensor(s) => at.get(*s).cloned(),
+                _ => None,
+            },
+        };
+        if let Some(v) = value {
+            frame.insert(p.name, v);
+        }
+    }
+    for (&s, &i) in d.indices.iter().zip(indices.iter()) {
+        if let Some(v) = index_number(pool, i, at) {
+            frame.insert(s, Value::Scalar(v));
+        }
+    }
+    frame
+}
+
+/// The value of a scalar expression at `at`, if it has one.
+fn scalar_value(pool: &mut Pool, a: ExprId, at: &Bindings) -> Option<f64> {
+    Tape::compile(pool, a)
+        .ok()
+        .and_then(|t| t.inputs(pool, at).ok().and_then(|i| t.eval(&i).ok()))
+}
+
+/// The value of an index expression (a whole number or an index name) at `at`.
+fn index_number(pool: &Pool, a: ExprId, at: &Bindings) -> Option<f64> {
+    match pool.node(a) {
+        Node::Num(r) => r.to_integer().try_into().ok().map(|v: usize| v as f64),
+        Node::Index(s) => match at.get(*s) {
+            Some(Value::Scalar(x)) => Some(*x),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The node of a call's definition body that becomes `target` in the call's expansion,
+/// with the indices of the body's sums around it (innermost last). Unlike
+/// [`body_node`], it follows the expansion into sums, whose indices the expansion may
+/// rename, so it also finds nodes that mention a sum's index.
+fn written_node(pool: &mut Pool, call: ExprId, target: ExprId) -> Option<(ExprId, Vec<Symbol>)> {
+    if let Some(b) = body_node(pool, call, target, None) {
+        let sums = sums_around(pool, call, b);
+        return Some((b, sums));
+    }
+    let (body, subst) = call_subst(pool, call)?;
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut todo = vec![(body, subst, Vec::new())];
+    while let Some((b, subst, sums)) = todo.pop() {
+        if !seen.insert(b) {
+            continue;
+        }
+        let e = pool.substitute(b, &subst);
+        if e == target {
+            return Some((b, sums));
+        }
+        let (mut subst, mut sums) = (subst, sums);
+        if let (Node::Sum { index: i, .. }, Node::Sum { index: j, .. }) =
+            (pool.node(b).clone(), pool.node(e).clone())
+        {
+            sums.push(i);
+            if i != j {
+                let renamed = pool.index(j);
+                subst.indices.insert(i, renamed);
+            }
+        }
+        for c in crate::expr::node::children(pool.node(b)) {
+            todo.push((c, subst.clone(), sums.clone()));
+        }
+    }
+    None
+}
+
+/// The indices of the sums of a call's definition body around its node `node`.
+fn sums_around(pool: &Pool, call: ExprId, node: ExprId) -> Vec<Symbol> {
+    fn path(pool: &Pool, at: ExprId, node: ExprId, sums: &mut Vec<Symbol>) -> bool {
+        if at == node {
+            return true;
+        }
+        let index = match pool.node(at) {
+            Node::Sum { index, .. } => Some(*index),
+            _ => None,
+        };
+        sums.extend(index);
+        for c in crate::expr::node::children(pool.node(at)) {
+            if path(pool, c, node, sums) {
+                return true;
+            }
+        }
+        if index.is_some() {
+            sums.pop();
+        }
+        false
+    }
+    let Node::Call { def, .. } = pool.node(call) else {
+        return Vec::new();
+    };
+    let mut sums = Vec::new();
+    path(pool, pool.definition(*def).body, node, &mut sums);
+    sums
+}
+
+/// A call's definition body, and the substitution of its arguments for its parameters
+/// (and of its result indices).
+fn call_subst(pool: &Pool, call: ExprId) -> Option<(ExprId, Subst)> {
+    let Node::Call { def, args, indices } = pool.node(call) else {
+        return None;
+    };
+    let d = pool.definition(*def);
     let mut subst = Subst::default();
     for (p, &a) in d.params.iter().zip(args.iter()) {
         match p.kind {
@@ -355,12 +523,25 @@ fn body_node(
     for (&i, &v) in d.indices.iter().zip(indices.iter()) {
         subst.indices.insert(i, v);
     }
+    Some((d.body, subst))
+}
+
+/// The node of a call's definition body that becomes `target` once the call's
+/// arguments replace its parameters, if there is one; searched among the proper
+/// subexpressions of `within` when given, else in the whole body.
+fn body_node(
+    pool: &mut Pool,
+    call: ExprId,
+    target: ExprId,
+    within: Option<ExprId>,
+) -> Option<ExprId> {
+    let (body, subst) = call_subst(pool, call)?;
     // Several nodes may become the target (`exp(x) - ln(y)` and `exp(x)` when y is 1):
     // the last found, which no later node is inside, is the one the body computes it by.
     let mut seen = rustc_hash::FxHashSet::default();
     let mut todo = match within {
         Some(w) => crate::expr::node::children(pool.node(w)),
-        None => vec![d.body],
+        None => vec![body],
     };
     let mut found = None;
     while let Some(b) = todo.pop() {

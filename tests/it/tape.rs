@@ -138,6 +138,9 @@ fn the_library_reports_errors_exactly_as_the_reference_does() {
         ("1e400 + x", ""),
         ("x^(-1/2)", "x=0"),
         ("x^(-1/2)", "x=-1"),
+        // A divisor of 0 fails before a later factor that would overflow is computed.
+        ("y/(softmax(z)[i]*z[i])", "y=-3, z=[0, 1000], i=0"),
+        ("y/(exp(x)*z[i])", "x=800, y=1, z=[0, 1000], i=0"),
     ] {
         let (tape, tree) = library_and_reference(expr, at);
         let (tape, tree) = (tape.unwrap_err(), tree.unwrap_err());
@@ -251,5 +254,204 @@ mod scalars {
                 d.derivative
             );
         }
+    }
+}
+
+/// What the library's evaluation and the reference interpreter give with `defs` loaded
+/// (the text of a file, or a path from the repository root when it names one).
+fn library_and_reference_with(
+    defs: &str,
+    expr: &str,
+    at: &str,
+) -> (
+    Result<f64, gauge::diag::error::Error>,
+    Result<f64, gauge::diag::error::Error>,
+) {
+    let mut s = Workspace::with_prelude().unwrap();
+    let path = crate::common::root().join(defs);
+    let text = if path.is_file() {
+        std::fs::read_to_string(path).unwrap()
+    } else {
+        defs.to_string()
+    };
+    s.load_file("defs", &text).unwrap();
+    let e = s.parse_expression(expr).unwrap();
+    let b = if at.is_empty() {
+        gauge::numeric::value::Bindings::new()
+    } else {
+        s.parse_bindings(at).unwrap()
+    };
+    (s.eval(e, &b), reference::eval(&mut s, e, &b))
+}
+
+#[test]
+fn errors_inside_nested_calls_name_the_call_as_its_caller_writes_it() {
+    // The reviewer's definitions: calls inside definitions, with tensors and sums.
+    let nested = "let f(a, b) = ln(a) + 1/b\n\
+                  let g(v) = sum(i, 1/v[i])\n\
+                  let h(u) = f(u, u) + sqrt(u)\n\
+                  let k(v)[i] = ln(v[i]) * g(v)\n\
+                  let f2(u, v) = ln(u - v)\n\
+                  let h2(u) = f2(u, u) + 1";
+    let attention = "Q=[[1,2]], K=[[1,0]], V=[[1]], G=[[1]], d=0";
+    for (defs, expr, at, wanted) in [
+        // The call as `P`'s body writes it, with `P`'s indices (hoisted out of every
+        // sum, the fault is met on the sums' first pass, at 0).
+        (
+            "examples/seed.gauge",
+            "attention_loss",
+            attention,
+            "inside `S[i, j]` where i = 0, j = 0",
+        ),
+        (
+            "examples/seed.gauge",
+            "attention_loss",
+            "Q=[[1,2]], K=[[1,0]], V=[[1]], G=[[1]], d=-2",
+            "inside `S[i, j]` where i = 0, j = 0",
+        ),
+        // The call as `h2`'s body writes it, not the expansion `f2(x, x)`.
+        (
+            nested,
+            "h2(x)",
+            "x=1",
+            "inside `f2(u, u)` where u = 1, v = 1",
+        ),
+        (nested, "h(x)", "x=0", "inside `f(u, u)` where a = 0, b = 0"),
+        (
+            nested,
+            "f(h(x), x)",
+            "x=0",
+            "inside `f(u, u)` where a = 0, b = 0",
+        ),
+        // The call as `k`'s body writes it, with the sum running inside it.
+        (
+            nested,
+            "k(z)[i]",
+            "z=[1, 0], i=1",
+            "inside `g(v)` where j = 1",
+        ),
+        (
+            nested,
+            "k(z)[i]",
+            "z=[1, 0], i=0",
+            "inside `g(v)` where j = 1",
+        ),
+        (
+            nested,
+            "sum(i, k(z)[i])",
+            "z=[1, 0]",
+            "inside `g(v)` where j = 1",
+        ),
+    ] {
+        let (tape, tree) = library_and_reference_with(defs, expr, at);
+        let (tape, tree) = (tape.unwrap_err(), tree.unwrap_err());
+        assert_eq!(tape, tree, "{expr} at {at}");
+        assert!(
+            tape.message.contains(wanted),
+            "{expr} at {at}: `{}` lacks `{wanted}`",
+            tape.message
+        );
+    }
+}
+
+/// `gauge check` at a point where the function is undefined: the error's text.
+fn check_error(args: &[&str]) -> String {
+    let out = crate::common::gauge(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        crate::common::stdout(&out)
+    );
+    crate::common::stderr(&out)
+}
+
+#[test]
+fn check_words_a_zero_base_under_a_root_as_a_power_not_a_division() {
+    // `1/sqrt(d)` takes a power of `d`; it divides by `sqrt(d)`, never by `d`.
+    let err = check_error(&[
+        "check",
+        "attention_loss",
+        "--defs",
+        "examples/seed.gauge",
+        "--wrt",
+        "d",
+        "--at",
+        "Q=[[1,2]], K=[[1,0]], V=[[1]], G=[[1]], d=0",
+    ]);
+    assert!(
+        err.contains("`1/sqrt(d)` is undefined at ") && err.contains(": 0 to a\n"),
+        "{err}"
+    );
+    assert!(err.contains("non-positive power"), "{err}");
+    assert!(!err.contains("divides by"), "{err}");
+}
+
+#[test]
+fn check_shows_the_point_in_the_order_the_function_reads_its_names() {
+    // The scalars, then the tensors, as the expanded function reads them, whatever
+    // the order of `--at`: as `check` always showed them.
+    let err = check_error(&[
+        "check",
+        "attention_loss",
+        "--defs",
+        "examples/seed.gauge",
+        "--wrt",
+        "d",
+        "--at",
+        "Q=[[1,2]], K=[[1,0]], V=[[1]], G=[[1]], d=0",
+    ]);
+    assert!(
+        err.contains("at d = 0, G = [[1]], K = [[1, 0]], Q = [[1, 2]], V = [[1]]: "),
+        "{err}"
+    );
+    for at in ["x=2, y=-3", "y=-3, x=2"] {
+        let err = check_error(&["check", "ln(x*y)", "--wrt", "x,y", "--at", at]);
+        assert!(err.contains("undefined at x = 2, y = -3: "), "{at}: {err}");
+    }
+}
+
+#[test]
+fn a_call_fails_first_where_its_body_as_written_fails_first() {
+    let f = "let f(u) = ln(u) + 1/u";
+    for (expr, at, wanted) in [
+        // Substituting `erf(x)` reorders the body's terms; the body computes `1/u`
+        // before `ln(u)`.
+        (
+            "f(erf(x))",
+            "x=0",
+            "`1/u` is undefined at x = 0, inside `f(erf(x))` where u = 0: it divides by `u`",
+        ),
+        // Substituting a product splits `1/u` into `1/x * 1/y`; the body divides by `u`.
+        (
+            "f(x*y)",
+            "x=0, y=1",
+            "`1/u` is undefined at x = 0, y = 1, inside `f(x*y)` where u = 0: it divides by `u`",
+        ),
+        (
+            "f(x^2)",
+            "x=0",
+            "`1/u` is undefined at x = 0, inside `f(x^2)` where u = 0: it divides by `u`",
+        ),
+        // Substituting folds `1/u` into 1e320, beyond f64: computing it overflows.
+        (
+            "f(1e-320)",
+            "",
+            "where u = 1e-320: its value overflows the range of f64",
+        ),
+    ] {
+        let (tape, tree) = library_and_reference_with(f, expr, at);
+        let (tape, tree) = (tape.unwrap_err(), tree.unwrap_err());
+        assert_eq!(tape, tree, "{expr} at {at}");
+        assert!(
+            tape.message.starts_with("`1/u` is undefined"),
+            "{}",
+            tape.message
+        );
+        assert!(
+            tape.message.contains(wanted),
+            "{expr} at {at}: `{}` lacks `{wanted}`",
+            tape.message
+        );
     }
 }

@@ -43,6 +43,19 @@ pub(crate) struct Factor {
 /// fails; `base` and `arg` are the operands a message quotes.
 #[derive(Clone, Debug)]
 pub(crate) enum Instr {
+    /// A value that overflows `f64` whatever the point: a definition's term whose
+    /// arguments fold into a number beyond `f64` (`1/u` at `u = 1e-320`), an error
+    /// only when the run reaches it, as the term would be when computed.
+    /// A divisor checked as soon as it is computed, before the product's later factors
+    /// are: a product fails at its first failing factor, a division by 0 included.
+    NonZero {
+        src: Slot,
+        factor: ExprId,
+        divisor: ExprId,
+    },
+    Overflow {
+        node: ExprId,
+    },
     Const {
         dst: Slot,
         value: f64,
@@ -170,6 +183,10 @@ pub(crate) enum What {
     Overflow,
     /// The node divides by `divisor`, which is 0.
     DividesByZero { divisor: ExprId },
+    /// A power of a `base` of 0 by a negative exponent that is not a whole number
+    /// (`1/sqrt(d)`): the interpreter's wording calls it a division by the base, but the
+    /// tape's own message must not claim a division the expression does not write.
+    ZeroToNegativePower { base: ExprId },
     /// A logarithm of a non-positive `arg`.
     Log { arg: ExprId, x: f64 },
     /// `asin` or `acos` outside [-1, 1].
@@ -199,6 +216,7 @@ impl Fault {
     pub(crate) fn nodes(&self) -> Vec<ExprId> {
         let operand = match &self.what {
             What::DividesByZero { divisor } => Some(*divisor),
+            What::ZeroToNegativePower { base } => Some(*base),
             What::Log { arg, .. } | What::Arc { arg, .. } => Some(*arg),
             What::Sqrt { base, .. } => Some(*base),
             What::Overflow | What::NegativeBase { .. } | What::Position { .. } => None,
@@ -228,7 +246,7 @@ impl Fault {
                 .with_hint("indices count from 0 and must be below the axis length");
             }
             What::Overflow => "its value overflows the range of f64 (about 1.8e308)".to_string(),
-            What::DividesByZero { divisor } => {
+            What::DividesByZero { divisor } | What::ZeroToNegativePower { base: divisor } => {
                 format!("it divides by `{}`, which is 0", text(*divisor))
             }
             What::Log { arg, x } => format!(
@@ -333,6 +351,12 @@ pub(crate) fn run_block<T: Scalar>(
     for instr in code {
         match instr {
             Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
+            Instr::Overflow { node } => return Err(Fault::at(*node, What::Overflow)),
+            Instr::NonZero {
+                src,
+                factor,
+                divisor,
+            } => nonzero(slots[*src as usize], *factor, *divisor)?,
             Instr::Load {
                 dst,
                 tensor,
@@ -475,7 +499,8 @@ pub(crate) fn run_block<T: Scalar>(
                     return Err(Fault::at(*node, what));
                 }
                 if bv == 0.0 && ev < 0.0 {
-                    return Err(Fault::at(*node, What::DividesByZero { divisor: *base }));
+                    let what = What::ZeroToNegativePower { base: *base };
+                    return Err(Fault::at(*node, what));
                 }
                 let v = if *rsqrt {
                     T::from_f64(1.0).div(b.sqrt())

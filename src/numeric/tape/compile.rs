@@ -14,10 +14,32 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
+use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
 use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
 use crate::print::text::to_text;
 use crate::syntax::number::{describe_rational, rational_to_f64};
+
+/// A call's definition body, and the substitution of its arguments for its parameters
+/// and of its result indices, as [`Pool::expand_call`] makes it.
+fn call_subst(pool: &Pool, call: ExprId) -> Option<(ExprId, Subst)> {
+    let Node::Call { def, args, indices } = pool.node(call) else {
+        return None;
+    };
+    let d = pool.definition(*def);
+    let mut subst = Subst::default();
+    for (p, &a) in d.params.iter().zip(args.iter()) {
+        match p.kind {
+            Kind::Scalar => subst.scalars.insert(p.name, a),
+            Kind::Index => subst.indices.insert(p.name, a),
+            Kind::Tensor(_) => subst.tensors.insert(p.name, a),
+        };
+    }
+    for (&i, &v) in d.indices.iter().zip(indices.iter()) {
+        subst.indices.insert(i, v);
+    }
+    Some((d.body, subst))
+}
 
 /// The state of one compilation.
 struct Compiler<'p> {
@@ -331,7 +353,8 @@ impl Compiler<'_> {
     /// (an argument's domain error is the caller's, even where the body never uses it),
     /// then its body with the arguments in place of the parameters. The body is not
     /// merged into the caller's expression: `f(x) - f(x)` is undefined wherever `f(x)`
-    /// is, as written, instead of cancelling to 0.
+    /// is, as written, instead of cancelling to 0. The body's terms are compiled in the
+    /// order the definition writes them (see [`Compiler::in_written_order`]).
     fn call(&mut self, id: ExprId, def: DefId, args: &[ExprId]) -> Result<(Slot, usize)> {
         let params = self.pool.definition(def).params.clone();
         for (p, &a) in params.iter().zip(args) {
@@ -340,7 +363,12 @@ impl Compiler<'_> {
             }
         }
         match self.pool.expand_call(id) {
-            Some(body) if body != id => self.compile(body),
+            Some(body) if body != id => {
+                if let Some((written, subst)) = call_subst(self.pool, id) {
+                    self.in_written_order(written, &subst)?;
+                }
+                self.compile(body)
+            }
             _ => Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("`{}` cannot be expanded", to_text(self.pool, id)),
@@ -348,15 +376,116 @@ impl Compiler<'_> {
         }
     }
 
+    /// Compiles the terms of a call's body `b` (as the definition writes it) in the
+    /// order the body computes them, each with `subst`'s arguments in place, before
+    /// the body as a whole: substituting the arguments reorders sums and products, and
+    /// folds or cancels terms, while a call evaluates its body as written, so the first
+    /// term to fail must be the body's first. A term whose arguments fold it into a
+    /// number beyond `f64` overflows when reached, as computing it would. Sums and calls
+    /// are compiled whole, in their place in that order.
+    fn in_written_order(&mut self, b: ExprId, subst: &Subst) -> Result<()> {
+        let node = self.pool.node(b).clone();
+        match &node {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(..)
+            | Node::Delta(..)
+            | Node::Diff { .. } => return Ok(()),
+            Node::Add(ts) => {
+                for &t in ts.iter() {
+                    self.in_written_order(t, subst)?;
+                }
+            }
+            Node::Mul(fs) => {
+                for &f in fs.iter() {
+                    // A divisor's base is computed, as `product` computes it.
+                    match self.pool.node(f).clone() {
+                        Node::Pow(base, e) if self.pool.is_int(e, -1) => {
+                            self.in_written_order(base, subst)?
+                        }
+                        _ => self.in_written_order(f, subst)?,
+                    }
+                }
+            }
+            Node::Pow(base, e) => {
+                self.in_written_order(*base, subst)?;
+                if self.pool.as_num(*e).is_none() {
+                    self.in_written_order(*e, subst)?;
+                }
+            }
+            Node::Func(_, a) => self.in_written_order(*a, subst)?,
+            Node::Elem(..) | Node::Sum { .. } | Node::Call { .. } => {}
+        }
+        let e = self.pool.substitute(b, subst);
+        if let Node::Pow(base, n) = node
+            && self.pool.is_int(n, -1)
+        {
+            // A reciprocal `1/u` becomes a product of reciprocals (or another power)
+            // once a product is substituted for `u`; the body divides by `u` itself, so
+            // it does, and a division by 0 is reported as the body's `1/u`.
+            let u = self.pool.substitute(base, subst);
+            let (regs, depth) = self.context(e);
+            let reshaped = match self.pool.node(e).clone() {
+                Node::Pow(eb, en) => eb != u || !self.pool.is_int(en, -1),
+                Node::Num(_) => false,
+                _ => true,
+            };
+            if reshaped && !self.memo.contains_key(&(e, regs.clone())) {
+                let (src, src_depth) = self.compile(u)?;
+                let depth = depth.max(src_depth);
+                self.remember_text(e);
+                self.remember_text(u);
+                let dst = self.slot();
+                let instr = Instr::PowInt {
+                    dst,
+                    src,
+                    n: -1,
+                    node: e,
+                    base: u,
+                };
+                self.emit(depth, instr);
+                self.memo.insert((e, regs), (dst, depth));
+                return Ok(());
+            }
+        }
+        if let Node::Num(r) = self.pool.node(e).clone() {
+            if !rational_to_f64(&r).is_finite() {
+                let (regs, depth) = self.context(e);
+                if self.memo.contains_key(&(e, regs.clone())) {
+                    return Ok(());
+                }
+                self.remember_text(e);
+                let dst = self.slot();
+                self.emit(depth, Instr::Overflow { node: e });
+                self.memo.insert((e, regs), (dst, depth));
+            }
+            return Ok(());
+        }
+        self.compile(e).map(|_| ())
+    }
+
     /// A product, its factors in canonical order; `b^-1` factors divide by `b`.
     fn product(&mut self, id: ExprId, fs: &[ExprId], depth: usize) -> Result<Slot> {
         let mut factors = Vec::with_capacity(fs.len());
-        for &f in fs {
+        for (k, &f) in fs.iter().enumerate() {
             match self.pool.node(f).clone() {
                 Node::Pow(b, e) if self.pool.is_int(e, -1) => {
-                    let slot = self.compile(b)?.0;
+                    let (slot, b_depth) = self.compile(b)?;
                     self.remember_text(f);
                     self.remember_text(b);
+                    // A later factor that may fail is computed after this divisor is
+                    // found to be 0, as a product computed factor by factor would be.
+                    if fs[k + 1..].iter().any(|&g| !self.cannot_fail(g)) {
+                        let instr = Instr::NonZero {
+                            src: slot,
+                            factor: f,
+                            divisor: b,
+                        };
+                        self.emit(b_depth, instr);
+                    }
                     factors.push(Factor {
                         slot,
                         divisor: Some((f, b)),
@@ -394,6 +523,19 @@ impl Compiler<'_> {
         };
         self.emit(depth, instr);
         Ok(dst)
+    }
+
+    /// Whether computing `id` can never fail: a number, a name, an index or a length.
+    fn cannot_fail(&self, id: ExprId) -> bool {
+        matches!(
+            self.pool.node(id),
+            Node::Num(_)
+                | Node::Const(_)
+                | Node::Sym(_)
+                | Node::Index(_)
+                | Node::Len(..)
+                | Node::Delta(..)
+        )
     }
 
     /// A power, by the kind of its exponent.

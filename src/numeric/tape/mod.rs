@@ -20,15 +20,77 @@ mod code;
 mod compile;
 mod inputs;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diag::error::Result;
-use crate::expr::node::{ExprId, Symbol};
+use crate::expr::node::{ExprId, Node, Symbol};
+use crate::expr::pool::Pool;
 use crate::numeric::scalar::Scalar;
+use crate::numeric::value::{Bindings, format_value};
 
 pub(crate) use code::Fault;
 use code::{Instr, Reg, Run, Slot, run_block, seeded};
 pub use inputs::{InputRef, TapeInputs};
+
+/// The point `at` as `name = value` text, for a message about `ids`: the scalars, then
+/// the tensors, in the order the expressions read them once every call is expanded in
+/// place (as the evaluator that compiled the expanded expressions listed them), then
+/// the free indices; names the expressions do not use are left out.
+pub fn point_text(pool: &mut Pool, ids: &[ExprId], at: &Bindings) -> String {
+    fn walk(
+        pool: &Pool,
+        id: ExprId,
+        seen: &mut FxHashSet<ExprId>,
+        scalars: &mut Vec<Symbol>,
+        tensors: &mut Vec<Symbol>,
+    ) {
+        if !seen.insert(id) {
+            return;
+        }
+        let mut tensor = |t: Symbol| {
+            if !tensors.contains(&t) {
+                tensors.push(t);
+            }
+        };
+        match pool.node(id) {
+            Node::Sym(s) => {
+                if !scalars.contains(s) {
+                    scalars.push(*s);
+                }
+                return;
+            }
+            Node::Elem(t, _) | Node::Len(t, _) => tensor(*t),
+            _ => {}
+        }
+        for c in crate::expr::node::children(pool.node(id)) {
+            walk(pool, c, seen, scalars, tensors);
+        }
+    }
+    let expanded: Vec<ExprId> = ids.iter().map(|&id| pool.expand_all_calls(id)).collect();
+    let (mut scalars, mut tensors) = (Vec::new(), Vec::new());
+    let mut seen = FxHashSet::default();
+    for &id in &expanded {
+        walk(pool, id, &mut seen, &mut scalars, &mut tensors);
+    }
+    let mut indices: Vec<Symbol> = Vec::new();
+    for &id in ids {
+        for s in pool.free_indices(id) {
+            if !indices.contains(&s) {
+                indices.push(s);
+            }
+        }
+    }
+    scalars
+        .iter()
+        .chain(&tensors)
+        .chain(&indices)
+        .filter_map(|&s| {
+            at.get(s)
+                .map(|v| format!("{} = {}", pool.name(s), format_value(v)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A compiled expression.
 #[derive(Clone, Debug)]
@@ -84,6 +146,22 @@ impl Tape {
     /// Runs the tape in `f64`.
     pub fn eval(&self, inputs: &TapeInputs) -> Result<f64> {
         self.run::<f64>(inputs, None)
+    }
+
+    /// Runs the tape in `f64`; a failure's message shows the point as `point` gives it
+    /// (called only then, since it may cost more than the run).
+    pub fn eval_showing(&self, inputs: &TapeInputs, point: impl FnOnce() -> String) -> Result<f64> {
+        let mut slots = vec![0.0; self.slots];
+        match self.run_into(inputs, None, &mut slots) {
+            Ok(()) => Ok(slots[self.outputs[0] as usize]),
+            Err(fault) => {
+                let shown = TapeInputs {
+                    point: point(),
+                    ..inputs.clone()
+                };
+                Err(self.explain(&fault, &shown))
+            }
+        }
     }
 
     /// Runs the tape in `f64` and reports a failure as a [`Fault`], for callers that
@@ -165,6 +243,23 @@ impl Tape {
                 .and_then(|k| self.tensor_names.get(k).cloned())
                 .unwrap_or_else(|| "a tensor".into())
         };
+        // A zero base under a negative exponent that is not whole (`1/sqrt(d)`) is
+        // worded as the tape always worded it for `check`: the expression takes a power
+        // there, and no operand of it is a divisor that could be named.
+        if let code::What::ZeroToNegativePower { .. } = fault.what {
+            let at = if inputs.point.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", inputs.point)
+            };
+            return crate::diag::error::Error::new(
+                crate::diag::error::ErrorKind::Domain,
+                format!(
+                    "`{}` is undefined{at}: 0 to a non-positive power",
+                    text(fault.node)
+                ),
+            );
+        }
         fault.to_error(&text, &name, &inputs.point, "")
     }
 }
