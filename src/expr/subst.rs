@@ -192,13 +192,14 @@ impl Pool {
         }
     }
 
-    /// The body of a call with its parameters and result indices replaced by the call's
-    /// arguments and indices; `None` for a node that is not a call.
-    pub fn expand_call(&mut self, call: ExprId) -> Option<ExprId> {
-        let Node::Call { def, args, indices } = self.node(call).clone() else {
+    /// A call's definition body, and the substitution of the call's arguments for its
+    /// parameters and of its indices for the result indices; `None` for a node that is
+    /// not a call. Expanding a call and evaluating one both start here.
+    pub fn call_subst(&self, call: ExprId) -> Option<(ExprId, Subst)> {
+        let Node::Call { def, args, indices } = self.node(call) else {
             return None;
         };
-        let d = self.definition(def).clone();
+        let d = self.definition(*def);
         let mut s = Subst::default();
         for (p, &a) in d.params.iter().zip(args.iter()) {
             match p.kind {
@@ -210,7 +211,14 @@ impl Pool {
         for (&i, &v) in d.indices.iter().zip(indices.iter()) {
             s.indices.insert(i, v);
         }
-        Some(self.substitute(d.body, &s))
+        Some((d.body, s))
+    }
+
+    /// The body of a call with its parameters and result indices replaced by the call's
+    /// arguments and indices; `None` for a node that is not a call.
+    pub fn expand_call(&mut self, call: ExprId) -> Option<ExprId> {
+        let (body, s) = self.call_subst(call)?;
+        Some(self.substitute(body, &s))
     }
 
     /// Replaces every call by its definition's body, and every builtin listed in

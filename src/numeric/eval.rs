@@ -13,7 +13,6 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
-use crate::expr::subst::Subst;
 use crate::lower::workspace::Workspace;
 use crate::numeric::tape::{Fault, Tape};
 use crate::numeric::value::{Bindings, Value, format_number, format_value};
@@ -448,7 +447,7 @@ fn written_node(pool: &mut Pool, call: ExprId, target: ExprId) -> Option<(ExprId
         let sums = sums_around(pool, call, b);
         return Some((b, sums));
     }
-    let (body, subst) = call_subst(pool, call)?;
+    let (body, subst) = pool.call_subst(call)?;
     let mut seen = rustc_hash::FxHashSet::default();
     let mut todo = vec![(body, subst, Vec::new())];
     while let Some((b, subst, sums)) = todo.pop() {
@@ -505,27 +504,6 @@ fn sums_around(pool: &Pool, call: ExprId, node: ExprId) -> Vec<Symbol> {
     sums
 }
 
-/// A call's definition body, and the substitution of its arguments for its parameters
-/// (and of its result indices).
-fn call_subst(pool: &Pool, call: ExprId) -> Option<(ExprId, Subst)> {
-    let Node::Call { def, args, indices } = pool.node(call) else {
-        return None;
-    };
-    let d = pool.definition(*def);
-    let mut subst = Subst::default();
-    for (p, &a) in d.params.iter().zip(args.iter()) {
-        match p.kind {
-            Kind::Scalar => subst.scalars.insert(p.name, a),
-            Kind::Index => subst.indices.insert(p.name, a),
-            Kind::Tensor(_) => subst.tensors.insert(p.name, a),
-        };
-    }
-    for (&i, &v) in d.indices.iter().zip(indices.iter()) {
-        subst.indices.insert(i, v);
-    }
-    Some((d.body, subst))
-}
-
 /// The node of a call's definition body that becomes `target` once the call's
 /// arguments replace its parameters, if there is one; searched among the proper
 /// subexpressions of `within` when given, else in the whole body.
@@ -535,7 +513,7 @@ fn body_node(
     target: ExprId,
     within: Option<ExprId>,
 ) -> Option<ExprId> {
-    let (body, subst) = call_subst(pool, call)?;
+    let (body, subst) = pool.call_subst(call)?;
     // Several nodes may become the target (`exp(x) - ln(y)` and `exp(x)` when y is 1):
     // the last found, which no later node is inside, is the one the body computes it by.
     let mut seen = rustc_hash::FxHashSet::default();

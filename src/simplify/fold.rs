@@ -124,9 +124,10 @@ impl<'p> Folder<'p> {
         self
     }
 
-    /// What this folder found, for a later folder over the same patterns.
-    pub fn into_memo(self) -> FxHashMap<ExprId, ExprId> {
-        self.memo
+    /// The patterns and what this folder found, for a later folder over the same
+    /// patterns.
+    pub fn into_parts(self) -> (Vec<Pattern>, FxHashMap<ExprId, ExprId>) {
+        (self.patterns, self.memo)
     }
 
     /// Folds every instance it finds, innermost first.

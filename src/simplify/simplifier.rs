@@ -369,18 +369,18 @@ impl<'p> Simplifier<'p> {
 
     /// Phase 2: folding definitions back in.
     pub fn fold(&mut self, id: ExprId) -> ExprId {
-        let pats = match &self.fold_patterns {
-            Some(p) => p.clone(),
-            None => {
-                let p = patterns(self.pool, &self.defs);
-                self.fold_patterns = Some(p.clone());
-                p
-            }
+        // The patterns and the memo move into the folder and back, so that neither is
+        // rebuilt or copied for each of a gradient's outputs.
+        let pats = match self.fold_patterns.take() {
+            Some(p) => p,
+            None => patterns(self.pool, &self.defs),
         };
         let memo = std::mem::take(&mut self.fold_memo);
         let mut folder = Folder::new(self.pool, pats).with_memo(memo);
         let out = folder.fold(id);
-        self.fold_memo = folder.into_memo();
+        let (pats, memo) = folder.into_parts();
+        self.fold_patterns = Some(pats);
+        self.fold_memo = memo;
         out
     }
 

@@ -20,27 +20,6 @@ use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
 use crate::print::text::to_text;
 use crate::syntax::number::{describe_rational, rational_to_f64};
 
-/// A call's definition body, and the substitution of its arguments for its parameters
-/// and of its result indices, as [`Pool::expand_call`] makes it.
-fn call_subst(pool: &Pool, call: ExprId) -> Option<(ExprId, Subst)> {
-    let Node::Call { def, args, indices } = pool.node(call) else {
-        return None;
-    };
-    let d = pool.definition(*def);
-    let mut subst = Subst::default();
-    for (p, &a) in d.params.iter().zip(args.iter()) {
-        match p.kind {
-            Kind::Scalar => subst.scalars.insert(p.name, a),
-            Kind::Index => subst.indices.insert(p.name, a),
-            Kind::Tensor(_) => subst.tensors.insert(p.name, a),
-        };
-    }
-    for (&i, &v) in d.indices.iter().zip(indices.iter()) {
-        subst.indices.insert(i, v);
-    }
-    Some((d.body, subst))
-}
-
 /// The state of one compilation.
 struct Compiler<'p> {
     pool: &'p mut Pool,
@@ -364,7 +343,7 @@ impl Compiler<'_> {
         }
         match self.pool.expand_call(id) {
             Some(body) if body != id => {
-                if let Some((written, subst)) = call_subst(self.pool, id) {
+                if let Some((written, subst)) = self.pool.call_subst(id) {
                     self.in_written_order(written, &subst)?;
                 }
                 self.compile(body)
