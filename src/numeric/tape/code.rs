@@ -39,6 +39,80 @@ pub(crate) struct Factor {
     pub(crate) divisor: Option<(ExprId, ExprId)>,
 }
 
+/// An indexed definition's elements as a table. A call such as `h1[j]`, read inside a
+/// sum over `j` (or over anything else), would otherwise compute its whole body again
+/// for every value of every enclosing loop; as a table, each element is computed once
+/// per run, the first time it is read, so the first failure is the one the call as
+/// written meets first, and later reads get the same value it would compute again.
+#[derive(Clone, Debug)]
+pub(crate) struct Table {
+    /// The registers the body reads the element's position from, one per axis.
+    pub(crate) regs: Box<[Reg]>,
+    /// The length of each axis, or `None` where the definition's ranges are not known
+    /// to the tape: the body then runs at every read, as the call is written.
+    pub(crate) ranges: Option<Box<[Range]>>,
+    /// The instructions that compute one element.
+    pub(crate) body: Box<[Instr]>,
+    /// Where the body leaves the element.
+    pub(crate) value: Slot,
+}
+
+/// The most elements a table holds; a bigger one computes its elements at every read,
+/// as written, rather than allocate memory for elements a run may never read.
+const MAX_TABLE: usize = 1 << 22;
+
+/// A table's elements during one run.
+#[derive(Clone, Debug)]
+pub(crate) struct TableState<T> {
+    /// Whether `values` is sized for this run (and `cached` says whether it is kept).
+    sized: bool,
+    cached: bool,
+    shape: Vec<usize>,
+    values: Vec<Option<T>>,
+}
+
+impl<T> Default for TableState<T> {
+    fn default() -> TableState<T> {
+        TableState {
+            sized: false,
+            cached: false,
+            shape: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+/// The working memory of a run: the value slots, the index registers and the tables.
+/// It is kept between runs of the same tape so that repeated runs allocate nothing.
+#[derive(Clone, Debug)]
+pub(crate) struct Machine<T> {
+    pub(crate) slots: Vec<T>,
+    pub(crate) regs: Vec<usize>,
+    pub(crate) tables: Vec<TableState<T>>,
+}
+
+impl<T: Scalar> Machine<T> {
+    /// An empty machine; [`Machine::reset`] sizes it for a tape.
+    pub(crate) fn new() -> Machine<T> {
+        Machine {
+            slots: Vec::new(),
+            regs: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+
+    /// Prepares a run: every slot and register exists and every table is empty (a
+    /// table's elements depend on the point, so a new run computes them again).
+    pub(crate) fn reset(&mut self, slots: usize, regs: usize, tables: usize) {
+        self.slots.resize(slots, T::from_f64(0.0));
+        self.regs.resize(regs, 0);
+        self.tables.resize_with(tables, TableState::default);
+        for t in &mut self.tables {
+            t.sized = false;
+        }
+    }
+}
+
 /// One instruction. `node` is the expression an instruction computes, named when it
 /// fails; `base` and `arg` are the operands a message quotes.
 #[derive(Clone, Debug)]
@@ -153,6 +227,14 @@ pub(crate) enum Instr {
         dst: Slot,
         a: IndexOp,
         b: IndexOp,
+    },
+    /// An element of an indexed definition's table (`h[j]` inside a sum over `j`):
+    /// computed by the table's body the first time a run reads it, and read back after.
+    /// `idx` gives the element's position on each axis of the table.
+    Memo {
+        dst: Slot,
+        table: u32,
+        idx: Box<[IndexOp]>,
     },
     /// A sum over an index: the body runs once per value, and `value` is added up,
     /// compensated in `f64`.
@@ -289,6 +371,7 @@ pub(crate) struct Run<'a, T> {
     pub(crate) inputs: &'a TapeInputs,
     pub(crate) seed: Option<(InputRef, T)>,
     pub(crate) tensors: &'a [Symbol],
+    pub(crate) tables: &'a [Table],
 }
 
 /// The value of an index operand.
@@ -344,11 +427,11 @@ fn nonzero<T: Scalar>(d: T, factor: ExprId, divisor: ExprId) -> Result<(), Fault
 /// Runs a block of instructions.
 pub(crate) fn run_block<T: Scalar>(
     run: &Run<'_, T>,
-    slots: &mut [T],
-    regs: &mut [usize],
+    m: &mut Machine<T>,
     code: &[Instr],
 ) -> Result<(), Fault> {
     for instr in code {
+        let (slots, regs) = (&mut m.slots, &mut m.regs);
         match instr {
             Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
             Instr::Overflow { node } => return Err(Fault::at(*node, What::Overflow)),
@@ -555,26 +638,93 @@ pub(crate) fn run_block<T: Scalar>(
                 value,
                 node,
             } => {
-                let n = match *range {
-                    Range::Len { tensor, axis } => run.inputs.tensors[tensor as usize]
-                        .shape
-                        .get(axis as usize)
-                        .copied()
-                        .unwrap_or(0),
-                    Range::Count(n) => n,
-                };
+                let n = range_len(run, *range);
                 let mut acc = Compensated::new();
                 for v in 0..n {
-                    regs[*index as usize] = v;
-                    if let Err(mut fault) = run_block(run, slots, regs, body) {
+                    m.regs[*index as usize] = v;
+                    if let Err(mut fault) = run_block(run, m, body) {
                         fault.loops.push((*node, v));
                         return Err(fault);
                     }
-                    acc.add(slots[*value as usize]);
+                    acc.add(m.slots[*value as usize]);
                 }
-                slots[*dst as usize] = finite_value(acc.total(), *node)?;
+                m.slots[*dst as usize] = finite_value(acc.total(), *node)?;
+            }
+            Instr::Memo { dst, table, idx } => {
+                let v = memo(run, m, *table as usize, idx)?;
+                m.slots[*dst as usize] = v;
             }
         }
     }
     Ok(())
+}
+
+/// An element of a table: read back when this run has computed it, else computed by
+/// the table's body (and kept, where the table can be sized).
+#[inline(never)]
+fn memo<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    table: usize,
+    idx: &[IndexOp],
+) -> Result<T, Fault> {
+    let t = &run.tables[table];
+    let state = &mut m.tables[table];
+    if !state.sized {
+        state.sized = true;
+        state.cached = false;
+        if let Some(ranges) = &t.ranges {
+            state.shape.clear();
+            state
+                .shape
+                .extend(ranges.iter().map(|r| range_len(run, *r)));
+            let total = state
+                .shape
+                .iter()
+                .try_fold(1usize, |acc, &n| acc.checked_mul(n));
+            if let Some(total) = total.filter(|&n| n <= MAX_TABLE) {
+                state.values.clear();
+                state.values.resize(total, None);
+                state.cached = true;
+            }
+        }
+    }
+    // The flat position, where the element is inside the table's shape.
+    let mut flat = Some(0usize);
+    if state.cached {
+        for (k, op) in idx.iter().enumerate() {
+            let i = index(&m.regs, *op);
+            let n = state.shape[k];
+            flat = flat.and_then(|f| (i < n).then(|| f * n + i));
+        }
+        if let Some(f) = flat
+            && let Some(v) = state.values[f]
+        {
+            return Ok(v);
+        }
+    } else {
+        flat = None;
+    }
+    for (&r, op) in t.regs.iter().zip(idx) {
+        m.regs[r as usize] = index(&m.regs, *op);
+    }
+    run_block(run, m, &t.body)?;
+    let v = m.slots[t.value as usize];
+    if let Some(f) = flat {
+        m.tables[table].values[f] = Some(v);
+    }
+    Ok(v)
+}
+
+/// The number of values an index runs over in this run.
+#[inline(always)]
+pub(crate) fn range_len<T>(run: &Run<'_, T>, range: Range) -> usize {
+    match range {
+        Range::Len { tensor, axis } => run.inputs.tensors[tensor as usize]
+            .shape
+            .get(axis as usize)
+            .copied()
+            .unwrap_or(0),
+        Range::Count(n) => n,
+    }
 }

@@ -16,7 +16,7 @@ use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
-use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
+use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot, Table};
 use crate::print::text::to_text;
 use crate::syntax::number::{describe_rational, rational_to_f64};
 
@@ -35,6 +35,9 @@ struct Compiler<'p> {
     free_indices: Vec<(Symbol, Reg)>,
     texts: FxHashMap<ExprId, String>,
     input_slots: Vec<(u32, Slot)>,
+    /// The tables of indexed calls, and the table of each call node.
+    tables: Vec<Table>,
+    table_of: FxHashMap<ExprId, u32>,
 }
 
 impl Tape {
@@ -58,6 +61,8 @@ impl Tape {
             free_indices: Vec::new(),
             texts: FxHashMap::default(),
             input_slots: Vec::new(),
+            tables: Vec::new(),
+            table_of: FxHashMap::default(),
         };
         // Free indices are registers set from the bindings, at depth 0.
         for &id in ids {
@@ -92,6 +97,7 @@ impl Tape {
             outputs,
             texts: c.texts,
             input_slots: c.input_slots,
+            tables: c.tables,
         })
     }
 }
@@ -305,8 +311,11 @@ impl Compiler<'_> {
                 self.memo.insert(key, placed);
                 return Ok(placed);
             }
-            Node::Call { def, args, .. } => {
-                let placed = self.call(id, def, &args)?;
+            Node::Call { def, args, indices } => {
+                let placed = match self.table_call(id, def, &args, &indices, depth)? {
+                    Some(placed) => placed,
+                    None => self.call(id, def, &args)?,
+                };
                 self.memo.insert(key, placed);
                 return Ok(placed);
             }
@@ -353,6 +362,108 @@ impl Compiler<'_> {
                 format!("`{}` cannot be expanded", to_text(self.pool, id)),
             )),
         }
+    }
+
+    /// An indexed call read inside a loop (`h1[j]` in `sum(j, W2[i, j]*h1[j])`) as an
+    /// element of a table of the call's values, computed once per run: compiled inline,
+    /// the call's whole body would run again for every value of every enclosing loop,
+    /// and a network's layers would each recompute the layers below them per element.
+    /// `None` where the call is not such a read: its arguments depend on a loop (so
+    /// the table would change within a run), an index is not a name or a literal, or
+    /// no index is a loop's.
+    ///
+    /// The table's body is this call's own expansion, with its index names read from
+    /// the table's registers, so a failure inside it names the same nodes as the call
+    /// compiled inline; every node with the same id shares the table.
+    fn table_call(
+        &mut self,
+        id: ExprId,
+        def: DefId,
+        args: &[ExprId],
+        indices: &[ExprId],
+        depth: usize,
+    ) -> Result<Option<(Slot, usize)>> {
+        if indices.is_empty() || depth == 0 {
+            return Ok(None);
+        }
+        let mut names: Vec<Symbol> = Vec::new();
+        let mut ops = Vec::new();
+        let mut axes = Vec::new();
+        for (k, &i) in indices.iter().enumerate() {
+            match self.pool.node(i) {
+                Node::Index(s) if !names.contains(s) => {
+                    names.push(*s);
+                    ops.push(self.index_op(i)?);
+                    axes.push(k);
+                }
+                Node::Num(_) => {}
+                _ => return Ok(None),
+            }
+        }
+        if names.is_empty() || args.iter().any(|&a| self.context(a).1 != 0) {
+            return Ok(None);
+        }
+        let table = match self.table_of.get(&id) {
+            Some(&t) => t,
+            None => {
+                let regs: Vec<Reg> = names
+                    .iter()
+                    .map(|_| {
+                        self.regs += 1;
+                        self.regs - 1
+                    })
+                    .collect();
+                self.blocks.push(Vec::new());
+                let body_depth = self.blocks.len() - 1;
+                for (&s, &r) in names.iter().zip(&regs) {
+                    self.env.push((s, r, body_depth));
+                }
+                let value = self.call(id, def, args);
+                self.env.truncate(self.env.len() - names.len());
+                let body = self.blocks.pop().unwrap_or_default();
+                let value = value?.0;
+                let ranges = self.table_ranges(def, args, &axes);
+                self.tables.push(Table {
+                    regs: regs.into(),
+                    ranges,
+                    body: body.into(),
+                    value,
+                });
+                let t = (self.tables.len() - 1) as u32;
+                self.table_of.insert(id, t);
+                t
+            }
+        };
+        let dst = self.slot();
+        let idx = ops.into();
+        self.emit(depth, Instr::Memo { dst, table, idx });
+        Ok(Some((dst, depth)))
+    }
+
+    /// The lengths of a table's axes (the definition's result indices at `axes`), where
+    /// each is a number or the length of a tensor the tape reads anyway: a table never
+    /// makes a run need a value the expression does not.
+    fn table_ranges(
+        &mut self,
+        def: DefId,
+        args: &[ExprId],
+        axes: &[usize],
+    ) -> Option<Box<[Range]>> {
+        let mut ranges = Vec::with_capacity(axes.len());
+        for &k in axes {
+            let r = self.pool.definition(def).index_ranges.get(k).copied()?;
+            let r = self.pool.instantiate_len(def, args, r);
+            let range = match self.pool.node(r).clone() {
+                Node::Len(t, axis) if self.tensors.contains(&t) => Range::Len {
+                    tensor: self.tensor_index(t),
+                    axis,
+                },
+                Node::Num(n) if n.is_integer() => Range::Count(n.to_integer().to_usize()?),
+                _ => return None,
+            };
+            ranges.push(range);
+        }
+        Some(ranges.into())
     }
 
     /// Compiles the terms of a call's body `b` (as the definition writes it) in the
