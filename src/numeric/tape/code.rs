@@ -43,17 +43,28 @@ pub(crate) struct Factor {
 /// sum over `j` (or over anything else), would otherwise compute its whole body again
 /// for every value of every enclosing loop; as a table, each element is computed once
 /// per run, the first time it is read, so the first failure is the one the call as
-/// written meets first, and later reads get the same value it would compute again.
+/// written meets first, and later reads get the value it would compute again.
 #[derive(Clone, Debug)]
 pub(crate) struct Table {
-    /// The registers the body reads the element's position from, one per axis.
-    pub(crate) regs: Box<[Reg]>,
+    /// The number of axes.
+    pub(crate) rank: usize,
     /// The length of each axis, or `None` where the definition's ranges are not known
-    /// to the tape: the body then runs at every read, as the call is written.
+    /// to the tape: its elements are then computed at every read, as the call is written.
     pub(crate) ranges: Option<Box<[Range]>>,
-    /// The instructions that compute one element.
-    pub(crate) body: Box<[Instr]>,
-    /// Where the body leaves the element.
+}
+
+/// The code that computes one element of a table, for the calls of one node (`h1[j]`;
+/// `h1[k]` fills the same table with code of its own, which names its own nodes when
+/// it fails).
+#[derive(Clone, Debug)]
+pub(crate) struct Body {
+    /// The table it fills.
+    pub(crate) table: u32,
+    /// The registers the code reads the element's position from, one per axis.
+    pub(crate) regs: Box<[Reg]>,
+    /// The instructions.
+    pub(crate) code: Box<[Instr]>,
+    /// Where the code leaves the element.
     pub(crate) value: Slot,
 }
 
@@ -69,6 +80,48 @@ pub(crate) struct TableState<T> {
     cached: bool,
     shape: Vec<usize>,
     values: Vec<Option<T>>,
+}
+
+impl<T: Copy> TableState<T> {
+    /// Takes another run's elements, reusing this one's memory.
+    pub(crate) fn copy_from(&mut self, other: &TableState<T>) {
+        self.sized = other.sized;
+        self.cached = other.cached;
+        self.shape.clone_from(&other.shape);
+        self.values.clone_from(&other.values);
+    }
+
+    /// Forgets every element: the next read sizes the table again.
+    pub(crate) fn clear(&mut self) {
+        self.sized = false;
+    }
+
+    /// Forgets the elements in any of `slabs`, each of which fixes the position on
+    /// some axes (`None` on the others; an axis a slab does not reach is free too).
+    pub(crate) fn forget(&mut self, slabs: &[Vec<Option<usize>>]) {
+        if !self.cached {
+            return;
+        }
+        let mut at = vec![0usize; self.shape.len()];
+        for v in self.values.iter_mut() {
+            let inside = slabs.iter().any(|slab| {
+                at.iter()
+                    .zip(slab.iter().chain(std::iter::repeat(&None)))
+                    .all(|(&i, f)| f.is_none_or(|f| f == i))
+            });
+            if inside {
+                *v = None;
+            }
+            // The next position, last axis fastest.
+            for a in (0..at.len()).rev() {
+                at[a] += 1;
+                if at[a] < self.shape[a] {
+                    break;
+                }
+                at[a] = 0;
+            }
+        }
+    }
 }
 
 impl<T> Default for TableState<T> {
@@ -229,11 +282,11 @@ pub(crate) enum Instr {
         b: IndexOp,
     },
     /// An element of an indexed definition's table (`h[j]` inside a sum over `j`):
-    /// computed by the table's body the first time a run reads it, and read back after.
-    /// `idx` gives the element's position on each axis of the table.
+    /// computed by `body` the first time a run reads it, and read back after. `idx`
+    /// gives the element's position on each axis of the table.
     Memo {
         dst: Slot,
-        table: u32,
+        body: u32,
         idx: Box<[IndexOp]>,
     },
     /// A sum over an index: the body runs once per value, and `value` is added up,
@@ -372,6 +425,7 @@ pub(crate) struct Run<'a, T> {
     pub(crate) seed: Option<(InputRef, T)>,
     pub(crate) tensors: &'a [Symbol],
     pub(crate) tables: &'a [Table],
+    pub(crate) bodies: &'a [Body],
 }
 
 /// The value of an index operand.
@@ -650,8 +704,8 @@ pub(crate) fn run_block<T: Scalar>(
                 }
                 m.slots[*dst as usize] = finite_value(acc.total(), *node)?;
             }
-            Instr::Memo { dst, table, idx } => {
-                let v = memo(run, m, *table as usize, idx)?;
+            Instr::Memo { dst, body, idx } => {
+                let v = memo(run, m, &run.bodies[*body as usize], idx)?;
                 m.slots[*dst as usize] = v;
             }
         }
@@ -665,9 +719,10 @@ pub(crate) fn run_block<T: Scalar>(
 fn memo<T: Scalar>(
     run: &Run<'_, T>,
     m: &mut Machine<T>,
-    table: usize,
+    body: &Body,
     idx: &[IndexOp],
 ) -> Result<T, Fault> {
+    let table = body.table as usize;
     let t = &run.tables[table];
     let state = &mut m.tables[table];
     if !state.sized {
@@ -705,11 +760,11 @@ fn memo<T: Scalar>(
     } else {
         flat = None;
     }
-    for (&r, op) in t.regs.iter().zip(idx) {
+    for (&r, op) in body.regs.iter().zip(idx) {
         m.regs[r as usize] = index(&m.regs, *op);
     }
-    run_block(run, m, &t.body)?;
-    let v = m.slots[t.value as usize];
+    run_block(run, m, &body.code)?;
+    let v = m.slots[body.value as usize];
     if let Some(f) = flat {
         m.tables[table].values[f] = Some(v);
     }

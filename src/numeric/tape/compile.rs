@@ -16,7 +16,8 @@ use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
-use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot, Table};
+use crate::numeric::tape::code::{Body, Factor, IndexOp, Instr, Range, Reg, Slot, Table};
+use crate::numeric::tape::reuse::Deps;
 use crate::print::text::to_text;
 use crate::syntax::number::{describe_rational, rational_to_f64};
 
@@ -35,10 +36,17 @@ struct Compiler<'p> {
     free_indices: Vec<(Symbol, Reg)>,
     texts: FxHashMap<ExprId, String>,
     input_slots: Vec<(u32, Slot)>,
-    /// The tables of indexed calls, and the table of each call node.
+    /// The tables of indexed calls, each found by its definition, arguments and
+    /// literal indices; and the code that fills a table, for each call node.
     tables: Vec<Table>,
-    table_of: FxHashMap<ExprId, u32>,
+    table_of: FxHashMap<TableKey, u32>,
+    bodies: Vec<Body>,
+    body_of: FxHashMap<ExprId, u32>,
 }
+
+/// What identifies a table: the definition, the arguments, and the index at each axis
+/// that is a literal (`None` where it is a name).
+type TableKey = (DefId, Box<[ExprId]>, Box<[Option<ExprId>]>);
 
 impl Tape {
     /// Compiles an expression.
@@ -49,6 +57,18 @@ impl Tape {
     /// Compiles several expressions into one tape that computes them together, each
     /// shared subexpression once (a gradient's components share the function's terms).
     pub fn compile_many(pool: &mut Pool, ids: &[ExprId]) -> Result<Tape> {
+        Tape::build(pool, ids, &[]).map(|(tape, _, _)| tape)
+    }
+
+    /// Compiles expressions with the indices `over` as the registers of an outer block
+    /// that runs once per element (see [`Elementwise`](super::Elementwise)): the tape's
+    /// own code is what does not depend on them; the other results are the registers
+    /// of `over` and the code that depends on them.
+    pub(crate) fn build(
+        pool: &mut Pool,
+        ids: &[ExprId],
+        over: &[Symbol],
+    ) -> Result<(Tape, Vec<Reg>, Vec<Instr>)> {
         let mut c = Compiler {
             pool,
             blocks: vec![Vec::new()],
@@ -63,11 +83,14 @@ impl Tape {
             input_slots: Vec::new(),
             tables: Vec::new(),
             table_of: FxHashMap::default(),
+            bodies: Vec::new(),
+            body_of: FxHashMap::default(),
         };
-        // Free indices are registers set from the bindings, at depth 0.
+        // Free indices are registers set from the bindings, at depth 0; the indices
+        // run over are registers of the element block, at depth 1.
         for &id in ids {
             for s in c.pool.free_indices(id) {
-                if c.free_indices.iter().any(|f| f.0 == s) {
+                if c.free_indices.iter().any(|f| f.0 == s) || over.contains(&s) {
                     continue;
                 }
                 let r = c.regs;
@@ -76,17 +99,32 @@ impl Tape {
                 c.free_indices.push((s, r));
             }
         }
+        let mut over_regs = Vec::with_capacity(over.len());
+        if !over.is_empty() {
+            c.blocks.push(Vec::new());
+            for &s in over {
+                let r = c.regs;
+                c.regs += 1;
+                c.env.push((s, r, 1));
+                over_regs.push(r);
+            }
+        }
         let mut outputs = Vec::with_capacity(ids.len());
         for &id in ids {
             outputs.push(c.compile(id)?.0);
         }
+        let element = if over.is_empty() {
+            Vec::new()
+        } else {
+            c.blocks.pop().unwrap_or_default()
+        };
         let code = c.blocks.pop().unwrap_or_default();
         let tensor_names = c
             .tensors
             .iter()
             .map(|&s| c.pool.name(s).to_string())
             .collect();
-        Ok(Tape {
+        let mut tape = Tape {
             code,
             slots: c.slots as usize,
             regs: c.regs as usize,
@@ -98,7 +136,11 @@ impl Tape {
             texts: c.texts,
             input_slots: c.input_slots,
             tables: c.tables,
-        })
+            bodies: c.bodies,
+            deps: Deps::default(),
+        };
+        tape.deps = Deps::of(&tape);
+        Ok((tape, over_regs, element))
     }
 }
 
@@ -369,12 +411,13 @@ impl Compiler<'_> {
     /// the call's whole body would run again for every value of every enclosing loop,
     /// and a network's layers would each recompute the layers below them per element.
     /// `None` where the call is not such a read: its arguments depend on a loop (so
-    /// the table would change within a run), an index is not a name or a literal, or
-    /// no index is a loop's.
+    /// the table would change within a run), an index is not a name or a literal, a
+    /// name repeats, or no index is a loop's.
     ///
-    /// The table's body is this call's own expansion, with its index names read from
-    /// the table's registers, so a failure inside it names the same nodes as the call
-    /// compiled inline; every node with the same id shares the table.
+    /// The code that fills the table is this call's own expansion, with its index names
+    /// read from the table's registers, so a failure inside it names the same nodes as
+    /// the call compiled inline would; calls that differ only in their index names
+    /// (`h1[j]`, `h1[k]`) share the table, each with code of its own.
     fn table_call(
         &mut self,
         id: ExprId,
@@ -389,22 +432,24 @@ impl Compiler<'_> {
         let mut names: Vec<Symbol> = Vec::new();
         let mut ops = Vec::new();
         let mut axes = Vec::new();
+        let mut literals = Vec::with_capacity(indices.len());
         for (k, &i) in indices.iter().enumerate() {
             match self.pool.node(i) {
                 Node::Index(s) if !names.contains(s) => {
                     names.push(*s);
                     ops.push(self.index_op(i)?);
                     axes.push(k);
+                    literals.push(None);
                 }
-                Node::Num(_) => {}
+                Node::Num(_) => literals.push(Some(i)),
                 _ => return Ok(None),
             }
         }
         if names.is_empty() || args.iter().any(|&a| self.context(a).1 != 0) {
             return Ok(None);
         }
-        let table = match self.table_of.get(&id) {
-            Some(&t) => t,
+        let body = match self.body_of.get(&id) {
+            Some(&b) => b,
             None => {
                 let regs: Vec<Reg> = names
                     .iter()
@@ -420,23 +465,34 @@ impl Compiler<'_> {
                 }
                 let value = self.call(id, def, args);
                 self.env.truncate(self.env.len() - names.len());
-                let body = self.blocks.pop().unwrap_or_default();
+                let code = self.blocks.pop().unwrap_or_default();
                 let value = value?.0;
-                let ranges = self.table_ranges(def, args, &axes);
-                self.tables.push(Table {
+                let key: TableKey = (def, args.into(), literals.into());
+                let table = match self.table_of.get(&key) {
+                    Some(&t) => t,
+                    None => {
+                        let ranges = self.table_ranges(def, args, &axes);
+                        let rank = axes.len();
+                        self.tables.push(Table { rank, ranges });
+                        let t = (self.tables.len() - 1) as u32;
+                        self.table_of.insert(key, t);
+                        t
+                    }
+                };
+                self.bodies.push(Body {
+                    table,
                     regs: regs.into(),
-                    ranges,
-                    body: body.into(),
+                    code: code.into(),
                     value,
                 });
-                let t = (self.tables.len() - 1) as u32;
-                self.table_of.insert(id, t);
-                t
+                let b = (self.bodies.len() - 1) as u32;
+                self.body_of.insert(id, b);
+                b
             }
         };
         let dst = self.slot();
         let idx = ops.into();
-        self.emit(depth, Instr::Memo { dst, table, idx });
+        self.emit(depth, Instr::Memo { dst, body, idx });
         Ok(Some((dst, depth)))
     }
 

@@ -18,7 +18,9 @@
 
 mod code;
 mod compile;
+mod elementwise;
 mod inputs;
+mod reuse;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -29,8 +31,10 @@ use crate::numeric::scalar::Scalar;
 use crate::numeric::value::{Bindings, format_value};
 
 pub(crate) use code::Fault;
-use code::{Instr, Machine, Reg, Run, Slot, Table, run_block, seeded};
+use code::{Body, Instr, Machine, Reg, Run, Slot, Table, run_block, seeded};
+pub use elementwise::Elementwise;
 pub use inputs::{InputRef, TapeInputs};
+pub use reuse::Reuse;
 
 /// The point `at` as `name = value` text, for a message about `ids`: the scalars, then
 /// the tensors, in the order the expressions read them once every call is expanded in
@@ -108,8 +112,12 @@ pub struct Tape {
     texts: FxHashMap<ExprId, String>,
     /// Where each scalar input is written when a run starts.
     input_slots: Vec<(u32, Slot)>,
-    /// The indexed definitions computed as tables, read by `Memo` instructions.
+    /// The indexed definitions computed as tables, and the code that fills them, read
+    /// by `Memo` instructions.
     tables: Vec<Table>,
+    bodies: Vec<Body>,
+    /// What each table depends on, for runs that perturb one input.
+    deps: reuse::Deps,
 }
 
 impl Tape {
@@ -123,7 +131,7 @@ impl Tape {
                 })
                 .sum()
         }
-        count(&self.code) + self.tables.iter().map(|t| count(&t.body)).sum::<usize>()
+        count(&self.code) + self.bodies.iter().map(|b| count(&b.code)).sum::<usize>()
     }
 
     /// Whether the tape has no instructions (it always has at least one).
@@ -214,6 +222,17 @@ impl Tape {
         m: &mut Machine<T>,
     ) -> std::result::Result<(), Fault> {
         m.reset(self.slots, self.regs, self.tables.len());
+        self.start_into(inputs, seed, m);
+        self.code_into(inputs, seed, m)
+    }
+
+    /// Writes the point's free indices and scalar inputs into a machine.
+    fn start_into<T: Scalar>(
+        &self,
+        inputs: &TapeInputs,
+        seed: Option<(InputRef, T)>,
+        m: &mut Machine<T>,
+    ) {
         for &(r, v) in &inputs.indices {
             m.regs[r as usize] = v;
         }
@@ -222,11 +241,21 @@ impl Tape {
             let v = inputs.scalars[input as usize];
             m.slots[slot as usize] = seeded(seed, InputRef::Scalar(s), v);
         }
+    }
+
+    /// Runs the top-level code on a started machine.
+    fn code_into<T: Scalar>(
+        &self,
+        inputs: &TapeInputs,
+        seed: Option<(InputRef, T)>,
+        m: &mut Machine<T>,
+    ) -> std::result::Result<(), Fault> {
         let run = Run {
             inputs,
             seed,
             tensors: &self.tensors,
             tables: &self.tables,
+            bodies: &self.bodies,
         };
         run_block(&run, m, &self.code)
     }
