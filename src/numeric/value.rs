@@ -34,6 +34,7 @@ impl Tensor {
     }
 
     /// The flat position of an element, or `None` if an index is out of range.
+    #[inline]
     pub fn offset(&self, index: &[usize]) -> Option<usize> {
         if index.len() != self.shape.len() {
             return None;

@@ -166,6 +166,20 @@ impl<T: Scalar> Machine<T> {
     }
 }
 
+/// One factor of a fused product loop: a tensor element, or a table element.
+#[derive(Clone, Debug)]
+pub(crate) enum Operand {
+    Load {
+        tensor: u32,
+        idx: Box<[IndexOp]>,
+        node: ExprId,
+    },
+    Memo {
+        body: u32,
+        idx: Box<[IndexOp]>,
+    },
+}
+
 /// One instruction. `node` is the expression an instruction computes, named when it
 /// fails; `base` and `arg` are the operands a message quotes.
 #[derive(Clone, Debug)]
@@ -288,6 +302,19 @@ pub(crate) enum Instr {
         dst: Slot,
         body: u32,
         idx: Box<[IndexOp]>,
+    },
+    /// A sum of products of two elements (`sum(j, W[i, j]*x[j])`, the commonest loop
+    /// in a network): the loop of two reads and a product, fused into one instruction
+    /// that computes, checks and adds exactly as that loop does. `product` is the
+    /// product's node, `node` the sum's.
+    Dot {
+        dst: Slot,
+        index: Reg,
+        range: Range,
+        a: Operand,
+        b: Operand,
+        product: ExprId,
+        node: ExprId,
     },
     /// A sum over an index: the body runs once per value, and `value` is added up,
     /// compensated in `f64`.
@@ -499,29 +526,7 @@ pub(crate) fn run_block<T: Scalar>(
                 tensor,
                 idx,
                 node,
-            } => {
-                let t = &run.inputs.tensors[*tensor as usize];
-                let name = run.tensors[*tensor as usize];
-                let off = match idx.as_ref() {
-                    [i] => t.offset(&[index(regs, *i)]),
-                    [i, k] => t.offset(&[index(regs, *i), index(regs, *k)]),
-                    _ => {
-                        let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
-                        t.offset(&at)
-                    }
-                };
-                let Some(off) = off else {
-                    let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
-                    let shape = t.shape.clone();
-                    let what = What::Position {
-                        tensor: name,
-                        at,
-                        shape,
-                    };
-                    return Err(Fault::at(*node, what));
-                };
-                slots[*dst as usize] = seeded(run.seed, InputRef::Element(name, off), t.data[off]);
-            }
+            } => slots[*dst as usize] = load(run, regs, *tensor, idx, *node)?,
             Instr::Length { dst, tensor, axis } => {
                 let t = &run.inputs.tensors[*tensor as usize];
                 let n = t.shape.get(*axis as usize).copied().unwrap_or(0);
@@ -705,18 +710,112 @@ pub(crate) fn run_block<T: Scalar>(
                 m.slots[*dst as usize] = finite_value(acc.total(), *node)?;
             }
             Instr::Memo { dst, body, idx } => {
-                let v = memo(run, m, &run.bodies[*body as usize], idx)?;
+                let v = memo(run, m, *body, idx)?;
                 m.slots[*dst as usize] = v;
+            }
+            Instr::Dot {
+                dst,
+                index,
+                range,
+                a,
+                b,
+                product,
+                node,
+            } => {
+                let n = range_len(run, *range);
+                let mut acc = Compensated::new();
+                for v in 0..n {
+                    m.regs[*index as usize] = v;
+                    let term = operand(run, m, a).and_then(|x| {
+                        let y = operand(run, m, b)?;
+                        finite_value(x.mul(y), *product)
+                    });
+                    match term {
+                        Ok(t) => acc.add(t),
+                        Err(mut fault) => {
+                            fault.loops.push((*node, v));
+                            return Err(fault);
+                        }
+                    }
+                }
+                m.slots[*dst as usize] = finite_value(acc.total(), *node)?;
             }
         }
     }
     Ok(())
 }
 
+/// A tensor element, perturbed when it is the seeded input.
+#[inline(always)]
+fn load<T: Scalar>(
+    run: &Run<'_, T>,
+    regs: &[usize],
+    tensor: u32,
+    idx: &[IndexOp],
+    node: ExprId,
+) -> Result<T, Fault> {
+    let t = &run.inputs.tensors[tensor as usize];
+    let name = run.tensors[tensor as usize];
+    let off = match idx {
+        [i] => t.offset(&[index(regs, *i)]),
+        [i, k] => t.offset(&[index(regs, *i), index(regs, *k)]),
+        _ => {
+            let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
+            t.offset(&at)
+        }
+    };
+    let Some(off) = off else {
+        let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
+        let shape = t.shape.clone();
+        let what = What::Position {
+            tensor: name,
+            at,
+            shape,
+        };
+        return Err(Fault::at(node, what));
+    };
+    Ok(seeded(run.seed, InputRef::Element(name, off), t.data[off]))
+}
+
+/// An operand of a fused product loop.
+#[inline(always)]
+fn operand<T: Scalar>(run: &Run<'_, T>, m: &mut Machine<T>, op: &Operand) -> Result<T, Fault> {
+    match op {
+        Operand::Load { tensor, idx, node } => load(run, &m.regs, *tensor, idx, *node),
+        Operand::Memo { body, idx } => memo(run, m, *body, idx),
+    }
+}
+
 /// An element of a table: read back when this run has computed it, else computed by
 /// the table's body (and kept, where the table can be sized).
-#[inline(never)]
+#[inline(always)]
 fn memo<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    body: u32,
+    idx: &[IndexOp],
+) -> Result<T, Fault> {
+    let b = &run.bodies[body as usize];
+    let state = &m.tables[b.table as usize];
+    if state.sized && state.cached {
+        let mut flat = 0usize;
+        let mut inside = true;
+        for (op, &n) in idx.iter().zip(&state.shape) {
+            let i = index(&m.regs, *op);
+            inside &= i < n;
+            flat = flat.wrapping_mul(n).wrapping_add(i);
+        }
+        if inside && let Some(v) = state.values[flat] {
+            return Ok(v);
+        }
+    }
+    compute(run, m, b, idx)
+}
+
+/// An element of a table that this run has not computed yet: the body computes it,
+/// and it is kept where the table can be sized.
+#[inline(never)]
+fn compute<T: Scalar>(
     run: &Run<'_, T>,
     m: &mut Machine<T>,
     body: &Body,
@@ -751,11 +850,6 @@ fn memo<T: Scalar>(
             let i = index(&m.regs, *op);
             let n = state.shape[k];
             flat = flat.and_then(|f| (i < n).then(|| f * n + i));
-        }
-        if let Some(f) = flat
-            && let Some(v) = state.values[f]
-        {
-            return Ok(v);
         }
     } else {
         flat = None;

@@ -16,7 +16,7 @@ use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
-use crate::numeric::tape::code::{Body, Factor, IndexOp, Instr, Range, Reg, Slot, Table};
+use crate::numeric::tape::code::{Body, Factor, IndexOp, Instr, Operand, Range, Reg, Slot, Table};
 use crate::numeric::tape::reuse::Deps;
 use crate::print::text::to_text;
 use crate::syntax::number::{describe_rational, rational_to_f64};
@@ -782,9 +782,17 @@ impl Compiler<'_> {
         let body_code = self.blocks.pop().unwrap_or_default();
         let value = value?.0;
         let dst = self.slot();
-        self.emit(
-            outer,
-            Instr::Loop {
+        let instr = match fused(&body_code, value) {
+            Some((a, b, product)) => Instr::Dot {
+                dst,
+                index: r,
+                range,
+                a,
+                b,
+                product,
+                node: id,
+            },
+            None => Instr::Loop {
                 dst,
                 index: r,
                 range,
@@ -792,7 +800,45 @@ impl Compiler<'_> {
                 value,
                 node: id,
             },
-        );
+        };
+        self.emit(outer, instr);
         Ok((dst, outer))
+    }
+}
+
+/// A loop body that is two element reads and their product, in that order, as the
+/// operands of a fused [`Instr::Dot`] and the product's node. Nothing outside the
+/// loop reads the body's slots (they hold one pass's values), so the fused loop need
+/// not write them.
+fn fused(body: &[Instr], value: Slot) -> Option<(Operand, Operand, ExprId)> {
+    let operand = |i: &Instr| match i {
+        Instr::Load {
+            dst,
+            tensor,
+            idx,
+            node,
+        } => Some((
+            *dst,
+            Operand::Load {
+                tensor: *tensor,
+                idx: idx.clone(),
+                node: *node,
+            },
+        )),
+        Instr::Memo { dst, body, idx } => Some((
+            *dst,
+            Operand::Memo {
+                body: *body,
+                idx: idx.clone(),
+            },
+        )),
+        _ => None,
+    };
+    match body {
+        [x, y, Instr::Mul2 { dst, a, b, node }] if *dst == value => {
+            let ((xs, x), (ys, y)) = (operand(x)?, operand(y)?);
+            (xs == *a && ys == *b && xs != ys).then_some((x, y, *node))
+        }
+        _ => None,
     }
 }

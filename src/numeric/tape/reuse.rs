@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use rustc_hash::FxHashMap;
 
 use crate::numeric::scalar::Scalar;
-use crate::numeric::tape::code::{IndexOp, Instr, Machine, Slot};
+use crate::numeric::tape::code::{IndexOp, Instr, Machine, Operand, Slot};
 use crate::numeric::tape::{InputRef, Tape, TapeInputs};
 
 /// How a read position relates to the element being computed, on one axis.
@@ -111,35 +111,49 @@ fn pattern(idx: &[IndexOp], axes: &[u32]) -> Box<[Pat]> {
         .collect()
 }
 
+/// The source of a fused loop's operand.
+fn operand_source(op: &Operand, axes: &[u32], tape: &Tape) -> Source {
+    match op {
+        Operand::Load { tensor, idx, .. } => Source::Tensor(*tensor, pattern(idx, axes)),
+        Operand::Memo { body, idx } => {
+            Source::Table(tape.bodies[*body as usize].table, pattern(idx, axes))
+        }
+    }
+}
+
 /// The slots an instruction reads, and what it reads besides slots.
-fn operands(instr: &Instr, axes: &[u32], tape: &Tape) -> (Vec<Slot>, Option<Source>) {
+fn operands(instr: &Instr, axes: &[u32], tape: &Tape) -> (Vec<Slot>, Vec<Source>) {
     match instr {
         Instr::NonZero { src, .. }
         | Instr::Exp { src, .. }
         | Instr::PowInt { src, .. }
         | Instr::PowHuge { src, .. }
         | Instr::Sqrt { src, .. }
-        | Instr::Func { src, .. } => (vec![*src], None),
-        Instr::Pow { src, exp, .. } => (vec![*src, *exp], None),
+        | Instr::Func { src, .. } => (vec![*src], Vec::new()),
+        Instr::Pow { src, exp, .. } => (vec![*src, *exp], Vec::new()),
         Instr::Overflow { .. }
         | Instr::Const { .. }
         | Instr::Length { .. }
         | Instr::IndexValue { .. }
-        | Instr::Delta { .. } => (Vec::new(), None),
+        | Instr::Delta { .. } => (Vec::new(), Vec::new()),
         Instr::Load { tensor, idx, .. } => (
             Vec::new(),
-            Some(Source::Tensor(*tensor, pattern(idx, axes))),
+            vec![Source::Tensor(*tensor, pattern(idx, axes))],
         ),
-        Instr::Add { srcs, .. } => (srcs.to_vec(), None),
-        Instr::Mul2 { a, b, .. } => (vec![*a, *b], None),
-        Instr::Div { num, den, .. } => (vec![*num, den.slot], None),
-        Instr::Mul { factors, .. } => (factors.iter().map(|f| f.slot).collect(), None),
+        Instr::Add { srcs, .. } => (srcs.to_vec(), Vec::new()),
+        Instr::Mul2 { a, b, .. } => (vec![*a, *b], Vec::new()),
+        Instr::Div { num, den, .. } => (vec![*num, den.slot], Vec::new()),
+        Instr::Mul { factors, .. } => (factors.iter().map(|f| f.slot).collect(), Vec::new()),
         Instr::Memo { body, idx, .. } => {
             let table = tape.bodies[*body as usize].table;
-            (Vec::new(), Some(Source::Table(table, pattern(idx, axes))))
+            (Vec::new(), vec![Source::Table(table, pattern(idx, axes))])
         }
+        Instr::Dot { a, b, .. } => (
+            Vec::new(),
+            vec![operand_source(a, axes, tape), operand_source(b, axes, tape)],
+        ),
         // A loop's slots are handled by its caller, which walks the body.
-        Instr::Loop { .. } => (Vec::new(), None),
+        Instr::Loop { .. } => (Vec::new(), Vec::new()),
     }
 }
 
@@ -163,6 +177,7 @@ fn written(instr: &Instr) -> Option<Slot> {
         | Instr::Func { dst, .. }
         | Instr::Delta { dst, .. }
         | Instr::Loop { dst, .. }
+        | Instr::Dot { dst, .. }
         | Instr::Memo { dst, .. } => Some(*dst),
     }
 }
@@ -194,7 +209,7 @@ fn block_sources(
             continue;
         }
         let (slots, direct) = operands(instr, axes, tape);
-        if let Some(d) = direct {
+        for d in direct {
             insert(out, d);
         }
         for s in slots {
