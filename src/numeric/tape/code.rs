@@ -697,17 +697,11 @@ pub(crate) fn run_block<T: Scalar>(
                 value,
                 node,
             } => {
-                let n = range_len(run, *range);
-                let mut acc = Compensated::new();
-                for v in 0..n {
-                    m.regs[*index as usize] = v;
-                    if let Err(mut fault) = run_block(run, m, body) {
-                        fault.loops.push((*node, v));
-                        return Err(fault);
-                    }
-                    acc.add(m.slots[*value as usize]);
-                }
-                m.slots[*dst as usize] = finite_value(acc.total(), *node)?;
+                let total = summed(run, m, *range, *index, *node, |m| {
+                    run_block(run, m, body)?;
+                    Ok(m.slots[*value as usize])
+                })?;
+                m.slots[*dst as usize] = total;
             }
             Instr::Memo { dst, body, idx } => {
                 let v = memo(run, m, *body, idx)?;
@@ -722,27 +716,42 @@ pub(crate) fn run_block<T: Scalar>(
                 product,
                 node,
             } => {
-                let n = range_len(run, *range);
-                let mut acc = Compensated::new();
-                for v in 0..n {
-                    m.regs[*index as usize] = v;
-                    let term = operand(run, m, a).and_then(|x| {
-                        let y = operand(run, m, b)?;
-                        finite_value(x.mul(y), *product)
-                    });
-                    match term {
-                        Ok(t) => acc.add(t),
-                        Err(mut fault) => {
-                            fault.loops.push((*node, v));
-                            return Err(fault);
-                        }
-                    }
-                }
-                m.slots[*dst as usize] = finite_value(acc.total(), *node)?;
+                let total = summed(run, m, *range, *index, *node, |m| {
+                    let x = operand(run, m, a)?;
+                    let y = operand(run, m, b)?;
+                    finite_value(x.mul(y), *product)
+                })?;
+                m.slots[*dst as usize] = total;
             }
         }
     }
     Ok(())
+}
+
+/// A sum over an index: `term` computes each pass's term with the index in its
+/// register, and a failure says which pass it stopped in.
+#[inline(always)]
+fn summed<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    range: Range,
+    index: Reg,
+    node: ExprId,
+    mut term: impl FnMut(&mut Machine<T>) -> Result<T, Fault>,
+) -> Result<T, Fault> {
+    let n = range_len(run, range);
+    let mut acc = Compensated::new();
+    for v in 0..n {
+        m.regs[index as usize] = v;
+        match term(m) {
+            Ok(t) => acc.add(t),
+            Err(mut fault) => {
+                fault.loops.push((node, v));
+                return Err(fault);
+            }
+        }
+    }
+    finite_value(acc.total(), node)
 }
 
 /// A tensor element, perturbed when it is the seeded input.
