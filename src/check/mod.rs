@@ -10,6 +10,7 @@
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
 
 pub mod request;
+pub mod summary;
 
 use rustc_hash::FxHashMap;
 
@@ -70,11 +71,17 @@ pub struct PointCheck {
     pub bindings: Bindings,
     /// For each component, the input it perturbs and that input's value.
     pub inputs: Vec<(InputRef, f64)>,
+    /// For each variable, its components' positions in `components`.
+    pub spans: Vec<std::ops::Range<usize>>,
 }
 
 /// The whole report.
 #[derive(Clone, Debug)]
 pub struct CheckReport {
+    /// The variables' names, in order.
+    pub variables: Vec<String>,
+    /// The names the function uses, which a point shows.
+    pub names: Vec<Symbol>,
     /// The claims, as text, one per variable.
     pub claims: Vec<String>,
     /// Whether the claims are gauge's own derivatives (else given formulas).
@@ -207,7 +214,16 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
     let passed = points
         .iter()
         .all(|p| p.components.iter().all(|c| c.passes()));
+    let variables = req
+        .vars
+        .iter()
+        .map(|v| match v {
+            CheckVar::Scalar(s) | CheckVar::Tensor(s, _) => session.pool.name(*s).to_string(),
+        })
+        .collect();
     Ok(CheckReport {
+        variables,
+        names: session.names_used(req.expr),
         claims: claim_texts,
         symbolic,
         points,
@@ -274,7 +290,9 @@ fn check_point(
     };
     let mut components = Vec::new();
     let mut perturbed = Vec::new();
+    let mut spans = Vec::with_capacity(req.vars.len());
     for (k, v) in req.vars.iter().enumerate() {
+        let first = components.len();
         match (v, &claim_tapes[k]) {
             (CheckVar::Scalar(s), ClaimTape::Scalar(claim_tape)) => {
                 let x = match at.get(*s) {
@@ -344,6 +362,7 @@ fn check_point(
                 ));
             }
         }
+        spans.push(first..components.len());
     }
     let used = session.names_used(req.expr);
     let point = at
@@ -360,6 +379,7 @@ fn check_point(
         components,
         bindings: at.clone(),
         inputs: perturbed,
+        spans,
     })
 }
 

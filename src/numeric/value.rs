@@ -250,3 +250,62 @@ fn format_nested(t: &Tensor, axis: usize, offset: usize, out: &mut String) {
     }
     out.push(']');
 }
+
+/// Formats a value briefly, for a point shown once in a report of many components:
+/// numbers in full, a small tensor in full, and a larger one as its first few values
+/// on each axis (to four significant digits) and its shape (`[[0.1253, -0.06104, …],
+/// …] (16×64)`).
+pub fn format_value_brief(v: &Value) -> String {
+    match v {
+        Value::Tensor(t) if t.data.len() > 6 => {
+            let mut s = String::new();
+            brief_nested(t, 0, 0, &mut s);
+            let shape: Vec<String> = t.shape.iter().map(|n| n.to_string()).collect();
+            let _ = write!(s, " ({})", shape.join("×"));
+            s
+        }
+        _ => format_value(v),
+    }
+}
+
+fn brief_nested(t: &Tensor, axis: usize, offset: usize, out: &mut String) {
+    // Three numbers of the last axis, and two rows of each axis before it.
+    let shown = if axis + 1 == t.shape.len() { 3 } else { 2 };
+    out.push('[');
+    let n = t.shape[axis];
+    let stride: usize = t.shape[axis + 1..].iter().product();
+    for k in 0..n.min(shown) {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        if axis + 1 == t.shape.len() {
+            out.push_str(&format_short(t.data[offset + k]));
+        } else {
+            brief_nested(t, axis + 1, offset + k * stride, out);
+        }
+    }
+    if n > shown {
+        out.push_str(", …");
+    }
+    out.push(']');
+}
+
+/// A number to four significant digits: whole numbers as they are, others in fixed
+/// notation where that is short, else in scientific notation.
+pub fn format_short(x: f64) -> String {
+    if !x.is_finite() || (x == x.trunc() && x.abs() < 1e15) {
+        return format_number(x);
+    }
+    let magnitude = x.abs().log10().floor();
+    if (-3.0..5.0).contains(&magnitude) {
+        let decimals = (3.0 - magnitude).max(0.0) as usize;
+        let s = format!("{x:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        return s;
+    }
+    format!("{x:.3e}")
+}
