@@ -224,29 +224,43 @@ pub fn format_value(v: &Value) -> String {
         Value::Scalar(x) => format_number(*x),
         Value::Tensor(t) => {
             let mut s = String::new();
-            format_nested(t, 0, 0, &mut s);
+            format_nested(t, 0, 0, false, &mut s);
             s
         }
     }
 }
 
-fn format_nested(t: &Tensor, axis: usize, offset: usize, out: &mut String) {
-    const MAX_SHOWN: usize = 8;
+/// Writes a tensor's nested lists from `axis` on: `brief` shows three numbers of the
+/// last axis and two rows of each axis before it, to four significant digits; else
+/// eight of each, in full, with a count of those left out.
+fn format_nested(t: &Tensor, axis: usize, offset: usize, brief: bool, out: &mut String) {
+    let last = axis + 1 == t.shape.len();
+    let shown = match (brief, last) {
+        (false, _) => 8,
+        (true, true) => 3,
+        (true, false) => 2,
+    };
     out.push('[');
     let n = t.shape[axis];
     let stride: usize = t.shape[axis + 1..].iter().product();
-    for k in 0..n.min(MAX_SHOWN) {
+    for k in 0..n.min(shown) {
         if k > 0 {
             out.push_str(", ");
         }
-        if axis + 1 == t.shape.len() {
-            let _ = write!(out, "{}", format_number(t.data[offset + k]));
+        if !last {
+            format_nested(t, axis + 1, offset + k * stride, brief, out);
+        } else if brief {
+            out.push_str(&format_short(t.data[offset + k]));
         } else {
-            format_nested(t, axis + 1, offset + k * stride, out);
+            out.push_str(&format_number(t.data[offset + k]));
         }
     }
-    if n > MAX_SHOWN {
-        let _ = write!(out, ", … ({n} in all)");
+    match (n > shown, brief) {
+        (false, _) => {}
+        (true, true) => out.push_str(", …"),
+        (true, false) => {
+            let _ = write!(out, ", … ({n} in all)");
+        }
     }
     out.push(']');
 }
@@ -259,35 +273,13 @@ pub fn format_value_brief(v: &Value) -> String {
     match v {
         Value::Tensor(t) if t.data.len() > 6 => {
             let mut s = String::new();
-            brief_nested(t, 0, 0, &mut s);
+            format_nested(t, 0, 0, true, &mut s);
             let shape: Vec<String> = t.shape.iter().map(|n| n.to_string()).collect();
             let _ = write!(s, " ({})", shape.join("×"));
             s
         }
         _ => format_value(v),
     }
-}
-
-fn brief_nested(t: &Tensor, axis: usize, offset: usize, out: &mut String) {
-    // Three numbers of the last axis, and two rows of each axis before it.
-    let shown = if axis + 1 == t.shape.len() { 3 } else { 2 };
-    out.push('[');
-    let n = t.shape[axis];
-    let stride: usize = t.shape[axis + 1..].iter().product();
-    for k in 0..n.min(shown) {
-        if k > 0 {
-            out.push_str(", ");
-        }
-        if axis + 1 == t.shape.len() {
-            out.push_str(&format_short(t.data[offset + k]));
-        } else {
-            brief_nested(t, axis + 1, offset + k * stride, out);
-        }
-    }
-    if n > shown {
-        out.push_str(", …");
-    }
-    out.push(']');
 }
 
 /// A number to four significant digits: whole numbers as they are, others in fixed
