@@ -32,6 +32,23 @@ pub fn split_list(text: &str) -> Vec<String> {
     out
 }
 
+/// `n` index names for a tensor's element (`i`, `k`, `l`, ...), each a name that is
+/// not a scalar or a tensor and not among `avoid` (the free indices of the function).
+pub fn fresh_indices(session: &mut Workspace, n: usize, avoid: &[Symbol]) -> Vec<Symbol> {
+    let mut out = Vec::new();
+    for cand in ["i", "k", "l", "m", "p", "q"] {
+        if out.len() == n {
+            break;
+        }
+        let s = session.pool.symbol(cand);
+        let kind = session.kind_of(s);
+        if kind.is_none() || (kind == Some(Kind::Index) && !avoid.contains(&s)) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// What a check is asked in text, before it is read into a [`CheckRequest`].
 #[derive(Clone, Debug)]
 pub struct CheckText<'a> {
@@ -42,8 +59,12 @@ pub struct CheckText<'a> {
     pub grad: Option<&'a str>,
     /// The free index names of a tensor's claim, separated by commas.
     pub index: Option<&'a str>,
-    /// A point, as `--at` bindings; `None` draws random points.
+    /// A point, as `--at` bindings or JSON; `None` draws random points.
     pub at: Option<&'a str>,
+    /// The name the point's text is shown under in diagnostics.
+    pub at_name: &'a str,
+    /// Fixed axis lengths of random points, as `--len` gives them (`W=16x64`, `i=8`).
+    pub lengths: &'a [String],
     /// How many random points.
     pub points: usize,
     /// The random seed.
@@ -117,21 +138,7 @@ pub fn request(session: &mut Workspace, id: ExprId, t: &CheckText<'_>) -> Result
                 .into_iter()
                 .filter(|s| !f_indices.contains(s))
                 .collect(),
-            (None, None) => {
-                let mut out = Vec::new();
-                for cand in ["i", "k", "l", "m", "p", "q"] {
-                    let s = session.pool.symbol(cand);
-                    if session.kind_of(s).is_none()
-                        || (session.kind_of(s) == Some(Kind::Index) && !f_indices.contains(&s))
-                    {
-                        out.push(s);
-                    }
-                    if out.len() == *r as usize {
-                        break;
-                    }
-                }
-                out
-            }
+            (None, None) => fresh_indices(session, *r as usize, &f_indices),
         };
         if names.len() != *r as usize {
             return Err(Error::new(
@@ -147,7 +154,7 @@ pub fn request(session: &mut Workspace, id: ExprId, t: &CheckText<'_>) -> Result
         indices.push(names);
     }
     let at = match t.at {
-        Some(a) => Some(session.parse_bindings(a)?),
+        Some(a) => Some(session.parse_bindings_named(t.at_name, a)?),
         None => None,
     };
     Ok(CheckRequest {

@@ -14,14 +14,18 @@ pub fn run(
     session: &mut Session,
     cli: &Cli,
     expr: &str,
-    wrt: &str,
+    wrt: Option<&str>,
     index: &str,
     show: Show,
     out: &mut impl Write,
 ) -> Outcome {
     let text = read_arg(expr)?;
+    let wrt = match wrt {
+        Some(w) => w.to_string(),
+        None => session.variable(&text)?,
+    };
     let names: Vec<&str> = index.split(',').map(str::trim).collect();
-    let h = session.hessian_with(&text, wrt, &GradOptions::new().with_index(&names))?;
+    let h = session.hessian_with(&text, &wrt, &GradOptions::new().with_index(&names))?;
     out.write_all(h.render(&cli.output(show)).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
