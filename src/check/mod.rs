@@ -21,7 +21,8 @@ use crate::numeric::oracle::{
     ComponentCheck, Dtype, Oracle, Probe, Tolerances, check_component, claim_value,
 };
 pub use crate::numeric::sample::{
-    Rng, eval_sides, intermediate_rounding, sample_for, sample_spread, within_conditioning,
+    Lengths, Rng, eval_sides, intermediate_rounding, sample_for, sample_spread, sample_with,
+    within_conditioning,
 };
 use crate::numeric::scalar::{F32, Scalar};
 use crate::numeric::tape::{Elementwise, InputRef, Reuse, Tape, point_text};
@@ -50,6 +51,9 @@ pub struct CheckRequest {
     pub indices: Vec<Vec<Symbol>>,
     /// A point to check at, or `None` for random points.
     pub at: Option<Bindings>,
+    /// The axis lengths of random points: fixed ones, and the links of the function and
+    /// the claims with their definitions expanded.
+    pub lengths: Lengths,
     /// How many random points.
     pub points: usize,
     /// The random seed.
@@ -398,7 +402,7 @@ fn sample_point(session: &mut Workspace, req: &CheckRequest, rng: &mut Rng) -> R
     if let Some(claims) = &req.claims {
         exprs.extend(claims.iter().copied());
     }
-    sample_for(session, &exprs, rng)
+    sample_with(session, &exprs, rng, &req.lengths)
 }
 
 /// Draws the finite-difference error against the step for the worst component (the
