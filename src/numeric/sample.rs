@@ -220,18 +220,7 @@ pub fn sample_with(
     rng: &mut Rng,
     lengths: &Lengths,
 ) -> Result<Bindings> {
-    let facts = compile_facts(session);
-    for _ in 0..64 {
-        let at = draw(session, exprs, rng, 1.0, lengths)?;
-        if facts_hold(session, &facts, &at) {
-            return Ok(at);
-        }
-    }
-    Err(Error::new(
-        ErrorKind::Domain,
-        "no random point satisfies the `assume` facts",
-    )
-    .with_hint("check that the facts can hold together"))
+    sample(session, exprs, rng, 1.0, lengths)
 }
 
 /// [`sample_for`], with the ranges of unbounded scalars stretched by `spread`: for
@@ -243,11 +232,22 @@ pub fn sample_spread(
     rng: &mut Rng,
     spread: f64,
 ) -> Result<Bindings> {
+    sample(session, exprs, rng, spread, &Lengths::default())
+}
+
+/// A random point whose scalars meet the facts, drawn again until they do.
+fn sample(
+    session: &mut Workspace,
+    exprs: &[ExprId],
+    rng: &mut Rng,
+    spread: f64,
+    lengths: &Lengths,
+) -> Result<Bindings> {
     // Scalars are drawn inside their own bounds; a fact about anything else (`z[0] > 0`,
     // `x - y > 0`) is met by drawing again. The facts are compiled once for all draws.
     let facts = compile_facts(session);
     for _ in 0..64 {
-        let at = draw(session, exprs, rng, spread, &Lengths::default())?;
+        let at = draw(session, exprs, rng, spread, lengths)?;
         if facts_hold(session, &facts, &at) {
             return Ok(at);
         }
