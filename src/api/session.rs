@@ -588,7 +588,7 @@ impl Session {
     /// definition is expanded in place: its scalars and tensors. An index, a name a sum
     /// binds, or a definition is not a variable (a definition's body's inputs are).
     /// This is what the command line differentiates and checks by when `--wrt` is
-    /// omitted.
+    /// omitted; an expression without a variable is an error.
     ///
     /// ```
     /// let mut s = gauge::Session::new();
@@ -599,10 +599,17 @@ impl Session {
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn variables(&mut self, expr: &str) -> Result<Vec<String>> {
-        self.query(|ws| {
+        let names = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
             Ok(variable_names(ws, id))
-        })
+        })?;
+        if names.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Name,
+                format!("`{expr}` has no variable to differentiate by"),
+            ));
+        }
+        Ok(names)
     }
 
     /// The one variable of an expression (see [`Session::variables`]): what the command
@@ -617,23 +624,22 @@ impl Session {
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn variable(&mut self, expr: &str) -> Result<String> {
-        let names = self.variables(expr)?;
-        match names.as_slice() {
-            [one] => Ok(one.clone()),
-            [] => Err(Error::new(
-                ErrorKind::Name,
-                format!("`{expr}` has no variable to differentiate by"),
-            )),
-            [init @ .., last] => Err(Error::new(
-                ErrorKind::Name,
-                format!(
-                    "`{expr}` has {} variables, {} and {last}; which one is meant?",
-                    names.len(),
-                    init.join(", ")
-                ),
-            )
-            .with_hint(format!("name it with --wrt, as in `--wrt {}`", names[0]))),
+        let mut names = self.variables(expr)?;
+        let Some(last) = names.pop() else {
+            return Err(Error::new(ErrorKind::Name, "no variable"));
+        };
+        if names.is_empty() {
+            return Ok(last);
         }
+        Err(Error::new(
+            ErrorKind::Name,
+            format!(
+                "`{expr}` has {} variables, {} and {last}; which one is meant?",
+                names.len() + 1,
+                names.join(", ")
+            ),
+        )
+        .with_hint(format!("name it with --wrt, as in `--wrt {}`", names[0])))
     }
 
     /// The variables a gradient is by when none are named (see [`Session::variables`]):
@@ -661,10 +667,7 @@ impl Session {
             Ok((names, tensors))
         })?;
         if names.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Name,
-                format!("`{expr}` has no variable to differentiate by"),
-            ));
+            return self.variables(expr);
         }
         if names.len() > 1 && !tensors.is_empty() {
             return Err(Error::new(
