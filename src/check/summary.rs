@@ -6,8 +6,10 @@ use crate::check::{CheckReport, PointCheck};
 use crate::numeric::oracle::{Agreement, ComponentCheck, Oracle};
 
 /// How far one component's claim is from its references: the largest relative error
-/// against a trusted oracle, and that oracle (`None` where the claim is undefined, so
-/// the error is infinite).
+/// against the exact oracles (the complex step and dual numbers) where one is trusted,
+/// else against finite differences, whose own truncation and rounding would otherwise
+/// stand in for the claim's error; and that oracle (`None` where the claim is
+/// undefined, so the error is infinite).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Error {
     /// The relative error (infinite where the claim or a trusted reference has no
@@ -30,18 +32,21 @@ pub fn error(c: &ComponentCheck) -> Option<Error> {
             oracle: None,
         });
     }
-    c.readings
-        .iter()
-        .filter(|r| r.trusted)
-        .map(|r| Error {
-            rel_error: if r.rel_error.is_finite() {
-                r.rel_error
-            } else {
-                f64::INFINITY
-            },
-            oracle: Some(r.oracle),
-        })
-        .reduce(|a, b| if b.rel_error > a.rel_error { b } else { a })
+    let worst = |exact: bool| {
+        c.readings
+            .iter()
+            .filter(|r| r.trusted && (r.oracle != Oracle::FiniteDifferences) == exact)
+            .map(|r| Error {
+                rel_error: if r.rel_error.is_finite() {
+                    r.rel_error
+                } else {
+                    f64::INFINITY
+                },
+                oracle: Some(r.oracle),
+            })
+            .reduce(|a, b| if b.rel_error > a.rel_error { b } else { a })
+    };
+    worst(true).or_else(|| worst(false))
 }
 
 /// Where a component is: the number of its point and its position there.

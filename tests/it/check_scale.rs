@@ -124,7 +124,12 @@ fn json_has_every_component_and_the_point_in_full() {
     let vars = v["variables"].as_array().unwrap();
     assert_eq!(vars[0]["name"], "W3");
     assert_eq!(vars[0]["components"], 320);
-    assert_eq!(vars[1]["worst"]["oracle"], "finite differences");
+    // The worst error is measured against an exact oracle where one is trusted.
+    let oracle = vars[1]["worst"]["oracle"].as_str().unwrap();
+    assert!(
+        ["complex step", "dual numbers"].contains(&oracle),
+        "{oracle}"
+    );
     // The fields that were there before stay.
     for key in [
         "claim_is",
