@@ -40,8 +40,9 @@ pub(crate) struct Body {
 }
 
 /// The most elements a table holds; a bigger one computes its elements at every read,
-/// as written, rather than allocate memory for elements a run may never read.
-const MAX_TABLE: usize = 1 << 22;
+/// as written, rather than clear memory each run for elements it may never read (a
+/// million elements is 16 MB in `f64`, for each number type a check runs).
+const MAX_TABLE: usize = 1 << 20;
 
 /// A table's elements during one run.
 #[derive(Clone, Debug)]
