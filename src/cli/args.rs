@@ -234,8 +234,9 @@ pub struct CheckArgs {
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
     /// The variables, separated by commas: scalars, or tensors (every element).
-    /// Default: every variable of the function, in the order it first uses them (with
-    /// `--defs` definitions expanded; indices and names a sum binds are not variables).
+    /// Default: every variable of the function (its scalars and tensors once `--defs`
+    /// definitions are expanded; not indices), in the order its canonical form
+    /// mentions them.
     #[arg(long, value_name = "VARS")]
     pub wrt: Option<String>,
     /// The claimed derivatives, one per variable, separated by commas; a tensor's has
