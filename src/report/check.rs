@@ -31,7 +31,7 @@ pub fn check(ws: &Workspace, req: &CheckRequest, report: &CheckReport, out: &Out
 
 /// At most this many components are listed one by one; JSON has the rest.
 const MAX_LISTED: usize = 10;
-/// At most this many notes are shown.
+/// At most this many kinds of notes are shown.
 const MAX_NOTES: usize = 6;
 /// A check with at most this many components at one point lists every component.
 const SMALL: usize = 8;
@@ -235,27 +235,41 @@ fn text(ws: &Workspace, req: &CheckRequest, report: &CheckReport) -> String {
     o
 }
 
-/// The notes of the components, each once in a row, up to [`MAX_NOTES`].
+/// The notes of the components: notes of one kind (the words before the first colon,
+/// as in `finite differences lost their digits here`) are shown once, for the first
+/// component that has one, with how many more have one too; up to [`MAX_NOTES`] kinds.
 fn notes(o: &mut String, report: &CheckReport, points: &mut Points) {
-    let mut notes: Vec<String> = Vec::new();
+    // Each kind: its first note, as shown, and how many components have one.
+    let mut kinds: Vec<(String, String, usize)> = Vec::new();
     for p in &report.points {
         for c in &p.components {
             for n in &c.notes {
-                let note = format!("{}{}: {n}", c.component, points.at(report, p));
-                if notes.last() != Some(&note) {
-                    notes.push(note);
+                let kind = n.split(':').next().unwrap_or(n).to_string();
+                match kinds.iter_mut().find(|k| k.0 == kind) {
+                    Some(k) => k.2 += 1,
+                    None => {
+                        let note = format!("{}{}: {n}", c.component, points.at(report, p));
+                        kinds.push((kind, note, 1));
+                    }
                 }
             }
         }
     }
-    for n in notes.iter().take(MAX_NOTES) {
-        let _ = writeln!(o, "  note: {n}");
+    for (_, note, count) in kinds.iter().take(MAX_NOTES) {
+        let _ = writeln!(o, "  note: {note}");
+        if *count > 1 {
+            let _ = writeln!(
+                o,
+                "        (and at {} more components; each one's notes are in --format json)",
+                count - 1
+            );
+        }
     }
-    if notes.len() > MAX_NOTES {
+    if kinds.len() > MAX_NOTES {
         let _ = writeln!(
             o,
-            "  and {} more notes (every component's are in --format json)",
-            notes.len() - MAX_NOTES
+            "  and {} more kinds of notes (every component's are in --format json)",
+            kinds.len() - MAX_NOTES
         );
     }
 }
