@@ -281,7 +281,9 @@ impl Deps {
         };
         let mut moved = vec![Moved::None; self.tables.len()];
         // Tables are read by tables compiled around them; repeating until nothing
-        // changes settles them in whatever order they were numbered.
+        // changes settles them in whatever order they were numbered (a pass settles
+        // one more level of tables that read tables, and calls do not recurse).
+        let mut settled = false;
         for _ in 0..=self.tables.len() {
             let mut changed = false;
             for (t, sources) in self.tables.iter().enumerate() {
@@ -327,8 +329,13 @@ impl Deps {
                 changed |= moved[t] != before;
             }
             if !changed {
+                settled = true;
                 break;
             }
+        }
+        if !settled {
+            // Never expected; but a table kept on an unsettled analysis could be wrong.
+            moved.fill(Moved::All);
         }
         moved
     }
