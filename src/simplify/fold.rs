@@ -103,7 +103,15 @@ pub struct Folder<'p> {
     current_vars: Vec<Symbol>,
     /// The target's bound indices of the sums being matched.
     target_binders: Vec<Symbol>,
+    /// The term pairings tried in the current match of a sum, against [`MATCH_BUDGET`].
+    match_work: usize,
 }
+
+/// How many term pairings one match of a pattern against a sum may try. A pattern of
+/// k terms against a sum of n tries about k*n when its terms bind their variables in
+/// turn; the bound stops the rare pattern whose terms bind nothing from backtracking
+/// through n^k pairings.
+const MATCH_BUDGET: usize = 1 << 16;
 
 impl<'p> Folder<'p> {
     /// A folder over the given patterns.
@@ -115,6 +123,7 @@ impl<'p> Folder<'p> {
             folded: Vec::new(),
             current_vars: Vec::new(),
             target_binders: Vec::new(),
+            match_work: 0,
         }
     }
 
@@ -245,8 +254,14 @@ impl<'p> Folder<'p> {
         if pt.len() > tt.len() {
             return None;
         }
-        let pterms: Vec<(BigRational, ExprId)> =
+        let mut pterms: Vec<(BigRational, ExprId)> =
             pt.iter().map(|&t| self.pool.split_coefficient(t)).collect();
+        // A term that is a bare variable matches any target term, so trying it first
+        // would pair it with each of the target's terms in turn and backtrack through all
+        // of them: quadratic in a sum of a thousand terms. Matched last, the other terms
+        // have bound it and it is only an equality test.
+        pterms.sort_by_key(|&(_, r)| self.is_bare_var(r));
+        self.match_work = 0;
         let tterms: Vec<(BigRational, ExprId)> =
             tt.iter().map(|&t| self.pool.split_coefficient(t)).collect();
         let mut b = Bindings::default();
@@ -285,6 +300,12 @@ impl<'p> Folder<'p> {
         for t in 0..tterms.len() {
             if used[t] {
                 continue;
+            }
+            // Folding only renames what is there, so a match that would take too long is
+            // given up: the expression is then left unfolded, which is still right.
+            self.match_work += 1;
+            if self.match_work > MATCH_BUDGET {
+                return false;
             }
             let (tc, tr) = (&tterms[t].0, tterms[t].1);
             if pc.is_zero() {
@@ -597,6 +618,11 @@ impl<'p> Folder<'p> {
             | Node::Len(_, _)
             | Node::Diff { .. } => false,
         }
+    }
+
+    /// Whether `p` is one of the current pattern's variables, alone.
+    fn is_bare_var(&self, p: ExprId) -> bool {
+        matches!(self.pool.node(p), Node::Sym(s) if self.current_vars.contains(s))
     }
 
     /// Matches two equally long lists in some order (small lists: by backtracking).

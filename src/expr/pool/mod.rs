@@ -45,6 +45,9 @@ pub(crate) use index::BOUND_INDEX_NAMES;
 pub struct Pool {
     nodes: Vec<Node>,
     heights: Vec<u32>,
+    /// Each node's size written out as a tree, saturating: kept at interning, so that
+    /// asking "is this smaller?" costs nothing, however large and shared the DAG.
+    tree_sizes: Vec<u64>,
     memo: FxHashMap<Node, ExprId>,
     names: Vec<Box<str>>,
     name_ids: FxHashMap<Box<str>, Symbol>,
@@ -119,6 +122,12 @@ impl Pool {
         let id = ExprId(self.nodes.len() as u32);
         let height = self.height_of(&node);
         self.heights.push(height);
+        let size = crate::expr::node::children(&node)
+            .into_iter()
+            .fold(1u64, |acc, c| {
+                acc.saturating_add(self.tree_sizes[c.index()])
+            });
+        self.tree_sizes.push(size);
         self.nodes.push(node.clone());
         self.memo.insert(node, id);
         id
@@ -153,6 +162,12 @@ impl Pool {
     /// to tell deep expressions apart without walking down them.
     pub fn height(&self, id: ExprId) -> u32 {
         self.heights[id.index()]
+    }
+
+    /// The size of an expression written out as a tree: a repeated subexpression counts
+    /// each time, as it does for a reader. Saturates instead of overflowing.
+    pub fn tree_size(&self, id: ExprId) -> u64 {
+        self.tree_sizes[id.index()]
     }
 
     // ----- leaves -------------------------------------------------------------------
