@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 
 use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
-use crate::expr::pool::Pool;
+use crate::expr::pool::{Features, Pool};
 
 /// A definition usable for folding.
 #[derive(Clone, Debug)]
@@ -28,6 +28,9 @@ pub struct Pattern {
     pub vars: Vec<Symbol>,
     /// The builtin function it defines, if any (folding then gives the builtin).
     pub builtin: Option<Func>,
+    /// What any expression it matches must contain: its body's functions, sums, deltas
+    /// and elements, none of which a match can make up.
+    pub needs: Features,
 }
 
 /// Which definitions fold: builtins' definitions (`sigmoid`), and definitions that carry
@@ -73,6 +76,7 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
                 body: def.body,
                 vars,
                 builtin: def.builtin,
+                needs: pool.features(def.body),
             }
         })
         .collect();
@@ -105,6 +109,9 @@ pub struct Folder<'p> {
     target_binders: Vec<Symbol>,
     /// The term pairings tried in the current match of a sum, against [`MATCH_BUDGET`].
     match_work: usize,
+    /// The positions of the terms of the sum being matched, by term (without its
+    /// coefficient).
+    term_index: FxHashMap<ExprId, Vec<usize>>,
 }
 
 /// How many term pairings one match of a pattern against a sum may try. A pattern of
@@ -124,6 +131,7 @@ impl<'p> Folder<'p> {
             current_vars: Vec::new(),
             target_binders: Vec::new(),
             match_work: 0,
+            term_index: FxHashMap::default(),
         }
     }
 
@@ -213,7 +221,11 @@ impl<'p> Folder<'p> {
 
     /// One fold at the top of `id`, if some pattern matches.
     fn fold_here(&mut self, id: ExprId) -> Option<ExprId> {
+        let has = self.pool.features(id);
         for k in 0..self.patterns.len() {
+            if !self.patterns[k].needs.within(has) {
+                continue;
+            }
             let p = self.patterns[k].clone();
             self.current_vars = p.vars.clone();
             let r = match (self.pool.node(p.body).clone(), self.pool.node(id).clone()) {
@@ -261,9 +273,15 @@ impl<'p> Folder<'p> {
         // of them: quadratic in a sum of a thousand terms. Matched last, the other terms
         // have bound it and it is only an equality test.
         pterms.sort_by_key(|&(_, r)| self.is_bare_var(r));
+
         self.match_work = 0;
+
         let tterms: Vec<(BigRational, ExprId)> =
             tt.iter().map(|&t| self.pool.split_coefficient(t)).collect();
+        self.term_index.clear();
+        for (k, &(_, r)) in tterms.iter().enumerate() {
+            self.term_index.entry(r).or_default().push(k);
+        }
         let mut b = Bindings::default();
         let mut used = vec![false; tterms.len()];
         let mut scale: Option<BigRational> = None;
@@ -297,7 +315,14 @@ impl<'p> Folder<'p> {
             return true;
         }
         let (pc, pr) = (&pterms[k].0, pterms[k].1);
-        for t in 0..tterms.len() {
+        // A term whose variables earlier terms have bound is one expression: it is looked
+        // up among the target's terms, not matched against each of them, which keeps a
+        // pattern such as `exp(x)/2 + exp(-x)/2` linear in a sum of a thousand terms.
+        let candidates: Vec<usize> = match self.instance(pr, b) {
+            Some(inst) => self.term_index.get(&inst).cloned().unwrap_or_default(),
+            None => (0..tterms.len()).collect(),
+        };
+        for t in candidates {
             if used[t] {
                 continue;
             }
@@ -357,7 +382,9 @@ impl<'p> Folder<'p> {
                 },
                 _ => (f, BigRational::one()),
             };
-            if let Node::Func(Func::Exp, arg) = self.pool.node(base).clone() {
+            // Looked at in place: the base may be a sum of thousands of terms, shared by
+            // thousands of products, and copying it for each would be quadratic.
+            if let Node::Func(Func::Exp, arg) = *self.pool.node(base) {
                 let terms: Vec<ExprId> = match self.pool.node(arg) {
                     Node::Add(ts) => ts.to_vec(),
                     _ => vec![arg],
@@ -618,6 +645,23 @@ impl<'p> Folder<'p> {
             | Node::Len(_, _)
             | Node::Diff { .. } => false,
         }
+    }
+
+    /// The pattern term `p` with its variables replaced by what they are bound to, when
+    /// all are bound and `p` has no sum, element or delta (whose matching allows for
+    /// renamed bound indices and tensors given as calls, which substitution does not).
+    /// Equal to a target term, the term matches; `None` when `p` must be matched.
+    fn instance(&mut self, p: ExprId, b: &Bindings) -> Option<ExprId> {
+        if !self.pool.features(p).is_plain() {
+            return None;
+        }
+        let mut subst = crate::expr::subst::Subst::default();
+        for &s in self.pool.free_symbols(p).iter() {
+            if self.current_vars.contains(&s) {
+                subst.scalars.insert(s, b.get(s)?);
+            }
+        }
+        Some(self.pool.substitute(p, &subst))
     }
 
     /// Whether `p` is one of the current pattern's variables, alone.
