@@ -362,9 +362,13 @@ impl<'p> Folder<'p> {
         false
     }
 
-    /// Factors of a product as (base, exponent), with exponentials of sums split into
-    /// exponentials of their terms and numeric exponents made explicit.
-    fn factors(&mut self, id: ExprId) -> (BigRational, Vec<(ExprId, BigRational)>) {
+    /// Factors of a product as (base, exponent), with numeric exponents made explicit,
+    /// and with `split_exp` exponentials of sums split into exponentials of their terms.
+    fn factors(
+        &mut self,
+        id: ExprId,
+        split_exp: bool,
+    ) -> (BigRational, Vec<(ExprId, BigRational)>) {
         let (coeff, fs): (BigRational, Vec<ExprId>) = match self.pool.node(id).clone() {
             Node::Mul(fs) => match self.pool.node(fs[0]) {
                 Node::Num(c) => (c.clone(), fs[1..].to_vec()),
@@ -384,7 +388,7 @@ impl<'p> Folder<'p> {
             };
             // Looked at in place: the base may be a sum of thousands of terms, shared by
             // thousands of products, and copying it for each would be quadratic.
-            if let Node::Func(Func::Exp, arg) = *self.pool.node(base) {
+            if let (true, &Node::Func(Func::Exp, arg)) = (split_exp, self.pool.node(base)) {
                 let terms: Vec<ExprId> = match self.pool.node(arg) {
                     Node::Add(ts) => ts.to_vec(),
                     _ => vec![arg],
@@ -403,11 +407,19 @@ impl<'p> Folder<'p> {
 
     /// A product containing the pattern's factors.
     fn fold_product(&mut self, p: &Pattern, id: ExprId) -> Option<ExprId> {
-        let (pc, pf) = self.factors(p.body);
+        let (pc, pf) = self.factors(p.body, true);
         if pf.is_empty() {
             return None;
         }
-        let (tc, mut tf) = self.factors(id);
+        // Only a pattern with an exponential among its factors can use the target's
+        // exponentials split apart (`exp(a - b)` as `exp(a)*exp(-b)`). Splitting costs
+        // the length of each exponent, in every product that holds the exponential: a
+        // network's logits are sums of hundreds of terms, each inside hundreds of
+        // products.
+        let split = pf
+            .iter()
+            .any(|&(b, _)| matches!(self.pool.node(b), Node::Func(Func::Exp, _)));
+        let (tc, mut tf) = self.factors(id, split);
         let mut b = Bindings::default();
         if !self.match_factors(&pf, 0, &mut tf, &mut b) {
             return None;
