@@ -111,5 +111,5 @@ pub mod options {
 /// labelled spans, a derivation's steps.
 pub mod results {
     pub use crate::api::error::Label;
-    pub use crate::api::results::{Evaluation, Gradient, Loaded, Proofs, Step};
+    pub use crate::api::results::{Evaluation, Gradient, Hessian, Loaded, Proofs, Step};
 }

@@ -7,7 +7,8 @@ use crate::api::error::{Error, Result};
 use crate::api::expr::{Expr, Shared};
 use crate::api::options::{CheckOptions, DiffOptions, GradOptions, ProveOptions};
 use crate::api::results::{
-    CheckReport, ClaimReport, Derivation, Evaluation, Gradient, GradientShape, Loaded, Proofs,
+    CheckReport, ClaimReport, Derivation, Evaluation, Gradient, GradientShape, Hessian,
+    HessianShape, Loaded, Proofs,
 };
 use crate::calculus::derivation::{Derivation as Steps, derive_with_steps, differentiate_step};
 use crate::diag::error::{Error as Inner, ErrorKind};
@@ -296,14 +297,7 @@ impl Session {
         let shared = self.ws.clone();
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let tensor = match wrt {
-                [name] => ws
-                    .pool
-                    .lookup_symbol(name)
-                    .and_then(|s| ws.kind_of(s))
-                    .is_some_and(|k| matches!(k, Kind::Tensor(_))),
-                _ => false,
-            };
+            let tensor = matches!(wrt, [name] if is_tensor(ws, name));
             if tensor {
                 let names = index_names(opts, &["i"]);
                 let var = ws.parse_variable(&format!("{}[{}]", wrt[0], names.join(", ")))?;
@@ -366,19 +360,71 @@ impl Session {
     ) -> Result<Derivation> {
         let inner = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let names = index_names(opts, &["i", "k"]);
-            if names.len() != 2 {
-                return Err(Inner::new(
-                    ErrorKind::Arity,
-                    "--index takes two index names for a Hessian",
-                )
-                .with_hint("write `--index i,k`"));
-            }
-            let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
-            let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
-            derive_by(ws, id, &[(v1, 1), (v2, 1)])
+            hessian_by_vector(ws, id, wrt, opts)
         })?;
         Ok(self.derivation(inner))
+    }
+
+    /// The Hessian by a vector (one name, in index form, as [`Session::hessian_with`])
+    /// or by a list of scalar variables: every second partial derivative, the upper
+    /// triangle of the symmetric matrix.
+    ///
+    /// ```
+    /// use gauge::options::GradOptions;
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let h = s.hessian_of("ln(exp(a) + exp(b))", &["a", "b"], &GradOptions::new())?;
+    /// assert_eq!(h.entries().len(), 3);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn hessian_of(&mut self, expr: &str, wrt: &[&str], opts: &GradOptions) -> Result<Hessian> {
+        no_variables(wrt)?;
+        let shared = self.ws.clone();
+        let shape = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            if let [name] = wrt
+                && is_tensor(ws, name)
+            {
+                let steps = hessian_by_vector(ws, id, name, opts)?;
+                return Ok(HessianShape::Index(Derivation {
+                    ws: shared.clone(),
+                    inner: steps,
+                }));
+            }
+            let mut vars = Vec::new();
+            for n in wrt {
+                vars.push(ws.parse_variable(n)?);
+            }
+            let defs = ws.definitions_in_order();
+            let facts = ws.facts.clone();
+            let (first, rows) =
+                crate::calculus::gradient::hessian(&mut ws.pool, id, &vars, &defs, &facts)?;
+            // The entries are written in terms of the first partials where they hold
+            // them (`-p1*p2`), as a reader of a Hessian expects.
+            let flat: Vec<ExprId> = rows.iter().flatten().copied().collect();
+            let (flat, products) =
+                crate::simplify::cse::abstract_products(&mut ws.pool, &flat, &first);
+            // Common factors out again, now that names stand for products:
+            // `p1 - p1^2` is `p1*(1 - p1)`.
+            let mut simp = Simplifier::new(&mut ws.pool, Vec::new()).remembering();
+            let mut flat = flat
+                .into_iter()
+                .map(|e| simp.factor(e))
+                .collect::<Vec<_>>()
+                .into_iter();
+            let rows = rows
+                .iter()
+                .map(|row| flat.by_ref().take(row.len()).collect())
+                .collect();
+            Ok(HessianShape::Scalars {
+                ws: shared.clone(),
+                input: id,
+                names: wrt.iter().map(|n| n.to_string()).collect(),
+                rows,
+                products,
+            })
+        })?;
+        Ok(Hessian { shape })
     }
 
     /// Simplifies an expression, taking any derivatives in it.
@@ -597,6 +643,36 @@ impl Session {
 }
 
 /// The index names the options give, or the defaults.
+/// Whether `name` is a tensor the workspace knows (from the expression just parsed, or
+/// from loaded definitions).
+fn is_tensor(ws: &Workspace, name: &str) -> bool {
+    ws.pool
+        .lookup_symbol(name)
+        .and_then(|s| ws.kind_of(s))
+        .is_some_and(|k| matches!(k, Kind::Tensor(_)))
+}
+
+/// The Hessian of `id` by the vector `wrt`, in index form, by the two index names the
+/// options give (by default `i` and `k`).
+fn hessian_by_vector(
+    ws: &mut Workspace,
+    id: ExprId,
+    wrt: &str,
+    opts: &GradOptions,
+) -> Result<Steps, Inner> {
+    let names = index_names(opts, &["i", "k"]);
+    if names.len() != 2 {
+        return Err(Inner::new(
+            ErrorKind::Arity,
+            "--index takes two index names for a Hessian",
+        )
+        .with_hint("write `--index i,k`"));
+    }
+    let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
+    let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
+    derive_by(ws, id, &[(v1, 1), (v2, 1)])
+}
+
 fn index_names(opts: &GradOptions, defaults: &[&str]) -> Vec<String> {
     match &opts.index {
         Some(names) => names.clone(),

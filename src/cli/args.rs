@@ -144,16 +144,19 @@ Examples:
         #[command(flatten)]
         show: Show,
     },
-    /// The Hessian of a scalar expression with respect to a vector, in index form.
+    /// The Hessian of a scalar expression: with respect to a vector, in index form; or
+    /// with respect to a list of scalars, every second partial derivative (the upper
+    /// triangle; the rest follows by symmetry), sharing subterms as `let` bindings.
     #[command(after_help = "\
-Example:
-  gauge hessian 'logsumexp(z)' --wrt z                 # softmax(z)[i]*(delta(i, k) - softmax(z)[k])")]
+Examples:
+  gauge hessian 'logsumexp(z)' --wrt z                 # softmax(z)[i]*(delta(i, k) - softmax(z)[k])
+  gauge hessian 'x^2*y + exp(x*y)' --wrt x,y           # the entries x,x  x,y  y,y")]
     Hessian {
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// The vector, by name.
-        #[arg(long, value_name = "VECTOR")]
+        /// The vector, by name, or scalar variables separated by commas.
+        #[arg(long, value_name = "VECTOR|VARS")]
         wrt: String,
         /// The two free indices of the result.
         #[arg(long, default_value = "i,k", value_name = "NAMES")]
