@@ -42,6 +42,8 @@ use crate::simplify::simplifier::Simplifier;
 /// ```
 pub struct Session {
     ws: Shared,
+    /// The work each call may do building expressions before its searches give up.
+    budget: Option<usize>,
 }
 
 impl Default for Session {
@@ -81,15 +83,54 @@ impl Session {
         match Workspace::with_prelude() {
             Ok(ws) => Ok(Session {
                 ws: Rc::new(RefCell::new(ws)),
+                budget: Some(crate::expr::pool::DEFAULT_BUDGET),
             }),
             Err(e) => Err(Error::new(e.kind, e.message)),
         }
     }
 
-    /// Runs `f` on the workspace, resolving its error's spans.
+    /// Sets the work budget: how much one call may build (one unit for each new
+    /// expression node and one for each of its children) before its searches
+    /// (simplification, the prover's expansions, repeated differentiation) give up and
+    /// return what they have, with a warning, or fail when they have nothing right to
+    /// return; `None` lifts it. The default,
+    /// [`DEFAULT_BUDGET`](crate::options::DEFAULT_BUDGET), keeps a call to about 100 MB.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// s.set_budget(Some(20));
+    /// let e = s.diff("tanh(sin(x)*cos(x)*exp(x))", "x").unwrap_err();
+    /// assert_eq!(e.kind(), gauge::ErrorKind::Limit);
+    /// s.set_budget(None);
+    /// assert!(s.diff("tanh(sin(x)*cos(x)*exp(x))", "x").is_ok());
+    /// ```
+    pub fn set_budget(&mut self, new_expressions: Option<usize>) {
+        self.budget = new_expressions;
+    }
+
+    /// Runs `f` on the workspace within the work budget, resolving its error's spans.
+    /// A call that ran out of budget still returns its (correct, less simplified)
+    /// result, with a warning that says so.
     fn with<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
         let mut ws = self.ws.try_borrow_mut().map_err(|_| Error::busy())?;
-        f(&mut ws).map_err(|e| Error::resolve(&ws.sources, e))
+        ws.pool.set_budget(self.budget);
+        let result = f(&mut ws);
+        // A call that failed at the budget says so in its error already.
+        if ws.pool.over_budget() && result.is_ok() {
+            let limit = self.budget.unwrap_or(0);
+            ws.warnings.push(
+                Inner::new(
+                    ErrorKind::Limit,
+                    format!(
+                        "gave up: the work budget ({limit}) ran out, so the \
+                         result is not fully simplified (it is still right)"
+                    ),
+                )
+                .with_hint("raise it with --budget, for example --budget 10000000"),
+            );
+        }
+        ws.pool.set_budget(None);
+        result.map_err(|e| Error::resolve(&ws.sources, e))
     }
 
     /// Runs a query on the workspace: the names it uses are its own, so that `y` may be

@@ -86,6 +86,9 @@ pub fn derive_with_steps(
                 rewrites,
             });
             pending = next;
+            if d.pool().over_budget() {
+                crate::calculus::derivative::check_size(d.pool(), pending, k)?;
+            }
             if !contains_diff(d.pool(), pending, var) {
                 break;
             }

@@ -45,6 +45,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub standalone: bool,
 
+    /// The work budget: how much a command may build (one unit for each new expression
+    /// node and one for each of its children) before its searches (simplification, the
+    /// prover's expansions, repeated differentiation) give up, say so, and return what
+    /// they have (exit code 2).
+    #[arg(long, global = true, value_name = "UNITS", default_value_t = gauge::options::DEFAULT_BUDGET)]
+    pub budget: usize,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -61,9 +61,17 @@ fn run() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = commands::execute(&mut session, cli, &mut out);
+    // A search that gave up at the work budget printed what it had; the exit code says
+    // the answer is not the whole one.
+    let mut gave_up = false;
     for w in session.take_warnings() {
+        gave_up |= w.kind() == gauge::ErrorKind::Limit;
         render::warning(&w);
     }
+    let result = match result {
+        Ok(code) if gave_up && code == ExitCode::SUCCESS => Ok(ExitCode::from(2)),
+        other => other,
+    };
     let result = match result {
         Err(Failure::Gauge(e)) => {
             let json = if format == Format::Json {

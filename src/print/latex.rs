@@ -448,7 +448,15 @@ impl<'p> Latex<'p> {
         self.pool.node(id)
     }
 
+    /// Whether the node prints as a binding's name.
+    fn is_named(&self, id: ExprId) -> bool {
+        self.named.is_some_and(|m| m.contains_key(&id))
+    }
+
     fn level(&self, id: ExprId) -> Level {
+        if self.is_named(id) {
+            return Level::Power;
+        }
         match self.node(id) {
             Node::Add(_) => Level::Sum,
             Node::Mul(_) => Level::Product,
@@ -604,25 +612,26 @@ impl<'p> Latex<'p> {
     /// call, since a base with its own superscript (`x^{a}`, `e^{x}`) would make a double
     /// superscript and a sum or product would leave the power's reach unclear.
     fn power_base(&self, b: ExprId, out: &mut String) {
-        let plain = match self.node(b) {
-            Node::Num(r) => r.is_integer() && !r.is_negative(),
-            Node::Const(_)
-            | Node::Sym(_)
-            | Node::Index(_)
-            | Node::Tensor(_)
-            | Node::Elem(_, _)
-            | Node::Len(_, _)
-            | Node::Delta(_, _)
-            | Node::Call { .. } => true,
-            Node::Func(Func::Exp, a) => crate::expr::size::tree_size(self.pool, *a) > 4,
-            Node::Func(Func::Abs, _) => true,
-            Node::Func(_, _) => true,
-            Node::Pow(_, e) => self
-                .pool
-                .as_num(*e)
-                .is_some_and(|r| r.numer().is_one() && r.denom() == &2.into()),
-            Node::Add(_) | Node::Mul(_) | Node::Sum { .. } | Node::Diff { .. } => false,
-        };
+        let plain = self.is_named(b)
+            || match self.node(b) {
+                Node::Num(r) => r.is_integer() && !r.is_negative(),
+                Node::Const(_)
+                | Node::Sym(_)
+                | Node::Index(_)
+                | Node::Tensor(_)
+                | Node::Elem(_, _)
+                | Node::Len(_, _)
+                | Node::Delta(_, _)
+                | Node::Call { .. } => true,
+                Node::Func(Func::Exp, a) => crate::expr::size::tree_size(self.pool, *a) > 4,
+                Node::Func(Func::Abs, _) => true,
+                Node::Func(_, _) => true,
+                Node::Pow(_, e) => self
+                    .pool
+                    .as_num(*e)
+                    .is_some_and(|r| r.numer().is_one() && r.denom() == &2.into()),
+                Node::Add(_) | Node::Mul(_) | Node::Sum { .. } | Node::Diff { .. } => false,
+            };
         if plain {
             self.bare(b, out);
         } else {
@@ -675,7 +684,8 @@ impl<'p> Latex<'p> {
     /// A sum's terms as printed: a positive term first, unsigned, then each other term
     /// with its sign (`+ b`, `- c`).
     fn sum_pieces(&self, terms: &[ExprId]) -> Vec<String> {
-        let neg = |t: ExprId| self.pool.coefficient(t).is_negative();
+        // A named term prints as its name, sign and all.
+        let neg = |t: ExprId| !self.is_named(t) && self.pool.coefficient(t).is_negative();
         let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
         let mut pieces = Vec::with_capacity(terms.len());
         let mut head = String::new();
@@ -693,6 +703,9 @@ impl<'p> Latex<'p> {
     }
 
     fn term(&self, id: ExprId, negate: bool, out: &mut String) {
+        if self.is_named(id) {
+            return self.expr(id, Level::Product, out);
+        }
         match self.node(id) {
             Node::Num(r) => {
                 let r = if negate { -r.clone() } else { r.clone() };

@@ -152,6 +152,10 @@ impl<'p> Folder<'p> {
         if let Some(&r) = self.memo.get(&id) {
             return r;
         }
+        // Past the work budget nothing more is folded; folding only renames.
+        if self.pool.over_budget() {
+            return id;
+        }
         let rebuilt = self.fold_children(id);
         let mut cur = rebuilt;
         // Each fold makes the expression smaller, so this ends; the bound is a guard.

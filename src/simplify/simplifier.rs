@@ -124,7 +124,7 @@ impl<'p> Simplifier<'p> {
             let c = self.factor(b);
             self.record(b, c);
             cur = c;
-            if cur == start {
+            if cur == start || self.pool.over_budget() {
                 break;
             }
         }
@@ -154,6 +154,10 @@ impl<'p> Simplifier<'p> {
     fn primitive_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
         if let Some(&r) = memo.get(&id) {
             return r;
+        }
+        // Past the work budget, the rest is left as it is: less simplified, still equal.
+        if self.pool.over_budget() {
+            return id;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.primitive_rec(c, memo));
         let mut out = self.contract_and_distribute(rebuilt);
@@ -265,6 +269,9 @@ impl<'p> Simplifier<'p> {
     ) -> ExprId {
         if let Some(&r) = memo.get(&id) {
             return r;
+        }
+        if self.pool.over_budget() {
+            return id;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.expand_rec(c, budget, memo));
         let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
@@ -431,6 +438,9 @@ impl<'p> Simplifier<'p> {
     fn factor_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
         if let Some(&r) = memo.get(&id) {
             return r;
+        }
+        if self.pool.over_budget() {
+            return id;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.factor_rec(c, memo));
         let out = self.factor_common(rebuilt);

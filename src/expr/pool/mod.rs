@@ -100,7 +100,20 @@ pub struct Pool {
     /// are free does not change the pool.
     free: RefCell<Vec<Option<Rc<[Symbol]>>>>,
     fresh_counter: u32,
+    /// The work done building nodes: one for each node and one for each of its
+    /// children, which is what its memory and the time to build it grow with.
+    work: usize,
+    /// The work after which the searches under way give up, if any (see
+    /// [`Pool::set_budget`]).
+    work_limit: Option<usize>,
 }
+
+/// The work one query may do building expressions before its searches give up, by
+/// default, counted as one for each new node and one for each of its children: about
+/// 100 MB and a few seconds. Every search that builds expressions (simplification, the
+/// prover's expansions, repeated differentiation) stops at it instead of running for
+/// minutes and exhausting memory.
+pub const DEFAULT_BUDGET: usize = 2_000_000;
 
 impl Pool {
     /// Creates an empty pool.
@@ -111,6 +124,20 @@ impl Pool {
     /// The node behind a handle.
     pub fn node(&self, id: ExprId) -> &Node {
         &self.nodes[id.index()]
+    }
+
+    /// Lets the work that starts now build nodes worth at most `budget` (one for each
+    /// node and one for each of its children) before [`Pool::over_budget`] says to
+    /// stop; `None` lifts the bound.
+    pub fn set_budget(&mut self, budget: Option<usize>) {
+        self.work_limit = budget.map(|n| self.work.saturating_add(n));
+    }
+
+    /// Whether the work under way has built more than its budget allows. Nodes are
+    /// still built past it (an expression never becomes invalid); the searches that
+    /// check this stop early and return what they have, which is still right.
+    pub fn over_budget(&self) -> bool {
+        self.work_limit.is_some_and(|limit| self.work > limit)
     }
 
     /// How many distinct nodes the pool holds.
@@ -172,6 +199,9 @@ impl Pool {
                 acc.saturating_add(self.tree_sizes[c.index()])
             });
         self.tree_sizes.push(size);
+        self.work = self
+            .work
+            .saturating_add(1 + crate::expr::node::children(&node).len());
         let own = Features::of_node(&node);
         let features = crate::expr::node::children(&node)
             .into_iter()
