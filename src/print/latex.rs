@@ -408,9 +408,10 @@ impl<'p> Latex<'p> {
             todo.extend(crate::expr::node::children(n));
         }
         let mut scope: Vec<Symbol> = Vec::new();
+        let mut seen = rustc_hash::FxHashSet::default();
         for &id in ids {
             for &s in pool.free_symbols(id).iter() {
-                if !scope.contains(&s) {
+                if seen.insert(s) {
                     scope.push(s);
                 }
             }
