@@ -320,7 +320,9 @@ impl Session {
             let parts = crate::calculus::gradient::gradient(&mut ws.pool, id, &vars)?;
             let defs = ws.definitions_in_order();
             let facts = ws.facts.clone();
-            let mut simp = Simplifier::new(&mut ws.pool, defs).with_facts(facts);
+            let mut simp = Simplifier::new(&mut ws.pool, defs)
+                .with_facts(facts)
+                .remembering();
             let parts = parts.into_iter().map(|p| simp.simplify(p)).collect();
             Ok(GradientShape::Scalars {
                 ws: shared.clone(),

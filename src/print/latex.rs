@@ -24,6 +24,26 @@ pub fn to_latex(pool: &Pool, id: ExprId) -> String {
     out
 }
 
+/// Prints several expressions as LaTeX with some subexpressions written as names (as
+/// common subexpression elimination does: `named` maps each such node to its name, as
+/// text, `s1`, printed `s_{1}`). One printer serves all of `ids`, so the names they
+/// share are gathered once.
+pub fn to_latex_named(
+    pool: &Pool,
+    ids: &[ExprId],
+    named: &rustc_hash::FxHashMap<ExprId, String>,
+) -> Vec<String> {
+    let mut printer = Latex::over(pool, ids);
+    printer.named = Some(named);
+    ids.iter()
+        .map(|&id| {
+            let mut out = String::new();
+            printer.bare_unnamed(id, &mut out);
+            out
+        })
+        .collect()
+}
+
 /// An expression as LaTeX lines for a multi-line display: a sum longer than `width`
 /// characters of LaTeX source breaks before a top-level `+` or `-`, so that each line
 /// after the first begins with its sign. Anything else is one line.
@@ -220,6 +240,8 @@ struct Latex<'p> {
     /// The printed names of the tensors the expression indexes: a scalar `x2` next to
     /// an element `x[2]` must not print as the same `x_{2}`.
     tensors: Vec<String>,
+    /// Subexpressions printed as names, if any.
+    named: Option<&'p rustc_hash::FxHashMap<ExprId, String>>,
 }
 
 /// Greek letters, by character and by name (`α` and `alpha` are both `\alpha`). Capitals
@@ -363,9 +385,15 @@ fn rational(r: &BigRational) -> String {
 impl<'p> Latex<'p> {
     /// A printer for `id`, whose free names bound indices must not take.
     fn new(pool: &'p Pool, id: ExprId) -> Latex<'p> {
+        Latex::over(pool, &[id])
+    }
+
+    /// A printer for several expressions at once, none of whose free names a bound
+    /// index may take.
+    fn over(pool: &'p Pool, ids: &[ExprId]) -> Latex<'p> {
         let mut tensors = Vec::new();
         let mut seen = rustc_hash::FxHashSet::default();
-        let mut todo = vec![id];
+        let mut todo = ids.to_vec();
         while let Some(x) = todo.pop() {
             if !seen.insert(x) {
                 continue;
@@ -379,11 +407,20 @@ impl<'p> Latex<'p> {
             }
             todo.extend(crate::expr::node::children(n));
         }
+        let mut scope: Vec<Symbol> = Vec::new();
+        for &id in ids {
+            for &s in pool.free_symbols(id).iter() {
+                if !scope.contains(&s) {
+                    scope.push(s);
+                }
+            }
+        }
         Latex {
             pool,
-            scope: RefCell::new(pool.free_symbols(id).to_vec()),
+            scope: RefCell::new(scope),
             renames: RefCell::new(Vec::new()),
             tensors,
+            named: None,
         }
     }
 
@@ -424,6 +461,10 @@ impl<'p> Latex<'p> {
     }
 
     fn expr(&self, id: ExprId, min: Level, out: &mut String) {
+        if let Some(bound) = self.named.and_then(|m| m.get(&id)) {
+            out.push_str(&name(bound));
+            return;
+        }
         if self.level(id) < min {
             out.push_str("\\left(");
             self.bare(id, out);
@@ -461,6 +502,15 @@ impl<'p> Latex<'p> {
     }
 
     fn bare(&self, id: ExprId, out: &mut String) {
+        if let Some(bound) = self.named.and_then(|m| m.get(&id)) {
+            out.push_str(&name(bound));
+            return;
+        }
+        self.bare_unnamed(id, out);
+    }
+
+    /// The node itself, even when it has a name: the body of its own binding.
+    fn bare_unnamed(&self, id: ExprId, out: &mut String) {
         match self.node(id) {
             Node::Num(r) => out.push_str(&rational(r)),
             Node::Const(Constant::Pi) => out.push_str("\\pi"),

@@ -47,11 +47,11 @@ pub fn to_text_named(
     context: &[Symbol],
     named: &FxHashMap<ExprId, String>,
 ) -> String {
-    let mut scope: Vec<Symbol> = pool.free_symbols(id).to_vec();
-    scope.extend_from_slice(context);
     let printer = Printer {
         pool,
-        scope: RefCell::new(scope),
+        root: id,
+        context,
+        scope: RefCell::new(None),
         renames: RefCell::new(Vec::new()),
         named,
     };
@@ -62,9 +62,14 @@ pub fn to_text_named(
 
 struct Printer<'p> {
     pool: &'p Pool,
+    /// The expression printed, and the names printed next to it.
+    root: ExprId,
+    context: &'p [Symbol],
     /// Names visible at the current point: the expression's free names and the
-    /// printed names of the enclosing sums' indices.
-    scope: RefCell<Vec<Symbol>>,
+    /// printed names of the enclosing sums' indices. Made at the first sum, since only
+    /// a sum's index needs them: a gradient's thousand partials share one sum of a
+    /// thousand names, and gathering those for each partial would be quadratic.
+    scope: RefCell<Option<Vec<Symbol>>>,
     /// Bound indices printed under another name, innermost last.
     renames: RefCell<Vec<(Symbol, String)>>,
     /// Subexpressions printed as names.
@@ -193,8 +198,7 @@ impl Printer<'_> {
             Node::Sum { .. } => {
                 out.push_str("sum(");
                 let mut cur = id;
-                let (scope_len, renames_len) =
-                    (self.scope.borrow().len(), self.renames.borrow().len());
+                let (scope_len, renames_len) = (self.scope_len(), self.renames.borrow().len());
                 while let Node::Sum { index, body, .. } = self.node(cur) {
                     let name = self.binder_name(*index, *body);
                     out.push_str(&name);
@@ -203,7 +207,9 @@ impl Printer<'_> {
                 }
                 self.expr(cur, Prec::Add, out);
                 out.push(')');
-                self.scope.borrow_mut().truncate(scope_len);
+                if let Some(scope) = self.scope.borrow_mut().as_mut() {
+                    scope.truncate(scope_len);
+                }
                 self.renames.borrow_mut().truncate(renames_len);
             }
             Node::Call { def, args, indices } => {
@@ -231,13 +237,32 @@ impl Printer<'_> {
         }
     }
 
+    /// The scope's length, gathering the free names on first use.
+    fn scope_len(&self) -> usize {
+        let mut scope = self.scope.borrow_mut();
+        scope
+            .get_or_insert_with(|| {
+                let mut names = self.pool.free_symbols(self.root).to_vec();
+                names.extend_from_slice(self.context);
+                names
+            })
+            .len()
+    }
+
     /// The name to print for a sum's bound index (see [`BinderNames::name`]).
     fn binder_name(&self, index: Symbol, body: ExprId) -> String {
-        BinderNames {
-            scope: &self.scope,
+        self.scope_len();
+        // The shared naming rules take the scope as a cell of its own; it moves there and
+        // back.
+        let taken = self.scope.borrow_mut().take().unwrap_or_default();
+        let scope = RefCell::new(taken);
+        let name = BinderNames {
+            scope: &scope,
             renames: &self.renames,
         }
-        .name(self.pool, index, body)
+        .name(self.pool, index, body);
+        *self.scope.borrow_mut() = Some(scope.into_inner());
+        name
     }
 
     /// Prints a sum: a positive term first where there is one, then `+` or `-` and the

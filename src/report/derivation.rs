@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::calculus::derivation::Derivation;
 use crate::expr::node::ExprId;
 use crate::lower::workspace::Workspace;
-use crate::print::latex::{name as latex_name, to_latex};
+use crate::print::latex::{name as latex_name, to_latex, to_latex_named};
 use crate::print::text::to_text_named;
 use crate::report::layout::{AlignRow, align};
 use crate::report::{Format, Output, display, json, latex_output};
@@ -148,9 +148,16 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
 struct GradientJson {
     gradient: BTreeMap<String, String>,
     input: String,
+    /// The subterms the partials share, each once, innermost first; the partials
+    /// refer to them by name.
+    #[serde(rename = "let")]
+    lets: Vec<BindingJson>,
 }
 
 /// Every partial derivative of `input` by the scalar variables `names`, one per line.
+/// The subterms the partials share are printed once, first, as `let` bindings that the
+/// partials refer to: the 1,000 partials of a cross-entropy all hold the same sum of
+/// 1,000 exponentials, and printing it in each would make the output quadratic.
 pub fn scalar_gradient(
     ws: &Workspace,
     input: ExprId,
@@ -158,36 +165,57 @@ pub fn scalar_gradient(
     parts: &[ExprId],
     out: &Output,
 ) -> String {
+    let lets = crate::simplify::cse::bindings_of(&ws.pool, parts);
+    let map: FxHashMap<ExprId, String> = lets.iter().cloned().collect();
+    // A root is printed whole even when it has a name: that is its binding's body.
+    let text = |id: ExprId| to_text_named(&ws.pool, id, &[], &map);
     match out.format() {
-        Format::Text => names
-            .iter()
-            .zip(parts)
-            .map(|(n, p)| format!("{n}: {}\n", ws.print(*p)))
-            .collect(),
+        Format::Text => {
+            let mut o = String::new();
+            for (id, name) in &lets {
+                let _ = writeln!(o, "let {name} = {}", text(*id));
+            }
+            for (n, p) in names.iter().zip(parts) {
+                let _ = writeln!(o, "{n}: {}", text(*p));
+            }
+            o
+        }
         Format::Latex => {
-            let lines: Vec<String> = names
+            let mut roots: Vec<ExprId> = lets.iter().map(|(id, _)| *id).collect();
+            roots.extend_from_slice(parts);
+            let tex = to_latex_named(&ws.pool, &roots, &map);
+            let mut lines: Vec<String> = lets
                 .iter()
-                .zip(parts)
-                .map(|(n, p)| {
-                    let tex = format!(
-                        "\\frac{{\\partial f}}{{\\partial {}}} = {}",
-                        latex_name(n),
-                        to_latex(&ws.pool, *p)
-                    );
-                    display(&tex, out.standalone())
+                .zip(&tex)
+                .map(|((_, name), body)| {
+                    display(&format!("{} = {body}", latex_name(name)), out.standalone())
                 })
                 .collect();
+            lines.extend(names.iter().zip(&tex[lets.len()..]).map(|(n, body)| {
+                let tex = format!(
+                    "\\frac{{\\partial f}}{{\\partial {}}} = {body}",
+                    latex_name(n)
+                );
+                display(&tex, out.standalone())
+            }));
             latex_output(&lines.join("\n"), out.standalone())
         }
         Format::Json => {
             let gradient = names
                 .iter()
                 .zip(parts)
-                .map(|(n, p)| (n.clone(), ws.print(*p)))
+                .map(|(n, p)| (n.clone(), text(*p)))
                 .collect();
             let j = GradientJson {
                 gradient,
                 input: ws.print(input),
+                lets: lets
+                    .iter()
+                    .map(|(id, name)| BindingJson {
+                        name: name.clone(),
+                        value: text(*id),
+                    })
+                    .collect(),
             };
             format!("{}\n", json::to_string(&j))
         }

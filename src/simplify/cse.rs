@@ -6,6 +6,7 @@
 //! order they are needed, and the printer writes each once, as a person would:
 //! `s1*(1 - s1) where s1 = sigmoid(w*x + b)`.
 
+use num_traits::Signed;
 use rustc_hash::FxHashMap;
 
 use crate::expr::node::{ExprId, Node};
@@ -15,16 +16,26 @@ use crate::expr::size::tree_size;
 /// The named subexpressions of `root`: each node with its name, innermost first (so each
 /// binding's body only uses names bound before it).
 pub fn bindings(pool: &Pool, root: ExprId) -> Vec<(ExprId, String)> {
-    let order = postorder(pool, root);
+    bindings_of(pool, &[root])
+}
+
+/// The named subexpressions of several results printed together (the partial
+/// derivatives of a gradient): a subterm they share is named once for all of them.
+/// No root is named, even when another root contains it, since each is printed anyway.
+pub fn bindings_of(pool: &Pool, roots: &[ExprId]) -> Vec<(ExprId, String)> {
+    let order = postorder(pool, roots);
+    let is_root: rustc_hash::FxHashSet<ExprId> = roots.iter().copied().collect();
     // How many times each node is printed: a node gets the printings of its parents,
     // except that a named parent is printed once (in its binding), whatever its count.
     // Parents come before children in reverse postorder, so counts are final in time.
     let mut count: FxHashMap<ExprId, u64> = FxHashMap::default();
-    count.insert(root, 1);
+    for &root in roots {
+        *count.entry(root).or_insert(0) += 1;
+    }
     let mut named: rustc_hash::FxHashSet<ExprId> = rustc_hash::FxHashSet::default();
     for &id in order.iter().rev() {
         let c = count.get(&id).copied().unwrap_or(0);
-        let is_named = id != root && c >= 2 && worth_naming(pool, id);
+        let is_named = !is_root.contains(&id) && c >= 2 && worth_naming(pool, id);
         if is_named {
             named.insert(id);
         }
@@ -33,28 +44,36 @@ pub fn bindings(pool: &Pool, root: ExprId) -> Vec<(ExprId, String)> {
             *count.entry(child).or_insert(0) += printed;
         }
     }
+    // The names must not read as one of the user's: `s3` is skipped when the input
+    // (or anything else in the pool) already has a name `s3`.
+    let mut fresh = (1..)
+        .map(|k| format!("s{k}"))
+        .filter(|n| pool.lookup_symbol(n).is_none());
     order
         .into_iter()
         .filter(|id| named.contains(id))
-        .enumerate()
-        .map(|(k, id)| (id, format!("s{}", k + 1)))
+        .map(|id| (id, fresh.next().unwrap_or_default()))
         .collect()
 }
 
 /// Whether a repeated subexpression is worth a name: not a leaf, an element, a number
-/// or a delta, and big enough that naming it shortens the text.
+/// or a delta, and big enough that naming it shortens the text. A reciprocal is not
+/// named, its base is: `exp(z0)/s1` reads better than `exp(z0)*s1` with `s1 = 1/(..)`.
 fn worth_naming(pool: &Pool, id: ExprId) -> bool {
     let node = pool.node(id);
+    let reciprocal =
+        matches!(node, Node::Pow(_, e) if pool.as_num(*e).is_some_and(|r| r.is_negative()));
     !node.is_leaf()
+        && !reciprocal
         && !matches!(node, Node::Elem(_, _) | Node::Delta(_, _))
         && tree_size(pool, id) >= 3
 }
 
-/// The nodes of a DAG, each after its children.
-fn postorder(pool: &Pool, root: ExprId) -> Vec<ExprId> {
+/// The nodes of a DAG with several roots, each after its children.
+fn postorder(pool: &Pool, roots: &[ExprId]) -> Vec<ExprId> {
     let mut out = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
-    let mut stack = vec![(root, false)];
+    let mut stack: Vec<(ExprId, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
     while let Some((id, expanded)) = stack.pop() {
         if expanded {
             out.push(id);

@@ -234,16 +234,45 @@ fn a_full_gradient_over_scalars_in_one_sweep() {
         "z0,z1,z2",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The sum the partials share is printed once, as a `let` they refer to.
+    let sum = stdout(&gauge(&["parse", "exp(z0) + exp(z1) + exp(z2)"]));
     let want = [
-        ("z0", "exp(z0)/(exp(z0) + exp(z1) + exp(z2)) - 1"),
-        ("z1", "exp(z1)/(exp(z0) + exp(z1) + exp(z2))"),
-        ("z2", "exp(z2)/(exp(z0) + exp(z1) + exp(z2))"),
+        format!("let s1 = {}", sum.trim()),
+        "z0: exp(z0)/s1 - 1".to_string(),
+        "z1: exp(z1)/s1".to_string(),
+        "z2: exp(z2)/s1".to_string(),
     ];
+    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn shared_lets_never_take_a_name_of_the_input() {
+    // `s1` is a variable here, so the shared sum is named `s2`.
+    let out = gauge(&["grad", "s1*ln(exp(a) + exp(b))", "--wrt", "a,b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    for ((name, expr), line) in want.iter().zip(text.lines()) {
-        let canonical = stdout(&gauge(&["parse", expr]));
-        assert_eq!(line, format!("{name}: {}", canonical.trim()));
-    }
+    assert!(text.starts_with("let s2 = exp(a) + exp(b)\n"), "{text}");
+    assert!(text.contains("a: s1*exp(a)/s2"), "{text}");
+}
+
+#[test]
+fn a_gradient_s_output_grows_linearly_with_its_variables() {
+    // Printed as trees, the 1,000 partials of a cross-entropy would each repeat the sum
+    // of 1,000 exponentials (12 MB); with the sum bound once, each partial is a line.
+    let n = 1000;
+    let vars: Vec<String> = (0..n).map(|k| format!("z{k}")).collect();
+    let terms: Vec<String> = vars.iter().map(|v| format!("exp({v})")).collect();
+    let text = format!("-z0 + ln({})", terms.join(" + "));
+    let out = gauge(&["grad", &text, "--wrt", &vars.join(",")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert_eq!(printed.lines().count(), n + 1);
+    assert!(
+        printed.len() < 2 * text.len() + 20 * n,
+        "{} bytes",
+        printed.len()
+    );
+    assert!(printed.lines().any(|l| l == "z999: exp(z999)/s1"));
 }
 
 #[test]

@@ -40,11 +40,58 @@ use crate::expr::node::{Constant, DefId, ExprId, Node, Symbol};
 pub use arith::{MAX_EXACT_BITS, is_even_integer};
 pub(crate) use index::BOUND_INDEX_NAMES;
 
+/// Some kinds of node an expression contains, as bits: each builtin function, a sum, a
+/// delta, and an element (of a tensor, or of an indexed definition's call). A matcher
+/// that needs one of these in its target can skip, at no cost, every expression that
+/// lacks it: the 10,000 terms of a sum of exponentials hold no sum, so a pattern with a
+/// sum in it is not tried on them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features(u64);
+
+impl Features {
+    const SUM: u64 = 1 << 60;
+    const DELTA: u64 = 1 << 61;
+    const ELEMENT: u64 = 1 << 62;
+
+    /// The features of a node on its own, without its children.
+    fn of_node(node: &Node) -> Features {
+        Features(match node {
+            Node::Func(f, _) => 1 << (*f as u64),
+            Node::Sum { .. } => Features::SUM,
+            Node::Delta(_, _) => Features::DELTA,
+            Node::Elem(_, _) => Features::ELEMENT,
+            Node::Call { indices, .. } if !indices.is_empty() => Features::ELEMENT,
+            _ => 0,
+        })
+    }
+
+    /// Both sets of features.
+    pub fn union(self, other: Features) -> Features {
+        Features(self.0 | other.0)
+    }
+
+    /// Whether the expression has no sum, delta or element: its names are all scalars,
+    /// and no index is bound in it.
+    pub fn is_plain(self) -> bool {
+        self.0 & (Features::SUM | Features::DELTA | Features::ELEMENT) == 0
+    }
+
+    /// Whether every feature of `self` is in `other`.
+    pub fn within(self, other: Features) -> bool {
+        self.0 & !other.0 == 0
+    }
+}
+
 /// The arena of expressions, their interned names and the definitions they call.
 #[derive(Debug, Default)]
 pub struct Pool {
     nodes: Vec<Node>,
     heights: Vec<u32>,
+    /// Each node's size written out as a tree, saturating: kept at interning, so that
+    /// asking "is this smaller?" costs nothing, however large and shared the DAG.
+    tree_sizes: Vec<u64>,
+    /// Each node's [`Features`]: what kinds of node occur in it, kept at interning.
+    features: Vec<Features>,
     memo: FxHashMap<Node, ExprId>,
     names: Vec<Box<str>>,
     name_ids: FxHashMap<Box<str>, Symbol>,
@@ -119,6 +166,17 @@ impl Pool {
         let id = ExprId(self.nodes.len() as u32);
         let height = self.height_of(&node);
         self.heights.push(height);
+        let size = crate::expr::node::children(&node)
+            .into_iter()
+            .fold(1u64, |acc, c| {
+                acc.saturating_add(self.tree_sizes[c.index()])
+            });
+        self.tree_sizes.push(size);
+        let own = Features::of_node(&node);
+        let features = crate::expr::node::children(&node)
+            .into_iter()
+            .fold(own, |acc, c| acc.union(self.features[c.index()]));
+        self.features.push(features);
         self.nodes.push(node.clone());
         self.memo.insert(node, id);
         id
@@ -153,6 +211,17 @@ impl Pool {
     /// to tell deep expressions apart without walking down them.
     pub fn height(&self, id: ExprId) -> u32 {
         self.heights[id.index()]
+    }
+
+    /// The size of an expression written out as a tree: a repeated subexpression counts
+    /// each time, as it does for a reader. Saturates instead of overflowing.
+    pub fn tree_size(&self, id: ExprId) -> u64 {
+        self.tree_sizes[id.index()]
+    }
+
+    /// The kinds of node that occur in an expression (see [`Features`]).
+    pub fn features(&self, id: ExprId) -> Features {
+        self.features[id.index()]
     }
 
     // ----- leaves -------------------------------------------------------------------
