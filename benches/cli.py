@@ -12,7 +12,9 @@ gauge: the release binary (built first with `cargo build --release --locked` und
 deriving, simplifying, and printing into a pipe that this script reads to the end. The
 input is a file in a temporary folder, fed on standard input with `-` as the EXPR
 argument, or given with --defs. Per run, `os.wait4` gives the child's CPU time
-(user + sys) and peak RSS (`ru_maxrss`). K runs (default 5, --quick 1); the report has
+(user + sys) and peak RSS (`ru_maxrss`); since a child forked from Python starts with
+a copy of its ~10 MB, whose pages ru_maxrss keeps counting after exec, a peak at that
+floor is measured once more under GNU time (`Bench.own_peak`). K runs (default 5, --quick 1); the report has
 the median wall time, the median CPU time, the largest peak RSS and the output bytes.
 
 SymPy and SymEngine (benches/cli_peers.py): each measurement is a fresh Python process
@@ -118,7 +120,8 @@ def run_process(argv, timeout, stdin_path=None, keep_stdout=False, memory_limit=
 
     Standard output is read as it comes (so a child writing a gigabyte never blocks on a
     full pipe) and only counted unless `keep_stdout`. Returns a dict: status ("ok",
-    "timeout" or "failed"), detail (the first non-blank stderr line of a failure),
+    "timeout" or "failed"), detail (a failure's first non-blank stderr line; with an
+    empty stderr, the first `error:` line of stdout, as `gauge prove` reports),
     wall_s (from before the fork to after the reaping), cpu_s and rss_kb of the child
     from `os.wait4`, out_bytes, and stdout (bytes, when kept).
     """
@@ -133,7 +136,7 @@ def run_process(argv, timeout, stdin_path=None, keep_stdout=False, memory_limit=
                             stderr=subprocess.PIPE, preexec_fn=limit)
     if stdin_path:
         stdin.close()
-    out_bytes, kept, err, timed_out = 0, [], [], False
+    out_bytes, kept, head, err, timed_out = 0, [], b"", [], False
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ, "out")
         sel.register(proc.stderr, selectors.EVENT_READ, "err")
@@ -149,6 +152,7 @@ def run_process(argv, timeout, stdin_path=None, keep_stdout=False, memory_limit=
                     sel.unregister(key.fileobj)
                 elif key.data == "out":
                     out_bytes += len(chunk)
+                    head = head if len(head) >= 1 << 16 else head + chunk
                     if keep_stdout:
                         kept.append(chunk)
                 elif sum(map(len, err)) < 1 << 16:
@@ -169,7 +173,8 @@ def run_process(argv, timeout, stdin_path=None, keep_stdout=False, memory_limit=
         result.update(status="timeout", detail=f"killed after {timeout:g} s")
     elif proc.returncode != 0:
         lines = [l.strip(" ×\t") for l in b"".join(err).decode(errors="replace").splitlines()]
-        first = next((l for l in lines if l), "")
+        said = [l.strip() for l in head.decode(errors="replace").splitlines() if "error:" in l]
+        first = next((l for l in lines + said if l), "")
         if proc.returncode < 0:
             first = f"killed by {signal.Signals(-proc.returncode).name}" + (f": {first}" if first else "")
         result.update(status="failed", detail=first or f"exit code {proc.returncode}")
@@ -252,41 +257,31 @@ def mlp_point(inputs, hidden1, hidden2, classes, seed=0):
             "W3": draw(classes, hidden2), "b3": draw(classes), "y": 3}
 
 
-TOKEN = re.compile(r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
-                   r"|(?P<name>[A-Za-z_]\w*'*)|(?P<op>[-+*/^])|(?P<bracket>[(\[])|[)\],])")
+NODE_TOKEN = re.compile(r"\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_]\w*'*|[-+*/^\[]")
 BINDING_HEAD = re.compile(r"\s*(?:let\s+)?[A-Za-z_]\w*(?:\[[^\]]*\]|\([^)]*\))?\s*=(?!=)")
 
 
 def printed_nodes(text):
     """The number of nodes gauge's printed output spells out.
 
-    Leaves are names and numbers; operators are `+ - * / ^` (a unary minus too), each
-    function call (`exp(`, `sum(`) and each indexing (`z[`, whose tensor name is also a
-    leaf). Grouping parentheses and commas are not nodes. Each line is one of: `where`
-    (nothing), a binding `name = body` or `let name(args) = body` (the body is counted;
-    it is printed once, and each later use of the name is a one-leaf reference), or an
-    entry `label: expression` (the expression; the label is not counted).
+    A leaf (a name or a number) is one node, and so is each operator: `+ - * / ^` (a
+    unary minus too), a function call (`exp(`: the name counts once, as the call) and an
+    indexing (`z[i]`: the `[` is the operator, `z` and `i` are leaves). Grouping
+    parentheses and commas are not nodes. Each line is `where` (nothing), a binding
+    `name = body` or `let name(args) = body` (the body counts once, and each use of the
+    name elsewhere is one leaf), or an entry `label: expression` (the label does not
+    count). So `softmax(z)[i]*(delta(i, k) - softmax(z)[k])` has 13 nodes.
     """
     total = 0
     for line in text.splitlines():
-        if line.strip() in ("", "where"):
+        if line.strip() == "where":
             continue
         head = BINDING_HEAD.match(line)
         if head:
             line = line[head.end():]
         elif ":" in line:
             line = line.split(":", 1)[1]
-        tokens = [(m.lastgroup, m.group().strip()) for m in TOKEN.finditer(line)]
-        for k, (kind, word) in enumerate(tokens):
-            following = tokens[k + 1][1] if k + 1 < len(tokens) else ""
-            if kind == "name" and word in ("let", "where"):
-                continue
-            if kind == "name" and following == "(":
-                total += 1  # a call: one operator, its name is not a leaf
-            elif kind == "name" and following == "[":
-                total += 2  # indexing: one operator, and the tensor as a leaf
-            elif kind in ("name", "number", "op"):
-                total += 1
+        total += len(NODE_TOKEN.findall(line))
     return total
 
 
@@ -329,8 +324,10 @@ class Bench:
             return f"skipped: too slow (about {predicted:.0f} s predicted from smaller sizes)"
         return None
 
-    def measure(self, workload, size, tool, argv, stdin_path=None, variant="", keep_stdout=False):
-        """Runs one tool at one size up to `repeat` times and appends its record."""
+    def measure(self, workload, size, tool, argv, stdin_path=None, variant="",
+                keep_stdout=False, summarize=None):
+        """Runs one tool at one size up to `repeat` times and appends its record, after
+        `summarize(record)` has added what the runs' output says."""
         key = (workload, variant, tool)
         record = {"workload": workload, "variant": variant, "size": size, "tool": tool,
                   "loadavg": os.getloadavg(), "runs": []}
@@ -356,8 +353,12 @@ class Bench:
             self.own_peak(record, argv, stdin_path)
         print(record["status"], f"{record['wall_s']:.3f} s" if ok else record["detail"],
               file=sys.stderr)
-        wall = record["wall_s"] if ok else None
-        self.history.setdefault(key, []).append((size, wall, record["status"]))
+        if summarize:
+            summarize(record)
+        # A sweep goes on while the figure it reports finished: a peer whose diff ended
+        # but whose printing timed out is still worth a larger size.
+        status = record.get("timed_status", record["status"])
+        self.history.setdefault(key, []).append((size, record["wall_s"], status))
         self.records.append(record)
         return record
 
@@ -375,6 +376,9 @@ class Bench:
         record["spawn_floor_kb"] = floor
         if record["rss_kb"] > floor + 1024:
             return
+        if not os.path.exists(GNU_TIME):
+            record["rss_at_floor"] = True
+            return
         output = self.workdir / "peak.txt"
         run = run_process([GNU_TIME, "-f", "%M", "-o", str(output), *argv], self.timeout,
                           stdin_path, memory_limit=self.memory_limit)
@@ -382,7 +386,7 @@ class Bench:
             record.update(rss_wait4_kb=record["rss_kb"], rss_by="GNU time",
                           rss_kb=int(output.read_text().split()[-1]))
         else:
-            record["rss_at_floor"] = True
+            record["rss_at_floor"] = True  # the run under GNU time failed: keep the bound
 
     def gauge(self, workload, size, args, stdin_text=None, variant="", keep_stdout=False):
         """Measures `gauge ARGS`, with `stdin_text` (written to a file) on standard input."""
@@ -404,8 +408,8 @@ class Bench:
             argv = [sys.executable, str(PEERS), tool, workload, str(size)]
             if path:
                 argv.append(str(path))
-            record = self.measure(workload, size, tool, argv, None, variant, keep_stdout=True)
-            summarize_peer(record)
+            self.measure(workload, size, tool, argv, None, variant, keep_stdout=True,
+                         summarize=summarize_peer)
 
 
 def summarize_peer(record):
@@ -423,8 +427,6 @@ def summarize_peer(record):
             phases[item.pop("phase")] = item
         run["phases"] = phases
         phases_per_run.append(phases)
-    if not phases_per_run:
-        return  # skipped
 
     def phase(name, seconds=None, needs=None):
         """The median of a phase's seconds (or of `seconds(phases)`) over the runs that
@@ -777,7 +779,8 @@ class Table:
             widths = [max(len(r[k]) for r in rows) for k in range(len(self.COLUMNS))]
             lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
             lines.insert(1, "  ".join("-" * w for w in widths))
-        lines += [""] + [f"[{k}] {text}" for text, k in self.notes.items()]
+        bullet = "- " if markdown else ""
+        lines += [""] + [f"{bullet}[{k}] {text}" for text, k in self.notes.items()]
         return "\n".join(lines)
 
 
@@ -791,7 +794,8 @@ def report(results, markdown):
         f"Python {m['python']}; {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB.",
         f"gauge: the release binary as a process, end to end (start, parse, derive, simplify, "
         f"print to a pipe), median of {results['repeat']} runs; CPU and peak RSS of the child "
-        f"by wait4. Peers: a fresh Python process a run; 'timed' is diff of every partial "
+        f"by wait4 (a peak below the ~10 MB that a fork from Python carries is measured once "
+        f"more under GNU time). Peers: a fresh Python process a run; 'timed' is diff of every partial "
         f"alone (W6: parse + print; W7: per point), 'print' is str of the results; their RSS "
         f"includes the interpreter. Ratios: peer timed / gauge wall. Timeout "
         f"{results['timeout']:g} s a run. W7 is a library-level inner-loop figure, not a "
