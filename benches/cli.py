@@ -369,14 +369,15 @@ class Bench:
         ru_maxrss counts that copy (the kernel keeps the peak across exec): about 10 to
         15 MB, measured here as the peak of `true`. Above that floor wait4's figure is
         exact; at it, the process's own peak is lower, and one more run under GNU time
-        (whose own fork copies well under 1 MB) measures it. Without GNU time the figure
-        stays, marked as an upper bound (`rss_at_floor`).
+        (whose own fork copies well under 1 MB) measures it. Without GNU time, or when
+        the run is too slow to repeat (over a tenth of the timeout), the figure stays,
+        marked as an upper bound (`rss_at_floor`).
         """
         floor = run_process(["true"], 10, memory_limit=self.memory_limit)["rss_kb"]
         record["spawn_floor_kb"] = floor
         if record["rss_kb"] > floor + 1024:
             return
-        if not os.path.exists(GNU_TIME):
+        if not os.path.exists(GNU_TIME) or record["wall_s"] > self.timeout / 10:
             record["rss_at_floor"] = True
             return
         output = self.workdir / "peak.txt"
