@@ -85,6 +85,12 @@ Interfaces as found (gauge 0.1.0 at the time of writing)
   report names the form used.
 - The parser refuses nesting deeper than 256 levels, so W3 at d >= 300 records `failed`
   until the deeper parser lands.
+- `gauge diff` and `gauge prove` refuse a derivative whose tree would exceed 200,000
+  nodes (with or without --cse), so CONV records `failed` at L >= 20 and for the claim.
+- `gauge grad` by scalars prints the subterms its partials share once, as `let` lines
+  before the entries; `printed_nodes` counts each such body once.
+- CHECK at full size takes minutes (about 0.2 s a checked component, 1914 of them), past
+  the default timeout: pass `--only CHECK --timeout 600` for its figure.
 """
 import argparse
 import datetime
