@@ -67,6 +67,8 @@ pub struct CheckOptions {
     pub(crate) grad: Option<String>,
     pub(crate) index: Option<String>,
     pub(crate) at: Option<String>,
+    pub(crate) at_name: Option<String>,
+    pub(crate) lengths: Vec<String>,
     pub(crate) points: usize,
     pub(crate) seed: u64,
     pub(crate) dtype: Dtype,
@@ -78,6 +80,8 @@ impl Default for CheckOptions {
             grad: None,
             index: None,
             at: None,
+            at_name: None,
+            lengths: Vec::new(),
             points: 20,
             seed: 1,
             dtype: Dtype::F64,
@@ -104,9 +108,28 @@ impl CheckOptions {
         self
     }
 
-    /// Checks at this point (`z=[1, 2], y=0`) instead of random ones.
+    /// Checks at this point (`z=[1, 2], y=0`, or a JSON object `{"z": [1, 2], "y": 0}`)
+    /// instead of random ones.
     pub fn with_at(mut self, bindings: &str) -> CheckOptions {
         self.at = Some(bindings.to_string());
+        self.at_name = None;
+        self
+    }
+
+    /// Checks at a point read from a text shown in diagnostics under `name` (a file's
+    /// path), such as a JSON file's contents.
+    pub fn with_at_named(mut self, name: &str, bindings: &str) -> CheckOptions {
+        self.at = Some(bindings.to_string());
+        self.at_name = Some(name.to_string());
+        self
+    }
+
+    /// Fixes axis lengths of the random points: `W=16x64` gives a tensor's shape (the
+    /// length of each axis, joined by `x`), `i=8` the length of the axis a free index
+    /// of the function runs over; axes linked to them get the same lengths. May be
+    /// given several times.
+    pub fn with_len(mut self, length: &str) -> CheckOptions {
+        self.lengths.push(length.to_string());
         self
     }
 

@@ -16,6 +16,7 @@ use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, MAX_DIFF_ORDER};
 use crate::lower::workspace::Workspace;
 use crate::numeric::Evaluate;
+use crate::numeric::json::is_name;
 use crate::numeric::value::Bindings;
 use crate::simplify::simplifier::Simplifier;
 
@@ -247,12 +248,30 @@ impl Session {
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn eval_at(&mut self, expr: &str, at: &str) -> Result<Evaluation> {
+        self.eval_at_named(expr, "<bindings>", at)
+    }
+
+    /// Evaluates an expression at a point read from a text shown in diagnostics under
+    /// `name` (a file's path): `--at` bindings, or a JSON object of names to numbers and
+    /// nested lists, as `gauge eval --at @point.json` reads it.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let v = s.eval_at_named("sum(i, k, W[i, k]*x[k])", "point.json",
+    ///     r#"{"W": [[1, 2], [3, 4]], "x": [0.5, -1]}"#)?;
+    /// assert_eq!(v.value(), -4.0);
+    /// let e = s.eval_at_named("x[0]", "point.json", r#"{"x": [[1, 2], [3]]}"#).unwrap_err();
+    /// assert_eq!(e.message(), "`x` is not rectangular: `x[1]` has 1 elements, but `x[0]` has 2");
+    /// assert_eq!(e.labels()[0].file(), "point.json");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn eval_at_named(&mut self, expr: &str, name: &str, at: &str) -> Result<Evaluation> {
         let (id, value) = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
             let bindings = if at.trim().is_empty() {
                 Bindings::new()
             } else {
-                ws.parse_bindings(at)?
+                ws.parse_bindings_named(name, at)?
             };
             warn_unused(ws, id, &bindings);
             Ok((id, ws.eval(id, &bindings)?))
@@ -300,7 +319,8 @@ impl Session {
                 )
                 .with_hint("write `--order 2` for the second derivative"));
             }
-            let var = ws.parse_variable(wrt)?;
+            let wrt = element_text(ws, id, wrt);
+            let var = ws.parse_variable(&wrt)?;
             derive_by(ws, id, &[(var, opts.order)])
         })?;
         Ok(self.derivation(inner))
@@ -636,6 +656,8 @@ impl Session {
                 grad: opts.grad.as_deref(),
                 index: opts.index.as_deref(),
                 at: opts.at.as_deref(),
+                at_name: opts.at_name.as_deref().unwrap_or("<bindings>"),
+                lengths: &opts.lengths,
                 points: opts.points,
                 seed: opts.seed,
                 dtype: opts.dtype,
@@ -649,6 +671,108 @@ impl Session {
             request,
             inner,
         })
+    }
+
+    /// The variables of an expression, in the order it first mentions them once every
+    /// definition is expanded in place: its scalars and tensors. An index, a name a sum
+    /// binds, or a definition is not a variable (a definition's body's inputs are).
+    /// This is what the command line differentiates and checks by when `--wrt` is
+    /// omitted; an expression without a variable is an error.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// assert_eq!(s.variables("eml(x, y) + sum(j, w[j])")?, ["x", "y", "w"]);
+    /// assert_eq!(s.variables("cross_entropy(z, y)")?, ["z"]); // `y` is an index here
+    /// s.load("let h[i] = tanh(sum(j, W[i, j]*x[j]))")?;
+    /// assert_eq!(s.variables("sum(i, h[i])")?, ["W", "x"]);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn variables(&mut self, expr: &str) -> Result<Vec<String>> {
+        let names = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            Ok(variable_names(ws, id))
+        })?;
+        if names.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Name,
+                format!("`{expr}` has no variable to differentiate by"),
+            ));
+        }
+        Ok(names)
+    }
+
+    /// The one variable of an expression (see [`Session::variables`]): what the command
+    /// line's `diff` and `hessian` differentiate by when `--wrt` is omitted. An error
+    /// lists the variables when there is not exactly one.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// assert_eq!(s.variable("cross_entropy(z, y)")?, "z");
+    /// let e = s.variable("x^2*y").unwrap_err();
+    /// assert_eq!(e.message(), "`x^2*y` has 2 variables, x and y; which one is meant?");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn variable(&mut self, expr: &str) -> Result<String> {
+        let mut names = self.variables(expr)?;
+        let Some(last) = names.pop() else {
+            return Err(Error::new(ErrorKind::Name, "no variable"));
+        };
+        if names.is_empty() {
+            return Ok(last);
+        }
+        Err(Error::new(
+            ErrorKind::Name,
+            format!(
+                "`{expr}` has {} variables, {} and {last}; which one is meant?",
+                names.len() + 1,
+                names.join(", ")
+            ),
+        )
+        .with_hint(format!("name it with --wrt, as in `--wrt {}`", names[0])))
+    }
+
+    /// The variables a gradient is by when none are named (see [`Session::variables`]):
+    /// one tensor, or every scalar. An expression with a tensor among several variables
+    /// has no such gradient, and the error says so.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// assert_eq!(s.gradient_variables("eml(x, y)")?, ["x", "y"]);
+    /// assert!(s.gradient_variables("sum(j, z[j])*w").is_err());
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn gradient_variables(&mut self, expr: &str) -> Result<Vec<String>> {
+        let (names, tensors) = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            let names = variable_names(ws, id);
+            let tensors: Vec<String> = names
+                .iter()
+                .filter(|n| {
+                    let kind = ws.pool.lookup_symbol(n).and_then(|s| ws.kind_of(s));
+                    matches!(kind, Some(Kind::Tensor(_)))
+                })
+                .cloned()
+                .collect();
+            Ok((names, tensors))
+        })?;
+        if names.is_empty() {
+            return self.variables(expr);
+        }
+        if names.len() > 1 && !tensors.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Name,
+                format!(
+                    "`{expr}` has the tensor `{}` among its variables ({}); a gradient is by one tensor or by scalars",
+                    tensors[0],
+                    names.join(", ")
+                ),
+            )
+            .with_hint(format!(
+                "name them with --wrt: `--wrt {}` for the tensor alone",
+                tensors[0]
+            )));
+        }
+        Ok(names)
     }
 
     /// The warnings raised since the last call (a definition shadowing the prelude's, a
@@ -762,6 +886,36 @@ fn warn_unused(ws: &mut Workspace, id: ExprId, bindings: &Bindings) {
     }
 }
 
+/// The names of the variables of `id`, in order (see [`Session::variables`]).
+fn variable_names(ws: &mut Workspace, id: ExprId) -> Vec<String> {
+    let found = ws.pool.free_variables(id);
+    found
+        .into_iter()
+        .filter(|&s| matches!(ws.kind_of(s), Some(Kind::Scalar | Kind::Tensor(_))))
+        .map(|s| ws.pool.name(s).to_string())
+        .collect()
+}
+
+/// A variable as `diff` reads it: a tensor named alone (`z`) means its element, with
+/// index names that `id` does not use free (`z[i]`, `W[i, k]`); anything else as it is.
+fn element_text(ws: &mut Workspace, id: ExprId, wrt: &str) -> String {
+    let rank = match ws
+        .pool
+        .lookup_symbol(wrt.trim())
+        .and_then(|s| ws.kind_of(s))
+    {
+        Some(Kind::Tensor(r)) => r as usize,
+        _ => return wrt.to_string(),
+    };
+    let avoid = ws.pool.free_indices(id);
+    let names = crate::check::request::fresh_indices(ws, rank, &avoid);
+    if names.len() != rank {
+        return wrt.to_string();
+    }
+    let names: Vec<&str> = names.iter().map(|&s| ws.pool.name(s)).collect();
+    format!("{}[{}]", wrt.trim(), names.join(", "))
+}
+
 /// An error for an empty list of variables: a gradient or a check by nothing.
 fn no_variables(wrt: &[&str]) -> Result<()> {
     if wrt.is_empty() {
@@ -769,12 +923,4 @@ fn no_variables(wrt: &[&str]) -> Result<()> {
             .with_hint("name the variables to differentiate by, such as `&[\"x\", \"y\"]`"));
     }
     Ok(())
-}
-
-/// Whether `text` is one name of the language: a letter (Greek letters included) or
-/// `_`, then letters, digits or `_`.
-fn is_name(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }

@@ -10,6 +10,7 @@
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
 
 pub mod request;
+pub mod summary;
 
 use rustc_hash::FxHashMap;
 
@@ -20,9 +21,11 @@ use crate::numeric::oracle::{
     ComponentCheck, Dtype, Oracle, Probe, Tolerances, check_component, claim_value,
 };
 pub use crate::numeric::sample::{
-    Rng, eval_sides, intermediate_rounding, sample_for, sample_spread, within_conditioning,
+    Lengths, Rng, eval_sides, intermediate_rounding, sample_for, sample_spread, sample_with,
+    within_conditioning,
 };
-use crate::numeric::tape::{InputRef, Tape, point_text};
+use crate::numeric::scalar::{F32, Scalar};
+use crate::numeric::tape::{Elementwise, InputRef, Reuse, Tape, point_text};
 use crate::numeric::value::{Bindings, Value, format_value};
 
 /// A variable to differentiate by.
@@ -48,6 +51,9 @@ pub struct CheckRequest {
     pub indices: Vec<Vec<Symbol>>,
     /// A point to check at, or `None` for random points.
     pub at: Option<Bindings>,
+    /// The axis lengths of random points: fixed ones, and the links of the function and
+    /// the claims with their definitions expanded.
+    pub lengths: Lengths,
     /// How many random points.
     pub points: usize,
     /// The random seed.
@@ -69,11 +75,17 @@ pub struct PointCheck {
     pub bindings: Bindings,
     /// For each component, the input it perturbs and that input's value.
     pub inputs: Vec<(InputRef, f64)>,
+    /// For each variable, its components' positions in `components`.
+    pub spans: Vec<std::ops::Range<usize>>,
 }
 
 /// The whole report.
 #[derive(Clone, Debug)]
 pub struct CheckReport {
+    /// The variables' names, in order.
+    pub variables: Vec<String>,
+    /// The names the function uses, which a point shows.
+    pub names: Vec<Symbol>,
     /// The claims, as text, one per variable.
     pub claims: Vec<String>,
     /// Whether the claims are gauge's own derivatives (else given formulas).
@@ -147,10 +159,16 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
         Some(c) => (c.clone(), false),
         None => (own_derivatives(session, req)?, true),
     };
-    let claim_tapes: Vec<Tape> = claims
-        .iter()
-        .map(|&c| Tape::compile(&mut session.pool, c))
-        .collect::<Result<_>>()?;
+    let mut claim_tapes = Vec::with_capacity(claims.len());
+    for (k, &c) in claims.iter().enumerate() {
+        claim_tapes.push(match req.vars[k] {
+            CheckVar::Scalar(_) => ClaimTape::Scalar(Tape::compile(&mut session.pool, c)?),
+            CheckVar::Tensor(..) => {
+                let over = &req.indices[k];
+                ClaimTape::Tensor(Elementwise::compile(&mut session.pool, c, over)?)
+            }
+        });
+    }
     let claim_texts: Vec<String> = claims.iter().map(|&c| session.print(c)).collect();
     let mut rng = Rng(req.seed);
     let mut points = Vec::new();
@@ -200,7 +218,16 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
     let passed = points
         .iter()
         .all(|p| p.components.iter().all(|c| c.passes()));
+    let variables = req
+        .vars
+        .iter()
+        .map(|v| match v {
+            CheckVar::Scalar(s) | CheckVar::Tensor(s, _) => session.pool.name(*s).to_string(),
+        })
+        .collect();
     Ok(CheckReport {
+        variables,
+        names: session.names_used(req.expr),
         claims: claim_texts,
         symbolic,
         points,
@@ -237,22 +264,41 @@ fn own_derivatives(session: &mut Workspace, req: &CheckRequest) -> Result<Vec<Ex
     Ok(out)
 }
 
+/// A claim, compiled: for a tensor, to be evaluated at every element at once.
+enum ClaimTape {
+    Scalar(Tape),
+    Tensor(Elementwise),
+}
+
 fn check_point(
     session: &mut Workspace,
     req: &CheckRequest,
     f_tape: &Tape,
-    claim_tapes: &[Tape],
+    claim_tapes: &[ClaimTape],
     at: &Bindings,
 ) -> Result<PointCheck> {
     let inputs = f_tape.inputs(&session.pool, at)?;
     // An undefined function names the point in the order the function reads its names
     // (as `check` always has), not in the order the tape happened to meet them.
-    f_tape.eval_showing(&inputs, || point_text(&mut session.pool, &[req.expr], at))?;
+    let value = f_tape.eval_showing(&inputs, || point_text(&mut session.pool, &[req.expr], at))?;
+    // Every component's oracles perturb one input of the same function at the same
+    // point: they share its value and its unperturbed runs.
+    let reuse = Reuse::new(f_tape, &inputs);
+    let probe = |input: InputRef, x: f64| Probe {
+        tape: f_tape,
+        inputs: &inputs,
+        input,
+        x,
+        reuse: Some(&reuse),
+        value: Some(value),
+    };
     let mut components = Vec::new();
     let mut perturbed = Vec::new();
+    let mut spans = Vec::with_capacity(req.vars.len());
     for (k, v) in req.vars.iter().enumerate() {
-        match v {
-            CheckVar::Scalar(s) => {
+        let first = components.len();
+        match (v, &claim_tapes[k]) {
+            (CheckVar::Scalar(s), ClaimTape::Scalar(claim_tape)) => {
                 let x = match at.get(*s) {
                     Some(Value::Scalar(x)) => *x,
                     _ => {
@@ -262,24 +308,18 @@ fn check_point(
                         ));
                     }
                 };
-                let claim_inputs = claim_tapes[k].inputs(&session.pool, at)?;
-                let claim = claim_value(&claim_tapes[k], &claim_inputs, req.dtype).ok();
-                let probe = Probe {
-                    tape: f_tape,
-                    inputs: &inputs,
-                    input: InputRef::Scalar(*s),
-                    x,
-                };
+                let claim_inputs = claim_tape.inputs(&session.pool, at)?;
+                let claim = claim_value(claim_tape, &claim_inputs, req.dtype).ok();
                 perturbed.push((InputRef::Scalar(*s), x));
                 components.push(check_component(
                     session.pool.name(*s).to_string(),
                     claim,
-                    &probe,
+                    &probe(InputRef::Scalar(*s), x),
                     req.dtype,
                     &req.tolerances,
                 ));
             }
-            CheckVar::Tensor(t, _) => {
+            (CheckVar::Tensor(t, _), ClaimTape::Tensor(claim_tape)) => {
                 let tensor = match at.get(*t) {
                     Some(Value::Tensor(tv)) => tv.clone(),
                     _ => {
@@ -289,40 +329,44 @@ fn check_point(
                         ));
                     }
                 };
-                let total: usize = tensor.shape.iter().product();
-                for off in 0..total {
+                let claim_inputs = claim_tape.inputs(&session.pool, at)?;
+                let claims: Vec<Option<f64>> = match req.dtype {
+                    Dtype::F64 => claim_tape.run::<f64>(&claim_inputs, &tensor.shape),
+                    Dtype::F32 => claim_tape
+                        .run::<F32>(&claim_inputs, &tensor.shape)
+                        .into_iter()
+                        .map(|v| v.map(F32::re))
+                        .collect(),
+                };
+                let name = session.pool.name(*t).to_string();
+                for (off, claim) in claims.into_iter().enumerate() {
                     let idx = unravel(off, &tensor.shape);
-                    let mut b = at.clone();
-                    for (&s, &i) in req.indices[k].iter().zip(&idx) {
-                        b.insert(s, Value::Scalar(i as f64));
-                    }
-                    let claim_inputs = claim_tapes[k].inputs(&session.pool, &b)?;
-                    let claim = claim_value(&claim_tapes[k], &claim_inputs, req.dtype).ok();
-                    let probe = Probe {
-                        tape: f_tape,
-                        inputs: &inputs,
-                        input: InputRef::Element(*t, off),
-                        x: tensor.data[off],
-                    };
-                    perturbed.push((InputRef::Element(*t, off), tensor.data[off]));
-                    let name = format!(
-                        "{}[{}]",
-                        session.pool.name(*t),
+                    let input = InputRef::Element(*t, off);
+                    perturbed.push((input, tensor.data[off]));
+                    let component = format!(
+                        "{name}[{}]",
                         idx.iter()
                             .map(|i| i.to_string())
                             .collect::<Vec<_>>()
                             .join(", ")
                     );
                     components.push(check_component(
-                        name,
+                        component,
                         claim,
-                        &probe,
+                        &probe(input, tensor.data[off]),
                         req.dtype,
                         &req.tolerances,
                     ));
                 }
             }
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "a claim was compiled for another kind of variable",
+                ));
+            }
         }
+        spans.push(first..components.len());
     }
     let used = session.names_used(req.expr);
     let point = at
@@ -339,6 +383,7 @@ fn check_point(
         components,
         bindings: at.clone(),
         inputs: perturbed,
+        spans,
     })
 }
 
@@ -357,7 +402,7 @@ fn sample_point(session: &mut Workspace, req: &CheckRequest, rng: &mut Rng) -> R
     if let Some(claims) = &req.claims {
         exprs.extend(claims.iter().copied());
     }
-    sample_for(session, &exprs, rng)
+    sample_with(session, &exprs, rng, &req.lengths)
 }
 
 /// Draws the finite-difference error against the step for the worst component (the
@@ -409,6 +454,8 @@ pub fn plot_worst(
         inputs: &inputs,
         input,
         x,
+        reuse: None,
+        value: None,
     };
     let reference = crate::numeric::oracle::dual_number(&probe).ok_or_else(|| {
         Error::new(

@@ -1,7 +1,7 @@
 //! Building a [`CheckRequest`] from text: the variables by name, the claimed
 //! derivatives as formulas, their free index names, and a point.
 
-use crate::check::{CheckRequest, CheckVar};
+use crate::check::{CheckRequest, CheckVar, Lengths};
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Symbol};
@@ -32,6 +32,23 @@ pub fn split_list(text: &str) -> Vec<String> {
     out
 }
 
+/// `n` index names for a tensor's element (`i`, `k`, `l`, ...), each a name that is
+/// not a scalar or a tensor and not among `avoid` (the free indices of the function).
+pub fn fresh_indices(session: &mut Workspace, n: usize, avoid: &[Symbol]) -> Vec<Symbol> {
+    let mut out = Vec::new();
+    for cand in ["i", "k", "l", "m", "p", "q"] {
+        if out.len() == n {
+            break;
+        }
+        let s = session.pool.symbol(cand);
+        let kind = session.kind_of(s);
+        if kind.is_none() || (kind == Some(Kind::Index) && !avoid.contains(&s)) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// What a check is asked in text, before it is read into a [`CheckRequest`].
 #[derive(Clone, Debug)]
 pub struct CheckText<'a> {
@@ -42,8 +59,12 @@ pub struct CheckText<'a> {
     pub grad: Option<&'a str>,
     /// The free index names of a tensor's claim, separated by commas.
     pub index: Option<&'a str>,
-    /// A point, as `--at` bindings; `None` draws random points.
+    /// A point, as `--at` bindings or JSON; `None` draws random points.
     pub at: Option<&'a str>,
+    /// The name the point's text is shown under in diagnostics.
+    pub at_name: &'a str,
+    /// Fixed axis lengths of random points, as `--len` gives them (`W=16x64`, `i=8`).
+    pub lengths: &'a [String],
     /// How many random points.
     pub points: usize,
     /// The random seed.
@@ -117,21 +138,7 @@ pub fn request(session: &mut Workspace, id: ExprId, t: &CheckText<'_>) -> Result
                 .into_iter()
                 .filter(|s| !f_indices.contains(s))
                 .collect(),
-            (None, None) => {
-                let mut out = Vec::new();
-                for cand in ["i", "k", "l", "m", "p", "q"] {
-                    let s = session.pool.symbol(cand);
-                    if session.kind_of(s).is_none()
-                        || (session.kind_of(s) == Some(Kind::Index) && !f_indices.contains(&s))
-                    {
-                        out.push(s);
-                    }
-                    if out.len() == *r as usize {
-                        break;
-                    }
-                }
-                out
-            }
+            (None, None) => fresh_indices(session, *r as usize, &f_indices),
         };
         if names.len() != *r as usize {
             return Err(Error::new(
@@ -147,18 +154,119 @@ pub fn request(session: &mut Workspace, id: ExprId, t: &CheckText<'_>) -> Result
         indices.push(names);
     }
     let at = match t.at {
-        Some(a) => Some(session.parse_bindings(a)?),
+        Some(a) => Some(session.parse_bindings_named(t.at_name, a)?),
         None => None,
     };
+    if at.is_some() && !t.lengths.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Binding,
+            "--len fixes the axis lengths of random points, and --at gives the point itself",
+        )
+        .with_hint("drop --len: the point's tensors have the shapes they are given"));
+    }
+    let mut exprs = vec![id];
+    exprs.extend(claims.iter().flatten().copied());
+    let mut lengths = Lengths::linked(&mut session.pool, &exprs);
+    for text in t.lengths {
+        lengths.fixed.extend(fixed_length(session, id, text)?);
+    }
     Ok(CheckRequest {
         expr: id,
         vars,
         claims,
         indices,
         at,
+        lengths,
         points: t.points,
         seed: t.seed,
         dtype: t.dtype,
         tolerances: Tolerances::for_dtype(t.dtype),
     })
+}
+
+/// The axes one `--len` fixes (`W1=16x64`: a tensor's shape; `i=8`: the axis a free
+/// index of the function `id` runs over), each with its length.
+fn fixed_length(session: &mut Workspace, id: ExprId, text: &str) -> Result<Vec<(ExprId, usize)>> {
+    let usage =
+        "--len takes a tensor's shape, as in `W1=16x64`, or a free index's length, as in `i=8`";
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(
+            Error::new(ErrorKind::Binding, format!("`{text}` gives no length")).with_hint(usage),
+        );
+    };
+    let name = name.trim();
+    let mut lengths = Vec::new();
+    for part in value.split(['x', '×', ',']) {
+        match part.trim().parse::<usize>() {
+            Ok(n) if n > 0 => lengths.push(n),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Binding,
+                    format!("`{}` in `{text}` is not an axis length", part.trim()),
+                )
+                .with_hint("an axis length is a whole number from 1, as in `W1=16x64`"));
+            }
+        }
+    }
+    let symbol = session.pool.lookup_symbol(name);
+    let used = session.names_used(id);
+    let kind = symbol.and_then(|s| session.kind_of(s).map(|k| (s, k)));
+    match kind {
+        Some((s, Kind::Tensor(r))) if used.contains(&s) => {
+            if lengths.len() != r as usize {
+                let example = vec!["8"; r as usize].join("x");
+                let axes = if r == 1 {
+                    "1 axis".to_string()
+                } else {
+                    format!("{r} axes")
+                };
+                return Err(Error::new(
+                    ErrorKind::Shape,
+                    format!(
+                        "`{name}` has {axes}, and `{text}` gives {} length(s)",
+                        lengths.len()
+                    ),
+                )
+                .with_hint(format!(
+                    "give one length per axis, as in `{name}={example}`"
+                )));
+            }
+            Ok((0..r)
+                .zip(lengths)
+                .map(|(a, n)| (session.pool.len_of(s, a), n))
+                .collect())
+        }
+        Some((s, Kind::Index)) if session.pool.free_indices(id).contains(&s) => {
+            let [n] = lengths[..] else {
+                return Err(Error::new(
+                    ErrorKind::Shape,
+                    format!(
+                        "the index `{name}` runs over one axis, and `{text}` gives {} lengths",
+                        lengths.len()
+                    ),
+                )
+                .with_hint(format!("write `{name}=8`")));
+            };
+            match session.pool.axis_of(s, id) {
+                Some(axis) => Ok(vec![(axis, n)]),
+                None => Err(Error::new(
+                    ErrorKind::Binding,
+                    format!(
+                        "the index `{name}` selects no tensor's axis, so it has no length to fix"
+                    ),
+                )),
+            }
+        }
+        _ => {
+            let what = match kind {
+                _ if session.scope.defs.contains_key(name) => {
+                    "a definition, whose lengths follow from the tensors it reads".to_string()
+                }
+                Some((_, Kind::Scalar)) => "a scalar, which has no axes".to_string(),
+                Some((_, Kind::Index)) => "an index that is not free in the function (a sum's index is renamed; fix the tensor it runs over instead)".to_string(),
+                _ => "not a tensor or a free index of the function".to_string(),
+            };
+            Err(Error::new(ErrorKind::Name, format!("`{name}` is {what}")).with_hint(usage))
+        }
+    }
 }

@@ -102,13 +102,16 @@ Examples:
 Examples:
   gauge eval 'cross_entropy(z, y)' --at 'z=[2.1, 1.8, 0.2, -1.5], y=0'
   gauge eval '-ln(0.001)'
-  gauge eval 'sum(i, k, W[i, k]*x[k])' --at 'W=[[1, 2], [3, 4]], x=[0.5, -1]'")]
+  gauge eval 'sum(i, k, W[i, k]*x[k])' --at 'W=[[1, 2], [3, 4]], x=[0.5, -1]'
+  gauge eval 'sum(i, k, W[i, k]*x[k])' --at @point.json   # {\"W\": [[1, 2], [3, 4]], \"x\": [0.5, -1]}")]
     Eval {
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// Values of the free names: scalars, indices (from 0) and nested lists.
-        #[arg(long, value_name = "BINDINGS", default_value = "")]
+        /// Values of the free names: scalars, indices (from 0) and nested lists; or
+        /// `@FILE` to read them from a file (a JSON object such as `{"z": [2.1, 1.8],
+        /// "y": 0}`), `@-` from standard input.
+        #[arg(long, value_name = "BINDINGS|@FILE", default_value = "")]
         at: String,
     },
     /// Differentiate an expression with respect to a scalar or a tensor element.
@@ -116,15 +119,16 @@ Examples:
 Examples:
   gauge diff 'eml(x, y)' --wrt y                       # -1/y
   gauge diff 'cross_entropy(z, y)' --wrt 'z[i]'        # softmax(z)[i] - delta(i, y)
-  gauge diff 'sin(x)*x' --wrt x --order 2
+  gauge diff 'sin(x)*x' --order 2                     # the only variable, x
   gauge diff 'cross_entropy(z, y)' --wrt 'z[i]' --steps")]
     Diff {
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// The variable: a scalar such as `x`, or an element such as `z[i]` or `W[a, b]`.
+        /// The variable: a scalar such as `x`, an element such as `z[i]` or `W[a, b]`, or
+        /// a tensor alone (`z` means `z[i]`). Default: the expression's only variable.
         #[arg(long, value_name = "VAR")]
-        wrt: String,
+        wrt: Option<String>,
         /// Take the derivative this many times.
         #[arg(long, default_value_t = 1, value_name = "K")]
         order: u32,
@@ -137,14 +141,16 @@ Examples:
 Examples:
   gauge grad 'logsumexp(z)' --wrt z                    # softmax(z)[i]
   gauge grad 'sum(i, k, W[i, k]*x[k])' --wrt W --index a,b
-  gauge grad '-z0 + ln(exp(z0) + exp(z1) + exp(z2))' --wrt z0,z1,z2")]
+  gauge grad '-z0 + ln(exp(z0) + exp(z1) + exp(z2))' --wrt z0,z1,z2
+  gauge grad 'eml(x, y)'                               # every variable: x, then y")]
     Grad {
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// The tensor, by name, or scalar variables separated by commas.
+        /// The tensor, by name, or scalar variables separated by commas. Default: the
+        /// expression's variables (one tensor, or every scalar).
         #[arg(long, value_name = "TENSOR|VARS")]
-        wrt: String,
+        wrt: Option<String>,
         /// The free indices of the result, one per axis of the tensor.
         #[arg(long, default_value = "i", value_name = "NAMES")]
         index: String,
@@ -162,9 +168,10 @@ Examples:
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// The vector, by name, or scalar variables separated by commas.
+        /// The vector, by name, or scalar variables separated by commas. Default: every
+        /// variable of the expression, or its one tensor.
         #[arg(long, value_name = "VECTOR|VARS")]
-        wrt: String,
+        wrt: Option<String>,
         /// The two free indices of the result.
         #[arg(long, default_value = "i,k", value_name = "NAMES")]
         index: String,
@@ -189,7 +196,9 @@ Examples:
   gauge check 'cross_entropy(z, y)' --wrt z              # gauge's own derivative, random points
   gauge check 'eml(x, y)' --wrt x,y --grad 'exp(x), -1/y' # a hand-derived gradient
   gauge check 'abs(x)' --wrt x --at 'x=0'                # a kink is reported, not failed
-  gauge check 'ln(1 + x) - x' --wrt x --at 'x=1e-12'     # finite differences cancel here")]
+  gauge check 'ln(1 + x) - x' --wrt x --at 'x=1e-12'     # finite differences cancel here
+  gauge check 'cross_entropy(z, y)' --defs mlp.gauge --at @point.json   # every variable, at a JSON point
+  gauge check 'cross_entropy(z, y)' --defs mlp.gauge --len W1=16x64 --len W2=32x16")]
     Check(CheckArgs),
     /// Decide the claims of a file: proved, confirmed by numbers, or refuted.
     #[command(after_help = "\
@@ -236,8 +245,10 @@ pub struct CheckArgs {
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
     /// The variables, separated by commas: scalars, or tensors (every element).
+    /// Default: every variable of the function, in the order it first uses them (with
+    /// `--defs` definitions expanded; indices and names a sum binds are not variables).
     #[arg(long, value_name = "VARS")]
-    pub wrt: String,
+    pub wrt: Option<String>,
     /// The claimed derivatives, one per variable, separated by commas; a tensor's has
     /// a free index (`softmax(z)[i] - delta(i, y)`). Default: gauge's own derivative.
     #[arg(long, value_name = "FORMULAS", allow_hyphen_values = true)]
@@ -245,9 +256,18 @@ pub struct CheckArgs {
     /// The free index names of a tensor's claimed derivative.
     #[arg(long, value_name = "NAMES")]
     pub index: Option<String>,
-    /// Check at this point instead of random ones.
-    #[arg(long, value_name = "BINDINGS")]
+    /// Check at this point instead of random ones: `--at` text, or `@FILE` to read it
+    /// from a file (a JSON object of names to numbers and nested lists), `@-` from
+    /// standard input.
+    #[arg(long, value_name = "BINDINGS|@FILE")]
     pub at: Option<String>,
+    /// Fix axis lengths of the random points: `NAME=LENGTHS`, where NAME is a tensor
+    /// and LENGTHS its shape (`W1=16x64`, `x=64`), or NAME is a free index of the
+    /// function and LENGTHS the length of the axis it runs over (`i=8`). Axes linked to
+    /// a fixed one (by an index they share, in the function or its definitions) get
+    /// its length; the others are drawn from 1 to 8. May be repeated.
+    #[arg(long, value_name = "NAME=LENGTHS")]
+    pub len: Vec<String>,
     /// How many random points.
     #[arg(long, default_value_t = 20)]
     pub points: usize,

@@ -24,16 +24,26 @@ use crate::syntax::parse::Grammar;
 /// Lowering knows nothing of values; this trait gives a [`Workspace`] the two operations
 /// that need them, so call sites read `session.eval(id, &at)`.
 pub trait Evaluate {
-    /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`.
-    fn parse_bindings(&mut self, text: &str) -> Result<Bindings>;
+    /// Parses `--at` bindings such as `z=[2.1, 1.8], y=0`, or a point as a JSON object
+    /// (`{"z": [2.1, 1.8], "y": 0}`).
+    fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
+        self.parse_bindings_named("<bindings>", text)
+    }
+    /// Parses bindings as [`Evaluate::parse_bindings`] does, from a text shown in
+    /// diagnostics under `name` (a file's path).
+    fn parse_bindings_named(&mut self, name: &str, text: &str) -> Result<Bindings>;
     /// Evaluates an expression at a point, in `f64`. To evaluate one expression at many
     /// points, compile it once with [`Compiled::new`].
     fn eval(&mut self, id: ExprId, at: &Bindings) -> Result<f64>;
 }
 
 impl Evaluate for Workspace {
-    fn parse_bindings(&mut self, text: &str) -> Result<Bindings> {
-        let id = self.sources.add("<bindings>", text);
+    fn parse_bindings_named(&mut self, name: &str, text: &str) -> Result<Bindings> {
+        let id = self.sources.add(name, text);
+        // No `--at` text starts with a bracket, so a point that does is JSON.
+        if text.trim_start().starts_with(['{', '[']) {
+            return Bindings::from_json(self, id, text);
+        }
         let parsed = Grammar::new(text, id).parse_bindings()?;
         Bindings::from_syntax(self, &parsed)
     }

@@ -11,6 +11,7 @@
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`.
 
 pub mod eval;
+pub mod json;
 pub mod oracle;
 pub mod plot;
 pub mod sample;

@@ -17,7 +17,7 @@
 
 use crate::diag::error::Result;
 use crate::numeric::scalar::{Complex, Dual, F32, Scalar};
-use crate::numeric::tape::{InputRef, Tape, TapeInputs};
+use crate::numeric::tape::{InputRef, Reuse, Tape, TapeInputs};
 
 /// The oracles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -196,11 +196,30 @@ pub struct Probe<'a> {
     pub input: InputRef,
     /// The input's value at the point.
     pub x: f64,
+    /// Runs of `tape` at `inputs` kept for the probes of one point, so that a run
+    /// recomputes only what depends on `input` (see [`Reuse`]); `None` runs from
+    /// scratch. Either way the values are the same.
+    pub reuse: Option<&'a Reuse<'a>>,
+    /// The function's value at the point, where the caller has computed it (every
+    /// probe of a point shares it); `None` computes it.
+    pub value: Option<f64>,
 }
 
 impl Probe<'_> {
-    fn at<T: Scalar>(&self, delta: T) -> Option<T> {
-        self.tape.run(self.inputs, Some((self.input, delta))).ok()
+    fn at<T: Scalar + 'static>(&self, delta: T) -> Option<T> {
+        let seed = Some((self.input, delta));
+        match self.reuse {
+            Some(r) if r.is_for(self.tape, self.inputs) => r.run(seed).ok(),
+            _ => self.tape.run(self.inputs, seed).ok(),
+        }
+    }
+
+    /// The function's value at the point, in `f64`. A run that adds 0 to the input
+    /// gives the same value (at most the sign of a zero result differs, where the
+    /// input is -0, and every use here takes a difference or a size), so the value
+    /// the caller computed once serves every component.
+    fn unperturbed(&self) -> Option<f64> {
+        self.value.or_else(|| self.at(0.0f64))
     }
 
     fn value_at(&self, h: f64, dtype: Dtype) -> Option<f64> {
@@ -259,7 +278,11 @@ pub fn finite_difference(probe: &Probe<'_>, dtype: Dtype) -> (Option<f64>, Optio
     // The rounding of f itself, magnified by the smallest step used: where it is not
     // far below the estimate, the differences cannot resolve the slope (a huge f with
     // a small slope gives the same f on both sides, and a difference of exactly 0).
-    let f0 = probe.value_at(0.0, dtype).unwrap_or(0.0);
+    let f0 = match dtype {
+        Dtype::F64 => probe.unperturbed(),
+        Dtype::F32 => probe.value_at(0.0, dtype),
+    }
+    .unwrap_or(0.0);
     let noise = eps * f0.abs() / (h / 8.0);
     let unresolved = noise > digits * r2.abs();
     if unresolved || (spread > digits * r2.abs().max(r1.abs()) && spread > f64::MIN_POSITIVE) {
@@ -289,7 +312,7 @@ pub fn dual_number(probe: &Probe<'_>) -> Option<f64> {
 /// One-sided differences, to find kinks: `(left, right)` if they differ.
 pub fn kink(probe: &Probe<'_>) -> Option<(f64, f64)> {
     let h = f64::EPSILON.sqrt() * probe.x.abs().max(1.0);
-    let f0 = probe.at(0.0f64)?;
+    let f0 = probe.unperturbed()?;
     let sides = |h: f64| -> Option<(f64, f64)> {
         let fp = probe.at(h)?;
         let fm = probe.at(-h)?;
@@ -347,7 +370,7 @@ pub fn check_component(
         (Oracle::DualNumbers, dual_number(probe), None),
         (Oracle::FiniteDifferences, fd, fd_note),
     ];
-    let magnitude = probe.value_at(0.0, Dtype::F64).map_or(1.0, f64::abs);
+    let magnitude = probe.unperturbed().map_or(1.0, f64::abs);
     let mut readings = Vec::new();
     for (oracle, value, note) in readings_raw {
         let trusted = value.is_some() && note.is_none();

@@ -13,6 +13,7 @@ use crate::lower::workspace::Workspace;
 use crate::numeric::Compiled;
 use crate::numeric::tape::Tape;
 use crate::numeric::value::{Bindings, Tensor, Value};
+use crate::print::text::to_text;
 use crate::syntax::tree::Relation;
 
 /// A small deterministic generator (SplitMix64), so a seed reproduces a run.
@@ -124,6 +125,104 @@ pub fn sample_for(session: &mut Workspace, exprs: &[ExprId], rng: &mut Rng) -> R
     sample_spread(session, exprs, rng, 1.0)
 }
 
+/// Axis lengths that random points must respect beyond the links lowering records.
+#[derive(Clone, Debug, Default)]
+pub struct Lengths {
+    /// Axes (`len` nodes) whose length is fixed, and the length.
+    pub fixed: Vec<(ExprId, usize)>,
+    /// Pairs of axes that an index links once every definition is expanded in place:
+    /// `sum(j, W2[i, j]*h1[j])` links `W2`'s second axis to the axis of `h1`'s index,
+    /// the first of `W1`.
+    pub links: Vec<(ExprId, ExprId)>,
+}
+
+impl Lengths {
+    /// The links of the expressions with their definitions expanded, and no length
+    /// fixed yet.
+    pub fn linked(pool: &mut crate::expr::pool::Pool, exprs: &[ExprId]) -> Lengths {
+        let mut uses: Vec<(usize, ExprId)> = Vec::new();
+        let mut free = FxHashMap::default();
+        let mut next = 0usize;
+        let mut seen = rustc_hash::FxHashSet::default();
+        for &e in exprs {
+            let expanded = pool.expand_all_calls(e);
+            let mut env = Vec::new();
+            axis_uses(
+                pool, expanded, &mut env, &mut free, &mut next, &mut uses, &mut seen,
+            );
+        }
+        uses.sort_unstable_by_key(|u| u.0);
+        let links = uses
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+            .map(|w| (w[0].1, w[1].1))
+            .collect();
+        Lengths {
+            fixed: Vec::new(),
+            links,
+        }
+    }
+}
+
+/// The axes each index runs over in `id` (once calls are expanded): for each binder (a
+/// sum, or a free index by name), the `len` nodes of the axes it selects.
+fn axis_uses(
+    pool: &mut crate::expr::pool::Pool,
+    id: ExprId,
+    env: &mut Vec<(Symbol, usize)>,
+    free: &mut FxHashMap<Symbol, usize>,
+    next: &mut usize,
+    uses: &mut Vec<(usize, ExprId)>,
+    seen: &mut rustc_hash::FxHashSet<(ExprId, Vec<usize>)>,
+) {
+    if !seen.insert((id, env.iter().map(|e| e.1).collect())) {
+        return;
+    }
+    match pool.node(id).clone() {
+        Node::Sum { index, range, body } => {
+            let b = *next;
+            *next += 1;
+            if let Node::Len(..) = pool.node(range) {
+                uses.push((b, range));
+            }
+            env.push((index, b));
+            axis_uses(pool, body, env, free, next, uses, seen);
+            env.pop();
+        }
+        Node::Elem(t, idx) => {
+            for (k, &i) in idx.iter().enumerate() {
+                let Node::Index(s) = *pool.node(i) else {
+                    continue;
+                };
+                let binder = match env.iter().rev().find(|e| e.0 == s) {
+                    Some(e) => e.1,
+                    None => *free.entry(s).or_insert_with(|| {
+                        *next += 1;
+                        *next - 1
+                    }),
+                };
+                let len = pool.len_of(t, k as u32);
+                uses.push((binder, len));
+            }
+        }
+        other => {
+            for c in crate::expr::node::children(&other) {
+                axis_uses(pool, c, env, free, next, uses, seen);
+            }
+        }
+    }
+}
+
+/// [`sample_for`], with the axis lengths `lengths` fixes and links.
+pub fn sample_with(
+    session: &mut Workspace,
+    exprs: &[ExprId],
+    rng: &mut Rng,
+    lengths: &Lengths,
+) -> Result<Bindings> {
+    sample(session, exprs, rng, 1.0, lengths)
+}
+
 /// [`sample_for`], with the ranges of unbounded scalars stretched by `spread`: for
 /// expressions defined only far from 0 (`ln(x - 5)`), after the usual ranges found no
 /// point.
@@ -133,11 +232,22 @@ pub fn sample_spread(
     rng: &mut Rng,
     spread: f64,
 ) -> Result<Bindings> {
+    sample(session, exprs, rng, spread, &Lengths::default())
+}
+
+/// A random point whose scalars meet the facts, drawn again until they do.
+fn sample(
+    session: &mut Workspace,
+    exprs: &[ExprId],
+    rng: &mut Rng,
+    spread: f64,
+    lengths: &Lengths,
+) -> Result<Bindings> {
     // Scalars are drawn inside their own bounds; a fact about anything else (`z[0] > 0`,
     // `x - y > 0`) is met by drawing again. The facts are compiled once for all draws.
     let facts = compile_facts(session);
     for _ in 0..64 {
-        let at = draw(session, exprs, rng, spread)?;
+        let at = draw(session, exprs, rng, spread, lengths)?;
         if facts_hold(session, &facts, &at) {
             return Ok(at);
         }
@@ -183,8 +293,15 @@ fn facts_hold(
     })
 }
 
-/// One random point, each scalar inside the bounds its own facts give.
-fn draw(session: &mut Workspace, exprs: &[ExprId], rng: &mut Rng, spread: f64) -> Result<Bindings> {
+/// One random point, each scalar inside the bounds its own facts give, each axis as
+/// long as those linked to it, and as `lengths` fixes it.
+fn draw(
+    session: &mut Workspace,
+    exprs: &[ExprId],
+    rng: &mut Rng,
+    spread: f64,
+    lengths: &Lengths,
+) -> Result<Bindings> {
     let mut names: Vec<Symbol> = Vec::new();
     for &e in exprs {
         for s in session.names_used(e) {
@@ -193,19 +310,19 @@ fn draw(session: &mut Workspace, exprs: &[ExprId], rng: &mut Rng, spread: f64) -
             }
         }
     }
-    // Axis lengths: one per class of equal axes, from 1 to 8.
-    let mut lengths: FxHashMap<ExprId, usize> = FxHashMap::default();
-    let eqs = session.equal_lengths.clone();
-    let mut length_of = |session: &mut Workspace, len: ExprId, rng: &mut Rng| -> usize {
-        if let Some(&n) = lengths.get(&len) {
-            return n;
-        }
-        let n = 1 + rng.below(8);
-        // Every axis linked to this one gets the same length.
+    // Axis lengths: one per class of equal axes, fixed or drawn from 1 to 8.
+    let mut eqs: Vec<(ExprId, ExprId)> = session
+        .equal_lengths
+        .iter()
+        .map(|&(a, b, _)| (a, b))
+        .collect();
+    eqs.extend(lengths.links.iter().copied());
+    let class_of = |len: ExprId| -> Vec<ExprId> {
+        // Every axis linked to this one has the same length.
         let mut class = vec![len];
         let mut k = 0;
         while k < class.len() {
-            for &(a, b, _) in &eqs {
+            for &(a, b) in &eqs {
                 if a == class[k] && !class.contains(&b) {
                     class.push(b);
                 }
@@ -215,8 +332,36 @@ fn draw(session: &mut Workspace, exprs: &[ExprId], rng: &mut Rng, spread: f64) -
             }
             k += 1;
         }
-        for c in class {
-            lengths.insert(c, n);
+        class
+    };
+    let mut known: FxHashMap<ExprId, usize> = FxHashMap::default();
+    // Which fixed axis gave each axis its length, to name both when two disagree.
+    let mut given_by: FxHashMap<ExprId, ExprId> = FxHashMap::default();
+    for &(len, n) in &lengths.fixed {
+        for c in class_of(len) {
+            if let Some(&m) = known.get(&c)
+                && m != n
+            {
+                let other = given_by.get(&c).copied().unwrap_or(c);
+                let pool = &session.pool;
+                let (a, b) = (to_text(pool, other), to_text(pool, len));
+                return Err(Error::new(
+                    ErrorKind::Binding,
+                    format!("--len makes {a} {m} and {b} {n}, but an index links the two axes"),
+                )
+                .with_hint("give linked axes one length, or fix only one of them"));
+            }
+            known.insert(c, n);
+            given_by.insert(c, len);
+        }
+    }
+    let mut length_of = |session: &mut Workspace, len: ExprId, rng: &mut Rng| -> usize {
+        if let Some(&n) = known.get(&len) {
+            return n;
+        }
+        let n = 1 + rng.below(8);
+        for c in class_of(len) {
+            known.insert(c, n);
         }
         let _ = session;
         n

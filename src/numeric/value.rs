@@ -34,6 +34,7 @@ impl Tensor {
     }
 
     /// The flat position of an element, or `None` if an index is out of range.
+    #[inline]
     pub fn offset(&self, index: &[usize]) -> Option<usize> {
         if index.len() != self.shape.len() {
             return None;
@@ -223,29 +224,80 @@ pub fn format_value(v: &Value) -> String {
         Value::Scalar(x) => format_number(*x),
         Value::Tensor(t) => {
             let mut s = String::new();
-            format_nested(t, 0, 0, &mut s);
+            format_nested(t, 0, 0, false, &mut s);
             s
         }
     }
 }
 
-fn format_nested(t: &Tensor, axis: usize, offset: usize, out: &mut String) {
-    const MAX_SHOWN: usize = 8;
+/// Writes a tensor's nested lists from `axis` on: `brief` shows three numbers of the
+/// last axis and two rows of each axis before it, to four significant digits; else
+/// eight of each, in full, with a count of those left out.
+fn format_nested(t: &Tensor, axis: usize, offset: usize, brief: bool, out: &mut String) {
+    let last = axis + 1 == t.shape.len();
+    let shown = match (brief, last) {
+        (false, _) => 8,
+        (true, true) => 3,
+        (true, false) => 2,
+    };
     out.push('[');
     let n = t.shape[axis];
     let stride: usize = t.shape[axis + 1..].iter().product();
-    for k in 0..n.min(MAX_SHOWN) {
+    for k in 0..n.min(shown) {
         if k > 0 {
             out.push_str(", ");
         }
-        if axis + 1 == t.shape.len() {
-            let _ = write!(out, "{}", format_number(t.data[offset + k]));
+        if !last {
+            format_nested(t, axis + 1, offset + k * stride, brief, out);
+        } else if brief {
+            out.push_str(&format_short(t.data[offset + k]));
         } else {
-            format_nested(t, axis + 1, offset + k * stride, out);
+            out.push_str(&format_number(t.data[offset + k]));
         }
     }
-    if n > MAX_SHOWN {
-        let _ = write!(out, ", … ({n} in all)");
+    match (n > shown, brief) {
+        (false, _) => {}
+        (true, true) => out.push_str(", …"),
+        (true, false) => {
+            let _ = write!(out, ", … ({n} in all)");
+        }
     }
     out.push(']');
+}
+
+/// Formats a value briefly, for a point shown once in a report of many components:
+/// numbers in full, a small tensor in full, and a larger one as its first few values
+/// on each axis (to four significant digits) and its shape (`[[0.1253, -0.06104, …],
+/// …] (16×64)`).
+pub fn format_value_brief(v: &Value) -> String {
+    match v {
+        Value::Tensor(t) if t.data.len() > 6 => {
+            let mut s = String::new();
+            format_nested(t, 0, 0, true, &mut s);
+            let shape: Vec<String> = t.shape.iter().map(|n| n.to_string()).collect();
+            let _ = write!(s, " ({})", shape.join("×"));
+            s
+        }
+        _ => format_value(v),
+    }
+}
+
+/// A number to four significant digits: whole numbers as they are, others in fixed
+/// notation where that is short, else in scientific notation.
+pub fn format_short(x: f64) -> String {
+    if !x.is_finite() || (x == x.trunc() && x.abs() < 1e15) {
+        return format_number(x);
+    }
+    let magnitude = x.abs().log10().floor();
+    if (-3.0..5.0).contains(&magnitude) {
+        let decimals = (3.0 - magnitude).max(0.0) as usize;
+        let s = format!("{x:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        return s;
+    }
+    format!("{x:.3e}")
 }

@@ -122,7 +122,10 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                         crate::expr::size::dag_size(&ws.pool, *residue)
                     )
                 };
-                let _ = writeln!(o, "  no proof found: lhs - rhs simplifies to {residue}, not 0");
+                let _ = writeln!(
+                    o,
+                    "  no proof found: lhs - rhs simplifies to {residue}, not 0"
+                );
                 let _ = writeln!(
                     o,
                     "  both sides agree at {points} random points; this is numeric evidence, not a proof"

@@ -266,7 +266,9 @@ impl Normalizer {
         // Multiplying out is the checker's one search that can grow without end; past
         // the work budget it stops, and the step is not confirmed.
         if pool.over_budget() {
-            return Err("the checker gave up: the work budget ran out while multiplying out".into());
+            return Err(
+                "the checker gave up: the work budget ran out while multiplying out".into(),
+            );
         }
         let listed: Vec<ExprId> = match pool.node(id) {
             Node::Mul(fs) => fs.to_vec(),

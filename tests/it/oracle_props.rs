@@ -39,7 +39,7 @@ proptest! {
             return Ok(());
         };
         let xs = s.pool.lookup_symbol("x").unwrap();
-        let probe = Probe { tape: &f_tape, inputs: &fi, input: InputRef::Scalar(xs), x };
+        let probe = Probe { tape: &f_tape, inputs: &fi, input: InputRef::Scalar(xs), x, reuse: None, value: None };
         let c = check_component("x".into(), Some(claim), &probe, Dtype::F64, &Tolerances::for_dtype(Dtype::F64));
         if c.readings.iter().any(|r| r.value.is_none()) {
             return Ok(());

@@ -259,7 +259,7 @@ mod scalars {
 
 /// What the library's evaluation and the reference interpreter give with `defs` loaded
 /// (the text of a file, or a path from the repository root when it names one).
-fn library_and_reference_with(
+pub(crate) fn library_and_reference_with(
     defs: &str,
     expr: &str,
     at: &str,

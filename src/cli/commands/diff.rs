@@ -14,13 +14,17 @@ pub fn run(
     session: &mut Session,
     cli: &Cli,
     expr: &str,
-    wrt: &str,
+    wrt: Option<&str>,
     order: u32,
     show: Show,
     out: &mut impl Write,
 ) -> Outcome {
     let text = read_arg(expr)?;
-    let d = session.diff_with(&text, wrt, &DiffOptions::new().with_order(order))?;
+    let wrt = match wrt {
+        Some(w) => w.to_string(),
+        None => session.variable(&text)?,
+    };
+    let d = session.diff_with(&text, &wrt, &DiffOptions::new().with_order(order))?;
     out.write_all(d.render(&cli.output(show)).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

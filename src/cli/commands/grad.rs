@@ -14,13 +14,17 @@ pub fn run(
     session: &mut Session,
     cli: &Cli,
     expr: &str,
-    wrt: &str,
+    wrt: Option<&str>,
     index: &str,
     show: Show,
     out: &mut impl Write,
 ) -> Outcome {
     let text = read_arg(expr)?;
-    let vars: Vec<&str> = wrt.split(',').map(str::trim).collect();
+    let vars: Vec<String> = match wrt {
+        Some(w) => w.split(',').map(|v| v.trim().to_string()).collect(),
+        None => session.gradient_variables(&text)?,
+    };
+    let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
     let names: Vec<&str> = index.split(',').map(str::trim).collect();
     let g = session.grad_with(&text, &vars, &GradOptions::new().with_index(&names))?;
     out.write_all(g.render(&cli.output(show)).as_bytes())?;

@@ -52,19 +52,19 @@ pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome
             wrt,
             order,
             show,
-        } => diff::run(session, &cli, expr, wrt, *order, *show, out),
+        } => diff::run(session, &cli, expr, wrt.as_deref(), *order, *show, out),
         Command::Grad {
             expr,
             wrt,
             index,
             show,
-        } => grad::run(session, &cli, expr, wrt, index, *show, out),
+        } => grad::run(session, &cli, expr, wrt.as_deref(), index, *show, out),
         Command::Hessian {
             expr,
             wrt,
             index,
             show,
-        } => hessian::run(session, &cli, expr, wrt, index, *show, out),
+        } => hessian::run(session, &cli, expr, wrt.as_deref(), index, *show, out),
         Command::Simplify { expr, show } => simplify::run(session, &cli, expr, *show, out),
         Command::Check(args) => check::run(session, &cli, args, out),
         Command::Prove { file, seed, verify } => {
@@ -103,6 +103,26 @@ fn read_arg(text: &str) -> Result<String, Error> {
     }
 }
 
+/// The point `--at` gives, and the name its text is shown under: `@FILE` reads a
+/// file (a JSON object, or `--at` text), `@-` standard input, anything else is the
+/// point itself.
+fn read_point(at: &str, expr: &str) -> Result<(String, String), Error> {
+    let Some(path) = at.strip_prefix('@') else {
+        return Ok(("<bindings>".to_string(), at.to_string()));
+    };
+    match path {
+        "" => Err(Error::new(ErrorKind::Io, "`--at @` names no file")
+            .with_hint("write `--at @point.json` to read a point from a file, or `--at @-` from standard input")),
+        "-" if expr == "-" => Err(Error::new(
+            ErrorKind::Io,
+            "standard input cannot give both the expression and the point",
+        )
+        .with_hint("give the expression as an argument, or the point with `--at @point.json`")),
+        "-" => Ok(("<stdin>".to_string(), read_arg("-")?)),
+        _ => Ok((path.to_string(), read_file(Path::new(path))?)),
+    }
+}
+
 /// A file's text.
 fn read_file(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| {
@@ -110,6 +130,6 @@ fn read_file(path: &Path) -> Result<String, Error> {
             ErrorKind::Io,
             format!("cannot read `{}`: {e}", path.display()),
         )
-        .with_hint("check the path; .gauge files are UTF-8 text")
+        .with_hint("check the path; .gauge and point files are UTF-8 text")
     })
 }

@@ -72,6 +72,40 @@ impl Pool {
         rc
     }
 
+    /// The variables an expression depends on, in the order it first mentions them
+    /// once every call is expanded in place: its scalars and tensors (a tensor by its
+    /// elements, not by its lengths), never an index, a name a sum binds, or a
+    /// definition (whose body's variables stand in its place).
+    pub fn free_variables(&mut self, id: ExprId) -> Vec<Symbol> {
+        fn walk(pool: &mut Pool, id: ExprId, seen: &mut FxHashSet<ExprId>, out: &mut Vec<Symbol>) {
+            if !seen.insert(id) {
+                return;
+            }
+            let mut add = |s: Symbol| {
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            };
+            match pool.node(id).clone() {
+                Node::Sym(s) | Node::Tensor(s) => add(s),
+                Node::Elem(t, _) => add(t),
+                Node::Call { .. } => {
+                    if let Some(body) = pool.expand_call(id).filter(|&b| b != id) {
+                        walk(pool, body, seen, out);
+                    }
+                }
+                other => {
+                    for c in crate::expr::node::children(&other) {
+                        walk(pool, c, seen, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, id, &mut FxHashSet::default(), &mut out);
+        out
+    }
+
     /// Whether an expression has free index names, without changing the pool.
     pub fn free_indices_ref(&self, id: ExprId) -> Vec<Symbol> {
         let mut out = Vec::new();

@@ -39,6 +39,147 @@ pub(crate) struct Factor {
     pub(crate) divisor: Option<(ExprId, ExprId)>,
 }
 
+/// An indexed definition's elements as a table. A call such as `h1[j]`, read inside a
+/// sum over `j` (or over anything else), would otherwise compute its whole body again
+/// for every value of every enclosing loop; as a table, each element is computed once
+/// per run, the first time it is read, so the first failure is the one the call as
+/// written meets first, and later reads get the value it would compute again.
+#[derive(Clone, Debug)]
+pub(crate) struct Table {
+    /// The number of axes.
+    pub(crate) rank: usize,
+    /// The length of each axis, or `None` where the definition's ranges are not known
+    /// to the tape: its elements are then computed at every read, as the call is written.
+    pub(crate) ranges: Option<Box<[Range]>>,
+}
+
+/// The code that computes one element of a table, for the calls of one node (`h1[j]`;
+/// `h1[k]` fills the same table with code of its own, which names its own nodes when
+/// it fails).
+#[derive(Clone, Debug)]
+pub(crate) struct Body {
+    /// The table it fills.
+    pub(crate) table: u32,
+    /// The registers the code reads the element's position from, one per axis.
+    pub(crate) regs: Box<[Reg]>,
+    /// The instructions.
+    pub(crate) code: Box<[Instr]>,
+    /// Where the code leaves the element.
+    pub(crate) value: Slot,
+}
+
+/// The most elements a table holds; a bigger one computes its elements at every read,
+/// as written, rather than allocate memory for elements a run may never read.
+const MAX_TABLE: usize = 1 << 22;
+
+/// A table's elements during one run.
+#[derive(Clone, Debug)]
+pub(crate) struct TableState<T> {
+    /// Whether `values` is sized for this run (and `cached` says whether it is kept).
+    sized: bool,
+    cached: bool,
+    shape: Vec<usize>,
+    values: Vec<Option<T>>,
+}
+
+impl<T: Copy> TableState<T> {
+    /// Takes another run's elements, reusing this one's memory.
+    pub(crate) fn copy_from(&mut self, other: &TableState<T>) {
+        self.sized = other.sized;
+        self.cached = other.cached;
+        self.shape.clone_from(&other.shape);
+        self.values.clone_from(&other.values);
+    }
+
+    /// Forgets every element: the next read sizes the table again.
+    pub(crate) fn clear(&mut self) {
+        self.sized = false;
+    }
+
+    /// Forgets the elements in any of `slabs`, each of which fixes the position on
+    /// some axes (`None` on the others; an axis a slab does not reach is free too).
+    pub(crate) fn forget(&mut self, slabs: &[Vec<Option<usize>>]) {
+        if !self.cached {
+            return;
+        }
+        let mut at = vec![0usize; self.shape.len()];
+        for v in self.values.iter_mut() {
+            let inside = slabs.iter().any(|slab| {
+                at.iter()
+                    .zip(slab.iter().chain(std::iter::repeat(&None)))
+                    .all(|(&i, f)| f.is_none_or(|f| f == i))
+            });
+            if inside {
+                *v = None;
+            }
+            // The next position, last axis fastest.
+            for a in (0..at.len()).rev() {
+                at[a] += 1;
+                if at[a] < self.shape[a] {
+                    break;
+                }
+                at[a] = 0;
+            }
+        }
+    }
+}
+
+impl<T> Default for TableState<T> {
+    fn default() -> TableState<T> {
+        TableState {
+            sized: false,
+            cached: false,
+            shape: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+/// The working memory of a run: the value slots, the index registers and the tables.
+/// It is kept between runs of the same tape so that repeated runs allocate nothing.
+#[derive(Clone, Debug)]
+pub(crate) struct Machine<T> {
+    pub(crate) slots: Vec<T>,
+    pub(crate) regs: Vec<usize>,
+    pub(crate) tables: Vec<TableState<T>>,
+}
+
+impl<T: Scalar> Machine<T> {
+    /// An empty machine; [`Machine::reset`] sizes it for a tape.
+    pub(crate) fn new() -> Machine<T> {
+        Machine {
+            slots: Vec::new(),
+            regs: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+
+    /// Prepares a run: every slot and register exists and every table is empty (a
+    /// table's elements depend on the point, so a new run computes them again).
+    pub(crate) fn reset(&mut self, slots: usize, regs: usize, tables: usize) {
+        self.slots.resize(slots, T::from_f64(0.0));
+        self.regs.resize(regs, 0);
+        self.tables.resize_with(tables, TableState::default);
+        for t in &mut self.tables {
+            t.sized = false;
+        }
+    }
+}
+
+/// One factor of a fused product loop: a tensor element, or a table element.
+#[derive(Clone, Debug)]
+pub(crate) enum Operand {
+    Load {
+        tensor: u32,
+        idx: Box<[IndexOp]>,
+        node: ExprId,
+    },
+    Memo {
+        body: u32,
+        idx: Box<[IndexOp]>,
+    },
+}
+
 /// One instruction. `node` is the expression an instruction computes, named when it
 /// fails; `base` and `arg` are the operands a message quotes.
 #[derive(Clone, Debug)]
@@ -153,6 +294,27 @@ pub(crate) enum Instr {
         dst: Slot,
         a: IndexOp,
         b: IndexOp,
+    },
+    /// An element of an indexed definition's table (`h[j]` inside a sum over `j`):
+    /// computed by `body` the first time a run reads it, and read back after. `idx`
+    /// gives the element's position on each axis of the table.
+    Memo {
+        dst: Slot,
+        body: u32,
+        idx: Box<[IndexOp]>,
+    },
+    /// A sum of products of two elements (`sum(j, W[i, j]*x[j])`, the commonest loop
+    /// in a network): the loop of two reads and a product, fused into one instruction
+    /// that computes, checks and adds exactly as that loop does. `product` is the
+    /// product's node, `node` the sum's.
+    Dot {
+        dst: Slot,
+        index: Reg,
+        range: Range,
+        a: Operand,
+        b: Operand,
+        product: ExprId,
+        node: ExprId,
     },
     /// A sum over an index: the body runs once per value, and `value` is added up,
     /// compensated in `f64`.
@@ -289,6 +451,8 @@ pub(crate) struct Run<'a, T> {
     pub(crate) inputs: &'a TapeInputs,
     pub(crate) seed: Option<(InputRef, T)>,
     pub(crate) tensors: &'a [Symbol],
+    pub(crate) tables: &'a [Table],
+    pub(crate) bodies: &'a [Body],
 }
 
 /// The value of an index operand.
@@ -344,11 +508,11 @@ fn nonzero<T: Scalar>(d: T, factor: ExprId, divisor: ExprId) -> Result<(), Fault
 /// Runs a block of instructions.
 pub(crate) fn run_block<T: Scalar>(
     run: &Run<'_, T>,
-    slots: &mut [T],
-    regs: &mut [usize],
+    m: &mut Machine<T>,
     code: &[Instr],
 ) -> Result<(), Fault> {
     for instr in code {
+        let (slots, regs) = (&mut m.slots, &mut m.regs);
         match instr {
             Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
             Instr::Overflow { node } => return Err(Fault::at(*node, What::Overflow)),
@@ -362,29 +526,7 @@ pub(crate) fn run_block<T: Scalar>(
                 tensor,
                 idx,
                 node,
-            } => {
-                let t = &run.inputs.tensors[*tensor as usize];
-                let name = run.tensors[*tensor as usize];
-                let off = match idx.as_ref() {
-                    [i] => t.offset(&[index(regs, *i)]),
-                    [i, k] => t.offset(&[index(regs, *i), index(regs, *k)]),
-                    _ => {
-                        let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
-                        t.offset(&at)
-                    }
-                };
-                let Some(off) = off else {
-                    let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
-                    let shape = t.shape.clone();
-                    let what = What::Position {
-                        tensor: name,
-                        at,
-                        shape,
-                    };
-                    return Err(Fault::at(*node, what));
-                };
-                slots[*dst as usize] = seeded(run.seed, InputRef::Element(name, off), t.data[off]);
-            }
+            } => slots[*dst as usize] = load(run, regs, *tensor, idx, *node)?,
             Instr::Length { dst, tensor, axis } => {
                 let t = &run.inputs.tensors[*tensor as usize];
                 let n = t.shape.get(*axis as usize).copied().unwrap_or(0);
@@ -555,26 +697,192 @@ pub(crate) fn run_block<T: Scalar>(
                 value,
                 node,
             } => {
-                let n = match *range {
-                    Range::Len { tensor, axis } => run.inputs.tensors[tensor as usize]
-                        .shape
-                        .get(axis as usize)
-                        .copied()
-                        .unwrap_or(0),
-                    Range::Count(n) => n,
-                };
-                let mut acc = Compensated::new();
-                for v in 0..n {
-                    regs[*index as usize] = v;
-                    if let Err(mut fault) = run_block(run, slots, regs, body) {
-                        fault.loops.push((*node, v));
-                        return Err(fault);
-                    }
-                    acc.add(slots[*value as usize]);
-                }
-                slots[*dst as usize] = finite_value(acc.total(), *node)?;
+                let total = summed(run, m, *range, *index, *node, |m| {
+                    run_block(run, m, body)?;
+                    Ok(m.slots[*value as usize])
+                })?;
+                m.slots[*dst as usize] = total;
+            }
+            Instr::Memo { dst, body, idx } => {
+                let v = memo(run, m, *body, idx)?;
+                m.slots[*dst as usize] = v;
+            }
+            Instr::Dot {
+                dst,
+                index,
+                range,
+                a,
+                b,
+                product,
+                node,
+            } => {
+                let total = summed(run, m, *range, *index, *node, |m| {
+                    let x = operand(run, m, a)?;
+                    let y = operand(run, m, b)?;
+                    finite_value(x.mul(y), *product)
+                })?;
+                m.slots[*dst as usize] = total;
             }
         }
     }
     Ok(())
+}
+
+/// A sum over an index: `term` computes each pass's term with the index in its
+/// register, and a failure says which pass it stopped in.
+#[inline(always)]
+fn summed<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    range: Range,
+    index: Reg,
+    node: ExprId,
+    mut term: impl FnMut(&mut Machine<T>) -> Result<T, Fault>,
+) -> Result<T, Fault> {
+    let n = range_len(run, range);
+    let mut acc = Compensated::new();
+    for v in 0..n {
+        m.regs[index as usize] = v;
+        match term(m) {
+            Ok(t) => acc.add(t),
+            Err(mut fault) => {
+                fault.loops.push((node, v));
+                return Err(fault);
+            }
+        }
+    }
+    finite_value(acc.total(), node)
+}
+
+/// A tensor element, perturbed when it is the seeded input.
+#[inline(always)]
+fn load<T: Scalar>(
+    run: &Run<'_, T>,
+    regs: &[usize],
+    tensor: u32,
+    idx: &[IndexOp],
+    node: ExprId,
+) -> Result<T, Fault> {
+    let t = &run.inputs.tensors[tensor as usize];
+    let name = run.tensors[tensor as usize];
+    let off = match idx {
+        [i] => t.offset(&[index(regs, *i)]),
+        [i, k] => t.offset(&[index(regs, *i), index(regs, *k)]),
+        _ => {
+            let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
+            t.offset(&at)
+        }
+    };
+    let Some(off) = off else {
+        let at: Vec<usize> = idx.iter().map(|&i| index(regs, i)).collect();
+        let shape = t.shape.clone();
+        let what = What::Position {
+            tensor: name,
+            at,
+            shape,
+        };
+        return Err(Fault::at(node, what));
+    };
+    Ok(seeded(run.seed, InputRef::Element(name, off), t.data[off]))
+}
+
+/// An operand of a fused product loop.
+#[inline(always)]
+fn operand<T: Scalar>(run: &Run<'_, T>, m: &mut Machine<T>, op: &Operand) -> Result<T, Fault> {
+    match op {
+        Operand::Load { tensor, idx, node } => load(run, &m.regs, *tensor, idx, *node),
+        Operand::Memo { body, idx } => memo(run, m, *body, idx),
+    }
+}
+
+/// An element of a table: read back when this run has computed it, else computed by
+/// the table's body (and kept, where the table can be sized).
+#[inline(always)]
+fn memo<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    body: u32,
+    idx: &[IndexOp],
+) -> Result<T, Fault> {
+    let b = &run.bodies[body as usize];
+    let state = &m.tables[b.table as usize];
+    if state.sized && state.cached {
+        let mut flat = 0usize;
+        let mut inside = true;
+        for (op, &n) in idx.iter().zip(&state.shape) {
+            let i = index(&m.regs, *op);
+            inside &= i < n;
+            flat = flat.wrapping_mul(n).wrapping_add(i);
+        }
+        if inside && let Some(v) = state.values[flat] {
+            return Ok(v);
+        }
+    }
+    compute(run, m, b, idx)
+}
+
+/// An element of a table that this run has not computed yet: the body computes it,
+/// and it is kept where the table can be sized.
+#[inline(never)]
+fn compute<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    body: &Body,
+    idx: &[IndexOp],
+) -> Result<T, Fault> {
+    let table = body.table as usize;
+    let t = &run.tables[table];
+    let state = &mut m.tables[table];
+    if !state.sized {
+        state.sized = true;
+        state.cached = false;
+        if let Some(ranges) = &t.ranges {
+            state.shape.clear();
+            state
+                .shape
+                .extend(ranges.iter().map(|r| range_len(run, *r)));
+            let total = state
+                .shape
+                .iter()
+                .try_fold(1usize, |acc, &n| acc.checked_mul(n));
+            if let Some(total) = total.filter(|&n| n <= MAX_TABLE) {
+                state.values.clear();
+                state.values.resize(total, None);
+                state.cached = true;
+            }
+        }
+    }
+    // The flat position, where the element is inside the table's shape.
+    let mut flat = Some(0usize);
+    if state.cached {
+        for (k, op) in idx.iter().enumerate() {
+            let i = index(&m.regs, *op);
+            let n = state.shape[k];
+            flat = flat.and_then(|f| (i < n).then(|| f * n + i));
+        }
+    } else {
+        flat = None;
+    }
+    for (&r, op) in body.regs.iter().zip(idx) {
+        m.regs[r as usize] = index(&m.regs, *op);
+    }
+    run_block(run, m, &body.code)?;
+    let v = m.slots[body.value as usize];
+    if let Some(f) = flat {
+        m.tables[table].values[f] = Some(v);
+    }
+    Ok(v)
+}
+
+/// The number of values an index runs over in this run.
+#[inline(always)]
+pub(crate) fn range_len<T>(run: &Run<'_, T>, range: Range) -> usize {
+    match range {
+        Range::Len { tensor, axis } => run.inputs.tensors[tensor as usize]
+            .shape
+            .get(axis as usize)
+            .copied()
+            .unwrap_or(0),
+        Range::Count(n) => n,
+    }
 }

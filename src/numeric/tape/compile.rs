@@ -16,7 +16,8 @@ use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
-use crate::numeric::tape::code::{Factor, IndexOp, Instr, Range, Reg, Slot};
+use crate::numeric::tape::code::{Body, Factor, IndexOp, Instr, Operand, Range, Reg, Slot, Table};
+use crate::numeric::tape::reuse::Deps;
 use crate::print::text::to_text;
 use crate::syntax::number::{describe_rational, rational_to_f64};
 
@@ -35,7 +36,17 @@ struct Compiler<'p> {
     free_indices: Vec<(Symbol, Reg)>,
     texts: FxHashMap<ExprId, String>,
     input_slots: Vec<(u32, Slot)>,
+    /// The tables of indexed calls, each found by its definition, arguments and
+    /// literal indices; and the code that fills a table, for each call node.
+    tables: Vec<Table>,
+    table_of: FxHashMap<TableKey, u32>,
+    bodies: Vec<Body>,
+    body_of: FxHashMap<ExprId, u32>,
 }
+
+/// What identifies a table: the definition, the arguments, and the index at each axis
+/// that is a literal (`None` where it is a name).
+type TableKey = (DefId, Box<[ExprId]>, Box<[Option<ExprId>]>);
 
 impl Tape {
     /// Compiles an expression.
@@ -46,6 +57,18 @@ impl Tape {
     /// Compiles several expressions into one tape that computes them together, each
     /// shared subexpression once (a gradient's components share the function's terms).
     pub fn compile_many(pool: &mut Pool, ids: &[ExprId]) -> Result<Tape> {
+        Tape::build(pool, ids, &[]).map(|(tape, _, _)| tape)
+    }
+
+    /// Compiles expressions with the indices `over` as the registers of an outer block
+    /// that runs once per element (see [`Elementwise`](super::Elementwise)): the tape's
+    /// own code is what does not depend on them; the other results are the registers
+    /// of `over` and the code that depends on them.
+    pub(crate) fn build(
+        pool: &mut Pool,
+        ids: &[ExprId],
+        over: &[Symbol],
+    ) -> Result<(Tape, Vec<Reg>, Vec<Instr>)> {
         let mut c = Compiler {
             pool,
             blocks: vec![Vec::new()],
@@ -58,11 +81,16 @@ impl Tape {
             free_indices: Vec::new(),
             texts: FxHashMap::default(),
             input_slots: Vec::new(),
+            tables: Vec::new(),
+            table_of: FxHashMap::default(),
+            bodies: Vec::new(),
+            body_of: FxHashMap::default(),
         };
-        // Free indices are registers set from the bindings, at depth 0.
+        // Free indices are registers set from the bindings, at depth 0; the indices
+        // run over are registers of the element block, at depth 1.
         for &id in ids {
             for s in c.pool.free_indices(id) {
-                if c.free_indices.iter().any(|f| f.0 == s) {
+                if c.free_indices.iter().any(|f| f.0 == s) || over.contains(&s) {
                     continue;
                 }
                 let r = c.regs;
@@ -71,17 +99,32 @@ impl Tape {
                 c.free_indices.push((s, r));
             }
         }
+        let mut over_regs = Vec::with_capacity(over.len());
+        if !over.is_empty() {
+            c.blocks.push(Vec::new());
+            for &s in over {
+                let r = c.regs;
+                c.regs += 1;
+                c.env.push((s, r, 1));
+                over_regs.push(r);
+            }
+        }
         let mut outputs = Vec::with_capacity(ids.len());
         for &id in ids {
             outputs.push(c.compile(id)?.0);
         }
+        let element = if over.is_empty() {
+            Vec::new()
+        } else {
+            c.blocks.pop().unwrap_or_default()
+        };
         let code = c.blocks.pop().unwrap_or_default();
         let tensor_names = c
             .tensors
             .iter()
             .map(|&s| c.pool.name(s).to_string())
             .collect();
-        Ok(Tape {
+        let mut tape = Tape {
             code,
             slots: c.slots as usize,
             regs: c.regs as usize,
@@ -92,7 +135,12 @@ impl Tape {
             outputs,
             texts: c.texts,
             input_slots: c.input_slots,
-        })
+            tables: c.tables,
+            bodies: c.bodies,
+            deps: Deps::default(),
+        };
+        tape.deps = Deps::of(&tape);
+        Ok((tape, over_regs, element))
     }
 }
 
@@ -305,8 +353,11 @@ impl Compiler<'_> {
                 self.memo.insert(key, placed);
                 return Ok(placed);
             }
-            Node::Call { def, args, .. } => {
-                let placed = self.call(id, def, &args)?;
+            Node::Call { def, args, indices } => {
+                let placed = match self.table_call(id, def, &args, &indices, depth)? {
+                    Some(placed) => placed,
+                    None => self.call(id, def, &args)?,
+                };
                 self.memo.insert(key, placed);
                 return Ok(placed);
             }
@@ -353,6 +404,122 @@ impl Compiler<'_> {
                 format!("`{}` cannot be expanded", to_text(self.pool, id)),
             )),
         }
+    }
+
+    /// An indexed call read inside a loop (`h1[j]` in `sum(j, W2[i, j]*h1[j])`) as an
+    /// element of a table of the call's values, computed once per run: compiled inline,
+    /// the call's whole body would run again for every value of every enclosing loop,
+    /// and a network's layers would each recompute the layers below them per element.
+    /// `None` where the call is not such a read: its arguments depend on a loop (so
+    /// the table would change within a run), an index is not a name or a literal, a
+    /// name repeats, or no index is a loop's.
+    ///
+    /// The code that fills the table is this call's own expansion, with its index names
+    /// read from the table's registers, so a failure inside it names the same nodes as
+    /// the call compiled inline would; calls that differ only in their index names
+    /// (`h1[j]`, `h1[k]`) share the table, each with code of its own.
+    fn table_call(
+        &mut self,
+        id: ExprId,
+        def: DefId,
+        args: &[ExprId],
+        indices: &[ExprId],
+        depth: usize,
+    ) -> Result<Option<(Slot, usize)>> {
+        if indices.is_empty() || depth == 0 {
+            return Ok(None);
+        }
+        let mut names: Vec<Symbol> = Vec::new();
+        let mut ops = Vec::new();
+        let mut axes = Vec::new();
+        let mut literals = Vec::with_capacity(indices.len());
+        for (k, &i) in indices.iter().enumerate() {
+            match self.pool.node(i) {
+                Node::Index(s) if !names.contains(s) => {
+                    names.push(*s);
+                    ops.push(self.index_op(i)?);
+                    axes.push(k);
+                    literals.push(None);
+                }
+                Node::Num(_) => literals.push(Some(i)),
+                _ => return Ok(None),
+            }
+        }
+        if names.is_empty() || args.iter().any(|&a| self.context(a).1 != 0) {
+            return Ok(None);
+        }
+        let body = match self.body_of.get(&id) {
+            Some(&b) => b,
+            None => {
+                let regs: Vec<Reg> = names
+                    .iter()
+                    .map(|_| {
+                        self.regs += 1;
+                        self.regs - 1
+                    })
+                    .collect();
+                self.blocks.push(Vec::new());
+                let body_depth = self.blocks.len() - 1;
+                for (&s, &r) in names.iter().zip(&regs) {
+                    self.env.push((s, r, body_depth));
+                }
+                let value = self.call(id, def, args);
+                self.env.truncate(self.env.len() - names.len());
+                let code = self.blocks.pop().unwrap_or_default();
+                let value = value?.0;
+                let key: TableKey = (def, args.into(), literals.into());
+                let table = match self.table_of.get(&key) {
+                    Some(&t) => t,
+                    None => {
+                        let ranges = self.table_ranges(def, args, &axes);
+                        let rank = axes.len();
+                        self.tables.push(Table { rank, ranges });
+                        let t = (self.tables.len() - 1) as u32;
+                        self.table_of.insert(key, t);
+                        t
+                    }
+                };
+                self.bodies.push(Body {
+                    table,
+                    regs: regs.into(),
+                    code: code.into(),
+                    value,
+                });
+                let b = (self.bodies.len() - 1) as u32;
+                self.body_of.insert(id, b);
+                b
+            }
+        };
+        let dst = self.slot();
+        let idx = ops.into();
+        self.emit(depth, Instr::Memo { dst, body, idx });
+        Ok(Some((dst, depth)))
+    }
+
+    /// The lengths of a table's axes (the definition's result indices at `axes`), where
+    /// each is a number or the length of a tensor the tape reads anyway: a table never
+    /// makes a run need a value the expression does not.
+    fn table_ranges(
+        &mut self,
+        def: DefId,
+        args: &[ExprId],
+        axes: &[usize],
+    ) -> Option<Box<[Range]>> {
+        let mut ranges = Vec::with_capacity(axes.len());
+        for &k in axes {
+            let r = self.pool.definition(def).index_ranges.get(k).copied()?;
+            let r = self.pool.instantiate_len(def, args, r);
+            let range = match self.pool.node(r).clone() {
+                Node::Len(t, axis) if self.tensors.contains(&t) => Range::Len {
+                    tensor: self.tensor_index(t),
+                    axis,
+                },
+                Node::Num(n) if n.is_integer() => Range::Count(n.to_integer().to_usize()?),
+                _ => return None,
+            };
+            ranges.push(range);
+        }
+        Some(ranges.into())
     }
 
     /// Compiles the terms of a call's body `b` (as the definition writes it) in the
@@ -615,9 +782,17 @@ impl Compiler<'_> {
         let body_code = self.blocks.pop().unwrap_or_default();
         let value = value?.0;
         let dst = self.slot();
-        self.emit(
-            outer,
-            Instr::Loop {
+        let instr = match fused(&body_code, value) {
+            Some((a, b, product)) => Instr::Dot {
+                dst,
+                index: r,
+                range,
+                a,
+                b,
+                product,
+                node: id,
+            },
+            None => Instr::Loop {
                 dst,
                 index: r,
                 range,
@@ -625,7 +800,45 @@ impl Compiler<'_> {
                 value,
                 node: id,
             },
-        );
+        };
+        self.emit(outer, instr);
         Ok((dst, outer))
+    }
+}
+
+/// A loop body that is two element reads and their product, in that order, as the
+/// operands of a fused [`Instr::Dot`] and the product's node. Nothing outside the
+/// loop reads the body's slots (they hold one pass's values), so the fused loop need
+/// not write them.
+fn fused(body: &[Instr], value: Slot) -> Option<(Operand, Operand, ExprId)> {
+    let operand = |i: &Instr| match i {
+        Instr::Load {
+            dst,
+            tensor,
+            idx,
+            node,
+        } => Some((
+            *dst,
+            Operand::Load {
+                tensor: *tensor,
+                idx: idx.clone(),
+                node: *node,
+            },
+        )),
+        Instr::Memo { dst, body, idx } => Some((
+            *dst,
+            Operand::Memo {
+                body: *body,
+                idx: idx.clone(),
+            },
+        )),
+        _ => None,
+    };
+    match body {
+        [x, y, Instr::Mul2 { dst, a, b, node }] if *dst == value => {
+            let ((xs, x), (ys, y)) = (operand(x)?, operand(y)?);
+            (xs == *a && ys == *b && xs != ys).then_some((x, y, *node))
+        }
+        _ => None,
     }
 }

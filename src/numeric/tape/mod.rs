@@ -18,7 +18,9 @@
 
 mod code;
 mod compile;
+mod elementwise;
 mod inputs;
+mod reuse;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -29,8 +31,10 @@ use crate::numeric::scalar::Scalar;
 use crate::numeric::value::{Bindings, format_value};
 
 pub(crate) use code::Fault;
-use code::{Instr, Reg, Run, Slot, run_block, seeded};
+use code::{Body, Instr, Machine, Reg, Run, Slot, Table, run_block, seeded};
+pub use elementwise::Elementwise;
 pub use inputs::{InputRef, TapeInputs};
+pub use reuse::Reuse;
 
 /// The point `at` as `name = value` text, for a message about `ids`: the scalars, then
 /// the tensors, in the order the expressions read them once every call is expanded in
@@ -108,6 +112,12 @@ pub struct Tape {
     texts: FxHashMap<ExprId, String>,
     /// Where each scalar input is written when a run starts.
     input_slots: Vec<(u32, Slot)>,
+    /// The indexed definitions computed as tables, and the code that fills them, read
+    /// by `Memo` instructions.
+    tables: Vec<Table>,
+    bodies: Vec<Body>,
+    /// What each table depends on, for runs that perturb one input.
+    deps: reuse::Deps,
 }
 
 impl Tape {
@@ -121,7 +131,7 @@ impl Tape {
                 })
                 .sum()
         }
-        count(&self.code)
+        count(&self.code) + self.bodies.iter().map(|b| count(&b.code)).sum::<usize>()
     }
 
     /// Whether the tape has no instructions (it always has at least one).
@@ -137,10 +147,10 @@ impl Tape {
     /// Runs the tape at a point; `seed` adds a perturbation to one input (the complex
     /// step's `ih`, or a dual number's unit derivative).
     pub fn run<T: Scalar>(&self, inputs: &TapeInputs, seed: Option<(InputRef, T)>) -> Result<T> {
-        let mut slots = vec![T::from_f64(0.0); self.slots];
-        self.run_into(inputs, seed, &mut slots)
+        let mut m = Machine::new();
+        self.run_into(inputs, seed, &mut m)
             .map_err(|f| self.explain(&f, inputs))?;
-        Ok(slots[self.outputs[0] as usize])
+        Ok(m.slots[self.outputs[0] as usize])
     }
 
     /// Runs the tape in `f64`.
@@ -151,9 +161,9 @@ impl Tape {
     /// Runs the tape in `f64`; a failure's message shows the point as `point` gives it
     /// (called only then, since it may cost more than the run).
     pub fn eval_showing(&self, inputs: &TapeInputs, point: impl FnOnce() -> String) -> Result<f64> {
-        let mut slots = vec![0.0; self.slots];
-        match self.run_into(inputs, None, &mut slots) {
-            Ok(()) => Ok(slots[self.outputs[0] as usize]),
+        let mut m = Machine::new();
+        match self.run_into(inputs, None, &mut m) {
+            Ok(()) => Ok(m.slots[self.outputs[0] as usize]),
             Err(fault) => {
                 let shown = TapeInputs {
                     point: point(),
@@ -167,9 +177,9 @@ impl Tape {
     /// Runs the tape in `f64` and reports a failure as a [`Fault`], for callers that
     /// word the message themselves (they have the pool to print any node with).
     pub(crate) fn eval_fault(&self, inputs: &TapeInputs) -> std::result::Result<f64, Fault> {
-        let mut slots = vec![0.0; self.slots];
-        self.run_into(inputs, None, &mut slots)?;
-        Ok(slots[self.outputs[0] as usize])
+        let mut m = Machine::new();
+        self.run_into(inputs, None, &mut m)?;
+        Ok(m.slots[self.outputs[0] as usize])
     }
 
     /// Runs the tape and writes every output into `out` (one per compiled expression),
@@ -180,8 +190,11 @@ impl Tape {
         slots: &mut Vec<f64>,
         out: &mut [f64],
     ) -> Result<()> {
-        self.run_into::<f64>(inputs, None, slots)
-            .map_err(|f| self.explain(&f, inputs))?;
+        let mut m = Machine::new();
+        m.slots = std::mem::take(slots);
+        let ran = self.run_into::<f64>(inputs, None, &mut m);
+        *slots = m.slots;
+        ran.map_err(|f| self.explain(&f, inputs))?;
         for (o, &s) in out.iter_mut().zip(&self.outputs) {
             *o = slots[s as usize];
         }
@@ -192,11 +205,11 @@ impl Tape {
     /// pass's, inside a sum): a result is exact only up to rounding of its largest
     /// intermediate, so `sin(x + 1e8)` is good to about 1e-8, not 1e-16.
     pub fn largest_intermediate(&self, inputs: &TapeInputs) -> f64 {
-        let mut slots = Vec::new();
-        if self.run_into::<f64>(inputs, None, &mut slots).is_err() {
+        let mut m = Machine::new();
+        if self.run_into::<f64>(inputs, None, &mut m).is_err() {
             return 0.0;
         }
-        slots
+        m.slots
             .iter()
             .filter(|v| v.is_finite())
             .fold(0.0, |m, v| m.max(v.abs()))
@@ -206,24 +219,45 @@ impl Tape {
         &self,
         inputs: &TapeInputs,
         seed: Option<(InputRef, T)>,
-        slots: &mut Vec<T>,
+        m: &mut Machine<T>,
     ) -> std::result::Result<(), Fault> {
-        slots.resize(self.slots, T::from_f64(0.0));
-        let mut regs = vec![0usize; self.regs];
+        m.reset(self.slots, self.regs, self.tables.len());
+        self.start_into(inputs, seed, m);
+        self.code_into(inputs, seed, m)
+    }
+
+    /// Writes the point's free indices and scalar inputs into a machine.
+    fn start_into<T: Scalar>(
+        &self,
+        inputs: &TapeInputs,
+        seed: Option<(InputRef, T)>,
+        m: &mut Machine<T>,
+    ) {
         for &(r, v) in &inputs.indices {
-            regs[r as usize] = v;
+            m.regs[r as usize] = v;
         }
         for &(input, slot) in &self.input_slots {
             let s = self.scalars[input as usize];
             let v = inputs.scalars[input as usize];
-            slots[slot as usize] = seeded(seed, InputRef::Scalar(s), v);
+            m.slots[slot as usize] = seeded(seed, InputRef::Scalar(s), v);
         }
+    }
+
+    /// Runs the top-level code on a started machine.
+    fn code_into<T: Scalar>(
+        &self,
+        inputs: &TapeInputs,
+        seed: Option<(InputRef, T)>,
+        m: &mut Machine<T>,
+    ) -> std::result::Result<(), Fault> {
         let run = Run {
             inputs,
             seed,
             tensors: &self.tensors,
+            tables: &self.tables,
+            bodies: &self.bodies,
         };
-        run_block(&run, slots, &mut regs, &self.code)
+        run_block(&run, m, &self.code)
     }
 
     /// A fault as an error, quoting the texts kept at compilation.
