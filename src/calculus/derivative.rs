@@ -183,6 +183,9 @@ impl<'p> Differentiator<'p> {
     }
 
     fn expand_rec(&mut self, e: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.expand_rec(e, memo));
+        }
         if let Some(&r) = memo.get(&e) {
             return r;
         }
@@ -211,6 +214,9 @@ impl<'p> Differentiator<'p> {
 
     /// The derivative of `e`, fully taken (no `diff` nodes remain for this variable).
     pub fn derive(&mut self, e: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.derive(e));
+        }
         if let Some(&d) = self.memo.get(&e) {
             return d;
         }
@@ -457,16 +463,26 @@ pub fn derive_n(
 /// budget a request like `diff --order 40` would exhaust memory instead of answering.
 pub const MAX_DERIVATIVE_SIZE: u64 = 200_000;
 
+/// The largest first derivative, counted as a written-out tree. A first derivative does
+/// not run away as repeated ones do, but written out it grows with the square of the
+/// input's nesting: a chain of 10,000 nested functions has one of about 6e7 nodes (the
+/// product of the 10,000 outer derivatives, each holding the chain below it).
+pub const MAX_FIRST_DERIVATIVE_SIZE: u64 = 100_000_000;
+
 /// Stops a repeated differentiation whose `k`-th derivative has outgrown
-/// [`MAX_DERIVATIVE_SIZE`], with an error that says which order did it.
+/// [`MAX_DERIVATIVE_SIZE`] ([`MAX_FIRST_DERIVATIVE_SIZE`] for the first), with an error
+/// that says which order did it.
 pub fn check_size(pool: &Pool, d: ExprId, k: u32) -> Result<()> {
     let size = crate::expr::size::tree_size(pool, d);
-    if size > MAX_DERIVATIVE_SIZE {
+    let limit = if k == 1 {
+        MAX_FIRST_DERIVATIVE_SIZE
+    } else {
+        MAX_DERIVATIVE_SIZE
+    };
+    if size > limit {
         return Err(Error::new(
             ErrorKind::Limit,
-            format!(
-                "derivative of order {k} has {size} nodes, more than the limit of {MAX_DERIVATIVE_SIZE}"
-            ),
+            format!("derivative of order {k} has {size} nodes, more than the limit of {limit}"),
         )
         .with_hint("ask for a lower order, or simplify the expression before differentiating"));
     }

@@ -26,6 +26,9 @@ pub fn tree_size(pool: &Pool, id: ExprId) -> u64 {
         if let Some(&n) = memo.get(&id) {
             return n;
         }
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || rec(pool, id, memo));
+        }
         let n = crate::expr::node::children(pool.node(id))
             .into_iter()
             .fold(1u64, |acc, c| acc.saturating_add(rec(pool, c, memo)));
@@ -33,4 +36,20 @@ pub fn tree_size(pool: &Pool, id: ExprId) -> u64 {
         n
     }
     rec(pool, id, &mut FxHashMap::default())
+}
+
+/// Whether the expression written out as a tree has at most `limit` nodes. It stops
+/// counting past the limit, so the cost is at most `limit` steps however large the
+/// expression: a printer may ask it at every node.
+pub fn tree_size_at_most(pool: &Pool, id: ExprId, limit: u64) -> bool {
+    let mut todo = vec![id];
+    let mut count = 0u64;
+    while let Some(x) = todo.pop() {
+        count += 1;
+        if count > limit {
+            return false;
+        }
+        todo.extend(crate::expr::node::children(pool.node(x)));
+    }
+    true
 }

@@ -165,6 +165,9 @@ fn collect(
     shape: &mut Vec<usize>,
     data: &mut Vec<f64>,
 ) -> Result<()> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || collect(session, v, depth, shape, data));
+    }
     match v {
         BindingValue::Scalar(e) => {
             if depth != shape.len() {
@@ -230,6 +233,9 @@ pub fn format_value(v: &Value) -> String {
 }
 
 fn format_nested(t: &Tensor, axis: usize, offset: usize, out: &mut String) {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || format_nested(t, axis, offset, out));
+    }
     const MAX_SHOWN: usize = 8;
     out.push('[');
     let n = t.shape[axis];

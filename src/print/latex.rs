@@ -461,6 +461,9 @@ impl<'p> Latex<'p> {
     }
 
     fn bare(&self, id: ExprId, out: &mut String) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.bare(id, out));
+        }
         match self.node(id) {
             Node::Num(r) => out.push_str(&rational(r)),
             Node::Const(Constant::Pi) => out.push_str("\\pi"),
@@ -564,7 +567,7 @@ impl<'p> Latex<'p> {
             | Node::Len(_, _)
             | Node::Delta(_, _)
             | Node::Call { .. } => true,
-            Node::Func(Func::Exp, a) => crate::expr::size::tree_size(self.pool, *a) > 4,
+            Node::Func(Func::Exp, a) => !crate::expr::size::tree_size_at_most(self.pool, *a, 4),
             Node::Func(Func::Abs, _) => true,
             Node::Func(_, _) => true,
             Node::Pow(_, e) => self
@@ -593,7 +596,7 @@ impl<'p> Latex<'p> {
         match f {
             Func::Exp => {
                 // e^{x} for short exponents, \exp(...) for long ones.
-                if crate::expr::size::tree_size(self.pool, a) <= 4 {
+                if crate::expr::size::tree_size_at_most(self.pool, a, 4) {
                     out.push_str("e^{");
                     self.expr(a, Level::Sum, out);
                     out.push('}');
@@ -674,9 +677,17 @@ impl<'p> Latex<'p> {
                     let r = -self.pool.as_num(*e).cloned().unwrap_or_default();
                     let mut s = String::new();
                     if r.is_one() {
-                        self.expr(*b, Level::Power, &mut s);
+                        // Printed once: a reciprocal inside a reciprocal's base would
+                        // otherwise be printed twice at each level of such nesting.
                         let mut bare = String::new();
                         self.bare(*b, &mut bare);
+                        if self.level(*b) < Level::Power {
+                            s.push_str("\\left(");
+                            s.push_str(&bare);
+                            s.push_str("\\right)");
+                        } else {
+                            s.push_str(&bare);
+                        }
                         lone = Some(bare);
                     } else if r.numer().is_one() && r.denom() == &2.into() {
                         s.push_str("\\sqrt{");

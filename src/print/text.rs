@@ -7,7 +7,7 @@
 //! positive term when it has one (`1 - tanh(x)^2`). Output depends only on structure and
 //! names, so it is the same on every run.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use num_rational::BigRational;
 use num_traits::{One, Signed};
@@ -47,6 +47,28 @@ pub fn to_text_named(
     context: &[Symbol],
     named: &FxHashMap<ExprId, String>,
 ) -> String {
+    print_with_budget(pool, id, context, named, usize::MAX)
+}
+
+/// Prints at most about `nodes` nodes of an expression, for a message to quote: past
+/// that, each subexpression not yet printed is `…`, and a sum, product or list stops at
+/// its first one. The text is for reading, not for parsing back. It costs what printing
+/// `nodes` nodes costs, however large the expression, so that quoting every node of a
+/// deep expression (as the tape does for its messages) is not quadratic in its depth.
+pub fn to_text_abridged(pool: &Pool, id: ExprId, nodes: usize) -> String {
+    if crate::expr::size::tree_size_at_most(pool, id, nodes as u64) {
+        return to_text(pool, id);
+    }
+    print_with_budget(pool, id, &[], &FxHashMap::default(), nodes)
+}
+
+fn print_with_budget(
+    pool: &Pool,
+    id: ExprId,
+    context: &[Symbol],
+    named: &FxHashMap<ExprId, String>,
+    budget: usize,
+) -> String {
     let mut scope: Vec<Symbol> = pool.free_symbols(id).to_vec();
     scope.extend_from_slice(context);
     let printer = Printer {
@@ -54,6 +76,7 @@ pub fn to_text_named(
         scope: RefCell::new(scope),
         renames: RefCell::new(Vec::new()),
         named,
+        budget: Cell::new(budget),
     };
     let mut out = String::new();
     printer.expr_bare(id, &mut out);
@@ -69,6 +92,8 @@ struct Printer<'p> {
     renames: RefCell<Vec<(Symbol, String)>>,
     /// Subexpressions printed as names.
     named: &'p FxHashMap<ExprId, String>,
+    /// How many more nodes to print before writing `…` (see [`to_text_abridged`]).
+    budget: Cell<usize>,
 }
 
 impl Printer<'_> {
@@ -123,16 +148,33 @@ impl Printer<'_> {
         }
     }
 
+    /// Whether the node budget is spent: the rest of the text is `…`.
+    fn spent(&self) -> bool {
+        self.budget.get() == 0
+    }
+
     fn list(&self, ids: &[ExprId], out: &mut String) {
         for (k, &x) in ids.iter().enumerate() {
             if k > 0 {
                 out.push_str(", ");
+                if self.spent() {
+                    out.push('…');
+                    break;
+                }
             }
             self.expr(x, Prec::Add, out);
         }
     }
 
     fn expr_bare(&self, id: ExprId, out: &mut String) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.expr_bare(id, out));
+        }
+        match self.budget.get() {
+            0 => return out.push('…'),
+            usize::MAX => {}
+            n => self.budget.set(n - 1),
+        }
         match self.node(id) {
             Node::Num(r) => out.push_str(&format_rational(r)),
             Node::Const(c) => out.push_str(c.name()),
@@ -252,6 +294,10 @@ impl Printer<'_> {
             if k == first {
                 continue;
             }
+            if self.spent() {
+                out.push_str(" + …");
+                break;
+            }
             let negative = negative(t);
             out.push_str(if negative { " - " } else { " + " });
             self.term(t, negative, out);
@@ -284,6 +330,10 @@ impl Printer<'_> {
         let mut numer: Vec<String> = Vec::new();
         let mut denom: Vec<String> = Vec::new();
         for &f in factors {
+            if self.spent() && numer.len() + denom.len() > 0 {
+                numer.push("…".into());
+                break;
+            }
             match self.node(f) {
                 Node::Num(r) => coeff = r.clone(),
                 Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {

@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::expr::node::{ExprId, Node};
 use crate::expr::pool::Pool;
-use crate::expr::size::tree_size;
+use crate::expr::size::tree_size_at_most;
 
 /// The named subexpressions of `root`: each node with its name, innermost first (so each
 /// binding's body only uses names bound before it).
@@ -30,7 +30,8 @@ pub fn bindings(pool: &Pool, root: ExprId) -> Vec<(ExprId, String)> {
         }
         let printed = if is_named { 1 } else { c };
         for child in crate::expr::node::children(pool.node(id)) {
-            *count.entry(child).or_insert(0) += printed;
+            let n = count.entry(child).or_insert(0);
+            *n = n.saturating_add(printed);
         }
     }
     order
@@ -47,7 +48,7 @@ fn worth_naming(pool: &Pool, id: ExprId) -> bool {
     let node = pool.node(id);
     !node.is_leaf()
         && !matches!(node, Node::Elem(_, _) | Node::Delta(_, _))
-        && tree_size(pool, id) >= 3
+        && !tree_size_at_most(pool, id, 2)
 }
 
 /// The nodes of a DAG, each after its children.

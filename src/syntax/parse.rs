@@ -25,7 +25,7 @@ use crate::syntax::number::{LiteralError, parse_decimal};
 use crate::syntax::tree::{Binding, BindingValue, ChainOp, Expr, ExprKind, Ident, Relation, Stmt};
 
 /// The deepest nesting of parentheses, calls, brackets, unary signs and powers accepted.
-pub const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 20_000;
 
 /// Words that start statements and cannot be names.
 pub const KEYWORDS: [&str; 3] = ["let", "assume", "claim"];
@@ -38,6 +38,8 @@ pub struct PError<'a> {
     hint: Option<Cow<'static, str>>,
     /// A complete message that replaces "expected ..., found ..." when set.
     message: Option<String>,
+    /// What kind of error it is: a syntax error, or a limit such as [`MAX_DEPTH`].
+    kind: ErrorKind,
 }
 
 impl<'a> ParseError<&'a str> for PError<'a> {
@@ -47,6 +49,7 @@ impl<'a> ParseError<&'a str> for PError<'a> {
             expected: Cow::Owned(format!("{kind:?}").to_lowercase()),
             hint: None,
             message: None,
+            kind: ErrorKind::Syntax,
         }
     }
 
@@ -72,6 +75,7 @@ fn expected<'a>(at: &'a str, what: &'static str) -> PError<'a> {
         expected: Cow::Borrowed(what),
         hint: None,
         message: None,
+        kind: ErrorKind::Syntax,
     }
 }
 
@@ -146,12 +150,8 @@ impl<'s> Grammar<'s> {
         let message = e
             .message
             .unwrap_or_else(|| format!("expected {}, found {}", e.expected, found.0));
-        let mut err = Error::at(
-            ErrorKind::Syntax,
-            Span::new(self.source, start, end),
-            message,
-        )
-        .with_primary_text(format!("expected {}", e.expected));
+        let mut err = Error::at(e.kind, Span::new(self.source, start, end), message)
+            .with_primary_text(format!("expected {}", e.expected));
         if let Some(h) = e.hint {
             err = err.with_hint(h.into_owned());
         } else if self.src[start.min(self.src.len())..].starts_with(['\n', '\r']) {
@@ -271,14 +271,19 @@ impl<'s> Grammar<'s> {
         let d = self.depth.get() + 1;
         if d > MAX_DEPTH {
             let mut e = expected(i, "less nesting");
-            e.message = Some(format!("the input nests deeper than {MAX_DEPTH} levels"));
+            e.kind = ErrorKind::Limit;
+            e.message = Some(format!(
+                "the input nests deeper than the limit of {MAX_DEPTH} levels"
+            ));
             e.hint = Some(Cow::Borrowed(
                 "split the expression with `let` definitions, or remove redundant parentheses",
             ));
             return Err(nom::Err::Failure(e));
         }
         self.depth.set(d);
-        let r = f(i);
+        // Every level of nesting passes here, so this one guard keeps the whole descent
+        // (about 4 KiB of stack a level) off the end of the thread's stack.
+        let r = crate::diag::stack::guard(|| f(i));
         self.depth.set(d - 1);
         r
     }

@@ -39,6 +39,18 @@ pub struct Expr {
     pub span: Span,
 }
 
+/// Dropping a tree recurses through its boxes and lists, one frame a level: past the
+/// red zone the rest of the tree is dropped on a new stack segment, so that a tree as
+/// deep as the parser allows is freed on any thread.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if crate::diag::stack::low() {
+            let kind = std::mem::replace(&mut self.kind, ExprKind::Number(BigRational::default()));
+            crate::diag::stack::grow(move || drop(kind));
+        }
+    }
+}
+
 /// The kinds of expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {

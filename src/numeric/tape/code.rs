@@ -348,6 +348,9 @@ pub(crate) fn run_block<T: Scalar>(
     regs: &mut [usize],
     code: &[Instr],
 ) -> Result<(), Fault> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || run_block(run, slots, regs, code));
+    }
     for instr in code {
         match instr {
             Instr::Const { dst, value } => slots[*dst as usize] = T::from_f64(*value),
