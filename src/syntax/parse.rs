@@ -7,8 +7,23 @@
 //! first token.
 //!
 //! Nesting (parentheses, calls, brackets, unary minus, powers) is counted, and input
-//! deeper than [`MAX_DEPTH`] is an error rather than a stack overflow. Chains of `+ -` and
-//! `* /` are read in a loop into flat lists, so long sums do not nest at all.
+//! deeper than [`MAX_DEPTH`] is an error (kind `limit`, at the first token one level too
+//! deep, with a hint) rather than a stack overflow. Chains of `+ -` and `* /` are read in
+//! a loop into flat lists, so long sums do not nest at all.
+//!
+//! The descent takes about 4 KiB of stack a level (nested calls and the W3 chain; 3 KiB
+//! for parentheses, 1 KiB for signs and powers), and every later stage recurses too
+//! (lowering 1 KiB a level, simplifying and compiling for evaluation 1 KiB, the printers
+//! 300 bytes): so each recursion grows its stack on demand (`diag::stack`), on any
+//! thread, and the stack no longer bounds the depth. What bounds it is time and memory
+//! downstream: a first derivative written out grows with the square of the depth (a
+//! chain of 10,000 functions has one of 6e7 nodes, about 200 MB of text), and building
+//! it costs the same square (products are flat and canonical). [`MAX_DEPTH`] is twice
+//! the 10,000 levels that gauge promises, so that an input of that depth can still be
+//! wrapped (`diff(...)`, a claim's `sin(...)^2`): at 10,000 levels every command answers,
+//! most in well under a second, a forward derivative in about 15 s; at 20,000 parsing,
+//! printing, evaluating and the reverse sweep still take seconds at most, and past it
+//! the answer is this error.
 
 use std::borrow::Cow;
 use std::cell::Cell;

@@ -11,6 +11,7 @@ mod canonical;
 mod check;
 mod cli;
 mod common;
+mod deep;
 mod eval;
 mod facade;
 mod grammar;
