@@ -45,6 +45,8 @@ pub(crate) use index::BOUND_INDEX_NAMES;
 pub struct Pool {
     nodes: Vec<Node>,
     heights: Vec<u32>,
+    /// Each node's size written out as a tree, saturating (see [`Pool::tree_size`]).
+    tree_sizes: Vec<u64>,
     memo: FxHashMap<Node, ExprId>,
     names: Vec<Box<str>>,
     name_ids: FxHashMap<Box<str>, Symbol>,
@@ -119,6 +121,8 @@ impl Pool {
         let id = ExprId(self.nodes.len() as u32);
         let height = self.height_of(&node);
         self.heights.push(height);
+        let size = self.tree_size_of(&node);
+        self.tree_sizes.push(size);
         self.nodes.push(node.clone());
         self.memo.insert(node, id);
         id
@@ -146,6 +150,33 @@ impl Pool {
             Node::Diff { expr, var, .. } => h(expr).max(h(var)),
         };
         tallest + 1
+    }
+
+    /// A node's size written out as a tree: one more than its children's, saturating.
+    fn tree_size_of(&self, node: &Node) -> u64 {
+        let t = |acc: u64, id: &ExprId| acc.saturating_add(self.tree_sizes[id.index()]);
+        match node {
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Sym(_)
+            | Node::Index(_)
+            | Node::Tensor(_)
+            | Node::Len(_, _) => 1,
+            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => xs.iter().fold(1, t),
+            Node::Pow(a, b) | Node::Delta(a, b) => t(t(1, a), b),
+            Node::Func(_, a) => t(1, a),
+            Node::Sum { range, body, .. } => t(t(1, range), body),
+            Node::Call { args, indices, .. } => args.iter().chain(indices.iter()).fold(1, t),
+            Node::Diff { expr, var, .. } => t(t(1, expr), var),
+        }
+    }
+
+    /// The size of an expression written out as a tree (a repeated subexpression counts
+    /// each time), kept for every node as it is made, so that asking costs nothing
+    /// however large the expression: the simplifier asks at every node which of two
+    /// forms is smaller. Saturates at `u64::MAX` instead of overflowing.
+    pub fn tree_size(&self, id: ExprId) -> u64 {
+        self.tree_sizes[id.index()]
     }
 
     /// The height of an expression (0 for a leaf, else one more than its tallest child);
