@@ -320,31 +320,27 @@ impl Printer<'_> {
         }
     }
 
-    /// Prints a product (or a power with a negative exponent) as a fraction.
+    /// Prints a product (or a power with a negative exponent) as a fraction, each
+    /// factor straight into `out`: copying each factor's text into a list first would
+    /// copy a deep expression once for every product around it.
     fn mul(&self, id: ExprId, negate: bool, out: &mut String) {
         let factors: &[ExprId] = match self.node(id) {
             Node::Mul(fs) => fs,
             _ => std::slice::from_ref(&id),
         };
         let mut coeff = BigRational::one();
-        let mut numer: Vec<String> = Vec::new();
-        let mut denom: Vec<String> = Vec::new();
+        let mut numer: Vec<ExprId> = Vec::new();
+        let mut denom: Vec<(ExprId, BigRational)> = Vec::new();
         for &f in factors {
-            if self.spent() && numer.len() + denom.len() > 0 {
-                numer.push("…".into());
-                break;
-            }
             match self.node(f) {
                 Node::Num(r) => coeff = r.clone(),
                 Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
-                    let r = self.pool.as_num(*e).map(|r| -r.clone()).unwrap_or_default();
-                    denom.push(self.power_text(*b, &r));
+                    denom.push((
+                        *b,
+                        self.pool.as_num(*e).map(|r| -r.clone()).unwrap_or_default(),
+                    ));
                 }
-                _ => {
-                    let mut s = String::new();
-                    self.expr(f, Prec::Pow, &mut s);
-                    numer.push(s);
-                }
+                _ => numer.push(f),
             }
         }
         if negate {
@@ -354,48 +350,64 @@ impl Printer<'_> {
             out.push('-');
             coeff = -coeff;
         }
+        let mut first = true;
         if !coeff.numer().is_one() || numer.is_empty() {
-            numer.insert(0, coeff.numer().to_string());
+            out.push_str(&coeff.numer().to_string());
+            first = false;
         }
+        for &f in &numer {
+            if !first {
+                out.push('*');
+                if self.spent() {
+                    // An abridged text ends here.
+                    out.push('…');
+                    return;
+                }
+            }
+            first = false;
+            self.expr(f, Prec::Pow, out);
+        }
+        let count = denom.len() + usize::from(!coeff.denom().is_one());
+        if count == 0 {
+            return;
+        }
+        out.push_str(if count == 1 { "/" } else { "/(" });
+        let mut first = true;
         if !coeff.denom().is_one() {
-            denom.insert(0, coeff.denom().to_string());
+            out.push_str(&coeff.denom().to_string());
+            first = false;
         }
-        out.push_str(&numer.join("*"));
-        match denom.len() {
-            0 => {}
-            1 => {
-                out.push('/');
-                out.push_str(&denom[0]);
+        for (b, r) in &denom {
+            if !first {
+                out.push('*');
             }
-            _ => {
-                out.push_str("/(");
-                out.push_str(&denom.join("*"));
-                out.push(')');
-            }
+            first = false;
+            self.power_text(*b, r, out);
+        }
+        if count > 1 {
+            out.push(')');
         }
     }
 
     /// `base^r` for a positive rational `r`, bound tightly enough to follow a `/` or `*`.
-    fn power_text(&self, base: ExprId, r: &BigRational) -> String {
-        let mut s = String::new();
+    fn power_text(&self, base: ExprId, r: &BigRational, out: &mut String) {
         if r.is_one() {
-            self.expr(base, Prec::Pow, &mut s);
+            self.expr(base, Prec::Pow, out);
         } else if is_half(r) {
-            s.push_str("sqrt(");
-            self.expr(base, Prec::Add, &mut s);
-            s.push(')');
+            out.push_str("sqrt(");
+            self.expr(base, Prec::Add, out);
+            out.push(')');
         } else {
-            self.expr(base, Prec::Atom, &mut s);
-            s.push('^');
+            self.expr(base, Prec::Atom, out);
+            out.push('^');
             if r.is_integer() {
-                s.push_str(&format_rational(r));
+                out.push_str(&format_rational(r));
             } else {
-                s.push('(');
-                s.push_str(&format_rational(r));
-                s.push(')');
+                out.push('(');
+                out.push_str(&format_rational(r));
+                out.push(')');
             }
         }
-        s
     }
 }
 

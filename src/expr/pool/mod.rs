@@ -119,56 +119,45 @@ impl Pool {
             return id;
         }
         let id = ExprId(self.nodes.len() as u32);
-        let height = self.height_of(&node);
+        let (height, size) = self.measures_of(&node);
         self.heights.push(height);
-        let size = self.tree_size_of(&node);
         self.tree_sizes.push(size);
         self.nodes.push(node.clone());
         self.memo.insert(node, id);
         id
     }
 
-    /// The height of a node: 0 for a leaf, else one more than its tallest child.
-    fn height_of(&self, node: &Node) -> u32 {
-        let h = |id: &ExprId| self.heights[id.index()];
-        let tallest = match node {
-            Node::Num(_)
-            | Node::Const(_)
-            | Node::Sym(_)
-            | Node::Index(_)
-            | Node::Tensor(_)
-            | Node::Len(_, _) => return 0,
-            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => {
-                xs.iter().map(h).max().unwrap_or(0)
-            }
-            Node::Pow(a, b) | Node::Delta(a, b) => h(a).max(h(b)),
-            Node::Func(_, a) => h(a),
-            Node::Sum { range, body, .. } => h(range).max(h(body)),
-            Node::Call { args, indices, .. } => {
-                args.iter().chain(indices.iter()).map(h).max().unwrap_or(0)
-            }
-            Node::Diff { expr, var, .. } => h(expr).max(h(var)),
+    /// A node's height (0 for a leaf, else one more than its tallest child) and its size
+    /// written out as a tree (one more than its children's, saturating).
+    fn measures_of(&self, node: &Node) -> (u32, u64) {
+        let (mut tallest, mut size) = (0u32, 1u64);
+        let mut child = |id: &ExprId| {
+            tallest = tallest.max(self.heights[id.index()]);
+            size = size.saturating_add(self.tree_sizes[id.index()]);
         };
-        tallest + 1
-    }
-
-    /// A node's size written out as a tree: one more than its children's, saturating.
-    fn tree_size_of(&self, node: &Node) -> u64 {
-        let t = |acc: u64, id: &ExprId| acc.saturating_add(self.tree_sizes[id.index()]);
         match node {
+            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => xs.iter().for_each(child),
+            Node::Pow(a, b)
+            | Node::Delta(a, b)
+            | Node::Sum {
+                range: a, body: b, ..
+            }
+            | Node::Diff {
+                expr: a, var: b, ..
+            } => {
+                child(a);
+                child(b);
+            }
+            Node::Func(_, a) => child(a),
+            Node::Call { args, indices, .. } => args.iter().chain(indices.iter()).for_each(child),
             Node::Num(_)
             | Node::Const(_)
             | Node::Sym(_)
             | Node::Index(_)
             | Node::Tensor(_)
-            | Node::Len(_, _) => 1,
-            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => xs.iter().fold(1, t),
-            Node::Pow(a, b) | Node::Delta(a, b) => t(t(1, a), b),
-            Node::Func(_, a) => t(1, a),
-            Node::Sum { range, body, .. } => t(t(1, range), body),
-            Node::Call { args, indices, .. } => args.iter().chain(indices.iter()).fold(1, t),
-            Node::Diff { expr, var, .. } => t(t(1, expr), var),
+            | Node::Len(_, _) => return (0, 1),
         }
+        (tallest + 1, size)
     }
 
     /// The size of an expression written out as a tree (a repeated subexpression counts
