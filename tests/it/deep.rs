@@ -291,7 +291,12 @@ fn the_w3_chain_goes_through_the_binary() {
         assert_no_crash(&out);
         assert!(!out.stdout.is_empty(), "{args:?}");
     }
-    // At 10,000 levels: the value, and the derivative by the reverse sweep.
+}
+
+#[test]
+fn the_w3_chain_at_ten_thousand_levels_goes_through_the_binary() {
+    // The value, and the derivative by the reverse sweep (200 MB of text: written out,
+    // the derivative of a 10,000-level chain holds the chain below each of its factors).
     let text = w3(10_000);
     let out = gauge_with_stdin(&["eval", "-", "--at", "x=0.5"], Some(&text));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -301,4 +306,8 @@ fn the_w3_chain_goes_through_the_binary() {
     let out = gauge_with_stdin(&["grad", "-", "--wrt", "x"], Some(&text));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_no_crash(&out);
+    // Its coefficient is the product of the 2,500 squarings' factors of 2.
+    let two = num_bigint::BigInt::from(2).pow(2_500);
+    let head = String::from_utf8_lossy(&out.stdout[..2_000]).into_owned();
+    assert!(head.starts_with(&format!("x: {two}*")), "{}", &head[..80]);
 }
