@@ -40,7 +40,7 @@
 //!
 //! | stage | job |
 //! |---|---|
-//! | `diag` | source texts, byte spans, line and column, the error type |
+//! | `diag` | source texts, byte spans, line and column, the error type, the stack guard that lets deep recursion grow the stack |
 //! | `syntax` | exact number literals, the syntax tree, the parser (one method per production of `grammar/gauge.ebnf`) |
 //! | `expr` | `Node`, `ExprId`, the hash-consed `Pool` whose constructors return canonical nodes, one `Kind` type, order, substitution, contraction, sizes |
 //! | `print` | the text printer that round-trips, and LaTeX |

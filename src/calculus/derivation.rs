@@ -159,6 +159,9 @@ fn one_round(
     log: &mut RoundLog<'_>,
     last: bool,
 ) -> ExprId {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || one_round(d, id, var, log, last));
+    }
     if let Some(&r) = log.memo.get(&id) {
         return r;
     }
@@ -220,6 +223,9 @@ fn take_rec(
     conditions: &mut Vec<Condition>,
     rewrites: &mut Vec<Rewrite>,
 ) -> Result<ExprId> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || take_rec(pool, id, memo, conditions, rewrites));
+    }
     if let Some(&r) = memo.get(&id) {
         return Ok(r);
     }

@@ -183,6 +183,9 @@ impl<'p> Differentiator<'p> {
     }
 
     fn expand_rec(&mut self, e: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.expand_rec(e, memo));
+        }
         if let Some(&r) = memo.get(&e) {
             return r;
         }
@@ -211,6 +214,9 @@ impl<'p> Differentiator<'p> {
 
     /// The derivative of `e`, fully taken (no `diff` nodes remain for this variable).
     pub fn derive(&mut self, e: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.derive(e));
+        }
         if let Some(&d) = self.memo.get(&e) {
             return d;
         }
@@ -461,7 +467,8 @@ pub fn derive_n(
 pub const MAX_DERIVATIVE_SIZE: u64 = 200_000;
 
 /// Stops a repeated differentiation whose `k`-th derivative has outgrown
-/// [`MAX_DERIVATIVE_SIZE`], with an error that says which order did it.
+/// [`MAX_DERIVATIVE_SIZE`] or the work budget, with an error that says which order did
+/// it.
 pub fn check_size(pool: &Pool, d: ExprId, k: u32) -> Result<()> {
     if pool.over_budget() {
         return Err(Error::new(
@@ -475,7 +482,7 @@ pub fn check_size(pool: &Pool, d: ExprId, k: u32) -> Result<()> {
         return Err(Error::new(
             ErrorKind::Limit,
             format!(
-                "derivative of order {k} has {size} nodes, more than the limit of {MAX_DERIVATIVE_SIZE}"
+                "derivative of order {k} has {size} distinct nodes, more than the limit of {MAX_DERIVATIVE_SIZE}"
             ),
         )
         .with_hint("ask for a lower order, or simplify the expression before differentiating"));

@@ -160,6 +160,19 @@ fn push(adjoint: &mut FxHashMap<ExprId, Vec<Lazy>>, id: ExprId, c: Lazy) {
 #[derive(Clone, Debug)]
 struct Lazy(Option<std::rc::Rc<(ExprId, Lazy)>>);
 
+/// Unlinks the list one factor at a time: the derived drop would recurse once a factor,
+/// and a chain of nested functions makes a list as long as it is deep.
+impl Drop for Lazy {
+    fn drop(&mut self) {
+        let mut next = self.0.take();
+        while let Some(rc) = next {
+            next = std::rc::Rc::try_unwrap(rc)
+                .ok()
+                .and_then(|(_, mut rest)| rest.0.take());
+        }
+    }
+}
+
 impl Lazy {
     fn one() -> Lazy {
         Lazy(None)

@@ -18,7 +18,12 @@ pub fn dag_size(pool: &Pool, id: ExprId) -> usize {
 
 /// The size of an expression written out as a tree (a repeated subexpression counts
 /// each time, as it does for a reader): the measure of "smaller". Saturates instead of
-/// overflowing on huge DAGs; the pool keeps it per node, so this is constant time.
+/// overflowing on huge DAGs. The pool keeps it for every node, so this costs nothing.
 pub fn tree_size(pool: &Pool, id: ExprId) -> u64 {
     pool.tree_size(id)
+}
+
+/// Whether the expression written out as a tree has at most `limit` nodes.
+pub fn tree_size_at_most(pool: &Pool, id: ExprId, limit: u64) -> bool {
+    pool.tree_size(id) <= limit
 }

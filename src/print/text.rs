@@ -7,7 +7,7 @@
 //! positive term when it has one (`1 - tanh(x)^2`). Output depends only on structure and
 //! names, so it is the same on every run.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use num_rational::BigRational;
 use num_traits::{One, Signed};
@@ -47,6 +47,28 @@ pub fn to_text_named(
     context: &[Symbol],
     named: &FxHashMap<ExprId, String>,
 ) -> String {
+    print_with_budget(pool, id, context, named, usize::MAX)
+}
+
+/// Prints at most about `nodes` nodes of an expression, for a message to quote: past
+/// that, each subexpression not yet printed is `…`, and a sum, product or list stops at
+/// its first one. The text is for reading, not for parsing back. It costs what printing
+/// `nodes` nodes costs, however large the expression, so that quoting every node of a
+/// deep expression (as the tape does for its messages) is not quadratic in its depth.
+pub fn to_text_abridged(pool: &Pool, id: ExprId, nodes: usize) -> String {
+    if crate::expr::size::tree_size_at_most(pool, id, nodes as u64) {
+        return to_text(pool, id);
+    }
+    print_with_budget(pool, id, &[], &FxHashMap::default(), nodes)
+}
+
+fn print_with_budget(
+    pool: &Pool,
+    id: ExprId,
+    context: &[Symbol],
+    named: &FxHashMap<ExprId, String>,
+    budget: usize,
+) -> String {
     let printer = Printer {
         pool,
         root: id,
@@ -54,6 +76,7 @@ pub fn to_text_named(
         scope: RefCell::new(None),
         renames: RefCell::new(Vec::new()),
         named,
+        budget: Cell::new(budget),
     };
     let mut out = String::new();
     printer.expr_bare(id, &mut out);
@@ -74,6 +97,8 @@ struct Printer<'p> {
     renames: RefCell<Vec<(Symbol, String)>>,
     /// Subexpressions printed as names.
     named: &'p FxHashMap<ExprId, String>,
+    /// How many more nodes to print before writing `…` (see [`to_text_abridged`]).
+    budget: Cell<usize>,
 }
 
 impl Printer<'_> {
@@ -128,16 +153,33 @@ impl Printer<'_> {
         }
     }
 
+    /// Whether the node budget is spent: the rest of the text is `…`.
+    fn spent(&self) -> bool {
+        self.budget.get() == 0
+    }
+
     fn list(&self, ids: &[ExprId], out: &mut String) {
         for (k, &x) in ids.iter().enumerate() {
             if k > 0 {
                 out.push_str(", ");
+                if self.spent() {
+                    out.push('…');
+                    break;
+                }
             }
             self.expr(x, Prec::Add, out);
         }
     }
 
     fn expr_bare(&self, id: ExprId, out: &mut String) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.expr_bare(id, out));
+        }
+        match self.budget.get() {
+            0 => return out.push('…'),
+            usize::MAX => {}
+            n => self.budget.set(n - 1),
+        }
         match self.node(id) {
             Node::Num(r) => out.push_str(&format_rational(r)),
             Node::Const(c) => out.push_str(c.name()),
@@ -277,6 +319,10 @@ impl Printer<'_> {
             if k == first {
                 continue;
             }
+            if self.spent() {
+                out.push_str(" + …");
+                break;
+            }
             let negative = negative(t);
             out.push_str(if negative { " - " } else { " + " });
             self.term(t, negative, out);
@@ -299,27 +345,27 @@ impl Printer<'_> {
         }
     }
 
-    /// Prints a product (or a power with a negative exponent) as a fraction.
+    /// Prints a product (or a power with a negative exponent) as a fraction, each
+    /// factor straight into `out`: copying each factor's text into a list first would
+    /// copy a deep expression once for every product around it.
     fn mul(&self, id: ExprId, negate: bool, out: &mut String) {
         let factors: &[ExprId] = match self.node(id) {
             Node::Mul(fs) => fs,
             _ => std::slice::from_ref(&id),
         };
         let mut coeff = BigRational::one();
-        let mut numer: Vec<String> = Vec::new();
-        let mut denom: Vec<String> = Vec::new();
+        let mut numer: Vec<ExprId> = Vec::new();
+        let mut denom: Vec<(ExprId, BigRational)> = Vec::new();
         for &f in factors {
             match self.node(f) {
                 Node::Num(r) => coeff = r.clone(),
                 Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
-                    let r = self.pool.as_num(*e).map(|r| -r.clone()).unwrap_or_default();
-                    denom.push(self.power_text(*b, &r));
+                    denom.push((
+                        *b,
+                        self.pool.as_num(*e).map(|r| -r.clone()).unwrap_or_default(),
+                    ));
                 }
-                _ => {
-                    let mut s = String::new();
-                    self.expr(f, Prec::Pow, &mut s);
-                    numer.push(s);
-                }
+                _ => numer.push(f),
             }
         }
         if negate {
@@ -329,48 +375,64 @@ impl Printer<'_> {
             out.push('-');
             coeff = -coeff;
         }
+        let mut first = true;
         if !coeff.numer().is_one() || numer.is_empty() {
-            numer.insert(0, coeff.numer().to_string());
+            out.push_str(&coeff.numer().to_string());
+            first = false;
         }
+        for &f in &numer {
+            if !first {
+                out.push('*');
+                if self.spent() {
+                    // An abridged text ends here.
+                    out.push('…');
+                    return;
+                }
+            }
+            first = false;
+            self.expr(f, Prec::Pow, out);
+        }
+        let count = denom.len() + usize::from(!coeff.denom().is_one());
+        if count == 0 {
+            return;
+        }
+        out.push_str(if count == 1 { "/" } else { "/(" });
+        let mut first = true;
         if !coeff.denom().is_one() {
-            denom.insert(0, coeff.denom().to_string());
+            out.push_str(&coeff.denom().to_string());
+            first = false;
         }
-        out.push_str(&numer.join("*"));
-        match denom.len() {
-            0 => {}
-            1 => {
-                out.push('/');
-                out.push_str(&denom[0]);
+        for (b, r) in &denom {
+            if !first {
+                out.push('*');
             }
-            _ => {
-                out.push_str("/(");
-                out.push_str(&denom.join("*"));
-                out.push(')');
-            }
+            first = false;
+            self.power_text(*b, r, out);
+        }
+        if count > 1 {
+            out.push(')');
         }
     }
 
     /// `base^r` for a positive rational `r`, bound tightly enough to follow a `/` or `*`.
-    fn power_text(&self, base: ExprId, r: &BigRational) -> String {
-        let mut s = String::new();
+    fn power_text(&self, base: ExprId, r: &BigRational, out: &mut String) {
         if r.is_one() {
-            self.expr(base, Prec::Pow, &mut s);
+            self.expr(base, Prec::Pow, out);
         } else if is_half(r) {
-            s.push_str("sqrt(");
-            self.expr(base, Prec::Add, &mut s);
-            s.push(')');
+            out.push_str("sqrt(");
+            self.expr(base, Prec::Add, out);
+            out.push(')');
         } else {
-            self.expr(base, Prec::Atom, &mut s);
-            s.push('^');
+            self.expr(base, Prec::Atom, out);
+            out.push('^');
             if r.is_integer() {
-                s.push_str(&format_rational(r));
+                out.push_str(&format_rational(r));
             } else {
-                s.push('(');
-                s.push_str(&format_rational(r));
-                s.push(')');
+                out.push('(');
+                out.push_str(&format_rational(r));
+                out.push(')');
             }
         }
-        s
     }
 }
 

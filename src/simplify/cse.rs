@@ -13,7 +13,7 @@ use num_rational::BigRational;
 
 use crate::expr::node::{ExprId, Func, Node};
 use crate::expr::pool::Pool;
-use crate::expr::size::tree_size;
+use crate::expr::size::tree_size_at_most;
 
 /// The named subexpressions of `root`: each node with its name, innermost first (so each
 /// binding's body only uses names bound before it).
@@ -43,7 +43,8 @@ pub fn bindings_of(pool: &Pool, roots: &[ExprId]) -> Vec<(ExprId, String)> {
         }
         let printed = if is_named { 1 } else { c };
         for child in crate::expr::node::children(pool.node(id)) {
-            *count.entry(child).or_insert(0) += printed;
+            let n = count.entry(child).or_insert(0);
+            *n = n.saturating_add(printed);
         }
     }
     // The names must not read as one of the user's: `s3` is skipped when the input
@@ -68,7 +69,7 @@ fn worth_naming(pool: &Pool, id: ExprId) -> bool {
     !node.is_leaf()
         && !reciprocal
         && !matches!(node, Node::Elem(_, _) | Node::Delta(_, _))
-        && tree_size(pool, id) >= 3
+        && !tree_size_at_most(pool, id, 2)
 }
 
 /// The nodes of a DAG with several roots, each after its children.

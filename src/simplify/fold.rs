@@ -149,6 +149,9 @@ impl<'p> Folder<'p> {
 
     /// Folds every instance it finds, innermost first.
     pub fn fold(&mut self, id: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.fold(id));
+        }
         if let Some(&r) = self.memo.get(&id) {
             return r;
         }

@@ -201,6 +201,9 @@ impl<'p> Simplifier<'p> {
         id: ExprId,
         f: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
     ) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.map_children(id, f));
+        }
         let old: Vec<ExprId> = crate::expr::node::children(self.pool.node(id));
         let kids: Vec<ExprId> = old.iter().map(|&c| f(self, c)).collect();
         let rebuilt = self.pool.rebuild(id, &kids);

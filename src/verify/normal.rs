@@ -179,6 +179,9 @@ impl Normalizer {
 
     /// The normal form of `id`; an error when it would be too large to build.
     fn normalize(&mut self, pool: &mut Pool, id: ExprId) -> Result<ExprId, String> {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.normalize(pool, id));
+        }
         if let Some(&r) = self.memo.get(&id) {
             return Ok(r);
         }

@@ -191,13 +191,8 @@ impl Pool {
             return id;
         }
         let id = ExprId(self.nodes.len() as u32);
-        let height = self.height_of(&node);
+        let (height, size) = self.measures_of(&node);
         self.heights.push(height);
-        let size = crate::expr::node::children(&node)
-            .into_iter()
-            .fold(1u64, |acc, c| {
-                acc.saturating_add(self.tree_sizes[c.index()])
-            });
         self.tree_sizes.push(size);
         self.work = self
             .work
@@ -212,28 +207,45 @@ impl Pool {
         id
     }
 
-    /// The height of a node: 0 for a leaf, else one more than its tallest child.
-    fn height_of(&self, node: &Node) -> u32 {
-        let h = |id: &ExprId| self.heights[id.index()];
-        let tallest = match node {
+    /// A node's height (0 for a leaf, else one more than its tallest child) and its size
+    /// written out as a tree (one more than its children's, saturating).
+    fn measures_of(&self, node: &Node) -> (u32, u64) {
+        let (mut tallest, mut size) = (0u32, 1u64);
+        let mut child = |id: &ExprId| {
+            tallest = tallest.max(self.heights[id.index()]);
+            size = size.saturating_add(self.tree_sizes[id.index()]);
+        };
+        match node {
+            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => xs.iter().for_each(child),
+            Node::Pow(a, b)
+            | Node::Delta(a, b)
+            | Node::Sum {
+                range: a, body: b, ..
+            }
+            | Node::Diff {
+                expr: a, var: b, ..
+            } => {
+                child(a);
+                child(b);
+            }
+            Node::Func(_, a) => child(a),
+            Node::Call { args, indices, .. } => args.iter().chain(indices.iter()).for_each(child),
             Node::Num(_)
             | Node::Const(_)
             | Node::Sym(_)
             | Node::Index(_)
             | Node::Tensor(_)
-            | Node::Len(_, _) => return 0,
-            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => {
-                xs.iter().map(h).max().unwrap_or(0)
-            }
-            Node::Pow(a, b) | Node::Delta(a, b) => h(a).max(h(b)),
-            Node::Func(_, a) => h(a),
-            Node::Sum { range, body, .. } => h(range).max(h(body)),
-            Node::Call { args, indices, .. } => {
-                args.iter().chain(indices.iter()).map(h).max().unwrap_or(0)
-            }
-            Node::Diff { expr, var, .. } => h(expr).max(h(var)),
-        };
-        tallest + 1
+            | Node::Len(_, _) => return (0, 1),
+        }
+        (tallest + 1, size)
+    }
+
+    /// The size of an expression written out as a tree (a repeated subexpression counts
+    /// each time), kept for every node as it is made, so that asking costs nothing
+    /// however large the expression: the simplifier asks at every node which of two
+    /// forms is smaller. Saturates at `u64::MAX` instead of overflowing.
+    pub fn tree_size(&self, id: ExprId) -> u64 {
+        self.tree_sizes[id.index()]
     }
 
     /// The height of an expression (0 for a leaf, else one more than its tallest child);
@@ -241,12 +253,6 @@ impl Pool {
     /// to tell deep expressions apart without walking down them.
     pub fn height(&self, id: ExprId) -> u32 {
         self.heights[id.index()]
-    }
-
-    /// The size of an expression written out as a tree: a repeated subexpression counts
-    /// each time, as it does for a reader. Saturates instead of overflowing.
-    pub fn tree_size(&self, id: ExprId) -> u64 {
-        self.tree_sizes[id.index()]
     }
 
     /// The kinds of node that occur in an expression (see [`Features`]).
