@@ -4,8 +4,14 @@
 //! simplified symbolic derivative or a formula given with `--grad`. Random points sample
 //! each name from its domain: `assume` facts bound scalars (positive names are drawn
 //! log-uniformly), tensors get random axis lengths (axes linked by a shared index get
-//! equal lengths), and indices run over their axis. Points where the function or the
-//! claim is undefined, or where the function has a kink, are drawn again.
+//! equal lengths, definitions expanded, and `--len` fixes lengths), and indices run over
+//! their axis. Points where the function or the claim is undefined, or where the
+//! function has a kink, are drawn again.
+//!
+//! At one point every component perturbs one input of the same function: they share
+//! the function's value and its unperturbed runs (a run recomputes only the table
+//! elements that depend on the perturbed input), and a tensor's claim is evaluated at
+//! every element at once. [`summary`] condenses the components, per variable.
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
 

@@ -60,15 +60,16 @@ impl Tape {
         Tape::build(pool, ids, &[]).map(|(tape, _, _)| tape)
     }
 
-    /// Compiles expressions with the indices `over` as the registers of an outer block
-    /// that runs once per element (see [`Elementwise`](super::Elementwise)): the tape's
-    /// own code is what does not depend on them; the other results are the registers
-    /// of `over` and the code that depends on them.
+    /// Compiles expressions with the indices `over` as the registers of nested blocks,
+    /// the first outermost, that run once per value of their index (see
+    /// [`Elementwise`](super::Elementwise)): the tape's own code is what depends on none
+    /// of them; the other results are the registers of `over` and, for each, the code
+    /// that depends on it and on none after it.
     pub(crate) fn build(
         pool: &mut Pool,
         ids: &[ExprId],
         over: &[Symbol],
-    ) -> Result<(Tape, Vec<Reg>, Vec<Instr>)> {
+    ) -> Result<(Tape, Vec<Reg>, Vec<Vec<Instr>>)> {
         let mut c = Compiler {
             pool,
             blocks: vec![Vec::new()],
@@ -100,24 +101,18 @@ impl Tape {
             }
         }
         let mut over_regs = Vec::with_capacity(over.len());
-        if !over.is_empty() {
+        for &s in over {
             c.blocks.push(Vec::new());
-            for &s in over {
-                let r = c.regs;
-                c.regs += 1;
-                c.env.push((s, r, 1));
-                over_regs.push(r);
-            }
+            let r = c.regs;
+            c.regs += 1;
+            c.env.push((s, r, c.blocks.len() - 1));
+            over_regs.push(r);
         }
         let mut outputs = Vec::with_capacity(ids.len());
         for &id in ids {
             outputs.push(c.compile(id)?.0);
         }
-        let element = if over.is_empty() {
-            Vec::new()
-        } else {
-            c.blocks.pop().unwrap_or_default()
-        };
+        let levels = c.blocks.split_off(1);
         let code = c.blocks.pop().unwrap_or_default();
         let tensor_names = c
             .tensors
@@ -140,7 +135,7 @@ impl Tape {
             deps: Deps::default(),
         };
         tape.deps = Deps::of(&tape);
-        Ok((tape, over_regs, element))
+        Ok((tape, over_regs, levels))
     }
 }
 

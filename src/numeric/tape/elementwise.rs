@@ -3,9 +3,10 @@
 //!
 //! Run once per element, the claim would compute everything that does not depend on
 //! the element again each time: the layers of a network, the normalizer of a
-//! softmax. Compiled with the element's indices as the registers of an outer block,
-//! what does not depend on them runs once, and the tables of indexed calls are
-//! filled once for all the elements.
+//! softmax. Compiled with the element's indices as the registers of nested blocks,
+//! what does not depend on them runs once, what depends on the first index only runs
+//! once per value of it (a backpropagated sum by a row), and the tables of indexed
+//! calls are filled once for all the elements.
 
 use crate::diag::error::Result;
 use crate::expr::node::{ExprId, Symbol};
@@ -22,20 +23,17 @@ pub struct Elementwise {
     tape: Tape,
     /// The registers of the indices, in the order given.
     regs: Vec<Reg>,
-    /// The code that depends on them, run once per element.
-    element: Vec<Instr>,
+    /// For each index, the code that depends on it and on no index after it, run once
+    /// per value of the indices up to it.
+    levels: Vec<Vec<Instr>>,
 }
 
 impl Elementwise {
     /// Compiles `id` to be evaluated at every position of the indices `over` (its
     /// other free indices take their values from the point, as for [`Tape`]).
     pub fn compile(pool: &mut Pool, id: ExprId, over: &[Symbol]) -> Result<Elementwise> {
-        let (tape, regs, element) = Tape::build(pool, &[id], over)?;
-        Ok(Elementwise {
-            tape,
-            regs,
-            element,
-        })
+        let (tape, regs, levels) = Tape::build(pool, &[id], over)?;
+        Ok(Elementwise { tape, regs, levels })
     }
 
     /// Resolves bindings for the formula's inputs, as [`Tape::inputs`] does.
@@ -51,6 +49,11 @@ impl Elementwise {
     pub fn run<T: Scalar>(&self, inputs: &TapeInputs, shape: &[usize]) -> Vec<Option<T>> {
         let tape = &self.tape;
         let total: usize = shape.iter().product();
+        if shape.len() != self.levels.len() {
+            // One length per index is the caller's promise; without it, no position has
+            // a value.
+            return vec![None; total];
+        }
         let mut m = Machine::new();
         m.reset(tape.slots, tape.regs, tape.tables.len());
         tape.start_into(inputs, None, &mut m);
@@ -64,25 +67,34 @@ impl Elementwise {
             tables: &tape.tables,
             bodies: &tape.bodies,
         };
-        let out = tape.outputs[0] as usize;
-        let mut at = vec![0usize; shape.len()];
         let mut values = Vec::with_capacity(total);
-        for _ in 0..total {
-            for (&r, &i) in self.regs.iter().zip(&at) {
-                m.regs[r as usize] = i;
-            }
-            let v = run_block(&run, &mut m, &self.element)
-                .ok()
-                .map(|()| m.slots[out]);
-            values.push(v);
-            for a in (0..at.len()).rev() {
-                at[a] += 1;
-                if at[a] < shape[a] {
-                    break;
-                }
-                at[a] = 0;
+        self.level(&run, &mut m, shape, 0, &mut values);
+        values
+    }
+
+    /// The values at every position of the indices from `k` on, the ones before fixed
+    /// in their registers: each value of index `k` runs its level, and a level that
+    /// fails leaves every position under it undefined.
+    fn level<T: Scalar>(
+        &self,
+        run: &Run<'_, T>,
+        m: &mut Machine<T>,
+        shape: &[usize],
+        k: usize,
+        values: &mut Vec<Option<T>>,
+    ) {
+        if k == self.levels.len() {
+            values.push(Some(m.slots[self.tape.outputs[0] as usize]));
+            return;
+        }
+        let under: usize = shape[k + 1..].iter().product();
+        for v in 0..shape[k] {
+            m.regs[self.regs[k] as usize] = v;
+            if run_block(run, m, &self.levels[k]).is_ok() {
+                self.level(run, m, shape, k + 1, values);
+            } else {
+                values.extend(std::iter::repeat_n(None, under));
             }
         }
-        values
     }
 }

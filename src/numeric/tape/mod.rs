@@ -3,24 +3,32 @@
 //!
 //! [`Tape::compile`] turns a DAG into instructions over numbered slots, each shared
 //! subexpression computed once; a call becomes its arguments and then its body, as
-//! written (nothing cancels across it), and each sum over an axis becomes a loop whose body holds only the instructions that depend on the
-//! loop's index (everything else is hoisted out). A compiled tape runs at many points
-//! without recompiling, over any [`Scalar`]: `f64`, single precision, complex numbers
-//! (the complex step) and dual numbers (forward mode).
+//! written (nothing cancels across it), and each sum over an axis becomes a loop whose
+//! body holds only the instructions that depend on the loop's index (everything else is
+//! hoisted out); a loop of two element reads and their product is one fused
+//! instruction. An indexed call read inside a loop (`h1[j]` in a network's next layer)
+//! is a table: each element is computed once per run, the first time it is read, not
+//! once per pass of every enclosing loop. A compiled tape runs at many points without
+//! recompiling, over any [`Scalar`]: `f64`, single precision, complex numbers (the
+//! complex step) and dual numbers (forward mode).
 //!
 //! In `f64`, sums are compensated and products cannot over- or underflow midway, so a
 //! value carries full precision. Leaving a function's domain (a logarithm of a
 //! non-positive number, a division by 0, an overflow) is an error naming the
 //! subexpression and the point, decided on the real part of the value: never a NaN.
 //!
-//! The files: `compile` builds the instructions, `code` defines and runs them, and
-//! `inputs` resolves a point's values for a run.
+//! The files: `compile` builds the instructions, `code` defines and runs them, `tables`
+//! holds the tables and a run's memory, `inputs` resolves a point's values for a run,
+//! `reuse` runs that perturb one input starting from the unperturbed run's tables
+//! (what the oracles do, component after component), and `elementwise` a formula at
+//! every element of a tensor at once (a claimed derivative by a tensor).
 
 mod code;
 mod compile;
 mod elementwise;
 mod inputs;
 mod reuse;
+mod tables;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
