@@ -7,7 +7,7 @@
 //! thread, 2 MiB for a spawned one). So each recursive function that can follow the
 //! nesting starts with one line,
 //!
-//! ```ignore
+//! ```text
 //! if stack::low() { return stack::grow(move || self.walk(id)); }
 //! ```
 //!
