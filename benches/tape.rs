@@ -3,11 +3,19 @@
 //! against NumPy (`benches/tape_numpy.py`, which installs NumPy with pip if needed).
 //!
 //! `cargo bench --bench tape`
+//!
+//! `cargo bench --bench tape -- per-point N` instead times the cross-entropy function and
+//! its gradient over N logits, each compiled to its own tape, per point over a cycle of
+//! 256 distinct points (their inputs resolved before timing), and prints one JSON line:
+//! `{"n", "points", "function_instructions", "gradient_instructions", "function_ns",
+//! "gradient_ns"}`, the nanoseconds being per point (best of three rounds).
+//! `benches/cli.py` runs this mode for its inner-loop workload W7.
 
 use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 
+use gauge::expr::node::ExprId;
 use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use gauge::numeric::tape::Tape;
@@ -45,8 +53,10 @@ fn rate(mut f: impl FnMut()) -> f64 {
     count as f64 / start.elapsed().as_secs_f64()
 }
 
-fn main() {
-    let vars: Vec<String> = (0..N).map(|k| format!("z{k}")).collect();
+/// The cross-entropy over `n` logits parsed into a workspace: the function, its
+/// gradient, and the logits' names.
+fn cross_entropy(n: usize) -> (Workspace, ExprId, Vec<ExprId>, Vec<String>) {
+    let vars: Vec<String> = (0..n).map(|k| format!("z{k}")).collect();
     let terms: Vec<String> = vars.iter().map(|v| format!("exp({v})")).collect();
     let text = format!("-z0 + ln({})", terms.join(" + "));
     let mut s = Workspace::new();
@@ -56,19 +66,73 @@ fn main() {
         .map(|v| s.parse_variable(v).expect("variable"))
         .collect();
     let grad = gauge::calculus::gradient::gradient(&mut s.pool, f, &ids).expect("gradient");
+    (s, f, grad, vars)
+}
+
+/// The point `z_k = value(k)` as bindings text.
+fn point_text(vars: &[String], value: impl Fn(usize) -> f64) -> String {
+    vars.iter()
+        .enumerate()
+        .map(|(k, v)| format!("{v}={:?}", value(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Per-point nanoseconds of the function and of its gradient over `n` logits, cycling
+/// through distinct points so that no run sees the same inputs as the one before.
+fn per_point(n: usize) {
+    const POINTS: usize = 256;
+    let (mut s, f, grad, vars) = cross_entropy(n);
+    let f_tape = Tape::compile(&mut s.pool, f).expect("compiles");
+    let g_tape = Tape::compile_many(&mut s.pool, &grad).expect("compiles");
+    let mut f_inputs = Vec::with_capacity(POINTS);
+    let mut g_inputs = Vec::with_capacity(POINTS);
+    for p in 0..POINTS {
+        let text = point_text(&vars, |k| ((k * 37 + p * 13) % 101) as f64 / 25.0 - 2.0);
+        let at = s.parse_bindings(&text).expect("bindings");
+        f_inputs.push(f_tape.inputs(&s.pool, &at).expect("inputs"));
+        g_inputs.push(g_tape.inputs(&s.pool, &at).expect("inputs"));
+    }
+    let mut slots = Vec::new();
+    let mut out = vec![0.0; n];
+    // One closure per tape; each call evaluates the next point of the cycle.
+    let mut timed = |tape: &Tape, inputs: &[gauge::numeric::tape::TapeInputs]| {
+        let mut p = 0;
+        rate(|| {
+            tape.run_many_into(black_box(&inputs[p]), &mut slots, &mut out)
+                .expect("runs");
+            black_box(&out);
+            p = (p + 1) % POINTS;
+        })
+    };
+    let (mut f_rate, mut g_rate) = (0.0f64, 0.0f64);
+    for _ in 0..3 {
+        f_rate = f_rate.max(timed(&f_tape, &f_inputs));
+        g_rate = g_rate.max(timed(&g_tape, &g_inputs));
+    }
+    println!(
+        "{{\"n\": {n}, \"points\": {POINTS}, \"function_instructions\": {}, \
+         \"gradient_instructions\": {}, \"function_ns\": {}, \"gradient_ns\": {}}}",
+        f_tape.len(),
+        g_tape.len(),
+        1e9 / f_rate,
+        1e9 / g_rate
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "per-point") {
+        per_point(args[pos + 1].parse().expect("a number of logits"));
+        return;
+    }
+    let (mut s, _, grad, vars) = cross_entropy(N);
     let tape = Tape::compile_many(&mut s.pool, &grad).expect("compiles");
     let z: Vec<f64> = (0..N)
         .map(|k| ((k * 37 % 101) as f64 - 50.0) / 25.0)
         .collect();
     let at = s
-        .parse_bindings(
-            &vars
-                .iter()
-                .zip(&z)
-                .map(|(v, x)| format!("{v}={x:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+        .parse_bindings(&point_text(&vars, |k| z[k]))
         .expect("bindings");
     let inputs = tape.inputs(&s.pool, &at).expect("inputs");
     let mut slots = Vec::new();

@@ -40,7 +40,7 @@
 //!
 //! | stage | job |
 //! |---|---|
-//! | `diag` | source texts, byte spans, line and column, the error type |
+//! | `diag` | source texts, byte spans, line and column, the error type, the stack guard that lets deep recursion grow the stack |
 //! | `syntax` | exact number literals, the syntax tree, the parser (one method per production of `grammar/gauge.ebnf`) |
 //! | `expr` | `Node`, `ExprId`, the hash-consed `Pool` whose constructors return canonical nodes, one `Kind` type, order, substitution, contraction, sizes |
 //! | `print` | the text printer that round-trips, and LaTeX |
@@ -111,5 +111,5 @@ pub mod options {
 /// labelled spans, a derivation's steps.
 pub mod results {
     pub use crate::api::error::Label;
-    pub use crate::api::results::{Evaluation, Gradient, Loaded, Proofs, Step};
+    pub use crate::api::results::{Evaluation, Gradient, Hessian, Loaded, Proofs, Step};
 }

@@ -188,3 +188,7 @@ impl ProveOptions {
         self
     }
 }
+
+/// The work one call may do building expressions before its searches give up, by
+/// default (see [`Session::set_budget`](crate::Session::set_budget)).
+pub const DEFAULT_BUDGET: usize = crate::expr::pool::DEFAULT_BUDGET;

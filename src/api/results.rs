@@ -177,7 +177,7 @@ impl Gradient {
                 names,
                 parts,
             } => render(ws, |ws| {
-                crate::report::derivation::scalar_gradient(ws, *input, names, parts, out)
+                crate::report::shared::scalar_gradient(ws, *input, names, parts, out)
             }),
         }
     }
@@ -186,6 +186,82 @@ impl Gradient {
 impl fmt::Debug for Gradient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.parts()).finish()
+    }
+}
+
+/// A Hessian: in index form by a vector, or every second partial derivative by a list
+/// of scalars.
+///
+/// ```
+/// let mut s = gauge::Session::new();
+/// let h = s.hessian_of("x^2*y", &["x", "y"], &gauge::options::GradOptions::new())?;
+/// let entries: Vec<String> = h.entries().iter().map(|e| e.to_string()).collect();
+/// assert_eq!(entries, ["2*y", "2*x", "0"]);
+/// # Ok::<(), gauge::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Hessian {
+    pub(crate) shape: HessianShape,
+}
+
+#[derive(Clone)]
+pub(crate) enum HessianShape {
+    /// By a vector, in index form.
+    Index(Derivation),
+    /// By scalars: `rows[i][k]` is by the i-th variable and then the (i + k)-th.
+    Scalars {
+        ws: Shared,
+        input: ExprId,
+        names: Vec<String>,
+        rows: Vec<Vec<ExprId>>,
+        /// The first partials the entries are written in terms of: each a name (a
+        /// scalar node) and its body.
+        products: Vec<(ExprId, ExprId)>,
+    },
+}
+
+impl Hessian {
+    /// The entries: by scalars, the upper triangle row by row (by the first variable
+    /// and each from the first on, then by the second and each from the second on, and
+    /// so on); by a vector, the one entry in index form.
+    pub fn entries(&self) -> Vec<Expr> {
+        match &self.shape {
+            HessianShape::Index(d) => vec![d.result()],
+            HessianShape::Scalars { ws, rows, .. } => {
+                rows.iter().flatten().map(|&e| Expr::new(ws, e)).collect()
+            }
+        }
+    }
+
+    /// The derivation, for a Hessian by a vector.
+    pub fn derivation(&self) -> Option<&Derivation> {
+        match &self.shape {
+            HessianShape::Index(d) => Some(d),
+            HessianShape::Scalars { .. } => None,
+        }
+    }
+
+    /// The Hessian as `gauge hessian` prints it: by scalars, `x, y: derivative` lines
+    /// for the upper triangle after the shared `let` bindings.
+    pub fn render(&self, out: &Output) -> String {
+        match &self.shape {
+            HessianShape::Index(d) => d.render(out),
+            HessianShape::Scalars {
+                ws,
+                input,
+                names,
+                rows,
+                products,
+            } => render(ws, |ws| {
+                crate::report::shared::scalar_hessian(ws, *input, names, rows, products, out)
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for Hessian {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.entries()).finish()
     }
 }
 

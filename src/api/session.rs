@@ -7,7 +7,8 @@ use crate::api::error::{Error, Result};
 use crate::api::expr::{Expr, Shared};
 use crate::api::options::{CheckOptions, DiffOptions, GradOptions, ProveOptions};
 use crate::api::results::{
-    CheckReport, ClaimReport, Derivation, Evaluation, Gradient, GradientShape, Loaded, Proofs,
+    CheckReport, ClaimReport, Derivation, Evaluation, Gradient, GradientShape, Hessian,
+    HessianShape, Loaded, Proofs,
 };
 use crate::calculus::derivation::{Derivation as Steps, derive_with_steps, differentiate_step};
 use crate::diag::error::{Error as Inner, ErrorKind};
@@ -42,6 +43,8 @@ use crate::simplify::simplifier::Simplifier;
 /// ```
 pub struct Session {
     ws: Shared,
+    /// The work each call may do building expressions before its searches give up.
+    budget: Option<usize>,
 }
 
 impl Default for Session {
@@ -81,15 +84,54 @@ impl Session {
         match Workspace::with_prelude() {
             Ok(ws) => Ok(Session {
                 ws: Rc::new(RefCell::new(ws)),
+                budget: Some(crate::expr::pool::DEFAULT_BUDGET),
             }),
             Err(e) => Err(Error::new(e.kind, e.message)),
         }
     }
 
-    /// Runs `f` on the workspace, resolving its error's spans.
+    /// Sets the work budget: how much one call may build (one unit for each new
+    /// expression node and one for each of its children) before its searches
+    /// (simplification, the prover's expansions, repeated differentiation) give up and
+    /// return what they have, with a warning, or fail when they have nothing right to
+    /// return; `None` lifts it. The default,
+    /// [`DEFAULT_BUDGET`](crate::options::DEFAULT_BUDGET), keeps a call to about 100 MB.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// s.set_budget(Some(20));
+    /// let e = s.diff("tanh(sin(x)*cos(x)*exp(x))", "x").unwrap_err();
+    /// assert_eq!(e.kind(), gauge::ErrorKind::Limit);
+    /// s.set_budget(None);
+    /// assert!(s.diff("tanh(sin(x)*cos(x)*exp(x))", "x").is_ok());
+    /// ```
+    pub fn set_budget(&mut self, new_expressions: Option<usize>) {
+        self.budget = new_expressions;
+    }
+
+    /// Runs `f` on the workspace within the work budget, resolving its error's spans.
+    /// A call that ran out of budget still returns its (correct, less simplified)
+    /// result, with a warning that says so.
     fn with<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
         let mut ws = self.ws.try_borrow_mut().map_err(|_| Error::busy())?;
-        f(&mut ws).map_err(|e| Error::resolve(&ws.sources, e))
+        ws.pool.set_budget(self.budget);
+        let result = f(&mut ws);
+        // A call that failed at the budget says so in its error already.
+        if ws.pool.over_budget() && result.is_ok() {
+            let limit = self.budget.unwrap_or(0);
+            ws.warnings.push(
+                Inner::new(
+                    ErrorKind::Limit,
+                    format!(
+                        "gave up: the work budget ({limit}) ran out, so the \
+                         result is not fully simplified (it is still right)"
+                    ),
+                )
+                .with_hint("raise it with --budget, for example --budget 10000000"),
+            );
+        }
+        ws.pool.set_budget(None);
+        result.map_err(|e| Error::resolve(&ws.sources, e))
     }
 
     /// Runs a query on the workspace: the names it uses are its own, so that `y` may be
@@ -316,14 +358,7 @@ impl Session {
         let shared = self.ws.clone();
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let tensor = match wrt {
-                [name] => ws
-                    .pool
-                    .lookup_symbol(name)
-                    .and_then(|s| ws.kind_of(s))
-                    .is_some_and(|k| matches!(k, Kind::Tensor(_))),
-                _ => false,
-            };
+            let tensor = matches!(wrt, [name] if is_tensor(ws, name));
             if tensor {
                 let names = index_names(opts, &["i"]);
                 let var = ws.parse_variable(&format!("{}[{}]", wrt[0], names.join(", ")))?;
@@ -340,7 +375,9 @@ impl Session {
             let parts = crate::calculus::gradient::gradient(&mut ws.pool, id, &vars)?;
             let defs = ws.definitions_in_order();
             let facts = ws.facts.clone();
-            let mut simp = Simplifier::new(&mut ws.pool, defs).with_facts(facts);
+            let mut simp = Simplifier::new(&mut ws.pool, defs)
+                .with_facts(facts)
+                .remembering();
             let parts = parts.into_iter().map(|p| simp.simplify(p)).collect();
             Ok(GradientShape::Scalars {
                 ws: shared.clone(),
@@ -384,19 +421,71 @@ impl Session {
     ) -> Result<Derivation> {
         let inner = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let names = index_names(opts, &["i", "k"]);
-            if names.len() != 2 {
-                return Err(Inner::new(
-                    ErrorKind::Arity,
-                    "--index takes two index names for a Hessian",
-                )
-                .with_hint("write `--index i,k`"));
-            }
-            let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
-            let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
-            derive_by(ws, id, &[(v1, 1), (v2, 1)])
+            hessian_by_vector(ws, id, wrt, opts)
         })?;
         Ok(self.derivation(inner))
+    }
+
+    /// The Hessian by a vector (one name, in index form, as [`Session::hessian_with`])
+    /// or by a list of scalar variables: every second partial derivative, the upper
+    /// triangle of the symmetric matrix.
+    ///
+    /// ```
+    /// use gauge::options::GradOptions;
+    ///
+    /// let mut s = gauge::Session::new();
+    /// let h = s.hessian_of("ln(exp(a) + exp(b))", &["a", "b"], &GradOptions::new())?;
+    /// assert_eq!(h.entries().len(), 3);
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn hessian_of(&mut self, expr: &str, wrt: &[&str], opts: &GradOptions) -> Result<Hessian> {
+        no_variables(wrt)?;
+        let shared = self.ws.clone();
+        let shape = self.query(|ws| {
+            let id = ws.parse_expression(expr)?;
+            if let [name] = wrt
+                && is_tensor(ws, name)
+            {
+                let steps = hessian_by_vector(ws, id, name, opts)?;
+                return Ok(HessianShape::Index(Derivation {
+                    ws: shared.clone(),
+                    inner: steps,
+                }));
+            }
+            let mut vars = Vec::new();
+            for n in wrt {
+                vars.push(ws.parse_variable(n)?);
+            }
+            let defs = ws.definitions_in_order();
+            let facts = ws.facts.clone();
+            let (first, rows) =
+                crate::calculus::gradient::hessian(&mut ws.pool, id, &vars, &defs, &facts)?;
+            // The entries are written in terms of the first partials where they hold
+            // them (`-p1*p2`), as a reader of a Hessian expects.
+            let flat: Vec<ExprId> = rows.iter().flatten().copied().collect();
+            let (flat, products) =
+                crate::simplify::cse::abstract_products(&mut ws.pool, &flat, &first);
+            // Common factors out again, now that names stand for products:
+            // `p1 - p1^2` is `p1*(1 - p1)`.
+            let mut simp = Simplifier::new(&mut ws.pool, Vec::new()).remembering();
+            let mut flat = flat
+                .into_iter()
+                .map(|e| simp.factor(e))
+                .collect::<Vec<_>>()
+                .into_iter();
+            let rows = rows
+                .iter()
+                .map(|row| flat.by_ref().take(row.len()).collect())
+                .collect();
+            Ok(HessianShape::Scalars {
+                ws: shared.clone(),
+                input: id,
+                names: wrt.iter().map(|n| n.to_string()).collect(),
+                rows,
+                products,
+            })
+        })?;
+        Ok(Hessian { shape })
     }
 
     /// Simplifies an expression, taking any derivatives in it.
@@ -719,6 +808,36 @@ impl Session {
 }
 
 /// The index names the options give, or the defaults.
+/// Whether `name` is a tensor the workspace knows (from the expression just parsed, or
+/// from loaded definitions).
+fn is_tensor(ws: &Workspace, name: &str) -> bool {
+    ws.pool
+        .lookup_symbol(name)
+        .and_then(|s| ws.kind_of(s))
+        .is_some_and(|k| matches!(k, Kind::Tensor(_)))
+}
+
+/// The Hessian of `id` by the vector `wrt`, in index form, by the two index names the
+/// options give (by default `i` and `k`).
+fn hessian_by_vector(
+    ws: &mut Workspace,
+    id: ExprId,
+    wrt: &str,
+    opts: &GradOptions,
+) -> Result<Steps, Inner> {
+    let names = index_names(opts, &["i", "k"]);
+    if names.len() != 2 {
+        return Err(Inner::new(
+            ErrorKind::Arity,
+            "--index takes two index names for a Hessian",
+        )
+        .with_hint("write `--index i,k`"));
+    }
+    let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
+    let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
+    derive_by(ws, id, &[(v1, 1), (v2, 1)])
+}
+
 fn index_names(opts: &GradOptions, defaults: &[&str]) -> Vec<String> {
     match &opts.index {
         Some(names) => names.clone(),

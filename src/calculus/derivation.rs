@@ -86,6 +86,9 @@ pub fn derive_with_steps(
                 rewrites,
             });
             pending = next;
+            if d.pool().over_budget() {
+                crate::calculus::derivative::check_size(d.pool(), pending, k)?;
+            }
             if !contains_diff(d.pool(), pending, var) {
                 break;
             }
@@ -156,6 +159,9 @@ fn one_round(
     log: &mut RoundLog<'_>,
     last: bool,
 ) -> ExprId {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || one_round(d, id, var, log, last));
+    }
     if let Some(&r) = log.memo.get(&id) {
         return r;
     }
@@ -217,6 +223,9 @@ fn take_rec(
     conditions: &mut Vec<Condition>,
     rewrites: &mut Vec<Rewrite>,
 ) -> Result<ExprId> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || take_rec(pool, id, memo, conditions, rewrites));
+    }
     if let Some(&r) = memo.get(&id) {
         return Ok(r);
     }

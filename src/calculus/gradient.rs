@@ -160,6 +160,19 @@ fn push(adjoint: &mut FxHashMap<ExprId, Vec<Lazy>>, id: ExprId, c: Lazy) {
 #[derive(Clone, Debug)]
 struct Lazy(Option<std::rc::Rc<(ExprId, Lazy)>>);
 
+/// Unlinks the list one factor at a time: the derived drop would recurse once a factor,
+/// and a chain of nested functions makes a list as long as it is deep.
+impl Drop for Lazy {
+    fn drop(&mut self) {
+        let mut next = self.0.take();
+        while let Some(rc) = next {
+            next = std::rc::Rc::try_unwrap(rc)
+                .ok()
+                .and_then(|(_, mut rest)| rest.0.take());
+        }
+    }
+}
+
 impl Lazy {
     fn one() -> Lazy {
         Lazy(None)
@@ -236,4 +249,46 @@ fn topological(
     }
     post.reverse();
     post
+}
+
+/// The simplified first partials of `f` by `vars`, and the simplified second partials:
+/// `rows[i][k]` is the derivative by `vars[i]` and then by `vars[i + k]`. Only the
+/// upper triangle is derived, since the Hessian of a function with continuous second
+/// partials is symmetric.
+///
+/// Each first partial is simplified before it is differentiated again (a reverse sweep
+/// over its own DAG, which shares subterms with the function's), and one remembering
+/// simplifier serves every entry, so that a subterm shared by the n² entries is
+/// simplified once.
+pub fn hessian(
+    pool: &mut Pool,
+    f: ExprId,
+    vars: &[ExprId],
+    defs: &[crate::expr::node::DefId],
+    facts: &[crate::lower::workspace::Fact],
+) -> Result<(Vec<ExprId>, Vec<Vec<ExprId>>)> {
+    fn simplifier<'p>(
+        pool: &'p mut Pool,
+        defs: &[crate::expr::node::DefId],
+        facts: &[crate::lower::workspace::Fact],
+    ) -> crate::simplify::simplifier::Simplifier<'p> {
+        crate::simplify::simplifier::Simplifier::new(pool, defs.to_vec())
+            .with_facts(facts.to_vec())
+            .remembering()
+    }
+    let first = gradient(pool, f, vars)?;
+    let first: Vec<ExprId> = {
+        let mut simp = simplifier(pool, defs, facts);
+        first.into_iter().map(|g| simp.simplify(g)).collect()
+    };
+    let mut raw = Vec::with_capacity(vars.len());
+    for (i, &g) in first.iter().enumerate() {
+        raw.push(gradient(pool, g, &vars[i..])?);
+    }
+    let mut simp = simplifier(pool, defs, facts);
+    let rows = raw
+        .into_iter()
+        .map(|row| row.into_iter().map(|h| simp.simplify(h)).collect())
+        .collect();
+    Ok((first, rows))
 }

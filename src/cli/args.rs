@@ -45,6 +45,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub standalone: bool,
 
+    /// The work budget: how much a command may build (one unit for each new expression
+    /// node and one for each of its children) before its searches (simplification, the
+    /// prover's expansions, repeated differentiation) give up, say so, and return what
+    /// they have (exit code 2).
+    #[arg(long, global = true, value_name = "UNITS", default_value_t = gauge::options::DEFAULT_BUDGET)]
+    pub budget: usize,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -150,16 +157,20 @@ Examples:
         #[command(flatten)]
         show: Show,
     },
-    /// The Hessian of a scalar expression with respect to a vector, in index form.
+    /// The Hessian of a scalar expression: with respect to a vector, in index form; or
+    /// with respect to a list of scalars, every second partial derivative (the upper
+    /// triangle; the rest follows by symmetry), sharing subterms as `let` bindings.
     #[command(after_help = "\
-Example:
-  gauge hessian 'logsumexp(z)' --wrt z                 # softmax(z)[i]*(delta(i, k) - softmax(z)[k])")]
+Examples:
+  gauge hessian 'logsumexp(z)' --wrt z                 # softmax(z)[i]*(delta(i, k) - softmax(z)[k])
+  gauge hessian 'x^2*y + exp(x*y)' --wrt x,y           # the entries x,x  x,y  y,y")]
     Hessian {
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// The vector, by name. Default: the expression's only variable.
-        #[arg(long, value_name = "VECTOR")]
+        /// The vector, by name, or scalar variables separated by commas. Default: every
+        /// variable of the expression, or its one tensor.
+        #[arg(long, value_name = "VECTOR|VARS")]
         wrt: Option<String>,
         /// The two free indices of the result.
         #[arg(long, default_value = "i,k", value_name = "NAMES")]

@@ -36,8 +36,10 @@ impl From<std::io::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    // Deep but legal inputs recurse through lowering and printing; a large stack keeps
-    // the documented nesting limit, not the platform's default stack, the real bound.
+    // Deep but legal inputs recurse through every stage. The library grows its stack
+    // where it recurses (on any thread), so the size of this one is not what makes deep
+    // input work: it is large so that inputs up to the nesting limit rarely need a new
+    // segment, and as a margin. Its memory is only reserved, not used, until touched.
     let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(run);
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
@@ -61,9 +63,17 @@ fn run() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = commands::execute(&mut session, cli, &mut out);
+    // A search that gave up at the work budget printed what it had; the exit code says
+    // the answer is not the whole one.
+    let mut gave_up = false;
     for w in session.take_warnings() {
+        gave_up |= w.kind() == gauge::ErrorKind::Limit;
         render::warning(&w);
     }
+    let result = match result {
+        Ok(code) if gave_up && code == ExitCode::SUCCESS => Ok(ExitCode::from(2)),
+        other => other,
+    };
     let result = match result {
         Err(Failure::Gauge(e)) => {
             let json = if format == Format::Json {

@@ -1,4 +1,5 @@
-//! Diagnostics: source texts, byte spans, and the one error type every stage returns.
+//! Diagnostics: source texts, byte spans, and the one error type every stage returns;
+//! and the guard that lets every stage recurse as deep as its input nests ([`stack`]).
 //!
 //! This is the bottom of the pipeline.
 //!
@@ -6,3 +7,4 @@
 
 pub mod error;
 pub mod source;
+pub mod stack;

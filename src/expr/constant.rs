@@ -6,6 +6,9 @@ use crate::syntax::number::rational_to_f64;
 
 /// The value of a constant expression (numbers, `pi`, `e` and functions of them).
 pub fn constant_value(pool: &Pool, id: ExprId) -> Option<f64> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || constant_value(pool, id));
+    }
     let v = match pool.node(id) {
         Node::Num(r) => rational_to_f64(r),
         Node::Const(c) => c.value(),

@@ -26,6 +26,9 @@ impl Pool {
     /// (axes are never empty), or when `f(e)` itself uses `e` on an axis of that length
     /// (an index ranges over the axes it indexes). Otherwise the sum stays.
     pub fn contract_with(&mut self, id: ExprId, known: &[(ExprId, ExprId)]) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.contract_with(id, known));
+        }
         match self.node(id).clone() {
             Node::Sum { index, range, body } => self.contract_sum(index, range, body, id, known),
             Node::Mul(fs) => {

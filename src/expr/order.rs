@@ -176,6 +176,10 @@ impl Pool {
                 return h;
             }
         }
+        // Only the comparisons of content recurse, down both expressions at once.
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.cmp_base(a, b));
+        }
         match (na, nb) {
             (Node::Num(x), Node::Num(y)) => x.cmp(y),
             (Node::Const(x), Node::Const(y)) => x.cmp(y),

@@ -1,8 +1,6 @@
 //! Sizes of expressions: as a DAG (what memory holds) and as a tree (what a reader
 //! sees).
 
-use rustc_hash::FxHashMap;
-
 use crate::expr::node::ExprId;
 use crate::expr::pool::Pool;
 
@@ -20,17 +18,12 @@ pub fn dag_size(pool: &Pool, id: ExprId) -> usize {
 
 /// The size of an expression written out as a tree (a repeated subexpression counts
 /// each time, as it does for a reader): the measure of "smaller". Saturates instead of
-/// overflowing on huge DAGs.
+/// overflowing on huge DAGs. The pool keeps it for every node, so this costs nothing.
 pub fn tree_size(pool: &Pool, id: ExprId) -> u64 {
-    fn rec(pool: &Pool, id: ExprId, memo: &mut FxHashMap<ExprId, u64>) -> u64 {
-        if let Some(&n) = memo.get(&id) {
-            return n;
-        }
-        let n = crate::expr::node::children(pool.node(id))
-            .into_iter()
-            .fold(1u64, |acc, c| acc.saturating_add(rec(pool, c, memo)));
-        memo.insert(id, n);
-        n
-    }
-    rec(pool, id, &mut FxHashMap::default())
+    pool.tree_size(id)
+}
+
+/// Whether the expression written out as a tree has at most `limit` nodes.
+pub fn tree_size_at_most(pool: &Pool, id: ExprId, limit: u64) -> bool {
+    pool.tree_size(id) <= limit
 }

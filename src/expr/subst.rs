@@ -71,6 +71,9 @@ impl Pool {
         avoid: &FxHashSet<Symbol>,
         memo: &mut FxHashMap<ExprId, ExprId>,
     ) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.subst_rec(id, s, avoid, memo));
+        }
         if let Some(&r) = memo.get(&id) {
             return r;
         }
@@ -236,6 +239,11 @@ impl Pool {
         builtins: &[(Func, DefId)],
         memo: &mut FxHashMap<ExprId, ExprId>,
     ) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || {
+                self.expand_definitions_rec(id, builtins, memo)
+            });
+        }
         if let Some(&r) = memo.get(&id) {
             return r;
         }
@@ -267,6 +275,9 @@ impl Pool {
     }
 
     fn expand_calls_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.expand_calls_rec(id, memo));
+        }
         if let Some(&r) = memo.get(&id) {
             return r;
         }

@@ -40,6 +40,9 @@ pub fn flatten(pool: &mut Pool, id: ExprId) -> Flat {
 }
 
 fn flatten_into(pool: &mut Pool, id: ExprId, flat: &mut Flat) {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || flatten_into(pool, id, flat));
+    }
     match pool.node(id).clone() {
         Node::Mul(fs) => {
             for f in fs.iter().copied() {

@@ -13,6 +13,9 @@ use crate::syntax::tree::{ChainOp, Expr, ExprKind, Ident};
 impl Lowerer<'_> {
     /// Lowers an expression in value position.
     pub(super) fn value(&mut self, e: &Expr) -> Result<ExprId> {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.value(e));
+        }
         match &e.kind {
             ExprKind::Number(r) => Ok(self.pool().num(r.clone())),
             ExprKind::Name(ident) => self.name_value(ident),

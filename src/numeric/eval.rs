@@ -308,6 +308,9 @@ fn calls_of(pool: &mut Pool, root: ExprId, targets: &[ExprId]) -> FxHashMap<Expr
         found: FxHashMap<ExprId, Vec<ExprId>>,
     }
     fn walk(pool: &mut Pool, id: ExprId, w: &mut Walk<'_>) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || walk(pool, id, w));
+        }
         if !w.seen.insert(id) {
             return;
         }
@@ -488,6 +491,9 @@ fn written_node(pool: &mut Pool, call: ExprId, target: ExprId) -> Option<(ExprId
 /// The indices of the sums of a call's definition body around its node `node`.
 fn sums_around(pool: &Pool, call: ExprId, node: ExprId) -> Vec<Symbol> {
     fn path(pool: &Pool, at: ExprId, node: ExprId, sums: &mut Vec<Symbol>) -> bool {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || path(pool, at, node, sums));
+        }
         if at == node {
             return true;
         }

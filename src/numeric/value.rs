@@ -166,6 +166,9 @@ fn collect(
     shape: &mut Vec<usize>,
     data: &mut Vec<f64>,
 ) -> Result<()> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || collect(session, v, depth, shape, data));
+    }
     match v {
         BindingValue::Scalar(e) => {
             if depth != shape.len() {
@@ -234,6 +237,9 @@ pub fn format_value(v: &Value) -> String {
 /// last axis and two rows of each axis before it, to four significant digits; else
 /// eight of each, in full, with a count of those left out.
 fn format_nested(t: &Tensor, axis: usize, offset: usize, brief: bool, out: &mut String) {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || format_nested(t, axis, offset, brief, out));
+    }
     let last = axis + 1 == t.shape.len();
     let shown = match (brief, last) {
         (false, _) => 8,

@@ -24,6 +24,26 @@ pub fn to_latex(pool: &Pool, id: ExprId) -> String {
     out
 }
 
+/// Prints several expressions as LaTeX with some subexpressions written as names (as
+/// common subexpression elimination does: `named` maps each such node to its name, as
+/// text, `s1`, printed `s_{1}`). One printer serves all of `ids`, so the names they
+/// share are gathered once.
+pub fn to_latex_named(
+    pool: &Pool,
+    ids: &[ExprId],
+    named: &rustc_hash::FxHashMap<ExprId, String>,
+) -> Vec<String> {
+    let mut printer = Latex::over(pool, ids);
+    printer.named = Some(named);
+    ids.iter()
+        .map(|&id| {
+            let mut out = String::new();
+            printer.bare_unnamed(id, &mut out);
+            out
+        })
+        .collect()
+}
+
 /// An expression as LaTeX lines for a multi-line display: a sum longer than `width`
 /// characters of LaTeX source breaks before a top-level `+` or `-`, so that each line
 /// after the first begins with its sign. Anything else is one line.
@@ -220,6 +240,8 @@ struct Latex<'p> {
     /// The printed names of the tensors the expression indexes: a scalar `x2` next to
     /// an element `x[2]` must not print as the same `x_{2}`.
     tensors: Vec<String>,
+    /// Subexpressions printed as names, if any.
+    named: Option<&'p rustc_hash::FxHashMap<ExprId, String>>,
 }
 
 /// Greek letters, by character and by name (`α` and `alpha` are both `\alpha`). Capitals
@@ -363,9 +385,15 @@ fn rational(r: &BigRational) -> String {
 impl<'p> Latex<'p> {
     /// A printer for `id`, whose free names bound indices must not take.
     fn new(pool: &'p Pool, id: ExprId) -> Latex<'p> {
+        Latex::over(pool, &[id])
+    }
+
+    /// A printer for several expressions at once, none of whose free names a bound
+    /// index may take.
+    fn over(pool: &'p Pool, ids: &[ExprId]) -> Latex<'p> {
         let mut tensors = Vec::new();
         let mut seen = rustc_hash::FxHashSet::default();
-        let mut todo = vec![id];
+        let mut todo = ids.to_vec();
         while let Some(x) = todo.pop() {
             if !seen.insert(x) {
                 continue;
@@ -379,11 +407,21 @@ impl<'p> Latex<'p> {
             }
             todo.extend(crate::expr::node::children(n));
         }
+        let mut scope: Vec<Symbol> = Vec::new();
+        let mut seen = rustc_hash::FxHashSet::default();
+        for &id in ids {
+            for &s in pool.free_symbols(id).iter() {
+                if seen.insert(s) {
+                    scope.push(s);
+                }
+            }
+        }
         Latex {
             pool,
-            scope: RefCell::new(pool.free_symbols(id).to_vec()),
+            scope: RefCell::new(scope),
             renames: RefCell::new(Vec::new()),
             tensors,
+            named: None,
         }
     }
 
@@ -411,7 +449,15 @@ impl<'p> Latex<'p> {
         self.pool.node(id)
     }
 
+    /// Whether the node prints as a binding's name.
+    fn is_named(&self, id: ExprId) -> bool {
+        self.named.is_some_and(|m| m.contains_key(&id))
+    }
+
     fn level(&self, id: ExprId) -> Level {
+        if self.is_named(id) {
+            return Level::Power;
+        }
         match self.node(id) {
             Node::Add(_) => Level::Sum,
             Node::Mul(_) => Level::Product,
@@ -424,6 +470,10 @@ impl<'p> Latex<'p> {
     }
 
     fn expr(&self, id: ExprId, min: Level, out: &mut String) {
+        if let Some(bound) = self.named.and_then(|m| m.get(&id)) {
+            out.push_str(&name(bound));
+            return;
+        }
         if self.level(id) < min {
             out.push_str("\\left(");
             self.bare(id, out);
@@ -461,6 +511,18 @@ impl<'p> Latex<'p> {
     }
 
     fn bare(&self, id: ExprId, out: &mut String) {
+        if let Some(bound) = self.named.and_then(|m| m.get(&id)) {
+            out.push_str(&name(bound));
+            return;
+        }
+        self.bare_unnamed(id, out);
+    }
+
+    /// The node itself, even when it has a name: the body of its own binding.
+    fn bare_unnamed(&self, id: ExprId, out: &mut String) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.bare_unnamed(id, out));
+        }
         match self.node(id) {
             Node::Num(r) => out.push_str(&rational(r)),
             Node::Const(Constant::Pi) => out.push_str("\\pi"),
@@ -487,7 +549,7 @@ impl<'p> Latex<'p> {
                 }
                 out.push_str("\\right)");
             }
-            Node::Add(terms) => out.push_str(&self.sum_pieces(terms).join(" ")),
+            Node::Add(terms) => self.sum(terms, out),
             Node::Mul(_) => self.product(id, false, out),
             Node::Pow(b, e) => match self.pool.as_num(*e) {
                 Some(r) if r.is_negative() => self.product(id, false, out),
@@ -554,25 +616,26 @@ impl<'p> Latex<'p> {
     /// call, since a base with its own superscript (`x^{a}`, `e^{x}`) would make a double
     /// superscript and a sum or product would leave the power's reach unclear.
     fn power_base(&self, b: ExprId, out: &mut String) {
-        let plain = match self.node(b) {
-            Node::Num(r) => r.is_integer() && !r.is_negative(),
-            Node::Const(_)
-            | Node::Sym(_)
-            | Node::Index(_)
-            | Node::Tensor(_)
-            | Node::Elem(_, _)
-            | Node::Len(_, _)
-            | Node::Delta(_, _)
-            | Node::Call { .. } => true,
-            Node::Func(Func::Exp, a) => crate::expr::size::tree_size(self.pool, *a) > 4,
-            Node::Func(Func::Abs, _) => true,
-            Node::Func(_, _) => true,
-            Node::Pow(_, e) => self
-                .pool
-                .as_num(*e)
-                .is_some_and(|r| r.numer().is_one() && r.denom() == &2.into()),
-            Node::Add(_) | Node::Mul(_) | Node::Sum { .. } | Node::Diff { .. } => false,
-        };
+        let plain = self.is_named(b)
+            || match self.node(b) {
+                Node::Num(r) => r.is_integer() && !r.is_negative(),
+                Node::Const(_)
+                | Node::Sym(_)
+                | Node::Index(_)
+                | Node::Tensor(_)
+                | Node::Elem(_, _)
+                | Node::Len(_, _)
+                | Node::Delta(_, _)
+                | Node::Call { .. } => true,
+                Node::Func(Func::Exp, a) => crate::expr::size::tree_size(self.pool, *a) > 4,
+                Node::Func(Func::Abs, _) => true,
+                Node::Func(_, _) => true,
+                Node::Pow(_, e) => self
+                    .pool
+                    .as_num(*e)
+                    .is_some_and(|r| r.numer().is_one() && r.denom() == &2.into()),
+                Node::Add(_) | Node::Mul(_) | Node::Sum { .. } | Node::Diff { .. } => false,
+            };
         if plain {
             self.bare(b, out);
         } else {
@@ -593,7 +656,7 @@ impl<'p> Latex<'p> {
         match f {
             Func::Exp => {
                 // e^{x} for short exponents, \exp(...) for long ones.
-                if crate::expr::size::tree_size(self.pool, a) <= 4 {
+                if crate::expr::size::tree_size_at_most(self.pool, a, 4) {
                     out.push_str("e^{");
                     self.expr(a, Level::Sum, out);
                     out.push('}');
@@ -622,10 +685,24 @@ impl<'p> Latex<'p> {
         }
     }
 
+    /// A sum, as [`Latex::sum_pieces`] joined by spaces, printed straight into `out`.
+    fn sum(&self, terms: &[ExprId], out: &mut String) {
+        let neg = |t: ExprId| self.pool.coefficient(t).is_negative();
+        let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
+        self.term(terms[first], false, out);
+        for (k, &t) in terms.iter().enumerate() {
+            if k != first {
+                out.push_str(if neg(t) { " - " } else { " + " });
+                self.term(t, neg(t), out);
+            }
+        }
+    }
+
     /// A sum's terms as printed: a positive term first, unsigned, then each other term
     /// with its sign (`+ b`, `- c`).
     fn sum_pieces(&self, terms: &[ExprId]) -> Vec<String> {
-        let neg = |t: ExprId| self.pool.coefficient(t).is_negative();
+        // A named term prints as its name, sign and all.
+        let neg = |t: ExprId| !self.is_named(t) && self.pool.coefficient(t).is_negative();
         let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
         let mut pieces = Vec::with_capacity(terms.len());
         let mut head = String::new();
@@ -643,6 +720,9 @@ impl<'p> Latex<'p> {
     }
 
     fn term(&self, id: ExprId, negate: bool, out: &mut String) {
+        if self.is_named(id) {
+            return self.expr(id, Level::Product, out);
+        }
         match self.node(id) {
             Node::Num(r) => {
                 let r = if negate { -r.clone() } else { r.clone() };
@@ -654,70 +734,35 @@ impl<'p> Latex<'p> {
     }
 
     /// A product as `c \frac{num}{den}`, or factors side by side.
+    ///
+    /// Each factor is printed once, straight into `out`: where a product holds a
+    /// product (in an exponent, a function's argument), copying each factor's text into
+    /// a list and the list into `out` would copy a deep expression once per level.
     fn product(&self, id: ExprId, negate: bool, out: &mut String) {
         let factors: &[ExprId] = match self.node(id) {
             Node::Mul(fs) => fs,
             _ => std::slice::from_ref(&id),
         };
+        // Where each factor goes, before anything is printed.
         let mut coeff = BigRational::one();
-        let mut numer: Vec<String> = Vec::new();
-        let mut sums: Vec<bool> = Vec::new();
-        let mut derivatives: Vec<bool> = Vec::new();
-        let mut denom: Vec<String> = Vec::new();
-        // The base of a lone reciprocal, unbracketed: as a fraction's whole denominator,
-        // `1 + y` needs no parentheses.
-        let mut lone: Option<String> = None;
+        let mut numer: Vec<ExprId> = Vec::new();
+        let mut denom: Vec<(ExprId, BigRational)> = Vec::new();
         for &f in factors {
             match self.node(f) {
                 Node::Num(r) => coeff = r.clone(),
                 Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
-                    let r = -self.pool.as_num(*e).cloned().unwrap_or_default();
-                    let mut s = String::new();
-                    if r.is_one() {
-                        self.expr(*b, Level::Power, &mut s);
-                        let mut bare = String::new();
-                        self.bare(*b, &mut bare);
-                        lone = Some(bare);
-                    } else if r.numer().is_one() && r.denom() == &2.into() {
-                        s.push_str("\\sqrt{");
-                        self.expr(*b, Level::Sum, &mut s);
-                        s.push('}');
-                    } else {
-                        self.power_base(*b, &mut s);
-                        s.push_str(&format!("^{{{}}}", rational(&r)));
-                    }
-                    denom.push(s);
+                    denom.push((*b, -self.pool.as_num(*e).cloned().unwrap_or_default()));
                 }
-                _ => {
-                    let mut s = String::new();
-                    self.expr(f, Level::Power, &mut s);
-                    numer.push(s);
-                    sums.push(matches!(self.node(f), Node::Sum { .. }));
-                    derivatives.push(matches!(self.node(f), Node::Diff { .. }));
-                }
+                _ => numer.push(f),
             }
         }
         // Derivatives go last: `\frac{\partial}{\partial x}(f) (a + b)` would seem to
         // differentiate the product. A sum or a derivative that still has a factor after
         // it is bracketed, or it would seem to take that factor into its body.
-        let mut order: Vec<usize> = (0..numer.len()).filter(|&k| !derivatives[k]).collect();
-        order.extend((0..numer.len()).filter(|&k| derivatives[k]));
-        let last = order.last().copied();
-        let mut numer: Vec<String> = order
-            .iter()
-            .map(|&k| {
-                let part = &numer[k];
-                if Some(k) == last {
-                    part.clone()
-                } else if derivatives[k] {
-                    format!("\\left[{part}\\right]")
-                } else if sums[k] {
-                    format!("\\left({part}\\right)")
-                } else {
-                    part.clone()
-                }
-            })
-            .collect();
+        let derivative = |f: &ExprId| matches!(self.node(*f), Node::Diff { .. });
+        let (mut numer, derivatives): (Vec<ExprId>, Vec<ExprId>) =
+            numer.into_iter().partition(|f| !derivative(f));
+        numer.extend(derivatives);
         if negate {
             coeff = -coeff;
         }
@@ -725,45 +770,98 @@ impl<'p> Latex<'p> {
             out.push('-');
             coeff = -coeff;
         }
-        if !coeff.numer().is_one() || (numer.is_empty() && denom.is_empty()) {
-            numer.insert(0, coeff.numer().to_string());
+        let coeff_numer = !coeff.numer().is_one() || (numer.is_empty() && denom.is_empty());
+        let coeff_denom = !coeff.denom().is_one();
+        let fraction = coeff_denom || !denom.is_empty();
+        // The base of a lone reciprocal is unbracketed: as a fraction's whole
+        // denominator, `1 + y` needs no parentheses.
+        let lone = !coeff_denom && denom.len() == 1 && denom[0].1.is_one();
+        if fraction {
+            out.push_str("\\frac{");
         }
-        if !coeff.denom().is_one() {
-            denom.insert(0, coeff.denom().to_string());
+        let mut row = Row::default();
+        if coeff_numer {
+            row.piece(out, |o| o.push_str(&coeff.numer().to_string()));
         }
-        if denom.len() == 1
-            && let Some(bare) = lone
-        {
-            denom[0] = bare;
-        }
-        // Factors side by side. A number after another factor needs a \cdot
-        // (`2 \cdot 3^{x}`, `\sqrt{2} \cdot 3^{x}`), and so does a bracket after a lone
-        // `\sigma`, which would otherwise read as the logistic function applied to it.
-        let joined = |parts: &[String]| {
-            let mut s = String::new();
-            for (k, p) in parts.iter().enumerate() {
-                if k > 0 {
-                    let next_digit = p.starts_with(|c: char| c.is_ascii_digit());
-                    let sigma_call = parts[k - 1] == "\\sigma" && p.starts_with("\\left(");
-                    s.push_str(if next_digit || sigma_call {
-                        " \\cdot "
-                    } else {
-                        " "
-                    });
+        for (k, &f) in numer.iter().enumerate() {
+            let last = k + 1 == numer.len();
+            row.piece(out, |o| match self.node(f) {
+                Node::Diff { .. } if !last => {
+                    o.push_str("\\left[");
+                    self.expr(f, Level::Power, o);
+                    o.push_str("\\right]");
                 }
-                s.push_str(p);
-            }
-            s
-        };
-        if denom.is_empty() {
-            out.push_str(&joined(&numer));
-        } else {
-            let n = if numer.is_empty() {
-                "1".to_string()
-            } else {
-                joined(&numer)
-            };
-            out.push_str(&format!("\\frac{{{n}}}{{{}}}", joined(&denom)));
+                Node::Sum { .. } if !last => {
+                    o.push_str("\\left(");
+                    self.expr(f, Level::Power, o);
+                    o.push_str("\\right)");
+                }
+                _ => self.expr(f, Level::Power, o),
+            });
         }
+        if !fraction {
+            return;
+        }
+        if row.is_empty() {
+            out.push('1');
+        }
+        out.push_str("}{");
+        let mut row = Row::default();
+        if coeff_denom {
+            row.piece(out, |o| o.push_str(&coeff.denom().to_string()));
+        }
+        for (b, r) in &denom {
+            row.piece(out, |o| {
+                if lone {
+                    self.bare(*b, o);
+                } else if r.is_one() {
+                    self.expr(*b, Level::Power, o);
+                } else if r.numer().is_one() && r.denom() == &2.into() {
+                    o.push_str("\\sqrt{");
+                    self.expr(*b, Level::Sum, o);
+                    o.push('}');
+                } else {
+                    self.power_base(*b, o);
+                    o.push_str(&format!("^{{{}}}", rational(r)));
+                }
+            });
+        }
+        out.push('}');
+    }
+}
+
+/// Factors written side by side into a text, each printed in place. A number after
+/// another factor needs a `\cdot` (`2 \cdot 3^{x}`, `\sqrt{2} \cdot 3^{x}`), and so
+/// does a bracket after a lone `\sigma`, which would otherwise read as the logistic
+/// function applied to it; which one it is shows only once the factor is printed, so
+/// the space written before it becomes a `\cdot` then (moving that one factor).
+#[derive(Default)]
+struct Row {
+    /// Where the previous factor is in the text.
+    previous: Option<(usize, usize)>,
+}
+
+impl Row {
+    fn is_empty(&self) -> bool {
+        self.previous.is_none()
+    }
+
+    fn piece(&mut self, out: &mut String, write: impl FnOnce(&mut String)) {
+        let gap = out.len();
+        if self.previous.is_some() {
+            out.push(' ');
+        }
+        let mut start = out.len();
+        write(out);
+        if let Some((a, b)) = self.previous {
+            let next = &out[start..];
+            let next_digit = next.starts_with(|c: char| c.is_ascii_digit());
+            let sigma_call = &out[a..b] == "\\sigma" && next.starts_with("\\left(");
+            if next_digit || sigma_call {
+                out.replace_range(gap..gap + 1, " \\cdot ");
+                start += " \\cdot ".len() - 1;
+            }
+        }
+        self.previous = Some((start, out.len()));
     }
 }

@@ -7,7 +7,7 @@
 //! positive term when it has one (`1 - tanh(x)^2`). Output depends only on structure and
 //! names, so it is the same on every run.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use num_rational::BigRational;
 use num_traits::{One, Signed};
@@ -47,13 +47,36 @@ pub fn to_text_named(
     context: &[Symbol],
     named: &FxHashMap<ExprId, String>,
 ) -> String {
-    let mut scope: Vec<Symbol> = pool.free_symbols(id).to_vec();
-    scope.extend_from_slice(context);
+    print_with_budget(pool, id, context, named, usize::MAX)
+}
+
+/// Prints at most about `nodes` nodes of an expression, for a message to quote: past
+/// that, each subexpression not yet printed is `…`, and a sum, product or list stops at
+/// its first one. The text is for reading, not for parsing back. It costs what printing
+/// `nodes` nodes costs, however large the expression, so that quoting every node of a
+/// deep expression (as the tape does for its messages) is not quadratic in its depth.
+pub fn to_text_abridged(pool: &Pool, id: ExprId, nodes: usize) -> String {
+    if crate::expr::size::tree_size_at_most(pool, id, nodes as u64) {
+        return to_text(pool, id);
+    }
+    print_with_budget(pool, id, &[], &FxHashMap::default(), nodes)
+}
+
+fn print_with_budget(
+    pool: &Pool,
+    id: ExprId,
+    context: &[Symbol],
+    named: &FxHashMap<ExprId, String>,
+    budget: usize,
+) -> String {
     let printer = Printer {
         pool,
-        scope: RefCell::new(scope),
+        root: id,
+        context,
+        scope: RefCell::new(None),
         renames: RefCell::new(Vec::new()),
         named,
+        budget: Cell::new(budget),
     };
     let mut out = String::new();
     printer.expr_bare(id, &mut out);
@@ -62,13 +85,20 @@ pub fn to_text_named(
 
 struct Printer<'p> {
     pool: &'p Pool,
+    /// The expression printed, and the names printed next to it.
+    root: ExprId,
+    context: &'p [Symbol],
     /// Names visible at the current point: the expression's free names and the
-    /// printed names of the enclosing sums' indices.
-    scope: RefCell<Vec<Symbol>>,
+    /// printed names of the enclosing sums' indices. Made at the first sum, since only
+    /// a sum's index needs them: a gradient's thousand partials share one sum of a
+    /// thousand names, and gathering those for each partial would be quadratic.
+    scope: RefCell<Option<Vec<Symbol>>>,
     /// Bound indices printed under another name, innermost last.
     renames: RefCell<Vec<(Symbol, String)>>,
     /// Subexpressions printed as names.
     named: &'p FxHashMap<ExprId, String>,
+    /// How many more nodes to print before writing `…` (see [`to_text_abridged`]).
+    budget: Cell<usize>,
 }
 
 impl Printer<'_> {
@@ -123,16 +153,33 @@ impl Printer<'_> {
         }
     }
 
+    /// Whether the node budget is spent: the rest of the text is `…`.
+    fn spent(&self) -> bool {
+        self.budget.get() == 0
+    }
+
     fn list(&self, ids: &[ExprId], out: &mut String) {
         for (k, &x) in ids.iter().enumerate() {
             if k > 0 {
                 out.push_str(", ");
+                if self.spent() {
+                    out.push('…');
+                    break;
+                }
             }
             self.expr(x, Prec::Add, out);
         }
     }
 
     fn expr_bare(&self, id: ExprId, out: &mut String) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.expr_bare(id, out));
+        }
+        match self.budget.get() {
+            0 => return out.push('…'),
+            usize::MAX => {}
+            n => self.budget.set(n - 1),
+        }
         match self.node(id) {
             Node::Num(r) => out.push_str(&format_rational(r)),
             Node::Const(c) => out.push_str(c.name()),
@@ -193,8 +240,7 @@ impl Printer<'_> {
             Node::Sum { .. } => {
                 out.push_str("sum(");
                 let mut cur = id;
-                let (scope_len, renames_len) =
-                    (self.scope.borrow().len(), self.renames.borrow().len());
+                let (scope_len, renames_len) = (self.scope_len(), self.renames.borrow().len());
                 while let Node::Sum { index, body, .. } = self.node(cur) {
                     let name = self.binder_name(*index, *body);
                     out.push_str(&name);
@@ -203,7 +249,9 @@ impl Printer<'_> {
                 }
                 self.expr(cur, Prec::Add, out);
                 out.push(')');
-                self.scope.borrow_mut().truncate(scope_len);
+                if let Some(scope) = self.scope.borrow_mut().as_mut() {
+                    scope.truncate(scope_len);
+                }
                 self.renames.borrow_mut().truncate(renames_len);
             }
             Node::Call { def, args, indices } => {
@@ -231,13 +279,32 @@ impl Printer<'_> {
         }
     }
 
+    /// The scope's length, gathering the free names on first use.
+    fn scope_len(&self) -> usize {
+        let mut scope = self.scope.borrow_mut();
+        scope
+            .get_or_insert_with(|| {
+                let mut names = self.pool.free_symbols(self.root).to_vec();
+                names.extend_from_slice(self.context);
+                names
+            })
+            .len()
+    }
+
     /// The name to print for a sum's bound index (see [`BinderNames::name`]).
     fn binder_name(&self, index: Symbol, body: ExprId) -> String {
-        BinderNames {
-            scope: &self.scope,
+        self.scope_len();
+        // The shared naming rules take the scope as a cell of its own; it moves there and
+        // back.
+        let taken = self.scope.borrow_mut().take().unwrap_or_default();
+        let scope = RefCell::new(taken);
+        let name = BinderNames {
+            scope: &scope,
             renames: &self.renames,
         }
-        .name(self.pool, index, body)
+        .name(self.pool, index, body);
+        *self.scope.borrow_mut() = Some(scope.into_inner());
+        name
     }
 
     /// Prints a sum: a positive term first where there is one, then `+` or `-` and the
@@ -251,6 +318,10 @@ impl Printer<'_> {
         for (k, &t) in terms.iter().enumerate() {
             if k == first {
                 continue;
+            }
+            if self.spent() {
+                out.push_str(" + …");
+                break;
             }
             let negative = negative(t);
             out.push_str(if negative { " - " } else { " + " });
@@ -274,27 +345,27 @@ impl Printer<'_> {
         }
     }
 
-    /// Prints a product (or a power with a negative exponent) as a fraction.
+    /// Prints a product (or a power with a negative exponent) as a fraction, each
+    /// factor straight into `out`: copying each factor's text into a list first would
+    /// copy a deep expression once for every product around it.
     fn mul(&self, id: ExprId, negate: bool, out: &mut String) {
         let factors: &[ExprId] = match self.node(id) {
             Node::Mul(fs) => fs,
             _ => std::slice::from_ref(&id),
         };
         let mut coeff = BigRational::one();
-        let mut numer: Vec<String> = Vec::new();
-        let mut denom: Vec<String> = Vec::new();
+        let mut numer: Vec<ExprId> = Vec::new();
+        let mut denom: Vec<(ExprId, BigRational)> = Vec::new();
         for &f in factors {
             match self.node(f) {
                 Node::Num(r) => coeff = r.clone(),
                 Node::Pow(b, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
-                    let r = self.pool.as_num(*e).map(|r| -r.clone()).unwrap_or_default();
-                    denom.push(self.power_text(*b, &r));
+                    denom.push((
+                        *b,
+                        self.pool.as_num(*e).map(|r| -r.clone()).unwrap_or_default(),
+                    ));
                 }
-                _ => {
-                    let mut s = String::new();
-                    self.expr(f, Prec::Pow, &mut s);
-                    numer.push(s);
-                }
+                _ => numer.push(f),
             }
         }
         if negate {
@@ -304,48 +375,64 @@ impl Printer<'_> {
             out.push('-');
             coeff = -coeff;
         }
+        let mut first = true;
         if !coeff.numer().is_one() || numer.is_empty() {
-            numer.insert(0, coeff.numer().to_string());
+            out.push_str(&coeff.numer().to_string());
+            first = false;
         }
+        for &f in &numer {
+            if !first {
+                out.push('*');
+                if self.spent() {
+                    // An abridged text ends here.
+                    out.push('…');
+                    return;
+                }
+            }
+            first = false;
+            self.expr(f, Prec::Pow, out);
+        }
+        let count = denom.len() + usize::from(!coeff.denom().is_one());
+        if count == 0 {
+            return;
+        }
+        out.push_str(if count == 1 { "/" } else { "/(" });
+        let mut first = true;
         if !coeff.denom().is_one() {
-            denom.insert(0, coeff.denom().to_string());
+            out.push_str(&coeff.denom().to_string());
+            first = false;
         }
-        out.push_str(&numer.join("*"));
-        match denom.len() {
-            0 => {}
-            1 => {
-                out.push('/');
-                out.push_str(&denom[0]);
+        for (b, r) in &denom {
+            if !first {
+                out.push('*');
             }
-            _ => {
-                out.push_str("/(");
-                out.push_str(&denom.join("*"));
-                out.push(')');
-            }
+            first = false;
+            self.power_text(*b, r, out);
+        }
+        if count > 1 {
+            out.push(')');
         }
     }
 
     /// `base^r` for a positive rational `r`, bound tightly enough to follow a `/` or `*`.
-    fn power_text(&self, base: ExprId, r: &BigRational) -> String {
-        let mut s = String::new();
+    fn power_text(&self, base: ExprId, r: &BigRational, out: &mut String) {
         if r.is_one() {
-            self.expr(base, Prec::Pow, &mut s);
+            self.expr(base, Prec::Pow, out);
         } else if is_half(r) {
-            s.push_str("sqrt(");
-            self.expr(base, Prec::Add, &mut s);
-            s.push(')');
+            out.push_str("sqrt(");
+            self.expr(base, Prec::Add, out);
+            out.push(')');
         } else {
-            self.expr(base, Prec::Atom, &mut s);
-            s.push('^');
+            self.expr(base, Prec::Atom, out);
+            out.push('^');
             if r.is_integer() {
-                s.push_str(&format_rational(r));
+                out.push_str(&format_rational(r));
             } else {
-                s.push('(');
-                s.push_str(&format_rational(r));
-                s.push(')');
+                out.push('(');
+                out.push_str(&format_rational(r));
+                out.push(')');
             }
         }
-        s
     }
 }
 

@@ -326,11 +326,36 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
     if session.pool.is_int(simplified, 0) {
         return Ok(Outcome::Proved { steps });
     }
+    // Then with the user's definitions written out (not the builtins): a side that
+    // states `h30(t)` and a side whose derivative took `h30` apart meet only in the
+    // same terms. Expanding a call is a substitution into a shared DAG, once per
+    // distinct call, so a 30-layer stack stays a few thousand nodes; and nothing is
+    // multiplied out, so this costs about what the first attempt did.
+    let written = session.pool.expand_definitions(simplified, &[]);
+    if written != simplified {
+        let mut simp =
+            Simplifier::new(&mut session.pool, Vec::new()).with_facts(session.facts.clone());
+        let out = simp.simplify(written);
+        let mut taken = std::mem::take(&mut simp.steps);
+        if session.pool.is_int(out, 0) {
+            steps.push(Step::whole(Rule::ExpandDefinition, simplified, written));
+            steps.append(&mut taken);
+            return Ok(Outcome::Proved { steps });
+        }
+    }
+    // Past the work budget, the symbolic attempts stop and numbers decide, as when no
+    // proof is found.
+    if session.pool.over_budget() {
+        return numeric(session, claim, simplified, seed);
+    }
     // Second attempt: multiply out and split sums, then simplify again.
     let defs = session.definitions_in_order();
     let again = expanded_and_simplified(session, simplified, defs, 256, &mut steps);
     if session.pool.is_int(again, 0) {
         return Ok(Outcome::Proved { steps });
+    }
+    if session.pool.over_budget() {
+        return numeric(session, claim, simplified, seed);
     }
     // Third attempt: a sum of fractions is 0 when its numerator over a common
     // denominator is.
@@ -343,7 +368,7 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
     // multiplied out, simplified, and over a common denominator.
     let builtins = session.builtin_definitions();
     let primitive = session.pool.expand_definitions(again, &builtins);
-    if primitive != again {
+    if primitive != again && !session.pool.over_budget() {
         steps.push(Step::whole(Rule::ExpandDefinition, again, primitive));
         // Folding would only undo the expansion, so this pass folds nothing.
         let last = expanded_and_simplified(session, primitive, Vec::new(), 4096, &mut steps);

@@ -1,7 +1,7 @@
 //! Derived results: a derivative, gradient, Hessian or simplification with its steps,
 //! and the partial derivatives of a scalar gradient.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use rustc_hash::FxHashMap;
@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::calculus::derivation::Derivation;
 use crate::expr::node::ExprId;
 use crate::lower::workspace::Workspace;
-use crate::print::latex::{name as latex_name, to_latex};
+use crate::print::latex::to_latex;
 use crate::print::text::to_text_named;
 use crate::report::layout::{AlignRow, align};
 use crate::report::{Format, Output, display, json, latex_output};
@@ -52,10 +52,44 @@ pub(crate) fn steps_json<'a>(
 ) -> Vec<StepJson<'a>> {
     steps
         .map(|(e, rules)| StepJson {
-            expression: ws.print(e),
+            // A step too big to write out as a tree carries its own bindings.
+            expression: if too_big_for_a_tree(ws, e) {
+                crate::simplify::cse::to_text(&ws.pool, e)
+            } else {
+                ws.print(e)
+            },
             rules,
         })
         .collect()
+}
+
+/// An expression as one line of text: whole, or when too big for a tree, with its
+/// repeated subexpressions as names (whose bindings the JSON's `cse` holds).
+fn whole_or_named(ws: &Workspace, id: ExprId) -> String {
+    if too_big_for_a_tree(ws, id) {
+        let named = crate::simplify::cse::bindings(&ws.pool, id);
+        let map: FxHashMap<ExprId, String> = named.into_iter().collect();
+        to_text_named(&ws.pool, id, &[], &map)
+    } else {
+        ws.print(id)
+    }
+}
+
+/// A result as LaTeX with its repeated subexpressions named: the result, then one
+/// `s_{k} = ...` display per binding.
+fn latex_where(ws: &Workspace, id: ExprId, standalone: bool) -> String {
+    let named = crate::simplify::cse::bindings(&ws.pool, id);
+    let map: FxHashMap<ExprId, String> = named.iter().cloned().collect();
+    let mut roots = vec![id];
+    roots.extend(named.iter().map(|(b, _)| *b));
+    let tex = crate::print::latex::to_latex_named(&ws.pool, &roots, &map);
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", display(&tex[0], standalone));
+    for ((_, name), body) in named.iter().zip(&tex[1..]) {
+        let line = format!("{} = {body}", crate::print::latex::name(name));
+        let _ = writeln!(o, "{}", display(&line, standalone));
+    }
+    o
 }
 
 /// Where a derivative does not exist, as sorted `u != 0` texts without repeats.
@@ -68,12 +102,26 @@ fn conditions(ws: &Workspace, d: &Derivation) -> Vec<String> {
         .collect()
 }
 
-/// A derived result: the result, or with `steps` the derivation; with `cse`, repeated
-/// subexpressions named once.
+/// The most nodes an expression written out as a tree may have before it is printed
+/// with its repeated subexpressions named once, as with `--cse`. A 30-layer
+/// convolution stack's derivative is a DAG of a few thousand nodes but a tree of
+/// billions: written out, it would take hours and gigabytes.
+pub const MAX_TREE_PRINT: u64 = 20_000;
+
+/// Whether `id` is printed with `where` bindings even without `--cse`: its tree is
+/// over [`MAX_TREE_PRINT`] and more than twice its DAG.
+pub fn too_big_for_a_tree(ws: &Workspace, id: ExprId) -> bool {
+    let tree = crate::expr::size::tree_size(&ws.pool, id);
+    tree > MAX_TREE_PRINT && tree > 2 * crate::expr::size::dag_size(&ws.pool, id) as u64
+}
+
+/// A derived result: the result, or with `steps` the derivation; with `cse`, or when
+/// the result is too big to write out as a tree, repeated subexpressions named once.
 pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
     let conditions = conditions(ws, d);
+    let named = |id: ExprId| out.cse() || too_big_for_a_tree(ws, id);
     let text = |id: ExprId| {
-        if out.cse() {
+        if named(id) {
             crate::simplify::cse::to_text(&ws.pool, id)
         } else {
             ws.print(id)
@@ -90,6 +138,8 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
                     .map(|st| ("=", st.after, st.rule_names()))
                     .collect();
                 o.push_str(&align(&ws.pool, d.start, &rows));
+            } else if named(d.result) {
+                o.push_str(&latex_where(ws, d.result, out.standalone()));
             } else {
                 let tex = to_latex(&ws.pool, d.result);
                 let _ = writeln!(o, "{}", display(&tex, out.standalone()));
@@ -101,9 +151,9 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
         }
         Format::Text => {
             if out.steps() {
-                let _ = writeln!(o, "  {}", ws.print(d.start));
+                let _ = writeln!(o, "  {}", text(d.start));
                 for st in &d.steps {
-                    let _ = writeln!(o, "= {}    [{}]", ws.print(st.after), st.rule_names());
+                    let _ = writeln!(o, "= {}    [{}]", text(st.after), st.rule_names());
                 }
                 if out.cse() {
                     let _ = writeln!(o, "{}", text(d.result));
@@ -118,7 +168,7 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
         }
         Format::Json => {
             let steps = steps_json(ws, d.steps.iter().map(|st| (st.after, &st.rules[..])));
-            let cse = out.cse().then(|| {
+            let cse = named(d.result).then(|| {
                 let named = crate::simplify::cse::bindings(&ws.pool, d.result);
                 let map: FxHashMap<ExprId, String> = named.iter().cloned().collect();
                 CseJson {
@@ -135,59 +185,9 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
             let j = DerivationJson {
                 conditions: &conditions,
                 cse,
-                input: ws.print(d.start),
-                result: ws.print(d.result),
+                input: whole_or_named(ws, d.start),
+                result: whole_or_named(ws, d.result),
                 steps,
-            };
-            format!("{}\n", json::to_string(&j))
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct GradientJson {
-    gradient: BTreeMap<String, String>,
-    input: String,
-}
-
-/// Every partial derivative of `input` by the scalar variables `names`, one per line.
-pub fn scalar_gradient(
-    ws: &Workspace,
-    input: ExprId,
-    names: &[String],
-    parts: &[ExprId],
-    out: &Output,
-) -> String {
-    match out.format() {
-        Format::Text => names
-            .iter()
-            .zip(parts)
-            .map(|(n, p)| format!("{n}: {}\n", ws.print(*p)))
-            .collect(),
-        Format::Latex => {
-            let lines: Vec<String> = names
-                .iter()
-                .zip(parts)
-                .map(|(n, p)| {
-                    let tex = format!(
-                        "\\frac{{\\partial f}}{{\\partial {}}} = {}",
-                        latex_name(n),
-                        to_latex(&ws.pool, *p)
-                    );
-                    display(&tex, out.standalone())
-                })
-                .collect();
-            latex_output(&lines.join("\n"), out.standalone())
-        }
-        Format::Json => {
-            let gradient = names
-                .iter()
-                .zip(parts)
-                .map(|(n, p)| (n.clone(), ws.print(*p)))
-                .collect();
-            let j = GradientJson {
-                gradient,
-                input: ws.print(input),
             };
             format!("{}\n", json::to_string(&j))
         }

@@ -111,10 +111,20 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
             Outcome::Proved { .. } => {}
             Outcome::Confirmed { points, residue } => {
                 let _ = writeln!(o, "\n{name} (line {line}): confirmed");
+                // A residue too big to read is described, not written out: a 30-layer
+                // stack's would be megabytes.
+                let size = crate::expr::size::tree_size(&ws.pool, *residue);
+                let residue = if size <= 2_000 {
+                    ws.print(*residue)
+                } else {
+                    format!(
+                        "an expression of {} distinct subterms ({size} written out)",
+                        crate::expr::size::dag_size(&ws.pool, *residue)
+                    )
+                };
                 let _ = writeln!(
                     o,
-                    "  no proof found: lhs - rhs simplifies to {}, not 0",
-                    ws.print(*residue)
+                    "  no proof found: lhs - rhs simplifies to {residue}, not 0"
                 );
                 let _ = writeln!(
                     o,

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 
 use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
-use crate::expr::pool::Pool;
+use crate::expr::pool::{Features, Pool};
 
 /// A definition usable for folding.
 #[derive(Clone, Debug)]
@@ -28,6 +28,9 @@ pub struct Pattern {
     pub vars: Vec<Symbol>,
     /// The builtin function it defines, if any (folding then gives the builtin).
     pub builtin: Option<Func>,
+    /// What any expression it matches must contain: its body's functions, sums, deltas
+    /// and elements, none of which a match can make up.
+    pub needs: Features,
 }
 
 /// Which definitions fold: builtins' definitions (`sigmoid`), and definitions that carry
@@ -73,6 +76,7 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
                 body: def.body,
                 vars,
                 builtin: def.builtin,
+                needs: pool.features(def.body),
             }
         })
         .collect();
@@ -103,7 +107,18 @@ pub struct Folder<'p> {
     current_vars: Vec<Symbol>,
     /// The target's bound indices of the sums being matched.
     target_binders: Vec<Symbol>,
+    /// The term pairings tried in the current match of a sum, against [`MATCH_BUDGET`].
+    match_work: usize,
+    /// The positions of the terms of the sum being matched, by term (without its
+    /// coefficient).
+    term_index: FxHashMap<ExprId, Vec<usize>>,
 }
+
+/// How many term pairings one match of a pattern against a sum may try. A pattern of
+/// k terms against a sum of n tries about k*n when its terms bind their variables in
+/// turn; the bound stops the rare pattern whose terms bind nothing from backtracking
+/// through n^k pairings.
+const MATCH_BUDGET: usize = 1 << 16;
 
 impl<'p> Folder<'p> {
     /// A folder over the given patterns.
@@ -115,6 +130,8 @@ impl<'p> Folder<'p> {
             folded: Vec::new(),
             current_vars: Vec::new(),
             target_binders: Vec::new(),
+            match_work: 0,
+            term_index: FxHashMap::default(),
         }
     }
 
@@ -132,8 +149,15 @@ impl<'p> Folder<'p> {
 
     /// Folds every instance it finds, innermost first.
     pub fn fold(&mut self, id: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.fold(id));
+        }
         if let Some(&r) = self.memo.get(&id) {
             return r;
+        }
+        // Past the work budget nothing more is folded; folding only renames.
+        if self.pool.over_budget() {
+            return id;
         }
         let rebuilt = self.fold_children(id);
         let mut cur = rebuilt;
@@ -204,7 +228,11 @@ impl<'p> Folder<'p> {
 
     /// One fold at the top of `id`, if some pattern matches.
     fn fold_here(&mut self, id: ExprId) -> Option<ExprId> {
+        let has = self.pool.features(id);
         for k in 0..self.patterns.len() {
+            if !self.patterns[k].needs.within(has) {
+                continue;
+            }
             let p = self.patterns[k].clone();
             self.current_vars = p.vars.clone();
             let r = match (self.pool.node(p.body).clone(), self.pool.node(id).clone()) {
@@ -245,10 +273,22 @@ impl<'p> Folder<'p> {
         if pt.len() > tt.len() {
             return None;
         }
-        let pterms: Vec<(BigRational, ExprId)> =
+        let mut pterms: Vec<(BigRational, ExprId)> =
             pt.iter().map(|&t| self.pool.split_coefficient(t)).collect();
+        // A term that is a bare variable matches any target term, so trying it first
+        // would pair it with each of the target's terms in turn and backtrack through all
+        // of them: quadratic in a sum of a thousand terms. Matched last, the other terms
+        // have bound it and it is only an equality test.
+        pterms.sort_by_key(|&(_, r)| self.is_bare_var(r));
+
+        self.match_work = 0;
+
         let tterms: Vec<(BigRational, ExprId)> =
             tt.iter().map(|&t| self.pool.split_coefficient(t)).collect();
+        self.term_index.clear();
+        for (k, &(_, r)) in tterms.iter().enumerate() {
+            self.term_index.entry(r).or_default().push(k);
+        }
         let mut b = Bindings::default();
         let mut used = vec![false; tterms.len()];
         let mut scale: Option<BigRational> = None;
@@ -282,9 +322,22 @@ impl<'p> Folder<'p> {
             return true;
         }
         let (pc, pr) = (&pterms[k].0, pterms[k].1);
-        for t in 0..tterms.len() {
+        // A term whose variables earlier terms have bound is one expression: it is looked
+        // up among the target's terms, not matched against each of them, which keeps a
+        // pattern such as `exp(x)/2 + exp(-x)/2` linear in a sum of a thousand terms.
+        let candidates: Vec<usize> = match self.instance(pr, b) {
+            Some(inst) => self.term_index.get(&inst).cloned().unwrap_or_default(),
+            None => (0..tterms.len()).collect(),
+        };
+        for t in candidates {
             if used[t] {
                 continue;
+            }
+            // Folding only renames what is there, so a match that would take too long is
+            // given up: the expression is then left unfolded, which is still right.
+            self.match_work += 1;
+            if self.match_work > MATCH_BUDGET {
+                return false;
             }
             let (tc, tr) = (&tterms[t].0, tterms[t].1);
             if pc.is_zero() {
@@ -316,9 +369,13 @@ impl<'p> Folder<'p> {
         false
     }
 
-    /// Factors of a product as (base, exponent), with exponentials of sums split into
-    /// exponentials of their terms and numeric exponents made explicit.
-    fn factors(&mut self, id: ExprId) -> (BigRational, Vec<(ExprId, BigRational)>) {
+    /// Factors of a product as (base, exponent), with numeric exponents made explicit,
+    /// and with `split_exp` exponentials of sums split into exponentials of their terms.
+    fn factors(
+        &mut self,
+        id: ExprId,
+        split_exp: bool,
+    ) -> (BigRational, Vec<(ExprId, BigRational)>) {
         let (coeff, fs): (BigRational, Vec<ExprId>) = match self.pool.node(id).clone() {
             Node::Mul(fs) => match self.pool.node(fs[0]) {
                 Node::Num(c) => (c.clone(), fs[1..].to_vec()),
@@ -336,7 +393,9 @@ impl<'p> Folder<'p> {
                 },
                 _ => (f, BigRational::one()),
             };
-            if let Node::Func(Func::Exp, arg) = self.pool.node(base).clone() {
+            // Looked at in place: the base may be a sum of thousands of terms, shared by
+            // thousands of products, and copying it for each would be quadratic.
+            if let (true, &Node::Func(Func::Exp, arg)) = (split_exp, self.pool.node(base)) {
                 let terms: Vec<ExprId> = match self.pool.node(arg) {
                     Node::Add(ts) => ts.to_vec(),
                     _ => vec![arg],
@@ -355,11 +414,19 @@ impl<'p> Folder<'p> {
 
     /// A product containing the pattern's factors.
     fn fold_product(&mut self, p: &Pattern, id: ExprId) -> Option<ExprId> {
-        let (pc, pf) = self.factors(p.body);
+        let (pc, pf) = self.factors(p.body, true);
         if pf.is_empty() {
             return None;
         }
-        let (tc, mut tf) = self.factors(id);
+        // Only a pattern with an exponential among its factors can use the target's
+        // exponentials split apart (`exp(a - b)` as `exp(a)*exp(-b)`). Splitting costs
+        // the length of each exponent, in every product that holds the exponential: a
+        // network's logits are sums of hundreds of terms, each inside hundreds of
+        // products.
+        let split = pf
+            .iter()
+            .any(|&(b, _)| matches!(self.pool.node(b), Node::Func(Func::Exp, _)));
+        let (tc, mut tf) = self.factors(id, split);
         let mut b = Bindings::default();
         if !self.match_factors(&pf, 0, &mut tf, &mut b) {
             return None;
@@ -597,6 +664,28 @@ impl<'p> Folder<'p> {
             | Node::Len(_, _)
             | Node::Diff { .. } => false,
         }
+    }
+
+    /// The pattern term `p` with its variables replaced by what they are bound to, when
+    /// all are bound and `p` has no sum, element or delta (whose matching allows for
+    /// renamed bound indices and tensors given as calls, which substitution does not).
+    /// Equal to a target term, the term matches; `None` when `p` must be matched.
+    fn instance(&mut self, p: ExprId, b: &Bindings) -> Option<ExprId> {
+        if !self.pool.features(p).is_plain() {
+            return None;
+        }
+        let mut subst = crate::expr::subst::Subst::default();
+        for &s in self.pool.free_symbols(p).iter() {
+            if self.current_vars.contains(&s) {
+                subst.scalars.insert(s, b.get(s)?);
+            }
+        }
+        Some(self.pool.substitute(p, &subst))
+    }
+
+    /// Whether `p` is one of the current pattern's variables, alone.
+    fn is_bare_var(&self, p: ExprId) -> bool {
+        matches!(self.pool.node(p), Node::Sym(s) if self.current_vars.contains(s))
     }
 
     /// Matches two equally long lists in some order (small lists: by backtracking).

@@ -48,6 +48,9 @@ fn reliable_bound(pool: &Pool, id: ExprId) -> Option<f64> {
 
 /// A bound on the magnitudes that enter a constant's computation (for rounding).
 fn magnitude(pool: &Pool, id: ExprId) -> Option<f64> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || magnitude(pool, id));
+    }
     Some(match pool.node(id) {
         Node::Add(ts) => ts
             .iter()

@@ -33,6 +33,13 @@ pub struct Simplifier<'p> {
     /// once, not once per partial derivative. Folding depends only on the definitions,
     /// which a simplifier never changes, and nodes never change once built.
     fold_memo: FxHashMap<ExprId, ExprId>,
+    /// Whether the primitive and factoring phases keep what they found across calls to
+    /// [`Simplifier::simplify`] (see [`Simplifier::remembering`]).
+    remember: bool,
+    /// What the primitive phase made of each expression, while `remember` holds.
+    primitive_memo: FxHashMap<ExprId, ExprId>,
+    /// What the factoring phase made of each expression, while `remember` holds.
+    factor_memo: FxHashMap<ExprId, ExprId>,
     /// The definitions' patterns, made on first use.
     fold_patterns: Option<Vec<crate::simplify::fold::Pattern>>,
     /// The steps taken, in order.
@@ -49,6 +56,9 @@ impl<'p> Simplifier<'p> {
             known: Vec::new(),
             pending: Vec::new(),
             fold_memo: FxHashMap::default(),
+            remember: false,
+            primitive_memo: FxHashMap::default(),
+            factor_memo: FxHashMap::default(),
             fold_patterns: None,
             steps: Vec::new(),
         }
@@ -64,6 +74,18 @@ impl<'p> Simplifier<'p> {
     /// Uses these `assume` facts to prove the conditions of conditional rules.
     pub fn with_facts(mut self, facts: Vec<crate::lower::workspace::Fact>) -> Simplifier<'p> {
         self.facts = facts;
+        self
+    }
+
+    /// A simplifier whose phases remember each result across calls, for a caller that
+    /// simplifies many expressions sharing subterms and takes no steps: the 1,000
+    /// partial derivatives of a gradient all hold the same sum, which is then simplified
+    /// once. Each phase is a function of the node alone (nodes never change, and the
+    /// facts and definitions are fixed), so a remembered result is the one a new walk
+    /// would find; but its rewrites are noted only the first time, which is why a
+    /// caller that records derivation steps must not use this.
+    pub fn remembering(mut self) -> Simplifier<'p> {
+        self.remember = true;
         self
     }
 
@@ -102,7 +124,7 @@ impl<'p> Simplifier<'p> {
             let c = self.factor(b);
             self.record(b, c);
             cur = c;
-            if cur == start {
+            if cur == start || self.pool.over_budget() {
                 break;
             }
         }
@@ -111,13 +133,31 @@ impl<'p> Simplifier<'p> {
 
     /// Phase 1: contraction and distribution, bottom-up.
     pub fn primitive(&mut self, id: ExprId) -> ExprId {
-        let mut memo = FxHashMap::default();
-        self.primitive_rec(id, &mut memo)
+        let mut memo = self.take_memo(|s| &mut s.primitive_memo);
+        let out = self.primitive_rec(id, &mut memo);
+        self.primitive_memo = memo;
+        out
+    }
+
+    /// A phase's memo: the one kept from earlier calls when remembering, else empty.
+    fn take_memo(
+        &mut self,
+        field: impl Fn(&mut Self) -> &mut FxHashMap<ExprId, ExprId>,
+    ) -> FxHashMap<ExprId, ExprId> {
+        if self.remember {
+            std::mem::take(field(self))
+        } else {
+            FxHashMap::default()
+        }
     }
 
     fn primitive_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
         if let Some(&r) = memo.get(&id) {
             return r;
+        }
+        // Past the work budget, the rest is left as it is: less simplified, still equal.
+        if self.pool.over_budget() {
+            return id;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.primitive_rec(c, memo));
         let mut out = self.contract_and_distribute(rebuilt);
@@ -161,6 +201,9 @@ impl<'p> Simplifier<'p> {
         id: ExprId,
         f: &mut dyn FnMut(&mut Self, ExprId) -> ExprId,
     ) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.map_children(id, f));
+        }
         let old: Vec<ExprId> = crate::expr::node::children(self.pool.node(id));
         let kids: Vec<ExprId> = old.iter().map(|&c| f(self, c)).collect();
         let rebuilt = self.pool.rebuild(id, &kids);
@@ -229,6 +272,9 @@ impl<'p> Simplifier<'p> {
     ) -> ExprId {
         if let Some(&r) = memo.get(&id) {
             return r;
+        }
+        if self.pool.over_budget() {
+            return id;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.expand_rec(c, budget, memo));
         let contracted = self.pool.contract_with(rebuilt, &self.known.clone());
@@ -386,13 +432,18 @@ impl<'p> Simplifier<'p> {
 
     /// Phase 3: common factors out of sums, bottom-up, when smaller.
     pub fn factor(&mut self, id: ExprId) -> ExprId {
-        let mut memo = FxHashMap::default();
-        self.factor_rec(id, &mut memo)
+        let mut memo = self.take_memo(|s| &mut s.factor_memo);
+        let out = self.factor_rec(id, &mut memo);
+        self.factor_memo = memo;
+        out
     }
 
     fn factor_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
         if let Some(&r) = memo.get(&id) {
             return r;
+        }
+        if self.pool.over_budget() {
+            return id;
         }
         let rebuilt = self.map_children(id, &mut |this, c| this.factor_rec(c, memo));
         let out = self.factor_common(rebuilt);

@@ -86,10 +86,16 @@ pub fn parse_decimal(text: &str) -> Result<BigRational, LiteralError> {
 
 /// Prints a rational the way the language reads it back: `3`, `-3`, `21/10`.
 pub fn format_rational(r: &BigRational) -> String {
+    // Machine-sized parts, by far the most common (the `2` of every square), skip the
+    // general conversion of big integers, which is several times slower.
+    let part = |n: &BigInt| match n.to_i64() {
+        Some(v) => v.to_string(),
+        None => n.to_string(),
+    };
     if r.is_integer() {
-        r.numer().to_string()
+        part(r.numer())
     } else {
-        format!("{}/{}", r.numer(), r.denom())
+        format!("{}/{}", part(r.numer()), part(r.denom()))
     }
 }
 

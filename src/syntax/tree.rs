@@ -31,12 +31,41 @@ pub enum ChainOp {
 }
 
 /// An expression with its span.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Expr {
     /// What kind of expression it is.
     pub kind: ExprKind,
     /// The text it covers.
     pub span: Span,
+}
+
+/// Cloning and comparing recurse one frame a level, as dropping does: each level is
+/// guarded, so that a tree as deep as the parser allows is safe on any thread.
+impl Clone for Expr {
+    fn clone(&self) -> Expr {
+        crate::diag::stack::guard(|| Expr {
+            kind: self.kind.clone(),
+            span: self.span,
+        })
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        crate::diag::stack::guard(|| self.span == other.span && self.kind == other.kind)
+    }
+}
+
+/// Dropping a tree recurses through its boxes and lists, one frame a level: past the
+/// red zone the rest of the tree is dropped on a new stack segment, so that a tree as
+/// deep as the parser allows is freed on any thread.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if crate::diag::stack::low() {
+            let kind = std::mem::replace(&mut self.kind, ExprKind::Number(BigRational::default()));
+            crate::diag::stack::grow(move || drop(kind));
+        }
+    }
 }
 
 /// The kinds of expression.

@@ -21,6 +21,9 @@ pub(super) fn take_derivatives(pool: &mut Pool, id: ExprId) -> Result<ExprId, St
         id: ExprId,
         memo: &mut FxHashMap<ExprId, ExprId>,
     ) -> Result<ExprId, String> {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || rec(pool, id, memo));
+        }
         if let Some(&r) = memo.get(&id) {
             return Ok(r);
         }
@@ -92,6 +95,9 @@ impl Derivative {
     /// unevaluated derivatives too). The expansions are remembered across questions,
     /// so that asking about every subexpression of a large expression stays linear.
     fn expand(&mut self, pool: &mut Pool, e: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.expand(pool, e));
+        }
         if let Some(&x) = self.expanded.get(&e) {
             return x;
         }
@@ -151,6 +157,9 @@ impl Derivative {
 
     /// The derivative of `e`, all the way down.
     pub(super) fn full(&mut self, pool: &mut Pool, e: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.full(pool, e));
+        }
         if let Some(&d) = self.memo.get(&e) {
             return d;
         }

@@ -179,6 +179,9 @@ impl Normalizer {
 
     /// The normal form of `id`; an error when it would be too large to build.
     fn normalize(&mut self, pool: &mut Pool, id: ExprId) -> Result<ExprId, String> {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.normalize(pool, id));
+        }
         if let Some(&r) = self.memo.get(&id) {
             return Ok(r);
         }
@@ -262,6 +265,13 @@ impl Normalizer {
     fn multiply_out(&mut self, pool: &mut Pool, id: ExprId) -> Result<ExprId, String> {
         if !self.expand {
             return Ok(id);
+        }
+        // Multiplying out is the checker's one search that can grow without end; past
+        // the work budget it stops, and the step is not confirmed.
+        if pool.over_budget() {
+            return Err(
+                "the checker gave up: the work budget ran out while multiplying out".into(),
+            );
         }
         let listed: Vec<ExprId> = match pool.node(id) {
             Node::Mul(fs) => fs.to_vec(),

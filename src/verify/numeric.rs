@@ -150,6 +150,9 @@ fn differentiated(pool: &Pool, id: ExprId) -> Vec<ExprId> {
 /// bounds the size of what is added up, so that rounding can be judged against it.
 fn magnitude(pool: &mut Pool, id: ExprId) -> ExprId {
     fn rec(pool: &mut Pool, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || rec(pool, id, memo));
+        }
         if let Some(&r) = memo.get(&id) {
             return r;
         }

@@ -46,6 +46,9 @@ fn top_down_rec(
     map: &FxHashMap<ExprId, ExprId>,
     memo: &mut FxHashMap<ExprId, ExprId>,
 ) -> ExprId {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || top_down_rec(pool, id, map, memo));
+    }
     if let Some(&r) = map.get(&id).or_else(|| memo.get(&id)) {
         return r;
     }
@@ -113,6 +116,9 @@ struct Redexes {
 impl Redexes {
     /// Whether `id` is matched or holds a matched subexpression.
     fn within(&mut self, pool: &Pool, id: ExprId) -> bool {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.within(pool, id));
+        }
         if let Some(&w) = self.within.get(&id) {
             return w;
         }
@@ -136,6 +142,11 @@ fn replay_rec(
     active: &mut FxHashSet<ExprId>,
     original: bool,
 ) -> Result<ExprId, String> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || {
+            replay_rec(pool, id, redexes, memo, active, original)
+        });
+    }
     if let Some(&r) = memo.get(&id) {
         return Ok(r);
     }

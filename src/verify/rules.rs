@@ -250,6 +250,9 @@ fn same_contraction(pool: &mut Pool, b: ExprId, a: ExprId) -> bool {
         bound: &mut Vec<(ExprId, ExprId)>,
         out: &mut Vec<ExprId>,
     ) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || flat(pool, id, tag, bound, out));
+        }
         match pool.node(id).clone() {
             Node::Mul(fs) => fs.iter().for_each(|&f| flat(pool, f, tag, bound, out)),
             Node::Sum { index, range, body } => {
@@ -305,6 +308,9 @@ fn same_contraction(pool: &mut Pool, b: ExprId, a: ExprId) -> bool {
 
 /// `cos(u)^2` as `1 - sin(u)^2` and `cosh(u)^2` as `1 + sinh(u)^2`, everywhere.
 fn squares_eliminated(pool: &mut Pool, id: ExprId) -> ExprId {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || squares_eliminated(pool, id));
+    }
     let kids: Vec<ExprId> = crate::expr::node::children(pool.node(id))
         .into_iter()
         .map(|c| squares_eliminated(pool, c))

@@ -148,6 +148,9 @@ fn certain_order(pool: &Pool, id: ExprId, threshold: i64) -> Option<std::cmp::Or
 
 /// A bound on the magnitudes that enter a constant's computation, for its rounding.
 fn size_bound(pool: &Pool, id: ExprId) -> f64 {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || size_bound(pool, id));
+    }
     match pool.node(id) {
         Node::Add(ts) => ts.iter().map(|&t| size_bound(pool, t)).sum(),
         Node::Mul(fs) => fs.iter().map(|&f| size_bound(pool, f)).product(),

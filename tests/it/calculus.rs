@@ -234,16 +234,45 @@ fn a_full_gradient_over_scalars_in_one_sweep() {
         "z0,z1,z2",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The sum the partials share is printed once, as a `let` they refer to.
+    let sum = stdout(&gauge(&["parse", "exp(z0) + exp(z1) + exp(z2)"]));
     let want = [
-        ("z0", "exp(z0)/(exp(z0) + exp(z1) + exp(z2)) - 1"),
-        ("z1", "exp(z1)/(exp(z0) + exp(z1) + exp(z2))"),
-        ("z2", "exp(z2)/(exp(z0) + exp(z1) + exp(z2))"),
+        format!("let s1 = {}", sum.trim()),
+        "z0: exp(z0)/s1 - 1".to_string(),
+        "z1: exp(z1)/s1".to_string(),
+        "z2: exp(z2)/s1".to_string(),
     ];
+    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn shared_lets_never_take_a_name_of_the_input() {
+    // `s1` is a variable here, so the shared sum is named `s2`.
+    let out = gauge(&["grad", "s1*ln(exp(a) + exp(b))", "--wrt", "a,b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    for ((name, expr), line) in want.iter().zip(text.lines()) {
-        let canonical = stdout(&gauge(&["parse", expr]));
-        assert_eq!(line, format!("{name}: {}", canonical.trim()));
-    }
+    assert!(text.starts_with("let s2 = exp(a) + exp(b)\n"), "{text}");
+    assert!(text.contains("a: s1*exp(a)/s2"), "{text}");
+}
+
+#[test]
+fn a_gradient_s_output_grows_linearly_with_its_variables() {
+    // Printed as trees, the 1,000 partials of a cross-entropy would each repeat the sum
+    // of 1,000 exponentials (12 MB); with the sum bound once, each partial is a line.
+    let n = 1000;
+    let vars: Vec<String> = (0..n).map(|k| format!("z{k}")).collect();
+    let terms: Vec<String> = vars.iter().map(|v| format!("exp({v})")).collect();
+    let text = format!("-z0 + ln({})", terms.join(" + "));
+    let out = gauge(&["grad", &text, "--wrt", &vars.join(",")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert_eq!(printed.lines().count(), n + 1);
+    assert!(
+        printed.len() < 2 * text.len() + 20 * n,
+        "{} bytes",
+        printed.len()
+    );
+    assert!(printed.lines().any(|l| l == "z999: exp(z999)/s1"));
 }
 
 #[test]
@@ -271,4 +300,66 @@ fn the_gradient_shares_the_function_s_subexpressions() {
     };
     let ratio = size(&grad) as f64 / size(&[f]) as f64;
     assert!(ratio <= 1.5, "gradient DAG is {ratio} times the function's");
+}
+
+#[test]
+fn a_hessian_by_scalars_is_written_in_terms_of_the_first_partials() {
+    // The Hessian of logsumexp is diag(p) - p p^T with p = softmax: each entry is one
+    // product of two named first partials, and only the upper triangle is printed.
+    let out = gauge(&["hessian", "ln(exp(a) + exp(b) + exp(c))", "--wrt", "a,b,c"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "let s1 = exp(a) + exp(b) + exp(c)",
+            "let p1 = exp(a)/s1",
+            "let p2 = exp(b)/s1",
+            "let p3 = exp(c)/s1",
+            "a, a: p1 - p1^2",
+            "a, b: -p1*p2",
+            "a, c: -p1*p3",
+            "b, b: p2 - p2^2",
+            "b, c: -p2*p3",
+            "c, c: p3 - p3^2",
+        ]
+    );
+}
+
+#[test]
+fn a_hessian_by_scalars_agrees_with_differentiating_twice() {
+    // Every entry, with its bindings substituted back, equals diff(diff(f, x), y), as
+    // the prover decides; the JSON matrix is symmetric.
+    let f = "x^2*y + exp(x*y) + sigmoid(w*x)";
+    let vars = ["x", "y", "w"];
+    let out = gauge(&["hessian", f, "--wrt", "x,y,w", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut lets = String::new();
+    for b in v["let"].as_array().unwrap() {
+        lets.push_str(&format!(
+            "let {} = {}\n",
+            b["name"].as_str().unwrap(),
+            b["value"].as_str().unwrap()
+        ));
+    }
+    let h = v["hessian"].as_array().unwrap();
+    for (i, a) in vars.iter().enumerate() {
+        for (j, b) in vars.iter().enumerate() {
+            let entry = h[i][j].as_str().unwrap();
+            assert_eq!(entry, h[j][i].as_str().unwrap());
+            let claim = format!("{lets}claim c: {entry} = diff(diff({f}, {a}), {b})\n");
+            let dir =
+                std::env::temp_dir().join(format!("gauge-hessian-{}-{i}{j}", std::process::id()));
+            std::fs::write(&dir, &claim).unwrap();
+            let proved = gauge(&["prove", dir.to_str().unwrap()]);
+            let _ = std::fs::remove_file(&dir);
+            assert!(
+                stdout(&proved).contains("1 proved, 0 confirmed, 0 refuted"),
+                "{claim}\n{}",
+                stdout(&proved)
+            );
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Bad input never breaks gauge: arbitrary text and token soup end in a value or a
-//! diagnostic, never a panic; deep nesting is an error, not a stack overflow; a 10 MB
-//! input parses and prints in linear time; evaluation never returns a silent NaN.
+//! diagnostic, never a panic; nesting past the limit is an error, not a stack overflow;
+//! a 10 MB input parses and prints in linear time; evaluation never returns a silent NaN.
 
 use gauge::diag::error::ErrorKind;
 use gauge::lower::workspace::Workspace;
@@ -133,8 +133,13 @@ fn deep_nesting_is_an_error_not_a_crash() {
     for text in &inputs {
         let mut s = session();
         let e = s.parse_expression(text).expect_err("too deep");
-        assert_eq!(e.kind, ErrorKind::Syntax);
-        assert!(e.message.contains("nests deeper than 256"), "{}", e.message);
+        assert_eq!(e.kind, ErrorKind::Limit);
+        assert!(
+            e.message
+                .contains("nests deeper than the limit of 20000 levels"),
+            "{}",
+            e.message
+        );
     }
     let mut s = session();
     let e = s
@@ -145,14 +150,15 @@ fn deep_nesting_is_an_error_not_a_crash() {
 
 #[test]
 fn nesting_just_under_the_limit_works() {
+    // Deeper inputs, up to the limit itself and on small stacks, are `deep`'s tests.
     let mut s = session();
-    let text = format!("{}x{}", "(".repeat(250), ")".repeat(250));
-    let id = s.parse_expression(&text).expect("250 levels are fine");
+    let text = format!("{}x{}", "(".repeat(2500), ")".repeat(2500));
+    let id = s.parse_expression(&text).expect("2,500 levels are fine");
     assert_eq!(s.print(id), "x");
-    let text = format!("{}x{}", "exp(".repeat(120), ")".repeat(120));
+    let text = format!("{}x{}", "exp(".repeat(1200), ")".repeat(1200));
     let id = s
         .parse_expression(&text)
-        .expect("120 nested calls are fine");
+        .expect("1,200 nested calls are fine");
     let again = s.parse_expression(&s.print(id)).unwrap();
     assert_eq!(id, again);
 }

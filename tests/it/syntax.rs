@@ -85,10 +85,15 @@ mod parse {
 
     #[test]
     fn nesting_is_bounded() {
-        let deep = format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000));
+        let n = gauge::syntax::parse::MAX_DEPTH;
+        let deep = format!("{}x{}", "(".repeat(n + 1), ")".repeat(n + 1));
         let e = parse(&deep).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert_eq!(e.kind, ErrorKind::Limit);
         assert!(e.message.contains("nests deeper"));
+        // The error is inside the `(` that is one level too many.
+        assert_eq!(e.span().unwrap().start, n + 1);
+        let deep = format!("{}x{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&deep).is_ok());
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub type Outcome = Result<ExitCode, Failure>;
 
 /// Loads `--defs` and `--assume`, checks the global options, and runs the command.
 pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome {
+    session.set_budget(Some(cli.budget));
     for path in &cli.defs {
         let text = read_file(path)?;
         session.load_named(&path.display().to_string(), &text)?;

@@ -15,6 +15,9 @@ impl Pool {
         if let Some(Some(f)) = self.free.borrow().get(id.index()) {
             return f.clone();
         }
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.free_symbols(id));
+        }
         let mut set: Vec<Symbol> = match self.node(id).clone() {
             Node::Num(_) | Node::Const(_) => Vec::new(),
             Node::Sym(s) | Node::Index(s) | Node::Tensor(s) | Node::Len(s, _) => vec![s],
@@ -152,6 +155,11 @@ impl Pool {
         out: &mut Vec<Symbol>,
         seen: &mut FxHashMap<(ExprId, usize), ()>,
     ) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || {
+                self.collect_free_indices(id, bound, out, seen)
+            });
+        }
         // A node's free indices depend only on which binders enclose it, and the binder
         // stack only grows inside sums, so (node, depth) visits are enough to skip repeats.
         if seen.insert((id, bound.len()), ()).is_some() {
@@ -217,6 +225,9 @@ impl Pool {
         to: ExprId,
         memo: &mut FxHashMap<ExprId, ExprId>,
     ) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.rename_rec(id, from, to, memo));
+        }
         if let Some(&r) = memo.get(&id) {
             return r;
         }

@@ -114,6 +114,9 @@ impl Pool {
         found: &mut Vec<ExprId>,
         seen: &mut FxHashSet<ExprId>,
     ) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.collect_axes(index, id, found, seen));
+        }
         if !seen.insert(id) || !self.free_symbols(id).contains(&index) {
             return;
         }

@@ -40,11 +40,58 @@ use crate::expr::node::{Constant, DefId, ExprId, Node, Symbol};
 pub use arith::{MAX_EXACT_BITS, is_even_integer};
 pub(crate) use index::BOUND_INDEX_NAMES;
 
+/// Some kinds of node an expression contains, as bits: each builtin function, a sum, a
+/// delta, and an element (of a tensor, or of an indexed definition's call). A matcher
+/// that needs one of these in its target can skip, at no cost, every expression that
+/// lacks it: the 10,000 terms of a sum of exponentials hold no sum, so a pattern with a
+/// sum in it is not tried on them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features(u64);
+
+impl Features {
+    const SUM: u64 = 1 << 60;
+    const DELTA: u64 = 1 << 61;
+    const ELEMENT: u64 = 1 << 62;
+
+    /// The features of a node on its own, without its children.
+    fn of_node(node: &Node) -> Features {
+        Features(match node {
+            Node::Func(f, _) => 1 << (*f as u64),
+            Node::Sum { .. } => Features::SUM,
+            Node::Delta(_, _) => Features::DELTA,
+            Node::Elem(_, _) => Features::ELEMENT,
+            Node::Call { indices, .. } if !indices.is_empty() => Features::ELEMENT,
+            _ => 0,
+        })
+    }
+
+    /// Both sets of features.
+    pub fn union(self, other: Features) -> Features {
+        Features(self.0 | other.0)
+    }
+
+    /// Whether the expression has no sum, delta or element: its names are all scalars,
+    /// and no index is bound in it.
+    pub fn is_plain(self) -> bool {
+        self.0 & (Features::SUM | Features::DELTA | Features::ELEMENT) == 0
+    }
+
+    /// Whether every feature of `self` is in `other`.
+    pub fn within(self, other: Features) -> bool {
+        self.0 & !other.0 == 0
+    }
+}
+
 /// The arena of expressions, their interned names and the definitions they call.
 #[derive(Debug, Default)]
 pub struct Pool {
     nodes: Vec<Node>,
     heights: Vec<u32>,
+    /// Each node's size written out as a tree, saturating: kept at interning, so that
+    /// asking "is this smaller?" costs nothing, however large and shared the DAG.
+    tree_sizes: Vec<u64>,
+    /// Each node's [`Features`]: what kinds of node occur in it, kept at interning.
+    features: Vec<Features>,
     memo: FxHashMap<Node, ExprId>,
     names: Vec<Box<str>>,
     name_ids: FxHashMap<Box<str>, Symbol>,
@@ -53,7 +100,20 @@ pub struct Pool {
     /// are free does not change the pool.
     free: RefCell<Vec<Option<Rc<[Symbol]>>>>,
     fresh_counter: u32,
+    /// The work done building nodes: one for each node and one for each of its
+    /// children, which is what its memory and the time to build it grow with.
+    work: usize,
+    /// The work after which the searches under way give up, if any (see
+    /// [`Pool::set_budget`]).
+    work_limit: Option<usize>,
 }
+
+/// The work one query may do building expressions before its searches give up, by
+/// default, counted as one for each new node and one for each of its children: about
+/// 100 MB and a few seconds. Every search that builds expressions (simplification, the
+/// prover's expansions, repeated differentiation) stops at it instead of running for
+/// minutes and exhausting memory.
+pub const DEFAULT_BUDGET: usize = 2_000_000;
 
 impl Pool {
     /// Creates an empty pool.
@@ -64,6 +124,20 @@ impl Pool {
     /// The node behind a handle.
     pub fn node(&self, id: ExprId) -> &Node {
         &self.nodes[id.index()]
+    }
+
+    /// Lets the work that starts now build nodes worth at most `budget` (one for each
+    /// node and one for each of its children) before [`Pool::over_budget`] says to
+    /// stop; `None` lifts the bound.
+    pub fn set_budget(&mut self, budget: Option<usize>) {
+        self.work_limit = budget.map(|n| self.work.saturating_add(n));
+    }
+
+    /// Whether the work under way has built more than its budget allows. Nodes are
+    /// still built past it (an expression never becomes invalid); the searches that
+    /// check this stop early and return what they have, which is still right.
+    pub fn over_budget(&self) -> bool {
+        self.work_limit.is_some_and(|limit| self.work > limit)
     }
 
     /// How many distinct nodes the pool holds.
@@ -117,35 +191,61 @@ impl Pool {
             return id;
         }
         let id = ExprId(self.nodes.len() as u32);
-        let height = self.height_of(&node);
+        let (height, size) = self.measures_of(&node);
         self.heights.push(height);
+        self.tree_sizes.push(size);
+        self.work = self
+            .work
+            .saturating_add(1 + crate::expr::node::children(&node).len());
+        let own = Features::of_node(&node);
+        let features = crate::expr::node::children(&node)
+            .into_iter()
+            .fold(own, |acc, c| acc.union(self.features[c.index()]));
+        self.features.push(features);
         self.nodes.push(node.clone());
         self.memo.insert(node, id);
         id
     }
 
-    /// The height of a node: 0 for a leaf, else one more than its tallest child.
-    fn height_of(&self, node: &Node) -> u32 {
-        let h = |id: &ExprId| self.heights[id.index()];
-        let tallest = match node {
+    /// A node's height (0 for a leaf, else one more than its tallest child) and its size
+    /// written out as a tree (one more than its children's, saturating).
+    fn measures_of(&self, node: &Node) -> (u32, u64) {
+        let (mut tallest, mut size) = (0u32, 1u64);
+        let mut child = |id: &ExprId| {
+            tallest = tallest.max(self.heights[id.index()]);
+            size = size.saturating_add(self.tree_sizes[id.index()]);
+        };
+        match node {
+            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => xs.iter().for_each(child),
+            Node::Pow(a, b)
+            | Node::Delta(a, b)
+            | Node::Sum {
+                range: a, body: b, ..
+            }
+            | Node::Diff {
+                expr: a, var: b, ..
+            } => {
+                child(a);
+                child(b);
+            }
+            Node::Func(_, a) => child(a),
+            Node::Call { args, indices, .. } => args.iter().chain(indices.iter()).for_each(child),
             Node::Num(_)
             | Node::Const(_)
             | Node::Sym(_)
             | Node::Index(_)
             | Node::Tensor(_)
-            | Node::Len(_, _) => return 0,
-            Node::Elem(_, xs) | Node::Add(xs) | Node::Mul(xs) => {
-                xs.iter().map(h).max().unwrap_or(0)
-            }
-            Node::Pow(a, b) | Node::Delta(a, b) => h(a).max(h(b)),
-            Node::Func(_, a) => h(a),
-            Node::Sum { range, body, .. } => h(range).max(h(body)),
-            Node::Call { args, indices, .. } => {
-                args.iter().chain(indices.iter()).map(h).max().unwrap_or(0)
-            }
-            Node::Diff { expr, var, .. } => h(expr).max(h(var)),
-        };
-        tallest + 1
+            | Node::Len(_, _) => return (0, 1),
+        }
+        (tallest + 1, size)
+    }
+
+    /// The size of an expression written out as a tree (a repeated subexpression counts
+    /// each time), kept for every node as it is made, so that asking costs nothing
+    /// however large the expression: the simplifier asks at every node which of two
+    /// forms is smaller. Saturates at `u64::MAX` instead of overflowing.
+    pub fn tree_size(&self, id: ExprId) -> u64 {
+        self.tree_sizes[id.index()]
     }
 
     /// The height of an expression (0 for a leaf, else one more than its tallest child);
@@ -153,6 +253,11 @@ impl Pool {
     /// to tell deep expressions apart without walking down them.
     pub fn height(&self, id: ExprId) -> u32 {
         self.heights[id.index()]
+    }
+
+    /// The kinds of node that occur in an expression (see [`Features`]).
+    pub fn features(&self, id: ExprId) -> Features {
+        self.features[id.index()]
     }
 
     // ----- leaves -------------------------------------------------------------------

@@ -386,6 +386,9 @@ pub(crate) fn run_block<T: Scalar>(
     m: &mut Machine<T>,
     code: &[Instr],
 ) -> Result<(), Fault> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || run_block(run, m, code));
+    }
     for instr in code {
         let (slots, regs) = (&mut m.slots, &mut m.regs);
         match instr {

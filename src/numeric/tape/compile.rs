@@ -18,7 +18,7 @@ use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
 use crate::numeric::tape::code::{Body, Factor, IndexOp, Instr, Operand, Range, Reg, Slot, Table};
 use crate::numeric::tape::reuse::Deps;
-use crate::print::text::to_text;
+use crate::print::text::{to_text, to_text_abridged};
 use crate::syntax::number::{describe_rational, rational_to_f64};
 
 /// The state of one compilation.
@@ -139,6 +139,9 @@ impl Tape {
     }
 }
 
+/// The most nodes of a subexpression that the tape's messages quote in full.
+const QUOTED_NODES: usize = 256;
+
 impl Compiler<'_> {
     fn slot(&mut self) -> Slot {
         let s = self.slots;
@@ -155,10 +158,12 @@ impl Compiler<'_> {
     }
 
     /// Keeps the printed form of a node that a message may quote, for runs that have no
-    /// pool at hand to print it then.
+    /// pool at hand to print it then. A node of more than [`QUOTED_NODES`] is quoted
+    /// abridged: printing every such node of a deep expression in full would cost the
+    /// square of its depth.
     fn remember_text(&mut self, id: ExprId) {
         if !self.texts.contains_key(&id) {
-            let t = to_text(self.pool, id);
+            let t = to_text_abridged(self.pool, id, QUOTED_NODES);
             self.texts.insert(id, t);
         }
     }
@@ -215,6 +220,9 @@ impl Compiler<'_> {
 
     /// Compiles a node: its slot, and the depth of the block that computes it.
     fn compile(&mut self, id: ExprId) -> Result<(Slot, usize)> {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.compile(id));
+        }
         let (regs, depth) = self.context(id);
         let key = (id, regs);
         if let Some(&r) = self.memo.get(&key) {
@@ -525,6 +533,9 @@ impl Compiler<'_> {
     /// number beyond `f64` overflows when reached, as computing it would. Sums and calls
     /// are compiled whole, in their place in that order.
     fn in_written_order(&mut self, b: ExprId, subst: &Subst) -> Result<()> {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.in_written_order(b, subst));
+        }
         let node = self.pool.node(b).clone();
         match &node {
             Node::Num(_)

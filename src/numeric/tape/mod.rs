@@ -56,6 +56,9 @@ pub fn point_text(pool: &mut Pool, ids: &[ExprId], at: &Bindings) -> String {
         scalars: &mut Vec<Symbol>,
         tensors: &mut Vec<Symbol>,
     ) {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || walk(pool, id, seen, scalars, tensors));
+        }
         if !seen.insert(id) {
             return;
         }

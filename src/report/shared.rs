@@ -1,0 +1,234 @@
+//! Many results printed together, sharing subterms: the partial derivatives of a
+//! gradient by scalars and the entries of a Hessian by scalars.
+//!
+//! Printed as trees, the 1,000 partials of a cross-entropy would each repeat the sum of
+//! 1,000 exponentials, so the output would grow with the square of the input. Here the
+//! subterms the results share are printed once, first, as `let` bindings the results
+//! refer to, and the output grows with the DAG.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::expr::node::{ExprId, Node};
+use crate::lower::workspace::Workspace;
+use crate::print::latex::{name as latex_name, to_latex_named};
+use crate::print::text::to_text_named;
+use crate::report::{Format, Output, display, json, latex_output};
+
+#[derive(Serialize)]
+struct BindingJson {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct GradientJson {
+    gradient: BTreeMap<String, String>,
+    input: String,
+    /// The subterms the partials share, each once, innermost first; the partials refer
+    /// to them by name.
+    #[serde(rename = "let")]
+    lets: Vec<BindingJson>,
+}
+
+#[derive(Serialize)]
+struct HessianJson {
+    /// The full symmetric matrix, row by row, in the order of `names`.
+    hessian: Vec<Vec<String>>,
+    names: Vec<String>,
+    input: String,
+    #[serde(rename = "let")]
+    lets: Vec<BindingJson>,
+}
+
+/// Results and the bindings they share, ready to print.
+struct Lets<'w> {
+    ws: &'w Workspace,
+    /// Each binding's body and name, in printing order.
+    lets: Vec<(ExprId, String)>,
+    map: FxHashMap<ExprId, String>,
+}
+
+impl<'w> Lets<'w> {
+    /// The bindings of `results`, with `named` (a name node and its body, each) bound
+    /// as well: after the shared subterms their bodies use, before those that use them.
+    fn new(ws: &'w Workspace, results: &[ExprId], named: &[(ExprId, ExprId)]) -> Lets<'w> {
+        let mut roots: Vec<ExprId> = named.iter().map(|p| p.1).collect();
+        roots.extend_from_slice(results);
+        let shared = crate::simplify::cse::bindings_of(&ws.pool, &roots);
+        let names: Vec<_> = named
+            .iter()
+            .filter_map(|p| match ws.pool.node(p.0) {
+                Node::Sym(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        let (late, mut lets): (Vec<_>, Vec<_>) = shared
+            .into_iter()
+            .partition(|(id, _)| ws.pool.free_symbols(*id).iter().any(|s| names.contains(s)));
+        lets.extend(named.iter().map(|&(n, body)| (body, ws.print(n))));
+        lets.extend(late);
+        let map = lets.iter().cloned().collect();
+        Lets { ws, lets, map }
+    }
+
+    /// An expression with the bindings' names in it; a binding's own body is printed
+    /// whole.
+    fn text(&self, id: ExprId) -> String {
+        to_text_named(&self.ws.pool, id, &[], &self.map)
+    }
+
+    /// The results, labelled, after the `let` lines.
+    fn text_lines(&self, results: &[(String, ExprId)]) -> String {
+        let mut o = String::new();
+        for (id, name) in &self.lets {
+            let _ = writeln!(o, "let {name} = {}", self.text(*id));
+        }
+        for (label, id) in results {
+            let _ = writeln!(o, "{label}: {}", self.text(*id));
+        }
+        o
+    }
+
+    /// The same as LaTeX displays: `s_{1} = ...`, then `label = ...` for each result,
+    /// where the labels are LaTeX.
+    fn latex_lines(&self, results: &[(String, ExprId)], out: &Output) -> String {
+        let mut roots: Vec<ExprId> = self.lets.iter().map(|(id, _)| *id).collect();
+        roots.extend(results.iter().map(|r| r.1));
+        let tex = to_latex_named(&self.ws.pool, &roots, &self.map);
+        let labels = self
+            .lets
+            .iter()
+            .map(|(_, name)| latex_name(name))
+            .chain(results.iter().map(|r| r.0.clone()));
+        let lines: Vec<String> = labels
+            .zip(&tex)
+            .map(|(label, body)| display(&format!("{label} = {body}"), out.standalone()))
+            .collect();
+        latex_output(&lines.join("\n"), out.standalone())
+    }
+
+    fn json(&self) -> Vec<BindingJson> {
+        self.lets
+            .iter()
+            .map(|(id, name)| BindingJson {
+                name: name.clone(),
+                value: self.text(*id),
+            })
+            .collect()
+    }
+}
+
+/// Every partial derivative of `input` by the scalar variables `names`, one per line,
+/// after the `let` bindings of the subterms they share.
+pub fn scalar_gradient(
+    ws: &Workspace,
+    input: ExprId,
+    names: &[String],
+    parts: &[ExprId],
+    out: &Output,
+) -> String {
+    let lets = Lets::new(ws, parts, &[]);
+    match out.format() {
+        Format::Text => {
+            let results: Vec<(String, ExprId)> =
+                names.iter().cloned().zip(parts.iter().copied()).collect();
+            lets.text_lines(&results)
+        }
+        Format::Latex => {
+            let results: Vec<(String, ExprId)> = names
+                .iter()
+                .zip(parts)
+                .map(|(n, &p)| {
+                    (
+                        format!("\\frac{{\\partial f}}{{\\partial {}}}", latex_name(n)),
+                        p,
+                    )
+                })
+                .collect();
+            lets.latex_lines(&results, out)
+        }
+        Format::Json => {
+            let j = GradientJson {
+                gradient: names
+                    .iter()
+                    .zip(parts)
+                    .map(|(n, p)| (n.clone(), lets.text(*p)))
+                    .collect(),
+                input: ws.print(input),
+                lets: lets.json(),
+            };
+            format!("{}\n", json::to_string(&j))
+        }
+    }
+}
+
+/// The second partial derivatives of `input` by the scalar variables `names`, where
+/// `rows[i][k]` is by `names[i]` and `names[i + k]`: in text and LaTeX the upper
+/// triangle, one entry per line (the rest follows by symmetry), in JSON the whole
+/// matrix. `products` are the first partials the entries are written in terms of
+/// (a name node and its body, each), bound like the shared subterms.
+pub fn scalar_hessian(
+    ws: &Workspace,
+    input: ExprId,
+    names: &[String],
+    rows: &[Vec<ExprId>],
+    products: &[(ExprId, ExprId)],
+    out: &Output,
+) -> String {
+    let entries: Vec<ExprId> = rows.iter().flatten().copied().collect();
+    let lets = Lets::new(ws, &entries, products);
+    let pairs: Vec<(usize, usize)> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| (0..row.len()).map(move |k| (i, i + k)))
+        .collect();
+    match out.format() {
+        Format::Text => {
+            let results: Vec<(String, ExprId)> = pairs
+                .iter()
+                .zip(&entries)
+                .map(|(&(i, j), &e)| (format!("{}, {}", names[i], names[j]), e))
+                .collect();
+            lets.text_lines(&results)
+        }
+        Format::Latex => {
+            let results: Vec<(String, ExprId)> = pairs
+                .iter()
+                .zip(&entries)
+                .map(|(&(i, j), &e)| {
+                    let by = if i == j {
+                        format!("\\partial {}^{{2}}", latex_name(&names[i]))
+                    } else {
+                        format!(
+                            "\\partial {}\\,\\partial {}",
+                            latex_name(&names[i]),
+                            latex_name(&names[j])
+                        )
+                    };
+                    (format!("\\frac{{\\partial^{{2}} f}}{{{by}}}"), e)
+                })
+                .collect();
+            lets.latex_lines(&results, out)
+        }
+        Format::Json => {
+            let n = names.len();
+            let mut matrix = vec![vec![String::new(); n]; n];
+            for (&(i, j), &e) in pairs.iter().zip(&entries) {
+                let t = lets.text(e);
+                matrix[j][i] = t.clone();
+                matrix[i][j] = t;
+            }
+            let j = HessianJson {
+                hessian: matrix,
+                names: names.to_vec(),
+                input: ws.print(input),
+                lets: lets.json(),
+            };
+            format!("{}\n", json::to_string(&j))
+        }
+    }
+}
