@@ -182,6 +182,15 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 /// A serde_json error as a diagnostic at its place in the text. serde_json ends each
 /// message with its position, which the label shows instead.
+/// The largest character boundary of `text` at or before `i` (at most its length).
+fn floor_char_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn json_error(e: &serde_json::Error, source: SourceId, text: &str) -> Error {
     use serde_json::error::Category;
     let at = offset_of(text, e.line(), e.column());
@@ -190,14 +199,17 @@ fn json_error(e: &serde_json::Error, source: SourceId, text: &str) -> Error {
     let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
     // serde_json's column is the last character it read: a syntax error is at the
     // token that follows, a value's error just after the value.
-    let mut start = at.saturating_sub(1);
+    // serde_json counts columns in bytes, and the byte before one may be inside a
+    // character: the span starts at the character that holds it.
+    let mut start = floor_char_boundary(text, at.saturating_sub(1));
     if matches!(e.classify(), Category::Syntax | Category::Eof) {
-        let rest = &text[start.min(text.len())..];
+        let rest = &text[start..];
         let token = rest.trim_start_matches(|c: char| c.is_whitespace() || ",:[{".contains(c));
         start += rest.len() - token.len();
     }
-    let word = &text[start.min(text.len())..];
-    let span = Span::new(source, start, (start + 1).min(text.len()).max(start));
+    let word = &text[start..];
+    let end = word.chars().next().map_or(start, |c| start + c.len_utf8());
+    let span = Span::new(source, start, end);
     let object = r#"a point is a JSON object of names to numbers or nested lists: {"x": 1.5, "W": [[1, 2], [3, 4]]}"#;
     let special = ["NaN", "Infinity", "-Infinity", "nan", "inf", "-inf"]
         .into_iter()
