@@ -465,14 +465,11 @@ impl Session {
             let flat: Vec<ExprId> = rows.iter().flatten().copied().collect();
             let (flat, products) =
                 crate::simplify::cse::abstract_products(&mut ws.pool, &flat, &first);
-            // Common factors out again, now that names stand for products:
-            // `p1 - p1^2` is `p1*(1 - p1)`.
+            // Common factors out again where that is smaller, now that names stand for
+            // products.
             let mut simp = Simplifier::new(&mut ws.pool, Vec::new()).remembering();
-            let mut flat = flat
-                .into_iter()
-                .map(|e| simp.factor(e))
-                .collect::<Vec<_>>()
-                .into_iter();
+            let factored: Vec<ExprId> = flat.into_iter().map(|e| simp.factor(e)).collect();
+            let mut flat = factored.into_iter();
             let rows = rows
                 .iter()
                 .map(|row| flat.by_ref().take(row.len()).collect())

@@ -36,9 +36,10 @@ pub struct Simplifier<'p> {
     /// Whether the primitive and factoring phases keep what they found across calls to
     /// [`Simplifier::simplify`] (see [`Simplifier::remembering`]).
     remember: bool,
-    /// What the primitive phase made of each expression, while `remember` holds.
+    /// What the primitive phase made of each expression: kept across calls while
+    /// `remember` holds, else cleared at each call.
     primitive_memo: FxHashMap<ExprId, ExprId>,
-    /// What the factoring phase made of each expression, while `remember` holds.
+    /// What the factoring phase made of each expression, kept or cleared likewise.
     factor_memo: FxHashMap<ExprId, ExprId>,
     /// The definitions' patterns, made on first use.
     fold_patterns: Option<Vec<crate::simplify::fold::Pattern>>,
@@ -133,22 +134,13 @@ impl<'p> Simplifier<'p> {
 
     /// Phase 1: contraction and distribution, bottom-up.
     pub fn primitive(&mut self, id: ExprId) -> ExprId {
-        let mut memo = self.take_memo(|s| &mut s.primitive_memo);
+        let mut memo = std::mem::take(&mut self.primitive_memo);
+        if !self.remember {
+            memo.clear();
+        }
         let out = self.primitive_rec(id, &mut memo);
         self.primitive_memo = memo;
         out
-    }
-
-    /// A phase's memo: the one kept from earlier calls when remembering, else empty.
-    fn take_memo(
-        &mut self,
-        field: impl Fn(&mut Self) -> &mut FxHashMap<ExprId, ExprId>,
-    ) -> FxHashMap<ExprId, ExprId> {
-        if self.remember {
-            std::mem::take(field(self))
-        } else {
-            FxHashMap::default()
-        }
     }
 
     fn primitive_rec(&mut self, id: ExprId, memo: &mut FxHashMap<ExprId, ExprId>) -> ExprId {
@@ -432,7 +424,10 @@ impl<'p> Simplifier<'p> {
 
     /// Phase 3: common factors out of sums, bottom-up, when smaller.
     pub fn factor(&mut self, id: ExprId) -> ExprId {
-        let mut memo = self.take_memo(|s| &mut s.factor_memo);
+        let mut memo = std::mem::take(&mut self.factor_memo);
+        if !self.remember {
+            memo.clear();
+        }
         let out = self.factor_rec(id, &mut memo);
         self.factor_memo = memo;
         out

@@ -28,16 +28,7 @@ fn library_and_reference(
     Result<f64, gauge::diag::error::Error>,
     Result<f64, gauge::diag::error::Error>,
 ) {
-    let mut s = Workspace::with_prelude().unwrap();
-    s.load_file("defs", "let h(z) = q*z[0]\nlet g(u, v) = ln(u) + 1/v")
-        .unwrap();
-    let e = s.parse_expression(expr).unwrap();
-    let b = if at.is_empty() {
-        gauge::numeric::value::Bindings::new()
-    } else {
-        s.parse_bindings(at).unwrap()
-    };
-    (s.eval(e, &b), reference::eval(&mut s, e, &b))
+    library_and_reference_with("let h(z) = q*z[0]\nlet g(u, v) = ln(u) + 1/v", expr, at)
 }
 
 #[test]
