@@ -217,6 +217,11 @@ pub(crate) enum HessianShape {
         /// The first partials the entries are written in terms of: each a name (a
         /// scalar node) and its body.
         products: Vec<(ExprId, ExprId)>,
+        /// The matrix as a diagonal plus an outer product, when it is one.
+        outer: Option<(
+            crate::simplify::outer::Outer,
+            crate::simplify::outer::Written,
+        )>,
     },
 }
 
@@ -233,6 +238,30 @@ impl Hessian {
         }
     }
 
+    /// By scalars, the matrix as a diagonal plus an outer product,
+    /// `H = diag(d) + c u uᵀ`, when it is one (three variables or more): `(d, c, u)`,
+    /// in terms of the first partials as [`Hessian::entries`] are. A diagonal matrix
+    /// has `c = 0` and no `u`.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let h = s.hessian_of("(x + 2*y + 3*z)^2", &["x", "y", "z"], &Default::default())?;
+    /// let (d, c, u) = h.outer().expect("a square of a sum is an outer product");
+    /// assert_eq!(c.to_string(), "2");
+    /// assert_eq!(u.iter().map(|e| e.to_string()).collect::<Vec<_>>(), ["1", "2", "3"]);
+    /// assert!(d.iter().all(|e| e.to_string() == "0"));
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn outer(&self) -> Option<(Vec<Expr>, Expr, Vec<Expr>)> {
+        match &self.shape {
+            HessianShape::Index(_) => None,
+            HessianShape::Scalars { ws, outer, .. } => outer.as_ref().map(|(o, _)| {
+                let each = |v: &[ExprId]| v.iter().map(|&e| Expr::new(ws, e)).collect();
+                (each(&o.diagonal), Expr::new(ws, o.scale), each(&o.vector))
+            }),
+        }
+    }
+
     /// The derivation, for a Hessian by a vector.
     pub fn derivation(&self) -> Option<&Derivation> {
         match &self.shape {
@@ -242,7 +271,8 @@ impl Hessian {
     }
 
     /// The Hessian as `gauge hessian` prints it: by scalars, `x, y: derivative` lines
-    /// for the upper triangle after the shared `let` bindings.
+    /// for the upper triangle after the shared `let` bindings, or the vectors and one
+    /// entry in index form when it is a diagonal plus an outer product.
     pub fn render(&self, out: &Output) -> String {
         match &self.shape {
             HessianShape::Index(d) => d.render(out),
@@ -252,8 +282,12 @@ impl Hessian {
                 names,
                 rows,
                 products,
+                outer,
             } => render(ws, |ws| {
-                crate::report::shared::scalar_hessian(ws, *input, names, rows, products, out)
+                let written = outer.as_ref().map(|o| &o.1);
+                crate::report::shared::scalar_hessian(
+                    ws, *input, names, rows, products, written, out,
+                )
             }),
         }
     }

@@ -13,7 +13,7 @@ use crate::api::results::{
 use crate::calculus::derivation::{Derivation as Steps, derive_with_steps, differentiate_step};
 use crate::diag::error::{Error as Inner, ErrorKind};
 use crate::expr::kind::Kind;
-use crate::expr::node::{ExprId, MAX_DIFF_ORDER};
+use crate::expr::node::{ExprId, MAX_DIFF_ORDER, Node};
 use crate::lower::workspace::Workspace;
 use crate::numeric::Evaluate;
 use crate::numeric::json::is_name;
@@ -462,6 +462,13 @@ impl Session {
                 crate::calculus::gradient::hessian(&mut ws.pool, id, &vars, &defs, &facts)?;
             // The entries are written in terms of the first partials where they hold
             // them (`-p1*p2`), as a reader of a Hessian expects.
+            // A first partial's constant terms do not reach the second partials, so
+            // they are left out of what is looked for (`softmax - onehot` is looked
+            // for as the softmax).
+            let first: Vec<ExprId> = first
+                .into_iter()
+                .map(|p| without_constant_terms(&mut ws.pool, p, &vars))
+                .collect();
             let flat: Vec<ExprId> = rows.iter().flatten().copied().collect();
             let (flat, products) =
                 crate::simplify::cse::abstract_products(&mut ws.pool, &flat, &first);
@@ -470,16 +477,29 @@ impl Session {
             let mut simp = Simplifier::new(&mut ws.pool, Vec::new()).remembering();
             let factored: Vec<ExprId> = flat.into_iter().map(|e| simp.factor(e)).collect();
             let mut flat = factored.into_iter();
-            let rows = rows
+            let derived = rows;
+            let rows: Vec<Vec<ExprId>> = derived
                 .iter()
                 .map(|row| flat.by_ref().take(row.len()).collect())
                 .collect();
+            // A Hessian that is a diagonal plus an outer product (that of any function
+            // of a sum) prints as two vectors instead of n^2 entries.
+            // The entries in terms of the first partials show the structure best
+            // (`u = p`); where the partials do not all divide them, the entries as
+            // derived may still show it.
+            let outer = crate::simplify::outer::diagonal_plus_outer(&mut simp, &rows)
+                .or_else(|| crate::simplify::outer::diagonal_plus_outer(&mut simp, &derived))
+                .map(|o| {
+                    let w = o.written(&mut simp, &products);
+                    (o, w)
+                });
             Ok(HessianShape::Scalars {
                 ws: shared.clone(),
                 input: id,
                 names: wrt.iter().map(|n| n.to_string()).collect(),
                 rows,
                 products,
+                outer,
             })
         })?;
         Ok(Hessian { shape })
@@ -920,4 +940,28 @@ fn no_variables(wrt: &[&str]) -> Result<()> {
             .with_hint("name the variables to differentiate by, such as `&[\"x\", \"y\"]`"));
     }
     Ok(())
+}
+
+/// `expr` without the terms of its sum that hold none of `vars` (scalar nodes).
+fn without_constant_terms(
+    pool: &mut crate::expr::pool::Pool,
+    expr: ExprId,
+    vars: &[ExprId],
+) -> ExprId {
+    let Node::Add(terms) = pool.node(expr) else {
+        return expr;
+    };
+    let terms = terms.to_vec();
+    let symbols: Vec<_> = vars
+        .iter()
+        .filter_map(|&v| match pool.node(v) {
+            Node::Sym(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    let kept: Vec<ExprId> = terms
+        .into_iter()
+        .filter(|&t| pool.free_symbols(t).iter().any(|s| symbols.contains(s)))
+        .collect();
+    pool.add(kept)
 }

@@ -17,6 +17,7 @@ use crate::lower::workspace::Workspace;
 use crate::print::latex::{name as latex_name, to_latex_named};
 use crate::print::text::to_text_named;
 use crate::report::{Format, Output, display, json, latex_output};
+use crate::simplify::outer::Written;
 
 #[derive(Serialize)]
 struct BindingJson {
@@ -42,6 +43,24 @@ struct HessianJson {
     input: String,
     #[serde(rename = "let")]
     lets: Vec<BindingJson>,
+    /// The matrix as one entry in index form over `names` and the vectors it indexes,
+    /// when it is a diagonal plus an outer product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    structure: Option<StructureJson>,
+}
+
+#[derive(Serialize)]
+struct StructureJson {
+    /// The row and column indices, each running over `names`.
+    indices: [String; 2],
+    entry: String,
+    vectors: Vec<VectorJson>,
+}
+
+#[derive(Serialize)]
+struct VectorJson {
+    name: String,
+    value: Vec<String>,
 }
 
 /// Results and the bindings they share, ready to print.
@@ -91,6 +110,19 @@ impl<'w> Lets<'w> {
             let _ = writeln!(o, "{label}: {}", self.text(*id));
         }
         o
+    }
+
+    /// The `let` bindings as LaTeX displays, `s_{1} = ...`, one each.
+    fn latex_bindings(&self, out: &Output) -> Vec<String> {
+        let roots: Vec<ExprId> = self.lets.iter().map(|(id, _)| *id).collect();
+        let tex = to_latex_named(&self.ws.pool, &roots, &self.map);
+        self.lets
+            .iter()
+            .zip(&tex)
+            .map(|((_, name), body)| {
+                display(&format!("{} = {body}", latex_name(name)), out.standalone())
+            })
+            .collect()
     }
 
     /// The same as LaTeX displays: `s_{1} = ...`, then `label = ...` for each result,
@@ -167,27 +199,74 @@ pub fn scalar_gradient(
 }
 
 /// The second partial derivatives of `input` by the scalar variables `names`, where
-/// `rows[i][k]` is by `names[i]` and `names[i + k]`: in text and LaTeX the upper
-/// triangle, one entry per line (the rest follows by symmetry), in JSON the whole
-/// matrix. `products` are the first partials the entries are written in terms of
-/// (a name node and its body, each), bound like the shared subterms.
+/// `rows[i][k]` is by `names[i]` and `names[i + k]`. `products` are the first partials
+/// the entries are written in terms of (a name node and its body, each), bound like
+/// the shared subterms.
+///
+/// A matrix with a `structure` (a diagonal plus an outer product) prints in text and
+/// LaTeX as its one entry in index form and the vectors it indexes, 2n expressions
+/// instead of n^2; otherwise the upper triangle prints one entry per line (the rest
+/// follows by symmetry). JSON always has the whole matrix, and the structure besides.
 pub fn scalar_hessian(
     ws: &Workspace,
     input: ExprId,
     names: &[String],
     rows: &[Vec<ExprId>],
     products: &[(ExprId, ExprId)],
+    structure: Option<&Written>,
     out: &Output,
 ) -> String {
     let entries: Vec<ExprId> = rows.iter().flatten().copied().collect();
-    let lets = Lets::new(ws, &entries, products);
     let pairs: Vec<(usize, usize)> = rows
         .iter()
         .enumerate()
         .flat_map(|(i, row)| (0..row.len()).map(move |k| (i, i + k)))
         .collect();
-    match out.format() {
-        Format::Text => {
+    match (out.format(), structure) {
+        (Format::Text, Some(w)) => {
+            let lets = Lets::new(ws, &structure_roots(w), &[]);
+            let mut o = lets.text_lines(&[]);
+            for (name, v) in &w.vectors {
+                let items: Vec<String> = v.iter().map(|&e| lets.text(e)).collect();
+                let _ = writeln!(o, "{name} = [{}]", items.join(", "));
+            }
+            let _ = writeln!(
+                o,
+                "{}, {} in ({}): {}",
+                w.indices[0],
+                w.indices[1],
+                names.join(", "),
+                lets.text(w.entry)
+            );
+            o
+        }
+        (Format::Latex, Some(w)) => {
+            let roots = structure_roots(w);
+            let lets = Lets::new(ws, &roots, &[]);
+            let mut lines = lets.latex_bindings(out);
+            let tex = to_latex_named(&ws.pool, &roots, &lets.map);
+            let mut tex = tex.into_iter();
+            for (name, v) in &w.vectors {
+                let items: Vec<String> = tex.by_ref().take(v.len()).collect();
+                lines.push(display(
+                    &format!("{} = \\left({}\\right)", latex_name(name), items.join(", ")),
+                    out.standalone(),
+                ));
+            }
+            let entry = tex.next().unwrap_or_default();
+            let over: Vec<String> = names.iter().map(|n| latex_name(n)).collect();
+            let (i, j) = (latex_name(&w.indices[0]), latex_name(&w.indices[1]));
+            lines.push(display(
+                &format!(
+                    "H_{{{i}{j}}} = {entry}, \\quad {i}, {j} \\in ({})",
+                    over.join(", ")
+                ),
+                out.standalone(),
+            ));
+            latex_output(&lines.join("\n"), out.standalone())
+        }
+        (Format::Text, None) => {
+            let lets = Lets::new(ws, &entries, products);
             let results: Vec<(String, ExprId)> = pairs
                 .iter()
                 .zip(&entries)
@@ -195,7 +274,8 @@ pub fn scalar_hessian(
                 .collect();
             lets.text_lines(&results)
         }
-        Format::Latex => {
+        (Format::Latex, None) => {
+            let lets = Lets::new(ws, &entries, products);
             let results: Vec<(String, ExprId)> = pairs
                 .iter()
                 .zip(&entries)
@@ -214,7 +294,12 @@ pub fn scalar_hessian(
                 .collect();
             lets.latex_lines(&results, out)
         }
-        Format::Json => {
+        (Format::Json, _) => {
+            let mut roots = entries.clone();
+            if let Some(w) = structure {
+                roots.extend(structure_roots(w));
+            }
+            let lets = Lets::new(ws, &roots, products);
             let n = names.len();
             let mut matrix = vec![vec![String::new(); n]; n];
             for (&(i, j), &e) in pairs.iter().zip(&entries) {
@@ -222,13 +307,34 @@ pub fn scalar_hessian(
                 matrix[j][i] = t.clone();
                 matrix[i][j] = t;
             }
+            let structure = structure.map(|w| StructureJson {
+                indices: w.indices.clone(),
+                entry: lets.text(w.entry),
+                vectors: w
+                    .vectors
+                    .iter()
+                    .map(|(name, v)| VectorJson {
+                        name: name.clone(),
+                        value: v.iter().map(|&e| lets.text(e)).collect(),
+                    })
+                    .collect(),
+            });
             let j = HessianJson {
                 hessian: matrix,
                 names: names.to_vec(),
                 input: ws.print(input),
                 lets: lets.json(),
+                structure,
             };
             format!("{}\n", json::to_string(&j))
         }
     }
+}
+
+/// The expressions a structured matrix prints: each vector's elements, in order, then
+/// the entry.
+fn structure_roots(w: &Written) -> Vec<ExprId> {
+    let mut roots: Vec<ExprId> = w.vectors.iter().flat_map(|v| v.1.iter().copied()).collect();
+    roots.push(w.entry);
+    roots
 }

@@ -306,7 +306,7 @@ fn divides(p: &[(ExprId, i64)], target: &[(ExprId, i64)]) -> bool {
 /// A product's coefficient and its factors with integer powers, an exponential of a
 /// sum counted as the product of its terms' exponentials. A factor with a power that
 /// is not an integer is kept whole, as a base with power 1.
-fn power_factors(pool: &mut Pool, id: ExprId) -> (BigRational, Vec<(ExprId, i64)>) {
+pub(crate) fn power_factors(pool: &mut Pool, id: ExprId) -> (BigRational, Vec<(ExprId, i64)>) {
     let fs: Vec<ExprId> = match pool.node(id) {
         Node::Mul(fs) => fs.to_vec(),
         _ => vec![id],

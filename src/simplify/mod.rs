@@ -5,6 +5,7 @@
 
 pub mod cse;
 pub mod fold;
+pub mod outer;
 pub mod rules;
 pub mod sign;
 pub mod simplifier;

@@ -65,6 +65,11 @@ impl<'p> Simplifier<'p> {
         }
     }
 
+    /// The pool it simplifies in, for building the nodes it is given.
+    pub fn pool(&mut self) -> &mut Pool {
+        self.pool
+    }
+
     /// Index expressions known to range below the paired lengths (a derivative's
     /// variable's indices), for contracting deltas (see [`Pool::contract_with`]).
     pub fn with_known_ranges(mut self, known: Vec<(ExprId, ExprId)>) -> Simplifier<'p> {

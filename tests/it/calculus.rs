@@ -303,9 +303,9 @@ fn the_gradient_shares_the_function_s_subexpressions() {
 }
 
 #[test]
-fn a_hessian_by_scalars_is_written_in_terms_of_the_first_partials() {
-    // The Hessian of logsumexp is diag(p) - p p^T with p = softmax: each entry is one
-    // product of two named first partials, and only the upper triangle is printed.
+fn a_hessian_that_is_diagonal_plus_an_outer_product_prints_as_one_indexed_entry() {
+    // The Hessian of logsumexp is diag(p) - p p^T with p = softmax: it prints as the
+    // vector p and one entry in index form, not n^2 lines.
     let out = gauge(&["hessian", "ln(exp(a) + exp(b) + exp(c))", "--wrt", "a,b,c"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
@@ -314,17 +314,93 @@ fn a_hessian_by_scalars_is_written_in_terms_of_the_first_partials() {
         lines,
         [
             "let s1 = exp(a) + exp(b) + exp(c)",
-            "let p1 = exp(a)/s1",
-            "let p2 = exp(b)/s1",
-            "let p3 = exp(c)/s1",
-            "a, a: p1 - p1^2",
-            "a, b: -p1*p2",
-            "a, c: -p1*p3",
-            "b, b: p2 - p2^2",
-            "b, c: -p2*p3",
-            "c, c: p3 - p3^2",
+            "u = [exp(a)/s1, exp(b)/s1, exp(c)/s1]",
+            "i, j in (a, b, c): u[i]*(delta(i, j) - u[j])",
         ]
     );
+    // A cross-entropy's first partials are softmax - onehot; the constant does not
+    // hide the same structure.
+    let out = gauge(&[
+        "hessian",
+        "-ln(exp(b)/(exp(a) + exp(b) + exp(c)))",
+        "--wrt",
+        "a,b,c",
+    ]);
+    assert!(stdout(&out).ends_with("i, j in (a, b, c): u[i]*(delta(i, j) - u[j])\n"));
+}
+
+#[test]
+fn a_hessian_without_that_structure_prints_entry_by_entry_in_terms_of_the_first_partials() {
+    // Two variables are too few to tell a structure: the upper triangle prints, each
+    // entry a product of named first partials.
+    let out = gauge(&["hessian", "ln(exp(a) + exp(b))", "--wrt", "a,b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            "let s1 = exp(a) + exp(b)",
+            "let p1 = exp(a)/s1",
+            "let p2 = exp(b)/s1",
+            "a, a: p1 - p1^2",
+            "a, b: -p1*p2",
+            "b, b: p2 - p2^2",
+        ]
+    );
+    // x*y*z's entries off the diagonal (z, y, x) are no outer product u_i*u_j.
+    let out = gauge(&["hessian", "x*y*z", "--wrt", "x,y,z"]);
+    let lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            "x, x: 0", "x, y: z", "x, z: y", "y, y: 0", "y, z: x", "z, z: 0"
+        ]
+    );
+}
+
+#[test]
+fn every_structured_hessian_entry_is_proved_equal_to_differentiating_twice() {
+    // Norms, sums of one-variable terms, functions of a weighted sum, log-partitions:
+    // each entry the structure stands for (its vectors and deltas written in) is
+    // proved equal to diff(diff(f, x), y), and agrees with the JSON matrix.
+    let vars = ["x", "y", "z", "w"];
+    for f in [
+        "sqrt(x^2 + y^2 + z^2 + w^2)",
+        "ln(x^2 + y^2 + z^2 + w^2) + x",
+        "sin(x) + cos(y) + z^3 + exp(w)",
+        "(2*x + 3*y + z - w)^2",
+        "softplus(x + y + z + w)",
+        "ln(1 + exp(x) + exp(y) + exp(z) + exp(w))",
+    ] {
+        let out = gauge(&["hessian", f, "--wrt", "x,y,z,w", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let s = &v["structure"];
+        assert!(s.is_object(), "{f}: no structure in {v}");
+        let [i, j] = [0, 1].map(|k| s["indices"][k].as_str().unwrap().to_string());
+        let lets = let_lines(&v);
+        let h = v["hessian"].as_array().unwrap();
+        for (r, a) in vars.iter().enumerate() {
+            for (c, b) in vars.iter().enumerate() {
+                let mut entry = s["entry"].as_str().unwrap().to_string();
+                entry = entry.replace(&format!("delta({i}, {j})"), if r == c { "1" } else { "0" });
+                for vector in s["vectors"].as_array().unwrap() {
+                    let name = vector["name"].as_str().unwrap();
+                    let value = vector["value"].as_array().unwrap();
+                    for (index, k) in [(&i, r), (&j, c)] {
+                        let element = format!("({})", value[k].as_str().unwrap());
+                        entry = entry.replace(&format!("{name}[{index}]"), &element);
+                    }
+                }
+                for claim in [
+                    format!("{lets}claim c: {entry} = diff(diff({f}, {a}), {b})\n"),
+                    format!("{lets}claim c: {entry} = {}\n", h[r][c].as_str().unwrap()),
+                ] {
+                    assert_proved(&claim, &format!("outer-{r}{c}"));
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -336,6 +412,20 @@ fn a_hessian_by_scalars_agrees_with_differentiating_twice() {
     let out = gauge(&["hessian", f, "--wrt", "x,y,w", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let lets = let_lines(&v);
+    let h = v["hessian"].as_array().unwrap();
+    for (i, a) in vars.iter().enumerate() {
+        for (j, b) in vars.iter().enumerate() {
+            let entry = h[i][j].as_str().unwrap();
+            assert_eq!(entry, h[j][i].as_str().unwrap());
+            let claim = format!("{lets}claim c: {entry} = diff(diff({f}, {a}), {b})\n");
+            assert_proved(&claim, &format!("hessian-{i}{j}"));
+        }
+    }
+}
+
+/// A JSON result's `let` list as gauge statements, one a line.
+fn let_lines(v: &serde_json::Value) -> String {
     let mut lets = String::new();
     for b in v["let"].as_array().unwrap() {
         lets.push_str(&format!(
@@ -344,22 +434,19 @@ fn a_hessian_by_scalars_agrees_with_differentiating_twice() {
             b["value"].as_str().unwrap()
         ));
     }
-    let h = v["hessian"].as_array().unwrap();
-    for (i, a) in vars.iter().enumerate() {
-        for (j, b) in vars.iter().enumerate() {
-            let entry = h[i][j].as_str().unwrap();
-            assert_eq!(entry, h[j][i].as_str().unwrap());
-            let claim = format!("{lets}claim c: {entry} = diff(diff({f}, {a}), {b})\n");
-            let dir =
-                std::env::temp_dir().join(format!("gauge-hessian-{}-{i}{j}", std::process::id()));
-            std::fs::write(&dir, &claim).unwrap();
-            let proved = gauge(&["prove", dir.to_str().unwrap()]);
-            let _ = std::fs::remove_file(&dir);
-            assert!(
-                stdout(&proved).contains("1 proved, 0 confirmed, 0 refuted"),
-                "{claim}\n{}",
-                stdout(&proved)
-            );
-        }
-    }
+    lets
+}
+
+/// Asserts that `gauge prove` proves the one claim of `file` (written to a temporary
+/// file named after `tag`).
+fn assert_proved(file: &str, tag: &str) {
+    let path = std::env::temp_dir().join(format!("gauge-{tag}-{}", std::process::id()));
+    std::fs::write(&path, file).unwrap();
+    let proved = gauge(&["prove", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        stdout(&proved).contains("1 proved, 0 confirmed, 0 refuted"),
+        "{file}\n{}",
+        stdout(&proved)
+    );
 }

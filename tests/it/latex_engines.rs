@@ -220,7 +220,9 @@ fn katex_renders_every_formula() {
 /// file with their derivations, and a derivation with its steps.
 #[test]
 fn standalone_documents_compile_and_render() {
-    let runs: [&[&str]; 5] = [
+    let runs: [&[&str]; 7] = [
+        &["hessian", "ln(exp(a) + exp(b) + exp(c))", "--wrt", "a,b,c"],
+        &["hessian", "x*y*z + sqrt(x^2 + y^2)", "--wrt", "x,y,z"],
         &["prove", "examples/seed.gauge"],
         &["prove", "examples/mistakes.gauge"],
         &["prove", "examples/identities.gauge"],
