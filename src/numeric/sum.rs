@@ -39,6 +39,39 @@ impl<T: Scalar> Compensated<T> {
     }
 }
 
+/// The compensated sum of `values[k]` for each `k` in `at`. A long sum runs in four
+/// lanes, each compensated, merged at the end: the lanes' additions do not wait on
+/// each other, so the sum runs at the adder's throughput instead of its latency, and
+/// each lane still carries the error of about one rounding.
+#[inline(always)]
+pub(crate) fn sum_at<T: Scalar>(values: &[T], at: &[u32]) -> T {
+    let mut acc = Compensated::new();
+    if at.len() < 16 {
+        for &k in at {
+            acc.add(values[k as usize]);
+        }
+        return acc.total();
+    }
+    let mut lanes = [Compensated::new(); 4];
+    let chunks = at.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (lane, &k) in lanes.iter_mut().zip(c) {
+            lane.add(values[k as usize]);
+        }
+    }
+    for &k in rest {
+        lanes[0].add(values[k as usize]);
+    }
+    let mut lost = T::from_f64(0.0);
+    for lane in lanes {
+        acc.add(lane.sum);
+        lost = lost.add(lane.compensation);
+    }
+    acc.compensation = acc.compensation.add(lost);
+    acc.total()
+}
+
 /// Neumaier's correction term for `a + b = sum`: what rounding the sum lost.
 #[inline(always)]
 pub(crate) fn neumaier_error(a: f64, b: f64, sum: f64) -> f64 {

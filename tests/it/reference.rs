@@ -426,11 +426,11 @@ impl<'s> Evaluator<'s> {
             }
             Node::Len(s, axis) => Ok(self.len_of(s, axis)? as f64),
             Node::Add(terms) => {
-                let mut acc = Neumaier::default();
+                let mut values = Vec::with_capacity(terms.len());
                 for &t in terms.iter() {
-                    acc.add(self.value(t)?);
+                    values.push(self.value(t)?);
                 }
-                self.finite(id, acc.total())
+                self.finite(id, sum_of_terms(&values))
             }
             Node::Mul(factors) => {
                 // The product is kept as a mantissa and a binary exponent, so that
@@ -797,6 +797,35 @@ impl Neumaier {
     fn total(&self) -> f64 {
         self.sum + self.compensation
     }
+}
+
+/// A sum of terms as the library adds them: compensated, and from 16 terms on in four
+/// compensated lanes (term k of each whole group of four to lane k, the rest to lane 0),
+/// whose sums are then added compensated and whose compensations plainly.
+fn sum_of_terms(values: &[f64]) -> f64 {
+    if values.len() < 16 {
+        let mut acc = Neumaier::default();
+        for &x in values {
+            acc.add(x);
+        }
+        return acc.total();
+    }
+    let whole = values.len() / 4 * 4;
+    let mut lanes: [Neumaier; 4] = Default::default();
+    for (k, &x) in values[..whole].iter().enumerate() {
+        lanes[k % 4].add(x);
+    }
+    for &x in &values[whole..] {
+        lanes[0].add(x);
+    }
+    let mut acc = Neumaier::default();
+    let mut lost = 0.0;
+    for lane in &lanes {
+        acc.add(lane.sum);
+        lost += lane.compensation;
+    }
+    acc.compensation += lost;
+    acc.total()
 }
 
 /// A product held as `mantissa * 2^exponent`, immune to intermediate over- and underflow.

@@ -122,6 +122,17 @@ pub(crate) enum Instr {
         src: Slot,
         node: ExprId,
     },
+    /// A run of `Exp` instructions, each `(dst, src, node)`, in their order: one
+    /// dispatch for a layer of exponentials (see [`fuse`]).
+    ExpMany {
+        items: Box<[(Slot, Slot, ExprId)]>,
+    },
+    /// A run of `Div` instructions by the same divisor, each `(dst, num, node)`, in
+    /// their order: the divisor is checked once, as the first of them would check it.
+    DivMany {
+        den: Factor,
+        items: Box<[(Slot, Slot, ExprId)]>,
+    },
     /// A power by an exact integer exponent that fits an `i32`.
     PowInt {
         dst: Slot,
@@ -414,11 +425,8 @@ pub(crate) fn run_block<T: Scalar>(
                 slots[*dst as usize] = T::from_f64(index(regs, *op) as f64);
             }
             Instr::Add { dst, srcs, node } => {
-                let mut acc = Compensated::new();
-                for &s in srcs {
-                    acc.add(slots[s as usize]);
-                }
-                slots[*dst as usize] = finite_value(acc.total(), *node)?;
+                let total = crate::numeric::sum::sum_at(slots, srcs);
+                slots[*dst as usize] = finite_value(total, *node)?;
             }
             Instr::Mul2 { dst, a, b, node } => {
                 let v = slots[*a as usize].mul(slots[*b as usize]);
@@ -533,6 +541,21 @@ pub(crate) fn run_block<T: Scalar>(
             }
             Instr::Exp { dst, src, node } => {
                 slots[*dst as usize] = finite(slots[*src as usize].apply(Func::Exp), *node)?;
+            }
+            Instr::ExpMany { items } => {
+                for &(dst, src, node) in items.iter() {
+                    slots[dst as usize] = finite(slots[src as usize].apply(Func::Exp), node)?;
+                }
+            }
+            Instr::DivMany { den, items } => {
+                let d = slots[den.slot as usize];
+                if let Some((factor, divisor)) = den.divisor {
+                    nonzero(d, factor, divisor)?;
+                }
+                for &(dst, num, node) in items.iter() {
+                    let v = slots[num as usize].div(d);
+                    slots[dst as usize] = finite_value(v, node)?;
+                }
             }
             Instr::Func {
                 dst,
@@ -684,4 +707,103 @@ pub(crate) fn range_len<T>(run: &Run<'_, T>, range: Range) -> usize {
             .unwrap_or(0),
         Range::Count(n) => n,
     }
+}
+
+/// The fewest instructions in a run worth fusing into one.
+const FUSE_AT_LEAST: usize = 4;
+
+/// Fuses runs of like instructions into one that loops over them in order: consecutive
+/// exponentials, and consecutive divisions by the same divisor (a softmax layer). Each
+/// item computes, checks and fails exactly as its own instruction did, in the same
+/// order, so a run's results and faults are unchanged; only the dispatch per item is
+/// gone. Loops' bodies are fused too.
+pub(crate) fn fuse(code: Vec<Instr>) -> Vec<Instr> {
+    let mut out: Vec<Instr> = Vec::with_capacity(code.len());
+    let mut exps: Vec<(Slot, Slot, ExprId)> = Vec::new();
+    let mut divs: Vec<(Slot, Slot, ExprId)> = Vec::new();
+    let mut den: Option<Factor> = None;
+    // Each run ends where an instruction of another kind (or another divisor) starts.
+    fn flush_exps(out: &mut Vec<Instr>, exps: &mut Vec<(Slot, Slot, ExprId)>) {
+        if exps.len() >= FUSE_AT_LEAST {
+            out.push(Instr::ExpMany {
+                items: std::mem::take(exps).into(),
+            });
+        } else {
+            out.extend(
+                exps.drain(..)
+                    .map(|(dst, src, node)| Instr::Exp { dst, src, node }),
+            );
+        }
+    }
+    fn flush_divs(
+        out: &mut Vec<Instr>,
+        divs: &mut Vec<(Slot, Slot, ExprId)>,
+        den: &mut Option<Factor>,
+    ) {
+        let Some(d) = den.take() else { return };
+        if divs.len() >= FUSE_AT_LEAST {
+            out.push(Instr::DivMany {
+                den: d,
+                items: std::mem::take(divs).into(),
+            });
+        } else {
+            out.extend(divs.drain(..).map(|(dst, num, node)| Instr::Div {
+                dst,
+                num,
+                den: d,
+                node,
+            }));
+        }
+    }
+    let same = |a: &Factor, b: &Factor| a.slot == b.slot && a.divisor == b.divisor;
+    for instr in code {
+        match instr {
+            Instr::Exp { dst, src, node } => {
+                flush_divs(&mut out, &mut divs, &mut den);
+                exps.push((dst, src, node));
+            }
+            // A division that writes its own divisor's slot would change the divisor
+            // for the rest of the run: it ends the run.
+            Instr::Div {
+                dst,
+                num,
+                den: d,
+                node,
+            } if dst != d.slot => {
+                flush_exps(&mut out, &mut exps);
+                if !den.as_ref().is_some_and(|e| same(e, &d)) {
+                    flush_divs(&mut out, &mut divs, &mut den);
+                    den = Some(d);
+                }
+                divs.push((dst, num, node));
+            }
+            Instr::Loop {
+                dst,
+                index,
+                range,
+                body,
+                value,
+                node,
+            } => {
+                flush_exps(&mut out, &mut exps);
+                flush_divs(&mut out, &mut divs, &mut den);
+                out.push(Instr::Loop {
+                    dst,
+                    index,
+                    range,
+                    body: fuse(body.into_vec()).into(),
+                    value,
+                    node,
+                });
+            }
+            other => {
+                flush_exps(&mut out, &mut exps);
+                flush_divs(&mut out, &mut divs, &mut den);
+                out.push(other);
+            }
+        }
+    }
+    flush_exps(&mut out, &mut exps);
+    flush_divs(&mut out, &mut divs, &mut den);
+    out
 }

@@ -135,6 +135,13 @@ impl Tape {
             deps: Deps::default(),
         };
         tape.deps = Deps::of(&tape);
+        // Fused after the dependencies are known: fusing keeps every item's reads,
+        // writes and order.
+        tape.code = crate::numeric::tape::code::fuse(std::mem::take(&mut tape.code));
+        for b in &mut tape.bodies {
+            b.code =
+                crate::numeric::tape::code::fuse(std::mem::take(&mut b.code).into_vec()).into();
+        }
         Ok((tape, over_regs, levels))
     }
 }

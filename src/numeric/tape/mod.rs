@@ -138,6 +138,7 @@ impl Tape {
             code.iter()
                 .map(|i| match i {
                     Instr::Loop { body, .. } => 1 + count(body),
+                    Instr::ExpMany { items } | Instr::DivMany { items, .. } => items.len(),
                     _ => 1,
                 })
                 .sum()
@@ -246,6 +247,14 @@ impl Tape {
     ) {
         for &(r, v) in &inputs.indices {
             m.regs[r as usize] = v;
+        }
+        // Without a seed (a plain run, the common case) there is nothing to compare
+        // each input with.
+        if seed.is_none() {
+            for &(input, slot) in &self.input_slots {
+                m.slots[slot as usize] = T::from_f64(inputs.scalars[input as usize]);
+            }
+            return;
         }
         for &(input, slot) in &self.input_slots {
             let s = self.scalars[input as usize];

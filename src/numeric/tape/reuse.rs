@@ -131,6 +131,11 @@ fn operands(instr: &Instr, axes: &[u32], tape: &Tape) -> (Vec<Slot>, Vec<Source>
         | Instr::Sqrt { src, .. }
         | Instr::Func { src, .. } => (vec![*src], Vec::new()),
         Instr::Pow { src, exp, .. } => (vec![*src, *exp], Vec::new()),
+        Instr::ExpMany { items } => (items.iter().map(|i| i.1).collect(), Vec::new()),
+        Instr::DivMany { den, items } => (
+            items.iter().map(|i| i.1).chain([den.slot]).collect(),
+            Vec::new(),
+        ),
         Instr::Overflow { .. }
         | Instr::Const { .. }
         | Instr::Length { .. }
@@ -157,10 +162,13 @@ fn operands(instr: &Instr, axes: &[u32], tape: &Tape) -> (Vec<Slot>, Vec<Source>
     }
 }
 
-/// The slot an instruction writes.
-fn written(instr: &Instr) -> Option<Slot> {
+/// The slots an instruction writes: one, or a fused run's each.
+fn written(instr: &Instr) -> Vec<Slot> {
     match instr {
-        Instr::NonZero { .. } | Instr::Overflow { .. } => None,
+        Instr::NonZero { .. } | Instr::Overflow { .. } => Vec::new(),
+        Instr::ExpMany { items } | Instr::DivMany { items, .. } => {
+            items.iter().map(|i| i.0).collect()
+        }
         Instr::Const { dst, .. }
         | Instr::Load { dst, .. }
         | Instr::Length { dst, .. }
@@ -178,7 +186,7 @@ fn written(instr: &Instr) -> Option<Slot> {
         | Instr::Delta { dst, .. }
         | Instr::Loop { dst, .. }
         | Instr::Dot { dst, .. }
-        | Instr::Memo { dst, .. } => Some(*dst),
+        | Instr::Memo { dst, .. } => vec![*dst],
     }
 }
 
@@ -243,8 +251,10 @@ impl Deps {
             } else {
                 block_sources(std::slice::from_ref(instr), &[], tape, &top, &[], &mut set);
             }
-            if let Some(dst) = written(instr) {
-                top.insert(dst, set);
+            // A fused run's slots each get the run's sources: more than each reads,
+            // never less.
+            for dst in written(instr) {
+                top.insert(dst, set.clone());
             }
         }
         let mut tables = vec![Vec::new(); tape.tables.len()];
