@@ -542,12 +542,16 @@ pub(crate) fn run_block<T: Scalar>(
             Instr::Exp { dst, src, node } => {
                 slots[*dst as usize] = finite(slots[*src as usize].apply(Func::Exp), *node)?;
             }
+            // The runs work on the slots as a slice, whose start and length stay in
+            // registers across the loop.
             Instr::ExpMany { items } => {
+                let slots = slots.as_mut_slice();
                 for &(dst, src, node) in items.iter() {
                     slots[dst as usize] = finite(slots[src as usize].apply(Func::Exp), node)?;
                 }
             }
             Instr::DivMany { den, items } => {
+                let slots = slots.as_mut_slice();
                 let d = slots[den.slot as usize];
                 if let Some((factor, divisor)) = den.divisor {
                     nonzero(d, factor, divisor)?;
