@@ -15,6 +15,8 @@
 //! definition's name. Where a function is not differentiable (`abs` at 0) the point is
 //! recorded in [`Differentiator::conditions`].
 
+use std::rc::Rc;
+
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
@@ -67,11 +69,26 @@ impl Variable {
     }
 }
 
+/// One link of a chain's derivative, unmultiplied: the link's own factors, times the
+/// derivative of the next link in (see [`Differentiator::derive`]).
+struct Link {
+    factors: Vec<ExprId>,
+    inner: Next,
+}
+
+/// What a chain link's factors multiply: the next link, or a derivative taken whole.
+enum Next {
+    Link(Rc<Link>),
+    Done(ExprId),
+}
+
 /// Takes derivatives with respect to one variable, with a memo.
 pub struct Differentiator<'p> {
     pool: &'p mut Pool,
     var: Variable,
     memo: FxHashMap<ExprId, ExprId>,
+    /// Each node's derivative as an unmultiplied chain, when it is a chain link.
+    links: FxHashMap<ExprId, Option<Rc<Link>>>,
     mentions: FxHashMap<ExprId, bool>,
     def_mentions: FxHashMap<DefId, bool>,
     /// Points where a derivative taken so far does not exist.
@@ -86,6 +103,7 @@ impl<'p> Differentiator<'p> {
             pool,
             var,
             memo: FxHashMap::default(),
+            links: FxHashMap::default(),
             mentions: FxHashMap::default(),
             def_mentions: FxHashMap::default(),
             conditions: Vec::new(),
@@ -220,9 +238,90 @@ impl<'p> Differentiator<'p> {
         if let Some(&d) = self.memo.get(&e) {
             return d;
         }
-        let (_, d) = self.rule(e, &mut |this, child| this.derive(child));
-        self.memo.insert(e, d);
+        let d = match self.chain_link(e) {
+            Some(link) => {
+                let d = self.materialize(&link);
+                self.memo.insert(e, d);
+                d
+            }
+            None => {
+                let (_, d) = self.rule(e, &mut |this, child| this.derive(child));
+                self.memo.insert(e, d);
+                d
+            }
+        };
         d
+    }
+
+    /// The derivative of `e` as an unmultiplied chain, when `e` is one link of a chain
+    /// (a function, a power by a constant, or a product with one varying factor, of
+    /// one varying child): its own factors, and the child's derivative, itself a chain
+    /// or taken whole.
+    ///
+    /// Multiplying each link out as the chain is climbed would build a product of k
+    /// factors at depth k, which is quadratic in the depth of `exp(sin(ln(...)))`; the
+    /// factors are kept in a shared list instead, and multiplied once, where the
+    /// derivative is needed as an expression.
+    fn chain_link(&mut self, e: ExprId) -> Option<Rc<Link>> {
+        if let Some(link) = self.links.get(&e) {
+            return link.clone();
+        }
+        let link = self.chain_link_uncached(e);
+        self.links.insert(e, link.clone());
+        link
+    }
+
+    fn chain_link_uncached(&mut self, e: ExprId) -> Option<Rc<Link>> {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.chain_link_uncached(e));
+        }
+        if !self.mentions(e) {
+            return None;
+        }
+        let (factors, inner) = match self.pool.node(e).clone() {
+            Node::Func(f, u) if self.mentions(u) => (vec![self.outer_derivative(f, u)], u),
+            Node::Pow(u, v) if self.mentions(u) && !self.mentions(v) => {
+                let m1 = self.pool.int(-1);
+                let e1 = self.pool.add(vec![v, m1]);
+                let pw = self.pool.pow(u, e1);
+                (vec![v, pw], u)
+            }
+            Node::Mul(fs) => {
+                let mut varying = fs.iter().copied().filter(|&f| self.mentions(f));
+                let (Some(u), None) = (varying.next(), varying.next()) else {
+                    return None;
+                };
+                let others = fs.iter().copied().filter(|&f| f != u).collect();
+                (others, u)
+            }
+            _ => return None,
+        };
+        let inner = match self.chain_link(inner) {
+            Some(link) => Next::Link(link),
+            None => Next::Done(self.derive(inner)),
+        };
+        Some(Rc::new(Link { factors, inner }))
+    }
+
+    /// A chain's factors multiplied, once each chain: the links are walked without
+    /// recursion, however deep the chain.
+    fn materialize(&mut self, link: &Rc<Link>) -> ExprId {
+        let mut factors = Vec::new();
+        let mut cur = link.clone();
+        loop {
+            factors.extend_from_slice(&cur.factors);
+            match &cur.inner {
+                Next::Done(d) => {
+                    factors.push(*d);
+                    break;
+                }
+                Next::Link(next) => {
+                    let next = next.clone();
+                    cur = next;
+                }
+            }
+        }
+        self.pool.mul(factors)
     }
 
     /// One rule at `e`: the rule used and the derivative, with the children's derivatives
