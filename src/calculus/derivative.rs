@@ -239,17 +239,10 @@ impl<'p> Differentiator<'p> {
             return d;
         }
         let d = match self.chain_link(e) {
-            Some(link) => {
-                let d = self.materialize(&link);
-                self.memo.insert(e, d);
-                d
-            }
-            None => {
-                let (_, d) = self.rule(e, &mut |this, child| this.derive(child));
-                self.memo.insert(e, d);
-                d
-            }
+            Some(link) => self.materialize(&link),
+            None => self.rule(e, &mut |this, child| this.derive(child)).1,
         };
+        self.memo.insert(e, d);
         d
     }
 
