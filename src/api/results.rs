@@ -438,10 +438,20 @@ impl ClaimReport {
     }
 
     /// Why a proof failed the independent step checker (with
-    /// [`ProveOptions::with_verify`](crate::options::ProveOptions::with_verify)): a bug
-    /// in gauge, after which the verdict fell back to numeric evidence.
+    /// [`ProveOptions::with_verify`](crate::options::ProveOptions::with_verify)), after
+    /// which the verdict fell back to numeric evidence: a bug in gauge, unless the
+    /// checker gave up (see [`ClaimReport::checker_gave_up`]).
     pub fn checker_failure(&self) -> Option<String> {
         self.inner.checker_failure.as_ref().map(|f| f.to_string())
+    }
+
+    /// Whether the step checker gave up on the proof at one of its limits (its work
+    /// budget, or the size of what it multiplies out) instead of finding a step wrong.
+    pub fn checker_gave_up(&self) -> bool {
+        self.inner
+            .checker_failure
+            .as_ref()
+            .is_some_and(|f| f.gave_up())
     }
 
     /// The outcome as `gauge prove` prints a file of this one claim.

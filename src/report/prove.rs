@@ -187,6 +187,8 @@ struct VerifiedJson {
 #[derive(Serialize)]
 struct ClaimJson<'a> {
     checker_failure: Option<String>,
+    /// Whether the checker failure is the checker's own limit, not a wrong step.
+    checker_gave_up: bool,
     counterexample: Option<CounterexampleJson<'a>>,
     error: Option<&'a str>,
     /// The proof read forwards, `lhs = ... = rhs`, when the sides meet.
@@ -220,6 +222,7 @@ fn claims_json<'a>(ws: &Workspace, reports: &'a [ClaimReport]) -> ClaimsJson<'a>
         .iter()
         .map(|r| ClaimJson {
             checker_failure: r.checker_failure.as_ref().map(|f| f.to_string()),
+            checker_gave_up: r.checker_failure.as_ref().is_some_and(|f| f.gave_up()),
             counterexample: match &r.verdict {
                 Outcome::Refuted { point, lhs, rhs } => Some(CounterexampleJson {
                     lhs: *lhs,

@@ -113,6 +113,15 @@ pub struct Failure {
     pub reason: String,
 }
 
+impl Failure {
+    /// Whether the checker ran past one of its limits (its work budget, or the size of
+    /// what it multiplies out) rather than finding the step wrong: the proof is not
+    /// confirmed, and not shown to be wrong either.
+    pub fn gave_up(&self) -> bool {
+        self.reason.starts_with(normal::GAVE_UP)
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.rule, self.step) {
@@ -195,7 +204,11 @@ fn check_each(
         let mut kernel = rules::Kernel::new(&mut session.pool, &facts, builtins.clone(), known);
         for rw in &step.rewrites {
             kernel.check_rewrite(rw).map_err(|reason| {
-                let shown = |e: ExprId| shorten(&crate::print::text::to_text(kernel.pool(), e));
+                // Abridged while printing: a derivative of a deep DAG written out as
+                // a tree would take exponential time before being cut short.
+                let shown = |e: ExprId| {
+                    shorten(&crate::print::text::to_text_abridged(kernel.pool(), e, 64))
+                };
                 let at = format!(" (at `{}` -> `{}`)", shown(rw.before), shown(rw.after));
                 fail(Some(rw.rule), reason + &at)
             })?;

@@ -21,6 +21,12 @@ use super::powers::number_powers;
 /// The most terms the normalizer multiplies out before it gives up on an instance.
 const MAX_TERMS: usize = 20_000;
 
+/// How a failure that is the checker's own limit begins: the step may be right, but
+/// the checker could not decide it within its budget (see [`Failure::gave_up`]).
+///
+/// [`Failure::gave_up`]: crate::verify::Failure::gave_up
+pub(crate) const GAVE_UP: &str = "the checker gave up";
+
 /// Equality by normal form, with the normalizers' memos kept across questions.
 pub(super) struct Equality {
     /// Builtins that the prelude defines (`sigmoid`), expanded like calls.
@@ -269,9 +275,9 @@ impl Normalizer {
         // Multiplying out is the checker's one search that can grow without end; past
         // the work budget it stops, and the step is not confirmed.
         if pool.over_budget() {
-            return Err(
-                "the checker gave up: the work budget ran out while multiplying out".into(),
-            );
+            return Err(format!(
+                "{GAVE_UP}: the work budget ran out while multiplying out"
+            ));
         }
         let listed: Vec<ExprId> = match pool.node(id) {
             Node::Mul(fs) => fs.to_vec(),
@@ -311,7 +317,9 @@ impl Normalizer {
         for f in factors {
             let ts = terms(pool, f);
             if products.len() * ts.len() > MAX_TERMS {
-                return Err("the instance is too large for the checker to multiply out".into());
+                return Err(format!(
+                    "{GAVE_UP}: the instance is too large to multiply out (over {MAX_TERMS} terms)"
+                ));
             }
             products = products
                 .iter()

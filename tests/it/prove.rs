@@ -28,6 +28,47 @@ fn the_seed_and_attention_claims_are_proved() {
 }
 
 #[test]
+fn a_proof_too_large_for_the_step_checker_is_a_warning_not_a_bug_and_stays_fast() {
+    // A 30-layer convolution stack: the proof's derivative is a DAG of thousands of
+    // nodes and a tree of billions. The checker cannot multiply its instance out; it
+    // says so as a limit (no "BUG"), its message quotes the expression abridged (the
+    // tree written out would never finish), and the claim falls back to numbers.
+    let mut text = String::from("let h1(t) = tanh(t + ln(1 + t^2))\n");
+    for k in 2..=30 {
+        text.push_str(&format!(
+            "let h{k}(t) = tanh(h{}(t) + h{}(t + 1))\n",
+            k - 1,
+            k - 1
+        ));
+    }
+    text.push_str(
+        "claim chain: diff(h30(t), t) = (1 - h30(t)^2)*(diff(h29(t), t) + diff(h29(t + 1), t))\n",
+    );
+    let path = std::env::temp_dir().join(format!("gauge-conv-{}.gauge", std::process::id()));
+    std::fs::write(&path, &text).unwrap();
+    let out = gauge(&[
+        "--format",
+        "json",
+        "prove",
+        path.to_str().unwrap(),
+        "--verify",
+    ]);
+    let _ = std::fs::remove_file(&path);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("BUG"), "{err}");
+    assert!(
+        err.contains("could not re-check the proof of claim `chain`"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let c = &v["claims"][0];
+    assert_eq!(c["verdict"], "confirmed", "{c}");
+    assert_eq!(c["checker_gave_up"], true, "{c}");
+    assert!(c["checker_failure"].as_str().unwrap().len() < 1000, "{c}");
+}
+
+#[test]
 fn realistic_mistakes_are_refuted_with_counterexamples() {
     let out = gauge(&["--format", "json", "prove", "examples/mistakes.gauge"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

@@ -25,7 +25,14 @@ pub fn run(
     let opts = ProveOptions::new().with_seed(seed).with_verify(verify);
     let proofs = session.prove_all(&opts);
     for c in proofs.claims() {
-        if let Some(f) = c.checker_failure() {
+        if let Some(f) = c.checker_failure().filter(|_| c.checker_gave_up()) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "gauge: warning: the step checker could not re-check the proof of claim `{}` (line {}): {f}.\n       The verdict falls back to numeric evidence.",
+                c.name().unwrap_or_default(),
+                c.line()
+            );
+        } else if let Some(f) = c.checker_failure() {
             let _ = writeln!(
                 std::io::stderr(),
                 "gauge: BUG: the proof of claim `{}` (line {}) failed the step checker: {f}.\n       The verdict falls back to numeric evidence. Please report this.",
