@@ -289,8 +289,10 @@ impl Pool {
                     let body = self.rename_index(body, from, to);
                     self.sum(fresh, range, body)
                 } else {
-                    let mut inner = FxHashMap::default();
-                    let body = self.rename_rec(body, from, to, &mut inner);
+                    // Neither shadowed nor captured, the renaming of the body's subterms
+                    // is the same as outside, so the memo carries over: a subterm that
+                    // nested sums share is renamed once, not once per sum.
+                    let body = self.rename_rec(body, from, to, memo);
                     self.sum(index, range, body)
                 }
             }
