@@ -2,6 +2,7 @@
 //! stores them.
 
 use crate::diag::source::Span;
+use crate::expr::form::Form;
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Func, Symbol};
 
@@ -38,4 +39,7 @@ pub struct Definition {
     pub builtin: Option<Func>,
     /// Where it was defined.
     pub span: Span,
+    /// For an anonymous definition, made for a whole-tensor expression such as
+    /// `z / T` passed to `softmax`, the form the printers write for its calls.
+    pub form: Option<Form>,
 }

@@ -9,6 +9,7 @@
 //! | [`node`] | the closed `Node` enum, `ExprId`, `Symbol`, builtin functions |
 //! | [`kind`] | the kind of a name or parameter: scalar, index or tensor of a rank |
 //! | [`definition`] | definitions made by `let`: parameters, result indices, body |
+//! | [`form`] | the written form of a whole-tensor expression, for anonymous definitions |
 //! | [`pool`] | the arena and memo map, and the canonical constructors (in `pool/`) |
 //! | [`order`] | the structural order that sorts terms and factors |
 //! | [`constant`] | constant expressions as `f64` |
@@ -20,6 +21,7 @@
 pub mod constant;
 pub mod contract;
 pub mod definition;
+pub mod form;
 pub mod kind;
 pub mod node;
 pub mod order;

@@ -107,6 +107,18 @@ impl Lowerer<'_> {
         name: &Ident,
         args: &[Expr],
     ) -> Result<Vec<ExprId>> {
+        self.call_args_with(def, name, args, vec![None; args.len()])
+    }
+
+    /// Lowers a call's arguments by the kinds of its parameters; those already lowered
+    /// (`pre`) are taken as they are.
+    pub(super) fn call_args_with(
+        &mut self,
+        def: DefId,
+        name: &Ident,
+        args: &[Expr],
+        pre: Vec<Option<ExprId>>,
+    ) -> Result<Vec<ExprId>> {
         let d = self.session.pool.definition(def);
         let kinds: Vec<Kind> = d.params.iter().map(|p| p.kind).collect();
         let ranges: Vec<Option<ExprId>> = d.params.iter().map(|p| p.range).collect();
@@ -126,8 +138,12 @@ impl Lowerer<'_> {
             .with_hint(format!("use it as `{usage}`")));
         }
         // Lower tensor arguments first so that index arguments can be linked to their axes.
-        let mut out = vec![None; args.len()];
+        let mut out = pre;
+        out.resize(args.len(), None);
         for (k, a) in args.iter().enumerate() {
+            if out[k].is_some() {
+                continue;
+            }
             match kinds[k] {
                 Kind::Tensor(r) => out[k] = Some(self.tensor_arg(a, r)?),
                 Kind::Scalar => out[k] = Some(self.value(a)?),

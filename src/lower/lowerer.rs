@@ -63,6 +63,9 @@ pub struct Lowerer<'s> {
     pub(super) free: FxHashMap<Symbol, FreeIndex>,
     pub(super) free_order: Vec<Symbol>,
     pub(super) equalities: Vec<(ExprId, ExprId, Span)>,
+    /// The rank of each name the statement uses with indices somewhere (`z[j]`), so
+    /// that a whole-tensor use before that point (`softmax(z / T)`) knows it.
+    pub(super) rank_hints: FxHashMap<String, u32>,
     pub(super) in_prelude: bool,
 }
 
@@ -81,6 +84,7 @@ impl<'s> Lowerer<'s> {
             free: FxHashMap::default(),
             free_order: Vec::new(),
             equalities: Vec::new(),
+            rank_hints: FxHashMap::default(),
             in_prelude,
         }
     }
@@ -95,11 +99,28 @@ impl<'s> Lowerer<'s> {
         self.free.clear();
         self.free_order.clear();
         self.equalities.clear();
+        self.rank_hints.clear();
+    }
+
+    /// Notes the rank of every name used with indices in `e` (see `rank_hints`).
+    fn hint_ranks(&mut self, e: &Expr) {
+        collect_rank_hints(e, &mut self.rank_hints);
     }
 
     /// Lowers one statement into the session.
     pub fn statement(&mut self, stmt: &Stmt) -> Result<Statement> {
         self.reset_statement();
+        match stmt {
+            Stmt::Let { body: e, .. } | Stmt::AssumeEqual { lhs: e, .. } => self.hint_ranks(e),
+            Stmt::Assume { operands, .. } => operands.iter().for_each(|e| self.hint_ranks(e)),
+            Stmt::Claim { lhs, rhs, .. } => {
+                self.hint_ranks(lhs);
+                self.hint_ranks(rhs);
+            }
+        }
+        if let Stmt::AssumeEqual { rhs, .. } = stmt {
+            self.hint_ranks(rhs);
+        }
         match stmt {
             Stmt::Let {
                 name,
@@ -116,6 +137,12 @@ impl<'s> Lowerer<'s> {
                 relations,
                 span,
             } => self.assume(operands, relations, *span),
+            Stmt::AssumeEqual { span, .. } => Err(err(
+                ErrorKind::Unsupported,
+                *span,
+                "equality facts are parsed but not yet used by the simplifier",
+            )
+            .with_hint("state the fact as a definition instead, or leave it out")),
             Stmt::Claim {
                 name,
                 lhs,
@@ -128,6 +155,7 @@ impl<'s> Lowerer<'s> {
     /// Lowers a standalone expression (the command line's input).
     pub fn expression(&mut self, e: &Expr) -> Result<ExprId> {
         self.reset_statement();
+        self.hint_ranks(e);
         let id = self.value(e)?;
         self.finish_free_indices()?;
         self.commit_equalities();
@@ -195,5 +223,38 @@ impl<'s> Lowerer<'s> {
             }
         }
         best
+    }
+}
+
+/// Walks a syntax tree for names used with plain indices (`z[j]`, `W[i, k]`, `Z[n, :]`),
+/// recording the number of indices of each name's first such use.
+fn collect_rank_hints(e: &Expr, out: &mut FxHashMap<String, u32>) {
+    use crate::syntax::tree::ExprKind;
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Slice => {}
+            ExprKind::Element { name, indices } => {
+                out.entry(name.name.clone()).or_insert(indices.len() as u32);
+                stack.extend(indices.iter());
+            }
+            ExprKind::Call { args, indices, .. } => {
+                stack.extend(args.iter());
+                stack.extend(indices.iter().flatten());
+            }
+            ExprKind::Neg(a) | ExprKind::Transpose(a) => stack.push(a),
+            ExprKind::Chain { first, rest } => {
+                stack.push(first);
+                stack.extend(rest.iter().map(|(_, x)| x));
+            }
+            ExprKind::Pow(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ExprKind::Index { base, indices } => {
+                stack.push(base);
+                stack.extend(indices.iter());
+            }
+        }
     }
 }

@@ -10,6 +10,8 @@
 //! | [`scope`] | the global scope, and resolving names to binders, parameters or globals |
 //! | `statement` | `let` definitions, `assume` facts and claims |
 //! | `value` | expressions in value, index and tensor-argument position |
+//! | `apply` | calls with whole tensors: builtins elementwise, definitions row by row |
+//! | `tensor` | whole-tensor expressions: broadcasting, `@`, `.T`, rows, definitions applied row by row |
 //! | `call` | calls of definitions and builtins, arguments by parameter kind |
 //! | `builtin` | `sum`, `len`, arity checks and "did you mean" hints |
 //! | `derivative` | `diff`, `grad` and `hessian` nodes and their variables |
@@ -18,6 +20,7 @@
 //! The private files each add methods to [`lowerer::Lowerer`]; they share its state
 //! through `pub(super)` fields, which nothing outside this module can reach.
 
+mod apply;
 mod builtin;
 mod call;
 mod derivative;
@@ -25,5 +28,6 @@ pub mod lowerer;
 pub mod prelude;
 pub mod scope;
 mod statement;
+mod tensor;
 mod value;
 pub mod workspace;

@@ -161,6 +161,7 @@ impl Lowerer<'_> {
             body: body_id,
             builtin,
             span,
+            form: None,
         };
         let id = self.session.pool.add_definition(def);
         if !self.in_prelude {
@@ -263,13 +264,14 @@ impl Lowerer<'_> {
         rhs: &Expr,
         span: Span,
     ) -> Result<Statement> {
-        let l = self.value(lhs)?;
+        let l = self.operand(lhs)?;
         let left_free: Vec<(Symbol, Span)> = self
             .free_order
             .iter()
             .map(|s| (*s, self.free[s].span))
             .collect();
-        let r = self.value(rhs)?;
+        let r = self.operand(rhs)?;
+        let (l, r) = self.claim_sides(l, r, lhs, rhs)?;
         let lf = self.pool().free_indices(l);
         let rf = self.pool().free_indices(r);
         for (side_free, other_free, side) in [(&lf, &rf, "left"), (&rf, &lf, "right")] {

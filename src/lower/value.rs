@@ -8,13 +8,32 @@ use crate::expr::kind::Kind;
 use crate::expr::node::{Constant, ExprId, Symbol};
 use crate::lower::call::usage_text;
 use crate::lower::lowerer::{FreeIndex, Lowerer, err};
-use crate::syntax::tree::{ChainOp, Expr, ExprKind, Ident};
+use crate::lower::tensor::Operand;
+use crate::syntax::tree::{Expr, ExprKind, Ident};
 
 impl Lowerer<'_> {
-    /// Lowers an expression in value position.
+    /// Lowers an expression in value position: a scalar. A whole tensor here is an
+    /// error that says so.
     pub(super) fn value(&mut self, e: &Expr) -> Result<ExprId> {
+        match self.operand(e)? {
+            Operand::Scalar(x) => Ok(x),
+            Operand::Whole(w) => Err(err(
+                ErrorKind::Shape,
+                e.span,
+                format!(
+                    "expected a scalar here, but this is {}",
+                    Kind::Tensor(w.axes.len() as u32).describe()
+                ),
+            )
+            .with_hint("select an element, as in `softmax(z)[i]` or `(W @ x)[i]`, or sum over it")),
+        }
+    }
+
+    /// Lowers the scalar leaves of value position: numbers, names, elements and calls.
+    /// Arithmetic goes through [`Lowerer::operand`], which may find whole tensors.
+    pub(super) fn scalar_value(&mut self, e: &Expr) -> Result<ExprId> {
         if crate::diag::stack::low() {
-            return crate::diag::stack::grow(move || self.value(e));
+            return crate::diag::stack::grow(move || self.scalar_value(e));
         }
         match &e.kind {
             ExprKind::Number(r) => Ok(self.pool().num(r.clone())),
@@ -25,46 +44,7 @@ impl Lowerer<'_> {
                 args,
                 indices,
             } => self.call(name, args, indices.as_deref(), e.span),
-            ExprKind::Neg(inner) => {
-                let v = self.value(inner)?;
-                Ok(self.pool().neg(v))
-            }
-            ExprKind::Chain { first, rest } => {
-                let additive = matches!(rest.first(), Some((ChainOp::Add | ChainOp::Sub, _)));
-                let mut parts = Vec::with_capacity(rest.len() + 2);
-                // In a product, a leading minus is one more factor, -1: `-(1 + x)/x` is
-                // (-1)*(1 + x)/x, built in one step, rather than the distributed sum
-                // -1 - x divided by x. This keeps the printed form of such a product
-                // reading back as the same node.
-                let mut first = first.as_ref();
-                if !additive {
-                    while let ExprKind::Neg(inner) = &first.kind {
-                        parts.push(self.pool().int(-1));
-                        first = inner;
-                    }
-                }
-                let f = self.value(first)?;
-                parts.push(f);
-                for (op, x) in rest {
-                    let v = self.value(x)?;
-                    let v = match op {
-                        ChainOp::Add | ChainOp::Mul => v,
-                        ChainOp::Sub => self.pool().neg(v),
-                        ChainOp::Div => self.pool().recip(v),
-                    };
-                    parts.push(v);
-                }
-                Ok(if additive {
-                    self.pool().add(parts)
-                } else {
-                    self.pool().mul(parts)
-                })
-            }
-            ExprKind::Pow(b, x) => {
-                let b = self.value(b)?;
-                let x = self.value(x)?;
-                Ok(self.pool().pow(b, x))
-            }
+            _ => self.value(e),
         }
     }
 
@@ -202,7 +182,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn index_name(&mut self, ident: &Ident, axis: Option<ExprId>) -> Result<ExprId> {
+    pub(super) fn index_name(&mut self, ident: &Ident, axis: Option<ExprId>) -> Result<ExprId> {
         let n = ident.name.as_str();
         if let Some(b) = self.binder(n) {
             if let Some(a) = axis {
@@ -315,7 +295,19 @@ impl Lowerer<'_> {
                 self.instantiate_equalities(def, &args, e.span);
                 Ok(self.pool().call(def, args, Vec::new()))
             }
-            _ => Err(wrong(e)),
+            _ => match self.operand(e)? {
+                Operand::Whole(w) if w.axes.len() as u32 == rank => self.pass_whole(&w),
+                Operand::Whole(w) => Err(err(
+                    ErrorKind::Shape,
+                    e.span,
+                    format!(
+                        "expected {} here, but this is {}",
+                        Kind::Tensor(rank).describe(),
+                        Kind::Tensor(w.axes.len() as u32).describe()
+                    ),
+                )),
+                Operand::Scalar(_) => Err(wrong(e)),
+            },
         }
     }
 }

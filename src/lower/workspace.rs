@@ -244,9 +244,12 @@ impl Workspace {
             .collect()
     }
 
-    /// The definitions in scope (the latest of each name), in the order they were made.
+    /// The definitions in scope (the latest of each name) and the anonymous ones made
+    /// for whole-tensor expressions, in the order they were made, so that results fold
+    /// back into both (`softmax(z / T)[i]`).
     pub fn definitions_in_order(&self) -> Vec<DefId> {
         let mut ds: Vec<DefId> = self.scope.defs.values().copied().collect();
+        ds.extend(self.pool.anonymous_definitions());
         ds.sort();
         ds
     }

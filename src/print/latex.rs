@@ -17,6 +17,8 @@ use crate::expr::node::{Constant, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::print::text::BinderNames;
 
+mod form;
+
 /// Prints an expression as LaTeX math (without surrounding `$`).
 pub fn to_latex(pool: &Pool, id: ExprId) -> String {
     let mut out = String::new();
@@ -242,6 +244,9 @@ struct Latex<'p> {
     tensors: Vec<String>,
     /// Subexpressions printed as names, if any.
     named: Option<&'p rustc_hash::FxHashMap<ExprId, String>>,
+    /// While an anonymous definition's form prints, the LaTeX of the call's argument
+    /// for each of its parameters, innermost call last.
+    params: RefCell<Vec<(Symbol, String)>>,
 }
 
 /// Greek letters, by character and by name (`α` and `alpha` are both `\alpha`). Capitals
@@ -422,6 +427,7 @@ impl<'p> Latex<'p> {
             renames: RefCell::new(Vec::new()),
             tensors,
             named: None,
+            params: RefCell::new(Vec::new()),
         }
     }
 
@@ -527,6 +533,19 @@ impl<'p> Latex<'p> {
             Node::Num(r) => out.push_str(&rational(r)),
             Node::Const(Constant::Pi) => out.push_str("\\pi"),
             Node::Const(Constant::E) => out.push('e'),
+            Node::Index(s) | Node::Sym(s) | Node::Tensor(s) if self.param_tex(*s).is_some() => {
+                out.push_str(&self.param_tex(*s).unwrap_or_default());
+            }
+            Node::Elem(s, idx) if self.param_tex(*s).is_some() => {
+                out.push_str(&format!(
+                    "{{{}}}_{{{}}}",
+                    self.param_tex(*s).unwrap_or_default(),
+                    self.indices(idx)
+                ));
+            }
+            Node::Call { def, args, indices } if self.pool.definition(*def).form.is_some() => {
+                self.anonymous_call(*def, args, indices, out);
+            }
             Node::Index(s) => out.push_str(&name(&self.binders().index_name(self.pool, *s))),
             Node::Sym(s) => out.push_str(&self.scalar_name(*s)),
             Node::Tensor(s) => out.push_str(&name(self.pool.name(*s))),

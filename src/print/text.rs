@@ -13,7 +13,8 @@ use num_rational::BigRational;
 use num_traits::{One, Signed};
 use rustc_hash::FxHashMap;
 
-use crate::expr::node::{ExprId, Node, Symbol};
+use crate::expr::form::Form;
+use crate::expr::node::{DefId, ExprId, Node, Symbol};
 use crate::expr::pool::{BOUND_INDEX_NAMES, Pool};
 use crate::syntax::number::format_rational;
 
@@ -76,6 +77,7 @@ fn print_with_budget(
         scope: RefCell::new(None),
         renames: RefCell::new(Vec::new()),
         named,
+        params: RefCell::new(Vec::new()),
         budget: Cell::new(budget),
     };
     let mut out = String::new();
@@ -97,6 +99,9 @@ struct Printer<'p> {
     renames: RefCell<Vec<(Symbol, String)>>,
     /// Subexpressions printed as names.
     named: &'p FxHashMap<ExprId, String>,
+    /// While an anonymous definition's form prints, the text of the call's argument
+    /// for each of its parameters, innermost call last.
+    params: RefCell<Vec<(Symbol, String)>>,
     /// How many more nodes to print before writing `…` (see [`to_text_abridged`]).
     budget: Cell<usize>,
 }
@@ -183,6 +188,18 @@ impl Printer<'_> {
         match self.node(id) {
             Node::Num(r) => out.push_str(&format_rational(r)),
             Node::Const(c) => out.push_str(c.name()),
+            Node::Index(s) | Node::Sym(s) | Node::Tensor(s) if self.param_text(*s).is_some() => {
+                out.push_str(&self.param_text(*s).unwrap_or_default());
+            }
+            Node::Elem(s, idx) if self.param_text(*s).is_some() => {
+                out.push_str(&self.param_text(*s).unwrap_or_default());
+                out.push('[');
+                self.list(idx, out);
+                out.push(']');
+            }
+            Node::Call { def, args, indices } if self.pool.definition(*def).form.is_some() => {
+                self.anonymous_call(*def, args, indices, out);
+            }
             Node::Index(s) => {
                 let renamed = self
                     .renames
@@ -275,6 +292,151 @@ impl Printer<'_> {
                     out.push_str(&format!(", {order}"));
                 }
                 out.push(')');
+            }
+        }
+    }
+
+    /// The text standing for an anonymous definition's parameter, while its form
+    /// prints.
+    fn param_text(&self, s: Symbol) -> Option<String> {
+        let params = self.params.borrow();
+        if params.is_empty() {
+            return None;
+        }
+        params.iter().rev().find(|p| p.0 == s).map(|p| p.1.clone())
+    }
+
+    /// A call of an anonymous definition, printed in its written form with the call's
+    /// arguments in place of its parameters: `softmax(z / T)`, `(W @ x + b)[i]`.
+    fn anonymous_call(&self, def: DefId, args: &[ExprId], indices: &[ExprId], out: &mut String) {
+        let d = self.pool.definition(def);
+        let Some(form) = &d.form else { return };
+        // The arguments and indices print in the caller's names, before the
+        // parameters' texts are in place.
+        let texts: Vec<(Symbol, String)> = d
+            .params
+            .iter()
+            .zip(args)
+            .map(|(p, &a)| (p.name, self.atomic_text(a)))
+            .collect();
+        let idx = (!indices.is_empty()).then(|| {
+            let mut t = String::new();
+            self.list(indices, &mut t);
+            t
+        });
+        let depth = self.params.borrow().len();
+        self.params.borrow_mut().extend(texts);
+        let min = if idx.is_some() { Prec::Atom } else { Prec::Add };
+        self.form(form, min, out);
+        self.params.borrow_mut().truncate(depth);
+        if let Some(t) = idx {
+            out.push('[');
+            out.push_str(&t);
+            out.push(']');
+        }
+    }
+
+    /// An expression's text, in parentheses unless it is atomic: an argument that
+    /// stands for a parameter inside a form.
+    fn atomic_text(&self, a: ExprId) -> String {
+        let mut t = String::new();
+        let compound_form = match self.node(a) {
+            Node::Call { def, indices, .. } if indices.is_empty() => self
+                .pool
+                .definition(*def)
+                .form
+                .as_ref()
+                .is_some_and(|f| self.form_prec(f) < Prec::Atom),
+            _ => false,
+        };
+        if compound_form {
+            t.push('(');
+            self.expr(a, Prec::Add, &mut t);
+            t.push(')');
+        } else {
+            self.expr(a, Prec::Atom, &mut t);
+        }
+        t
+    }
+
+    fn form_prec(&self, f: &Form) -> Prec {
+        match f {
+            Form::Scalar(e) => self.prec(*e),
+            Form::Neg(_) => Prec::Neg,
+            Form::Chain(_, rest) if rest.first().is_some_and(|r| r.0.is_additive()) => Prec::Add,
+            Form::Chain(_, _) => Prec::Mul,
+            Form::Pow(_, _) => Prec::Pow,
+            Form::Whole(_)
+            | Form::Func(_, _)
+            | Form::Apply(_, _)
+            | Form::Transpose(_)
+            | Form::Select(_, _) => Prec::Atom,
+        }
+    }
+
+    /// A written form, in parentheses if it binds looser than `min`.
+    fn form(&self, f: &Form, min: Prec, out: &mut String) {
+        if self.form_prec(f) < min {
+            out.push('(');
+            self.form(f, Prec::Add, out);
+            out.push(')');
+            return;
+        }
+        match f {
+            Form::Whole(e) | Form::Scalar(e) => self.expr(*e, Prec::Add, out),
+            Form::Neg(u) => {
+                out.push('-');
+                self.form(u, Prec::Neg, out);
+            }
+            Form::Chain(first, rest) => {
+                let additive = rest.first().is_some_and(|r| r.0.is_additive());
+                self.form(first, if additive { Prec::Add } else { Prec::Neg }, out);
+                for (op, x) in rest {
+                    out.push(' ');
+                    out.push_str(op.text());
+                    out.push(' ');
+                    self.form(x, if additive { Prec::Mul } else { Prec::Pow }, out);
+                }
+            }
+            Form::Pow(a, b) => {
+                self.form(a, Prec::Atom, out);
+                out.push('^');
+                self.form(b, Prec::Neg, out);
+            }
+            Form::Func(name, u) => {
+                out.push_str(name);
+                out.push('(');
+                self.form(u, Prec::Add, out);
+                out.push(')');
+            }
+            Form::Apply(def, args) => {
+                out.push_str(self.pool.name(self.pool.definition(*def).name));
+                out.push('(');
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    self.form(a, Prec::Add, out);
+                }
+                out.push(')');
+            }
+            Form::Transpose(u) => {
+                self.form(u, Prec::Atom, out);
+                out.push_str(".T");
+            }
+            Form::Select(u, idx) => {
+                self.form(u, Prec::Atom, out);
+                out.push('[');
+                for (k, i) in idx.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    match i {
+                        Some(i) => self.expr(*i, Prec::Add, out),
+                        None => out.push(':'),
+                    }
+                }
+                out.push(']');
             }
         }
     }

@@ -85,6 +85,8 @@ impl<'a> ParseError<&'a str> for PError<'a> {
     }
 }
 
+mod postfix;
+
 type PResult<'a, T> = IResult<&'a str, T, PError<'a>>;
 
 fn expected<'a>(at: &'a str, what: &'static str) -> PError<'a> {
@@ -396,6 +398,28 @@ impl<'s> Grammar<'s> {
         let (start, _) = self.ws(i)?;
         let (r, _) = self.keyword(start, "assume")?;
         let (mut r, first) = commit(self.expr(r))?;
+        // `assume lhs = rhs` (also `==`) is an equality fact, a statement of its own.
+        if let Ok((r2, _)) = self.token(r, "=") {
+            let r2 = r2.strip_prefix('=').unwrap_or(r2);
+            let (r3, rhs) = commit(self.expr(r2))?;
+            if self.relation(r3).is_ok() || self.token(r3, "=").is_ok() {
+                let (at, _) = self.ws(r3)?;
+                return hard(
+                    at,
+                    "the end of the equality",
+                    Some("an equality fact compares two sides: `assume sum(k, Y[n, k]) = 1`"),
+                );
+            }
+            let span = self.span(start, r3);
+            return Ok((
+                r3,
+                Stmt::AssumeEqual {
+                    lhs: first,
+                    rhs,
+                    span,
+                },
+            ));
+        }
         let mut operands = vec![first];
         let mut relations = Vec::new();
         loop {
@@ -411,8 +435,10 @@ impl<'s> Grammar<'s> {
                     let (at, _) = self.ws(r)?;
                     return hard(
                         at,
-                        "a comparison: `<`, `<=`, `>`, `>=` or `!=`",
-                        Some("an assumption compares: `assume x > 0`, `assume 0 < p < 1`"),
+                        "a comparison: `<`, `<=`, `>`, `>=`, `!=` or `=`",
+                        Some(
+                            "an assumption compares: `assume x > 0`, `assume 0 < p < 1`, `assume t*(1 - t) = 0`",
+                        ),
                     );
                 }
             }
@@ -531,7 +557,7 @@ impl<'s> Grammar<'s> {
         }
     }
 
-    /// `term = unary { ("*" | "/") unary }`.
+    /// `term = unary { ("*" | "/" | "@") unary }`.
     fn term<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
         let (i, _) = self.ws(i)?;
         let start = i;
@@ -543,6 +569,8 @@ impl<'s> Grammar<'s> {
                 ChainOp::Mul
             } else if at.starts_with('/') {
                 ChainOp::Div
+            } else if at.starts_with('@') {
+                ChainOp::MatMul
             } else {
                 break;
             };
@@ -596,8 +624,8 @@ impl<'s> Grammar<'s> {
         ))
     }
 
-    /// `primary = number | "(" expr ")" | reference`.
-    fn primary<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+    /// `atom = number | "(" expr ")" | reference`.
+    fn atom<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
         let (i, _) = self.ws(i)?;
         if i.starts_with(|c: char| c.is_ascii_digit())
             || (i.starts_with('.') && i[1..].starts_with(|c: char| c.is_ascii_digit()))
@@ -733,14 +761,7 @@ impl<'s> Grammar<'s> {
         };
         let (r, indices) = match self.token(r, "[") {
             Ok((r2, _)) => {
-                let (r3, idx) = self.nested(r2, |r2| self.expr_list(r2, "]", "`,` or `]`"))?;
-                if idx.is_empty() {
-                    let (at, _) = self.ws(r2)?;
-                    let mut e = expected(at, "an index");
-                    e.message = Some("an index list cannot be empty".into());
-                    e.hint = Some(Cow::Borrowed("write `z[i]`, `W[i, k]` or `z[0]`"));
-                    return Err(nom::Err::Failure(e));
-                }
+                let (r3, idx) = self.index_list(r2, r2)?;
                 (r3, Some(idx))
             }
             Err(_) => (r, None),
@@ -768,11 +789,27 @@ impl<'s> Grammar<'s> {
         if let Ok((r, _)) = self.token(i, close) {
             return Ok((r, Vec::new()));
         }
-        let (mut r, first) = commit(self.expr(i))?;
+        let item = |i: &'a str| -> PResult<'a, Expr> {
+            // In an index list, a lone `:` selects a whole axis.
+            if close == "]" {
+                let (at, _) = self.ws(i)?;
+                if let Some(rest) = at.strip_prefix(':') {
+                    return Ok((
+                        rest,
+                        Expr {
+                            kind: ExprKind::Slice,
+                            span: self.span(at, rest),
+                        },
+                    ));
+                }
+            }
+            commit(self.expr(i))
+        };
+        let (mut r, first) = item(i)?;
         let mut out = vec![first];
         loop {
             if let Ok((r2, _)) = self.token(r, ",") {
-                let (r3, e) = commit(self.expr(r2))?;
+                let (r3, e) = item(r2)?;
                 out.push(e);
                 r = r3;
             } else if let Ok((r2, _)) = self.token(r, close) {

@@ -28,6 +28,8 @@ pub enum ChainOp {
     Mul,
     /// `/`
     Div,
+    /// `@`, the matrix product (as in NumPy), as tight as `*` and `/`.
+    MatMul,
 }
 
 /// An expression with its span.
@@ -102,6 +104,18 @@ pub enum ExprKind {
     },
     /// `base ^ exponent` (also written `**`).
     Pow(Box<Expr>, Box<Expr>),
+    /// Indices after an expression that is not a name or a call: `(W @ x + b)[i]`,
+    /// `X.T[i, k]`.
+    Index {
+        /// The indexed expression.
+        base: Box<Expr>,
+        /// The index expressions (a `:` is [`ExprKind::Slice`]).
+        indices: Vec<Expr>,
+    },
+    /// `base.T`: the transpose, as in NumPy.
+    Transpose(Box<Expr>),
+    /// A whole axis, written `:` in an index list: `Z[n, :]` is the row n.
+    Slice,
 }
 
 /// A comparison in an `assume` statement.
@@ -165,6 +179,15 @@ pub enum Stmt {
         operands: Vec<Expr>,
         /// The relations between consecutive operands, with their spans.
         relations: Vec<(Relation, Span)>,
+        /// The whole statement.
+        span: Span,
+    },
+    /// `assume lhs = rhs`: an equality fact, used as a conditional rewrite.
+    AssumeEqual {
+        /// The left side.
+        lhs: Expr,
+        /// The right side.
+        rhs: Expr,
         /// The whole statement.
         span: Span,
     },

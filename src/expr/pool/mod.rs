@@ -35,6 +35,7 @@ use num_rational::BigRational;
 use rustc_hash::FxHashMap;
 
 use crate::expr::definition::Definition;
+use crate::expr::kind::Kind;
 use crate::expr::node::{Constant, DefId, ExprId, Node, Symbol};
 
 pub use arith::{MAX_EXACT_BITS, is_even_integer};
@@ -96,6 +97,10 @@ pub struct Pool {
     names: Vec<Box<str>>,
     name_ids: FxHashMap<Box<str>, Symbol>,
     defs: Vec<Definition>,
+    /// Anonymous definitions by their canonical body, parameter kinds and result
+    /// ranges, so that the same whole-tensor expression written twice is one
+    /// definition and its calls are one node.
+    anonymous: FxHashMap<(ExprId, Vec<Kind>, Vec<ExprId>), DefId>,
     /// Memoized free names per node; a cache behind `&self`, since asking which names
     /// are free does not change the pool.
     free: RefCell<Vec<Option<Rc<[Symbol]>>>>,
@@ -176,6 +181,25 @@ impl Pool {
         let id = DefId(self.defs.len() as u32);
         self.defs.push(def);
         id
+    }
+
+    /// Stores an anonymous definition (one with a [`Definition::form`]) whose
+    /// parameters and result indices are named canonically, or returns the one already
+    /// stored with the same body, parameter kinds and result ranges.
+    pub fn add_anonymous(&mut self, def: Definition) -> DefId {
+        let kinds = def.params.iter().map(|p| p.kind).collect();
+        let key = (def.body, kinds, def.index_ranges.clone());
+        if let Some(&id) = self.anonymous.get(&key) {
+            return id;
+        }
+        let id = self.add_definition(def);
+        self.anonymous.insert(key, id);
+        id
+    }
+
+    /// Every anonymous definition stored, in no particular order.
+    pub fn anonymous_definitions(&self) -> Vec<DefId> {
+        self.anonymous.values().copied().collect()
     }
 
     /// A stored definition.
@@ -323,13 +347,24 @@ impl Pool {
 
     // ----- calls, derivatives and rebuilding ----------------------------------------
 
-    /// A call of a definition.
+    /// A call of a definition. An element of an anonymous definition that only selects
+    /// or transposes a tensor (`Z[n, :]`, `X.T`) is that tensor's element: there is no
+    /// arithmetic to keep a name for, and `Z[n, :][j]` is `Z[n, j]`.
     pub fn call(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
-        self.intern(Node::Call {
+        let direct = !indices.is_empty()
+            && self.defs[def.0 as usize]
+                .form
+                .as_ref()
+                .is_some_and(|f| f.is_direct());
+        let call = self.intern(Node::Call {
             def,
             args: args.into_boxed_slice(),
             indices: indices.into_boxed_slice(),
-        })
+        });
+        if direct {
+            return self.expand_call(call).unwrap_or(call);
+        }
+        call
     }
 
     /// An unevaluated derivative; `order` 0 is the expression itself and repeated

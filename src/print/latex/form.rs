@@ -1,0 +1,152 @@
+//! LaTeX for calls of anonymous definitions: whole-tensor expressions in their written
+//! form (`\operatorname{softmax}\left(z / T\right)`, `Q K^{\top}`).
+
+use crate::expr::form::{Form, FormOp};
+use crate::expr::node::{DefId, ExprId, Symbol};
+use crate::print::latex::{Latex, Level};
+
+impl Latex<'_> {
+    /// The LaTeX standing for an anonymous definition's parameter, while its form
+    /// prints.
+    pub(super) fn param_tex(&self, s: Symbol) -> Option<String> {
+        let params = self.params.borrow();
+        if params.is_empty() {
+            return None;
+        }
+        params.iter().rev().find(|p| p.0 == s).map(|p| p.1.clone())
+    }
+
+    /// A call of an anonymous definition in its written form: `\operatorname{softmax}
+    /// \left(z / T\right)`, `\left(W x + b\right)_{i}`.
+    pub(super) fn anonymous_call(
+        &self,
+        def: DefId,
+        args: &[ExprId],
+        indices: &[ExprId],
+        out: &mut String,
+    ) {
+        let d = self.pool.definition(def);
+        let Some(form) = &d.form else { return };
+        let texts: Vec<(Symbol, String)> = d
+            .params
+            .iter()
+            .zip(args)
+            .map(|(p, &a)| {
+                let mut t = String::new();
+                self.expr(a, Level::Power, &mut t);
+                (p.name, t)
+            })
+            .collect();
+        let idx = (!indices.is_empty()).then(|| self.indices(indices));
+        let depth = self.params.borrow().len();
+        self.params.borrow_mut().extend(texts);
+        let mut body = String::new();
+        self.form(form, &mut body);
+        self.params.borrow_mut().truncate(depth);
+        match idx {
+            Some(i) if form_is_atomic(form) => out.push_str(&format!("{{{body}}}_{{{i}}}")),
+            Some(i) => out.push_str(&format!("\\left({body}\\right)_{{{i}}}")),
+            None => out.push_str(&body),
+        }
+    }
+
+    /// A written form, bracketed where an operand binds looser than its place.
+    fn form(&self, f: &Form, out: &mut String) {
+        let wrapped = |this: &Self, u: &Form, tight: bool, out: &mut String| {
+            if tight && !form_is_atomic(u) {
+                out.push_str("\\left(");
+                this.form(u, out);
+                out.push_str("\\right)");
+            } else {
+                this.form(u, out);
+            }
+        };
+        match f {
+            Form::Whole(e) => self.expr(*e, Level::Power, out),
+            Form::Scalar(e) => self.expr(*e, Level::Power, out),
+            Form::Neg(u) => {
+                out.push('-');
+                wrapped(self, u, true, out);
+            }
+            Form::Chain(first, rest) => {
+                let additive = rest.first().is_some_and(|r| r.0.is_additive());
+                wrapped(self, first, !additive, out);
+                for (op, x) in rest {
+                    out.push_str(match op {
+                        FormOp::Add => " + ",
+                        FormOp::Sub => " - ",
+                        FormOp::Mul => " \\odot ",
+                        FormOp::Div => " / ",
+                        FormOp::MatMul => " ",
+                    });
+                    wrapped(self, x, true, out);
+                }
+            }
+            Form::Pow(a, b) => {
+                wrapped(self, a, true, out);
+                out.push_str("^{");
+                self.form(b, out);
+                out.push('}');
+            }
+            Form::Func(n, u) => {
+                let cmd = match *n {
+                    "exp" => "\\exp".to_string(),
+                    "ln" | "log" => "\\ln".to_string(),
+                    "sqrt" => {
+                        out.push_str("\\sqrt{");
+                        self.form(u, out);
+                        out.push('}');
+                        return;
+                    }
+                    "sigmoid" => "\\sigma".to_string(),
+                    "sin" | "cos" | "tan" | "sinh" | "cosh" | "tanh" => format!("\\{n}"),
+                    other => format!("\\operatorname{{{}}}", other.replace('_', "\\_")),
+                };
+                out.push_str(&cmd);
+                out.push_str("\\left(");
+                self.form(u, out);
+                out.push_str("\\right)");
+            }
+            Form::Apply(def, args) => {
+                let n = self.pool.name(self.pool.definition(*def).name);
+                out.push_str(&format!(
+                    "\\operatorname{{{}}}\\left(",
+                    n.replace('_', "\\_")
+                ));
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    self.form(a, out);
+                }
+                out.push_str("\\right)");
+            }
+            Form::Transpose(u) => {
+                wrapped(self, u, true, out);
+                out.push_str("^{\\top}");
+            }
+            Form::Select(u, idx) => {
+                let mut base = String::new();
+                wrapped(self, u, true, &mut base);
+                let parts: Vec<String> = idx
+                    .iter()
+                    .map(|i| match i {
+                        Some(i) => {
+                            let mut t = String::new();
+                            self.bare(*i, &mut t);
+                            t
+                        }
+                        None => ":".to_string(),
+                    })
+                    .collect();
+                out.push_str(&format!("{{{base}}}_{{{}}}", parts.join(",")));
+            }
+        }
+    }
+}
+
+/// Whether a written form prints as one unit (a name, a call, a selection), needing no
+/// brackets as an operand.
+fn form_is_atomic(f: &Form) -> bool {
+    !matches!(f, Form::Neg(_) | Form::Chain(_, _) | Form::Pow(_, _))
+}
