@@ -12,6 +12,7 @@ mod check;
 mod check_scale;
 mod cli;
 mod common;
+mod cse;
 mod deep;
 mod eval;
 mod facade;
