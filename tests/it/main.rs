@@ -11,6 +11,7 @@ mod canonical;
 mod check;
 mod check_scale;
 mod cli;
+mod cli_args;
 mod common;
 mod cse;
 mod deep;
