@@ -32,8 +32,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub defs: Vec<PathBuf>,
 
-    /// A domain fact, as in an `assume` statement (`x > 0`, `0 < p < 1`); may be repeated.
-    #[arg(long, global = true, value_name = "FACT")]
+    /// A domain fact, as in an `assume` statement (`x > 0`, `0 < p < 1`, `-1 > x`); may
+    /// be repeated.
+    #[arg(long, global = true, value_name = "FACT", allow_hyphen_values = true)]
     pub assume: Vec<String>,
 
     /// Output format.
@@ -111,7 +112,12 @@ Examples:
         /// Values of the free names: scalars, indices (from 0) and nested lists; or
         /// `@FILE` to read them from a file (a JSON object such as `{"z": [2.1, 1.8],
         /// "y": 0}`), `@-` from standard input.
-        #[arg(long, value_name = "BINDINGS|@FILE", default_value = "")]
+        #[arg(
+            long,
+            value_name = "BINDINGS|@FILE",
+            default_value = "",
+            allow_hyphen_values = true
+        )]
         at: String,
     },
     /// Differentiate an expression with respect to a scalar or a tensor element.
@@ -127,7 +133,7 @@ Examples:
         expr: String,
         /// The variable: a scalar such as `x`, an element such as `z[i]` or `W[a, b]`, or
         /// a tensor alone (`z` means `z[i]`). Default: the expression's only variable.
-        #[arg(long, value_name = "VAR")]
+        #[arg(long, value_name = "VAR", allow_hyphen_values = true)]
         wrt: Option<String>,
         /// Take the derivative this many times.
         #[arg(long, default_value_t = 1, value_name = "K")]
@@ -149,7 +155,7 @@ Examples:
         expr: String,
         /// The tensor, by name, or scalar variables separated by commas. Default: the
         /// expression's variables (one tensor, or every scalar).
-        #[arg(long, value_name = "TENSOR|VARS")]
+        #[arg(long, value_name = "TENSOR|VARS", allow_hyphen_values = true)]
         wrt: Option<String>,
         /// The free indices of the result, one per axis of the tensor.
         #[arg(long, default_value = "i", value_name = "NAMES")]
@@ -170,7 +176,7 @@ Examples:
         expr: String,
         /// The vector, by name, or scalar variables separated by commas. Default: every
         /// variable of the expression, or its one tensor.
-        #[arg(long, value_name = "VECTOR|VARS")]
+        #[arg(long, value_name = "VECTOR|VARS", allow_hyphen_values = true)]
         wrt: Option<String>,
         /// The two free indices of the result.
         #[arg(long, default_value = "i,k", value_name = "NAMES")]
@@ -248,7 +254,7 @@ pub struct CheckArgs {
     /// Default: every variable of the function (its scalars and tensors once `--defs`
     /// definitions are expanded; not indices), in the order its canonical form
     /// mentions them.
-    #[arg(long, value_name = "VARS")]
+    #[arg(long, value_name = "VARS", allow_hyphen_values = true)]
     pub wrt: Option<String>,
     /// The claimed derivatives, one per variable, separated by commas; a tensor's has
     /// a free index (`softmax(z)[i] - delta(i, y)`). Default: gauge's own derivative.
@@ -260,7 +266,7 @@ pub struct CheckArgs {
     /// Check at this point instead of random ones: `--at` text, or `@FILE` to read it
     /// from a file (a JSON object of names to numbers and nested lists), `@-` from
     /// standard input.
-    #[arg(long, value_name = "BINDINGS|@FILE")]
+    #[arg(long, value_name = "BINDINGS|@FILE", allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Fix axis lengths of the random points: `NAME=LENGTHS`, where NAME is a tensor
     /// and LENGTHS its shape (`W1=16x64`, `x=64`), or NAME is a free index of the

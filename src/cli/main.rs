@@ -7,13 +7,12 @@
 mod args;
 mod commands;
 mod render;
+mod usage;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use args::{Cli, Format};
+use args::Format;
 
 /// Why a command stopped: an error of gauge's, or output that could not be written.
 enum Failure {
@@ -51,7 +50,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = usage::parse();
     let format = cli.format;
     let mut session = match gauge::Session::try_new() {
         Ok(s) => s,

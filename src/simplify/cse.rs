@@ -5,13 +5,20 @@
 //! than once (and are more than a name or a number), names them `s1`, `s2`, ... in the
 //! order they are needed, and the printer writes each once, as a person would:
 //! `s1*(1 - s1) where s1 = sigmoid(w*x + b)`.
+//!
+//! A binding stands at the top, outside every sum, so a subexpression is named only if
+//! none of its free indices is bound by a sum around any of its occurrences: in
+//! `sum(j, sin(x*z[j])^2)` the repeated `x*z[j]` means something else for each `j`,
+//! and `s1 = x*z[j]` would let `j` escape its sum. Bound indices are named canonically
+//! (alpha-equivalent sums share one node), so the same `j` may be bound in one place
+//! and free in another; an occurrence under a sum that binds it is enough to refuse.
 
 use num_traits::Signed;
 use rustc_hash::FxHashMap;
 
 use num_rational::BigRational;
 
-use crate::expr::node::{ExprId, Func, Node};
+use crate::expr::node::{ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::size::tree_size_at_most;
 
@@ -34,17 +41,34 @@ pub fn bindings_of(pool: &Pool, roots: &[ExprId]) -> Vec<(ExprId, String)> {
     for &root in roots {
         *count.entry(root).or_insert(0) += 1;
     }
+    // The indices bound around each node, over all its occurrences, gathered the same
+    // way: a node gets the binders around its parents, and a sum's body its index too.
+    let mut bound: FxHashMap<ExprId, Vec<Symbol>> = FxHashMap::default();
     let mut named: rustc_hash::FxHashSet<ExprId> = rustc_hash::FxHashSet::default();
     for &id in order.iter().rev() {
         let c = count.get(&id).copied().unwrap_or(0);
-        let is_named = !is_root.contains(&id) && c >= 2 && worth_naming(pool, id);
+        let around = bound.remove(&id).unwrap_or_default();
+        let is_named = !is_root.contains(&id)
+            && c >= 2
+            && worth_naming(pool, id)
+            && !captures(pool, id, &around);
         if is_named {
             named.insert(id);
         }
         let printed = if is_named { 1 } else { c };
-        for child in crate::expr::node::children(pool.node(id)) {
+        let node = pool.node(id);
+        for child in crate::expr::node::children(node) {
             let n = count.entry(child).or_insert(0);
             *n = n.saturating_add(printed);
+            let binds = binders_over(pool, node, child);
+            if !around.is_empty() || !binds.is_empty() {
+                let b = bound.entry(child).or_default();
+                for s in around.iter().chain(&binds) {
+                    if !b.contains(s) {
+                        b.push(*s);
+                    }
+                }
+            }
         }
     }
     // The names must not read as one of the user's: `s3` is skipped when the input
@@ -57,6 +81,24 @@ pub fn bindings_of(pool: &Pool, roots: &[ExprId]) -> Vec<(ExprId, String)> {
         .filter(|id| named.contains(id))
         .map(|id| (id, fresh.next().unwrap_or_default()))
         .collect()
+}
+
+/// The names `node` binds in its child `child`: a sum's index in its body, and a
+/// derivative's variable in the expression differentiated (whose subterms are not
+/// values to name: `diff(s1, x)` with `s1 = x^2` would read as the derivative of a
+/// constant).
+fn binders_over(pool: &Pool, node: &Node, child: ExprId) -> Vec<Symbol> {
+    match node {
+        Node::Sum { index, body, .. } if *body == child => vec![*index],
+        Node::Diff { expr, var, .. } if *expr == child => pool.free_symbols(*var).to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `id` uses one of the names `around` binds, so that a binding of it, outside
+/// every binder, would let the name escape.
+fn captures(pool: &Pool, id: ExprId, around: &[Symbol]) -> bool {
+    !around.is_empty() && pool.free_symbols(id).iter().any(|s| around.contains(s))
 }
 
 /// Whether a repeated subexpression is worth a name: not a leaf, an element, a number
@@ -135,6 +177,7 @@ pub fn abstract_products(
         by_base: FxHashMap::default(),
         names: Vec::new(),
         memo: FxHashMap::default(),
+        free: Vec::new(),
     };
     for &p in products {
         let (coeff, factors) = power_factors(pool, p);
@@ -151,6 +194,11 @@ pub fn abstract_products(
             id: p,
         });
         cover.names.push(None);
+        for &f in pool.free_symbols(p).iter() {
+            if !cover.free.contains(&f) {
+                cover.free.push(f);
+            }
+        }
     }
     let out = roots.iter().map(|&r| cover.rewrite(pool, r)).collect();
     let named = cover
@@ -179,12 +227,24 @@ struct Cover {
     /// Each product's name, once used.
     names: Vec<Option<ExprId>>,
     memo: FxHashMap<ExprId, ExprId>,
+    /// The names the products use: a product is not taken out under a sum (or a
+    /// derivative) that binds one of them, where the name would mean something else.
+    free: Vec<Symbol>,
 }
 
 impl Cover {
     fn rewrite(&mut self, pool: &mut Pool, id: ExprId) -> ExprId {
         if let Some(&r) = self.memo.get(&id) {
             return r;
+        }
+        let binds = match pool.node(id) {
+            Node::Sum { index, .. } => vec![*index],
+            Node::Diff { var, .. } => pool.free_symbols(*var).to_vec(),
+            _ => Vec::new(),
+        };
+        if binds.iter().any(|s| self.free.contains(s)) {
+            self.memo.insert(id, id);
+            return id;
         }
         let kids: Vec<ExprId> = crate::expr::node::children(pool.node(id))
             .into_iter()

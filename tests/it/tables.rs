@@ -15,7 +15,7 @@ use crate::tape::library_and_reference_with;
 /// A small network, and definitions whose tables are read in every way a position can
 /// be read: by their own index, transposed, on a diagonal, at a literal, through a
 /// normalizer hoisted out of them, and by another table.
-const DEFS: &str = "\
+pub(crate) const DEFS: &str = "\
 let h1[i] = tanh(sum(j, W1[i, j]*x[j]) + b1[i])
 let h2[i] = tanh(sum(j, W2[i, j]*h1[j]) + b2[i])
 let z[i] = sum(j, W3[i, j]*h2[j]) + b3[i]
@@ -66,7 +66,7 @@ fn point(seed: u64) -> String {
 }
 
 /// Functions of `DEFS` that read their tables inside loops.
-const FUNCTIONS: [&str; 6] = [
+pub(crate) const FUNCTIONS: [&str; 6] = [
     "cross_entropy(z, y)",
     "sum(i, k, t[i, k]*h2[k]) + sum(i, d[i])",
     "sum(i, p[i]*z[i]) + sum(i, s[i]^2)",
