@@ -110,10 +110,9 @@ impl Lowerer<'_> {
                 Kind::Scalar => 0,
                 Kind::Index => continue,
             };
-            let name_like = matches!(
-                &a.kind,
-                ExprKind::Name(_) | ExprKind::Call { indices: None, .. }
-            );
+            // A name passed as a tensor keeps the inference by first use; anything
+            // else, calls included, lowers as an operand (it may be row by row).
+            let name_like = matches!(&a.kind, ExprKind::Name(_));
             if want > 0 && name_like {
                 // A name passed as a tensor keeps the inference by first use (it may
                 // fix the name's rank), unless it is known to have more axes.

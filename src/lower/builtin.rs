@@ -12,7 +12,18 @@ impl Lowerer<'_> {
         let mut candidates: Vec<String> = Func::ALL.iter().map(|f| f.name().to_string()).collect();
         candidates.extend(
             [
-                "sum", "delta", "diff", "grad", "hessian", "len", "log", "log2", "log10", "sqrt",
+                "sum",
+                "mean",
+                "delta",
+                "diff",
+                "grad",
+                "hessian",
+                "len",
+                "log",
+                "log2",
+                "log10",
+                "sqrt",
+                "transpose",
             ]
             .iter()
             .map(|s| s.to_string()),
@@ -61,14 +72,19 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    pub(super) fn sum(&mut self, name: &Ident, args: &[Expr]) -> Result<ExprId> {
+    /// `sum(j, body)`, or with `mean` set `mean(j, body)`: the sum divided by the
+    /// number of terms, the product of the summed axes' lengths.
+    pub(super) fn sum(&mut self, name: &Ident, args: &[Expr], mean: bool) -> Result<ExprId> {
         if args.len() < 2 {
             return Err(err(
                 ErrorKind::Arity,
                 name.span,
-                "`sum` takes an index and a body",
+                format!("`{}` takes an index and a body", name.name),
             )
-            .with_hint("write `sum(j, exp(z[j]))`, or `sum(i, k, W[i, k])` for several indices"));
+            .with_hint(format!(
+                "write `{0}(j, exp(z[j]))`, or `{0}(i, k, W[i, k])` for several indices",
+                name.name
+            )));
         }
         let (binder_exprs, body) = args.split_at(args.len() - 1);
         let mut count = 0;
@@ -126,6 +142,9 @@ impl Lowerer<'_> {
             }
             let range = self.choose_range(&b.axes, b.span);
             body = self.pool().sum(b.symbol, range, body);
+            if mean {
+                body = self.pool().div(body, range);
+            }
         }
         Ok(body)
     }

@@ -40,9 +40,9 @@ impl Lowerer<'_> {
             Ok(())
         };
         match n {
-            "sum" => {
+            "sum" | "mean" => {
                 no_indices("gives a scalar")?;
-                self.sum(name, args)
+                self.sum(name, args, n == "mean")
             }
             "delta" => {
                 no_indices("gives a scalar")?;

@@ -12,9 +12,23 @@ use crate::lower::lowerer::{Lowerer, err};
 use crate::syntax::tree::Ident;
 
 /// Names with a fixed meaning that no `let` may take.
-pub const RESERVED: [&str; 14] = [
-    "sum", "delta", "diff", "grad", "hessian", "len", "log", "log2", "log10", "sqrt", "pi", "e",
-    "π", "let",
+pub const RESERVED: [&str; 16] = [
+    "sum",
+    "mean",
+    "transpose",
+    "delta",
+    "diff",
+    "grad",
+    "hessian",
+    "len",
+    "log",
+    "log2",
+    "log10",
+    "sqrt",
+    "pi",
+    "e",
+    "π",
+    "let",
 ];
 
 /// The global names of a session and what they are.
@@ -131,6 +145,8 @@ impl Lowerer<'_> {
             || matches!(
                 name,
                 "sum"
+                    | "mean"
+                    | "transpose"
                     | "delta"
                     | "diff"
                     | "grad"

@@ -278,7 +278,13 @@ impl Lowerer<'_> {
                 name,
                 args,
                 indices: None,
-            } => {
+            } if self
+                .session
+                .scope
+                .defs
+                .get(&name.name)
+                .is_none_or(|&d| self.session.pool.definition(d).builtin.is_none()) =>
+            {
                 if self.is_defining(&name.name) {
                     return Err(self.recursion_error(name));
                 }

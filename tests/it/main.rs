@@ -31,4 +31,5 @@ mod soundness;
 mod syntax;
 mod tables;
 mod tape;
+mod tensor_forms;
 mod verify;

@@ -351,6 +351,15 @@ impl Pool {
     /// or transposes a tensor (`Z[n, :]`, `X.T`) is that tensor's element: there is no
     /// arithmetic to keep a name for, and `Z[n, :][j]` is `Z[n, j]`.
     pub fn call(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
+        let anonymous = self.defs[def.0 as usize].form.is_some();
+        if anonymous
+            && args
+                .iter()
+                .any(|&a| !matches!(self.node(a), Node::Index(_)))
+        {
+            let (def, args) = self.specialize(def, &args);
+            return self.call(def, args, indices);
+        }
         let direct = !indices.is_empty()
             && self.defs[def.0 as usize]
                 .form
@@ -365,6 +374,57 @@ impl Pool {
             return self.expand_call(call).unwrap_or(call);
         }
         call
+    }
+
+    /// An anonymous definition with every argument that is not an index written into
+    /// its body: the definition that lowering the call's written form would make, so
+    /// that `softmax(A[0, :])` is one node however it came about (written so, or a row
+    /// `A[n, :]` with n = 0 substituted). The remaining parameters are renumbered.
+    fn specialize(&mut self, def: DefId, args: &[ExprId]) -> (DefId, Vec<ExprId>) {
+        let d = self.defs[def.0 as usize].clone();
+        let mut subst = crate::expr::subst::Subst::default();
+        let mut params = Vec::new();
+        let mut kept = Vec::new();
+        for (p, &a) in d.params.iter().zip(args) {
+            if let Node::Index(_) = self.node(a) {
+                let name = self.symbol(&format!("%p{}", params.len()));
+                let new = self.index(name);
+                subst.indices.insert(p.name, new);
+                params.push(crate::expr::definition::Param {
+                    name,
+                    kind: p.kind,
+                    range: p.range,
+                });
+                kept.push(a);
+                continue;
+            }
+            match p.kind {
+                Kind::Scalar => subst.scalars.insert(p.name, a),
+                Kind::Index => subst.indices.insert(p.name, a),
+                Kind::Tensor(_) => subst.tensors.insert(p.name, a),
+            };
+        }
+        let body = self.substitute(d.body, &subst);
+        for p in &mut params {
+            p.range = p.range.map(|r| self.substitute(r, &subst));
+        }
+        let ranges = d
+            .index_ranges
+            .iter()
+            .map(|&r| self.substitute(r, &subst))
+            .collect();
+        let form = d
+            .form
+            .as_ref()
+            .map(|f| f.map_leaves(&mut |leaf| self.substitute(leaf, &subst)));
+        let special = Definition {
+            params,
+            index_ranges: ranges,
+            body,
+            form,
+            ..d
+        };
+        (self.add_anonymous(special), kept)
     }
 
     /// An unevaluated derivative; `order` 0 is the expression itself and repeated

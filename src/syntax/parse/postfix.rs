@@ -12,6 +12,9 @@ impl<'s> Grammar<'s> {
     pub(super) fn primary<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
         let (i, _) = self.ws(i)?;
         let (mut r, mut e) = self.atom(i)?;
+        // A parenthesized atom is a whole value, however it is built inside: its
+        // indices select from it (`(z)[i]` is z[i], `(Z[n, :])[j]` is Z[n, j]).
+        let mut whole = i.starts_with('(');
         loop {
             let (at, _) = self.ws(r)?;
             if let Some(rest) = at.strip_prefix(".T") {
@@ -36,19 +39,30 @@ impl<'s> Grammar<'s> {
                     Some("`.T` is the only attribute: write `X.T` for the transpose"),
                 );
             }
-            // Indices right after an element or an indexed call would select twice.
-            let indexed = matches!(
-                e.kind,
-                ExprKind::Element { .. }
-                    | ExprKind::Index { .. }
+            // Indices right after an element or an indexed call would select twice,
+            // unless the first selection kept a whole axis (`Z[n, :][j]`, as in NumPy).
+            let indexed = !whole
+                && match &e.kind {
+                    ExprKind::Element { indices, .. }
+                    | ExprKind::Index { indices, .. }
                     | ExprKind::Call {
-                        indices: Some(_),
+                        indices: Some(indices),
                         ..
-                    }
-            );
+                    } => !indices.iter().any(|x| matches!(x.kind, ExprKind::Slice)),
+                    _ => false,
+                };
             if at.starts_with('[') && !indexed {
                 let (r2, indices) = self.index_list(&at[1..], &at[1..])?;
+                whole = false;
                 let kind = match std::mem::replace(&mut e.kind, ExprKind::Slice) {
+                    kind @ (ExprKind::Element { .. }
+                    | ExprKind::Index { .. }
+                    | ExprKind::Call {
+                        indices: Some(_), ..
+                    }) => ExprKind::Index {
+                        base: Box::new(Expr { kind, span: e.span }),
+                        indices,
+                    },
                     ExprKind::Name(name) => ExprKind::Element { name, indices },
                     ExprKind::Call {
                         name,
