@@ -165,9 +165,8 @@ impl<'p> Simplifier<'p> {
             else {
                 break;
             };
-            if crate::simplify::simplifier::tree_size(self.pool, next)
-                > crate::simplify::simplifier::tree_size(self.pool, out) + 2
-            {
+            let size = tree_size(self.pool, out);
+            if tree_size(self.pool, next) > crate::simplify::rules::size_allowed(name, size) {
                 break;
             }
             self.note(name, out, next);

@@ -65,7 +65,8 @@
 //! | `mod.rs` | the entry points, [`Verified`] and [`Failure`] |
 //! | `replay.rs` | rebuilding a step's `before` from its rule instances |
 //! | `rules.rs` | the check of one rule instance, one arm per rule |
-//! | `conditional.rs` | the rules with a sign condition: logarithms, powers, `abs` |
+//! | `conditional.rs` | the rules with a sign condition: logarithms, powers, `abs`, the sigmoid of a logarithm |
+//! | `indices.rs` | powers and products of deltas, sums multiplied out or written out |
 //! | `derivative.rs` | the checker's own derivatives |
 //! | `sign.rs` | the checker's own sign prover |
 //! | `normal.rs` | the checker's algebraic normal form, and equality by it |
@@ -74,6 +75,7 @@
 
 mod conditional;
 mod derivative;
+mod indices;
 mod normal;
 mod numeric;
 mod powers;
