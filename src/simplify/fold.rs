@@ -37,7 +37,14 @@ pub struct Pattern {
 /// vocabulary worth keeping: indexed ones, ones whose body sums, and ones that call such
 /// definitions. Small scalar helpers (`eml`, `relu`) are not folded, so that a plain
 /// `exp(x) - ln(y)` stays as written.
-pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
+///
+/// A definition whose body a definition before it can fold gets a second pattern, with
+/// its body so folded. Folding works bottom-up, so by the time it reaches a body's top,
+/// the parts of the body are already calls: `var = sum(k, xc[k]^2)/len(x)` is met as
+/// `norm2(xc)/len(x)` once the prelude's `norm2` has folded the sum, and only the
+/// folded pattern still matches it. Without it, one quantity folds to `var` in one
+/// expression and to `norm2(xc)/len(x)` in another, and the two never cancel.
+pub fn patterns(pool: &mut Pool, defs: &[DefId]) -> Vec<Pattern> {
     let mut foldable: Vec<DefId> = Vec::new();
     // Definitions are listed in definition order, so callees come before callers.
     for &d in defs {
@@ -65,7 +72,7 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
             foldable.push(d);
         }
     }
-    let mut out: Vec<Pattern> = foldable
+    let plain: Vec<Pattern> = foldable
         .into_iter()
         .map(|d| {
             let def = pool.definition(d);
@@ -80,9 +87,38 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
             }
         })
         .collect();
-    // Try larger bodies first, so that a definition wins over one of its parts.
-    out.sort_by_key(|p| std::cmp::Reverse(crate::expr::size::dag_size(pool, p.body)));
+    let mut out: Vec<Pattern> = Vec::with_capacity(plain.len());
+    for p in plain {
+        let folded = folded_body(pool, &out, p.body);
+        out.push(p.clone());
+        if let Some(body) = folded {
+            out.push(Pattern {
+                body,
+                needs: pool.features(body),
+                ..p
+            });
+        }
+    }
+    by_size(pool, &mut out);
     out
+}
+
+/// Orders patterns so that larger bodies are tried first, and a definition wins over
+/// one of its parts.
+fn by_size(pool: &Pool, patterns: &mut [Pattern]) {
+    patterns.sort_by_key(|p| std::cmp::Reverse(crate::expr::size::dag_size(pool, p.body)));
+}
+
+/// A definition's body folded by the patterns of the definitions before it, when that
+/// changes it.
+fn folded_body(pool: &mut Pool, earlier: &[Pattern], body: ExprId) -> Option<ExprId> {
+    if earlier.is_empty() {
+        return None;
+    }
+    let mut earlier = earlier.to_vec();
+    by_size(pool, &mut earlier);
+    let folded = Folder::new(pool, earlier).fold(body);
+    (folded != body).then_some(folded)
 }
 
 /// Variable bindings during a match, undone by truncation on backtracking.
