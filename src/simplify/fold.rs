@@ -31,6 +31,8 @@ pub struct Pattern {
     /// What any expression it matches must contain: its body's functions, sums, deltas
     /// and elements, none of which a match can make up.
     pub needs: Features,
+    /// The body's size as a DAG, by which patterns are tried, largest first.
+    pub size: usize,
 }
 
 /// Which definitions fold: builtins' definitions (`sigmoid`), and definitions that carry
@@ -84,41 +86,51 @@ pub fn patterns(pool: &mut Pool, defs: &[DefId]) -> Vec<Pattern> {
                 vars,
                 builtin: def.builtin,
                 needs: pool.features(def.body),
+                size: crate::expr::size::dag_size(pool, def.body),
             }
         })
         .collect();
+    // The patterns so far, kept in the order they are tried in.
     let mut out: Vec<Pattern> = Vec::with_capacity(plain.len());
     for p in plain {
-        let folded = folded_body(pool, &out, p.body);
-        out.push(p.clone());
+        let folded = folded_body(pool, &out, &p);
+        insert_by_size(&mut out, p.clone());
         if let Some(body) = folded {
-            out.push(Pattern {
+            let folded = Pattern {
                 body,
                 needs: pool.features(body),
+                size: crate::expr::size::dag_size(pool, body),
                 ..p
-            });
+            };
+            insert_by_size(&mut out, folded);
         }
     }
-    by_size(pool, &mut out);
     out
 }
 
-/// Orders patterns so that larger bodies are tried first, and a definition wins over
-/// one of its parts.
-fn by_size(pool: &Pool, patterns: &mut [Pattern]) {
-    patterns.sort_by_key(|p| std::cmp::Reverse(crate::expr::size::dag_size(pool, p.body)));
+/// Inserts a pattern after every pattern at least as large: larger bodies are tried
+/// first, so that a definition wins over one of its parts, and among equal sizes the
+/// earlier definition first.
+fn insert_by_size(patterns: &mut Vec<Pattern>, p: Pattern) {
+    let at = patterns.partition_point(|q| q.size >= p.size);
+    patterns.insert(at, p);
 }
 
 /// A definition's body folded by the patterns of the definitions before it, when that
-/// changes it.
-fn folded_body(pool: &mut Pool, earlier: &[Pattern], body: ExprId) -> Option<ExprId> {
-    if earlier.is_empty() {
+/// changes it. Only the patterns whose needs the body meets can match in it, and most
+/// bodies meet none, so the fold is skipped for them.
+fn folded_body(pool: &mut Pool, earlier: &[Pattern], p: &Pattern) -> Option<ExprId> {
+    let has = pool.features(p.body);
+    let usable: Vec<Pattern> = earlier
+        .iter()
+        .filter(|q| q.needs.within(has))
+        .cloned()
+        .collect();
+    if usable.is_empty() {
         return None;
     }
-    let mut earlier = earlier.to_vec();
-    by_size(pool, &mut earlier);
-    let folded = Folder::new(pool, earlier).fold(body);
-    (folded != body).then_some(folded)
+    let folded = Folder::new(pool, usable).fold(p.body);
+    (folded != p.body).then_some(folded)
 }
 
 /// Variable bindings during a match, undone by truncation on backtracking.
