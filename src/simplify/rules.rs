@@ -16,6 +16,19 @@
 //! | `abs-of-negative` | `abs(u) = -u` | `u < 0` |
 //! | `pythagorean` | `sin(u)^2 + cos(u)^2 = 1` | none |
 //! | `hyperbolic-pythagorean` | `cosh(u)^2 - sinh(u)^2 = 1` | none |
+//! | `delta-power` | `delta(i, k)^n = delta(i, k)` | `n` whole, `n >= 1` |
+//! | `delta-product` | `delta(i, k)*delta(k, l) = delta(i, k)*delta(i, l)`: each class of indices the deltas link is written as deltas of its least index; 0 when a class holds two different numbers | none |
+//! | `sigmoid-of-ln` | `sigmoid(k*ln(N/D)) = N^k/(N^k + D^k)`, that is `u/(1 + u)` for `u = (N/D)^k`; the logarithm may be a call's body (`logit(p)`) | `N/D > 0` |
+//! | `logit-of-sigmoid` | `ln(sigmoid(v)^p * (1 - sigmoid(v))^-p) = p*v`; the logarithm may be a call's body (`logit(sigmoid(v))`) | none |
+//!
+//! Two rules of sums live in the simplifier itself, because they need what it knows
+//! beyond the facts (the ranges of a derivative's indices) or simplify a part on their
+//! own:
+//!
+//! | rule | rewrite | condition |
+//! |---|---|---|
+//! | `sum-distribute-delta` | `sum(k, a*(delta(j, k) + b)) = a[k := j] + sum(k, a*b)` | `j` ranges over the sum's axis (as for `sum-delta-contract`) |
+//! | `expand-in-sum` | `sum(k, f[k])` with the definitions in its body written out, multiplied out and simplified: `sum(k, x[k] - mean(x)) = 0` | the result is smaller |
 //!
 //! Two more, [`power_of_product`] and [`numeric_power`], bring powers to the normal form
 //! the prover multiplies out into; the simplifier does not use them, because

@@ -3,7 +3,8 @@
 //! The simplifier's conditional rules ask these questions before they fire. Answers
 //! come from what is always true (`exp(u) > 0`, `u^2 >= 0`, `0 < sigmoid(u) < 1`, a sum
 //! or product of positives is positive, a sum over an axis of positives is positive)
-//! and from `assume` facts. "No" means "not proved", never "false", so a rule that needs
+//! and from `assume` facts, which also bound the terms of a short sum with a number
+//! among them (`1 - p > 0` where `p < 1`). "No" means "not proved", never "false", so a rule that needs
 //! a condition stays off unless the condition is proved.
 
 pub use crate::expr::constant::constant_value;

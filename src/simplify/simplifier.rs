@@ -5,7 +5,10 @@
 //!
 //! 1. `sum-delta-contract` and `sum-linearity` (index calculus) and `distribute` (a
 //!    product over a sum, kept only when the result is smaller), in primitive terms, so
-//!    that a derivative cancels against the expression around it;
+//!    that a derivative cancels against the expression around it; with them the named
+//!    rules of [`crate::simplify::rules`], and two rules of sums:
+//!    `sum-distribute-delta` (a sum multiplied out so that a delta contracts) and
+//!    `expand-in-sum` (a sum over calls written out, when it then cancels);
 //! 2. `fold-definition`: bodies of definitions become calls (`softmax(z)[i]`);
 //! 3. `factor-common`: a factor common to every term of a sum moves out, when smaller.
 //!

@@ -7,7 +7,9 @@
 //! defined, computed from its children's sets by the rules of arithmetic (a product of
 //! a negative and a negative is positive; a sum of non-negatives that has a positive
 //! term is positive), from what is always true (`exp(u) > 0`, an even power is not
-//! negative, an axis is never empty), and narrowed by the `assume` facts about it.
+//! negative, an axis is never empty), and narrowed by the `assume` facts about it. A
+//! sum whose terms' signs settle nothing is placed in an interval instead, from the
+//! facts with numbers for bounds: `1 - p` lies in `(0, 1)` where `0 < p < 1`.
 //!
 //! It is conservative: a question it cannot settle is answered "not proved", never
 //! guessed. A fact whose subject has a free index (`z[j] > 0`) is not used, since a
