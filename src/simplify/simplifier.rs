@@ -301,15 +301,13 @@ impl<'p> Simplifier<'p> {
             return None;
         }
         let summed = self.pool.sum(index, range, written);
-        // The rewrites of this look are not the step's: the rule's one instance stands
-        // for them, and the checker re-derives it by writing the definitions out. A
-        // memo of its own keeps its results from standing in for rewrites elsewhere.
-        // Multiplied out a little first, so that a weighted mean's terms meet its
-        // weights: `sum(k, w[k]*(x[k] - sum(m, w[m]*x[m])/sum(m, w[m])))` is 0.
+        // Multiplied out a little and split over its terms, so that a weighted mean's
+        // terms meet its weights: `sum(k, w[k]*(x[k] - sum(m, w[m]*x[m])/sum(m, w[m])))`
+        // is 0. Only algebra is used, no rule with a condition, so that the checker's
+        // normal form re-derives the result on its own. The rewrites of this look are
+        // not the step's: the rule's one instance stands for them.
         let mark = self.pending.len();
-        let multiplied = self.expand(summed, EXPAND_IN_SUM_TERMS);
-        let mut memo = FxHashMap::default();
-        let out = self.primitive_rec(multiplied, &mut memo);
+        let out = self.expand(summed, EXPAND_IN_SUM_TERMS);
         self.pending.truncate(mark);
         (tree_size(self.pool, out) < tree_size(self.pool, id)).then_some(out)
     }

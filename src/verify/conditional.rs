@@ -200,21 +200,27 @@ impl Kernel<'_> {
     }
 
     /// `sigmoid(ln(u)) = u/(1 + u)` when `u > 0`, the logarithm written as it is or as
-    /// a call's body, and `sigmoid(k*ln(u))` likewise with `u^k` for `u`. The result is compared with `u/(1 + u)` by the normal form, or
-    /// else shown to solve `r*(1 + u) = u`: `1 + u > 0`, so `r` is then `u/(1 + u)`.
+    /// a call's body, and the argument any sum of multiples `c*ln(u_c)` of logarithms
+    /// of positive expressions, whose `u` is the product of the `u_c^c`. The result is
+    /// compared with `u/(1 + u)` by the normal form, or else shown to solve
+    /// `r*(1 + u) = u`: `1 + u > 0`, so `r` is then `u/(1 + u)`.
     pub(super) fn check_sigmoid_of_ln(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
         let Node::Func(Func::Sigmoid, x) = self.pool.node(b).clone() else {
             return no_match(Rule::SigmoidOfLn);
         };
-        let (k, l) = self.pool.split_coefficient(x);
-        let Some(u) = self.logarithm_argument(l) else {
-            return no_match(Rule::SigmoidOfLn);
-        };
-        let holds = self.positive(u);
-        self.condition(holds, "argument of the logarithm > 0")?;
-        // `k*ln(u)` is `ln(u^k)`, since `u > 0`.
-        let k = self.pool.num(k);
-        let u = self.pool.pow(u, k);
+        let mut powers = Vec::new();
+        for t in terms(self.pool, x) {
+            let (k, l) = self.pool.split_coefficient(t);
+            let Some(u) = self.logarithm_argument(l) else {
+                return no_match(Rule::SigmoidOfLn);
+            };
+            let holds = self.positive(u);
+            self.condition(holds, "argument of the logarithm > 0")?;
+            // `k*ln(u)` is `ln(u^k)`, since `u > 0`.
+            let k = self.pool.num(k);
+            powers.push(self.pool.pow(u, k));
+        }
+        let u = self.pool.mul(powers);
         let one = self.pool.int(1);
         let total = self.pool.add(vec![one, u]);
         let want = self.pool.div(u, total);
