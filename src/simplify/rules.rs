@@ -51,16 +51,18 @@ use crate::trace::Rule;
 /// The first rule that fires at the top of `e`, with its name and result.
 pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(Rule, ExprId)> {
     match pool.node(e).clone() {
-        Node::Func(Func::Ln, a) if logit_of_sigmoid(pool, a).is_some() => {
-            logit_of_sigmoid(pool, a).map(|r| (Rule::LogitOfSigmoid, r))
-        }
         Node::Func(Func::Ln, a) => match pool.node(a).clone() {
             Node::Func(Func::Exp, u) => Some((Rule::LnOfExp, u)),
+
             Node::Pow(u, x) if Signs::new(pool, facts).positive(u) => {
                 let l = pool.func(Func::Ln, u);
                 Some((Rule::LnOfPower, pool.mul(vec![x, l])))
             }
             Node::Mul(fs) => {
+                // The log-odds of a sigmoid, before `ln-of-product` splits them apart.
+                if let Some(v) = logit_of_sigmoid(pool, a) {
+                    return Some((Rule::LogitOfSigmoid, v));
+                }
                 let all_positive = fs.iter().all(|&f| Signs::new(pool, facts).positive(f));
                 if !all_positive {
                     return None;
