@@ -247,6 +247,14 @@ fn is_positive_whole(pool: &Pool, x: ExprId) -> bool {
 /// the pool's delta of two numbers gives. `None` when the product is already in this
 /// form.
 fn delta_product(pool: &mut Pool, e: ExprId, fs: &[ExprId]) -> Option<ExprId> {
+    // Every product of the simplifier's walk comes here; most hold no delta at all.
+    let deltas = fs
+        .iter()
+        .filter(|&&f| matches!(pool.node(f), Node::Delta(..)))
+        .count();
+    if deltas < 2 {
+        return None;
+    }
     let mut classes = DeltaClasses::default();
     let mut others = Vec::with_capacity(fs.len());
     for &f in fs {
@@ -254,9 +262,6 @@ fn delta_product(pool: &mut Pool, e: ExprId, fs: &[ExprId]) -> Option<ExprId> {
             Node::Delta(a, b) => classes.join(*a, *b),
             _ => others.push(f),
         }
-    }
-    if others.len() + 2 > fs.len() {
-        return None;
     }
     for mut class in classes.into_classes() {
         class.sort_by(|&a, &b| pool.cmp(a, b));
