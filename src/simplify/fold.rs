@@ -31,13 +31,22 @@ pub struct Pattern {
     /// What any expression it matches must contain: its body's functions, sums, deltas
     /// and elements, none of which a match can make up.
     pub needs: Features,
+    /// The body's size as a DAG, by which patterns are tried, largest first.
+    pub size: usize,
 }
 
 /// Which definitions fold: builtins' definitions (`sigmoid`), and definitions that carry
 /// vocabulary worth keeping: indexed ones, ones whose body sums, and ones that call such
 /// definitions. Small scalar helpers (`eml`, `relu`) are not folded, so that a plain
 /// `exp(x) - ln(y)` stays as written.
-pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
+///
+/// A definition whose body a definition before it can fold gets a second pattern, with
+/// its body so folded. Folding works bottom-up, so by the time it reaches a body's top,
+/// the parts of the body are already calls: `var = sum(k, xc[k]^2)/len(x)` is met as
+/// `norm2(xc)/len(x)` once the prelude's `norm2` has folded the sum, and only the
+/// folded pattern still matches it. Without it, one quantity folds to `var` in one
+/// expression and to `norm2(xc)/len(x)` in another, and the two never cancel.
+pub fn patterns(pool: &mut Pool, defs: &[DefId]) -> Vec<Pattern> {
     let mut foldable: Vec<DefId> = Vec::new();
     // Definitions are listed in definition order, so callees come before callers.
     for &d in defs {
@@ -65,7 +74,7 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
             foldable.push(d);
         }
     }
-    let mut out: Vec<Pattern> = foldable
+    let plain: Vec<Pattern> = foldable
         .into_iter()
         .map(|d| {
             let def = pool.definition(d);
@@ -77,12 +86,51 @@ pub fn patterns(pool: &Pool, defs: &[DefId]) -> Vec<Pattern> {
                 vars,
                 builtin: def.builtin,
                 needs: pool.features(def.body),
+                size: crate::expr::size::dag_size(pool, def.body),
             }
         })
         .collect();
-    // Try larger bodies first, so that a definition wins over one of its parts.
-    out.sort_by_key(|p| std::cmp::Reverse(crate::expr::size::dag_size(pool, p.body)));
+    // The patterns so far, kept in the order they are tried in.
+    let mut out: Vec<Pattern> = Vec::with_capacity(plain.len());
+    for p in plain {
+        let folded = folded_body(pool, &out, &p);
+        insert_by_size(&mut out, p.clone());
+        if let Some(body) = folded {
+            let folded = Pattern {
+                body,
+                needs: pool.features(body),
+                size: crate::expr::size::dag_size(pool, body),
+                ..p
+            };
+            insert_by_size(&mut out, folded);
+        }
+    }
     out
+}
+
+/// Inserts a pattern after every pattern at least as large: larger bodies are tried
+/// first, so that a definition wins over one of its parts, and among equal sizes the
+/// earlier definition first.
+fn insert_by_size(patterns: &mut Vec<Pattern>, p: Pattern) {
+    let at = patterns.partition_point(|q| q.size >= p.size);
+    patterns.insert(at, p);
+}
+
+/// A definition's body folded by the patterns of the definitions before it, when that
+/// changes it. Only the patterns whose needs the body meets can match in it, and most
+/// bodies meet none, so the fold is skipped for them.
+fn folded_body(pool: &mut Pool, earlier: &[Pattern], p: &Pattern) -> Option<ExprId> {
+    let has = pool.features(p.body);
+    let usable: Vec<Pattern> = earlier
+        .iter()
+        .filter(|q| q.needs.within(has))
+        .cloned()
+        .collect();
+    if usable.is_empty() {
+        return None;
+    }
+    let folded = Folder::new(pool, usable).fold(p.body);
+    (folded != p.body).then_some(folded)
 }
 
 /// Variable bindings during a match, undone by truncation on backtracking.

@@ -3,7 +3,8 @@
 //! The simplifier's conditional rules ask these questions before they fire. Answers
 //! come from what is always true (`exp(u) > 0`, `u^2 >= 0`, `0 < sigmoid(u) < 1`, a sum
 //! or product of positives is positive, a sum over an axis of positives is positive)
-//! and from `assume` facts. "No" means "not proved", never "false", so a rule that needs
+//! and from `assume` facts, which also bound the terms of a short sum with a number
+//! among them (`1 - p > 0` where `p < 1`). "No" means "not proved", never "false", so a rule that needs
 //! a condition stays off unless the condition is proved.
 
 pub use crate::expr::constant::constant_value;
@@ -12,6 +13,8 @@ use crate::expr::pool::Pool;
 use crate::lower::workspace::Fact;
 use crate::syntax::number::rational_to_f64;
 use crate::syntax::tree::Relation;
+use num_rational::BigRational;
+use num_traits::{Signed, Zero};
 
 /// Answers sign questions about expressions, given facts.
 pub struct Signs<'a> {
@@ -117,7 +120,12 @@ impl<'a> Signs<'a> {
                         && self.nonzero_depth(b, depth + 1))
             }
             Node::Mul(fs) => fs.iter().all(|&f| self.positive_depth(f, depth + 1)),
-            Node::Add(ts) => ts.iter().all(|&t| self.positive_depth(t, depth + 1)),
+            Node::Add(ts) => {
+                ts.iter().all(|&t| self.positive_depth(t, depth + 1))
+                    || self
+                        .sum_bound(&ts, Side::Lower, depth + 1)
+                        .is_some_and(|b| b.is_above_zero())
+            }
             // A sum over an axis has at least one term (tensors are never empty).
             Node::Sum { body, .. } => self.positive_depth(body, depth + 1),
             Node::Call { .. } => match self.pool.expand_call(e) {
@@ -186,6 +194,13 @@ impl<'a> Signs<'a> {
 
     /// Proved `e < 0`.
     pub fn negative(&mut self, e: ExprId) -> bool {
+        self.negative_depth(e, 0)
+    }
+
+    fn negative_depth(&mut self, e: ExprId, depth: u32) -> bool {
+        if depth > 64 {
+            return false;
+        }
         if self.fact_says(e, |r, b| {
             matches!(r, Relation::Less) && b <= 0.0 || matches!(r, Relation::LessEq) && b < 0.0
         }) {
@@ -193,6 +208,9 @@ impl<'a> Signs<'a> {
         }
         match self.pool.node(e).clone() {
             Node::Num(r) => r < num_rational::BigRational::from_integer(0.into()),
+            Node::Add(ts) => self
+                .sum_bound(&ts, Side::Upper, depth + 1)
+                .is_some_and(|b| b.is_below_zero()),
             Node::Mul(fs) => {
                 // A negative coefficient times positive factors.
                 let c = self.pool.coefficient(e);
@@ -205,6 +223,138 @@ impl<'a> Signs<'a> {
                     && rest.into_iter().all(|f| self.positive(f))
             }
             _ => false,
+        }
+    }
+
+    /// A bound on a sum of terms from bounds on its terms: each term `c*x` is bounded
+    /// by `c` times a bound on `x` (its lower bound for the sum's lower bound when
+    /// `c > 0`, its upper bound when `c < 0`). `1 - p > 0` follows from `p < 1`.
+    ///
+    /// Only a short sum with a number among its terms is bounded this way: that is the
+    /// shape such facts settle (`1 - p`, `2 - x - y`), and asking about every term
+    /// again for every sum would make nested sums cost exponential time.
+    fn sum_bound(&mut self, ts: &[ExprId], side: Side, depth: u32) -> Option<Bound> {
+        if ts.len() > 4 || !ts.iter().any(|&t| self.pool.as_num(t).is_some()) {
+            return None;
+        }
+        let mut total = Bound {
+            value: BigRational::zero(),
+            strict: false,
+        };
+        for &t in ts {
+            let (c, x) = self.pool.split_coefficient(t);
+            let need = if c.is_positive() { side } else { side.other() };
+            let b = self.term_bound(x, need, depth)?;
+            total.value += c * b.value;
+            total.strict |= b.strict;
+        }
+        Some(total)
+    }
+
+    /// A bound on `x` on the given side: a number is its own bound; otherwise the
+    /// tightest `assume` fact with a number for its bound, else 0 when the sign of `x`
+    /// is proved.
+    fn term_bound(&mut self, x: ExprId, side: Side, depth: u32) -> Option<Bound> {
+        if let Some(r) = self.pool.as_num(x) {
+            return Some(Bound {
+                value: r.clone(),
+                strict: false,
+            });
+        }
+        let mut best: Option<Bound> = None;
+        for f in self.facts {
+            if f.subject != x || !self.pool.free_indices_ref(x).is_empty() {
+                continue;
+            }
+            let Some(value) = self.pool.as_num(f.bound).cloned() else {
+                continue;
+            };
+            let strict = match (side, f.relation) {
+                (Side::Lower, Relation::Greater) | (Side::Upper, Relation::Less) => true,
+                (Side::Lower, Relation::GreaterEq) | (Side::Upper, Relation::LessEq) => false,
+                _ => continue,
+            };
+            let b = Bound { value, strict };
+            if best.as_ref().is_none_or(|old| b.tighter(old, side)) {
+                best = Some(b);
+            }
+        }
+        if best.is_some() {
+            return best;
+        }
+        let zero = |strict| {
+            Some(Bound {
+                value: BigRational::zero(),
+                strict,
+            })
+        };
+        match side {
+            Side::Lower if self.positive_depth(x, depth + 1) => zero(true),
+            Side::Lower if self.plainly_nonnegative(x) => zero(false),
+            Side::Upper if self.negative_depth(x, depth + 1) => zero(true),
+            _ => None,
+        }
+    }
+}
+
+impl Signs<'_> {
+    /// Proved `x >= 0` by its outermost node alone (an even power, an absolute value,
+    /// a delta), without looking into it: what bounding a sum's terms can afford.
+    fn plainly_nonnegative(&self, x: ExprId) -> bool {
+        match self.pool.node(x) {
+            Node::Func(Func::Abs, _) | Node::Delta(..) => true,
+            Node::Pow(_, e) => self
+                .pool
+                .as_num(*e)
+                .is_some_and(crate::expr::pool::is_even_integer),
+            _ => false,
+        }
+    }
+}
+
+/// Which side of a value a bound is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// The value is at least the bound.
+    Lower,
+    /// The value is at most the bound.
+    Upper,
+}
+
+impl Side {
+    /// The opposite side: a negative coefficient turns one into the other.
+    fn other(self) -> Side {
+        match self {
+            Side::Lower => Side::Upper,
+            Side::Upper => Side::Lower,
+        }
+    }
+}
+
+/// A bound on a value: the value is on one side of `value`, and not equal to it when
+/// `strict`.
+#[derive(Clone, Debug)]
+struct Bound {
+    value: BigRational,
+    strict: bool,
+}
+
+impl Bound {
+    /// As a lower bound, whether it makes the value positive.
+    fn is_above_zero(&self) -> bool {
+        self.value.is_positive() || (self.value.is_zero() && self.strict)
+    }
+
+    /// As an upper bound, whether it makes the value negative.
+    fn is_below_zero(&self) -> bool {
+        self.value.is_negative() || (self.value.is_zero() && self.strict)
+    }
+
+    /// Whether this bound says more than `old` on the given side.
+    fn tighter(&self, old: &Bound, side: Side) -> bool {
+        match side {
+            Side::Lower => self.value > old.value || (self.value == old.value && self.strict),
+            Side::Upper => self.value < old.value || (self.value == old.value && self.strict),
         }
     }
 }

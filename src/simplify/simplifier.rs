@@ -5,7 +5,10 @@
 //!
 //! 1. `sum-delta-contract` and `sum-linearity` (index calculus) and `distribute` (a
 //!    product over a sum, kept only when the result is smaller), in primitive terms, so
-//!    that a derivative cancels against the expression around it;
+//!    that a derivative cancels against the expression around it; with them the named
+//!    rules of [`crate::simplify::rules`], and two rules of sums:
+//!    `sum-distribute-delta` (a sum multiplied out so that a delta contracts) and
+//!    `expand-in-sum` (a sum over calls written out, when it then cancels);
 //! 2. `fold-definition`: bodies of definitions become calls (`softmax(z)[i]`);
 //! 3. `factor-common`: a factor common to every term of a sum moves out, when smaller.
 //!
@@ -19,6 +22,30 @@ use crate::expr::pool::Pool;
 pub use crate::expr::size::{dag_size, tree_size};
 use crate::simplify::fold::{Folder, patterns};
 use crate::trace::{Rewrite, Rule, Step};
+
+/// The most nodes a sum's body may have, with its definitions written out, for
+/// `expand-in-sum` to simplify it.
+const MAX_WRITTEN: usize = 200;
+
+/// The most terms a product may multiply out to in `expand-in-sum`.
+const EXPAND_IN_SUM_TERMS: usize = 16;
+
+/// Whether `e` holds a call of a definition.
+fn has_call(pool: &Pool, e: ExprId) -> bool {
+    let mut todo = vec![e];
+    let mut seen = rustc_hash::FxHashSet::default();
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        let n = pool.node(x);
+        if matches!(n, Node::Call { .. }) {
+            return true;
+        }
+        todo.extend(crate::expr::node::children(n));
+    }
+    false
+}
 
 /// Simplifies with the definitions `defs` available for folding.
 pub struct Simplifier<'p> {
@@ -161,13 +188,15 @@ impl<'p> Simplifier<'p> {
         // Named rules, each firing only on a proved condition, to a fixed point. A rule
         // result is simplified again from its children up, since it is a new node.
         for _ in 0..8 {
-            let Some((name, next)) = crate::simplify::rules::apply(self.pool, &self.facts, out)
-            else {
+            let found = match crate::simplify::rules::apply(self.pool, &self.facts, out) {
+                Some(found) => Some(found),
+                None => self.sum_rules(out),
+            };
+            let Some((name, next)) = found else {
                 break;
             };
-            if crate::simplify::simplifier::tree_size(self.pool, next)
-                > crate::simplify::simplifier::tree_size(self.pool, out) + 2
-            {
+            let size = tree_size(self.pool, out);
+            if tree_size(self.pool, next) > crate::simplify::rules::size_allowed(name, size) {
                 break;
             }
             self.note(name, out, next);
@@ -180,6 +209,107 @@ impl<'p> Simplifier<'p> {
         }
         memo.insert(id, out);
         out
+    }
+
+    /// The rules of sums that need what the simplifier knows beyond the facts (the
+    /// index ranges) or that simplify a part on their own: `sum-distribute-delta`, then
+    /// `expand-in-sum`.
+    fn sum_rules(&mut self, id: ExprId) -> Option<(Rule, ExprId)> {
+        if !matches!(self.pool.node(id), Node::Sum { .. }) {
+            return None;
+        }
+        if let Some(out) = self.distribute_delta(id) {
+            return Some((Rule::SumDistributeDelta, out));
+        }
+        self.expand_in_sum(id).map(|out| (Rule::ExpandInSum, out))
+    }
+
+    /// `sum(k, a*(delta(j, k) + b))` as `a[k := j] + sum(k, a*b)`: a sum whose body is
+    /// a product with a sum factor, one of whose terms holds a delta of the summed
+    /// index, is multiplied out over that factor and each part contracted. Kept only
+    /// when every part with such a delta contracts (`j` is known to range over the
+    /// sum's axis), since then a sum over an axis has become one element:
+    /// `sum(k, xc[k]*(delta(j, k) - 1/len(x)))` is `xc[j] - sum(k, xc[k])/len(x)`.
+    fn distribute_delta(&mut self, id: ExprId) -> Option<ExprId> {
+        let Node::Sum { index, range, body } = self.pool.node(id).clone() else {
+            return None;
+        };
+        let Node::Mul(fs) = self.pool.node(body).clone() else {
+            return None;
+        };
+        let known = self.known.clone();
+        for (k, &f) in fs.iter().enumerate() {
+            let Node::Add(ts) = self.pool.node(f).clone() else {
+                continue;
+            };
+            if !ts.iter().any(|&t| self.has_delta_of(t, index)) {
+                continue;
+            }
+            let mut others: Vec<ExprId> = fs.to_vec();
+            others.remove(k);
+            let mut parts = Vec::with_capacity(ts.len());
+            let mut contracted = true;
+            for &t in ts.iter() {
+                let mut v = others.clone();
+                v.push(t);
+                let m = self.pool.mul(v);
+                let summed = self.pool.sum(index, range, m);
+                let c = self.pool.contract_with(summed, &known);
+                if c == summed && self.has_delta_of(t, index) {
+                    contracted = false;
+                    break;
+                }
+                parts.push(c);
+            }
+            if contracted {
+                return Some(self.pool.add(parts));
+            }
+        }
+        None
+    }
+
+    /// Whether a term has a delta of `index` among its factors.
+    fn has_delta_of(&self, t: ExprId, index: crate::expr::node::Symbol) -> bool {
+        let is_delta = |f: ExprId| match self.pool.node(f) {
+            Node::Delta(a, b) => [*a, *b]
+                .iter()
+                .any(|&x| matches!(self.pool.node(x), Node::Index(s) if *s == index)),
+            _ => false,
+        };
+        match self.pool.node(t) {
+            Node::Mul(fs) => fs.iter().any(|&f| is_delta(f)),
+            _ => is_delta(t),
+        }
+    }
+
+    /// A sum over calls of definitions, with every definition in its body written out
+    /// and the result simplified, when that is smaller than the sum: the definitions'
+    /// terms may cancel once the sum is split over them. A centred vector sums to 0
+    /// (`sum(k, xc[k])` with `xc[i] = x[i] - mu` and `mu = sum(k, x[k])/len(x)`), and
+    /// `sum(k, softmax(z)[k])` is 1. Written out, the body is not simplified past
+    /// [`MAX_WRITTEN`] nodes, which keeps this a local look at a small definition.
+    fn expand_in_sum(&mut self, id: ExprId) -> Option<ExprId> {
+        let Node::Sum { index, range, body } = self.pool.node(id).clone() else {
+            return None;
+        };
+        if crate::expr::size::dag_size(self.pool, body) > MAX_WRITTEN || !has_call(self.pool, body)
+        {
+            return None;
+        }
+        let written = self.pool.expand_definitions(body, &[]);
+        if crate::expr::size::dag_size(self.pool, written) > MAX_WRITTEN {
+            return None;
+        }
+        let summed = self.pool.sum(index, range, written);
+        // Multiplied out a little and split over its terms, so that a weighted mean's
+        // terms meet its weights: `sum(k, w[k]*(x[k] - sum(m, w[m]*x[m])/sum(m, w[m])))`
+        // is 0. Only algebra is used, no rule with a condition, so that the checker's
+        // normal form re-derives the result on its own. The rewrites of this look are
+        // not the step's: the rule's one instance stands for them.
+        let mark = self.pending.len();
+        let out = self.expand(summed, EXPAND_IN_SUM_TERMS);
+        self.pending.truncate(mark);
+        (tree_size(self.pool, out) < tree_size(self.pool, id)).then_some(out)
     }
 
     /// Contracts the sums at the top of a node, then multiplies out a product when that

@@ -70,6 +70,17 @@ pub enum Rule {
     Pythagorean,
     /// `cosh(u)^2 - sinh(u)^2 = 1`.
     HyperbolicPythagorean,
+    /// `delta(i, k)^n = delta(i, k)` for a whole `n >= 1`: a delta is 0 or 1.
+    DeltaPower,
+    /// A product of deltas in one normal form: `delta(i, k)*delta(k, l) =
+    /// delta(i, k)*delta(i, l)`, and 0 when it equates two different numbers.
+    DeltaProduct,
+    /// `sum(k, a*(delta(j, k) + b)) = a[k := j] + sum(k, a*b)`: a sum over a product with
+    /// a sum factor is multiplied out when that lets a delta contract.
+    SumDistributeDelta,
+    /// A sum over calls of definitions, with the definitions written out, when that
+    /// cancels to something smaller: `sum(k, xc[k]) = 0` for a centred `xc`.
+    ExpandInSum,
 
     // Rewrites with a side condition (see `simplify::rules`).
     /// `ln(exp(u)) = u`.
@@ -90,6 +101,10 @@ pub enum Rule {
     AbsOfNegative,
     /// `(a*b)^c = a^c b^c` when every factor is positive.
     PowerOfProduct,
+    /// `sigmoid(ln(u)) = u/(1 + u)` when `u > 0`.
+    SigmoidOfLn,
+    /// `ln(sigmoid(u)/(1 - sigmoid(u))) = u`: the log-odds of a sigmoid.
+    LogitOfSigmoid,
 
     // Moves of the prover (see `prove`).
     /// `e = N/m`, and `N` is shown to be 0.
@@ -135,6 +150,10 @@ impl Rule {
             Rule::NumericPower => "numeric-power",
             Rule::Pythagorean => "pythagorean",
             Rule::HyperbolicPythagorean => "hyperbolic-pythagorean",
+            Rule::DeltaPower => "delta-power",
+            Rule::DeltaProduct => "delta-product",
+            Rule::SumDistributeDelta => "sum-distribute-delta",
+            Rule::ExpandInSum => "expand-in-sum",
             Rule::LnOfExp => "ln-of-exp",
             Rule::LnOfPower => "ln-of-power",
             Rule::LnOfProduct => "ln-of-product",
@@ -144,6 +163,8 @@ impl Rule {
             Rule::AbsOfNonnegative => "abs-of-nonnegative",
             Rule::AbsOfNegative => "abs-of-negative",
             Rule::PowerOfProduct => "power-of-product",
+            Rule::SigmoidOfLn => "sigmoid-of-ln",
+            Rule::LogitOfSigmoid => "logit-of-sigmoid",
             Rule::ClearDenominators => "clear-denominators",
             Rule::CombineLogarithms => "combine-logarithms",
         }

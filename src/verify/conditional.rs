@@ -198,4 +198,84 @@ impl Kernel<'_> {
         let want = self.pool.func(Func::Exp, a);
         self.expect_same(product, want, "the exponential of the matched expression")
     }
+
+    /// `sigmoid(ln(u)) = u/(1 + u)` when `u > 0`, the logarithm written as it is or as
+    /// a call's body, and the argument any sum of multiples `c*ln(u_c)` of logarithms
+    /// of positive expressions, whose `u` is the product of the `u_c^c`. The result is
+    /// compared with `u/(1 + u)` by the normal form, or else shown to solve
+    /// `r*(1 + u) = u`: `1 + u > 0`, so `r` is then `u/(1 + u)`.
+    pub(super) fn check_sigmoid_of_ln(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Sigmoid, x) = self.pool.node(b).clone() else {
+            return no_match(Rule::SigmoidOfLn);
+        };
+        let mut powers = Vec::new();
+        for t in terms(self.pool, x) {
+            let (k, l) = self.pool.split_coefficient(t);
+            let Some(u) = self.logarithm_argument(l) else {
+                return no_match(Rule::SigmoidOfLn);
+            };
+            let holds = self.positive(u);
+            self.condition(holds, "argument of the logarithm > 0")?;
+            // `k*ln(u)` is `ln(u^k)`, since `u > 0`.
+            let k = self.pool.num(k);
+            powers.push(self.pool.pow(u, k));
+        }
+        let u = self.pool.mul(powers);
+        let one = self.pool.int(1);
+        let total = self.pool.add(vec![one, u]);
+        let want = self.pool.div(u, total);
+        if self.same(want, a)? {
+            return Ok(());
+        }
+        let times = self.pool.mul(vec![a, total]);
+        self.expect_same(times, u, "u/(1 + u)")
+    }
+
+    /// `ln(sigmoid(v)^p * (1 - sigmoid(v))^-p) = p*v`, for every real `v`, the
+    /// logarithm written as it is or as a call's body (`logit(sigmoid(v))`).
+    pub(super) fn check_logit_of_sigmoid(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Some(x) = self.logarithm_argument(b) else {
+            return no_match(Rule::LogitOfSigmoid);
+        };
+        let Node::Mul(fs) = self.pool.node(x).clone() else {
+            return no_match(Rule::LogitOfSigmoid);
+        };
+        if fs.len() != 2 {
+            return no_match(Rule::LogitOfSigmoid);
+        }
+        let power = |pool: &crate::expr::pool::Pool, f: ExprId| match pool.node(f) {
+            Node::Pow(base, e) if pool.as_num(*e).is_some() => (*base, pool.as_num(*e).cloned()),
+            _ => (f, Some(BigRational::from_integer(1.into()))),
+        };
+        for (s, t) in [(fs[0], fs[1]), (fs[1], fs[0])] {
+            let (sb, p) = power(self.pool, s);
+            let (tb, q) = power(self.pool, t);
+            let (Node::Func(Func::Sigmoid, v), Some(p), Some(q)) =
+                (self.pool.node(sb).clone(), p, q)
+            else {
+                continue;
+            };
+            // The other base is `1 - sigmoid(v)` when adding `sigmoid(v)` gives 1.
+            let sum = self.pool.add(vec![tb, sb]);
+            if !self.pool.is_int(sum, 1) || p != -q {
+                continue;
+            }
+            let p = self.pool.num(p);
+            let want = self.pool.mul(vec![p, v]);
+            return self.expect_same(want, a, "the power times the sigmoid's argument");
+        }
+        no_match(Rule::LogitOfSigmoid)
+    }
+
+    /// The argument of `ln(x)`, written as it is or as the body of a call.
+    fn logarithm_argument(&mut self, e: ExprId) -> Option<ExprId> {
+        let e = match self.pool.node(e) {
+            Node::Call { .. } => self.pool.expand_call(e)?,
+            _ => e,
+        };
+        match self.pool.node(e) {
+            Node::Func(Func::Ln, x) => Some(*x),
+            _ => None,
+        }
+    }
 }

@@ -34,7 +34,14 @@
 //!   the prime factorization of both sides; `power-of-product` and `combine-logarithms`
 //!   with their positivity conditions; `sum-exchange` by flattening both sides into
 //!   bound indices and factors and finding a one-to-one matching of the indices;
-//!   `exp-out-of-sum` and `clear-denominators` by the normal form.
+//!   `exp-out-of-sum` and `clear-denominators` by the normal form;
+//! - the rules of deltas are checked by their shapes: `delta-power` needs a whole
+//!   power of at least 1, and `delta-product` needs both sides' deltas to link the same
+//!   indices (or, for 0, two different numbers); `sum-distribute-delta` must have a
+//!   delta of the summed index and agree by the normal form, and `expand-in-sum` must
+//!   agree once the definitions on both sides are written out;
+//! - `sigmoid-of-ln` is checked with its positivity condition, against `u/(1 + u)` or
+//!   by `r*(1 + u) = u`, and `logit-of-sigmoid` by its pattern.
 //!
 //! Replay (point 2) tries the step's instances top down on the expression as it stood
 //! (a derivation's round, including one under the outer derivatives of a higher
@@ -65,7 +72,8 @@
 //! | `mod.rs` | the entry points, [`Verified`] and [`Failure`] |
 //! | `replay.rs` | rebuilding a step's `before` from its rule instances |
 //! | `rules.rs` | the check of one rule instance, one arm per rule |
-//! | `conditional.rs` | the rules with a sign condition: logarithms, powers, `abs` |
+//! | `conditional.rs` | the rules with a sign condition: logarithms, powers, `abs`, the sigmoid of a logarithm |
+//! | `indices.rs` | powers and products of deltas, sums multiplied out or written out |
 //! | `derivative.rs` | the checker's own derivatives |
 //! | `sign.rs` | the checker's own sign prover |
 //! | `normal.rs` | the checker's algebraic normal form, and equality by it |
@@ -74,6 +82,7 @@
 
 mod conditional;
 mod derivative;
+mod indices;
 mod normal;
 mod numeric;
 mod powers;

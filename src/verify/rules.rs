@@ -136,6 +136,12 @@ impl<'a> Kernel<'a> {
             Rule::Pythagorean | Rule::HyperbolicPythagorean => {
                 self.check_squares_combined(rw.rule, b, a)
             }
+            Rule::DeltaPower => self.check_delta_power(b, a),
+            Rule::DeltaProduct => self.check_delta_product(b, a),
+            Rule::SumDistributeDelta => self.check_sum_distribute_delta(b, a),
+            Rule::ExpandInSum => self.check_expand_in_sum(b, a),
+            Rule::SigmoidOfLn => self.check_sigmoid_of_ln(b, a),
+            Rule::LogitOfSigmoid => self.check_logit_of_sigmoid(b, a),
         }
     }
 

@@ -7,7 +7,9 @@
 //! defined, computed from its children's sets by the rules of arithmetic (a product of
 //! a negative and a negative is positive; a sum of non-negatives that has a positive
 //! term is positive), from what is always true (`exp(u) > 0`, an even power is not
-//! negative, an axis is never empty), and narrowed by the `assume` facts about it.
+//! negative, an axis is never empty), and narrowed by the `assume` facts about it. A
+//! sum whose terms' signs settle nothing is placed in an interval instead, from the
+//! facts with numbers for bounds: `1 - p` lies in `(0, 1)` where `0 < p < 1`.
 //!
 //! It is conservative: a question it cannot settle is answered "not proved", never
 //! guessed. A fact whose subject has a free index (`z[j] > 0`) is not used, since a
@@ -294,11 +296,16 @@ impl<'a> SignProver<'a> {
             }),
             Node::Add(ts) => {
                 let mut acc = SignSet::ZERO_ONLY;
+                let mut term_signs = Vec::with_capacity(ts.len());
                 for &t in ts.iter() {
-                    acc = acc.plus(child(self, pool, t));
+                    let s = child(self, pool, t);
+                    term_signs.push(s);
+                    acc = acc.plus(s);
                 }
                 if acc == SignSet::ANY {
-                    constant_sign(pool, e).unwrap_or(acc)
+                    constant_sign(pool, e)
+                        .or_else(|| self.interval_sign(pool, &ts, &term_signs))
+                        .unwrap_or(acc)
                 } else {
                     acc
                 }
@@ -338,6 +345,227 @@ impl<'a> SignProver<'a> {
             | Node::Diff { .. } => SignSet::ANY,
         };
         (out, complete)
+    }
+}
+
+impl SignProver<'_> {
+    /// The sign of a sum from the interval its terms' values lie in: each term `c*x`
+    /// lies in `c` times the interval of `x`, which the `assume` facts with numbers for
+    /// bounds give (`p < 1`), or failing those, the sign of `x` (`x > 0` puts it in
+    /// `(0, inf)`). `1 - p` is positive where `p < 1`. `None` when the interval
+    /// settles nothing.
+    fn interval_sign(
+        &self,
+        pool: &mut Pool,
+        ts: &[ExprId],
+        term_signs: &[SignSet],
+    ) -> Option<SignSet> {
+        if ts.len() > 8 {
+            return None;
+        }
+        let mut total = Interval::point(BigRational::zero());
+        for (&t, &sign) in ts.iter().zip(term_signs) {
+            let (c, x) = pool.split_coefficient(t);
+            let of_x = match pool.as_num(x) {
+                Some(r) => Interval::point(r.clone()),
+                None => self
+                    .fact_interval(pool, x)
+                    .meet(Interval::of_signs(sign_of_rest(sign, &c))),
+            };
+            total = total.plus(&of_x.scaled(&c));
+        }
+        total.sign()
+    }
+
+    /// The interval the `assume` facts about `x` put it in, from facts whose bounds are
+    /// numbers (exact, so the comparison is certain).
+    fn fact_interval(&self, pool: &Pool, x: ExprId) -> Interval {
+        let mut out = Interval::everything();
+        for f in self.facts {
+            if f.subject != x || !pool.free_indices_ref(f.subject).is_empty() {
+                continue;
+            }
+            let Some(r) = pool.as_num(f.bound) else {
+                continue;
+            };
+            let end = |open| {
+                Some(End {
+                    value: r.clone(),
+                    open,
+                })
+            };
+            let fact = match f.relation {
+                Relation::Greater => Interval {
+                    low: end(true),
+                    high: None,
+                },
+                Relation::GreaterEq => Interval {
+                    low: end(false),
+                    high: None,
+                },
+                Relation::Less => Interval {
+                    low: None,
+                    high: end(true),
+                },
+                Relation::LessEq => Interval {
+                    low: None,
+                    high: end(false),
+                },
+                Relation::NotEq => continue,
+            };
+            out = out.meet(fact);
+        }
+        out
+    }
+}
+
+/// The signs of `x` in a term `c*x`, from the term's signs: dividing by a negative `c`
+/// flips them.
+fn sign_of_rest(term: SignSet, c: &BigRational) -> SignSet {
+    if !c.is_negative() {
+        return term;
+    }
+    let mut out = term.0 & SignSet::ZERO;
+    if term.may(SignSet::POS) {
+        out |= SignSet::NEG;
+    }
+    if term.may(SignSet::NEG) {
+        out |= SignSet::POS;
+    }
+    SignSet(out)
+}
+
+/// One end of an interval: a number, excluded when `open`.
+#[derive(Clone, Debug)]
+struct End {
+    value: BigRational,
+    open: bool,
+}
+
+/// An interval of the real line; a missing end is infinite.
+#[derive(Clone, Debug)]
+struct Interval {
+    low: Option<End>,
+    high: Option<End>,
+}
+
+impl Interval {
+    /// The whole real line.
+    fn everything() -> Interval {
+        Interval {
+            low: None,
+            high: None,
+        }
+    }
+
+    /// The one number `r`.
+    fn point(r: BigRational) -> Interval {
+        let end = End {
+            value: r,
+            open: false,
+        };
+        Interval {
+            low: Some(end.clone()),
+            high: Some(end),
+        }
+    }
+
+    /// The interval that a set of signs allows: `(0, inf)` for positive values.
+    fn of_signs(s: SignSet) -> Interval {
+        let zero = |open| {
+            Some(End {
+                value: BigRational::zero(),
+                open,
+            })
+        };
+        let low = if !s.may(SignSet::NEG) {
+            zero(!s.may(SignSet::ZERO))
+        } else {
+            None
+        };
+        let high = if !s.may(SignSet::POS) {
+            zero(!s.may(SignSet::ZERO))
+        } else {
+            None
+        };
+        Interval { low, high }
+    }
+
+    /// The values in both intervals.
+    fn meet(self, other: Interval) -> Interval {
+        let low = match (self.low, other.low) {
+            (Some(a), Some(b)) => Some(if a.value > b.value || (a.value == b.value && a.open) {
+                a
+            } else {
+                b
+            }),
+            (a, b) => a.or(b),
+        };
+        let high = match (self.high, other.high) {
+            (Some(a), Some(b)) => Some(if a.value < b.value || (a.value == b.value && a.open) {
+                a
+            } else {
+                b
+            }),
+            (a, b) => a.or(b),
+        };
+        Interval { low, high }
+    }
+
+    /// The values `x + y` for `x` in one and `y` in the other.
+    fn plus(&self, other: &Interval) -> Interval {
+        let add = |a: &Option<End>, b: &Option<End>| match (a, b) {
+            (Some(a), Some(b)) => Some(End {
+                value: &a.value + &b.value,
+                open: a.open || b.open,
+            }),
+            _ => None,
+        };
+        Interval {
+            low: add(&self.low, &other.low),
+            high: add(&self.high, &other.high),
+        }
+    }
+
+    /// The values `c*x` for `x` in the interval.
+    fn scaled(&self, c: &BigRational) -> Interval {
+        if c.is_zero() {
+            return Interval::point(BigRational::zero());
+        }
+        let times = |e: &Option<End>| {
+            e.as_ref().map(|e| End {
+                value: &e.value * c,
+                open: e.open,
+            })
+        };
+        if c.is_positive() {
+            Interval {
+                low: times(&self.low),
+                high: times(&self.high),
+            }
+        } else {
+            Interval {
+                low: times(&self.high),
+                high: times(&self.low),
+            }
+        }
+    }
+
+    /// The signs its values have, when its ends settle them.
+    fn sign(&self) -> Option<SignSet> {
+        let above = |e: &End| e.value.is_positive() || (e.value.is_zero() && e.open);
+        let below = |e: &End| e.value.is_negative() || (e.value.is_zero() && e.open);
+        if self.low.as_ref().is_some_and(above) {
+            Some(SignSet::POSITIVE)
+        } else if self.high.as_ref().is_some_and(below) {
+            Some(SignSet::NEGATIVE)
+        } else if self.low.as_ref().is_some_and(|e| !e.value.is_negative()) {
+            Some(SignSet::NONNEGATIVE)
+        } else if self.high.as_ref().is_some_and(|e| !e.value.is_positive()) {
+            Some(SignSet::NONPOSITIVE)
+        } else {
+            None
+        }
     }
 }
 
