@@ -104,7 +104,16 @@ impl<'s> Lowerer<'s> {
 
     /// Notes the rank of every name used with indices in `e` (see `rank_hints`).
     fn hint_ranks(&mut self, e: &Expr) {
-        collect_rank_hints(e, &mut self.rank_hints);
+        let mut hints = std::mem::take(&mut self.rank_hints);
+        collect_rank_hints(e, &mut hints, &|name, k| {
+            // A bare name passed to a definition's tensor parameter has its rank.
+            let def = self.session.scope.defs.get(name)?;
+            match self.session.pool.definition(*def).params.get(k)?.kind {
+                Kind::Tensor(r) => Some(r),
+                _ => None,
+            }
+        });
+        self.rank_hints = hints;
     }
 
     /// Lowers one statement into the session.
@@ -226,9 +235,14 @@ impl<'s> Lowerer<'s> {
     }
 }
 
-/// Walks a syntax tree for names used with plain indices (`z[j]`, `W[i, k]`, `Z[n, :]`),
-/// recording the number of indices of each name's first such use.
-fn collect_rank_hints(e: &Expr, out: &mut FxHashMap<String, u32>) {
+/// Walks a syntax tree for names used with plain indices (`z[j]`, `W[i, k]`, `Z[n, :]`)
+/// or passed by name to a definition's tensor parameter (`softmax(z)`), recording the
+/// rank of each name's first such use.
+fn collect_rank_hints(
+    e: &Expr,
+    out: &mut FxHashMap<String, u32>,
+    param_rank: &dyn Fn(&str, usize) -> Option<u32>,
+) {
     use crate::syntax::tree::ExprKind;
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
@@ -238,7 +252,18 @@ fn collect_rank_hints(e: &Expr, out: &mut FxHashMap<String, u32>) {
                 out.entry(name.name.clone()).or_insert(indices.len() as u32);
                 stack.extend(indices.iter());
             }
-            ExprKind::Call { args, indices, .. } => {
+            ExprKind::Call {
+                name,
+                args,
+                indices,
+            } => {
+                for (k, a) in args.iter().enumerate() {
+                    if let ExprKind::Name(n) = &a.kind
+                        && let Some(r) = param_rank(&name.name, k)
+                    {
+                        out.entry(n.name.clone()).or_insert(r);
+                    }
+                }
                 stack.extend(args.iter());
                 stack.extend(indices.iter().flatten());
             }
