@@ -181,6 +181,30 @@ impl Lowerer<'_> {
             ));
         };
         let n = t.name.as_str();
+        // `len(j)` of an index is the length of the axis it runs over.
+        if args.len() == 1 {
+            let axes = if let Some(b) = self.binder(n) {
+                Some(self.binders[b].axes.clone())
+            } else if let Some(k) = self.def_index(n) {
+                self.def.as_ref().map(|d| d.indices[k].2.clone())
+            } else {
+                let s = self.session.pool.symbol(n);
+                self.free.get(&s).map(|f| f.axes.clone())
+            };
+            if let Some(axes) = axes {
+                if axes.is_empty() {
+                    return Err(err(
+                        ErrorKind::Shape,
+                        t.span,
+                        format!("index `{n}` has not indexed an axis yet, so its length is unknown"),
+                    )
+                    .with_hint(format!(
+                        "write `len({n})` after a use such as `z[{n}]`, or name the tensor: `len(z)`"
+                    )));
+                }
+                return Ok(self.choose_range(&axes, t.span));
+            }
+        }
         let rank = if let Some(k) = self.def_param(n) {
             match self.def.as_ref().and_then(|d| d.params[k].kind) {
                 Some((Kind::Tensor(r), _)) => {

@@ -126,6 +126,7 @@ impl<'s> Lowerer<'s> {
                 self.hint_ranks(lhs);
                 self.hint_ranks(rhs);
             }
+            Stmt::Tensor { .. } => {}
         }
         if let Stmt::AssumeEqual { rhs, .. } = stmt {
             self.hint_ranks(rhs);
@@ -158,6 +159,7 @@ impl<'s> Lowerer<'s> {
                 rhs,
                 span,
             } => self.claim(name.as_ref(), lhs, rhs, *span),
+            Stmt::Tensor { decls, span } => self.declare(decls, *span),
         }
     }
 

@@ -13,6 +13,7 @@
 //! | `apply` | calls with whole tensors: builtins elementwise, definitions row by row |
 //! | `tensor` | whole-tensor expressions: broadcasting, `@`, `.T`, rows, definitions applied row by row |
 //! | `call` | calls of definitions and builtins, arguments by parameter kind |
+//! | `declare` | `tensor` declarations: ranks and named axis lengths |
 //! | `builtin` | `sum`, `len`, arity checks and "did you mean" hints |
 //! | `derivative` | `diff`, `grad` and `hessian` nodes and their variables |
 //! | [`prelude`] | the definitions shipped with gauge, in gauge's own language |
@@ -23,6 +24,7 @@
 mod apply;
 mod builtin;
 mod call;
+mod declare;
 mod derivative;
 pub mod lowerer;
 pub mod prelude;

@@ -88,7 +88,16 @@ impl Lowerer<'_> {
             params: param_slots,
             indices: index_slots,
         });
-        let body_id = self.value(body)?;
+        // A body that is a whole tensor (`let h = tanh(W @ x + b)`) defines an indexed
+        // definition, its indices named as people name them.
+        let (body_id, whole_axes) = if indices.is_empty() {
+            match self.operand(body)? {
+                crate::lower::tensor::Operand::Scalar(x) => (x, Vec::new()),
+                crate::lower::tensor::Operand::Whole(w) => self.name_axes(&w),
+            }
+        } else {
+            (self.value(body)?, Vec::new())
+        };
         let ctx = self.def.take().ok_or_else(|| {
             Error::new(ErrorKind::Unsupported, "internal: definition context lost")
         })?;
@@ -131,6 +140,11 @@ impl Lowerer<'_> {
             }
             ranges.push(self.choose_range(&axes.clone(), ident.span));
         }
+        let mut index_symbols: Vec<Symbol> = ctx.indices.iter().map(|(_, s, _)| *s).collect();
+        for (s, len) in whole_axes {
+            index_symbols.push(s);
+            ranges.push(len);
+        }
         // Free indices in a definition's body would have no value at a call.
         if let Some(&s) = self.free_order.first() {
             let fi = &self.free[&s];
@@ -155,7 +169,7 @@ impl Lowerer<'_> {
         let def = Definition {
             name: symbol,
             params: out_params,
-            indices: ctx.indices.iter().map(|(_, s, _)| *s).collect(),
+            indices: index_symbols,
             index_ranges: ranges,
             equal_lengths,
             body: body_id,

@@ -60,6 +60,9 @@ impl Operand {
     }
 }
 
+/// The names given to indices that the user did not name, in order.
+const INDEX_NAMES: [&str; 8] = ["i", "k", "l", "m", "p", "q", "r", "s"];
+
 /// The words for a rank, in messages.
 pub(super) fn shape_words(rank: usize) -> String {
     match rank {
@@ -263,6 +266,23 @@ impl Lowerer<'_> {
         self.pool().substitute(w.body, &s)
     }
 
+    /// An element of a whole tensor as it should read: an element of a tensor or of a
+    /// named definition's call (`Z[n, j]`, `softmax(Q[i, :] @ K.T)[j]`) as it is, and
+    /// an element of arithmetic on tensors as a call of the anonymous definition, so
+    /// that it prints as written: `(W @ x + b)[i]`.
+    pub(super) fn element_of(&mut self, w: &Whole, idx: Vec<ExprId>) -> Result<ExprId> {
+        let e = self.element_at(w, &idx);
+        let named = match self.session.pool.node(e) {
+            Node::Elem(..) => true,
+            Node::Call { def, .. } => self.session.pool.definition(*def).form.is_none(),
+            _ => false,
+        };
+        if named {
+            return Ok(e);
+        }
+        self.anonymous(w, idx)
+    }
+
     /// `base[...]` with `:` for whole axes: a smaller tensor, or an element.
     pub(super) fn select(&mut self, base: Whole, indices: &[Expr], span: Span) -> Result<Operand> {
         if indices.len() != base.rank() {
@@ -290,12 +310,7 @@ impl Lowerer<'_> {
         }
         if keep.is_empty() {
             let idx: Vec<ExprId> = picked.iter().map(|p| p.expect("no slices")).collect();
-            if base.form.is_direct() {
-                return Ok(Operand::Scalar(self.element_at(&base, &idx)));
-            }
-            // An element of arithmetic on tensors stays a call of the anonymous
-            // definition, so that it prints as written: `(W @ x + b)[i]`.
-            return self.anonymous(&base, idx).map(Operand::Scalar);
+            return self.element_of(&base, idx).map(Operand::Scalar);
         }
         let mut idx = Vec::with_capacity(indices.len());
         for (p, choice) in picked.iter().enumerate() {
@@ -740,6 +755,46 @@ impl Lowerer<'_> {
 }
 
 impl Lowerer<'_> {
+    /// The element of a whole tensor at indices named `i`, `k`, `l`, ... (avoiding
+    /// every name it uses), with each index's symbol and range: the body and indices of
+    /// a definition whose body was written whole.
+    pub(super) fn name_axes(&mut self, w: &Whole) -> (ExprId, Vec<(Symbol, ExprId)>) {
+        let mut taken: Vec<Symbol> = self.session.pool.free_symbols(w.body).to_vec();
+        for leaf in w.form.leaves() {
+            taken.extend(self.session.pool.free_symbols(leaf).iter().copied());
+        }
+        let mut names = INDEX_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .chain((0..).map(|k| format!("i{k}")));
+        let mut out = Vec::with_capacity(w.rank());
+        let mut idx = Vec::with_capacity(w.rank());
+        for &len in &w.lens {
+            let sym = loop {
+                let n = names.next().expect("endless");
+                let sym = self.session.pool.symbol(&n);
+                if !taken.contains(&sym)
+                    && self
+                        .session
+                        .scope
+                        .kinds
+                        .get(&sym)
+                        .is_none_or(|k| k.0 == Kind::Index)
+                {
+                    taken.push(sym);
+                    break sym;
+                }
+            };
+            idx.push(self.session.pool.index(sym));
+            out.push((sym, len));
+        }
+        let body = match self.element_of(w, idx.clone()) {
+            Ok(x) => x,
+            Err(_) => self.element_at(w, &idx),
+        };
+        (body, out)
+    }
+
     /// The two sides of a claim as scalars: whole tensors of the same shape are
     /// compared element by element, at fresh free indices (`i`, `k`, ...), and a scalar
     /// side is compared with every element of a tensor side.
@@ -779,7 +834,7 @@ impl Lowerer<'_> {
             _ => unreachable!("one side is a tensor"),
         };
         // Fresh free indices, named as people name them, avoiding every name in use.
-        const NAMES: [&str; 8] = ["i", "k", "l", "m", "p", "q", "r", "s"];
+
         let mut idx = Vec::with_capacity(shape.len());
         let mut taken: Vec<Symbol> = Vec::new();
         for o in [&l, &r] {
@@ -795,7 +850,7 @@ impl Lowerer<'_> {
                 taken.extend(self.session.pool.free_symbols(id).iter().copied());
             }
         }
-        let mut names = NAMES
+        let mut names = INDEX_NAMES
             .iter()
             .map(|s| s.to_string())
             .chain((0..).map(|k| format!("i{k}")));
@@ -824,11 +879,7 @@ impl Lowerer<'_> {
                             this.equalities.push((len, shape[p], w.span));
                         }
                     }
-                    if w.form.is_direct() || matches!(w.form, Form::Apply(..)) {
-                        Ok(this.element_at(&w, &idx))
-                    } else {
-                        this.anonymous(&w, idx.clone())
-                    }
+                    this.element_of(&w, idx.clone())
                 }
             }
         };

@@ -62,6 +62,8 @@ pub enum Statement {
     },
     /// A claim, by its index in [`Workspace::claims`].
     Claim(usize),
+    /// A `tensor` declaration: each tensor with the calls of its axes' length names.
+    Tensor(Vec<(Symbol, Vec<ExprId>)>),
 }
 
 /// A workspace: everything gauge knows while it works on one task.
@@ -165,6 +167,16 @@ impl Workspace {
                     s.push_str(&format!(" {} {}", rel.text(), self.print(*op)));
                 }
                 s
+            }
+            Statement::Tensor(decls) => {
+                let parts: Vec<String> = decls
+                    .iter()
+                    .map(|(s, lens)| {
+                        let ls: Vec<String> = lens.iter().map(|&l| self.print(l)).collect();
+                        format!("{}[{}]", self.pool.name(*s), ls.join(", "))
+                    })
+                    .collect();
+                format!("tensor {}", parts.join(", "))
             }
             Statement::Claim(k) => {
                 let c = &self.claims[*k];

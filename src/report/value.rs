@@ -38,6 +38,7 @@ pub fn statement_kind(st: &Statement) -> &'static str {
         Statement::Let(_) => "let",
         Statement::Assume { .. } => "assume",
         Statement::Claim(_) => "claim",
+        Statement::Tensor(_) => "tensor",
     }
 }
 

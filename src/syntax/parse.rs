@@ -40,13 +40,13 @@ use nom::{IResult, Parser};
 use crate::diag::error::{Error, ErrorKind};
 use crate::diag::source::{SourceId, Span};
 use crate::syntax::number::{LiteralError, parse_decimal};
-use crate::syntax::tree::{Binding, BindingValue, ChainOp, Expr, ExprKind, Ident, Relation, Stmt};
+use crate::syntax::tree::{Binding, ChainOp, Expr, ExprKind, Ident, Relation, Stmt};
 
 /// The deepest nesting of parentheses, calls, brackets, unary signs and powers accepted.
 pub const MAX_DEPTH: usize = 20_000;
 
 /// Words that start statements and cannot be names.
-pub const KEYWORDS: [&str; 3] = ["let", "assume", "claim"];
+pub const KEYWORDS: [&str; 4] = ["let", "assume", "claim", "tensor"];
 
 /// A parse failure at a position: what was expected there, and maybe a hint.
 #[derive(Clone, Debug)]
@@ -85,6 +85,8 @@ impl<'a> ParseError<&'a str> for PError<'a> {
     }
 }
 
+mod bindings;
+mod declare;
 mod postfix;
 
 type PResult<'a, T> = IResult<&'a str, T, PError<'a>>;
@@ -330,18 +332,29 @@ impl<'s> Grammar<'s> {
         Ok((&i[i.len()..], out))
     }
 
-    /// `statement = let_stmt | assume_stmt | claim_stmt`.
+    /// `statement = let_stmt | assume_stmt | claim_stmt | tensor_stmt`.
     fn statement<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
         let (j, _) = self.ws(i)?;
         let (_, w) = match self.word(j) {
             Ok(r) => r,
-            Err(_) => return hard(j, "`let`, `assume` or `claim`", Some(STATEMENT_HINT)),
+            Err(_) => {
+                return hard(
+                    j,
+                    "`let`, `assume`, `claim` or `tensor`",
+                    Some(STATEMENT_HINT),
+                );
+            }
         };
         match w {
             "let" => self.let_stmt(j),
             "assume" => self.assume_stmt(j),
             "claim" => self.claim_stmt(j),
-            _ => hard(j, "`let`, `assume` or `claim`", Some(STATEMENT_HINT)),
+            "tensor" => self.tensor_stmt(j),
+            _ => hard(
+                j,
+                "`let`, `assume`, `claim` or `tensor`",
+                Some(STATEMENT_HINT),
+            ),
         }
     }
 
@@ -832,85 +845,10 @@ impl<'s> Grammar<'s> {
             }
         }
     }
-
-    // ----- bindings -----------------------------------------------------------------
-
-    /// `binding_list = binding { "," binding }`.
-    fn binding_list<'a>(&self, i: &'a str) -> PResult<'a, Vec<Binding>> {
-        let (mut r, first) = self.binding(i)?;
-        let mut out = vec![first];
-        loop {
-            let (at, _) = self.ws(r)?;
-            if at.is_empty() {
-                return Ok((at, out));
-            }
-            match self.token(at, ",") {
-                Ok((r2, _)) => {
-                    let (r3, b) = self.binding(r2)?;
-                    out.push(b);
-                    r = r3;
-                }
-                Err(_) => {
-                    return hard(
-                        at,
-                        "`,` and another binding, or the end",
-                        Some("bindings read `x=1.5, z=[2.1, 1.8], y=0`"),
-                    );
-                }
-            }
-        }
-    }
-
-    /// `binding = name "=" value`.
-    fn binding<'a>(&self, i: &'a str) -> PResult<'a, Binding> {
-        let (at, _) = self.ws(i)?;
-        let (r, name) = match self.name(at) {
-            Ok(v) => v,
-            Err(_) => {
-                return hard(
-                    at,
-                    "a name to bind",
-                    Some("bindings read `x=1.5, z=[2.1, 1.8]`"),
-                );
-            }
-        };
-        let (r, _) = self.require(r, "=", "`=` and a value")?;
-        let (r, value) = self.value(r)?;
-        Ok((r, Binding { name, value }))
-    }
-
-    /// `value = "[" [ value { "," value } ] "]" | expr`.
-    fn value<'a>(&self, i: &'a str) -> PResult<'a, BindingValue> {
-        let (at, _) = self.ws(i)?;
-        if let Some(rest) = at.strip_prefix('[') {
-            return self.nested(rest, |rest| {
-                let mut items = Vec::new();
-                if let Ok((r, _)) = self.token(rest, "]") {
-                    return Ok((r, BindingValue::List(items, self.span(at, r))));
-                }
-                let (mut r, first) = self.value(rest)?;
-                items.push(first);
-                loop {
-                    if let Ok((r2, _)) = self.token(r, ",") {
-                        let (r3, v) = self.value(r2)?;
-                        items.push(v);
-                        r = r3;
-                    } else if let Ok((r2, _)) = self.token(r, "]") {
-                        return Ok((r2, BindingValue::List(items, self.span(at, r2))));
-                    } else {
-                        let (at2, _) = self.ws(r)?;
-                        return Err(nom::Err::Failure(self.trailing(at2, "`,` or `]`")));
-                    }
-                }
-            });
-        }
-        let (r, e) = commit(self.expr(at))?;
-        Ok((r, BindingValue::Scalar(e)))
-    }
 }
 
-const STATEMENT_HINT: &str =
-    "a .gauge file holds `let` definitions, `assume` facts and `claim`s, one per line";
+const STATEMENT_HINT: &str = "a .gauge file holds `let` definitions, `assume` facts, `claim`s and `tensor` \
+     declarations, one per line";
 
 /// Describes the text at a failure point and how many bytes to underline.
 fn describe_found(at: &str) -> (String, usize) {

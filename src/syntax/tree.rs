@@ -191,6 +191,13 @@ pub enum Stmt {
         /// The whole statement.
         span: Span,
     },
+    /// `tensor Q[n, d], K[m, d]`: names with their axes, each axis's length named.
+    Tensor {
+        /// Each declared tensor with the names of its axes' lengths.
+        decls: Vec<(Ident, Vec<Ident>)>,
+        /// The whole statement.
+        span: Span,
+    },
     /// `claim [name:] lhs = rhs`.
     Claim {
         /// The claim's name, if given.

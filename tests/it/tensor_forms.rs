@@ -354,3 +354,46 @@ fn shape_mismatches_point_at_both_operands() {
         .expect_err("three indices on a matrix");
     assert!(e.message.contains("3 indices"), "{}", e.message);
 }
+
+#[test]
+fn declarations_fix_shapes_and_name_lengths() {
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file(
+        "t.gauge",
+        "tensor Q[n, d], K[m, d]\nlet S = Q @ K.T / sqrt(d)",
+    )
+    .expect("declared shapes lower");
+    // `d` is a length: a scalar definition whose body is the length of Q's axis 1.
+    let id = s.parse_expression("d").unwrap();
+    assert_eq!(s.print(id), "d");
+    let expanded = s.pool.expand_all_calls(id);
+    assert_eq!(s.print(expanded), "len(Q, 1)");
+    // A length named twice makes the axes equal: values that disagree are refused.
+    let e = s.parse_expression("S[0, 0]").unwrap();
+    let at = s
+        .parse_bindings("Q=[[1, 2]], K=[[1, 2, 3]]")
+        .expect("bindings parse");
+    assert!(
+        s.eval(e, &at).is_err(),
+        "K's second axis must be as long as Q's"
+    );
+    let at = s.parse_bindings("Q=[[1, 2]], K=[[3, 4]]").unwrap();
+    let v = s.eval(e, &at).unwrap();
+    assert!((v - 11.0 / 2f64.sqrt()).abs() < 1e-12, "{v}");
+    // A name cannot be a length and something else.
+    let mut s = Workspace::with_prelude().unwrap();
+    let err = s
+        .load_file("t.gauge", "let n = 3\ntensor z[n]")
+        .expect_err("n is already defined");
+    assert!(err.message.contains("not as a length"), "{}", err.message);
+}
+
+#[test]
+fn mean_and_the_length_of_an_index() {
+    let mut s = Workspace::with_prelude().unwrap();
+    let a = s.parse_expression("mean(j, z[j])").unwrap();
+    let b = s.parse_expression("sum(j, z[j])/len(z)").unwrap();
+    assert_eq!(a, b);
+    let c = s.parse_expression("sum(j, z[j]/len(j))").unwrap();
+    assert_eq!(c, b);
+}
