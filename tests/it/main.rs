@@ -21,6 +21,7 @@ mod grammar;
 mod identities;
 mod latex;
 mod latex_engines;
+mod layers;
 mod norms;
 mod oracle_props;
 mod prove;
