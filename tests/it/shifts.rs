@@ -155,3 +155,36 @@ fn the_checker_writes_out_a_tensor_passed_whole() {
     let r = check_one(Rule::ExpandDefinition, call, "1/len(z)");
     assert_eq!(r, Err(Some(Rule::ExpandDefinition)));
 }
+
+#[test]
+fn exp_out_of_sum_takes_the_shift_out_of_a_weighted_sum() {
+    assert_all(
+        "claim expectation: sum(j, z[j]*softmax(z - c)[j]) = sum(j, z[j]*softmax(z)[j])\n\
+         claim weighted: sum(j, w[j]*exp(z[j] - c)) = exp(-c)*sum(j, w[j]*exp(z[j]))\n",
+        "proved",
+        true,
+    );
+    for (before, after) in [
+        ("sum(j, exp(z[j] - c))", "exp(-c)*sum(j, exp(z[j]))"),
+        (
+            "sum(j, w[j]*exp(z[j] - c))",
+            "exp(-c)*sum(j, w[j]*exp(z[j]))",
+        ),
+    ] {
+        let r = check_one(Rule::ExpOutOfSum, before, after);
+        assert!(r.is_ok(), "{before} -> {after}: {r:?}");
+    }
+    // A wrong sign, a term that depends on the index, or a shift in a factor that is
+    // not an exponential, each refused by the rule's own check.
+    for (before, after) in [
+        (
+            "sum(j, w[j]*exp(z[j] - c))",
+            "exp(c)*sum(j, w[j]*exp(z[j]))",
+        ),
+        ("sum(j, exp(z[j] + w[j]))", "exp(w[0])*sum(j, exp(z[j]))"),
+        ("sum(j, sin(z[j] - c))", "exp(-c)*sum(j, sin(z[j]))"),
+    ] {
+        let r = check_one(Rule::ExpOutOfSum, before, after);
+        assert_eq!(r, Err(Some(Rule::ExpOutOfSum)), "{before} -> {after}");
+    }
+}
