@@ -9,3 +9,4 @@ pub mod outer;
 pub mod rules;
 pub mod sign;
 pub mod simplifier;
+pub mod written;

@@ -296,7 +296,7 @@ impl<'p> Simplifier<'p> {
         {
             return None;
         }
-        let written = self.pool.expand_definitions(body, &[]);
+        let written = crate::simplify::written::write_out(self.pool, body, &[]);
         if crate::expr::size::dag_size(self.pool, written) > MAX_WRITTEN {
             return None;
         }
@@ -514,29 +514,50 @@ impl<'p> Simplifier<'p> {
         if changed { self.pool.add(parts) } else { id }
     }
 
-    /// `sum(j, exp(a[j] + b))` as `exp(b) * sum(j, exp(a[j]))` when `b` is free of the
-    /// index, so that a shift inside a log-sum-exp meets the same sum unshifted.
+    /// `sum(j, f[j]*exp(a[j] + b))` as `exp(b) * sum(j, f[j]*exp(a[j]))` when `b` is
+    /// free of the index, so that a shift inside a log-sum-exp, or inside a weighted sum
+    /// of exponentials, meets the same sum unshifted. Every exponential factor of the
+    /// body gives up the terms of its argument that are free of the index.
     fn exp_out_of_sum(&mut self, id: ExprId) -> Option<ExprId> {
+        use crate::expr::node::Func;
         let Node::Sum { index, range, body } = self.pool.node(id).clone() else {
             return None;
         };
-        let Node::Func(crate::expr::node::Func::Exp, arg) = self.pool.node(body).clone() else {
-            return None;
+        let factors: Vec<ExprId> = match self.pool.node(body) {
+            Node::Mul(fs) => fs.to_vec(),
+            _ => vec![body],
         };
-        let Node::Add(terms) = self.pool.node(arg).clone() else {
-            return None;
-        };
-        let (inside, outside): (Vec<ExprId>, Vec<ExprId>) = terms
-            .iter()
-            .partition(|&&t| self.pool.free_symbols(t).contains(&index));
-        if inside.is_empty() || outside.is_empty() {
+        let mut outside = Vec::new();
+        let mut kept = Vec::with_capacity(factors.len());
+        for f in factors {
+            let Node::Func(Func::Exp, arg) = self.pool.node(f).clone() else {
+                kept.push(f);
+                continue;
+            };
+            let terms: Vec<ExprId> = match self.pool.node(arg) {
+                Node::Add(ts) => ts.to_vec(),
+                _ => vec![arg],
+            };
+            let (inside, free): (Vec<ExprId>, Vec<ExprId>) = terms
+                .iter()
+                .partition(|&&t| self.pool.free_symbols(t).contains(&index));
+            // An exponential free of the index altogether is already outside: the
+            // pool takes such factors out of a sum.
+            if inside.is_empty() || free.is_empty() {
+                kept.push(f);
+                continue;
+            }
+            outside.extend(free);
+            let a = self.pool.add(inside);
+            kept.push(self.pool.func(Func::Exp, a));
+        }
+        if outside.is_empty() {
             return None;
         }
-        let a = self.pool.add(inside);
-        let inner = self.pool.func(crate::expr::node::Func::Exp, a);
+        let inner = self.pool.mul(kept);
         let sum = self.pool.sum(index, range, inner);
         let b = self.pool.add(outside);
-        let factor = self.pool.func(crate::expr::node::Func::Exp, b);
+        let factor = self.pool.func(Func::Exp, b);
         Some(self.pool.mul(vec![factor, sum]))
     }
 

@@ -60,7 +60,7 @@ pub enum Rule {
     FoldDefinition,
     /// A factor common to every term of a sum moves out.
     FactorCommon,
-    /// `sum(j, exp(a[j] + c)) = exp(c) * sum(j, exp(a[j]))`.
+    /// `sum(j, f[j]*exp(a[j] + c)) = exp(c) * sum(j, f[j]*exp(a[j]))` for `c` free of `j`.
     ExpOutOfSum,
     /// Products and nests of sums put in one canonical order of their bound indices.
     SumExchange,

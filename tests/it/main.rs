@@ -28,6 +28,7 @@ mod prove;
 mod reference;
 mod robustness;
 mod roundtrip;
+mod shifts;
 mod simplify;
 mod soundness;
 mod syntax;
