@@ -219,7 +219,17 @@ impl Pool {
 
     /// The body of a call with its parameters and result indices replaced by the call's
     /// arguments and indices; `None` for a node that is not a call.
+    ///
+    /// A tensor-valued call used whole (`softmax(z)` passed to another definition) has
+    /// no body of its own: its body is an element, whose indices only a use of the
+    /// tensor gives. It is not expanded (`None`); the call that receives it expands it
+    /// element by element, once the parameter is replaced and indexed.
     pub fn expand_call(&mut self, call: ExprId) -> Option<ExprId> {
+        if let Node::Call { def, indices, .. } = self.node(call)
+            && indices.len() < self.definition(*def).indices.len()
+        {
+            return None;
+        }
         let (body, s) = self.call_subst(call)?;
         Some(self.substitute(body, &s))
     }
@@ -246,6 +256,14 @@ impl Pool {
         }
         if let Some(&r) = memo.get(&id) {
             return r;
+        }
+        // A tensor passed whole stays as it is: expanding the call that receives it
+        // writes it out element by element (see `expand_call`).
+        if let Node::Call { def, indices, .. } = self.node(id)
+            && indices.len() < self.definition(*def).indices.len()
+        {
+            memo.insert(id, id);
+            return id;
         }
         let kids: Vec<ExprId> = crate::expr::node::children(self.node(id))
             .into_iter()

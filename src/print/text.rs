@@ -254,23 +254,7 @@ impl Printer<'_> {
                 self.list(&[*a, *b], out);
                 out.push(')');
             }
-            Node::Sum { .. } => {
-                out.push_str("sum(");
-                let mut cur = id;
-                let (scope_len, renames_len) = (self.scope_len(), self.renames.borrow().len());
-                while let Node::Sum { index, body, .. } = self.node(cur) {
-                    let name = self.binder_name(*index, *body);
-                    out.push_str(&name);
-                    out.push_str(", ");
-                    cur = *body;
-                }
-                self.expr(cur, Prec::Add, out);
-                out.push(')');
-                if let Some(scope) = self.scope.borrow_mut().as_mut() {
-                    scope.truncate(scope_len);
-                }
-                self.renames.borrow_mut().truncate(renames_len);
-            }
+            Node::Sum { .. } => self.sum_node(id, "sum", out),
             Node::Call { def, args, indices } => {
                 let d = self.pool.definition(*def);
                 out.push_str(self.pool.name(d.name));
@@ -441,6 +425,27 @@ impl Printer<'_> {
         }
     }
 
+    /// A sum, or with `word` "mean" a mean: `sum(j, k, body)` with its bound indices
+    /// named as the scope allows.
+    fn sum_node(&self, id: ExprId, word: &str, out: &mut String) {
+        out.push_str(word);
+        out.push('(');
+        let mut cur = id;
+        let (scope_len, renames_len) = (self.scope_len(), self.renames.borrow().len());
+        while let Node::Sum { index, body, .. } = self.node(cur) {
+            let name = self.binder_name(*index, *body);
+            out.push_str(&name);
+            out.push_str(", ");
+            cur = *body;
+        }
+        self.expr(cur, Prec::Add, out);
+        out.push(')');
+        if let Some(scope) = self.scope.borrow_mut().as_mut() {
+            scope.truncate(scope_len);
+        }
+        self.renames.borrow_mut().truncate(renames_len);
+    }
+
     /// The scope's length, gathering the free names on first use.
     fn scope_len(&self) -> usize {
         let mut scope = self.scope.borrow_mut();
@@ -530,6 +535,20 @@ impl Printer<'_> {
                 _ => numer.push(f),
             }
         }
+        // A sum over one index divided by that index's range reads as a mean, as the
+        // user wrote it: `mean(k, x[k])` is `sum(k, x[k])/len(x)`.
+        let mut means: Vec<ExprId> = Vec::new();
+        if self.named.is_empty() {
+            for &f in &numer {
+                if let Node::Sum { range, body, .. } = self.node(f)
+                    && !matches!(self.node(*body), Node::Sum { .. })
+                    && let Some(k) = denom.iter().position(|(b, e)| b == range && e.is_one())
+                {
+                    denom.remove(k);
+                    means.push(f);
+                }
+            }
+        }
         if negate {
             coeff = -coeff;
         }
@@ -552,7 +571,11 @@ impl Printer<'_> {
                 }
             }
             first = false;
-            self.expr(f, Prec::Pow, out);
+            if means.contains(&f) {
+                self.sum_node(f, "mean", out);
+            } else {
+                self.expr(f, Prec::Pow, out);
+            }
         }
         let count = denom.len() + usize::from(!coeff.denom().is_one());
         if count == 0 {

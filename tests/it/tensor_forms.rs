@@ -397,3 +397,31 @@ fn mean_and_the_length_of_an_index() {
     let c = s.parse_expression("sum(j, z[j]/len(j))").unwrap();
     assert_eq!(c, b);
 }
+
+#[test]
+fn expanding_definitions_writes_a_tensor_passed_whole_out_element_by_element() {
+    // A tensor-valued call passed whole has no body of its own; expanding it before
+    // the call that receives it once left its result index unbound, which made
+    // `softmax(z / T)[i]` read as 1/len(z) and let false claims be proved.
+    let mut s = Workspace::with_prelude().unwrap();
+    let at = s.parse_bindings("z=[0.5, -1, 2], T=1.5").unwrap();
+    for text in [
+        "softmax(z / T)[i]",
+        "softmax(softmax(z))[i]",
+        "cross_entropy(z - T, i)",
+    ] {
+        let full = format!("{text} + 0*z[0]");
+        let id = s.parse_expression(&full).unwrap();
+        let builtins = s.builtin_definitions();
+        let expanded = s.pool.expand_definitions(id, &builtins);
+        for i in 0..3 {
+            let at_i = s
+                .parse_bindings(&format!("z=[0.5, -1, 2], T=1.5, i={i}"))
+                .unwrap();
+            let a = s.eval(id, &at_i).unwrap();
+            let b = s.eval(expanded, &at_i).unwrap();
+            assert!((a - b).abs() < 1e-12, "{text} at i={i}: {a} != {b}");
+        }
+        let _ = &at;
+    }
+}
