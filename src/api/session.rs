@@ -358,7 +358,7 @@ impl Session {
         let shared = self.ws.clone();
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let tensor = matches!(wrt, [name] if is_tensor(ws, name));
+            let tensor = matches!(wrt, [name] if is_indexed(ws, name));
             if tensor {
                 let names = index_names(opts, &["i"]);
                 let var = ws.parse_variable(&format!("{}[{}]", wrt[0], names.join(", ")))?;
@@ -444,7 +444,7 @@ impl Session {
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
             if let [name] = wrt
-                && is_tensor(ws, name)
+                && is_indexed(ws, name)
             {
                 let steps = hessian_by_vector(ws, id, name, opts)?;
                 return Ok(HessianShape::Index(Derivation {
@@ -834,6 +834,21 @@ fn is_tensor(ws: &Workspace, name: &str) -> bool {
         .is_some_and(|k| matches!(k, Kind::Tensor(_)))
 }
 
+/// The number of axes of the named intermediate `name` (a definition without
+/// parameters: `let h[i] = ...` has 1, `let s = ...` 0), or `None` when `name` is not
+/// one.
+fn intermediate_rank(ws: &Workspace, name: &str) -> Option<usize> {
+    let &def = ws.scope.defs.get(name.trim())?;
+    let d = ws.pool.definition(def);
+    (d.params.is_empty() && d.builtin.is_none()).then_some(d.indices.len())
+}
+
+/// Whether `name` is a tensor or a named intermediate with axes: what a gradient or a
+/// Hessian by one name takes in index form.
+fn is_indexed(ws: &Workspace, name: &str) -> bool {
+    is_tensor(ws, name) || intermediate_rank(ws, name).is_some_and(|r| r > 0)
+}
+
 /// The Hessian of `id` by the vector `wrt`, in index form, by the two index names the
 /// options give (by default `i` and `k`).
 fn hessian_by_vector(
@@ -852,6 +867,14 @@ fn hessian_by_vector(
     }
     let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
     let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
+    if intermediate_rank(ws, wrt).is_some() {
+        // By an intermediate, the first derivative is not simplified before the second
+        // is taken: simplifying could fold a formula into a call of the intermediate
+        // (or write one out), which would change what the second derivative treats as
+        // the intermediate.
+        let first = ws.pool.diff(id, v1, 1);
+        return derive_by(ws, first, &[(v2, 1)]);
+    }
     derive_by(ws, id, &[(v1, 1), (v2, 1)])
 }
 
@@ -913,8 +936,9 @@ fn variable_names(ws: &mut Workspace, id: ExprId) -> Vec<String> {
         .collect()
 }
 
-/// A variable as `diff` reads it: a tensor named alone (`z`) means its element, with
-/// index names that `id` does not use free (`z[i]`, `W[i, k]`); anything else as it is.
+/// A variable as `diff` reads it: a tensor or a named intermediate named alone (`z`,
+/// `h`) means its element, with index names that `id` does not use free (`z[i]`,
+/// `W[i, k]`); anything else as it is.
 fn element_text(ws: &mut Workspace, id: ExprId, wrt: &str) -> String {
     let rank = match ws
         .pool
@@ -922,7 +946,10 @@ fn element_text(ws: &mut Workspace, id: ExprId, wrt: &str) -> String {
         .and_then(|s| ws.kind_of(s))
     {
         Some(Kind::Tensor(r)) => r as usize,
-        _ => return wrt.to_string(),
+        _ => match intermediate_rank(ws, wrt) {
+            Some(r) if r > 0 => r,
+            _ => return wrt.to_string(),
+        },
     };
     let avoid = ws.pool.free_indices(id);
     let names = crate::check::request::fresh_indices(ws, rank, &avoid);
