@@ -581,7 +581,7 @@ impl Session {
             let claims = ws.claims.split_off(before.min(ws.claims.len()));
             loaded?;
             match claims.as_slice() {
-                [c] => Ok(crate::prove::prove_with(ws, c, opts.seed, opts.verify)),
+                [c] => Ok(crate::api::claim::decide(ws, c, opts.seed, opts.verify)),
                 _ => Err(Inner::new(
                     ErrorKind::Unsupported,
                     "`prove` takes one claim, `lhs = rhs`",
@@ -613,7 +613,7 @@ impl Session {
                 let claims = ws.claims.clone();
                 claims
                     .iter()
-                    .map(|c| crate::prove::prove_with(&mut ws, c, opts.seed, opts.verify))
+                    .map(|c| crate::api::claim::decide(&mut ws, c, opts.seed, opts.verify))
                     .collect()
             }
             Err(_) => Vec::new(),

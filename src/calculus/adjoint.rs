@@ -28,6 +28,7 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{DefId, ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
+use crate::trace::{Rule, Step};
 
 /// The definition that a derivative's variable names when it is an intermediate: a
 /// call of a parameterless definition, with as many indices as its result has
@@ -302,4 +303,65 @@ impl Replacer {
         self.memo.insert(e, out);
         Ok(out)
     }
+}
+
+/// A derivative by a named intermediate taken inside a larger expression (see
+/// [`take_adjoints`]).
+#[derive(Clone, Debug)]
+pub struct Taken {
+    /// The derivative as written, `diff(L, h[j])`.
+    pub written: ExprId,
+    /// The derivative, in the intermediate's name.
+    pub result: ExprId,
+    /// The same derivative by the stand-in, as a step `diff(L', 'h[j]) -> D'` whose
+    /// variable is an element or a name: a checker that knows only derivatives by those
+    /// can confirm it.
+    pub by_stand_in: Step,
+}
+
+/// Takes every derivative by a named intermediate inside `id`, innermost first, and
+/// leaves every other derivative as it is; with each derivative taken.
+pub fn take_adjoints(pool: &mut Pool, id: ExprId) -> Result<(ExprId, Vec<Taken>)> {
+    let mut memo = FxHashMap::default();
+    let mut taken = Vec::new();
+    let r = take_rec(pool, id, &mut memo, &mut taken)?;
+    Ok((r, taken))
+}
+
+fn take_rec(
+    pool: &mut Pool,
+    id: ExprId,
+    memo: &mut FxHashMap<ExprId, ExprId>,
+    taken: &mut Vec<Taken>,
+) -> Result<ExprId> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || take_rec(pool, id, memo, taken));
+    }
+    if let Some(&r) = memo.get(&id) {
+        return Ok(r);
+    }
+    let kids: Vec<ExprId> = crate::expr::node::children(pool.node(id))
+        .into_iter()
+        .map(|c| take_rec(pool, c, memo, taken))
+        .collect::<Result<_>>()?;
+    let rebuilt = pool.rebuild(id, &kids);
+    let out = match pool.node(rebuilt).clone() {
+        Node::Diff { expr, var, order } => match Adjoint::new(pool, expr, var)? {
+            Some(adj) => {
+                let (d, _) = crate::calculus::derivative::derive_n(pool, adj.expr, adj.var, order)?;
+                let before = pool.diff(adj.expr, adj.var, order);
+                let result = adj.back(pool, d);
+                taken.push(Taken {
+                    written: rebuilt,
+                    result,
+                    by_stand_in: Step::whole(Rule::Differentiate, before, d),
+                });
+                result
+            }
+            None => rebuilt,
+        },
+        _ => rebuilt,
+    };
+    memo.insert(id, out);
+    Ok(out)
 }
