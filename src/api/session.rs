@@ -284,14 +284,18 @@ impl Session {
         })
     }
 
-    /// The derivative of `expr` with respect to a scalar (`x`) or a tensor element
-    /// (`z[i]`, `W[a, b]`), simplified.
+    /// The derivative of `expr` with respect to a scalar (`x`), a tensor element
+    /// (`z[i]`, `W[a, b]`) or a named intermediate (`h[j]`, `s`: a definition without
+    /// parameters, taken as an input, which gives its adjoint), simplified.
     ///
     /// ```
     /// let mut s = gauge::Session::new();
     /// let d = s.diff("cross_entropy(z, y)", "z[i]")?;
     /// assert_eq!(d.to_string(), "softmax(z)[i] - delta(i, y)");
     /// assert_eq!(d.latex(), r"\operatorname{softmax}\left(z\right)_{i} - \delta_{iy}");
+    /// s.load("let u[i] = sum(k, W[i, k]*x[k])")?;
+    /// let adjoint = s.diff("cross_entropy(u, y)", "u[j]")?;
+    /// assert_eq!(adjoint.to_string(), "softmax(u)[j] - delta(j, y)");
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn diff(&mut self, expr: &str, wrt: &str) -> Result<Expr> {
@@ -358,7 +362,7 @@ impl Session {
         let shared = self.ws.clone();
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let tensor = matches!(wrt, [name] if is_indexed(ws, name));
+            let tensor = matches!(wrt, [name] if crate::api::adjoint::is_indexed(ws, name));
             if tensor {
                 let names = index_names(opts, &["i"]);
                 let var = ws.parse_variable(&format!("{}[{}]", wrt[0], names.join(", ")))?;
@@ -444,7 +448,7 @@ impl Session {
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
             if let [name] = wrt
-                && is_indexed(ws, name)
+                && crate::api::adjoint::is_indexed(ws, name)
             {
                 let steps = hessian_by_vector(ws, id, name, opts)?;
                 return Ok(HessianShape::Index(Derivation {
@@ -581,7 +585,12 @@ impl Session {
             let claims = ws.claims.split_off(before.min(ws.claims.len()));
             loaded?;
             match claims.as_slice() {
-                [c] => Ok(crate::api::claim::decide(ws, c, opts.seed, opts.verify)),
+                [c] => Ok(crate::api::adjoint::decide_claim(
+                    ws,
+                    c,
+                    opts.seed,
+                    opts.verify,
+                )),
                 _ => Err(Inner::new(
                     ErrorKind::Unsupported,
                     "`prove` takes one claim, `lhs = rhs`",
@@ -613,7 +622,7 @@ impl Session {
                 let claims = ws.claims.clone();
                 claims
                     .iter()
-                    .map(|c| crate::api::claim::decide(&mut ws, c, opts.seed, opts.verify))
+                    .map(|c| crate::api::adjoint::decide_claim(&mut ws, c, opts.seed, opts.verify))
                     .collect()
             }
             Err(_) => Vec::new(),
@@ -632,8 +641,9 @@ impl Session {
     }
 
     /// Checks gauge's derivatives of `expr` by the variables `wrt` (scalars, or tensors:
-    /// every element) against finite differences, the complex step and dual numbers,
-    /// at random points.
+    /// every element; or named intermediates, `h` or `h[j]`, whose references perturb
+    /// an input put in the intermediate's place at its value) against finite
+    /// differences, the complex step and dual numbers, at random points.
     ///
     /// ```
     /// let mut s = gauge::Session::new();
@@ -827,26 +837,11 @@ impl Session {
 /// The index names the options give, or the defaults.
 /// Whether `name` is a tensor the workspace knows (from the expression just parsed, or
 /// from loaded definitions).
-fn is_tensor(ws: &Workspace, name: &str) -> bool {
+pub(crate) fn is_tensor(ws: &Workspace, name: &str) -> bool {
     ws.pool
         .lookup_symbol(name)
         .and_then(|s| ws.kind_of(s))
         .is_some_and(|k| matches!(k, Kind::Tensor(_)))
-}
-
-/// The number of axes of the named intermediate `name` (a definition without
-/// parameters: `let h[i] = ...` has 1, `let s = ...` 0), or `None` when `name` is not
-/// one.
-fn intermediate_rank(ws: &Workspace, name: &str) -> Option<usize> {
-    let &def = ws.scope.defs.get(name.trim())?;
-    let d = ws.pool.definition(def);
-    (d.params.is_empty() && d.builtin.is_none()).then_some(d.indices.len())
-}
-
-/// Whether `name` is a tensor or a named intermediate with axes: what a gradient or a
-/// Hessian by one name takes in index form.
-fn is_indexed(ws: &Workspace, name: &str) -> bool {
-    is_tensor(ws, name) || intermediate_rank(ws, name).is_some_and(|r| r > 0)
 }
 
 /// The Hessian of `id` by the vector `wrt`, in index form, by the two index names the
@@ -867,7 +862,7 @@ fn hessian_by_vector(
     }
     let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
     let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
-    if intermediate_rank(ws, wrt).is_some() {
+    if crate::api::adjoint::intermediate_rank(ws, wrt).is_some() {
         // By an intermediate, the first derivative is not simplified before the second
         // is taken: simplifying could fold a formula into a call of the intermediate
         // (or write one out), which would change what the second derivative treats as
@@ -946,7 +941,7 @@ fn element_text(ws: &mut Workspace, id: ExprId, wrt: &str) -> String {
         .and_then(|s| ws.kind_of(s))
     {
         Some(Kind::Tensor(r)) => r as usize,
-        _ => match intermediate_rank(ws, wrt) {
+        _ => match crate::api::adjoint::intermediate_rank(ws, wrt) {
             Some(r) if r > 0 => r,
             _ => return wrt.to_string(),
         },

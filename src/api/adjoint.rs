@@ -1,7 +1,23 @@
-//! Deciding a claim through the facade: a claim's derivatives by named intermediates
-//! are taken before the prover sees it.
+//! Named intermediates in the facade (see [`crate::calculus::adjoint`]): recognizing
+//! one by name in a list of variables, and deciding a claim whose derivatives by
+//! intermediates are taken before the prover sees it.
 
 use crate::lower::workspace::Workspace;
+
+/// The number of axes of the named intermediate `name` (a definition without
+/// parameters: `let h[i] = ...` has 1, `let s = ...` 0), or `None` when `name` is not
+/// one.
+pub(crate) fn intermediate_rank(ws: &Workspace, name: &str) -> Option<usize> {
+    let &def = ws.scope.defs.get(name.trim())?;
+    let d = ws.pool.definition(def);
+    (d.params.is_empty() && d.builtin.is_none()).then_some(d.indices.len())
+}
+
+/// Whether `name` is a tensor or a named intermediate with axes: what a gradient or a
+/// Hessian by one name takes in index form.
+pub(crate) fn is_indexed(ws: &Workspace, name: &str) -> bool {
+    crate::api::session::is_tensor(ws, name) || intermediate_rank(ws, name).is_some_and(|r| r > 0)
+}
 
 /// Decides a claim. Its derivatives by named intermediates (`diff(L, h[j])`) are taken
 /// first, so that the prover sees the derivative (see [`crate::calculus::adjoint`]);
@@ -9,7 +25,7 @@ use crate::lower::workspace::Workspace;
 /// intermediate's stand-in, which is a derivative by an element that it knows how to
 /// take. The report shows the claim as written, and its proof starts with the step
 /// that takes those derivatives.
-pub(crate) fn decide(
+pub(crate) fn decide_claim(
     ws: &mut Workspace,
     claim: &crate::lower::workspace::Claim,
     seed: u64,
