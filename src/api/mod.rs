@@ -8,6 +8,7 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`, `prove`, `report`.
 
+pub(crate) mod adjoint;
 pub mod error;
 pub mod expr;
 pub mod options;

@@ -284,14 +284,18 @@ impl Session {
         })
     }
 
-    /// The derivative of `expr` with respect to a scalar (`x`) or a tensor element
-    /// (`z[i]`, `W[a, b]`), simplified.
+    /// The derivative of `expr` with respect to a scalar (`x`), a tensor element
+    /// (`z[i]`, `W[a, b]`) or a named intermediate (`h[j]`, `s`: a definition without
+    /// parameters, taken as an input, which gives its adjoint), simplified.
     ///
     /// ```
     /// let mut s = gauge::Session::new();
     /// let d = s.diff("cross_entropy(z, y)", "z[i]")?;
     /// assert_eq!(d.to_string(), "softmax(z)[i] - delta(i, y)");
     /// assert_eq!(d.latex(), r"\operatorname{softmax}\left(z\right)_{i} - \delta_{iy}");
+    /// s.load("let u[i] = sum(k, W[i, k]*x[k])")?;
+    /// let adjoint = s.diff("cross_entropy(u, y)", "u[j]")?;
+    /// assert_eq!(adjoint.to_string(), "softmax(u)[j] - delta(j, y)");
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn diff(&mut self, expr: &str, wrt: &str) -> Result<Expr> {
@@ -358,7 +362,7 @@ impl Session {
         let shared = self.ws.clone();
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let tensor = matches!(wrt, [name] if is_tensor(ws, name));
+            let tensor = matches!(wrt, [name] if crate::api::adjoint::is_indexed(ws, name));
             if tensor {
                 let names = index_names(opts, &["i"]);
                 let var = ws.parse_variable(&format!("{}[{}]", wrt[0], names.join(", ")))?;
@@ -444,7 +448,7 @@ impl Session {
         let shape = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
             if let [name] = wrt
-                && is_tensor(ws, name)
+                && crate::api::adjoint::is_indexed(ws, name)
             {
                 let steps = hessian_by_vector(ws, id, name, opts)?;
                 return Ok(HessianShape::Index(Derivation {
@@ -581,7 +585,12 @@ impl Session {
             let claims = ws.claims.split_off(before.min(ws.claims.len()));
             loaded?;
             match claims.as_slice() {
-                [c] => Ok(crate::prove::prove_with(ws, c, opts.seed, opts.verify)),
+                [c] => Ok(crate::api::adjoint::decide_claim(
+                    ws,
+                    c,
+                    opts.seed,
+                    opts.verify,
+                )),
                 _ => Err(Inner::new(
                     ErrorKind::Unsupported,
                     "`prove` takes one claim, `lhs = rhs`",
@@ -613,7 +622,7 @@ impl Session {
                 let claims = ws.claims.clone();
                 claims
                     .iter()
-                    .map(|c| crate::prove::prove_with(&mut ws, c, opts.seed, opts.verify))
+                    .map(|c| crate::api::adjoint::decide_claim(&mut ws, c, opts.seed, opts.verify))
                     .collect()
             }
             Err(_) => Vec::new(),
@@ -632,8 +641,9 @@ impl Session {
     }
 
     /// Checks gauge's derivatives of `expr` by the variables `wrt` (scalars, or tensors:
-    /// every element) against finite differences, the complex step and dual numbers,
-    /// at random points.
+    /// every element; or named intermediates, `h` or `h[j]`, whose references perturb
+    /// an input put in the intermediate's place at its value) against finite
+    /// differences, the complex step and dual numbers, at random points.
     ///
     /// ```
     /// let mut s = gauge::Session::new();
@@ -827,7 +837,7 @@ impl Session {
 /// The index names the options give, or the defaults.
 /// Whether `name` is a tensor the workspace knows (from the expression just parsed, or
 /// from loaded definitions).
-fn is_tensor(ws: &Workspace, name: &str) -> bool {
+pub(crate) fn is_tensor(ws: &Workspace, name: &str) -> bool {
     ws.pool
         .lookup_symbol(name)
         .and_then(|s| ws.kind_of(s))
@@ -852,6 +862,14 @@ fn hessian_by_vector(
     }
     let v1 = ws.parse_variable(&format!("{wrt}[{}]", names[0]))?;
     let v2 = ws.parse_variable(&format!("{wrt}[{}]", names[1]))?;
+    if crate::api::adjoint::intermediate_rank(ws, wrt).is_some() {
+        // By an intermediate, the first derivative is not simplified before the second
+        // is taken: simplifying could fold a formula into a call of the intermediate
+        // (or write one out), which would change what the second derivative treats as
+        // the intermediate.
+        let first = ws.pool.diff(id, v1, 1);
+        return derive_by(ws, first, &[(v2, 1)]);
+    }
     derive_by(ws, id, &[(v1, 1), (v2, 1)])
 }
 
@@ -913,8 +931,9 @@ fn variable_names(ws: &mut Workspace, id: ExprId) -> Vec<String> {
         .collect()
 }
 
-/// A variable as `diff` reads it: a tensor named alone (`z`) means its element, with
-/// index names that `id` does not use free (`z[i]`, `W[i, k]`); anything else as it is.
+/// A variable as `diff` reads it: a tensor or a named intermediate named alone (`z`,
+/// `h`) means its element, with index names that `id` does not use free (`z[i]`,
+/// `W[i, k]`); anything else as it is.
 fn element_text(ws: &mut Workspace, id: ExprId, wrt: &str) -> String {
     let rank = match ws
         .pool
@@ -922,7 +941,10 @@ fn element_text(ws: &mut Workspace, id: ExprId, wrt: &str) -> String {
         .and_then(|s| ws.kind_of(s))
     {
         Some(Kind::Tensor(r)) => r as usize,
-        _ => return wrt.to_string(),
+        _ => match crate::api::adjoint::intermediate_rank(ws, wrt) {
+            Some(r) if r > 0 => r,
+            _ => return wrt.to_string(),
+        },
     };
     let avoid = ws.pool.free_indices(id);
     let names = crate::check::request::fresh_indices(ws, rank, &avoid);

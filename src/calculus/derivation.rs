@@ -9,6 +9,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::calculus::adjoint::Adjoint;
 use crate::calculus::derivative::{Condition, Differentiator, Rule};
 use crate::diag::error::Result;
 use crate::expr::node::{DefId, ExprId, Node};
@@ -34,7 +35,10 @@ pub struct Derivation {
 const MAX_ROUNDS: usize = 64;
 
 /// Takes `diff(expr, var, order)` step by step, then simplifies with `defs` available
-/// for folding.
+/// for folding. By a named intermediate (`h[j]`), the derivative is the adjoint (see
+/// [`crate::calculus::adjoint`]): the first step writes out the definitions that depend
+/// on the intermediate, and the steps after it treat the intermediate's calls as
+/// inputs.
 pub fn derive_with_steps(
     pool: &mut Pool,
     expr: ExprId,
@@ -44,6 +48,98 @@ pub fn derive_with_steps(
     facts: &[crate::lower::workspace::Fact],
 ) -> Result<Derivation> {
     let start = pool.diff(expr, var, order);
+    let raw = match Adjoint::new(pool, expr, var)? {
+        Some(adj) => adjoint_steps(pool, &adj, expr, var, order)?,
+        None => unsimplified_steps(pool, expr, var, order)?,
+    };
+    let Unsimplified {
+        mut steps,
+        result,
+        known,
+        conditions,
+    } = raw;
+    let mut simp = Simplifier::new(pool, defs.to_vec())
+        .with_facts(facts.to_vec())
+        .with_known_ranges(known);
+    let result = simp.simplify(result);
+    steps.extend(simp.steps);
+    Ok(Derivation {
+        start,
+        steps,
+        result,
+        conditions,
+    })
+}
+
+/// A derivative taken step by step, before it is simplified.
+struct Unsimplified {
+    steps: Vec<Step>,
+    result: ExprId,
+    /// The variable's indices with the lengths they range below.
+    known: Vec<(ExprId, ExprId)>,
+    conditions: Vec<Condition>,
+}
+
+/// The derivative by a named intermediate, step by step: by the stand-in, with every
+/// expression mapped back to the intermediate's calls.
+fn adjoint_steps(
+    pool: &mut Pool,
+    adj: &Adjoint,
+    expr: ExprId,
+    var: ExprId,
+    order: u32,
+) -> Result<Unsimplified> {
+    let inner = unsimplified_steps(pool, adj.expr, adj.var, order)?;
+    let mut steps = Vec::with_capacity(inner.steps.len() + 1);
+    let written = adj.back(pool, adj.expr);
+    if written != expr {
+        let before = pool.diff(expr, var, order);
+        let after = pool.diff(written, var, order);
+        // Writing the function with the stand-in expands the definitions that depend
+        // on the intermediate, and takes the derivatives inside it first.
+        let rule = if adj.derived {
+            Rule::Differentiate
+        } else {
+            Rule::ExpandDefinition
+        };
+        steps.push(Step::whole(rule, before, after));
+    }
+    for st in inner.steps {
+        let rewrites = st
+            .rewrites
+            .iter()
+            .map(|r| Rewrite::new(r.rule, adj.back(pool, r.before), adj.back(pool, r.after)))
+            .collect();
+        steps.push(Step {
+            rules: st.rules,
+            before: adj.back(pool, st.before),
+            after: adj.back(pool, st.after),
+            rewrites,
+        });
+    }
+    let known = inner
+        .known
+        .into_iter()
+        .map(|(i, n)| (adj.back(pool, i), adj.back(pool, n)))
+        .collect();
+    let mut conditions = adj.conditions.clone();
+    conditions.extend(inner.conditions);
+    Ok(Unsimplified {
+        steps,
+        result: adj.back(pool, inner.result),
+        known,
+        conditions: adj.back_conditions(pool, conditions),
+    })
+}
+
+/// The steps of `diff(expr, var, order)` by a scalar or an element, up to the
+/// derivative taken.
+fn unsimplified_steps(
+    pool: &mut Pool,
+    expr: ExprId,
+    var: ExprId,
+    order: u32,
+) -> Result<Unsimplified> {
     let mut steps = Vec::new();
     let mut conditions = Vec::new();
     let mut cur = expr;
@@ -108,15 +204,10 @@ pub fn derive_with_steps(
         cur = pending;
         crate::calculus::derivative::check_size(pool, cur, k)?;
     }
-    let mut simp = Simplifier::new(pool, defs.to_vec())
-        .with_facts(facts.to_vec())
-        .with_known_ranges(known);
-    let result = simp.simplify(cur);
-    steps.extend(simp.steps);
-    Ok(Derivation {
-        start,
+    Ok(Unsimplified {
         steps,
-        result,
+        result: cur,
+        known,
         conditions,
     })
 }

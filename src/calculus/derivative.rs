@@ -61,7 +61,7 @@ impl Variable {
             _ => Err(Error::new(
                 ErrorKind::Shape,
                 format!(
-                    "cannot differentiate with respect to `{}`: expected a scalar or an element",
+                    "cannot differentiate with respect to `{}`: expected a scalar, an element or a named intermediate",
                     crate::print::text::to_text(pool, node)
                 ),
             )),
@@ -538,6 +538,14 @@ pub fn derive_n(
     var: ExprId,
     order: u32,
 ) -> Result<(ExprId, Vec<Condition>)> {
+    // By a named intermediate: by its stand-in, then back in the intermediate's name.
+    if let Some(adj) = crate::calculus::adjoint::Adjoint::new(pool, expr, var)? {
+        let (d, conditions) = derive_n(pool, adj.expr, adj.var, order)?;
+        let mut all = adj.conditions.clone();
+        all.extend(conditions);
+        let conditions = adj.back_conditions(pool, all);
+        return Ok((adj.back(pool, d), conditions));
+    }
     let mut d = expr;
     let mut conditions = Vec::new();
     for k in 1..=order {

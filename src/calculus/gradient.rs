@@ -14,13 +14,40 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::calculus::adjoint::intermediate;
 use crate::calculus::derivative::Differentiator;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{ExprId, Func, Node};
 use crate::expr::pool::Pool;
 
-/// The partial derivatives of `f` with respect to each scalar variable in `vars`.
+/// The partial derivatives of `f` with respect to each scalar variable in `vars`. A
+/// named intermediate among them (`s` for `let s = ...`) is not a node of `f`'s DAG to
+/// sweep to: its partial is its adjoint, taken on its own (see
+/// [`crate::calculus::adjoint`]).
 pub fn gradient(pool: &mut Pool, f: ExprId, vars: &[ExprId]) -> Result<Vec<ExprId>> {
+    if vars.iter().any(|&v| intermediate(pool, v).is_some()) {
+        let inputs: Vec<ExprId> = vars
+            .iter()
+            .copied()
+            .filter(|&v| intermediate(pool, v).is_none())
+            .collect();
+        let swept = if inputs.is_empty() {
+            Vec::new()
+        } else {
+            gradient(pool, f, &inputs)?
+        };
+        let mut swept = swept.into_iter();
+        let mut out = Vec::with_capacity(vars.len());
+        for &v in vars {
+            let part = if intermediate(pool, v).is_some() {
+                crate::calculus::derivative::derive_n(pool, f, v, 1)?.0
+            } else {
+                swept.next().unwrap_or_else(|| pool.int(0))
+            };
+            out.push(part);
+        }
+        return Ok(out);
+    }
     for &v in vars {
         if !matches!(pool.node(v), Node::Sym(_)) {
             return Err(Error::new(
@@ -260,6 +287,13 @@ fn topological(
 /// over its own DAG, which shares subterms with the function's), and one remembering
 /// simplifier serves every entry, so that a subterm shared by the n² entries is
 /// simplified once.
+///
+/// A named intermediate is refused among several variables: the partials by an
+/// intermediate and by what it is computed from do not commute (with `s = x^2`, the
+/// adjoint of `s` in `s*x` is `x`, whose derivative by `x` is 1, while the derivative
+/// by `x`, `3*x^2`, has the adjoint 0 by `s`), so the upper triangle would not give the
+/// rest. By one intermediate alone, both derivatives are by its stand-in, taken
+/// without simplifying in between, so the second sees the first as derived.
 pub fn hessian(
     pool: &mut Pool,
     f: ExprId,
@@ -267,6 +301,26 @@ pub fn hessian(
     defs: &[crate::expr::node::DefId],
     facts: &[crate::lower::workspace::Fact],
 ) -> Result<(Vec<ExprId>, Vec<Vec<ExprId>>)> {
+    if let Some(&v) = vars.iter().find(|&&v| intermediate(pool, v).is_some()) {
+        if vars.len() > 1 {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "a Hessian by the intermediate `{}` and other variables is not symmetric, so it is not taken",
+                    crate::print::text::to_text(pool, v)
+                ),
+            )
+            .with_hint("take it by the intermediate alone, or write the second derivatives out: `diff(diff(f, s), x)`"));
+        }
+        let first = crate::calculus::derivative::derive_n(pool, f, v, 1)?.0;
+        let second = crate::calculus::derivative::derive_n(pool, f, v, 2)?.0;
+        let mut simp = crate::simplify::simplifier::Simplifier::new(pool, defs.to_vec())
+            .with_facts(facts.to_vec())
+            .remembering();
+        let first = simp.simplify(first);
+        let second = simp.simplify(second);
+        return Ok((vec![first], vec![vec![second]]));
+    }
     fn simplifier<'p>(
         pool: &'p mut Pool,
         defs: &[crate::expr::node::DefId],

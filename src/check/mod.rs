@@ -21,7 +21,7 @@ pub mod summary;
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
-use crate::expr::node::{ExprId, Symbol};
+use crate::expr::node::{DefId, ExprId, Symbol};
 use crate::lower::workspace::Workspace;
 use crate::numeric::oracle::{
     ComponentCheck, Dtype, Oracle, Probe, Tolerances, check_component, claim_value,
@@ -31,7 +31,7 @@ pub use crate::numeric::sample::{
     within_conditioning,
 };
 use crate::numeric::scalar::{F32, Scalar};
-use crate::numeric::tape::{Elementwise, InputRef, Reuse, Tape, point_text};
+use crate::numeric::tape::{Elementwise, InputRef, Reuse, Tape, TapeInputs, point_text};
 use crate::numeric::value::{Bindings, Value, format_value};
 
 /// A variable to differentiate by.
@@ -41,6 +41,44 @@ pub enum CheckVar {
     Scalar(Symbol),
     /// Every element of a tensor with this many axes.
     Tensor(Symbol, u32),
+    /// A named intermediate (`let h[i] = ...`, `let s = ...`): every element of its
+    /// value, each differentiated by as an input (its adjoint).
+    Intermediate(Intermediate),
+}
+
+/// A named intermediate as a check's variable. The references differentiate the
+/// function written with the intermediate as an input: `function`, in which a stand-in
+/// takes the place of the intermediate's calls. At a point, the stand-in takes the
+/// intermediate's value there, and the references perturb it.
+#[derive(Clone, Debug)]
+pub struct Intermediate {
+    /// The intermediate's definition.
+    pub def: DefId,
+    /// The stand-in: a tensor with the intermediate's axes, or a scalar.
+    pub stand_in: Symbol,
+    /// The intermediate's number of axes (0 for a scalar).
+    pub rank: usize,
+    /// The function with the stand-in in place of the intermediate.
+    pub function: ExprId,
+}
+
+impl CheckVar {
+    /// The variable's name: the scalar's, the tensor's or the intermediate's.
+    pub fn name<'p>(&self, pool: &'p crate::expr::pool::Pool) -> &'p str {
+        match self {
+            CheckVar::Scalar(s) | CheckVar::Tensor(s, _) => pool.name(*s),
+            CheckVar::Intermediate(m) => pool.name(pool.definition(m.def).name),
+        }
+    }
+
+    /// Whether the derivative by it is taken in index form, over free indices.
+    pub fn is_indexed(&self) -> bool {
+        match self {
+            CheckVar::Scalar(_) => false,
+            CheckVar::Tensor(..) => true,
+            CheckVar::Intermediate(m) => m.rank > 0,
+        }
+    }
 }
 
 /// What to check.
@@ -167,12 +205,19 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
     };
     let mut claim_tapes = Vec::with_capacity(claims.len());
     for (k, &c) in claims.iter().enumerate() {
-        claim_tapes.push(match req.vars[k] {
-            CheckVar::Scalar(_) => ClaimTape::Scalar(Tape::compile(&mut session.pool, c)?),
-            CheckVar::Tensor(..) => {
-                let over = &req.indices[k];
-                ClaimTape::Tensor(Elementwise::compile(&mut session.pool, c, over)?)
-            }
+        claim_tapes.push(if req.vars[k].is_indexed() {
+            let over = &req.indices[k];
+            ClaimTape::Tensor(Elementwise::compile(&mut session.pool, c, over)?)
+        } else {
+            ClaimTape::Scalar(Tape::compile(&mut session.pool, c)?)
+        });
+    }
+    // Each intermediate's function and value, compiled once for every point.
+    let mut stand_ins = Vec::with_capacity(req.vars.len());
+    for v in &req.vars {
+        stand_ins.push(match v {
+            CheckVar::Intermediate(m) => Some(StandIn::compile(session, m)?),
+            _ => None,
         });
     }
     let claim_texts: Vec<String> = claims.iter().map(|&c| session.print(c)).collect();
@@ -191,7 +236,7 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
                 Some(b) => b.clone(),
                 None => sample_point(session, req, &mut rng)?,
             };
-            let checked = check_point(session, req, &f_tape, &claim_tapes, &at);
+            let checked = check_point(session, req, &f_tape, &claim_tapes, &stand_ins, &at);
             match checked {
                 Ok(p) => {
                     let kinked = p.components.iter().any(|c| {
@@ -227,9 +272,7 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
     let variables = req
         .vars
         .iter()
-        .map(|v| match v {
-            CheckVar::Scalar(s) | CheckVar::Tensor(s, _) => session.pool.name(*s).to_string(),
-        })
+        .map(|v| v.name(&session.pool).to_string())
         .collect();
     Ok(CheckReport {
         variables,
@@ -247,15 +290,17 @@ fn own_derivatives(session: &mut Workspace, req: &CheckRequest) -> Result<Vec<Ex
     let facts = session.facts.clone();
     let mut out = Vec::new();
     for (k, v) in req.vars.iter().enumerate() {
+        let idx: Vec<ExprId> = req.indices[k]
+            .iter()
+            .map(|&i| session.pool.index(i))
+            .collect();
         let var = match v {
             CheckVar::Scalar(s) => session.pool.sym(*s),
-            CheckVar::Tensor(t, _) => {
-                let idx: Vec<ExprId> = req.indices[k]
-                    .iter()
-                    .map(|&i| session.pool.index(i))
-                    .collect();
-                session.pool.elem(*t, idx)
-            }
+            CheckVar::Tensor(t, _) => session.pool.elem(*t, idx),
+            // The derivative by the intermediate itself, in its name: the references
+            // differentiate the function with the stand-in, so the two are reached
+            // independently.
+            CheckVar::Intermediate(m) => session.pool.call(m.def, Vec::new(), idx),
         };
         let d = crate::calculus::derivation::derive_with_steps(
             &mut session.pool,
@@ -276,11 +321,98 @@ enum ClaimTape {
     Tensor(Elementwise),
 }
 
+/// An intermediate's function with the stand-in, and the intermediate's value,
+/// compiled.
+pub struct StandIn {
+    stand_in: Symbol,
+    /// The function with the stand-in in place of the intermediate.
+    function: Tape,
+    /// The intermediate's value: at every position of its axes, or the scalar.
+    value: ClaimTape,
+    /// The lengths of the intermediate's axes.
+    lengths: Vec<Tape>,
+}
+
+impl StandIn {
+    /// Compiles the function with the stand-in, and the intermediate's value.
+    pub fn compile(session: &mut Workspace, m: &Intermediate) -> Result<StandIn> {
+        let function = Tape::compile(&mut session.pool, m.function)?;
+        let d = session.pool.definition(m.def).clone();
+        let value = if m.rank == 0 {
+            let call = session.pool.call(m.def, Vec::new(), Vec::new());
+            ClaimTape::Scalar(Tape::compile(&mut session.pool, call)?)
+        } else {
+            let over: Vec<Symbol> = (0..m.rank)
+                .map(|_| session.pool.fresh_index_symbol())
+                .collect();
+            let idx = over.iter().map(|&i| session.pool.index(i)).collect();
+            let call = session.pool.call(m.def, Vec::new(), idx);
+            ClaimTape::Tensor(Elementwise::compile(&mut session.pool, call, &over)?)
+        };
+        let mut lengths = Vec::with_capacity(m.rank);
+        for &r in &d.index_ranges {
+            let len = session.pool.instantiate_len(m.def, &[], r);
+            lengths.push(Tape::compile(&mut session.pool, len)?);
+        }
+        Ok(StandIn {
+            stand_in: m.stand_in,
+            function,
+            value,
+            lengths,
+        })
+    }
+
+    /// The point with the stand-in given the intermediate's value there.
+    pub fn bind(&self, session: &Workspace, at: &Bindings) -> Result<Bindings> {
+        let undefined = || {
+            Error::new(
+                ErrorKind::Domain,
+                "the intermediate is undefined at the point",
+            )
+        };
+        let value = match &self.value {
+            ClaimTape::Scalar(tape) => {
+                let inputs = tape.inputs(&session.pool, at)?;
+                Value::Scalar(tape.eval(&inputs)?)
+            }
+            ClaimTape::Tensor(tape) => {
+                let mut shape = Vec::with_capacity(self.lengths.len());
+                for len in &self.lengths {
+                    let inputs = len.inputs(&session.pool, at)?;
+                    let n = len.eval(&inputs)?;
+                    if !(n >= 1.0 && n.fract() == 0.0) {
+                        return Err(Error::new(
+                            ErrorKind::Shape,
+                            "an axis of the intermediate has no length at the point",
+                        ));
+                    }
+                    shape.push(n as usize);
+                }
+                let inputs = tape.inputs(&session.pool, at)?;
+                let data = tape
+                    .run::<f64>(&inputs, &shape)
+                    .into_iter()
+                    .map(|v| v.filter(|x| x.is_finite()).ok_or_else(undefined))
+                    .collect::<Result<Vec<f64>>>()?;
+                Value::Tensor(std::rc::Rc::new(crate::numeric::value::Tensor {
+                    shape,
+                    data,
+                }))
+            }
+        };
+        let mut out = at.clone();
+        out.insert(self.stand_in, value);
+        Ok(out)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn check_point(
     session: &mut Workspace,
     req: &CheckRequest,
     f_tape: &Tape,
     claim_tapes: &[ClaimTape],
+    stand_ins: &[Option<StandIn>],
     at: &Bindings,
 ) -> Result<PointCheck> {
     let inputs = f_tape.inputs(&session.pool, at)?;
@@ -290,79 +422,86 @@ fn check_point(
     // Every component's oracles perturb one input of the same function at the same
     // point: they share its value and its unperturbed runs.
     let reuse = Reuse::new(f_tape, &inputs);
-    let probe = |input: InputRef, x: f64| Probe {
+    let own = Function {
         tape: f_tape,
         inputs: &inputs,
-        input,
-        x,
-        reuse: Some(&reuse),
-        value: Some(value),
+        reuse: &reuse,
+        value,
     };
     let mut components = Vec::new();
     let mut perturbed = Vec::new();
     let mut spans = Vec::with_capacity(req.vars.len());
     for (k, v) in req.vars.iter().enumerate() {
         let first = components.len();
+        let mut out = Components {
+            components: &mut components,
+            perturbed: &mut perturbed,
+        };
         match (v, &claim_tapes[k]) {
             (CheckVar::Scalar(s), ClaimTape::Scalar(claim_tape)) => {
-                let x = match at.get(*s) {
-                    Some(Value::Scalar(x)) => *x,
-                    _ => {
-                        return Err(Error::new(
-                            ErrorKind::Binding,
-                            format!("no value for `{}`", session.pool.name(*s)),
-                        ));
-                    }
-                };
+                let x = scalar_value(session, at, *s)?;
                 let claim_inputs = claim_tape.inputs(&session.pool, at)?;
                 let claim = claim_value(claim_tape, &claim_inputs, req.dtype).ok();
-                perturbed.push((InputRef::Scalar(*s), x));
-                components.push(check_component(
-                    session.pool.name(*s).to_string(),
-                    claim,
-                    &probe(InputRef::Scalar(*s), x),
-                    req.dtype,
-                    &req.tolerances,
-                ));
+                let name = session.pool.name(*s).to_string();
+                out.scalar(req, &own, name, *s, x, claim);
             }
             (CheckVar::Tensor(t, _), ClaimTape::Tensor(claim_tape)) => {
-                let tensor = match at.get(*t) {
-                    Some(Value::Tensor(tv)) => tv.clone(),
-                    _ => {
-                        return Err(Error::new(
-                            ErrorKind::Binding,
-                            format!("no value for the tensor `{}`", session.pool.name(*t)),
-                        ));
-                    }
-                };
-                let claim_inputs = claim_tape.inputs(&session.pool, at)?;
-                let claims: Vec<Option<f64>> = match req.dtype {
-                    Dtype::F64 => claim_tape.run::<f64>(&claim_inputs, &tensor.shape),
-                    Dtype::F32 => claim_tape
-                        .run::<F32>(&claim_inputs, &tensor.shape)
-                        .into_iter()
-                        .map(|v| v.map(F32::re))
-                        .collect(),
-                };
+                let tensor = tensor_value(session, at, *t)?;
+                let claims = tensor_claims(session, req, claim_tape, at, &tensor.shape)?;
                 let name = session.pool.name(*t).to_string();
-                for (off, claim) in claims.into_iter().enumerate() {
-                    let idx = unravel(off, &tensor.shape);
-                    let input = InputRef::Element(*t, off);
-                    perturbed.push((input, tensor.data[off]));
-                    let component = format!(
-                        "{name}[{}]",
-                        idx.iter()
-                            .map(|i| i.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                    components.push(check_component(
-                        component,
-                        claim,
-                        &probe(input, tensor.data[off]),
-                        req.dtype,
-                        &req.tolerances,
+                out.tensor(req, &own, &name, *t, &tensor, claims);
+            }
+            (CheckVar::Intermediate(_), claim_tape) => {
+                let Some(si) = &stand_ins[k] else {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        "an intermediate's function was not compiled",
                     ));
+                };
+                // The function with the stand-in, at the point where the stand-in
+                // takes the intermediate's value: the references perturb the stand-in.
+                let bound = si.bind(session, at)?;
+                let g_inputs = si.function.inputs(&session.pool, &bound)?;
+                let g_value = si.function.eval(&g_inputs)?;
+                // Written with the stand-in, the function must still have its value: a
+                // wrong rewriting would otherwise pass as a wrong reference.
+                let scale = value
+                    .abs()
+                    .max(g_value.abs())
+                    .max(f_tape.largest_intermediate(&inputs))
+                    .max(si.function.largest_intermediate(&g_inputs))
+                    .max(1.0);
+                // NaN never agrees.
+                let agrees = (g_value - value).abs() <= 1e-9 * scale;
+                if !agrees {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "the function written with `{}` as an input has the value {g_value:?}, not {value:?}: a bug in gauge",
+                            v.name(&session.pool)
+                        ),
+                    ));
+                }
+                let g_reuse = Reuse::new(&si.function, &g_inputs);
+                let stand_in = Function {
+                    tape: &si.function,
+                    inputs: &g_inputs,
+                    reuse: &g_reuse,
+                    value: g_value,
+                };
+                let name = v.name(&session.pool).to_string();
+                match claim_tape {
+                    ClaimTape::Scalar(claim_tape) => {
+                        let x = scalar_value(session, &bound, si.stand_in)?;
+                        let claim_inputs = claim_tape.inputs(&session.pool, at)?;
+                        let claim = claim_value(claim_tape, &claim_inputs, req.dtype).ok();
+                        out.scalar(req, &stand_in, name, si.stand_in, x, claim);
+                    }
+                    ClaimTape::Tensor(claim_tape) => {
+                        let tensor = tensor_value(session, &bound, si.stand_in)?;
+                        let claims = tensor_claims(session, req, claim_tape, at, &tensor.shape)?;
+                        out.tensor(req, &stand_in, &name, si.stand_in, &tensor, claims);
+                    }
                 }
             }
             _ => {
@@ -390,6 +529,132 @@ fn check_point(
         bindings: at.clone(),
         inputs: perturbed,
         spans,
+    })
+}
+
+/// A function compiled and evaluated at a point, whose inputs the references perturb.
+struct Function<'a> {
+    tape: &'a Tape,
+    inputs: &'a TapeInputs,
+    reuse: &'a Reuse<'a>,
+    value: f64,
+}
+
+impl Function<'_> {
+    fn probe(&self, input: InputRef, x: f64) -> Probe<'_> {
+        Probe {
+            tape: self.tape,
+            inputs: self.inputs,
+            input,
+            x,
+            reuse: Some(self.reuse),
+            value: Some(self.value),
+        }
+    }
+}
+
+/// The components of one point, and the input each perturbs, as they are checked.
+struct Components<'a> {
+    components: &'a mut Vec<ComponentCheck>,
+    perturbed: &'a mut Vec<(InputRef, f64)>,
+}
+
+impl Components<'_> {
+    /// The component of a scalar input.
+    fn scalar(
+        &mut self,
+        req: &CheckRequest,
+        f: &Function<'_>,
+        name: String,
+        s: Symbol,
+        x: f64,
+        claim: Option<f64>,
+    ) {
+        let input = InputRef::Scalar(s);
+        self.perturbed.push((input, x));
+        self.components.push(check_component(
+            name,
+            claim,
+            &f.probe(input, x),
+            req.dtype,
+            &req.tolerances,
+        ));
+    }
+
+    /// The components of a tensor input, one per element.
+    fn tensor(
+        &mut self,
+        req: &CheckRequest,
+        f: &Function<'_>,
+        name: &str,
+        t: Symbol,
+        tensor: &crate::numeric::value::Tensor,
+        claims: Vec<Option<f64>>,
+    ) {
+        for (off, claim) in claims.into_iter().enumerate() {
+            let idx = unravel(off, &tensor.shape);
+            let input = InputRef::Element(t, off);
+            self.perturbed.push((input, tensor.data[off]));
+            let component = format!(
+                "{name}[{}]",
+                idx.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            self.components.push(check_component(
+                component,
+                claim,
+                &f.probe(input, tensor.data[off]),
+                req.dtype,
+                &req.tolerances,
+            ));
+        }
+    }
+}
+
+/// The value of a scalar at a point.
+fn scalar_value(session: &Workspace, at: &Bindings, s: Symbol) -> Result<f64> {
+    match at.get(s) {
+        Some(Value::Scalar(x)) => Ok(*x),
+        _ => Err(Error::new(
+            ErrorKind::Binding,
+            format!("no value for `{}`", session.pool.name(s)),
+        )),
+    }
+}
+
+/// The value of a tensor at a point.
+fn tensor_value(
+    session: &Workspace,
+    at: &Bindings,
+    t: Symbol,
+) -> Result<std::rc::Rc<crate::numeric::value::Tensor>> {
+    match at.get(t) {
+        Some(Value::Tensor(tv)) => Ok(tv.clone()),
+        _ => Err(Error::new(
+            ErrorKind::Binding,
+            format!("no value for the tensor `{}`", session.pool.name(t)),
+        )),
+    }
+}
+
+/// A tensor's claim at every element, in the check's precision.
+fn tensor_claims(
+    session: &Workspace,
+    req: &CheckRequest,
+    claim_tape: &Elementwise,
+    at: &Bindings,
+    shape: &[usize],
+) -> Result<Vec<Option<f64>>> {
+    let claim_inputs = claim_tape.inputs(&session.pool, at)?;
+    Ok(match req.dtype {
+        Dtype::F64 => claim_tape.run::<f64>(&claim_inputs, shape),
+        Dtype::F32 => claim_tape
+            .run::<F32>(&claim_inputs, shape)
+            .into_iter()
+            .map(|v| v.map(F32::re))
+            .collect(),
     })
 }
 
@@ -453,8 +718,21 @@ pub fn plot_worst(
             "there is no component to plot",
         ));
     };
-    let tape = Tape::compile(&mut session.pool, req.expr)?;
-    let inputs = tape.inputs(&session.pool, &p.bindings)?;
+    // A component of an intermediate perturbs the stand-in of the function written
+    // with it, at the point where the stand-in takes the intermediate's value.
+    let var = p.spans.iter().position(|r| r.contains(&ci));
+    let (tape, bindings) = match var.map(|k| &req.vars[k]) {
+        Some(CheckVar::Intermediate(m)) => {
+            let si = StandIn::compile(session, m)?;
+            let bound = si.bind(session, &p.bindings)?;
+            (si.function, bound)
+        }
+        _ => (
+            Tape::compile(&mut session.pool, req.expr)?,
+            p.bindings.clone(),
+        ),
+    };
+    let inputs = tape.inputs(&session.pool, &bindings)?;
     let probe = Probe {
         tape: &tape,
         inputs: &inputs,

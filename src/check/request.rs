@@ -1,7 +1,8 @@
 //! Building a [`CheckRequest`] from text: the variables by name, the claimed
 //! derivatives as formulas, their free index names, and a point.
 
-use crate::check::{CheckRequest, CheckVar, Lengths};
+use crate::calculus::adjoint::Adjoint;
+use crate::check::{CheckRequest, CheckVar, Intermediate, Lengths};
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Symbol};
@@ -76,11 +77,32 @@ pub struct CheckText<'a> {
 /// Reads a check of the function `id` from text.
 pub fn request(session: &mut Workspace, id: ExprId, t: &CheckText<'_>) -> Result<CheckRequest> {
     let mut vars = Vec::new();
-    for n in t.wrt {
+    // Index names written with a variable (`h[j]`), which name its claim's free
+    // indices as `--index` does.
+    let mut written: Vec<Option<Vec<String>>> = Vec::new();
+    for item in t.wrt {
+        let (n, idx) = split_element(item);
+        written.push(idx);
+        let n = n.as_str();
+        if let Some(m) = intermediate(session, id, n)? {
+            vars.push(CheckVar::Intermediate(m));
+            continue;
+        }
         let kind = session
             .pool
             .lookup_symbol(n)
             .and_then(|s| session.kind_of(s).map(|k| (s, k)));
+        if written.last().is_some_and(|w| w.is_some())
+            && !matches!(kind, Some((_, Kind::Tensor(_))))
+        {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                format!(
+                    "`{item}` selects an element, but `{n}` is not a tensor or a named intermediate"
+                ),
+            )
+            .with_hint(format!("write `--wrt {n}`")));
+        }
         match kind {
             Some((s, Kind::Scalar)) => vars.push(CheckVar::Scalar(s)),
             Some((s, Kind::Tensor(r))) => vars.push(CheckVar::Tensor(s, r)),
@@ -126,26 +148,32 @@ pub fn request(session: &mut Workspace, id: ExprId, t: &CheckText<'_>) -> Result
     let given: Option<Vec<String>> = t.index.map(split_list);
     let mut indices = Vec::new();
     for (k, v) in vars.iter().enumerate() {
-        let CheckVar::Tensor(tensor, r) = v else {
-            indices.push(Vec::new());
-            continue;
+        let (name, r) = match v {
+            CheckVar::Tensor(tensor, r) => (session.pool.name(*tensor).to_string(), *r),
+            CheckVar::Intermediate(m) if m.rank > 0 => {
+                (v.name(&session.pool).to_string(), m.rank as u32)
+            }
+            _ => {
+                indices.push(Vec::new());
+                continue;
+            }
         };
-        let names: Vec<Symbol> = match (&claims, &given) {
-            (_, Some(g)) => g.iter().map(|n| session.pool.symbol(n)).collect(),
-            (Some(c), None) => session
+        let names: Vec<Symbol> = match (&claims, &given, &written[k]) {
+            (_, _, Some(w)) => w.iter().map(|n| session.pool.symbol(n)).collect(),
+            (_, Some(g), None) => g.iter().map(|n| session.pool.symbol(n)).collect(),
+            (Some(c), None, None) => session
                 .pool
                 .free_indices(c[k])
                 .into_iter()
                 .filter(|s| !f_indices.contains(s))
                 .collect(),
-            (None, None) => fresh_indices(session, *r as usize, &f_indices),
+            (None, None, None) => fresh_indices(session, r as usize, &f_indices),
         };
-        if names.len() != *r as usize {
+        if names.len() != r as usize {
             return Err(Error::new(
                 ErrorKind::Shape,
                 format!(
-                    "the derivative by `{}` needs {r} free index name(s), found {}",
-                    session.pool.name(*tensor),
+                    "the derivative by `{name}` needs {r} free index name(s), found {}",
                     names.len()
                 ),
             )
@@ -182,6 +210,49 @@ pub fn request(session: &mut Workspace, id: ExprId, t: &CheckText<'_>) -> Result
         dtype: t.dtype,
         tolerances: Tolerances::for_dtype(t.dtype),
     })
+}
+
+/// A variable as `--wrt` writes it: a name, or an element whose indices name the
+/// claim's free indices (`h[j]`, `W[a, b]`).
+fn split_element(item: &str) -> (String, Option<Vec<String>>) {
+    let item = item.trim();
+    match item.split_once('[') {
+        Some((name, rest)) if rest.ends_with(']') => {
+            let inside = &rest[..rest.len() - 1];
+            (name.trim().to_string(), Some(split_list(inside)))
+        }
+        _ => (item.to_string(), None),
+    }
+}
+
+/// The named intermediate `name` as a check's variable (see
+/// [`crate::calculus::adjoint`]): a definition without parameters, which the
+/// function `id` is written with as an input; `None` when `name` is not a definition.
+fn intermediate(session: &mut Workspace, id: ExprId, name: &str) -> Result<Option<Intermediate>> {
+    let Some(&def) = session.scope.defs.get(name) else {
+        return Ok(None);
+    };
+    let d = session.pool.definition(def);
+    if d.builtin.is_some() || !d.params.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Shape,
+            format!("cannot differentiate with respect to `{name}`: it is a function, not a variable or an intermediate value"),
+        )
+        .with_hint("--wrt takes the function's inputs, or definitions without parameters (`let h[i] = ...`)"));
+    }
+    let rank = d.indices.len();
+    // Any indices do: the function written with the stand-in does not depend on them.
+    let idx: Vec<ExprId> = (0..rank).map(|_| session.pool.int(0)).collect();
+    let var = session.pool.call(def, Vec::new(), idx);
+    let Some(adj) = Adjoint::new(&mut session.pool, id, var)? else {
+        return Ok(None);
+    };
+    Ok(Some(Intermediate {
+        def,
+        stand_in: adj.stand_in,
+        rank,
+        function: adj.expr,
+    }))
 }
 
 /// The axes one `--len` fixes (`W1=16x64`: a tensor's shape; `i=8`: the axis a free

@@ -132,7 +132,9 @@ Examples:
         #[arg(allow_hyphen_values = true)]
         expr: String,
         /// The variable: a scalar such as `x`, an element such as `z[i]` or `W[a, b]`, or
-        /// a tensor alone (`z` means `z[i]`). Default: the expression's only variable.
+        /// a tensor alone (`z` means `z[i]`); or a definition without parameters from
+        /// `--defs` (`h[j]`, `s`), for the derivative with it taken as an input (its
+        /// adjoint). Default: the expression's only variable.
         #[arg(long, value_name = "VAR", allow_hyphen_values = true)]
         wrt: Option<String>,
         /// Take the derivative this many times.
@@ -153,8 +155,9 @@ Examples:
         /// The expression; `-` reads it from standard input.
         #[arg(allow_hyphen_values = true)]
         expr: String,
-        /// The tensor, by name, or scalar variables separated by commas. Default: the
-        /// expression's variables (one tensor, or every scalar).
+        /// The tensor, by name, or scalar variables separated by commas; a definition
+        /// without parameters (`h`, `s`) counts as one, taken as an input (its adjoint).
+        /// Default: the expression's variables (one tensor, or every scalar).
         #[arg(long, value_name = "TENSOR|VARS", allow_hyphen_values = true)]
         wrt: Option<String>,
         /// The free indices of the result, one per axis of the tensor.
@@ -250,7 +253,9 @@ pub struct CheckArgs {
     /// The function; `-` reads it from standard input.
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
-    /// The variables, separated by commas: scalars, or tensors (every element).
+    /// The variables, separated by commas: scalars, or tensors (every element; `W[a, b]`
+    /// names the claim's free indices), or definitions without parameters (`h`, `h[j]`,
+    /// `s`: the derivative with the intermediate taken as an input, its adjoint).
     /// Default: every variable of the function (its scalars and tensors once `--defs`
     /// definitions are expanded; not indices), in the order its canonical form
     /// mentions them.

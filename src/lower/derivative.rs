@@ -1,10 +1,12 @@
 //! Derivative nodes: `diff(f, x)` and `diff(f, x, k)`, `grad(f, z)[i]` and
-//! `hessian(f, z)[i, k]`, and the variable of a derivative (a scalar or an element).
+//! `hessian(f, z)[i, k]`, and the variable of a derivative (a scalar, an element, or a
+//! named intermediate: a call of a definition without parameters).
 
 use crate::diag::error::{ErrorKind, Result};
 use crate::diag::source::Span;
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, MAX_DIFF_ORDER};
+use crate::lower::call::usage_text;
 use crate::lower::lowerer::{Lowerer, err};
 use crate::syntax::tree::{Expr, ExprKind, Ident};
 
@@ -60,10 +62,10 @@ impl Lowerer<'_> {
                     let s = self.use_param(k, Kind::Scalar, ident.span)?;
                     return Ok(self.pool().sym(s));
                 }
-                if matches!(n, "pi" | "π" | "e")
-                    || self.session.scope.defs.contains_key(n)
-                    || self.is_function_name(n)
-                {
+                if self.session.scope.defs.contains_key(n) || self.is_defining(n) {
+                    return self.intermediate(ident, None, e.span);
+                }
+                if matches!(n, "pi" | "π" | "e") || self.is_function_name(n) {
                     return Err(err(
                         ErrorKind::Shape,
                         ident.span,
@@ -75,7 +77,10 @@ impl Lowerer<'_> {
             }
             ExprKind::Element { name, indices } => {
                 let n = name.name.as_str();
-                if self.session.scope.defs.contains_key(n) || self.is_function_name(n) {
+                if self.session.scope.defs.contains_key(n) || self.is_defining(n) {
+                    return self.intermediate(name, Some(indices), e.span);
+                }
+                if self.is_function_name(n) {
                     return Err(err(
                         ErrorKind::Shape,
                         name.span,
@@ -90,6 +95,62 @@ impl Lowerer<'_> {
                 "expected a variable: a scalar name such as `x` or an element such as `z[i]`",
             )),
         }
+    }
+
+    /// Lowers a named intermediate as a derivative's variable: a call of a definition
+    /// without parameters (`s`, `h[j]`), whose derivative is the adjoint (see
+    /// `calculus::adjoint`). A definition with parameters is a function, not a value.
+    fn intermediate(
+        &mut self,
+        name: &Ident,
+        indices: Option<&[Expr]>,
+        span: Span,
+    ) -> Result<ExprId> {
+        let n = name.name.as_str();
+        if self.is_defining(n) {
+            return Err(self.recursion_error(name));
+        }
+        let def = self.session.scope.defs[n];
+        let d = self.session.pool.definition(def);
+        if d.builtin.is_some() {
+            return Err(err(
+                ErrorKind::Shape,
+                name.span,
+                format!(
+                    "cannot differentiate with respect to `{n}`: it is a function, not a variable"
+                ),
+            ));
+        }
+        if !d.params.is_empty() {
+            let usage = usage_text(n, d.params.len(), d.indices.len());
+            let named = usage_text("v", 0, d.indices.len());
+            return Err(err(
+                ErrorKind::Shape,
+                name.span,
+                format!(
+                    "cannot differentiate with respect to `{n}`: it is a function of {} parameter{}, not an intermediate value",
+                    d.params.len(),
+                    if d.params.len() == 1 { "" } else { "s" }
+                ),
+            )
+            .with_hint(format!(
+                "differentiate by one of its inputs, or name the value it takes: `let {named} = {usage}`, then `diff(f, {named})`"
+            )));
+        }
+        let rank = d.indices.len();
+        if indices.is_none() && rank > 0 {
+            let usage = usage_text(n, 0, rank);
+            return Err(err(
+                ErrorKind::Shape,
+                span,
+                format!(
+                    "`{n}` is {}; differentiate by one element",
+                    Kind::Tensor(rank as u32).describe()
+                ),
+            )
+            .with_hint(format!("write `diff(f, {usage})`")));
+        }
+        self.finish_call(def, name, Vec::new(), indices, span)
     }
 
     pub(super) fn grad(

@@ -4,6 +4,7 @@
 //! Tests that run the `gauge` binary use `common::gauge`; tests of a stage reach it
 //! through the crate's hidden stage modules.
 
+mod adjoint;
 mod architecture;
 mod calculus;
 mod calculus_props;
