@@ -10,23 +10,12 @@ use crate::syntax::tree::{Expr, ExprKind, Ident};
 impl Lowerer<'_> {
     pub(super) fn unknown_function(&self, name: &Ident) -> Error {
         let mut candidates: Vec<String> = Func::ALL.iter().map(|f| f.name().to_string()).collect();
+        // The builtins with syntax of their own are the reserved names that are functions.
         candidates.extend(
-            [
-                "sum",
-                "mean",
-                "delta",
-                "diff",
-                "grad",
-                "hessian",
-                "len",
-                "log",
-                "log2",
-                "log10",
-                "sqrt",
-                "transpose",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
+            crate::lower::scope::RESERVED
+                .iter()
+                .filter(|n| self.is_function_name(n))
+                .map(|s| s.to_string()),
         );
         candidates.extend(self.session.scope.defs.keys().cloned());
         candidates.sort();

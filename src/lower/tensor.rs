@@ -457,20 +457,24 @@ impl Lowerer<'_> {
     }
 
     fn negate(&mut self, o: Operand) -> Operand {
-        match o {
-            Operand::Scalar(x) => Operand::Scalar(self.pool().neg(x)),
-            Operand::Whole(w) => {
-                let body = self.pool().neg(w.body);
-                Operand::Whole(Whole { body, ..w })
-            }
-        }
+        self.map_operand(o, |pool, x| pool.neg(x))
     }
 
     fn reciprocal(&mut self, o: Operand) -> Operand {
+        self.map_operand(o, |pool, x| pool.recip(x))
+    }
+
+    /// A scalar function applied to a scalar, or to each element of a tensor (its form
+    /// unchanged: the caller writes the operator into the chain's form).
+    fn map_operand(
+        &mut self,
+        o: Operand,
+        f: impl FnOnce(&mut crate::expr::pool::Pool, ExprId) -> ExprId,
+    ) -> Operand {
         match o {
-            Operand::Scalar(x) => Operand::Scalar(self.pool().recip(x)),
+            Operand::Scalar(x) => Operand::Scalar(f(self.pool(), x)),
             Operand::Whole(w) => {
-                let body = self.pool().recip(w.body);
+                let body = f(self.pool(), w.body);
                 Operand::Whole(Whole { body, ..w })
             }
         }

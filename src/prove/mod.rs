@@ -331,7 +331,7 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
     // same terms. Expanding a call is a substitution into a shared DAG, once per
     // distinct call, so a 30-layer stack stays a few thousand nodes; and nothing is
     // multiplied out, so this costs about what the first attempt did.
-    let written = crate::simplify::written::write_out(&mut session.pool, simplified, &[]);
+    let written = session.pool.expand_definitions(simplified, &[]);
     if written != simplified {
         let mut simp =
             Simplifier::new(&mut session.pool, Vec::new()).with_facts(session.facts.clone());
@@ -367,7 +367,7 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
     // the prelude states (`sigmoid`, `tanh`, `tan`, ...) replaced by its body; then
     // multiplied out, simplified, and over a common denominator.
     let builtins = session.builtin_definitions();
-    let primitive = crate::simplify::written::write_out(&mut session.pool, again, &builtins);
+    let primitive = session.pool.expand_definitions(again, &builtins);
     if primitive != again && !session.pool.over_budget() {
         steps.push(Step::whole(Rule::ExpandDefinition, again, primitive));
         // Folding would only undo the expansion, so this pass folds nothing.

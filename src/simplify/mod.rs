@@ -9,4 +9,3 @@ pub mod outer;
 pub mod rules;
 pub mod sign;
 pub mod simplifier;
-pub mod written;

@@ -296,7 +296,7 @@ impl<'p> Simplifier<'p> {
         {
             return None;
         }
-        let written = crate::simplify::written::write_out(self.pool, body, &[]);
+        let written = self.pool.expand_definitions(body, &[]);
         if crate::expr::size::dag_size(self.pool, written) > MAX_WRITTEN {
             return None;
         }

@@ -91,8 +91,8 @@ impl Kernel<'_> {
             return no_match(Rule::ExpandInSum);
         }
         let builtins = self.equality.builtins().to_vec();
-        let eb = super::expand::expand_definitions(self.pool, b, &builtins);
-        let ea = super::expand::expand_definitions(self.pool, a, &builtins);
+        let eb = self.pool.expand_definitions(b, &builtins);
+        let ea = self.pool.expand_definitions(a, &builtins);
         self.expect_same(eb, ea, "the sum with its definitions written out")
     }
 

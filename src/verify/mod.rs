@@ -4,9 +4,10 @@
 //! ([`Rewrite`](crate::trace::Rewrite)s): the subexpression a rule matched and what it became. The checker
 //! trusts a small base in `expr` and nothing else: the pool's canonical constructors
 //! (flattening, ordering, collecting like terms, exact arithmetic), substitution of a
-//! definition's body for one call (`expand_call`) and renaming of bound indices. It
-//! writes whole expressions out in primitive terms on its own (`expand.rs`), from the
-//! outside in, so that a tensor passed whole to a definition becomes its elements.
+//! definition's body for one call (`expand_call`), writing a whole expression out in
+//! primitive terms (`expand_definitions`, which leaves a tensor passed whole to a
+//! definition for that definition to write out element by element) and renaming of
+//! bound indices.
 //! For every step it confirms:
 //!
 //! 1. **each rule instance** is correct: the matched subexpression has the rule's shape,
@@ -77,7 +78,6 @@
 //! | `conditional.rs` | the rules with a sign condition: logarithms, powers, `abs`, the sigmoid of a logarithm |
 //! | `indices.rs` | powers and products of deltas, sums multiplied out or written out |
 //! | `derivative.rs` | the checker's own derivatives |
-//! | `expand.rs` | definitions written out, from the outside in |
 //! | `sign.rs` | the checker's own sign prover |
 //! | `normal.rs` | the checker's algebraic normal form, and equality by it |
 //! | `powers.rs` | exact arithmetic on powers of numbers |
@@ -85,7 +85,6 @@
 
 mod conditional;
 mod derivative;
-mod expand;
 mod indices;
 mod normal;
 mod numeric;

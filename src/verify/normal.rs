@@ -63,8 +63,8 @@ impl Equality {
         if la == lb || self.same_expanded(pool, a, b)? {
             return Ok(true);
         }
-        let ea = super::expand::expand_definitions(pool, a, &self.builtins);
-        let eb = super::expand::expand_definitions(pool, b, &self.builtins);
+        let ea = pool.expand_definitions(a, &self.builtins);
+        let eb = pool.expand_definitions(b, &self.builtins);
         self.same_expanded(pool, ea, eb)
     }
 
