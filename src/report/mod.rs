@@ -13,6 +13,7 @@ pub mod derivation;
 pub mod json;
 pub mod layout;
 pub mod prove;
+pub mod roll;
 pub mod shared;
 pub mod value;
 

@@ -16,6 +16,7 @@ use crate::expr::node::{ExprId, Node};
 use crate::lower::workspace::Workspace;
 use crate::print::latex::{name as latex_name, to_latex_named};
 use crate::print::text::to_text_named;
+use crate::report::roll::Roll;
 use crate::report::{Format, Output, display, json, latex_output};
 use crate::simplify::outer::Written;
 
@@ -98,6 +99,17 @@ impl<'w> Lets<'w> {
     /// whole.
     fn text(&self, id: ExprId) -> String {
         to_text_named(&self.ws.pool, id, &[], &self.map)
+    }
+
+    /// Each of `ids` printed as a part of a larger expression: by its name when it is
+    /// bound.
+    fn parts(&self, ids: &[ExprId]) -> Vec<String> {
+        ids.iter()
+            .map(|id| match self.map.get(id) {
+                Some(name) => name.clone(),
+                None => self.text(*id),
+            })
+            .collect()
     }
 
     /// The results, labelled, after the `let` lines.
@@ -225,10 +237,25 @@ pub fn scalar_hessian(
     match (out.format(), structure) {
         (Format::Text, Some(w)) => {
             let lets = Lets::new(ws, &structure_roots(w), &[]);
-            let mut o = lets.text_lines(&[]);
+            // The vectors and sums over the variables print in index form where they
+            // roll (see `roll`): with the index the entry already runs over them.
+            let roll = Roll::new(names, &w.indices[0]);
+            let mut o = String::new();
+            for (id, name) in &lets.lets {
+                let body = match (&roll, ws.pool.node(*id)) {
+                    (Some(r), Node::Add(terms)) => r.sum(&lets.parts(terms)),
+                    _ => None,
+                };
+                let body = body.unwrap_or_else(|| lets.text(*id));
+                let _ = writeln!(o, "let {name} = {body}");
+            }
             for (name, v) in &w.vectors {
                 let items: Vec<String> = v.iter().map(|&e| lets.text(e)).collect();
-                let _ = writeln!(o, "{name} = [{}]", items.join(", "));
+                match roll.as_ref().and_then(|r| r.vector(&items)) {
+                    Some(t) => writeln!(o, "{name}[{}] = {t}", w.indices[0]),
+                    None => writeln!(o, "{name} = [{}]", items.join(", ")),
+                }
+                .unwrap_or_default();
             }
             let _ = writeln!(
                 o,

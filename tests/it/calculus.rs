@@ -313,8 +313,8 @@ fn a_hessian_that_is_diagonal_plus_an_outer_product_prints_as_one_indexed_entry(
     assert_eq!(
         lines,
         [
-            "let s1 = exp(a) + exp(b) + exp(c)",
-            "u = [exp(a)/s1, exp(b)/s1, exp(c)/s1]",
+            "let s1 = sum(i, exp(i))",
+            "u[i] = exp(i)/s1",
             "i, j in (a, b, c): u[i]*(delta(i, j) - u[j])",
         ]
     );
@@ -327,6 +327,53 @@ fn a_hessian_that_is_diagonal_plus_an_outer_product_prints_as_one_indexed_entry(
         "a,b,c",
     ]);
     assert!(stdout(&out).ends_with("i, j in (a, b, c): u[i]*(delta(i, j) - u[j])\n"));
+}
+
+#[test]
+fn a_rolled_vector_or_sum_writes_back_to_the_json_elements_variable_by_variable() {
+    // Text rolls `[exp(a)/s1, ...]` into `u[i] = exp(i)/s1` where every element is one
+    // template; JSON keeps the elements. Writing each variable back in for the index
+    // gives each JSON element, and a vector that does not roll prints as a list.
+    let vars = ["x", "y", "z", "w"];
+    let mut rolled = 0;
+    for f in [
+        "ln(exp(x) + exp(y) + exp(z) + exp(w))",
+        "ln(1 + exp(x) + exp(y) + exp(z) + exp(w))",
+        "sqrt(x^2 + y^2 + z^2 + w^2)",
+        "sin(x) + cos(y) + z^3 + exp(w)",
+        "(x*y + y + z + w + x)^2",
+    ] {
+        let text = stdout(&gauge(&["hessian", f, "--wrt", "x,y,z,w"]));
+        let out = gauge(&["hessian", f, "--wrt", "x,y,z,w", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let s = &v["structure"];
+        if !s.is_object() {
+            continue;
+        }
+        let i = s["indices"][0].as_str().unwrap();
+        for vector in s["vectors"].as_array().unwrap() {
+            let name = vector["name"].as_str().unwrap();
+            let head = format!("{name}[{i}] = ");
+            let Some(line) = text.lines().find(|l| l.starts_with(&head)) else {
+                assert!(text.contains(&format!("{name} = [")), "{f}: {text}");
+                continue;
+            };
+            rolled += 1;
+            let template = &line[head.len()..];
+            for (k, var) in vars.iter().enumerate() {
+                let written = template.replace(&format!("({i})"), &format!("({var})"));
+                let written = written.replace(&format!("{i}^"), &format!("{var}^"));
+                let written = if written == i {
+                    var.to_string()
+                } else {
+                    written
+                };
+                let element = vector["value"][k].as_str().unwrap();
+                assert_eq!(written, element, "{f}: {line}");
+            }
+        }
+    }
+    assert!(rolled >= 3, "only {rolled} vectors rolled");
 }
 
 #[test]

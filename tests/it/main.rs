@@ -28,6 +28,7 @@ mod oracle_props;
 mod prove;
 mod reference;
 mod robustness;
+mod roll;
 mod roundtrip;
 mod shifts;
 mod simplify;
