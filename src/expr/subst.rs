@@ -318,3 +318,97 @@ impl Pool {
         out
     }
 }
+
+impl Pool {
+    /// The lengths that `pairs` record equal (a tensor declaration's shared length, or
+    /// the axes one free index runs over), each mapped to one representative of its
+    /// class. A length the user named (the body of a parameterless definition, as
+    /// `tensor Q[n, d]` makes `d` the body `len(Q, 1)`) is preferred, so that results
+    /// still read `d`; otherwise, and among named ones, the least in the structural
+    /// order, so the choice does not depend on the order the pairs were recorded in.
+    /// Lengths equal to no other are left out.
+    pub fn length_representatives(&self, pairs: &[(ExprId, ExprId)]) -> FxHashMap<ExprId, ExprId> {
+        // Union-find over the lengths named in `pairs`.
+        fn find(parent: &mut FxHashMap<ExprId, ExprId>, x: ExprId) -> ExprId {
+            let mut root = x;
+            while let Some(&p) = parent.get(&root) {
+                if p == root {
+                    break;
+                }
+                root = p;
+            }
+            parent.insert(x, root);
+            root
+        }
+        let named: FxHashSet<ExprId> = self
+            .definitions()
+            .filter(|d| d.params.is_empty() && d.indices.is_empty())
+            .map(|d| d.body)
+            .filter(|&b| matches!(self.node(b), Node::Len(..)))
+            .collect();
+        let before = |a: ExprId, b: ExprId| match (named.contains(&a), named.contains(&b)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => self.cmp(a, b).is_le(),
+        };
+        let mut parent: FxHashMap<ExprId, ExprId> = FxHashMap::default();
+        for &(a, b) in pairs {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                // The root of a class is always its preferred member.
+                let (low, high) = if before(ra, rb) { (ra, rb) } else { (rb, ra) };
+                parent.insert(high, low);
+                parent.insert(low, low);
+            }
+        }
+        let members: Vec<ExprId> = parent.keys().copied().collect();
+        let mut out = FxHashMap::default();
+        for m in members {
+            let root = find(&mut parent, m);
+            if root != m {
+                out.insert(m, root);
+            }
+        }
+        out
+    }
+
+    /// `id` with every length in `map` replaced by its representative (see
+    /// [`Pool::length_representatives`]). A length holds no index, so no binder can
+    /// capture anything and the replacement needs no renaming. Definitions' bodies are
+    /// not entered: expand the calls first where that matters.
+    pub fn replace_lengths(&mut self, id: ExprId, map: &FxHashMap<ExprId, ExprId>) -> ExprId {
+        let mut memo = FxHashMap::default();
+        self.replace_lengths_rec(id, map, &mut memo)
+    }
+
+    fn replace_lengths_rec(
+        &mut self,
+        id: ExprId,
+        map: &FxHashMap<ExprId, ExprId>,
+        memo: &mut FxHashMap<ExprId, ExprId>,
+    ) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.replace_lengths_rec(id, map, memo));
+        }
+        if let Some(&r) = map.get(&id).or_else(|| memo.get(&id)) {
+            return r;
+        }
+        let node = self.node(id).clone();
+        let kids = crate::expr::node::children(&node);
+        let out = if kids.is_empty() {
+            id
+        } else {
+            let new: Vec<ExprId> = kids
+                .iter()
+                .map(|&c| self.replace_lengths_rec(c, map, memo))
+                .collect();
+            if new == kids {
+                id
+            } else {
+                self.rebuild(id, &new)
+            }
+        };
+        memo.insert(id, out);
+        out
+    }
+}

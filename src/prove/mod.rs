@@ -309,6 +309,22 @@ fn simplified_side(session: &mut Workspace, e: ExprId) -> Result<(ExprId, Vec<St
     Ok((simplified, steps))
 }
 
+/// `e` with the lengths the workspace records equal written as one representative
+/// each, or `None` when that changes nothing.
+fn one_length(session: &mut Workspace, e: ExprId) -> Option<ExprId> {
+    if session.equal_lengths.is_empty() {
+        return None;
+    }
+    let equal: Vec<(ExprId, ExprId)> = session
+        .equal_lengths
+        .iter()
+        .map(|&(a, b, _)| (a, b))
+        .collect();
+    let lengths = session.pool.length_representatives(&equal);
+    let one = session.pool.replace_lengths(e, &lengths);
+    (one != e).then_some(one)
+}
+
 /// The numeric verdict, for a claim whose proof failed the checker.
 fn fallback(session: &mut Workspace, claim: &Claim, seed: u64) -> Outcome {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
@@ -326,6 +342,24 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
     if session.pool.is_int(simplified, 0) {
         return Ok(Outcome::Proved { steps });
     }
+    // Lengths the claim makes equal (`len(g)` and `len(x)` when `g[j]` and `x[j]` share
+    // the free index `j`, or a declaration's shared length) are written as one, as the
+    // points the claim is sampled at have them, and every later attempt starts there.
+    let simplified = match one_length(session, simplified) {
+        Some(one) => {
+            steps.push(Step::whole(Rule::EqualLengths, simplified, one));
+            let defs = session.definitions_in_order();
+            let facts = session.facts.clone();
+            let mut simp = Simplifier::new(&mut session.pool, defs).with_facts(facts);
+            let out = simp.simplify(one);
+            steps.append(&mut simp.steps);
+            if session.pool.is_int(out, 0) {
+                return Ok(Outcome::Proved { steps });
+            }
+            out
+        }
+        None => simplified,
+    };
     // Then with the user's definitions written out (not the builtins): a side that
     // states `h30(t)` and a side whose derivative took `h30` apart meet only in the
     // same terms. Expanding a call is a substitution into a shared DAG, once per

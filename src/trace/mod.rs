@@ -58,6 +58,9 @@ pub enum Rule {
     CanonicalForm,
     /// A body of a definition becomes a call again.
     FoldDefinition,
+    /// Lengths that the claim's indices or a tensor declaration make equal are written
+    /// as one: `len(g)` becomes `len(x)` when `g[j]` and `x[j]` share the index `j`.
+    EqualLengths,
     /// A factor common to every term of a sum moves out.
     FactorCommon,
     /// `sum(j, f[j]*exp(a[j] + c)) = exp(c) * sum(j, f[j]*exp(a[j]))` for `c` free of `j`.
@@ -144,6 +147,7 @@ impl Rule {
             Rule::Distribute => "distribute",
             Rule::CanonicalForm => "canonical-form",
             Rule::FoldDefinition => "fold-definition",
+            Rule::EqualLengths => "equal-lengths",
             Rule::FactorCommon => "factor-common",
             Rule::ExpOutOfSum => "exp-out-of-sum",
             Rule::SumExchange => "sum-exchange",

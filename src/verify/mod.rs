@@ -6,8 +6,8 @@
 //! (flattening, ordering, collecting like terms, exact arithmetic), substitution of a
 //! definition's body for one call (`expand_call`), writing a whole expression out in
 //! primitive terms (`expand_definitions`, which leaves a tensor passed whole to a
-//! definition for that definition to write out element by element) and renaming of
-//! bound indices.
+//! definition for that definition to write out element by element), writing equal
+//! lengths as one (`replace_lengths`) and renaming of bound indices.
 //! For every step it confirms:
 //!
 //! 1. **each rule instance** is correct: the matched subexpression has the rule's shape,
@@ -29,6 +29,11 @@
 //!   contracted only where its index is proved to range over the sum's axis;
 //! - definition rules (`fold-definition`, `expand-definition`) hold when the two sides
 //!   agree once every call is replaced by its definition's body;
+//! - `equal-lengths` holds when the two sides are the same once every length the
+//!   workspace records equal (a declaration's shared length name, the axes one free
+//!   index runs over) is written as its class's representative
+//!   (`Pool::replace_lengths`, part of the trusted base); those equalities are what
+//!   makes the claim well formed, and the numeric checks sample them so;
 //! - derivative rules (`product-rule`, `chain-rule-exp`, ..., and `differentiate` for a
 //!   whole derivative) are recomputed from this module's own table of derivatives;
 //! - the conditional rules (`ln-of-power`, `abs-of-negative`, ...) are matched by their
@@ -200,6 +205,11 @@ fn check_each(
 ) -> Result<Verified, Failure> {
     let facts = session.facts.clone();
     let builtins = session.builtin_definitions();
+    let equal_lengths: Vec<(ExprId, ExprId)> = session
+        .equal_lengths
+        .iter()
+        .map(|&(a, b, _)| (a, b))
+        .collect();
     let mut out = Verified::default();
     for (k, step) in steps.iter().enumerate() {
         let fail = |rule: Option<Rule>, reason: String| Failure {
@@ -213,7 +223,13 @@ fn check_each(
                 "it does not begin where the last step ended".into(),
             ));
         }
-        let mut kernel = rules::Kernel::new(&mut session.pool, &facts, builtins.clone(), known);
+        let mut kernel = rules::Kernel::new(
+            &mut session.pool,
+            &facts,
+            builtins.clone(),
+            known,
+            &equal_lengths,
+        );
         for rw in &step.rewrites {
             kernel.check_rewrite(rw).map_err(|reason| {
                 // Abridged while printing: a derivative of a deep DAG written out as

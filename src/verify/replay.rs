@@ -12,7 +12,7 @@ use crate::expr::pool::Pool;
 use crate::trace::{Rewrite, Step};
 
 /// Whether some replay of the step's instances turns `before` into `after`; an error
-/// when the instances contradict each other or rewrite in a cycle.
+/// when the instances contradict each other.
 pub(super) fn replays(pool: &mut Pool, step: &Step) -> Result<bool, String> {
     // Some passes take a rule's result as it is (a derivation's round); others
     // rewrite inside it again (the simplifier). Either replay justifies the step,
@@ -132,7 +132,7 @@ impl Redexes {
 }
 
 /// [`replay`] below `id`; `active` holds the expressions being rebuilt (a cycle
-/// among the rewrites would revisit one), and `original` says whether `id` is part of
+/// among the rewrites revisits one, and stops there), and `original` says whether `id` is part of
 /// the expression the step started from rather than of a rule's result.
 fn replay_rec(
     pool: &mut Pool,
@@ -156,8 +156,13 @@ fn replay_rec(
     if !original && !redexes.within(pool, id) {
         return Ok(id);
     }
+    // Instances may undo each other within one step (a sum exchanged in one place and
+    // exchanged back where the same sum reappears in another rule's result). Each
+    // instance is checked on its own, so any order of applying them is a sound
+    // justification; a replay that comes back to an expression it is still rebuilding
+    // takes that expression as it stands instead of going round again.
     if !active.insert(id) {
-        return Err("the rule instances rewrite in a cycle".into());
+        return Ok(id);
     }
     let kids: Vec<ExprId> = crate::expr::node::children(pool.node(id))
         .into_iter()

@@ -8,6 +8,8 @@
 //! a side condition on the sign of an argument have their checks in
 //! [`super::conditional`].
 
+use rustc_hash::FxHashMap;
+
 use crate::expr::node::{DefId, ExprId, Func, Node};
 use crate::expr::pool::Pool;
 use crate::lower::workspace::Fact;
@@ -26,6 +28,8 @@ pub(super) struct Kernel<'a> {
     pub(super) signs: SignProver<'a>,
     /// Equality by the checker's normal form.
     pub(super) equality: Equality,
+    /// The lengths the workspace records equal, each to its class's representative.
+    pub(super) lengths: FxHashMap<ExprId, ExprId>,
 }
 
 impl<'a> Kernel<'a> {
@@ -35,11 +39,14 @@ impl<'a> Kernel<'a> {
         facts: &'a [Fact],
         builtins: Vec<(Func, DefId)>,
         known: &[(ExprId, ExprId)],
+        equal_lengths: &[(ExprId, ExprId)],
     ) -> Kernel<'a> {
+        let lengths = pool.length_representatives(equal_lengths);
         Kernel {
             pool,
             signs: SignProver::new(facts),
             equality: Equality::new(builtins, known),
+            lengths,
         }
     }
 
@@ -98,6 +105,15 @@ impl<'a> Kernel<'a> {
                     ea,
                     "the matched expression with its definitions applied",
                 )
+            }
+            Rule::EqualLengths => {
+                let eb = self.pool.replace_lengths(b, &self.lengths);
+                let ea = self.pool.replace_lengths(a, &self.lengths);
+                if eb == ea {
+                    Ok(())
+                } else {
+                    Err("it changes more than lengths recorded equal".into())
+                }
             }
             Rule::Differentiate => {
                 let Node::Diff { expr, var, order } = self.pool.node(b).clone() else {

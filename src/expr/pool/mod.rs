@@ -197,6 +197,11 @@ impl Pool {
         id
     }
 
+    /// Every stored definition, named or anonymous, in the order they were made.
+    pub fn definitions(&self) -> impl Iterator<Item = &Definition> {
+        self.defs.iter()
+    }
+
     /// Every anonymous definition stored, in no particular order.
     pub fn anonymous_definitions(&self) -> Vec<DefId> {
         self.anonymous.values().copied().collect()
