@@ -114,6 +114,12 @@ impl Pool {
         if self.is_int(e, 0) || known.iter().any(|&(k, r)| k == e && r == range) {
             return true;
         }
+        // A label's values stay below the axis it indexes wherever it is used.
+        if let Node::Elem(t, _) = self.node(e)
+            && self.label_range(*t) == Some(range)
+        {
+            return true;
+        }
         let (Node::Index(s), Some(result)) = (self.node(e).clone(), result) else {
             return false;
         };

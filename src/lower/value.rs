@@ -161,7 +161,7 @@ impl Lowerer<'_> {
                     Err(err(
                         ErrorKind::Shape,
                         e.span,
-                        "an index must be a name or a non-negative integer",
+                        "an index must be a name, a whole number or a label such as `y[n]`",
                     )
                     .with_hint("indices count from 0, as in NumPy and PyTorch"))
                 }
@@ -173,13 +173,60 @@ impl Lowerer<'_> {
             )
             .with_hint("indices count from 0; write the position from the start")),
             ExprKind::Name(ident) => self.index_name(ident, axis),
+            ExprKind::Element { name, indices } => self.label(name, indices, axis, e.span),
             _ => Err(err(
                 ErrorKind::Shape,
                 e.span,
-                "an index must be a name or a non-negative integer",
+                "an index must be a name, a whole number or a label such as `y[n]`",
             )
             .with_hint("index arithmetic such as `z[i+1]` is not supported")),
         }
+    }
+
+    /// Lowers a label in index position, `y[n]` in `Z[n, y[n]]` or `delta(i, y[n])`: an
+    /// element of a tensor given as input, whose values are whole numbers from 0. A
+    /// global label tensor records the axis it indexes, so that random points draw its
+    /// values below that axis's length and sums over the axis contract a delta with it.
+    fn label(
+        &mut self,
+        name: &Ident,
+        indices: &[Expr],
+        axis: Option<ExprId>,
+        span: Span,
+    ) -> Result<ExprId> {
+        // A label's own indices are names or numbers: `y[n]`, not `y[x[n]]`. Labels of
+        // labels are not a thing models do, and refusing them keeps lowering shallow.
+        if let Some(inner) = indices
+            .iter()
+            .find(|i| !matches!(i.kind, ExprKind::Name(_) | ExprKind::Number(_)))
+        {
+            return Err(err(
+                ErrorKind::Shape,
+                inner.span,
+                "an index must be a name, a whole number or a label such as `y[n]`",
+            )
+            .with_hint("a label's own indices must be names or whole numbers"));
+        }
+        let elem = self.element(name, indices, span)?;
+        let crate::expr::node::Node::Elem(t, _) = self.pool().node(elem).clone() else {
+            return Err(err(
+                ErrorKind::Shape,
+                span,
+                format!(
+                    "`{}` is a definition; only an input tensor's elements can be indices",
+                    name.name
+                ),
+            )
+            .with_hint("give the labels as a tensor of whole numbers, as in `Z[n, y[n]]`"));
+        };
+        if self.def_param(&name.name).is_none()
+            && let Some(old) = self.session.pool.set_label_range(t, axis)
+            && let Some(a) = axis
+        {
+            // The same labels index two axes: the two must have one length.
+            self.equalities.push((old, a, span));
+        }
+        Ok(elem)
     }
 
     pub(super) fn index_name(&mut self, ident: &Ident, axis: Option<ExprId>) -> Result<ExprId> {

@@ -367,8 +367,12 @@ fn draw(
         n
     };
     let mut b = Bindings::new();
-    // Tensors first, so that indices know their ranges.
-    for &s in &names {
+    // Tensors first, so that indices know their ranges; labels (`y` in `Z[n, y[n]]`)
+    // last, so that the axis they index has its length: their values are whole
+    // numbers below it.
+    let (labels, others): (Vec<Symbol>, Vec<Symbol>) =
+        names.iter().partition(|&&s| session.pool.is_label(s));
+    for &s in others.iter().chain(&labels) {
         if let Some(Kind::Tensor(r)) = session.kind_of(s) {
             let mut shape = Vec::new();
             for a in 0..r {
@@ -376,7 +380,15 @@ fn draw(
                 shape.push(length_of(session, len, rng));
             }
             let total: usize = shape.iter().product();
-            let data = (0..total).map(|_| rng.range(-2.0, 2.0)).collect();
+            let data = if session.pool.is_label(s) {
+                let below = match session.pool.label_range(s) {
+                    Some(len) => length_of(session, len, rng),
+                    None => 3,
+                };
+                (0..total).map(|_| rng.below(below) as f64).collect()
+            } else {
+                (0..total).map(|_| rng.range(-2.0, 2.0)).collect()
+            };
             b.insert(s, Value::Tensor(Rc::new(Tensor { shape, data })));
         }
     }

@@ -411,10 +411,16 @@ impl Normalizer {
     }
 
     /// Whether the index expression `e` provably takes a value below `range`: it is 0,
-    /// it is a derivative variable's index on that axis, or the result indexes an axis
-    /// of that length with it.
+    /// it is a derivative variable's index on that axis, it is a label whose tensor
+    /// indexes that axis (`y[n]` in `Z[n, y[n]]`), or the result indexes an axis of that
+    /// length with it.
     fn ranges_over(&self, pool: &mut Pool, e: ExprId, range: ExprId, result: ExprId) -> bool {
         if pool.is_int(e, 0) || self.known.contains(&(e, range)) {
+            return true;
+        }
+        if let Node::Elem(t, _) = pool.node(e)
+            && pool.label_range(*t) == Some(range)
+        {
             return true;
         }
         let Node::Index(s) = pool.node(e).clone() else {

@@ -128,7 +128,7 @@ fn every_shape_parses_and_round_trips_at_ten_thousand_levels() {
         // Nested sums, at 1,000 levels: the product of the sums.
         let sums = s.parse(&shape("sums", 1_000)).expect("nested sums");
         assert_eq!(sums.to_string(), "sum(j, z[j])^1000");
-        // Nested indices parse, and lowering refuses an element as an index.
+        // Nested indices parse, and lowering refuses a label whose index is a label.
         let e = s.parse(&shape("indices", 10_000)).unwrap_err();
         assert!(
             e.message().contains("an index must be a name"),

@@ -18,6 +18,7 @@ mod cse;
 mod deep;
 mod eval;
 mod facade;
+mod gathers;
 mod grammar;
 mod identities;
 mod latex;

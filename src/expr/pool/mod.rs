@@ -101,6 +101,9 @@ pub struct Pool {
     /// ranges, so that the same whole-tensor expression written twice is one
     /// definition and its calls are one node.
     anonymous: FxHashMap<(ExprId, Vec<Kind>, Vec<ExprId>), DefId>,
+    /// Label tensors (`y` in `Z[n, y[n]]`), each with the length its values stay
+    /// below when they index an axis (not in `delta(i, y[n])` alone).
+    labels: FxHashMap<Symbol, Option<ExprId>>,
     /// Memoized free names per node; a cache behind `&self`, since asking which names
     /// are free does not change the pool.
     free: RefCell<Vec<Option<Rc<[Symbol]>>>>,
@@ -195,6 +198,32 @@ impl Pool {
         let id = self.add_definition(def);
         self.anonymous.insert(key, id);
         id
+    }
+
+    /// The length the values of the label tensor `s` stay below, if `s` indexes an
+    /// axis somewhere (`y` in `Z[n, y[n]]` ranges below `len(Z, 1)`).
+    pub fn label_range(&self, s: Symbol) -> Option<ExprId> {
+        self.labels.get(&s).copied().flatten()
+    }
+
+    /// Records that the values of the tensor `s` are used as indices, below `len` when
+    /// they index an axis of that length; returns the length recorded before when it
+    /// was another (the two must then be equal).
+    pub fn set_label_range(&mut self, s: Symbol, len: Option<ExprId>) -> Option<ExprId> {
+        let old = self.labels.get(&s).copied().flatten();
+        match (old, len) {
+            (Some(o), Some(l)) if o != l => Some(o),
+            (None, l) => {
+                self.labels.insert(s, l);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the values of the tensor `s` are used as indices.
+    pub fn is_label(&self, s: Symbol) -> bool {
+        self.labels.contains_key(&s)
     }
 
     /// Every stored definition, named or anonymous, in the order they were made.

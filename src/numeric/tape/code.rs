@@ -91,6 +91,13 @@ pub(crate) enum Instr {
         dst: Slot,
         index: IndexOp,
     },
+    /// A label read as an index (`y[n]` in `Z[n, y[n]]`): the value in `src`, which
+    /// must be a whole number from 0, goes to the index register `dst`.
+    Label {
+        dst: Reg,
+        src: Slot,
+        node: ExprId,
+    },
     /// A sum of terms, compensated in `f64`.
     Add {
         dst: Slot,
@@ -243,6 +250,8 @@ pub(crate) enum What {
     Sqrt { base: ExprId, x: f64 },
     /// A negative base to a power that is not whole.
     NegativeBase { base: f64, exp: f64 },
+    /// A label (a value used as an index) that is not a whole number from 0.
+    Label { x: f64 },
     /// A tensor read outside its shape.
     Position {
         tensor: Symbol,
@@ -267,7 +276,10 @@ impl Fault {
             What::ZeroToNegativePower { base } => Some(*base),
             What::Log { arg, .. } | What::Arc { arg, .. } => Some(*arg),
             What::Sqrt { base, .. } => Some(*base),
-            What::Overflow | What::NegativeBase { .. } | What::Position { .. } => None,
+            What::Overflow
+            | What::NegativeBase { .. }
+            | What::Position { .. }
+            | What::Label { .. } => None,
         };
         std::iter::once(self.node).chain(operand).collect()
     }
@@ -292,6 +304,17 @@ impl Fault {
                     ),
                 )
                 .with_hint("indices count from 0 and must be below the axis length");
+            }
+            What::Label { x } => {
+                return Error::new(
+                    ErrorKind::Binding,
+                    format!(
+                        "`{}` is used as an index, so it must be a whole number from 0, but it is {}",
+                        text(self.node),
+                        format_number(*x)
+                    ),
+                )
+                .with_hint("labels are class numbers counted from 0, as in PyTorch's targets");
             }
             What::Overflow => "its value overflows the range of f64 (about 1.8e308)".to_string(),
             What::DividesByZero { divisor } | What::ZeroToNegativePower { base: divisor } => {
@@ -423,6 +446,13 @@ pub(crate) fn run_block<T: Scalar>(
             }
             Instr::IndexValue { dst, index: op } => {
                 slots[*dst as usize] = T::from_f64(index(regs, *op) as f64);
+            }
+            Instr::Label { dst, src, node } => {
+                let x = slots[*src as usize].re();
+                if !(x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64) {
+                    return Err(Fault::at(*node, What::Label { x }));
+                }
+                regs[*dst as usize] = x as usize;
             }
             Instr::Add { dst, srcs, node } => {
                 let total = crate::numeric::sum::sum_at(slots, srcs);

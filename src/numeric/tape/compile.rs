@@ -29,6 +29,9 @@ struct Compiler<'p> {
     /// Index names in scope: the name, its register, and the depth of its loop.
     env: Vec<(Symbol, Reg, usize)>,
     memo: FxHashMap<(ExprId, Vec<Reg>), (Slot, usize)>,
+    /// The index register each label (`y[n]` used as an index) was read into, found
+    /// as `memo` finds values.
+    labels: FxHashMap<(ExprId, Vec<Reg>), Reg>,
     slots: u32,
     regs: u32,
     scalars: Vec<Symbol>,
@@ -75,6 +78,7 @@ impl Tape {
             blocks: vec![Vec::new()],
             env: Vec::new(),
             memo: FxHashMap::default(),
+            labels: FxHashMap::default(),
             slots: 0,
             regs: 0,
             scalars: Vec::new(),
@@ -197,7 +201,22 @@ impl Compiler<'_> {
         (regs, depth)
     }
 
-    fn index_op(&self, id: ExprId) -> Result<IndexOp> {
+    fn index_op(&mut self, id: ExprId) -> Result<IndexOp> {
+        if let Node::Elem(..) = self.pool.node(id) {
+            // A label: its value, read once where its own indices are bound, goes to an
+            // index register of its own.
+            let (regs, _) = self.context(id);
+            if let Some(&r) = self.labels.get(&(id, regs.clone())) {
+                return Ok(IndexOp::Reg(r));
+            }
+            let (src, depth) = self.compile(id)?;
+            let dst = self.regs;
+            self.regs += 1;
+            self.emit(depth, Instr::Label { dst, src, node: id });
+            self.remember_text(id);
+            self.labels.insert((id, regs), dst);
+            return Ok(IndexOp::Reg(dst));
+        }
         match self.pool.node(id) {
             Node::Num(r) => Ok(IndexOp::Lit(
                 r.to_integer().try_into().unwrap_or(usize::MAX),
@@ -216,7 +235,7 @@ impl Compiler<'_> {
                 }),
             _ => Err(Error::new(
                 ErrorKind::Unsupported,
-                "an index must be a name or an integer",
+                "an index must be a name, an integer or a label such as `y[n]`",
             )),
         }
     }

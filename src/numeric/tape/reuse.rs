@@ -131,6 +131,7 @@ fn operands(instr: &Instr, axes: &[u32], tape: &Tape) -> (Vec<Slot>, Vec<Source>
         | Instr::Sqrt { src, .. }
         | Instr::Func { src, .. } => (vec![*src], Vec::new()),
         Instr::Pow { src, exp, .. } => (vec![*src, *exp], Vec::new()),
+        Instr::Label { src, .. } => (vec![*src], Vec::new()),
         Instr::ExpMany { items } => (items.iter().map(|i| i.1).collect(), Vec::new()),
         Instr::DivMany { den, items } => (
             items.iter().map(|i| i.1).chain([den.slot]).collect(),
@@ -165,7 +166,9 @@ fn operands(instr: &Instr, axes: &[u32], tape: &Tape) -> (Vec<Slot>, Vec<Source>
 /// The slots an instruction writes: one, or a fused run's each.
 fn written(instr: &Instr) -> Vec<Slot> {
     match instr {
-        Instr::NonZero { .. } | Instr::Overflow { .. } => Vec::new(),
+        // A label writes an index register, not a slot; reads through it are
+        // tracked as reads at any position (see `pattern`).
+        Instr::NonZero { .. } | Instr::Overflow { .. } | Instr::Label { .. } => Vec::new(),
         Instr::ExpMany { items } | Instr::DivMany { items, .. } => {
             items.iter().map(|i| i.0).collect()
         }

@@ -1,0 +1,110 @@
+//! Labels used as indices: `Z[n, y[n]]`, `delta(c, y[n])`, `softmax(Z[n, :])[y[n]]`.
+//! They parse and print back, evaluate to the element the label picks (and a label that
+//! is not a whole number in range is an error), differentiate and prove, and random
+//! points draw labels below the axis they index.
+
+use gauge::lower::workspace::Workspace;
+use gauge::numeric::eval::Evaluate;
+use gauge::prove::prove_with;
+use proptest::prelude::*;
+
+/// A random label expression over a batch matrix `Z`, labels `y` and a weight `w`.
+fn gather() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("Z[n, y[n]]".to_string()),
+        Just("delta(c, y[n])".to_string()),
+        Just("softmax(Z[n, :])[y[n]]".to_string()),
+        Just("log_softmax(Z[n, :])[y[n]]".to_string()),
+        Just("cross_entropy(Z[n, :], y[n])".to_string()),
+        Just("w[y[n]]".to_string()),
+        Just("Z[n, c]".to_string()),
+    ];
+    leaf.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} + {b}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})*({b})")),
+            inner.clone().prop_map(|a| format!("exp({a})")),
+            inner.prop_map(|a| format!("sum(c, ({a})*Z[n, c])")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn label_expressions_round_trip(body in gather()) {
+        let mut s = Workspace::with_prelude().expect("prelude loads");
+        for text in [body.clone(), format!("mean(n, {body})"), format!("sum(n, {body})")] {
+            let id = s.parse_expression(&text).unwrap_or_else(|e| panic!("`{text}`: {e:?}"));
+            let printed = s.print(id);
+            let again = s
+                .parse_expression(&printed)
+                .unwrap_or_else(|e| panic!("printed `{printed}` of `{text}` does not parse: {e:?}"));
+            prop_assert_eq!(id, again, "`{}` printed as `{}`", text, printed);
+        }
+    }
+}
+
+/// The value of `text` at the bindings `at`.
+fn value(text: &str, at: &str) -> Result<f64, String> {
+    let mut s = Workspace::with_prelude().expect("prelude loads");
+    let e = s.parse_expression(text).map_err(|e| format!("{e:?}"))?;
+    let b = s.parse_bindings(at).map_err(|e| format!("{e:?}"))?;
+    s.eval(e, &b).map_err(|e| e.message.to_string())
+}
+
+#[test]
+fn a_label_picks_its_element_and_a_bad_label_is_an_error() {
+    let at = "Z=[[1, 2, 3], [0.5, -1, 4]], y=[2, 0]";
+    assert_eq!(value("Z[n, y[n]]", &format!("{at}, n=0")), Ok(3.0));
+    assert_eq!(value("Z[n, y[n]]", &format!("{at}, n=1")), Ok(0.5));
+    assert_eq!(value("sum(n, Z[n, y[n]])", at), Ok(3.5));
+    assert_eq!(value("sum(n, c, delta(c, y[n])*Z[n, c])", at), Ok(3.5));
+    // The batch cross-entropy against a direct computation.
+    let ce = |z: &[f64], y: usize| z.iter().map(|v| v.exp()).sum::<f64>().ln() - z[y];
+    let want = (ce(&[1.0, 2.0, 3.0], 2) + ce(&[0.5, -1.0, 4.0], 0)) / 2.0;
+    let got = value("mean(n, cross_entropy(Z[n, :], y[n]))", at).unwrap();
+    assert!((got - want).abs() < 1e-14, "{got} {want}");
+    let got = value("-mean(n, log_softmax(Z[n, :])[y[n]])", at).unwrap();
+    assert!((got - want).abs() < 1e-14, "{got} {want}");
+    // Not a whole number, negative, or past the axis.
+    for (y, what) in [
+        ("2.5", "whole number"),
+        ("-1", "whole number"),
+        ("3", "position"),
+    ] {
+        let e = value(
+            "sum(n, Z[n, y[n]])",
+            &format!("Z=[[1, 2, 3], [0.5, -1, 4]], y=[0, {y}]"),
+        )
+        .unwrap_err();
+        assert!(e.contains(what), "y = {y}: {e}");
+    }
+}
+
+#[test]
+fn batch_losses_with_gathers_prove_and_a_wrong_scale_is_refuted() {
+    let text = "tensor Z[N, C], y[N]\n\
+        claim ce: diff(mean(n, cross_entropy(Z[n, :], y[n])), Z[a, c]) = (softmax(Z[a, :])[c] - delta(c, y[a]))/N\n\
+        claim nll: diff(-mean(n, log_softmax(Z[n, :])[y[n]]), Z[a, c]) = (softmax(Z[a, :])[c] - delta(c, y[a]))/N\n\
+        claim pick: sum(c, delta(c, y[n])*Z[n, c]) = Z[n, y[n]]\n\
+        claim wrong: diff(mean(n, cross_entropy(Z[n, :], y[n])), Z[a, c]) = softmax(Z[a, :])[c] - delta(c, y[a])\n\
+        claim unsummed: sum(c, delta(c, y[n])*W[n, c]) = W[n, y[n]]\n";
+    let mut s = Workspace::with_prelude().expect("prelude loads");
+    s.load_file("gathers.gauge", text).expect("loads");
+    let claims = s.claims.clone();
+    let verdicts: Vec<String> = claims
+        .iter()
+        .map(|c| {
+            let r = prove_with(&mut s, c, 3, true);
+            assert!(r.checker_failure.is_none(), "{:?}", r.checker_failure);
+            r.verdict.name().to_string()
+        })
+        .collect();
+    assert_eq!(verdicts[..4], ["proved", "proved", "proved", "refuted"]);
+    // `y` indexes `Z`'s classes, not `W`'s columns: the delta cannot contract (a label
+    // past W's axis picks nothing on the left and fails on the right), so this is not
+    // proved.
+    assert_ne!(verdicts[4], "proved");
+}
