@@ -68,6 +68,8 @@ pub enum Form {
     Transpose(Box<Form>),
     /// `u[n, :]`: an index expression for each selected axis, `None` for each `:`.
     Select(Box<Form>, Vec<Option<ExprId>>),
+    /// `onehot(y, C)`: labels and the number of classes (a length expression).
+    OneHot(Box<Form>, ExprId),
 }
 
 impl Form {
@@ -101,6 +103,10 @@ impl Form {
                 u.collect(out);
                 out.extend(idx.iter().flatten());
             }
+            Form::OneHot(u, classes) => {
+                u.collect(out);
+                out.push(*classes);
+            }
         }
     }
 
@@ -122,6 +128,10 @@ impl Form {
                 Box::new(u.map_leaves(f)),
                 idx.iter().map(|i| i.map(&mut *f)).collect(),
             ),
+            Form::OneHot(u, classes) => {
+                let u = u.map_leaves(f);
+                Form::OneHot(Box::new(u), f(*classes))
+            }
         }
     }
 

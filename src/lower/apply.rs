@@ -4,9 +4,10 @@
 //! each row).
 
 use crate::diag::error::{ErrorKind, Result};
+use crate::diag::source::Span;
 use crate::expr::form::Form;
 use crate::expr::kind::Kind;
-use crate::expr::node::{DefId, ExprId, Func};
+use crate::expr::node::{DefId, ExprId, Func, Node};
 use crate::expr::subst::Subst;
 use crate::lower::lowerer::{Lowerer, err};
 use crate::lower::tensor::{Operand, Whole, shape_words, transpose};
@@ -59,6 +60,14 @@ impl Lowerer<'_> {
                 None => Ok(t),
             };
         }
+        if n == "onehot" {
+            self.arity(name, args, 2, 2)?;
+            let t = self.onehot(&args[0], &args[1], e.span)?;
+            return match indices {
+                Some(idx) => self.select(t, idx, e.span),
+                None => Ok(Operand::Whole(t)),
+            };
+        }
         if elementwise && args.len() == 1 {
             let a = self.operand(&args[0])?;
             if let Operand::Whole(w) = a {
@@ -83,6 +92,76 @@ impl Lowerer<'_> {
             // A scalar argument lowers as it always did.
         }
         self.scalar_value(e).map(Operand::Scalar)
+    }
+
+    /// `onehot(y, C)`: for labels `y` (an input tensor of class numbers, or one label
+    /// such as `y[n]`) the tensor with one more axis, of length `C`, whose element
+    /// `[..., c]` is `delta(c, y[...])`. The labels' values are recorded as below `C`.
+    fn onehot(&mut self, labels: &Expr, classes: &Expr, span: Span) -> Result<Whole> {
+        let count = self.value(classes)?;
+        let len = self.class_count(count).ok_or_else(|| {
+            err(
+                ErrorKind::Shape,
+                classes.span,
+                "the number of classes must be a length",
+            )
+            .with_hint("write a whole number, a declared length such as `C`, or `len(Z, 1)`")
+        })?;
+        let (mut axes, mut lens, label, form) = match self.operand(labels)? {
+            Operand::Whole(w) => (w.axes, w.lens, w.body, w.form),
+            Operand::Scalar(x) => (Vec::new(), Vec::new(), x, Form::Scalar(x)),
+        };
+        let not_labels = || {
+            err(
+                ErrorKind::Shape,
+                labels.span,
+                "`onehot` takes labels: an input tensor of class numbers, or one of them",
+            )
+            .with_hint("as in `onehot(y, C)` or `onehot(y[n], C)`")
+        };
+        let Node::Elem(t, idx) = self.pool().node(label).clone() else {
+            return Err(not_labels());
+        };
+        if idx
+            .iter()
+            .any(|&i| !matches!(self.pool().node(i), Node::Index(_) | Node::Num(_)))
+        {
+            return Err(not_labels());
+        }
+        if let Some(old) = self.session.pool.set_label_range(t, Some(len)) {
+            self.equalities.push((old, len, span));
+        }
+        let c = self.fresh_axes(1)[0];
+        let ci = self.pool().index(c);
+        let body = self.pool().delta(ci, label);
+        axes.push(c);
+        lens.push(len);
+        Ok(Whole {
+            axes,
+            lens,
+            body,
+            form: Form::OneHot(Box::new(form), count),
+            span,
+        })
+    }
+
+    /// The length a number of classes stands for: a whole number, an axis length, or a
+    /// length name (`C` in `tensor Z[N, C]`) as the axis it names.
+    fn class_count(&mut self, count: ExprId) -> Option<ExprId> {
+        let pool = &self.session.pool;
+        match pool.node(count).clone() {
+            Node::Num(r)
+                if r.is_integer() && r > num_rational::BigRational::from_integer(0.into()) =>
+            {
+                Some(count)
+            }
+            Node::Len(..) => Some(count),
+            Node::Call { def, args, indices } if args.is_empty() && indices.is_empty() => {
+                let body = pool.definition(def).body;
+                matches!(pool.node(body), Node::Len(..)).then_some(body)
+            }
+            _ => None,
+        }
     }
 
     /// A definition called with whole tensors.

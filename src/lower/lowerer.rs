@@ -106,6 +106,10 @@ impl<'s> Lowerer<'s> {
     fn hint_ranks(&mut self, e: &Expr) {
         let mut hints = std::mem::take(&mut self.rank_hints);
         collect_rank_hints(e, &mut hints, &|name, k| {
+            // The labels of `onehot(y, C)` are a vector unless declared otherwise.
+            if name == "onehot" {
+                return (k == 0).then_some(1);
+            }
             // A bare name passed to a definition's tensor parameter has its rank.
             let def = self.session.scope.defs.get(name)?;
             match self.session.pool.definition(*def).params.get(k)?.kind {

@@ -12,10 +12,11 @@ use crate::lower::lowerer::{Lowerer, err};
 use crate::syntax::tree::Ident;
 
 /// Names with a fixed meaning that no `let` may take.
-pub const RESERVED: [&str; 16] = [
+pub const RESERVED: [&str; 17] = [
     "sum",
     "mean",
     "transpose",
+    "onehot",
     "delta",
     "diff",
     "grad",
@@ -147,6 +148,7 @@ impl Lowerer<'_> {
                 "sum"
                     | "mean"
                     | "transpose"
+                    | "onehot"
                     | "delta"
                     | "diff"
                     | "grad"

@@ -354,7 +354,8 @@ impl Printer<'_> {
             | Form::Func(_, _)
             | Form::Apply(_, _)
             | Form::Transpose(_)
-            | Form::Select(_, _) => Prec::Atom,
+            | Form::Select(_, _)
+            | Form::OneHot(_, _) => Prec::Atom,
         }
     }
 
@@ -407,6 +408,13 @@ impl Printer<'_> {
             Form::Transpose(u) => {
                 self.form(u, Prec::Atom, out);
                 out.push_str(".T");
+            }
+            Form::OneHot(u, classes) => {
+                out.push_str("onehot(");
+                self.form(u, Prec::Add, out);
+                out.push_str(", ");
+                self.expr(*classes, Prec::Add, out);
+                out.push(')');
             }
             Form::Select(u, idx) => {
                 self.form(u, Prec::Atom, out);

@@ -1,4 +1,5 @@
-//! Labels used as indices: `Z[n, y[n]]`, `delta(c, y[n])`, `softmax(Z[n, :])[y[n]]`.
+//! Labels used as indices: `Z[n, y[n]]`, `delta(c, y[n])`, `softmax(Z[n, :])[y[n]]`,
+//! `onehot(y, C)`.
 //! They parse and print back, evaluate to the element the label picks (and a label that
 //! is not a whole number in range is an error), differentiate and prove, and random
 //! points draw labels below the axis they index.
@@ -18,6 +19,9 @@ fn gather() -> impl Strategy<Value = String> {
         Just("cross_entropy(Z[n, :], y[n])".to_string()),
         Just("w[y[n]]".to_string()),
         Just("Z[n, c]".to_string()),
+        Just("onehot(y, len(Z, 1))[n, c]".to_string()),
+        Just("onehot(y[n], len(Z, 1))[c]".to_string()),
+        Just("sum(k, onehot(y, len(Z, 1))[n, k]*log_softmax(Z[n, :])[k])".to_string()),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
@@ -68,6 +72,19 @@ fn a_label_picks_its_element_and_a_bad_label_is_an_error() {
     assert!((got - want).abs() < 1e-14, "{got} {want}");
     let got = value("-mean(n, log_softmax(Z[n, :])[y[n]])", at).unwrap();
     assert!((got - want).abs() < 1e-14, "{got} {want}");
+    assert_eq!(
+        value("onehot(y, 3)[n, c]", &format!("{at}, n=0, c=2")),
+        Ok(1.0)
+    );
+    assert_eq!(
+        value("onehot(y, 3)[n, c]", &format!("{at}, n=0, c=1")),
+        Ok(0.0)
+    );
+    assert_eq!(value("sum(n, c, onehot(y, 3)[n, c]*Z[n, c])", at), Ok(3.5));
+    assert_eq!(
+        value("onehot(y[n], 3)[c]", &format!("{at}, n=1, c=0")),
+        Ok(1.0)
+    );
     // Not a whole number, negative, or past the axis.
     for (y, what) in [
         ("2.5", "whole number"),
@@ -90,7 +107,10 @@ fn batch_losses_with_gathers_prove_and_a_wrong_scale_is_refuted() {
         claim nll: diff(-mean(n, log_softmax(Z[n, :])[y[n]]), Z[a, c]) = (softmax(Z[a, :])[c] - delta(c, y[a]))/N\n\
         claim pick: sum(c, delta(c, y[n])*Z[n, c]) = Z[n, y[n]]\n\
         claim wrong: diff(mean(n, cross_entropy(Z[n, :], y[n])), Z[a, c]) = softmax(Z[a, :])[c] - delta(c, y[a])\n\
-        claim unsummed: sum(c, delta(c, y[n])*W[n, c]) = W[n, y[n]]\n";
+        claim unsummed: sum(c, delta(c, y[n])*W[n, c]) = W[n, y[n]]\n\
+        claim oh_ce: diff(-mean(n, sum(c, onehot(y, C)[n, c]*log_softmax(Z[n, :])[c])), Z[a, k]) = (softmax(Z[a, :])[k] - onehot(y, C)[a, k])/N\n\
+        claim oh_rows: sum(c, onehot(y, C)[n, c])*Z[n, 0] = Z[n, 0]\n\
+        claim oh_wrong: sum(c, onehot(y, C)[n, c])*Z[n, 0] = 2*Z[n, 0]\n";
     let mut s = Workspace::with_prelude().expect("prelude loads");
     s.load_file("gathers.gauge", text).expect("loads");
     let claims = s.claims.clone();
@@ -107,4 +127,5 @@ fn batch_losses_with_gathers_prove_and_a_wrong_scale_is_refuted() {
     // past W's axis picks nothing on the left and fails on the right), so this is not
     // proved.
     assert_ne!(verdicts[4], "proved");
+    assert_eq!(verdicts[5..], ["proved", "proved", "refuted"]);
 }

@@ -125,6 +125,13 @@ impl Latex<'_> {
                 wrapped(self, u, true, out);
                 out.push_str("^{\\top}");
             }
+            Form::OneHot(u, classes) => {
+                out.push_str("\\operatorname{onehot}\\left(");
+                self.form(u, out);
+                out.push_str(", ");
+                self.bare(*classes, out);
+                out.push_str("\\right)");
+            }
             Form::Select(u, idx) => {
                 let mut base = String::new();
                 wrapped(self, u, true, &mut base);
