@@ -111,43 +111,61 @@ LOSSES = {
 }
 
 
-def answer(request):
-    """The loss, the intermediate's value and the loss's adjoint by it, at the point."""
-    forward, loss = LOSSES[request["loss"]]
-    wrt = request["wrt"]
-    inputs = {
-        name: jnp.asarray(value, dtype=jnp.float64)
-        for name, value in request["point"].items()
-    }
+def adjoint_function(loss_name, wrt):
+    """The loss, the intermediate `wrt` and the loss's adjoint by it, as one function
+    of the inputs: `jax.vjp` of the loss taken as a function of the intermediate."""
+    forward, loss = LOSSES[loss_name]
 
-    def defined(_name, compute):
-        return compute()
+    def compute(inputs):
+        def defined(_name, compute):
+            return compute()
 
-    values = forward(inputs, defined)
-    if wrt not in values:
-        raise KeyError(f"the section of loss {request['loss']!r} has no intermediate {wrt!r}")
-    h = values[wrt]
+        values = forward(inputs, defined)
+        if wrt not in values:
+            raise KeyError(f"the section of loss {loss_name!r} has no intermediate {wrt!r}")
+        h = values[wrt]
 
-    def loss_from(h_value):
-        """The loss with the intermediate `wrt` taken as an input."""
+        def loss_from(h_value):
+            """The loss with the intermediate `wrt` taken as an input."""
 
-        def substituted(name, compute):
-            return h_value if name == wrt else compute()
+            def substituted(name, compute):
+                return h_value if name == wrt else compute()
 
-        return loss(inputs, forward(inputs, substituted))
+            return loss(inputs, forward(inputs, substituted))
 
-    value, pullback = jax.vjp(loss_from, h)
-    (adjoint,) = pullback(jnp.ones_like(value))
-    return {
-        "loss": float(value),
-        "value": jnp.asarray(h).tolist(),
-        "adjoint": jnp.asarray(adjoint).tolist(),
-    }
+        value, pullback = jax.vjp(loss_from, h)
+        (adjoint,) = pullback(jnp.ones_like(value))
+        return value, h, adjoint
+
+    return compute
 
 
 def main():
     requests = json.load(sys.stdin)
-    json.dump([answer(r) for r in requests], sys.stdout)
+    functions = [adjoint_function(r["loss"], r["wrt"]) for r in requests]
+    points = [
+        {name: jnp.asarray(value, dtype=jnp.float64) for name, value in r["point"].items()}
+        for r in requests
+    ]
+
+    # All the requests as one compiled program. Run op by op, JAX compiles each
+    # primitive for each new shape, and compiling is nearly all of the time for arrays
+    # this small; one program compiles about twice as fast as one per request. XLA
+    # fuses float64 operations but does not reassociate them, so the arithmetic is
+    # JAX's own either way.
+    def everything(points):
+        return [f(p) for f, p in zip(functions, points)]
+
+    answers = jax.jit(everything)(points)
+    out = [
+        {
+            "loss": float(value),
+            "value": jnp.asarray(h).tolist(),
+            "adjoint": jnp.asarray(adjoint).tolist(),
+        }
+        for value, h, adjoint in answers
+    ]
+    json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 
 
