@@ -330,9 +330,10 @@ fn elements(v: &Value, rank: usize) -> Vec<(Vec<usize>, f64)> {
 /// with `jax_enable_x64`), but in different orders: gauge evaluates its simplified
 /// closed form, JAX composes the pullbacks of its primitives, so each rounds on its
 /// own, and the difference grows with the cancellation in the formula (a LayerNorm
-/// adjoint subtracts terms of similar size). At these sizes and values it stays near
-/// 1e-13; 1e-8 leaves room for that and still fails any wrong term, which changes a
-/// value by far more. Values that are zero in exact arithmetic (the path from `mu`
+/// adjoint subtracts terms of similar size). At these points the largest relative
+/// difference is about 2e-15; 1e-8 leaves room for a less kind point, and still fails
+/// any wrong term, which changes a value by far more (a change of 1e-7 in one expected
+/// value is caught). Values that are zero in exact arithmetic (the path from `mu`
 /// through `var`, a sum of deviations from the mean) come out as rounding noise, so
 /// the comparison is relative to at least 1e-6 of the typical entry, here of order 1.
 fn close(a: f64, b: f64) -> bool {
@@ -479,14 +480,12 @@ fn every_intermediate_adjoint_agrees_with_jax_reverse_mode() {
         let indices = case.indices();
         for p in points_of(case.section) {
             let jax = answers.next().expect("one answer for each request");
+            let point = Value::Object(p.clone()).to_string();
             let mut eval = |formula: &str, at: &Map<String, Value>| -> f64 {
+                let at = Value::Object(at.clone()).to_string();
                 let v = s
-                    .eval_at_named(
-                        formula,
-                        "point.json",
-                        &Value::Object(at.clone()).to_string(),
-                    )
-                    .unwrap_or_else(|e| panic!("{formula} at {at:?}: {}", e.message()))
+                    .eval_at_named(formula, "point.json", &at)
+                    .unwrap_or_else(|e| panic!("{formula} at {at}: {}", e.message()))
                     .value();
                 // The point binds every input of the section, and a formula that reads
                 // only some of them is warned about; that is expected here.
@@ -498,7 +497,7 @@ fn every_intermediate_adjoint_agrees_with_jax_reverse_mode() {
             let jax_loss = jax["loss"].as_f64().unwrap();
             assert!(
                 close(loss, jax_loss),
-                "{what}: the loss is {loss} in gauge and {jax_loss} in JAX at {p:?}, so \
+                "{what}: the loss is {loss} in gauge and {jax_loss} in JAX at {point}, so \
                  the two sides do not compute the same loss"
             );
             let values = elements(&jax["value"], indices.len());
@@ -512,14 +511,14 @@ fn every_intermediate_adjoint_agrees_with_jax_reverse_mode() {
                 let element = eval(case.wrt, &q);
                 assert!(
                     close(element, *value),
-                    "{} at {at:?} is {element} in gauge and {value} in JAX at {p:?}",
+                    "{} at {at:?} is {element} in gauge and {value} in JAX at {point}",
                     case.name()
                 );
                 let got = eval(adjoint, &q);
                 assert!(
                     close(got, *want),
                     "{what} at {at:?}: gauge's adjoint {adjoint} is {got}, JAX's vjp gives \
-                     {want}, at {p:?}"
+                     {want}, at {point}"
                 );
                 compared += 1;
             }
