@@ -250,9 +250,10 @@ impl Lcg {
 }
 
 /// How many points each section is evaluated at. Point `k` gives axis `a` the length
-/// `1 + (2k + a) % 5`: the first axis takes the lengths 1, 3 and 5, a section's axes
-/// together take every length from 1 to 5, and axes that may differ (attention's `nq`,
-/// `nk`, `dk`, `dv`) differ at every point. More points would cost more time in JAX's
+/// `1 + (2k + a) % 5`: the first axis (the normalizations' only one) takes the lengths
+/// 1, 3 and 5, the other axes of the linear layer and attention take 2 and 4 as well,
+/// and axes that may differ (`o` and `d`; attention's `nq`, `nk`, `dk`, `dv`) differ at
+/// every point. More points would cost more time in JAX's
 /// compiler than they add: each shape is a new program for it.
 const POINTS: usize = 3;
 
