@@ -61,6 +61,21 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Whether an outside engine a test runs (pdflatex, KaTeX, JAX) is present. In CI it
+/// must be, since `.ci/run` installs it, so its absence fails the test there; elsewhere
+/// the test says on stderr that it checks nothing, rather than passing in silence.
+pub fn engines_present(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} is missing in CI: .ci/run installs it"
+    );
+    eprintln!("note: {what} is not installed, so this check is not run here (.ci/run installs it)");
+    false
+}
+
 /// The `.gauge` files in a directory, sorted by name.
 pub fn gauge_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::root;
+use crate::common::{engines_present, root};
 
 /// The formulas in the LaTeX snapshots: their indented lines.
 fn formulas() -> Vec<String> {
@@ -34,19 +34,6 @@ fn available(program: &str) -> bool {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-/// Whether the engines are present; in CI they must be.
-fn engines_present(what: &str, present: bool) -> bool {
-    if present {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{what} is missing in CI: .ci/run installs it"
-    );
-    eprintln!("note: {what} is not installed, so this check is not run here (.ci/run installs it)");
-    false
 }
 
 fn katex_dir() -> PathBuf {

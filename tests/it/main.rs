@@ -24,6 +24,7 @@ mod identities;
 mod latex;
 mod latex_engines;
 mod layers;
+mod layers_adjoint;
 mod norms;
 mod oracle_props;
 mod prove;
