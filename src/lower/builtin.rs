@@ -194,6 +194,28 @@ impl Lowerer<'_> {
                 return Ok(self.choose_range(&axes, t.span));
             }
         }
+        // An intermediate (`let A = softmax(S)` or `let h[i] = ...`) has the lengths of
+        // its result indices.
+        if self.def_param(n).is_none()
+            && self.binder(n).is_none()
+            && self.def_index(n).is_none()
+            && let Some(&def) = self.session.scope.defs.get(n)
+        {
+            let d = self.session.pool.definition(def);
+            if d.params.is_empty() && !d.indices.is_empty() {
+                return d.index_ranges.get(axis as usize).copied().ok_or_else(|| {
+                    err(
+                        ErrorKind::Shape,
+                        args.get(1).map_or(t.span, |a| a.span),
+                        format!(
+                            "`{n}` has {} axes, so axis {axis} does not exist",
+                            d.indices.len()
+                        ),
+                    )
+                    .with_hint("axes count from 0")
+                });
+            }
+        }
         let rank = if let Some(k) = self.def_param(n) {
             match self.def.as_ref().and_then(|d| d.params[k].kind) {
                 Some((Kind::Tensor(r), _)) => {

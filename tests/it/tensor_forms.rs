@@ -425,3 +425,30 @@ fn expanding_definitions_writes_a_tensor_passed_whole_out_element_by_element() {
         let _ = &at;
     }
 }
+
+#[test]
+fn len_of_an_intermediate_is_the_length_of_its_result_axis() {
+    let text = "tensor Q[nq, dk], K[nk, dk]\n\
+        let A = softmax(Q @ K.T / sqrt(dk))\n\
+        let h[i] = tanh(Q[i, 0])\n\
+        claim lh: len(h) = nq\n\
+        claim la: len(A, 1) = nk\n\
+        claim lbad: len(A, 1) = nq\n";
+    let mut s = Workspace::with_prelude().expect("prelude loads");
+    s.load_file("len.gauge", text).expect("loads");
+    let claims = s.claims.clone();
+    let verdicts: Vec<String> = claims
+        .iter()
+        .map(|c| {
+            gauge::prove::prove_with(&mut s, c, 1, true)
+                .verdict
+                .name()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(verdicts, ["proved", "proved", "refuted"]);
+    let e = s
+        .load_file("bad.gauge", "claim c: len(A, 2) = 1\n")
+        .unwrap_err();
+    assert!(e.message.contains("axis 2 does not exist"), "{}", e.message);
+}
