@@ -539,11 +539,14 @@ impl Session {
             let result = simp.simplify(taken);
             let mut steps: Vec<crate::trace::Step> = step.into_iter().collect();
             steps.extend(simp.steps);
+            let defs = ws.definitions_in_order();
+            let shown = crate::calculus::derivation::shown(&mut ws.pool, &steps, &defs);
             Ok(Steps {
                 start: id,
                 steps,
                 result,
                 conditions,
+                shown,
             })
         })?;
         Ok(self.derivation(inner))
@@ -888,6 +891,7 @@ fn derive_by(ws: &mut Workspace, id: ExprId, vars: &[(ExprId, u32)]) -> Result<S
         steps: Vec::new(),
         result: id,
         conditions: Vec::new(),
+        shown: Vec::new(),
     };
     for (k, &(var, order)) in vars.iter().enumerate() {
         let facts = ws.facts.clone();
@@ -896,6 +900,7 @@ fn derive_by(ws: &mut Workspace, id: ExprId, vars: &[(ExprId, u32)]) -> Result<S
             all.start = d.start;
         }
         all.steps.extend(d.steps);
+        all.shown.extend(d.shown);
         all.conditions.extend(d.conditions);
         all.result = d.result;
     }

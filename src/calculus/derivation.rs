@@ -28,6 +28,11 @@ pub struct Derivation {
     pub result: ExprId,
     /// Where the derivative does not exist (`abs` at 0).
     pub conditions: Vec<Condition>,
+    /// Each step's result as it is shown: with the bodies of the named intermediates
+    /// written back as their names (`xc[k]` for `xl[k] - mean(l, xl[l])`), so that a
+    /// derivation through intermediates reads in their names. The same value as the step's
+    /// `after`; `steps` keep the written-out form the step checker replays.
+    pub shown: Vec<ExprId>,
 }
 
 /// The most rounds a derivation takes before it finishes the remaining derivatives at
@@ -63,12 +68,71 @@ pub fn derive_with_steps(
         .with_known_ranges(known);
     let result = simp.simplify(result);
     steps.extend(simp.steps);
+    let shown = shown(pool, &steps, defs);
     Ok(Derivation {
         start,
         steps,
         result,
         conditions,
+        shown,
     })
+}
+
+/// Each step's result with the bodies of the named intermediates among `defs` (the
+/// definitions without parameters, `let xc[i] = ...`) folded back into their names, as
+/// a derivation shows it (see [`Derivation::shown`]). Functions such as `softmax` stay
+/// written out where a step expanded them: that expansion is what the step shows.
+pub fn shown(pool: &mut Pool, steps: &[Step], defs: &[DefId]) -> Vec<ExprId> {
+    let named: Vec<DefId> = defs
+        .iter()
+        .copied()
+        .filter(|&d| pool.definition(d).params.is_empty())
+        .collect();
+    if named.is_empty() {
+        return steps.iter().map(|st| st.after).collect();
+    }
+    let patterns = crate::simplify::fold::patterns(pool, &named);
+    let mut folder = crate::simplify::fold::Folder::new(pool, patterns);
+    let mut out = Vec::with_capacity(steps.len());
+    for st in steps {
+        if !st.rules.contains(&crate::trace::Rule::ExpandDefinition) {
+            out.push(folder.fold(st.after));
+            continue;
+        }
+        // A step that writes intermediates out shows them written out one level: the
+        // intermediates it expanded stay expanded, the ones inside them keep their
+        // names (`xhat[k]` becomes `xc[k]/sqrt(eps + var)`).
+        let called = calls_in(folder.pool_mut(), st.before);
+        let keep: Vec<DefId> = named
+            .iter()
+            .copied()
+            .filter(|d| !called.contains(d))
+            .collect();
+        let patterns = crate::simplify::fold::patterns(folder.pool_mut(), &keep);
+        let mut once = crate::simplify::fold::Folder::new(folder.pool_mut(), patterns);
+        out.push(once.fold(st.after));
+    }
+    out
+}
+
+/// The definitions that `id` calls, outside the bodies of others.
+fn calls_in(pool: &Pool, id: ExprId) -> Vec<DefId> {
+    let mut out = Vec::new();
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut todo = vec![id];
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        let node = pool.node(x);
+        if let Node::Call { def, .. } = node
+            && !out.contains(def)
+        {
+            out.push(*def);
+        }
+        todo.extend(crate::expr::node::children(node));
+    }
+    out
 }
 
 /// A derivative taken step by step, before it is simplified.

@@ -115,6 +115,19 @@ pub fn too_big_for_a_tree(ws: &Workspace, id: ExprId) -> bool {
     tree > MAX_TREE_PRINT && tree > 2 * crate::expr::size::dag_size(&ws.pool, id) as u64
 }
 
+/// The steps as shown, each with the expression it reached in the definitions' names
+/// (see [`Derivation::shown`]); a step that only writes a definition out, and so shows
+/// as the expression before it, is left out.
+fn shown_steps(d: &Derivation) -> impl Iterator<Item = (ExprId, &crate::trace::Step)> {
+    let mut last = d.start;
+    d.steps.iter().enumerate().filter_map(move |(k, st)| {
+        let e = d.shown.get(k).copied().unwrap_or(st.after);
+        let new = e != last;
+        last = e;
+        new.then_some((e, st))
+    })
+}
+
 /// A derived result: the result, or with `steps` the derivation; with `cse`, or when
 /// the result is too big to write out as a tree, repeated subexpressions named once.
 pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
@@ -132,10 +145,8 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
         Format::Latex => {
             if out.steps() {
                 // One step per line, each with its rules as a note.
-                let rows: Vec<AlignRow<'_>> = d
-                    .steps
-                    .iter()
-                    .map(|st| ("=", st.after, st.rule_names()))
+                let rows: Vec<AlignRow<'_>> = shown_steps(d)
+                    .map(|(e, st)| ("=", e, st.rule_names()))
                     .collect();
                 o.push_str(&align(&ws.pool, d.start, &rows));
             } else if named(d.result) {
@@ -152,8 +163,8 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
         Format::Text => {
             if out.steps() {
                 let _ = writeln!(o, "  {}", text(d.start));
-                for st in &d.steps {
-                    let _ = writeln!(o, "= {}    [{}]", text(st.after), st.rule_names());
+                for (e, st) in shown_steps(d) {
+                    let _ = writeln!(o, "= {}    [{}]", text(e), st.rule_names());
                 }
                 if out.cse() {
                     let _ = writeln!(o, "{}", text(d.result));
@@ -167,7 +178,7 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
             o
         }
         Format::Json => {
-            let steps = steps_json(ws, d.steps.iter().map(|st| (st.after, &st.rules[..])));
+            let steps = steps_json(ws, shown_steps(d).map(|(e, st)| (e, &st.rules[..])));
             let cse = named(d.result).then(|| {
                 let named = crate::simplify::cse::bindings(&ws.pool, d.result);
                 let map: FxHashMap<ExprId, String> = named.iter().cloned().collect();

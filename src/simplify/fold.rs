@@ -183,6 +183,11 @@ impl<'p> Folder<'p> {
         }
     }
 
+    /// The pool the folder builds in.
+    pub fn pool_mut(&mut self) -> &mut Pool {
+        self.pool
+    }
+
     /// A folder that starts from what earlier folds over the same patterns found.
     pub fn with_memo(mut self, memo: FxHashMap<ExprId, ExprId>) -> Folder<'p> {
         self.memo = memo;

@@ -61,3 +61,68 @@ fn lengths_are_one_only_where_a_declaration_or_a_shared_index_makes_them_equal()
         ["refuted"]
     );
 }
+
+/// LayerNorm's forward pass in four lines and its backward claim in the fifth.
+const LAYER_NORM: &str = "let mu = mean(k, xl[k])
+let xc[i] = xl[i] - mu
+let var = mean(k, xc[k]^2)
+let xhat[i] = xc[i] / sqrt(var + eps)
+claim layernorm_x: diff(sum(i, gl[i]*xhat[i]), xl[j]) = (gl[j] - mean(k, gl[k]) - xhat[j]*mean(k, gl[k]*xhat[k])) / sqrt(var + eps)
+";
+
+#[test]
+fn layernorm_in_five_lines_proves_and_its_derivation_reads_in_the_intermediates_names() {
+    assert_eq!(LAYER_NORM.lines().count(), 5);
+    let mut s = Workspace::with_prelude().expect("the prelude loads");
+    s.load_file("ln.gauge", &format!("assume eps > 0\n{LAYER_NORM}"))
+        .expect("loads");
+    let claim = s.claims[0].clone();
+    let r = prove_with(&mut s, &claim, 2, true);
+    assert!(r.checker_failure.is_none(), "{:?}", r.checker_failure);
+    assert_eq!(r.verdict.name(), "proved");
+
+    // The derivation of the backward pass, as `diff --steps` prints it.
+    let dir = std::env::temp_dir().join(format!("gauge-ln-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ln.gauge");
+    let defs: String = LAYER_NORM
+        .lines()
+        .take(4)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, defs).unwrap();
+    let out = crate::common::gauge(&[
+        "diff",
+        "sum(i, gl[i]*xhat[i])",
+        "--wrt",
+        "xl[j]",
+        "--defs",
+        path.to_str().unwrap(),
+        "--assume",
+        "eps > 0",
+        "--steps",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = crate::common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 4, "{text}");
+    // Every line is in the intermediates' names: none writes `xc` or `var` out.
+    for line in &lines {
+        assert!(!line.contains("- mean(l, xl[l])"), "written out: {line}");
+        assert!(!line.contains("(xl[k] - "), "written out: {line}");
+    }
+    // The first step writes `xhat` out one level, in terms of `xc` and `var`.
+    assert!(
+        lines[1].starts_with("= diff(sum(k, gl[k]*xc[k])/sqrt(eps + var), xl[j])"),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("diff(xc[k], xl[j])")),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("diff(var, xl[j])")),
+        "{text}"
+    );
+}
