@@ -23,6 +23,7 @@
 //! (what the oracles do, component after component), and `elementwise` a formula at
 //! every element of a tensor at once (a claimed derivative by a tensor).
 
+mod batch;
 mod code;
 mod compile;
 mod elementwise;
@@ -38,6 +39,7 @@ use crate::expr::pool::Pool;
 use crate::numeric::scalar::Scalar;
 use crate::numeric::value::{Bindings, format_value};
 
+pub use batch::LANES;
 pub(crate) use code::Fault;
 use code::{Body, Instr, Machine, Reg, Run, Slot, Table, run_block, seeded};
 pub use elementwise::Elementwise;
