@@ -103,7 +103,7 @@ impl Tape {
             return Ok(());
         }
         let mut slots = Vec::new();
-        if !self.batchable() {
+        if !self.runs_in_lanes() {
             for (p, row) in points.iter().zip(out.chunks_mut(width)) {
                 self.run_many_into(p, &mut slots, row)?;
             }
@@ -138,9 +138,10 @@ impl Tape {
             && inputs.indices.len() == self.free_indices.len()
     }
 
-    /// Whether every instruction has a lane version: the tape reads no tensor, index
-    /// or table.
-    fn batchable(&self) -> bool {
+    /// Whether [`Tape::run_batch`] runs this tape in lanes, [`LANES`] points at a time:
+    /// whether every instruction has a lane version, which is so when the tape reads no
+    /// tensor, index or table. Otherwise a batch runs point by point.
+    pub fn runs_in_lanes(&self) -> bool {
         self.code.iter().all(|i| {
             matches!(
                 i,
@@ -474,7 +475,7 @@ fn step(instr: &Instr, lanes: &mut [Lane]) -> bool {
             ok
         }
         Instr::Func { dst, f, src, .. } => func(lanes, *dst, *f, *src),
-        // `batchable` lets no other instruction through.
+        // `runs_in_lanes` lets no other instruction through.
         _ => false,
     }
 }
