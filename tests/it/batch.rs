@@ -64,19 +64,52 @@ impl Case {
         self.tape.inputs(&self.s.pool, &b).unwrap()
     }
 
-    /// `count` points, each variable drawn from `[lo, hi)`.
-    fn points(&mut self, values: &mut Values, count: usize, lo: f64, hi: f64) -> Vec<TapeInputs> {
-        (0..count)
-            .map(|_| {
-                let text = self
-                    .vars
-                    .iter()
-                    .map(|v| format!("{v} = {:?}", values.next(lo, hi)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.at(&text)
-            })
-            .collect()
+    /// `count` points, each scalar input drawn from `[lo, hi)`: resolved, and as rows
+    /// of numbers in the order of `Tape::scalar_names`.
+    fn points(
+        &mut self,
+        values: &mut Values,
+        count: usize,
+        lo: f64,
+        hi: f64,
+    ) -> (Vec<TapeInputs>, Vec<f64>) {
+        let names = self.tape.scalar_names().to_vec();
+        let mut rows = Vec::with_capacity(count * names.len());
+        let mut points = Vec::with_capacity(count);
+        for _ in 0..count {
+            // Thirteen significant digits, which the bindings' parser and Rust's both
+            // read as the same `f64` (the nearest), so that rows and bindings agree.
+            let texts: Vec<String> = names
+                .iter()
+                .map(|_| format!("{:.12e}", values.next(lo, hi)))
+                .collect();
+            let row: Vec<f64> = texts.iter().map(|t| t.parse().unwrap()).collect();
+            let text = names
+                .iter()
+                .zip(&texts)
+                .map(|(v, x)| format!("{v} = {x}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            points.push(self.at(&text));
+            rows.extend(row);
+        }
+        (points, rows)
+    }
+
+    /// As [`Case::agree`], and the same points given as `rows` to `Tape::run_rows` give
+    /// exactly what `Tape::run_batch` gives: the same bits, or the same error.
+    fn agree_rows(&self, (points, rows): &(Vec<TapeInputs>, Vec<f64>)) -> bool {
+        let fine = self.agree(points);
+        let n = points.len() * self.tape.outputs();
+        let (mut batch, mut from_rows) = (vec![0.0; n], vec![0.0; n]);
+        let batched = self.tape.run_batch(points, &mut batch);
+        let rowed = self.tape.run_rows(rows, &mut from_rows);
+        assert_eq!(batched, rowed, "run_rows and run_batch disagree");
+        if fine {
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&batch), bits(&from_rows));
+        }
+        fine
     }
 
     /// Runs `points` as a batch and one by one, and checks that the two agree: every
@@ -140,7 +173,7 @@ fn a_cross_entropy_gradient_in_a_batch_is_the_point_by_point_gradient() {
         let mut values = Values(n as u64);
         for size in SIZES {
             let points = case.points(&mut values, size, -30.0, 30.0);
-            assert!(case.agree(&points), "n = {n}, {size} points");
+            assert!(case.agree_rows(&points), "n = {n}, {size} points");
         }
     }
 }
@@ -178,7 +211,7 @@ fn a_tanh_network_in_scalars_in_a_batch_is_the_network_one_point_at_a_time() {
     let mut values = Values(7);
     for size in SIZES {
         let points = case.points(&mut values, size, -2.0, 2.0);
-        assert!(case.agree(&points), "{size} points");
+        assert!(case.agree_rows(&points), "{size} points");
     }
 }
 
@@ -198,11 +231,11 @@ fn every_scalar_instruction_in_a_batch_is_the_point_by_point_instruction() {
     let mut values = Values(11);
     for size in SIZES {
         let points = case.points(&mut values, size, 0.1, 3.0);
-        if !case.agree(&points) {
+        if !case.agree_rows(&points) {
             let mut out = vec![0.0; size * case.tape.outputs()];
             panic!(
                 "{size} points: {:?}",
-                case.tape.run_batch(&points, &mut out)
+                case.tape.run_batch(&points.0, &mut out)
             );
         }
     }
@@ -329,7 +362,7 @@ fn points_outside_the_domain_anywhere_in_a_batch_give_the_first_ones_error() {
     for size in SIZES {
         for _ in 0..5 {
             let points = case.points(&mut values, size, -0.05, 3.0);
-            case.agree(&points);
+            case.agree_rows(&points);
         }
     }
 }
@@ -391,4 +424,61 @@ fn a_batch_with_the_wrong_room_for_its_outputs_is_an_error_not_a_panic() {
     assert!(case.tape.run_batch(&foreign, &mut out).is_err());
     // An empty batch has nothing to do.
     case.tape.run_batch(&[], &mut []).unwrap();
+}
+
+#[test]
+fn rows_of_numbers_fail_where_resolved_points_fail_and_must_fit_the_tape() {
+    let mut case = Case::exprs(&["ln(x) + y/z", "sqrt(z)"], &[]);
+    let names = case.tape.scalar_names().to_vec();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["x", "y", "z"]);
+    // A row in the names' order, from values by name.
+    let row = |x: f64, y: f64, z: f64| -> Vec<f64> {
+        names
+            .iter()
+            .map(|n| match n.as_str() {
+                "x" => x,
+                "y" => y,
+                _ => z,
+            })
+            .collect()
+    };
+    for size in [1, 7, 33, 100] {
+        for (bad, why) in [
+            (row(-0.5, 1.0, 1.0), "logarithm"),
+            (row(1.0, 1.0, 0.0), "divides by"),
+            (row(1.0, 1.0, -4.0), "square root"),
+        ] {
+            let mut rows: Vec<f64> = (0..size)
+                .flat_map(|k| row(1.0 + k as f64, 2.0, 3.0))
+                .collect();
+            let at = size * 2 / 3;
+            rows.splice(at * 3..at * 3 + 3, bad.iter().copied());
+            let points: Vec<TapeInputs> = rows
+                .chunks(3)
+                .map(|r| {
+                    let text = names
+                        .iter()
+                        .zip(r)
+                        .map(|(n, x)| format!("{n} = {x:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    case.at(&text)
+                })
+                .collect();
+            assert!(!case.agree_rows(&(points, rows.clone())));
+            let mut out = vec![0.0; size * 2];
+            let err = case.tape.run_rows(&rows, &mut out).unwrap_err();
+            assert!(err.to_string().contains(why), "{err}");
+        }
+    }
+    // Rows that do not fill the points the output has room for are refused.
+    let mut out = vec![0.0; 4];
+    assert!(case.tape.run_rows(&[1.0; 5], &mut out).is_err());
+    assert!(case.tape.run_rows(&[1.0; 6], &mut out[..3]).is_err());
+    case.tape.run_rows(&[1.0; 6], &mut out).unwrap();
+    // A tape that reads tensors takes no rows.
+    let tensors = Case::exprs(&["sum(i, z[i])"], &[]);
+    assert!(tensors.tape.run_rows(&[], &mut []).is_err());
 }

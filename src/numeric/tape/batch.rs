@@ -32,6 +32,7 @@ use crate::expr::node::Func;
 use crate::numeric::sum::{neumaier_error, scaled_product};
 use crate::numeric::tape::code::{Factor, Instr, Slot};
 use crate::numeric::tape::{Tape, TapeInputs};
+use crate::numeric::value::format_number;
 
 /// The number of points a block runs at once. Wide enough that dispatch is a small
 /// part of an instruction's cost, narrow enough that a few hundred lanes of slots stay
@@ -48,8 +49,9 @@ impl Tape {
     /// [`Tape::run_many_into`] gives at that point.
     ///
     /// Explicit scalar expressions run [`LANES`] points at a time, each instruction over
-    /// all of them at once, which is several times faster than one point at a time;
-    /// tapes that read tensors or indices run point by point.
+    /// all of them at once (see [`Tape::runs_in_lanes`]); tapes that read tensors or
+    /// indices run point by point. [`Tape::run_rows`] takes the points as one array of
+    /// numbers instead, which is faster still.
     ///
     /// A point that leaves a function's domain gives the error the point-by-point run
     /// gives there (the first such point in order); `out` then holds the outputs of the
@@ -59,83 +61,118 @@ impl Tape {
     ///
     /// ```
     /// use gauge::lower::workspace::Workspace;
+    /// use gauge::numeric::Evaluate;
     /// use gauge::numeric::tape::Tape;
     ///
     /// let mut s = Workspace::new();
     /// let f = s.parse_expression("ln(x) + x*y").unwrap();
     /// let tape = Tape::compile(&mut s.pool, f).unwrap();
-    /// let points: Vec<_> = (1..=3)
-    ///     .map(|k| {
-    ///         let at = s.parse_bindings(&format!("x = {k}, y = 2")).unwrap();
-    ///         tape.inputs(&s.pool, &at).unwrap()
-    ///     })
-    ///     .collect();
+    /// let mut points = Vec::new();
+    /// for k in 1..=3 {
+    ///     let at = s.parse_bindings(&format!("x = {k}, y = 2")).unwrap();
+    ///     points.push(tape.inputs(&s.pool, &at).unwrap());
+    /// }
     /// let mut out = vec![0.0; 3];
     /// tape.run_batch(&points, &mut out).unwrap();
-    /// assert_eq!(out[2], 3f64.ln() + 6.0);
+    /// assert_eq!(out[2], 3f64.ln() + 3.0 * 2.0);
     ///
     /// // A point outside the domain gives the error that point gives on its own.
-    /// let bad = tape.inputs(&s.pool, &s.parse_bindings("x = -1, y = 2").unwrap()).unwrap();
+    /// let at = s.parse_bindings("x = -1, y = 2").unwrap();
+    /// let bad = tape.inputs(&s.pool, &at).unwrap();
     /// let err = tape.run_batch(&[points[0].clone(), bad], &mut out[..2]).unwrap_err();
     /// assert!(err.to_string().contains("logarithm"));
     /// ```
     pub fn run_batch(&self, points: &[TapeInputs], out: &mut [f64]) -> Result<()> {
-        let width = self.outputs.len();
-        if points.len().checked_mul(width) != Some(out.len()) {
-            return Err(Error::new(
-                ErrorKind::Arity,
-                format!(
-                    "a batch of {} points needs room for {} outputs each, and the output \
-                     has {} values",
-                    points.len(),
-                    width,
-                    out.len()
-                ),
-            ));
-        }
+        self.room(points.len(), out.len())?;
         if let Some(p) = points.iter().position(|p| !self.resolved(p)) {
             return Err(Error::new(
                 ErrorKind::Binding,
                 format!("point {p} of the batch was not resolved for this tape"),
             ));
         }
-        if width == 0 || points.is_empty() {
-            return Ok(());
-        }
         let mut slots = Vec::new();
-        if !self.runs_in_lanes() {
-            for (p, row) in points.iter().zip(out.chunks_mut(width)) {
-                self.run_many_into(p, &mut slots, row)?;
-            }
-            return Ok(());
-        }
-        // One lane per slot, and a spare one for an instruction that reads the slot it
-        // writes (see `operands`).
-        let mut lanes: Vec<Lane> = vec![[0.0; LANES]; self.slots + 1];
-        for (block, rows) in points.chunks(LANES).zip(out.chunks_mut(LANES * width)) {
-            if self.run_block(block, &mut lanes) {
-                for (k, &s) in self.outputs.iter().enumerate() {
-                    let lane = &lanes[s as usize];
-                    for (row, &v) in rows.chunks_mut(width).zip(lane.iter()) {
-                        row[k] = v;
-                    }
-                }
-            } else {
-                // Some lane left a domain: the point-by-point run finds the first such
-                // point and words its error.
-                for (p, row) in block.iter().zip(rows.chunks_mut(width)) {
-                    self.run_many_into(p, &mut slots, row)?;
-                }
-            }
-        }
-        Ok(())
+        self.run_points(
+            points.len(),
+            out,
+            |p| &points[p].scalars,
+            |p, row| self.run_many_into(&points[p], &mut slots, row),
+        )
     }
 
-    /// Whether `inputs` fits this tape, so that a run reads nothing out of range.
-    fn resolved(&self, inputs: &TapeInputs) -> bool {
-        inputs.scalars.len() == self.scalars.len()
-            && inputs.tensors.len() == self.tensors.len()
-            && inputs.indices.len() == self.free_indices.len()
+    /// Runs the tape at many points given as one array of numbers, `values`: a row per
+    /// point, each row the values of the tape's scalar inputs in the order of
+    /// [`Tape::scalar_names`]. The outputs are written as [`Tape::run_batch`] writes
+    /// them, a row of [`Tape::outputs`] values per point, and so is the number of
+    /// points: `out`'s length over the number of outputs. Values, errors and speed are
+    /// those of [`Tape::run_batch`] at the same points (an error shows the point as
+    /// `name = value` text, as if it had been resolved from bindings), without
+    /// resolving each point first: this is the form for arrays of points (a matrix of
+    /// samples, a caller's NumPy array). Only a tape whose inputs are all scalars takes
+    /// its points this way.
+    ///
+    /// ```
+    /// use gauge::lower::workspace::Workspace;
+    /// use gauge::numeric::tape::Tape;
+    ///
+    /// let mut s = Workspace::new();
+    /// let f = s.parse_expression("x/y").unwrap();
+    /// let tape = Tape::compile(&mut s.pool, f).unwrap();
+    /// assert_eq!(tape.scalar_names(), ["x", "y"]);
+    /// let mut out = vec![0.0; 2];
+    /// tape.run_rows(&[1.0, 2.0, 3.0, 4.0], &mut out).unwrap();
+    /// assert_eq!(out, [0.5, 0.75]);
+    /// let err = tape.run_rows(&[1.0, 2.0, 3.0, 0.0], &mut out).unwrap_err();
+    /// assert!(err.to_string().contains("at x = 3, y = 0"), "{err}");
+    /// ```
+    pub fn run_rows(&self, values: &[f64], out: &mut [f64]) -> Result<()> {
+        if !self.tensors.is_empty() || !self.free_indices.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "only a tape whose inputs are all scalars takes its points as rows of \
+                 numbers; resolve each point with `Tape::inputs` and use `run_batch`",
+            ));
+        }
+        let width = self.scalars.len();
+        let points = out.len().checked_div(self.outputs.len()).unwrap_or(0);
+        if points.checked_mul(width) != Some(values.len()) {
+            return Err(Error::new(
+                ErrorKind::Arity,
+                format!(
+                    "{points} points of {width} inputs need {} values, and there are {}",
+                    points.saturating_mul(width),
+                    values.len()
+                ),
+            ));
+        }
+        self.room(points, out.len())?;
+        let row = |p: usize| &values[p * width..(p + 1) * width];
+        let mut slots = Vec::new();
+        self.run_points(points, out, row, |p, out| {
+            let mut inputs = TapeInputs {
+                point: String::new(),
+                scalars: row(p).to_vec(),
+                tensors: Vec::new(),
+                indices: Vec::new(),
+            };
+            if self.run_many_into(&inputs, &mut slots, out).is_ok() {
+                return Ok(());
+            }
+            // The point as `Tape::inputs` would have shown it, for the error only.
+            inputs.point = self
+                .scalar_names
+                .iter()
+                .zip(&inputs.scalars)
+                .map(|(name, &v)| format!("{name} = {}", format_number(v)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.run_many_into(&inputs, &mut slots, out)
+        })
+    }
+
+    /// The names of the tape's scalar inputs, in the order [`Tape::run_rows`] reads
+    /// them from a row.
+    pub fn scalar_names(&self) -> &[String] {
+        &self.scalar_names
     }
 
     /// Whether [`Tape::run_batch`] runs this tape in lanes, [`LANES`] points at a time:
@@ -164,18 +201,79 @@ impl Tape {
         })
     }
 
-    /// Runs the code over one block of at most [`LANES`] points; `false` when some lane
-    /// left a domain (the lanes then hold nothing useful). Lanes past the block's end
-    /// repeat its first point, so that they compute (and fail) only where it does.
-    fn run_block(&self, block: &[TapeInputs], lanes: &mut [Lane]) -> bool {
-        for &(input, slot) in &self.input_slots {
-            let lane = &mut lanes[slot as usize];
-            for (l, v) in lane.iter_mut().enumerate() {
-                let p = block.get(l).unwrap_or(&block[0]);
-                *v = p.scalars[input as usize];
+    /// An error unless `out` has room for exactly the outputs of `points` points.
+    fn room(&self, points: usize, out: usize) -> Result<()> {
+        let width = self.outputs.len();
+        if points.checked_mul(width) == Some(out) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Arity,
+            format!(
+                "a batch of {points} points needs room for {width} outputs each, and the \
+                 output has {out} values"
+            ),
+        ))
+    }
+
+    /// Whether `inputs` fits this tape, so that a run reads nothing out of range.
+    fn resolved(&self, inputs: &TapeInputs) -> bool {
+        inputs.scalars.len() == self.scalars.len()
+            && inputs.tensors.len() == self.tensors.len()
+            && inputs.indices.len() == self.free_indices.len()
+    }
+
+    /// Runs `points` points, whose sizes are checked: in lanes where the tape allows,
+    /// reading point `p`'s scalar inputs from `scalars(p)`, and with `one(p, row)` (the
+    /// point-by-point run) elsewhere and for every block where some lane faults.
+    fn run_points<'a>(
+        &self,
+        points: usize,
+        out: &mut [f64],
+        scalars: impl Fn(usize) -> &'a [f64],
+        mut one: impl FnMut(usize, &mut [f64]) -> Result<()>,
+    ) -> Result<()> {
+        let width = self.outputs.len();
+        if width == 0 || points == 0 {
+            return Ok(());
+        }
+        if !self.runs_in_lanes() {
+            for (p, row) in out.chunks_mut(width).enumerate() {
+                one(p, row)?;
+            }
+            return Ok(());
+        }
+        // One lane per slot, and a spare one for an instruction that reads the slot it
+        // writes (see `operands`).
+        let mut lanes: Vec<Lane> = vec![[0.0; LANES]; self.slots + 1];
+        for (b, rows) in out.chunks_mut(LANES * width).enumerate() {
+            let first = b * LANES;
+            let count = rows.len() / width;
+            // Point by point, each point's values in the order they are stored, so that
+            // the reads stream through memory. Lanes past the last point repeat the
+            // block's first, so that they compute (and fail) only where it does.
+            for l in 0..LANES {
+                let values = scalars(first + if l < count { l } else { 0 });
+                for &(input, slot) in &self.input_slots {
+                    lanes[slot as usize][l] = values[input as usize];
+                }
+            }
+            if self.code.iter().all(|instr| step(instr, &mut lanes)) {
+                for (k, &s) in self.outputs.iter().enumerate() {
+                    let lane = &lanes[s as usize];
+                    for (row, &v) in rows.chunks_mut(width).zip(lane.iter()) {
+                        row[k] = v;
+                    }
+                }
+            } else {
+                // Some lane left a domain: the point-by-point run finds the first such
+                // point and words its error.
+                for (l, row) in rows.chunks_mut(width).enumerate() {
+                    one(first + l, row)?;
+                }
             }
         }
-        self.code.iter().all(|instr| step(instr, lanes))
+        Ok(())
     }
 }
 

@@ -119,6 +119,8 @@ pub struct Tape {
     tensors: Vec<Symbol>,
     /// The names of `tensors`, for messages.
     tensor_names: Vec<String>,
+    /// The names of `scalars`, for messages and for callers that pass values in order.
+    scalar_names: Vec<String>,
     free_indices: Vec<(Symbol, Reg)>,
     outputs: Vec<Slot>,
     /// The printed subexpression of each node an error may quote.
