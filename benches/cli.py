@@ -62,10 +62,10 @@ W6  parse and print a sum of N terms `sin(x{k})*y{k}`: `gauge latex -`; N = 1000
     10000, 100000 [1000]. Peers' timed part is parse + print: SymPy `parse_expr` +
     `latex`; SymEngine `sympify` + `str` (it has no LaTeX printer).
 W7  inner loop, library level: the n = 100 cross-entropy and its gradient evaluated at
-    a batch of 10,000 points, per point: gauge's compiled tape run as a batch
-    (`Tape::run_batch`, by `cargo bench --bench tape -- per-point 100`, built under
-    `nice`, run as is) against SymEngine's `Lambdify(..., backend='llvm')` called on the
-    same number of points (the lambda backend if the wheel lacks LLVM; the report says
+    a batch of 10,000 points, per point: gauge's compiled tape run as a batch given as
+    one array of numbers (`Tape::run_rows`, by `cargo bench --bench tape -- per-point
+    100`, built under `nice`, run as is) against SymEngine's `Lambdify(...,
+    backend='llvm')` called on a NumPy array of the same number of points (the lambda backend if the wheel lacks LLVM; the report says
     which). The note also gives gauge's time one point at a time. Not a process
     measurement: one figure each, best of several rounds.
 CHECK  `gauge check 'cross_entropy(z, y)' --defs mlp.gauge --wrt W1,b1,W2,b2,W3,b3
@@ -525,9 +525,10 @@ def json_result(argv, timeout, memory_limit=None):
 
 def w7(bench, quick):
     """Evaluation of the n = 100 cross-entropy and its gradient, per point of a batch of
-    10,000: gauge's tape run as a batch (benches/tape.rs, built under `nice`, then run as
-    is; its `batch_*_ns` figures) against SymEngine's Lambdify called on a batch of as
-    many points, so that both tools are given the same work in one call. gauge's
+    10,000: gauge's tape run as a batch given as one array of numbers (benches/tape.rs,
+    built under `nice`, then run as is; its `batch_*_ns` figures, from `Tape::run_rows`)
+    against SymEngine's Lambdify called on an array of as many points, so that both
+    tools are given the same work in one call. gauge's
     one-point-at-a-time figures (`function_ns`, `gradient_ns`) are kept in the record
     and shown in the note. `quick` changes nothing: it is cheap."""
     n = 100
