@@ -6,6 +6,7 @@
 
 mod adjoint;
 mod architecture;
+mod batch;
 mod calculus;
 mod calculus_props;
 mod canonical;

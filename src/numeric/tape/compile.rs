@@ -123,6 +123,11 @@ impl Tape {
             .iter()
             .map(|&s| c.pool.name(s).to_string())
             .collect();
+        let scalar_names = c
+            .scalars
+            .iter()
+            .map(|&s| c.pool.name(s).to_string())
+            .collect();
         let mut tape = Tape {
             code,
             slots: c.slots as usize,
@@ -130,6 +135,7 @@ impl Tape {
             scalars: c.scalars,
             tensors: c.tensors,
             tensor_names,
+            scalar_names,
             free_indices: c.free_indices,
             outputs,
             texts: c.texts,

@@ -17,12 +17,19 @@
 //! non-positive number, a division by 0, an overflow) is an error naming the
 //! subexpression and the point, decided on the real part of the value: never a NaN.
 //!
-//! The files: `compile` builds the instructions, `code` defines and runs them, `tables`
-//! holds the tables and a run's memory, `inputs` resolves a point's values for a run,
-//! `reuse` runs that perturb one input starting from the unperturbed run's tables
-//! (what the oracles do, component after component), and `elementwise` a formula at
-//! every element of a tensor at once (a claimed derivative by a tensor).
+//! A batch of points runs as one ([`Tape::run_batch`], [`Tape::run_rows`]): each slot
+//! holds a lane of points and each instruction runs over the lane, with the same
+//! arithmetic per point, so the results are the point-by-point run's bit for bit; a
+//! block where a point leaves a domain runs again point by point for its error.
+//!
+//! The files: `compile` builds the instructions, `code` defines and runs them, `batch`
+//! runs them over many points at once, `tables` holds the tables and a run's memory,
+//! `inputs` resolves a point's values for a run, `reuse` runs that perturb one input
+//! starting from the unperturbed run's tables (what the oracles do, component after
+//! component), and `elementwise` a formula at every element of a tensor at once (a
+//! claimed derivative by a tensor).
 
+mod batch;
 mod code;
 mod compile;
 mod elementwise;
@@ -38,6 +45,7 @@ use crate::expr::pool::Pool;
 use crate::numeric::scalar::Scalar;
 use crate::numeric::value::{Bindings, format_value};
 
+pub use batch::LANES;
 pub(crate) use code::Fault;
 use code::{Body, Instr, Machine, Reg, Run, Slot, Table, run_block, seeded};
 pub use elementwise::Elementwise;
@@ -117,6 +125,8 @@ pub struct Tape {
     tensors: Vec<Symbol>,
     /// The names of `tensors`, for messages.
     tensor_names: Vec<String>,
+    /// The names of `scalars`, for messages and for callers that pass values in order.
+    scalar_names: Vec<String>,
     free_indices: Vec<(Symbol, Reg)>,
     outputs: Vec<Slot>,
     /// The printed subexpression of each node an error may quote.
