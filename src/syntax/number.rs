@@ -124,9 +124,16 @@ pub fn describe_rational(r: &BigRational) -> String {
     format!("{sign}{mantissa:.3}e{exponent}")
 }
 
-/// The nearest `f64` to a rational, computed without overflow for huge numerators and
-/// denominators (it scales both to about 64 significant bits first).
+/// The nearest `f64` to a rational (ties to even), computed without overflow for huge
+/// numerators and denominators.
+///
+/// Both parts exact below 2^53 divide exactly rounded in hardware. Otherwise the
+/// quotient is taken in integers to 65 significant bits, with a sticky bit for a
+/// non-zero remainder, so that converting it to `f64` rounds once, correctly; scaling
+/// by the power of two after that is exact for every normal result.
 pub fn rational_to_f64(r: &BigRational) -> f64 {
+    use num_integer::Integer;
+    use num_traits::{ToPrimitive, Zero};
     if let (Some(n), Some(d)) = (r.numer().to_f64(), r.denom().to_f64())
         && n.is_finite()
         && d.is_finite()
@@ -135,20 +142,29 @@ pub fn rational_to_f64(r: &BigRational) -> f64 {
     {
         return n / d;
     }
+    if r.is_zero() {
+        return 0.0;
+    }
     let negative = r.is_negative();
     let n = r.numer().abs();
     let d = r.denom().clone();
-    let nb = n.bits() as i64;
-    let db = d.bits() as i64;
-    // Keep 64 bits of each side so the quotient carries full f64 precision.
-    let shift_n = (nb - 64).max(0);
-    let shift_d = (db - 64).max(0);
-    let ns = (&n >> shift_n as usize).to_f64().unwrap_or(f64::INFINITY);
-    let ds = (&d >> shift_d as usize).to_f64().unwrap_or(f64::INFINITY);
-    let exponent = shift_n - shift_d;
-    let mut value = ns / ds;
-    // Apply the binary exponent in steps so that intermediate powers do not overflow.
-    let mut e = exponent;
+    // n * 2^s / d has 65 or 66 bits before the point.
+    let s = 65 - (n.bits() as i64 - d.bits() as i64);
+    let (num, den) = if s >= 0 {
+        (n << (s as usize), d)
+    } else {
+        (n, d << ((-s) as usize))
+    };
+    let (q, rem) = num.div_rem(&den);
+    let mut q = q.to_u128().unwrap_or(u128::MAX);
+    if !rem.is_zero() {
+        q |= 1;
+    }
+    // `q as f64` rounds to nearest, ties to even; the sticky bit keeps a remainder
+    // from looking like a tie.
+    let mut value = q as f64;
+    // Scale by 2^-s in steps that stay within range; exact while the value is normal.
+    let mut e = -s;
     while e > 0 {
         let step = e.min(1000);
         value *= 2f64.powi(step as i32);

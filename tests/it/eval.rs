@@ -307,3 +307,21 @@ fn calls_are_evaluated_as_written_not_cancelled() {
         e.message
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn a_number_reads_as_the_nearest_double(bits in proptest::prelude::any::<u64>()) {
+        // Every finite normal double, written shortest-round-trip as Rust writes it,
+        // reads back as exactly that double: the decimal is exact, and its conversion
+        // to f64 rounds once, to nearest.
+        let x = f64::from_bits(bits);
+        proptest::prop_assume!(x.is_normal());
+        let mut s = Workspace::new();
+        let id = s.parse_expression("x").unwrap();
+        let at = s.parse_bindings(&format!("x={x:?}")).unwrap();
+        let got = s.eval(id, &at).unwrap();
+        proptest::prop_assert_eq!(got.to_bits(), x.to_bits(), "{:?} read as {:?}", x, got);
+    }
+}
