@@ -218,7 +218,11 @@ impl Lowerer<'_> {
                         shape_words(o.rank())
                     ),
                 )
-                .with_hint("a vector function takes a vector, as in `softmax(z / T)`"));
+                .with_hint(
+                    "a name is a scalar unless it is declared a tensor or used with indices in \
+                     the same statement: declare it first (`tensor z[n]`), or write `z[j]` \
+                     somewhere in the statement",
+                ));
             }
             lowered[k] = Some(o);
         }
