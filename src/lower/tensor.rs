@@ -684,7 +684,24 @@ impl Lowerer<'_> {
                     && kind != Kind::Index
                     && used.contains(&p.symbol)
                 {
-                    captured.push((p.symbol, kind));
+                    // A call's arguments other than indices are written into the
+                    // anonymous definition's body (`Pool::call`), where expanding the
+                    // enclosing definition cannot reach them: `z` would stay `z` when
+                    // the definition is called with `w`. Refused until substitution
+                    // reaches into anonymous bodies.
+                    return Err(crate::lower::lowerer::err(
+                        crate::diag::error::ErrorKind::Unsupported,
+                        w.span,
+                        format!(
+                            "whole-tensor arithmetic on the parameter `{}` inside a definition \
+                             is not supported yet",
+                            pool.name(p.symbol)
+                        ),
+                    )
+                    .with_hint(
+                        "write the body with indices (`exp(z[j]/T)/sum(k, exp(z[k]/T))`), or \
+                         define it outside the definition",
+                    ));
                 }
             }
         }

@@ -452,3 +452,33 @@ fn len_of_an_intermediate_is_the_length_of_its_result_axis() {
         .unwrap_err();
     assert!(e.message.contains("axis 2 does not exist"), "{}", e.message);
 }
+
+#[test]
+fn whole_tensor_arithmetic_on_a_definitions_parameter_is_refused_not_miscomputed() {
+    // Such a body once kept the parameter's own name when the definition was called,
+    // so `diff(f(X), X[a, c])` came out 0 and a true claim was refuted. Until
+    // substitution reaches into anonymous bodies it is a clear error.
+    for def in [
+        "let f(Z) = sum(n, log_softmax(Z[n, :])[1])\n",
+        "let f(z) = log_softmax(z / 2)[1] + z[0]\n",
+    ] {
+        let mut s = Workspace::with_prelude().expect("prelude loads");
+        let e = s.load_file("f.gauge", def).unwrap_err();
+        assert!(
+            e.message.contains("not supported yet"),
+            "{def}: {}",
+            e.message
+        );
+    }
+    // With indices the same function loads and differentiates correctly.
+    let mut s = Workspace::with_prelude().expect("prelude loads");
+    s.load_file(
+        "f.gauge",
+        "let f(z) = z[1]/2 - ln(sum(k, exp(z[k]/2)))\n\
+         claim d: diff(f(w), w[c]) = (delta(c, 1) - softmax(w / 2)[c])/2\n",
+    )
+    .expect("loads");
+    let claim = s.claims[0].clone();
+    let r = gauge::prove::prove_with(&mut s, &claim, 1, true);
+    assert_ne!(r.verdict.name(), "refuted");
+}
