@@ -102,7 +102,7 @@ pub fn shown(pool: &mut Pool, steps: &[Step], defs: &[DefId]) -> Vec<ExprId> {
         // A step that writes intermediates out shows them written out one level: the
         // intermediates it expanded stay expanded, the ones inside them keep their
         // names (`xhat[k]` becomes `xc[k]/sqrt(eps + var)`).
-        let called = calls_in(folder.pool_mut(), st.before);
+        let called = folder.pool_mut().called_definitions(st.before);
         let keep: Vec<DefId> = named
             .iter()
             .copied()
@@ -111,26 +111,6 @@ pub fn shown(pool: &mut Pool, steps: &[Step], defs: &[DefId]) -> Vec<ExprId> {
         let patterns = crate::simplify::fold::patterns(folder.pool_mut(), &keep);
         let mut once = crate::simplify::fold::Folder::new(folder.pool_mut(), patterns);
         out.push(once.fold(st.after));
-    }
-    out
-}
-
-/// The definitions that `id` calls, outside the bodies of others.
-fn calls_in(pool: &Pool, id: ExprId) -> Vec<DefId> {
-    let mut out = Vec::new();
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut todo = vec![id];
-    while let Some(x) = todo.pop() {
-        if !seen.insert(x) {
-            continue;
-        }
-        let node = pool.node(x);
-        if let Node::Call { def, .. } = node
-            && !out.contains(def)
-        {
-            out.push(*def);
-        }
-        todo.extend(crate::expr::node::children(node));
     }
     out
 }

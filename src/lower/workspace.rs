@@ -213,7 +213,7 @@ impl Workspace {
                     out.push(s);
                 }
             }
-            for def in self.called_definitions(e) {
+            for def in self.pool.called_definitions(e) {
                 if !seen_defs.contains(&def) {
                     seen_defs.push(def);
                     let d = self.pool.definition(def);
@@ -224,26 +224,6 @@ impl Workspace {
             }
         }
         out.sort_by(|a, b| crate::expr::order::cmp_names(self.pool.name(*a), self.pool.name(*b)));
-        out
-    }
-
-    /// The definitions called anywhere in an expression.
-    fn called_definitions(&self, id: ExprId) -> Vec<DefId> {
-        let mut out = Vec::new();
-        let mut todo = vec![id];
-        let mut visited = rustc_hash::FxHashSet::default();
-        while let Some(e) = todo.pop() {
-            if !visited.insert(e) {
-                continue;
-            }
-            let node = self.pool.node(e);
-            if let crate::expr::node::Node::Call { def, .. } = node
-                && !out.contains(def)
-            {
-                out.push(*def);
-            }
-            todo.extend(crate::expr::node::children(node));
-        }
         out
     }
 

@@ -128,3 +128,39 @@ pub fn scalar_expr_text() -> impl Strategy<Value = String> {
         ]
     })
 }
+
+/// The result of checking one rewrite of `before` into `after` by `rule` with the step
+/// checker, with the statements `facts` loaded first: `Err` holds the rule the checker
+/// blamed.
+pub fn check_one(
+    facts: &str,
+    rule: gauge::trace::Rule,
+    before: &str,
+    after: &str,
+) -> Result<(), Option<gauge::trace::Rule>> {
+    use gauge::trace::{Rewrite, Step};
+    let mut s = gauge::lower::workspace::Workspace::with_prelude().unwrap();
+    s.load_file("facts", facts).unwrap();
+    let b = s.parse_expression(before).unwrap();
+    let a = s.parse_expression(after).unwrap();
+    let steps = vec![Step::from_rewrites(b, a, vec![Rewrite::new(rule, b, a)])];
+    gauge::verify::check_steps(&mut s, &steps, 3)
+        .map(|_| ())
+        .map_err(|f| f.rule)
+}
+
+/// The verdict of each claim of the file `text`, proved with the step checker on; a
+/// proof the checker refuses fails the test.
+pub fn verdicts(text: &str) -> Vec<String> {
+    let mut s = gauge::lower::workspace::Workspace::with_prelude().expect("the prelude loads");
+    s.load_file("claims.gauge", text).expect("the file loads");
+    let claims = s.claims.clone();
+    claims
+        .iter()
+        .map(|c| {
+            let r = gauge::prove::prove_with(&mut s, c, 5, true);
+            assert!(r.checker_failure.is_none(), "{:?}", r.checker_failure);
+            r.verdict.name().to_string()
+        })
+        .collect()
+}

@@ -6,7 +6,6 @@
 
 use gauge::lower::workspace::Workspace;
 use gauge::numeric::eval::Evaluate;
-use gauge::prove::prove_with;
 use proptest::prelude::*;
 
 /// A random label expression over a batch matrix `Z`, labels `y` and a weight `w`.
@@ -111,17 +110,7 @@ fn batch_losses_with_gathers_prove_and_a_wrong_scale_is_refuted() {
         claim oh_ce: diff(-mean(n, sum(c, onehot(y, C)[n, c]*log_softmax(Z[n, :])[c])), Z[a, k]) = (softmax(Z[a, :])[k] - onehot(y, C)[a, k])/N\n\
         claim oh_rows: sum(c, onehot(y, C)[n, c])*Z[n, 0] = Z[n, 0]\n\
         claim oh_wrong: sum(c, onehot(y, C)[n, c])*Z[n, 0] = 2*Z[n, 0]\n";
-    let mut s = Workspace::with_prelude().expect("prelude loads");
-    s.load_file("gathers.gauge", text).expect("loads");
-    let claims = s.claims.clone();
-    let verdicts: Vec<String> = claims
-        .iter()
-        .map(|c| {
-            let r = prove_with(&mut s, c, 3, true);
-            assert!(r.checker_failure.is_none(), "{:?}", r.checker_failure);
-            r.verdict.name().to_string()
-        })
-        .collect();
+    let verdicts = crate::common::verdicts(text);
     assert_eq!(verdicts[..4], ["proved", "proved", "proved", "refuted"]);
     // `y` indexes `Z`'s classes, not `W`'s columns: the delta cannot contract (a label
     // past W's axis picks nothing on the left and fails on the right), so this is not

@@ -25,20 +25,7 @@ fn every_layer_claim_is_proved_with_a_proof_the_step_checker_accepts() {
     }
 }
 
-/// The verdict of each claim in `text`, proved with the step checker on.
-fn verdicts(text: &str) -> Vec<String> {
-    let mut s = Workspace::with_prelude().expect("the prelude loads");
-    s.load_file("lengths.gauge", text).expect("the file loads");
-    let claims = s.claims.clone();
-    claims
-        .iter()
-        .map(|c| {
-            let r = prove_with(&mut s, c, 5, true);
-            assert!(r.checker_failure.is_none(), "{:?}", r.checker_failure);
-            r.verdict.name().to_string()
-        })
-        .collect()
-}
+use crate::common::verdicts;
 
 #[test]
 fn lengths_are_one_only_where_a_declaration_or_a_shared_index_makes_them_equal() {
@@ -62,47 +49,29 @@ fn lengths_are_one_only_where_a_declaration_or_a_shared_index_makes_them_equal()
     );
 }
 
-/// LayerNorm's forward pass in four lines and its backward claim in the fifth.
-const LAYER_NORM: &str = "let mu = mean(k, xl[k])
-let xc[i] = xl[i] - mu
-let var = mean(k, xc[k]^2)
-let xhat[i] = xc[i] / sqrt(var + eps)
-claim layernorm_x: diff(sum(i, gl[i]*xhat[i]), xl[j]) = (gl[j] - mean(k, gl[k]) - xhat[j]*mean(k, gl[k]*xhat[k])) / sqrt(var + eps)
-";
+/// LayerNorm's forward pass in four lines and its backward claim in the fifth, after a
+/// comment and the domain fact.
+const LAYER_NORM: &str = include_str!("../../examples/layernorm.gauge");
 
 #[test]
 fn layernorm_in_five_lines_proves_and_its_derivation_reads_in_the_intermediates_names() {
-    assert_eq!(LAYER_NORM.lines().count(), 5);
-    let mut s = Workspace::with_prelude().expect("the prelude loads");
-    s.load_file("ln.gauge", &format!("assume eps > 0\n{LAYER_NORM}"))
-        .expect("loads");
-    let claim = s.claims[0].clone();
-    let r = prove_with(&mut s, &claim, 2, true);
-    assert!(r.checker_failure.is_none(), "{:?}", r.checker_failure);
-    assert_eq!(r.verdict.name(), "proved");
-
-    // The derivation of the backward pass, as `diff --steps` prints it.
-    let dir = std::env::temp_dir().join(format!("gauge-ln-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("ln.gauge");
-    let defs: String = LAYER_NORM
+    let statements: Vec<&str> = LAYER_NORM
         .lines()
-        .take(4)
-        .map(|l| format!("{l}\n"))
+        .filter(|l| l.starts_with("let ") || l.starts_with("claim "))
         .collect();
-    std::fs::write(&path, defs).unwrap();
+    assert_eq!(statements.len(), 5);
+    assert_eq!(crate::common::verdicts(LAYER_NORM), ["proved"]);
+
+    // The derivation of the backward pass, as the README's command prints it.
     let out = crate::common::gauge(&[
         "diff",
         "sum(i, gl[i]*xhat[i])",
         "--wrt",
         "xl[j]",
         "--defs",
-        path.to_str().unwrap(),
-        "--assume",
-        "eps > 0",
+        "examples/layernorm.gauge",
         "--steps",
     ]);
-    let _ = std::fs::remove_dir_all(&dir);
     let text = crate::common::stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     let lines: Vec<&str> = text.lines().collect();

@@ -8,8 +8,7 @@
 use gauge::Session;
 use gauge::lower::workspace::Workspace;
 use gauge::prove::prove_with;
-use gauge::trace::{Rewrite, Rule, Step};
-use gauge::verify::check_steps;
+use gauge::trace::Rule;
 
 const FILE: &str = include_str!("../../examples/norms.gauge");
 
@@ -132,18 +131,7 @@ fn simplified_results_read_in_the_definitions_of_the_file() {
     assert_eq!(s.simplify("logit(sigmoid(t))").unwrap().to_string(), "t");
 }
 
-/// The result of checking one rewrite of `before` into `after` by `rule`, with `facts`
-/// loaded.
-fn check_one(facts: &str, rule: Rule, before: &str, after: &str) -> Result<(), Option<Rule>> {
-    let mut s = Workspace::with_prelude().unwrap();
-    s.load_file("facts", facts).unwrap();
-    let b = s.parse_expression(before).unwrap();
-    let a = s.parse_expression(after).unwrap();
-    let steps = vec![Step::from_rewrites(b, a, vec![Rewrite::new(rule, b, a)])];
-    check_steps(&mut s, &steps, 3)
-        .map(|_| ())
-        .map_err(|f| f.rule)
-}
+use crate::common::check_one;
 
 #[test]
 fn the_checker_accepts_each_new_rule_and_refuses_a_wrong_instance() {

@@ -9,8 +9,7 @@
 
 use gauge::lower::workspace::Workspace;
 use gauge::prove::{prove, prove_with};
-use gauge::trace::{Rewrite, Rule, Step};
-use gauge::verify::check_steps;
+use gauge::trace::Rule;
 
 /// Each claim of `text` with its verdict; with `verify`, a proof that fails the step
 /// checker is a test failure.
@@ -132,13 +131,7 @@ fn a_tensor_passed_whole_is_written_out_element_by_element() {
 
 /// The result of checking one rewrite of `before` into `after` by `rule`.
 fn check_one(rule: Rule, before: &str, after: &str) -> Result<(), Option<Rule>> {
-    let mut s = Workspace::with_prelude().unwrap();
-    let b = s.parse_expression(before).unwrap();
-    let a = s.parse_expression(after).unwrap();
-    let steps = vec![Step::from_rewrites(b, a, vec![Rewrite::new(rule, b, a)])];
-    check_steps(&mut s, &steps, 3)
-        .map(|_| ())
-        .map_err(|f| f.rule)
+    crate::common::check_one("", rule, before, after)
 }
 
 #[test]

@@ -9,6 +9,27 @@ use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
 
 impl Pool {
+    /// The definitions called anywhere in an expression (not inside their bodies), in
+    /// the order a depth-first walk meets them.
+    pub fn called_definitions(&self, id: ExprId) -> Vec<crate::expr::node::DefId> {
+        let mut out = Vec::new();
+        let mut todo = vec![id];
+        let mut visited = rustc_hash::FxHashSet::default();
+        while let Some(e) = todo.pop() {
+            if !visited.insert(e) {
+                continue;
+            }
+            let node = self.node(e);
+            if let Node::Call { def, .. } = node
+                && !out.contains(def)
+            {
+                out.push(*def);
+            }
+            todo.extend(crate::expr::node::children(node));
+        }
+        out
+    }
+
     /// Every name free in an expression (scalars, indices, tensors, lengths and the
     /// definitions it calls), sorted by symbol handle. Memoized per node.
     pub fn free_symbols(&self, id: ExprId) -> Rc<[Symbol]> {
