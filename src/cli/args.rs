@@ -87,7 +87,7 @@ Examples:
   gauge parse 'exp(z[i]) / sum(k, exp(z[k]))'
   gauge parse -f examples/seed.gauge")]
     Parse {
-        /// The expression; `-` reads it from standard input.
+        /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(
             required_unless_present = "file",
             conflicts_with = "file",
@@ -106,7 +106,7 @@ Examples:
   gauge eval 'sum(i, k, W[i, k]*x[k])' --at 'W=[[1, 2], [3, 4]], x=[0.5, -1]'
   gauge eval 'sum(i, k, W[i, k]*x[k])' --at @point.json   # {\"W\": [[1, 2], [3, 4]], \"x\": [0.5, -1]}")]
     Eval {
-        /// The expression; `-` reads it from standard input.
+        /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         /// Values of the free names: scalars, indices (from 0) and nested lists; or
@@ -128,7 +128,7 @@ Examples:
   gauge diff 'sin(x)*x' --order 2                     # the only variable, x
   gauge diff 'cross_entropy(z, y)' --wrt 'z[i]' --steps")]
     Diff {
-        /// The expression; `-` reads it from standard input.
+        /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         /// The variable: a scalar such as `x`, an element such as `z[i]` or `W[a, b]`, or
@@ -152,7 +152,7 @@ Examples:
   gauge grad '-z0 + ln(exp(z0) + exp(z1) + exp(z2))' --wrt z0,z1,z2
   gauge grad 'eml(x, y)'                               # every variable: x, then y")]
     Grad {
-        /// The expression; `-` reads it from standard input.
+        /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         /// The tensor, by name, or scalar variables separated by commas; a definition
@@ -174,7 +174,7 @@ Examples:
   gauge hessian 'logsumexp(z)' --wrt z                 # softmax(z)[i]*(delta(i, k) - softmax(z)[k])
   gauge hessian 'x^2*y + exp(x*y)' --wrt x,y           # the entries x,x  x,y  y,y")]
     Hessian {
-        /// The expression; `-` reads it from standard input.
+        /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         /// The vector, by name, or scalar variables separated by commas. Default: every
@@ -193,7 +193,7 @@ Examples:
   gauge simplify 'exp(z[i])/sum(j, exp(z[j]))'         # softmax(z)[i]
   gauge simplify 'diff(x^3, x) + 1/(1 + exp(-x))'")]
     Simplify {
-        /// The expression; `-` reads it from standard input.
+        /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         #[command(flatten)]
@@ -234,7 +234,7 @@ Examples:
   gauge latex 'exp(z[i]) / sum(j, exp(z[j]))'          # \\frac{e^{z_{i}}}{\\sum_{j} e^{z_{j}}}
   gauge latex 'softmax(z)[i] - delta(i, y)' --standalone")]
     Latex {
-        /// The expression; `-` reads it from standard input.
+        /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
     },
@@ -250,7 +250,7 @@ Examples:
 // the command's help text.)
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// The function; `-` reads it from standard input.
+    /// The function; `-` reads it from standard input, `@FILE` from a file.
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
     /// The variables, separated by commas: scalars, or tensors (every element; `W[a, b]`

@@ -111,8 +111,18 @@ impl Workspace {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let id = self.sources.add(name, text);
         let stmts = Grammar::new(text, id).parse_file()?;
+        self.reserve_for(text);
         let mut lowerer = Lowerer::new(self, false);
         stmts.iter().map(|st| lowerer.statement(st)).collect()
+    }
+
+    /// Sizes the pool and the scope for the text about to be lowered: about one node
+    /// per four bytes and one new name per eight, which is what a long sum such as
+    /// `sin(x0)*y0 + ...` needs. Reserved room that stays unused costs no memory the
+    /// system hands out, since its pages are never touched.
+    fn reserve_for(&mut self, text: &str) {
+        self.pool.reserve(text.len() / 4, text.len() / 8);
+        self.scope.kinds.reserve(text.len() / 8);
     }
 
     /// Parses and lowers one expression given as `<input>`.
@@ -124,6 +134,7 @@ impl Workspace {
     pub fn parse_expression_named(&mut self, name: &str, text: &str) -> Result<ExprId> {
         let id = self.sources.add(name, text);
         let e = Grammar::new(text, id).parse_expression()?;
+        self.reserve_for(text);
         Lowerer::new(self, false).expression(&e)
     }
 

@@ -398,7 +398,12 @@ impl<'p> Latex<'p> {
     fn over(pool: &'p Pool, ids: &[ExprId]) -> Latex<'p> {
         let mut tensors = Vec::new();
         let mut seen = rustc_hash::FxHashSet::default();
-        let mut todo = ids.to_vec();
+        // Only an expression with elements in it has tensors to keep apart from scalars.
+        let mut todo = if ids.iter().all(|&id| pool.features(id).is_plain()) {
+            Vec::new()
+        } else {
+            ids.to_vec()
+        };
         while let Some(x) = todo.pop() {
             if !seen.insert(x) {
                 continue;
@@ -412,9 +417,13 @@ impl<'p> Latex<'p> {
             }
             todo.extend(crate::expr::node::children(n));
         }
+        // The free names are the scope a bound index must not take, and only a sum binds
+        // one; gathering them for a sum of many terms with no sum inside costs a tenth
+        // of the time to print it.
         let mut scope: Vec<Symbol> = Vec::new();
         let mut seen = rustc_hash::FxHashSet::default();
-        for &id in ids {
+        let binds = ids.iter().any(|&id| pool.features(id).has_sum());
+        for &id in ids.iter().filter(|_| binds) {
             for &s in pool.free_symbols(id).iter() {
                 if seen.insert(s) {
                     scope.push(s);

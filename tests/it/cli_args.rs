@@ -131,3 +131,30 @@ fn an_unexpected_minus_argument_says_what_was_expected() {
     let err = usage_error(&["diff", "x^2", "--cs"]);
     assert!(err.contains("'--cse'"), "{err}");
 }
+
+#[test]
+fn an_at_sign_reads_the_expression_from_a_file() {
+    let dir = std::env::temp_dir().join(format!("gauge-at-expr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("sum.txt");
+    // A file's trailing newline is not part of the expression.
+    std::fs::write(&path, "sin(x0)*y0 + sin(x1)*y1\n").expect("the expression file");
+    let at = format!("@{}", path.display());
+    assert_eq!(
+        ok(&["diff", &at, "--wrt", "x1"]),
+        ok(&["diff", "sin(x0)*y0 + sin(x1)*y1", "--wrt", "x1"])
+    );
+    assert_eq!(
+        ok(&["latex", &at]),
+        ok(&["latex", "sin(x0)*y0 + sin(x1)*y1"])
+    );
+    let missing = format!("@{}", dir.join("missing.txt").display());
+    let e = usage_error(&["simplify", &missing]);
+    assert!(
+        e.contains("cannot read") && e.contains("missing.txt"),
+        "{e}"
+    );
+    let e = usage_error(&["simplify", "@"]);
+    assert!(e.contains("names no file"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -90,7 +90,7 @@ fn prints_latex(cli: &Cli) -> bool {
     }
 }
 
-/// An argument's text; `-` reads it from standard input.
+/// An argument's text; `-` reads it from standard input and `@FILE` from a file.
 fn read_arg(text: &str) -> Result<String, Error> {
     if text == "-" {
         let mut s = String::new();
@@ -98,6 +98,15 @@ fn read_arg(text: &str) -> Result<String, Error> {
             .read_to_string(&mut s)
             .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read standard input: {e}")))?;
         Ok(s.trim_end().to_string())
+    } else if let Some(path) = text.strip_prefix('@') {
+        // No expression starts with `@` (it is the matrix product, between operands),
+        // so `@FILE` names a file as it does for `--at`.
+        if path.is_empty() {
+            return Err(Error::new(ErrorKind::Io, "`@` names no file").with_hint(
+                "write `@expr.txt` to read the expression from a file, or `-` from standard input",
+            ));
+        }
+        Ok(read_file(Path::new(path))?.trim_end().to_string())
     } else {
         Ok(text.to_string())
     }

@@ -131,6 +131,9 @@ impl Pool {
 
     /// The canonical product of `factors`.
     pub fn mul(&mut self, factors: Vec<ExprId>) -> ExprId {
+        if let Some(product) = self.plain_product(&factors) {
+            return product;
+        }
         let mut pending = factors;
         let mut coeff = BigRational::one();
         // Bases in first-seen order with their summed exponents.
@@ -200,6 +203,29 @@ impl Pool {
         // Unreachable in practice; build what we have without further merging.
         let rest = pending;
         self.finish_mul(coeff, rest)
+    }
+
+    /// The product of a few factors that nothing merges, without the general
+    /// collection: no factor is a number, a product, a power or an exponential, and no
+    /// two are equal, so each is its own base with exponent 1 and the canonical product
+    /// is the factors sorted. This is most products a user writes (`sin(x)*y`), and the
+    /// general path's maps and vectors cost more than the product itself.
+    fn plain_product(&mut self, factors: &[ExprId]) -> Option<ExprId> {
+        if factors.len() < 2 || factors.len() > 4 {
+            return None;
+        }
+        for (k, &f) in factors.iter().enumerate() {
+            let merges = matches!(
+                self.node(f),
+                Node::Num(_) | Node::Mul(_) | Node::Pow(_, _) | Node::Func(Func::Exp, _)
+            );
+            if merges || factors[..k].contains(&f) {
+                return None;
+            }
+        }
+        let mut out = factors.to_vec();
+        out.sort_by(|&a, &b| self.cmp(a, b));
+        Some(self.intern(Node::Mul(out.into_boxed_slice())))
     }
 
     fn finish_mul(&mut self, mut coeff: BigRational, mut out: Vec<ExprId>) -> ExprId {
@@ -272,7 +298,7 @@ impl Pool {
         // arguments, so an interned one is already the answer (products re-take the
         // powers of their factors often, and normalizing a wide sum's content each time
         // would cost its width).
-        if let Some(&id) = self.memo.get(&Node::Pow(base, exponent)) {
+        if let Some(id) = self.interned(&Node::Pow(base, exponent)) {
             return id;
         }
         if self.is_int(exponent, 0) {

@@ -30,9 +30,10 @@ mod index;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use hashbrown::HashTable;
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::expr::definition::Definition;
 use crate::expr::kind::Kind;
@@ -77,6 +78,11 @@ impl Features {
         self.0 & (Features::SUM | Features::DELTA | Features::ELEMENT) == 0
     }
 
+    /// Whether the expression has a sum in it, which binds an index.
+    pub fn has_sum(self) -> bool {
+        self.0 & Features::SUM != 0
+    }
+
     /// Whether every feature of `self` is in `other`.
     pub fn within(self, other: Features) -> bool {
         self.0 & !other.0 == 0
@@ -93,9 +99,14 @@ pub struct Pool {
     tree_sizes: Vec<u64>,
     /// Each node's [`Features`]: what kinds of node occur in it, kept at interning.
     features: Vec<Features>,
-    memo: FxHashMap<Node, ExprId>,
+    /// The handle of every node by the node's hash. The table holds only handles and
+    /// looks the nodes up in the arena: a map from node to handle would keep every node
+    /// twice, which was half the pool's memory on a sum of 100,000 terms.
+    memo: HashTable<ExprId>,
     names: Vec<Box<str>>,
-    name_ids: FxHashMap<Box<str>, Symbol>,
+    /// Every name's symbol by the name's hash; the table looks the text up in `names`,
+    /// so each name is stored once.
+    name_ids: HashTable<Symbol>,
     defs: Vec<Definition>,
     /// Anonymous definitions by their canonical body, parameter kinds and result
     /// ranges, so that the same whole-tensor expression written twice is one
@@ -114,6 +125,19 @@ pub struct Pool {
     /// The work after which the searches under way give up, if any (see
     /// [`Pool::set_budget`]).
     work_limit: Option<usize>,
+}
+
+/// A node's hash in the memo table; the same function must hash a node when it is
+/// inserted and when it is looked up, and again when the table grows.
+fn node_hash(node: &Node) -> u64 {
+    use std::hash::BuildHasher;
+    FxBuildHasher.hash_one(node)
+}
+
+/// A name's hash in the name table.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    FxBuildHasher.hash_one(name)
 }
 
 /// The work one query may do building expressions before its searches give up, by
@@ -160,18 +184,39 @@ impl Pool {
 
     /// Interns a name.
     pub fn symbol(&mut self, name: &str) -> Symbol {
-        if let Some(&s) = self.name_ids.get(name) {
+        if let Some(s) = self.lookup_symbol(name) {
             return s;
         }
         let s = Symbol(self.names.len() as u32);
         self.names.push(name.into());
-        self.name_ids.insert(name.into(), s);
+        let names = &self.names;
+        self.name_ids
+            .insert_unique(name_hash(name), s, |&old| name_hash(&names[old.0 as usize]));
         s
     }
 
     /// The symbol for a name if it was ever interned.
     pub fn lookup_symbol(&self, name: &str) -> Option<Symbol> {
-        self.name_ids.get(name).copied()
+        self.name_ids
+            .find(name_hash(name), |&s| &*self.names[s.0 as usize] == name)
+            .copied()
+    }
+
+    /// Makes room for about `nodes` more nodes and `names` more names, so that a large
+    /// input's arena and tables are allocated once at their size instead of growing by
+    /// doubling, which copies every node and rehashes every handle at each step.
+    pub fn reserve(&mut self, nodes: usize, names: usize) {
+        self.nodes.reserve(nodes);
+        self.heights.reserve(nodes);
+        self.tree_sizes.reserve(nodes);
+        self.features.reserve(nodes);
+        let arena = &self.nodes;
+        self.memo
+            .reserve(nodes, |&id| node_hash(&arena[id.index()]));
+        self.names.reserve(names);
+        let texts = &self.names;
+        self.name_ids
+            .reserve(names, |&s| name_hash(&texts[s.0 as usize]));
     }
 
     /// The text of a name.
@@ -245,7 +290,7 @@ impl Pool {
     /// so callers must pass canonical nodes (the constructors in this module and its
     /// children do).
     fn intern(&mut self, node: Node) -> ExprId {
-        if let Some(&id) = self.memo.get(&node) {
+        if let Some(id) = self.interned(&node) {
             return id;
         }
         let id = ExprId(self.nodes.len() as u32);
@@ -260,9 +305,19 @@ impl Pool {
             .into_iter()
             .fold(own, |acc, c| acc.union(self.features[c.index()]));
         self.features.push(features);
-        self.nodes.push(node.clone());
-        self.memo.insert(node, id);
+        let hash = node_hash(&node);
+        self.nodes.push(node);
+        let nodes = &self.nodes;
+        self.memo
+            .insert_unique(hash, id, |&old| node_hash(&nodes[old.index()]));
         id
+    }
+
+    /// The handle of a node already interned, if it is.
+    fn interned(&self, node: &Node) -> Option<ExprId> {
+        self.memo
+            .find(node_hash(node), |&id| self.nodes[id.index()] == *node)
+            .copied()
     }
 
     /// A node's height (0 for a leaf, else one more than its tallest child) and its size
