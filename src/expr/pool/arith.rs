@@ -80,6 +80,9 @@ impl Pool {
                 _ => flat.push(t),
             }
         }
+        if let Some(sum) = self.plain_sum(&flat) {
+            return sum;
+        }
         let mut constant = BigRational::zero();
         let mut order: Vec<ExprId> = Vec::new();
         let mut coeffs: FxHashMap<ExprId, BigRational> = FxHashMap::default();
@@ -113,6 +116,32 @@ impl Pool {
             1 => out[0],
             _ => self.intern(Node::Add(out.into_boxed_slice())),
         }
+    }
+
+    /// The sum of flattened terms that nothing collects, without the general
+    /// collection: no term is a number or has a numeric coefficient, and no two are
+    /// equal, so each is its own term with coefficient 1 and the canonical sum is the
+    /// terms sorted. This is the sum a user writes term by term (`sin(x0)*y0 + ...`),
+    /// where a map of exact coefficients would cost more than the sum.
+    fn plain_sum(&mut self, flat: &[ExprId]) -> Option<ExprId> {
+        if flat.len() < 2 {
+            return None;
+        }
+        let mut seen = rustc_hash::FxHashSet::default();
+        seen.reserve(flat.len());
+        for &t in flat {
+            let scaled = match self.node(t) {
+                Node::Num(_) => true,
+                Node::Mul(fs) => matches!(self.node(fs[0]), Node::Num(_)),
+                _ => false,
+            };
+            if scaled || !seen.insert(t) {
+                return None;
+            }
+        }
+        let mut out = flat.to_vec();
+        out.sort_by(|&a, &b| self.cmp(a, b));
+        Some(self.intern(Node::Add(out.into_boxed_slice())))
     }
 
     /// `a - b`.
