@@ -36,13 +36,13 @@ impl From<std::io::Error> for Failure {
 
 fn main() -> ExitCode {
     // Deep but legal inputs recurse through every stage. The library grows its stack
-    // where it recurses (on any thread), so the size of this one is not what makes deep
-    // input work: it is large so that inputs up to the nesting limit rarely need a new
-    // segment, and as a margin. Its memory is only reserved, not used, until touched.
-    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(run);
-    match worker.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
-        _ => {
+    // where it recurses (`diag::stack`), so the main thread's stack is enough: a
+    // worker thread with a large stack cost most of a millisecond at every start
+    // (mapping it, waiting for the thread, and the cross-core flushes a second thread
+    // brings when memory is unmapped), a fifth of a small command's time.
+    match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        Err(_) => {
             eprintln!("gauge: internal error (please report it with the input that caused it)");
             ExitCode::from(70)
         }
