@@ -677,31 +677,22 @@ impl Lowerer<'_> {
                 }
             }
         }
+        // The parameters of the definition being lowered that the body uses are
+        // parameters of the anonymous definition too, passed on by the call, which keeps
+        // them as arguments (`Pool::specialize`): calling the enclosing definition
+        // substitutes into them, so a tensor parameter `Z` in `softmax(Z[n, :])` becomes
+        // whatever the enclosing definition is called with.
         if let Some(ctx) = &self.def {
-            let used = pool.free_symbols(w.body);
+            let mut used: Vec<Symbol> = pool.free_symbols(w.body).to_vec();
+            for leaf in w.form.leaves() {
+                used.extend(pool.free_symbols(leaf).iter().copied());
+            }
             for p in &ctx.params {
                 if let Some((kind, _)) = p.kind
                     && kind != Kind::Index
                     && used.contains(&p.symbol)
                 {
-                    // A call's arguments other than indices are written into the
-                    // anonymous definition's body (`Pool::call`), where expanding the
-                    // enclosing definition cannot reach them: `z` would stay `z` when
-                    // the definition is called with `w`. Refused until substitution
-                    // reaches into anonymous bodies.
-                    return Err(crate::lower::lowerer::err(
-                        crate::diag::error::ErrorKind::Unsupported,
-                        w.span,
-                        format!(
-                            "whole-tensor arithmetic on the parameter `{}` inside a definition \
-                             is not supported yet",
-                            pool.name(p.symbol)
-                        ),
-                    )
-                    .with_hint(
-                        "write the body with indices (`exp(z[j]/T)/sum(k, exp(z[k]/T))`), or \
-                         define it outside the definition",
-                    ));
+                    captured.push((p.symbol, kind));
                 }
             }
         }

@@ -51,6 +51,12 @@ pub fn patterns(pool: &mut Pool, defs: &[DefId]) -> Vec<Pattern> {
     // Definitions are listed in definition order, so callees come before callers.
     for &d in defs {
         let def = pool.definition(d);
+        // An anonymous definition with a scalar or tensor parameter stands inside a
+        // definition's body for a call not yet made; as a pattern, its tensor parameter
+        // would match a call of itself, and folding would nest it without end.
+        if def.form.is_some() && def.params.iter().any(|p| p.kind != Kind::Index) {
+            continue;
+        }
         let body_has = |pred: &dyn Fn(&Node) -> bool| {
             let mut todo = vec![def.body];
             let mut seen = rustc_hash::FxHashSet::default();

@@ -445,31 +445,36 @@ fn len_of_an_intermediate_is_the_length_of_its_result_axis() {
 }
 
 #[test]
-fn whole_tensor_arithmetic_on_a_definitions_parameter_is_refused_not_miscomputed() {
+fn whole_tensor_arithmetic_on_a_definitions_parameter_follows_the_argument() {
     // Such a body once kept the parameter's own name when the definition was called,
-    // so `diff(f(X), X[a, c])` came out 0 and a true claim was refuted. Until
-    // substitution reaches into anonymous bodies it is a clear error.
-    for def in [
-        "let f(Z) = sum(n, log_softmax(Z[n, :])[1])\n",
-        "let f(z) = log_softmax(z / 2)[1] + z[0]\n",
-    ] {
-        let mut s = Workspace::with_prelude().expect("prelude loads");
-        let e = s.load_file("f.gauge", def).unwrap_err();
-        assert!(
-            e.message.contains("not supported yet"),
-            "{def}: {}",
-            e.message
-        );
-    }
-    // With indices the same function loads and differentiates correctly.
-    let mut s = Workspace::with_prelude().expect("prelude loads");
-    s.load_file(
-        "f.gauge",
-        "let f(z) = z[1]/2 - ln(sum(k, exp(z[k]/2)))\n\
-         claim d: diff(f(w), w[c]) = (delta(c, 1) - softmax(w / 2)[c])/2\n",
-    )
-    .expect("loads");
-    let claim = s.claims[0].clone();
-    let r = gauge::prove::prove_with(&mut s, &claim, 1, true);
-    assert_ne!(r.verdict.name(), "refuted");
+    // so `diff(f(X), X[a, c])` came out 0 and a true claim was refuted. The parameter
+    // is now an argument of the whole-tensor expression's call, which calling the
+    // definition substitutes.
+    let text = "tensor X[N, C]\n\
+        let f(Z) = sum(n, log_softmax(Z[n, :])[1])\n\
+        let g(z) = log_softmax(z / 2)[1] + z[0]\n\
+        let t(z, T) = softmax(z / T)[0]*z[1]\n\
+        let h(Y) = 3*f(Y)\n\
+        claim df: diff(f(X), X[a, c]) = delta(c, 1) - softmax(X[a, :])[c]\n\
+        claim dg: diff(g(w), w[c]) = (delta(c, 1) - softmax(w / 2)[c])/2 + delta(c, 0)\n\
+        claim t1: t(w, 1) = softmax(w)[0]*w[1]\n\
+        claim dh: diff(h(X), X[a, c]) = 3*(delta(c, 1) - softmax(X[a, :])[c])\n\
+        claim wrong: diff(f(X), X[a, c]) = delta(c, 1) - softmax(X[a, :])[c] + X[a, c]\n\
+        claim dt: diff(t(w, T), T) = -softmax(w / T)[0]*w[1]*(w[0] - dot(softmax(w / T), w))/T^2\n";
+    let verdicts = crate::common::verdicts(text);
+    assert_eq!(
+        verdicts,
+        ["proved", "proved", "proved", "proved", "refuted", "proved"]
+    );
+    // The value follows the argument too: f at a point against the formula by hand.
+    let at = "X=[[0.5, -1, 2], [1.5, 0.25, -0.75]]";
+    let by_hand: f64 = [[0.5f64, -1.0, 2.0], [1.5, 0.25, -0.75]]
+        .iter()
+        .map(|r| r[1] - r.iter().map(|v| v.exp()).sum::<f64>().ln())
+        .sum();
+    let mut s = gauge::Session::new();
+    s.load(text.split("claim").next().expect("the definitions"))
+        .expect("the definitions load");
+    let v = s.eval_at("f(X)", at).expect("evaluates").value();
+    assert!((v - by_hand).abs() < 1e-12, "{v} against {by_hand}");
 }

@@ -440,15 +440,21 @@ impl Pool {
     /// or transposes a tensor (`Z[n, :]`, `X.T`) is that tensor's element: there is no
     /// arithmetic to keep a name for, and `Z[n, :][j]` is `Z[n, j]`.
     pub fn call(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
-        let anonymous = self.defs[def.0 as usize].form.is_some();
-        if anonymous
-            && args
-                .iter()
-                .any(|&a| !matches!(self.node(a), Node::Index(_)))
-        {
+        let d = &self.defs[def.0 as usize];
+        let bakes = d.form.is_some()
+            && d.params.iter().zip(&args).any(|(p, &a)| {
+                p.kind == Kind::Index && !matches!(self.nodes[a.index()], Node::Index(_))
+            });
+        if bakes {
             let (def, args) = self.specialize(def, &args);
             return self.call(def, args, indices);
         }
+        self.call_in_body(def, args, indices)
+    }
+
+    /// A call with its arguments kept as they are, the work of [`Pool::call`] once it
+    /// has written in what it writes into an anonymous body.
+    fn call_in_body(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
         let direct = !indices.is_empty()
             && self.defs[def.0 as usize]
                 .form
@@ -465,20 +471,44 @@ impl Pool {
         call
     }
 
-    /// An anonymous definition with every argument that is not an index written into
-    /// its body: the definition that lowering the call's written form would make, so
-    /// that `softmax(A[0, :])` is one node however it came about (written so, or a row
-    /// `A[n, :]` with n = 0 substituted). The remaining parameters are renumbered.
+    /// An anonymous definition with every index argument that is not an index name
+    /// written into its body: the definition that lowering the call's written form would
+    /// make, so that `softmax(A[0, :])` is one node however it came about (written so,
+    /// or a row `A[n, :]` with n = 0 substituted). The remaining parameters are
+    /// renumbered.
+    ///
+    /// Scalar and tensor arguments are never written in. They are the parameters of a
+    /// named definition that its body's whole-tensor expressions use (`Z` in
+    /// `let f(Z) = sum(n, log_softmax(Z[n, :])[1])`): written into the anonymous body,
+    /// `Z` would be out of reach when `f` is called with another tensor, however the
+    /// body was rebuilt before that call (renaming a bound index rebuilds it). As
+    /// arguments, calling `f` substitutes into them.
     fn specialize(&mut self, def: DefId, args: &[ExprId]) -> (DefId, Vec<ExprId>) {
         let d = self.defs[def.0 as usize].clone();
         let mut subst = crate::expr::subst::Subst::default();
         let mut params = Vec::new();
         let mut kept = Vec::new();
         for (p, &a) in d.params.iter().zip(args) {
-            if let Node::Index(_) = self.node(a) {
+            let kept_as_argument = match p.kind {
+                Kind::Index => matches!(self.node(a), Node::Index(_)),
+                Kind::Scalar | Kind::Tensor(_) => true,
+            };
+            if kept_as_argument {
                 let name = self.symbol(&format!("%p{}", params.len()));
-                let new = self.index(name);
-                subst.indices.insert(p.name, new);
+                match p.kind {
+                    Kind::Index => {
+                        let new = self.index(name);
+                        subst.indices.insert(p.name, new);
+                    }
+                    Kind::Scalar => {
+                        let new = self.sym(name);
+                        subst.scalars.insert(p.name, new);
+                    }
+                    Kind::Tensor(_) => {
+                        let new = self.tensor(name);
+                        subst.tensors.insert(p.name, new);
+                    }
+                }
                 params.push(crate::expr::definition::Param {
                     name,
                     kind: p.kind,
