@@ -16,6 +16,9 @@ pub struct Param {
     /// For an index parameter, the length of the axis it indexes (in terms of the other
     /// parameters), so that a call can give its index argument a range.
     pub range: Option<ExprId>,
+    /// The names of a tensor parameter's axis lengths when its definition declared
+    /// them (`n` in `let t(z[n], T)`), kept to print the definition as written.
+    pub lengths: Vec<Symbol>,
 }
 
 /// A definition made by `let`, from the prelude or from the user.

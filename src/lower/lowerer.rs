@@ -47,6 +47,9 @@ pub(super) struct DefContext {
     pub(super) name: String,
     pub(super) params: Vec<ParamSlot>,
     pub(super) indices: Vec<(Ident, Symbol, Vec<ExprId>)>,
+    /// The names of the declared parameters' axis lengths (`n` in `let f(Z[n, c])`),
+    /// each with the length it stands for: `len(Z)`.
+    pub(super) lengths: Vec<(String, ExprId)>,
 }
 
 /// A free index of the statement being lowered.
@@ -139,11 +142,12 @@ impl<'s> Lowerer<'s> {
             Stmt::Let {
                 name,
                 params,
+                shapes,
                 indices,
                 body,
                 span,
             } => {
-                let def = self.definition(name, params, indices, body, *span)?;
+                let def = self.definition(name, params, shapes, indices, body, *span)?;
                 Ok(Statement::Let(def))
             }
             Stmt::Assume {

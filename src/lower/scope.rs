@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::diag::source::Span;
 use crate::expr::kind::Kind;
-use crate::expr::node::{DefId, Func, Symbol};
+use crate::expr::node::{DefId, ExprId, Func, Symbol};
 use crate::lower::lowerer::{Lowerer, err};
 use crate::syntax::tree::Ident;
 
@@ -62,6 +62,17 @@ impl Lowerer<'_> {
             .indices
             .iter()
             .position(|p| p.0.name == name)
+    }
+
+    /// The length a name stands for inside the definition being lowered, when a
+    /// declared parameter names it (`n` in `let f(Z[n, c])` is `len(Z)`).
+    pub(super) fn def_length(&self, name: &str) -> Option<ExprId> {
+        self.def
+            .as_ref()?
+            .lengths
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, l)| l)
     }
 
     pub(super) fn is_defining(&self, name: &str) -> bool {

@@ -7,7 +7,7 @@ use crate::diag::error::{Error, ErrorKind, Result};
 use crate::diag::source::Span;
 use crate::expr::definition::{Definition, Param};
 use crate::expr::kind::Kind;
-use crate::expr::node::{DefId, Func, Symbol};
+use crate::expr::node::{DefId, ExprId, Func, Symbol};
 use crate::lower::lowerer::{DefContext, Lowerer, ParamSlot, err};
 use crate::lower::scope::RESERVED;
 use crate::lower::workspace::{Claim, Fact, Statement};
@@ -18,6 +18,7 @@ impl Lowerer<'_> {
         &mut self,
         name: &Ident,
         params: &[Ident],
+        shapes: &[Vec<Ident>],
         indices: &[Ident],
         body: &Expr,
         span: Span,
@@ -49,7 +50,7 @@ impl Lowerer<'_> {
         }
         // Every parameter and index name must be distinct.
         let mut seen: FxHashMap<&str, Span> = FxHashMap::default();
-        for id in params.iter().chain(indices.iter()) {
+        for id in params.iter().chain(indices).chain(shapes.iter().flatten()) {
             if RESERVED.contains(&id.name.as_str()) {
                 return Err(err(
                     ErrorKind::Name,
@@ -60,7 +61,12 @@ impl Lowerer<'_> {
                     ),
                 ));
             }
-            if let Some(&first) = seen.get(id.name.as_str()) {
+            // A length named on two axes says that they are equal, as in `tensor`.
+            let a_length = shapes.iter().flatten().any(|l| std::ptr::eq(l, id))
+                && !params.iter().chain(indices).any(|p| p.name == id.name);
+            if let Some(&first) = seen.get(id.name.as_str())
+                && !a_length
+            {
                 return Err(err(
                     ErrorKind::Name,
                     id.span,
@@ -70,15 +76,27 @@ impl Lowerer<'_> {
             }
             seen.insert(&id.name, id.span);
         }
-        let param_slots = params
-            .iter()
-            .map(|p| ParamSlot {
+        let mut lengths: Vec<(String, ExprId)> = Vec::new();
+        let mut param_slots = Vec::with_capacity(params.len());
+        for (p, shape) in params.iter().zip(shapes) {
+            let symbol = self.session.pool.symbol(&p.name);
+            // A declared shape fixes the parameter's kind, so that it may be used whole
+            // alone (`softmax(z / T)`), and names its lengths for the body.
+            let kind = (!shape.is_empty()).then_some((Kind::Tensor(shape.len() as u32), p.span));
+            for (axis, len) in shape.iter().enumerate() {
+                let this = self.session.pool.len_of(symbol, axis as u32);
+                match lengths.iter().find(|(n, _)| *n == len.name) {
+                    Some(&(_, first)) => self.equalities.push((first, this, len.span)),
+                    None => lengths.push((len.name.clone(), this)),
+                }
+            }
+            param_slots.push(ParamSlot {
                 ident: p.clone(),
-                symbol: self.session.pool.symbol(&p.name),
-                kind: None,
+                symbol,
+                kind,
                 axes: Vec::new(),
-            })
-            .collect();
+            });
+        }
         let index_slots = indices
             .iter()
             .map(|p| (p.clone(), self.session.pool.symbol(&p.name), Vec::new()))
@@ -87,6 +105,7 @@ impl Lowerer<'_> {
             name: name.name.clone(),
             params: param_slots,
             indices: index_slots,
+            lengths,
         });
         // A body that is a whole tensor (`let h = tanh(W @ x + b)`) defines an indexed
         // definition, its indices named as people name them.
@@ -102,7 +121,7 @@ impl Lowerer<'_> {
             Error::new(ErrorKind::Unsupported, "internal: definition context lost")
         })?;
         let mut out_params = Vec::new();
-        for slot in &ctx.params {
+        for (slot, shape) in ctx.params.iter().zip(shapes) {
             let kind = slot.kind.map_or(Kind::Scalar, |(k, _)| k);
             let range = if kind == Kind::Index {
                 if slot.axes.is_empty() {
@@ -123,6 +142,10 @@ impl Lowerer<'_> {
                 name: slot.symbol,
                 kind,
                 range,
+                lengths: shape
+                    .iter()
+                    .map(|l| self.session.pool.symbol(&l.name))
+                    .collect(),
             });
         }
         let mut ranges = Vec::new();

@@ -161,7 +161,7 @@ impl Lowerer<'_> {
     /// parameter, a global tensor, or an indexed definition without parameters.
     pub(super) fn whole_name(&mut self, ident: &Ident, span: Span) -> Result<Option<Whole>> {
         let n = ident.name.as_str();
-        if self.binder(n).is_some() || self.def_index(n).is_some() {
+        if self.binder(n).is_some() || self.def_index(n).is_some() || self.def_length(n).is_some() {
             return Ok(None);
         }
         if let Some(k) = self.def_param(n) {
@@ -745,6 +745,7 @@ impl Lowerer<'_> {
                 name: p,
                 kind,
                 range,
+                lengths: Vec::new(),
             });
         }
         let ranges: Vec<ExprId> = w.lens.iter().map(|&l| pool.substitute(l, &subst)).collect();

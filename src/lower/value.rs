@@ -61,6 +61,9 @@ impl Lowerer<'_> {
             let s = self.use_param(k, Kind::Scalar, ident.span)?;
             return Ok(self.pool().sym(s));
         }
+        if let Some(len) = self.def_length(name) {
+            return Ok(len);
+        }
         match name {
             "pi" | "π" => return Ok(self.pool().constant(Constant::Pi)),
             "e" => return Ok(self.pool().constant(Constant::E)),

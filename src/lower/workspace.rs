@@ -157,7 +157,19 @@ impl Workspace {
                 let d = self.pool.definition(*def);
                 let mut s = format!("let {}", self.pool.name(d.name));
                 if !d.params.is_empty() {
-                    let ps: Vec<&str> = d.params.iter().map(|p| self.pool.name(p.name)).collect();
+                    let ps: Vec<String> = d
+                        .params
+                        .iter()
+                        .map(|p| {
+                            let name = self.pool.name(p.name);
+                            if p.lengths.is_empty() {
+                                return name.to_string();
+                            }
+                            let ls: Vec<&str> =
+                                p.lengths.iter().map(|&l| self.pool.name(l)).collect();
+                            format!("{name}[{}]", ls.join(", "))
+                        })
+                        .collect();
                     s.push_str(&format!("({})", ps.join(", ")));
                 }
                 if !d.indices.is_empty() {

@@ -374,13 +374,13 @@ impl<'s> Grammar<'s> {
         let (start, _) = self.ws(i)?;
         let (r, _) = self.keyword(start, "let")?;
         let (r, name) = commit(self.name(r))?;
-        let (r, params) = match self.token(r, "(") {
+        let (r, (params, shapes)) = match self.token(r, "(") {
             Ok((r, _)) => {
-                let (r, ps) = self.name_list(r)?;
+                let (r, ps) = self.param_list(r)?;
                 let (r, _) = self.require(r, ")", "`,` or `)` after a parameter")?;
                 (r, ps)
             }
-            Err(_) => (r, Vec::new()),
+            Err(_) => (r, (Vec::new(), Vec::new())),
         };
         let (r, indices) = match self.token(r, "[") {
             Ok((r, _)) => {
@@ -398,6 +398,7 @@ impl<'s> Grammar<'s> {
             Stmt::Let {
                 name,
                 params,
+                shapes,
                 indices,
                 body,
                 span,
@@ -415,6 +416,37 @@ impl<'s> Grammar<'s> {
             r = r3;
         }
         Ok((r, out))
+    }
+
+    /// `param_list = param { "," param }`: a definition's parameters, each optionally
+    /// with its axes named by their lengths.
+    fn param_list<'a>(&self, i: &'a str) -> PResult<'a, (Vec<Ident>, Vec<Vec<Ident>>)> {
+        let mut params = Vec::new();
+        let mut shapes = Vec::new();
+        let mut r = i;
+        loop {
+            let (r2, (p, shape)) = self.param(r)?;
+            params.push(p);
+            shapes.push(shape);
+            match self.token(r2, ",") {
+                Ok((r3, _)) => r = r3,
+                Err(_) => return Ok((r2, (params, shapes))),
+            }
+        }
+    }
+
+    /// `param = name [ "[" name_list "]" ]`: a parameter, with its axes' lengths when
+    /// declared.
+    fn param<'a>(&self, i: &'a str) -> PResult<'a, (Ident, Vec<Ident>)> {
+        let (r, p) = commit(self.name(i))?;
+        match self.token(r, "[") {
+            Ok((r, _)) => {
+                let (r, lens) = self.name_list(r)?;
+                let (r, _) = self.require(r, "]", "`,` or `]` after a length")?;
+                Ok((r, (p, lens)))
+            }
+            Err(_) => Ok((r, (p, Vec::new()))),
+        }
     }
 
     /// `assume_stmt = "assume" expr relation expr { relation expr }`.

@@ -166,6 +166,9 @@ pub enum Stmt {
         name: Ident,
         /// Parameters, possibly none.
         params: Vec<Ident>,
+        /// Each parameter's declared axes, named by their lengths (`Z[n, c]` in
+        /// `let f(Z[n, c], T)`), or none when the parameter is written bare.
+        shapes: Vec<Vec<Ident>>,
         /// Result indices, possibly none.
         indices: Vec<Ident>,
         /// The body.

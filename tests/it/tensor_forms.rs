@@ -478,3 +478,50 @@ fn whole_tensor_arithmetic_on_a_definitions_parameter_follows_the_argument() {
     let v = s.eval_at("f(X)", at).expect("evaluates").value();
     assert!((v - by_hand).abs() < 1e-12, "{v} against {by_hand}");
 }
+
+#[test]
+fn a_parameter_declared_with_its_axes_may_be_used_whole_and_names_its_lengths() {
+    // Used only whole, `z` and `Y` would be scalars; declared, they are tensors, and
+    // the lengths they name read as the lengths (`n` is `len(z)`).
+    let text = "tensor X[N, C]\n\
+        let t(z[n], T) = softmax(z / T)[0]\n\
+        let avg(z[n]) = sum(j, z[j]) / n\n\
+        let f(Z) = sum(r, log_softmax(Z[r, :])[1])\n\
+        let g(Y[m, c], s) = f(Y * s) + s*m\n\
+        let lin(W[o, d], x[d]) = sum(i, tanh(W @ x)[i])\n\
+        claim t1: t(w, 1) = softmax(w)[0]\n\
+        claim dt: diff(t(w, T), T) = -softmax(w / T)[0]*(w[0] - dot(softmax(w / T), w))/T^2\n\
+        claim av: avg(w) = mean(j, w[j])\n\
+        claim dg: diff(g(X, s), X[a, c]) = s*(delta(c, 1) - softmax(s*X[a, :])[c])\n\
+        claim gs: diff(g(X, s), s) = sum(r, X[r, 1] - dot(softmax(s*X[r, :]), X[r, :])) + N\n\
+        claim l1: diff(lin(A, v), v[b]) = sum(i, (1 - tanh(A @ v)[i]^2)*A[i, b])\n\
+        claim bad: diff(g(X, 3), X[a, c]) = 2*(delta(c, 1) - softmax(3*X[a, :])[c])\n";
+    let verdicts = crate::common::verdicts(text);
+    assert_eq!(
+        verdicts,
+        [
+            "proved", "proved", "proved", "proved", "proved", "proved", "refuted"
+        ]
+    );
+    // A length shared by two parameters links the arguments' axes.
+    let mut s = gauge::Session::new();
+    s.load("let f(z[n], w[n]) = sum(j, z[j]*w[j])")
+        .expect("loads");
+    let e = s.eval_at("f(u, v)", "u=[1, 2, 3], v=[1, 2]").unwrap_err();
+    assert!(e.message().contains("must be equal"), "{}", e.message());
+    assert_eq!(
+        s.eval_at("f(u, v)", "u=[1, 2], v=[3, 4]")
+            .expect("evaluates")
+            .value(),
+        11.0
+    );
+    // The declared rank is the parameter's rank, and a length is not a parameter.
+    for (bad, says) in [
+        ("let f(z[n]) = z[0, 1]", "first used as a vector"),
+        ("let f(z[n], n) = z[0]", "named twice"),
+        ("let f(z[n, ]) = 1", "expected a name"),
+    ] {
+        let e = gauge::Session::new().load(bad).unwrap_err();
+        assert!(e.message().contains(says), "{bad}: {}", e.message());
+    }
+}

@@ -513,6 +513,7 @@ impl Pool {
                     name,
                     kind: p.kind,
                     range: p.range,
+                    lengths: p.lengths.clone(),
                 });
                 kept.push(a);
                 continue;
