@@ -35,6 +35,11 @@ pub struct Definition {
     pub index_ranges: Vec<ExprId>,
     /// Equal axis lengths that the body requires of its tensor parameters.
     pub equal_lengths: Vec<(ExprId, ExprId)>,
+    /// The tensor parameters whose values the body uses as indices (`y` in
+    /// `let ce(Z, y) = mean(n, cross_entropy(Z[n, :], y[n]))`), each with the length
+    /// its values stay below, over the parameters: a call records its argument as
+    /// labels of that range, so that random points draw valid ones.
+    pub labels: Vec<(usize, Option<ExprId>)>,
     /// The body, over the parameter and index symbols.
     pub body: ExprId,
     /// Set when this is the prelude's definition of a builtin function (`sigmoid`): calls

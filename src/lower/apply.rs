@@ -128,9 +128,7 @@ impl Lowerer<'_> {
         {
             return Err(not_labels());
         }
-        if let Some(old) = self.session.pool.set_label_range(t, Some(len)) {
-            self.equalities.push((old, len, span));
-        }
+        self.note_label(t, Some(len), span);
         let c = self.fresh_axes(1)[0];
         let ci = self.pool().index(c);
         let body = self.pool().delta(ci, label);

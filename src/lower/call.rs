@@ -5,7 +5,7 @@
 use crate::diag::error::{ErrorKind, Result};
 use crate::diag::source::Span;
 use crate::expr::kind::Kind;
-use crate::expr::node::{DefId, ExprId, Func};
+use crate::expr::node::{DefId, ExprId, Func, Node};
 use crate::lower::lowerer::{Lowerer, err};
 use crate::syntax::tree::{Expr, Ident};
 
@@ -209,7 +209,17 @@ impl Lowerer<'_> {
         Ok(self.pool().call(def, args, idx))
     }
 
+    /// What a call of `def` with `args` says about its arguments: the lengths the
+    /// body requires equal, and the tensors it uses as labels, with their ranges.
     pub(super) fn instantiate_equalities(&mut self, def: DefId, args: &[ExprId], span: Span) {
+        let labels = self.session.pool.definition(def).labels.clone();
+        for (k, range) in labels {
+            let Some(&arg) = args.get(k) else { continue };
+            if let Node::Tensor(t) = *self.session.pool.node(arg) {
+                let range = range.map(|r| self.session.pool.instantiate_len(def, args, r));
+                self.note_label(t, range, span);
+            }
+        }
         let eqs = self.session.pool.definition(def).equal_lengths.clone();
         for (a, b) in eqs {
             if let (Ok(a), Ok(b)) = (

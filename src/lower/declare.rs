@@ -101,6 +101,7 @@ impl Lowerer<'_> {
             indices: Vec::new(),
             index_ranges: Vec::new(),
             equal_lengths: Vec::new(),
+            labels: Vec::new(),
             body: axis,
             builtin: None,
             span: len.span,

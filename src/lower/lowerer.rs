@@ -50,6 +50,8 @@ pub(super) struct DefContext {
     /// The names of the declared parameters' axis lengths (`n` in `let f(Z[n, c])`),
     /// each with the length it stands for: `len(Z)`.
     pub(super) lengths: Vec<(String, ExprId)>,
+    /// The parameters used as labels, with the length their values stay below.
+    pub(super) labels: Vec<(usize, Option<ExprId>)>,
 }
 
 /// A free index of the statement being lowered.

@@ -106,6 +106,7 @@ impl Lowerer<'_> {
             params: param_slots,
             indices: index_slots,
             lengths,
+            labels: Vec::new(),
         });
         // A body that is a whole tensor (`let h = tanh(W @ x + b)`) defines an indexed
         // definition, its indices named as people name them.
@@ -195,6 +196,7 @@ impl Lowerer<'_> {
             indices: index_symbols,
             index_ranges: ranges,
             equal_lengths,
+            labels: ctx.labels.clone(),
             body: body_id,
             builtin,
             span,

@@ -757,6 +757,7 @@ impl Lowerer<'_> {
             indices: result,
             index_ranges: ranges,
             equal_lengths: Vec::new(),
+            labels: Vec::new(),
             body,
             builtin: None,
             span: w.span,

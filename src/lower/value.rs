@@ -222,14 +222,36 @@ impl Lowerer<'_> {
             )
             .with_hint("give the labels as a tensor of whole numbers, as in `Z[n, y[n]]`"));
         };
-        if self.def_param(&name.name).is_none()
-            && let Some(old) = self.session.pool.set_label_range(t, axis)
-            && let Some(a) = axis
-        {
+        self.note_label(t, axis, span);
+        Ok(elem)
+    }
+
+    /// Records that the values of the tensor `t` are used as indices, below `axis` when
+    /// they index one: in the pool for an input tensor, and in the definition being
+    /// lowered for one of its parameters (a call then records its argument).
+    pub(super) fn note_label(&mut self, t: Symbol, axis: Option<ExprId>, span: Span) {
+        let name = self.session.pool.name(t).to_string();
+        let old = match (self.def_param(&name), self.def.as_mut()) {
+            (Some(k), Some(ctx)) => match ctx.labels.iter_mut().find(|l| l.0 == k) {
+                Some(entry) => match (entry.1, axis) {
+                    (Some(o), Some(a)) if o != a => Some(o),
+                    (None, a) => {
+                        entry.1 = a;
+                        None
+                    }
+                    _ => None,
+                },
+                None => {
+                    ctx.labels.push((k, axis));
+                    None
+                }
+            },
+            _ => self.session.pool.set_label_range(t, axis),
+        };
+        if let (Some(old), Some(a)) = (old, axis) {
             // The same labels index two axes: the two must have one length.
             self.equalities.push((old, a, span));
         }
-        Ok(elem)
     }
 
     pub(super) fn index_name(&mut self, ident: &Ident, axis: Option<ExprId>) -> Result<ExprId> {

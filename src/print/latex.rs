@@ -247,6 +247,9 @@ struct Latex<'p> {
     /// While an anonymous definition's form prints, the LaTeX of the call's argument
     /// for each of its parameters, innermost call last.
     params: RefCell<Vec<(Symbol, String)>>,
+    /// Alongside `params`, the LaTeX of each axis length of a tensor parameter's
+    /// argument, so that `len(%p0, 1)` in a form prints in the caller's names.
+    param_lens: RefCell<Vec<(Symbol, u32, String)>>,
 }
 
 /// Greek letters, by character and by name (`α` and `alpha` are both `\alpha`). Capitals
@@ -437,6 +440,7 @@ impl<'p> Latex<'p> {
             tensors,
             named: None,
             params: RefCell::new(Vec::new()),
+            param_lens: RefCell::new(Vec::new()),
         }
     }
 
@@ -568,6 +572,9 @@ impl<'p> Latex<'p> {
                     out.push_str(&n);
                 }
                 out.push_str(&format!("_{{{}}}", self.indices(idx)));
+            }
+            Node::Len(s, axis) if self.param_len(*s, *axis).is_some() => {
+                out.push_str(&self.param_len(*s, *axis).unwrap_or_default());
             }
             Node::Len(s, axis) => {
                 out.push_str("\\operatorname{len}\\left(");

@@ -14,6 +14,7 @@ use num_traits::{One, Signed};
 use rustc_hash::FxHashMap;
 
 use crate::expr::form::Form;
+use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Node, Symbol};
 use crate::expr::pool::{BOUND_INDEX_NAMES, Pool};
 use crate::syntax::number::format_rational;
@@ -78,6 +79,7 @@ fn print_with_budget(
         renames: RefCell::new(Vec::new()),
         named,
         params: RefCell::new(Vec::new()),
+        param_lens: RefCell::new(Vec::new()),
         budget: Cell::new(budget),
     };
     let mut out = String::new();
@@ -102,6 +104,10 @@ struct Printer<'p> {
     /// While an anonymous definition's form prints, the text of the call's argument
     /// for each of its parameters, innermost call last.
     params: RefCell<Vec<(Symbol, String)>>,
+    /// Alongside `params`, the text of each axis length of a tensor parameter's
+    /// argument: `len(%p0, 1)` in a form prints as `len(X, 1)`, or as the length the
+    /// argument's own definition gives.
+    param_lens: RefCell<Vec<(Symbol, u32, String)>>,
     /// How many more nodes to print before writing `…` (see [`to_text_abridged`]).
     budget: Cell<usize>,
 }
@@ -220,6 +226,9 @@ impl Printer<'_> {
                 self.list(idx, out);
                 out.push(']');
             }
+            Node::Len(s, axis) if self.param_len(*s, *axis).is_some() => {
+                out.push_str(&self.param_len(*s, *axis).unwrap_or_default());
+            }
             Node::Len(s, axis) => {
                 out.push_str("len(");
                 out.push_str(self.pool.name(*s));
@@ -308,15 +317,59 @@ impl Printer<'_> {
             self.list(indices, &mut t);
             t
         });
+        let mut lens = Vec::new();
+        for (p, &a) in d.params.iter().zip(args) {
+            if let Kind::Tensor(rank) = p.kind {
+                lens.extend((0..rank).map(|axis| (p.name, axis, self.len_text(a, axis))));
+            }
+        }
         let depth = self.params.borrow().len();
+        let len_depth = self.param_lens.borrow().len();
         self.params.borrow_mut().extend(texts);
+        self.param_lens.borrow_mut().extend(lens);
         let min = if idx.is_some() { Prec::Atom } else { Prec::Add };
         self.form(form, min, out);
         self.params.borrow_mut().truncate(depth);
+        self.param_lens.borrow_mut().truncate(len_depth);
         if let Some(t) = idx {
             out.push('[');
             out.push_str(&t);
             out.push(']');
+        }
+    }
+
+    /// The text of a parameter's axis length while an anonymous form prints.
+    fn param_len(&self, s: Symbol, axis: u32) -> Option<String> {
+        let lens = self.param_lens.borrow();
+        lens.iter()
+            .rev()
+            .find(|l| l.0 == s && l.1 == axis)
+            .map(|l| l.2.clone())
+    }
+
+    /// The text of the length of axis `axis` of a tensor argument, in the caller's
+    /// names (see [`length_of`]).
+    fn len_text(&self, arg: ExprId, axis: u32) -> String {
+        match length_of(self.pool, arg, axis) {
+            Length::Axis(t, axis) => {
+                if let Some(l) = self.param_len(t, axis) {
+                    return l;
+                }
+                let name = self
+                    .param_text(t)
+                    .unwrap_or_else(|| self.pool.name(t).to_string());
+                if axis == 0 {
+                    format!("len({name})")
+                } else {
+                    format!("len({name}, {axis})")
+                }
+            }
+            Length::Range(range) => {
+                let mut t = String::new();
+                self.expr(range, Prec::Add, &mut t);
+                t
+            }
+            Length::Unknown(arg, axis) => format!("len({}, {axis})", self.atomic_text(arg)),
         }
     }
 
@@ -678,5 +731,38 @@ impl BinderNames<'_> {
             Some(r) => std::borrow::Cow::Owned(r.1.clone()),
             None => std::borrow::Cow::Borrowed(pool.name(s)),
         }
+    }
+}
+
+/// Where the length of an axis of a tensor argument comes from.
+pub(crate) enum Length {
+    /// An axis of a tensor name.
+    Axis(Symbol, u32),
+    /// A length its definition gives, over no parameter.
+    Range(ExprId),
+    /// An axis of an expression whose definition gives no length for it.
+    Unknown(ExprId, u32),
+}
+
+/// The length of axis `axis` of a tensor argument: a tensor name's axis, or for a
+/// tensor-valued call the length its definition gives, followed through the call's
+/// own arguments when it is a parameter's (`softmax(w)` has the length of `w`).
+pub(crate) fn length_of(pool: &Pool, arg: ExprId, axis: u32) -> Length {
+    match pool.node(arg) {
+        Node::Tensor(t) => Length::Axis(*t, axis),
+        Node::Call { def, args, .. } => {
+            let d = pool.definition(*def);
+            let Some(&range) = d.index_ranges.get(axis as usize) else {
+                return Length::Unknown(arg, axis);
+            };
+            if let Node::Len(q, inner) = pool.node(range)
+                && let Some(k) = d.params.iter().position(|p| p.name == *q)
+                && let Some(&a) = args.get(k)
+            {
+                return length_of(pool, a, *inner);
+            }
+            Length::Range(range)
+        }
+        _ => Length::Unknown(arg, axis),
     }
 }

@@ -118,3 +118,50 @@ fn batch_losses_with_gathers_prove_and_a_wrong_scale_is_refuted() {
     assert_ne!(verdicts[4], "proved");
     assert_eq!(verdicts[5..], ["proved", "proved", "refuted"]);
 }
+
+#[test]
+fn labels_passed_to_a_definitions_parameter_keep_their_range() {
+    // The definition's body uses `y` as labels below `len(Z, 1)`; a call records its
+    // argument `lab` so, and random points draw valid labels. Before, `lab` had no
+    // range, random labels fell outside the axis, and a true claim was refuted.
+    let defs = "let ce2(Z, y, T) = 0*Z[0, 0] - sum(n, c, onehot(y, len(Z, 1))[n, c] * log_softmax(Z / T)[n, c])\n\
+        let ce3(Z, y) = mean(n, cross_entropy(Z[n, :], y[n]))\n\
+        let ce4(Z, y) = 2*ce3(Z, y)\n";
+    let claims = "claim t: diff(ce2(X, lab, S), X[a, c]) = (softmax(X[a, :] / S)[c] - delta(c, lab[a]))/S\n\
+        claim t3: diff(ce3(X, lab), X[a, c]) = (softmax(X[a, :])[c] - delta(c, lab[a]))/len(X)\n\
+        claim t4: diff(ce4(X, labs), X[a, c]) = 2*(softmax(X[a, :])[c] - delta(c, labs[a]))/len(X)\n\
+        claim bad: diff(ce4(X, labs), X[a, c]) = (softmax(X[a, :])[c] - delta(c, labs[a]))/len(X)\n";
+    let text = format!("{defs}{claims}");
+    assert_eq!(
+        crate::common::verdicts(&text),
+        ["proved", "proved", "proved", "refuted"]
+    );
+    let mut s = Workspace::with_prelude().expect("prelude loads");
+    s.load_file("ce.gauge", &text).expect("loads");
+    for labels in ["lab", "labs"] {
+        let sym = s.pool.lookup_symbol(labels).expect("the labels are named");
+        let range = s.pool.label_range(sym).expect("the labels have a range");
+        assert_eq!(s.print(range), "len(X, 1)", "{labels}");
+    }
+}
+
+#[test]
+fn a_parameters_length_inside_a_whole_tensor_form_prints_in_the_callers_names() {
+    // `len(z)` inside `softmax(z / len(z))` is a length of the definition's parameter;
+    // printed, it is the argument's, never the internal parameter's name.
+    let mut s = gauge::Session::new();
+    s.load("let h2(z[n], v[m]) = softmax(z / len(z))[0] * v[0]\n")
+        .expect("loads");
+    let d = s.diff("h2(u, w)", "w[c]").expect("differentiates");
+    assert_eq!(d.to_string(), "delta(0, c)*softmax(u / len(u))[0]");
+    assert!(
+        !d.latex().contains('%') && !d.latex().contains("U{+}0025"),
+        "{}",
+        d.latex()
+    );
+    assert!(
+        d.latex().contains("\\operatorname{len}\\left(u\\right)"),
+        "{}",
+        d.latex()
+    );
+}

@@ -2,8 +2,10 @@
 //! form (`\operatorname{softmax}\left(z / T\right)`, `Q K^{\top}`).
 
 use crate::expr::form::{Form, FormOp};
+use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Symbol};
 use crate::print::latex::{Latex, Level};
+use crate::print::text::{Length, length_of};
 
 impl Latex<'_> {
     /// The LaTeX standing for an anonymous definition's parameter, while its form
@@ -14,6 +16,48 @@ impl Latex<'_> {
             return None;
         }
         params.iter().rev().find(|p| p.0 == s).map(|p| p.1.clone())
+    }
+
+    /// The LaTeX of a parameter's axis length while an anonymous form prints.
+    pub(super) fn param_len(&self, s: Symbol, axis: u32) -> Option<String> {
+        let lens = self.param_lens.borrow();
+        lens.iter()
+            .rev()
+            .find(|l| l.0 == s && l.1 == axis)
+            .map(|l| l.2.clone())
+    }
+
+    /// The LaTeX of the length of axis `axis` of a tensor argument, in the caller's
+    /// names (see the text printer's `len_text`).
+    fn len_tex(&self, arg: ExprId, axis: u32) -> String {
+        let of = |name: String, axis: u32| {
+            if axis == 0 {
+                format!("\\operatorname{{len}}\\left({name}\\right)")
+            } else {
+                format!("\\operatorname{{len}}\\left({name}, {axis}\\right)")
+            }
+        };
+        match length_of(self.pool, arg, axis) {
+            Length::Axis(t, axis) => match self.param_len(t, axis) {
+                Some(l) => l,
+                None => {
+                    let name = self
+                        .param_tex(t)
+                        .unwrap_or_else(|| super::name(self.pool.name(t)));
+                    of(name, axis)
+                }
+            },
+            Length::Range(range) => {
+                let mut t = String::new();
+                self.expr(range, Level::Sum, &mut t);
+                t
+            }
+            Length::Unknown(arg, axis) => {
+                let mut t = String::new();
+                self.expr(arg, Level::Power, &mut t);
+                of(t, axis)
+            }
+        }
     }
 
     /// A call of an anonymous definition in its written form: `\operatorname{softmax}
@@ -38,11 +82,20 @@ impl Latex<'_> {
             })
             .collect();
         let idx = (!indices.is_empty()).then(|| self.indices(indices));
+        let mut lens = Vec::new();
+        for (p, &a) in d.params.iter().zip(args) {
+            if let Kind::Tensor(rank) = p.kind {
+                lens.extend((0..rank).map(|axis| (p.name, axis, self.len_tex(a, axis))));
+            }
+        }
         let depth = self.params.borrow().len();
+        let len_depth = self.param_lens.borrow().len();
         self.params.borrow_mut().extend(texts);
+        self.param_lens.borrow_mut().extend(lens);
         let mut body = String::new();
         self.form(form, &mut body);
         self.params.borrow_mut().truncate(depth);
+        self.param_lens.borrow_mut().truncate(len_depth);
         match idx {
             Some(i) if form_is_atomic(form) => out.push_str(&format!("{{{body}}}_{{{i}}}")),
             Some(i) => out.push_str(&format!("\\left({body}\\right)_{{{i}}}")),
