@@ -155,7 +155,65 @@ fn check_point(session: &Workspace, at: &Bindings) -> Result<Vec<(Symbol, String
         }
     }
     check_lengths(session, at)?;
+    check_labels(session, at)?;
     Ok(given)
+}
+
+/// Checks that the labels given stay below the length of the axis they index
+/// (`lab` in `Z[n, lab[n]]`, or passed to a definition that uses it so), where that
+/// length is given too: a label past it is an error, and not a 0 from a delta that
+/// never matches, as `onehot` would give.
+fn check_labels(session: &Workspace, at: &Bindings) -> Result<()> {
+    for name in at.names() {
+        let (Some(Value::Tensor(t)), Some(range)) = (at.get(name), session.pool.label_range(name))
+        else {
+            continue;
+        };
+        let below = match session.pool.node(range) {
+            Node::Len(s, axis) => match at.get(*s) {
+                Some(Value::Tensor(x)) => x.shape.get(*axis as usize).copied(),
+                _ => None,
+            },
+            Node::Num(r) if r.is_integer() => r.to_integer().try_into().ok(),
+            _ => None,
+        };
+        let Some(below) = below else { continue };
+        // A value that is not a whole number is the tape's error, at its use.
+        let Some(k) = t
+            .data
+            .iter()
+            .position(|&x| x >= 0.0 && x.fract() == 0.0 && x >= below as f64)
+        else {
+            continue;
+        };
+        let mut position = Vec::with_capacity(t.shape.len());
+        let mut rest = k;
+        for &n in t.shape.iter().rev() {
+            position.push(rest % n.max(1));
+            rest /= n.max(1);
+        }
+        position.reverse();
+        let text = session.pool.name(name);
+        let at_text: Vec<String> = position.iter().map(|p| p.to_string()).collect();
+        let which = match session.pool.node(range) {
+            Node::Num(_) => String::new(),
+            _ => format!(" ({})", to_text(&session.pool, range)),
+        };
+        let e = Error::new(
+            ErrorKind::Binding,
+            format!(
+                "`{text}[{}]` is {}, but the labels `{text}` index an axis of length {below}{which}",
+                at_text.join(", "),
+                t.data[k],
+            ),
+        )
+        .with_hint("labels are class numbers from 0 below the number of classes");
+        return Err(match at.span(name) {
+            Some(sp) => e.with_label(sp, "given here"),
+            None => e,
+        });
+    }
+    Ok(())
 }
 
 /// Checks that axes linked by a shared index have equal lengths in the given values.

@@ -88,7 +88,10 @@ fn a_label_picks_its_element_and_a_bad_label_is_an_error() {
     for (y, what) in [
         ("2.5", "whole number"),
         ("-1", "whole number"),
-        ("3", "position"),
+        (
+            "3",
+            "`y[1]` is 3, but the labels `y` index an axis of length 3 (len(Z, 1))",
+        ),
     ] {
         let e = value(
             "sum(n, Z[n, y[n]])",
@@ -97,6 +100,9 @@ fn a_label_picks_its_element_and_a_bad_label_is_an_error() {
         .unwrap_err();
         assert!(e.contains(what), "y = {y}: {e}");
     }
+    // Past the classes of a onehot, where a delta would silently give 0.
+    let e = value("sum(n, c, onehot(y, 3)[n, c])", "y=[0, 7]").unwrap_err();
+    assert!(e.contains("`y[1]` is 7") && e.contains("length 3"), "{e}");
 }
 
 #[test]
