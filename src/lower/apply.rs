@@ -216,11 +216,7 @@ impl Lowerer<'_> {
                         shape_words(o.rank())
                     ),
                 )
-                .with_hint(
-                    "a name is a scalar unless it is declared a tensor or used with indices in \
-                     the same statement: declare it first (`tensor z[n]`), or write `z[j]` \
-                     somewhere in the statement",
-                ));
+                .with_hint(self.scalar_name_hint()));
             }
             lowered[k] = Some(o);
         }

@@ -75,6 +75,20 @@ impl Lowerer<'_> {
             .map(|&(_, l)| l)
     }
 
+    /// The hint for a name used whole that lowered to a scalar: how to make it a
+    /// tensor, in a definition's body or outside one.
+    pub(super) fn scalar_name_hint(&self) -> &'static str {
+        if self.def.is_some() {
+            "a name is a scalar unless it is declared a tensor or used with indices in the \
+             same statement: declare a parameter's axes in the definition (`let f(z[n], T) \
+             = ...`), a global with `tensor z[n]` before it, or write `z[j]` in the body"
+        } else {
+            "a name is a scalar unless it is declared a tensor or used with indices in the \
+             same statement: declare it first (`tensor z[n]`), or write `z[j]` somewhere \
+             in the statement"
+        }
+    }
+
     pub(super) fn is_defining(&self, name: &str) -> bool {
         self.def.as_ref().is_some_and(|d| d.name == name)
     }

@@ -114,7 +114,8 @@ impl Lowerer<'_> {
                     ErrorKind::Shape,
                     base.span,
                     "`.T` transposes a tensor, and this is a scalar",
-                )),
+                )
+                .with_hint(self.scalar_name_hint())),
             },
             ExprKind::Slice => Err(err(
                 ErrorKind::Syntax,

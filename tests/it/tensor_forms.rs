@@ -524,4 +524,19 @@ fn a_parameter_declared_with_its_axes_may_be_used_whole_and_names_its_lengths() 
         let e = gauge::Session::new().load(bad).unwrap_err();
         assert!(e.message().contains(says), "{bad}: {}", e.message());
     }
+    // Undeclared and used only whole, a parameter is a scalar, and the hint says how
+    // to declare it where it is.
+    let e = gauge::Session::new()
+        .load("let k(z, T) = softmax(z / T)[0]")
+        .unwrap_err();
+    assert!(
+        e.message().contains("but this is a scalar"),
+        "{}",
+        e.message()
+    );
+    assert!(
+        e.hint().is_some_and(|h| h.contains("let f(z[n], T)")),
+        "{:?}",
+        e.hint()
+    );
 }
