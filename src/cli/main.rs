@@ -36,13 +36,15 @@ impl From<std::io::Error> for Failure {
 
 fn main() -> ExitCode {
     // Deep but legal inputs recurse through every stage. The library grows its stack
-    // where it recurses (`diag::stack`), so the main thread's stack is enough: a
-    // worker thread with a large stack cost most of a millisecond at every start
-    // (mapping it, waiting for the thread, and the cross-core flushes a second thread
-    // brings when memory is unmapped), a fifth of a small command's time.
-    match std::panic::catch_unwind(run) {
-        Ok(code) => code,
-        Err(_) => {
+    // where it recurses on expressions (on any thread), but not yet through the written
+    // forms of whole-tensor expressions (`Form`, whose derived clone recurses): 10,000
+    // nested `(2*(2*...w))` overflow the main thread's 8 MB. So the work runs on a thread
+    // with a large stack, whose memory is only reserved, not used, until touched; it
+    // costs about half a millisecond a command.
+    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(run);
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
             eprintln!("gauge: internal error (please report it with the input that caused it)");
             ExitCode::from(70)
         }
