@@ -684,9 +684,11 @@ impl Lowerer<'_> {
         // substitutes into them, so a tensor parameter `Z` in `softmax(Z[n, :])` becomes
         // whatever the enclosing definition is called with.
         if let Some(ctx) = &self.def {
+            // The result's lengths count too: `onehot(lab[0], len(X, 1))` uses `X` only
+            // for the length of its axis.
             let mut used: Vec<Symbol> = pool.free_symbols(w.body).to_vec();
-            for leaf in w.form.leaves() {
-                used.extend(pool.free_symbols(leaf).iter().copied());
+            for &part in w.form.leaves().iter().chain(&w.lens) {
+                used.extend(pool.free_symbols(part).iter().copied());
             }
             for p in &ctx.params {
                 if let Some((kind, _)) = p.kind

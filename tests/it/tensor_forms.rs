@@ -540,3 +540,25 @@ fn a_parameter_declared_with_its_axes_may_be_used_whole_and_names_its_lengths() 
         e.hint()
     );
 }
+
+#[test]
+fn a_parameter_used_only_for_a_length_inside_a_whole_tensor_form_follows_the_argument() {
+    // `Z` names the classes of `onehot` here and is otherwise used once, outside the
+    // form; a global of another shape under the same length names must not leak in.
+    let text = "tensor X[P, Q]\n\
+        let f(Z[M, K], lab) = sum(c, onehot(lab[0], K)[c] * Z[0, c])\n\
+        claim a: f(A, y) = A[0, y[0]]\n\
+        claim d: diff(f(A, y), A[0, c]) = delta(c, y[0])\n\
+        claim wrong: diff(f(A, y), A[0, c]) = delta(c, y[1])\n";
+    assert_eq!(
+        crate::common::verdicts(text),
+        ["proved", "proved", "refuted"]
+    );
+    let mut s = gauge::Session::new();
+    s.load(text.split("claim").next().expect("the definitions"))
+        .expect("loads");
+    let v = s
+        .eval_at("f(A, y)", "A=[[1, 2, 3], [4, 5, 6]], y=[2, 0]")
+        .expect("evaluates");
+    assert_eq!(v.value(), 3.0);
+}
