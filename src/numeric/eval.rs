@@ -165,8 +165,31 @@ fn check_point(session: &Workspace, at: &Bindings) -> Result<Vec<(Symbol, String
 /// never matches, as `onehot` would give.
 fn check_labels(session: &Workspace, at: &Bindings) -> Result<()> {
     for name in at.names() {
-        let (Some(Value::Tensor(t)), Some(range)) = (at.get(name), session.pool.label_range(name))
-        else {
+        let Some(Value::Tensor(t)) = at.get(name) else {
+            continue;
+        };
+        if !session.pool.is_label(name) {
+            continue;
+        }
+        let whole = |x: f64| x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64;
+        if let Some(k) = t.data.iter().position(|&x| !whole(x)) {
+            let e = Error::new(
+                ErrorKind::Binding,
+                format!(
+                    "`{}[{}]` is {}, but `{}` holds labels, which must be whole numbers from 0",
+                    session.pool.name(name),
+                    position_text(&t.shape, k),
+                    t.data[k],
+                    session.pool.name(name),
+                ),
+            )
+            .with_hint("labels are class numbers counted from 0, as in PyTorch's targets");
+            return Err(match at.span(name) {
+                Some(sp) => e.with_label(sp, "given here"),
+                None => e,
+            });
+        }
+        let Some(range) = session.pool.label_range(name) else {
             continue;
         };
         let below = match session.pool.node(range) {
@@ -178,23 +201,10 @@ fn check_labels(session: &Workspace, at: &Bindings) -> Result<()> {
             _ => None,
         };
         let Some(below) = below else { continue };
-        // A value that is not a whole number is the tape's error, at its use.
-        let Some(k) = t
-            .data
-            .iter()
-            .position(|&x| x >= 0.0 && x.fract() == 0.0 && x >= below as f64)
-        else {
+        let Some(k) = t.data.iter().position(|&x| x >= below as f64) else {
             continue;
         };
-        let mut position = Vec::with_capacity(t.shape.len());
-        let mut rest = k;
-        for &n in t.shape.iter().rev() {
-            position.push(rest % n.max(1));
-            rest /= n.max(1);
-        }
-        position.reverse();
         let text = session.pool.name(name);
-        let at_text: Vec<String> = position.iter().map(|p| p.to_string()).collect();
         let which = match session.pool.node(range) {
             Node::Num(_) => String::new(),
             _ => format!(" ({})", to_text(&session.pool, range)),
@@ -203,7 +213,7 @@ fn check_labels(session: &Workspace, at: &Bindings) -> Result<()> {
             ErrorKind::Binding,
             format!(
                 "`{text}[{}]` is {}, but the labels `{text}` index an axis of length {below}{which}",
-                at_text.join(", "),
+                position_text(&t.shape, k),
                 t.data[k],
             ),
         )
@@ -240,6 +250,20 @@ fn check_lengths(session: &Workspace, at: &Bindings) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The position of the `k`th element (last axis fastest) of a tensor of `shape`, as
+/// indices: `1, 0`.
+fn position_text(shape: &[usize], k: usize) -> String {
+    let mut position = Vec::with_capacity(shape.len());
+    let mut rest = k;
+    for &n in shape.iter().rev() {
+        position.push(rest % n.max(1));
+        rest /= n.max(1);
+    }
+    position.reverse();
+    let texts: Vec<String> = position.iter().map(|p| p.to_string()).collect();
+    texts.join(", ")
 }
 
 /// Checks that every name the expression uses has a value, naming all that do not.

@@ -149,6 +149,18 @@ fn labels_passed_to_a_definitions_parameter_keep_their_range() {
         let range = s.pool.label_range(sym).expect("the labels have a range");
         assert_eq!(s.print(range), "len(X, 1)", "{labels}");
     }
+    // A given label that is no class number is named as the user gave it, not as the
+    // definition's body reads it.
+    let mut s = gauge::Session::new();
+    s.load(defs).expect("loads");
+    let e = s
+        .eval_at("ce3(X, lab)", "X=[[1, 2], [3, 4]], lab=[0.5, 0]")
+        .unwrap_err();
+    assert!(
+        e.message().starts_with("`lab[0]` is 0.5"),
+        "{}",
+        e.message()
+    );
 }
 
 #[test]
