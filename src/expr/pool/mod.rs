@@ -290,7 +290,8 @@ impl Pool {
     /// so callers must pass canonical nodes (the constructors in this module and its
     /// children do).
     fn intern(&mut self, node: Node) -> ExprId {
-        if let Some(id) = self.interned(&node) {
+        let hash = node_hash(&node);
+        if let Some(&id) = self.memo.find(hash, |&id| self.nodes[id.index()] == node) {
             return id;
         }
         let id = ExprId(self.nodes.len() as u32);
@@ -305,7 +306,6 @@ impl Pool {
             .into_iter()
             .fold(own, |acc, c| acc.union(self.features[c.index()]));
         self.features.push(features);
-        let hash = node_hash(&node);
         self.nodes.push(node);
         let nodes = &self.nodes;
         self.memo
@@ -442,19 +442,14 @@ impl Pool {
     pub fn call(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
         let d = &self.defs[def.0 as usize];
         let bakes = d.form.is_some()
-            && d.params.iter().zip(&args).any(|(p, &a)| {
-                p.kind == Kind::Index && !matches!(self.nodes[a.index()], Node::Index(_))
-            });
+            && d.params
+                .iter()
+                .zip(&args)
+                .any(|(p, &a)| self.written_in(p.kind, a));
         if bakes {
             let (def, args) = self.specialize(def, &args);
             return self.call(def, args, indices);
         }
-        self.call_in_body(def, args, indices)
-    }
-
-    /// A call with its arguments kept as they are, the work of [`Pool::call`] once it
-    /// has written in what it writes into an anonymous body.
-    fn call_in_body(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
         let direct = !indices.is_empty()
             && self.defs[def.0 as usize]
                 .form
@@ -469,6 +464,12 @@ impl Pool {
             return self.expand_call(call).unwrap_or(call);
         }
         call
+    }
+
+    /// Whether [`Pool::specialize`] writes an argument for a parameter of `kind` into
+    /// an anonymous body: an index argument that is not an index name (`0`, `y[n]`).
+    fn written_in(&self, kind: Kind, arg: ExprId) -> bool {
+        kind == Kind::Index && !matches!(self.nodes[arg.index()], Node::Index(_))
     }
 
     /// An anonymous definition with every index argument that is not an index name
@@ -489,11 +490,7 @@ impl Pool {
         let mut params = Vec::new();
         let mut kept = Vec::new();
         for (p, &a) in d.params.iter().zip(args) {
-            let kept_as_argument = match p.kind {
-                Kind::Index => matches!(self.node(a), Node::Index(_)),
-                Kind::Scalar | Kind::Tensor(_) => true,
-            };
-            if kept_as_argument {
+            if !self.written_in(p.kind, a) {
                 let name = self.symbol(&format!("%p{}", params.len()));
                 match p.kind {
                     Kind::Index => {
