@@ -127,15 +127,21 @@ impl Pool {
         if flat.len() < 2 {
             return None;
         }
+        // A short sum looks for a repeated term in place; a long one keeps a set, so
+        // that the check stays linear without costing the many small sums a set each.
         let mut seen = rustc_hash::FxHashSet::default();
-        seen.reserve(flat.len());
-        for &t in flat {
+        for (k, &t) in flat.iter().enumerate() {
             let scaled = match self.node(t) {
                 Node::Num(_) => true,
                 Node::Mul(fs) => matches!(self.node(fs[0]), Node::Num(_)),
                 _ => false,
             };
-            if scaled || !seen.insert(t) {
+            let repeated = if flat.len() <= 16 {
+                flat[..k].contains(&t)
+            } else {
+                !seen.insert(t)
+            };
+            if scaled || repeated {
                 return None;
             }
         }
