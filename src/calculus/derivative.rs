@@ -211,14 +211,17 @@ impl<'p> Differentiator<'p> {
             return e;
         }
         let node = self.pool.node(e).clone();
-        let out = match node {
-            Node::Call { .. } => {
-                let body = self.pool.expand_call(e).unwrap_or(e);
-                self.expand_rec(body, memo)
-            }
+        // A call with no body to write out (a reduction) keeps its name, and its
+        // arguments are expanded as any node's children are.
+        let body = match node {
+            Node::Call { .. } => self.pool.expand_call(e).filter(|&b| b != e),
+            _ => None,
+        };
+        let out = match (body, node) {
+            (Some(body), _) => self.expand_rec(body, memo),
             // An unevaluated derivative is taken as it is, by its own rule.
-            Node::Diff { .. } => e,
-            other => {
+            (None, Node::Diff { .. }) => e,
+            (None, other) => {
                 let kids: Vec<ExprId> = crate::expr::node::children(&other)
                     .into_iter()
                     .map(|c| self.expand_rec(c, memo))
@@ -338,6 +341,9 @@ impl<'p> Differentiator<'p> {
             // handles it.
             Node::Tensor(_) => (Rule::Constant, self.pool.int(0)),
             Node::Sym(_) => (Rule::Variable, self.pool.int(1)),
+            // An element of another tensor depends on the variable only through its
+            // indices (`w[argmax(z)]`), which are piecewise constant.
+            Node::Elem(t, _) if t != self.var.symbol => (Rule::Constant, self.pool.int(0)),
             Node::Elem(_, idx) => {
                 let mut deltas = Vec::with_capacity(idx.len());
                 for (a, &i) in idx.iter().enumerate() {
@@ -402,6 +408,10 @@ impl<'p> Differentiator<'p> {
                 let s = self.pool.sum(index, range, db);
                 let known = self.known_ranges();
                 (Rule::SumRule, self.pool.contract_with(s, &known))
+            }
+            Node::Call { .. } if self.pool.as_reduction(e).is_some() => {
+                let element = reduced_element(self.pool, e);
+                (Rule::ReductionElement, dsub(self, element))
             }
             Node::Call { .. } => {
                 let body = self.pool.expand_call(e).unwrap_or_else(|| self.pool.int(0));
@@ -588,4 +598,24 @@ pub fn check_size(pool: &Pool, d: ExprId, k: u32) -> Result<()> {
         .with_hint("ask for a lower order, or simplify the expression before differentiating"));
     }
     Ok(())
+}
+
+/// The element a maximum or minimum over a vector takes, `v[argmax(v)]`: its
+/// derivative is the reduction's, the position held fixed (a valid subgradient at
+/// ties, where the first largest element is taken, as NumPy's `argmax` takes it). A
+/// position reduction (`argmax`) has none: it is an index, never differentiated.
+pub fn reduced_element(pool: &mut crate::expr::pool::Pool, e: ExprId) -> ExprId {
+    let Node::Call { def, args, .. } = pool.node(e).clone() else {
+        return e;
+    };
+    let (Some(r), Some(&vector)) = (pool.reduction_of(def), args.first()) else {
+        return e;
+    };
+    if r.is_position() {
+        return e;
+    }
+    let span = pool.definition(def).span;
+    let position = pool.reduction(r.position(), span);
+    let at = pool.call(position, vec![vector], Vec::new());
+    pool.index_tensor(vector, vec![at])
 }

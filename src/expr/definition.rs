@@ -50,4 +50,57 @@ pub struct Definition {
     /// For an anonymous definition, made for a whole-tensor expression such as
     /// `z / T` passed to `softmax`, the form the printers write for its calls.
     pub form: Option<Form>,
+    /// Set for the reductions `max`, `min`, `argmax` and `argmin` over a vector: they
+    /// have no body in the language, so nothing expands their calls (the body is a
+    /// placeholder that names no value), and each stage that meets one treats it by
+    /// its meaning (the tape loops over the vector, a derivative picks the element
+    /// that `argmax` names).
+    pub reduce: Option<Reduce>,
+}
+
+/// A reduction over the elements of a vector that no formula of the language writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reduce {
+    /// The largest element.
+    Max,
+    /// The smallest element.
+    Min,
+    /// The position of the first largest element, an index.
+    ArgMax,
+    /// The position of the first smallest element, an index.
+    ArgMin,
+}
+
+impl Reduce {
+    /// Every reduction, in a fixed order.
+    pub const ALL: [Reduce; 4] = [Reduce::Max, Reduce::Min, Reduce::ArgMax, Reduce::ArgMin];
+
+    /// The name a call is written with.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduce::Max => "max",
+            Reduce::Min => "min",
+            Reduce::ArgMax => "argmax",
+            Reduce::ArgMin => "argmin",
+        }
+    }
+
+    /// Whether the result is a position (an index) rather than a value.
+    pub fn is_position(self) -> bool {
+        matches!(self, Reduce::ArgMax | Reduce::ArgMin)
+    }
+
+    /// Whether it looks for the largest element (rather than the smallest).
+    pub fn largest(self) -> bool {
+        matches!(self, Reduce::Max | Reduce::ArgMax)
+    }
+
+    /// The position that a value reduction takes its element from: `argmax` for `max`.
+    pub fn position(self) -> Reduce {
+        if self.largest() {
+            Reduce::ArgMax
+        } else {
+            Reduce::ArgMin
+        }
+    }
 }

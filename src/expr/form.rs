@@ -70,6 +70,10 @@ pub enum Form {
     Select(Box<Form>, Vec<Option<ExprId>>),
     /// `onehot(y, C)`: labels and the number of classes (a length expression).
     OneHot(Box<Form>, ExprId),
+    /// The vector whose element at the definition's one result index is this
+    /// expression: the `j, z[j] - c` of `max(j, z[j] - c)`, written after a reduction's
+    /// bound index.
+    Indexed(ExprId),
 }
 
 impl Form {
@@ -82,7 +86,7 @@ impl Form {
 
     fn collect(&self, out: &mut Vec<ExprId>) {
         match self {
-            Form::Whole(e) | Form::Scalar(e) => out.push(*e),
+            Form::Whole(e) | Form::Scalar(e) | Form::Indexed(e) => out.push(*e),
             Form::Neg(u) | Form::Func(_, u) | Form::Transpose(u) => u.collect(out),
             Form::Chain(first, rest) => {
                 first.collect(out);
@@ -115,6 +119,7 @@ impl Form {
         match self {
             Form::Whole(e) => Form::Whole(f(*e)),
             Form::Scalar(e) => Form::Scalar(f(*e)),
+            Form::Indexed(e) => Form::Indexed(f(*e)),
             Form::Neg(u) => Form::Neg(Box::new(u.map_leaves(f))),
             Form::Func(g, u) => Form::Func(g, Box::new(u.map_leaves(f))),
             Form::Transpose(u) => Form::Transpose(Box::new(u.map_leaves(f))),

@@ -203,6 +203,10 @@ impl Pool {
             return None;
         };
         let d = self.definition(*def);
+        // A reduction has no body to write out.
+        if d.reduce.is_some() {
+            return None;
+        }
         let mut s = Subst::default();
         for (p, &a) in d.params.iter().zip(args.iter()) {
             match p.kind {

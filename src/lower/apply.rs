@@ -24,6 +24,9 @@ impl Lowerer<'_> {
         indices: Option<&[Expr]>,
         e: &Expr,
     ) -> Result<Operand> {
+        if let Some(r) = self.reduction_call(name, args, indices.is_some(), e.span)? {
+            return Ok(Operand::Scalar(r));
+        }
         let n = name.name.as_str();
         let user_def = self
             .session

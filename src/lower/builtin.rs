@@ -61,6 +61,19 @@ impl Lowerer<'_> {
         Ok(())
     }
 
+    /// Binds an index for the body that is lowered next (a sum's or a reduction's),
+    /// returning its symbol; the caller pops it.
+    pub(super) fn bind(&mut self, ident: &Ident) -> crate::expr::node::Symbol {
+        let symbol = self.session.pool.symbol(&ident.name);
+        self.binders.push(Binder {
+            name: ident.name.clone(),
+            symbol,
+            span: ident.span,
+            axes: Vec::new(),
+        });
+        symbol
+    }
+
     /// `sum(j, body)`, or with `mean` set `mean(j, body)`: the sum divided by the
     /// number of terms, the product of the summed axes' lengths.
     pub(super) fn sum(&mut self, name: &Ident, args: &[Expr], mean: bool) -> Result<ExprId> {
@@ -96,13 +109,7 @@ impl Lowerer<'_> {
                     format!("`{}` cannot name a summed index", ident.name),
                 ));
             }
-            let symbol = self.session.pool.symbol(&ident.name);
-            self.binders.push(Binder {
-                name: ident.name.clone(),
-                symbol,
-                span: ident.span,
-                axes: Vec::new(),
-            });
+            self.bind(ident);
             count += 1;
         }
         let body = self.value(&body[0]);

@@ -22,6 +22,9 @@ impl Lowerer<'_> {
         if self.is_defining(n) {
             return Err(self.recursion_error(name));
         }
+        if let Some(e) = self.reduction_call(name, args, indices.is_some(), span)? {
+            return Ok(e);
+        }
         if let Some(&def) = self.session.scope.defs.get(n) {
             let builtin = self.session.pool.definition(def).builtin;
             if builtin.is_none() {

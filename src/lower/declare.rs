@@ -106,6 +106,7 @@ impl Lowerer<'_> {
             builtin: None,
             span: len.span,
             form: None,
+            reduce: None,
         });
         self.session.scope.defs.insert(len.name.clone(), def);
         Ok(self.pool().call(def, Vec::new(), Vec::new()))

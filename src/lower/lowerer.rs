@@ -269,11 +269,19 @@ fn collect_rank_hints(
                 args,
                 indices,
             } => {
+                // A reduction of one bare name (`max(z)`, `argmax(z)`) reduces a vector.
+                let reduced =
+                    args.len() == 1 && crate::lower::reduce::reduction_named(&name.name).is_some();
                 for (k, a) in args.iter().enumerate() {
-                    if let ExprKind::Name(n) = &a.kind
-                        && let Some(r) = param_rank(&name.name, k)
-                    {
-                        out.entry(n.name.clone()).or_insert(r);
+                    if let ExprKind::Name(n) = &a.kind {
+                        let rank = if reduced {
+                            Some(1)
+                        } else {
+                            param_rank(&name.name, k)
+                        };
+                        if let Some(r) = rank {
+                            out.entry(n.name.clone()).or_insert(r);
+                        }
                     }
                 }
                 stack.extend(args.iter());

@@ -15,6 +15,7 @@
 //! | `call` | calls of definitions and builtins, arguments by parameter kind |
 //! | `declare` | `tensor` declarations: ranks and named axis lengths |
 //! | `builtin` | `sum`, `len`, arity checks and "did you mean" hints |
+//! | `reduce` | `max(j, body)`, `min`, `argmax`, `argmin`: reductions over a vector |
 //! | `derivative` | `diff`, `grad` and `hessian` nodes and their variables |
 //! | [`prelude`] | the definitions shipped with gauge, in gauge's own language |
 //!
@@ -28,6 +29,7 @@ mod declare;
 mod derivative;
 pub mod lowerer;
 pub mod prelude;
+mod reduce;
 pub mod scope;
 mod statement;
 mod tensor;

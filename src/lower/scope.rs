@@ -12,9 +12,11 @@ use crate::lower::lowerer::{Lowerer, err};
 use crate::syntax::tree::Ident;
 
 /// Names with a fixed meaning that no `let` may take.
-pub const RESERVED: [&str; 17] = [
+pub const RESERVED: [&str; 19] = [
     "sum",
     "mean",
+    "argmax",
+    "argmin",
     "transpose",
     "onehot",
     "delta",
@@ -172,6 +174,8 @@ impl Lowerer<'_> {
                 name,
                 "sum"
                     | "mean"
+                    | "argmax"
+                    | "argmin"
                     | "transpose"
                     | "onehot"
                     | "delta"

@@ -201,6 +201,7 @@ impl Lowerer<'_> {
             builtin,
             span,
             form: None,
+            reduce: None,
         };
         let id = self.session.pool.add_definition(def);
         if !self.in_prelude {

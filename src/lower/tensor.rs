@@ -765,6 +765,7 @@ impl Lowerer<'_> {
             builtin: None,
             span: w.span,
             form: Some(form),
+            reduce: None,
         };
         let def = pool.add_anonymous(def);
         Ok(pool.call(def, args, indices))

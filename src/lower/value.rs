@@ -177,6 +177,30 @@ impl Lowerer<'_> {
             .with_hint("indices count from 0; write the position from the start")),
             ExprKind::Name(ident) => self.index_name(ident, axis),
             ExprKind::Element { name, indices } => self.label(name, indices, axis, e.span),
+            ExprKind::Call {
+                name,
+                args,
+                indices: None,
+            } if crate::lower::reduce::reduction_named(&name.name)
+                .is_some_and(|r| r.is_position()) =>
+            {
+                let r = crate::lower::reduce::reduction_named(&name.name);
+                let found = match r {
+                    Some(r) => self.reduction(r, name, args, e.span)?,
+                    None => None,
+                };
+                found.ok_or_else(|| {
+                    err(
+                        ErrorKind::Shape,
+                        e.span,
+                        format!("`{}` takes a vector", name.name),
+                    )
+                    .with_hint(format!(
+                        "write `{0}(z)`, `{0}(Z[n, :])` or `{0}(j, body)`",
+                        name.name
+                    ))
+                })
+            }
             _ => Err(err(
                 ErrorKind::Shape,
                 e.span,

@@ -457,6 +457,32 @@ impl<'p> Latex<'p> {
         }
     }
 
+    /// A reduction: `\max_{j} \left(z_{j} - c\right)` over a vector written by its
+    /// element, `\max\left(z\right)` over a tensor named whole.
+    fn reduction(&self, def: crate::expr::node::DefId, args: &[ExprId], out: &mut String) {
+        use crate::expr::definition::Reduce;
+        out.push_str(match self.pool.reduction_of(def) {
+            Some(Reduce::Max) | None => "\\max",
+            Some(Reduce::Min) => "\\min",
+            Some(Reduce::ArgMax) => "\\operatorname*{arg\\,max}",
+            Some(Reduce::ArgMin) => "\\operatorname*{arg\\,min}",
+        });
+        let by_element = args.first().is_some_and(|&a| match self.node(a) {
+            Node::Call { def, indices, .. } => {
+                indices.is_empty()
+                    && matches!(
+                        self.pool.definition(*def).form,
+                        Some(crate::expr::form::Form::Indexed(_))
+                    )
+            }
+            _ => false,
+        });
+        match args.first() {
+            Some(&a) if by_element => self.expr(a, Level::Power, out),
+            _ => self.args(args, out),
+        }
+    }
+
     fn binders(&self) -> BinderNames<'_> {
         BinderNames {
             scope: &self.scope,
@@ -614,6 +640,9 @@ impl<'p> Latex<'p> {
                 self.expr(cur, Level::Product, out);
                 self.scope.borrow_mut().truncate(scope_len);
                 self.renames.borrow_mut().truncate(renames_len);
+            }
+            Node::Call { def, args, .. } if self.pool.reduction_of(*def).is_some() => {
+                self.reduction(*def, args, out);
             }
             Node::Call { def, args, indices } => {
                 let d = self.pool.definition(*def);

@@ -327,6 +327,12 @@ impl Printer<'_> {
         let len_depth = self.param_lens.borrow().len();
         self.params.borrow_mut().extend(texts);
         self.param_lens.borrow_mut().extend(lens);
+        if let Form::Indexed(leaf) = form {
+            self.indexed(d.indices.first().copied(), *leaf, idx, out);
+            self.params.borrow_mut().truncate(depth);
+            self.param_lens.borrow_mut().truncate(len_depth);
+            return;
+        }
         let min = if idx.is_some() { Prec::Atom } else { Prec::Add };
         self.form(form, min, out);
         self.params.borrow_mut().truncate(depth);
@@ -336,6 +342,39 @@ impl Printer<'_> {
             out.push_str(&t);
             out.push(']');
         }
+    }
+
+    /// A vector written by its element (`Form::Indexed`): at an index, the element
+    /// with the index in place (`(z[k] - c)`); whole, as a reduction writes it, a fresh
+    /// bound index and the element over it (`j, z[j] - c`).
+    fn indexed(&self, axis: Option<Symbol>, leaf: ExprId, idx: Option<String>, out: &mut String) {
+        let Some(axis) = axis else { return };
+        let (scope_len, renames_len) = (self.scope_len(), self.renames.borrow().len());
+        match idx {
+            Some(at) => {
+                self.renames.borrow_mut().push((axis, at));
+                out.push('(');
+                self.expr(leaf, Prec::Add, out);
+                out.push(')');
+            }
+            None => {
+                let taken = self.scope.borrow_mut().take().unwrap_or_default();
+                let scope = RefCell::new(taken);
+                let name = BinderNames {
+                    scope: &scope,
+                    renames: &self.renames,
+                }
+                .fresh(self.pool, axis, leaf);
+                *self.scope.borrow_mut() = Some(scope.into_inner());
+                out.push_str(&name);
+                out.push_str(", ");
+                self.expr(leaf, Prec::Add, out);
+            }
+        }
+        if let Some(scope) = self.scope.borrow_mut().as_mut() {
+            scope.truncate(scope_len);
+        }
+        self.renames.borrow_mut().truncate(renames_len);
     }
 
     /// The text of a parameter's axis length while an anonymous form prints.
@@ -408,7 +447,8 @@ impl Printer<'_> {
             | Form::Apply(_, _)
             | Form::Transpose(_)
             | Form::Select(_, _)
-            | Form::OneHot(_, _) => Prec::Atom,
+            | Form::OneHot(_, _)
+            | Form::Indexed(_) => Prec::Atom,
         }
     }
 
@@ -421,7 +461,7 @@ impl Printer<'_> {
             return;
         }
         match f {
-            Form::Whole(e) | Form::Scalar(e) => self.expr(*e, Prec::Add, out),
+            Form::Whole(e) | Form::Scalar(e) | Form::Indexed(e) => self.expr(*e, Prec::Add, out),
             Form::Neg(u) => {
                 out.push('-');
                 self.form(u, Prec::Neg, out);
@@ -709,6 +749,13 @@ impl BinderNames<'_> {
             self.scope.borrow_mut().push(index);
             return pool.name(index).to_string();
         }
+        self.fresh(pool, index, body)
+    }
+
+    /// A name for a bound index that is neither visible nor used in `body`, with the
+    /// index renamed to it: for a sum's index that clashes, and for the internal axis
+    /// of a vector that a reduction writes by its element.
+    pub fn fresh(&self, pool: &Pool, index: Symbol, body: ExprId) -> String {
         let body_free = pool.free_symbols(body);
         let taken = |name: &str| {
             self.scope.borrow().iter().any(|s| pool.name(*s) == name)

@@ -42,6 +42,9 @@ pub enum Rule {
     SumRule,
     /// A call is replaced by its definition's body.
     ExpandDefinition,
+    /// A maximum or minimum over a vector is differentiated as the element that
+    /// `argmax` or `argmin` names (the first at ties): `d max(v) = d v[argmax(v)]`.
+    ReductionElement,
     /// A derivative inside the expression is taken first.
     InnerDerivative,
     /// A whole derivative taken at once (a rewrite that `--steps` does not break up).
@@ -140,6 +143,7 @@ impl Rule {
             Rule::Chain(_) => "chain-rule",
             Rule::SumRule => "sum-rule",
             Rule::ExpandDefinition => "expand-definition",
+            Rule::ReductionElement => "reduction-element",
             Rule::InnerDerivative => "inner-derivative",
             Rule::Differentiate => "differentiate",
             Rule::SumDeltaContract => "sum-delta-contract",
@@ -189,6 +193,9 @@ impl Rule {
             Rule::Chain(f) => format!("the chain rule through {}", f.name()),
             Rule::SumRule => "the derivative passes into the sum".into(),
             Rule::ExpandDefinition => "expand the definition".into(),
+            Rule::ReductionElement => {
+                "a maximum's derivative is its largest element's (the first at ties)".into()
+            }
             Rule::InnerDerivative => "take the inner derivative first".into(),
             other => other.name(),
         }

@@ -9,6 +9,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::expr::definition::Reduce;
 use crate::expr::node::{Constant, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::trace::Rule;
@@ -121,6 +122,8 @@ impl Derivative {
         }
         match pool.node(e).clone() {
             Node::Sym(_) => Rule::Variable,
+            // Indices are piecewise constant: only the variable's own tensor varies.
+            Node::Elem(t, _) if t != self.symbol => Rule::Constant,
             Node::Elem(..) => Rule::Element,
             Node::Add(_) => Rule::Linearity,
             Node::Mul(fs) => {
@@ -138,6 +141,7 @@ impl Derivative {
             },
             Node::Func(f, _) => Rule::Chain(f),
             Node::Sum { .. } => Rule::SumRule,
+            Node::Call { def, .. } if pool.reduction_of(def).is_some() => Rule::ReductionElement,
             Node::Call { .. } => Rule::ExpandDefinition,
             Node::Diff { .. } => Rule::InnerDerivative,
             Node::Num(_)
@@ -190,6 +194,7 @@ impl Derivative {
         };
         match pool.node(e).clone() {
             Node::Sym(_) => pool.int(1),
+            Node::Elem(t, _) if t != self.symbol => pool.int(0),
             Node::Elem(_, idx) => {
                 let deltas = idx
                     .iter()
@@ -249,6 +254,27 @@ impl Derivative {
                 };
                 let db = sub(self, pool, body);
                 pool.sum(index, range, db)
+            }
+            // The checker's own reading of a maximum's derivative: the reduction's
+            // value is an element of its vector, the one at the position `argmax`
+            // gives, and that position is piecewise constant.
+            Node::Call { def, ref args, .. } if pool.reduction_of(def).is_some() => {
+                let (Some(r), Some(&v)) = (pool.reduction_of(def), args.first()) else {
+                    return pool.diff(e, self.var, 1);
+                };
+                if r.is_position() {
+                    return pool.int(0);
+                }
+                let which = if r.largest() {
+                    Reduce::ArgMax
+                } else {
+                    Reduce::ArgMin
+                };
+                let span = pool.definition(def).span;
+                let position = pool.reduction(which, span);
+                let at = pool.call(position, vec![v], Vec::new());
+                let element = pool.index_tensor(v, vec![at]);
+                sub(self, pool, element)
             }
             Node::Call { .. } => {
                 let body = pool.expand_call(e).unwrap_or(e);

@@ -136,6 +136,7 @@ impl<'a> Kernel<'a> {
             | Rule::GeneralPowerRule
             | Rule::Chain(_)
             | Rule::SumRule
+            | Rule::ReductionElement
             | Rule::InnerDerivative => self.check_derivative_rule(rw.rule, b, a),
             Rule::LnOfExp => self.check_ln_of_exp(b, a),
             Rule::LnOfPower => self.check_ln_of_power(b, a),

@@ -29,6 +29,7 @@ mod layers_adjoint;
 mod norms;
 mod oracle_props;
 mod prove;
+mod reductions;
 mod reference;
 mod robustness;
 mod roll;

@@ -1,5 +1,6 @@
 //! Property: printing round-trips. For generated expressions e, parsing the printed form
-//! of e gives the same pool handle, and printing is a fixed point.
+//! of e gives the same pool handle, and printing is a fixed point. The generator covers
+//! the reductions (`max(j, body)`, `min`, `argmax` as an index) too.
 //!
 //! Run with `PROPTEST_CASES=10000 cargo test --release --test roundtrip` for the full
 //! count; the default run uses proptest's default number of cases.
@@ -62,6 +63,17 @@ fn expr_text() -> impl Strategy<Value = String> {
             inner
                 .clone()
                 .prop_map(|a| format!("cross_entropy(z, k)*({a})")),
+            // Reductions over a vector, by element and whole, and positions as indices.
+            inner.clone().prop_map(|a| format!("max(j, z[j]*({a}))")),
+            inner
+                .clone()
+                .prop_map(|a| format!("min(m, W[i, m] - ({a}))")),
+            inner
+                .clone()
+                .prop_map(|a| format!("w[argmax(j, z[j] + ({a}))]")),
+            inner
+                .clone()
+                .prop_map(|a| format!("delta(i, argmin(z))*({a}) + max(w)")),
         ]
     })
 }

@@ -113,9 +113,16 @@ impl Pool {
             match pool.node(id).clone() {
                 Node::Sym(s) | Node::Tensor(s) => add(s),
                 Node::Elem(t, _) => add(t),
-                Node::Call { .. } => {
-                    if let Some(body) = pool.expand_call(id).filter(|&b| b != id) {
-                        walk(pool, body, seen, out);
+                Node::Call { args, .. } => {
+                    match pool.expand_call(id).filter(|&b| b != id) {
+                        Some(body) => walk(pool, body, seen, out),
+                        // A reduction has no body: its variables are its vector's.
+                        None if pool.as_reduction(id).is_some() => {
+                            for a in args.iter() {
+                                walk(pool, *a, seen, out);
+                            }
+                        }
+                        None => {}
                     }
                 }
                 other => {

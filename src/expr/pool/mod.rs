@@ -35,7 +35,8 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use crate::expr::definition::Definition;
+use crate::diag::source::Span;
+use crate::expr::definition::{Definition, Reduce};
 use crate::expr::kind::Kind;
 use crate::expr::node::{Constant, DefId, ExprId, Node, Symbol};
 
@@ -109,12 +110,16 @@ pub struct Pool {
     name_ids: HashTable<Symbol>,
     defs: Vec<Definition>,
     /// Anonymous definitions by their canonical body, parameter kinds and result
-    /// ranges, so that the same whole-tensor expression written twice is one
-    /// definition and its calls are one node.
-    anonymous: FxHashMap<(ExprId, Vec<Kind>, Vec<ExprId>), DefId>,
+    /// ranges (and whether it is written by its element), so that the same
+    /// whole-tensor expression written twice is one definition and its calls are one
+    /// node.
+    anonymous: FxHashMap<(ExprId, Vec<Kind>, Vec<ExprId>, bool), DefId>,
     /// Label tensors (`y` in `Z[n, y[n]]`), each with the length its values stay
     /// below when they index an axis (not in `delta(i, y[n])` alone).
     labels: FxHashMap<Symbol, Option<ExprId>>,
+    /// The definitions of the reductions (`max(v)`, `argmax(v)`, ...), made on first
+    /// use, in the order of [`Reduce::ALL`].
+    reductions: [Option<DefId>; 4],
     /// Memoized free names per node; a cache behind `&self`, since asking which names
     /// are free does not change the pool.
     free: RefCell<Vec<Option<Rc<[Symbol]>>>>,
@@ -236,7 +241,11 @@ impl Pool {
     /// stored with the same body, parameter kinds and result ranges.
     pub fn add_anonymous(&mut self, def: Definition) -> DefId {
         let kinds = def.params.iter().map(|p| p.kind).collect();
-        let key = (def.body, kinds, def.index_ranges.clone());
+        // A vector written by its element prints as a reduction's `j, body`, which only
+        // a reduction can take: it is never shared with a whole-tensor expression of the
+        // same body.
+        let indexed = matches!(def.form, Some(crate::expr::form::Form::Indexed(_)));
+        let key = (def.body, kinds, def.index_ranges.clone(), indexed);
         if let Some(&id) = self.anonymous.get(&key) {
             return id;
         }
@@ -279,6 +288,54 @@ impl Pool {
     /// Every anonymous definition stored, in no particular order.
     pub fn anonymous_definitions(&self) -> Vec<DefId> {
         self.anonymous.values().copied().collect()
+    }
+
+    /// The definition of a reduction over a vector, made on first use: one tensor
+    /// parameter of rank 1, no result indices, and a body that is a placeholder (a
+    /// name no point binds), since no formula writes a maximum. Nothing expands its
+    /// calls ([`Pool::call_subst`] declines them).
+    pub fn reduction(&mut self, r: Reduce, span: Span) -> DefId {
+        let slot = Reduce::ALL.iter().position(|&x| x == r).unwrap_or(0);
+        if let Some(id) = self.reductions[slot] {
+            return id;
+        }
+        let name = self.symbol(r.name());
+        let v = self.symbol("%v");
+        let placeholder = self.symbol(&format!("%{}", r.name()));
+        let body = self.sym(placeholder);
+        let id = self.add_definition(Definition {
+            name,
+            params: vec![crate::expr::definition::Param {
+                name: v,
+                kind: Kind::Tensor(1),
+                range: None,
+                lengths: Vec::new(),
+            }],
+            indices: Vec::new(),
+            index_ranges: Vec::new(),
+            equal_lengths: Vec::new(),
+            labels: Vec::new(),
+            body,
+            builtin: None,
+            span,
+            form: None,
+            reduce: Some(r),
+        });
+        self.reductions[slot] = Some(id);
+        id
+    }
+
+    /// The reduction a definition is, if it is one.
+    pub fn reduction_of(&self, def: DefId) -> Option<Reduce> {
+        self.defs[def.0 as usize].reduce
+    }
+
+    /// The reduction a node calls and the vector it reduces, if it is such a call.
+    pub fn as_reduction(&self, id: ExprId) -> Option<(Reduce, ExprId)> {
+        match self.node(id) {
+            Node::Call { def, args, .. } => Some((self.reduction_of(*def)?, *args.first()?)),
+            _ => None,
+        }
     }
 
     /// A stored definition.

@@ -209,8 +209,9 @@ pub(crate) enum Instr {
         product: ExprId,
         node: ExprId,
     },
-    /// A sum over an index: the body runs once per value, and `value` is added up,
-    /// compensated in `f64`.
+    /// A loop over an index: the body runs once per value, and `value` is added up
+    /// (compensated in `f64`) or, for a reduction, its first largest or smallest is
+    /// kept (see [`Fold`]).
     Loop {
         dst: Slot,
         index: Reg,
@@ -218,7 +219,19 @@ pub(crate) enum Instr {
         body: Box<[Instr]>,
         value: Slot,
         node: ExprId,
+        fold: Fold,
     },
+}
+
+/// What a loop makes of its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fold {
+    /// Their sum.
+    Sum,
+    /// A reduction: the value or position of the first largest or smallest value, by
+    /// the real part. The value keeps that element's derivative part, which is the
+    /// derivative the symbolic rule gives (the element `argmax` names).
+    Reduce(crate::expr::definition::Reduce),
 }
 
 /// Why a run stopped: the node that failed, and what went wrong.
@@ -252,6 +265,8 @@ pub(crate) enum What {
     NegativeBase { base: f64, exp: f64 },
     /// A label (a value used as an index) that is not a whole number from 0.
     Label { x: f64 },
+    /// A reduction over a vector with no elements.
+    Empty,
     /// A tensor read outside its shape.
     Position {
         tensor: Symbol,
@@ -277,6 +292,7 @@ impl Fault {
             What::Log { arg, .. } | What::Arc { arg, .. } => Some(*arg),
             What::Sqrt { base, .. } => Some(*base),
             What::Overflow
+            | What::Empty
             | What::NegativeBase { .. }
             | What::Position { .. }
             | What::Label { .. } => None,
@@ -317,6 +333,7 @@ impl Fault {
                 .with_hint("labels are class numbers counted from 0, as in PyTorch's targets");
             }
             What::Overflow => "its value overflows the range of f64 (about 1.8e308)".to_string(),
+            What::Empty => "the vector it reduces has no elements".to_string(),
             What::DividesByZero { divisor } | What::ZeroToNegativePower { base: divisor } => {
                 format!("it divides by `{}`, which is 0", text(*divisor))
             }
@@ -631,11 +648,16 @@ pub(crate) fn run_block<T: Scalar>(
                 body,
                 value,
                 node,
+                fold,
             } => {
-                let total = summed(run, m, *range, *index, *node, |m| {
+                let term = |m: &mut Machine<T>| {
                     run_block(run, m, body)?;
                     Ok(m.slots[*value as usize])
-                })?;
+                };
+                let total = match fold {
+                    Fold::Sum => summed(run, m, *range, *index, *node, term)?,
+                    Fold::Reduce(r) => reduced(run, m, *range, *index, *node, *r, term)?,
+                };
                 m.slots[*dst as usize] = total;
             }
             Instr::Memo { dst, body, idx } => {
@@ -663,8 +685,33 @@ pub(crate) fn run_block<T: Scalar>(
     Ok(())
 }
 
-/// A sum over an index: `term` computes each pass's term with the index in its
-/// register, and a failure says which pass it stopped in.
+/// Runs `term` once for each value of an index, handing each pass's value to `take`;
+/// a failure says which pass it stopped in.
+#[inline(always)]
+fn each_pass<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    range: Range,
+    index: Reg,
+    node: ExprId,
+    mut term: impl FnMut(&mut Machine<T>) -> Result<T, Fault>,
+    mut take: impl FnMut(usize, T),
+) -> Result<(), Fault> {
+    let n = range_len(run, range);
+    for v in 0..n {
+        m.regs[index as usize] = v;
+        match term(m) {
+            Ok(t) => take(v, t),
+            Err(mut fault) => {
+                fault.loops.push((node, v));
+                return Err(fault);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A sum over an index, compensated.
 #[inline(always)]
 fn summed<T: Scalar>(
     run: &Run<'_, T>,
@@ -672,21 +719,42 @@ fn summed<T: Scalar>(
     range: Range,
     index: Reg,
     node: ExprId,
-    mut term: impl FnMut(&mut Machine<T>) -> Result<T, Fault>,
+    term: impl FnMut(&mut Machine<T>) -> Result<T, Fault>,
 ) -> Result<T, Fault> {
-    let n = range_len(run, range);
     let mut acc = Compensated::new();
-    for v in 0..n {
-        m.regs[index as usize] = v;
-        match term(m) {
-            Ok(t) => acc.add(t),
-            Err(mut fault) => {
-                fault.loops.push((node, v));
-                return Err(fault);
-            }
-        }
-    }
+    each_pass(run, m, range, index, node, term, |_, t| acc.add(t))?;
     finite_value(acc.total(), node)
+}
+
+/// A reduction over an index: the first largest (or smallest) value by its real
+/// part, or its position. Later equal values do not replace it, so that the value's
+/// derivative part is that of the element `argmax` names.
+#[inline(always)]
+fn reduced<T: Scalar>(
+    run: &Run<'_, T>,
+    m: &mut Machine<T>,
+    range: Range,
+    index: Reg,
+    node: ExprId,
+    r: crate::expr::definition::Reduce,
+    term: impl FnMut(&mut Machine<T>) -> Result<T, Fault>,
+) -> Result<T, Fault> {
+    let mut best: Option<(usize, T)> = None;
+    each_pass(run, m, range, index, node, term, |v, t| {
+        let better = match &best {
+            None => true,
+            Some((_, b)) if r.largest() => t.re() > b.re(),
+            Some((_, b)) => t.re() < b.re(),
+        };
+        if better {
+            best = Some((v, t));
+        }
+    })?;
+    match best {
+        None => Err(Fault::at(node, What::Empty)),
+        Some((at, _)) if r.is_position() => Ok(T::from_f64(at as f64)),
+        Some((_, value)) => Ok(value),
+    }
 }
 
 /// A tensor element, perturbed when it is the seeded input.
@@ -818,6 +886,7 @@ pub(crate) fn fuse(code: Vec<Instr>) -> Vec<Instr> {
                 body,
                 value,
                 node,
+                fold,
             } => {
                 flush_exps(&mut out, &mut exps);
                 flush_divs(&mut out, &mut divs, &mut den);
@@ -828,6 +897,7 @@ pub(crate) fn fuse(code: Vec<Instr>) -> Vec<Instr> {
                     body: fuse(body.into_vec()).into(),
                     value,
                     node,
+                    fold,
                 });
             }
             other => {

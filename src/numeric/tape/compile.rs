@@ -11,12 +11,15 @@ use num_traits::ToPrimitive;
 use rustc_hash::FxHashMap;
 
 use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::definition::Reduce;
 use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
 use crate::numeric::tape::Tape;
-use crate::numeric::tape::code::{Body, Factor, IndexOp, Instr, Operand, Range, Reg, Slot, Table};
+use crate::numeric::tape::code::{
+    Body, Factor, Fold, IndexOp, Instr, Operand, Range, Reg, Slot, Table,
+};
 use crate::numeric::tape::reuse::Deps;
 use crate::print::text::{to_text, to_text_abridged};
 use crate::syntax::number::{describe_rational, rational_to_f64};
@@ -208,7 +211,7 @@ impl Compiler<'_> {
     }
 
     fn index_op(&mut self, id: ExprId) -> Result<IndexOp> {
-        if let Node::Elem(..) = self.pool.node(id) {
+        if matches!(self.pool.node(id), Node::Elem(..) | Node::Call { .. }) {
             // A label: its value, read once where its own indices are bound, goes to an
             // index register of its own.
             let (regs, _) = self.context(id);
@@ -384,7 +387,13 @@ impl Compiler<'_> {
                 dst
             }
             Node::Sum { index, range, body } => {
-                let placed = self.sum(id, index, range, body, depth)?;
+                let placed = self.looped(id, index, range, body, depth, Fold::Sum)?;
+                self.memo.insert(key, placed);
+                return Ok(placed);
+            }
+            Node::Call { def, args, .. } if self.pool.reduction_of(def).is_some() => {
+                let r = self.pool.reduction_of(def).unwrap_or(Reduce::Max);
+                let placed = self.reduction(id, r, args[0], depth)?;
                 self.memo.insert(key, placed);
                 return Ok(placed);
             }
@@ -776,13 +785,40 @@ impl Compiler<'_> {
     /// A sum over an index: a loop placed in the block of its own context (the enclosing
     /// loops it depends on), so that everything that reads its value, placed by the same
     /// rule, runs after it. Its body is a new block.
-    fn sum(
+    /// A reduction over a vector (`max(j, z[j] - c)`, `argmax(z)`): a loop over its
+    /// elements that keeps the first largest or smallest, or its position.
+    fn reduction(
+        &mut self,
+        id: ExprId,
+        r: Reduce,
+        vector: ExprId,
+        outer: usize,
+    ) -> Result<(Slot, usize)> {
+        let Some(range) = self.pool.tensor_len(vector, 0) else {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "`{}` reduces something that is not a vector",
+                    to_text(self.pool, id)
+                ),
+            ));
+        };
+        let index = self.pool.fresh_index_symbol();
+        let at = self.pool.index(index);
+        let element = self.pool.index_tensor(vector, vec![at]);
+        self.looped(id, index, range, element, outer, Fold::Reduce(r))
+    }
+
+    /// A loop of `body` over `index` in `0..range`, folding its values by `fold`: a
+    /// sum, or a reduction.
+    fn looped(
         &mut self,
         id: ExprId,
         index: Symbol,
         range: ExprId,
         body: ExprId,
         outer: usize,
+        fold: Fold,
     ) -> Result<(Slot, usize)> {
         let range = match self.pool.node(range).clone() {
             Node::Len(t, axis) => Range::Len {
@@ -820,7 +856,12 @@ impl Compiler<'_> {
         let body_code = self.blocks.pop().unwrap_or_default();
         let value = value?.0;
         let dst = self.slot();
-        let instr = match fused(&body_code, value) {
+        let dot = if fold == Fold::Sum {
+            fused(&body_code, value)
+        } else {
+            None
+        };
+        let instr = match dot {
             Some((a, b, product)) => Instr::Dot {
                 dst,
                 index: r,
@@ -837,6 +878,7 @@ impl Compiler<'_> {
                 body: body_code.into(),
                 value,
                 node: id,
+                fold,
             },
         };
         self.emit(outer, instr);

@@ -92,6 +92,12 @@ impl Latex<'_> {
         let len_depth = self.param_lens.borrow().len();
         self.params.borrow_mut().extend(texts);
         self.param_lens.borrow_mut().extend(lens);
+        if let Form::Indexed(leaf) = form {
+            self.indexed(d.indices.first().copied(), *leaf, idx, out);
+            self.params.borrow_mut().truncate(depth);
+            self.param_lens.borrow_mut().truncate(len_depth);
+            return;
+        }
         let mut body = String::new();
         self.form(form, &mut body);
         self.params.borrow_mut().truncate(depth);
@@ -101,6 +107,29 @@ impl Latex<'_> {
             Some(i) => out.push_str(&format!("\\left({body}\\right)_{{{i}}}")),
             None => out.push_str(&body),
         }
+    }
+
+    /// A vector written by its element (`Form::Indexed`): at an index, the element with
+    /// the index in place; whole, under a reduction's operator, the subscript of a fresh
+    /// bound index and the element over it (`_{j} \left(z_{j} - c\right)`).
+    fn indexed(&self, axis: Option<Symbol>, leaf: ExprId, idx: Option<String>, out: &mut String) {
+        let Some(axis) = axis else { return };
+        let (scope_len, renames_len) = (self.scope.borrow().len(), self.renames.borrow().len());
+        let mut body = String::new();
+        match idx {
+            Some(at) => {
+                self.renames.borrow_mut().push((axis, at));
+                self.expr(leaf, Level::Sum, &mut body);
+                out.push_str(&format!("\\left({body}\\right)"));
+            }
+            None => {
+                let n = self.binders().fresh(self.pool, axis, leaf);
+                self.expr(leaf, Level::Sum, &mut body);
+                out.push_str(&format!("_{{{}}} \\left({body}\\right)", super::name(&n)));
+            }
+        }
+        self.scope.borrow_mut().truncate(scope_len);
+        self.renames.borrow_mut().truncate(renames_len);
     }
 
     /// A written form, bracketed where an operand binds looser than its place.
@@ -116,7 +145,7 @@ impl Latex<'_> {
         };
         match f {
             Form::Whole(e) => self.expr(*e, Level::Power, out),
-            Form::Scalar(e) => self.expr(*e, Level::Power, out),
+            Form::Scalar(e) | Form::Indexed(e) => self.expr(*e, Level::Power, out),
             Form::Neg(u) => {
                 out.push('-');
                 wrapped(self, u, true, out);
