@@ -37,6 +37,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::diag::source::Span;
 use crate::expr::definition::{Definition, Reduce};
+use crate::expr::form::Form;
 use crate::expr::kind::Kind;
 use crate::expr::node::{Constant, DefId, ExprId, Node, Symbol};
 
@@ -495,7 +496,9 @@ impl Pool {
 
     /// A call of a definition. An element of an anonymous definition that only selects
     /// or transposes a tensor (`Z[n, :]`, `X.T`) is that tensor's element: there is no
-    /// arithmetic to keep a name for, and `Z[n, :][j]` is `Z[n, j]`.
+    /// arithmetic to keep a name for, and `Z[n, :][j]` is `Z[n, j]`. So is an element of
+    /// a vector written by its element (a reduction's `j, body`): it is the body at the
+    /// index, which is how the user wrote it.
     pub fn call(&mut self, def: DefId, args: Vec<ExprId>, indices: Vec<ExprId>) -> ExprId {
         let d = &self.defs[def.0 as usize];
         let bakes = d.form.is_some()
@@ -511,7 +514,7 @@ impl Pool {
             && self.defs[def.0 as usize]
                 .form
                 .as_ref()
-                .is_some_and(|f| f.is_direct());
+                .is_some_and(|f| f.is_direct() || matches!(f, Form::Indexed(_)));
         let call = self.intern(Node::Call {
             def,
             args: args.into_boxed_slice(),
