@@ -21,6 +21,7 @@
 pub mod constant;
 pub mod contract;
 pub mod definition;
+pub mod equality;
 pub mod form;
 pub mod kind;
 pub mod node;

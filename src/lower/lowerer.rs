@@ -157,12 +157,7 @@ impl<'s> Lowerer<'s> {
                 relations,
                 span,
             } => self.assume(operands, relations, *span),
-            Stmt::AssumeEqual { span, .. } => Err(err(
-                ErrorKind::Unsupported,
-                *span,
-                "equality facts are parsed but not yet used by the simplifier",
-            )
-            .with_hint("state the fact as a definition instead, or leave it out")),
+            Stmt::AssumeEqual { lhs, rhs, span } => self.assume_equal(lhs, rhs, *span),
             Stmt::Claim {
                 name,
                 lhs,

@@ -297,6 +297,37 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `assume lhs = rhs`: an equality fact, over the free indices of its sides (`n`
+    /// in `sum(k, Y[n, k]) = 1` stands for every `n`). The simplifier rewrites by it
+    /// and random points are drawn to meet it (see `expr::equality`).
+    pub(super) fn assume_equal(&mut self, lhs: &Expr, rhs: &Expr, span: Span) -> Result<Statement> {
+        let a = self.value(lhs)?;
+        let b = self.value(rhs)?;
+        self.finish_free_indices()?;
+        self.commit_equalities();
+        if self.pool().free_symbols(a).is_empty() && self.pool().free_symbols(b).is_empty() {
+            return Err(err(
+                ErrorKind::Name,
+                span,
+                "this equation is between two constants and says nothing about any name",
+            )
+            .with_label(lhs.span, "constant")
+            .with_label(rhs.span, "constant"));
+        }
+        let first = self.session.facts.len();
+        self.session.facts.push(Fact {
+            subject: a,
+            relation: Relation::Equal,
+            bound: b,
+            span,
+        });
+        Ok(Statement::Assume {
+            operands: vec![a, b],
+            relations: vec![Relation::Equal],
+            facts: first..self.session.facts.len(),
+        })
+    }
+
     pub(super) fn claim(
         &mut self,
         name: Option<&Ident>,

@@ -12,6 +12,7 @@
 
 pub mod eval;
 pub mod json;
+mod meet;
 pub mod oracle;
 pub mod plot;
 pub mod sample;

@@ -247,7 +247,8 @@ fn sample(
     // `x - y > 0`) is met by drawing again. The facts are compiled once for all draws.
     let facts = compile_facts(session);
     for _ in 0..64 {
-        let at = draw(session, exprs, rng, spread, lengths)?;
+        let mut at = draw(session, exprs, rng, spread, lengths)?;
+        crate::numeric::meet::meet_equalities(session, &mut at, rng);
         if facts_hold(session, &facts, &at) {
             return Ok(at);
         }
@@ -289,6 +290,8 @@ fn facts_hold(
             Relation::Less => s < b,
             Relation::LessEq => s <= b,
             Relation::NotEq => s != b,
+            // An equality fact holds to rounding: the draw was made to meet it, in f64.
+            Relation::Equal => (s - b).abs() <= 1e-9 * (1.0 + s.abs().max(b.abs())),
         }
     })
 }
@@ -439,6 +442,10 @@ fn sample_scalar(session: &Workspace, s: Symbol, rng: &mut Rng, spread: f64) -> 
             Relation::Greater | Relation::GreaterEq => lo = lo.max(b),
             Relation::Less | Relation::LessEq => hi = hi.min(b),
             Relation::NotEq => avoid.push(b),
+            Relation::Equal => {
+                lo = lo.max(b);
+                hi = hi.min(b);
+            }
         }
     }
     for _ in 0..100 {

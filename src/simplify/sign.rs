@@ -179,6 +179,7 @@ impl<'a> Signs<'a> {
         }
         if self.fact_says(e, |r, b| match r {
             Relation::NotEq => b == 0.0,
+            Relation::Equal => b != 0.0,
             Relation::Greater | Relation::GreaterEq => b > 0.0,
             Relation::Less | Relation::LessEq => b < 0.0,
         }) {

@@ -70,6 +70,8 @@ pub struct Simplifier<'p> {
     factor_memo: FxHashMap<ExprId, ExprId>,
     /// The definitions' patterns, made on first use.
     fold_patterns: Option<Vec<crate::simplify::fold::Pattern>>,
+    /// The equality facts among `facts`, oriented as rewrites.
+    equalities: Vec<crate::expr::equality::Oriented>,
     /// The steps taken, in order.
     pub steps: Vec<Step>,
 }
@@ -88,6 +90,7 @@ impl<'p> Simplifier<'p> {
             primitive_memo: FxHashMap::default(),
             factor_memo: FxHashMap::default(),
             fold_patterns: None,
+            equalities: Vec::new(),
             steps: Vec::new(),
         }
     }
@@ -106,6 +109,11 @@ impl<'p> Simplifier<'p> {
 
     /// Uses these `assume` facts to prove the conditions of conditional rules.
     pub fn with_facts(mut self, facts: Vec<crate::lower::workspace::Fact>) -> Simplifier<'p> {
+        self.equalities = facts
+            .iter()
+            .filter(|f| f.relation == crate::syntax::tree::Relation::Equal)
+            .map(|f| crate::expr::equality::orient(self.pool, f.subject, f.bound))
+            .collect();
         self.facts = facts;
         self
     }
@@ -190,7 +198,7 @@ impl<'p> Simplifier<'p> {
         for _ in 0..8 {
             let found = match crate::simplify::rules::apply(self.pool, &self.facts, out) {
                 Some(found) => Some(found),
-                None => self.sum_rules(out),
+                None => self.sum_rules(out).or_else(|| self.assumed(out)),
             };
             let Some((name, next)) = found else {
                 break;
@@ -209,6 +217,17 @@ impl<'p> Simplifier<'p> {
         }
         memo.insert(id, out);
         out
+    }
+
+    /// A rewrite by an equality fact (`assumed-equality`): the node is an instance of
+    /// the side the fact rewrites.
+    fn assumed(&mut self, id: ExprId) -> Option<(Rule, ExprId)> {
+        let facts = std::mem::take(&mut self.equalities);
+        let found = facts
+            .iter()
+            .find_map(|f| crate::expr::equality::rewrite(self.pool, f, id));
+        self.equalities = facts;
+        found.map(|next| (Rule::AssumedEquality, next))
     }
 
     /// The rules of sums that need what the simplifier knows beyond the facts (the

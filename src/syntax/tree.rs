@@ -131,6 +131,9 @@ pub enum Relation {
     GreaterEq,
     /// `!=`
     NotEq,
+    /// `=` in an equality fact (`assume sum(k, Y[n, k]) = 1`): the simplifier rewrites
+    /// by it and random points are drawn to meet it.
+    Equal,
 }
 
 impl Relation {
@@ -142,6 +145,7 @@ impl Relation {
             Relation::Greater => ">",
             Relation::GreaterEq => ">=",
             Relation::NotEq => "!=",
+            Relation::Equal => "=",
         }
     }
 
@@ -153,6 +157,7 @@ impl Relation {
             Relation::Greater => Relation::Less,
             Relation::GreaterEq => Relation::LessEq,
             Relation::NotEq => Relation::NotEq,
+            Relation::Equal => Relation::Equal,
         }
     }
 }

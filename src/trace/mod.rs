@@ -47,6 +47,9 @@ pub enum Rule {
     ReductionElement,
     /// A derivative inside the expression is taken first.
     InnerDerivative,
+    /// An instance of an equality fact (`assume sum(k, Y[n, k]) = 1`) is replaced as
+    /// the fact says.
+    AssumedEquality,
     /// A whole derivative taken at once (a rewrite that `--steps` does not break up).
     Differentiate,
 
@@ -145,6 +148,7 @@ impl Rule {
             Rule::ExpandDefinition => "expand-definition",
             Rule::ReductionElement => "reduction-element",
             Rule::InnerDerivative => "inner-derivative",
+            Rule::AssumedEquality => "assumed-equality",
             Rule::Differentiate => "differentiate",
             Rule::SumDeltaContract => "sum-delta-contract",
             Rule::SumLinearity => "sum-linearity",
@@ -197,6 +201,7 @@ impl Rule {
                 "a maximum's derivative is its largest element's (the first at ties)".into()
             }
             Rule::InnerDerivative => "take the inner derivative first".into(),
+            Rule::AssumedEquality => "by an equality assumed with `assume`".into(),
             other => other.name(),
         }
     }

@@ -30,6 +30,8 @@ pub(super) struct Kernel<'a> {
     pub(super) equality: Equality,
     /// The lengths the workspace records equal, each to its class's representative.
     pub(super) lengths: FxHashMap<ExprId, ExprId>,
+    /// The workspace's equality facts, each as its two sides.
+    pub(super) equalities: Vec<(ExprId, ExprId)>,
 }
 
 impl<'a> Kernel<'a> {
@@ -42,11 +44,17 @@ impl<'a> Kernel<'a> {
         equal_lengths: &[(ExprId, ExprId)],
     ) -> Kernel<'a> {
         let lengths = pool.length_representatives(equal_lengths);
+        let equalities = facts
+            .iter()
+            .filter(|f| f.relation == crate::syntax::tree::Relation::Equal)
+            .map(|f| (f.subject, f.bound))
+            .collect();
         Kernel {
             pool,
             signs: SignProver::new(facts),
             equality: Equality::new(builtins, known),
             lengths,
+            equalities,
         }
     }
 
@@ -105,6 +113,20 @@ impl<'a> Kernel<'a> {
                     ea,
                     "the matched expression with its definitions applied",
                 )
+            }
+            Rule::AssumedEquality => {
+                // The instance is one rewrite by a fact the workspace states, oriented
+                // and matched afresh from the fact's two sides.
+                let facts = self.equalities.clone();
+                let by_a_fact = facts.iter().any(|&(l, r)| {
+                    let oriented = crate::expr::equality::orient(self.pool, l, r);
+                    crate::expr::equality::rewrite(self.pool, &oriented, b) == Some(a)
+                });
+                if by_a_fact {
+                    Ok(())
+                } else {
+                    Err("it is no rewrite by an assumed equality".into())
+                }
             }
             Rule::EqualLengths => {
                 let eb = self.pool.replace_lengths(b, &self.lengths);

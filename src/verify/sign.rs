@@ -411,6 +411,10 @@ impl SignProver<'_> {
                     low: None,
                     high: end(false),
                 },
+                Relation::Equal => Interval {
+                    low: end(false),
+                    high: end(false),
+                },
                 Relation::NotEq => continue,
             };
             out = out.meet(fact);

@@ -17,6 +17,7 @@ mod cli_args;
 mod common;
 mod cse;
 mod deep;
+mod equalities;
 mod eval;
 mod facade;
 mod gathers;
