@@ -14,6 +14,7 @@ pub mod eval;
 pub mod json;
 pub mod oracle;
 pub mod plot;
+pub mod precise;
 pub mod sample;
 pub mod scalar;
 mod sum;

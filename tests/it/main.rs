@@ -28,6 +28,7 @@ mod layers;
 mod layers_adjoint;
 mod norms;
 mod oracle_props;
+mod precise;
 mod prove;
 mod reference;
 mod robustness;
