@@ -8,6 +8,8 @@ use gauge::lower::workspace::Workspace;
 use gauge::numeric::Evaluate;
 use gauge::numeric::precise::{Arith, Comparison, Fail, Interval, compare, enclose};
 
+use crate::common::{gauge, stderr, stdout, verdicts};
+
 /// The workspace with the prelude and `defs` loaded.
 fn workspace(defs: &str) -> Workspace {
     let mut s = Workspace::with_prelude().unwrap();
@@ -264,4 +266,22 @@ fn trigonometric_enclosures_find_their_extrema_and_poles() {
     ));
     let c = comparison(&mut s, "tan(x)", "sin(x)/cos(x)", "x = 1e22");
     assert!(matches!(c, Comparison::Agree { .. }), "{c:?}");
+}
+
+#[test]
+fn f64_blind_claims_are_refuted_through_gauge_prove() {
+    let text = "claim diff(sin((eml(pi, x))^(7)), x) = -7*(eml(pi,x))^6*cos((eml(pi, x))^(7))/x + 1/5\n\
+                claim diff(sin((eml(pi, x))^(7)), x) = (1 + 1/7)*(-7*(eml(pi,x))^6*cos((eml(pi, x))^(7))/x) + 1/5\n\
+                claim sin(x + 10000000*pi) = sin(x)\n";
+    assert_eq!(verdicts(text), ["refuted", "refuted", "confirmed"]);
+    let path = std::env::temp_dir().join(format!("gauge-precise-{}.gauge", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let out = gauge(&["prove", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    let o = stdout(&out);
+    assert!(
+        o.ends_with("0 proved, 1 confirmed, 2 refuted, 0 error\n"),
+        "{o}{}",
+        stderr(&out)
+    );
 }
