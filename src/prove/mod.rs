@@ -604,6 +604,9 @@ fn denominators(pool: &mut crate::expr::pool::Pool, e: ExprId) -> ExprId {
 /// whose every point is hard costs a bounded time.
 const PRECISE_POINTS: usize = 60;
 
+/// How many points where the sides agree in f64 are checked in high precision too.
+const SPOT_CHECKS: usize = 3;
+
 /// Evaluates both sides at random points: in `f64` first, and where `f64` cannot
 /// decide (the sides disagree, the point is ill-conditioned, or the left side failed
 /// and may yet be defined), in high-precision interval arithmetic
@@ -637,7 +640,7 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
                 match precise.decide(session, lhs, rhs, &at, false)? {
                     Decided::Refuted(outcome) => return Ok(outcome),
                     Decided::Agreed => agreed += 1,
-                    Decided::Skipped => {}
+                    Decided::Skipped | Decided::Unsure => {}
                 }
             }
             continue;
@@ -649,8 +652,21 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
             let size = 1.0 + l.abs().max(r.abs());
             (l - r).abs() <= 1e-9 * size + large.min(1e-6 * size)
         });
-        if agrees {
+        // The first few agreeing points are checked in high precision too: f64
+        // cannot see a difference below its rounding (`x^2 + 1e-30` against `x^2`,
+        // `10^20 + 1` against `10^20`) however many points agree.
+        if agrees && precise.spot_checks >= SPOT_CHECKS {
             agreed += 1;
+            continue;
+        }
+        if agrees {
+            precise.spot_checks += 1;
+            match precise.decide(session, lhs, rhs, &at, false)? {
+                Decided::Refuted(outcome) => return Ok(outcome),
+                // An unsure spot check leaves the f64 agreement as it was.
+                Decided::Agreed | Decided::Unsure => agreed += 1,
+                Decided::Skipped => {}
+            }
             continue;
         }
         // The sides disagree in f64, or the right side failed: the difference may be
@@ -668,7 +684,7 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
         match precise.decide(session, lhs, rhs, &at, true)? {
             Decided::Refuted(outcome) => return Ok(outcome),
             Decided::Agreed => agreed += 1,
-            Decided::Skipped => {}
+            Decided::Skipped | Decided::Unsure => {}
         }
     }
     if agreed == 0 {
@@ -701,8 +717,10 @@ enum Decided {
     Refuted(Outcome),
     /// No difference at the highest precision: the point agrees.
     Agreed,
-    /// Nothing certain: the point is skipped.
+    /// The left side is certainly undefined: the point is skipped.
     Skipped,
+    /// Nothing could be decided: the point is skipped, or keeps its f64 verdict.
+    Unsure,
 }
 
 /// The prover's use of high precision for one claim: how many points it was asked
@@ -717,6 +735,8 @@ struct Precise {
     unsure: usize,
     /// Why the last of those was undecided.
     reason: Option<String>,
+    /// Points where the sides agreed in f64 that were checked in high precision.
+    spot_checks: usize,
 }
 
 impl Precise {
@@ -786,7 +806,7 @@ impl Precise {
                     if disagreed {
                         self.undecided(why);
                     }
-                    Decided::Skipped
+                    Decided::Unsure
                 }
             },
         )

@@ -269,6 +269,14 @@ fn trigonometric_enclosures_find_their_extrema_and_poles() {
 }
 
 #[test]
+fn claims_whose_sides_f64_rounds_to_one_number_are_refuted() {
+    // The sides agree in f64 at every point, so only the spot checks in high
+    // precision see the difference.
+    let text = "claim x^2 + 1e-30 = x^2\nclaim 10^20 + 1 + 0*x = 10^20\n";
+    assert_eq!(verdicts(text), ["refuted", "refuted"]);
+}
+
+#[test]
 fn f64_blind_claims_are_refuted_through_gauge_prove() {
     let text = "claim diff(sin((eml(pi, x))^(7)), x) = -7*(eml(pi,x))^6*cos((eml(pi, x))^(7))/x + 1/5\n\
                 claim diff(sin((eml(pi, x))^(7)), x) = (1 + 1/7)*(-7*(eml(pi,x))^6*cos((eml(pi, x))^(7))/x) + 1/5\n\
