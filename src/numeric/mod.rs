@@ -15,6 +15,7 @@ pub mod json;
 mod meet;
 pub mod oracle;
 pub mod plot;
+pub mod precise;
 pub mod sample;
 pub mod scalar;
 mod sum;

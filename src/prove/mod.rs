@@ -88,14 +88,18 @@ pub enum Outcome {
         residue: ExprId,
     },
     /// The sides differ at a point, or the right side is undefined where the left one
-    /// is defined (a claim must hold wherever its left side does).
+    /// is defined (a claim must hold wherever its left side does), as certified in
+    /// high-precision interval arithmetic.
     Refuted {
         /// The point: `name = value` for every name.
         point: Vec<(String, String)>,
-        /// The left side's value there.
+        /// The left side's value there: the midpoint of its certified enclosure,
+        /// rounded to the nearest `f64`.
         lhs: f64,
-        /// The right side's value there, if it is defined.
+        /// The right side's value there, likewise, if it is defined.
         rhs: Option<f64>,
+        /// How the difference was certified.
+        certificate: Certificate,
     },
     /// The claim could not be checked.
     Failed(Error),
@@ -116,6 +120,19 @@ impl Outcome {
     pub fn name(&self) -> &'static str {
         self.verdict().name()
     }
+}
+
+/// How a counterexample was certified: `f64` alone never refutes a claim, since its
+/// rounding can hide a real difference or make one up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Certificate {
+    /// The precision of the interval arithmetic whose enclosures of the two sides
+    /// are disjoint (or that found the right side certainly undefined), in bits.
+    pub bits: usize,
+    /// `lhs - rhs` (the midpoint of its enclosure, rounded to an `f64`), when both
+    /// sides are defined: it shows the difference even where both sides round to one
+    /// `f64`.
+    pub difference: Option<f64>,
 }
 
 /// A claim's outcome.
@@ -583,7 +600,17 @@ fn denominators(pool: &mut crate::expr::pool::Pool, e: ExprId) -> ExprId {
     pool.mul(factors)
 }
 
-/// Evaluates both sides at random points.
+/// How many points of one claim may be handed to high precision, so that a claim
+/// whose every point is hard costs a bounded time.
+const PRECISE_POINTS: usize = 60;
+
+/// How many points where the sides agree in f64 are checked in high precision too.
+const SPOT_CHECKS: usize = 3;
+
+/// Evaluates both sides at random points: in `f64` first, and where `f64` cannot
+/// decide (the sides disagree, the point is ill-conditioned, or the left side failed
+/// and may yet be defined), in high-precision interval arithmetic
+/// ([`crate::numeric::precise`]). Only a certified difference refutes the claim.
 fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -> Result<Outcome> {
     // The sides with their derivatives taken, so that both can be evaluated.
     let (lhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
@@ -593,6 +620,7 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
     let mut rng = Rng(seed);
     let mut agreed = 0;
     let mut tries = 0;
+    let mut precise = Precise::default();
     while agreed < POINTS && tries < POINTS * 20 {
         tries += 1;
         // Every third point comes from ranges ten times as wide, so that a claim true
@@ -604,8 +632,17 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
             1.0
         };
         let at = sample_spread(session, &[lhs, rhs], &mut rng, spread)?;
-        // Points outside the left side's domain say nothing about the claim.
         let Some((l, r)) = eval_sides(&session.pool, &left, &right, &at) else {
+            // The left side failed in f64: outside its domain, which says nothing
+            // about the claim, unless rounding pushed it out (`ln` of a difference
+            // that rounds to 0); high precision tells, for a bounded number of points.
+            if precise.spared(false) {
+                match precise.decide(session, lhs, rhs, &at, false)? {
+                    Decided::Refuted(outcome) => return Ok(outcome),
+                    Decided::Agreed => agreed += 1,
+                    Decided::Skipped | Decided::Unsure => {}
+                }
+            }
             continue;
         };
         // Rounding of large intermediates explains small differences only: at most a
@@ -615,22 +652,53 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
             let size = 1.0 + l.abs().max(r.abs());
             (l - r).abs() <= 1e-9 * size + large.min(1e-6 * size)
         });
-        // A difference that rounding in an ill-conditioned spot explains is no
-        // counterexample; the point is skipped.
-        let rounding = |r: f64| within_conditioning(session, &left, &at, l, (l - r).abs());
-        if agrees {
+        // The first few agreeing points are checked in high precision too: f64
+        // cannot see a difference below its rounding (`x^2 + 1e-30` against `x^2`,
+        // `10^20 + 1` against `10^20`) however many points agree.
+        if agrees && precise.spot_checks >= SPOT_CHECKS {
             agreed += 1;
-        } else if r.is_some_and(rounding) {
             continue;
-        } else {
-            return Ok(Outcome::Refuted {
-                point: describe(session, &at, &[lhs, rhs]),
-                lhs: l,
-                rhs: r,
+        }
+        if agrees {
+            precise.spot_checks += 1;
+            match precise.decide(session, lhs, rhs, &at, false)? {
+                Decided::Refuted(outcome) => return Ok(outcome),
+                // An unsure spot check leaves the f64 agreement as it was.
+                Decided::Agreed | Decided::Unsure => agreed += 1,
+                Decided::Skipped => {}
+            }
+            continue;
+        }
+        // The sides disagree in f64, or the right side failed: the difference may be
+        // real or rounding (in an ill-conditioned spot, `sin` of 10^9), and only
+        // high precision can say which.
+        if !precise.spared(true) {
+            let ill = r.is_some_and(|r| within_conditioning(session, &left, &at, l, (l - r).abs()));
+            precise.undecided(if ill {
+                "the points were ill-conditioned in f64".into()
+            } else {
+                format!("more than {PRECISE_POINTS} points needed high precision")
             });
+            continue;
+        }
+        match precise.decide(session, lhs, rhs, &at, true)? {
+            Decided::Refuted(outcome) => return Ok(outcome),
+            Decided::Agreed => agreed += 1,
+            Decided::Skipped | Decided::Unsure => {}
         }
     }
     if agreed == 0 {
+        if let Some(why) = precise.reason {
+            return Err(Error::new(
+                crate::diag::error::ErrorKind::Domain,
+                format!(
+                    "undecided: the sides disagree in f64 at {} of the points tried, and high \
+                     precision could not decide any of them ({why})",
+                    precise.unsure
+                ),
+            )
+            .with_hint("f64 alone never refutes a claim; try a narrower domain with `assume`"));
+        }
         return Err(Error::new(
             crate::diag::error::ErrorKind::Domain,
             "no point where the left side is defined was found",
@@ -641,6 +709,108 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
         points: agreed,
         residue,
     })
+}
+
+/// What high precision made of one point.
+enum Decided {
+    /// A certified counterexample, as the claim's outcome.
+    Refuted(Outcome),
+    /// No difference at the highest precision: the point agrees.
+    Agreed,
+    /// The left side is certainly undefined: the point is skipped.
+    Skipped,
+    /// Nothing could be decided: the point is skipped, or keeps its f64 verdict.
+    Unsure,
+}
+
+/// The prover's use of high precision for one claim: how many points it was asked
+/// about, and why the undecided ones were.
+#[derive(Default)]
+struct Precise {
+    /// Points handed over where the sides disagreed in f64.
+    disagreed: usize,
+    /// Points handed over where the left side failed in f64.
+    failed: usize,
+    /// Points where the sides disagreed in f64 that high precision left undecided.
+    unsure: usize,
+    /// Why the last of those was undecided.
+    reason: Option<String>,
+    /// Points where the sides agreed in f64 that were checked in high precision.
+    spot_checks: usize,
+}
+
+impl Precise {
+    /// Whether one more point may go to high precision: where the sides disagreed in
+    /// f64 (`disagreed`), or where the left side failed there, each kind counted
+    /// against [`PRECISE_POINTS`], so that neither crowds the other out.
+    fn spared(&mut self, disagreed: bool) -> bool {
+        let count = if disagreed {
+            &mut self.disagreed
+        } else {
+            &mut self.failed
+        };
+        *count += 1;
+        *count <= PRECISE_POINTS
+    }
+
+    /// Records a disagreeing point left undecided.
+    fn undecided(&mut self, why: String) {
+        self.unsure += 1;
+        self.reason = Some(why);
+    }
+
+    /// Compares the two sides at `at` in high precision; `disagreed` says the sides
+    /// disagreed in f64 (else the left side failed there), so that an undecided
+    /// point counts as one the claim could not be decided at.
+    fn decide(
+        &mut self,
+        session: &mut Workspace,
+        lhs: ExprId,
+        rhs: ExprId,
+        at: &Bindings,
+        disagreed: bool,
+    ) -> Result<Decided> {
+        use crate::numeric::precise::Comparison;
+        Ok(
+            match crate::numeric::precise::compare(&mut session.pool, lhs, rhs, at) {
+                Comparison::Differ {
+                    lhs: l,
+                    rhs: r,
+                    bits,
+                } => {
+                    let difference = {
+                        let mut a = crate::numeric::precise::Arith::new(bits, 16).ok();
+                        a.as_mut()
+                            .and_then(|a| a.sub(&l, &r).ok())
+                            .map(|d| d.midpoint_f64())
+                    };
+                    Decided::Refuted(Outcome::Refuted {
+                        point: describe(session, at, &[lhs, rhs]),
+                        lhs: l.midpoint_f64(),
+                        rhs: Some(r.midpoint_f64()),
+                        certificate: Certificate { bits, difference },
+                    })
+                }
+                Comparison::LhsOnly { lhs: l, bits, .. } => Decided::Refuted(Outcome::Refuted {
+                    point: describe(session, at, &[lhs, rhs]),
+                    lhs: l.midpoint_f64(),
+                    rhs: None,
+                    certificate: Certificate {
+                        bits,
+                        difference: None,
+                    },
+                }),
+                Comparison::Agree { .. } => Decided::Agreed,
+                Comparison::Undefined(_) => Decided::Skipped,
+                Comparison::Unsure(why) => {
+                    if disagreed {
+                        self.undecided(why);
+                    }
+                    Decided::Unsure
+                }
+            },
+        )
+    }
 }
 
 fn describe(session: &Workspace, at: &Bindings, exprs: &[ExprId]) -> Vec<(String, String)> {

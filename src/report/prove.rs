@@ -131,7 +131,12 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                     "  both sides agree at {points} random points; this is numeric evidence, not a proof"
                 );
             }
-            Outcome::Refuted { point, lhs, rhs } => {
+            Outcome::Refuted {
+                point,
+                lhs,
+                rhs,
+                certificate,
+            } => {
                 let _ = writeln!(o, "\n{name} (line {line}): refuted");
                 let _ = writeln!(
                     o,
@@ -153,6 +158,14 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                         );
                     }
                 }
+                let bits = certificate.bits;
+                let _ = match certificate.difference {
+                    Some(d) => writeln!(
+                        o,
+                        "  certified in {bits}-bit interval arithmetic: left - right = {d:?}"
+                    ),
+                    None => writeln!(o, "  certified in {bits}-bit interval arithmetic"),
+                };
             }
             Outcome::Failed(e) => {
                 let _ = writeln!(o, "\n{name} (line {line}): error: {}", e.message);
@@ -172,6 +185,11 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
 
 #[derive(Serialize)]
 struct CounterexampleJson<'a> {
+    /// The precision of the interval arithmetic that certified the counterexample.
+    certified_bits: usize,
+    /// `lhs - rhs`, certified, when both sides are defined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    difference: Option<f64>,
     lhs: f64,
     point: BTreeMap<&'a str, &'a str>,
     rhs: Option<f64>,
@@ -224,7 +242,14 @@ fn claims_json<'a>(ws: &Workspace, reports: &'a [ClaimReport]) -> ClaimsJson<'a>
             checker_failure: r.checker_failure.as_ref().map(|f| f.to_string()),
             checker_gave_up: r.checker_failure.as_ref().is_some_and(|f| f.gave_up()),
             counterexample: match &r.verdict {
-                Outcome::Refuted { point, lhs, rhs } => Some(CounterexampleJson {
+                Outcome::Refuted {
+                    point,
+                    lhs,
+                    rhs,
+                    certificate,
+                } => Some(CounterexampleJson {
+                    certified_bits: certificate.bits,
+                    difference: certificate.difference,
                     lhs: *lhs,
                     point: point
                         .iter()

@@ -29,6 +29,7 @@ mod layers;
 mod layers_adjoint;
 mod norms;
 mod oracle_props;
+mod precise;
 mod prove;
 mod reductions;
 mod reference;
