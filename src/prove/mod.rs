@@ -687,18 +687,26 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
             Decided::Skipped | Decided::Unsure => {}
         }
     }
+    // A point where the sides disagreed in f64 and high precision could not tell
+    // whether they really differ is not evidence for the claim, and the claim is not
+    // confirmed however many other points agree: only undecided.
+    if let Some(why) = precise.reason.clone().filter(|_| precise.unsure > 0) {
+        let decided = if agreed == 0 {
+            "high precision could not decide any of them".to_string()
+        } else {
+            format!("they agree at {agreed} others, but high precision could not decide these")
+        };
+        return Err(Error::new(
+            crate::diag::error::ErrorKind::Domain,
+            format!(
+                "undecided: the sides disagree in f64 at {} of the points tried, and {decided} \
+                 ({why})",
+                precise.unsure
+            ),
+        )
+        .with_hint("f64 alone never refutes a claim; try a narrower domain with `assume`"));
+    }
     if agreed == 0 {
-        if let Some(why) = precise.reason {
-            return Err(Error::new(
-                crate::diag::error::ErrorKind::Domain,
-                format!(
-                    "undecided: the sides disagree in f64 at {} of the points tried, and high \
-                     precision could not decide any of them ({why})",
-                    precise.unsure
-                ),
-            )
-            .with_hint("f64 alone never refutes a claim; try a narrower domain with `assume`"));
-        }
         return Err(Error::new(
             crate::diag::error::ErrorKind::Domain,
             "no point where the left side is defined was found",

@@ -10,8 +10,10 @@
 //! is kept under the node and those values: a DAG shared by many terms, or a term
 //! inside nested sums that does not use their indices, is enclosed once.
 
+use astro_float::BigFloat;
 use rustc_hash::FxHashMap;
 
+use crate::expr::definition::Reduce;
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
@@ -272,6 +274,12 @@ impl<'a> Evaluator<'a> {
                     None => Err(Fail::undefined("a label that is not a whole number from 0")),
                 }
             }
+            Node::Call { def, args, .. } => match (self.pool.reduction_of(def), args.first()) {
+                (Some(r), Some(&v)) if r.is_position() => self.position(r, v),
+                _ => Err(Fail::unsure(
+                    "an index must be a name, an integer or a label",
+                )),
+            },
             _ => Err(Fail::unsure(
                 "an index must be a name, an integer or a label",
             )),
@@ -348,6 +356,13 @@ impl<'a> Evaluator<'a> {
         args: &[ExprId],
         indices: &[ExprId],
     ) -> Result<Interval, Fail> {
+        if let (Some(r), Some(&v)) = (self.pool.reduction_of(def), args.first()) {
+            if r.is_position() {
+                let k = self.position(r, v)?;
+                return self.arith.from_int(k);
+            }
+            return self.reduce(r, v);
+        }
         let d = self.pool.definition(def);
         if indices.len() < d.indices.len() {
             return Err(Fail::unsure("a tensor-valued call is not a number"));
@@ -368,6 +383,79 @@ impl<'a> Evaluator<'a> {
             Some(body) if body != id => self.enclose(body),
             _ => Err(Fail::unsure("a call that cannot be expanded")),
         }
+    }
+
+    /// The enclosures of a vector's elements, in order.
+    fn elements(&mut self, vector: ExprId) -> Result<Vec<Interval>, Fail> {
+        let Some(len) = self.pool.tensor_len(vector, 0) else {
+            return Err(Fail::unsure(
+                "a reduction of something that is not a vector",
+            ));
+        };
+        let length = self.enclose(len)?;
+        let exact = to_bigint(length.lo()).and_then(|n| num_traits::ToPrimitive::to_usize(&n));
+        let n = match exact {
+            Some(n) if length.is_point() => n,
+            _ => return Err(Fail::unsure("a vector whose length is not exact")),
+        };
+        if n == 0 {
+            return Err(Fail::undefined("a reduction of a vector with no elements"));
+        }
+        (0..n)
+            .map(|k| {
+                let at = self.pool.int(k as i64);
+                let element = self.pool.index_tensor(vector, vec![at]);
+                self.enclose(element)
+            })
+            .collect()
+    }
+
+    /// The largest (or smallest) element's value: its enclosure lies between the
+    /// largest lower end and the largest upper end.
+    fn reduce(&mut self, r: Reduce, vector: ExprId) -> Result<Interval, Fail> {
+        let vs = self.elements(vector)?;
+        let pick = |a: &BigFloat, b: &BigFloat| {
+            if crate::numeric::precise::interval::lt(a, b) == r.largest() {
+                b.clone()
+            } else {
+                a.clone()
+            }
+        };
+        let mut lo = vs[0].lo().clone();
+        let mut hi = vs[0].hi().clone();
+        for v in &vs[1..] {
+            lo = pick(&lo, v.lo());
+            hi = pick(&hi, v.hi());
+        }
+        self.arith.interval(lo, hi)
+    }
+
+    /// The position of the first largest (or smallest) element, when the enclosures
+    /// settle it: every earlier element certainly below it (above, for the smallest)
+    /// and every later one certainly not above it.
+    fn position(&mut self, r: Reduce, vector: ExprId) -> Result<usize, Fail> {
+        use crate::numeric::precise::interval::{le, lt};
+        let vs = self.elements(vector)?;
+        let before = |a: &Interval, b: &Interval| {
+            if r.largest() {
+                lt(a.hi(), b.lo())
+            } else {
+                lt(b.hi(), a.lo())
+            }
+        };
+        let not_after = |a: &Interval, b: &Interval| {
+            if r.largest() {
+                le(a.hi(), b.lo())
+            } else {
+                le(b.hi(), a.lo())
+            }
+        };
+        (0..vs.len())
+            .find(|&k| {
+                vs[..k].iter().all(|v| before(v, &vs[k]))
+                    && vs[k + 1..].iter().all(|v| not_after(v, &vs[k]))
+            })
+            .ok_or_else(|| Fail::unsure("the largest elements are too close to tell apart"))
     }
 
     /// Encloses each term of a definition's body `b` as written, with `subst`'s
