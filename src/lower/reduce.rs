@@ -84,7 +84,16 @@ impl Lowerer<'_> {
         let vector = match args {
             [whole] => self.reduced_whole(r, name, whole)?,
             [first, body] => match &first.kind {
-                ExprKind::Name(ident) if self.may_bind(ident) => self.by_element(ident, body)?,
+                ExprKind::Name(ident) if self.may_bind(ident) => {
+                    match self.by_element(ident, body)? {
+                        Some(Ok(vector)) => Some(vector),
+                        // Every element is the same (`max(j, 0*z[j])`): the reduction
+                        // is that value, at the first position.
+                        Some(Err(_)) if r.is_position() => return Ok(Some(self.pool().int(0))),
+                        Some(Err(same)) => return Ok(Some(same)),
+                        None => None,
+                    }
+                }
                 _ => None,
             },
             _ => None,
@@ -139,7 +148,15 @@ impl Lowerer<'_> {
 
     /// The vector of `max(j, body)`: the body with `j` bound, when the body uses `j` on
     /// a tensor axis; otherwise `None` (a two-value `max(a, b)`).
-    fn by_element(&mut self, ident: &Ident, written: &Expr) -> Result<Option<ExprId>> {
+    ///
+    /// A body that does not depend on the index once lowered (`0*z[j]` is 0) is a
+    /// vector of one repeated value, given as `Err(value)`: a vector written by an
+    /// element that never varies would print as `max(j, 0)`, which reads as two values.
+    fn by_element(
+        &mut self,
+        ident: &Ident,
+        written: &Expr,
+    ) -> Result<Option<std::result::Result<ExprId, ExprId>>> {
         let symbol = self.bind(ident);
         let lowered = self.value(written);
         let b = self.binders.pop().expect("pushed above");
@@ -150,6 +167,9 @@ impl Lowerer<'_> {
             Err(e) if !b.axes.is_empty() => return Err(e),
             _ => return Ok(None),
         };
+        if !self.session.pool.free_indices_ref(body).contains(&symbol) {
+            return Ok(Some(Err(body)));
+        }
         let range = self.choose_range(&b.axes, b.span);
         let w = Whole {
             axes: vec![symbol],
@@ -158,6 +178,6 @@ impl Lowerer<'_> {
             form: Form::Indexed(body),
             span: written.span,
         };
-        self.pass_whole(&w).map(Some)
+        self.pass_whole(&w).map(|v| Some(Ok(v)))
     }
 }
