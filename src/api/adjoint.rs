@@ -51,6 +51,7 @@ pub(crate) fn decide_claim(
                 verified: None,
                 checker_failure: None,
                 chain: None,
+                facts_used: Vec::new(),
             };
         }
     };

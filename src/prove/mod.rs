@@ -153,6 +153,10 @@ pub struct ClaimReport {
     /// For a proved claim whose two sides simplify to the same expression, the proof
     /// read forwards, as an author would write it: `lhs = ... = rhs`.
     pub chain: Option<Chain>,
+    /// The equality facts a proof rewrote by (rule `assumed-equality`), as indices
+    /// into the workspace's facts, in order of first use: a proof that holds only
+    /// under them says so.
+    pub facts_used: Vec<usize>,
 }
 
 /// A proof read forwards: both sides simplified, separately, to one expression. The
@@ -262,6 +266,13 @@ pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: boo
             }
         }
     }
+    let facts_used = match &verdict {
+        Outcome::Proved { steps } => {
+            let chained = chain.iter().flat_map(|c| c.left.iter().chain(&c.right));
+            facts_used(session, steps.iter().chain(chained))
+        }
+        _ => Vec::new(),
+    };
     ClaimReport {
         claim: claim.clone(),
         verdict,
@@ -269,7 +280,42 @@ pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: boo
         verified,
         checker_failure,
         chain,
+        facts_used,
     }
+}
+
+/// The equality facts whose rewrites the steps hold, by index, in order of first use:
+/// each `assumed-equality` instance is matched to the fact that gives it.
+fn facts_used<'s>(session: &mut Workspace, steps: impl Iterator<Item = &'s Step>) -> Vec<usize> {
+    let mut used = Vec::new();
+    let equalities: Vec<(usize, ExprId, ExprId)> = session
+        .facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.relation == crate::syntax::tree::Relation::Equal)
+        .map(|(k, f)| (k, f.subject, f.bound))
+        .collect();
+    let oriented: Vec<(usize, crate::expr::equality::Oriented)> = equalities
+        .iter()
+        .map(|&(k, l, r)| (k, crate::expr::equality::orient(&mut session.pool, l, r)))
+        .collect();
+    for step in steps {
+        for rw in step
+            .rewrites
+            .iter()
+            .filter(|rw| rw.rule == Rule::AssumedEquality)
+        {
+            let by = oriented.iter().find(|(_, o)| {
+                crate::expr::equality::rewrite(&mut session.pool, o, rw.before) == Some(rw.after)
+            });
+            if let Some(&(k, _)) = by
+                && !used.contains(&k)
+            {
+                used.push(k);
+            }
+        }
+    }
+    used
 }
 
 /// The proof read forwards, when the two sides, each simplified on its own, meet. A

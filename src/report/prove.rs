@@ -36,11 +36,23 @@ pub fn claims(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
 }
 
 /// Each claim as a derivation, with its verdict in a comment.
+/// The equality facts a proof used, each as its `assume` statement.
+fn facts_text(ws: &Workspace, r: &ClaimReport) -> Vec<String> {
+    r.facts_used
+        .iter()
+        .filter_map(|&k| ws.facts.get(k))
+        .map(|f| format!("assume {} = {}", ws.print(f.subject), ws.print(f.bound)))
+        .collect()
+}
+
 fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
     let mut o = String::new();
     for r in reports {
         let verdict = r.verdict.name();
         let _ = writeln!(o, "% {} (line {}): {verdict}", label(r), r.claim.line);
+        for fact in facts_text(ws, r) {
+            let _ = writeln!(o, "% using {fact}");
+        }
         if out.standalone() {
             // Claim names are identifiers, so `_` is the one character that text mode
             // needs escaped.
@@ -108,6 +120,13 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
     for r in reports {
         let (name, line) = (label(r), r.claim.line);
         match &r.verdict {
+            Outcome::Proved { .. } if !r.facts_used.is_empty() => {
+                let _ = writeln!(
+                    o,
+                    "\n{name} (line {line}): proved, using {}",
+                    facts_text(ws, r).join("; ")
+                );
+            }
             Outcome::Proved { .. } => {}
             Outcome::Confirmed { points, residue } => {
                 let _ = writeln!(o, "\n{name} (line {line}): confirmed");
@@ -209,6 +228,8 @@ struct ClaimJson<'a> {
     checker_gave_up: bool,
     counterexample: Option<CounterexampleJson<'a>>,
     error: Option<&'a str>,
+    /// The equality facts the proof rewrote by, each as its `assume` statement.
+    facts_used: Vec<String>,
     /// The proof read forwards, `lhs = ... = rhs`, when the sides meet.
     forward: Option<Vec<StepJson<'a>>>,
     lhs: String,
@@ -263,6 +284,7 @@ fn claims_json<'a>(ws: &Workspace, reports: &'a [ClaimReport]) -> ClaimsJson<'a>
                 Outcome::Failed(e) => Some(e.message.as_str()),
                 _ => None,
             },
+            facts_used: facts_text(ws, r),
             forward: r.forward().map(|rows| steps_json(ws, rows.into_iter())),
             lhs: ws.print(r.claim.lhs),
             line: r.claim.line,

@@ -58,6 +58,22 @@ fn the_fact_is_named_in_the_derivation() {
     let o = gauge(&["prove", "--format", "json", file.to_str().unwrap()]);
     let out = stdout(&o);
     assert!(out.contains("assumed-equality"), "{out}");
+    // The fact the proof used is listed with it, and only that one.
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let used = &json["claims"][0]["facts_used"];
+    assert_eq!(used.as_array().map(Vec::len), Some(1), "{used}");
+    assert!(
+        used[0]
+            .as_str()
+            .is_some_and(|f| f.starts_with("assume") && f.contains('t')),
+        "{used}"
+    );
+    let o = gauge(&["prove", file.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("proved, using assume"),
+        "{}",
+        stdout(&o)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
