@@ -207,8 +207,17 @@ fn katex_renders_every_formula() {
 /// file with their derivations, and a derivation with its steps.
 #[test]
 fn standalone_documents_compile_and_render() {
-    let runs: [&[&str]; 7] = [
+    let runs: [&[&str]; 9] = [
         &["hessian", "ln(exp(a) + exp(b) + exp(c))", "--wrt", "a,b,c"],
+        // Reductions: `\max_{j}`, `\operatorname*{arg\,max}` as a subscript.
+        &[
+            "diff",
+            "max(j, W[j, 0]*z[j]) + min(z)",
+            "--wrt",
+            "z[i]",
+            "--steps",
+        ],
+        &["prove", "examples/layers.gauge"],
         &["hessian", "x*y*z + sqrt(x^2 + y^2)", "--wrt", "x,y,z"],
         &["prove", "examples/seed.gauge"],
         &["prove", "examples/mistakes.gauge"],
