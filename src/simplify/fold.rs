@@ -57,6 +57,18 @@ pub fn patterns(pool: &mut Pool, defs: &[DefId]) -> Vec<Pattern> {
         if def.form.is_some() && def.params.iter().any(|p| p.kind != Kind::Index) {
             continue;
         }
+        // A body that is one name or element times a number (`(X / 2)[a, c]`) names
+        // nothing: folding `X[0, 0]` into `2*(X / 2)[0, 0]` only makes it longer.
+        let bare = match pool.node(def.body) {
+            Node::Mul(fs) => match fs.as_ref() {
+                [c, x] if pool.as_num(*c).is_some() => *x,
+                _ => def.body,
+            },
+            _ => def.body,
+        };
+        if matches!(pool.node(bare), Node::Elem(..) | Node::Sym(_)) {
+            continue;
+        }
         let body_has = |pred: &dyn Fn(&Node) -> bool| {
             let mut todo = vec![def.body];
             let mut seen = rustc_hash::FxHashSet::default();

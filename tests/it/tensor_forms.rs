@@ -562,3 +562,16 @@ fn a_parameter_used_only_for_a_length_inside_a_whole_tensor_form_follows_the_arg
         .expect("evaluates");
     assert_eq!(v.value(), 3.0);
 }
+
+#[test]
+fn an_element_is_not_folded_into_a_scaled_copy_of_its_tensor() {
+    // `(X / 2)` names nothing: `X[0, 0]` stays as written, instead of becoming
+    // `2*(X / 2)[0, 0]`, which is longer and reads back only if `X` is indexed
+    // elsewhere.
+    let o = crate::common::gauge(&["simplify", "(X / 2)[a, c] + X[0, 0]"]);
+    let printed = crate::common::stdout(&o).trim().to_string();
+    assert_eq!(printed, "X[0, 0] + (X / 2)[a, c]");
+    let mut s = Workspace::with_prelude().unwrap();
+    let e = s.parse_expression("(X / 2)[a, c] + X[0, 0]").unwrap();
+    assert_eq!(s.parse_expression(&printed).unwrap(), e);
+}
