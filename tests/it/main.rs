@@ -20,6 +20,7 @@ mod deep;
 mod equalities;
 mod eval;
 mod facade;
+mod files;
 mod gathers;
 mod grammar;
 mod identities;

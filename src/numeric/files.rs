@@ -1,0 +1,363 @@
+//! Arrays a training program dumps: its inputs, parameters and gradients, read from
+//! `.npy`, `.npz`, safetensors or JSON files into `f64`, each with the dtype it was
+//! stored in, so that a check can tie its tolerance to that dtype's rounding.
+//!
+//! The formats are read by their crates (ndarray-npy, safetensors, serde_json), never
+//! by hand. An `.npy` array in Fortran order is read in its logical (C) order. Half
+//! precision (f16, bf16) comes through the `half` crate. A file that cannot be read is
+//! an error naming the file and, where it can, the array.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use ndarray::ArrayD;
+use ndarray_npy::{NpzReader, ReadNpyExt, ReadableElement};
+
+use crate::diag::error::{Error, ErrorKind, Result};
+
+/// The type an array was stored in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    /// 64-bit floats.
+    F64,
+    /// 32-bit floats.
+    F32,
+    /// IEEE half precision.
+    F16,
+    /// bfloat16.
+    Bf16,
+    /// Integers of any width (labels, counts), held exactly.
+    Int,
+    /// Booleans, as 0 and 1.
+    Bool,
+}
+
+impl Dtype {
+    /// The unit roundoff of the type, half its machine epsilon: the relative error of
+    /// one rounding. `None` for integers and booleans, which are exact.
+    pub fn unit_roundoff(self) -> Option<f64> {
+        match self {
+            Dtype::F64 => Some(f64::EPSILON / 2.0),
+            Dtype::F32 => Some(f64::from(f32::EPSILON) / 2.0),
+            Dtype::F16 => Some(2f64.powi(-11)),
+            Dtype::Bf16 => Some(2f64.powi(-8)),
+            Dtype::Int | Dtype::Bool => None,
+        }
+    }
+
+    /// The type's name, as NumPy writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F64 => "float64",
+            Dtype::F32 => "float32",
+            Dtype::F16 => "float16",
+            Dtype::Bf16 => "bfloat16",
+            Dtype::Int => "int",
+            Dtype::Bool => "bool",
+        }
+    }
+}
+
+/// One array read from a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored {
+    /// Its name in the file (the file's stem for a lone `.npy`).
+    pub name: String,
+    /// The length of each axis; empty for a scalar.
+    pub shape: Vec<usize>,
+    /// The elements in `f64`, last axis fastest.
+    pub data: Vec<f64>,
+    /// The type it was stored in.
+    pub dtype: Dtype,
+}
+
+/// Every array in the file at `path`, by its extension: `.npy`, `.npz`,
+/// `.safetensors` (or `.st`), `.json`.
+pub fn read_arrays(path: &Path) -> Result<Vec<Stored>> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("cannot read `{shown}`: {e}"))
+            .with_hint("check the path; values files are .npy, .npz, .safetensors or .json")
+    })?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let arrays = match ext.as_str() {
+        "npy" => {
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("array")
+                .to_string();
+            vec![npy(&bytes, name).map_err(|m| bad(&shown, m))?]
+        }
+        "npz" => npz(&bytes).map_err(|m| bad(&shown, m))?,
+        "safetensors" | "st" => safetensors(&bytes).map_err(|m| bad(&shown, m))?,
+        "json" => json(&bytes).map_err(|m| bad(&shown, m))?,
+        _ => {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("`{shown}` is not a values file gauge reads"),
+            )
+            .with_hint("give a .npy, .npz, .safetensors or .json file"));
+        }
+    };
+    Ok(arrays)
+}
+
+fn bad(file: &str, message: String) -> Error {
+    Error::new(
+        ErrorKind::Binding,
+        format!("cannot read `{file}`: {message}"),
+    )
+}
+
+/// An array of element type `T` in `.npy` bytes, if that is its type.
+fn typed<T: ReadableElement + Copy>(
+    bytes: &[u8],
+    to: fn(T) -> f64,
+) -> Option<(Vec<usize>, Vec<f64>)> {
+    let a: ArrayD<T> = ArrayD::<T>::read_npy(Cursor::new(bytes)).ok()?;
+    // `iter` walks the logical order whatever the memory layout, so an array saved in
+    // Fortran order comes out row-major.
+    Some((a.shape().to_vec(), a.iter().map(|&x| to(x)).collect()))
+}
+
+/// One `.npy` array, trying each element type NumPy writes.
+fn npy(bytes: &[u8], name: String) -> std::result::Result<Stored, String> {
+    let found = typed::<f64>(bytes, |x| x)
+        .map(|r| (r, Dtype::F64))
+        .or_else(|| typed::<f32>(bytes, f64::from).map(|r| (r, Dtype::F32)))
+        .or_else(|| typed::<i64>(bytes, |x| x as f64).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<i32>(bytes, f64::from).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<i16>(bytes, f64::from).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<i8>(bytes, f64::from).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<u64>(bytes, |x| x as f64).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<u32>(bytes, f64::from).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<u16>(bytes, f64::from).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<u8>(bytes, f64::from).map(|r| (r, Dtype::Int)))
+        .or_else(|| typed::<bool>(bytes, |x| f64::from(u8::from(x))).map(|r| (r, Dtype::Bool)));
+    match found {
+        Some(((shape, data), dtype)) => Ok(Stored {
+            name,
+            shape,
+            data,
+            dtype,
+        }),
+        None => Err(format!(
+            "`{name}` is not an .npy array of floats, integers or booleans (float16 .npy \
+             arrays are not read yet: save them as float32, or use safetensors)"
+        )),
+    }
+}
+
+/// Every array of an `.npz` archive, compressed or not.
+fn npz(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
+    let mut reader =
+        NpzReader::new(Cursor::new(bytes)).map_err(|e| format!("not an .npz archive: {e}"))?;
+    let names = reader.names().map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(names.len());
+    for entry in names {
+        let name = entry.strip_suffix(".npy").unwrap_or(&entry).to_string();
+        let r = &mut reader;
+        let found = member::<f64>(r, &entry, |x| x)
+            .map(|v| (v, Dtype::F64))
+            .or_else(|| member::<f32>(r, &entry, f64::from).map(|v| (v, Dtype::F32)))
+            .or_else(|| member::<i64>(r, &entry, |x| x as f64).map(|v| (v, Dtype::Int)))
+            .or_else(|| member::<i32>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
+            .or_else(|| member::<i16>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
+            .or_else(|| member::<i8>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
+            .or_else(|| member::<u64>(r, &entry, |x| x as f64).map(|v| (v, Dtype::Int)))
+            .or_else(|| member::<u32>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
+            .or_else(|| member::<u16>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
+            .or_else(|| member::<u8>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
+            .or_else(|| {
+                member::<bool>(r, &entry, |x| f64::from(u8::from(x))).map(|v| (v, Dtype::Bool))
+            });
+        let Some(((shape, data), dtype)) = found else {
+            return Err(format!(
+                "`{name}` is not an array of floats, integers or booleans (float16 arrays \
+                 are not read from .npz yet: save them as float32, or use safetensors)"
+            ));
+        };
+        out.push(Stored {
+            name,
+            shape,
+            data,
+            dtype,
+        });
+    }
+    Ok(out)
+}
+
+/// One member of an `.npz` archive with element type `T`, if that is its type.
+fn member<T: ReadableElement + Copy>(
+    reader: &mut NpzReader<Cursor<&[u8]>>,
+    entry: &str,
+    to: fn(T) -> f64,
+) -> Option<(Vec<usize>, Vec<f64>)> {
+    let a: ArrayD<T> = reader
+        .by_name::<ndarray::OwnedRepr<T>, ndarray::IxDyn>(entry)
+        .ok()?;
+    Some((a.shape().to_vec(), a.iter().map(|&x| to(x)).collect()))
+}
+
+/// Every tensor of a safetensors file.
+fn safetensors(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
+    use safetensors::Dtype as S;
+    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+    let mut names: Vec<String> = file.names().into_iter().map(String::from).collect();
+    names.sort();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let view = file.tensor(&name).map_err(|e| e.to_string())?;
+        let raw = view.data();
+        let take = |n: usize| raw.chunks_exact(n);
+        let (data, dtype): (Vec<f64>, Dtype) = match view.dtype() {
+            S::F64 => (
+                take(8).map(|b| f64::from_le_bytes(arr(b))).collect(),
+                Dtype::F64,
+            ),
+            S::F32 => (
+                take(4)
+                    .map(|b| f64::from(f32::from_le_bytes(arr(b))))
+                    .collect(),
+                Dtype::F32,
+            ),
+            S::F16 => (
+                take(2)
+                    .map(|b| half::f16::from_le_bytes(arr(b)).to_f64())
+                    .collect(),
+                Dtype::F16,
+            ),
+            S::BF16 => (
+                take(2)
+                    .map(|b| half::bf16::from_le_bytes(arr(b)).to_f64())
+                    .collect(),
+                Dtype::Bf16,
+            ),
+            S::I64 => (
+                take(8).map(|b| i64::from_le_bytes(arr(b)) as f64).collect(),
+                Dtype::Int,
+            ),
+            S::I32 => (
+                take(4)
+                    .map(|b| f64::from(i32::from_le_bytes(arr(b))))
+                    .collect(),
+                Dtype::Int,
+            ),
+            S::I16 => (
+                take(2)
+                    .map(|b| f64::from(i16::from_le_bytes(arr(b))))
+                    .collect(),
+                Dtype::Int,
+            ),
+            S::I8 => (
+                raw.iter().map(|&b| f64::from(b as i8)).collect(),
+                Dtype::Int,
+            ),
+            S::U8 => (raw.iter().map(|&b| f64::from(b)).collect(), Dtype::Int),
+            S::U16 => (
+                take(2)
+                    .map(|b| f64::from(u16::from_le_bytes(arr(b))))
+                    .collect(),
+                Dtype::Int,
+            ),
+            S::U32 => (
+                take(4)
+                    .map(|b| f64::from(u32::from_le_bytes(arr(b))))
+                    .collect(),
+                Dtype::Int,
+            ),
+            S::U64 => (
+                take(8).map(|b| u64::from_le_bytes(arr(b)) as f64).collect(),
+                Dtype::Int,
+            ),
+            S::BOOL => (
+                raw.iter().map(|&b| f64::from(u8::from(b != 0))).collect(),
+                Dtype::Bool,
+            ),
+            other => {
+                return Err(format!(
+                    "tensor `{name}` has dtype {other:?}, which gauge does not read"
+                ));
+            }
+        };
+        out.push(Stored {
+            name,
+            shape: view.shape().to_vec(),
+            data,
+            dtype,
+        });
+    }
+    Ok(out)
+}
+
+/// A fixed-size array from a chunk of exactly that size.
+fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&b[..N]);
+    out
+}
+
+/// Every entry of a JSON object whose values are numbers or rectangular nested arrays
+/// of numbers.
+fn json(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err("a values file in JSON is an object of names to numbers or arrays".into());
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (name, v) in map {
+        let mut shape = Vec::new();
+        let mut cur = &v;
+        while let serde_json::Value::Array(items) = cur {
+            shape.push(items.len());
+            match items.first() {
+                Some(first) => cur = first,
+                None => break,
+            }
+        }
+        let mut data = Vec::new();
+        let mut integral = true;
+        flatten(&v, &shape, 0, &mut data, &mut integral).map_err(|m| format!("`{name}`: {m}"))?;
+        out.push(Stored {
+            name,
+            shape,
+            data,
+            dtype: if integral { Dtype::Int } else { Dtype::F64 },
+        });
+    }
+    Ok(out)
+}
+
+fn flatten(
+    v: &serde_json::Value,
+    shape: &[usize],
+    depth: usize,
+    out: &mut Vec<f64>,
+    integral: &mut bool,
+) -> std::result::Result<(), String> {
+    match v {
+        serde_json::Value::Number(n) if depth == shape.len() => {
+            *integral &= n.is_i64() || n.is_u64();
+            out.push(n.as_f64().ok_or("a number beyond f64")?);
+            Ok(())
+        }
+        serde_json::Value::Array(items) if depth < shape.len() && items.len() == shape[depth] => {
+            for item in items {
+                flatten(item, shape, depth + 1, out, integral)?;
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) if depth < shape.len() => Err(format!(
+            "a row of {} elements where the first row at that depth has {}; arrays must be rectangular",
+            items.len(),
+            shape[depth]
+        )),
+        _ => Err("expected numbers or nested arrays of numbers".into()),
+    }
+}

@@ -1,0 +1,166 @@
+//! Reading the arrays a training program dumps: `.npy` (C and Fortran order), `.npz`
+//! (plain and compressed) written by real NumPy, safetensors written by the format's
+//! own crate (f32, f16, bf16, integers), and JSON. Values come back exactly, with the
+//! dtype each was stored in; a file that cannot be read is an error naming it.
+
+use std::path::PathBuf;
+
+use gauge::numeric::files::{Dtype, Stored, read_arrays};
+
+use crate::common::engines_present;
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gauge-files-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn numpy_present() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    engines_present("numpy", ok)
+}
+
+fn by_name<'a>(arrays: &'a [Stored], name: &str) -> &'a Stored {
+    arrays
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("no array `{name}` in {arrays:?}"))
+}
+
+#[test]
+fn numpy_dumps_read_back_exactly() {
+    if !numpy_present() {
+        return;
+    }
+    let dir = temp_dir("numpy");
+    let script = format!(
+        "import numpy as np\n\
+         d = {dir:?}\n\
+         W = np.arange(6, dtype=np.float64).reshape(2, 3) / 7\n\
+         np.save(d + '/W.npy', W)\n\
+         np.save(d + '/WF.npy', np.asfortranarray(W))\n\
+         np.save(d + '/h.npy', np.array([0.1, -2.5, 3.0], dtype=np.float32))\n\
+         np.save(d + '/y.npy', np.array([2, 0, 1], dtype=np.int64))\n\
+         np.savez(d + '/all.npz', W=W, y=np.array([1, 2], dtype=np.int32), s=np.float64(0.25))\n\
+         np.savez_compressed(d + '/zip.npz', b=np.array([1.5, 2.5]), m=np.array([True, False]))\n",
+        dir = dir.display().to_string()
+    );
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "numpy wrote the files");
+    let w: Vec<f64> = (0..6).map(|k| f64::from(k) / 7.0).collect();
+    let a = read_arrays(&dir.join("W.npy")).unwrap();
+    assert_eq!(a[0].name, "W");
+    assert_eq!(a[0].shape, vec![2, 3]);
+    assert_eq!(a[0].data, w);
+    assert_eq!(a[0].dtype, Dtype::F64);
+    // Fortran order comes out in the same logical order.
+    let f = read_arrays(&dir.join("WF.npy")).unwrap();
+    assert_eq!(f[0].shape, vec![2, 3]);
+    assert_eq!(f[0].data, w);
+    let h = read_arrays(&dir.join("h.npy")).unwrap();
+    assert_eq!(h[0].dtype, Dtype::F32);
+    assert_eq!(h[0].data, vec![f64::from(0.1f32), -2.5, 3.0]);
+    let y = read_arrays(&dir.join("y.npy")).unwrap();
+    assert_eq!(
+        (y[0].dtype, y[0].data.clone()),
+        (Dtype::Int, vec![2.0, 0.0, 1.0])
+    );
+    let all = read_arrays(&dir.join("all.npz")).unwrap();
+    assert_eq!(by_name(&all, "W").data, w);
+    assert_eq!(by_name(&all, "y").data, vec![1.0, 2.0]);
+    let s = by_name(&all, "s");
+    assert!(s.shape.is_empty() && s.data == vec![0.25], "{s:?}");
+    let z = read_arrays(&dir.join("zip.npz")).unwrap();
+    assert_eq!(by_name(&z, "b").data, vec![1.5, 2.5]);
+    assert_eq!(by_name(&z, "m").dtype, Dtype::Bool);
+    assert_eq!(by_name(&z, "m").data, vec![1.0, 0.0]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn safetensors_of_every_width_read_back() {
+    use safetensors::tensor::{Dtype as S, TensorView};
+    let f32s: Vec<u8> = [1.5f32, -0.25, 3.0, 4.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let f16s: Vec<u8> = [0.5f32, -1.0]
+        .iter()
+        .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+        .collect();
+    let bf16s: Vec<u8> = [2.0f32, 0.1]
+        .iter()
+        .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
+        .collect();
+    let labels: Vec<u8> = [3i64, 0].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let views = vec![
+        ("W", TensorView::new(S::F32, vec![2, 2], &f32s).unwrap()),
+        ("g", TensorView::new(S::F16, vec![2], &f16s).unwrap()),
+        ("b", TensorView::new(S::BF16, vec![2], &bf16s).unwrap()),
+        ("y", TensorView::new(S::I64, vec![2], &labels).unwrap()),
+    ];
+    let bytes = safetensors::serialize(views, None).unwrap();
+    let dir = temp_dir("st");
+    let path = dir.join("dump.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let a = read_arrays(&path).unwrap();
+    let w = by_name(&a, "W");
+    assert_eq!(
+        (w.shape.clone(), w.data.clone()),
+        (vec![2, 2], vec![1.5, -0.25, 3.0, 4.0])
+    );
+    assert_eq!(by_name(&a, "g").dtype, Dtype::F16);
+    assert_eq!(by_name(&a, "g").data, vec![0.5, -1.0]);
+    let b = by_name(&a, "b");
+    assert_eq!(b.dtype, Dtype::Bf16);
+    assert_eq!(b.data, vec![2.0, half::bf16::from_f32(0.1).to_f64()]);
+    assert_eq!(by_name(&a, "y").data, vec![3.0, 0.0]);
+    // The rounding a check allows grows with the narrower types.
+    let u = |d: Dtype| d.unit_roundoff().unwrap();
+    assert!(u(Dtype::F64) < u(Dtype::F32) && u(Dtype::F32) < u(Dtype::F16));
+    assert!(u(Dtype::F16) < u(Dtype::Bf16));
+    assert_eq!(Dtype::Int.unit_roundoff(), None);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn json_values_and_bad_files_are_clear() {
+    let dir = temp_dir("json");
+    let good = dir.join("point.json");
+    std::fs::write(&good, r#"{"Z": [[1, 2.5], [3, 4]], "y": [1, 0], "T": 2}"#).unwrap();
+    let a = read_arrays(&good).unwrap();
+    assert_eq!(by_name(&a, "Z").shape, vec![2, 2]);
+    assert_eq!(by_name(&a, "Z").data, vec![1.0, 2.5, 3.0, 4.0]);
+    assert_eq!(by_name(&a, "y").dtype, Dtype::Int);
+    assert!(by_name(&a, "T").shape.is_empty());
+    // A ragged array, an unknown format and a corrupt file name the file.
+    let ragged = dir.join("ragged.json");
+    std::fs::write(&ragged, r#"{"Z": [[1, 2], [3]]}"#).unwrap();
+    let e = read_arrays(&ragged).unwrap_err();
+    assert!(
+        e.message.contains("ragged.json") && e.message.contains("rectangular"),
+        "{}",
+        e.message
+    );
+    let other = dir.join("dump.pt");
+    std::fs::write(&other, "x").unwrap();
+    let e = read_arrays(&other).unwrap_err();
+    assert!(e.message.contains("dump.pt") && e.hint.is_some(), "{e:?}");
+    let corrupt = dir.join("bad.npz");
+    std::fs::write(&corrupt, "not a zip").unwrap();
+    let e = read_arrays(&corrupt).unwrap_err();
+    assert!(e.message.contains("bad.npz"), "{}", e.message);
+    let missing = read_arrays(&dir.join("nowhere.npy")).unwrap_err();
+    assert!(
+        missing.message.contains("nowhere.npy"),
+        "{}",
+        missing.message
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
