@@ -96,6 +96,7 @@ pub use api::error::{Error, Result};
 pub use api::expr::Expr;
 pub use api::results::{CheckReport, ClaimReport, Derivation};
 pub use api::session::Session;
+pub use api::values_point;
 pub use diag::error::ErrorKind;
 pub use prove::Verdict;
 pub use report::Format;

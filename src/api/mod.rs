@@ -14,3 +14,13 @@ pub mod expr;
 pub mod options;
 pub mod results;
 pub mod session;
+
+/// The arrays of a values file (`.npy`, `.npz`, `.safetensors`, `.json`) as a point in
+/// JSON, for `--at @dump.npz`: each array under its name, numbers written to read back
+/// exactly. A NaN or infinity in an array is an error naming it.
+pub fn values_point(path: &std::path::Path) -> error::Result<String> {
+    let sources = crate::diag::source::SourceMap::default();
+    crate::numeric::files::read_arrays(path)
+        .and_then(|arrays| crate::numeric::files::point_json(&arrays))
+        .map_err(|e| error::Error::resolve(&sources, e))
+}

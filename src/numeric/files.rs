@@ -361,3 +361,63 @@ fn flatten(
         _ => Err("expected numbers or nested arrays of numbers".into()),
     }
 }
+
+/// The arrays as a point in JSON (`{"W": [[...]], "y": [...]}`), each number written so
+/// that it reads back exactly, to be read as `--at` points are. A NaN or an infinity is
+/// an error naming the array and the position: no point holds one.
+pub fn point_json(arrays: &[Stored]) -> Result<String> {
+    let mut map = serde_json::Map::new();
+    for a in arrays {
+        if let Some(k) = a.data.iter().position(|x| !x.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!(
+                    "`{}` holds {} at position {:?} of shape {:?}",
+                    a.name,
+                    a.data[k],
+                    position(&a.shape, k),
+                    a.shape
+                ),
+            )
+            .with_hint("the program's inputs must be finite; check the step that made them"));
+        }
+        map.insert(a.name.clone(), nested(&a.shape, &a.data));
+    }
+    serde_json::to_string(&serde_json::Value::Object(map))
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the point: {e}")))
+}
+
+/// The position of element `k` of an array of this shape, last axis fastest.
+pub(crate) fn position(shape: &[usize], mut k: usize) -> Vec<usize> {
+    let mut pos = vec![0; shape.len()];
+    for a in (0..shape.len()).rev() {
+        let n = shape[a].max(1);
+        pos[a] = k % n;
+        k /= n;
+    }
+    pos
+}
+
+/// An array as nested JSON arrays.
+fn nested(shape: &[usize], data: &[f64]) -> serde_json::Value {
+    match shape.split_first() {
+        None => number(data.first().copied().unwrap_or(0.0)),
+        Some((&n, rest)) => {
+            let stride: usize = rest.iter().product();
+            serde_json::Value::Array(
+                (0..n)
+                    .map(|k| nested(rest, &data[k * stride..(k + 1) * stride]))
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// A number as JSON: whole values as integers, so that labels read as whole numbers.
+fn number(x: f64) -> serde_json::Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        serde_json::Value::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}

@@ -23,6 +23,7 @@ use crate::expr::equality::{Oriented, orient};
 use crate::expr::node::{ExprId, Node};
 use crate::lower::workspace::Workspace;
 use crate::numeric::eval::Compiled;
+use crate::numeric::files::position;
 use crate::numeric::sample::Rng;
 use crate::numeric::value::{Bindings, Tensor, Value};
 use crate::syntax::tree::Relation;
@@ -167,17 +168,6 @@ fn normalize(x: &mut Tensor, axis: usize, total: f64) {
             x.data[o] *= total / sum;
         }
     }
-}
-
-/// The position of the element at offset `off` of a tensor of this shape.
-fn position(shape: &[usize], mut off: usize) -> Vec<usize> {
-    let mut pos = vec![0; shape.len()];
-    for a in (0..shape.len()).rev() {
-        let n = shape[a].max(1);
-        pos[a] = off % n;
-        off /= n;
-    }
-    pos
 }
 
 /// The real roots in [-100, 100] of the polynomial with these coefficients (lowest

@@ -164,3 +164,48 @@ fn json_values_and_bad_files_are_clear() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_numpy_dump_is_a_point_for_eval_and_check() {
+    if !numpy_present() {
+        return;
+    }
+    let dir = temp_dir("point");
+    let script = format!(
+        "import numpy as np\n\
+         d = {dir:?}\n\
+         rng = np.random.default_rng(3)\n\
+         z = rng.normal(size=6)\n\
+         np.savez(d + '/dump.npz', z=z, y=np.int64(4))\n\
+         np.save(d + '/nan.npy', np.array([1.0, np.nan]))\n\
+         m = z.max()\n\
+         print(repr(float(m + np.log(np.exp(z - m).sum()) - z[4])))\n",
+        dir = dir.display().to_string()
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let dump = format!("@{}", dir.join("dump.npz").display());
+    let o = crate::common::gauge(&["eval", "cross_entropy(z, y)", "--at", &dump]);
+    let got: f64 = crate::common::stdout(&o).trim().parse().unwrap();
+    assert!(
+        (got - want).abs() <= 1e-12 * want.abs(),
+        "{got} against NumPy's {want}"
+    );
+    let o = crate::common::gauge(&["check", "cross_entropy(z, y)", "--wrt", "z", "--at", &dump]);
+    assert!(o.status.success(), "{}", crate::common::stdout(&o));
+    // A NaN in the dump is an error naming the array and the position.
+    let nan = format!("@{}", dir.join("nan.npy").display());
+    let o = crate::common::gauge(&["eval", "sum(j, nan[j])", "--at", &nan]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = crate::common::stderr(&o);
+    assert!(e.contains("`nan` holds NaN at position [1]"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -128,8 +128,21 @@ fn read_point(at: &str, expr: &str) -> Result<(String, String), Error> {
         )
         .with_hint("give the expression as an argument, or the point with `--at @point.json`")),
         "-" => Ok(("<stdin>".to_string(), read_arg("-")?)),
+        // A program's dump: its arrays, read by their format, as a JSON point.
+        _ if is_dump(Path::new(path)) => Ok((path.to_string(), gauge::values_point(Path::new(path))?)),
         _ => Ok((path.to_string(), read_file(Path::new(path))?)),
     }
+}
+
+/// Whether a point file is an array dump (`.npy`, `.npz`, safetensors) rather than
+/// JSON text.
+fn is_dump(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        matches!(
+            e.to_ascii_lowercase().as_str(),
+            "npy" | "npz" | "safetensors" | "st"
+        )
+    })
 }
 
 /// A file's text.
