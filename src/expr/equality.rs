@@ -195,11 +195,26 @@ fn matches(
     if pattern == e && binds.is_empty() && vars.is_empty() {
         return true;
     }
+    // The innermost binding of a name: a sum's bound index shadows what is outside.
     let bound =
-        |binds: &[(Symbol, ExprId)], s: Symbol| binds.iter().find(|b| b.0 == s).map(|b| b.1);
+        |binds: &[(Symbol, ExprId)], s: Symbol| binds.iter().rev().find(|b| b.0 == s).map(|b| b.1);
     match (pool.node(pattern).clone(), pool.node(e).clone()) {
         (Node::Index(s), _) if bound(binds, s).is_some() => bound(binds, s) == Some(e),
         (Node::Index(s), _) if vars.contains(&s) => {
+            // A free index of the fact stands for one value, fixed outside the matched
+            // sums: it never takes an index those sums bind (`sum(k, Y[n, k]) = 1`
+            // says nothing of the diagonal `sum(k, Y[k, k])`).
+            let inner: Vec<Symbol> = binds
+                .iter()
+                .filter(|b| !vars.contains(&b.0))
+                .filter_map(|b| match pool.node(b.1) {
+                    Node::Index(t) => Some(*t),
+                    _ => None,
+                })
+                .collect();
+            if pool.free_indices(e).iter().any(|t| inner.contains(t)) {
+                return false;
+            }
             binds.push((s, e));
             true
         }

@@ -103,3 +103,15 @@ fn an_equation_between_constants_is_an_error() {
     let e = s.load_file("facts", "assume 1 = 2\n").unwrap_err();
     assert!(e.message.contains("two constants"), "{}", e.message);
 }
+
+#[test]
+fn a_free_index_of_a_fact_never_takes_an_index_a_sum_binds() {
+    // Rows of Y sum to 1; its diagonal does not, and a proof that matched the fact's
+    // `n` to the sum's own index would prove the false claim.
+    let v = verdicts(
+        "assume sum(k, Y[n, k]) = 1\n\
+         claim sum(k, Y[k, k]) = 1\n\
+         claim sum(k, Y[2, k]) + sum(j, Y[1, j]) = 2\n",
+    );
+    assert_eq!(v, vec!["refuted", "proved"]);
+}
