@@ -266,6 +266,28 @@ fn compile_facts(session: &mut Workspace) -> Vec<(Compiled, Relation, Compiled)>
     facts
         .iter()
         .map(|f| {
+            // An equality over free indices (`sum(k, Y[n, k]) = 1`) holds at every
+            // value of them: it is checked as the sum over them of its squared
+            // difference, which is 0 exactly when every instance holds.
+            let free = session.pool.free_indices(f.subject);
+            if f.relation == Relation::Equal && !free.is_empty() {
+                let pool = &mut session.pool;
+                let d = pool.sub(f.subject, f.bound);
+                let two = pool.int(2);
+                let mut squared = pool.pow(d, two);
+                for s in free {
+                    let Some(range) = pool.axis_of(s, f.subject) else {
+                        continue;
+                    };
+                    squared = pool.sum(s, range, squared);
+                }
+                let zero = pool.int(0);
+                return (
+                    Compiled::new(session, squared),
+                    f.relation,
+                    Compiled::new(session, zero),
+                );
+            }
             let subject = Compiled::new(session, f.subject);
             let bound = Compiled::new(session, f.bound);
             (subject, f.relation, bound)
