@@ -1,8 +1,9 @@
 //! Equality facts (`assume sum(k, Y[n, k]) = 1`, `assume t*(1 - t) = 0`,
 //! `assume x[i] = x[k]`) as rewrites: which side becomes which, and one rewrite step at
-//! a node. The simplifier applies them (rule `assumed-equality`), the step checker
-//! checks each instance with [`rewrite`] as its own reading of the fact, and random
-//! points are drawn to meet them.
+//! a node. The simplifier applies them (rule `assumed-equality`); the step checker
+//! checks that each instance is a rewrite by a fact the workspace states, orienting
+//! the fact afresh from its two sides with this same code (so it checks which fact and
+//! where, not the matcher itself); random points are drawn to meet the facts.
 //!
 //! A fact is oriented once:
 //! - a polynomial in one scalar (`t*(1 - t) = 0`, `x = 2`) rewrites the highest power

@@ -15,9 +15,10 @@ use ndarray_npy::{NpzReader, ReadNpyExt, ReadableElement};
 
 use crate::diag::error::{Error, ErrorKind, Result};
 
-/// The type an array was stored in.
+/// The type an array was stored in (not to be confused with `oracle::Dtype`, the
+/// precision a check evaluates in).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dtype {
+pub enum StoredType {
     /// 64-bit floats.
     F64,
     /// 32-bit floats.
@@ -32,28 +33,28 @@ pub enum Dtype {
     Bool,
 }
 
-impl Dtype {
+impl StoredType {
     /// The unit roundoff of the type, half its machine epsilon: the relative error of
     /// one rounding. `None` for integers and booleans, which are exact.
     pub fn unit_roundoff(self) -> Option<f64> {
         match self {
-            Dtype::F64 => Some(f64::EPSILON / 2.0),
-            Dtype::F32 => Some(f64::from(f32::EPSILON) / 2.0),
-            Dtype::F16 => Some(2f64.powi(-11)),
-            Dtype::Bf16 => Some(2f64.powi(-8)),
-            Dtype::Int | Dtype::Bool => None,
+            StoredType::F64 => Some(f64::EPSILON / 2.0),
+            StoredType::F32 => Some(f64::from(f32::EPSILON) / 2.0),
+            StoredType::F16 => Some(2f64.powi(-11)),
+            StoredType::Bf16 => Some(2f64.powi(-8)),
+            StoredType::Int | StoredType::Bool => None,
         }
     }
 
     /// The type's name, as NumPy writes it.
     pub fn name(self) -> &'static str {
         match self {
-            Dtype::F64 => "float64",
-            Dtype::F32 => "float32",
-            Dtype::F16 => "float16",
-            Dtype::Bf16 => "bfloat16",
-            Dtype::Int => "int",
-            Dtype::Bool => "bool",
+            StoredType::F64 => "float64",
+            StoredType::F32 => "float32",
+            StoredType::F16 => "float16",
+            StoredType::Bf16 => "bfloat16",
+            StoredType::Int => "int",
+            StoredType::Bool => "bool",
         }
     }
 }
@@ -68,7 +69,7 @@ pub struct Stored {
     /// The elements in `f64`, last axis fastest.
     pub data: Vec<f64>,
     /// The type it was stored in.
-    pub dtype: Dtype,
+    pub dtype: StoredType,
 }
 
 /// Every array in the file at `path`, by its extension: `.npy`, `.npz`,
@@ -91,7 +92,7 @@ pub fn read_arrays(path: &Path) -> Result<Vec<Stored>> {
                 .and_then(|s| s.to_str())
                 .unwrap_or("array")
                 .to_string();
-            vec![npy(&bytes, name).map_err(|m| bad(&shown, m))?]
+            vec![decode(bytes.as_slice(), name).map_err(|m| bad(&shown, m))?]
         }
         "npz" => npz(&bytes).map_err(|m| bad(&shown, m))?,
         "safetensors" | "st" => safetensors(&bytes).map_err(|m| bad(&shown, m))?,
@@ -114,31 +115,53 @@ fn bad(file: &str, message: String) -> Error {
     )
 }
 
-/// An array of element type `T` in `.npy` bytes, if that is its type.
+/// Where one `.npy` array comes from: a lone file's bytes, or a member of an `.npz`
+/// archive. Either is read as a given element type, which fails when the array holds
+/// another.
+trait NpySource {
+    fn read<T: ReadableElement>(&mut self) -> Option<ArrayD<T>>;
+}
+
+impl NpySource for &[u8] {
+    fn read<T: ReadableElement>(&mut self) -> Option<ArrayD<T>> {
+        ArrayD::<T>::read_npy(Cursor::new(*self)).ok()
+    }
+}
+
+impl NpySource for (&mut NpzReader<Cursor<&[u8]>>, &str) {
+    fn read<T: ReadableElement>(&mut self) -> Option<ArrayD<T>> {
+        self.0
+            .by_name::<ndarray::OwnedRepr<T>, ndarray::IxDyn>(self.1)
+            .ok()
+    }
+}
+
+/// The array as element type `T`, in `f64`, if that is its type.
 fn typed<T: ReadableElement + Copy>(
-    bytes: &[u8],
+    source: &mut impl NpySource,
     to: fn(T) -> f64,
 ) -> Option<(Vec<usize>, Vec<f64>)> {
-    let a: ArrayD<T> = ArrayD::<T>::read_npy(Cursor::new(bytes)).ok()?;
+    let a = source.read::<T>()?;
     // `iter` walks the logical order whatever the memory layout, so an array saved in
     // Fortran order comes out row-major.
     Some((a.shape().to_vec(), a.iter().map(|&x| to(x)).collect()))
 }
 
-/// One `.npy` array, trying each element type NumPy writes.
-fn npy(bytes: &[u8], name: String) -> std::result::Result<Stored, String> {
-    let found = typed::<f64>(bytes, |x| x)
-        .map(|r| (r, Dtype::F64))
-        .or_else(|| typed::<f32>(bytes, f64::from).map(|r| (r, Dtype::F32)))
-        .or_else(|| typed::<i64>(bytes, |x| x as f64).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<i32>(bytes, f64::from).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<i16>(bytes, f64::from).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<i8>(bytes, f64::from).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<u64>(bytes, |x| x as f64).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<u32>(bytes, f64::from).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<u16>(bytes, f64::from).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<u8>(bytes, f64::from).map(|r| (r, Dtype::Int)))
-        .or_else(|| typed::<bool>(bytes, |x| f64::from(u8::from(x))).map(|r| (r, Dtype::Bool)));
+/// One `.npy` array named `name`, trying each element type NumPy writes.
+fn decode(mut source: impl NpySource, name: String) -> std::result::Result<Stored, String> {
+    let s = &mut source;
+    let found = typed::<f64>(s, |x| x)
+        .map(|r| (r, StoredType::F64))
+        .or_else(|| typed::<f32>(s, f64::from).map(|r| (r, StoredType::F32)))
+        .or_else(|| typed::<i64>(s, |x| x as f64).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<i32>(s, f64::from).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<i16>(s, f64::from).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<i8>(s, f64::from).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<u64>(s, |x| x as f64).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<u32>(s, f64::from).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<u16>(s, f64::from).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<u8>(s, f64::from).map(|r| (r, StoredType::Int)))
+        .or_else(|| typed::<bool>(s, |x| f64::from(u8::from(x))).map(|r| (r, StoredType::Bool)));
     match found {
         Some(((shape, data), dtype)) => Ok(Stored {
             name,
@@ -147,8 +170,8 @@ fn npy(bytes: &[u8], name: String) -> std::result::Result<Stored, String> {
             dtype,
         }),
         None => Err(format!(
-            "`{name}` is not an .npy array of floats, integers or booleans (float16 .npy \
-             arrays are not read yet: save them as float32, or use safetensors)"
+            "`{name}` is not an array of floats, integers or booleans (float16 .npy and \
+             .npz arrays are not read yet: save them as float32, or use safetensors)"
         )),
     }
 }
@@ -158,50 +181,13 @@ fn npz(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
     let mut reader =
         NpzReader::new(Cursor::new(bytes)).map_err(|e| format!("not an .npz archive: {e}"))?;
     let names = reader.names().map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(names.len());
-    for entry in names {
-        let name = entry.strip_suffix(".npy").unwrap_or(&entry).to_string();
-        let r = &mut reader;
-        let found = member::<f64>(r, &entry, |x| x)
-            .map(|v| (v, Dtype::F64))
-            .or_else(|| member::<f32>(r, &entry, f64::from).map(|v| (v, Dtype::F32)))
-            .or_else(|| member::<i64>(r, &entry, |x| x as f64).map(|v| (v, Dtype::Int)))
-            .or_else(|| member::<i32>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
-            .or_else(|| member::<i16>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
-            .or_else(|| member::<i8>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
-            .or_else(|| member::<u64>(r, &entry, |x| x as f64).map(|v| (v, Dtype::Int)))
-            .or_else(|| member::<u32>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
-            .or_else(|| member::<u16>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
-            .or_else(|| member::<u8>(r, &entry, f64::from).map(|v| (v, Dtype::Int)))
-            .or_else(|| {
-                member::<bool>(r, &entry, |x| f64::from(u8::from(x))).map(|v| (v, Dtype::Bool))
-            });
-        let Some(((shape, data), dtype)) = found else {
-            return Err(format!(
-                "`{name}` is not an array of floats, integers or booleans (float16 arrays \
-                 are not read from .npz yet: save them as float32, or use safetensors)"
-            ));
-        };
-        out.push(Stored {
-            name,
-            shape,
-            data,
-            dtype,
-        });
-    }
-    Ok(out)
-}
-
-/// One member of an `.npz` archive with element type `T`, if that is its type.
-fn member<T: ReadableElement + Copy>(
-    reader: &mut NpzReader<Cursor<&[u8]>>,
-    entry: &str,
-    to: fn(T) -> f64,
-) -> Option<(Vec<usize>, Vec<f64>)> {
-    let a: ArrayD<T> = reader
-        .by_name::<ndarray::OwnedRepr<T>, ndarray::IxDyn>(entry)
-        .ok()?;
-    Some((a.shape().to_vec(), a.iter().map(|&x| to(x)).collect()))
+    names
+        .iter()
+        .map(|entry| {
+            let name = entry.strip_suffix(".npy").unwrap_or(entry).to_string();
+            decode((&mut reader, entry.as_str()), name)
+        })
+        .collect()
 }
 
 /// Every tensor of a safetensors file.
@@ -215,69 +201,69 @@ fn safetensors(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
         let view = file.tensor(&name).map_err(|e| e.to_string())?;
         let raw = view.data();
         let take = |n: usize| raw.chunks_exact(n);
-        let (data, dtype): (Vec<f64>, Dtype) = match view.dtype() {
+        let (data, dtype): (Vec<f64>, StoredType) = match view.dtype() {
             S::F64 => (
                 take(8).map(|b| f64::from_le_bytes(arr(b))).collect(),
-                Dtype::F64,
+                StoredType::F64,
             ),
             S::F32 => (
                 take(4)
                     .map(|b| f64::from(f32::from_le_bytes(arr(b))))
                     .collect(),
-                Dtype::F32,
+                StoredType::F32,
             ),
             S::F16 => (
                 take(2)
                     .map(|b| half::f16::from_le_bytes(arr(b)).to_f64())
                     .collect(),
-                Dtype::F16,
+                StoredType::F16,
             ),
             S::BF16 => (
                 take(2)
                     .map(|b| half::bf16::from_le_bytes(arr(b)).to_f64())
                     .collect(),
-                Dtype::Bf16,
+                StoredType::Bf16,
             ),
             S::I64 => (
                 take(8).map(|b| i64::from_le_bytes(arr(b)) as f64).collect(),
-                Dtype::Int,
+                StoredType::Int,
             ),
             S::I32 => (
                 take(4)
                     .map(|b| f64::from(i32::from_le_bytes(arr(b))))
                     .collect(),
-                Dtype::Int,
+                StoredType::Int,
             ),
             S::I16 => (
                 take(2)
                     .map(|b| f64::from(i16::from_le_bytes(arr(b))))
                     .collect(),
-                Dtype::Int,
+                StoredType::Int,
             ),
             S::I8 => (
                 raw.iter().map(|&b| f64::from(b as i8)).collect(),
-                Dtype::Int,
+                StoredType::Int,
             ),
-            S::U8 => (raw.iter().map(|&b| f64::from(b)).collect(), Dtype::Int),
+            S::U8 => (raw.iter().map(|&b| f64::from(b)).collect(), StoredType::Int),
             S::U16 => (
                 take(2)
                     .map(|b| f64::from(u16::from_le_bytes(arr(b))))
                     .collect(),
-                Dtype::Int,
+                StoredType::Int,
             ),
             S::U32 => (
                 take(4)
                     .map(|b| f64::from(u32::from_le_bytes(arr(b))))
                     .collect(),
-                Dtype::Int,
+                StoredType::Int,
             ),
             S::U64 => (
                 take(8).map(|b| u64::from_le_bytes(arr(b)) as f64).collect(),
-                Dtype::Int,
+                StoredType::Int,
             ),
             S::BOOL => (
                 raw.iter().map(|&b| f64::from(u8::from(b != 0))).collect(),
-                Dtype::Bool,
+                StoredType::Bool,
             ),
             other => {
                 return Err(format!(
@@ -328,7 +314,11 @@ fn json(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
             name,
             shape,
             data,
-            dtype: if integral { Dtype::Int } else { Dtype::F64 },
+            dtype: if integral {
+                StoredType::Int
+            } else {
+                StoredType::F64
+            },
         });
     }
     Ok(out)

@@ -20,7 +20,7 @@ use std::rc::Rc;
 use num_traits::ToPrimitive;
 
 use crate::expr::equality::{Oriented, orient};
-use crate::expr::node::{ExprId, Node};
+use crate::expr::node::{ExprId, Node, Symbol};
 use crate::lower::workspace::Workspace;
 use crate::numeric::eval::Compiled;
 use crate::numeric::files::position;
@@ -28,17 +28,30 @@ use crate::numeric::sample::Rng;
 use crate::numeric::value::{Bindings, Tensor, Value};
 use crate::syntax::tree::Relation;
 
-/// Adjusts `at` so that the workspace's equality facts hold where the fact's form
-/// allows (see the module docs).
-pub(crate) fn meet_equalities(session: &mut Workspace, at: &mut Bindings, rng: &mut Rng) {
+/// How to meet one equality fact: the real roots of a polynomial fact's scalar, or
+/// the fact's rewrite. Made once for all the draws of a point, since it does not
+/// depend on the point.
+pub(crate) enum Meet {
+    /// Set the scalar to one of these values.
+    Roots(Symbol, Vec<f64>),
+    /// Adjust the point so that `pattern` takes the value of `replacement`.
+    Rewrite {
+        pattern: ExprId,
+        replacement: ExprId,
+    },
+}
+
+/// How to meet each of the workspace's equality facts.
+pub(crate) fn plan(session: &mut Workspace) -> Vec<Meet> {
     let facts: Vec<(ExprId, ExprId)> = session
         .facts
         .iter()
         .filter(|f| f.relation == Relation::Equal)
         .map(|f| (f.subject, f.bound))
         .collect();
-    for (lhs, rhs) in facts {
-        match orient(&mut session.pool, lhs, rhs) {
+    facts
+        .into_iter()
+        .map(|(lhs, rhs)| match orient(&mut session.pool, lhs, rhs) {
             Oriented::Power {
                 symbol,
                 coefficients,
@@ -48,17 +61,40 @@ pub(crate) fn meet_equalities(session: &mut Workspace, at: &mut Bindings, rng: &
                     .iter()
                     .map(|r| r.to_f64().unwrap_or(f64::NAN))
                     .collect();
-                let roots = real_roots(&c);
-                if roots.is_empty() || at.get(symbol).is_none() {
-                    continue;
-                }
-                let pick = roots[rng.below(roots.len())];
-                at.insert(symbol, Value::Scalar(pick));
+                Meet::Roots(symbol, real_roots(&c))
             }
             Oriented::Rewrite {
                 pattern,
                 replacement,
-            } => rewrite_point(session, at, pattern, replacement),
+            } => Meet::Rewrite {
+                pattern,
+                replacement,
+            },
+        })
+        .collect()
+}
+
+/// Adjusts `at` so that the equality facts hold where each fact's form allows (see
+/// the module docs).
+pub(crate) fn meet_equalities(
+    session: &mut Workspace,
+    plan: &[Meet],
+    at: &mut Bindings,
+    rng: &mut Rng,
+) {
+    for m in plan {
+        match m {
+            Meet::Roots(symbol, roots) => {
+                if roots.is_empty() || at.get(*symbol).is_none() {
+                    continue;
+                }
+                let pick = roots[rng.below(roots.len())];
+                at.insert(*symbol, Value::Scalar(pick));
+            }
+            Meet::Rewrite {
+                pattern,
+                replacement,
+            } => rewrite_point(session, at, *pattern, *replacement),
         }
     }
 }

@@ -246,9 +246,10 @@ fn sample(
     // Scalars are drawn inside their own bounds; a fact about anything else (`z[0] > 0`,
     // `x - y > 0`) is met by drawing again. The facts are compiled once for all draws.
     let facts = compile_facts(session);
+    let equalities = crate::numeric::meet::plan(session);
     for _ in 0..64 {
         let mut at = draw(session, exprs, rng, spread, lengths)?;
-        crate::numeric::meet::meet_equalities(session, &mut at, rng);
+        crate::numeric::meet::meet_equalities(session, &equalities, &mut at, rng);
         if facts_hold(session, &facts, &at) {
             return Ok(at);
         }

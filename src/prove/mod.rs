@@ -736,7 +736,7 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
     // A point where the sides disagreed in f64 and high precision could not tell
     // whether they really differ is not evidence for the claim, and the claim is not
     // confirmed however many other points agree: only undecided.
-    if let Some(why) = precise.reason.clone().filter(|_| precise.unsure > 0) {
+    if let Some(why) = &precise.reason {
         let decided = if agreed == 0 {
             "high precision could not decide any of them".to_string()
         } else {
@@ -787,7 +787,7 @@ struct Precise {
     failed: usize,
     /// Points where the sides disagreed in f64 that high precision left undecided.
     unsure: usize,
-    /// Why the last of those was undecided.
+    /// Why the last of those was undecided; set exactly when `unsure` is not 0.
     reason: Option<String>,
     /// Points where the sides agreed in f64 that were checked in high precision.
     spot_checks: usize,
