@@ -32,7 +32,7 @@ EPS = 1e-5
 # Sizes: small, so that a dump is a few kilobytes and gauge checks it in a moment.
 FEATURES = 5  # D
 HIDDEN = 6  # H
-CLASSES = 4  # C
+CLASSES = 3  # C
 EXAMPLES = 256  # the size of the synthetic data set, split into batches
 
 
