@@ -157,7 +157,7 @@ def parse_args():
     )
     parser.add_argument("--batch", type=int, default=16, help="examples per step (N)")
     parser.add_argument("--steps", type=int, default=5, help="SGD steps to run")
-    parser.add_argument("--lr", type=float, default=0.5, help="the learning rate")
+    parser.add_argument("--lr", type=float, default=0.1, help="the learning rate")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--dump", metavar="PATH", help="write the last step to this .npz file"
