@@ -96,6 +96,7 @@ pub use api::error::{Error, Result};
 pub use api::expr::Expr;
 pub use api::results::{CheckReport, ClaimReport, Derivation};
 pub use api::session::Session;
+pub use api::values::ValuesReport;
 pub use api::values_point;
 pub use diag::error::ErrorKind;
 pub use prove::Verdict;
@@ -105,6 +106,7 @@ pub use report::Format;
 /// builders.
 pub mod options {
     pub use crate::api::options::*;
+    pub use crate::api::values::ValuesOptions;
 }
 
 /// What the [`Session`] methods return besides expressions and the reports at the

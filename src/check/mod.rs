@@ -15,8 +15,10 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
 
+pub mod explain;
 pub mod request;
 pub mod summary;
+pub mod values;
 
 use rustc_hash::FxHashMap;
 

@@ -207,8 +207,9 @@ Examples:
   gauge check 'abs(x)' --wrt x --at 'x=0'                # a kink is reported, not failed
   gauge check 'ln(1 + x) - x' --wrt x --at 'x=1e-12'     # finite differences cancel here
   gauge check 'cross_entropy(z, y)' --defs mlp.gauge --at @point.json   # every variable, at a JSON point
-  gauge check 'cross_entropy(z, y)' --defs mlp.gauge --len W1=16x64 --len W2=32x16")]
-    Check(CheckArgs),
+  gauge check 'cross_entropy(z, y)' --defs mlp.gauge --len W1=16x64 --len W2=32x16
+  gauge check examples/training/mlp.gauge --values dump.npz   # a program's gradients, against the spec")]
+    Check(Box<CheckArgs>),
     /// Decide the claims of a file: proved, confirmed by numbers, or refuted.
     #[command(after_help = "\
 Examples:
@@ -293,6 +294,27 @@ pub struct CheckArgs {
     /// as an SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Check a program's gradients: the values it computed them at (inputs and
+    /// parameters under the spec's names, the gradients as `grad.<name>`, the loss
+    /// value as `loss`), as .npz, .npy, .safetensors or .json. Repeat it for dumps at
+    /// other batch sizes. The function is then the spec: an expression, or a .gauge
+    /// file whose `loss` (see --loss) is checked.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["grad", "index", "at", "len", "plot"])]
+    pub values: Vec<PathBuf>,
+    /// The gradients of the dump before it, in a file of their own, keyed by the
+    /// parameters' names (`grad.<name>` also reads).
+    #[arg(long, value_name = "FILE", requires = "values")]
+    pub grads: Vec<PathBuf>,
+    /// A relative tolerance for the gradients, in place of their dtype's rounding.
+    #[arg(long, value_name = "RTOL", requires = "values")]
+    pub rtol: Option<f64>,
+    /// The precision the program computed in, when it is not the dumps' (half-precision
+    /// dumps are taken to be computed in float32, as mixed-precision training does).
+    #[arg(long, value_name = "DTYPE", requires = "values")]
+    pub compute: Option<String>,
+    /// The definition a .gauge spec's loss is, for --values.
+    #[arg(long, value_name = "NAME", default_value = "loss", requires = "values")]
+    pub loss: String,
 }
 
 impl Format {

@@ -11,7 +11,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use ndarray::ArrayD;
-use ndarray_npy::{NpzReader, ReadNpyExt, ReadableElement};
+use ndarray_npy::{ReadNpyExt, ReadableElement};
 
 use crate::diag::error::{Error, ErrorKind, Result};
 
@@ -92,7 +92,7 @@ pub fn read_arrays(path: &Path) -> Result<Vec<Stored>> {
                 .and_then(|s| s.to_str())
                 .unwrap_or("array")
                 .to_string();
-            vec![decode(bytes.as_slice(), name).map_err(|m| bad(&shown, m))?]
+            vec![decode(&bytes, name).map_err(|m| bad(&shown, m))?]
         }
         "npz" => npz(&bytes).map_err(|m| bad(&shown, m))?,
         "safetensors" | "st" => safetensors(&bytes).map_err(|m| bad(&shown, m))?,
@@ -115,44 +115,39 @@ fn bad(file: &str, message: String) -> Error {
     )
 }
 
-/// Where one `.npy` array comes from: a lone file's bytes, or a member of an `.npz`
-/// archive. Either is read as a given element type, which fails when the array holds
-/// another.
-trait NpySource {
-    fn read<T: ReadableElement>(&mut self) -> Option<ArrayD<T>>;
-}
-
-impl NpySource for &[u8] {
-    fn read<T: ReadableElement>(&mut self) -> Option<ArrayD<T>> {
-        ArrayD::<T>::read_npy(Cursor::new(*self)).ok()
-    }
-}
-
-impl NpySource for (&mut NpzReader<Cursor<&[u8]>>, &str) {
-    fn read<T: ReadableElement>(&mut self) -> Option<ArrayD<T>> {
-        self.0
-            .by_name::<ndarray::OwnedRepr<T>, ndarray::IxDyn>(self.1)
-            .ok()
-    }
-}
-
 /// The array as element type `T`, in `f64`, if that is its type.
 fn typed<T: ReadableElement + Copy>(
-    source: &mut impl NpySource,
+    bytes: &[u8],
     to: fn(T) -> f64,
 ) -> Option<(Vec<usize>, Vec<f64>)> {
-    let a = source.read::<T>()?;
+    let a = ArrayD::<T>::read_npy(Cursor::new(bytes)).ok()?;
     // `iter` walks the logical order whatever the memory layout, so an array saved in
     // Fortran order comes out row-major.
     Some((a.shape().to_vec(), a.iter().map(|&x| to(x)).collect()))
 }
 
+/// A float16 array: ndarray-npy has no half-precision element, so the header's type
+/// `<f2` is read as `<u2` (the same width and byte order; the header keeps its
+/// length), and the bits are read through the `half` crate.
+fn float16(bytes: &[u8]) -> Option<(Vec<usize>, Vec<f64>)> {
+    // The header is the text up to the first newline, after the magic bytes.
+    let end = bytes.iter().take(1 << 20).position(|&b| b == b'\n')?;
+    let header = &bytes[..end];
+    let at = [b"'<f2'", b"'>f2'", b"'|f2'"]
+        .iter()
+        .find_map(|pat| header.windows(pat.len()).position(|w| w == *pat))?;
+    let mut patched = bytes.to_vec();
+    patched[at + 2] = b'u';
+    typed::<u16>(&patched, |b| half::f16::from_bits(b).to_f64())
+}
+
 /// One `.npy` array named `name`, trying each element type NumPy writes.
-fn decode(mut source: impl NpySource, name: String) -> std::result::Result<Stored, String> {
-    let s = &mut source;
+fn decode(bytes: &[u8], name: String) -> std::result::Result<Stored, String> {
+    let s = bytes;
     let found = typed::<f64>(s, |x| x)
         .map(|r| (r, StoredType::F64))
         .or_else(|| typed::<f32>(s, f64::from).map(|r| (r, StoredType::F32)))
+        .or_else(|| float16(s).map(|r| (r, StoredType::F16)))
         .or_else(|| typed::<i64>(s, |x| x as f64).map(|r| (r, StoredType::Int)))
         .or_else(|| typed::<i32>(s, f64::from).map(|r| (r, StoredType::Int)))
         .or_else(|| typed::<i16>(s, f64::from).map(|r| (r, StoredType::Int)))
@@ -170,24 +165,30 @@ fn decode(mut source: impl NpySource, name: String) -> std::result::Result<Store
             dtype,
         }),
         None => Err(format!(
-            "`{name}` is not an array of floats, integers or booleans (float16 .npy and \
-             .npz arrays are not read yet: save them as float32, or use safetensors)"
+            "`{name}` is not an array of floats (float64, float32, float16), integers or booleans"
         )),
     }
 }
 
-/// Every array of an `.npz` archive, compressed or not.
+/// Every array of an `.npz` archive, compressed or not: each member is an `.npy` file,
+/// read as a lone one is (the zip crate, which ndarray-npy reads archives with, gives
+/// the member's bytes, so that float16 members read too).
 fn npz(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
-    let mut reader =
-        NpzReader::new(Cursor::new(bytes)).map_err(|e| format!("not an .npz archive: {e}"))?;
-    let names = reader.names().map_err(|e| e.to_string())?;
-    names
-        .iter()
-        .map(|entry| {
-            let name = entry.strip_suffix(".npy").unwrap_or(entry).to_string();
-            decode((&mut reader, entry.as_str()), name)
-        })
-        .collect()
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("not an .npz archive: {e}"))?;
+    let mut out = Vec::with_capacity(archive.len());
+    for k in 0..archive.len() {
+        let mut member = archive.by_index(k).map_err(|e| e.to_string())?;
+        let entry = member.name().to_string();
+        let mut raw = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
+        member
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("cannot read `{entry}`: {e}"))?;
+        let name = entry.strip_suffix(".npy").unwrap_or(&entry).to_string();
+        out.push(decode(&raw, name)?);
+    }
+    Ok(out)
 }
 
 /// Every tensor of a safetensors file.

@@ -10,6 +10,7 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`.
 
+pub mod bounds;
 pub mod eval;
 pub mod files;
 pub mod json;

@@ -60,6 +60,15 @@ pub trait Scalar: Copy + Debug + PartialEq {
     fn pow_whole(self, e: f64) -> Self {
         self.powi(e as i32)
     }
+
+    /// Whether, in a `max` (`largest`) or `min` reduction, this number replaces the
+    /// one held when their values are equal. By default the first stays, as `argmax`
+    /// names it; a one-sided derivative follows the tied element that moves the
+    /// reduction most in its direction.
+    fn replaces_tie(self, held: Self, largest: bool) -> bool {
+        let _ = (held, largest);
+        false
+    }
 }
 
 impl Scalar for f64 {

@@ -16,6 +16,7 @@ pub mod prove;
 pub mod roll;
 pub mod shared;
 pub mod value;
+pub mod values;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

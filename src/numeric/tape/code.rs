@@ -743,6 +743,7 @@ fn reduced<T: Scalar>(
     each_pass(run, m, range, index, node, term, |v, t| {
         let better = match &best {
             None => true,
+            Some((_, b)) if t.re() == b.re() => t.replaces_tie(*b, r.largest()),
             Some((_, b)) if r.largest() => t.re() > b.re(),
             Some((_, b)) => t.re() < b.re(),
         };

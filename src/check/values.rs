@@ -1,0 +1,729 @@
+//! `gauge check SPEC --values FILE`: the gradients a program computed, checked against
+//! the specification's own.
+//!
+//! A dump holds the program's inputs and parameters, keyed by the names the spec uses,
+//! its gradients (`grad.<name>`, or a separate file), and optionally its loss value
+//! (`loss`). gauge evaluates its symbolic gradient of the spec's loss at those values
+//! and compares, component by component, with a bound that comes from the dtypes:
+//! - the gradient's own storage rounding, `u_s * |want|`;
+//! - the rounding of computing it, `KAPPA * u_c * e`, where `e` is the running error
+//!   bound of the gradient formula at that component (see [`crate::numeric::bounds`])
+//!   and `u_c` the unit roundoff of the precision the program computed in (the dump's,
+//!   or `f32` for half-precision dumps, which mixed-precision training computes in).
+//!
+//! A whole tensor is also tested for a systematic scale (`got ≈ c * want` with `c` not
+//! 1), which finds a relative error far below one component's bound when the tensor is
+//! large, as a bf16 dump needs. A tensor whose every component is within its bound of
+//! zero is *vacuous*: a zero gradient would pass, so nothing was compared. Components
+//! where the reference fails are looked at again through one-sided derivatives: at a
+//! kink (`relu` at 0, a tie of `max`) any value between the two is a subgradient and
+//! passes. [`explain`] names the mistake of a failing gradient.
+//!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::check::explain::{self, Explanation, Lengths};
+use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::kind::Kind;
+use crate::expr::node::{ExprId, Symbol};
+use crate::lower::workspace::Workspace;
+use crate::numeric::bounds::{OneSided, Rounding};
+use crate::numeric::files::{Stored, StoredType, position, read_arrays};
+use crate::numeric::scalar::Scalar;
+use crate::numeric::tape::{Elementwise, InputRef, Tape};
+use crate::numeric::value::{Bindings, Tensor, Value};
+
+/// The factor by which a program's rounding may exceed the running error bound of
+/// gauge's formula: a program computes the same gradient in another order, with
+/// other intermediate forms, so its errors are of the same order but not the same.
+pub const KAPPA: f64 = 8.0;
+
+/// How many components that fail the plain comparison are looked at again through
+/// one-sided derivatives (two runs of the loss each); the rest stay failing.
+const ONE_SIDED_BUDGET: usize = 20_000;
+
+/// What to read for one dump.
+#[derive(Clone, Debug)]
+pub struct DumpFiles {
+    /// The values file.
+    pub values: PathBuf,
+    /// A separate gradients file, keyed by the parameters' names.
+    pub grads: Option<PathBuf>,
+}
+
+/// How to judge.
+#[derive(Clone, Debug, Default)]
+pub struct Judging {
+    /// A relative tolerance in place of the gradients' storage rounding.
+    pub rtol: Option<f64>,
+    /// The precision the program computed in, in place of the default.
+    pub compute: Option<StoredType>,
+    /// Only these parameters, by name.
+    pub only: Option<Vec<String>>,
+}
+
+/// One dump, read and matched with the spec.
+#[derive(Clone, Debug)]
+pub struct Dump {
+    /// Where it came from, as shown.
+    pub source: String,
+    /// The inputs and parameters.
+    pub point: Bindings,
+    /// The gradients, per parameter.
+    pub grads: Vec<(Symbol, Stored)>,
+    /// The program's loss value and its dtype.
+    pub loss: Option<(f64, StoredType)>,
+    /// The coarsest floating dtype among the values.
+    pub values_dtype: Option<StoredType>,
+    /// Arrays in the file that the spec does not use.
+    pub unused: Vec<String>,
+}
+
+/// One component's comparison.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Component {
+    /// The program's value.
+    pub got: f64,
+    /// The reference (NaN where it has none: a kink with no defined derivative).
+    pub want: f64,
+    /// The bound the difference must stay within.
+    pub bound: f64,
+    /// At a kink, the one-sided derivatives (the subgradients lie between them).
+    pub kink: Option<(f64, f64)>,
+    /// Whether it passes.
+    pub passed: bool,
+}
+
+impl Component {
+    /// The relative error, against the reference's magnitude (and the bound, so that a
+    /// reference of 0 does not divide).
+    pub fn rel_error(&self) -> f64 {
+        let want = match self.kink {
+            Some((lo, hi)) if self.got >= lo.min(hi) && self.got <= lo.max(hi) => self.got,
+            Some((lo, hi)) => {
+                if (self.got - lo).abs() < (self.got - hi).abs() {
+                    lo
+                } else {
+                    hi
+                }
+            }
+            None => self.want,
+        };
+        let diff = (self.got - want).abs();
+        if diff == 0.0 {
+            0.0
+        } else {
+            diff / want.abs().max(f64::MIN_POSITIVE)
+        }
+    }
+}
+
+/// A parameter's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamVerdict {
+    /// Every component within its bound, and no systematic scale.
+    Passed,
+    /// A component beyond its bound, or a systematic scale.
+    Failed,
+    /// Every reference component within its bound of zero: nothing was compared.
+    Vacuous,
+}
+
+/// One parameter's check in one dump.
+#[derive(Clone, Debug)]
+pub struct ParamCheck {
+    /// The parameter's name.
+    pub name: String,
+    /// Its shape (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// The dtype of the gradient as stored.
+    pub dtype: StoredType,
+    /// The unit roundoff of the precision the program is taken to compute in.
+    pub compute_roundoff: f64,
+    /// Every component, last axis fastest.
+    pub components: Vec<Component>,
+    /// The worst component: the failing one with the largest error over its bound.
+    pub worst: Option<usize>,
+    /// The systematic scale `got ≈ c * want` over the whole tensor, where it is
+    /// significant beyond rounding.
+    pub scale: Option<f64>,
+    /// How many components sit on a kink.
+    pub kinks: usize,
+    /// The verdict.
+    pub verdict: ParamVerdict,
+    /// What the mistake is, for a failing gradient.
+    pub explanation: Option<Explanation>,
+}
+
+/// The loss value's check.
+#[derive(Clone, Debug)]
+pub struct LossCheck {
+    /// The program's value.
+    pub got: f64,
+    /// The spec's.
+    pub want: f64,
+    /// The bound.
+    pub bound: f64,
+    /// Its dtype.
+    pub dtype: StoredType,
+    /// Whether it passes.
+    pub passed: bool,
+    /// For a failing value, its ratio to the spec's matched with the lengths.
+    pub explanation: Option<Explanation>,
+}
+
+/// One dump's report.
+#[derive(Clone, Debug)]
+pub struct DumpReport {
+    /// The file.
+    pub source: String,
+    /// The named lengths, as read from the data.
+    pub lengths: Vec<(String, usize)>,
+    /// The loss value's check, when the dump has one.
+    pub loss: Option<LossCheck>,
+    /// One check per parameter with a gradient.
+    pub params: Vec<ParamCheck>,
+    /// Arrays the spec does not use.
+    pub unused: Vec<String>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug)]
+pub struct ValuesReport {
+    /// The spec's loss, as text.
+    pub spec: String,
+    /// One report per dump.
+    pub dumps: Vec<DumpReport>,
+    /// Explanations that hold in every dump, per parameter (several dumps tell a length
+    /// from a constant that equals it in one).
+    pub explanations: Vec<(String, Explanation)>,
+    /// Whether everything passed.
+    pub passed: bool,
+}
+
+/// Reads a dump's files and matches them with the names `loss` uses.
+pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<Dump> {
+    let source = files.values.display().to_string();
+    let arrays = read_arrays(&files.values)?;
+    let mut values = Vec::new();
+    let mut grads: Vec<(String, Stored, String)> = Vec::new();
+    let mut program_loss = None;
+    for a in arrays {
+        if let Some(rest) = a.name.strip_prefix("grad.") {
+            grads.push((rest.to_string(), a, source.clone()));
+        } else if a.name == "loss" {
+            program_loss = Some(a);
+        } else {
+            values.push(a);
+        }
+    }
+    if let Some(g) = &files.grads {
+        let shown = g.display().to_string();
+        for a in read_arrays(g)? {
+            if a.name == "loss" {
+                program_loss = Some(a);
+                continue;
+            }
+            let name = a.name.strip_prefix("grad.").unwrap_or(&a.name).to_string();
+            grads.push((name, a, shown.clone()));
+        }
+    }
+    let used = spec_names(ws, loss);
+    let mut point = Bindings::new();
+    let mut unused = Vec::new();
+    let mut values_dtype: Option<StoredType> = None;
+    for a in &values {
+        let Some(&s) = used.iter().find(|&&s| ws.pool.name(s) == a.name.as_str()) else {
+            unused.push(a.name.clone());
+            continue;
+        };
+        if let Some(k) = a.data.iter().position(|x| !x.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!(
+                    "`{}` in `{source}` holds {} at position {:?} (shape {:?})",
+                    a.name,
+                    a.data[k],
+                    position(&a.shape, k),
+                    a.shape
+                ),
+            )
+            .with_hint(
+                "a program's inputs and parameters must be finite; check the step that made them",
+            ));
+        }
+        if a.dtype.unit_roundoff().is_some() {
+            values_dtype = Some(coarser(values_dtype, a.dtype));
+        }
+        point.insert(s, value_of(a));
+    }
+    let missing: Vec<&str> = used
+        .iter()
+        .filter(|&&s| point.get(s).is_none())
+        .map(|&s| ws.pool.name(s))
+        .collect();
+    if !missing.is_empty() {
+        let held: Vec<&str> = values.iter().map(|a| a.name.as_str()).collect();
+        return Err(Error::new(
+            ErrorKind::Binding,
+            format!(
+                "the spec uses {} but `{source}` has no array of that name (it holds {})",
+                quoted(&missing),
+                if held.is_empty() { "none".to_string() } else { quoted(&held) }
+            ),
+        )
+        .with_hint("save every input and parameter under the name the spec gives it, as `np.savez(path, W1=W1, ...)`"));
+    }
+    let mut matched = Vec::with_capacity(grads.len());
+    for (name, g, file) in grads {
+        let Some(&s) = used.iter().find(|&&s| ws.pool.name(s) == name.as_str()) else {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("`{file}` has a gradient for `{name}`, which the spec does not use"),
+            )
+            .with_hint(format!(
+                "the spec's variables are {}",
+                quoted(&used.iter().map(|&s| ws.pool.name(s)).collect::<Vec<_>>())
+            )));
+        };
+        let shape = match point.get(s) {
+            Some(Value::Tensor(t)) => t.shape.clone(),
+            _ => Vec::new(),
+        };
+        if g.shape != shape && !(shape.is_empty() && g.data.len() == 1) {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                format!(
+                    "the gradient of `{name}` in `{file}` has shape {:?}, but `{name}` has shape {:?}",
+                    g.shape, shape
+                ),
+            )
+            .with_hint("a gradient has its parameter's shape; check for a missing transpose or a reduction over the wrong axis"));
+        }
+        if g.dtype.unit_roundoff().is_none() {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("the gradient of `{name}` in `{file}` is stored as integers"),
+            )
+            .with_hint("store gradients as floating-point numbers"));
+        }
+        matched.push((s, g));
+    }
+    if matched.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Binding,
+            format!("`{source}` holds no gradients"),
+        )
+        .with_hint("save each gradient as `grad.<name>` next to the values (`np.savez(path, W1=W1, **{'grad.W1': dW1})`), or give them with --grads"));
+    }
+    let loss = match program_loss {
+        None => None,
+        Some(l) if l.data.len() == 1 && l.dtype.unit_roundoff().is_some() => {
+            Some((l.data[0], l.dtype))
+        }
+        Some(l) => {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!(
+                    "`loss` in `{source}` has shape {:?}; the loss is one number",
+                    l.shape
+                ),
+            )
+            .with_hint("save the loss value as a scalar: `loss=np.float64(loss)`"));
+        }
+    };
+    Ok(Dump {
+        source,
+        point,
+        grads: matched,
+        loss,
+        values_dtype,
+        unused,
+    })
+}
+
+/// The names a check's values must give: the scalars and tensors `loss` uses, with its
+/// definitions expanded.
+pub fn spec_names(ws: &mut Workspace, loss: ExprId) -> Vec<Symbol> {
+    let mut found = ws.pool.free_variables(loss);
+    for s in ws.names_used(loss) {
+        if !found.contains(&s) {
+            found.push(s);
+        }
+    }
+    found
+        .into_iter()
+        .filter(|&s| matches!(ws.kind_of(s), Some(Kind::Scalar | Kind::Tensor(_))))
+        .collect()
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn value_of(a: &Stored) -> Value {
+    if a.shape.is_empty() {
+        Value::Scalar(a.data.first().copied().unwrap_or(0.0))
+    } else {
+        Value::Tensor(Rc::new(Tensor {
+            shape: a.shape.clone(),
+            data: a.data.clone(),
+        }))
+    }
+}
+
+/// The coarser of two floating types.
+fn coarser(a: Option<StoredType>, b: StoredType) -> StoredType {
+    match a {
+        Some(a) if a.unit_roundoff() >= b.unit_roundoff() => a,
+        _ => b,
+    }
+}
+
+/// The unit roundoff a program computes in: that of the coarsest of its values and the
+/// stored result (the gradient or the loss), except that a half-precision result
+/// (f16, bf16) of values held in f32 or f64 was only stored in it: mixed-precision
+/// training computes in f32 and rounds once at the end. A program whose values are in
+/// half precision computes in it.
+fn compute_roundoff(values: Option<StoredType>, stored: StoredType, judging: &Judging) -> f64 {
+    let result = match stored {
+        StoredType::F16 | StoredType::Bf16 => StoredType::F32,
+        other => other,
+    };
+    let t = judging.compute.unwrap_or(coarser(values, result));
+    t.unit_roundoff().unwrap_or(f64::EPSILON / 2.0)
+}
+
+/// Checks every dump against the spec's loss.
+pub fn run(
+    ws: &mut Workspace,
+    loss: ExprId,
+    dumps: &[Dump],
+    judging: &Judging,
+) -> Result<ValuesReport> {
+    // The reference gradients, symbolic, once for every dump.
+    let mut refs = Vec::new();
+    let mut by_name: Vec<Symbol> = Vec::new();
+    for d in dumps {
+        for (s, _) in &d.grads {
+            if !by_name.contains(s) {
+                by_name.push(*s);
+            }
+        }
+    }
+    if let Some(only) = &judging.only {
+        for n in only {
+            if !by_name.iter().any(|&s| ws.pool.name(s) == n.as_str()) {
+                return Err(Error::new(
+                    ErrorKind::Name,
+                    format!("--wrt names `{n}`, but no dump has its gradient"),
+                ));
+            }
+        }
+        by_name.retain(|&s| only.iter().any(|n| ws.pool.name(s) == n.as_str()));
+    }
+    for &s in &by_name {
+        refs.push(Reference::new(ws, loss, s)?);
+    }
+    let loss_tape = Tape::compile(&mut ws.pool, loss)?;
+    let compiled = crate::numeric::Compiled::new(ws, loss);
+    let lengths = Lengths::named(ws);
+    let mut reports = Vec::with_capacity(dumps.len());
+    for d in dumps {
+        // The point's own checks (kinds, linked lengths, labels) and the loss's value.
+        let want_loss = compiled.eval(ws, &d.point).map_err(|e| {
+            let message = format!("the spec's loss at `{}`: {}", d.source, e.message);
+            Error { message, ..e }
+        })?;
+        let inputs = loss_tape.inputs(&ws.pool, &d.point)?;
+        let at_lengths = lengths.values(ws, &d.point);
+        let loss_check = match d.loss {
+            Some((got, dtype)) => {
+                let bounded: Rounding = loss_tape
+                    .run(&inputs, None)
+                    .unwrap_or(Rounding::from_f64(want_loss));
+                let uc = compute_roundoff(d.values_dtype, dtype, judging);
+                let us = judging.rtol.unwrap_or(dtype.unit_roundoff().unwrap_or(0.0));
+                let bound =
+                    us * want_loss.abs() + (KAPPA * uc + 4.0 * f64::EPSILON) * bounded.error;
+                let passed = (got - want_loss).abs() <= bound;
+                let explanation = (!passed)
+                    .then(|| explain::ratio_only(got, want_loss, &at_lengths))
+                    .flatten();
+                Some(LossCheck {
+                    got,
+                    want: want_loss,
+                    bound,
+                    dtype,
+                    passed,
+                    explanation,
+                })
+            }
+            None => None,
+        };
+        let mut params = Vec::new();
+        for r in &refs {
+            let Some((_, g)) = d.grads.iter().find(|(s, _)| *s == r.param) else {
+                continue;
+            };
+            let mut p = r.compare(ws, d, g, judging, &loss_tape)?;
+            if p.verdict == ParamVerdict::Failed {
+                p.explanation = Some(explain::explain(ws, r.expr, &r.over, d, &p, &at_lengths)?);
+            }
+            params.push(p);
+        }
+        reports.push(DumpReport {
+            source: d.source.clone(),
+            lengths: at_lengths.shown(),
+            loss: loss_check,
+            params,
+            unused: d.unused.clone(),
+        });
+    }
+    let explanations = explain::across(&reports);
+    let passed = reports.iter().all(|r| {
+        r.loss.as_ref().is_none_or(|l| l.passed)
+            && r.params.iter().all(|p| p.verdict == ParamVerdict::Passed)
+    });
+    Ok(ValuesReport {
+        spec: ws.print(loss),
+        dumps: reports,
+        explanations,
+        passed,
+    })
+}
+
+/// A parameter's reference gradient: the symbolic derivative of the loss by its
+/// element, compiled to be evaluated at every element at once.
+struct Reference {
+    param: Symbol,
+    expr: ExprId,
+    over: Vec<Symbol>,
+    tape: Elementwise,
+}
+
+impl Reference {
+    fn new(ws: &mut Workspace, loss: ExprId, param: Symbol) -> Result<Reference> {
+        let rank = match ws.kind_of(param) {
+            Some(Kind::Tensor(r)) => r as usize,
+            _ => 0,
+        };
+        let avoid = ws.pool.free_indices(loss);
+        let over = crate::check::request::fresh_indices(ws, rank, &avoid);
+        let idx: Vec<ExprId> = over.iter().map(|&i| ws.pool.index(i)).collect();
+        let var = if rank == 0 {
+            ws.pool.sym(param)
+        } else {
+            ws.pool.elem(param, idx)
+        };
+        let defs = ws.definitions_in_order();
+        let facts = ws.facts.clone();
+        let d = crate::calculus::derivation::derive_with_steps(
+            &mut ws.pool,
+            loss,
+            var,
+            1,
+            &defs,
+            &facts,
+        )?;
+        let tape = Elementwise::compile(&mut ws.pool, d.result, &over)?;
+        Ok(Reference {
+            param,
+            expr: d.result,
+            over,
+            tape,
+        })
+    }
+
+    /// Compares the program's gradient with this reference at a dump's values.
+    fn compare(
+        &self,
+        ws: &Workspace,
+        d: &Dump,
+        g: &Stored,
+        judging: &Judging,
+        loss_tape: &Tape,
+    ) -> Result<ParamCheck> {
+        let shape = match d.point.get(self.param) {
+            Some(Value::Tensor(t)) => t.shape.clone(),
+            _ => Vec::new(),
+        };
+        let inputs = self.tape.inputs(&ws.pool, &d.point)?;
+        let want: Vec<Option<f64>> = self.tape.run::<f64>(&inputs, &shape);
+        let rounding: Vec<Option<Rounding>> = self.tape.run::<Rounding>(&inputs, &shape);
+        let uc = compute_roundoff(d.values_dtype, g.dtype, judging);
+        let us = judging
+            .rtol
+            .unwrap_or(g.dtype.unit_roundoff().unwrap_or(0.0));
+        let reference_roundoff = 4.0 * f64::EPSILON;
+        // The largest rounding scale of any component: the bound of a component whose
+        // reference is undefined (a kink), which has no scale of its own.
+        let widest = rounding
+            .iter()
+            .flatten()
+            .map(|r| r.error)
+            .filter(|e| e.is_finite())
+            .fold(0.0, f64::max);
+        let mut components = Vec::with_capacity(want.len());
+        for k in 0..want.len() {
+            let got = g.data[k];
+            let (w, e) = match (want[k], rounding[k]) {
+                (Some(w), Some(r)) if w.is_finite() && r.error.is_finite() => (w, r.error),
+                (Some(w), _) if w.is_finite() => (w, widest),
+                _ => (f64::NAN, widest),
+            };
+            let bound =
+                us * w.abs().max(0.0) + (KAPPA * uc + reference_roundoff) * e + f64::MIN_POSITIVE;
+            let passed = w.is_finite() && got.is_finite() && (got - w).abs() <= bound;
+            components.push(Component {
+                got,
+                want: w,
+                bound: if bound.is_finite() { bound } else { f64::MAX },
+                kink: None,
+                passed,
+            });
+        }
+        // Components that fail, or have no reference, looked at again from both sides.
+        let failing: Vec<usize> = (0..components.len())
+            .filter(|&k| !components[k].passed)
+            .take(ONE_SIDED_BUDGET)
+            .collect();
+        let mut kinks = 0;
+        if !failing.is_empty() {
+            let loss_inputs = loss_tape.inputs(&ws.pool, &d.point)?;
+            let x0 = |k: usize| match d.point.get(self.param) {
+                Some(Value::Tensor(t)) => t.data[k],
+                Some(Value::Scalar(x)) => *x,
+                None => f64::NAN,
+            };
+            for k in failing {
+                let input = if shape.is_empty() {
+                    InputRef::Scalar(self.param)
+                } else {
+                    InputRef::Element(self.param, k)
+                };
+                let side = |dir: f64| {
+                    loss_tape
+                        .run::<OneSided>(&loss_inputs, Some((input, OneSided::new(x0(k), dir))))
+                        .ok()
+                        .map(|v| v.derivative())
+                        .filter(|x| x.is_finite())
+                };
+                let (Some(right), Some(left)) = (side(1.0), side(-1.0).map(|x| -x)) else {
+                    continue;
+                };
+                let c = &mut components[k];
+                let spread = (right - left).abs();
+                let scale = right.abs().max(left.abs());
+                let slack = us * scale + (KAPPA * uc + reference_roundoff) * widest;
+                if spread > slack {
+                    kinks += 1;
+                    c.kink = Some((left, right));
+                    let (lo, hi) = (left.min(right), left.max(right));
+                    c.bound = slack + f64::MIN_POSITIVE;
+                    c.passed = c.got >= lo - c.bound && c.got <= hi + c.bound;
+                } else if c.want.is_nan() {
+                    // The formula has no value here, but the derivative exists.
+                    c.want = right;
+                    c.bound = slack + f64::MIN_POSITIVE;
+                    c.passed = (c.got - right).abs() <= c.bound;
+                }
+            }
+        }
+        let worst = components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.passed)
+            .max_by(|a, b| {
+                let ra = excess(a.1);
+                let rb = excess(b.1);
+                ra.total_cmp(&rb)
+            })
+            .map(|(k, _)| k)
+            .or_else(|| {
+                components
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| excess(a.1).total_cmp(&excess(b.1)))
+                    .map(|(k, _)| k)
+            });
+        let scale = systematic_scale(&components, us);
+        let any_failing = components.iter().any(|c| !c.passed);
+        let vacuous = components
+            .iter()
+            .all(|c| c.kink.is_none() && c.want.is_finite() && c.want.abs() <= c.bound);
+        let verdict = if any_failing || scale.is_some() {
+            ParamVerdict::Failed
+        } else if vacuous {
+            ParamVerdict::Vacuous
+        } else {
+            ParamVerdict::Passed
+        };
+        Ok(ParamCheck {
+            name: ws.pool.name(self.param).to_string(),
+            shape,
+            dtype: g.dtype,
+            compute_roundoff: uc,
+            components,
+            worst,
+            scale,
+            kinks,
+            verdict,
+            explanation: None,
+        })
+    }
+}
+
+/// How far a component is beyond its bound (its error over its bound).
+fn excess(c: &Component) -> f64 {
+    if c.got.is_nan() || (c.want.is_nan() && c.kink.is_none()) {
+        return f64::INFINITY;
+    }
+    let want = match c.kink {
+        Some((lo, hi)) => c.got.clamp(lo.min(hi), lo.max(hi)),
+        None => c.want,
+    };
+    (c.got - want).abs() / c.bound
+}
+
+/// The scale `c` of `got ≈ c * want` over a whole tensor, when it differs from 1 by
+/// more than rounding explains: the compute part of the bounds may all lean one way,
+/// but the storage roundings are independent, so their share shrinks as the square
+/// root of the number of components (six standard deviations of it are allowed).
+fn systematic_scale(components: &[Component], us: f64) -> Option<f64> {
+    let mut dot = 0.0;
+    let mut norm = 0.0;
+    let mut leaning = 0.0;
+    let mut storage = 0.0;
+    for c in components {
+        if c.kink.is_some() || !c.want.is_finite() || !c.got.is_finite() {
+            continue;
+        }
+        dot += c.want * (c.got - c.want);
+        norm += c.want * c.want;
+        let stored = us * c.want.abs();
+        leaning += c.want.abs() * (c.bound - stored).max(0.0);
+        storage += (c.want * stored).powi(2) / 3.0;
+    }
+    if norm == 0.0 {
+        return None;
+    }
+    let allowed = leaning + 6.0 * storage.sqrt();
+    (dot.abs() > allowed).then(|| 1.0 + dot / norm)
+}
+
+/// Reads every dump, matching its arrays with the names the loss uses.
+pub fn read_dumps(ws: &mut Workspace, loss: ExprId, files: &[DumpFiles]) -> Result<Vec<Dump>> {
+    files.iter().map(|f| read_dump(ws, loss, f)).collect()
+}
+
+/// A path as shown in messages.
+pub fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
