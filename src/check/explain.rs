@@ -27,7 +27,11 @@ use crate::numeric::value::{Bindings, Value};
 use crate::simplify::simplifier::Simplifier;
 
 /// Past this many terms, the multiplied-out gradient is not fitted term by term.
-const MAX_TERMS: usize = 48;
+pub const MAX_TERMS: usize = 48;
+
+/// A gradient whose formula is larger than this (as a tree) is not multiplied out
+/// whole: its terms are sought through the intermediates instead.
+const MAX_EXPANDED: u64 = 400;
 
 /// The named lengths of the spec (`N` in `tensor X[N, D]`), as formulas.
 #[derive(Clone, Debug, Default)]
@@ -196,6 +200,9 @@ pub enum Explanation {
     },
     /// Additive terms of the correct gradient absent, flipped or scaled.
     Terms {
+        /// The intermediate whose adjoint the terms are of (`A[i, k]`); `None` for
+        /// the parameter's own gradient.
+        through: Option<String>,
         /// The terms that differ.
         changes: Vec<TermChange>,
         /// `want - got`, as a formula.
@@ -246,7 +253,11 @@ impl Explanation {
                     }
                 }
             }
-            Explanation::Terms { changes, residual } => {
+            Explanation::Terms {
+                through,
+                changes,
+                residual,
+            } => {
                 let mut parts: Vec<String> = changes
                     .iter()
                     .map(|c| {
@@ -265,8 +276,16 @@ impl Explanation {
                         format!("term {} {how}", c.term)
                     })
                     .collect();
-                parts.push(format!("want - got = {residual}"));
-                parts.join("; ")
+                match through {
+                    None => {
+                        parts.push(format!("want - got = {residual}"));
+                        parts.join("; ")
+                    }
+                    Some(v) => format!(
+                        "in the adjoint of {v} (d loss/d {v}): {}; the residual, want - got of that adjoint, is {residual}",
+                        parts.join("; ")
+                    ),
+                }
             }
             Explanation::Unexplained { note } => note.clone(),
         }
@@ -312,8 +331,11 @@ fn holds(components: &[Component], pred: impl Fn(usize) -> f64, scale: f64) -> b
 }
 
 /// Explains a failing parameter's gradient in one dump.
+#[allow(clippy::too_many_arguments)]
 pub fn explain(
     ws: &mut Workspace,
+    loss: ExprId,
+    param: Symbol,
     expr: ExprId,
     over: &[Symbol],
     dump: &Dump,
@@ -340,7 +362,23 @@ pub fn explain(
             return Ok(Explanation::Ratio { ratio, matches });
         }
     }
-    if let Some(e) = fit_terms(ws, expr, over, dump, p)? {
+    if crate::expr::size::tree_size_at_most(&ws.pool, expr, MAX_EXPANDED) {
+        let left = ws.pool.budget_left();
+        ws.pool.set_budget(Some(
+            left.map_or(4 * MAX_EXPANDED as usize * MAX_TERMS, |l| {
+                l.min(4 * MAX_EXPANDED as usize * MAX_TERMS)
+            }),
+        ));
+        let found = fit_terms(ws, expr, over, dump, p);
+        let exhausted = ws.pool.over_budget();
+        ws.pool.set_budget(left);
+        if let Some(e) = found?
+            && !exhausted
+        {
+            return Ok(e);
+        }
+    }
+    if let Some(e) = crate::check::through::explain_through(ws, loss, param, over, dump, p)? {
         return Ok(e);
     }
     let bad = cs.iter().filter(|c| !c.passed).count();
@@ -390,6 +428,20 @@ fn fit_terms(
                 .collect::<Vec<f64>>(),
         );
     }
+    fit(ws, &terms, &columns, p, None)
+}
+
+/// Fits the program's gradient as a combination of `columns`, the values of `terms` (or
+/// what they carry to the parameter), each coefficient rounded to 0, -1, 2 or 1/2 and
+/// the whole checked at every component; the terms whose coefficient is not 1 are the
+/// explanation, `through` the intermediate they are terms of.
+pub fn fit(
+    ws: &mut Workspace,
+    terms: &[ExprId],
+    columns: &[Vec<f64>],
+    p: &ParamCheck,
+    through: Option<String>,
+) -> Result<Option<Explanation>> {
     let cs = &p.components;
     let rows: Vec<usize> = (0..cs.len())
         .filter(|&k| {
@@ -398,7 +450,7 @@ fn fit_terms(
                 && columns.iter().all(|col| col[k].is_finite())
         })
         .collect();
-    let Some(coefficients) = least_squares(&columns, &rows, |k| cs[k].got) else {
+    let Some(coefficients) = least_squares(columns, &rows, |k| cs[k].got) else {
         return Ok(None);
     };
     let simple = [1.0, 0.0, -1.0, 2.0, 0.5];
@@ -412,13 +464,8 @@ fn fit_terms(
     if rounded.iter().all(|&c| c == 1.0) {
         return Ok(None);
     }
-    let predicted = |k: usize| -> f64 {
-        rounded
-            .iter()
-            .zip(&columns)
-            .map(|(c, col)| c * col[k])
-            .sum()
-    };
+    let predicted =
+        |k: usize| -> f64 { rounded.iter().zip(columns).map(|(c, col)| c * col[k]).sum() };
     if !rows
         .iter()
         .all(|&k| (cs[k].got - predicted(k)).abs() <= 2.0 * cs[k].bound)
@@ -445,6 +492,7 @@ fn fit_terms(
         .with_facts(facts)
         .simplify(sum);
     Ok(Some(Explanation::Terms {
+        through,
         changes,
         residual: ws.print(simplified),
     }))

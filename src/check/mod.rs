@@ -18,6 +18,7 @@
 pub mod explain;
 pub mod request;
 pub mod summary;
+pub mod through;
 pub mod values;
 
 use rustc_hash::FxHashMap;

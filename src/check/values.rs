@@ -302,12 +302,11 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
             )
             .with_hint("a gradient has its parameter's shape; check for a missing transpose or a reduction over the wrong axis"));
         }
+        // Whole numbers (JSON's, or an integer array) are exact, and are compared as
+        // float64 values.
+        let mut g = g;
         if g.dtype.unit_roundoff().is_none() {
-            return Err(Error::new(
-                ErrorKind::Binding,
-                format!("the gradient of `{name}` in `{file}` is stored as integers"),
-            )
-            .with_hint("store gradients as floating-point numbers"));
+            g.dtype = StoredType::F64;
         }
         matched.push((s, g));
     }
@@ -355,7 +354,12 @@ pub fn spec_names(ws: &mut Workspace, loss: ExprId) -> Vec<Symbol> {
     }
     found
         .into_iter()
-        .filter(|&s| matches!(ws.kind_of(s), Some(Kind::Scalar | Kind::Tensor(_))))
+        .filter(|&s| {
+            matches!(
+                ws.kind_of(s),
+                Some(Kind::Scalar | Kind::Tensor(_) | Kind::Index)
+            )
+        })
         .collect()
 }
 
@@ -474,7 +478,16 @@ pub fn run(
             };
             let mut p = r.compare(ws, d, g, judging, &loss_tape)?;
             if p.verdict == ParamVerdict::Failed {
-                p.explanation = Some(explain::explain(ws, r.expr, &r.over, d, &p, &at_lengths)?);
+                p.explanation = Some(explain::explain(
+                    ws,
+                    loss,
+                    r.param,
+                    r.expr,
+                    &r.over,
+                    d,
+                    &p,
+                    &at_lengths,
+                )?);
             }
             params.push(p);
         }
@@ -597,11 +610,6 @@ impl Reference {
         let mut kinks = 0;
         if !failing.is_empty() {
             let loss_inputs = loss_tape.inputs(&ws.pool, &d.point)?;
-            let x0 = |k: usize| match d.point.get(self.param) {
-                Some(Value::Tensor(t)) => t.data[k],
-                Some(Value::Scalar(x)) => *x,
-                None => f64::NAN,
-            };
             for k in failing {
                 let input = if shape.is_empty() {
                     InputRef::Scalar(self.param)
@@ -610,7 +618,7 @@ impl Reference {
                 };
                 let side = |dir: f64| {
                     loss_tape
-                        .run::<OneSided>(&loss_inputs, Some((input, OneSided::new(x0(k), dir))))
+                        .run::<OneSided>(&loss_inputs, Some((input, OneSided::new(0.0, dir))))
                         .ok()
                         .map(|v| v.derivative())
                         .filter(|x| x.is_finite())

@@ -125,7 +125,10 @@ fn text(report: &ValuesReport) -> String {
         for p in &d.params {
             checked += 1;
             match p.verdict {
-                ParamVerdict::Failed => wrong.push(format!("{} in {}", p.name, d.source)),
+                ParamVerdict::Failed if report.dumps.len() > 1 => {
+                    wrong.push(format!("{} in {}", p.name, d.source))
+                }
+                ParamVerdict::Failed => wrong.push(p.name.clone()),
                 ParamVerdict::Vacuous => vacuous.push(p.name.clone()),
                 ParamVerdict::Passed => {}
             }
@@ -145,8 +148,8 @@ fn text(report: &ValuesReport) -> String {
     if report.passed {
         let _ = writeln!(
             o,
-            "passed: {checked} gradient{} agree with the spec{}",
-            if checked == 1 { "" } else { "s" },
+            "passed: {checked} gradient{} with the spec{}",
+            if checked == 1 { " agrees" } else { "s agree" },
             if report.dumps.iter().any(|d| d.loss.is_some()) {
                 ", and so does the loss"
             } else {
@@ -380,7 +383,9 @@ fn explanation_json(param: Option<&str>, e: &Explanation) -> ExplanationJson {
             j.ratio = Some(*ratio);
             j.matches = matches.iter().map(|m| m.formula()).collect();
         }
-        Explanation::Terms { changes, residual } => {
+        Explanation::Terms {
+            changes, residual, ..
+        } => {
             j.kind = "terms";
             j.terms = changes
                 .iter()

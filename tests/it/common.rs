@@ -164,3 +164,19 @@ pub fn verdicts(text: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A fresh directory under the system's temporary one, for a test's files.
+pub fn temp_dir(prefix: &str, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gauge-{prefix}-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
+
+/// Whether python3 imports NumPy (in CI, its absence fails the test).
+pub fn numpy_present() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    engines_present("numpy", ok)
+}

@@ -7,20 +7,10 @@ use std::path::PathBuf;
 
 use gauge::numeric::files::{Stored, StoredType, read_arrays};
 
-use crate::common::engines_present;
+use crate::common::numpy_present;
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gauge-files-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn numpy_present() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import numpy"])
-        .status()
-        .is_ok_and(|s| s.success());
-    engines_present("numpy", ok)
+    crate::common::temp_dir("files", tag)
 }
 
 fn by_name<'a>(arrays: &'a [Stored], name: &str) -> &'a Stored {

@@ -44,4 +44,5 @@ mod syntax;
 mod tables;
 mod tape;
 mod tensor_forms;
+mod values;
 mod verify;

@@ -171,6 +171,12 @@ impl Pool {
         self.work_limit = budget.map(|n| self.work.saturating_add(n));
     }
 
+    /// What the work under way may still build (`None`: no bound), so that a bounded
+    /// side task can take a budget of its own and give the rest back.
+    pub fn budget_left(&self) -> Option<usize> {
+        self.work_limit.map(|limit| limit.saturating_sub(self.work))
+    }
+
     /// Whether the work under way has built more than its budget allows. Nodes are
     /// still built past it (an expression never becomes invalid); the searches that
     /// check this stop early and return what they have, which is still right.
