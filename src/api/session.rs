@@ -138,7 +138,7 @@ impl Session {
     /// an index in one query and a scalar in the next, as in separate runs of the
     /// command line. What lowering learns about names (kinds, axis lengths, index
     /// ranges) is put back as it was; the expressions made stay valid.
-    fn query<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
+    pub(crate) fn query<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
         self.with(|ws| {
             let kinds = ws.scope.kinds.clone();
             let equal_lengths = ws.equal_lengths.clone();
