@@ -405,6 +405,13 @@ impl<'p> Builder<'p> {
                 let len = self.length(id)?;
                 self.push(Op::Length(len), Vec::new(), false)
             }
+            Node::Add(ts) if self.sech_squared(&ts).is_some() => {
+                let u = self.sech_squared(&ts).unwrap_or(id);
+                let uv = self.value(u)?;
+                let c = self.map(Op::Func(Func::Cosh, uv), &[uv]);
+                let c2 = self.map(Op::Powi(c, 2), &[c]);
+                self.map(Op::Recip(c2), &[c2])
+            }
             Node::Add(ts) => {
                 let mut vs = Vec::with_capacity(ts.len());
                 for &t in ts.iter() {

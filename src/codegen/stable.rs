@@ -8,7 +8,8 @@
 //!   and their powers as the sum of their logarithms, so that `ln(softmax(z)[y])` is
 //!   `z[y] - logsumexp(z)` (log_softmax and cross-entropy never take the logarithm of
 //!   a probability that underflowed to 0);
-//! - `ln(sigmoid(x))` as `-softplus(-x)`.
+//! - `ln(sigmoid(x))` as `-softplus(-x)`;
+//! - `1 - tanh(u)^2` as `1/cosh(u)^2`, which does not cancel near saturation.
 //!
 //! Each rewrite is an identity for every real input; the shift cancels exactly. The
 //! builtins `sigmoid` and `softplus` are computed stably by every target (see the
@@ -60,6 +61,34 @@ impl Builder<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// The `u` of `1 - tanh(u)^2` (the derivative of tanh), which is computed as
+    /// `1/cosh(u)^2`: near saturation the difference cancels to a few digits.
+    pub(crate) fn sech_squared(&mut self, ts: &[ExprId]) -> Option<ExprId> {
+        let [one, minus] = ts else {
+            return None;
+        };
+        if !self.pool.is_int(*one, 1) {
+            return None;
+        }
+        let Node::Mul(fs) = self.pool.node(*minus) else {
+            return None;
+        };
+        let [m, sq] = &fs[..] else {
+            return None;
+        };
+        let (m, sq) = (*m, *sq);
+        let Node::Pow(t, two) = *self.pool.node(sq) else {
+            return None;
+        };
+        let t = self.looked_through(t);
+        match *self.pool.node(t) {
+            Node::Func(Func::Tanh, u) if self.pool.is_int(m, -1) && self.pool.is_int(two, 2) => {
+                Some(u)
+            }
+            _ => None,
+        }
     }
 
     /// `1 / sum(j, exp(b))` as its parts.
