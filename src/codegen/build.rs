@@ -48,8 +48,8 @@ pub struct Builder<'p> {
     pub bounds: Vec<(usize, Length)>,
     /// The axes in scope, innermost last.
     env: Vec<(Symbol, Length)>,
-    memo: FxHashMap<(ExprId, Vec<(Symbol, Length)>), Tmp>,
-    index_memo: FxHashMap<(ExprId, Vec<(Symbol, Length)>), At>,
+    memo: FxHashMap<Key, Tmp>,
+    index_memo: FxHashMap<Key, At>,
     /// The instruction of each input once read.
     input_tmp: FxHashMap<usize, Tmp>,
     /// The result indices of each table, by definition and arguments.
@@ -57,10 +57,13 @@ pub struct Builder<'p> {
     /// The input each integer array was read from, for the bounds of labels.
     int_source: FxHashMap<Tmp, usize>,
     /// The shifted sums of stable forms, by the sum's node.
-    pub(crate) shifted: FxHashMap<(ExprId, Vec<(Symbol, Length)>), (Tmp, Tmp)>,
+    pub(crate) shifted: FxHashMap<Key, (Tmp, Tmp)>,
     consts: FxHashMap<u64, Tmp>,
     made: FxHashMap<String, Tmp>,
 }
+
+/// What a lowered node is found by: the node and the lengths of its free axes.
+pub(crate) type Key = (ExprId, Vec<(Symbol, Length)>);
 
 /// An unsupported construct, named by its text.
 pub fn unsupported(pool: &Pool, id: ExprId, what: &str, hint: &str) -> Error {
@@ -158,7 +161,7 @@ impl<'p> Builder<'p> {
     }
 
     /// The memo key of `id`: the node and the lengths of its free axes.
-    fn key(&self, id: ExprId) -> (ExprId, Vec<(Symbol, Length)>) {
+    fn key(&self, id: ExprId) -> Key {
         let free = self.pool.free_symbols(id);
         let mut ctx: Vec<(Symbol, Length)> = Vec::new();
         for (k, &(s, len)) in self.env.iter().enumerate().rev() {
@@ -674,7 +677,7 @@ impl<'p> Builder<'p> {
     }
 
     /// The key under which the shifted sums of stable forms are kept.
-    pub(crate) fn shifted_key(&self, id: ExprId) -> (ExprId, Vec<(Symbol, Length)>) {
+    pub(crate) fn shifted_key(&self, id: ExprId) -> Key {
         self.key(id)
     }
 

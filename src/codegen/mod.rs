@@ -260,7 +260,7 @@ fn length_classes(b: &Builder<'_>) -> (Vec<Option<usize>>, Vec<(Length, usize)>)
     let mut class_ids: Vec<usize> = Vec::new();
     let mut of: Vec<(Length, usize)> = Vec::new();
     let mut classes: Vec<Option<usize>> = Vec::new();
-    for k in 0..all.len() {
+    for (k, &len) in all.iter().enumerate() {
         let r = root(&mut parent, k);
         let c = match class_ids.iter().position(|&x| x == r) {
             Some(c) => c,
@@ -270,10 +270,10 @@ fn length_classes(b: &Builder<'_>) -> (Vec<Option<usize>>, Vec<(Length, usize)>)
                 classes.len() - 1
             }
         };
-        if let Length::Lit(n) = all[k] {
+        if let Length::Lit(n) = len {
             classes[c] = Some(n);
         }
-        of.push((all[k], c));
+        of.push((len, c));
     }
     (classes, of)
 }

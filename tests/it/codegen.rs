@@ -179,7 +179,7 @@ fn point(
             .flatten()
             .unwrap_or(2 + c % 3)
     };
-    let mut real = |rng: &mut Lcg| {
+    let real = |rng: &mut Lcg| {
         if positive {
             0.1 + 0.8 * rng.next()
         } else {
@@ -470,11 +470,144 @@ fn generated_numpy_and_jax_agree_with_gauge_and_jax_grad() {
     if let Some(answers) = run_python("jax", &jax) {
         compare_python("jax", &answers, &jax);
     }
+    let rust = prepare(Target::Rust, false);
+    let rust = Prepared {
+        wants: numpy.wants.clone(),
+        ..rust
+    };
+    if let Some(answers) = run_rust(&rust) {
+        compare_python("rust", &answers, &rust);
+    }
+}
+
+/// An argument as a Rust literal (and its shape, for a tensor).
+fn rust_literal(kind: &ArgKind, v: &Value, shape: &[usize]) -> Vec<String> {
+    fn flat(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Array(a) => a.iter().for_each(|x| flat(x, out)),
+            _ => out.push(v.as_f64().unwrap_or(f64::NAN)),
+        }
+    }
+    let mut xs = Vec::new();
+    flat(v, &mut xs);
+    let dims: Vec<String> = shape.iter().map(|n| n.to_string()).collect();
+    match kind {
+        ArgKind::Scalar => vec![format!("{:?}_f64", xs[0])],
+        ArgKind::Label { .. } => vec![format!("{}_usize", xs[0] as usize)],
+        ArgKind::Tensor { labels, .. } => {
+            let items: Vec<String> = xs
+                .iter()
+                .map(|x| match labels {
+                    Some(_) => format!("{}_usize", *x as usize),
+                    None => format!("{x:?}_f64"),
+                })
+                .collect();
+            vec![
+                format!("&[{}]", items.join(", ")),
+                format!("[{}]", dims.join(", ")),
+            ]
+        }
+    }
+}
+
+/// Compiles every case's Rust into one program with rustc, runs it at the points, and
+/// reads its answers in the driver's form; `None` when rustc is missing outside CI.
+fn run_rust(p: &Prepared) -> Option<Vec<Value>> {
+    let mut src = String::from("#![allow(dead_code)]\n");
+    let mut main = String::from(
+        "fn out(v: &[f64]) -> String {\n    v.iter().map(|x| format!(\"{x:?}\")).collect::<Vec<_>>().join(\" \")\n}\nfn main() {\n",
+    );
+    for (k, c) in cases().iter().enumerate() {
+        let code = &p.codes[k];
+        src.push_str(&format!("mod case{k} {{\n{}\n}}\n", code.text()));
+        for (q, point) in p.points[k].iter().enumerate() {
+            let mut args = Vec::new();
+            for (a, (v, shape)) in code.args().iter().zip(point.iter().zip(&p.shapes[k][q])) {
+                args.extend(rust_literal(&a.kind, v, shape));
+            }
+            main.push_str(&format!(
+                "    let r = case{k}::value_and_grad({});\n",
+                args.join(", ")
+            ));
+            let mut parts = vec!["out(&[r.0])".to_string()];
+            for (g, var) in c.wrt.iter().enumerate() {
+                let a = code.args().iter().find(|a| a.name == *var).map(|a| &a.kind);
+                parts.push(match a {
+                    Some(ArgKind::Tensor { .. }) => format!("out(&r.1.{g})"),
+                    _ => format!("out(&[r.1.{g}])"),
+                });
+            }
+            main.push_str(&format!(
+                "    println!(\"{k} {q} |{}\", {});\n",
+                vec!["{}"; parts.len()].join("|"),
+                parts.join(", ")
+            ));
+        }
+    }
+    main.push_str("}\n");
+    src.push_str(&main);
+    // Under target/, which the build owns, so nothing is left in the system's temp.
+    let dir = root().join("target/codegen-tests");
+    std::fs::create_dir_all(&dir).expect("a directory for the program");
+    let file = dir.join("cases.rs");
+    std::fs::write(&file, src).expect("writes the program");
+    let exe = dir.join("cases");
+    let compiled = Command::new("rustc")
+        .args(["--edition", "2021", "-C", "opt-level=0", "-o"])
+        .arg(&exe)
+        .arg(&file)
+        .output();
+    let compiled = match compiled {
+        Ok(o) => o,
+        Err(_) => {
+            engines_present("rustc", false);
+            return None;
+        }
+    };
+    assert!(
+        compiled.status.success(),
+        "rustc rejects the generated Rust:\n{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let run = Command::new(&exe).output().expect("the program runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut answers: Vec<Vec<Value>> = vec![Vec::new(); p.codes.len()];
+    for line in String::from_utf8_lossy(&run.stdout).lines() {
+        let mut parts = line.split('|');
+        let head: Vec<usize> = parts
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let nums: Vec<Vec<f64>> = parts
+            .map(|p| {
+                p.split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            })
+            .collect();
+        answers[head[0]].push(json!({"value": nums[0][0], "grads": nums[1..]}));
+    }
+    Some(answers.into_iter().map(Value::Array).collect())
 }
 
 /// Logits of ±1000 and sigmoid inputs of ±800, where the naive forms overflow to inf
 /// and NaN: the generated NumPy, JAX and Rust stay finite and right.
-const EXTREMES: &[(&str, &[&str], &str, f64, &[f64])] = &[
+/// A formula, its variables, a point, and the value and gradient there.
+type Extreme = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    f64,
+    &'static [f64],
+);
+
+const EXTREMES: &[Extreme] = &[
     // (formula, variables, the arguments in the order of the generated function, value,
     // gradient)
     (
