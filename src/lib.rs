@@ -49,6 +49,7 @@
 //! | `trace` | the vocabulary of derivations: the `Rule` enum, `Step`, `Rewrite` |
 //! | `simplify` | the phased simplifier, its named rules, the sign prover, folding into definitions, CSE |
 //! | `calculus` | symbolic derivatives, reverse-mode gradients, derivations step by step |
+//! | `codegen` | `gauge codegen`: a formula and its gradients as one numerically stable `value_and_grad` function in NumPy, JAX, PyTorch or Rust |
 //! | `verify` | the independent step checker: its own sign prover, derivative table and normal form; never imports `simplify` or `calculus` |
 //! | `check` | `gauge check`: claimed gradients against the oracles |
 //! | `prove` | claims: proved, confirmed or refuted, and the one `Verdict` |
@@ -69,6 +70,8 @@ pub mod api;
 pub mod calculus;
 #[doc(hidden)]
 pub mod check;
+#[doc(hidden)]
+pub mod codegen;
 #[doc(hidden)]
 pub mod diag;
 #[doc(hidden)]
@@ -113,6 +116,7 @@ pub mod options {
 /// crate root: gradients, values, loaded statements, claims' outcomes, an error's
 /// labelled spans, a derivation's steps.
 pub mod results {
+    pub use crate::api::codegen::{Arg, ArgKind, Code};
     pub use crate::api::error::Label;
     pub use crate::api::results::{Evaluation, Gradient, Hessian, Loaded, Proofs, Step};
 }

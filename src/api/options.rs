@@ -12,6 +12,7 @@
 //! # let _ = (out, second, check, prove);
 //! ```
 
+pub use crate::api::codegen::{CodegenOptions, Target};
 pub use crate::check::request::split_list;
 pub use crate::numeric::oracle::Dtype;
 pub use crate::report::Output;

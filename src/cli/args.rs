@@ -229,6 +229,31 @@ Examples:
         #[arg(long)]
         verify: bool,
     },
+    /// Generate `value_and_grad(args...)`: the value and the gradients of a scalar
+    /// formula, numerically stable, as NumPy, JAX, PyTorch or Rust code.
+    #[command(after_help = "\
+Examples:
+  gauge codegen 'cross_entropy(z, y)' --wrt z                         # NumPy
+  gauge codegen loss --defs examples/attention.gauge --wrt Q,K,V --target jax
+  gauge codegen 'bce(v, t)' --wrt v --target rust
+  gauge codegen 'mse(q, r)' --wrt q --target torch --emit-check")]
+    Codegen {
+        /// The scalar formula; `-` reads it from standard input, `@FILE` from a file.
+        /// Definitions come from `--defs FILE.gauge`.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The variables of the gradient, separated by commas: scalars, or tensors
+        /// whole. Default: every variable of the formula.
+        #[arg(long, value_name = "VARS", allow_hyphen_values = true)]
+        wrt: Option<String>,
+        /// The language generated.
+        #[arg(long, value_enum, default_value = "numpy")]
+        target: CodegenTarget,
+        /// Append a harness, `check_against(user_fn, ...)`, that compares a function
+        /// written by hand with the generated one at random inputs.
+        #[arg(long)]
+        emit_check: bool,
+    },
     /// Print an expression as LaTeX.
     #[command(after_help = "\
 Examples:
@@ -245,6 +270,19 @@ Examples:
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// The languages `gauge codegen` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CodegenTarget {
+    /// NumPy.
+    Numpy,
+    /// JAX (`jax.numpy`).
+    Jax,
+    /// PyTorch, with a `torch.autograd.Function`.
+    Torch,
+    /// Rust without crates.
+    Rust,
 }
 
 // The arguments of `gauge check`. (A plain comment: a doc comment here would become

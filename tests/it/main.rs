@@ -14,6 +14,7 @@ mod check;
 mod check_scale;
 mod cli;
 mod cli_args;
+mod codegen;
 mod common;
 mod cse;
 mod deep;

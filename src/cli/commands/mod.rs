@@ -2,6 +2,7 @@
 //! writes the rendered result.
 
 mod check;
+mod codegen;
 mod completions;
 mod diff;
 mod eval;
@@ -71,6 +72,12 @@ pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome
             prove::run(session, &cli, file, *seed, *verify, out)
         }
         Command::Latex { expr } => latex::run(session, &cli, expr, out),
+        Command::Codegen {
+            expr,
+            wrt,
+            target,
+            emit_check,
+        } => codegen::run(session, expr, wrt.as_deref(), *target, *emit_check, out),
         Command::Completions { shell } => completions::run(*shell, out),
     }
 }
@@ -86,7 +93,10 @@ fn prints_latex(cli: &Cli) -> bool {
         | Command::Hessian { .. }
         | Command::Simplify { .. }
         | Command::Prove { .. } => latex,
-        Command::Eval { .. } | Command::Check(_) | Command::Completions { .. } => false,
+        Command::Eval { .. }
+        | Command::Check(_)
+        | Command::Codegen { .. }
+        | Command::Completions { .. } => false,
     }
 }
 

@@ -1,0 +1,694 @@
+//! `gauge codegen`: the generated NumPy, JAX and Rust agree with gauge's own evaluator
+//! (the value, and every element of `Session::grad`) to 1e-12 relative at 100 random
+//! points for every prelude function and the definitions and losses of
+//! `examples/attention.gauge` and `examples/layers.gauge`; JAX also agrees with
+//! `jax.grad` of the generated forward; and the stable forms stay finite and right at
+//! logits of ±1000 and sigmoid inputs of ±800.
+//!
+//! Real engines run the code: python3 with NumPy and JAX (one process per target for
+//! every case), and rustc (one compile for every case). PyTorch's run only where it is
+//! installed; in CI a missing engine fails the test (`engines_present`).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use gauge::Session;
+use gauge::options::{CodegenOptions, GradOptions, Target};
+use gauge::results::ArgKind;
+use serde_json::{Value, json};
+
+use crate::common::{engines_present, root};
+
+/// A formula to generate: the file its definitions come from, the formula, the
+/// variables, and whether its inputs must be positive (logarithms, square roots).
+struct Case {
+    defs: Option<&'static str>,
+    expr: &'static str,
+    wrt: &'static [&'static str],
+    positive: bool,
+}
+
+const fn case(expr: &'static str, wrt: &'static [&'static str]) -> Case {
+    Case {
+        defs: None,
+        expr,
+        wrt,
+        positive: false,
+    }
+}
+
+/// Every prelude function (a vector-valued one contracted with an upstream gradient
+/// `g`), and the losses and definitions of the two example files.
+fn cases() -> Vec<Case> {
+    let pos = |expr, wrt| Case {
+        positive: true,
+        ..case(expr, wrt)
+    };
+    let file = |defs, expr, wrt, positive| Case {
+        defs: Some(defs),
+        expr,
+        wrt,
+        positive,
+    };
+    let layers = "examples/layers.gauge";
+    vec![
+        pos("eml(x, y)", &["x", "y"]),
+        case("sigmoid(x)", &["x"]),
+        case("softplus(x)", &["x"]),
+        case("tanh(x)", &["x"]),
+        case("tan(x)", &["x"]),
+        case("sinh(x)", &["x"]),
+        case("cosh(x)", &["x"]),
+        case("sum(i, g[i]*softmax(z)[i])", &["z", "g"]),
+        case("logsumexp(z)", &["z"]),
+        case("sum(i, g[i]*log_softmax(z)[i])", &["z", "g"]),
+        case("cross_entropy(z, y)", &["z"]),
+        pos("nll(p, y)", &["p"]),
+        case("bce(z, t)", &["z", "t"]),
+        pos("bce_prob(p, t)", &["p", "t"]),
+        case("mse(p, t)", &["p", "t"]),
+        case("sse(p, t)", &["p", "t"]),
+        case("relu(x)", &["x"]),
+        case("silu(x)", &["x"]),
+        case("gelu(x)", &["x"]),
+        case("gelu_tanh(x)", &["x"]),
+        case("tanh_sigmoid(x)", &["x"]),
+        pos("logit(p)", &["p"]),
+        case("dot(a, b)", &["a", "b"]),
+        case("norm2(a)", &["a"]),
+        case("max(a, b)", &["a", "b"]),
+        case("min(a, b)", &["a", "b"]),
+        file(
+            "examples/attention.gauge",
+            "loss",
+            &["Q", "K", "V", "G"],
+            true,
+        ),
+        file(layers, "sum(i, g[i]*z[i])", &["W", "x", "b", "g"], false),
+        file(
+            layers,
+            "sum(i, g[i]*tanh(W @ x + b)[i])",
+            &["W", "x", "b"],
+            false,
+        ),
+        file(layers, "cross_entropy(u / T, y)", &["u", "T"], true),
+        file(
+            layers,
+            "mean(n, cross_entropy(Z[n, :], labels[n]))",
+            &["Z"],
+            false,
+        ),
+        file(
+            layers,
+            "-mean(n, log_softmax(Z[n, :])[labels[n]])",
+            &["Z"],
+            false,
+        ),
+        file(layers, "batch_loss(Z, labels, T)", &["Z", "T"], true),
+        file(
+            layers,
+            "(1 - s)*cross_entropy(u, y) - s*mean(k, log_softmax(u)[k])",
+            &["u", "s"],
+            false,
+        ),
+        file(layers, "-(1 - p)^2*ln(p)", &["p"], true),
+        file(layers, "dl*(sqrt(1 + (e1/dl)^2) - 1)", &["e1", "dl"], true),
+        file(
+            layers,
+            "sum(i, gl[i]*(gamma[i]*xhat[i] + beta[i]))",
+            &["xl", "gamma", "beta"],
+            true,
+        ),
+        file(layers, "sum(i, gr[i]*wr[i]*rn[i])", &["xr", "wr"], true),
+        file(
+            layers,
+            "sum(n, gb[n]*(gam*bhat[n] + bet))",
+            &["xb", "gam", "bet"],
+            true,
+        ),
+        file(
+            layers,
+            "sum(i, l, G[i, l]*O[i, l])",
+            &["Q", "K", "V"],
+            false,
+        ),
+        file(
+            layers,
+            "max(u) + ln(sum(j, exp(u[j] - max(u))))",
+            &["u"],
+            false,
+        ),
+        file(layers, "logsumexp(u - cs)", &["u", "cs"], false),
+    ]
+}
+
+/// A session with the case's definitions loaded.
+fn session(c: &Case) -> Session {
+    let mut s = Session::new();
+    if let Some(path) = c.defs {
+        let text = std::fs::read_to_string(root().join(path)).expect("the example exists");
+        s.load_named(path, &text).expect("the example loads");
+    }
+    s
+}
+
+/// A small deterministic generator of uniform numbers in [0, 1).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// One random point: each argument's value as JSON (labels below their bound), and
+/// each argument's shape.
+fn point(
+    code: &gauge::results::Code,
+    rng: &mut Lcg,
+    positive: bool,
+) -> (Vec<Value>, Vec<Vec<usize>>) {
+    let size = |c: usize| {
+        code.classes()
+            .get(c)
+            .copied()
+            .flatten()
+            .unwrap_or(2 + c % 3)
+    };
+    let real = |rng: &mut Lcg| {
+        if positive {
+            0.1 + 0.8 * rng.next()
+        } else {
+            4.0 * rng.next() - 2.0
+        }
+    };
+    let mut values = Vec::new();
+    let mut shapes = Vec::new();
+    for a in code.args() {
+        match &a.kind {
+            ArgKind::Scalar => {
+                values.push(json!(real(rng)));
+                shapes.push(Vec::new());
+            }
+            ArgKind::Label { bound } => {
+                let n = bound.map(size).unwrap_or(2);
+                values.push(json!(((rng.next() * n as f64) as usize).min(n - 1)));
+                shapes.push(Vec::new());
+            }
+            ArgKind::Tensor { dims, labels } => {
+                let shape: Vec<usize> = dims.iter().map(|&c| size(c)).collect();
+                let count: usize = shape.iter().product();
+                let flat: Vec<Value> = (0..count)
+                    .map(|_| match labels {
+                        Some(bound) => {
+                            let n = bound.map(size).unwrap_or(2);
+                            json!(((rng.next() * n as f64) as usize).min(n - 1))
+                        }
+                        None => json!(real(rng)),
+                    })
+                    .collect();
+                values.push(nest(&flat, &shape));
+                shapes.push(shape);
+            }
+        }
+    }
+    (values, shapes)
+}
+
+/// A flat row-major list as nested lists of `shape`.
+fn nest(flat: &[Value], shape: &[usize]) -> Value {
+    match shape {
+        [] => flat[0].clone(),
+        [_] => Value::Array(flat.to_vec()),
+        [n, rest @ ..] => {
+            let inner: usize = rest.iter().product();
+            Value::Array(
+                (0..*n)
+                    .map(|k| nest(&flat[k * inner..(k + 1) * inner], rest))
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// What gauge's evaluator says at a point: the value and each gradient, flattened.
+fn oracle(
+    s: &mut Session,
+    c: &Case,
+    code: &gauge::results::Code,
+    values: &[Value],
+    shapes: &[Vec<usize>],
+) -> (f64, Vec<Vec<f64>>) {
+    let mut at = serde_json::Map::new();
+    for (a, v) in code.args().iter().zip(values) {
+        at.insert(a.name.clone(), v.clone());
+    }
+    let text = Value::Object(at.clone()).to_string();
+    let value = s
+        .eval_at(c.expr, &text)
+        .expect("gauge evaluates the formula")
+        .value();
+    let mut grads = Vec::new();
+    for var in c.wrt {
+        let k = code
+            .args()
+            .iter()
+            .position(|a| a.name == *var)
+            .expect("a variable is an argument");
+        let shape = &shapes[k];
+        let names: Vec<String> = (0..shape.len()).map(|d| format!("ix{d}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let g = s
+            .grad_with(c.expr, &[var], &GradOptions::new().with_index(&names))
+            .expect("gauge differentiates")
+            .parts()[0]
+            .to_string();
+        let count: usize = shape.iter().product();
+        let mut flat = Vec::with_capacity(count);
+        for e in 0..count {
+            let mut at = at.clone();
+            let mut rest = e;
+            for (d, n) in shape.iter().enumerate().rev() {
+                at.insert(names[d].to_string(), json!(rest % n));
+                rest /= n;
+            }
+            let v = s
+                .eval_at(&g, &Value::Object(at).to_string())
+                .unwrap_or_else(|e| panic!("gauge evaluates {g}: {e}"))
+                .value();
+            flat.push(v);
+        }
+        grads.push(flat);
+    }
+    s.take_warnings();
+    (value, grads)
+}
+
+/// Whether `got` is `want` to 1e-12 relative to the largest element of its array (at
+/// least 1e-4: a derivative that is 0 by cancelling terms of order 1, as relu's is
+/// for a negative input, comes out as a rounding error of those terms).
+fn agree(got: &[f64], want: &[f64]) -> bool {
+    agree_to(got, want, 1e-12)
+}
+
+fn agree_to(got: &[f64], want: &[f64], rel: f64) -> bool {
+    let scale = want.iter().fold(1e-4_f64, |m, w| m.max(w.abs()));
+    got.len() == want.len()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(g, w)| (g - w).abs() <= rel * scale.max(w.abs()))
+}
+
+const POINTS: usize = 100;
+
+/// Every case generated for `target`, with its points and gauge's answers there.
+struct Prepared {
+    codes: Vec<gauge::results::Code>,
+    points: Vec<Vec<Vec<Value>>>,
+    shapes: Vec<Vec<Vec<Vec<usize>>>>,
+    wants: Vec<Vec<(f64, Vec<Vec<f64>>)>>,
+}
+
+fn prepare(target: Target, with_oracle: bool) -> Prepared {
+    let mut p = Prepared {
+        codes: Vec::new(),
+        points: Vec::new(),
+        shapes: Vec::new(),
+        wants: Vec::new(),
+    };
+    for (k, c) in cases().iter().enumerate() {
+        let mut s = session(c);
+        let code = s
+            .codegen(c.expr, c.wrt, &CodegenOptions::new(target))
+            .unwrap_or_else(|e| panic!("{}: {e}", c.expr));
+        let mut rng = Lcg(k as u64 + 1);
+        let mut points = Vec::new();
+        let mut shapes = Vec::new();
+        let mut wants = Vec::new();
+        for _ in 0..POINTS {
+            let (v, sh) = point(&code, &mut rng, c.positive);
+            if with_oracle {
+                wants.push(oracle(&mut s, c, &code, &v, &sh));
+            }
+            points.push(v);
+            shapes.push(sh);
+        }
+        p.codes.push(code);
+        p.points.push(points);
+        p.shapes.push(shapes);
+        p.wants.push(wants);
+    }
+    p
+}
+
+/// Runs the driver on every case for a Python target; `None` when the engine is
+/// missing outside CI.
+fn run_python(target: &str, p: &Prepared) -> Option<Vec<Value>> {
+    run_driver(target, &python_cases(p))
+}
+
+/// Each prepared case as the driver reads it.
+fn python_cases(p: &Prepared) -> Vec<Value> {
+    cases()
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let wrt: Vec<usize> = c
+                .wrt
+                .iter()
+                .map(|v| {
+                    p.codes[k]
+                        .args()
+                        .iter()
+                        .position(|a| a.name == *v)
+                        .unwrap_or(0)
+                })
+                .collect();
+            json!({"code": p.codes[k].text(), "points": p.points[k], "wrt": wrt})
+        })
+        .collect()
+}
+
+/// Runs the driver on `cases` for a Python target.
+fn run_driver(target: &str, cases: &[Value]) -> Option<Vec<Value>> {
+    let input = json!({"target": target, "cases": cases}).to_string();
+    let child = Command::new("python3")
+        .arg(root().join("tests/codegen/driver.py"))
+        .env("JAX_PLATFORMS", "cpu")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(_) => {
+            engines_present("python3", false);
+            return None;
+        }
+    };
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("python3 finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(77) {
+        engines_present(&format!("{target} ({})", stderr.trim()), false);
+        return None;
+    }
+    let _ = writer.join();
+    assert!(
+        out.status.success(),
+        "the {target} driver failed:\n{stderr}"
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("the driver writes JSON"))
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+/// Compares a Python target's answers with gauge's; for JAX also with `jax.grad`.
+fn compare_python(target: &str, answers: &[Value], p: &Prepared) {
+    let mut wrong = Vec::new();
+    for (k, c) in cases().iter().enumerate() {
+        for (q, want) in p.wants[k].iter().enumerate() {
+            let got = &answers[k][q];
+            let value = got["value"].as_f64().unwrap_or(f64::NAN);
+            if !agree(&[value], &[want.0]) {
+                wrong.push(format!(
+                    "{}: value {value} != {} at {:?}",
+                    c.expr, want.0, p.points[k][q]
+                ));
+            }
+            for (g, w) in want.1.iter().enumerate() {
+                let mine = numbers(&got["grads"][g]);
+                if !agree(&mine, w) {
+                    wrong.push(format!(
+                        "{}: d/d{} {mine:?} != {w:?} at {:?}",
+                        c.expr, c.wrt[g], p.points[k][q]
+                    ));
+                }
+                if target == "jax" {
+                    // jax.grad differentiates tanh as 1 - tanh^2, which cancels near
+                    // saturation (the generated code writes 1/cosh^2): it is held to
+                    // the generated gradient at 1e-10.
+                    let theirs = numbers(&got["jax_grads"][g]);
+                    if !agree_to(&theirs, &mine, 1e-10) {
+                        wrong.push(format!(
+                            "{}: jax.grad by {} {theirs:?} != {w:?}",
+                            c.expr, c.wrt[g]
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{target} disagrees with gauge:\n{}",
+        wrong[..wrong.len().min(10)].join("\n")
+    );
+}
+
+#[test]
+fn generated_numpy_and_jax_agree_with_gauge_and_jax_grad() {
+    let numpy = prepare(Target::Numpy, true);
+    let jax = prepare(Target::Jax, false);
+    let jax = Prepared {
+        wants: numpy.wants.clone(),
+        ..jax
+    };
+    if let Some(answers) = run_python("numpy", &numpy) {
+        compare_python("numpy", &answers, &numpy);
+    }
+    if let Some(answers) = run_python("jax", &jax) {
+        compare_python("jax", &answers, &jax);
+    }
+    let rust = prepare(Target::Rust, false);
+    let rust = Prepared {
+        wants: numpy.wants.clone(),
+        ..rust
+    };
+    if let Some(answers) = run_rust(&rust) {
+        compare_python("rust", &answers, &rust);
+    }
+}
+
+/// An argument as a Rust literal (and its shape, for a tensor).
+fn rust_literal(kind: &ArgKind, v: &Value, shape: &[usize]) -> Vec<String> {
+    fn flat(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Array(a) => a.iter().for_each(|x| flat(x, out)),
+            _ => out.push(v.as_f64().unwrap_or(f64::NAN)),
+        }
+    }
+    let mut xs = Vec::new();
+    flat(v, &mut xs);
+    let dims: Vec<String> = shape.iter().map(|n| n.to_string()).collect();
+    match kind {
+        ArgKind::Scalar => vec![format!("{:?}_f64", xs[0])],
+        ArgKind::Label { .. } => vec![format!("{}_usize", xs[0] as usize)],
+        ArgKind::Tensor { labels, .. } => {
+            let items: Vec<String> = xs
+                .iter()
+                .map(|x| match labels {
+                    Some(_) => format!("{}_usize", *x as usize),
+                    None => format!("{x:?}_f64"),
+                })
+                .collect();
+            vec![
+                format!("&[{}]", items.join(", ")),
+                format!("[{}]", dims.join(", ")),
+            ]
+        }
+    }
+}
+
+/// Compiles every case's Rust into one program with rustc, runs it at the points, and
+/// reads its answers in the driver's form; `None` when rustc is missing outside CI.
+fn run_rust(p: &Prepared) -> Option<Vec<Value>> {
+    let mut src = String::from("#![allow(dead_code)]\n");
+    let mut main = String::from(
+        "fn out(v: &[f64]) -> String {\n    v.iter().map(|x| format!(\"{x:?}\")).collect::<Vec<_>>().join(\" \")\n}\nfn main() {\n",
+    );
+    for (k, c) in cases().iter().enumerate() {
+        let code = &p.codes[k];
+        src.push_str(&format!("mod case{k} {{\n{}\n}}\n", code.text()));
+        for (q, point) in p.points[k].iter().enumerate() {
+            let mut args = Vec::new();
+            for (a, (v, shape)) in code.args().iter().zip(point.iter().zip(&p.shapes[k][q])) {
+                args.extend(rust_literal(&a.kind, v, shape));
+            }
+            main.push_str(&format!(
+                "    let r = case{k}::value_and_grad({});\n",
+                args.join(", ")
+            ));
+            let mut parts = vec!["out(&[r.0])".to_string()];
+            for (g, var) in c.wrt.iter().enumerate() {
+                let a = code.args().iter().find(|a| a.name == *var).map(|a| &a.kind);
+                parts.push(match a {
+                    Some(ArgKind::Tensor { .. }) => format!("out(&r.1.{g})"),
+                    _ => format!("out(&[r.1.{g}])"),
+                });
+            }
+            main.push_str(&format!(
+                "    println!(\"{k} {q} |{}\", {});\n",
+                vec!["{}"; parts.len()].join("|"),
+                parts.join(", ")
+            ));
+        }
+    }
+    main.push_str("}\n");
+    src.push_str(&main);
+    // Under target/, which the build owns, so nothing is left in the system's temp.
+    let dir = root().join("target/codegen-tests");
+    std::fs::create_dir_all(&dir).expect("a directory for the program");
+    let file = dir.join("cases.rs");
+    std::fs::write(&file, src).expect("writes the program");
+    let exe = dir.join("cases");
+    let compiled = Command::new("rustc")
+        .args(["--edition", "2021", "-C", "opt-level=0", "-o"])
+        .arg(&exe)
+        .arg(&file)
+        .output();
+    let compiled = match compiled {
+        Ok(o) => o,
+        Err(_) => {
+            engines_present("rustc", false);
+            return None;
+        }
+    };
+    assert!(
+        compiled.status.success(),
+        "rustc rejects the generated Rust:\n{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let run = Command::new(&exe).output().expect("the program runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut answers: Vec<Vec<Value>> = vec![Vec::new(); p.codes.len()];
+    for line in String::from_utf8_lossy(&run.stdout).lines() {
+        let mut parts = line.split('|');
+        let head: Vec<usize> = parts
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let nums: Vec<Vec<f64>> = parts
+            .map(|p| {
+                p.split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            })
+            .collect();
+        answers[head[0]].push(json!({"value": nums[0][0], "grads": nums[1..]}));
+    }
+    Some(answers.into_iter().map(Value::Array).collect())
+}
+
+/// Logits of ±1000 and sigmoid inputs of ±800, where the naive forms overflow to inf
+/// and NaN: the generated NumPy, JAX and Rust stay finite and right.
+/// A formula, its variables, a point, and the value and gradient there.
+type Extreme = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    f64,
+    &'static [f64],
+);
+
+const EXTREMES: &[Extreme] = &[
+    // (formula, variables, the arguments in the order of the generated function, value,
+    // gradient)
+    (
+        "cross_entropy(z, y)",
+        &["z"],
+        "[[1000.0, -1000.0, 0.0], 1]",
+        2000.0,
+        &[1.0, -1.0, 0.0],
+    ),
+    (
+        "cross_entropy(z, y)",
+        &["z"],
+        "[[1000.0, 1000.0, -1000.0], 0]",
+        std::f64::consts::LN_2,
+        &[-0.5, 0.5, 0.0],
+    ),
+    (
+        "logsumexp(z)",
+        &["z"],
+        "[[1000.0, -1000.0]]",
+        1000.0,
+        &[1.0, 0.0],
+    ),
+    (
+        "logsumexp(z)",
+        &["z"],
+        "[[-1000.0, -1000.0]]",
+        -1000.0 + std::f64::consts::LN_2,
+        &[0.5, 0.5],
+    ),
+    (
+        "sum(i, g[i]*log_softmax(z)[i])",
+        &["z"],
+        "[[0.0, 1.0], [1000.0, -1000.0]]",
+        -2000.0,
+        &[-1.0, 1.0],
+    ),
+    (
+        "sum(i, g[i]*softmax(z)[i])",
+        &["z"],
+        "[[0.0, 1.0], [1000.0, -1000.0]]",
+        0.0,
+        &[0.0, 0.0],
+    ),
+    ("sigmoid(x)", &["x"], "[800.0]", 1.0, &[0.0]),
+    ("sigmoid(x)", &["x"], "[-800.0]", 0.0, &[0.0]),
+    ("softplus(x)", &["x"], "[800.0]", 800.0, &[1.0]),
+    ("softplus(x)", &["x"], "[-800.0]", 0.0, &[0.0]),
+    ("bce(z, t)", &["z"], "[0.0, 800.0]", 800.0, &[1.0]),
+    ("bce(z, t)", &["z"], "[1.0, -800.0]", 800.0, &[-1.0]),
+];
+
+#[test]
+fn stable_forms_are_finite_and_right_at_extreme_logits() {
+    for target in ["numpy", "jax"] {
+        let t = Target::from_name(target).expect("a target");
+        let cases: Vec<Value> = EXTREMES
+            .iter()
+            .map(|(expr, wrt, at, _, _)| {
+                let code = Session::new()
+                    .codegen(expr, wrt, &CodegenOptions::new(t))
+                    .expect("generates");
+                let point: Value = serde_json::from_str(at).expect("a point");
+                json!({"code": code.text(), "points": [point], "wrt": [0]})
+            })
+            .collect();
+        let Some(answers) = run_driver(target, &cases) else {
+            continue;
+        };
+        for (k, (expr, _, at, value, grad)) in EXTREMES.iter().enumerate() {
+            let got = &answers[k][0];
+            let v = got["value"].as_f64().unwrap_or(f64::NAN);
+            let g = numbers(&got["grads"][0]);
+            assert!(
+                (v - value).abs() <= 1e-12 * value.abs().max(1.0),
+                "{target}: {expr} at {at} is {v}, not {value}"
+            );
+            assert!(
+                g.len() == grad.len() && g.iter().zip(*grad).all(|(a, b)| (a - b).abs() <= 1e-12),
+                "{target}: the gradient of {expr} at {at} is {g:?}, not {grad:?}"
+            );
+        }
+    }
+}
