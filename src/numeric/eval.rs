@@ -73,6 +73,14 @@ impl Compiled {
         Compiled { id, used, tape }
     }
 
+    /// Checks the point as [`Compiled::eval`] does (kinds, linked lengths, labels,
+    /// names), without evaluating, for a caller that evaluates in another number type.
+    pub fn check(&self, session: &Workspace, at: &Bindings) -> Result<()> {
+        check_point(session, at)?;
+        check_names(session, at, &self.used)?;
+        Ok(())
+    }
+
     /// The value at `at`, in `f64`.
     pub fn eval(&self, session: &mut Workspace, at: &Bindings) -> Result<f64> {
         let given = check_point(session, at)?;
