@@ -200,8 +200,8 @@ pub enum Explanation {
     },
     /// Additive terms of the correct gradient absent, flipped or scaled.
     Terms {
-        /// The intermediate whose adjoint the terms are of (`A[i, k]`); `None` for
-        /// the parameter's own gradient.
+        /// The adjoint the terms are of, described (`the adjoint of A[i, k] (d loss/d
+        /// A[i, k])`); `None` for the parameter's own gradient.
         through: Option<String>,
         /// The terms that differ.
         changes: Vec<TermChange>,
@@ -282,7 +282,7 @@ impl Explanation {
                         parts.join("; ")
                     }
                     Some(v) => format!(
-                        "in the adjoint of {v} (d loss/d {v}): {}; the residual, want - got of that adjoint, is {residual}",
+                        "in {v}: {}; the residual, want - got of that adjoint, is {residual}",
                         parts.join("; ")
                     ),
                 }

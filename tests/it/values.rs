@@ -156,6 +156,15 @@ fn the_training_example_passes_and_each_planted_bug_is_named() {
         "{w1}"
     );
     assert!(w1.contains("the residual"), "{w1}");
+    // Written with the upstream gradient, the residual is LayerNorm's variance term.
+    for p in ["W1", "b1"] {
+        let e = explanation(&out, p);
+        assert!(
+            e.contains("written with dxhat = d loss/d xhat")
+                && e.contains("is -xc[i, k]*mean(j, dxhat[i, j]*xc[i, j])/(eps + var[i])^(3/2)"),
+            "{e}"
+        );
+    }
 
     // A forward that sums where the spec means: the loss value says so.
     let sum = dir.join("sum.npz");
