@@ -50,7 +50,7 @@ def hand_batch(Z, labels):
     return value, (g / n,)
 
 
-def best_of(fs, args, number, repeat=15):
+def best_of(fs, args, number, repeat=25):
     """The best time per call of each function, over `repeat` rounds in which the
     functions take turns, so that a slower stretch of a shared machine falls on both."""
     times = [float("inf")] * len(fs)

@@ -102,8 +102,14 @@ impl Builder<'_> {
         }
     }
 
-    /// The `x` of a term `-1 * x`.
-    fn negated(&self, t: Tmp) -> Option<Tmp> {
+    /// The `x` of a term `-1 * x`, or of a renamed one (renamed the same way).
+    fn negated(&mut self, t: Tmp) -> Option<Tmp> {
+        if let Op::Relabel(s) = self.instrs[t.0].op {
+            let x = self.negated(s)?;
+            // `-1 * x` has the axes of `x`, in their order, so the renaming carries over.
+            let (axes, int) = (self.instrs[t.0].axes.clone(), self.instrs[t.0].int);
+            return Some(self.push(Op::Relabel(x), axes, int));
+        }
         let Op::Mul(fs) = &self.instrs[t.0].op else {
             return None;
         };

@@ -140,7 +140,7 @@ fn autograd(prog: &Program) -> String {
         }
     }
     format!(
-        "\n\nclass ValueAndGrad(torch.autograd.Function):\n    \"\"\"The value as a differentiable function: its backward is the generated\n    gradient.\"\"\"\n\n    @staticmethod\n    def forward(ctx, {p}):\n        value, grads = value_and_grad({p})\n        ctx.save_for_backward(*grads)\n        return value\n\n    @staticmethod\n    def backward(ctx, grad_output):\n        grads = ctx.saved_tensors\n        return {b}\n",
+        "\n\nclass ValueAndGrad(torch.autograd.Function):\n    \"\"\"The value as a differentiable function: its backward is the generated\n    gradient.\"\"\"\n\n    @staticmethod\n    def forward(ctx, {p}):\n        value, grads = value_and_grad({p})\n        # A gradient that is a constant comes out as a Python number.\n        ctx.save_for_backward(*(torch.as_tensor(g, dtype=torch.float64) for g in grads))\n        return torch.as_tensor(value, dtype=torch.float64)\n\n    @staticmethod\n    def backward(ctx, grad_output):\n        grads = ctx.saved_tensors\n        return {b}\n",
         p = params.join(", "),
         b = if back.len() == 1 {
             format!("({},)", back[0])
