@@ -36,28 +36,12 @@ impl Builder<'_> {
                 };
                 return Some(self.push(Op::Gather(inner, ats.clone()), axes.to_vec(), int));
             }
-            Op::Add(_)
-            | Op::Sub(..)
-            | Op::Mul(_)
-            | Op::Recip(_)
-            | Op::Powi(..)
-            | Op::Powf(..)
-            | Op::Pow(..)
-            | Op::Sqrt(_)
-            | Op::Func(..)
-            | Op::Float(_)
-            | Op::Fold(..)
-            | Op::Contract(_) => {}
+            Op::Fold(..) | Op::Contract(_) => {}
             // A delta stays where it is, so that a sum can still find it and write it
             // as an update (see `delta`).
-            Op::Eq(..)
-            | Op::Input(_)
-            | Op::Const(_)
-            | Op::IntConst(_)
-            | Op::Length(_)
-            | Op::Arange
-            | Op::AddAt { .. }
-            | Op::Output(_) => return None,
+            Op::Eq(..) => return None,
+            op if op.is_elementwise() => {}
+            _ => return None,
         }
         let operands = op.operands();
         if !operands

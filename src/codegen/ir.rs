@@ -191,6 +191,35 @@ pub struct Program {
 }
 
 impl Op {
+    /// Whether each element of the result comes from the operands' elements at the
+    /// same position (with broadcasting), and from nothing else.
+    pub fn is_elementwise(&self) -> bool {
+        match self {
+            Op::Add(_)
+            | Op::Sub(..)
+            | Op::Mul(_)
+            | Op::Recip(_)
+            | Op::Powi(..)
+            | Op::Powf(..)
+            | Op::Pow(..)
+            | Op::Sqrt(_)
+            | Op::Func(..)
+            | Op::Eq(..)
+            | Op::Float(_) => true,
+            Op::Input(_)
+            | Op::Const(_)
+            | Op::IntConst(_)
+            | Op::Length(_)
+            | Op::Arange
+            | Op::Fold(..)
+            | Op::Contract(_)
+            | Op::Gather(..)
+            | Op::Relabel(_)
+            | Op::AddAt { .. }
+            | Op::Output(_) => false,
+        }
+    }
+
     /// The instructions this one reads, in order (with repeats).
     pub fn operands(&self) -> Vec<Tmp> {
         match self {

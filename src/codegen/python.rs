@@ -577,29 +577,14 @@ impl Printer<'_> {
     /// Whether the array `t` names is one this function made (a fresh array, not an
     /// argument or a view of one), so that it may be changed in place.
     fn made(&self, t: Tmp) -> bool {
-        match &self.prog.instr(self.prog.storage(t)).op {
+        let op = &self.prog.instr(self.prog.storage(t)).op;
+        match op {
+            // A sum or product of one operand prints as that operand.
             Op::Add(xs) | Op::Mul(xs) => xs.len() > 1,
-            Op::Sub(..)
-            | Op::Recip(_)
-            | Op::Powi(..)
-            | Op::Powf(..)
-            | Op::Pow(..)
-            | Op::Sqrt(_)
-            | Op::Func(..)
-            | Op::Eq(..)
-            | Op::Float(_)
-            | Op::AddAt { .. } => true,
+            Op::AddAt { .. } => true,
             // A contraction of one array is a sum, but `einsum` may return a view.
             Op::Contract(xs) => xs.len() == 1 && !self.axes(xs[0]).is_empty(),
-            Op::Input(_)
-            | Op::Const(_)
-            | Op::IntConst(_)
-            | Op::Length(_)
-            | Op::Arange
-            | Op::Fold(..)
-            | Op::Gather(..)
-            | Op::Relabel(_)
-            | Op::Output(_) => false,
+            _ => op.is_elementwise(),
         }
     }
 
