@@ -843,3 +843,29 @@ fn a_gauge_file_generates_its_loss() {
     let other = gauge(&["codegen", file, "--loss", "logits", "--wrt", "W2"]);
     assert!(!other.status.success() && stderr(&other).contains("expected a scalar"));
 }
+
+/// The cross-entropy gradient's NumPy computes the shifted exponentials and their
+/// maximum once, though the value reads the logits under the sum's index and the
+/// gradient under its own, and subtracts the labels' delta as an update rather than
+/// as a dense one-hot array (`np.where` of a comparison).
+#[test]
+fn shared_work_is_done_once_and_the_delta_is_an_update() {
+    let batch = Case {
+        defs: Some("examples/layers.gauge"),
+        ..case("mean(n, cross_entropy(Z[n, :], labels[n]))", &["Z"])
+    };
+    for c in [case("cross_entropy(z, y)", &["z"]), batch] {
+        let code = session(&c)
+            .codegen(c.expr, c.wrt, &CodegenOptions::new(Target::Numpy))
+            .expect("generates");
+        let body = code.text().split("\"\"\"").last().unwrap_or("").to_string();
+        for (call, times) in [("np.exp(", 1), (".max(", 1), ("np.where(", 0), ("+= ", 1)] {
+            assert_eq!(
+                body.matches(call).count(),
+                times,
+                "{call} in {}:\n{body}",
+                c.expr
+            );
+        }
+    }
+}
