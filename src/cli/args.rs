@@ -235,6 +235,7 @@ Examples:
 Examples:
   gauge codegen 'cross_entropy(z, y)' --wrt z                         # NumPy
   gauge codegen loss --defs examples/attention.gauge --wrt Q,K,V --target jax
+  gauge codegen examples/training/mlp.gauge --wrt W1,b1,W2,b2        # its `loss`
   gauge codegen 'bce(v, t)' --wrt v --target rust
   gauge codegen 'mse(q, r)' --wrt q --target torch --emit-check")]
     Codegen {
@@ -253,6 +254,9 @@ Examples:
         /// written by hand with the generated one at random inputs.
         #[arg(long)]
         emit_check: bool,
+        /// The definition generated when the formula is a .gauge file.
+        #[arg(long, value_name = "NAME", default_value = "loss")]
+        loss: String,
     },
     /// Print an expression as LaTeX.
     #[command(after_help = "\

@@ -99,6 +99,9 @@ impl<'p> Builder<'p> {
 
     /// Appends an instruction.
     pub fn push(&mut self, op: Op, axes: Vec<Dim>, int: bool) -> Tmp {
+        if let Some(t) = self.hoisted(&op, &axes, int) {
+            return t;
+        }
         // Equal instructions are one: the stable forms build the same shift or
         // difference from several places. (Their text is the key, since the
         // constants are floating-point numbers.)
@@ -420,14 +423,11 @@ impl<'p> Builder<'p> {
                 for &t in ts.iter() {
                     vs.push(self.value(t)?);
                 }
-                self.map(Op::Add(vs.clone()), &vs)
+                self.add_terms(vs)
             }
             Node::Mul(fs) => {
                 let vs = self.factors(&fs)?;
-                match vs.as_slice() {
-                    [one] => *one,
-                    _ => self.map(Op::Mul(vs.clone()), &vs),
-                }
+                self.product(vs)
             }
             Node::Pow(b, e) => self.power(id, b, e)?,
             Node::Func(Func::Ln, a) => self.ln(a)?,

@@ -108,6 +108,21 @@ pub enum Op {
     Gather(Tmp, Vec<At>),
     /// The operand with its axes renamed (the instruction's axes, in the same order).
     Relabel(Tmp),
+    /// `base` plus `coef` where the axis `axis` of the result is at the position `pos`
+    /// holds (an integer array along other axes of the result, or a label): the sum of
+    /// an array and a scaled Kronecker delta, written as an update of the few elements
+    /// the delta selects rather than as a dense one-hot array. The result has the
+    /// axes of `base`, which include `axis` and every axis of `pos`; `coef` is scalar.
+    AddAt {
+        /// The array updated.
+        base: Tmp,
+        /// The axis the delta selects along.
+        axis: Symbol,
+        /// The selected position along `axis`, for each position of the other axes.
+        pos: Tmp,
+        /// The amount added at the selected elements.
+        coef: Tmp,
+    },
     /// The operand broadcast to the instruction's axes, all of them stored: a result
     /// the function returns.
     Output(Tmp),
@@ -175,7 +190,112 @@ pub struct Program {
     pub classes: Vec<Option<usize>>,
 }
 
+impl Op {
+    /// Whether each element of the result comes from the operands' elements at the
+    /// same position (with broadcasting), and from nothing else.
+    pub fn is_elementwise(&self) -> bool {
+        match self {
+            Op::Add(_)
+            | Op::Sub(..)
+            | Op::Mul(_)
+            | Op::Recip(_)
+            | Op::Powi(..)
+            | Op::Powf(..)
+            | Op::Pow(..)
+            | Op::Sqrt(_)
+            | Op::Func(..)
+            | Op::Eq(..)
+            | Op::Float(_) => true,
+            Op::Input(_)
+            | Op::Const(_)
+            | Op::IntConst(_)
+            | Op::Length(_)
+            | Op::Arange
+            | Op::Fold(..)
+            | Op::Contract(_)
+            | Op::Gather(..)
+            | Op::Relabel(_)
+            | Op::AddAt { .. }
+            | Op::Output(_) => false,
+        }
+    }
+
+    /// The instructions this one reads, in order (with repeats).
+    pub fn operands(&self) -> Vec<Tmp> {
+        match self {
+            Op::Input(_) | Op::Const(_) | Op::IntConst(_) | Op::Length(_) | Op::Arange => {
+                Vec::new()
+            }
+            Op::Add(xs) | Op::Mul(xs) | Op::Contract(xs) => xs.clone(),
+            Op::Sub(x, y) | Op::Pow(x, y) | Op::Eq(x, y) => vec![*x, *y],
+            Op::Recip(x)
+            | Op::Powi(x, _)
+            | Op::Powf(x, _)
+            | Op::Sqrt(x)
+            | Op::Func(_, x)
+            | Op::Float(x)
+            | Op::Fold(_, x, _)
+            | Op::Relabel(x)
+            | Op::Output(x) => vec![*x],
+            Op::Gather(src, ats) => std::iter::once(*src)
+                .chain(ats.iter().filter_map(|at| match at {
+                    At::Int(t) => Some(*t),
+                    At::Axis(_) | At::Lit(_) => None,
+                }))
+                .collect(),
+            Op::AddAt {
+                base, pos, coef, ..
+            } => vec![*base, *pos, *coef],
+        }
+    }
+}
+
 impl Program {
+    /// Which instructions the value and the gradients need: the lowering leaves
+    /// behind some that a later rewrite replaced (a dense delta that became an
+    /// update), and the printers skip them.
+    pub fn live(&self) -> Vec<bool> {
+        let mut live = vec![false; self.instrs.len()];
+        for t in self.grads.iter().chain([&self.value]) {
+            live[t.0] = true;
+        }
+        // Operands come before their users, so one backward pass marks them all.
+        for k in (0..self.instrs.len()).rev() {
+            if live[k] {
+                for o in self.instrs[k].op.operands() {
+                    live[o.0] = true;
+                }
+            }
+        }
+        live
+    }
+
+    /// The instruction that stores `t`'s elements: `t`, or the array it renames.
+    pub fn storage(&self, t: Tmp) -> Tmp {
+        match self.instrs[t.0].op {
+            Op::Relabel(s) => self.storage(s),
+            _ => t,
+        }
+    }
+
+    /// For each instruction, how many reads of its storage the live instructions
+    /// make, counting the value and gradients returned as reads.
+    pub fn reads(&self) -> Vec<usize> {
+        let live = self.live();
+        let mut reads = vec![0; self.instrs.len()];
+        for t in self.grads.iter().chain([&self.value]) {
+            reads[self.storage(*t).0] += 1;
+        }
+        for (k, ins) in self.instrs.iter().enumerate() {
+            if live[k] && !matches!(ins.op, Op::Relabel(_)) {
+                for o in ins.op.operands() {
+                    reads[self.storage(o).0] += 1;
+                }
+            }
+        }
+        reads
+    }
+
     /// The instruction that computes `t`.
     pub fn instr(&self, t: Tmp) -> &Instr {
         &self.instrs[t.0]

@@ -11,7 +11,9 @@
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`.
 
 pub mod build;
+mod delta;
 pub mod harness;
+mod hoist;
 pub mod ir;
 pub mod names;
 pub mod python;

@@ -212,7 +212,7 @@ impl Builder<'_> {
                 for &f in fs.iter() {
                     parts.push(self.log_parts(f)?);
                 }
-                Ok(self.map(Op::Add(parts.clone()), &parts))
+                Ok(self.add_terms(parts))
             }
             Node::Pow(b, e) => {
                 let lb = self.log_parts(b)?;

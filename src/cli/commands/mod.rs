@@ -77,7 +77,11 @@ pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome
             wrt,
             target,
             emit_check,
-        } => codegen::run(session, expr, wrt.as_deref(), *target, *emit_check, out),
+            loss,
+        } => {
+            let what = codegen::Formula { expr, loss };
+            codegen::run(session, &what, wrt.as_deref(), *target, *emit_check, out)
+        }
         Command::Completions { shell } => completions::run(*shell, out),
     }
 }
