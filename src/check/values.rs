@@ -21,7 +21,7 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::check::explain::{self, Explanation, Lengths};
@@ -292,6 +292,13 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
                 quoted(&used.iter().map(|&s| ws.pool.name(s)).collect::<Vec<_>>())
             )));
         };
+        if ws.kind_of(s) == Some(Kind::Index) || ws.pool.is_label(s) {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("`{file}` has a gradient for `{name}`, which the spec uses as an index (a label), and an index has no gradient"),
+            )
+            .with_hint("leave integer inputs such as labels out of the gradients"));
+        }
         let shape = match point.get(s) {
             Some(Value::Tensor(t)) => t.shape.clone(),
             _ => Vec::new(),
@@ -754,9 +761,4 @@ fn systematic_scale(components: &[Component], us: f64) -> Option<f64> {
 /// Reads every dump, matching its arrays with the names the loss uses.
 pub fn read_dumps(ws: &mut Workspace, loss: ExprId, files: &[DumpFiles]) -> Result<Vec<Dump>> {
     files.iter().map(|f| read_dump(ws, loss, f)).collect()
-}
-
-/// A path as shown in messages.
-pub fn shown(path: &Path) -> String {
-    path.display().to_string()
 }

@@ -122,15 +122,7 @@ impl<'p> Builder<'p> {
 
     /// The axes of several arrays together, in the order they first appear.
     pub fn union(&self, ts: &[Tmp]) -> Vec<Dim> {
-        let mut out: Vec<Dim> = Vec::new();
-        for &t in ts {
-            for d in self.axes(t) {
-                if !out.iter().any(|o| o.axis == d.axis) {
-                    out.push(*d);
-                }
-            }
-        }
-        out
+        crate::codegen::ir::union(ts.iter().map(|&t| self.axes(t)))
     }
 
     /// An elementwise operation: its axes are its operands' together.

@@ -306,3 +306,17 @@ impl Program {
         self.instrs[t.0].axes.is_empty()
     }
 }
+
+/// The axes of several arrays together, each once, in the order they first appear:
+/// the axes of an operation on them.
+pub fn union<'a>(lists: impl IntoIterator<Item = &'a [Dim]>) -> Vec<Dim> {
+    let mut out: Vec<Dim> = Vec::new();
+    for list in lists {
+        for d in list {
+            if !out.iter().any(|o| o.axis == d.axis) {
+                out.push(*d);
+            }
+        }
+    }
+    out
+}

@@ -480,15 +480,7 @@ impl Printer<'_> {
     }
 
     fn union(&self, ts: &[Tmp]) -> Vec<Dim> {
-        let mut out: Vec<Dim> = Vec::new();
-        for &t in ts {
-            for d in self.axes(t) {
-                if !out.iter().any(|o| o.axis == d.axis) {
-                    out.push(*d);
-                }
-            }
-        }
-        out
+        crate::codegen::ir::union(ts.iter().map(|&t| self.axes(t)))
     }
 
     /// Whether `x @ y` computes the contraction: one summed axis, last in `x` and first

@@ -418,25 +418,15 @@ impl Printer<'_> {
     }
 
     fn func(&mut self, f: Func, a: String) -> String {
+        // Rust's `f64` methods carry the language's names for the functions it has.
         let method = match f {
-            Func::Exp => "exp",
-            Func::Ln => "ln",
-            Func::Sin => "sin",
-            Func::Cos => "cos",
-            Func::Tan => "tan",
-            Func::Sinh => "sinh",
-            Func::Cosh => "cosh",
-            Func::Tanh => "tanh",
-            Func::Asin => "asin",
-            Func::Acos => "acos",
-            Func::Atan => "atan",
-            Func::Abs => "abs",
             Func::Erf | Func::Sigmoid | Func::Softplus => {
                 if !self.helpers.contains(&f) {
                     self.helpers.push(f);
                 }
                 return format!("_{}({a})", f.name());
             }
+            other => other.name(),
         };
         format!("({a}).{method}()")
     }
