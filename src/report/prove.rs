@@ -132,6 +132,7 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                 let _ = writeln!(o, "\n{name} (line {line}): confirmed");
                 // A residue too big to read is described, not written out: a 30-layer
                 // stack's would be megabytes.
+                let residue_id = residue;
                 let size = crate::expr::size::tree_size(&ws.pool, *residue);
                 let residue = if size <= 2_000 {
                     ws.print(*residue)
@@ -141,10 +142,19 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                         crate::expr::size::dag_size(&ws.pool, *residue)
                     )
                 };
-                let _ = writeln!(
-                    o,
-                    "  no proof found: lhs - rhs simplifies to {residue}, not 0"
-                );
+                if ws.pool.is_int(*residue_id, 0) {
+                    // The simplifier reached 0, but the step checker rejected the
+                    // derivation (its note is printed to stderr), so it proves nothing.
+                    let _ = writeln!(
+                        o,
+                        "  no proof: a derivation reached 0 but failed the step checker"
+                    );
+                } else {
+                    let _ = writeln!(
+                        o,
+                        "  no proof found: lhs - rhs simplifies to {residue}, not 0"
+                    );
+                }
                 let _ = writeln!(
                     o,
                     "  both sides agree at {points} random points; this is numeric evidence, not a proof"

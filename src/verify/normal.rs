@@ -11,6 +11,7 @@
 //! rewrites; nothing of the simplifier is used.
 
 use num_rational::BigRational;
+use num_traits::Signed;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::expr::node::{Constant, DefId, ExprId, Func, Node, Symbol};
@@ -102,10 +103,11 @@ impl Equality {
                     && is_sum
                     && n.is_integer()
                     && n > BigRational::from_integer(0.into());
-                if symbolic_zero
-                    && !optional
-                    && (!is_sum || !n.is_integer() || n >= BigRational::from_integer(0.into()))
-                {
+                // A numeric power of anything but a sum multiplies out by itself; so
+                // does a whole positive power of a sum. Negative and fractional powers
+                // of a sum are what the multiplier is for: `sqrt(A)^-1` and `sqrt(A)`
+                // meet as `1` and `A` once the difference is multiplied by `sqrt(A)`.
+                if symbolic_zero && !optional && (!is_sum || n.is_integer() && !n.is_negative()) {
                     continue;
                 }
                 match least
