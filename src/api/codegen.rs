@@ -6,8 +6,6 @@ use crate::calculus::derivation::derive_with_steps;
 use crate::codegen::build::InputKind;
 use crate::codegen::{GradRequest, Request};
 use crate::diag::error::{Error as Inner, ErrorKind};
-use crate::expr::kind::Kind;
-use crate::expr::node::{ExprId, Node, Symbol};
 
 pub use crate::codegen::Target;
 pub use crate::codegen::ir::{Arg, ArgKind};
@@ -96,28 +94,7 @@ impl Session {
         }
         let inner = self.query(|ws| {
             let id = ws.parse_expression(expr)?;
-            let mut inputs = Vec::new();
-            for s in ws.pool.free_variables(id) {
-                let kind = match ws.kind_of(s) {
-                    Some(Kind::Scalar) => InputKind::Scalar,
-                    Some(Kind::Tensor(r)) => InputKind::Tensor(r as usize),
-                    Some(Kind::Index) | None => continue,
-                };
-                inputs.push((s, kind));
-            }
-            // Tensors read only as labels (`labels[n]` inside an index) are inputs too.
-            for s in label_tensors(&mut ws.pool, id) {
-                if !inputs.iter().any(|i| i.0 == s)
-                    && let Some(Kind::Tensor(r)) = ws.kind_of(s)
-                {
-                    inputs.push((s, InputKind::Tensor(r as usize)));
-                }
-            }
-            for s in ws.pool.free_indices(id) {
-                if !inputs.iter().any(|i| i.0 == s) {
-                    inputs.push((s, InputKind::Label));
-                }
-            }
+            let inputs = crate::codegen::inputs(ws, id);
             let defs = ws.definitions_in_order();
             let mut grads = Vec::new();
             for name in wrt {
@@ -164,66 +141,10 @@ impl Session {
                 grads,
                 target: opts.target,
                 emit_check: opts.emit_check,
+                as_written: false,
             };
             crate::codegen::generate(&mut ws.pool, &request)
         })?;
         Ok(Code { inner })
     }
-}
-
-/// The tensors read inside index positions (`labels` in `Z[n, labels[n]]`), with every
-/// call expanded, in the order they first appear.
-fn label_tensors(pool: &mut crate::expr::pool::Pool, id: ExprId) -> Vec<Symbol> {
-    fn walk(
-        pool: &mut crate::expr::pool::Pool,
-        id: ExprId,
-        in_index: bool,
-        seen: &mut std::collections::HashSet<(ExprId, bool)>,
-        out: &mut Vec<Symbol>,
-    ) {
-        if !seen.insert((id, in_index)) {
-            return;
-        }
-        match pool.node(id).clone() {
-            Node::Elem(t, idx) => {
-                if in_index && !out.contains(&t) {
-                    out.push(t);
-                }
-                for i in idx.iter() {
-                    walk(pool, *i, true, seen, out);
-                }
-            }
-            Node::Call { args, indices, .. } => {
-                for i in indices.iter() {
-                    walk(pool, *i, true, seen, out);
-                }
-                match pool.expand_call(id).filter(|&b| b != id) {
-                    Some(body) => walk(pool, body, in_index, seen, out),
-                    None => {
-                        for a in args.iter() {
-                            walk(pool, *a, in_index, seen, out);
-                        }
-                    }
-                }
-            }
-            Node::Delta(a, b) => {
-                walk(pool, a, true, seen, out);
-                walk(pool, b, true, seen, out);
-            }
-            other => {
-                for c in crate::expr::node::children(&other) {
-                    walk(pool, c, in_index, seen, out);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(
-        pool,
-        id,
-        false,
-        &mut std::collections::HashSet::new(),
-        &mut out,
-    );
-    out
 }

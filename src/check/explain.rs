@@ -18,7 +18,7 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
 
-use crate::check::values::{Component, Dump, DumpReport, ParamCheck};
+use crate::check::values::{Component, Components, Dump, DumpReport, ParamCheck};
 use crate::diag::error::Result;
 use crate::expr::node::{ExprId, Node, Symbol};
 use crate::lower::workspace::Workspace;
@@ -321,7 +321,7 @@ fn simplest(matches: Vec<Factor>) -> Vec<Factor> {
 }
 
 /// Whether `got ≈ pred` at every component, within its bound (scaled by `scale`).
-fn holds(components: &[Component], pred: impl Fn(usize) -> f64, scale: f64) -> bool {
+fn holds(components: &Components, pred: impl Fn(usize) -> f64, scale: f64) -> bool {
     components.iter().enumerate().all(|(k, c)| {
         if c.kink.is_some() || !c.want.is_finite() {
             return true;
@@ -351,12 +351,12 @@ pub fn explain(
     }
     if norm > 0.0 {
         let ratio = dot / norm;
-        if holds(cs, |k| ratio * cs[k].want, 1.0 + ratio.abs()) {
+        if holds(cs, |k| ratio * cs.get(k).want, 1.0 + ratio.abs()) {
             let matches = simplest(
                 lengths
                     .factors()
                     .into_iter()
-                    .filter(|f| holds(cs, |k| f.value * cs[k].want, 1.0 + f.value.abs()))
+                    .filter(|f| holds(cs, |k| f.value * cs.get(k).want, 1.0 + f.value.abs()))
                     .collect(),
             );
             return Ok(Explanation::Ratio { ratio, matches });
@@ -445,12 +445,12 @@ pub fn fit(
     let cs = &p.components;
     let rows: Vec<usize> = (0..cs.len())
         .filter(|&k| {
-            cs[k].kink.is_none()
-                && cs[k].got.is_finite()
+            cs.get(k).kink.is_none()
+                && cs.get(k).got.is_finite()
                 && columns.iter().all(|col| col[k].is_finite())
         })
         .collect();
-    let Some(coefficients) = least_squares(columns, &rows, |k| cs[k].got) else {
+    let Some(coefficients) = least_squares(columns, &rows, |k| cs.get(k).got) else {
         return Ok(None);
     };
     let simple = [1.0, 0.0, -1.0, 2.0, 0.5];
@@ -468,7 +468,7 @@ pub fn fit(
         |k: usize| -> f64 { rounded.iter().zip(columns).map(|(c, col)| c * col[k]).sum() };
     if !rows
         .iter()
-        .all(|&k| (cs[k].got - predicted(k)).abs() <= 2.0 * cs[k].bound)
+        .all(|&k| (cs.get(k).got - predicted(k)).abs() <= 2.0 * cs.get(k).bound)
     {
         return Ok(None);
     }

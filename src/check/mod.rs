@@ -13,7 +13,7 @@
 //! elements that depend on the perturbed input), and a tensor's claim is evaluated at
 //! every element at once. [`summary`] condenses the components, per variable.
 //!
-//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `codegen`.
 
 pub mod explain;
 pub mod request;

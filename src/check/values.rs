@@ -19,12 +19,16 @@
 //! kink (`relu` at 0, a tie of `max`) any value between the two is a subgradient and
 //! passes. [`explain`] names the mistake of a failing gradient.
 //!
-//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `codegen`.
 
 use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::check::explain::{self, Explanation, Lengths};
+use crate::codegen::build::InputKind;
+use crate::codegen::exec::{ArgValue, Bounded};
+use crate::codegen::ir::Program;
+use crate::codegen::{GradRequest, Request};
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Symbol};
@@ -124,6 +128,73 @@ impl Component {
     }
 }
 
+/// Every component of one gradient's comparison, stored by field (a layer's gradient
+/// has millions): the program's values, the references, the bounds, whether each
+/// passed, and the few that sit on a kink.
+#[derive(Clone, Debug, Default)]
+pub struct Components {
+    got: Rc<Vec<f64>>,
+    want: Vec<f64>,
+    bound: Vec<f64>,
+    passed: Vec<bool>,
+    /// The components at a kink, by position, with their one-sided derivatives.
+    kinks: Vec<(usize, (f64, f64))>,
+}
+
+impl Components {
+    /// How many components there are.
+    pub fn len(&self) -> usize {
+        self.want.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.want.is_empty()
+    }
+
+    /// The component at `k` (row-major position).
+    pub fn get(&self, k: usize) -> Component {
+        Component {
+            got: self.got[k],
+            want: self.want[k],
+            bound: self.bound[k],
+            kink: self.kink(k),
+            passed: self.passed[k],
+        }
+    }
+
+    /// Every component, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Component> + '_ {
+        (0..self.len()).map(|k| self.get(k))
+    }
+
+    /// The one-sided derivatives at `k`, if it sits on a kink.
+    fn kink(&self, k: usize) -> Option<(f64, f64)> {
+        if self.kinks.is_empty() {
+            return None;
+        }
+        self.kinks
+            .binary_search_by_key(&k, |x| x.0)
+            .ok()
+            .map(|i| self.kinks[i].1)
+    }
+
+    /// Replaces the component at `k`.
+    fn set(&mut self, k: usize, c: Component) {
+        self.want[k] = c.want;
+        self.bound[k] = c.bound;
+        self.passed[k] = c.passed;
+        match (self.kinks.binary_search_by_key(&k, |x| x.0), c.kink) {
+            (Ok(i), Some(v)) => self.kinks[i].1 = v,
+            (Ok(i), None) => {
+                self.kinks.remove(i);
+            }
+            (Err(i), Some(v)) => self.kinks.insert(i, (k, v)),
+            (Err(_), None) => {}
+        }
+    }
+}
+
 /// A parameter's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamVerdict {
@@ -147,7 +218,7 @@ pub struct ParamCheck {
     /// The unit roundoff of the precision the program is taken to compute in.
     pub compute_roundoff: f64,
     /// Every component, last axis fastest.
-    pub components: Vec<Component>,
+    pub components: Components,
     /// The worst component: the failing one with the largest error over its bound.
     pub worst: Option<usize>,
     /// The systematic scale `got ≈ c * want` over the whole tensor, where it is
@@ -238,7 +309,8 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
     let mut point = Bindings::new();
     let mut unused = Vec::new();
     let mut values_dtype: Option<StoredType> = None;
-    for a in &values {
+    let held: Vec<String> = values.iter().map(|a| a.name.clone()).collect();
+    for a in values {
         let Some(&s) = used.iter().find(|&&s| ws.pool.name(s) == a.name.as_str()) else {
             unused.push(a.name.clone());
             continue;
@@ -269,7 +341,7 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
         .map(|&s| ws.pool.name(s))
         .collect();
     if !missing.is_empty() {
-        let held: Vec<&str> = values.iter().map(|a| a.name.as_str()).collect();
+        let held: Vec<&str> = held.iter().map(String::as_str).collect();
         return Err(Error::new(
             ErrorKind::Binding,
             format!(
@@ -382,13 +454,13 @@ fn quoted(names: &[&str]) -> String {
         .join(", ")
 }
 
-fn value_of(a: &Stored) -> Value {
+fn value_of(a: Stored) -> Value {
     if a.shape.is_empty() {
         Value::Scalar(a.data.first().copied().unwrap_or(0.0))
     } else {
         Value::Tensor(Rc::new(Tensor {
-            shape: a.shape.clone(),
-            data: a.data.clone(),
+            shape: a.shape,
+            data: Rc::unwrap_or_clone(a.data),
         }))
     }
 }
@@ -448,6 +520,7 @@ pub fn run(
     }
     let loss_tape = Tape::compile(&mut ws.pool, loss)?;
     let compiled = crate::numeric::Compiled::new(ws, loss);
+    let arrays = ArrayProgram::new(ws, loss, &refs);
     let lengths = Lengths::named(ws);
     let mut reports = Vec::with_capacity(dumps.len());
     for d in dumps {
@@ -459,12 +532,20 @@ pub fn run(
             Error { message, ..e }
         };
         compiled.check(ws, &d.point).map_err(in_source)?;
-        let inputs = loss_tape.inputs(&ws.pool, &d.point)?;
-        let bounded: Rounding = match loss_tape.run(&inputs, None) {
-            Ok(r) => r,
-            Err(_) => {
-                let v = compiled.eval(ws, &d.point).map_err(in_source)?;
-                Rounding::from_f64(v)
+        // The whole program as arrays where it runs so, else the tapes, one component
+        // at a time.
+        let mut results = arrays.as_ref().and_then(|a| a.run(d));
+        let bounded: Rounding = match &results {
+            Some(r) if r.value.value.is_finite() => r.value,
+            _ => {
+                let inputs = loss_tape.inputs(&ws.pool, &d.point)?;
+                match loss_tape.run(&inputs, None) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        let v = compiled.eval(ws, &d.point).map_err(in_source)?;
+                        Rounding::from_f64(v)
+                    }
+                }
             }
         };
         let want_loss = bounded.value;
@@ -491,11 +572,12 @@ pub fn run(
             None => None,
         };
         let mut params = Vec::new();
-        for r in &refs {
+        for (k, r) in refs.iter().enumerate() {
             let Some((_, g)) = d.grads.iter().find(|(s, _)| *s == r.param) else {
                 continue;
             };
-            let mut p = r.compare(ws, d, g, judging, &loss_tape)?;
+            let computed = results.as_mut().map(|x| std::mem::take(&mut x.grads[k]));
+            let mut p = r.compare(ws, d, g, judging, &loss_tape, computed)?;
             if p.verdict == ParamVerdict::Failed {
                 p.explanation = Some(explain::explain(
                     ws,
@@ -529,6 +611,63 @@ pub fn run(
         explanations,
         passed,
     })
+}
+
+/// The loss and every reference gradient as one array program (the in-process target
+/// of `codegen`), which evaluates a layer's millions of components as whole-array
+/// operations and matrix products. A spec it cannot lower is evaluated by the tapes.
+struct ArrayProgram {
+    program: Program,
+    inputs: Vec<Symbol>,
+}
+
+impl ArrayProgram {
+    fn new(ws: &mut Workspace, loss: ExprId, refs: &[Reference]) -> Option<ArrayProgram> {
+        let inputs = crate::codegen::inputs(ws, loss);
+        let grads = refs
+            .iter()
+            .map(|r| {
+                let arg = inputs
+                    .iter()
+                    .position(|&(s, k)| s == r.param && k != InputKind::Label)?;
+                Some(GradRequest {
+                    arg,
+                    expr: r.expr,
+                    axes: r.over.clone(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let request = Request {
+            value: loss,
+            inputs: inputs.clone(),
+            grads,
+            target: crate::codegen::Target::Rust,
+            emit_check: false,
+            as_written: true,
+        };
+        let program = crate::codegen::lower(&mut ws.pool, &request).ok()?;
+        Some(ArrayProgram {
+            program,
+            inputs: inputs.into_iter().map(|(s, _)| s).collect(),
+        })
+    }
+
+    /// The loss and the gradients at a dump's values; `None` where the program cannot
+    /// run there (the tapes then say why).
+    fn run(&self, d: &Dump) -> Option<crate::codegen::exec::Results> {
+        let args = self
+            .inputs
+            .iter()
+            .map(|&s| match d.point.get(s)? {
+                Value::Scalar(v) => Some(ArgValue::Scalar(*v)),
+                Value::Tensor(t) => Some(ArgValue::Tensor {
+                    shape: &t.shape,
+                    data: &t.data,
+                }),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        crate::codegen::exec::run(&self.program, &args).ok()
+    }
 }
 
 /// A parameter's reference gradient: the symbolic derivative of the loss by its
@@ -581,17 +720,33 @@ impl Reference {
         g: &Stored,
         judging: &Judging,
         loss_tape: &Tape,
+        computed: Option<Bounded>,
     ) -> Result<ParamCheck> {
         let shape = match d.point.get(self.param) {
             Some(Value::Tensor(t)) => t.shape.clone(),
             _ => Vec::new(),
         };
-        let inputs = self.tape.inputs(&ws.pool, &d.point)?;
         // One run gives each component's value and its rounding bound; the value's own
         // rounding (plain sums, not compensated ones) is within the bound's share for
-        // the reference, `reference_roundoff`.
-        let rounding: Vec<Option<Rounding>> = self.tape.run::<Rounding>(&inputs, &shape);
-        let want: Vec<Option<f64>> = rounding.iter().map(|r| r.map(|r| r.value)).collect();
+        // the reference, `reference_roundoff`. The arrays become the components' own
+        // reference and bound columns, in place.
+        let total: usize = shape.iter().product();
+        let (mut want, mut bound) = match computed {
+            Some(b) if b.value.len() == total && b.error.len() == total => (b.value, b.error),
+            _ => {
+                let inputs = self.tape.inputs(&ws.pool, &d.point)?;
+                let run = self.tape.run::<Rounding>(&inputs, &shape);
+                let want = run
+                    .iter()
+                    .map(|r| r.map_or(f64::NAN, |r| r.value))
+                    .collect();
+                let error = run
+                    .iter()
+                    .map(|r| r.map_or(f64::NAN, |r| r.error))
+                    .collect();
+                (want, error)
+            }
+        };
         let uc = compute_roundoff(d.values_dtype, g.dtype, judging);
         let us = judging
             .rtol
@@ -599,38 +754,43 @@ impl Reference {
         let reference_roundoff = 8.0 * f64::EPSILON;
         // The largest rounding scale of any component: the bound of a component whose
         // reference is undefined (a kink), which has no scale of its own.
-        let widest = rounding
+        let widest = want
             .iter()
-            .flatten()
-            .map(|r| r.error)
-            .filter(|e| e.is_finite())
+            .zip(&bound)
+            .filter(|(w, e)| w.is_finite() && e.is_finite())
+            .map(|(_, e)| *e)
             .fold(0.0, f64::max);
-        let mut components = Vec::with_capacity(want.len());
-        for k in 0..want.len() {
-            let got = g.data[k];
-            let (w, e) = match (want[k], rounding[k]) {
-                (Some(w), Some(r)) if w.is_finite() && r.error.is_finite() => (w, r.error),
-                (Some(w), _) if w.is_finite() => (w, widest),
-                _ => (f64::NAN, widest),
+        let got = Rc::clone(&g.data);
+        let mut passed = Vec::with_capacity(total);
+        for k in 0..total {
+            let (w, e) = (want[k], bound[k]);
+            let (w, e) = if !w.is_finite() {
+                (f64::NAN, widest)
+            } else if !e.is_finite() {
+                (w, widest)
+            } else {
+                (w, e)
             };
-            let bound =
-                us * w.abs().max(0.0) + (KAPPA * uc + reference_roundoff) * e + f64::MIN_POSITIVE;
-            let passed = w.is_finite() && got.is_finite() && (got - w).abs() <= bound;
-            components.push(Component {
-                got,
-                want: w,
-                bound: if bound.is_finite() { bound } else { f64::MAX },
-                kink: None,
-                passed,
-            });
+            let b = us * w.abs() + (KAPPA * uc + reference_roundoff) * e + f64::MIN_POSITIVE;
+            let b = if b.is_finite() { b } else { f64::MAX };
+            passed.push(w.is_finite() && got[k].is_finite() && (got[k] - w).abs() <= b);
+            want[k] = w;
+            bound[k] = b;
         }
+        let mut components = Components {
+            got,
+            want,
+            bound,
+            passed,
+            kinks: Vec::new(),
+        };
         // Components that fail, or have no reference, looked at again from both sides.
         // Components without a reference always need it; among the others, a sample
         // comes first, and when none of it sits on a kink the failures are taken as
         // real: each look costs two runs of the whole loss.
         let (undefined, defined): (Vec<usize>, Vec<usize>) = (0..components.len())
-            .filter(|&k| !components[k].passed)
-            .partition(|&k| components[k].want.is_nan());
+            .filter(|&k| !components.passed[k])
+            .partition(|&k| components.want[k].is_nan());
         let failing: Vec<usize> = undefined
             .into_iter()
             .chain(defined)
@@ -640,7 +800,7 @@ impl Reference {
         if !failing.is_empty() {
             let loss_inputs = loss_tape.inputs(&ws.pool, &d.point)?;
             for (looked, k) in failing.into_iter().enumerate() {
-                if looked == KINK_SAMPLE && kinks == 0 && !components[k].want.is_nan() {
+                if looked == KINK_SAMPLE && kinks == 0 && !components.want[k].is_nan() {
                     break;
                 }
                 let input = if shape.is_empty() {
@@ -658,7 +818,7 @@ impl Reference {
                 let (Some(right), Some(left)) = (side(1.0), side(-1.0).map(|x| -x)) else {
                     continue;
                 };
-                let c = &mut components[k];
+                let mut c = components.get(k);
                 let spread = (right - left).abs();
                 let scale = right.abs().max(left.abs());
                 let slack = us * scale + (KAPPA * uc + reference_roundoff) * widest;
@@ -674,30 +834,15 @@ impl Reference {
                     c.bound = slack + f64::MIN_POSITIVE;
                     c.passed = (c.got - right).abs() <= c.bound;
                 }
+                components.set(k, c);
             }
         }
-        let worst = components
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.passed)
-            .max_by(|a, b| {
-                let ra = excess(a.1);
-                let rb = excess(b.1);
-                ra.total_cmp(&rb)
-            })
-            .map(|(k, _)| k)
-            .or_else(|| {
-                components
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| excess(a.1).total_cmp(&excess(b.1)))
-                    .map(|(k, _)| k)
-            });
-        let scale = systematic_scale(&components, us);
-        let any_failing = components.iter().any(|c| !c.passed);
-        let vacuous = components
-            .iter()
-            .all(|c| c.kink.is_none() && c.want.is_finite() && c.want.abs() <= c.bound);
+        let Summary {
+            worst,
+            scale,
+            any_failing,
+            vacuous,
+        } = summarize(&components, us);
         let verdict = if any_failing || scale.is_some() {
             ParamVerdict::Failed
         } else if vacuous {
@@ -732,16 +877,41 @@ fn excess(c: &Component) -> f64 {
     (c.got - want).abs() / c.bound
 }
 
-/// The scale `c` of `got ≈ c * want` over a whole tensor, when it differs from 1 by
-/// more than rounding explains: the compute part of the bounds may all lean one way,
-/// but the storage roundings are independent, so their share shrinks as the square
-/// root of the number of components (six standard deviations of it are allowed).
-fn systematic_scale(components: &[Component], us: f64) -> Option<f64> {
-    let mut dot = 0.0;
-    let mut norm = 0.0;
-    let mut leaning = 0.0;
-    let mut storage = 0.0;
-    for c in components {
+/// What one pass over a gradient's components finds.
+struct Summary {
+    /// The failing component with the largest error over its bound, or, when none
+    /// fails, the component nearest its bound.
+    worst: Option<usize>,
+    /// The systematic scale, where significant (see below).
+    scale: Option<f64>,
+    /// Whether any component fails.
+    any_failing: bool,
+    /// Whether every component is within its bound of zero.
+    vacuous: bool,
+}
+
+/// The worst component, the failing ones, vacuity and the systematic scale `c` of
+/// `got ≈ c * want` over the whole tensor, in one pass.
+///
+/// The scale counts when it differs from 1 by more than rounding explains: the compute
+/// part of the bounds may all lean one way, but the storage roundings are independent,
+/// so their share shrinks as the square root of the number of components (six standard
+/// deviations of it are allowed).
+fn summarize(components: &Components, us: f64) -> Summary {
+    let mut worst_failing: Option<(usize, f64)> = None;
+    let mut worst_any: Option<(usize, f64)> = None;
+    let mut vacuous = true;
+    let (mut dot, mut norm, mut leaning, mut storage) = (0.0, 0.0, 0.0, 0.0);
+    for k in 0..components.len() {
+        let c = components.get(k);
+        let e = excess(&c);
+        if worst_any.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
+            worst_any = Some((k, e));
+        }
+        if !c.passed && worst_failing.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
+            worst_failing = Some((k, e));
+        }
+        vacuous &= c.kink.is_none() && c.want.is_finite() && c.want.abs() <= c.bound;
         if c.kink.is_some() || !c.want.is_finite() || !c.got.is_finite() {
             continue;
         }
@@ -751,11 +921,14 @@ fn systematic_scale(components: &[Component], us: f64) -> Option<f64> {
         leaning += c.want.abs() * (c.bound - stored).max(0.0);
         storage += (c.want * stored).powi(2) / 3.0;
     }
-    if norm == 0.0 {
-        return None;
+    let allowed = leaning + 6.0 * f64::sqrt(storage);
+    let scale = (norm != 0.0 && dot.abs() > allowed).then(|| 1.0 + dot / norm);
+    Summary {
+        worst: worst_failing.or(worst_any).map(|w| w.0),
+        scale,
+        any_failing: worst_failing.is_some(),
+        vacuous,
     }
-    let allowed = leaning + 6.0 * storage.sqrt();
-    (dot.abs() > allowed).then(|| 1.0 + dot / norm)
 }
 
 /// Reads every dump, matching its arrays with the names the loss uses.

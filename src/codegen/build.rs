@@ -59,6 +59,9 @@ pub struct Builder<'p> {
     /// The shifted sums of stable forms, by the sum's node.
     pub(crate) shifted: FxHashMap<Key, (Tmp, Tmp)>,
     consts: FxHashMap<u64, Tmp>,
+    /// Whether the textbook `1 - tanh(u)^2` stays as written (see
+    /// [`super::Request::as_written`]).
+    pub as_written: bool,
     made: FxHashMap<String, Tmp>,
 }
 
@@ -93,6 +96,7 @@ impl<'p> Builder<'p> {
             int_source: FxHashMap::default(),
             shifted: FxHashMap::default(),
             consts: FxHashMap::default(),
+            as_written: false,
             made: FxHashMap::default(),
         }
     }

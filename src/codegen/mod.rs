@@ -8,10 +8,15 @@
 //! replace the naive ones ([`stable`]); then a printer writes it for the target:
 //! vectorized for the array libraries ([`python`]), as loops for Rust ([`rust`]).
 //!
-//! May import: `diag`, `syntax`, `expr`, `print`, `lower`.
+//! [`exec`] runs the same program here, on `f64` arrays with rounding bounds, for
+//! `gauge check --values`.
+//!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`.
 
 pub mod build;
+mod contract;
 mod delta;
+pub mod exec;
 pub mod harness;
 mod hoist;
 pub mod ir;
@@ -23,8 +28,10 @@ pub mod stable;
 use crate::codegen::build::{Builder, InputKind};
 use crate::codegen::ir::{Arg, ArgKind, Dim, Length, Op, Program};
 use crate::diag::error::{Error, ErrorKind, Result};
-use crate::expr::node::{ExprId, Symbol};
+use crate::expr::kind::Kind;
+use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
+use crate::lower::workspace::Workspace;
 use crate::print::text::to_text;
 
 /// The language generated.
@@ -86,6 +93,11 @@ pub struct Request {
     pub target: Target,
     /// Whether to append a harness that checks a user's function against this one.
     pub emit_check: bool,
+    /// Whether to keep `1 - tanh(u)^2` as written rather than as the stable
+    /// `1/cosh(u)^2`: a check's rounding bound models the program it judges, which
+    /// computes the textbook form and its cancellation. (The shifts of softmax and
+    /// logsumexp stay: programs shift too, and the unshifted forms overflow.)
+    pub as_written: bool,
 }
 
 /// What the docstring says: the formula, each derivative, and the renamed names.
@@ -161,6 +173,7 @@ pub fn lower(pool: &mut Pool, request: &Request) -> Result<Program> {
         .map(|&(s, _)| pool.name(s).to_string())
         .collect();
     let mut b = Builder::new(pool, request.inputs.clone());
+    b.as_written = request.as_written;
     let value = b.value(request.value)?;
     if !b.axes(value).is_empty() {
         return Err(Error::new(
@@ -278,4 +291,89 @@ fn length_classes(b: &Builder<'_>) -> (Vec<Option<usize>>, Vec<(Length, usize)>)
         of.push((len, c));
     }
     (classes, of)
+}
+
+/// The inputs of the formula `id`, in argument order: its scalars and tensors, then
+/// the tensors it reads only as labels (inside an index), then its free indices (labels
+/// given as numbers).
+pub fn inputs(ws: &mut Workspace, id: ExprId) -> Vec<(Symbol, InputKind)> {
+    let mut inputs = Vec::new();
+    for s in ws.pool.free_variables(id) {
+        let kind = match ws.kind_of(s) {
+            Some(Kind::Scalar) => InputKind::Scalar,
+            Some(Kind::Tensor(r)) => InputKind::Tensor(r as usize),
+            Some(Kind::Index) | None => continue,
+        };
+        inputs.push((s, kind));
+    }
+    for s in label_tensors(&mut ws.pool, id) {
+        if !inputs.iter().any(|i| i.0 == s)
+            && let Some(Kind::Tensor(r)) = ws.kind_of(s)
+        {
+            inputs.push((s, InputKind::Tensor(r as usize)));
+        }
+    }
+    for s in ws.pool.free_indices(id) {
+        if !inputs.iter().any(|i| i.0 == s) {
+            inputs.push((s, InputKind::Label));
+        }
+    }
+    inputs
+}
+
+/// The tensors read inside index positions (`labels` in `Z[n, labels[n]]`), with every
+/// call expanded, in the order they first appear.
+fn label_tensors(pool: &mut Pool, id: ExprId) -> Vec<Symbol> {
+    fn walk(
+        pool: &mut Pool,
+        id: ExprId,
+        in_index: bool,
+        seen: &mut std::collections::HashSet<(ExprId, bool)>,
+        out: &mut Vec<Symbol>,
+    ) {
+        if !seen.insert((id, in_index)) {
+            return;
+        }
+        match pool.node(id).clone() {
+            Node::Elem(t, idx) => {
+                if in_index && !out.contains(&t) {
+                    out.push(t);
+                }
+                for i in idx.iter() {
+                    walk(pool, *i, true, seen, out);
+                }
+            }
+            Node::Call { args, indices, .. } => {
+                for i in indices.iter() {
+                    walk(pool, *i, true, seen, out);
+                }
+                match pool.expand_call(id).filter(|&b| b != id) {
+                    Some(body) => walk(pool, body, in_index, seen, out),
+                    None => {
+                        for a in args.iter() {
+                            walk(pool, *a, in_index, seen, out);
+                        }
+                    }
+                }
+            }
+            Node::Delta(a, b) => {
+                walk(pool, a, true, seen, out);
+                walk(pool, b, true, seen, out);
+            }
+            other => {
+                for c in crate::expr::node::children(&other) {
+                    walk(pool, c, in_index, seen, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        pool,
+        id,
+        false,
+        &mut std::collections::HashSet::new(),
+        &mut out,
+    );
+    out
 }

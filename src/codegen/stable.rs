@@ -69,6 +69,9 @@ impl Builder<'_> {
         let [one, minus] = ts else {
             return None;
         };
+        if self.as_written {
+            return None;
+        }
         if !self.pool.is_int(*one, 1) {
             return None;
         }

@@ -9,6 +9,7 @@
 
 use std::io::Cursor;
 use std::path::Path;
+use std::rc::Rc;
 
 use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyExt, ReadableElement};
@@ -66,8 +67,9 @@ pub struct Stored {
     pub name: String,
     /// The length of each axis; empty for a scalar.
     pub shape: Vec<usize>,
-    /// The elements in `f64`, last axis fastest.
-    pub data: Vec<f64>,
+    /// The elements in `f64`, last axis fastest (shared: a check keeps a gradient's
+    /// elements as the values it compares, without a copy of a large tensor).
+    pub data: Rc<Vec<f64>>,
     /// The type it was stored in.
     pub dtype: StoredType,
 }
@@ -161,7 +163,7 @@ fn decode(bytes: &[u8], name: String) -> std::result::Result<Stored, String> {
         Some(((shape, data), dtype)) => Ok(Stored {
             name,
             shape,
-            data,
+            data: Rc::new(data),
             dtype,
         }),
         None => Err(format!(
@@ -275,7 +277,7 @@ fn safetensors(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
         out.push(Stored {
             name,
             shape: view.shape().to_vec(),
-            data,
+            data: Rc::new(data),
             dtype,
         });
     }
@@ -314,7 +316,7 @@ fn json(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
         out.push(Stored {
             name,
             shape,
-            data,
+            data: Rc::new(data),
             dtype: if integral {
                 StoredType::Int
             } else {

@@ -205,7 +205,7 @@ fn dump_text(o: &mut String, d: &DumpReport) {
     for p in &d.params {
         let (worst, got, want, rel, units) = match p.worst {
             Some(k) => {
-                let c = &p.components[k];
+                let c = p.components.get(k);
                 let want = match c.kink {
                     Some((lo, hi)) => format!("{}..{}", number(lo.min(hi)), number(lo.max(hi))),
                     None => number(c.want),
@@ -215,7 +215,7 @@ fn dump_text(o: &mut String, d: &DumpReport) {
                     number(c.got),
                     want,
                     format_short(c.rel_error()),
-                    format_short(rounding_units(c, p)),
+                    format_short(rounding_units(&c, p)),
                 )
             }
             None => Default::default(),
@@ -399,7 +399,7 @@ fn explanation_json(param: Option<&str>, e: &Explanation) -> ExplanationJson {
 }
 
 fn component_json(p: &ParamCheck, k: usize) -> ComponentJson {
-    let c = &p.components[k];
+    let c = p.components.get(k);
     ComponentJson {
         index: position(&p.shape, k),
         got: c.got,
@@ -407,7 +407,7 @@ fn component_json(p: &ParamCheck, k: usize) -> ComponentJson {
         bound: c.bound,
         kink: c.kink.map(|(a, b)| [a.min(b), a.max(b)]),
         rel_error: c.rel_error(),
-        rounding_units: rounding_units(c, p),
+        rounding_units: rounding_units(&c, p),
         passed: c.passed,
     }
 }

@@ -869,3 +869,189 @@ fn shared_work_is_done_once_and_the_delta_is_an_update() {
         }
     }
 }
+
+/// The in-process target (`codegen::exec`, what `gauge check --values` evaluates the
+/// spec with) agrees with the tape, gauge's one evaluator, on every case: the value and
+/// every gradient component to 1e-12 relative at random points, and each rounding
+/// bound within a factor of 16 of the tape's running error bound of the same formula
+/// (the two model a sum's rounding differently: pairwise here, term by term there).
+#[test]
+fn the_array_evaluator_agrees_with_the_tape() {
+    use gauge::codegen::build::InputKind;
+    use gauge::codegen::exec::{ArgValue, run};
+    use gauge::codegen::{GradRequest, Request, Target};
+    use gauge::lower::workspace::Workspace;
+    use gauge::numeric::bounds::Rounding;
+    use gauge::numeric::tape::{Elementwise, Tape};
+    use gauge::numeric::value::{Bindings, Tensor, Value as V};
+    use std::rc::Rc;
+
+    let mut rng = Lcg(7);
+    let mut worst_ratio: f64 = 1.0;
+    for c in cases() {
+        let mut ws = Workspace::with_prelude().unwrap();
+        if let Some(path) = c.defs {
+            let text = std::fs::read_to_string(root().join(path)).unwrap();
+            ws.load_file(path, &text).unwrap();
+        }
+        let id = ws.parse_expression(c.expr).unwrap();
+        let inputs = gauge::codegen::inputs(&mut ws, id);
+        let mut grads = Vec::new();
+        for name in c.wrt {
+            let arg = inputs
+                .iter()
+                .position(|&(s, k)| ws.pool.name(s) == *name && k != InputKind::Label)
+                .unwrap();
+            let axes = match inputs[arg].1 {
+                InputKind::Tensor(rank) => {
+                    let avoid = ws.pool.free_indices(id);
+                    gauge::check::request::fresh_indices(&mut ws, rank, &avoid)
+                }
+                _ => Vec::new(),
+            };
+            let names: Vec<&str> = axes.iter().map(|&s| ws.pool.name(s)).collect();
+            let var = if axes.is_empty() {
+                ws.parse_variable(name).unwrap()
+            } else {
+                ws.parse_variable(&format!("{name}[{}]", names.join(", ")))
+                    .unwrap()
+            };
+            let defs = ws.definitions_in_order();
+            let facts = ws.facts.clone();
+            let d = gauge::calculus::derivation::derive_with_steps(
+                &mut ws.pool,
+                id,
+                var,
+                1,
+                &defs,
+                &facts,
+            )
+            .unwrap();
+            grads.push(GradRequest {
+                arg,
+                expr: d.result,
+                axes,
+            });
+        }
+        let request = Request {
+            value: id,
+            inputs: inputs.clone(),
+            grads: grads.clone(),
+            target: Target::Rust,
+            emit_check: false,
+            as_written: true,
+        };
+        let program = gauge::codegen::lower(&mut ws.pool, &request).unwrap();
+        let size = |k: usize| {
+            program
+                .classes
+                .get(k)
+                .copied()
+                .flatten()
+                .unwrap_or(2 + k % 3)
+        };
+        let tape = Tape::compile(&mut ws.pool, id).unwrap();
+        let per_grad: Vec<Elementwise> = grads
+            .iter()
+            .map(|g| Elementwise::compile(&mut ws.pool, g.expr, &g.axes).unwrap())
+            .collect();
+        for _ in 0..5 {
+            let mut at = Bindings::new();
+            let mut shapes = Vec::new();
+            for (a, &(s, _)) in program.args.iter().zip(&inputs) {
+                let real = |rng: &mut Lcg| {
+                    if c.positive {
+                        0.1 + 0.8 * rng.next()
+                    } else {
+                        4.0 * rng.next() - 2.0
+                    }
+                };
+                let label = |rng: &mut Lcg, bound: Option<usize>| {
+                    let n = bound.map(size).unwrap_or(2);
+                    ((rng.next() * n as f64) as usize).min(n - 1) as f64
+                };
+                match &a.kind {
+                    ArgKind::Scalar => at.insert(s, V::Scalar(real(&mut rng))),
+                    ArgKind::Label { bound } => at.insert(s, V::Scalar(label(&mut rng, *bound))),
+                    ArgKind::Tensor { dims, labels } => {
+                        let shape: Vec<usize> = dims.iter().map(|&d| size(d)).collect();
+                        let n: usize = shape.iter().product();
+                        let data = (0..n)
+                            .map(|_| match labels {
+                                Some(b) => label(&mut rng, *b),
+                                None => real(&mut rng),
+                            })
+                            .collect();
+                        at.insert(s, V::Tensor(Rc::new(Tensor { shape, data })));
+                    }
+                }
+                shapes.push(match at.get(s) {
+                    Some(V::Tensor(t)) => t.shape.clone(),
+                    _ => Vec::new(),
+                });
+            }
+            let args: Vec<ArgValue<'_>> = inputs
+                .iter()
+                .map(|&(s, _)| match at.get(s).unwrap() {
+                    V::Scalar(v) => ArgValue::Scalar(*v),
+                    V::Tensor(t) => ArgValue::Tensor {
+                        shape: &t.shape,
+                        data: &t.data,
+                    },
+                })
+                .collect();
+            let got = run(&program, &args).unwrap();
+            let close =
+                |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-12 * scale.max(1e-300) + 1e-300;
+            let ti = tape.inputs(&ws.pool, &at).unwrap();
+            let want: Rounding = tape.run(&ti, None).unwrap();
+            assert!(
+                close(
+                    got.value.value,
+                    want.value,
+                    want.value.abs().max(want.error * 1e-4)
+                ),
+                "{}: value {} against the tape's {}",
+                c.expr,
+                got.value.value,
+                want.value
+            );
+            for (k, g) in grads.iter().enumerate() {
+                let shape = &shapes[g.arg];
+                let ei = per_grad[k].inputs(&ws.pool, &at).unwrap();
+                let tape_values = per_grad[k].run::<Rounding>(&ei, shape);
+                let mine = &got.grads[k];
+                let scale = tape_values
+                    .iter()
+                    .flatten()
+                    .map(|r| r.value.abs())
+                    .fold(0.0, f64::max);
+                for (j, t) in tape_values.iter().enumerate() {
+                    let t = t.expect("the tape defines the gradient at these points");
+                    assert!(
+                        close(mine.value[j], t.value, scale.max(t.error * 1e-4)),
+                        "{} by {}: component {j} is {} against the tape's {}",
+                        c.expr,
+                        ws.pool.name(inputs[g.arg].0),
+                        mine.value[j],
+                        t.value
+                    );
+                    let (e, f) = (mine.error[j], t.error);
+                    assert!(e.is_finite() && e >= 0.0, "{}: bound {e}", c.expr);
+                    let ratio = (e.max(f64::MIN_POSITIVE) / f.max(f64::MIN_POSITIVE))
+                        .max(f / e.max(f64::MIN_POSITIVE));
+                    if e.max(f) > 1e-9 * scale {
+                        worst_ratio = worst_ratio.max(ratio);
+                        assert!(
+                            ratio <= 16.0,
+                            "{} by {}: component {j}'s bound {e} against the tape's {f}",
+                            c.expr,
+                            ws.pool.name(inputs[g.arg].0)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    println!("the largest ratio of the two rounding bounds: {worst_ratio:.2}");
+}
