@@ -15,6 +15,7 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `codegen`.
 
+pub mod components;
 pub mod explain;
 pub mod request;
 pub mod summary;

@@ -24,6 +24,8 @@
 use std::path::PathBuf;
 use std::rc::Rc;
 
+pub use crate::check::components::{Component, Components};
+use crate::check::components::{Summary, summarize};
 use crate::check::explain::{self, Explanation, Lengths};
 use crate::codegen::build::InputKind;
 use crate::codegen::exec::{ArgValue, Bounded};
@@ -87,112 +89,6 @@ pub struct Dump {
     pub values_dtype: Option<StoredType>,
     /// Arrays in the file that the spec does not use.
     pub unused: Vec<String>,
-}
-
-/// One component's comparison.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Component {
-    /// The program's value.
-    pub got: f64,
-    /// The reference (NaN where it has none: a kink with no defined derivative).
-    pub want: f64,
-    /// The bound the difference must stay within.
-    pub bound: f64,
-    /// At a kink, the one-sided derivatives (the subgradients lie between them).
-    pub kink: Option<(f64, f64)>,
-    /// Whether it passes.
-    pub passed: bool,
-}
-
-impl Component {
-    /// The relative error, against the reference's magnitude (and the bound, so that a
-    /// reference of 0 does not divide).
-    pub fn rel_error(&self) -> f64 {
-        let want = match self.kink {
-            Some((lo, hi)) if self.got >= lo.min(hi) && self.got <= lo.max(hi) => self.got,
-            Some((lo, hi)) => {
-                if (self.got - lo).abs() < (self.got - hi).abs() {
-                    lo
-                } else {
-                    hi
-                }
-            }
-            None => self.want,
-        };
-        let diff = (self.got - want).abs();
-        if diff == 0.0 {
-            0.0
-        } else {
-            diff / want.abs().max(f64::MIN_POSITIVE)
-        }
-    }
-}
-
-/// Every component of one gradient's comparison, stored by field (a layer's gradient
-/// has millions): the program's values, the references, the bounds, whether each
-/// passed, and the few that sit on a kink.
-#[derive(Clone, Debug, Default)]
-pub struct Components {
-    got: Rc<Vec<f64>>,
-    want: Vec<f64>,
-    bound: Vec<f64>,
-    passed: Vec<bool>,
-    /// The components at a kink, by position, with their one-sided derivatives.
-    kinks: Vec<(usize, (f64, f64))>,
-}
-
-impl Components {
-    /// How many components there are.
-    pub fn len(&self) -> usize {
-        self.want.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.want.is_empty()
-    }
-
-    /// The component at `k` (row-major position).
-    pub fn get(&self, k: usize) -> Component {
-        Component {
-            got: self.got[k],
-            want: self.want[k],
-            bound: self.bound[k],
-            kink: self.kink(k),
-            passed: self.passed[k],
-        }
-    }
-
-    /// Every component, in order.
-    pub fn iter(&self) -> impl Iterator<Item = Component> + '_ {
-        (0..self.len()).map(|k| self.get(k))
-    }
-
-    /// The one-sided derivatives at `k`, if it sits on a kink.
-    fn kink(&self, k: usize) -> Option<(f64, f64)> {
-        if self.kinks.is_empty() {
-            return None;
-        }
-        self.kinks
-            .binary_search_by_key(&k, |x| x.0)
-            .ok()
-            .map(|i| self.kinks[i].1)
-    }
-
-    /// Replaces the component at `k`.
-    fn set(&mut self, k: usize, c: Component) {
-        self.want[k] = c.want;
-        self.bound[k] = c.bound;
-        self.passed[k] = c.passed;
-        match (self.kinks.binary_search_by_key(&k, |x| x.0), c.kink) {
-            (Ok(i), Some(v)) => self.kinks[i].1 = v,
-            (Ok(i), None) => {
-                self.kinks.remove(i);
-            }
-            (Err(i), Some(v)) => self.kinks.insert(i, (k, v)),
-            (Err(_), None) => {}
-        }
-    }
 }
 
 /// A parameter's verdict.
@@ -862,72 +758,6 @@ impl Reference {
             verdict,
             explanation: None,
         })
-    }
-}
-
-/// How far a component is beyond its bound (its error over its bound).
-fn excess(c: &Component) -> f64 {
-    if c.got.is_nan() || (c.want.is_nan() && c.kink.is_none()) {
-        return f64::INFINITY;
-    }
-    let want = match c.kink {
-        Some((lo, hi)) => c.got.clamp(lo.min(hi), lo.max(hi)),
-        None => c.want,
-    };
-    (c.got - want).abs() / c.bound
-}
-
-/// What one pass over a gradient's components finds.
-struct Summary {
-    /// The failing component with the largest error over its bound, or, when none
-    /// fails, the component nearest its bound.
-    worst: Option<usize>,
-    /// The systematic scale, where significant (see below).
-    scale: Option<f64>,
-    /// Whether any component fails.
-    any_failing: bool,
-    /// Whether every component is within its bound of zero.
-    vacuous: bool,
-}
-
-/// The worst component, the failing ones, vacuity and the systematic scale `c` of
-/// `got ≈ c * want` over the whole tensor, in one pass.
-///
-/// The scale counts when it differs from 1 by more than rounding explains: the compute
-/// part of the bounds may all lean one way, but the storage roundings are independent,
-/// so their share shrinks as the square root of the number of components (six standard
-/// deviations of it are allowed).
-fn summarize(components: &Components, us: f64) -> Summary {
-    let mut worst_failing: Option<(usize, f64)> = None;
-    let mut worst_any: Option<(usize, f64)> = None;
-    let mut vacuous = true;
-    let (mut dot, mut norm, mut leaning, mut storage) = (0.0, 0.0, 0.0, 0.0);
-    for k in 0..components.len() {
-        let c = components.get(k);
-        let e = excess(&c);
-        if worst_any.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
-            worst_any = Some((k, e));
-        }
-        if !c.passed && worst_failing.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
-            worst_failing = Some((k, e));
-        }
-        vacuous &= c.kink.is_none() && c.want.is_finite() && c.want.abs() <= c.bound;
-        if c.kink.is_some() || !c.want.is_finite() || !c.got.is_finite() {
-            continue;
-        }
-        dot += c.want * (c.got - c.want);
-        norm += c.want * c.want;
-        let stored = us * c.want.abs();
-        leaning += c.want.abs() * (c.bound - stored).max(0.0);
-        storage += (c.want * stored).powi(2) / 3.0;
-    }
-    let allowed = leaning + 6.0 * f64::sqrt(storage);
-    let scale = (norm != 0.0 && dot.abs() > allowed).then(|| 1.0 + dot / norm);
-    Summary {
-        worst: worst_failing.or(worst_any).map(|w| w.0),
-        scale,
-        any_failing: worst_failing.is_some(),
-        vacuous,
     }
 }
 

@@ -305,17 +305,144 @@ fn matrix(
 /// The elements of `t` as `f` of value and error, copied in the order of `order` (row
 /// major), with the lengths `shape`.
 fn laid_out(t: &Term<'_>, order: &[Dim], shape: &[usize], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let st = strides_along(&t.axes, &t.real().shape, order);
-    let n = last(shape);
-    let ls = last_stride(&st);
     let mut out = Vec::with_capacity(shape.iter().product());
-    for_rows(shape, &[&st], |b| {
+    laid_out_part(t, order, shape, None, f, &mut out);
+    out
+}
+
+/// [`laid_out`] into `out` (cleared first), of only the positions `start..end` of the
+/// axis at `part.0` of `order` when `part` is given.
+fn laid_out_part(
+    t: &Term<'_>,
+    order: &[Dim],
+    shape: &[usize],
+    part: Option<(usize, usize, usize)>,
+    f: impl Fn(f64, f64) -> f64,
+    out: &mut Vec<f64>,
+) {
+    let st = strides_along(&t.axes, &t.real().shape, order);
+    let mut shape = shape.to_vec();
+    let mut base = 0;
+    if let Some((axis, start, end)) = part {
+        shape[axis] = end - start;
+        base = start * st[axis];
+    }
+    let n = last(&shape);
+    let ls = last_stride(&st);
+    out.clear();
+    for_rows(&shape, &[&st], |b| {
         for i in 0..n {
-            let x = t.real().at(b[0] + i * ls);
+            let x = t.real().at(base + b[0] + i * ls);
             out.push(f(x.value, x.error));
         }
     });
-    out
+}
+
+/// About how many elements a block of a large operand holds when its bound's matrix
+/// is laid out a block at a time.
+const BLOCK: usize = 1 << 18;
+
+/// The operands of a pair's contraction, laid out as `[batch, rows, summed]` and
+/// `[batch, summed, cols]`, with the sizes of the groups.
+struct Layout<'o> {
+    ao: &'o [Dim],
+    bo: &'o [Dim],
+    a_shape: &'o [usize],
+    b_shape: &'o [usize],
+    batch: usize,
+    rows: usize,
+    summed: usize,
+    batches: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+}
+
+/// `C = fa(A) fb(B) + beta C` for every batch position, `C` contiguous
+/// `[batch, rows, cols]`, with `fa` and `fb` applied to each element's value and error.
+/// The larger operand is laid out a block of its first row (or column) axis at a time
+/// into one buffer, so that the bound of a contraction with a layer's weights does not
+/// copy the weights whole.
+#[allow(clippy::too_many_arguments)]
+fn bound_product(
+    a: &Term<'_>,
+    b: &Term<'_>,
+    l: &Layout<'_>,
+    fa: impl Fn(f64, f64) -> f64,
+    fb: impl Fn(f64, f64) -> f64,
+    beta: f64,
+    c: &mut [f64],
+) -> Result<()> {
+    let (batches, m, k, n) = (l.batches, l.m, l.k, l.n);
+    let a_large = a.real().val.len() >= b.real().val.len();
+    // The first axis of the rows (of A) or of the columns (of B), and its length.
+    let (axis, len) = if a_large {
+        (l.batch, if l.rows > 0 { l.a_shape[l.batch] } else { 1 })
+    } else {
+        let at = l.batch + l.summed;
+        (at, if l.bo.len() > at { l.b_shape[at] } else { 1 })
+    };
+    let group = if a_large { m } else { n };
+    let inner = group.checked_div(len).unwrap_or(1);
+    let per = (batches * inner * k).max(1);
+    let step = (BLOCK / per).clamp(1, len.max(1));
+    let has_group = if a_large {
+        l.rows > 0
+    } else {
+        l.bo.len() > l.batch + l.summed
+    };
+    let mut whole = Vec::new();
+    let mut block = Vec::new();
+    if a_large {
+        laid_out_part(b, l.bo, l.b_shape, None, &fb, &mut whole);
+    } else {
+        laid_out_part(a, l.ao, l.a_shape, None, &fa, &mut whole);
+    }
+    let mut start = 0;
+    loop {
+        let end = if has_group {
+            (start + step).min(len)
+        } else {
+            len
+        };
+        let part = has_group.then_some((axis, start, end));
+        let width = if has_group {
+            (end - start) * inner
+        } else {
+            group
+        };
+        if a_large {
+            laid_out_part(a, l.ao, l.a_shape, part, &fa, &mut block);
+            let am = contiguous(batches, width, k);
+            let bm = contiguous(batches, k, n);
+            let cm = Matrix {
+                offsets: (0..batches)
+                    .map(|q| q * m * n + start * inner * n)
+                    .collect(),
+                rows: width,
+                cols: n,
+                rs: n,
+                cs: 1,
+            };
+            gemm(1.0, &block, &am, &whole, &bm, beta, c, &cm)?;
+        } else {
+            laid_out_part(b, l.bo, l.b_shape, part, &fb, &mut block);
+            let am = contiguous(batches, m, k);
+            let bm = contiguous(batches, k, width);
+            let cm = Matrix {
+                offsets: (0..batches).map(|q| q * m * n + start * inner).collect(),
+                rows: m,
+                cols: width,
+                rs: n,
+                cs: 1,
+            };
+            gemm(1.0, &whole, &am, &block, &bm, beta, c, &cm)?;
+        }
+        if !has_group || end >= len {
+            return Ok(());
+        }
+        start = end;
+    }
 }
 
 /// The contraction of two terms over their shared axes that `keep` lacks.
@@ -417,27 +544,31 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
         let cm = contiguous(batches, m, n);
         gemm(1.0, &av, &am, &bv, &bm, 0.0, &mut val, &cm)?;
         // The bound: |A| (eB + c|B|) + eA |B|, the exact side's term left out.
-        let plain = contiguous(batches, m, k);
-        let plain_b = contiguous(batches, k, n);
-        let abs_a = laid_out(a, &ao, &a_shape, |v, e| {
-            if b.real().err.is_none() {
-                c * v.abs() + e
-            } else {
-                v.abs()
-            }
-        });
-        let mixed_b = laid_out(b, &bo, &b_shape, |v, e| {
-            if b.real().err.is_none() {
-                v.abs()
-            } else {
-                e + c * v.abs()
-            }
-        });
-        gemm(1.0, &abs_a, &plain, &mixed_b, &plain_b, 0.0, &mut err, &cm)?;
-        if a.real().err.is_some() && b.real().err.is_some() {
-            let ea = laid_out(a, &ao, &a_shape, |_, e| e);
-            let abs_b = laid_out(b, &bo, &b_shape, |v, _| v.abs());
-            gemm(1.0, &ea, &plain, &abs_b, &plain_b, 1.0, &mut err, &cm)?;
+        let layout = Layout {
+            ao: &ao,
+            bo: &bo,
+            a_shape: &a_shape,
+            b_shape: &b_shape,
+            batch: batch.len(),
+            rows: rows.len(),
+            summed: summed.len(),
+            batches,
+            m,
+            k,
+            n,
+        };
+        let b_exact = b.real().err.is_none();
+        bound_product(
+            a,
+            b,
+            &layout,
+            |v, e| if b_exact { c * v.abs() + e } else { v.abs() },
+            |v, e| if b_exact { v.abs() } else { e + c * v.abs() },
+            0.0,
+            &mut err,
+        )?;
+        if a.real().err.is_some() && !b_exact {
+            bound_product(a, b, &layout, |_, e| e, |v, _| v.abs(), 1.0, &mut err)?;
         }
     }
     let r = Real {

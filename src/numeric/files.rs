@@ -193,95 +193,140 @@ fn npz(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
     Ok(out)
 }
 
-/// Every tensor of a safetensors file.
+/// Every tensor of a safetensors file. Large tensors (a layer's weights and their
+/// gradient) are converted to `f64` on two threads where the machine has them: most of
+/// the cost is the first touch of the fresh memory, which two cores share.
 fn safetensors(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
-    use safetensors::Dtype as S;
     let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
     let mut names: Vec<String> = file.names().into_iter().map(String::from).collect();
     names.sort();
-    let mut out = Vec::with_capacity(names.len());
-    for name in names {
-        let view = file.tensor(&name).map_err(|e| e.to_string())?;
-        let raw = view.data();
-        let take = |n: usize| raw.chunks_exact(n);
-        let (data, dtype): (Vec<f64>, StoredType) = match view.dtype() {
-            S::F64 => (
-                take(8).map(|b| f64::from_le_bytes(arr(b))).collect(),
-                StoredType::F64,
-            ),
-            S::F32 => (
-                take(4)
-                    .map(|b| f64::from(f32::from_le_bytes(arr(b))))
-                    .collect(),
-                StoredType::F32,
-            ),
-            S::F16 => (
-                take(2)
-                    .map(|b| half::f16::from_le_bytes(arr(b)).to_f64())
-                    .collect(),
-                StoredType::F16,
-            ),
-            S::BF16 => (
-                take(2)
-                    .map(|b| half::bf16::from_le_bytes(arr(b)).to_f64())
-                    .collect(),
-                StoredType::Bf16,
-            ),
-            S::I64 => (
-                take(8).map(|b| i64::from_le_bytes(arr(b)) as f64).collect(),
-                StoredType::Int,
-            ),
-            S::I32 => (
-                take(4)
-                    .map(|b| f64::from(i32::from_le_bytes(arr(b))))
-                    .collect(),
-                StoredType::Int,
-            ),
-            S::I16 => (
-                take(2)
-                    .map(|b| f64::from(i16::from_le_bytes(arr(b))))
-                    .collect(),
-                StoredType::Int,
-            ),
-            S::I8 => (
-                raw.iter().map(|&b| f64::from(b as i8)).collect(),
-                StoredType::Int,
-            ),
-            S::U8 => (raw.iter().map(|&b| f64::from(b)).collect(), StoredType::Int),
-            S::U16 => (
-                take(2)
-                    .map(|b| f64::from(u16::from_le_bytes(arr(b))))
-                    .collect(),
-                StoredType::Int,
-            ),
-            S::U32 => (
-                take(4)
-                    .map(|b| f64::from(u32::from_le_bytes(arr(b))))
-                    .collect(),
-                StoredType::Int,
-            ),
-            S::U64 => (
-                take(8).map(|b| u64::from_le_bytes(arr(b)) as f64).collect(),
-                StoredType::Int,
-            ),
-            S::BOOL => (
-                raw.iter().map(|&b| f64::from(u8::from(b != 0))).collect(),
-                StoredType::Bool,
-            ),
-            other => {
-                return Err(format!(
-                    "tensor `{name}` has dtype {other:?}, which gauge does not read"
-                ));
-            }
-        };
-        out.push(Stored {
+    let mut views = Vec::with_capacity(names.len());
+    for name in &names {
+        views.push(file.tensor(name).map_err(|e| e.to_string())?);
+    }
+    let total: usize = views.iter().map(|v| v.data().len()).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
+    // The tensors split in two runs of about equal bytes, in order.
+    let mut split = views.len();
+    let mut acc = 0;
+    for (k, v) in views.iter().enumerate() {
+        if 2 * acc >= total {
+            split = k;
+            break;
+        }
+        acc += v.data().len();
+    }
+    let decode_all = |range: std::ops::Range<usize>| {
+        range
+            .map(|k| tensor_values(&names[k], views[k].dtype(), views[k].data()))
+            .collect::<std::result::Result<Vec<_>, String>>()
+    };
+    let decoded = if threads > 1 && total >= 1 << 24 && split > 0 && split < views.len() {
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| decode_all(split..views.len()));
+            let first = decode_all(0..split);
+            let second = second
+                .join()
+                .unwrap_or_else(|_| Err("a tensor could not be converted".to_string()));
+            let mut first = first?;
+            first.extend(second?);
+            Ok::<_, String>(first)
+        })?
+    } else {
+        decode_all(0..views.len())?
+    };
+    Ok(names
+        .into_iter()
+        .zip(views)
+        .zip(decoded)
+        .map(|((name, view), (data, dtype))| Stored {
             name,
             shape: view.shape().to_vec(),
             data: Rc::new(data),
             dtype,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
+}
+
+/// One safetensors tensor's elements as `f64`, with the type they were stored in.
+fn tensor_values(
+    name: &str,
+    dtype: safetensors::Dtype,
+    raw: &[u8],
+) -> std::result::Result<(Vec<f64>, StoredType), String> {
+    use safetensors::Dtype as S;
+    let take = |n: usize| raw.chunks_exact(n);
+    let (data, dtype): (Vec<f64>, StoredType) = match dtype {
+        S::F64 => (
+            take(8).map(|b| f64::from_le_bytes(arr(b))).collect(),
+            StoredType::F64,
+        ),
+        S::F32 => (
+            take(4)
+                .map(|b| f64::from(f32::from_le_bytes(arr(b))))
+                .collect(),
+            StoredType::F32,
+        ),
+        S::F16 => (
+            take(2)
+                .map(|b| half::f16::from_le_bytes(arr(b)).to_f64())
+                .collect(),
+            StoredType::F16,
+        ),
+        S::BF16 => (
+            take(2)
+                .map(|b| half::bf16::from_le_bytes(arr(b)).to_f64())
+                .collect(),
+            StoredType::Bf16,
+        ),
+        S::I64 => (
+            take(8).map(|b| i64::from_le_bytes(arr(b)) as f64).collect(),
+            StoredType::Int,
+        ),
+        S::I32 => (
+            take(4)
+                .map(|b| f64::from(i32::from_le_bytes(arr(b))))
+                .collect(),
+            StoredType::Int,
+        ),
+        S::I16 => (
+            take(2)
+                .map(|b| f64::from(i16::from_le_bytes(arr(b))))
+                .collect(),
+            StoredType::Int,
+        ),
+        S::I8 => (
+            raw.iter().map(|&b| f64::from(b as i8)).collect(),
+            StoredType::Int,
+        ),
+        S::U8 => (raw.iter().map(|&b| f64::from(b)).collect(), StoredType::Int),
+        S::U16 => (
+            take(2)
+                .map(|b| f64::from(u16::from_le_bytes(arr(b))))
+                .collect(),
+            StoredType::Int,
+        ),
+        S::U32 => (
+            take(4)
+                .map(|b| f64::from(u32::from_le_bytes(arr(b))))
+                .collect(),
+            StoredType::Int,
+        ),
+        S::U64 => (
+            take(8).map(|b| u64::from_le_bytes(arr(b)) as f64).collect(),
+            StoredType::Int,
+        ),
+        S::BOOL => (
+            raw.iter().map(|&b| f64::from(u8::from(b != 0))).collect(),
+            StoredType::Bool,
+        ),
+        other => {
+            return Err(format!(
+                "tensor `{name}` has dtype {other:?}, which gauge does not read"
+            ));
+        }
+    };
+    Ok((data, dtype))
 }
 
 /// A fixed-size array from a chunk of exactly that size.

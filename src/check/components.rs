@@ -1,0 +1,273 @@
+//! One gradient's components as `gauge check --values` compares them: each component's
+//! value, reference, bound and verdict ([`Component`]), stored by field for a whole
+//! tensor ([`Components`]), and the one pass that finds the worst component, vacuity
+//! and a systematic scale (`summarize`).
+//!
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `codegen`.
+
+use std::rc::Rc;
+
+/// One component's comparison.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Component {
+    /// The program's value.
+    pub got: f64,
+    /// The reference (NaN where it has none: a kink with no defined derivative).
+    pub want: f64,
+    /// The bound the difference must stay within.
+    pub bound: f64,
+    /// At a kink, the one-sided derivatives (the subgradients lie between them).
+    pub kink: Option<(f64, f64)>,
+    /// Whether it passes.
+    pub passed: bool,
+}
+
+impl Component {
+    /// The relative error, against the reference's magnitude (and the bound, so that a
+    /// reference of 0 does not divide).
+    pub fn rel_error(&self) -> f64 {
+        let want = match self.kink {
+            Some((lo, hi)) if self.got >= lo.min(hi) && self.got <= lo.max(hi) => self.got,
+            Some((lo, hi)) => {
+                if (self.got - lo).abs() < (self.got - hi).abs() {
+                    lo
+                } else {
+                    hi
+                }
+            }
+            None => self.want,
+        };
+        let diff = (self.got - want).abs();
+        if diff == 0.0 {
+            0.0
+        } else {
+            diff / want.abs().max(f64::MIN_POSITIVE)
+        }
+    }
+}
+
+/// Every component of one gradient's comparison, stored by field (a layer's gradient
+/// has millions): the program's values, the references, the bounds, whether each
+/// passed, and the few that sit on a kink.
+#[derive(Clone, Debug, Default)]
+pub struct Components {
+    pub(crate) got: Rc<Vec<f64>>,
+    pub(crate) want: Vec<f64>,
+    pub(crate) bound: Vec<f64>,
+    pub(crate) passed: Vec<bool>,
+    /// The components at a kink, by position, with their one-sided derivatives.
+    pub(crate) kinks: Vec<(usize, (f64, f64))>,
+}
+
+impl Components {
+    /// How many components there are.
+    pub fn len(&self) -> usize {
+        self.want.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.want.is_empty()
+    }
+
+    /// The component at `k` (row-major position).
+    pub fn get(&self, k: usize) -> Component {
+        Component {
+            got: self.got[k],
+            want: self.want[k],
+            bound: self.bound[k],
+            kink: self.kink(k),
+            passed: self.passed[k],
+        }
+    }
+
+    /// Every component, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Component> + '_ {
+        (0..self.len()).map(|k| self.get(k))
+    }
+
+    /// The one-sided derivatives at `k`, if it sits on a kink.
+    fn kink(&self, k: usize) -> Option<(f64, f64)> {
+        if self.kinks.is_empty() {
+            return None;
+        }
+        self.kinks
+            .binary_search_by_key(&k, |x| x.0)
+            .ok()
+            .map(|i| self.kinks[i].1)
+    }
+
+    /// Replaces the component at `k`.
+    pub(crate) fn set(&mut self, k: usize, c: Component) {
+        self.want[k] = c.want;
+        self.bound[k] = c.bound;
+        self.passed[k] = c.passed;
+        match (self.kinks.binary_search_by_key(&k, |x| x.0), c.kink) {
+            (Ok(i), Some(v)) => self.kinks[i].1 = v,
+            (Ok(i), None) => {
+                self.kinks.remove(i);
+            }
+            (Err(i), Some(v)) => self.kinks.insert(i, (k, v)),
+            (Err(_), None) => {}
+        }
+    }
+}
+
+/// How far a component is beyond its bound (its error over its bound).
+fn excess(c: &Component) -> f64 {
+    if c.got.is_nan() || (c.want.is_nan() && c.kink.is_none()) {
+        return f64::INFINITY;
+    }
+    let want = match c.kink {
+        Some((lo, hi)) => c.got.clamp(lo.min(hi), lo.max(hi)),
+        None => c.want,
+    };
+    (c.got - want).abs() / c.bound
+}
+
+/// What one pass over a gradient's components finds.
+pub(crate) struct Summary {
+    /// The failing component with the largest error over its bound, or, when none
+    /// fails, the component nearest its bound.
+    pub(crate) worst: Option<usize>,
+    /// The systematic scale, where significant (see below).
+    pub(crate) scale: Option<f64>,
+    /// Whether any component fails.
+    pub(crate) any_failing: bool,
+    /// Whether every component is within its bound of zero.
+    pub(crate) vacuous: bool,
+}
+
+/// The worst component, the failing ones, vacuity and the systematic scale `c` of
+/// `got ≈ c * want` over the whole tensor, in one pass.
+///
+/// The scale counts when it differs from 1 by more than rounding explains: the compute
+/// part of the bounds may all lean one way, but the storage roundings are independent,
+/// so their share shrinks as the square root of the number of components (six standard
+/// deviations of it are allowed).
+pub(crate) fn summarize(components: &Components, us: f64) -> Summary {
+    let view = View {
+        got: &components.got,
+        want: &components.want,
+        bound: &components.bound,
+        passed: &components.passed,
+        kinks: &components.kinks,
+    };
+    // A layer's gradient has millions of components: the halves are summarized on
+    // two threads where the machine has them, and joined in order.
+    let n = view.want.len();
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
+    let parts: Vec<Partial> = if threads > 1 && n >= 1 << 20 {
+        let mid = n / 2;
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| view.partial(mid..n, us));
+            let first = view.partial(0..mid, us);
+            vec![
+                first,
+                second.join().unwrap_or_else(|_| view.partial(mid..n, us)),
+            ]
+        })
+    } else {
+        vec![view.partial(0..n, us)]
+    };
+    let mut total = Partial::default();
+    for p in parts {
+        // A later component wins a tie, as it did in one pass.
+        let later = |a: Option<(usize, f64)>, b: Option<(usize, f64)>| match (a, b) {
+            (Some(x), Some(y)) if x.1.total_cmp(&y.1).is_gt() => Some(x),
+            (x, None) => x,
+            (_, y) => y,
+        };
+        total.worst_failing = later(total.worst_failing, p.worst_failing);
+        total.worst_any = later(total.worst_any, p.worst_any);
+        total.vacuous &= p.vacuous;
+        total.dot += p.dot;
+        total.norm += p.norm;
+        total.leaning += p.leaning;
+        total.storage += p.storage;
+    }
+    let allowed = total.leaning + 6.0 * f64::sqrt(total.storage);
+    let scale =
+        (total.norm != 0.0 && total.dot.abs() > allowed).then(|| 1.0 + total.dot / total.norm);
+    Summary {
+        worst: total.worst_failing.or(total.worst_any).map(|w| w.0),
+        scale,
+        any_failing: total.worst_failing.is_some(),
+        vacuous: total.vacuous,
+    }
+}
+
+/// The columns of [`Components`] as plain slices, which threads can share.
+struct View<'c> {
+    got: &'c [f64],
+    want: &'c [f64],
+    bound: &'c [f64],
+    passed: &'c [bool],
+    kinks: &'c [(usize, (f64, f64))],
+}
+
+/// What [`summarize`] finds in a range of components.
+struct Partial {
+    worst_failing: Option<(usize, f64)>,
+    worst_any: Option<(usize, f64)>,
+    vacuous: bool,
+    dot: f64,
+    norm: f64,
+    leaning: f64,
+    storage: f64,
+}
+
+impl Default for Partial {
+    fn default() -> Partial {
+        Partial {
+            worst_failing: None,
+            worst_any: None,
+            vacuous: true,
+            dot: 0.0,
+            norm: 0.0,
+            leaning: 0.0,
+            storage: 0.0,
+        }
+    }
+}
+
+impl View<'_> {
+    /// The summary of the components in `range`.
+    fn partial(&self, range: std::ops::Range<usize>, us: f64) -> Partial {
+        let mut p = Partial::default();
+        for k in range {
+            let kink = if self.kinks.is_empty() {
+                None
+            } else {
+                self.kinks
+                    .binary_search_by_key(&k, |x| x.0)
+                    .ok()
+                    .map(|i| self.kinks[i].1)
+            };
+            let c = Component {
+                got: self.got[k],
+                want: self.want[k],
+                bound: self.bound[k],
+                kink,
+                passed: self.passed[k],
+            };
+            let e = excess(&c);
+            if p.worst_any.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
+                p.worst_any = Some((k, e));
+            }
+            if !c.passed && p.worst_failing.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
+                p.worst_failing = Some((k, e));
+            }
+            p.vacuous &= c.kink.is_none() && c.want.is_finite() && c.want.abs() <= c.bound;
+            if c.kink.is_some() || !c.want.is_finite() || !c.got.is_finite() {
+                continue;
+            }
+            p.dot += c.want * (c.got - c.want);
+            p.norm += c.want * c.want;
+            let stored = us * c.want.abs();
+            p.leaning += c.want.abs() * (c.bound - stored).max(0.0);
+            p.storage += (c.want * stored).powi(2) / 3.0;
+        }
+        p
+    }
+}
