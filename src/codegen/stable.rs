@@ -3,6 +3,10 @@
 //!
 //! - a quotient `exp(a) / sum(j, exp(b))` is computed as `exp(a - m) / sum(j, exp(b - m))`
 //!   with `m = max(j, b)` (softmax, and a softmax a derivative wrote out);
+//! - a quotient whose exponentials sit inside sums in the numerator (the derivative of
+//!   attention writes `sum(l, V[l, j]*exp(S[i, l])) / sum(m, exp(S[i, m]))`, and its
+//!   square over the sum squared) has the division moved inside, onto each
+//!   exponential, as `exp(S[i, l] - logsumexp)`;
 //! - `ln(sum(j, exp(b)))` as `m + ln(sum(j, exp(b - m)))` (logsumexp);
 //! - the logarithm of a product of exponentials, sums of exponentials, positive numbers
 //!   and their powers as the sum of their logarithms, so that `ln(softmax(z)[y])` is
@@ -30,6 +34,8 @@ impl Builder<'_> {
     /// The factors of a product, each `exp(a) / sum(j, exp(b))` pair shifted by the
     /// largest `b`.
     pub(crate) fn factors(&mut self, fs: &[ExprId]) -> Result<Vec<Tmp>> {
+        let divided = self.divide_inside(fs);
+        let fs = divided.as_deref().unwrap_or(fs);
         let mut used = vec![false; fs.len()];
         let mut out = Vec::with_capacity(fs.len());
         for k in 0..fs.len() {
@@ -61,6 +67,204 @@ impl Builder<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// A product whose reciprocal sum of exponentials has no exponential beside it,
+    /// because the numerator's sit inside a sum (a derivative through attention writes
+    /// `sum(j, G[i, j]*sum(l, V[l, j]*exp(S[i, l]))) / sum(m, exp(S[i, m]))`), rewritten
+    /// with the division moved onto those exponentials: each `exp(b')` of the same
+    /// family (`b` with its index renamed) becomes `exp(b' - ln(sum(m, exp(b))))`, whose
+    /// logarithm is the shifted logsumexp, so nothing overflows. This is an identity
+    /// only where the other factors are, together, of degree 1 in the family's
+    /// exponentials, and the division goes down only through positions of degree 1
+    /// (a sum's terms, a product's one factor of degree 1, a sum's body).
+    fn divide_inside(&mut self, fs: &[ExprId]) -> Option<Vec<ExprId>> {
+        if fs
+            .iter()
+            .any(|&f| matches!(self.pool.node(f), Node::Func(Func::Exp, _)))
+        {
+            return None;
+        }
+        for (k, &f) in fs.iter().enumerate() {
+            // `1/sum(m, exp(b))^n`: n factors of degree 1 share the n divisions.
+            let Node::Pow(base, e) = *self.pool.node(f) else {
+                continue;
+            };
+            let n = match self.pool.node(e) {
+                Node::Num(r) if r.is_integer() && r.is_negative() => {
+                    num_traits::ToPrimitive::to_i64(&-r.to_integer()).unwrap_or(0)
+                }
+                _ => continue,
+            };
+            let Some((sum, j, _, b)) = self.exp_sum(base) else {
+                continue;
+            };
+            let mut degrees = Vec::with_capacity(fs.len());
+            for (q, &g) in fs.iter().enumerate() {
+                degrees.push(if q == k {
+                    Some(0)
+                } else {
+                    self.family_degree(g, j, b, 0)
+                });
+            }
+            let ones = degrees.iter().filter(|&&d| d == Some(1)).count() as i64;
+            if degrees.iter().any(Option::is_none)
+                || degrees.iter().flatten().any(|&d| d != 0 && d != 1)
+                || ones != n
+            {
+                continue;
+            }
+            let lse = self.pool.func(Func::Ln, sum);
+            let mut out = Vec::with_capacity(fs.len() - 1);
+            for (q, &g) in fs.iter().enumerate() {
+                if q == k {
+                    continue;
+                }
+                if degrees[q] == Some(1) {
+                    out.push(self.divide_family(g, j, b, lse, 0)?);
+                } else {
+                    out.push(g);
+                }
+            }
+            return Some(out);
+        }
+        None
+    }
+
+    /// Whether `e` is `exp(b)` with the index `j` of `b` renamed.
+    fn of_family(&mut self, e: ExprId, j: Symbol, b: ExprId) -> bool {
+        let Node::Func(Func::Exp, x) = *self.pool.node(e) else {
+            return false;
+        };
+        if x == b {
+            return true;
+        }
+        for t in self.pool.free_indices_ref(x) {
+            let to = self.pool.index(t);
+            if self.pool.rename_index(b, j, to) == x {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The degree of `e` in the exponentials of the family of `exp(b)` (index `j`),
+    /// counting a whole power's exponent (`1/sum(m, exp(b))` has degree -1); `None`
+    /// where it has none (terms of different degrees, a family member inside another
+    /// function).
+    fn family_degree(&mut self, e: ExprId, j: Symbol, b: ExprId, depth: usize) -> Option<i64> {
+        if depth > 64 {
+            return None;
+        }
+        if self.of_family(e, j, b) {
+            return Some(1);
+        }
+        let node = self.pool.node(e).clone();
+        match node {
+            Node::Mul(fs) => fs.iter().try_fold(0i64, |acc, &f| {
+                Some(acc + self.family_degree(f, j, b, depth + 1)?)
+            }),
+            Node::Add(ts) => {
+                let mut degree = None;
+                for &t in ts.iter() {
+                    let d = self.family_degree(t, j, b, depth + 1)?;
+                    if degree.is_some_and(|x| x != d) {
+                        return None;
+                    }
+                    degree = Some(d);
+                }
+                degree
+            }
+            Node::Sum { body, .. } => self.family_degree(body, j, b, depth + 1),
+            Node::Pow(base, ex) => {
+                let d = self.family_degree(base, j, b, depth + 1)?;
+                if d == 0 {
+                    return (self.family_degree(ex, j, b, depth + 1)? == 0).then_some(0);
+                }
+                match self.pool.node(ex) {
+                    Node::Num(r) if r.is_integer() => {
+                        num_traits::ToPrimitive::to_i64(&r.to_integer()).map(|n| n * d)
+                    }
+                    _ => None,
+                }
+            }
+            Node::Call { .. } => {
+                let body = self.looked_through(e);
+                if body != e {
+                    return self.family_degree(body, j, b, depth + 1);
+                }
+                // A reduction: free of the family when its arguments are.
+                for c in crate::expr::node::children(&node) {
+                    if self.family_degree(c, j, b, depth + 1)? != 0 {
+                        return None;
+                    }
+                }
+                Some(0)
+            }
+            _ => {
+                for c in crate::expr::node::children(&node) {
+                    if self.family_degree(c, j, b, depth + 1)? != 0 {
+                        return None;
+                    }
+                }
+                Some(0)
+            }
+        }
+    }
+
+    /// `e`, of degree 1 in the family, divided by `exp(lse)`: the division goes down
+    /// to the one family member of each term and makes it `exp(b' - lse)`; `None`
+    /// where a term is not that simple.
+    fn divide_family(
+        &mut self,
+        e: ExprId,
+        j: Symbol,
+        b: ExprId,
+        lse: ExprId,
+        depth: usize,
+    ) -> Option<ExprId> {
+        if depth > 64 {
+            return None;
+        }
+        if self.of_family(e, j, b) {
+            let Node::Func(_, x) = *self.pool.node(e) else {
+                return None;
+            };
+            let shifted = self.pool.sub(x, lse);
+            return Some(self.pool.func(Func::Exp, shifted));
+        }
+        match self.pool.node(e).clone() {
+            Node::Add(ts) => {
+                let mut out = Vec::with_capacity(ts.len());
+                for &t in ts.iter() {
+                    out.push(self.divide_family(t, j, b, lse, depth + 1)?);
+                }
+                Some(self.pool.add(out))
+            }
+            Node::Mul(fs) => {
+                let mut degrees = Vec::with_capacity(fs.len());
+                for &f in fs.iter() {
+                    degrees.push(self.family_degree(f, j, b, depth + 1)?);
+                }
+                if degrees.iter().filter(|&&d| d != 0).count() != 1 {
+                    return None;
+                }
+                let mut out = Vec::with_capacity(fs.len());
+                for (&f, &d) in fs.iter().zip(&degrees) {
+                    out.push(if d == 1 {
+                        self.divide_family(f, j, b, lse, depth + 1)?
+                    } else {
+                        f
+                    });
+                }
+                Some(self.pool.mul(out))
+            }
+            Node::Sum { index, range, body } => {
+                let body = self.divide_family(body, j, b, lse, depth + 1)?;
+                Some(self.pool.sum(index, range, body))
+            }
+            _ => None,
+        }
     }
 
     /// The `u` of `1 - tanh(u)^2` (the derivative of tanh), which is computed as

@@ -609,8 +609,9 @@ fn run_rust(p: &Prepared) -> Option<Vec<Value>> {
     Some(answers.into_iter().map(Value::Array).collect())
 }
 
-/// Logits of ±1000 and sigmoid inputs of ±800, where the naive forms overflow to inf
-/// and NaN: the generated NumPy, JAX and Rust stay finite and right.
+/// Logits of ±1000 and sigmoid inputs of ±800 (and attention scores of ±1000), where
+/// the naive forms overflow to inf and NaN: the generated NumPy, JAX and Rust stay
+/// finite and right.
 /// A formula, its variables, a point, and the value and gradient there.
 type Extreme = (
     &'static str,
@@ -671,6 +672,17 @@ const EXTREMES: &[Extreme] = &[
     ("softplus(x)", &["x"], "[-800.0]", 0.0, &[0.0]),
     ("bce(z, t)", &["z"], "[0.0, 800.0]", 800.0, &[1.0]),
     ("bce(z, t)", &["z"], "[1.0, -800.0]", 800.0, &[-1.0]),
+    // Attention written out, with scores of ±1000: the derivative's numerators hold
+    // exponentials inside sums (`sum(l, V[l, j]*exp(S[i, l]))`) over the row's sum of
+    // exponentials, once and squared; each is divided by it inside, as a shifted
+    // logsumexp. The softmax is one-hot, so the loss is 2 + 3 and the gradient 0.
+    (
+        "sum(i, l, G[i, l]*sum(j, exp(sum(k, Q[i, k]*K[j, k]))/sum(m, exp(sum(k, Q[i, k]*K[m, k])))*V[j, l]))",
+        &["Q"],
+        "[[[1.0], [-1.0]], [[1000.0], [-1000.0]], [[1.0], [1.0]], [[2.0], [3.0]]]",
+        5.0,
+        &[0.0, 0.0],
+    ),
 ];
 
 #[test]
@@ -684,7 +696,16 @@ fn stable_forms_are_finite_and_right_at_extreme_logits() {
                     .codegen(expr, wrt, &CodegenOptions::new(t))
                     .expect("generates");
                 let point: Value = serde_json::from_str(at).expect("a point");
-                json!({"code": code.text(), "points": [point], "wrt": [0]})
+                let wrt: Vec<usize> = wrt
+                    .iter()
+                    .map(|w| {
+                        code.args()
+                            .iter()
+                            .position(|a| a.name == *w)
+                            .expect("an argument")
+                    })
+                    .collect();
+                json!({"code": code.text(), "points": [point], "wrt": wrt})
             })
             .collect();
         let Some(answers) = run_driver(target, &cases) else {
