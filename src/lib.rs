@@ -63,6 +63,8 @@
 //! change without notice.
 
 #![warn(missing_docs)]
+// One function maps dump files (`numeric::elements`); nothing else is unsafe.
+#![deny(unsafe_code)]
 
 #[doc(hidden)]
 pub mod api;

@@ -89,6 +89,16 @@ impl ValuesOptions {
         self
     }
 
+    /// Whether a summary of each gradient is enough: its verdict and worst component,
+    /// as the text report shows them. A large gradient is then compared block by block
+    /// as it is computed and is never held whole; one that passes keeps only its worst
+    /// component ([`Components::is_complete`](crate::check::values::Components::is_complete)
+    /// is false). By default every component is kept, as the JSON report lists them.
+    pub fn with_summary_only(mut self, yes: bool) -> ValuesOptions {
+        self.judging.summary_only = yes;
+        self
+    }
+
     /// How many dumps.
     pub fn dumps(&self) -> usize {
         self.files.len()

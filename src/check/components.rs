@@ -5,7 +5,7 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `codegen`.
 
-use std::rc::Rc;
+use crate::numeric::elements::{self, Elements};
 
 /// One component's comparison.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,29 +51,55 @@ impl Component {
 /// passed, and the few that sit on a kink.
 #[derive(Clone, Debug, Default)]
 pub struct Components {
-    pub(crate) got: Rc<Vec<f64>>,
+    pub(crate) got: Elements,
     pub(crate) want: Vec<f64>,
     pub(crate) bound: Vec<f64>,
     pub(crate) passed: Vec<bool>,
     /// The components at a kink, by position, with their one-sided derivatives.
     pub(crate) kinks: Vec<(usize, (f64, f64))>,
+    /// For a gradient compared as it was computed (a large one that passed), the one
+    /// component kept: its worst. The columns `want`, `bound` and `passed` are then
+    /// empty.
+    pub(crate) kept: Option<(usize, Component)>,
 }
 
 impl Components {
     /// How many components there are.
     pub fn len(&self) -> usize {
-        self.want.len()
+        self.got.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.want.is_empty()
+        self.got.is_empty()
     }
 
-    /// The component at `k` (row-major position).
+    /// Whether every component's reference and bound are kept. A large gradient that
+    /// passed is compared block by block as it is computed, and keeps only its worst
+    /// component (`gauge check --format json`, which lists every component, keeps
+    /// them all).
+    pub fn is_complete(&self) -> bool {
+        self.kept.is_none()
+    }
+
+    /// The component at `k` (row-major position). Of a gradient that is not
+    /// [complete](Components::is_complete), a component other than the worst has the
+    /// program's value, no reference (NaN) and `passed` set, as every one of them did.
     pub fn get(&self, k: usize) -> Component {
+        if let Some((at, c)) = self.kept {
+            if at == k {
+                return c;
+            }
+            return Component {
+                got: self.got.get(k),
+                want: f64::NAN,
+                bound: f64::NAN,
+                kink: None,
+                passed: true,
+            };
+        }
         Component {
-            got: self.got[k],
+            got: self.got.get(k),
             want: self.want[k],
             bound: self.bound[k],
             kink: self.kink(k),
@@ -136,6 +162,10 @@ pub(crate) struct Summary {
     pub(crate) any_failing: bool,
     /// Whether every component is within its bound of zero.
     pub(crate) vacuous: bool,
+    /// The worst component itself.
+    pub(crate) worst_component: Option<Component>,
+    /// Whether some component has no reference or no bound (a block's summary only).
+    pub(crate) undefined: bool,
 }
 
 /// The worst component, the failing ones, vacuity and the systematic scale `c` of
@@ -147,7 +177,7 @@ pub(crate) struct Summary {
 /// deviations of it are allowed).
 pub(crate) fn summarize(components: &Components, us: f64) -> Summary {
     let view = View {
-        got: &components.got,
+        got: components.got.view(),
         want: &components.want,
         bound: &components.bound,
         passed: &components.passed,
@@ -170,10 +200,15 @@ pub(crate) fn summarize(components: &Components, us: f64) -> Summary {
     } else {
         vec![view.partial(0..n, us)]
     };
+    merge(parts)
+}
+
+/// The summary of a gradient from the summaries of its consecutive ranges, in order.
+pub(crate) fn merge(parts: Vec<Partial>) -> Summary {
     let mut total = Partial::default();
     for p in parts {
         // A later component wins a tie, as it did in one pass.
-        let later = |a: Option<(usize, f64)>, b: Option<(usize, f64)>| match (a, b) {
+        let later = |a: Option<Worst>, b: Option<Worst>| match (a, b) {
             (Some(x), Some(y)) if x.1.total_cmp(&y.1).is_gt() => Some(x),
             (x, None) => x,
             (_, y) => y,
@@ -181,6 +216,7 @@ pub(crate) fn summarize(components: &Components, us: f64) -> Summary {
         total.worst_failing = later(total.worst_failing, p.worst_failing);
         total.worst_any = later(total.worst_any, p.worst_any);
         total.vacuous &= p.vacuous;
+        total.undefined |= p.undefined;
         total.dot += p.dot;
         total.norm += p.norm;
         total.leaning += p.leaning;
@@ -189,28 +225,71 @@ pub(crate) fn summarize(components: &Components, us: f64) -> Summary {
     let allowed = total.leaning + 6.0 * f64::sqrt(total.storage);
     let scale =
         (total.norm != 0.0 && total.dot.abs() > allowed).then(|| 1.0 + total.dot / total.norm);
+    let worst = total.worst_failing.or(total.worst_any);
     Summary {
-        worst: total.worst_failing.or(total.worst_any).map(|w| w.0),
+        worst: worst.map(|w| w.0),
+        worst_component: worst.map(|w| w.2),
         scale,
         any_failing: total.worst_failing.is_some(),
         vacuous: total.vacuous,
+        undefined: total.undefined,
+    }
+}
+
+/// A gradient's components judged block by block as they are computed: the
+/// program's values, the storage roundoff `us`, and the factor of the running error
+/// bound in a component's bound.
+pub(crate) struct Judge<'g> {
+    pub(crate) got: elements::View<'g>,
+    pub(crate) us: f64,
+    pub(crate) compute: f64,
+}
+
+impl Judge<'_> {
+    /// The summary of the components from `start` on, whose references and error
+    /// bounds are `want` and `error`. A component without either is only marked
+    /// (`undefined`): the caller then compares the gradient whole, kinks and all.
+    pub(crate) fn block(&self, start: usize, want: &[f64], error: &[f64]) -> Partial {
+        let mut p = Partial::default();
+        for (i, (&w, &e)) in want.iter().zip(error).enumerate() {
+            if !w.is_finite() || !e.is_finite() {
+                p.undefined = true;
+                continue;
+            }
+            let b = self.us * w.abs() + self.compute * e + f64::MIN_POSITIVE;
+            let b = if b.is_finite() { b } else { f64::MAX };
+            let got = self.got.get(start + i);
+            let c = Component {
+                got,
+                want: w,
+                bound: b,
+                kink: None,
+                passed: got.is_finite() && (got - w).abs() <= b,
+            };
+            p.add(start + i, c, self.us);
+        }
+        p
     }
 }
 
 /// The columns of [`Components`] as plain slices, which threads can share.
 struct View<'c> {
-    got: &'c [f64],
+    got: elements::View<'c>,
     want: &'c [f64],
     bound: &'c [f64],
     passed: &'c [bool],
     kinks: &'c [(usize, (f64, f64))],
 }
 
+/// A component by position, with its error over its bound.
+type Worst = (usize, f64, Component);
+
 /// What [`summarize`] finds in a range of components.
-struct Partial {
-    worst_failing: Option<(usize, f64)>,
-    worst_any: Option<(usize, f64)>,
+pub(crate) struct Partial {
+    worst_failing: Option<Worst>,
+    worst_any: Option<Worst>,
     vacuous: bool,
+    undefined: bool,
     dot: f64,
     norm: f64,
     leaning: f64,
@@ -223,6 +302,7 @@ impl Default for Partial {
             worst_failing: None,
             worst_any: None,
             vacuous: true,
+            undefined: false,
             dot: 0.0,
             norm: 0.0,
             leaning: 0.0,
@@ -245,29 +325,36 @@ impl View<'_> {
                     .map(|i| self.kinks[i].1)
             };
             let c = Component {
-                got: self.got[k],
+                got: self.got.get(k),
                 want: self.want[k],
                 bound: self.bound[k],
                 kink,
                 passed: self.passed[k],
             };
-            let e = excess(&c);
-            if p.worst_any.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
-                p.worst_any = Some((k, e));
-            }
-            if !c.passed && p.worst_failing.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
-                p.worst_failing = Some((k, e));
-            }
-            p.vacuous &= c.kink.is_none() && c.want.is_finite() && c.want.abs() <= c.bound;
-            if c.kink.is_some() || !c.want.is_finite() || !c.got.is_finite() {
-                continue;
-            }
-            p.dot += c.want * (c.got - c.want);
-            p.norm += c.want * c.want;
-            let stored = us * c.want.abs();
-            p.leaning += c.want.abs() * (c.bound - stored).max(0.0);
-            p.storage += (c.want * stored).powi(2) / 3.0;
+            p.add(k, c, us);
         }
         p
+    }
+}
+
+impl Partial {
+    /// Takes component `c`, at position `k`, into the summary.
+    fn add(&mut self, k: usize, c: Component, us: f64) {
+        let e = excess(&c);
+        if self.worst_any.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
+            self.worst_any = Some((k, e, c));
+        }
+        if !c.passed && self.worst_failing.is_none_or(|w| e.total_cmp(&w.1).is_ge()) {
+            self.worst_failing = Some((k, e, c));
+        }
+        self.vacuous &= c.kink.is_none() && c.want.is_finite() && c.want.abs() <= c.bound;
+        if c.kink.is_some() || !c.want.is_finite() || !c.got.is_finite() {
+            return;
+        }
+        self.dot += c.want * (c.got - c.want);
+        self.norm += c.want * c.want;
+        let stored = us * c.want.abs();
+        self.leaning += c.want.abs() * (c.bound - stored).max(0.0);
+        self.storage += (c.want * stored).powi(2) / 3.0;
     }
 }

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 pub use crate::check::components::{Component, Components};
-use crate::check::components::{Summary, summarize};
+use crate::check::components::{Judge, Partial, Summary, merge, summarize};
 use crate::check::explain::{self, Explanation, Lengths};
 use crate::codegen::build::InputKind;
 use crate::codegen::exec::{ArgValue, Bounded};
@@ -72,7 +72,19 @@ pub struct Judging {
     pub compute: Option<StoredType>,
     /// Only these parameters, by name.
     pub only: Option<Vec<String>>,
+    /// Whether a summary of each gradient is enough (the text report) rather than
+    /// every component (the JSON report). A large gradient is then compared block by
+    /// block as it is computed; one that passes keeps only its worst component.
+    pub summary_only: bool,
 }
+
+/// From this many components, a gradient whose summary is enough is compared as it is
+/// computed (see [`Judging::summary_only`]).
+pub const STREAM_FROM: usize = 1 << 16;
+
+/// The share of a component's running error bound that gauge's own evaluation of the
+/// reference may take (it sums plainly, not compensated).
+const REFERENCE_ROUNDOFF: f64 = 8.0 * f64::EPSILON;
 
 /// One dump, read and matched with the spec.
 #[derive(Clone, Debug)]
@@ -211,13 +223,13 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
             unused.push(a.name.clone());
             continue;
         };
-        if let Some(k) = a.data.iter().position(|x| !x.is_finite()) {
+        if let Some(k) = a.data.first_non_finite() {
             return Err(Error::new(
                 ErrorKind::Binding,
                 format!(
                     "`{}` in `{source}` holds {} at position {:?} (shape {:?})",
                     a.name,
-                    a.data[k],
+                    a.data.get(k),
                     position(&a.shape, k),
                     a.shape
                 ),
@@ -299,7 +311,7 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
     let loss = match program_loss {
         None => None,
         Some(l) if l.data.len() == 1 && l.dtype.unit_roundoff().is_some() => {
-            Some((l.data[0], l.dtype))
+            Some((l.data.get(0), l.dtype))
         }
         Some(l) => {
             return Err(Error::new(
@@ -352,11 +364,11 @@ fn quoted(names: &[&str]) -> String {
 
 fn value_of(a: Stored) -> Value {
     if a.shape.is_empty() {
-        Value::Scalar(a.data.first().copied().unwrap_or(0.0))
+        Value::Scalar(a.data.first().unwrap_or(0.0))
     } else {
         Value::Tensor(Rc::new(Tensor {
             shape: a.shape,
-            data: Rc::unwrap_or_clone(a.data),
+            data: a.data.into_vec(),
         }))
     }
 }
@@ -429,8 +441,50 @@ pub fn run(
         };
         compiled.check(ws, &d.point).map_err(in_source)?;
         // The whole program as arrays where it runs so, else the tapes, one component
-        // at a time.
-        let mut results = arrays.as_ref().and_then(|a| a.run(d));
+        // at a time. A large gradient whose summary is enough is compared block by
+        // block as it is computed; one that does not pass cleanly (a failure, a kink,
+        // a lean, a vacuous tensor) is computed again whole, for the full comparison.
+        let judges: Vec<Option<Judge<'_>>> = refs
+            .iter()
+            .map(|r| {
+                let (_, g) = d.grads.iter().find(|(s, _)| *s == r.param)?;
+                (judging.summary_only && g.data.len() >= STREAM_FROM).then(|| Judge {
+                    got: g.data.view(),
+                    us: storage_roundoff(g.dtype, judging),
+                    compute: KAPPA * compute_roundoff(d.values_dtype, g.dtype, judging)
+                        + REFERENCE_ROUNDOFF,
+                })
+            })
+            .collect();
+        let stream: Vec<bool> = judges.iter().map(Option::is_some).collect();
+        let per_block = |k: usize, start: usize, want: &[f64], error: &[f64]| {
+            judges[k]
+                .as_ref()
+                .map_or_else(Partial::default, |j| j.block(start, want, error))
+        };
+        let mut streamed: Vec<Option<Summary>> = (0..refs.len()).map(|_| None).collect();
+        let mut results = match &arrays {
+            Some(a) if stream.contains(&true) => match a.run_blocks(d, &stream, &per_block) {
+                Some((r, blocks)) => {
+                    for (k, b) in blocks.into_iter().enumerate() {
+                        let s = merge(b);
+                        let clean = !s.undefined
+                            && !s.any_failing
+                            && s.scale.is_none()
+                            && !s.vacuous
+                            && s.worst_component.is_some();
+                        if stream[k] && clean {
+                            streamed[k] = Some(s);
+                        }
+                    }
+                    let whole = (0..refs.len()).any(|k| stream[k] && streamed[k].is_none());
+                    if whole { a.run(d) } else { Some(r) }
+                }
+                None => None,
+            },
+            Some(a) => a.run(d),
+            None => None,
+        };
         let bounded: Rounding = match &results {
             Some(r) if r.value.value.is_finite() => r.value,
             _ => {
@@ -472,6 +526,10 @@ pub fn run(
             let Some((_, g)) = d.grads.iter().find(|(s, _)| *s == r.param) else {
                 continue;
             };
+            if let Some(s) = streamed[k].take() {
+                params.push(r.passed_as_computed(ws, d, g, judging, s));
+                continue;
+            }
             let computed = results.as_mut().map(|x| std::mem::take(&mut x.grads[k]));
             let mut p = r.compare(ws, d, g, judging, &loss_tape, computed)?;
             if p.verdict == ParamVerdict::Failed {
@@ -551,8 +609,25 @@ impl ArrayProgram {
     /// The loss and the gradients at a dump's values; `None` where the program cannot
     /// run there (the tapes then say why).
     fn run(&self, d: &Dump) -> Option<crate::codegen::exec::Results> {
-        let args = self
-            .inputs
+        let args = self.args(d)?;
+        crate::codegen::exec::run(&self.program, &args).ok()
+    }
+
+    /// [`ArrayProgram::run`], with the gradients marked in `stream` handed to
+    /// `per_block` a block at a time (see [`crate::codegen::exec::run_blocks`]).
+    fn run_blocks<B: Send>(
+        &self,
+        d: &Dump,
+        stream: &[bool],
+        per_block: &crate::codegen::exec::PerBlock<'_, B>,
+    ) -> Option<(crate::codegen::exec::Results, Vec<Vec<B>>)> {
+        let args = self.args(d)?;
+        crate::codegen::exec::run_blocks(&self.program, &args, stream, per_block).ok()
+    }
+
+    /// The program's arguments at a dump's values.
+    fn args<'d>(&self, d: &'d Dump) -> Option<Vec<ArgValue<'d>>> {
+        self.inputs
             .iter()
             .map(|&s| match d.point.get(s)? {
                 Value::Scalar(v) => Some(ArgValue::Scalar(*v)),
@@ -561,8 +636,7 @@ impl ArrayProgram {
                     data: &t.data,
                 }),
             })
-            .collect::<Option<Vec<_>>>()?;
-        crate::codegen::exec::run(&self.program, &args).ok()
+            .collect::<Option<Vec<_>>>()
     }
 }
 
@@ -608,6 +682,40 @@ impl Reference {
         })
     }
 
+    /// The check of a gradient that passed cleanly as it was computed (see
+    /// [`Judging::summary_only`]): every component within its bound, no lean, not
+    /// vacuous; only the worst component is kept.
+    fn passed_as_computed(
+        &self,
+        ws: &Workspace,
+        d: &Dump,
+        g: &Stored,
+        judging: &Judging,
+        s: Summary,
+    ) -> ParamCheck {
+        let shape = match d.point.get(self.param) {
+            Some(Value::Tensor(t)) => t.shape.clone(),
+            _ => Vec::new(),
+        };
+        let kept = s.worst.zip(s.worst_component);
+        ParamCheck {
+            name: ws.pool.name(self.param).to_string(),
+            shape,
+            dtype: g.dtype,
+            compute_roundoff: compute_roundoff(d.values_dtype, g.dtype, judging),
+            components: Components {
+                got: g.data.clone(),
+                kept,
+                ..Components::default()
+            },
+            worst: s.worst,
+            scale: None,
+            kinks: 0,
+            verdict: ParamVerdict::Passed,
+            explanation: None,
+        }
+    }
+
     /// Compares the program's gradient with this reference at a dump's values.
     fn compare(
         &self,
@@ -644,10 +752,8 @@ impl Reference {
             }
         };
         let uc = compute_roundoff(d.values_dtype, g.dtype, judging);
-        let us = judging
-            .rtol
-            .unwrap_or(g.dtype.unit_roundoff().unwrap_or(0.0));
-        let reference_roundoff = 8.0 * f64::EPSILON;
+        let us = storage_roundoff(g.dtype, judging);
+        let reference_roundoff = REFERENCE_ROUNDOFF;
         // The largest rounding scale of any component: the bound of a component whose
         // reference is undefined (a kink), which has no scale of its own.
         let widest = want
@@ -656,7 +762,7 @@ impl Reference {
             .filter(|(w, e)| w.is_finite() && e.is_finite())
             .map(|(_, e)| *e)
             .fold(0.0, f64::max);
-        let got = Rc::clone(&g.data);
+        let got = g.data.clone();
         let mut passed = Vec::with_capacity(total);
         for k in 0..total {
             let (w, e) = (want[k], bound[k]);
@@ -669,7 +775,8 @@ impl Reference {
             };
             let b = us * w.abs() + (KAPPA * uc + reference_roundoff) * e + f64::MIN_POSITIVE;
             let b = if b.is_finite() { b } else { f64::MAX };
-            passed.push(w.is_finite() && got[k].is_finite() && (got[k] - w).abs() <= b);
+            let gk = got.get(k);
+            passed.push(w.is_finite() && gk.is_finite() && (gk - w).abs() <= b);
             want[k] = w;
             bound[k] = b;
         }
@@ -679,6 +786,7 @@ impl Reference {
             bound,
             passed,
             kinks: Vec::new(),
+            kept: None,
         };
         // Components that fail, or have no reference, looked at again from both sides.
         // Components without a reference always need it; among the others, a sample
@@ -738,6 +846,7 @@ impl Reference {
             scale,
             any_failing,
             vacuous,
+            ..
         } = summarize(&components, us);
         let verdict = if any_failing || scale.is_some() {
             ParamVerdict::Failed
@@ -759,6 +868,11 @@ impl Reference {
             explanation: None,
         })
     }
+}
+
+/// The relative rounding of a stored gradient: its dtype's unit roundoff, or `--rtol`.
+fn storage_roundoff(dtype: StoredType, judging: &Judging) -> f64 {
+    judging.rtol.unwrap_or(dtype.unit_roundoff().unwrap_or(0.0))
 }
 
 /// Reads every dump, matching its arrays with the names the loss uses.

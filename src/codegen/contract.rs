@@ -205,7 +205,7 @@ fn reduce(t: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Real<'static> {
     Real {
         shape: keep_shape.to_vec(),
         val: Cow::Owned(val),
-        err: Some(err),
+        err: Some(Cow::Owned(err)),
     }
 }
 
@@ -234,7 +234,7 @@ fn broadcast(r: &Real<'_>, axes: &[Dim], to: &[Dim], shape: &[usize]) -> Real<'s
     Real {
         shape: shape.to_vec(),
         val: Cow::Owned(val),
-        err: r.err.as_ref().map(|_| err),
+        err: r.err.as_ref().map(|_| Cow::Owned(err)),
     }
 }
 
@@ -574,7 +574,7 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
     let r = Real {
         shape: order_shape.clone(),
         val: Cow::Owned(val),
-        err: Some(err),
+        err: Some(Cow::Owned(err)),
     };
     if in_order {
         return Ok(r);
@@ -588,7 +588,7 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
     Ok(Real {
         shape: keep_shape.to_vec(),
         val: Cow::Owned(val),
-        err: Some(err),
+        err: Some(Cow::Owned(err)),
     })
 }
 

@@ -28,7 +28,9 @@ use std::borrow::Cow;
 
 use crate::codegen::contract::contract;
 use crate::codegen::ir::{At, Dim, Fold, Length, Op, Program, Tmp};
+use crate::codegen::tail::Tail;
 use crate::diag::error::{Error, ErrorKind, Result};
+use crate::expr::node::Symbol;
 use crate::numeric::bounds::Rounding;
 use crate::numeric::scalar::Scalar;
 
@@ -70,7 +72,7 @@ pub struct Results {
 pub(crate) struct Real<'a> {
     pub(crate) shape: Vec<usize>,
     pub(crate) val: Cow<'a, [f64]>,
-    pub(crate) err: Option<Vec<f64>>,
+    pub(crate) err: Option<Cow<'a, [f64]>>,
 }
 
 impl Real<'_> {
@@ -86,7 +88,7 @@ impl Real<'_> {
 
 /// What an instruction's result holds.
 #[derive(Clone, Debug)]
-enum Slot<'a> {
+pub(super) enum Slot<'a> {
     /// Not computed yet, or freed after its last read.
     Empty,
     /// Real numbers.
@@ -168,19 +170,43 @@ pub(crate) fn last_stride(set: &[usize]) -> usize {
 }
 
 /// A program being run.
-struct Machine<'p, 'a> {
-    prog: &'p Program,
-    args: &'p [ArgValue<'a>],
-    slots: Vec<Slot<'a>>,
+pub(super) struct Machine<'p, 'a> {
+    pub(super) prog: &'p Program,
+    pub(super) args: &'p [ArgValue<'a>],
+    pub(super) slots: Vec<Slot<'a>>,
     /// For each stored array, the instruction that reads it last (`usize::MAX` for a
     /// result): an operand read for the last time may be overwritten in place.
-    last_read: Vec<usize>,
+    pub(super) last_read: Vec<usize>,
     /// The order of the axes each result is stored in (see [`layouts`]).
-    layout: Vec<Vec<Dim>>,
+    pub(super) layout: Vec<Vec<Dim>>,
+    /// For a machine that computes a block of a gradient (see `tail.rs`): the axis
+    /// the block is cut along, and the block's length on it.
+    pub(super) block: Option<(Symbol, usize)>,
 }
 
 /// Runs `prog` at `args` (one per argument of the program, in order).
 pub fn run(prog: &Program, args: &[ArgValue<'_>]) -> Result<Results> {
+    let none = vec![false; prog.grads.len()];
+    run_blocks(prog, args, &none, &|_, _, _, _| ()).map(|(r, _)| r)
+}
+
+/// What takes a streamed gradient's blocks: `(gradient, start, values, errors)`.
+pub type PerBlock<'f, B> = dyn Fn(usize, usize, &[f64], &[f64]) -> B + Sync + 'f;
+
+/// Runs `prog` at `args` as [`run`] does, except that each gradient `k` with
+/// `stream[k]` set is handed to `per_block` a block at a time, as
+/// `per_block(k, start, values, errors)` for the components from `start` on, instead of
+/// being returned whole (its place in [`Results::grads`] is left empty). Where the
+/// arithmetic that ends in such a gradient allows, it is computed a block at a time
+/// too, on two threads (see `tail.rs`), so that a layer's gradient never exists
+/// whole; otherwise it is computed whole and then handed over in blocks. Returns the
+/// results and, per gradient, `per_block`'s results in the order of the blocks.
+pub fn run_blocks<B: Send>(
+    prog: &Program,
+    args: &[ArgValue<'_>],
+    stream: &[bool],
+    per_block: &PerBlock<'_, B>,
+) -> Result<(Results, Vec<Vec<B>>)> {
     if args.len() != prog.args.len() {
         return Err(Error::new(
             ErrorKind::Binding,
@@ -192,28 +218,58 @@ pub fn run(prog: &Program, args: &[ArgValue<'_>]) -> Result<Results> {
         ));
     }
     let live = prog.live();
-    // Each array is freed after its last read, so that a long program holds only what
-    // is still to be read.
-    let mut last_read = vec![usize::MAX; prog.instrs.len()];
-    for (k, ins) in prog.instrs.iter().enumerate() {
-        if live[k] {
-            for o in ins.op.operands() {
-                last_read[prog.storage(o).0] = k;
+    let mut last_read = last_reads(prog);
+    let layout = layouts(prog);
+    let tails: Vec<Option<Tail>> = prog
+        .grads
+        .iter()
+        .enumerate()
+        .map(|(k, &g)| {
+            if stream.get(k).copied().unwrap_or(false) {
+                Tail::find(prog, &last_read, &layout, g)
+            } else {
+                None
             }
+        })
+        .collect();
+    let mut in_tail = vec![false; prog.instrs.len()];
+    for t in tails.iter().flatten() {
+        for &k in &t.members {
+            in_tail[k] = true;
         }
-    }
-    for t in prog.grads.iter().chain([&prog.value]) {
-        last_read[prog.storage(*t).0] = usize::MAX;
+        // What a tail reads from outside is read when the tail runs, at its end.
+        for &s in &t.outside {
+            last_read[s] = last_read[s].max(t.output());
+        }
     }
     let mut m = Machine {
         prog,
         args,
         slots: vec![Slot::Empty; prog.instrs.len()],
         last_read: last_read.clone(),
-        layout: layouts(prog),
+        layout,
+        block: None,
     };
+    let mut blocks: Vec<Vec<B>> = (0..prog.grads.len()).map(|_| Vec::new()).collect();
     for (k, ins) in prog.instrs.iter().enumerate() {
         if !live[k] {
+            continue;
+        }
+        if in_tail[k] {
+            // A tail runs whole at its last instruction (the gradient's output);
+            // the operands it reads from outside stay until then.
+            if let Some((g, tail)) = tails
+                .iter()
+                .enumerate()
+                .find_map(|(g, t)| t.as_ref().filter(|t| t.output() == k).map(|t| (g, t)))
+            {
+                blocks[g] = tail.run(&m, &|start, v, e| per_block(g, start, v, e))?;
+                for &s in &tail.outside {
+                    if tail.members.contains(&last_read[s]) {
+                        m.slots[s] = Slot::Empty;
+                    }
+                }
+            }
             continue;
         }
         let slot = m.instr(Tmp(k))?;
@@ -227,19 +283,71 @@ pub fn run(prog: &Program, args: &[ArgValue<'_>]) -> Result<Results> {
     }
     let value = m.real(prog.value)?.at(0);
     let mut grads = Vec::with_capacity(prog.grads.len());
-    for &g in &prog.grads {
+    for (k, &g) in prog.grads.iter().enumerate() {
+        if tails[k].is_some() {
+            grads.push(Bounded::default());
+            continue;
+        }
         let s = prog.storage(g).0;
         let Slot::Real(r) = std::mem::replace(&mut m.slots[s], Slot::Empty) else {
             return Err(internal("a gradient is not a real array"));
         };
         let n = r.val.len();
-        grads.push(Bounded {
+        let b = Bounded {
             value: r.val.into_owned(),
-            error: r.err.unwrap_or_else(|| vec![0.0; n]),
-        });
+            error: r.err.map_or_else(|| vec![0.0; n], Cow::into_owned),
+        };
+        if stream.get(k).copied().unwrap_or(false) {
+            // Computed whole, handed over in blocks all the same.
+            let mut start = 0;
+            while start < n {
+                let end = (start + STREAM_BLOCK).min(n);
+                blocks[k].push(per_block(
+                    k,
+                    start,
+                    &b.value[start..end],
+                    &b.error[start..end],
+                ));
+                start = end;
+            }
+            grads.push(Bounded::default());
+        } else {
+            grads.push(b);
+        }
     }
-    Ok(Results { value, grads })
+    Ok((Results { value, grads }, blocks))
 }
+
+/// For each stored array, the instruction that reads it last (`usize::MAX` for the
+/// value and the gradients). Each array is freed after its last read, so that a long
+/// program holds only what is still to be read.
+fn last_reads(prog: &Program) -> Vec<usize> {
+    let live = prog.live();
+    let mut last_read = vec![usize::MAX; prog.instrs.len()];
+    for (k, ins) in prog.instrs.iter().enumerate() {
+        if live[k] {
+            for o in ins.op.operands() {
+                last_read[prog.storage(o).0] = k;
+            }
+        }
+    }
+    for t in prog.grads.iter().chain([&prog.value]) {
+        last_read[prog.storage(*t).0] = usize::MAX;
+    }
+    last_read
+}
+
+/// Whether gradient `k` of `prog`, when streamed by [`run_blocks`], is computed a
+/// block at a time (the arithmetic that ends in it is its own), rather than whole and
+/// then handed over in blocks.
+pub fn computed_in_blocks(prog: &Program, k: usize) -> bool {
+    prog.grads
+        .get(k)
+        .is_some_and(|&g| Tail::find(prog, &last_reads(prog), &layouts(prog), g).is_some())
+}
+
+/// About how many components a block of a streamed gradient holds.
+pub(super) const STREAM_BLOCK: usize = 1 << 16;
 
 /// The order of the axes each instruction's result is stored in. An instruction's
 /// axes are read by name everywhere but in two places: a renaming ([`Op::Relabel`])
@@ -248,7 +356,7 @@ pub fn run(prog: &Program, args: &[ArgValue<'_>]) -> Result<Results> {
 /// gradient it ends in, so that the contraction writes it in place and nothing is
 /// transposed after (a layer's weight gradient comes out of its contraction in the
 /// order the operands give, often the transpose of the weight's).
-fn layouts(prog: &Program) -> Vec<Vec<Dim>> {
+pub(super) fn layouts(prog: &Program) -> Vec<Vec<Dim>> {
     let mut layout: Vec<Vec<Dim>> = prog.instrs.iter().map(|i| i.axes.clone()).collect();
     let mut fixed = vec![false; prog.instrs.len()];
     for ins in &prog.instrs {
@@ -289,7 +397,7 @@ fn layouts(prog: &Program) -> Vec<Vec<Dim>> {
 }
 
 /// An error that a well-formed program never gives.
-fn internal(what: &str) -> Error {
+pub(super) fn internal(what: &str) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!("the array evaluator met a malformed program: {what}"),
@@ -311,13 +419,19 @@ impl<'a> Machine<'_, 'a> {
         }
     }
 
-    /// The shape of an instruction's result.
-    fn shape(&self, axes: &[Dim]) -> Result<Vec<usize>> {
-        axes.iter().map(|d| self.len(d.len)).collect()
+    /// The shape of an instruction's result (with the block's length on the axis a
+    /// block is cut along).
+    pub(super) fn shape(&self, axes: &[Dim]) -> Result<Vec<usize>> {
+        axes.iter()
+            .map(|d| match self.block {
+                Some((a, n)) if a == d.axis => Ok(n),
+                _ => self.len(d.len),
+            })
+            .collect()
     }
 
     /// The real array `t` holds.
-    fn real(&self, t: Tmp) -> Result<&Real<'a>> {
+    pub(super) fn real(&self, t: Tmp) -> Result<&Real<'a>> {
         match &self.slots[self.prog.storage(t).0] {
             Slot::Real(r) => Ok(r),
             _ => Err(internal("a real operand that is not real")),
@@ -337,7 +451,8 @@ impl<'a> Machine<'_, 'a> {
         &self.layout[t.0]
     }
 
-    fn instr(&mut self, t: Tmp) -> Result<Slot<'a>> {
+    /// Computes instruction `t` from its operands' slots.
+    pub(super) fn instr(&mut self, t: Tmp) -> Result<Slot<'a>> {
         let ins = self.prog.instr(t);
         let layout = self.layout[t.0].clone();
         let shape = self.shape(&layout)?;
@@ -501,7 +616,10 @@ impl<'a> Machine<'_, 'a> {
     fn map(&mut self, t: Tmp, x: Tmp, f: impl Fn(Rounding) -> Rounding) -> Result<Slot<'a>> {
         if let Some(mut r) = self.reusable(t, x) {
             let val = r.val.to_mut();
-            let err = r.err.get_or_insert_with(|| vec![0.0; val.len()]);
+            let err = r
+                .err
+                .get_or_insert_with(|| Cow::Owned(vec![0.0; val.len()]))
+                .to_mut();
             for (v, e) in val.iter_mut().zip(err.iter_mut()) {
                 let y = f(Rounding {
                     value: *v,
@@ -530,7 +648,7 @@ impl<'a> Machine<'_, 'a> {
         Ok(Slot::Real(Real {
             shape,
             val: Cow::Owned(val),
-            err: (!exact).then_some(err),
+            err: (!exact).then_some(Cow::Owned(err)),
         }))
     }
 
@@ -566,7 +684,7 @@ impl<'a> Machine<'_, 'a> {
         let (first, mut acc) = match start {
             Some((k, mut r)) => {
                 let n = r.val.len();
-                r.err.get_or_insert_with(|| vec![0.0; n]);
+                r.err.get_or_insert_with(|| Cow::Owned(vec![0.0; n]));
                 (k, r)
             }
             None => {
@@ -585,14 +703,14 @@ impl<'a> Machine<'_, 'a> {
                 let r = Real {
                     shape: shape.clone(),
                     val: Cow::Owned(val),
-                    err: Some(err),
+                    err: Some(Cow::Owned(err)),
                 };
                 (0, r)
             }
         };
         {
             let val = acc.val.to_mut();
-            let Some(err) = acc.err.as_mut() else {
+            let Some(err) = acc.err.as_mut().map(|e| e.to_mut()) else {
                 return Err(internal("an accumulator without errors"));
             };
             for (j, &x) in xs.iter().enumerate() {
@@ -673,7 +791,7 @@ impl<'a> Machine<'_, 'a> {
                 Slot::Real(Real {
                     shape,
                     val: Cow::Owned(best.iter().map(|r| r.value).collect()),
-                    err: (!exact).then(|| best.iter().map(|r| r.error).collect()),
+                    err: (!exact).then(|| Cow::Owned(best.iter().map(|r| r.error).collect())),
                 })
             }
         })
@@ -748,7 +866,7 @@ impl<'a> Machine<'_, 'a> {
                 err: r
                     .err
                     .as_ref()
-                    .map(|e| offsets.iter().map(|&o| e[o]).collect()),
+                    .map(|e| Cow::Owned(offsets.iter().map(|&o| e[o]).collect())),
             }),
             Slot::Empty => return Err(internal("a gather from nothing")),
         })
@@ -791,7 +909,10 @@ impl<'a> Machine<'_, 'a> {
             }
         });
         let val = out.val.to_mut();
-        let err = out.err.get_or_insert_with(|| vec![0.0; val.len()]);
+        let err = out
+            .err
+            .get_or_insert_with(|| Cow::Owned(vec![0.0; val.len()]))
+            .to_mut();
         for (o, p) in updates {
             if p >= len {
                 return Err(out_of_range(p, len));

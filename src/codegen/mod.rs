@@ -24,6 +24,7 @@ pub mod names;
 pub mod python;
 pub mod rust;
 pub mod stable;
+mod tail;
 
 use crate::codegen::build::{Builder, InputKind};
 use crate::codegen::ir::{Arg, ArgKind, Dim, Length, Op, Program};

@@ -15,6 +15,7 @@ use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyExt, ReadableElement};
 
 use crate::diag::error::{Error, ErrorKind, Result};
+use crate::numeric::elements::{Bytes, Elements, Float, Raw};
 
 /// The type an array was stored in (not to be confused with `oracle::Dtype`, the
 /// precision a check evaluates in).
@@ -67,9 +68,9 @@ pub struct Stored {
     pub name: String,
     /// The length of each axis; empty for a scalar.
     pub shape: Vec<usize>,
-    /// The elements in `f64`, last axis fastest (shared: a check keeps a gradient's
-    /// elements as the values it compares, without a copy of a large tensor).
-    pub data: Rc<Vec<f64>>,
+    /// The elements, last axis fastest: decoded to `f64`, or a large float tensor's
+    /// still in the file's bytes (see [`Elements`]).
+    pub data: Elements,
     /// The type it was stored in.
     pub dtype: StoredType,
 }
@@ -78,7 +79,7 @@ pub struct Stored {
 /// `.safetensors` (or `.st`), `.json`.
 pub fn read_arrays(path: &Path) -> Result<Vec<Stored>> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = Bytes::open(path).map_err(|e| {
         Error::new(ErrorKind::Io, format!("cannot read `{shown}`: {e}"))
             .with_hint("check the path; values files are .npy, .npz, .safetensors or .json")
     })?;
@@ -87,6 +88,8 @@ pub fn read_arrays(path: &Path) -> Result<Vec<Stored>> {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let bytes = Rc::new(bytes);
+    let raw = bytes.as_slice();
     let arrays = match ext.as_str() {
         "npy" => {
             let name = path
@@ -94,11 +97,11 @@ pub fn read_arrays(path: &Path) -> Result<Vec<Stored>> {
                 .and_then(|s| s.to_str())
                 .unwrap_or("array")
                 .to_string();
-            vec![decode(&bytes, name).map_err(|m| bad(&shown, m))?]
+            vec![decode(raw, name).map_err(|m| bad(&shown, m))?]
         }
-        "npz" => npz(&bytes).map_err(|m| bad(&shown, m))?,
+        "npz" => npz(raw).map_err(|m| bad(&shown, m))?,
         "safetensors" | "st" => safetensors(&bytes).map_err(|m| bad(&shown, m))?,
-        "json" => json(&bytes).map_err(|m| bad(&shown, m))?,
+        "json" => json(raw).map_err(|m| bad(&shown, m))?,
         _ => {
             return Err(Error::new(
                 ErrorKind::Binding,
@@ -163,7 +166,7 @@ fn decode(bytes: &[u8], name: String) -> std::result::Result<Stored, String> {
         Some(((shape, data), dtype)) => Ok(Stored {
             name,
             shape,
-            data: Rc::new(data),
+            data: data.into(),
             dtype,
         }),
         None => Err(format!(
@@ -193,60 +196,52 @@ fn npz(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
     Ok(out)
 }
 
-/// Every tensor of a safetensors file. Large tensors (a layer's weights and their
-/// gradient) are converted to `f64` on two threads where the machine has them: most of
-/// the cost is the first touch of the fresh memory, which two cores share.
-fn safetensors(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
-    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+/// Every tensor of a safetensors file. A large float tensor (a layer's weights and its
+/// gradient) stays in the file's bytes, converted where it is read; the rest are
+/// decoded.
+fn safetensors(bytes: &Rc<Bytes>) -> std::result::Result<Vec<Stored>, String> {
+    let all = bytes.as_slice();
+    let file = safetensors::SafeTensors::deserialize(all).map_err(|e| e.to_string())?;
     let mut names: Vec<String> = file.names().into_iter().map(String::from).collect();
     names.sort();
-    let mut views = Vec::with_capacity(names.len());
-    for name in &names {
-        views.push(file.tensor(name).map_err(|e| e.to_string())?);
-    }
-    let total: usize = views.iter().map(|v| v.data().len()).sum();
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
-    // The tensors split in two runs of about equal bytes, in order.
-    let mut split = views.len();
-    let mut acc = 0;
-    for (k, v) in views.iter().enumerate() {
-        if 2 * acc >= total {
-            split = k;
-            break;
-        }
-        acc += v.data().len();
-    }
-    let decode_all = |range: std::ops::Range<usize>| {
-        range
-            .map(|k| tensor_values(&names[k], views[k].dtype(), views[k].data()))
-            .collect::<std::result::Result<Vec<_>, String>>()
-    };
-    let decoded = if threads > 1 && total >= 1 << 24 && split > 0 && split < views.len() {
-        std::thread::scope(|scope| {
-            let second = scope.spawn(|| decode_all(split..views.len()));
-            let first = decode_all(0..split);
-            let second = second
-                .join()
-                .unwrap_or_else(|_| Err("a tensor could not be converted".to_string()));
-            let mut first = first?;
-            first.extend(second?);
-            Ok::<_, String>(first)
-        })?
-    } else {
-        decode_all(0..views.len())?
-    };
-    Ok(names
-        .into_iter()
-        .zip(views)
-        .zip(decoded)
-        .map(|((name, view), (data, dtype))| Stored {
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let view = file.tensor(&name).map_err(|e| e.to_string())?;
+        let float = match view.dtype() {
+            safetensors::Dtype::F64 => Some((Float::F64, StoredType::F64)),
+            safetensors::Dtype::F32 => Some((Float::F32, StoredType::F32)),
+            safetensors::Dtype::F16 => Some((Float::F16, StoredType::F16)),
+            safetensors::Dtype::BF16 => Some((Float::Bf16, StoredType::Bf16)),
+            _ => None,
+        };
+        // The tensor's place in the file, from where its bytes sit in the whole.
+        let start = (view.data().as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
+        let raw = float.and_then(|(f, t)| {
+            let len = view.data().len() / f.width();
+            (len >= RAW_FROM)
+                .then(|| Raw::new(Rc::clone(bytes), start, len, f))
+                .flatten()
+                .map(|r| (Elements::Raw(r), t))
+        });
+        let (data, dtype) = match raw {
+            Some(r) => r,
+            None => {
+                let (data, dtype) = tensor_values(&name, view.dtype(), view.data())?;
+                (data.into(), dtype)
+            }
+        };
+        out.push(Stored {
             name,
             shape: view.shape().to_vec(),
-            data: Rc::new(data),
+            data,
             dtype,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
+
+/// From this many elements a float tensor stays in the file's bytes.
+const RAW_FROM: usize = 1 << 16;
 
 /// One safetensors tensor's elements as `f64`, with the type they were stored in.
 fn tensor_values(
@@ -361,7 +356,7 @@ fn json(bytes: &[u8]) -> std::result::Result<Vec<Stored>, String> {
         out.push(Stored {
             name,
             shape,
-            data: Rc::new(data),
+            data: data.into(),
             dtype: if integral {
                 StoredType::Int
             } else {
@@ -406,20 +401,20 @@ fn flatten(
 pub fn point_json(arrays: &[Stored]) -> Result<String> {
     let mut map = serde_json::Map::new();
     for a in arrays {
-        if let Some(k) = a.data.iter().position(|x| !x.is_finite()) {
+        if let Some(k) = a.data.first_non_finite() {
             return Err(Error::new(
                 ErrorKind::Binding,
                 format!(
                     "`{}` holds {} at position {:?} of shape {:?}",
                     a.name,
-                    a.data[k],
+                    a.data.get(k),
                     position(&a.shape, k),
                     a.shape
                 ),
             )
             .with_hint("the program's inputs must be finite; check the step that made them"));
         }
-        map.insert(a.name.clone(), nested(&a.shape, &a.data));
+        map.insert(a.name.clone(), nested(&a.shape, &a.data.to_vec()));
     }
     serde_json::to_string(&serde_json::Value::Object(map))
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the point: {e}")))

@@ -898,8 +898,13 @@ fn shared_work_is_done_once_and_the_delta_is_an_update() {
 /// (the two model a sum's rounding differently: pairwise here, term by term there).
 #[test]
 fn the_array_evaluator_agrees_with_the_tape() {
-    let worst = arrays_agree(cases(), 2, 1, 5);
+    let mut in_blocks = 0;
+    let worst = arrays_agree(cases(), 2, 1, 5, &mut in_blocks);
     println!("the largest ratio of the two rounding bounds: {worst:.2}");
+    // Most gradients end in arithmetic of their own, which a stream computes a block
+    // at a time.
+    println!("gradients computed a block at a time: {in_blocks}");
+    assert!(in_blocks >= 20, "{in_blocks}");
 }
 
 /// The same at sizes where the contractions run as matrix products rather than loops:
@@ -919,7 +924,14 @@ fn the_array_evaluator_agrees_with_the_tape_at_matrix_sizes() {
     ] {
         let c = pick(expr);
         assert_eq!(c.len(), 1, "{expr} is a case");
-        worst = worst.max(arrays_agree(c, base, step, 1));
+        let mut in_blocks = 0;
+        worst = worst.max(arrays_agree(c, base, step, 1, &mut in_blocks));
+        // The layer's gradients by g, W and x are each their own arithmetic (the
+        // weights' in many blocks); the gradient by b is an array the other two read,
+        // which is computed whole.
+        if expr.starts_with("sum(i, g[i]*tanh") {
+            assert_eq!(in_blocks, 3, "{expr}");
+        }
     }
     println!("the largest ratio of the two rounding bounds: {worst:.2}");
 }
@@ -927,9 +939,15 @@ fn the_array_evaluator_agrees_with_the_tape_at_matrix_sizes() {
 /// Runs every case through the array evaluator and the tape at `points` random points,
 /// the axis lengths of class `k` being `base + (k % 3) * step` where the formula does
 /// not fix them; returns the largest ratio of their rounding bounds.
-fn arrays_agree(cases: Vec<Case>, base: usize, step: usize, points: usize) -> f64 {
+fn arrays_agree(
+    cases: Vec<Case>,
+    base: usize,
+    step: usize,
+    points: usize,
+    in_blocks: &mut usize,
+) -> f64 {
     use gauge::codegen::build::InputKind;
-    use gauge::codegen::exec::{ArgValue, run};
+    use gauge::codegen::exec::{ArgValue, computed_in_blocks, run, run_blocks};
     use gauge::codegen::{GradRequest, Request, Target};
     use gauge::lower::workspace::Workspace;
     use gauge::numeric::bounds::Rounding;
@@ -1053,6 +1071,41 @@ fn arrays_agree(cases: Vec<Case>, base: usize, step: usize, points: usize) -> f6
                 })
                 .collect();
             let got = run(&program, &args).unwrap();
+            // Every gradient handed over in blocks (computed a block at a time where
+            // it can be) is the whole one, cut.
+            let all = vec![true; program.grads.len()];
+            let (_, blocks) = run_blocks(&program, &args, &all, &|k, start, v, e| {
+                (k, start, v.to_vec(), e.to_vec())
+            })
+            .unwrap();
+            for (k, bs) in blocks.iter().enumerate() {
+                let whole = &got.grads[k];
+                let scale = whole.value.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                let mut next = 0;
+                for (kk, start, v, e) in bs {
+                    assert_eq!((*kk, *start), (k, next), "{}: blocks in order", c.expr);
+                    for (j, (x, y)) in v.iter().zip(e).enumerate() {
+                        let (wx, wy) = (whole.value[next + j], whole.error[next + j]);
+                        assert!(
+                            (x - wx).abs() <= 1e-13 * scale
+                                && (y - wy).abs() <= 1e-12 * wy.abs().max(scale),
+                            "{} gradient {k}: component {} in blocks is {x} (bound {y}), whole {wx} (bound {wy})",
+                            c.expr,
+                            next + j
+                        );
+                    }
+                    next += v.len();
+                }
+                assert_eq!(
+                    next,
+                    whole.value.len(),
+                    "{}: every component in a block",
+                    c.expr
+                );
+                if computed_in_blocks(&program, k) {
+                    *in_blocks += 1;
+                }
+            }
             let close =
                 |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-12 * scale.max(1e-300) + 1e-300;
             let ti = tape.inputs(&ws.pool, &at).unwrap();

@@ -47,29 +47,29 @@ fn numpy_dumps_read_back_exactly() {
     let a = read_arrays(&dir.join("W.npy")).unwrap();
     assert_eq!(a[0].name, "W");
     assert_eq!(a[0].shape, vec![2, 3]);
-    assert_eq!(a[0].data.as_slice(), w);
+    assert_eq!(a[0].data.to_vec(), w);
     assert_eq!(a[0].dtype, StoredType::F64);
     // Fortran order comes out in the same logical order.
     let f = read_arrays(&dir.join("WF.npy")).unwrap();
     assert_eq!(f[0].shape, vec![2, 3]);
-    assert_eq!(f[0].data.as_slice(), w);
+    assert_eq!(f[0].data.to_vec(), w);
     let h = read_arrays(&dir.join("h.npy")).unwrap();
     assert_eq!(h[0].dtype, StoredType::F32);
-    assert_eq!(h[0].data.as_slice(), vec![f64::from(0.1f32), -2.5, 3.0]);
+    assert_eq!(h[0].data.to_vec(), vec![f64::from(0.1f32), -2.5, 3.0]);
     let y = read_arrays(&dir.join("y.npy")).unwrap();
     assert_eq!(
         (y[0].dtype, y[0].data.to_vec()),
         (StoredType::Int, vec![2.0, 0.0, 1.0])
     );
     let all = read_arrays(&dir.join("all.npz")).unwrap();
-    assert_eq!(by_name(&all, "W").data.as_slice(), w);
-    assert_eq!(by_name(&all, "y").data.as_slice(), vec![1.0, 2.0]);
+    assert_eq!(by_name(&all, "W").data.to_vec(), w);
+    assert_eq!(by_name(&all, "y").data.to_vec(), vec![1.0, 2.0]);
     let s = by_name(&all, "s");
-    assert!(s.shape.is_empty() && *s.data == vec![0.25], "{s:?}");
+    assert!(s.shape.is_empty() && s.data.to_vec() == vec![0.25], "{s:?}");
     let z = read_arrays(&dir.join("zip.npz")).unwrap();
-    assert_eq!(by_name(&z, "b").data.as_slice(), vec![1.5, 2.5]);
+    assert_eq!(by_name(&z, "b").data.to_vec(), vec![1.5, 2.5]);
     assert_eq!(by_name(&z, "m").dtype, StoredType::Bool);
-    assert_eq!(by_name(&z, "m").data.as_slice(), vec![1.0, 0.0]);
+    assert_eq!(by_name(&z, "m").data.to_vec(), vec![1.0, 0.0]);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -106,14 +106,14 @@ fn safetensors_of_every_width_read_back() {
         (vec![2, 2], vec![1.5, -0.25, 3.0, 4.0])
     );
     assert_eq!(by_name(&a, "g").dtype, StoredType::F16);
-    assert_eq!(by_name(&a, "g").data.as_slice(), vec![0.5, -1.0]);
+    assert_eq!(by_name(&a, "g").data.to_vec(), vec![0.5, -1.0]);
     let b = by_name(&a, "b");
     assert_eq!(b.dtype, StoredType::Bf16);
     assert_eq!(
-        b.data.as_slice(),
+        b.data.to_vec(),
         vec![2.0, half::bf16::from_f32(0.1).to_f64()]
     );
-    assert_eq!(by_name(&a, "y").data.as_slice(), vec![3.0, 0.0]);
+    assert_eq!(by_name(&a, "y").data.to_vec(), vec![3.0, 0.0]);
     // The rounding a check allows grows with the narrower types.
     let u = |d: StoredType| d.unit_roundoff().unwrap();
     assert!(u(StoredType::F64) < u(StoredType::F32) && u(StoredType::F32) < u(StoredType::F16));
@@ -129,7 +129,7 @@ fn json_values_and_bad_files_are_clear() {
     std::fs::write(&good, r#"{"Z": [[1, 2.5], [3, 4]], "y": [1, 0], "T": 2}"#).unwrap();
     let a = read_arrays(&good).unwrap();
     assert_eq!(by_name(&a, "Z").shape, vec![2, 2]);
-    assert_eq!(by_name(&a, "Z").data.as_slice(), vec![1.0, 2.5, 3.0, 4.0]);
+    assert_eq!(by_name(&a, "Z").data.to_vec(), vec![1.0, 2.5, 3.0, 4.0]);
     assert_eq!(by_name(&a, "y").dtype, StoredType::Int);
     assert!(by_name(&a, "T").shape.is_empty());
     // A ragged array, an unknown format and a corrupt file name the file.

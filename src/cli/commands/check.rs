@@ -118,6 +118,8 @@ fn program(session: &mut Session, cli: &Cli, args: &CheckArgs, out: &mut impl Wr
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         opts = opts.with_only(&names);
     }
+    // The text report shows each gradient's worst component; JSON lists them all.
+    opts = opts.with_summary_only(cli.format != Format::Json);
     let report = session.check_values(&expr, &opts)?;
     out.write_all(report.render(&cli.output(Show::default())).as_bytes())?;
     Ok(if report.passed() {
