@@ -119,22 +119,13 @@ impl Raw {
     /// The elements in `range`, appended to `out` as `f64`.
     fn extend_into(&self, range: Range<usize>, out: &mut Vec<f64>) {
         let w = self.float.width();
-        let b = &self.slice()[range.start * w..range.end * w];
-        match self.float {
-            Float::F64 => out.extend(b.chunks_exact(8).map(|c| f64::from_le_bytes(arr(c)))),
-            Float::F32 => out.extend(
-                b.chunks_exact(4)
-                    .map(|c| f64::from(f32::from_le_bytes(arr(c)))),
-            ),
-            Float::F16 => out.extend(
-                b.chunks_exact(2)
-                    .map(|c| half::f16::from_le_bytes(arr(c)).to_f64()),
-            ),
-            Float::Bf16 => out.extend(
-                b.chunks_exact(2)
-                    .map(|c| half::bf16::from_le_bytes(arr(c)).to_f64()),
-            ),
-        }
+        let at = out.len();
+        out.resize(at + range.len(), 0.0);
+        convert_into(
+            self.float,
+            &self.slice()[range.start * w..range.end * w],
+            &mut out[at..],
+        );
     }
 }
 
@@ -144,6 +135,33 @@ fn decode_one(float: Float, b: &[u8]) -> f64 {
         Float::F32 => f64::from(f32::from_le_bytes(arr(b))),
         Float::F16 => half::f16::from_le_bytes(arr(b)).to_f64(),
         Float::Bf16 => half::bf16::from_le_bytes(arr(b)).to_f64(),
+    }
+}
+
+/// The floats of `b` written over `out` (as many as fit), a loop per type so that each
+/// compiles to plain vector code.
+fn convert_into(float: Float, b: &[u8], out: &mut [f64]) {
+    match float {
+        Float::F64 => {
+            for (o, c) in out.iter_mut().zip(b.chunks_exact(8)) {
+                *o = f64::from_le_bytes(arr(c));
+            }
+        }
+        Float::F32 => {
+            for (o, c) in out.iter_mut().zip(b.chunks_exact(4)) {
+                *o = f64::from(f32::from_le_bytes(arr(c)));
+            }
+        }
+        Float::F16 => {
+            for (o, c) in out.iter_mut().zip(b.chunks_exact(2)) {
+                *o = half::f16::from_le_bytes(arr(c)).to_f64();
+            }
+        }
+        Float::Bf16 => {
+            for (o, c) in out.iter_mut().zip(b.chunks_exact(2)) {
+                *o = half::bf16::from_le_bytes(arr(c)).to_f64();
+            }
+        }
     }
 }
 
@@ -249,11 +267,7 @@ impl Elements {
                 let (lo, hi) = out.split_at_mut(n / 2);
                 let (float, w) = (r.float, r.float.width());
                 let (blo, bhi) = r.slice().split_at(lo.len() * w);
-                let convert = |b: &[u8], out: &mut [f64]| {
-                    for (o, c) in out.iter_mut().zip(b.chunks_exact(w)) {
-                        *o = decode_one(float, c);
-                    }
-                };
+                let convert = |b: &[u8], out: &mut [f64]| convert_into(float, b, out);
                 std::thread::scope(|scope| {
                     scope.spawn(|| convert(bhi, hi));
                     convert(blo, lo);
@@ -276,10 +290,22 @@ impl Elements {
         match self {
             Elements::Decoded(v) => v.iter().position(|x| !x.is_finite()),
             Elements::Raw(r) => {
+                // A chunk at a time, converted in bulk; the position is looked for
+                // only in a chunk that has one.
+                const CHUNK: usize = 4096;
                 let w = r.float.width();
-                r.slice()
-                    .chunks_exact(w)
-                    .position(|c| !decode_one(r.float, c).is_finite())
+                let mut buf = vec![0.0; CHUNK];
+                for (k, b) in r.slice().chunks(CHUNK * w).enumerate() {
+                    let out = &mut buf[..b.len() / w];
+                    convert_into(r.float, b, out);
+                    if !out.iter().all(|x| x.is_finite()) {
+                        return out
+                            .iter()
+                            .position(|x| !x.is_finite())
+                            .map(|i| k * CHUNK + i);
+                    }
+                }
+                None
             }
         }
     }
@@ -300,6 +326,19 @@ pub enum View<'e> {
 }
 
 impl View<'_> {
+    /// The elements in `range`, written over `out` as `f64`.
+    pub fn read_into(&self, range: Range<usize>, out: &mut Vec<f64>) {
+        out.clear();
+        match *self {
+            View::Decoded(v) => out.extend_from_slice(&v[range]),
+            View::Raw(b, f) => {
+                let w = f.width();
+                out.resize(range.len(), 0.0);
+                convert_into(f, &b[range.start * w..range.end * w], out);
+            }
+        }
+    }
+
     /// The element at `k`.
     #[inline]
     pub fn get(&self, k: usize) -> f64 {

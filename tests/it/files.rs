@@ -202,3 +202,64 @@ fn a_numpy_dump_is_a_point_for_eval_and_check() {
     assert!(e.contains("`nan` holds NaN at position [1]"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn large_float_tensors_are_read_in_place_at_every_width() {
+    use safetensors::tensor::{Dtype as S, TensorView};
+    // Over 4 MB in all, so that the file is mapped; each tensor large enough to stay
+    // in the file's bytes. Values chosen to be exact in every width.
+    let n = 300_000usize;
+    let exact: Vec<f64> = (0..n).map(|k| ((k % 2001) as f64 - 1000.0) / 8.0).collect();
+    let f64s: Vec<u8> = exact.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let f32s: Vec<u8> = exact
+        .iter()
+        .flat_map(|&x| (x as f32).to_le_bytes())
+        .collect();
+    let f16s: Vec<u8> = exact
+        .iter()
+        .flat_map(|&x| half::f16::from_f64(x).to_le_bytes())
+        .collect();
+    let bf16s: Vec<u8> = exact
+        .iter()
+        .map(|&x| x.clamp(-2.0, 2.0))
+        .flat_map(|x| half::bf16::from_f64(x).to_le_bytes())
+        .collect();
+    let mut with_nan = f32s.clone();
+    with_nan[4 * 123_457..4 * 123_458].copy_from_slice(&f32::NAN.to_le_bytes());
+    let views = vec![
+        ("a", TensorView::new(S::F64, vec![n], &f64s).unwrap()),
+        ("b", TensorView::new(S::F32, vec![600, 500], &f32s).unwrap()),
+        ("c", TensorView::new(S::F16, vec![n], &f16s).unwrap()),
+        ("d", TensorView::new(S::BF16, vec![n], &bf16s).unwrap()),
+        ("e", TensorView::new(S::F32, vec![n], &with_nan).unwrap()),
+    ];
+    let bytes = safetensors::serialize(views, None).unwrap();
+    assert!(bytes.len() > 4 << 20);
+    let dir = temp_dir("inplace");
+    let path = dir.join("big.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let arrays = read_arrays(&path).unwrap();
+    for name in ["a", "b", "c", "d"] {
+        let s = by_name(&arrays, name);
+        assert!(s.data.as_decoded().is_none(), "{name} is read in place");
+        assert_eq!(s.data.len(), n);
+        assert_eq!(s.data.first_non_finite(), None, "{name}");
+        let want: Vec<f64> = if name == "d" {
+            exact
+                .iter()
+                .map(|&x| half::bf16::from_f64(x.clamp(-2.0, 2.0)).to_f64())
+                .collect()
+        } else {
+            exact.clone()
+        };
+        // Element by element, in bulk (on two threads), and in a block.
+        assert!((0..n).all(|k| s.data.get(k) == want[k]), "{name}");
+        assert_eq!(s.data.to_vec(), want, "{name}");
+        let mut part = Vec::new();
+        s.data.read_into(1000..1500, &mut part);
+        assert_eq!(part, want[1000..1500], "{name}");
+    }
+    assert_eq!(by_name(&arrays, "b").shape, vec![600, 500]);
+    assert_eq!(by_name(&arrays, "e").data.first_non_finite(), Some(123_457));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -506,3 +506,143 @@ fn json_reports_every_component() {
     assert_eq!(p["components"][2]["want"], 6.0);
     assert_eq!(v["dumps"][0]["loss"]["passed"], true);
 }
+
+/// A layer large enough to be compared block by block as it is computed (its weights
+/// are read in place from a safetensors file, in float32), with a weight-decay term
+/// and a second weight stored transposed, so that the blocks cut their operands along
+/// a first axis, a second axis, and not at all.
+fn large_layer(dir: &Path, name: &str, planted: impl Fn(&str, &mut [f64])) -> PathBuf {
+    use safetensors::tensor::{Dtype as S, TensorView};
+    let (n, d, o) = (8usize, 300usize, 256usize);
+    let mut seed = 11u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let x: Vec<f64> = (0..n * d).map(|_| next()).collect();
+    let t: Vec<f64> = (0..n * o).map(|_| next()).collect();
+    let w: Vec<f64> = (0..o * d).map(|_| 0.05 * next()).collect();
+    let v: Vec<f64> = (0..d * o).map(|_| 0.05 * next()).collect();
+    // The values as stored, and the program's float64 arithmetic on them.
+    let round = |a: &[f64]| -> Vec<f64> { a.iter().map(|&z| f64::from(z as f32)).collect() };
+    let (x, t, w, v) = (round(&x), round(&t), round(&w), round(&v));
+    let mut r = vec![0.0; n * o];
+    for i in 0..n {
+        for j in 0..o {
+            let mut s = -t[i * o + j];
+            for k in 0..d {
+                s += w[j * d + k] * x[i * d + k] + x[i * d + k] * v[k * o + j];
+            }
+            r[i * o + j] = s;
+        }
+    }
+    let mut gw = vec![0.0; o * d];
+    let mut gv = vec![0.0; d * o];
+    for j in 0..o {
+        for k in 0..d {
+            let s: f64 = (0..n).map(|i| r[i * o + j] * x[i * d + k]).sum();
+            gw[j * d + k] = s / n as f64 + 0.01 * w[j * d + k];
+            gv[k * o + j] = s / n as f64;
+        }
+    }
+    let loss = r.iter().map(|z| z * z).sum::<f64>() / (2.0 * n as f64)
+        + 0.01 * w.iter().map(|z| z * z).sum::<f64>() / 2.0;
+    planted("W", &mut gw);
+    planted("V", &mut gv);
+    let bytes =
+        |a: &[f64]| -> Vec<u8> { a.iter().flat_map(|&z| (z as f32).to_le_bytes()).collect() };
+    let held = [
+        ("X", vec![n, d], bytes(&x)),
+        ("T", vec![n, o], bytes(&t)),
+        ("W", vec![o, d], bytes(&w)),
+        ("V", vec![d, o], bytes(&v)),
+        ("grad.W", vec![o, d], bytes(&gw)),
+        ("grad.V", vec![d, o], bytes(&gv)),
+        ("loss", vec![], bytes(&[loss])),
+    ];
+    let views: Vec<(&str, TensorView<'_>)> = held
+        .iter()
+        .map(|(k, shape, b)| (*k, TensorView::new(S::F32, shape.clone(), b).unwrap()))
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
+    path
+}
+
+const LARGE_LAYER: &str = "tensor X[N, D], T[N, O], W[O, D], V[D, O]
+let R[n, o] = sum(d, W[o, d]*X[n, d]) + sum(d, X[n, d]*V[d, o]) - T[n, o]
+let loss = sum(n, sum(o, R[n, o]^2))/(2*N) + 0.01*sum(o, sum(d, W[o, d]^2))/2
+";
+
+#[test]
+fn a_large_layer_is_compared_as_it_is_computed_and_its_mistakes_are_still_named() {
+    let dir = temp_dir("large");
+    let spec = dir.join("layer.gauge");
+    std::fs::write(&spec, LARGE_LAYER).unwrap();
+    let spec = spec.display().to_string();
+    let ok = large_layer(&dir, "ok.safetensors", |_, _| {});
+    let (code, out, err) = check(&spec, &[&ok]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(verdict(&out, "W"), "ok", "{out}");
+    assert_eq!(verdict(&out, "V"), "ok", "{out}");
+    // The text report (blocks, worst component kept) and the JSON one (every
+    // component) agree on the worst component.
+    let o = gauge(&[
+        "check",
+        &spec,
+        "--values",
+        ok.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    for p in v["dumps"][0]["params"].as_array().unwrap() {
+        let name = p["name"].as_str().unwrap();
+        assert_eq!(p["components"].as_array().map(Vec::len), Some(76_800));
+        let worst = &p["worst"];
+        let index: Vec<String> = worst["index"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+        let shown = format!("{name}[{}]", index.join(", "));
+        let row = out
+            .lines()
+            .find(|l| l.starts_with(&format!("  {name} ")))
+            .unwrap();
+        assert!(row.contains(&shown), "{shown} in {row}");
+    }
+    // A relative error of 1e-3 fails, a missing 1/N is named as such, and a NaN is
+    // found: each is compared again whole.
+    let off = large_layer(&dir, "off.safetensors", |k, g| {
+        if k == "W" {
+            g.iter_mut().for_each(|z| *z *= 1.001);
+        }
+    });
+    let (code, out, err) = check(&spec, &[&off]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(verdict(&out, "W"), "WRONG", "{out}");
+    assert_eq!(verdict(&out, "V"), "ok", "{out}");
+    let scaled = large_layer(&dir, "scaled.safetensors", |k, g| {
+        if k == "V" {
+            g.iter_mut().for_each(|z| *z *= 8.0);
+        }
+    });
+    let (code, out, err) = check(&spec, &[&scaled]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(verdict(&out, "V"), "WRONG", "{out}");
+    assert!(explanation(&out, "V").contains("1/N"), "{out}");
+    let nan = large_layer(&dir, "nan.safetensors", |k, g| {
+        if k == "W" {
+            g[40_000] = f64::NAN;
+        }
+    });
+    let (code, out, err) = check(&spec, &[&nan]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("1 of 76800 components beyond"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
