@@ -23,7 +23,6 @@ use crate::diag::error::Result;
 use crate::expr::node::{ExprId, Node, Symbol};
 use crate::lower::workspace::Workspace;
 use crate::numeric::tape::{Elementwise, Tape};
-use crate::numeric::value::{Bindings, Value};
 use crate::simplify::simplifier::Simplifier;
 
 /// Past this many terms, the multiplied-out gradient is not fitted term by term.
@@ -62,12 +61,11 @@ impl Lengths {
     }
 
     /// Their values at a point (those it gives a tensor for).
-    pub fn values(&self, ws: &Workspace, at: &Bindings) -> AtLengths {
+    pub fn values(&self, ws: &Workspace, shape_of: impl Fn(Symbol) -> Vec<usize>) -> AtLengths {
         let mut values = Vec::new();
         for (name, len) in &self.named {
             if let Node::Len(s, axis) = ws.pool.node(*len)
-                && let Some(Value::Tensor(t)) = at.get(*s)
-                && let Some(&n) = t.shape.get(*axis as usize)
+                && let Some(&n) = shape_of(*s).get(*axis as usize)
             {
                 values.push((name.clone(), n));
             }
@@ -414,11 +412,11 @@ fn fit_terms(
     for &t in &terms {
         let values = if over.is_empty() {
             let tape = Tape::compile(&mut ws.pool, t)?;
-            let inputs = tape.inputs(&ws.pool, &dump.point)?;
+            let inputs = tape.inputs(&ws.pool, dump.point())?;
             vec![tape.eval(&inputs).ok()]
         } else {
             let tape = Elementwise::compile(&mut ws.pool, t, over)?;
-            let inputs = tape.inputs(&ws.pool, &dump.point)?;
+            let inputs = tape.inputs(&ws.pool, dump.point())?;
             tape.run::<f64>(&inputs, &p.shape)
         };
         columns.push(

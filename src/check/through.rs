@@ -159,7 +159,7 @@ fn shape_of(ws: &mut Workspace, v: DefId, dump: &Dump) -> Result<Option<Vec<usiz
     for &r in &def.index_ranges {
         let len = ws.pool.instantiate_len(v, &[], r);
         let tape = Tape::compile(&mut ws.pool, len)?;
-        let inputs = tape.inputs(&ws.pool, &dump.point)?;
+        let inputs = tape.inputs(&ws.pool, dump.point())?;
         let n = tape.eval(&inputs)?;
         if !(n >= 1.0 && n.fract() == 0.0) {
             return Ok(None);
@@ -279,7 +279,7 @@ fn through(
     let facts = ws.facts.clone();
     // What `u`'s adjoint is taken of: the loss, or `sum(d<v> * v)` with `d<v>` bound
     // to `v`'s adjoint at the dump.
-    let mut at = dump.point.clone();
+    let mut at = dump.point().clone();
     let mut upstream = None;
     let of = match v {
         None => loss,

@@ -36,6 +36,7 @@ use crate::expr::kind::Kind;
 use crate::expr::node::{ExprId, Symbol};
 use crate::lower::workspace::Workspace;
 use crate::numeric::bounds::{OneSided, Rounding};
+use crate::numeric::elements;
 use crate::numeric::files::{Stored, StoredType, position, read_arrays};
 use crate::numeric::scalar::Scalar;
 use crate::numeric::tape::{Elementwise, InputRef, Tape};
@@ -91,8 +92,14 @@ const REFERENCE_ROUNDOFF: f64 = 8.0 * f64::EPSILON;
 pub struct Dump {
     /// Where it came from, as shown.
     pub source: String,
-    /// The inputs and parameters.
-    pub point: Bindings,
+    /// The inputs and parameters held as values: all but the large float tensors
+    /// read in place ([`Dump::held`]).
+    values: Bindings,
+    /// The large float inputs (a layer's weights), read in place from the file and
+    /// converted where they are read.
+    pub held: Vec<(Symbol, Stored)>,
+    /// Every input as a value, made on first use (see [`Dump::point`]).
+    point: std::cell::OnceCell<Bindings>,
     /// The gradients, per parameter.
     pub grads: Vec<(Symbol, Stored)>,
     /// The program's loss value and its dtype.
@@ -215,6 +222,7 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
     }
     let used = spec_names(ws, loss);
     let mut point = Bindings::new();
+    let mut in_file: Vec<(Symbol, Stored)> = Vec::new();
     let mut unused = Vec::new();
     let mut values_dtype: Option<StoredType> = None;
     let held: Vec<String> = values.iter().map(|a| a.name.clone()).collect();
@@ -241,11 +249,16 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
         if a.dtype.unit_roundoff().is_some() {
             values_dtype = Some(coarser(values_dtype, a.dtype));
         }
-        point.insert(s, value_of(a));
+        let in_place = a.data.as_decoded().is_none() && !a.shape.is_empty();
+        if in_place && ws.kind_of(s) != Some(Kind::Index) && !ws.pool.is_label(s) {
+            in_file.push((s, a));
+        } else {
+            point.insert(s, value_of(a));
+        }
     }
     let missing: Vec<&str> = used
         .iter()
-        .filter(|&&s| point.get(s).is_none())
+        .filter(|&&s| point.get(s).is_none() && !in_file.iter().any(|h| h.0 == s))
         .map(|&s| ws.pool.name(s))
         .collect();
     if !missing.is_empty() {
@@ -279,8 +292,9 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
             )
             .with_hint("leave integer inputs such as labels out of the gradients"));
         }
-        let shape = match point.get(s) {
-            Some(Value::Tensor(t)) => t.shape.clone(),
+        let shape = match (point.get(s), in_file.iter().find(|h| h.0 == s)) {
+            (Some(Value::Tensor(t)), _) => t.shape.clone(),
+            (_, Some(h)) => h.1.shape.clone(),
             _ => Vec::new(),
         };
         if g.shape != shape && !(shape.is_empty() && g.data.len() == 1) {
@@ -326,12 +340,47 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
     };
     Ok(Dump {
         source,
-        point,
+        values: point,
+        held: in_file,
+        point: std::cell::OnceCell::new(),
         grads: matched,
         loss,
         values_dtype,
         unused,
     })
+}
+
+impl Dump {
+    /// Every input and parameter as a value. The tensors [held](Dump::held) in the
+    /// file are converted to `f64` the first time this is asked (by the tapes, a
+    /// kink's one-sided look, a failing gradient's explanation); a large check that
+    /// passes never asks.
+    pub fn point(&self) -> &Bindings {
+        self.point.get_or_init(|| {
+            let mut p = self.values.clone();
+            for (s, a) in &self.held {
+                p.insert(*s, value_of(a.clone()));
+            }
+            p
+        })
+    }
+
+    /// The shapes of the tensors held in the file.
+    fn held_shapes(&self) -> Vec<(Symbol, Vec<usize>)> {
+        self.held
+            .iter()
+            .map(|(s, a)| (*s, a.shape.clone()))
+            .collect()
+    }
+
+    /// The shape of input `s` (empty for a number or a name not given).
+    pub fn shape_of(&self, s: Symbol) -> Vec<usize> {
+        match (self.values.get(s), self.held.iter().find(|h| h.0 == s)) {
+            (Some(Value::Tensor(t)), _) => t.shape.clone(),
+            (_, Some(h)) => h.1.shape.clone(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The names a check's values must give: the scalars and tensors `loss` uses, with its
@@ -439,7 +488,9 @@ pub fn run(
             let message = format!("the spec's loss at `{}`: {}", d.source, e.message);
             Error { message, ..e }
         };
-        compiled.check(ws, &d.point).map_err(in_source)?;
+        compiled
+            .check_held(ws, &d.values, &d.held_shapes())
+            .map_err(in_source)?;
         // The whole program as arrays where it runs so, else the tapes, one component
         // at a time. A large gradient whose summary is enough is compared block by
         // block as it is computed; one that does not pass cleanly (a failure, a kink,
@@ -488,18 +539,18 @@ pub fn run(
         let bounded: Rounding = match &results {
             Some(r) if r.value.value.is_finite() => r.value,
             _ => {
-                let inputs = loss_tape.inputs(&ws.pool, &d.point)?;
+                let inputs = loss_tape.inputs(&ws.pool, d.point())?;
                 match loss_tape.run(&inputs, None) {
                     Ok(r) => r,
                     Err(_) => {
-                        let v = compiled.eval(ws, &d.point).map_err(in_source)?;
+                        let v = compiled.eval(ws, d.point()).map_err(in_source)?;
                         Rounding::from_f64(v)
                     }
                 }
             }
         };
         let want_loss = bounded.value;
-        let at_lengths = lengths.values(ws, &d.point);
+        let at_lengths = lengths.values(ws, |s| d.shape_of(s));
         let loss_check = match d.loss {
             Some((got, dtype)) => {
                 let uc = compute_roundoff(d.values_dtype, dtype, judging);
@@ -629,12 +680,20 @@ impl ArrayProgram {
     fn args<'d>(&self, d: &'d Dump) -> Option<Vec<ArgValue<'d>>> {
         self.inputs
             .iter()
-            .map(|&s| match d.point.get(s)? {
-                Value::Scalar(v) => Some(ArgValue::Scalar(*v)),
-                Value::Tensor(t) => Some(ArgValue::Tensor {
-                    shape: &t.shape,
-                    data: &t.data,
-                }),
+            .map(|&s| {
+                if let Some((_, a)) = d.held.iter().find(|h| h.0 == s) {
+                    return Some(ArgValue::Tensor {
+                        shape: &a.shape,
+                        data: a.data.view(),
+                    });
+                }
+                match d.values.get(s)? {
+                    Value::Scalar(v) => Some(ArgValue::Scalar(*v)),
+                    Value::Tensor(t) => Some(ArgValue::Tensor {
+                        shape: &t.shape,
+                        data: elements::View::Decoded(&t.data),
+                    }),
+                }
             })
             .collect::<Option<Vec<_>>>()
     }
@@ -693,10 +752,7 @@ impl Reference {
         judging: &Judging,
         s: Summary,
     ) -> ParamCheck {
-        let shape = match d.point.get(self.param) {
-            Some(Value::Tensor(t)) => t.shape.clone(),
-            _ => Vec::new(),
-        };
+        let shape = d.shape_of(self.param);
         let kept = s.worst.zip(s.worst_component);
         ParamCheck {
             name: ws.pool.name(self.param).to_string(),
@@ -726,10 +782,7 @@ impl Reference {
         loss_tape: &Tape,
         computed: Option<Bounded>,
     ) -> Result<ParamCheck> {
-        let shape = match d.point.get(self.param) {
-            Some(Value::Tensor(t)) => t.shape.clone(),
-            _ => Vec::new(),
-        };
+        let shape = d.shape_of(self.param);
         // One run gives each component's value and its rounding bound; the value's own
         // rounding (plain sums, not compensated ones) is within the bound's share for
         // the reference, `reference_roundoff`. The arrays become the components' own
@@ -738,7 +791,7 @@ impl Reference {
         let (mut want, mut bound) = match computed {
             Some(b) if b.value.len() == total && b.error.len() == total => (b.value, b.error),
             _ => {
-                let inputs = self.tape.inputs(&ws.pool, &d.point)?;
+                let inputs = self.tape.inputs(&ws.pool, d.point())?;
                 let run = self.tape.run::<Rounding>(&inputs, &shape);
                 let want = run
                     .iter()
@@ -802,7 +855,7 @@ impl Reference {
             .collect();
         let mut kinks = 0;
         if !failing.is_empty() {
-            let loss_inputs = loss_tape.inputs(&ws.pool, &d.point)?;
+            let loss_inputs = loss_tape.inputs(&ws.pool, d.point())?;
             for (looked, k) in failing.into_iter().enumerate() {
                 if looked == KINK_SAMPLE && kinks == 0 && !components.want[k].is_nan() {
                     break;

@@ -206,6 +206,7 @@ fn reduce(t: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Real<'static> {
         shape: keep_shape.to_vec(),
         val: Cow::Owned(val),
         err: Some(Cow::Owned(err)),
+        stored: None,
     }
 }
 
@@ -235,6 +236,7 @@ fn broadcast(r: &Real<'_>, axes: &[Dim], to: &[Dim], shape: &[usize]) -> Real<'s
         shape: shape.to_vec(),
         val: Cow::Owned(val),
         err: r.err.as_ref().map(|_| Cow::Owned(err)),
+        stored: None,
     }
 }
 
@@ -330,9 +332,30 @@ fn laid_out_part(
     let n = last(&shape);
     let ls = last_stride(&st);
     out.clear();
+    let r = t.real();
+    if ls == 1 {
+        // Rows that lie together are read as slices (a weight read in place is
+        // converted a row at a time), which compiles to plain vector loops.
+        let mut row = Vec::new();
+        for_rows(&shape, &[&st], |b| {
+            let at = base + b[0];
+            let vals: &[f64] = match r.stored {
+                Some(v) => {
+                    v.range(at..at + n).read_into(0..n, &mut row);
+                    &row
+                }
+                None => &r.val[at..at + n],
+            };
+            match &r.err {
+                Some(e) => out.extend(vals.iter().zip(&e[at..at + n]).map(|(&v, &e)| f(v, e))),
+                None => out.extend(vals.iter().map(|&v| f(v, 0.0))),
+            }
+        });
+        return;
+    }
     for_rows(&shape, &[&st], |b| {
         for i in 0..n {
-            let x = t.real().at(base + b[0] + i * ls);
+            let x = r.at(base + b[0] + i * ls);
             out.push(f(x.value, x.error));
         }
     });
@@ -374,7 +397,7 @@ fn bound_product(
     c: &mut [f64],
 ) -> Result<()> {
     let (batches, m, k, n) = (l.batches, l.m, l.k, l.n);
-    let a_large = a.real().val.len() >= b.real().val.len();
+    let a_large = a.real().len() >= b.real().len();
     // The first axis of the rows (of A) or of the columns (of B), and its length.
     let (axis, len) = if a_large {
         (l.batch, if l.rows > 0 { l.a_shape[l.batch] } else { 1 })
@@ -518,32 +541,6 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
             .collect::<Vec<_>>();
         let a_shape = lengths(&ao, &[a]);
         let b_shape = lengths(&bo, &[b]);
-        // The values, in place where the strides allow.
-        let av: Cow<'_, [f64]>;
-        let am = match matrix(&a.axes, &a.real().shape, &batch, &rows, &summed) {
-            Some(mx) => {
-                av = Cow::Borrowed(&*a.real().val);
-                mx
-            }
-            None => {
-                av = Cow::Owned(laid_out(a, &ao, &a_shape, |v, _| v));
-                contiguous(batches, m, k)
-            }
-        };
-        let bv: Cow<'_, [f64]>;
-        let bm = match matrix(&b.axes, &b.real().shape, &batch, &summed, &cols) {
-            Some(mx) => {
-                bv = Cow::Borrowed(&*b.real().val);
-                mx
-            }
-            None => {
-                bv = Cow::Owned(laid_out(b, &bo, &b_shape, |v, _| v));
-                contiguous(batches, k, n)
-            }
-        };
-        let cm = contiguous(batches, m, n);
-        gemm(1.0, &av, &am, &bv, &bm, 0.0, &mut val, &cm)?;
-        // The bound: |A| (eB + c|B|) + eA |B|, the exact side's term left out.
         let layout = Layout {
             ao: &ao,
             bo: &bo,
@@ -557,6 +554,38 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
             k,
             n,
         };
+        if a.real().stored.is_some() || b.real().stored.is_some() {
+            // A weight read in place from a dump's bytes is converted a block at a
+            // time, as a bound's operand is laid out.
+            bound_product(a, b, &layout, |v, _| v, |v, _| v, 0.0, &mut val)?;
+        } else {
+            // The values, in place where the strides allow.
+            let av: Cow<'_, [f64]>;
+            let am = match matrix(&a.axes, &a.real().shape, &batch, &rows, &summed) {
+                Some(mx) => {
+                    av = Cow::Borrowed(&*a.real().val);
+                    mx
+                }
+                None => {
+                    av = Cow::Owned(laid_out(a, &ao, &a_shape, |v, _| v));
+                    contiguous(batches, m, k)
+                }
+            };
+            let bv: Cow<'_, [f64]>;
+            let bm = match matrix(&b.axes, &b.real().shape, &batch, &summed, &cols) {
+                Some(mx) => {
+                    bv = Cow::Borrowed(&*b.real().val);
+                    mx
+                }
+                None => {
+                    bv = Cow::Owned(laid_out(b, &bo, &b_shape, |v, _| v));
+                    contiguous(batches, k, n)
+                }
+            };
+            let cm = contiguous(batches, m, n);
+            gemm(1.0, &av, &am, &bv, &bm, 0.0, &mut val, &cm)?;
+        }
+        // The bound: |A| (eB + c|B|) + eA |B|, the exact side's term left out.
         let b_exact = b.real().err.is_none();
         bound_product(
             a,
@@ -575,6 +604,7 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
         shape: order_shape.clone(),
         val: Cow::Owned(val),
         err: Some(Cow::Owned(err)),
+        stored: None,
     };
     if in_order {
         return Ok(r);
@@ -589,6 +619,7 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
         shape: keep_shape.to_vec(),
         val: Cow::Owned(val),
         err: Some(Cow::Owned(err)),
+        stored: None,
     })
 }
 

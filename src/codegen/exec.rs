@@ -32,6 +32,7 @@ use crate::codegen::tail::Tail;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::Symbol;
 use crate::numeric::bounds::Rounding;
+use crate::numeric::elements::View;
 use crate::numeric::scalar::Scalar;
 
 /// An argument's value.
@@ -43,8 +44,9 @@ pub enum ArgValue<'a> {
     Tensor {
         /// The length of each axis.
         shape: &'a [usize],
-        /// The elements, last axis fastest.
-        data: &'a [f64],
+        /// The elements, last axis fastest: `f64`s, or floats still in a dump
+        /// file's bytes, which are converted where they are read.
+        data: View<'a>,
     },
 }
 
@@ -73,15 +75,44 @@ pub(crate) struct Real<'a> {
     pub(crate) shape: Vec<usize>,
     pub(crate) val: Cow<'a, [f64]>,
     pub(crate) err: Option<Cow<'a, [f64]>>,
+    /// An input whose elements are still in a dump file's bytes (a layer's weights,
+    /// read in place): `val` is then empty, and the elements are read through
+    /// [`Real::at`], a block at a time by a contraction.
+    pub(crate) stored: Option<View<'a>>,
 }
 
-impl Real<'_> {
+impl<'a> Real<'a> {
+    /// An array of values and their errors, held in memory.
+    pub(crate) fn new(
+        shape: Vec<usize>,
+        val: Cow<'a, [f64]>,
+        err: Option<Cow<'a, [f64]>>,
+    ) -> Real<'a> {
+        Real {
+            shape,
+            val,
+            err,
+            stored: None,
+        }
+    }
+
     /// The element at `k` as a bounded number.
     #[inline]
     pub(crate) fn at(&self, k: usize) -> Rounding {
         Rounding {
-            value: self.val[k],
+            value: match self.stored {
+                Some(v) => v.get(k),
+                None => self.val[k],
+            },
             error: self.err.as_ref().map_or(0.0, |e| e[k]),
+        }
+    }
+
+    /// How many elements it has.
+    pub(crate) fn len(&self) -> usize {
+        match self.stored {
+            Some(_) => self.shape.iter().product(),
+            None => self.val.len(),
         }
     }
 }
@@ -461,6 +492,7 @@ impl<'a> Machine<'_, 'a> {
                 shape: shape.clone(),
                 val: Cow::Owned(v),
                 err: None,
+                stored: None,
             })
         };
         Ok(match &ins.op {
@@ -538,8 +570,8 @@ impl<'a> Machine<'_, 'a> {
 
     /// Argument `k`, as numbers or as positions.
     fn input(&self, k: usize, int: bool, shape: Vec<usize>) -> Result<Slot<'a>> {
-        let data: &'a [f64] = match self.args[k] {
-            ArgValue::Scalar(_) => &[],
+        let data: View<'a> = match self.args[k] {
+            ArgValue::Scalar(_) => View::Decoded(&[]),
             ArgValue::Tensor { data, .. } => data,
         };
         let scalar = match self.args[k] {
@@ -562,18 +594,19 @@ impl<'a> Machine<'_, 'a> {
             };
             let v: Result<Vec<usize>> = match scalar {
                 Some(v) => vec![v].into_iter().map(to_pos).collect(),
-                None => data.iter().map(|&v| to_pos(v)).collect(),
+                None => (0..data.len()).map(|j| to_pos(data.get(j))).collect(),
             };
             return Ok(Slot::Int(v?, shape));
         }
-        let val = match scalar {
-            Some(v) => Cow::Owned(vec![v]),
-            None => Cow::Borrowed(data),
-        };
-        Ok(Slot::Real(Real {
-            shape,
-            val,
-            err: None,
+        Ok(Slot::Real(match (scalar, data) {
+            (Some(v), _) => Real::new(shape, Cow::Owned(vec![v]), None),
+            (None, View::Decoded(d)) => Real::new(shape, Cow::Borrowed(d), None),
+            (None, raw) => Real {
+                shape,
+                val: Cow::Borrowed(&[]),
+                err: None,
+                stored: Some(raw),
+            },
         }))
     }
 
@@ -649,6 +682,7 @@ impl<'a> Machine<'_, 'a> {
             shape,
             val: Cow::Owned(val),
             err: (!exact).then_some(Cow::Owned(err)),
+            stored: None,
         }))
     }
 
@@ -704,6 +738,7 @@ impl<'a> Machine<'_, 'a> {
                     shape: shape.clone(),
                     val: Cow::Owned(val),
                     err: Some(Cow::Owned(err)),
+                    stored: None,
                 };
                 (0, r)
             }
@@ -723,17 +758,34 @@ impl<'a> Machine<'_, 'a> {
                 let n = last(&shape);
                 let mut k = 0;
                 for_rows(&shape, &[&sb], |base| {
-                    for i in 0..n {
-                        let y = f(
-                            Rounding {
-                                value: val[k],
-                                error: err[k],
-                            },
-                            b.at(base[0] + i * lb),
-                        );
-                        (val[k], err[k]) = (y.value, y.error);
-                        k += 1;
+                    let (vs, es) = (&mut val[k..k + n], &mut err[k..k + n]);
+                    if lb == 0 {
+                        // The same operand along the row (a scalar, a broadcast
+                        // axis): read once.
+                        let x = b.at(base[0]);
+                        for (v, e) in vs.iter_mut().zip(es.iter_mut()) {
+                            let y = f(
+                                Rounding {
+                                    value: *v,
+                                    error: *e,
+                                },
+                                x,
+                            );
+                            (*v, *e) = (y.value, y.error);
+                        }
+                    } else {
+                        for (i, (v, e)) in vs.iter_mut().zip(es.iter_mut()).enumerate() {
+                            let y = f(
+                                Rounding {
+                                    value: *v,
+                                    error: *e,
+                                },
+                                b.at(base[0] + i * lb),
+                            );
+                            (*v, *e) = (y.value, y.error);
+                        }
                     }
+                    k += n;
                 });
             }
         }
@@ -792,6 +844,7 @@ impl<'a> Machine<'_, 'a> {
                     shape,
                     val: Cow::Owned(best.iter().map(|r| r.value).collect()),
                     err: (!exact).then(|| Cow::Owned(best.iter().map(|r| r.error).collect())),
+                    stored: None,
                 })
             }
         })
@@ -862,11 +915,12 @@ impl<'a> Machine<'_, 'a> {
             Slot::Int(v, _) => Slot::Int(offsets.iter().map(|&o| v[o]).collect(), shape),
             Slot::Real(r) => Slot::Real(Real {
                 shape,
-                val: Cow::Owned(offsets.iter().map(|&o| r.val[o]).collect()),
+                val: Cow::Owned(offsets.iter().map(|&o| r.at(o).value).collect()),
                 err: r
                     .err
                     .as_ref()
                     .map(|e| Cow::Owned(offsets.iter().map(|&o| e[o]).collect())),
+                stored: None,
             }),
             Slot::Empty => return Err(internal("a gather from nothing")),
         })

@@ -239,16 +239,22 @@ fn cut_rows<'x>(slot: &'x Slot<'_>, cut: Option<usize>, r0: usize, r1: usize) ->
             shape: r.shape.clone(),
             val: whole(&r.val),
             err: r.err.as_deref().map(whole),
+            stored: r.stored,
         },
         Some(0) => {
             let st: usize = r.shape.iter().skip(1).product();
             let mut shape = r.shape.clone();
             shape[0] = r1 - r0;
             let part = |v: &'x [f64]| Cow::Borrowed(&v[r0 * st..r1 * st]);
-            Real {
-                shape,
-                val: part(&r.val),
-                err: r.err.as_deref().map(part),
+            match r.stored {
+                // A weight read in place: the block is a view of its bytes.
+                Some(v) => Real {
+                    shape,
+                    val: Cow::Borrowed(&[]),
+                    err: None,
+                    stored: Some(v.range(r0 * st..r1 * st)),
+                },
+                None => Real::new(shape, part(&r.val), r.err.as_deref().map(part)),
             }
         }
         Some(p) => {
@@ -258,18 +264,16 @@ fn cut_rows<'x>(slot: &'x Slot<'_>, cut: Option<usize>, r0: usize, r1: usize) ->
             let base = r0 * st[p];
             let n = last(&shape);
             let ls = last_stride(&st);
-            let copy = |v: &[f64]| {
+            let copy = |at: &dyn Fn(usize) -> f64| {
                 let mut out = Vec::with_capacity(shape.iter().product());
                 for_rows(&shape, &[&st], |b| {
-                    out.extend((0..n).map(|i| v[base + b[0] + i * ls]));
+                    out.extend((0..n).map(|i| at(base + b[0] + i * ls)));
                 });
                 Cow::Owned(out)
             };
-            Real {
-                val: copy(&r.val),
-                err: r.err.as_deref().map(copy),
-                shape,
-            }
+            let val = copy(&|k| r.at(k).value);
+            let err = r.err.as_deref().map(|e| copy(&|k| e[k]));
+            Real::new(shape, val, err)
         }
     })
 }

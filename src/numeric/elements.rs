@@ -325,7 +325,28 @@ pub enum View<'e> {
     Raw(&'e [u8], Float),
 }
 
-impl View<'_> {
+impl<'e> View<'e> {
+    /// How many elements there are.
+    pub fn len(&self) -> usize {
+        match *self {
+            View::Decoded(v) => v.len(),
+            View::Raw(b, f) => b.len() / f.width(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements in `range`, as a view.
+    pub fn range(&self, range: Range<usize>) -> View<'e> {
+        match *self {
+            View::Decoded(v) => View::Decoded(&v[range]),
+            View::Raw(b, f) => View::Raw(&b[range.start * f.width()..range.end * f.width()], f),
+        }
+    }
+
     /// The elements in `range`, written over `out` as `f64`.
     pub fn read_into(&self, range: Range<usize>, out: &mut Vec<f64>) {
         out.clear();

@@ -76,14 +76,33 @@ impl Compiled {
     /// Checks the point as [`Compiled::eval`] does (kinds, linked lengths, labels,
     /// names), without evaluating, for a caller that evaluates in another number type.
     pub fn check(&self, session: &Workspace, at: &Bindings) -> Result<()> {
-        check_point(session, at)?;
-        check_names(session, at, &self.used)?;
+        self.check_held(session, at, &[])
+    }
+
+    /// [`Compiled::check`] of a point whose large tensors are `held` by shape alone:
+    /// a dump's weights, read in place from its file, whose elements were checked to
+    /// be finite as they were read. They are checked against their names' kinds, and
+    /// their lengths against the axes they are linked to.
+    pub fn check_held(
+        &self,
+        session: &Workspace,
+        at: &Bindings,
+        held: &[(Symbol, Vec<usize>)],
+    ) -> Result<()> {
+        check_point(session, at, held)?;
+        let missing: Vec<Symbol> = self
+            .used
+            .iter()
+            .copied()
+            .filter(|s| !held.iter().any(|h| h.0 == *s))
+            .collect();
+        check_names(session, at, &missing)?;
         Ok(())
     }
 
     /// The value at `at`, in `f64`.
     pub fn eval(&self, session: &mut Workspace, at: &Bindings) -> Result<f64> {
-        let given = check_point(session, at)?;
+        let given = check_point(session, at, &[])?;
         check_names(session, at, &self.used)?;
         let tape = self.tape.as_ref().map_err(Clone::clone)?;
         let inputs = tape.inputs(&session.pool, at)?;
@@ -102,8 +121,30 @@ impl Compiled {
 
 /// Checks every given value against the kind of its name (whatever the expression
 /// uses), and linked axes against each other; returns each binding as `name = value`.
-fn check_point(session: &Workspace, at: &Bindings) -> Result<Vec<(Symbol, String)>> {
+fn check_point(
+    session: &Workspace,
+    at: &Bindings,
+    held: &[(Symbol, Vec<usize>)],
+) -> Result<Vec<(Symbol, String)>> {
     let mut given = Vec::new();
+    for (name, shape) in held {
+        let mismatch = |kind: Kind| {
+            Error::new(
+                ErrorKind::Binding,
+                format!(
+                    "`{}` is {}, but its value is a tensor with {} axes",
+                    session.pool.name(*name),
+                    kind.describe(),
+                    shape.len()
+                ),
+            )
+        };
+        match session.kind_of(*name) {
+            Some(k @ Kind::Tensor(r)) if shape.len() != r as usize => return Err(mismatch(k)),
+            Some(k @ (Kind::Scalar | Kind::Index)) => return Err(mismatch(k)),
+            _ => {}
+        }
+    }
     for name in at.names() {
         let Some(value) = at.get(name) else {
             continue;
@@ -162,8 +203,8 @@ fn check_point(session: &Workspace, at: &Bindings) -> Result<Vec<(Symbol, String
             (Value::Tensor(_), _) => {}
         }
     }
-    check_lengths(session, at)?;
-    check_labels(session, at)?;
+    check_lengths(session, at, held)?;
+    check_labels(session, at, held)?;
     Ok(given)
 }
 
@@ -171,7 +212,7 @@ fn check_point(session: &Workspace, at: &Bindings) -> Result<Vec<(Symbol, String
 /// (`lab` in `Z[n, lab[n]]`, or passed to a definition that uses it so), where that
 /// length is given too: a label past it is an error, and not a 0 from a delta that
 /// never matches, as `onehot` would give.
-fn check_labels(session: &Workspace, at: &Bindings) -> Result<()> {
+fn check_labels(session: &Workspace, at: &Bindings, held: &[(Symbol, Vec<usize>)]) -> Result<()> {
     for name in at.names() {
         let Some(Value::Tensor(t)) = at.get(name) else {
             continue;
@@ -201,10 +242,9 @@ fn check_labels(session: &Workspace, at: &Bindings) -> Result<()> {
             continue;
         };
         let below = match session.pool.node(range) {
-            Node::Len(s, axis) => match at.get(*s) {
-                Some(Value::Tensor(x)) => x.shape.get(*axis as usize).copied(),
-                _ => None,
-            },
+            Node::Len(s, axis) => {
+                shape_of(at, held, *s).and_then(|x| x.get(*axis as usize).copied())
+            }
             Node::Num(r) if r.is_integer() => r.to_integer().try_into().ok(),
             _ => None,
         };
@@ -234,13 +274,22 @@ fn check_labels(session: &Workspace, at: &Bindings) -> Result<()> {
     Ok(())
 }
 
+/// The shape of the tensor `s` at a point, given or held.
+fn shape_of<'a>(
+    at: &'a Bindings,
+    held: &'a [(Symbol, Vec<usize>)],
+    s: Symbol,
+) -> Option<&'a [usize]> {
+    match at.get(s) {
+        Some(Value::Tensor(t)) => Some(&t.shape),
+        _ => held.iter().find(|h| h.0 == s).map(|h| h.1.as_slice()),
+    }
+}
+
 /// Checks that axes linked by a shared index have equal lengths in the given values.
-fn check_lengths(session: &Workspace, at: &Bindings) -> Result<()> {
+fn check_lengths(session: &Workspace, at: &Bindings, held: &[(Symbol, Vec<usize>)]) -> Result<()> {
     let len = |id: ExprId| match session.pool.node(id) {
-        Node::Len(s, axis) => match at.get(*s) {
-            Some(Value::Tensor(t)) => t.shape.get(*axis as usize).copied(),
-            _ => None,
-        },
+        Node::Len(s, axis) => shape_of(at, held, *s).and_then(|x| x.get(*axis as usize).copied()),
         _ => None,
     };
     for &(a, b, span) in &session.equal_lengths {

@@ -951,6 +951,7 @@ fn arrays_agree(
     use gauge::codegen::{GradRequest, Request, Target};
     use gauge::lower::workspace::Workspace;
     use gauge::numeric::bounds::Rounding;
+    use gauge::numeric::elements::{Float, View};
     use gauge::numeric::tape::{Elementwise, Tape};
     use gauge::numeric::value::{Bindings, Tensor, Value as V};
     use std::rc::Rc;
@@ -1066,11 +1067,51 @@ fn arrays_agree(
                     V::Scalar(v) => ArgValue::Scalar(*v),
                     V::Tensor(t) => ArgValue::Tensor {
                         shape: &t.shape,
-                        data: &t.data,
+                        data: View::Decoded(&t.data),
                     },
                 })
                 .collect();
             let got = run(&program, &args).unwrap();
+            // The same arrays as a dump's bytes, read in place (converted where they
+            // are read, a block at a time by the contractions): the same results.
+            let bytes: Vec<Vec<u8>> = args
+                .iter()
+                .map(|a| match a {
+                    ArgValue::Tensor { data, .. } => (0..data.len())
+                        .flat_map(|k| data.get(k).to_le_bytes())
+                        .collect(),
+                    ArgValue::Scalar(_) => Vec::new(),
+                })
+                .collect();
+            let in_place: Vec<ArgValue<'_>> = args
+                .iter()
+                .zip(&bytes)
+                .map(|(a, b)| match a {
+                    ArgValue::Tensor { shape, .. } => ArgValue::Tensor {
+                        shape,
+                        data: View::Raw(b, Float::F64),
+                    },
+                    other => *other,
+                })
+                .collect();
+            let read = run(&program, &in_place).unwrap();
+            assert_eq!(read.value.value, got.value.value, "{}", c.expr);
+            for (k, (x, y)) in read.grads.iter().zip(&got.grads).enumerate() {
+                let scale = y.value.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                for j in 0..y.value.len() {
+                    assert!(
+                        (x.value[j] - y.value[j]).abs() <= 1e-13 * scale
+                            && (x.error[j] - y.error[j]).abs()
+                                <= 1e-12 * y.error[j].abs().max(scale),
+                        "{} gradient {k}, component {j}: read in place {} ({}), in memory {} ({})",
+                        c.expr,
+                        x.value[j],
+                        x.error[j],
+                        y.value[j],
+                        y.error[j]
+                    );
+                }
+            }
             // Every gradient handed over in blocks (computed a block at a time where
             // it can be) is the whole one, cut.
             let all = vec![true; program.grads.len()];
