@@ -96,7 +96,7 @@ def main():
         print(f"file: {size:.1f} MB (W 4096x3072 and grad.W in float32)")
         print(f"NumPy load (frombuffer, as safetensors.numpy): {t_np * 1e3:.1f} ms")
         print(f"gauge check (read, loss, 12.6M gradient components): {t_g * 1e3:.0f} ms")
-        print(f"ratio gauge / NumPy: {t_g / t_np:.0f}x")
+        print(f"ratio gauge / NumPy: {t_g / t_np:.2f}x")
 
 
 if __name__ == "__main__":

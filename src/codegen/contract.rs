@@ -29,6 +29,10 @@ use crate::diag::error::{Error, ErrorKind, Result};
 /// Below this many multiply-adds per batch position, a pair is contracted by loops.
 const LOOP_WORK: usize = 512;
 
+/// From this many multiply-adds, a pair's values and bound are computed on two
+/// threads.
+const PARALLEL_WORK: usize = 1 << 22;
+
 /// An operand: its axes and its array, borrowed or made here.
 struct Term<'r> {
     axes: Vec<Dim>,
@@ -554,11 +558,14 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
             k,
             n,
         };
-        if a.real().stored.is_some() || b.real().stored.is_some() {
-            // A weight read in place from a dump's bytes is converted a block at a
-            // time, as a bound's operand is laid out.
-            bound_product(a, b, &layout, |v, _| v, |v, _| v, 0.0, &mut val)?;
-        } else {
+        // The values and the bound are two independent products, which a large
+        // contraction (a layer's weights) computes on two threads.
+        let values = |val: &mut [f64]| -> Result<()> {
+            if a.real().stored.is_some() || b.real().stored.is_some() {
+                // A weight read in place from a dump's bytes is converted a block at
+                // a time, as a bound's operand is laid out.
+                return bound_product(a, b, &layout, |v, _| v, |v, _| v, 0.0, val);
+            }
             // The values, in place where the strides allow.
             let av: Cow<'_, [f64]>;
             let am = match matrix(&a.axes, &a.real().shape, &batch, &rows, &summed) {
@@ -583,21 +590,38 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
                 }
             };
             let cm = contiguous(batches, m, n);
-            gemm(1.0, &av, &am, &bv, &bm, 0.0, &mut val, &cm)?;
-        }
+            gemm(1.0, &av, &am, &bv, &bm, 0.0, val, &cm)
+        };
         // The bound: |A| (eB + c|B|) + eA |B|, the exact side's term left out.
-        let b_exact = b.real().err.is_none();
-        bound_product(
-            a,
-            b,
-            &layout,
-            |v, e| if b_exact { c * v.abs() + e } else { v.abs() },
-            |v, e| if b_exact { v.abs() } else { e + c * v.abs() },
-            0.0,
-            &mut err,
-        )?;
-        if a.real().err.is_some() && !b_exact {
-            bound_product(a, b, &layout, |_, e| e, |v, _| v.abs(), 1.0, &mut err)?;
+        let bounds = |err: &mut [f64]| -> Result<()> {
+            let b_exact = b.real().err.is_none();
+            bound_product(
+                a,
+                b,
+                &layout,
+                |v, e| if b_exact { c * v.abs() + e } else { v.abs() },
+                |v, e| if b_exact { v.abs() } else { e + c * v.abs() },
+                0.0,
+                err,
+            )?;
+            if a.real().err.is_some() && !b_exact {
+                bound_product(a, b, &layout, |_, e| e, |v, _| v.abs(), 1.0, err)?;
+            }
+            Ok(())
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
+        if threads > 1 && batches * m * k * n >= PARALLEL_WORK {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| bounds(&mut err));
+                let mine = values(&mut val);
+                let theirs = other
+                    .join()
+                    .unwrap_or_else(|_| Err(internal("a bound's thread stopped")));
+                mine.and(theirs)
+            })?;
+        } else {
+            values(&mut val)?;
+            bounds(&mut err)?;
         }
     }
     let r = Real {

@@ -290,18 +290,23 @@ impl Elements {
         match self {
             Elements::Decoded(v) => v.iter().position(|x| !x.is_finite()),
             Elements::Raw(r) => {
-                // A chunk at a time, converted in bulk; the position is looked for
-                // only in a chunk that has one.
-                const CHUNK: usize = 4096;
+                // On the bits: a float is not finite when its exponent is all ones.
                 let w = r.float.width();
-                let mut buf = vec![0.0; CHUNK];
+                let (mask, bits): (u64, fn(&[u8]) -> u64) = match r.float {
+                    Float::F64 => (0x7ff0_0000_0000_0000, |c| u64::from_le_bytes(arr(c))),
+                    Float::F32 => (0x7f80_0000, |c| u64::from(u32::from_le_bytes(arr(c)))),
+                    Float::F16 => (0x7c00, |c| u64::from(u16::from_le_bytes(arr(c)))),
+                    Float::Bf16 => (0x7f80, |c| u64::from(u16::from_le_bytes(arr(c)))),
+                };
+                const CHUNK: usize = 4096;
                 for (k, b) in r.slice().chunks(CHUNK * w).enumerate() {
-                    let out = &mut buf[..b.len() / w];
-                    convert_into(r.float, b, out);
-                    if !out.iter().all(|x| x.is_finite()) {
-                        return out
-                            .iter()
-                            .position(|x| !x.is_finite())
+                    let bad = b
+                        .chunks_exact(w)
+                        .fold(false, |acc, c| acc | (bits(c) & mask == mask));
+                    if bad {
+                        return b
+                            .chunks_exact(w)
+                            .position(|c| bits(c) & mask == mask)
                             .map(|i| k * CHUNK + i);
                     }
                 }
