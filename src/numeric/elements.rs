@@ -165,6 +165,30 @@ fn convert_into(float: Float, b: &[u8], out: &mut [f64]) {
     }
 }
 
+/// The position of the first of the `W`-byte little-endian floats in `b` whose
+/// exponent bits (`mask`) are all ones: an infinity or a NaN. A chunk at a time, so
+/// that the test of a whole chunk compiles to vector code.
+fn not_finite<const W: usize>(b: &[u8], mask: u64) -> Option<usize> {
+    const CHUNK: usize = 4096;
+    let bits = |c: &[u8]| {
+        let mut x = [0u8; 8];
+        x[..W].copy_from_slice(&c[..W]);
+        u64::from_le_bytes(x)
+    };
+    for (k, part) in b.chunks(CHUNK * W).enumerate() {
+        let bad = part
+            .chunks_exact(W)
+            .fold(false, |acc, c| acc | (bits(c) & mask == mask));
+        if bad {
+            return part
+                .chunks_exact(W)
+                .position(|c| bits(c) & mask == mask)
+                .map(|i| k * CHUNK + i);
+        }
+    }
+    None
+}
+
 /// A fixed-size array from a chunk of at least that size.
 fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
@@ -291,26 +315,13 @@ impl Elements {
             Elements::Decoded(v) => v.iter().position(|x| !x.is_finite()),
             Elements::Raw(r) => {
                 // On the bits: a float is not finite when its exponent is all ones.
-                let w = r.float.width();
-                let (mask, bits): (u64, fn(&[u8]) -> u64) = match r.float {
-                    Float::F64 => (0x7ff0_0000_0000_0000, |c| u64::from_le_bytes(arr(c))),
-                    Float::F32 => (0x7f80_0000, |c| u64::from(u32::from_le_bytes(arr(c)))),
-                    Float::F16 => (0x7c00, |c| u64::from(u16::from_le_bytes(arr(c)))),
-                    Float::Bf16 => (0x7f80, |c| u64::from(u16::from_le_bytes(arr(c)))),
-                };
-                const CHUNK: usize = 4096;
-                for (k, b) in r.slice().chunks(CHUNK * w).enumerate() {
-                    let bad = b
-                        .chunks_exact(w)
-                        .fold(false, |acc, c| acc | (bits(c) & mask == mask));
-                    if bad {
-                        return b
-                            .chunks_exact(w)
-                            .position(|c| bits(c) & mask == mask)
-                            .map(|i| k * CHUNK + i);
-                    }
+                let b = r.slice();
+                match r.float {
+                    Float::F64 => not_finite::<8>(b, 0x7ff0_0000_0000_0000),
+                    Float::F32 => not_finite::<4>(b, 0x7f80_0000),
+                    Float::F16 => not_finite::<2>(b, 0x7c00),
+                    Float::Bf16 => not_finite::<2>(b, 0x7f80),
                 }
-                None
             }
         }
     }
