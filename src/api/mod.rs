@@ -13,6 +13,7 @@ pub mod codegen;
 pub mod error;
 pub mod expr;
 pub mod options;
+pub mod prove;
 pub mod results;
 pub mod session;
 pub mod values;

@@ -5,10 +5,9 @@ use std::rc::Rc;
 
 use crate::api::error::{Error, Result};
 use crate::api::expr::{Expr, Shared};
-use crate::api::options::{CheckOptions, DiffOptions, GradOptions, ProveOptions};
+use crate::api::options::{CheckOptions, DiffOptions, GradOptions};
 use crate::api::results::{
-    CheckReport, ClaimReport, Derivation, Evaluation, Gradient, GradientShape, Hessian,
-    HessianShape, Loaded, Proofs,
+    CheckReport, Derivation, Evaluation, Gradient, GradientShape, Hessian, HessianShape, Loaded,
 };
 use crate::calculus::derivation::{Derivation as Steps, derive_with_steps, differentiate_step};
 use crate::diag::error::{Error as Inner, ErrorKind};
@@ -42,7 +41,7 @@ use crate::simplify::simplifier::Simplifier;
 /// # Ok::<(), gauge::Error>(())
 /// ```
 pub struct Session {
-    ws: Shared,
+    pub(crate) ws: Shared,
     /// The work each call may do building expressions before its searches give up.
     budget: Option<usize>,
 }
@@ -112,7 +111,7 @@ impl Session {
     /// Runs `f` on the workspace within the work budget, resolving its error's spans.
     /// A call that ran out of budget still returns its (correct, less simplified)
     /// result, with a warning that says so.
-    fn with<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Inner>) -> Result<T> {
         let mut ws = self.ws.try_borrow_mut().map_err(|_| Error::busy())?;
         ws.pool.set_budget(self.budget);
         let result = f(&mut ws);
@@ -550,97 +549,6 @@ impl Session {
             })
         })?;
         Ok(self.derivation(inner))
-    }
-
-    /// Decides a claim `lhs = rhs`: proved, confirmed by numbers, or refuted with a
-    /// counterexample. Its free indices are universally quantified.
-    ///
-    /// ```
-    /// use gauge::Verdict;
-    ///
-    /// let mut s = gauge::Session::new();
-    /// let c = s.prove("diff(eml(x, y), y) = -1/y")?;
-    /// assert_eq!(c.verdict(), Verdict::Proved);
-    /// # Ok::<(), gauge::Error>(())
-    /// ```
-    pub fn prove(&mut self, claim: &str) -> Result<ClaimReport> {
-        self.prove_with(claim, &ProveOptions::new())
-    }
-
-    /// Decides a claim with the options' seed, re-checking a proof step by step when
-    /// asked.
-    ///
-    /// ```
-    /// use gauge::{Verdict, options::ProveOptions};
-    ///
-    /// let mut s = gauge::Session::new();
-    /// let c = s.prove_with("sin(x)^2 + cos(x)^2 = 1", &ProveOptions::new().with_verify(true))?;
-    /// assert_eq!(c.verdict(), Verdict::Proved);
-    /// assert_eq!(c.checker_failure(), None);
-    /// # Ok::<(), gauge::Error>(())
-    /// ```
-    pub fn prove_with(&mut self, claim: &str, opts: &ProveOptions) -> Result<ClaimReport> {
-        let inner = self.query(|ws| {
-            let before = ws.claims.len();
-            let loaded = ws.load_file("<claim>", &format!("claim {claim}"));
-            // The claim is decided here and not kept: `prove_all` decides the claims
-            // that were loaded as statements.
-            let claims = ws.claims.split_off(before.min(ws.claims.len()));
-            loaded?;
-            match claims.as_slice() {
-                [c] => Ok(crate::api::adjoint::decide_claim(
-                    ws,
-                    c,
-                    opts.seed,
-                    opts.verify,
-                )),
-                _ => Err(Inner::new(
-                    ErrorKind::Unsupported,
-                    "`prove` takes one claim, `lhs = rhs`",
-                )
-                .with_hint("load several claims with `load` and decide them with `prove_all`")),
-            }
-        })?;
-        Ok(ClaimReport {
-            ws: self.ws.clone(),
-            inner,
-        })
-    }
-
-    /// Decides every claim loaded so far (by `claim` statements), in order.
-    ///
-    /// ```
-    /// use gauge::{Verdict, options::ProveOptions};
-    ///
-    /// let mut s = gauge::Session::new();
-    /// s.load("claim a: diff(x^2, x) = 2*x\nclaim b: x = x + 1")?;
-    /// let p = s.prove_all(&ProveOptions::new());
-    /// assert_eq!(p.claims()[0].verdict(), Verdict::Proved);
-    /// assert!(p.any(Verdict::Refuted));
-    /// # Ok::<(), gauge::Error>(())
-    /// ```
-    pub fn prove_all(&mut self, opts: &ProveOptions) -> Proofs {
-        let claims = match self.ws.try_borrow_mut() {
-            Ok(mut ws) => {
-                let claims = ws.claims.clone();
-                claims
-                    .iter()
-                    .map(|c| crate::api::adjoint::decide_claim(&mut ws, c, opts.seed, opts.verify))
-                    .collect()
-            }
-            Err(_) => Vec::new(),
-        };
-        let claims = claims
-            .into_iter()
-            .map(|inner| ClaimReport {
-                ws: self.ws.clone(),
-                inner,
-            })
-            .collect();
-        Proofs {
-            ws: self.ws.clone(),
-            claims,
-        }
     }
 
     /// Checks gauge's derivatives of `expr` by the variables `wrt` (scalars, or tensors:

@@ -336,48 +336,11 @@ impl Lowerer<'_> {
         span: Span,
     ) -> Result<Statement> {
         let l = self.operand(lhs)?;
-        let left_free: Vec<(Symbol, Span)> = self
-            .free_order
-            .iter()
-            .map(|s| (*s, self.free[s].span))
-            .collect();
         let r = self.operand(rhs)?;
         let (l, r) = self.claim_sides(l, r, lhs, rhs)?;
-        let lf = self.pool().free_indices(l);
-        let rf = self.pool().free_indices(r);
-        for (side_free, other_free, side) in [(&lf, &rf, "left"), (&rf, &lf, "right")] {
-            if let Some(&s) = side_free.iter().find(|s| !other_free.contains(s)) {
-                let name_text = self.session.pool.name(s).to_string();
-                let use_span = if side == "left" {
-                    left_free.iter().find(|(x, _)| *x == s).map(|p| p.1)
-                } else {
-                    None
-                }
-                .or_else(|| self.free.get(&s).map(|f| f.span))
-                .unwrap_or(span);
-                let other = if side == "left" { rhs.span } else { lhs.span };
-                return Err(err(
-                    ErrorKind::Shape,
-                    use_span,
-                    format!("index `{name_text}` is free on the {side} side of the claim only"),
-                )
-                .with_primary_text(format!("free on the {side} side"))
-                .with_label(
-                    other,
-                    "no free `".to_string() + &name_text + "` on this side",
-                )
-                .with_hint({
-                    // The class index of the example must differ from the free one.
-                    let class = if name_text == "y" { "c" } else { "y" };
-                    format!(
-                        "both sides of a claim must have the same free indices; a forgotten \
-                         term, such as `- delta({name_text}, {class})` in a cross-entropy \
-                         gradient, leaves an index on one side only. To test one value of \
-                         `{name_text}`, write the value in its place"
-                    )
-                }));
-            }
-        }
+        // A claim holds for every value of the free indices of either side: an index
+        // free on one side only (`diff(sum(j, z[j]), z[i]) = 1`) ranges over its axis
+        // as one free on both does.
         self.finish_free_indices()?;
         self.commit_equalities();
         let line = self.session.sources.line_col(span.source, span.start).line;
@@ -387,6 +350,7 @@ impl Lowerer<'_> {
             rhs: r,
             span,
             line,
+            unreadable: None,
         });
         Ok(Statement::Claim(self.session.claims.len() - 1))
     }

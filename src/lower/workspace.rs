@@ -16,7 +16,7 @@ use crate::lower::prelude::{PRELUDE, PRELUDE_NAME};
 use crate::lower::scope::Scope;
 use crate::print::text::{to_text, to_text_in};
 use crate::syntax::parse::Grammar;
-use crate::syntax::tree::Relation;
+use crate::syntax::tree::{Relation, Stmt};
 
 /// A domain fact from `assume`: `subject relation bound`, the bound a constant.
 #[derive(Clone, Debug)]
@@ -44,6 +44,9 @@ pub struct Claim {
     pub span: Span,
     /// The line it starts on, from 1.
     pub line: usize,
+    /// For a claim that could not be read (it does not parse, or names clash), why;
+    /// its sides are then 0, and deciding it gives this error.
+    pub unreadable: Option<Error>,
 }
 
 /// A lowered statement, in file order.
@@ -114,6 +117,48 @@ impl Workspace {
         self.reserve_for(text);
         let mut lowerer = Lowerer::new(self, false);
         stmts.iter().map(|st| lowerer.statement(st)).collect()
+    }
+
+    /// Parses and lowers a whole file's text as [`Workspace::load_file`] does, except
+    /// that a claim that cannot be read (a syntax error in it, or an error lowering
+    /// it) is kept among the claims with its error ([`Claim::unreadable`]), so that
+    /// the others are still decided. Any other statement's error is the file's.
+    pub fn load_file_keeping_claims(&mut self, name: &str, text: &str) -> Result<Vec<Statement>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let id = self.sources.add(name, text);
+        let parsed = Grammar::new(text, id).parse_file_keeping_claims()?;
+        self.reserve_for(text);
+        let mut out = Vec::new();
+        for p in parsed {
+            let (claim_name, span, error) = match p {
+                Ok(st) => {
+                    let lowered = Lowerer::new(self, false).statement(&st);
+                    match (lowered, &st) {
+                        (Ok(s), _) => {
+                            out.push(s);
+                            continue;
+                        }
+                        (Err(e), Stmt::Claim { name, span, .. }) => {
+                            (name.as_ref().map(|n| n.name.clone()), *span, e)
+                        }
+                        (Err(e), _) => return Err(e),
+                    }
+                }
+                Err(bad) => (bad.name, Span::new(id, bad.start, bad.start), bad.error),
+            };
+            let zero = self.pool.int(0);
+            let line = self.sources.line_col(span.source, span.start).line;
+            self.claims.push(Claim {
+                name: claim_name,
+                lhs: zero,
+                rhs: zero,
+                span,
+                line,
+                unreadable: Some(error),
+            });
+            out.push(Statement::Claim(self.claims.len() - 1));
+        }
+        Ok(out)
     }
 
     /// Sizes the pool and the scope for the text about to be lowered: about one node

@@ -226,7 +226,11 @@ pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: boo
     let start = Instant::now();
     let mut verified = None;
     let mut checker_failure = None;
-    let mut verdict = match decide(session, claim, seed) {
+    let decided = match &claim.unreadable {
+        Some(e) => Err(e.clone()),
+        None => decide(session, claim, seed),
+    };
+    let mut verdict = match decided {
         Ok(v) => v,
         Err(e) => Outcome::Failed(e),
     };

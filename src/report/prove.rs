@@ -198,6 +198,14 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
             }
             Outcome::Failed(e) => {
                 let _ = writeln!(o, "\n{name} (line {line}): error: {}", e.message);
+                // Where in the claim, when the error points into the file.
+                if let Some(l) = e.labels.first() {
+                    let at = ws.sources.line_col(l.span.source, l.span.start);
+                    let _ = writeln!(o, "  at line {}, column {}", at.line, at.column);
+                }
+                if let Some(h) = &e.hint {
+                    let _ = writeln!(o, "  help: {h}");
+                }
             }
         }
     }

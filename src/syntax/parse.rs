@@ -94,6 +94,9 @@ impl<'a> ParseError<&'a str> for PError<'a> {
 mod bindings;
 mod declare;
 mod postfix;
+mod split;
+
+pub use split::split_statements;
 
 type PResult<'a, T> = IResult<&'a str, T, PError<'a>>;
 
@@ -138,6 +141,17 @@ fn is_name_start(c: char) -> bool {
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || is_greek(c)
+}
+
+/// A `claim` that does not parse, kept in its place among a file's statements.
+#[derive(Clone, Debug)]
+pub struct BadClaim {
+    /// The claim's name, where it could be read.
+    pub name: Option<String>,
+    /// The byte offset of the statement in the text.
+    pub start: usize,
+    /// Why it does not parse.
+    pub error: Error,
 }
 
 /// The parser over one source text.
@@ -211,6 +225,38 @@ impl<'s> Grammar<'s> {
     /// Parses a whole `.gauge` file into statements.
     pub fn parse_file(&self) -> Result<Vec<Stmt>, Error> {
         self.finish(self.file(self.src)).map(|(_, s)| s)
+    }
+
+    /// Parses a whole `.gauge` file as [`Grammar::parse_file`] does, except that a
+    /// `claim` that does not parse is kept as its error, in its place, so that the
+    /// other claims can still be decided; any other statement that does not parse is
+    /// an error for the whole file, since what follows may depend on it.
+    pub fn parse_file_keeping_claims(&self) -> Result<Vec<Result<Stmt, BadClaim>>, Error> {
+        let mut out = Vec::new();
+        for piece in split_statements(self.src) {
+            match self.finish(self.piece(piece)) {
+                Ok((_, stmt)) => out.extend(stmt.map(Ok)),
+                Err(error) => {
+                    let (body, _) = self.finish(self.ws(piece))?;
+                    let Ok((after, _)) = self.keyword(body, "claim") else {
+                        return Err(error);
+                    };
+                    // The name, where the claim has one before its `:`.
+                    let name = self
+                        .name(after)
+                        .ok()
+                        .filter(|(r, _)| self.token(r, ":").is_ok())
+                        .map(|(_, n)| n.name);
+                    out.push(Err(BadClaim {
+                        name,
+                        // Where the statement's text starts in the whole.
+                        start: (body.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize),
+                        error,
+                    }));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Parses a single expression that must span the whole text.
@@ -327,20 +373,27 @@ impl<'s> Grammar<'s> {
     fn file<'a>(&self, i: &'a str) -> PResult<'a, Vec<Stmt>> {
         let mut out = Vec::new();
         for piece in split_statements(i) {
-            let (rest, _) = self.ws(piece)?;
-            if rest.is_empty() {
-                continue;
-            }
-            let (rest, stmt) = self.statement(rest)?;
-            let (rest, _) = self.ws(rest)?;
-            if !rest.is_empty() {
-                return Err(nom::Err::Failure(
-                    self.trailing(rest, "an operator or the end of the statement"),
-                ));
-            }
-            out.push(stmt);
+            let (_, stmt) = self.piece(piece)?;
+            out.extend(stmt);
         }
         Ok((&i[i.len()..], out))
+    }
+
+    /// One statement's piece of a file (`None` when it holds only white space and
+    /// comments).
+    fn piece<'a>(&self, piece: &'a str) -> PResult<'a, Option<Stmt>> {
+        let (rest, _) = self.ws(piece)?;
+        if rest.is_empty() {
+            return Ok((rest, None));
+        }
+        let (rest, stmt) = self.statement(rest)?;
+        let (rest, _) = self.ws(rest)?;
+        if !rest.is_empty() {
+            return Err(nom::Err::Failure(
+                self.trailing(rest, "an operator or the end of the statement"),
+            ));
+        }
+        Ok((rest, Some(stmt)))
     }
 
     /// `statement = let_stmt | assume_stmt | claim_stmt | tensor_stmt`.
@@ -941,36 +994,4 @@ fn default_hint(at: &str, expected: &str) -> Option<String> {
         return Some("the expression ends too early: an operand is missing".to_string());
     }
     None
-}
-
-/// Splits a file into statement texts at line breaks and `;` outside brackets.
-///
-/// Comments are skipped so that a bracket inside a comment does not count; a closing
-/// bracket without an opening one is left for the parser to report.
-pub fn split_statements(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth: i64 = 0;
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((p, c)) = chars.next() {
-        match c {
-            '#' => {
-                while let Some(&(_, c2)) = chars.peek() {
-                    if c2 == '\n' {
-                        break;
-                    }
-                    chars.next();
-                }
-            }
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = (depth - 1).max(0),
-            '\n' | ';' if depth == 0 => {
-                out.push(&text[start..p]);
-                start = p + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&text[start..]);
-    out
 }

@@ -268,3 +268,84 @@ fn the_checker_clears_fractional_powers_of_a_sum() {
         "proved"
     );
 }
+
+#[test]
+fn a_free_index_on_one_side_ranges_over_its_axis() {
+    // Each holds for every i (and k): the index is quantified, as on both sides.
+    for claim in [
+        "claim diff(sum(j, z[j]), z[i]) = 1",
+        "claim hessian(cross_entropy(z, y), z)[i, k] = softmax(z)[i]*delta(i, k) - softmax(z)[i]*softmax(z)[k]",
+        "claim diff(sum(j, w[j]^2), w[i]) = 2*w[i]",
+    ] {
+        assert_eq!(verdict(claim), "proved", "{claim}");
+    }
+    // A forgotten `- delta(i, y)` is refuted where i is the label.
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file(
+        "claims",
+        "claim diff(cross_entropy(z, y), z[i]) = softmax(z)[i]",
+    )
+    .unwrap();
+    let claims = s.claims.clone();
+    let r = gauge::prove::prove(&mut s, &claims[0], 7);
+    let gauge::prove::Outcome::Refuted { point, .. } = &r.verdict else {
+        panic!("not refuted: {}", r.verdict.name());
+    };
+    let at = |n: &str| point.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    assert_eq!(at("i"), at("y"), "{point:?}");
+    // And a claim that one element stands for all is refuted at another.
+    assert_eq!(
+        verdict("claim diff(sum(j, z[j]^2), z[i]) = 2*z[0]"),
+        "refuted"
+    );
+}
+
+#[test]
+fn a_file_with_unreadable_claims_still_decides_the_rest() {
+    let dir = crate::common::temp_dir("prove", "unreadable");
+    let file = dir.join("claims.gauge");
+    std::fs::write(
+        &file,
+        "claim a: x + x = 2*x\nclaim b: x + = 1\nclaim c: f(x = 1\nclaim d: sin(x)^2 + cos(x)^2 = 1\nclaim e: z + 1 = z[0]\nclaim g: x = x + 1\n",
+    )
+    .unwrap();
+    let out = gauge(&["prove", file.to_str().unwrap()]);
+    let text = stdout(&out);
+    // An unreadable claim is an error (exit 2), reported at its place; the others,
+    // after it too (an open bracket does not swallow the next line), are decided.
+    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    let rows: Vec<(String, String)> = text
+        .lines()
+        .take(6)
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next().unwrap().to_string(), w.next().unwrap().to_string())
+        })
+        .collect();
+    let want = [
+        ("a", "proved"),
+        ("b", "error"),
+        ("c", "error"),
+        ("d", "proved"),
+        ("e", "error"),
+        ("g", "refuted"),
+    ];
+    for ((n, v), (wn, wv)) in rows.iter().zip(want) {
+        assert_eq!((n.as_str(), v.as_str()), (wn, wv), "{text}");
+    }
+    assert!(
+        text.contains("b (line 2): error: expected an expression"),
+        "{text}"
+    );
+    assert!(text.contains("at line 2, column 14"), "{text}");
+    assert!(text.contains("c (line 3): error:"), "{text}");
+    assert!(
+        text.contains("e (line 5): error: the sides of the claim have different shapes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 proved, 0 confirmed, 1 refuted, 3 error"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -21,7 +21,7 @@ pub fn run(
     out: &mut impl Write,
 ) -> Outcome {
     let text = read_file(file)?;
-    session.load_named(&file.display().to_string(), &text)?;
+    session.load_claims(&file.display().to_string(), &text)?;
     let opts = ProveOptions::new().with_seed(seed).with_verify(verify);
     let proofs = session.prove_all(&opts);
     for c in proofs.claims() {
