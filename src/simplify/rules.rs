@@ -20,6 +20,8 @@
 //! | `delta-product` | `delta(i, k)*delta(k, l) = delta(i, k)*delta(i, l)`: each class of indices the deltas link is written as deltas of its least index; 0 when a class holds two different numbers | none |
 //! | `sigmoid-of-ln` | `sigmoid(ln(u)) = u/(1 + u)`, written `N/(N + D)` for `u = N/D`; the argument may be a sum `sum c*ln(u_c)`, which is `ln(prod u_c^c)`, and a logarithm may be a call's body (`logit(p)`) | every `u_c > 0` |
 //! | `logit-of-sigmoid` | `ln(sigmoid(v)^p * (1 - sigmoid(v))^-p) = p*v`; the logarithm may be a call's body (`logit(sigmoid(v))`) | none |
+//! | `ln-of-sigmoid` | `ln(sigmoid(v)) = -softplus(-v)` and `ln(1 - sigmoid(v)) = -softplus(v)`: the stable forms of the log-likelihoods of BCE with logits | none |
+//! | `softplus-of-negative` | `softplus(c*u) = softplus(-c*u) + c*u` for a negative number `c` | none |
 //!
 //! Two rules of sums live in the simplifier itself, because they need what it knows
 //! beyond the facts (the ranges of a derivative's indices) or simplify a part on their
@@ -58,6 +60,16 @@ pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(Rule, ExprId
                 let l = pool.func(Func::Ln, u);
                 Some((Rule::LnOfPower, pool.mul(vec![x, l])))
             }
+            Node::Func(Func::Sigmoid, v) => {
+                let m = pool.neg(v);
+                let sp = pool.func(Func::Softplus, m);
+                Some((Rule::LnOfSigmoid, pool.neg(sp)))
+            }
+            Node::Add(_) => {
+                let v = one_minus_sigmoid(pool, a)?;
+                let sp = pool.func(Func::Softplus, v);
+                Some((Rule::LnOfSigmoid, pool.neg(sp)))
+            }
             Node::Mul(fs) => {
                 // The log-odds of a sigmoid, before `ln-of-product` splits them apart.
                 if let Some(v) = logit_of_sigmoid(pool, a) {
@@ -75,6 +87,18 @@ pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(Rule, ExprId
         Node::Func(Func::Exp, a) => exp_of_ln(pool, facts, a),
         Node::Func(Func::Sigmoid, a) => {
             sigmoid_of_ln(pool, facts, a).map(|r| (Rule::SigmoidOfLn, r))
+        }
+        Node::Func(Func::Softplus, a) => {
+            // A negative multiple: softplus(-u) = softplus(u) - u, so that the two
+            // meet in one form.
+            let (c, rest) = pool.split_coefficient(a);
+            if !c.is_negative() {
+                return None;
+            }
+            let m = pool.neg(a);
+            let sp = pool.func(Func::Softplus, m);
+            let _ = rest;
+            Some((Rule::SoftplusOfNegative, pool.add(vec![sp, a])))
         }
         // A call whose definition is a logarithm (`logit(sigmoid(x))`) is looked into.
         Node::Call { .. } => {
@@ -217,15 +241,43 @@ fn logit_of_sigmoid(pool: &mut Pool, a: ExprId) -> Option<ExprId> {
     None
 }
 
+/// The `v` of `1 - sigmoid(v)`, if `e` is that.
+pub fn one_minus_sigmoid(pool: &mut Pool, e: ExprId) -> Option<ExprId> {
+    let Node::Add(ts) = pool.node(e).clone() else {
+        return None;
+    };
+    for &t in &ts {
+        let (c, f) = pool.split_coefficient(t);
+        if c != -BigRational::one() {
+            continue;
+        }
+        let Node::Func(Func::Sigmoid, v) = pool.node(f).clone() else {
+            continue;
+        };
+        // The rest is 1 when adding the sigmoid back gives 1.
+        let back = pool.add(vec![e, f]);
+        if pool.is_int(back, 1) {
+            return Some(v);
+        }
+    }
+    None
+}
+
 /// The largest result a rule may give for a matched expression of `size` nodes before
 /// the simplifier prefers the expression as it was: a little more than `size`, so that
 /// no rule grows an expression round after round. `sigmoid-of-ln` is not held to it:
 /// its result names the numerator of its logarithm's argument twice (`N/(N + D)`),
 /// which a call such as `logit(p)` hides from the size, but it has a sigmoid and a
-/// logarithm fewer, so it cannot grow an expression round after round.
+/// logarithm fewer, so it cannot grow an expression round after round; nor can
+/// `ln-of-sigmoid` (a logarithm fewer) or `softplus-of-negative` (whose result's
+/// argument no longer has a negative coefficient).
 pub fn size_allowed(rule: Rule, size: u64) -> u64 {
     match rule {
         Rule::SigmoidOfLn => u64::MAX,
+        // A logarithm fewer each time, so it cannot fire round after round.
+        Rule::LnOfSigmoid => u64::MAX,
+        // The argument's sign flips to positive, so it fires once per softplus.
+        Rule::SoftplusOfNegative => size + 6,
         _ => size + 2,
     }
 }

@@ -114,6 +114,10 @@ pub enum Rule {
     SigmoidOfLn,
     /// `ln(sigmoid(u)/(1 - sigmoid(u))) = u`: the log-odds of a sigmoid.
     LogitOfSigmoid,
+    /// `ln(sigmoid(v)) = -softplus(-v)` and `ln(1 - sigmoid(v)) = -softplus(v)`.
+    LnOfSigmoid,
+    /// `softplus(-v) = softplus(v) - v`.
+    SoftplusOfNegative,
 
     // Moves of the prover (see `prove`).
     /// `e = N/m`, and `N` is shown to be 0.
@@ -177,6 +181,8 @@ impl Rule {
             Rule::PowerOfProduct => "power-of-product",
             Rule::SigmoidOfLn => "sigmoid-of-ln",
             Rule::LogitOfSigmoid => "logit-of-sigmoid",
+            Rule::LnOfSigmoid => "ln-of-sigmoid",
+            Rule::SoftplusOfNegative => "softplus-of-negative",
             Rule::ClearDenominators => "clear-denominators",
             Rule::CombineLogarithms => "combine-logarithms",
         }

@@ -267,6 +267,53 @@ impl Kernel<'_> {
         no_match(Rule::LogitOfSigmoid)
     }
 
+    /// `ln(sigmoid(v)) = -softplus(-v)` and `ln(1 - sigmoid(v)) = -softplus(v)`, for
+    /// every real `v`: a sigmoid lies in (0, 1).
+    pub(super) fn check_ln_of_sigmoid(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Ln, x) = self.pool.node(b).clone() else {
+            return no_match(Rule::LnOfSigmoid);
+        };
+        let inside = match self.pool.node(x).clone() {
+            Node::Func(Func::Sigmoid, v) => self.pool.neg(v),
+            _ => {
+                // `1 - sigmoid(v)`: a term `-sigmoid(v)` whose sigmoid added back
+                // gives 1.
+                let mut found = None;
+                for t in terms(self.pool, x) {
+                    let (c, f) = self.pool.split_coefficient(t);
+                    if let Node::Func(Func::Sigmoid, v) = self.pool.node(f).clone() {
+                        let back = self.pool.add(vec![x, f]);
+                        if c == -BigRational::from_integer(1.into()) && self.pool.is_int(back, 1) {
+                            found = Some(v);
+                        }
+                    }
+                }
+                match found {
+                    Some(v) => v,
+                    None => return no_match(Rule::LnOfSigmoid),
+                }
+            }
+        };
+        let sp = self.pool.func(Func::Softplus, inside);
+        let want = self.pool.neg(sp);
+        self.expect_same(want, a, "minus the softplus")
+    }
+
+    /// `softplus(w) = softplus(-w) + w`, for every real `w`.
+    pub(super) fn check_softplus_of_negative(
+        &mut self,
+        b: ExprId,
+        a: ExprId,
+    ) -> Result<(), String> {
+        let Node::Func(Func::Softplus, w) = self.pool.node(b).clone() else {
+            return no_match(Rule::SoftplusOfNegative);
+        };
+        let m = self.pool.neg(w);
+        let sp = self.pool.func(Func::Softplus, m);
+        let want = self.pool.add(vec![sp, w]);
+        self.expect_same(want, a, "softplus(-w) + w")
+    }
+
     /// The argument of `ln(x)`, written as it is or as the body of a call.
     fn logarithm_argument(&mut self, e: ExprId) -> Option<ExprId> {
         let e = match self.pool.node(e) {

@@ -49,7 +49,8 @@
 //!   delta of the summed index and agree by the normal form, and `expand-in-sum` must
 //!   agree once the definitions on both sides are written out;
 //! - `sigmoid-of-ln` is checked with its positivity condition, against `u/(1 + u)` or
-//!   by `r*(1 + u) = u`, and `logit-of-sigmoid` by its pattern.
+//!   by `r*(1 + u) = u`, and `logit-of-sigmoid`, `ln-of-sigmoid` and
+//!   `softplus-of-negative` by their patterns.
 //!
 //! Replay (point 2) tries the step's instances top down on the expression as it stood
 //! (a derivation's round, including one under the outer derivatives of a higher

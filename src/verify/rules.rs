@@ -181,6 +181,8 @@ impl<'a> Kernel<'a> {
             Rule::ExpandInSum => self.check_expand_in_sum(b, a),
             Rule::SigmoidOfLn => self.check_sigmoid_of_ln(b, a),
             Rule::LogitOfSigmoid => self.check_logit_of_sigmoid(b, a),
+            Rule::LnOfSigmoid => self.check_ln_of_sigmoid(b, a),
+            Rule::SoftplusOfNegative => self.check_softplus_of_negative(b, a),
         }
     }
 

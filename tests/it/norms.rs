@@ -165,6 +165,20 @@ fn the_checker_accepts_each_new_rule_and_refuses_a_wrong_instance() {
             "p",
         ),
         ("", Rule::LogitOfSigmoid, "logit(sigmoid(t))", "t"),
+        ("", Rule::LnOfSigmoid, "ln(sigmoid(t))", "-softplus(-t)"),
+        ("", Rule::LnOfSigmoid, "ln(1 - sigmoid(t))", "-softplus(t)"),
+        (
+            "",
+            Rule::SoftplusOfNegative,
+            "softplus(-t)",
+            "softplus(t) - t",
+        ),
+        (
+            "",
+            Rule::SoftplusOfNegative,
+            "softplus(-2*t)",
+            "softplus(2*t) - 2*t",
+        ),
     ] {
         let r = check_one(facts, rule, before, after);
         assert!(r.is_ok(), "{before} -> {after} by {rule}: {r:?}");
@@ -196,6 +210,15 @@ fn the_checker_accepts_each_new_rule_and_refuses_a_wrong_instance() {
         ),
         ("", Rule::LogitOfSigmoid, "logit(sigmoid(t))", "-t"),
         ("", Rule::LogitOfSigmoid, "ln(sigmoid(t))", "t"),
+        ("", Rule::LnOfSigmoid, "ln(sigmoid(t))", "-softplus(t)"),
+        ("", Rule::LnOfSigmoid, "ln(2 - sigmoid(t))", "-softplus(t)"),
+        ("", Rule::LnOfSigmoid, "ln(1 + sigmoid(t))", "-softplus(t)"),
+        (
+            "",
+            Rule::SoftplusOfNegative,
+            "softplus(-t)",
+            "softplus(t) + t",
+        ),
     ] {
         let r = check_one(facts, rule, before, after);
         assert_eq!(r, Err(Some(rule)), "{before} -> {after} by {rule}");

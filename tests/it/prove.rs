@@ -349,3 +349,25 @@ fn a_file_with_unreadable_claims_still_decides_the_rest() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_stable_forms_of_sigmoid_logarithms_and_bce_with_logits_are_proved() {
+    for claim in [
+        "claim ln(1 - sigmoid(x)) = -softplus(x)",
+        "claim ln(sigmoid(x)) = -softplus(-x)",
+        "claim softplus(-x) = softplus(x) - x",
+        "claim -(t*ln(sigmoid(z)) + (1 - t)*ln(1 - sigmoid(z))) = softplus(z) - t*z",
+        "claim -(t*ln(1/(1 + exp(-z))) + (1 - t)*ln(1 - 1/(1 + exp(-z)))) = softplus(z) - t*z",
+        "claim diff(-(t*ln(sigmoid(z)) + (1 - t)*ln(1 - sigmoid(z))), z) = sigmoid(z) - t",
+        "claim 1 - 1/(1 + exp(-z)) = sigmoid(-z)",
+    ] {
+        assert_eq!(verdict(claim), "proved", "{claim}");
+    }
+    for claim in [
+        "claim ln(sigmoid(x)) = -softplus(x)",
+        "claim ln(1 - sigmoid(x)) = -softplus(-x)",
+        "claim -(t*ln(sigmoid(z)) + (1 - t)*ln(1 - sigmoid(z))) = softplus(z) + t*z",
+    ] {
+        assert_eq!(verdict(claim), "refuted", "{claim}");
+    }
+}

@@ -355,22 +355,42 @@ impl Arith {
         }
     }
 
-    /// `ln(1 + t)` for `t >= 0`; for a small `t`, from `t - t^2/2 <= ln(1 + t) <= t`,
-    /// which keeps the relative precision that `1 + t` would round away.
+    /// `ln(1 + t)` for `t >= 0`. For a small `t` (at most 1/256), from its alternating
+    /// series `t - t^2/2 + t^3/3 - ...`, taken until the next term is below the working
+    /// precision relative to `t` and bounded by that term: this keeps the relative
+    /// precision that `1 + t` would round away, and the enclosure narrows as the
+    /// precision grows (two terms alone would leave a width of `t^2/2` at any
+    /// precision, too wide to tell `ln(1 - sigmoid(x))` from `-softplus(x)`).
     fn ln_one_plus(&mut self, t: &Interval) -> Result<Interval, Fail> {
         let small = BigFloat::from_word(1, 64).div(&BigFloat::from_word(256, 64), 64, DOWN);
         if le(t.hi(), &small) {
-            let two = BigInt::from(2);
-            let sq = self.pow_int(t, &two)?;
-            let half = self.from_rational(&num_rational::BigRational::new(1.into(), 2.into()))?;
-            let h = self.mul(&sq, &half)?;
-            let below = self.sub(t, &h)?;
-            let lo = if negative(below.lo()) {
+            // Each term is at most 1/256 of the one before: 8 bits a term.
+            let terms = self.precision() / 8 + 2;
+            let mut power = t.clone();
+            let mut sum = t.clone();
+            for k in 2..=terms {
+                power = self.mul(&power, t)?;
+                let term = self.div(&power, &self.from_int(k)?)?;
+                sum = if k % 2 == 0 {
+                    self.sub(&sum, &term)?
+                } else {
+                    self.add(&sum, &term)?
+                };
+            }
+            // The rest of an alternating series with shrinking terms is at most its
+            // first term in magnitude.
+            let next = self.mul(&power, t)?;
+            let rest = self.div(&next, &self.from_int(terms + 1)?)?;
+            let lo = sum.lo().sub(rest.hi(), self.precision(), DOWN);
+            let hi = sum.hi().add(rest.hi(), self.precision(), UP);
+            // ln(1 + t) is at least 0 and at most t for t >= 0.
+            let lo = if negative(&lo) {
                 BigFloat::from_word(0, 64)
             } else {
-                below.lo().clone()
+                lo
             };
-            return self.interval(lo, t.hi().clone());
+            let hi = if le(t.hi(), &hi) { t.hi().clone() } else { hi };
+            return self.interval(lo, hi);
         }
         let one = self.from_int(1)?;
         let s = self.add(&one, t)?;
