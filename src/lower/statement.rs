@@ -335,8 +335,16 @@ impl Lowerer<'_> {
         rhs: &Expr,
         span: Span,
     ) -> Result<Statement> {
-        let l = self.operand(lhs)?;
-        let r = self.operand(rhs)?;
+        // What the canonical forms drop of each side's domain (`ln(A) - ln(A)`) is
+        // kept beside it, for the prover to hold the side to.
+        self.pool().record_guards();
+        let l = self.operand(lhs);
+        let left_guards = self.pool().take_guards();
+        let l = l?;
+        self.pool().record_guards();
+        let r = self.operand(rhs);
+        let right_guards = self.pool().take_guards();
+        let r = r?;
         let (l, r) = self.claim_sides(l, r, lhs, rhs)?;
         // A claim holds for every value of the free indices of either side: an index
         // free on one side only (`diff(sum(j, z[j]), z[i]) = 1`) ranges over its axis
@@ -351,6 +359,7 @@ impl Lowerer<'_> {
             span,
             line,
             unreadable: None,
+            guards: [left_guards, right_guards],
         });
         Ok(Statement::Claim(self.session.claims.len() - 1))
     }

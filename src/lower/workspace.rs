@@ -47,6 +47,10 @@ pub struct Claim {
     /// For a claim that could not be read (it does not parse, or names clash), why;
     /// its sides are then 0, and deciding it gives this error.
     pub unreadable: Option<Error>,
+    /// For each side, the parts of it as written that its canonical form dropped and
+    /// that are not defined everywhere (`ln(-1 - x^2)` of `x + ln(-1 - x^2) -
+    /// ln(-1 - x^2)`): the side is defined only where they are.
+    pub guards: [Vec<ExprId>; 2],
 }
 
 /// A lowered statement, in file order.
@@ -155,6 +159,7 @@ impl Workspace {
                 span,
                 line,
                 unreadable: Some(error),
+                guards: [Vec::new(), Vec::new()],
             });
             out.push(Statement::Claim(self.claims.len() - 1));
         }

@@ -22,10 +22,14 @@ fn claims_that_need_the_facts_are_proved() {
          claim 3*t^2 - 2*t = t\n\
          claim diff(-sum(k, Y[n, k]*log_softmax(Z[n, :])[k]), Z[n, c]) = softmax(Z[n, :])[c] - Y[n, c]\n\
          claim sum(j, x[j]) = len(x)*x[0]\n\
-         claim mean(j, x[j]) = x[2]\n\
+         claim mean(j, x[j]) = x[0]\n\
          claim a*b*q = q\n"
     ));
     assert!(v.iter().all(|v| v == "proved"), "{v:?}");
+    // The sides must be defined alike: `x[2]` is not, where `x` has two elements and
+    // the mean has a value.
+    let v = verdicts(&format!("{FACTS}claim mean(j, x[j]) = x[2]\n"));
+    assert_eq!(v, ["refuted"]);
 }
 
 #[test]

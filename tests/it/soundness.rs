@@ -126,3 +126,27 @@ fn reordering_sums_never_transposes_a_matrix() {
     );
     assert_eq!(v, ["proved", "refuted", "proved", "refuted"]);
 }
+
+#[test]
+fn a_side_is_held_to_its_domain_as_written() {
+    // The canonical forms cancel `ln(A) - ln(A)` and merge `sqrt(A)*sqrt(A)`, but the
+    // sides as written are undefined wherever `A < 0`: a right side defined nowhere
+    // is refuted where the left one is defined, and a left side defined nowhere
+    // proves nothing.
+    let v = crate::common::verdicts(
+        "claim x = x + ln(-1 - x^2) - ln(-1 - x^2)\n\
+         claim x*y = x*y*(sqrt(-1 - y^2)/sqrt(-1 - y^2))\n\
+         claim ln(-1 - x^2) - ln(-1 - x^2) = 0\n\
+         claim sqrt(-1 - x^2)*sqrt(-1 - x^2) = -1 - x^2\n\
+         claim (2*asin(pi))^(x - x) = 1\n",
+    );
+    assert_eq!(v, ["refuted", "refuted", "error", "error", "error"]);
+    // The same where the domain is the whole line, or the part of it that both
+    // sides share, stays proved.
+    let v = crate::common::verdicts(
+        "claim x + ln(1 + x^2) - ln(1 + x^2) = x\n\
+         claim sqrt(1 + x^2)*sqrt(1 + x^2) = 1 + x^2\n\
+         claim ln(x^2 + 1) - ln(x^2 + 1) + sin(x) = sin(x)\n",
+    );
+    assert_eq!(v, ["proved", "proved", "proved"]);
+}

@@ -105,6 +105,9 @@ impl Pool {
             let c = coeffs.remove(&rest).unwrap_or_else(BigRational::zero);
             if !c.is_zero() {
                 out.push(self.scale_term(c, rest));
+            } else {
+                // Terms that cancel keep their domain (see `guards.rs`).
+                self.guard(rest);
             }
         }
         out.sort_by(|&a, &b| self.cmp(a, b));
@@ -171,6 +174,9 @@ impl Pool {
         }
         let mut pending = factors;
         let mut coeff = BigRational::one();
+        // The factors seen, while guards are recorded: a product that is 0, or
+        // factors whose powers merge, may drop a factor's domain.
+        let mut recorded: Vec<ExprId> = Vec::new();
         // Bases in first-seen order with their summed exponents.
         let mut order: Vec<ExprId> = Vec::new();
         let mut exps: FxHashMap<ExprId, Vec<ExprId>> = FxHashMap::default();
@@ -190,6 +196,11 @@ impl Pool {
                 return undefined;
             }
             let one = self.int(1);
+            if self.guards.is_some() {
+                for &f in &flat {
+                    recorded.push(f);
+                }
+            }
             for f in flat {
                 let (b, e) = match self.node(f) {
                     Node::Num(r) => {
@@ -207,12 +218,21 @@ impl Pool {
                     .push(e);
             }
             if coeff.is_zero() {
+                for f in recorded {
+                    self.guard(f);
+                }
                 return self.int(0);
             }
             let mut out = Vec::new();
             let mut again = false;
             for base in std::mem::take(&mut order) {
                 let es = exps.remove(&base).unwrap_or_default();
+                if es.len() > 1 && self.guards.is_some() {
+                    for &e in &es {
+                        let f = self.pow(base, e);
+                        self.guard(f);
+                    }
+                }
                 let e = if es.len() == 1 { es[0] } else { self.add(es) };
                 let p = self.pow(base, e);
                 match self.node(p) {
@@ -227,6 +247,9 @@ impl Pool {
                 }
             }
             if coeff.is_zero() {
+                for f in recorded {
+                    self.guard(f);
+                }
                 return self.int(0);
             }
             if again {
@@ -337,6 +360,7 @@ impl Pool {
             return id;
         }
         if self.is_int(exponent, 0) {
+            self.guard(base);
             return self.int(1);
         }
         if self.is_int(exponent, 1) {

@@ -25,6 +25,7 @@
 
 mod arith;
 mod free;
+mod guards;
 mod index;
 
 use std::cell::RefCell;
@@ -131,6 +132,10 @@ pub struct Pool {
     /// The work after which the searches under way give up, if any (see
     /// [`Pool::set_budget`]).
     work_limit: Option<usize>,
+    /// While recording (see [`Pool::record_guards`]): the parts of the expressions
+    /// built that the canonical forms dropped or merged away and that are not
+    /// defined everywhere.
+    guards: Option<Vec<ExprId>>,
 }
 
 /// A node's hash in the memo table; the same function must hash a node when it is
