@@ -478,8 +478,15 @@ fn sample_scalar(session: &Workspace, s: Symbol, rng: &mut Rng, spread: f64) -> 
                 rng.range(lo + m, hi - m)
             }
             (true, false) if lo >= 0.0 => {
+                // Log-uniform over six decades; when the caller spreads far, over the
+                // decades above them, up to `spread` times the usual top.
                 let a = lo.max(1e-2);
-                (rng.range(a.ln(), (a * 1e4).ln())).exp()
+                let (bottom, top) = if spread > 10.0 {
+                    (a * 1e4, a * 1e4 * spread)
+                } else {
+                    (a, a * 1e4)
+                };
+                (rng.range(bottom.ln(), top.ln())).exp()
             }
             (true, false) => rng.range(lo + 1e-3, lo + 6.0 * spread),
             (false, true) => rng.range(hi - 6.0 * spread, hi - 1e-3),

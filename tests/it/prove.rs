@@ -380,3 +380,19 @@ fn the_stable_forms_of_sigmoid_logarithms_and_bce_with_logits_are_proved() {
         assert_eq!(verdict(claim), "refuted", "{claim}");
     }
 }
+
+#[test]
+fn points_span_magnitudes_beyond_the_usual_box() {
+    // True only for x < 40, which the usual ranges (|x| up to 30) never leave.
+    assert_eq!(verdict("claim abs(x - 40) = 40 - x"), "refuted");
+    // True only below 1e5 for a positive p, which log-uniform draws up to 1e6 pass.
+    assert_eq!(
+        verdict("assume p > 0\nclaim abs(p - 100000) + p = 100000"),
+        "refuted"
+    );
+    // Where the facts keep x below 40 it holds, and is not refuted.
+    assert_ne!(
+        verdict("assume x < 40\nclaim abs(x - 40) = 40 - x"),
+        "refuted"
+    );
+}
