@@ -235,6 +235,36 @@ pub fn sample_spread(
     sample(session, exprs, rng, spread, &Lengths::default())
 }
 
+/// A random point as [`sample_spread`] draws it at spread 1, with each scalar set to
+/// 0, 1 or -1 with probability one half where the facts allow: the special values
+/// where claims true almost everywhere fail (`0^x = 0` at `x = 0`).
+pub fn sample_special(
+    session: &mut Workspace,
+    exprs: &[ExprId],
+    rng: &mut Rng,
+) -> Result<Bindings> {
+    let facts = compile_facts(session);
+    let mut at = sample(session, exprs, rng, 1.0, &Lengths::default())?;
+    let scalars: Vec<Symbol> = at
+        .names()
+        .filter(|&s| session.kind_of(s) == Some(Kind::Scalar))
+        .collect();
+    for s in scalars {
+        if rng.below(2) == 0 {
+            continue;
+        }
+        let special = [0.0, 1.0, -1.0][rng.below(3)];
+        let Some(old) = at.get(s).cloned() else {
+            continue;
+        };
+        at.insert(s, Value::Scalar(special));
+        if !facts_hold(session, &facts, &at) {
+            at.insert(s, old);
+        }
+    }
+    Ok(at)
+}
+
 /// A random point whose scalars meet the facts, drawn again until they do.
 fn sample(
     session: &mut Workspace,

@@ -24,7 +24,7 @@ use crate::diag::error::{Error, Result};
 use crate::expr::node::ExprId;
 use crate::lower::workspace::{Claim, Workspace};
 use crate::numeric::sample::{
-    Rng, eval_sides, intermediate_rounding, sample_spread, within_conditioning,
+    Rng, eval_sides, intermediate_rounding, sample_special, sample_spread, within_conditioning,
 };
 use crate::numeric::tape::Tape;
 use crate::numeric::value::{Bindings, format_value};
@@ -704,7 +704,12 @@ fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -
         } else {
             1.0
         };
-        let at = sample_spread(session, &[lhs, rhs], &mut rng, spread)?;
+        // One point in four puts scalars at 0, 1 or -1.
+        let at = if tries % 4 == 1 {
+            sample_special(session, &[lhs, rhs], &mut rng)?
+        } else {
+            sample_spread(session, &[lhs, rhs], &mut rng, spread)?
+        };
         let Some((l, r)) = eval_sides(&session.pool, &left, &right, &at) else {
             // The left side failed in f64: outside its domain, which says nothing
             // about the claim, unless rounding pushed it out (`ln` of a difference

@@ -396,3 +396,12 @@ fn points_span_magnitudes_beyond_the_usual_box() {
         "refuted"
     );
 }
+
+#[test]
+fn special_values_are_sampled() {
+    // True everywhere but at x = 0, which a random draw never hits.
+    assert_eq!(verdict("claim 0^x = 0"), "refuted");
+    assert_eq!(verdict("claim abs(x)^0 = 1 + 0*x"), "proved");
+    // Where the facts exclude the special value, it is not drawn.
+    assert_ne!(verdict("assume x > 0\nclaim 0^x = 0"), "refuted");
+}
