@@ -250,67 +250,43 @@ impl Judge<'_> {
     /// bounds are `want` and `error`. A component without either is only marked
     /// (`undefined`): the caller then compares the gradient whole, kinks and all.
     pub(crate) fn block(&self, start: usize, want: &[f64], error: &[f64]) -> Partial {
-        // The same sums as `Partial::add`, in one tight pass over the block's columns
-        // (a layer's gradient is tens of millions of components); the worst ones are
-        // made into components at the end.
+        // A block whose every component passes (as in a gradient that passes) is summed
+        // in one tight pass; a layer's gradient is tens of millions of components.
         let mut got = Vec::with_capacity(want.len());
         self.got.read_into(start..start + want.len(), &mut got);
         if let Some(p) = self.all_passing(start, want, error, &got) {
             return p;
         }
+        // Otherwise, one component at a time, as `summarize` takes them.
         let mut p = Partial::default();
-        // The worst components so far, by position in the block and excess.
-        let mut worst_any: Option<(usize, f64)> = None;
-        let mut worst_failing: Option<(usize, f64)> = None;
-        let (mut dot, mut norm, mut leaning, mut storage) = (0.0, 0.0, 0.0, 0.0);
-        let mut vacuous = true;
         for (i, ((&w, &e), &g)) in want.iter().zip(error).zip(&got).enumerate() {
             if !w.is_finite() || !e.is_finite() {
                 p.undefined = true;
                 continue;
             }
-            let stored = self.us * w.abs();
-            let b = stored + self.compute * e + f64::MIN_POSITIVE;
-            let b = if b.is_finite() { b } else { f64::MAX };
-            let diff = (g - w).abs();
-            let passed = diff <= b;
-            let excess = if g.is_nan() { f64::INFINITY } else { diff / b };
-            if worst_any.is_none_or(|x| excess >= x.1) {
-                worst_any = Some((i, excess));
-            }
-            if !passed && worst_failing.is_none_or(|x| excess >= x.1) {
-                worst_failing = Some((i, excess));
-            }
-            vacuous &= w.abs() <= b;
-            if g.is_finite() {
-                dot += w * (g - w);
-                norm += w * w;
-                leaning += w.abs() * (b - stored).max(0.0);
-                storage += (w * stored) * (w * stored) / 3.0;
-            }
-        }
-        let component = |(i, x): (usize, f64)| {
-            let (w, g) = (want[i], got[i]);
-            let b = self.us * w.abs() + self.compute * error[i] + f64::MIN_POSITIVE;
-            let bound = if b.is_finite() { b } else { f64::MAX };
+            let bound = self.bound(w, e);
             let c = Component {
                 got: g,
                 want: w,
                 bound,
                 kink: None,
-                passed: (g - w).abs() <= bound,
+                passed: g.is_finite() && (g - w).abs() <= bound,
             };
-            (start + i, x, c)
-        };
-        p.worst_any = worst_any.map(component);
-        p.worst_failing = worst_failing.map(component);
-        p.vacuous = vacuous;
-        (p.dot, p.norm, p.leaning, p.storage) = (dot, norm, leaning, storage);
+            p.add(start + i, c, self.us);
+        }
         p
     }
 }
 
 impl Judge<'_> {
+    /// The bound of a component whose reference is `w` and its error bound `e`: the
+    /// storage rounding, the computation's, and the smallest positive number (so that
+    /// a reference of 0 bounds something).
+    fn bound(&self, w: f64, e: f64) -> f64 {
+        let b = self.us * w.abs() + self.compute * e + f64::MIN_POSITIVE;
+        if b.is_finite() { b } else { f64::MAX }
+    }
+
     /// [`Judge::block`] where every component is defined, finite and within its
     /// bound, as in a gradient that passes: the sums run in four lanes, without a
     /// branch, so that they compile to vector code; `None` when some component is
@@ -322,8 +298,8 @@ impl Judge<'_> {
         error: &[f64],
         got: &[f64],
     ) -> Option<Partial> {
-        let (us, compute) = (self.us, self.compute);
-        let bound = |w: f64, e: f64| us * w.abs() + compute * e + f64::MIN_POSITIVE;
+        let us = self.us;
+        let bound = |w: f64, e: f64| self.bound(w, e);
         let mut ok = [true; 4];
         let mut vacuous = [true; 4];
         let mut most = [0.0f64; 4];

@@ -206,12 +206,7 @@ fn reduce(t: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Real<'static> {
     for o in 0..total {
         err[o] += c * mag[o];
     }
-    Real {
-        shape: keep_shape.to_vec(),
-        val: Cow::Owned(val),
-        err: Some(Cow::Owned(err)),
-        stored: None,
-    }
+    Real::new(keep_shape.to_vec(), Cow::Owned(val), Some(Cow::Owned(err)))
 }
 
 /// How many roundings a pairwise sum of `k` terms makes along any path.
@@ -236,12 +231,11 @@ fn broadcast(r: &Real<'_>, axes: &[Dim], to: &[Dim], shape: &[usize]) -> Real<'s
             err.push(x.error);
         }
     });
-    Real {
-        shape: shape.to_vec(),
-        val: Cow::Owned(val),
-        err: r.err.as_ref().map(|_| Cow::Owned(err)),
-        stored: None,
-    }
+    Real::new(
+        shape.to_vec(),
+        Cow::Owned(val),
+        r.err.as_ref().map(|_| Cow::Owned(err)),
+    )
 }
 
 /// A matrix inside an array: for each batch position its first element's offset,
@@ -567,28 +561,8 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
                 return bound_product(a, b, &layout, |v, _| v, |v, _| v, 0.0, val);
             }
             // The values, in place where the strides allow.
-            let av: Cow<'_, [f64]>;
-            let am = match matrix(&a.axes, &a.real().shape, &batch, &rows, &summed) {
-                Some(mx) => {
-                    av = Cow::Borrowed(&*a.real().val);
-                    mx
-                }
-                None => {
-                    av = Cow::Owned(laid_out(a, &ao, &a_shape, |v, _| v));
-                    contiguous(batches, m, k)
-                }
-            };
-            let bv: Cow<'_, [f64]>;
-            let bm = match matrix(&b.axes, &b.real().shape, &batch, &summed, &cols) {
-                Some(mx) => {
-                    bv = Cow::Borrowed(&*b.real().val);
-                    mx
-                }
-                None => {
-                    bv = Cow::Owned(laid_out(b, &bo, &b_shape, |v, _| v));
-                    contiguous(batches, k, n)
-                }
-            };
+            let (av, am) = as_matrices(a, [&batch, &rows, &summed], &ao, &a_shape);
+            let (bv, bm) = as_matrices(b, [&batch, &summed, &cols], &bo, &b_shape);
             let cm = contiguous(batches, m, n);
             gemm(1.0, &av, &am, &bv, &bm, 0.0, val, &cm)
         };
@@ -624,12 +598,7 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
             bounds(&mut err)?;
         }
     }
-    let r = Real {
-        shape: order_shape.clone(),
-        val: Cow::Owned(val),
-        err: Some(Cow::Owned(err)),
-        stored: None,
-    };
+    let r = Real::new(order_shape.clone(), Cow::Owned(val), Some(Cow::Owned(err)));
     if in_order {
         return Ok(r);
     }
@@ -639,12 +608,33 @@ fn pair(a: &Term<'_>, b: &Term<'_>, keep: &[Dim], keep_shape: &[usize]) -> Resul
     };
     let val = laid_out(&t, keep, keep_shape, |v, _| v);
     let err = laid_out(&t, keep, keep_shape, |_, e| e);
-    Ok(Real {
-        shape: keep_shape.to_vec(),
-        val: Cow::Owned(val),
-        err: Some(Cow::Owned(err)),
-        stored: None,
-    })
+    Ok(Real::new(
+        keep_shape.to_vec(),
+        Cow::Owned(val),
+        Some(Cow::Owned(err)),
+    ))
+}
+
+/// A term's values as one matrix per batch position, with the axis groups `[batch,
+/// rows, cols]`: read in place where the strides allow, else laid out in `order` (of
+/// lengths `shape`).
+fn as_matrices<'t>(
+    t: &'t Term<'_>,
+    [batch, rows, cols]: [&[Dim]; 3],
+    order: &[Dim],
+    shape: &[usize],
+) -> (Cow<'t, [f64]>, Matrix) {
+    match matrix(&t.axes, &t.real().shape, batch, rows, cols) {
+        Some(mx) => (Cow::Borrowed(&*t.real().val), mx),
+        None => {
+            let len = |g: &[Dim]| -> usize { lengths(g, &[t]).iter().product() };
+            let laid = laid_out(t, order, shape, |v, _| v);
+            (
+                Cow::Owned(laid),
+                contiguous(len(batch), len(rows), len(cols)),
+            )
+        }
+    }
 }
 
 /// Contiguous `[batches, rows, cols]` matrices.

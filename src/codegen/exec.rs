@@ -396,10 +396,7 @@ pub(super) fn layouts(prog: &Program) -> Vec<Vec<Dim>> {
             _ => {}
         }
     }
-    let free = |op: &Op| {
-        op.is_elementwise() && !matches!(op, Op::Eq(..) | Op::Float(_))
-            || matches!(op, Op::Contract(_))
-    };
+    let free = Op::is_arithmetic;
     for &g in &prog.grads {
         let Op::Output(x) = prog.instr(g).op else {
             continue;
@@ -487,14 +484,7 @@ impl<'a> Machine<'_, 'a> {
         let ins = self.prog.instr(t);
         let layout = self.layout[t.0].clone();
         let shape = self.shape(&layout)?;
-        let exact = |v: Vec<f64>| {
-            Slot::Real(Real {
-                shape: shape.clone(),
-                val: Cow::Owned(v),
-                err: None,
-                stored: None,
-            })
-        };
+        let exact = |v: Vec<f64>| Slot::Real(Real::new(shape.clone(), Cow::Owned(v), None));
         Ok(match &ins.op {
             Op::Input(k) => self.input(*k, ins.int, shape.clone())?,
             Op::Const(v) => exact(vec![*v]),
@@ -678,12 +668,11 @@ impl<'a> Machine<'_, 'a> {
             }
         });
         let exact = a.err.is_none() && err.iter().all(|&e| e == 0.0);
-        Ok(Slot::Real(Real {
+        Ok(Slot::Real(Real::new(
             shape,
-            val: Cow::Owned(val),
-            err: (!exact).then_some(Cow::Owned(err)),
-            stored: None,
-        }))
+            Cow::Owned(val),
+            (!exact).then_some(Cow::Owned(err)),
+        )))
     }
 
     /// `f` folded over the operands from the left, element by element, broadcast to
@@ -734,12 +723,7 @@ impl<'a> Machine<'_, 'a> {
                         err.push(x.error);
                     }
                 });
-                let r = Real {
-                    shape: shape.clone(),
-                    val: Cow::Owned(val),
-                    err: Some(Cow::Owned(err)),
-                    stored: None,
-                };
+                let r = Real::new(shape.clone(), Cow::Owned(val), Some(Cow::Owned(err)));
                 (0, r)
             }
         };
@@ -840,12 +824,11 @@ impl<'a> Machine<'_, 'a> {
             Fold::ArgMax | Fold::ArgMin => Slot::Int(at, shape),
             Fold::Max { .. } | Fold::Min => {
                 let exact = a.err.is_none();
-                Slot::Real(Real {
+                Slot::Real(Real::new(
                     shape,
-                    val: Cow::Owned(best.iter().map(|r| r.value).collect()),
-                    err: (!exact).then(|| Cow::Owned(best.iter().map(|r| r.error).collect())),
-                    stored: None,
-                })
+                    Cow::Owned(best.iter().map(|r| r.value).collect()),
+                    (!exact).then(|| Cow::Owned(best.iter().map(|r| r.error).collect())),
+                ))
             }
         })
     }
@@ -913,15 +896,13 @@ impl<'a> Machine<'_, 'a> {
         }
         Ok(match &self.slots[self.prog.storage(src).0] {
             Slot::Int(v, _) => Slot::Int(offsets.iter().map(|&o| v[o]).collect(), shape),
-            Slot::Real(r) => Slot::Real(Real {
+            Slot::Real(r) => Slot::Real(Real::new(
                 shape,
-                val: Cow::Owned(offsets.iter().map(|&o| r.at(o).value).collect()),
-                err: r
-                    .err
+                Cow::Owned(offsets.iter().map(|&o| r.at(o).value).collect()),
+                r.err
                     .as_ref()
                     .map(|e| Cow::Owned(offsets.iter().map(|&o| e[o]).collect())),
-                stored: None,
-            }),
+            )),
             Slot::Empty => return Err(internal("a gather from nothing")),
         })
     }

@@ -191,6 +191,14 @@ pub struct Program {
 }
 
 impl Op {
+    /// Whether the result is real arithmetic on real operands that may be stored in any
+    /// axis order: an elementwise operation other than the integer ones (`Eq`,
+    /// `Float`), or a contraction.
+    pub fn is_arithmetic(&self) -> bool {
+        self.is_elementwise() && !matches!(self, Op::Eq(..) | Op::Float(_))
+            || matches!(self, Op::Contract(_))
+    }
+
     /// Whether each element of the result comes from the operands' elements at the
     /// same position (with broadcasting), and from nothing else.
     pub fn is_elementwise(&self) -> bool {

@@ -88,19 +88,7 @@ impl Tail {
                 continue;
             }
             let ins = prog.instr(y);
-            let arithmetic = matches!(
-                ins.op,
-                Op::Add(_)
-                    | Op::Sub(..)
-                    | Op::Mul(_)
-                    | Op::Recip(_)
-                    | Op::Powi(..)
-                    | Op::Powf(..)
-                    | Op::Pow(..)
-                    | Op::Sqrt(_)
-                    | Op::Func(..)
-                    | Op::Contract(_)
-            );
+            let arithmetic = ins.op.is_arithmetic();
             let joins = arithmetic
                 && !ins.int
                 && prog.storage(y) == y

@@ -35,8 +35,9 @@ impl Bytes {
     /// and pays off when it saves copying megabytes), read otherwise.
     pub fn open(path: &std::path::Path) -> std::io::Result<Bytes> {
         let file = std::fs::File::open(path)?;
-        let len = file.metadata()?.len();
-        if len >= 1 << 22 && file.metadata()?.is_file() {
+        let meta = file.metadata()?;
+        let len = meta.len();
+        if len >= 1 << 22 && meta.is_file() {
             if let Some(m) = map(&file) {
                 return Ok(Bytes::Mapped(m));
             }
@@ -106,26 +107,6 @@ impl Raw {
 
     fn slice(&self) -> &[u8] {
         &self.bytes.as_slice()[self.start..self.start + self.len * self.float.width()]
-    }
-
-    /// The element at `k`.
-    #[inline]
-    fn get(&self, k: usize) -> f64 {
-        let w = self.float.width();
-        let b = &self.bytes.as_slice()[self.start + k * w..self.start + (k + 1) * w];
-        decode_one(self.float, b)
-    }
-
-    /// The elements in `range`, appended to `out` as `f64`.
-    fn extend_into(&self, range: Range<usize>, out: &mut Vec<f64>) {
-        let w = self.float.width();
-        let at = out.len();
-        out.resize(at + range.len(), 0.0);
-        convert_into(
-            self.float,
-            &self.slice()[range.start * w..range.end * w],
-            &mut out[at..],
-        );
     }
 }
 
@@ -244,10 +225,7 @@ impl Elements {
     /// The element at `k` (which must be below [`Elements::len`]).
     #[inline]
     pub fn get(&self, k: usize) -> f64 {
-        match self {
-            Elements::Decoded(v) => v[k],
-            Elements::Raw(r) => r.get(k),
-        }
+        self.view().get(k)
     }
 
     /// The first element, if any.
@@ -257,11 +235,7 @@ impl Elements {
 
     /// The elements in `range`, written over `out` as `f64`.
     pub fn read_into(&self, range: Range<usize>, out: &mut Vec<f64>) {
-        out.clear();
-        match self {
-            Elements::Decoded(v) => out.extend_from_slice(&v[range]),
-            Elements::Raw(r) => r.extend_into(range, out),
-        }
+        self.view().read_into(range, out);
     }
 
     /// The elements as a slice of `f64`, where they are held so.
@@ -281,8 +255,8 @@ impl Elements {
                 let n = r.len;
                 let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
                 if threads < 2 || n < PARALLEL {
-                    let mut out = Vec::with_capacity(n);
-                    r.extend_into(0..n, &mut out);
+                    let mut out = Vec::new();
+                    self.read_into(0..n, &mut out);
                     return out;
                 }
                 // Zeroed memory is mapped lazily, so each half is first touched by the

@@ -91,13 +91,12 @@ pub fn apply(pool: &mut Pool, facts: &[Fact], e: ExprId) -> Option<(Rule, ExprId
         Node::Func(Func::Softplus, a) => {
             // A negative multiple: softplus(-u) = softplus(u) - u, so that the two
             // meet in one form.
-            let (c, rest) = pool.split_coefficient(a);
+            let (c, _) = pool.split_coefficient(a);
             if !c.is_negative() {
                 return None;
             }
             let m = pool.neg(a);
             let sp = pool.func(Func::Softplus, m);
-            let _ = rest;
             Some((Rule::SoftplusOfNegative, pool.add(vec![sp, a])))
         }
         // A call whose definition is a logarithm (`logit(sigmoid(x))`) is looked into.
