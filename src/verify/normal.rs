@@ -80,6 +80,11 @@ impl Equality {
         }
         let d = pool.sub(na, nb);
         let d = self.normal.normalize(pool, d)?;
+        // Two forms may differ only in how a power was split (`(1/343)^(u - 1)` and
+        // `343*(1/343)^u`), which the difference merges.
+        if pool.is_int(d, 0) {
+            return Ok(true);
+        }
         // Powers of one base whose exponents differ by numbers (`(1 - x)^(-x)` and
         // `(1 - x)^(1 - x)`, or `(a + b)^-2` and `(a + b)^-1`) are brought to the least
         // of them: multiplying by base^-(least exponent) leaves whole powers, which
@@ -563,12 +568,24 @@ fn split_power(pool: &mut Pool, id: ExprId) -> ExprId {
 /// `f^e`, with `(u^k)^e` as `u^(k*e)` for an odd whole `k` (`(1/(1 + x))^e` is
 /// `(1 + x)^-e`): an odd power keeps the sign of `u`, so both sides are defined at the
 /// same points and equal there.
+///
+/// A numeric outer power with an odd denominator goes inside too, whatever the inner
+/// exponent: `(u^a)^r` is `u^(a*r)` for such an `r` wherever both sides are defined
+/// (an odd root keeps the sign, as an odd power does), so that `(x^x)^-1` meets `x^x`
+/// as `x^-x`, and `(x^x)^(4/7)` meets it as `x^(4*x/7)`. An even denominator would not
+/// do: `(u^2)^(1/2)` is `|u|`, not `u`.
 fn odd_power_of(pool: &mut Pool, f: ExprId, e: ExprId) -> ExprId {
-    if let Node::Pow(u, k) = pool.node(f).clone()
-        && pool
-            .as_num(k)
+    let odd_whole = |pool: &Pool, n: ExprId| {
+        pool.as_num(n)
             .and_then(crate::syntax::number::to_small_int)
             .is_some_and(|k| k % 2 != 0)
+    };
+    let odd_denominator = |pool: &Pool, n: ExprId| {
+        pool.as_num(n)
+            .is_some_and(|r| (r.denom() % 2u32) == 1u32.into())
+    };
+    if let Node::Pow(u, k) = pool.node(f).clone()
+        && (odd_whole(pool, k) || odd_denominator(pool, e))
     {
         let x = pool.mul(vec![k, e]);
         return pool.pow(u, x);

@@ -335,6 +335,40 @@ fn powers_of_reciprocals_compare_with_powers_of_their_bases() {
 }
 
 #[test]
+fn powers_of_powers_meet_their_base_through_odd_denominators() {
+    // CI found this: ((x^x)^(4/7))^(x - 3/7) differentiated two ways, where one way has
+    // (x^x)^-1 and the other x^-x.
+    let mut s = Workspace::with_prelude().unwrap();
+    let steps = one_rewrite(
+        &mut s,
+        Rule::Differentiate,
+        "diff(((x^x)^(4/7))^(x - 3/7), x)",
+        "((x^x)^(4/7))^(x - 3/7)*(4*x^(-x)*x^x*(x - 3/7)*(1 + ln(x))/7 + ln((x^x)^(4/7)))",
+    );
+    check_steps(&mut s, &steps, 3).unwrap();
+    // A wrong factor is still refused.
+    let steps = one_rewrite(
+        &mut s,
+        Rule::Differentiate,
+        "diff(((x^x)^(4/7))^(x - 3/7), x)",
+        "((x^x)^(4/7))^(x - 3/7)*(4*x^(-x)*x^x*(x - 3/7)*ln(x)/7 + ln((x^x)^(4/7)))",
+    );
+    assert!(check_steps(&mut s, &steps, 3).is_err());
+    // CI found this too: the two forms differ only in how `(1/343)^(y^x - 1)` is split,
+    // which their difference merges to 0.
+    let steps = one_rewrite(
+        &mut s,
+        Rule::Differentiate,
+        "diff(((2/7)^(15/7) - x)^(y^x), x)",
+        "((2/7)^(15/7) - x)^y^x*(y^x*ln(y)*ln((2/7)^(15/7) - x) - y^x/((2/7)^(15/7) - x))",
+    );
+    check_steps(&mut s, &steps, 3).unwrap();
+    // An even root does not move inside: (u^2)^(1/2) is |u|, which is not u.
+    let steps = one_rewrite(&mut s, Rule::FactorCommon, "(y^2)^(1/2) - y", "0");
+    assert!(check_steps(&mut s, &steps, 3).is_err());
+}
+
+#[test]
 fn high_powers_of_a_sum_meet_the_sum_multiplied_in() {
     // CI found these: S^13 (e - ln x) against S^14, for S = e - ln(x).
     let mut s = Workspace::with_prelude().unwrap();
