@@ -22,6 +22,7 @@ use gauge::numeric::Evaluate;
 use gauge::numeric::precise::{Comparison, Fail, compare, enclose};
 use gauge::prove::{Outcome, Verdict};
 use gauge_fuzz::{Gen, bindings, derivative, describe, points, simplified, workspace};
+
 use libfuzzer_sys::fuzz_target;
 
 /// The kinds of claim, and whether each is true by construction.
@@ -82,6 +83,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let report = gauge::prove::prove(&mut ws, &claim, seed);
     let verdict = report.verdict.verdict();
+    gauge_fuzz::trace(|| format!("{name}\t{verdict}\t{:.3}s\t{claim_text}", report.seconds));
     let Some((lhs, rhs)) = sides(&mut ws, &claim) else {
         return;
     };

@@ -23,9 +23,13 @@ fuzz_target!(|data: &[u8]| {
     let e = match ws.parse_expression(&text) {
         Ok(e) => e,
         // Lowering may reject an expression (a constant defined nowhere, say).
-        Err(_) => return,
+        Err(err) => {
+            gauge_fuzz::trace(|| format!("{text}\tdoes not lower: {err:?}"));
+            return;
+        }
     };
     let s = simplified(&mut ws, e);
+    gauge_fuzz::trace(|| format!("{text}\t=>\t{}", ws.print(s)));
     let (ce, cs) = (Compiled::new(&mut ws, e), Compiled::new(&mut ws, s));
     for (x, y) in points {
         let at = bindings(&mut ws, x, y);

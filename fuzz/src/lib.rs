@@ -305,3 +305,12 @@ pub fn describe(c: &Comparison) -> String {
 pub fn exact_text(x: f64) -> String {
     format!("{x:?}")
 }
+
+/// Prints a line to standard error when `GAUGE_FUZZ_TRACE` is set, to see what the
+/// inputs of a corpus do (`GAUGE_FUZZ_TRACE=1 cargo fuzz run prove corpus/prove --
+/// -runs=0`).
+pub fn trace(line: impl FnOnce() -> String) {
+    if std::env::var_os("GAUGE_FUZZ_TRACE").is_some() {
+        eprintln!("trace: {}", line());
+    }
+}
