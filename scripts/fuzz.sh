@@ -11,7 +11,7 @@
 #
 # Environment:
 #   FUZZ_SCRATCH=1     fuzz copies of the corpora and keep reproducers in a temporary
-#                      directory, so that nothing under fuzz/ changes (CI's smoke pass);
+#                      directory, so that no tracked file changes (CI's smoke pass);
 #                      otherwise new inputs go into fuzz/corpus/TARGET and reproducers
 #                      into fuzz/artifacts/TARGET/ (not tracked by git)
 #   FUZZ_MINIMIZE=1    afterwards, minimize each corpus in place (as `cargo fuzz cmin`)
@@ -55,13 +55,20 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+work=$(mktemp -d)
+if [ "${FUZZ_SCRATCH:-0}" = 1 ]; then
+    # cargo-fuzz has no --locked: when the main crate's dependencies moved on, the
+    # build rewrites fuzz/Cargo.lock. A scratch run leaves the tree as it found it.
+    cp fuzz/Cargo.lock "$work/Cargo.lock"
+    trap 'cp "$work/Cargo.lock" fuzz/Cargo.lock; rm -rf "$work"' EXIT
+else
+    trap 'rm -rf "$work"' EXIT
+fi
+
 echo "== building the fuzz targets (sanitizer: $sanitizer)"
 (cd fuzz && nice cargo +nightly fuzz build -O --sanitizer "$sanitizer") || exit 2
 host=$(rustc -vV | sed -n 's/^host: //p')
 bin_dir=$CARGO_TARGET_DIR/$host/release
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # The longest input a target reads: a file for parse_lower; the expression generator
 # of the others uses a few dozen bytes at most.
