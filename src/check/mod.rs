@@ -18,6 +18,7 @@
 pub mod components;
 pub mod explain;
 pub mod request;
+pub mod search;
 pub mod summary;
 pub mod through;
 pub mod values;
@@ -27,14 +28,16 @@ use rustc_hash::FxHashMap;
 use crate::diag::error::{Error, ErrorKind, Result};
 use crate::expr::node::{DefId, ExprId, Symbol};
 use crate::lower::workspace::Workspace;
+use crate::numeric::bounds::Rounding;
 use crate::numeric::oracle::{
-    ComponentCheck, Dtype, Oracle, Probe, Tolerances, check_component, claim_value,
+    Claimed, ComponentCheck, Dtype, Oracle, Probe, Tolerances, check_component, claim_bounded,
+    claim_rounding,
 };
 pub use crate::numeric::sample::{
     Lengths, Rng, eval_sides, intermediate_rounding, sample_for, sample_spread, sample_with,
     within_conditioning,
 };
-use crate::numeric::scalar::{F32, Scalar};
+use crate::numeric::scalar::{F32, InputRounded, Scalar};
 use crate::numeric::tape::{Elementwise, InputRef, Reuse, Tape, TapeInputs, point_text};
 use crate::numeric::value::{Bindings, Value, format_value};
 
@@ -243,8 +246,11 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
             let checked = check_point(session, req, &f_tape, &claim_tapes, &stand_ins, &at);
             match checked {
                 Ok(p) => {
+                    // A random point on a kink is drawn again (searched points look at
+                    // kinks on purpose, below); one where an `abs` argument is 0 all
+                    // around (its sides agree) would be drawn again in vain.
                     let kinked = p.components.iter().any(|c| {
-                        matches!(c.verdict, crate::numeric::oracle::Agreement::Kink { .. })
+                        matches!(c.verdict, crate::numeric::oracle::Agreement::Kink { left, right, .. } if left != right)
                     });
                     if req.at.is_none() && kinked && attempt < 100 {
                         continue;
@@ -268,6 +274,24 @@ pub fn run_check(session: &mut Workspace, req: &CheckRequest) -> Result<CheckRep
                     });
                 }
             }
+        }
+    }
+    // Random points land where the sampler looks; the kinks along the inputs and other
+    // magnitudes are searched for from the first of them (see [`search`]).
+    if req.at.is_none()
+        && let Some(base) = points.first().map(|p| p.bindings.clone())
+    {
+        for found in search::searched_points(session, &f_tape, &base) {
+            let checked = check_point(session, req, &f_tape, &claim_tapes, &stand_ins, &found.at);
+            let Ok(mut p) = checked else {
+                continue;
+            };
+            for c in &mut p.components {
+                if !matches!(c.verdict, crate::numeric::oracle::Agreement::Agrees) {
+                    c.notes.push(format!("a searched point: {}", found.why));
+                }
+            }
+            points.push(p);
         }
     }
     let passed = points
@@ -445,7 +469,7 @@ fn check_point(
             (CheckVar::Scalar(s), ClaimTape::Scalar(claim_tape)) => {
                 let x = scalar_value(session, at, *s)?;
                 let claim_inputs = claim_tape.inputs(&session.pool, at)?;
-                let claim = claim_value(claim_tape, &claim_inputs, req.dtype).ok();
+                let claim = claim_bounded(claim_tape, &claim_inputs, req.dtype).ok();
                 let name = session.pool.name(*s).to_string();
                 out.scalar(req, &own, name, *s, x, claim);
             }
@@ -498,7 +522,7 @@ fn check_point(
                     ClaimTape::Scalar(claim_tape) => {
                         let x = scalar_value(session, &bound, si.stand_in)?;
                         let claim_inputs = claim_tape.inputs(&session.pool, at)?;
-                        let claim = claim_value(claim_tape, &claim_inputs, req.dtype).ok();
+                        let claim = claim_bounded(claim_tape, &claim_inputs, req.dtype).ok();
                         out.scalar(req, &stand_in, name, si.stand_in, x, claim);
                     }
                     ClaimTape::Tensor(claim_tape) => {
@@ -572,7 +596,7 @@ impl Components<'_> {
         name: String,
         s: Symbol,
         x: f64,
-        claim: Option<f64>,
+        claim: Option<Claimed>,
     ) {
         let input = InputRef::Scalar(s);
         self.perturbed.push((input, x));
@@ -593,7 +617,7 @@ impl Components<'_> {
         name: &str,
         t: Symbol,
         tensor: &crate::numeric::value::Tensor,
-        claims: Vec<Option<f64>>,
+        claims: Vec<Option<Claimed>>,
     ) {
         for (off, claim) in claims.into_iter().enumerate() {
             let idx = unravel(off, &tensor.shape);
@@ -643,23 +667,48 @@ fn tensor_value(
     }
 }
 
-/// A tensor's claim at every element, in the check's precision.
+/// A tensor's claim at every element, in the check's precision, with the bound on
+/// its rounding (see [`claim_bounded`]).
 fn tensor_claims(
     session: &Workspace,
     req: &CheckRequest,
     claim_tape: &Elementwise,
     at: &Bindings,
     shape: &[usize],
-) -> Result<Vec<Option<f64>>> {
+) -> Result<Vec<Option<Claimed>>> {
     let claim_inputs = claim_tape.inputs(&session.pool, at)?;
-    Ok(match req.dtype {
-        Dtype::F64 => claim_tape.run::<f64>(&claim_inputs, shape),
-        Dtype::F32 => claim_tape
-            .run::<F32>(&claim_inputs, shape)
-            .into_iter()
-            .map(|v| v.map(F32::re))
-            .collect(),
-    })
+    let (values, units): (Vec<Option<f64>>, Vec<Option<f64>>) = match req.dtype {
+        Dtype::F64 => (
+            claim_tape.run::<f64>(&claim_inputs, shape),
+            claim_tape
+                .run::<Rounding>(&claim_inputs, shape)
+                .into_iter()
+                .map(|v| v.map(|r| r.error))
+                .collect(),
+        ),
+        Dtype::F32 => (
+            claim_tape
+                .run::<F32>(&claim_inputs, shape)
+                .into_iter()
+                .map(|v| v.map(F32::re))
+                .collect(),
+            claim_tape
+                .run::<InputRounded>(&claim_inputs, shape)
+                .into_iter()
+                .map(|v| v.map(|r| r.0.error))
+                .collect(),
+        ),
+    };
+    Ok(values
+        .into_iter()
+        .zip(units)
+        .map(|(v, u)| {
+            v.map(|value| Claimed {
+                value,
+                rounding: claim_rounding(u.unwrap_or(f64::INFINITY), req.dtype),
+            })
+        })
+        .collect())
 }
 
 fn unravel(mut off: usize, shape: &[usize]) -> Vec<usize> {

@@ -11,6 +11,7 @@
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`.
 
 pub mod bounds;
+pub mod complex_table;
 pub mod elements;
 pub mod eval;
 pub mod files;

@@ -4,14 +4,18 @@
 //! [`Scalar`] is what the tape needs of a number: arithmetic, the builtin functions, and
 //! the real part (to decide domain errors and kinks). Complex numbers carry the
 //! complex-step derivative `Im f(x + ih) / h`; dual numbers `a + b*eps` with `eps^2 = 0`
-//! carry forward-mode derivatives. For the functions that have no convenient complex
-//! form (`erf`, `abs`, `sigmoid`, `softplus`), the complex versions use the first-order
-//! expansion `f(a + ib) = f(a) + i b f'(a)`, which is exact for the tiny steps of the
-//! complex-step method and keeps it independent of the symbolic engine.
+//! carry forward-mode derivatives. The two oracles share no derivative table: complex
+//! numbers evaluate each builtin genuinely in complex arithmetic
+//! (`numeric::complex_table`), and dual numbers apply their own table of derivatives
+//! (`Dual::apply`), so that a wrong entry in one shows as a disagreement with the
+//! other. [`BoundedDual`] is a dual number that also carries a bound on its rounding,
+//! which sets how closely a claim must match it, and [`Branches`] records which side
+//! of each `abs` a computation took, to find kinks.
 
 use std::fmt::Debug;
 
 use crate::expr::node::Func;
+use crate::numeric::bounds::Rounding;
 
 /// A number the tape can run over.
 pub trait Scalar: Copy + Debug + PartialEq {
@@ -173,48 +177,6 @@ impl Complex {
     pub fn new(re: f64, im: f64) -> Complex {
         Complex { re, im }
     }
-
-    fn exp(self) -> Complex {
-        let m = self.re.exp();
-        Complex::new(m * self.im.cos(), m * self.im.sin())
-    }
-
-    fn ln(self) -> Complex {
-        Complex::new(self.re.hypot(self.im).ln(), self.im.atan2(self.re))
-    }
-
-    fn sin(self) -> Complex {
-        Complex::new(
-            self.re.sin() * self.im.cosh(),
-            self.re.cos() * self.im.sinh(),
-        )
-    }
-
-    fn cos(self) -> Complex {
-        Complex::new(
-            self.re.cos() * self.im.cosh(),
-            -self.re.sin() * self.im.sinh(),
-        )
-    }
-
-    fn sinh(self) -> Complex {
-        Complex::new(
-            self.re.sinh() * self.im.cos(),
-            self.re.cosh() * self.im.sin(),
-        )
-    }
-
-    fn cosh(self) -> Complex {
-        Complex::new(
-            self.re.cosh() * self.im.cos(),
-            self.re.sinh() * self.im.sin(),
-        )
-    }
-
-    /// The first-order expansion f(a) + i b f'(a), for the complex step.
-    fn first_order(self, f: f64, df: f64) -> Complex {
-        Complex::new(f, self.im * df)
-    }
 }
 
 impl Scalar for Complex {
@@ -287,55 +249,8 @@ impl Scalar for Complex {
         }
     }
     fn apply(self, f: Func) -> Self {
-        // A complex step: the imaginary part is far below the real part's resolution, so
-        // f(a + ib) = f(a) + i b f'(a) to machine precision, and the analytic complex
-        // formulas would lose the tiny part where they subtract it from a real one.
-        if self.im.abs() <= 1e-150 * self.re.abs().max(1.0) {
-            let d = Dual::new(self.re, 1.0).apply(f);
-            return Complex::new(d.value, self.im * d.derivative);
-        }
-        let one = Complex::from_f64(1.0);
-        match f {
-            Func::Exp => self.exp(),
-            Func::Ln => self.ln(),
-            Func::Sin => self.sin(),
-            Func::Cos => self.cos(),
-            Func::Tan => self.sin().div(self.cos()),
-            Func::Sinh => self.sinh(),
-            Func::Cosh => self.cosh(),
-            Func::Tanh => self.sinh().div(self.cosh()),
-            Func::Asin => {
-                // asin z = -i ln(iz + sqrt(1 - z^2))
-                let iz = Complex::new(-self.im, self.re);
-                let w = iz.add(one.sub(self.mul(self)).sqrt()).ln();
-                Complex::new(w.im, -w.re)
-            }
-            Func::Acos => {
-                let half_pi = Complex::from_f64(std::f64::consts::FRAC_PI_2);
-                half_pi.sub(self.apply(Func::Asin))
-            }
-            Func::Atan => {
-                // atan z = (i/2) ln((i + z)/(i - z))
-                let i = Complex::new(0.0, 1.0);
-                let w = i.add(self).div(i.sub(self)).ln();
-                Complex::new(-w.im / 2.0, w.re / 2.0)
-            }
-            Func::Erf => {
-                let d = 2.0 / std::f64::consts::PI.sqrt() * (-self.re * self.re).exp();
-                self.first_order(libm::erf(self.re), d)
-            }
-            Func::Abs => {
-                let s = if self.re < 0.0 { -1.0 } else { 1.0 };
-                Complex::new(s * self.re, s * self.im)
-            }
-            Func::Sigmoid => {
-                let v = Func::Sigmoid.apply(self.re);
-                self.first_order(v, v * (1.0 - v))
-            }
-            Func::Softplus => {
-                self.first_order(Func::Softplus.apply(self.re), Func::Sigmoid.apply(self.re))
-            }
-        }
+        // The complex table, written apart from the dual numbers' (complex_table.rs).
+        self.apply_func(f)
     }
     fn is_finite(self) -> bool {
         self.re.is_finite() && self.im.is_finite()
@@ -418,9 +333,14 @@ impl Scalar for Dual {
             Func::Tan => 1.0 + v * v,
             Func::Sinh => x.cosh(),
             Func::Cosh => x.sinh(),
-            Func::Tanh => 1.0 - v * v,
-            Func::Asin => 1.0 / (1.0 - x * x).sqrt(),
-            Func::Acos => -1.0 / (1.0 - x * x).sqrt(),
+            // 1/cosh^2 rather than 1 - tanh^2, which cancels near saturation.
+            Func::Tanh => {
+                let c = x.cosh();
+                1.0 / (c * c)
+            }
+            // (1 - x)(1 + x) keeps its digits near |x| = 1, where 1 - x^2 cancels.
+            Func::Asin => 1.0 / ((1.0 - x) * (1.0 + x)).sqrt(),
+            Func::Acos => -1.0 / ((1.0 - x) * (1.0 + x)).sqrt(),
             Func::Atan => 1.0 / (1.0 + x * x),
             Func::Erf => 2.0 / std::f64::consts::PI.sqrt() * (-x * x).exp(),
             Func::Abs => {
@@ -430,12 +350,338 @@ impl Scalar for Dual {
                     1.0
                 }
             }
-            Func::Sigmoid => v * (1.0 - v),
+            // sigmoid(x) sigmoid(-x) rather than v (1 - v), which cancels for large x.
+            Func::Sigmoid => v * Func::Sigmoid.apply(-x),
             Func::Softplus => Func::Sigmoid.apply(x),
         };
         self.chain(v, d)
     }
     fn is_finite(self) -> bool {
         self.value.is_finite() && self.derivative.is_finite()
+    }
+}
+
+/// A dual number with a first-order bound on the rounding of its value and of its
+/// derivative (running error analysis, as `numeric::bounds::Rounding` does for
+/// values), in units of the unit roundoff of `f64`. Its dual part is exactly what
+/// [`Dual`] computes, so the dual-number oracle and its bound come from one run. The
+/// bound is the condition estimate that `check` ties its tolerance to: a derivative
+/// computed through cancelling terms carries their size, not its own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BoundedDual {
+    /// The dual number.
+    pub dual: Dual,
+    /// The bound on the value's rounding, in units of the unit roundoff.
+    pub value_error: f64,
+    /// The bound on the derivative's rounding, in units of the unit roundoff.
+    pub error: f64,
+}
+
+impl BoundedDual {
+    fn new(dual: Dual, value_error: f64, error: f64) -> BoundedDual {
+        BoundedDual {
+            dual,
+            value_error,
+            error,
+        }
+    }
+
+    /// Whether this is an exact zero: adding it rounds nothing (the compensated sums'
+    /// zero corrections add it often).
+    fn is_exact_zero(self) -> bool {
+        self.dual.value == 0.0 && self.dual.derivative == 0.0 && self.value_error == 0.0
+    }
+
+    /// The sum or difference (`sign` -1), each part rounded once.
+    fn plus(self, o: Self, sign: f64) -> Self {
+        if o.is_exact_zero() {
+            return self;
+        }
+        let d = if sign > 0.0 {
+            self.dual.add(o.dual)
+        } else {
+            self.dual.sub(o.dual)
+        };
+        if self.is_exact_zero() {
+            return BoundedDual::new(d, o.value_error, o.error);
+        }
+        BoundedDual::new(
+            d,
+            self.value_error + o.value_error + d.value.abs(),
+            self.error + o.error + d.derivative.abs(),
+        )
+    }
+}
+
+/// How many roundings a library function's value carries: a math library is accurate
+/// to about an ulp, `erf` and the inverse trigonometric functions to a few.
+fn library_ulps(f: Func) -> f64 {
+    match f {
+        Func::Abs => 0.0,
+        Func::Exp | Func::Ln => 1.0,
+        _ => 2.0,
+    }
+}
+
+impl Scalar for BoundedDual {
+    fn from_f64(x: f64) -> Self {
+        BoundedDual::new(Dual::from_f64(x), 0.0, 0.0)
+    }
+    fn re(self) -> f64 {
+        self.dual.value
+    }
+    fn add(self, o: Self) -> Self {
+        self.plus(o, 1.0)
+    }
+    fn sub(self, o: Self) -> Self {
+        self.plus(o, -1.0)
+    }
+    fn mul(self, o: Self) -> Self {
+        let d = self.dual.mul(o.dual);
+        let (a, b) = (self.dual, o.dual);
+        let value_error =
+            b.value.abs() * self.value_error + a.value.abs() * o.value_error + d.value.abs();
+        // Both products of the product rule round, and so does their sum; each factor's
+        // error moves them by the other factor.
+        let error = b.value.abs() * self.error
+            + a.value.abs() * o.error
+            + a.derivative.abs() * o.value_error
+            + b.derivative.abs() * self.value_error
+            + (a.derivative * b.value).abs()
+            + (a.value * b.derivative).abs()
+            + d.derivative.abs();
+        BoundedDual::new(d, value_error, error)
+    }
+    fn div(self, o: Self) -> Self {
+        let d = self.dual.div(o.dual);
+        let (a, b) = (self.dual, o.dual);
+        let q = d.value;
+        let den = b.value.abs();
+        let value_error = (self.value_error + q.abs() * o.value_error) / den + q.abs();
+        let numerator = a.derivative - q * b.derivative;
+        let error = (self.error
+            + q.abs() * o.error
+            + b.derivative.abs() * value_error
+            + (q * b.derivative).abs()
+            + numerator.abs())
+            / den
+            + d.derivative.abs() * (o.value_error / den + 1.0);
+        BoundedDual::new(d, value_error, error)
+    }
+    fn powi(self, n: i32) -> Self {
+        let d = self.dual.powi(n);
+        if n == 0 {
+            return BoundedDual::new(d, 0.0, 0.0);
+        }
+        let x = self.dual.value;
+        let steps = f64::from(n.unsigned_abs().max(2)).log2().ceil();
+        let slope = f64::from(n) * x.powi(n - 1);
+        let curve = f64::from(n) * f64::from(n - 1) * x.powi(n - 2) * self.dual.derivative;
+        let value_error = slope.abs() * self.value_error + steps * d.value.abs();
+        let error = slope.abs() * self.error
+            + curve.abs() * self.value_error
+            + (steps + 2.0) * d.derivative.abs();
+        BoundedDual::new(d, value_error, error)
+    }
+    fn pow(self, e: Self) -> Self {
+        let d = self.dual.pow(e.dual);
+        let (x, p) = (self.dual.value, e.dual.value);
+        let (dx, dp) = (self.dual.derivative, e.dual.derivative);
+        let v = d.value;
+        let ln = x.ln();
+        let slope_x = p * x.powf(p - 1.0);
+        let slope_p = v * ln;
+        let value_error =
+            slope_x.abs() * self.value_error + slope_p.abs() * e.value_error + 2.0 * v.abs();
+        // The derivative's own slopes in the base and the exponent, for the errors the
+        // two carry in.
+        let mut by_x = 0.0;
+        let mut by_p = 0.0;
+        if dx != 0.0 {
+            by_x += p * (p - 1.0) * x.powf(p - 2.0) * dx;
+            by_p += x.powf(p - 1.0) * (1.0 + p * ln) * dx;
+        }
+        if dp != 0.0 {
+            by_x += (slope_x * ln + v / x) * dp;
+            by_p += v * ln * ln * dp;
+        }
+        let error = slope_x.abs() * self.error
+            + slope_p.abs() * e.error
+            + by_x.abs() * self.value_error
+            + by_p.abs() * e.value_error
+            + 4.0 * d.derivative.abs();
+        BoundedDual::new(d, value_error, error)
+    }
+    fn sqrt(self) -> Self {
+        let d = self.dual.sqrt();
+        let s = d.value;
+        let value_error = self.value_error / (2.0 * s) + s;
+        let error = self.error / (2.0 * s)
+            + d.derivative.abs() * self.value_error / (2.0 * self.dual.value.abs())
+            + 2.0 * d.derivative.abs();
+        BoundedDual::new(d, value_error, error)
+    }
+    fn apply(self, f: Func) -> Self {
+        let d = self.dual.apply(f);
+        let x = self.dual.value;
+        let slope = Dual::new(x, 1.0).apply(f).derivative;
+        // How much the slope moves over the value's error: a central difference of the
+        // slope across it (at least a few ulps wide, so that it is not all rounding).
+        let width = (self.value_error * f64::EPSILON / 2.0)
+            .max(4.0 * f64::EPSILON * x.abs())
+            .max(f64::MIN_POSITIVE);
+        let curve = if self.value_error == 0.0 || self.dual.derivative == 0.0 {
+            0.0
+        } else {
+            let up = Dual::new(x + width, 1.0).apply(f).derivative;
+            let down = Dual::new(x - width, 1.0).apply(f).derivative;
+            (up - down) / (2.0 * width)
+        };
+        let value_error = slope.abs() * self.value_error + library_ulps(f) * d.value.abs();
+        let error = slope.abs() * self.error
+            + curve.abs() * self.dual.derivative.abs() * self.value_error
+            + (library_ulps(f) + 2.0) * d.derivative.abs();
+        BoundedDual::new(d, value_error, error)
+    }
+    fn is_finite(self) -> bool {
+        self.dual.is_finite()
+    }
+}
+
+/// A value and a record of the branches its computation took: a hash of the side of 0
+/// each `abs` argument on the way fell on, and whether any of them was exactly 0. Runs
+/// at two points with different records sit on different sides of a kink, which
+/// `check` then finds by bisection; a record that says an argument was exactly 0
+/// marks a point where gauge's derivative of `abs` (`u/abs(u)`) is undefined even when
+/// the function, whose argument is 0 all around, is smooth there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Branches {
+    /// The value, in `f64`.
+    pub value: f64,
+    /// The hash of the branches taken (0 where no `abs` was met).
+    pub record: u64,
+    /// Whether an `abs` on the way had an argument of exactly 0.
+    pub at_zero: bool,
+}
+
+impl Branches {
+    fn joined(self, o: Self, value: f64) -> Branches {
+        // The structure of a tape is the same at every point, so an order-dependent
+        // mix of the operands' records is a function of the branches alone.
+        let record = if self.record == 0 && o.record == 0 {
+            0
+        } else {
+            mix(self.record.rotate_left(17) ^ o.record)
+        };
+        Branches {
+            value,
+            record,
+            at_zero: self.at_zero || o.at_zero,
+        }
+    }
+
+    fn unary(self, value: f64) -> Branches {
+        Branches { value, ..self }
+    }
+}
+
+/// SplitMix64's finalizer: a bijection that spreads every input bit.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Scalar for Branches {
+    fn from_f64(x: f64) -> Self {
+        Branches {
+            value: x,
+            record: 0,
+            at_zero: false,
+        }
+    }
+    fn re(self) -> f64 {
+        self.value
+    }
+    fn add(self, o: Self) -> Self {
+        self.joined(o, self.value + o.value)
+    }
+    fn sub(self, o: Self) -> Self {
+        self.joined(o, self.value - o.value)
+    }
+    fn mul(self, o: Self) -> Self {
+        self.joined(o, self.value * o.value)
+    }
+    fn div(self, o: Self) -> Self {
+        self.joined(o, self.value / o.value)
+    }
+    fn powi(self, n: i32) -> Self {
+        self.unary(self.value.powi(n))
+    }
+    fn pow(self, e: Self) -> Self {
+        self.joined(e, self.value.powf(e.value))
+    }
+    fn sqrt(self) -> Self {
+        self.unary(self.value.sqrt())
+    }
+    fn apply(self, f: Func) -> Self {
+        let value = f.apply(self.value);
+        if f != Func::Abs {
+            return self.unary(value);
+        }
+        let side = if self.value < 0.0 { 1 } else { 2 };
+        Branches {
+            value,
+            record: mix(self.record ^ side),
+            at_zero: self.at_zero || self.value == 0.0,
+        }
+    }
+    fn is_finite(self) -> bool {
+        self.value.is_finite()
+    }
+}
+
+/// A running error bound ([`Rounding`]) for a computation whose inputs and constants
+/// are rounded too, as a claim evaluated in single precision reads the point in
+/// `f32`: each number enters carrying one rounding of itself.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InputRounded(pub Rounding);
+
+impl Scalar for InputRounded {
+    fn from_f64(x: f64) -> Self {
+        InputRounded(Rounding {
+            value: x,
+            error: x.abs(),
+        })
+    }
+    fn re(self) -> f64 {
+        self.0.value
+    }
+    fn add(self, o: Self) -> Self {
+        InputRounded(self.0.add(o.0))
+    }
+    fn sub(self, o: Self) -> Self {
+        InputRounded(self.0.sub(o.0))
+    }
+    fn mul(self, o: Self) -> Self {
+        InputRounded(self.0.mul(o.0))
+    }
+    fn div(self, o: Self) -> Self {
+        InputRounded(self.0.div(o.0))
+    }
+    fn powi(self, n: i32) -> Self {
+        InputRounded(self.0.powi(n))
+    }
+    fn pow(self, e: Self) -> Self {
+        InputRounded(self.0.pow(e.0))
+    }
+    fn sqrt(self) -> Self {
+        InputRounded(self.0.sqrt())
+    }
+    fn apply(self, f: Func) -> Self {
+        InputRounded(self.0.apply(f))
+    }
+    fn is_finite(self) -> bool {
+        self.0.is_finite()
     }
 }
