@@ -36,7 +36,10 @@ const KINDS: [(&str, bool); 6] = [
 ];
 
 /// The claim's two sides with their derivatives taken.
-fn sides(ws: &mut Workspace, claim: &Claim) -> Option<(gauge::expr::node::ExprId, gauge::expr::node::ExprId)> {
+fn sides(
+    ws: &mut Workspace,
+    claim: &Claim,
+) -> Option<(gauge::expr::node::ExprId, gauge::expr::node::ExprId)> {
     let take = gauge::calculus::derivation::take_derivatives;
     let (l, _) = take(&mut ws.pool, claim.lhs).ok()?;
     let (r, _) = take(&mut ws.pool, claim.rhs).ok()?;
@@ -75,7 +78,10 @@ fuzz_target!(|data: &[u8]| {
     };
 
     let mut ws = workspace();
-    if ws.load_file("fuzz.gauge", &format!("claim {claim_text}")).is_err() {
+    if ws
+        .load_file("fuzz.gauge", &format!("claim {claim_text}"))
+        .is_err()
+    {
         return;
     }
     let Some(claim) = ws.claims.first().cloned() else {
@@ -103,7 +109,13 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    if let Outcome::Refuted { point, lhs: lv, rhs: rv, .. } = &report.verdict {
+    if let Outcome::Refuted {
+        point,
+        lhs: lv,
+        rhs: rv,
+        ..
+    } = &report.verdict
+    {
         // The counterexample, read back from the report's text.
         let shown: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         let shown = shown.join(", ");
@@ -123,7 +135,10 @@ fuzz_target!(|data: &[u8]| {
         // defined, refute it too.
         if !certified && rv.is_none() {
             for &gd in &claim.guards[1] {
-                if matches!(compare(&mut ws.pool, lhs, gd, &at), Comparison::LhsOnly { .. }) {
+                if matches!(
+                    compare(&mut ws.pool, lhs, gd, &at),
+                    Comparison::LhsOnly { .. }
+                ) {
                     certified = true;
                 }
             }

@@ -24,8 +24,7 @@ pub const MAX_NODES: u32 = 20;
 
 /// The scalar functions generated, as gauge names them.
 const FUNCS: [&str; 12] = [
-    "exp", "ln", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "abs", "relu", "atan",
-    "erf",
+    "exp", "ln", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "abs", "relu", "atan", "erf",
 ];
 
 /// The exponents of powers: small rationals, as `(numerator, denominator)`.
