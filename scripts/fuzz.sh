@@ -119,7 +119,7 @@ for t in "${targets[@]}"; do
         # when the run ended on a crash before printing them.
         n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
         if [ -z "$n" ]; then
-            n=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+            n=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
         fi
         execs=$((execs + ${n:-0}))
         if [ "$status" -ne 0 ]; then
