@@ -11,7 +11,7 @@
 //! carry a tiny imaginary part without subtracting it from a real one:
 //! - `exp`, `ln`, `sin`, `cos`, `sinh`, `cosh` by their real-and-imaginary-part
 //!   formulas; `tan` and `tanh` by forms that divide rather than subtract (and, for
-//!   `tanh`, never overflow); `sigmoid` as `1/(1 + exp(-z))` and `softplus` as a
+//!   `tanh`, through `expm1`, never overflow nor cancel near 0); `sigmoid` as `1/(1 + exp(-z))` and `softplus` as a
 //!   complex `ln(1 + exp(z))`, each on the side where the exponential is small;
 //! - `asin`, `acos` and `atan` by complex Newton steps on `sin(w) = z`, `cos(w) = z`
 //!   and `tan(w) = z` from the real inverse, each where the forward function is well
@@ -129,9 +129,20 @@ impl Complex {
             let t = Complex::new(-self.re, -self.im).tanh();
             return Complex::new(-t.re, -t.im);
         }
-        let one = Complex::from_f64(1.0);
-        let w = Complex::new(-2.0 * self.re, -2.0 * self.im).exp();
-        one.sub(w).div(one.add(w))
+        // (1 - w)/(1 + w) = -m/(2 + m) with m = w - 1 = expm1(-2z): near 0, 1 - w
+        // would cancel to a value with few digits left, and every product with it
+        // would carry that into its imaginary part.
+        let m = Complex::new(-2.0 * self.re, -2.0 * self.im).exp_m1();
+        m.neg().div(Complex::from_f64(2.0).add(m))
+    }
+
+    /// `e^z - 1`, accurate near 0: `expm1(a) cos(b) - 2 sin(b/2)^2 + i e^a sin(b)`.
+    fn exp_m1(self) -> Complex {
+        let half = (self.im / 2.0).sin();
+        Complex::new(
+            self.re.exp_m1() * self.im.cos() - 2.0 * half * half,
+            self.re.exp() * self.im.sin(),
+        )
     }
 
     /// The logistic function `1/(1 + e^-z)`, or `e^z/(1 + e^z)` where `Re z < 0`, so

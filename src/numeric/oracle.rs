@@ -544,14 +544,24 @@ pub fn check_component(
             "the verdict rests on the complex step and dual numbers, which do not cancel".into(),
         );
     }
-    let verdict = if claim.is_none() {
-        Agreement::Disagrees
-    } else if trusted.is_empty() {
-        Agreement::Inconclusive
-    } else if trusted.iter().all(|r| r.agrees) {
-        Agreement::Agrees
-    } else {
-        Agreement::Disagrees
+    // The exact oracles agree with each other here (else they were set aside above),
+    // each to its rounding; a claim within its tolerance of either is within the sum
+    // of both of the other, so either one suffices. Finite differences, where trusted,
+    // must agree too.
+    let exact_agrees = trusted
+        .iter()
+        .filter(|r| r.oracle != Oracle::FiniteDifferences)
+        .map(|r| r.agrees)
+        .reduce(|a, b| a || b);
+    let fd_agrees = trusted
+        .iter()
+        .find(|r| r.oracle == Oracle::FiniteDifferences)
+        .map(|r| r.agrees);
+    let verdict = match (claim, exact_agrees, fd_agrees) {
+        (None, _, _) => Agreement::Disagrees,
+        (Some(_), None, None) => Agreement::Inconclusive,
+        (Some(_), e, f) if e != Some(false) && f != Some(false) => Agreement::Agrees,
+        _ => Agreement::Disagrees,
     };
     if claim.is_none() {
         notes.push("the claimed derivative is undefined at this point".into());
