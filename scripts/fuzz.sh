@@ -127,6 +127,14 @@ for t in "${targets[@]}"; do
             grep -E "panicked at|UNSOUND|ERROR: libFuzzer|SUMMARY|Test unit written|timeout after|out-of-memory" "$log" | head -20 | sed 's/^/   /'
             grep -A3 "panicked at" "$log" | head -8 | sed 's/^/   /'
             cp "$log" "$artifacts/log-$(date +%s)-$runs.txt"
+            # An input of the corpus that crashes (one added before the library
+            # changed) would end every restart as it loads: libFuzzer names both the
+            # corpus file and the reproducer by the input's SHA-1, so move it aside.
+            sha=$(grep -oE 'Test unit written to .*-[0-9a-f]{40}' "$log" | grep -oE '[0-9a-f]{40}$' | tail -1 || true)
+            if [ -n "$sha" ] && [ -f "$corpus/$sha" ]; then
+                echo "-- $t: the corpus input $sha crashes; moved to $artifacts/corpus-$sha"
+                mv "$corpus/$sha" "$artifacts/corpus-$sha"
+            fi
             # A crash at start-up (on an input of the corpus itself) would only
             # repeat: after five runs in a row that end before their first status lines, stop.
             if [ "$(grep -c '^#[0-9]' "$log")" -le 3 ]; then
