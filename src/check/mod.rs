@@ -6,7 +6,10 @@
 //! log-uniformly), tensors get random axis lengths (axes linked by a shared index get
 //! equal lengths, definitions expanded, and `--len` fixes lengths), and indices run over
 //! their axis. Points where the function or the claim is undefined, or where the
-//! function has a kink, are drawn again.
+//! function has a kink, are drawn again. Then [`search`] adds points where wrong
+//! gradients show but random draws rarely land: either side of each kink found along
+//! the inputs (and on it, where the claim must lie between the one-sided derivatives),
+//! and the point at other magnitudes.
 //!
 //! At one point every component perturbs one input of the same function: they share
 //! the function's value and its unperturbed runs (a run recomputes only the table

@@ -3,8 +3,11 @@
 //! A claimed derivative (gauge's own symbolic one, or a formula a person derived) is
 //! compared, component by component, with three oracles that do not use the symbolic
 //! engine: central finite differences with Richardson extrapolation, the complex step
-//! `Im f(x + ih)/h`, and dual numbers. A component agrees with an oracle when
-//! `|claim - reference| <= atol + rtol * |reference|` (see [`Tolerances`]).
+//! `Im f(x + ih)/h`, and dual numbers, which share no derivative table (see
+//! `numeric::complex_table`). Against the exact oracles a component agrees within a
+//! multiple of the rounding bounds of the claim (in its dtype) and of the dual numbers,
+//! a condition estimate carried through each computation; against finite differences
+//! within fixed tolerances (see [`Tolerances`]).
 //!
 //! The checker is careful where numbers mislead: where finite differences at two step
 //! sizes disagree (cancellation, or a step below the input's resolution), they are
