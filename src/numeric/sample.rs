@@ -213,6 +213,39 @@ fn axis_uses(
     }
 }
 
+/// How a random point is drawn: the scale of its values, whether some are set to
+/// special values, and the length of every axis that nothing else fixes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Draw {
+    /// The scale of unbounded values. At 1, scalars are drawn from -3 to 3, positives
+    /// log-uniformly from 0.01 to 100, and tensor elements from -2 to 2; a larger
+    /// spread stretches the ranges (positives over the decades above), and a spread
+    /// below 1 shrinks them to tiny magnitudes (positives just above their bound).
+    pub spread: f64,
+    /// Whether each value (a scalar, or a tensor's element) is set to 0, 1 or -1 with
+    /// probability one half where the facts allow, and tensor elements tie: the special
+    /// values where claims true almost everywhere fail (`0^x = 0` at `x = 0`, a max of
+    /// two equal elements).
+    pub special: bool,
+    /// With `special`, one value for every scalar (0: the origin of `(x, y)`, where a
+    /// claim true everywhere else may fail), instead of values drawn one by one.
+    pub all: Option<f64>,
+    /// The length of every axis that neither `--len` nor a link fixes, instead of a
+    /// random length from 1 to 8.
+    pub axis: Option<usize>,
+}
+
+impl Default for Draw {
+    fn default() -> Draw {
+        Draw {
+            spread: 1.0,
+            special: false,
+            all: None,
+            axis: None,
+        }
+    }
+}
+
 /// [`sample_for`], with the axis lengths `lengths` fixes and links.
 pub fn sample_with(
     session: &mut Workspace,
@@ -220,7 +253,7 @@ pub fn sample_with(
     rng: &mut Rng,
     lengths: &Lengths,
 ) -> Result<Bindings> {
-    sample(session, exprs, rng, 1.0, lengths)
+    sample(session, exprs, rng, &Draw::default(), lengths)
 }
 
 /// [`sample_for`], with the ranges of unbounded scalars stretched by `spread`: for
@@ -232,37 +265,71 @@ pub fn sample_spread(
     rng: &mut Rng,
     spread: f64,
 ) -> Result<Bindings> {
-    sample(session, exprs, rng, spread, &Lengths::default())
+    let draw = Draw {
+        spread,
+        ..Draw::default()
+    };
+    sample(session, exprs, rng, &draw, &Lengths::default())
 }
 
-/// A random point as [`sample_spread`] draws it at spread 1, with each scalar set to
-/// 0, 1 or -1 with probability one half where the facts allow: the special values
-/// where claims true almost everywhere fail (`0^x = 0` at `x = 0`).
-pub fn sample_special(
+/// A random point drawn as `draw` says (see [`Draw`]), meeting the facts.
+pub fn sample_draw(
     session: &mut Workspace,
     exprs: &[ExprId],
     rng: &mut Rng,
+    draw: &Draw,
 ) -> Result<Bindings> {
-    let facts = compile_facts(session);
-    let mut at = sample(session, exprs, rng, 1.0, &Lengths::default())?;
-    let scalars: Vec<Symbol> = at
-        .names()
-        .filter(|&s| session.kind_of(s) == Some(Kind::Scalar))
-        .collect();
-    for s in scalars {
-        if rng.below(2) == 0 {
-            continue;
-        }
-        let special = [0.0, 1.0, -1.0][rng.below(3)];
+    sample(session, exprs, rng, draw, &Lengths::default())
+}
+
+/// Sets scalars and tensor elements of `at` to special values (see [`Draw::special`]),
+/// each change kept only where the facts still hold.
+fn make_special(
+    session: &mut Workspace,
+    facts: &[CompiledFact],
+    at: &mut Bindings,
+    all: Option<f64>,
+    rng: &mut Rng,
+) {
+    let names: Vec<Symbol> = at.names().collect();
+    // One point in four puts every scalar at one value, half of them at 0, when the
+    // caller did not choose one.
+    let all = all.or_else(|| (rng.below(4) == 0).then(|| [0.0, 0.0, 1.0, -1.0][rng.below(4)]));
+    for s in names {
         let Some(old) = at.get(s).cloned() else {
             continue;
         };
-        at.insert(s, Value::Scalar(special));
-        if !facts_hold(session, &facts, &at) {
+        let new = match (session.kind_of(s), &old) {
+            (Some(Kind::Scalar), _) => match all {
+                Some(v) => Value::Scalar(v),
+                None if rng.below(2) == 0 => continue,
+                None => Value::Scalar([0.0, 1.0, -1.0][rng.below(3)]),
+            },
+            (Some(Kind::Tensor(_)), Value::Tensor(t)) if !session.pool.is_label(s) => {
+                let mut data = t.data.clone();
+                for k in 0..data.len() {
+                    if rng.below(2) == 0 {
+                        continue;
+                    }
+                    // A tie with the element before it, or 0, 1 or -1.
+                    data[k] = match rng.below(4) {
+                        3 if k > 0 => data[k - 1],
+                        3 => 0.0,
+                        c => [0.0, 1.0, -1.0][c],
+                    };
+                }
+                Value::Tensor(Rc::new(Tensor {
+                    shape: t.shape.clone(),
+                    data,
+                }))
+            }
+            _ => continue,
+        };
+        at.insert(s, new);
+        if !facts_hold(session, facts, at) {
             at.insert(s, old);
         }
     }
-    Ok(at)
 }
 
 /// A random point whose scalars meet the facts, drawn again until they do.
@@ -270,17 +337,21 @@ fn sample(
     session: &mut Workspace,
     exprs: &[ExprId],
     rng: &mut Rng,
-    spread: f64,
+    how: &Draw,
     lengths: &Lengths,
 ) -> Result<Bindings> {
-    // Scalars are drawn inside their own bounds; a fact about anything else (`z[0] > 0`,
-    // `x - y > 0`) is met by drawing again. The facts are compiled once for all draws.
+    // Scalars, and tensors' elements bounded alike (`assume x[i] > 0`), are drawn
+    // inside their own bounds; any other fact (`z[0] > 0`, `x - y > 0`,
+    // `x[i] > y[i]`) is met by drawing again. The facts are compiled once for all draws.
     let facts = compile_facts(session);
     let equalities = crate::numeric::meet::plan(session);
     for _ in 0..64 {
-        let mut at = draw(session, exprs, rng, spread, lengths)?;
+        let mut at = draw(session, exprs, rng, how, lengths)?;
         crate::numeric::meet::meet_equalities(session, &equalities, &mut at, rng);
         if facts_hold(session, &facts, &at) {
+            if how.special {
+                make_special(session, &facts, &mut at, how.all, rng);
+            }
             return Ok(at);
         }
     }
@@ -288,11 +359,24 @@ fn sample(
         ErrorKind::Domain,
         "no random point satisfies the `assume` facts",
     )
-    .with_hint("check that the facts can hold together"))
+    .with_hint(
+        "check that the facts can hold together; a fact about every element of a tensor \
+         is drawn directly only when it bounds the element by a constant (`x[i] > 0`)",
+    ))
 }
 
-/// The session's facts, each side compiled: subject, relation, bound.
-fn compile_facts(session: &mut Workspace) -> Vec<(Compiled, Relation, Compiled)> {
+/// A fact, each side compiled, with the free indices it holds for every value of.
+struct CompiledFact {
+    subject: Compiled,
+    relation: Relation,
+    bound: Compiled,
+    /// The free indices of an inequality (`x[i] > y[i]`) with the axis each runs over:
+    /// the fact holds at a point when it holds at every value of them.
+    free: Vec<(Symbol, ExprId)>,
+}
+
+/// The session's facts, compiled.
+fn compile_facts(session: &mut Workspace) -> Vec<CompiledFact> {
     let facts = session.facts.clone();
     facts
         .iter()
@@ -313,40 +397,109 @@ fn compile_facts(session: &mut Workspace) -> Vec<(Compiled, Relation, Compiled)>
                     squared = pool.sum(s, range, squared);
                 }
                 let zero = pool.int(0);
-                return (
-                    Compiled::new(session, squared),
-                    f.relation,
-                    Compiled::new(session, zero),
-                );
+                return CompiledFact {
+                    subject: Compiled::new(session, squared),
+                    relation: f.relation,
+                    bound: Compiled::new(session, zero),
+                    free: Vec::new(),
+                };
             }
-            let subject = Compiled::new(session, f.subject);
-            let bound = Compiled::new(session, f.bound);
-            (subject, f.relation, bound)
+            let free = free
+                .into_iter()
+                .filter_map(|s| session.pool.axis_of(s, f.subject).map(|r| (s, r)))
+                .collect();
+            CompiledFact {
+                subject: Compiled::new(session, f.subject),
+                relation: f.relation,
+                bound: Compiled::new(session, f.bound),
+                free,
+            }
         })
         .collect()
 }
 
-/// Whether every fact that can be evaluated at `at` holds there; a fact about names the
-/// point does not bind says nothing.
-fn facts_hold(
-    session: &mut Workspace,
-    facts: &[(Compiled, Relation, Compiled)],
-    at: &Bindings,
-) -> bool {
-    facts.iter().all(|(subject, relation, bound)| {
-        let (Ok(s), Ok(b)) = (subject.eval(session, at), bound.eval(session, at)) else {
+/// The most instances of one fact over its free indices that a point is checked at;
+/// past it, the point is drawn again (a fact that cannot be checked is not assumed).
+const MAX_INSTANCES: usize = 1 << 20;
+
+/// Whether every fact that can be evaluated at `at` holds there, at every value of its
+/// free indices; a fact about names the point does not bind says nothing.
+fn facts_hold(session: &mut Workspace, facts: &[CompiledFact], at: &Bindings) -> bool {
+    facts.iter().all(|f| {
+        if f.free.is_empty() {
+            return fact_holds_once(session, f, at);
+        }
+        // The length of each free index's axis at this point.
+        let mut lengths = Vec::with_capacity(f.free.len());
+        for &(_, range) in &f.free {
+            let n = match session.pool.node(range).clone() {
+                Node::Len(t, a) => match at.get(t) {
+                    Some(Value::Tensor(tv)) => tv.shape.get(a as usize).copied(),
+                    _ => None,
+                },
+                _ => crate::expr::constant::constant_value(&session.pool, range)
+                    .filter(|v| *v >= 0.0 && v.fract() == 0.0)
+                    .map(|v| v as usize),
+            };
+            match n {
+                Some(n) => lengths.push(n),
+                // The tensor the fact is about is not part of this point.
+                None => return true,
+            }
+        }
+        if lengths.iter().product::<usize>() > MAX_INSTANCES {
+            return false;
+        }
+        let mut here = at.clone();
+        let mut value = vec![0usize; lengths.len()];
+        if lengths.contains(&0) {
             return true;
-        };
-        match relation {
-            Relation::Greater => s > b,
-            Relation::GreaterEq => s >= b,
-            Relation::Less => s < b,
-            Relation::LessEq => s <= b,
-            Relation::NotEq => s != b,
-            // An equality fact holds to rounding: the draw was made to meet it, in f64.
-            Relation::Equal => (s - b).abs() <= 1e-9 * (1.0 + s.abs().max(b.abs())),
+        }
+        loop {
+            for (k, &(s, _)) in f.free.iter().enumerate() {
+                here.insert(s, Value::Scalar(value[k] as f64));
+            }
+            if !fact_holds_once(session, f, &here) {
+                return false;
+            }
+            // The next combination of index values, the last index fastest.
+            let mut k = value.len();
+            loop {
+                if k == 0 {
+                    return true;
+                }
+                k -= 1;
+                value[k] += 1;
+                if value[k] < lengths[k] {
+                    break;
+                }
+                value[k] = 0;
+            }
         }
     })
+}
+
+/// Whether the session's facts hold at `at`, at every value of their free indices, for a caller that
+/// moved a value of a drawn point.
+pub fn facts_hold_at(session: &mut Workspace, at: &Bindings) -> bool {
+    let facts = compile_facts(session);
+    facts_hold(session, &facts, at)
+}
+
+/// Whether one instance of a fact holds at `at`, or cannot be evaluated there.
+fn fact_holds_once(session: &mut Workspace, f: &CompiledFact, at: &Bindings) -> bool {
+    let (Ok(s), Ok(b)) = (f.subject.eval(session, at), f.bound.eval(session, at)) else {
+        return true;
+    };
+    match f.relation {
+        Relation::Greater => s > b,
+        Relation::GreaterEq => s >= b,
+        Relation::Less => s < b,
+        Relation::LessEq => s <= b,
+        Relation::NotEq => s != b,
+        // An equality fact holds to rounding: the draw was made to meet it, in f64.
+        Relation::Equal => (s - b).abs() <= 1e-9 * (1.0 + s.abs().max(b.abs())),
+    }
 }
 
 /// One random point, each scalar inside the bounds its own facts give, each axis as
@@ -355,9 +508,10 @@ fn draw(
     session: &mut Workspace,
     exprs: &[ExprId],
     rng: &mut Rng,
-    spread: f64,
+    how: &Draw,
     lengths: &Lengths,
 ) -> Result<Bindings> {
+    let spread = how.spread;
     let mut names: Vec<Symbol> = Vec::new();
     for &e in exprs {
         for s in session.names_used(e) {
@@ -415,7 +569,7 @@ fn draw(
         if let Some(&n) = known.get(&len) {
             return n;
         }
-        let n = 1 + rng.below(8);
+        let n = how.axis.unwrap_or_else(|| 1 + rng.below(8));
         for c in class_of(len) {
             known.insert(c, n);
         }
@@ -443,7 +597,16 @@ fn draw(
                 };
                 (0..total).map(|_| rng.below(below) as f64).collect()
             } else {
-                (0..total).map(|_| rng.range(-2.0, 2.0)).collect()
+                // Elements bounded by facts about every element (`x[i] > 0`) are drawn
+                // inside the bounds, as scalars are; others from -2 to 2, stretched
+                // by the spread.
+                let bounds = Bounds::of(session, |n| element_of(&session.pool, n, s));
+                if bounds.is_open() {
+                    let w = 2.0 * spread;
+                    (0..total).map(|_| rng.range(-w, w)).collect()
+                } else {
+                    (0..total).map(|_| bounds.draw(rng, spread)).collect()
+                }
             };
             b.insert(s, Value::Tensor(Rc::new(Tensor { shape, data })));
         }
@@ -481,50 +644,98 @@ fn draw(
 /// A scalar drawn from its domain: bounds from `assume` facts; a positive name without
 /// an upper bound log-uniformly from 0.01 to 100; otherwise uniformly from -3 to 3.
 fn sample_scalar(session: &Workspace, s: Symbol, rng: &mut Rng, spread: f64) -> f64 {
-    let mut lo = f64::NEG_INFINITY;
-    let mut hi = f64::INFINITY;
-    let mut avoid = Vec::new();
-    for f in &session.facts {
-        if !matches!(session.pool.node(f.subject), Node::Sym(x) if *x == s) {
-            continue;
-        }
-        let Some(b) = crate::expr::constant::constant_value(&session.pool, f.bound) else {
-            continue;
+    Bounds::of(session, |n| matches!(n, Node::Sym(x) if *x == s)).draw(rng, spread)
+}
+
+/// Whether `n` is an element of tensor `t` at free indices only (`x[i]`, `W[i, j]`),
+/// so that a fact about it bounds every element.
+fn element_of(pool: &crate::expr::pool::Pool, n: &Node, t: Symbol) -> bool {
+    let Node::Elem(x, idx) = n else {
+        return false;
+    };
+    *x == t && !idx.is_empty() && idx.iter().all(|&i| matches!(pool.node(i), Node::Index(_)))
+}
+
+/// The bounds the `assume` facts give one value: a scalar, or every element of a
+/// tensor.
+struct Bounds {
+    lo: f64,
+    hi: f64,
+    /// Values it must not take (`x != 0`).
+    avoid: Vec<f64>,
+}
+
+impl Bounds {
+    /// The bounds of the facts whose subject `is_subject` accepts, with constant bounds.
+    fn of(session: &Workspace, is_subject: impl Fn(&Node) -> bool) -> Bounds {
+        let mut b = Bounds {
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+            avoid: Vec::new(),
         };
-        match f.relation {
-            Relation::Greater | Relation::GreaterEq => lo = lo.max(b),
-            Relation::Less | Relation::LessEq => hi = hi.min(b),
-            Relation::NotEq => avoid.push(b),
-            Relation::Equal => {
-                lo = lo.max(b);
-                hi = hi.min(b);
+        for f in &session.facts {
+            if !is_subject(session.pool.node(f.subject)) {
+                continue;
+            }
+            let Some(v) = crate::expr::constant::constant_value(&session.pool, f.bound) else {
+                continue;
+            };
+            match f.relation {
+                Relation::Greater | Relation::GreaterEq => b.lo = b.lo.max(v),
+                Relation::Less | Relation::LessEq => b.hi = b.hi.min(v),
+                Relation::NotEq => b.avoid.push(v),
+                Relation::Equal => {
+                    b.lo = b.lo.max(v);
+                    b.hi = b.hi.min(v);
+                }
             }
         }
+        b
     }
-    for _ in 0..100 {
-        let v = match (lo.is_finite(), hi.is_finite()) {
-            (true, true) => {
-                let m = (hi - lo) * 1e-3;
-                rng.range(lo + m, hi - m)
+
+    /// Whether no fact bounds the value.
+    fn is_open(&self) -> bool {
+        self.lo == f64::NEG_INFINITY && self.hi == f64::INFINITY && self.avoid.is_empty()
+    }
+
+    /// A value inside the bounds, at the scale `spread` (see [`Draw::spread`]).
+    fn draw(&self, rng: &mut Rng, spread: f64) -> f64 {
+        let (lo, hi) = (self.lo, self.hi);
+        for _ in 0..100 {
+            let v = match (lo.is_finite(), hi.is_finite()) {
+                (true, true) => {
+                    let m = (hi - lo) * if spread < 1.0 { 1e-9 } else { 1e-3 };
+                    if spread < 1.0 {
+                        // Tiny: just inside one end or the other.
+                        let d = (hi - lo) * 10f64.powf(rng.range(-9.0, -3.0));
+                        if rng.below(2) == 0 { lo + d } else { hi - d }
+                    } else {
+                        rng.range(lo + m, hi - m)
+                    }
+                }
+                (true, false) if lo >= 0.0 => {
+                    // Log-uniform over six decades; when the caller spreads far, over
+                    // the decades above them, up to `spread` times the usual top; when
+                    // it asks for tiny values, over the decades just above the bound.
+                    let a = lo.max(1e-2);
+                    let (bottom, top) = if spread > 10.0 {
+                        (a * 1e4, a * 1e4 * spread)
+                    } else if spread < 1.0 {
+                        let base = if lo > 0.0 { lo } else { 1.0 };
+                        return lo + base * 10f64.powf(rng.range(-12.0, -4.0));
+                    } else {
+                        (a, a * 1e4)
+                    };
+                    (rng.range(bottom.ln(), top.ln())).exp()
+                }
+                (true, false) => rng.range(lo + 1e-3 * spread.min(1.0), lo + 6.0 * spread),
+                (false, true) => rng.range(hi - 6.0 * spread, hi - 1e-3 * spread.min(1.0)),
+                (false, false) => rng.range(-3.0 * spread, 3.0 * spread),
+            };
+            if !self.avoid.iter().any(|&a| (v - a).abs() < 1e-6) {
+                return v;
             }
-            (true, false) if lo >= 0.0 => {
-                // Log-uniform over six decades; when the caller spreads far, over the
-                // decades above them, up to `spread` times the usual top.
-                let a = lo.max(1e-2);
-                let (bottom, top) = if spread > 10.0 {
-                    (a * 1e4, a * 1e4 * spread)
-                } else {
-                    (a, a * 1e4)
-                };
-                (rng.range(bottom.ln(), top.ln())).exp()
-            }
-            (true, false) => rng.range(lo + 1e-3, lo + 6.0 * spread),
-            (false, true) => rng.range(hi - 6.0 * spread, hi - 1e-3),
-            (false, false) => rng.range(-3.0 * spread, 3.0 * spread),
-        };
-        if !avoid.iter().any(|&a| (v - a).abs() < 1e-6) {
-            return v;
         }
+        lo.max(-3.0).min(hi) + 0.5
     }
-    lo.max(-3.0).min(hi) + 0.5
 }

@@ -7,7 +7,8 @@ use crate::lower::workspace::{Claim, Workspace};
 use crate::numeric::sample::{Rng, sample_spread};
 use crate::numeric::tape::Tape;
 
-use super::{Decided, Outcome, Precise};
+use super::Outcome;
+use super::numeric::{Decided, Precise};
 
 /// How many points a proved claim's sides are tried at for being defined alike.
 const DEFINED_POINTS: usize = 8;
@@ -90,7 +91,7 @@ pub(super) fn defined_alike(
             }
             // Refuted only where high precision certifies that the right side (or
             // the part of it that its canonical form dropped) is undefined.
-            if let Decided::Refuted(outcome) = precise.decide(session, lhs, g, &at, false)?
+            if let Decided::Refuted(outcome) = precise.decide(session, lhs, g, &at, false, false)?
                 && matches!(outcome, Outcome::Refuted { rhs: None, .. })
             {
                 return Ok(Some(outcome));

@@ -17,17 +17,17 @@
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`.
 
 mod domain;
+mod numeric;
+mod targets;
+
+use numeric::numeric;
+pub use numeric::{Evidence, Region};
 
 use std::time::Instant;
 
 use crate::diag::error::{Error, Result};
 use crate::expr::node::ExprId;
 use crate::lower::workspace::{Claim, Workspace};
-use crate::numeric::sample::{
-    Rng, eval_sides, intermediate_rounding, sample_special, sample_spread, within_conditioning,
-};
-use crate::numeric::tape::Tape;
-use crate::numeric::value::{Bindings, format_value};
 use crate::simplify::simplifier::Simplifier;
 use crate::trace::{Rule, Step};
 use crate::verify::{Failure, Verified};
@@ -82,10 +82,11 @@ pub enum Outcome {
         /// The steps from `lhs - rhs` to 0.
         steps: Vec<Step>,
     },
-    /// No proof was found, but the two sides agree at every point tried.
+    /// No proof was found, but the two sides agree in certified arithmetic at every
+    /// point tested.
     Confirmed {
-        /// How many points agreed.
-        points: usize,
+        /// The points, where they came from, and the precision.
+        evidence: Evidence,
         /// What `lhs - rhs` simplified to.
         residue: ExprId,
     },
@@ -663,256 +664,4 @@ fn denominators(pool: &mut crate::expr::pool::Pool, e: ExprId) -> ExprId {
         })
         .collect();
     pool.mul(factors)
-}
-
-/// How many points of one claim may be handed to high precision, so that a claim
-/// whose every point is hard costs a bounded time.
-const PRECISE_POINTS: usize = 60;
-
-/// How many points where the sides agree in f64 are checked in high precision too.
-const SPOT_CHECKS: usize = 3;
-
-/// Evaluates both sides at random points: in `f64` first, and where `f64` cannot
-/// decide (the sides disagree, the point is ill-conditioned, or the left side failed
-/// and may yet be defined), in high-precision interval arithmetic
-/// ([`crate::numeric::precise`]). Only a certified difference refutes the claim.
-fn numeric(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -> Result<Outcome> {
-    // The sides with their derivatives taken, so that both can be evaluated.
-    let (lhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
-    let (rhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.rhs)?;
-    let left = Tape::compile(&mut session.pool, lhs)?;
-    let right = Tape::compile(&mut session.pool, rhs)?;
-    let mut rng = Rng(seed);
-    let mut agreed = 0;
-    let mut tries = 0;
-    let mut precise = Precise::default();
-    while agreed < POINTS && tries < POINTS * 20 {
-        tries += 1;
-        // Every third point comes from ranges ten times as wide, so that a claim true
-        // only near 0 (`2 sign(x - pi) + 1` for the sign of `x - pi`) is caught; and
-        // when half the tries found no defined point, all do.
-        // Some points span larger magnitudes still (|x| up to 3,000 and 300,000, and
-        // positives up to 1e6 and 1e8), where a claim true only in a box
-        // (`abs(x - 40) = 40 - x`) fails; an overflow there is skipped, not taken for
-        // a difference.
-        let spread = if tries % 5 == 4 {
-            1e5
-        } else if tries % 7 == 6 {
-            1e3
-        } else if tries % 3 == 0 || (agreed == 0 && tries > POINTS * 10) {
-            10.0
-        } else {
-            1.0
-        };
-        // One point in four puts scalars at 0, 1 or -1.
-        let at = if tries % 4 == 1 {
-            sample_special(session, &[lhs, rhs], &mut rng)?
-        } else {
-            sample_spread(session, &[lhs, rhs], &mut rng, spread)?
-        };
-        let Some((l, r)) = eval_sides(&session.pool, &left, &right, &at) else {
-            // The left side failed in f64: outside its domain, which says nothing
-            // about the claim, unless rounding pushed it out (`ln` of a difference
-            // that rounds to 0); high precision tells, for a bounded number of points.
-            if precise.spared(false) {
-                match precise.decide(session, lhs, rhs, &at, false)? {
-                    Decided::Refuted(outcome) => return Ok(outcome),
-                    Decided::Agreed => agreed += 1,
-                    Decided::Skipped | Decided::Unsure => {}
-                }
-            }
-            continue;
-        };
-        // Rounding of large intermediates explains small differences only: at most a
-        // millionth of the values' size, so that it never hides a real mistake.
-        let large = intermediate_rounding(&session.pool, &[&left, &right], &at);
-        let agrees = r.is_some_and(|r| {
-            let size = 1.0 + l.abs().max(r.abs());
-            (l - r).abs() <= 1e-9 * size + large.min(1e-6 * size)
-        });
-        // The first few agreeing points are checked in high precision too: f64
-        // cannot see a difference below its rounding (`x^2 + 1e-30` against `x^2`,
-        // `10^20 + 1` against `10^20`) however many points agree.
-        if agrees && precise.spot_checks >= SPOT_CHECKS {
-            agreed += 1;
-            continue;
-        }
-        if agrees {
-            precise.spot_checks += 1;
-            match precise.decide(session, lhs, rhs, &at, false)? {
-                Decided::Refuted(outcome) => return Ok(outcome),
-                // An unsure spot check leaves the f64 agreement as it was.
-                Decided::Agreed | Decided::Unsure => agreed += 1,
-                Decided::Skipped => {}
-            }
-            continue;
-        }
-        // The sides disagree in f64, or the right side failed: the difference may be
-        // real or rounding (in an ill-conditioned spot, `sin` of 10^9), and only
-        // high precision can say which.
-        if !precise.spared(true) {
-            let ill = r.is_some_and(|r| within_conditioning(session, &left, &at, l, (l - r).abs()));
-            precise.undecided(if ill {
-                "the points were ill-conditioned in f64".into()
-            } else {
-                format!("more than {PRECISE_POINTS} points needed high precision")
-            });
-            continue;
-        }
-        match precise.decide(session, lhs, rhs, &at, true)? {
-            Decided::Refuted(outcome) => return Ok(outcome),
-            Decided::Agreed => agreed += 1,
-            Decided::Skipped | Decided::Unsure => {}
-        }
-    }
-    // A point where the sides disagreed in f64 and high precision could not tell
-    // whether they really differ is not evidence for the claim, and the claim is not
-    // confirmed however many other points agree: only undecided.
-    if let Some(why) = &precise.reason {
-        let decided = if agreed == 0 {
-            "high precision could not decide any of them".to_string()
-        } else {
-            format!("they agree at {agreed} others, but high precision could not decide these")
-        };
-        return Err(Error::new(
-            crate::diag::error::ErrorKind::Domain,
-            format!(
-                "undecided: the sides disagree in f64 at {} of the points tried, and {decided} \
-                 ({why})",
-                precise.unsure
-            ),
-        )
-        .with_hint("f64 alone never refutes a claim; try a narrower domain with `assume`"));
-    }
-    if agreed == 0 {
-        return Err(Error::new(
-            crate::diag::error::ErrorKind::Domain,
-            "no point where the left side is defined was found",
-        )
-        .with_hint("state the domain with `assume`"));
-    }
-    Ok(Outcome::Confirmed {
-        points: agreed,
-        residue,
-    })
-}
-
-/// What high precision made of one point.
-enum Decided {
-    /// A certified counterexample, as the claim's outcome.
-    Refuted(Outcome),
-    /// No difference at the highest precision: the point agrees.
-    Agreed,
-    /// The left side is certainly undefined: the point is skipped.
-    Skipped,
-    /// Nothing could be decided: the point is skipped, or keeps its f64 verdict.
-    Unsure,
-}
-
-/// The prover's use of high precision for one claim: how many points it was asked
-/// about, and why the undecided ones were.
-#[derive(Default)]
-struct Precise {
-    /// Points handed over where the sides disagreed in f64.
-    disagreed: usize,
-    /// Points handed over where the left side failed in f64.
-    failed: usize,
-    /// Points where the sides disagreed in f64 that high precision left undecided.
-    unsure: usize,
-    /// Why the last of those was undecided; set exactly when `unsure` is not 0.
-    reason: Option<String>,
-    /// Points where the sides agreed in f64 that were checked in high precision.
-    spot_checks: usize,
-}
-
-impl Precise {
-    /// Whether one more point may go to high precision: where the sides disagreed in
-    /// f64 (`disagreed`), or where the left side failed there, each kind counted
-    /// against [`PRECISE_POINTS`], so that neither crowds the other out.
-    fn spared(&mut self, disagreed: bool) -> bool {
-        let count = if disagreed {
-            &mut self.disagreed
-        } else {
-            &mut self.failed
-        };
-        *count += 1;
-        *count <= PRECISE_POINTS
-    }
-
-    /// Records a disagreeing point left undecided.
-    fn undecided(&mut self, why: String) {
-        self.unsure += 1;
-        self.reason = Some(why);
-    }
-
-    /// Compares the two sides at `at` in high precision; `disagreed` says the sides
-    /// disagreed in f64 (else the left side failed there), so that an undecided
-    /// point counts as one the claim could not be decided at.
-    fn decide(
-        &mut self,
-        session: &mut Workspace,
-        lhs: ExprId,
-        rhs: ExprId,
-        at: &Bindings,
-        disagreed: bool,
-    ) -> Result<Decided> {
-        use crate::numeric::precise::Comparison;
-        Ok(
-            match crate::numeric::precise::compare(&mut session.pool, lhs, rhs, at) {
-                Comparison::Differ {
-                    lhs: l,
-                    rhs: r,
-                    bits,
-                } => {
-                    let difference = {
-                        let mut a = crate::numeric::precise::Arith::new(bits, 16).ok();
-                        a.as_mut()
-                            .and_then(|a| a.sub(&l, &r).ok())
-                            .map(|d| d.midpoint_f64())
-                    };
-                    Decided::Refuted(Outcome::Refuted {
-                        point: describe(session, at, &[lhs, rhs]),
-                        lhs: l.midpoint_f64(),
-                        rhs: Some(r.midpoint_f64()),
-                        certificate: Certificate { bits, difference },
-                    })
-                }
-                Comparison::LhsOnly { lhs: l, bits, .. } => Decided::Refuted(Outcome::Refuted {
-                    point: describe(session, at, &[lhs, rhs]),
-                    lhs: l.midpoint_f64(),
-                    rhs: None,
-                    certificate: Certificate {
-                        bits,
-                        difference: None,
-                    },
-                }),
-                Comparison::Agree { .. } => Decided::Agreed,
-                Comparison::Undefined(_) => Decided::Skipped,
-                Comparison::Unsure(why) => {
-                    if disagreed {
-                        self.undecided(why);
-                    }
-                    Decided::Unsure
-                }
-            },
-        )
-    }
-}
-
-fn describe(session: &Workspace, at: &Bindings, exprs: &[ExprId]) -> Vec<(String, String)> {
-    let mut names = Vec::new();
-    for &e in exprs {
-        for s in session.names_used(e) {
-            if !names.contains(&s) {
-                names.push(s);
-            }
-        }
-    }
-    names
-        .into_iter()
-        .filter_map(|s| {
-            at.get(s)
-                .map(|v| (session.pool.name(s).to_string(), format_value(v)))
-        })
-        .collect()
 }

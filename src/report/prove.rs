@@ -77,10 +77,13 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
                     );
                 }
             }
-            Outcome::Confirmed { points, .. } => rows.push((
+            Outcome::Confirmed { evidence, .. } => rows.push((
                 "\\overset{?}{=}",
                 r.claim.rhs,
-                format!("agrees at {points} random points; not proved"),
+                format!(
+                    "agrees at {} points, certified in {}-bit arithmetic; not proved",
+                    evidence.points, evidence.bits
+                ),
             )),
             Outcome::Refuted { point, .. } => {
                 let at: Vec<String> = point.iter().map(|(n, v)| format!("{n} = {v}")).collect();
@@ -128,7 +131,7 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                 );
             }
             Outcome::Proved { .. } => {}
-            Outcome::Confirmed { points, residue } => {
+            Outcome::Confirmed { evidence, residue } => {
                 let _ = writeln!(o, "\n{name} (line {line}): confirmed");
                 // A residue too big to read is described, not written out: a 30-layer
                 // stack's would be megabytes.
@@ -157,7 +160,8 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                 }
                 let _ = writeln!(
                     o,
-                    "  both sides agree at {points} random points; this is numeric evidence, not a proof"
+                    "  {}; this is numeric evidence, not a proof",
+                    evidence.describe()
                 );
             }
             Outcome::Refuted {
@@ -246,6 +250,10 @@ struct ClaimJson<'a> {
     checker_gave_up: bool,
     counterexample: Option<CounterexampleJson<'a>>,
     error: Option<&'a str>,
+    /// What a `confirmed` verdict rests on: the points, their regions and axis
+    /// lengths, and the precision that certified them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a crate::prove::Evidence>,
     /// The equality facts the proof rewrote by, each as its `assume` statement.
     facts_used: Vec<String>,
     /// The proof read forwards, `lhs = ... = rhs`, when the sides meet.
@@ -300,6 +308,10 @@ fn claims_json<'a>(ws: &Workspace, reports: &'a [ClaimReport]) -> ClaimsJson<'a>
             },
             error: match &r.verdict {
                 Outcome::Failed(e) => Some(e.message.as_str()),
+                _ => None,
+            },
+            evidence: match &r.verdict {
+                Outcome::Confirmed { evidence, .. } => Some(evidence),
                 _ => None,
             },
             facts_used: facts_text(ws, r),

@@ -1066,10 +1066,6 @@ fn generated_true_identities_are_never_refuted_and_false_ones_never_proved() {
 }
 
 #[test]
-#[ignore = "issue 14: 53 of the 200 false claims are confirmed today: changes only past \
-            |x| = 1e6 (relu(x - 1e6), relu(x - 1e9)), a few nearer ones inside \
-            compositions, and changes at one point other than 0 and 1 (at -2, at 1/4, \
-            at the origin of (x, y)) are never sampled"]
 fn generated_false_identities_are_never_confirmed() {
     let run = run();
     assert!(

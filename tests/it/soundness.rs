@@ -150,3 +150,66 @@ fn a_side_is_held_to_its_domain_as_written() {
     );
     assert_eq!(v, ["proved", "proved", "proved"]);
 }
+
+#[test]
+fn a_change_only_far_away_or_at_one_point_is_found_by_search() {
+    // Kinks, single points and far-away changes are aimed at by search along one
+    // scalar, not left to random draws: each of these differs only there.
+    let v = prove(
+        "claim logit(sigmoid(sin(x))) = sin(x) + relu(y - 1e9)\n\
+         claim softplus(x) = x + softplus(-x) + 0^((x + 2)^2)\n\
+         claim tanh(x) = (exp(2*x) - 1)/(exp(2*x) + 1) + 0^((x - 1/4)^2)\n\
+         claim logit(sigmoid(sin(x))) = sin(x) + 0^(x^2 + y^2)\n\
+         claim exp(3/7 + y*x) = exp(3/7 + y*x) + relu(x - 1e6)\n\
+         claim abs(x - 40) = 40 - x",
+    );
+    assert_eq!(v, ["refuted"; 6]);
+}
+
+#[test]
+fn a_refutation_stays_inside_the_left_sides_domain_as_written() {
+    // `x/x` is undefined at 0, where the right side differs: no counterexample there.
+    let v = prove("claim x/x = 1 - 0^abs(x)\nclaim x*x/x = x*x/x + 1/7");
+    assert_eq!(v, ["confirmed", "refuted"]);
+}
+
+#[test]
+fn tensor_assumptions_narrow_the_points() {
+    // Each element is drawn inside its bounds, and a fact relating two tensors'
+    // elements is met at every index; without the facts, the claims are false.
+    let v = prove("assume x[i] > 0\nclaim sum(j, abs(x[j])) = sum(j, x[j])");
+    assert_eq!(v, ["confirmed"]);
+    let v = prove("assume x[i] > y[i]\nclaim sum(j, abs(x[j] - y[j])) = sum(j, x[j] - y[j])");
+    assert_eq!(v, ["confirmed"]);
+    let v = prove("claim sum(j, abs(x[j])) = sum(j, x[j])");
+    assert_eq!(v, ["refuted"]);
+}
+
+#[test]
+fn a_confirmed_claim_reports_its_certified_evidence() {
+    use gauge::prove::{Outcome, Region};
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file(
+        "claims",
+        "claim erf(x)^2 + sin(x)^4 = erf(x)*erf(x) + (1 - cos(x)^2)^2\n\
+         claim sum(j, erf(z[j])*x) + sin(x)^4 = x*sum(j, erf(z[j])) + (1 - cos(x)^2)^2",
+    )
+    .unwrap();
+    for c in s.claims.clone() {
+        let r = gauge::prove::prove(&mut s, &c, 3);
+        let Outcome::Confirmed { evidence: e, .. } = &r.verdict else {
+            panic!("line {}: {}", c.line, r.verdict.name());
+        };
+        assert_eq!(e.points, gauge::prove::POINTS, "{e:?}");
+        assert!(e.bits >= 256 && e.deep >= 1, "{e:?}");
+        for r in [Region::Unit, Region::Huge, Region::Special, Region::Tiny] {
+            assert!(e.regions.contains_key(&r), "{r:?} missing: {e:?}");
+        }
+        assert!(e.describe().contains("256-bit"), "{}", e.describe());
+        if c.line == 2 {
+            for n in [1, 2, 64] {
+                assert!(e.lengths.contains(&n), "length {n} missing: {e:?}");
+            }
+        }
+    }
+}

@@ -120,9 +120,23 @@ enum Attempt {
 /// Compares `lhs` and `rhs` at `at`, at each of [`PRECISIONS`] in turn until one
 /// decides (see [`Comparison`]). Both sides must have their derivatives taken.
 pub fn compare(pool: &mut Pool, lhs: ExprId, rhs: ExprId, at: &Bindings) -> Comparison {
+    compare_at_precisions(pool, lhs, rhs, at, &PRECISIONS)
+}
+
+/// [`compare`] at the given precisions, in bits, in order: the last one decides
+/// agreement, so that a caller that certifies many points where `f64` already agrees
+/// may stop at a moderate precision (agreement to `2^-(p/2)` of the values at `p`
+/// bits).
+pub fn compare_at_precisions(
+    pool: &mut Pool,
+    lhs: ExprId,
+    rhs: ExprId,
+    at: &Bindings,
+    precisions: &[usize],
+) -> Comparison {
     let mut why = String::from("no precision was tried");
-    for (k, &bits) in PRECISIONS.iter().enumerate() {
-        let last = k + 1 == PRECISIONS.len();
+    for (k, &bits) in precisions.iter().enumerate() {
+        let last = k + 1 == precisions.len();
         match compare_at(pool, lhs, rhs, at, bits, last) {
             Attempt::Decided(c) => return c,
             Attempt::MoreBits(w) => why = w,
