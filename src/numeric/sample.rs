@@ -213,6 +213,9 @@ fn axis_uses(
     }
 }
 
+/// The length of [`Draw::long`]'s axis.
+pub const LONG_AXIS: usize = 64;
+
 /// How a random point is drawn: the scale of its values, whether some are set to
 /// special values, and the length of every axis that nothing else fixes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -233,6 +236,10 @@ pub struct Draw {
     /// The length of every axis that neither `--len` nor a link fixes, instead of a
     /// random length from 1 to 8.
     pub axis: Option<usize>,
+    /// One axis (the `k`-th class of linked axes to be given a length) 64 long, the
+    /// others as usual: a long axis at a time, so that nested sums over several axes
+    /// stay cheap enough to certify.
+    pub long: Option<usize>,
 }
 
 impl Default for Draw {
@@ -241,6 +248,7 @@ impl Default for Draw {
             spread: 1.0,
             special: false,
             all: None,
+            long: None,
             axis: None,
         }
     }
@@ -565,11 +573,17 @@ fn draw(
             given_by.insert(c, len);
         }
     }
+    let mut classes = 0usize;
     let mut length_of = |session: &mut Workspace, len: ExprId, rng: &mut Rng| -> usize {
         if let Some(&n) = known.get(&len) {
             return n;
         }
-        let n = how.axis.unwrap_or_else(|| 1 + rng.below(8));
+        let n = if how.long == Some(classes) {
+            LONG_AXIS
+        } else {
+            how.axis.unwrap_or_else(|| 1 + rng.below(8))
+        };
+        classes += 1;
         for c in class_of(len) {
             known.insert(c, n);
         }
