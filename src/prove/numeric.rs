@@ -208,7 +208,15 @@ pub(super) fn numeric(
     let mut tries = 0;
     let mut precise = Precise::default();
     let mut last_error = None;
-    while evidence.points < POINTS && tries < POINTS * 20 {
+    // A claim without names has one point: it is decided there, at every precision up
+    // to 2,048 bits, and drawing again only repeats the work.
+    let constant = session.names_used(lhs).is_empty() && session.names_used(rhs).is_empty();
+    let (needed, most) = if constant {
+        (1, 2)
+    } else {
+        (POINTS, POINTS * 20)
+    };
+    while evidence.points < needed && tries < most {
         tries += 1;
         let (mut draw, mut region) = plan(tries, evidence.points);
         // The scheduled aims move one scalar of a point near 1, so that the others
@@ -359,6 +367,18 @@ pub(super) fn numeric(
         if let Some(e) = last_error {
             return Err(e);
         }
+        if let Some(why) = &precise.failed_why {
+            return Err(Error::new(
+                ErrorKind::Domain,
+                format!(
+                    "undecided: the left side fails in f64 at every point tried, and high \
+                     precision could not decide them ({why})"
+                ),
+            )
+            .with_hint(
+                "gauge holds a claim to values f64 can show; state the domain with `assume`",
+            ));
+        }
         return Err(Error::new(
             ErrorKind::Domain,
             "no point where the left side is defined was found",
@@ -411,6 +431,9 @@ pub(super) struct Precise {
     reason: Option<String>,
     /// Points where the sides agreed in f64 that were certified.
     spot_checks: usize,
+    /// Why high precision could not decide the last point where the left side failed
+    /// in f64 (beyond its range, say), for the error when no point was decided.
+    failed_why: Option<String>,
 }
 
 impl Precise {
@@ -486,6 +509,8 @@ impl Precise {
                 Comparison::Unsure(why) => {
                     if disagreed {
                         self.undecided(why);
+                    } else {
+                        self.failed_why = Some(why);
                     }
                     Decided::Unsure
                 }

@@ -213,3 +213,18 @@ fn a_confirmed_claim_reports_its_certified_evidence() {
         }
     }
 }
+
+#[test]
+fn a_claim_without_names_is_decided_at_its_one_point() {
+    // A constant claim is decided once, at every precision up to 2,048 bits: a nonzero
+    // difference is refuted with its value, an agreement is confirmed at that one
+    // point, and a side beyond f64's range is undecided with the reason, at once
+    // rather than after a thousand draws of the same point.
+    let v = prove(
+        "claim sqrt(2/pi) = 0.7978845608\n\
+         claim 10^20 + 1 = 10^20\n\
+         claim erf(1)^2 + 1 = 1 + erf(1)*erf(1) + sin(1)^4 - (1 - cos(1)^2)^2\n\
+         claim exp(exp(exp(exp(erf(8))))) = 2*exp(exp(exp(exp(erf(8)))))",
+    );
+    assert_eq!(v, ["refuted", "refuted", "confirmed", "error"]);
+}
