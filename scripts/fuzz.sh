@@ -124,8 +124,10 @@ for t in "${targets[@]}"; do
         execs=$((execs + ${n:-0}))
         if [ "$status" -ne 0 ]; then
             echo "-- $t: libFuzzer exited with $status after $(($(date +%s) - start)) s:"
-            grep -E "panicked at|UNSOUND|ERROR: libFuzzer|SUMMARY|Test unit written|timeout after|out-of-memory" "$log" | head -20 | sed 's/^/   /'
-            grep -A3 "panicked at" "$log" | head -8 | sed 's/^/   /'
+            # `|| true`: under pipefail, a grep that finds nothing (a timeout has no
+            # panic message) would end the whole script instead of restarting.
+            grep -E "panicked at|UNSOUND|ERROR: libFuzzer|SUMMARY|Test unit written|timeout after|out-of-memory" "$log" | head -20 | sed 's/^/   /' || true
+            grep -A3 "panicked at" "$log" | head -8 | sed 's/^/   /' || true
             cp "$log" "$artifacts/log-$(date +%s)-$runs.txt"
             # An input of the corpus that crashes (one added before the library
             # changed) would end every restart as it loads: libFuzzer names both the
