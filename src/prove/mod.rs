@@ -225,7 +225,39 @@ pub fn prove(session: &mut Workspace, claim: &Claim, seed: u64) -> ClaimReport {
 /// Decides one claim; with `verify`, a proof is re-checked step by step by
 /// [`crate::verify`], and a proof that fails the checker is reported in
 /// [`ClaimReport::checker_failure`] and replaced by the numeric verdict.
+///
+/// With the environment variable `GAUGE_AUDIT_PROOFS` set, every proof is re-checked
+/// even without `verify`, and one that the checker finds wrong panics: the test suite
+/// runs once so in CI, which holds every proof any test makes to the checker. The
+/// report is the one a run without `verify` gives.
 pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: bool) -> ClaimReport {
+    if verify || std::env::var_os("GAUGE_AUDIT_PROOFS").is_none() {
+        return decide_and_check(session, claim, seed, verify);
+    }
+    let audited = decide_and_check(session, claim, seed, true);
+    match &audited.checker_failure {
+        Some(f) if !f.gave_up() => panic!(
+            "BUG (GAUGE_AUDIT_PROOFS): the proof of claim `{}` (line {}) failed the step checker: {f}",
+            claim.name.as_deref().unwrap_or("(unnamed)"),
+            claim.line
+        ),
+        // The checker ran past its limits and the verdict fell back to numbers: the
+        // report is made again as a run without `verify` makes it.
+        Some(_) => decide_and_check(session, claim, seed, false),
+        None => ClaimReport {
+            verified: None,
+            ..audited
+        },
+    }
+}
+
+/// [`prove_with`] without the audit.
+fn decide_and_check(
+    session: &mut Workspace,
+    claim: &Claim,
+    seed: u64,
+    verify: bool,
+) -> ClaimReport {
     let start = Instant::now();
     let mut verified = None;
     let mut checker_failure = None;
@@ -266,8 +298,11 @@ pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: boo
     // The forward reading is a second derivation: with `verify` it is held to the same
     // checker, and one that fails is a bug reported like a failed proof.
     if verify && let Some(c) = &chain {
-        let checked = crate::verify::check_steps(session, &c.left, seed)
-            .and_then(|l| crate::verify::check_steps(session, &c.right, seed).map(|r| (l, r)));
+        let whole = session.pool.sub(claim.lhs, claim.rhs);
+        let checked =
+            crate::verify::check_steps_within(session, &c.left, whole, seed).and_then(|l| {
+                crate::verify::check_steps_within(session, &c.right, whole, seed).map(|r| (l, r))
+            });
         match checked {
             // The counts cover every step shown, of both readings.
             Ok((l, r)) => {
@@ -465,6 +500,8 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
     if session.pool.over_budget() {
         return numeric(session, claim, simplified, seed);
     }
+    // The steps that end at `simplified`: the last attempt starts again from there.
+    let at_simplified = steps.len();
     // Second attempt: multiply out and split sums, then simplify again.
     let defs = session.definitions_in_order();
     let again = expanded_and_simplified(session, simplified, defs, 256, &mut steps);
@@ -503,7 +540,43 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
             return Ok(Outcome::Proved { steps });
         }
     }
+    if let Some(mut written) = written_and_expanded(session, simplified) {
+        steps.truncate(at_simplified);
+        steps.append(&mut written);
+        return Ok(Outcome::Proved { steps });
+    }
     numeric(session, claim, simplified, seed)
+}
+
+/// The last attempt: the user's definitions written out, their lengths made one, then
+/// multiplied out (twice at most) and simplified; the steps to 0, if that reaches it.
+/// A side stated through a definition whose body names a length by another member of
+/// its class (`sum(n, dlogits[n, a])` with `dlogits = (P - onehot)/N`, against a
+/// derivative whose mean divides by `len(Z)`) meets the other side only so; and the
+/// bodies can leave one sum twice with opposite signs, `-(s - d)/n` and `(s - d)/n`,
+/// which only multiplying out brings together.
+fn written_and_expanded(session: &mut Workspace, e: ExprId) -> Option<Vec<Step>> {
+    let written = session.pool.expand_definitions(e, &[]);
+    if written == e || session.pool.over_budget() {
+        return None;
+    }
+    let mut steps = vec![Step::whole(Rule::ExpandDefinition, e, written)];
+    let mut out = written;
+    if let Some(one) = one_length(session, written) {
+        steps.push(Step::whole(Rule::EqualLengths, written, one));
+        out = one;
+    }
+    for _ in 0..2 {
+        if session.pool.is_int(out, 0) || session.pool.over_budget() {
+            break;
+        }
+        let next = expanded_and_simplified(session, out, Vec::new(), 256, &mut steps);
+        if next == out {
+            break;
+        }
+        out = next;
+    }
+    session.pool.is_int(out, 0).then_some(steps)
 }
 
 /// The step `e = 0` for a sum `e` of whole multiples of logarithms of positive

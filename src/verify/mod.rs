@@ -54,10 +54,17 @@
 //!
 //! Replay (point 2) tries the step's instances top down on the expression as it stood
 //! (a derivation's round, including one under the outer derivatives of a higher
-//! derivative), then bottom up, with and without rewriting inside results (the
-//! simplifier's passes). The numeric check samples indices in the ranges the
-//! derivation's variables give and honours every `assume` fact; it skips points where
-//! a differentiated function is undefined and differences that rounding explains.
+//! derivative), then bottom up: with results taken as given, with the chain of
+//! instances at a node and the `sum-exchange` instances on each term of its result (the
+//! prover's expansion), and with rewriting everywhere inside results (the simplifier's
+//! passes). The numeric check samples indices in the ranges the derivation's variables
+//! give and honours every `assume` fact; it skips points where a differentiated
+//! function is undefined and differences that rounding explains.
+//!
+//! A free index ranges below the length of every axis it indexes anywhere in the claim
+//! (a claim is stated where it is defined), so a delta of it contracts inside a sum
+//! over such an axis; each side's own derivation is checked with the whole claim's
+//! ranges ([`check_steps_within`]).
 //!
 //! A failure is a bug in gauge: the prover reports it loudly and falls back to numbers.
 //!
@@ -172,7 +179,7 @@ pub fn check_proof(
     if !session.pool.is_int(end, 0) {
         return Err(whole("the proof does not end at 0".into()));
     }
-    check_steps(session, steps, seed)
+    check_steps_within(session, steps, start, seed)
 }
 
 /// Checks every step of a derivation (see the module docs).
@@ -181,7 +188,22 @@ pub fn check_steps(
     steps: &[Step],
     seed: u64,
 ) -> Result<Verified, Failure> {
-    let known = known_ranges(&mut session.pool, steps);
+    let Some(first) = steps.first().map(|s| s.before) else {
+        return Ok(Verified::default());
+    };
+    check_steps_within(session, steps, first, seed)
+}
+
+/// [`check_steps`] for a derivation that is part of a larger expression `within` (one
+/// side of a claim, within `lhs - rhs`): a free index ranges below every axis length it
+/// indexes anywhere in `within`, since the claim is stated only where it is defined.
+pub fn check_steps_within(
+    session: &mut Workspace,
+    steps: &[Step],
+    within: ExprId,
+    seed: u64,
+) -> Result<Verified, Failure> {
+    let known = known_ranges(&mut session.pool, steps, within);
     let mut rng = Rng(seed);
     // A step after the derivatives are gone (`sum(j, delta(i, j))` to 1) still needs
     // `i` below `len(v)`, as the derivation's variable `v[i]` says: the numeric checks
@@ -267,9 +289,10 @@ fn shorten(text: &str) -> String {
     }
 }
 
-/// The indices of the derivatives' variables, with the lengths they range below: in
-/// `diff(f, z[i])`, `i` indexes `z` and so takes values below `len(z)`.
-fn known_ranges(pool: &mut Pool, steps: &[Step]) -> Vec<(ExprId, ExprId)> {
+/// The indices of the derivatives' variables, with the lengths they range below (in
+/// `diff(f, z[i])`, `i` indexes `z` and so takes values below `len(z)`), and the free
+/// indices of `within` with the axes they index there.
+fn known_ranges(pool: &mut Pool, steps: &[Step], within: ExprId) -> Vec<(ExprId, ExprId)> {
     let mut vars = Vec::new();
     let mut seen = FxHashSet::default();
     let mut todo: Vec<ExprId> = steps.iter().map(|s| s.before).collect();
@@ -289,6 +312,21 @@ fn known_ranges(pool: &mut Pool, steps: &[Step]) -> Vec<(ExprId, ExprId)> {
     for (t, idx) in vars {
         for (a, &i) in idx.iter().enumerate() {
             out.push((i, pool.len_of(t, a as u32)));
+        }
+    }
+    // A claim holds for every value of a free index at which it is defined, and an
+    // expression that indexes an axis with `c` is defined only for `c` below that
+    // axis's length: so `c` ranges below every length it indexes anywhere in the
+    // claim. A delta `delta(c, k)` inside a sum over that axis then contracts in every
+    // term of the sum, including one whose result no longer mentions `c`.
+    for s in pool.free_indices(within) {
+        let mut found = Vec::new();
+        pool.collect_axes_pub(s, within, &mut found, &mut FxHashSet::default());
+        let i = pool.index(s);
+        for len in found {
+            if !out.contains(&(i, len)) {
+                out.push((i, len));
+            }
         }
     }
     out

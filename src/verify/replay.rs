@@ -23,8 +23,8 @@ pub(super) fn replays(pool: &mut Pool, step: &Step) -> Result<bool, String> {
     if replay_top_down(pool, step.before, &step.rewrites) == step.after {
         return Ok(true);
     }
-    for into_results in [false, true] {
-        if replay(pool, step.before, &step.rewrites, into_results)? == step.after {
+    for mode in [Mode::AsGiven, Mode::Shallow, Mode::IntoResults] {
+        if replay(pool, step.before, &step.rewrites, mode)? == step.after {
             return Ok(true);
         }
     }
@@ -73,14 +73,27 @@ fn top_down_rec(
     out
 }
 
+/// How far a replay rewrites inside the results of rule instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// A result is taken as the rule gave it.
+    AsGiven,
+    /// A result is rewritten again as a whole (a chain of instances at one node, as a
+    /// pass that normalizes a node in stages records it), and each of its terms by the
+    /// `sum-exchange` instances, with the result rebuilt from them: the prover's
+    /// expansion orders the sums of each term of what it multiplied out, and leaves
+    /// every other subexpression of a term as it stands, even where an instance
+    /// matched the same subexpression elsewhere (the pool may have merged a factor
+    /// that `exp-out-of-sum` took out back into the sum).
+    Shallow,
+    /// A result is rewritten again wherever an instance matches inside it (the
+    /// simplifier's passes, which rewrite their own results).
+    IntoResults,
+}
+
 /// Rebuilds `id` from the bottom up, replacing each matched subexpression by its result
-/// (and the result's own matches, in turn).
-fn replay(
-    pool: &mut Pool,
-    id: ExprId,
-    rewrites: &[Rewrite],
-    into_results: bool,
-) -> Result<ExprId, String> {
+/// (and, as `mode` says, the result's own matches, in turn).
+fn replay(pool: &mut Pool, id: ExprId, rewrites: &[Rewrite], mode: Mode) -> Result<ExprId, String> {
     let mut map: FxHashMap<ExprId, ExprId> = FxHashMap::default();
     for rw in rewrites {
         match map.get(&rw.before) {
@@ -92,12 +105,18 @@ fn replay(
             }
         }
     }
+    let terms = rewrites
+        .iter()
+        .filter(|rw| rw.rule == crate::trace::Rule::SumExchange)
+        .map(|rw| (rw.before, rw.after))
+        .collect();
     let mut memo = FxHashMap::default();
     let mut active = FxHashSet::default();
     let mut redexes = Redexes {
         map,
+        terms,
         within: FxHashMap::default(),
-        into_results,
+        mode,
     };
     replay_rec(pool, id, &mut redexes, &mut memo, &mut active, true)
 }
@@ -107,10 +126,12 @@ fn replay(
 struct Redexes {
     /// Each matched subexpression's result.
     map: FxHashMap<ExprId, ExprId>,
+    /// The results of the instances that reorder one term's sums.
+    terms: FxHashMap<ExprId, ExprId>,
     /// Whether an expression holds a matched subexpression.
     within: FxHashMap<ExprId, bool>,
-    /// Whether a rule's result is rewritten again where an instance matches inside it.
-    into_results: bool,
+    /// How far a rule's result is rewritten again.
+    mode: Mode,
 }
 
 impl Redexes {
@@ -172,13 +193,45 @@ fn replay_rec(
     if let Some(&next) = redexes.map.get(&out)
         && next != out
     {
-        out = if redexes.into_results {
-            replay_rec(pool, next, redexes, memo, active, false)?
-        } else {
-            next
+        out = match redexes.mode {
+            Mode::AsGiven => next,
+            Mode::Shallow => shallow(pool, next, &redexes.map, &redexes.terms),
+            Mode::IntoResults => replay_rec(pool, next, redexes, memo, active, false)?,
         };
     }
     active.remove(&id);
     memo.insert(id, out);
     Ok(out)
+}
+
+/// The [`Mode::Shallow`] replay of a rule's result: the chain of instances that begins at
+/// it, then each term of what the chain ends at reordered by a `sum-exchange` instance,
+/// and the sum rebuilt from them.
+fn shallow(
+    pool: &mut Pool,
+    id: ExprId,
+    map: &FxHashMap<ExprId, ExprId>,
+    terms: &FxHashMap<ExprId, ExprId>,
+) -> ExprId {
+    let cur = chain(id, map);
+    let Node::Add(ts) = pool.node(cur).clone() else {
+        return cur;
+    };
+    let new: Vec<ExprId> = ts.iter().map(|&t| chain(t, terms)).collect();
+    if new[..] == ts[..] {
+        cur
+    } else {
+        pool.add(new)
+    }
+}
+
+/// Follows the instances from `id`: each one's result, while another instance matches it.
+fn chain(mut id: ExprId, map: &FxHashMap<ExprId, ExprId>) -> ExprId {
+    for _ in 0..=map.len() {
+        match map.get(&id) {
+            Some(&next) if next != id => id = next,
+            _ => break,
+        }
+    }
+    id
 }
