@@ -478,6 +478,12 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
         }
         None => simplified,
     };
+    // Then with negated arguments in one form: `sigmoid(-y)` as `1 - sigmoid(y)` and
+    // `softplus(y - 2x)` as `y - 2x + softplus(2x - y)`, however deep they sit.
+    if let Some(mut negated) = negated_and_simplified(session, simplified) {
+        steps.append(&mut negated);
+        return Ok(Outcome::Proved { steps });
+    }
     // Then with the user's definitions written out (not the builtins): a side that
     // states `h30(t)` and a side whose derivative took `h30` apart meet only in the
     // same terms. Expanding a call is a substitution into a shared DAG, once per
@@ -546,6 +552,41 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
         return Ok(Outcome::Proved { steps });
     }
     numeric(session, claim, simplified, seed)
+}
+
+/// `e` with its negated arguments in one form ([`crate::simplify::negated`]), then
+/// simplified and, failing that, multiplied out; the steps to 0, if that reaches it.
+fn negated_and_simplified(session: &mut Workspace, e: ExprId) -> Option<Vec<Step>> {
+    let (one, rewrites) = crate::simplify::negated::negated_arguments(&mut session.pool, e);
+    if one == e || session.pool.over_budget() {
+        return None;
+    }
+    let mut steps = vec![Step::from_rewrites(e, one, rewrites)];
+    let defs = session.definitions_in_order();
+    let facts = session.facts.clone();
+    let mut simp = Simplifier::new(&mut session.pool, defs.clone()).with_facts(facts);
+    let out = simp.simplify(one);
+    steps.append(&mut simp.steps);
+    if session.pool.is_int(out, 0) {
+        return Some(steps);
+    }
+    // A call such as `bce(z, t)` meets the stable forms only once written out.
+    let written = session.pool.expand_definitions(out, &[]);
+    let out = if written == out {
+        out
+    } else {
+        steps.push(Step::whole(Rule::ExpandDefinition, out, written));
+        let facts = session.facts.clone();
+        let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts);
+        let out = simp.simplify(written);
+        steps.append(&mut simp.steps);
+        out
+    };
+    if session.pool.is_int(out, 0) {
+        return Some(steps);
+    }
+    let again = expanded_and_simplified(session, out, defs, 256, &mut steps);
+    session.pool.is_int(again, 0).then_some(steps)
 }
 
 /// The last attempt: the user's definitions written out, their lengths made one, then

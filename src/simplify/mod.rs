@@ -5,6 +5,7 @@
 
 pub mod cse;
 pub mod fold;
+pub mod negated;
 pub mod outer;
 pub mod rules;
 pub mod sign;

@@ -283,6 +283,9 @@ impl<'a> Signs<'a> {
         if best.is_some() {
             return best;
         }
+        if let Some(b) = intrinsic_bound(self.pool, x, side) {
+            return Some(b);
+        }
         let zero = |strict| {
             Some(Bound {
                 value: BigRational::zero(),
@@ -295,6 +298,32 @@ impl<'a> Signs<'a> {
             Side::Upper if self.negative_depth(x, depth + 1) => zero(true),
             _ => None,
         }
+    }
+}
+
+/// The bound every value of a bounded builtin keeps, on the given side: `sin` and `cos`
+/// within `[-1, 1]`, `tanh` and `erf` within `(-1, 1)`, `sigmoid` within `(0, 1)`,
+/// `cosh` at least 1, and `atan` within `[-8/5, 8/5]` (a rational outside `pi/2`).
+fn intrinsic_bound(pool: &Pool, x: ExprId, side: Side) -> Option<Bound> {
+    let Node::Func(f, _) = pool.node(x) else {
+        return None;
+    };
+    let bound = |n: i64, d: i64, strict: bool| {
+        Some(Bound {
+            value: BigRational::new(n.into(), d.into()),
+            strict,
+        })
+    };
+    match (f, side) {
+        (Func::Sin | Func::Cos, Side::Lower) => bound(-1, 1, false),
+        (Func::Sin | Func::Cos, Side::Upper) => bound(1, 1, false),
+        (Func::Tanh | Func::Erf, Side::Lower) => bound(-1, 1, true),
+        (Func::Tanh | Func::Erf | Func::Sigmoid, Side::Upper) => bound(1, 1, true),
+        (Func::Sigmoid, Side::Lower) => bound(0, 1, true),
+        (Func::Cosh, Side::Lower) => bound(1, 1, false),
+        (Func::Atan, Side::Lower) => bound(-8, 5, false),
+        (Func::Atan, Side::Upper) => bound(8, 5, false),
+        _ => None,
     }
 }
 

@@ -118,6 +118,9 @@ pub enum Rule {
     LnOfSigmoid,
     /// `softplus(-v) = softplus(v) - v`.
     SoftplusOfNegative,
+    /// `f(w)` written through `f(-w)` for an odd, even or shifted function
+    /// (`sin(w) = -sin(-w)`, `sigmoid(w) = 1 - sigmoid(-w)`, ...).
+    NegatedArgument,
 
     // Moves of the prover (see `prove`).
     /// `e = N/m`, and `N` is shown to be 0.
@@ -183,6 +186,7 @@ impl Rule {
             Rule::LogitOfSigmoid => "logit-of-sigmoid",
             Rule::LnOfSigmoid => "ln-of-sigmoid",
             Rule::SoftplusOfNegative => "softplus-of-negative",
+            Rule::NegatedArgument => "negated-argument",
             Rule::ClearDenominators => "clear-denominators",
             Rule::CombineLogarithms => "combine-logarithms",
         }

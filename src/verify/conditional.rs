@@ -314,6 +314,38 @@ impl Kernel<'_> {
         self.expect_same(want, a, "softplus(-w) + w")
     }
 
+    /// `f(w)` written through `f(-w)`, by the checker's own table of symmetries: odd
+    /// functions change sign, even ones do not, and `acos`, `sigmoid` and `softplus`
+    /// shift. Each holds wherever either side is defined, for every `w`.
+    pub(super) fn check_negated_argument(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(f, w) = self.pool.node(b).clone() else {
+            return no_match(Rule::NegatedArgument);
+        };
+        let m = self.pool.neg(w);
+        let fm = self.pool.func(f, m);
+        let want = match f {
+            Func::Sin
+            | Func::Tan
+            | Func::Sinh
+            | Func::Tanh
+            | Func::Asin
+            | Func::Atan
+            | Func::Erf => self.pool.neg(fm),
+            Func::Cos | Func::Cosh | Func::Abs => fm,
+            Func::Acos => {
+                let pi = self.pool.constant(crate::expr::node::Constant::Pi);
+                self.pool.sub(pi, fm)
+            }
+            Func::Sigmoid => {
+                let one = self.pool.int(1);
+                self.pool.sub(one, fm)
+            }
+            Func::Softplus => self.pool.add(vec![fm, w]),
+            Func::Exp | Func::Ln => return no_match(Rule::NegatedArgument),
+        };
+        self.expect_same(want, a, "f(w) written through f(-w)")
+    }
+
     /// The argument of `ln(x)`, written as it is or as the body of a call.
     fn logarithm_argument(&mut self, e: ExprId) -> Option<ExprId> {
         let e = match self.pool.node(e) {

@@ -50,7 +50,8 @@
 //!   agree once the definitions on both sides are written out;
 //! - `sigmoid-of-ln` is checked with its positivity condition, against `u/(1 + u)` or
 //!   by `r*(1 + u) = u`, and `logit-of-sigmoid`, `ln-of-sigmoid` and
-//!   `softplus-of-negative` by their patterns.
+//!   `softplus-of-negative` by their patterns, and `negated-argument` by the checker's
+//!   own table of odd, even and shifted functions.
 //!
 //! Replay (point 2) tries the step's instances top down on the expression as it stood
 //! (a derivation's round, including one under the outer derivatives of a higher

@@ -183,6 +183,7 @@ impl<'a> Kernel<'a> {
             Rule::LogitOfSigmoid => self.check_logit_of_sigmoid(b, a),
             Rule::LnOfSigmoid => self.check_ln_of_sigmoid(b, a),
             Rule::SoftplusOfNegative => self.check_softplus_of_negative(b, a),
+            Rule::NegatedArgument => self.check_negated_argument(b, a),
         }
     }
 

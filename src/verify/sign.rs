@@ -370,6 +370,7 @@ impl SignProver<'_> {
                 Some(r) => Interval::point(r.clone()),
                 None => self
                     .fact_interval(pool, x)
+                    .meet(range_of(pool, x))
                     .meet(Interval::of_signs(sign_of_rest(sign, &c))),
             };
             total = total.plus(&of_x.scaled(&c));
@@ -421,6 +422,30 @@ impl SignProver<'_> {
         }
         out
     }
+}
+
+/// The range a bounded builtin's values lie in, whatever its argument: the checker's
+/// own table (`sin` and `cos` in `[-1, 1]`, `tanh` and `erf` in `(-1, 1)`, `sigmoid` in
+/// `(0, 1)`, `cosh` from 1, `atan` in `(-pi/2, pi/2)`, within `[-8/5, 8/5]`).
+fn range_of(pool: &Pool, x: ExprId) -> Interval {
+    let Node::Func(f, _) = pool.node(x) else {
+        return Interval::everything();
+    };
+    let end = |n: i64, d: i64, open: bool| {
+        Some(End {
+            value: BigRational::new(n.into(), d.into()),
+            open,
+        })
+    };
+    let (low, high) = match f {
+        Func::Sin | Func::Cos => (end(-1, 1, false), end(1, 1, false)),
+        Func::Tanh | Func::Erf => (end(-1, 1, true), end(1, 1, true)),
+        Func::Sigmoid => (end(0, 1, true), end(1, 1, true)),
+        Func::Cosh => (end(1, 1, false), None),
+        Func::Atan => (end(-8, 5, false), end(8, 5, false)),
+        _ => return Interval::everything(),
+    };
+    Interval { low, high }
 }
 
 /// The signs of `x` in a term `c*x`, from the term's signs: dividing by a negative `c`

@@ -696,3 +696,35 @@ fn a_wrong_whole_derivative_is_refused() {
         assert_eq!(e.rule, Some(Rule::Differentiate), "{e}");
     }
 }
+
+#[test]
+fn negated_arguments_are_checked_by_the_checkers_own_table() {
+    let mut s = Workspace::with_prelude().unwrap();
+    // Each true instance passes, and the same instance with the symmetry of another
+    // kind of function (odd for even, no shift for a shifted one) is refused.
+    for (before, right, wrong) in [
+        ("sin(y - x)", "-sin(x - y)", "sin(x - y)"),
+        ("cos(y - x)", "cos(x - y)", "-cos(x - y)"),
+        ("tanh(y - x)", "-tanh(x - y)", "tanh(x - y)"),
+        ("sigmoid(-x)", "1 - sigmoid(x)", "-sigmoid(x)"),
+        (
+            "softplus(y - x)",
+            "y - x + softplus(x - y)",
+            "softplus(x - y)",
+        ),
+        ("acos(-x/2)", "pi - acos(x/2)", "acos(x/2)"),
+    ] {
+        let b = s.parse_expression(before).unwrap();
+        let r = s.parse_expression(right).unwrap();
+        let w = s.parse_expression(wrong).unwrap();
+        check_steps(&mut s, &[Step::whole(Rule::NegatedArgument, b, r)], 3)
+            .unwrap_or_else(|e| panic!("{before} -> {right}: {e}"));
+        let f =
+            check_steps(&mut s, &[Step::whole(Rule::NegatedArgument, b, w)], 3).expect_err(before);
+        assert_eq!(f.rule, Some(Rule::NegatedArgument), "{f}");
+    }
+    // A function without the symmetry is not matched.
+    let b = s.parse_expression("exp(-x)").unwrap();
+    let a = s.parse_expression("1/exp(x)").unwrap();
+    assert!(check_steps(&mut s, &[Step::whole(Rule::NegatedArgument, b, a)], 3).is_err());
+}
