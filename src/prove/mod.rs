@@ -478,12 +478,6 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
         }
         None => simplified,
     };
-    // Then with negated arguments in one form: `sigmoid(-y)` as `1 - sigmoid(y)` and
-    // `softplus(y - 2x)` as `y - 2x + softplus(2x - y)`, however deep they sit.
-    if let Some(mut negated) = negated_and_simplified(session, simplified) {
-        steps.append(&mut negated);
-        return Ok(Outcome::Proved { steps });
-    }
     // Then with the user's definitions written out (not the builtins): a side that
     // states `h30(t)` and a side whose derivative took `h30` apart meet only in the
     // same terms. Expanding a call is a substitution into a shared DAG, once per
@@ -546,6 +540,25 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
             return Ok(Outcome::Proved { steps });
         }
     }
+    // Then, the other attempts having failed, four rewriting passes, each tried on its
+    // own from `simplified`: negated arguments in one form (`sigmoid(-y)` as
+    // `1 - sigmoid(y)`, `softplus(y - 2x)` as `y - 2x + softplus(2x - y)`, however deep
+    // they sit); the sines and cosines of sums and multiples expanded (`sin(2u)` as
+    // `2 sin u cos u`); the content of a logarithm's sum taken out (`ln(17 + 6x^2)` as
+    // `ln(6) + ln(17/6 + x^2)`); and powers of one whole exponent merged
+    // (`(x - 1)^k (x + 1)^k` as `(x^2 - 1)^k`).
+    for pass in [
+        crate::simplify::negated::negated_arguments,
+        crate::simplify::angles::angle_sums,
+        crate::simplify::content::logarithm_contents,
+        crate::simplify::merge_powers::merged_powers,
+    ] {
+        if let Some(mut rewritten) = rewritten_and_simplified(session, simplified, pass) {
+            steps.truncate(at_simplified);
+            steps.append(&mut rewritten);
+            return Ok(Outcome::Proved { steps });
+        }
+    }
     if let Some(mut written) = written_and_expanded(session, simplified) {
         steps.truncate(at_simplified);
         steps.append(&mut written);
@@ -554,31 +567,48 @@ fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> 
     numeric(session, claim, simplified, seed)
 }
 
-/// `e` with its negated arguments in one form ([`crate::simplify::negated`]), then
-/// simplified and, failing that, multiplied out; the steps to 0, if that reaches it.
-fn negated_and_simplified(session: &mut Workspace, e: ExprId) -> Option<Vec<Step>> {
-    let (one, rewrites) = crate::simplify::negated::negated_arguments(&mut session.pool, e);
-    if one == e || session.pool.over_budget() {
+/// A rewriting pass of the prover's: the result and the rule instances that made it.
+type Pass = fn(&mut crate::expr::pool::Pool, ExprId) -> (ExprId, Vec<crate::trace::Rewrite>);
+
+/// `e` rewritten by `pass` ([`crate::simplify::negated`], [`crate::simplify::angles`]),
+/// then simplified, with calls written out, and multiplied out; the steps to 0, if
+/// that reaches it.
+fn rewritten_and_simplified(session: &mut Workspace, e: ExprId, pass: Pass) -> Option<Vec<Step>> {
+    let (one, rewrites) = pass(&mut session.pool, e);
+    // With nothing for the pass at the top, it may still find work in the calls.
+    let calls = session.pool.expand_definitions(e, &[]) != e;
+    if (one == e && !calls) || session.pool.over_budget() {
         return None;
     }
-    let mut steps = vec![Step::from_rewrites(e, one, rewrites)];
     let defs = session.definitions_in_order();
-    let facts = session.facts.clone();
-    let mut simp = Simplifier::new(&mut session.pool, defs.clone()).with_facts(facts);
-    let out = simp.simplify(one);
-    steps.append(&mut simp.steps);
+    let mut steps = Vec::new();
+    let out = if one == e {
+        e
+    } else {
+        steps.push(Step::from_rewrites(e, one, rewrites));
+        let facts = session.facts.clone();
+        let mut simp = Simplifier::new(&mut session.pool, defs.clone()).with_facts(facts);
+        let out = simp.simplify(one);
+        steps.append(&mut simp.steps);
+        out
+    };
     if session.pool.is_int(out, 0) {
         return Some(steps);
     }
-    // A call such as `bce(z, t)` meets the stable forms only once written out.
+    // A call such as `bce(z, t)` or `relu(u)` meets the stable forms only once written
+    // out, and its body may hold more for the pass to rewrite (`abs(-u)`).
     let written = session.pool.expand_definitions(out, &[]);
     let out = if written == out {
         out
     } else {
         steps.push(Step::whole(Rule::ExpandDefinition, out, written));
+        let (again, rewrites) = pass(&mut session.pool, written);
+        if again != written {
+            steps.push(Step::from_rewrites(written, again, rewrites));
+        }
         let facts = session.facts.clone();
         let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts);
-        let out = simp.simplify(written);
+        let out = simp.simplify(again);
         steps.append(&mut simp.steps);
         out
     };

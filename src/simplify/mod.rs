@@ -3,10 +3,14 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `trace`.
 
+pub mod angles;
+pub mod content;
 pub mod cse;
 pub mod fold;
+pub mod merge_powers;
 pub mod negated;
 pub mod outer;
 pub mod rules;
 pub mod sign;
 pub mod simplifier;
+pub mod walk;

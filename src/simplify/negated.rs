@@ -23,49 +23,13 @@
 //!
 //! May import: `diag`, `expr`, `trace`.
 
-use rustc_hash::FxHashMap;
-
 use crate::expr::node::{Constant, ExprId, Func, Node};
 use crate::expr::pool::Pool;
 use crate::trace::{Rewrite, Rule};
 
-/// `e` with every negated argument in one form, and the instances that did it.
+/// `e` with every negated argument in one form, and the instances.
 pub fn negated_arguments(pool: &mut Pool, e: ExprId) -> (ExprId, Vec<Rewrite>) {
-    let mut memo = FxHashMap::default();
-    let mut rewrites = Vec::new();
-    let out = rec(pool, e, &mut memo, &mut rewrites);
-    (out, rewrites)
-}
-
-/// [`negated_arguments`] below `id`, bottom-up.
-fn rec(
-    pool: &mut Pool,
-    id: ExprId,
-    memo: &mut FxHashMap<ExprId, ExprId>,
-    rewrites: &mut Vec<Rewrite>,
-) -> ExprId {
-    if crate::diag::stack::low() {
-        return crate::diag::stack::grow(move || rec(pool, id, memo, rewrites));
-    }
-    if let Some(&r) = memo.get(&id) {
-        return r;
-    }
-    let old = crate::expr::node::children(pool.node(id));
-    let kids: Vec<ExprId> = old.iter().map(|&c| rec(pool, c, memo, rewrites)).collect();
-    let rebuilt = if kids == old {
-        id
-    } else {
-        pool.rebuild(id, &kids)
-    };
-    let out = match through_negation(pool, rebuilt) {
-        Some(r) => {
-            rewrites.push(Rewrite::new(Rule::NegatedArgument, rebuilt, r));
-            r
-        }
-        None => rebuilt,
-    };
-    memo.insert(id, out);
-    out
+    super::walk::bottom_up(pool, e, Rule::NegatedArgument, false, through_negation)
 }
 
 /// `f(w)` written through `f(-w)` when `-w` is the argument's kept form.

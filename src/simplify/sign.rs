@@ -328,11 +328,17 @@ fn intrinsic_bound(pool: &Pool, x: ExprId, side: Side) -> Option<Bound> {
 }
 
 impl Signs<'_> {
-    /// Proved `x >= 0` by its outermost node alone (an even power, an absolute value,
-    /// a delta), without looking into it: what bounding a sum's terms can afford.
+    /// Proved `x >= 0` by its outermost nodes alone (an even power, an absolute value,
+    /// a delta, or a product of those), without looking into them: what bounding a
+    /// sum's terms can afford.
     fn plainly_nonnegative(&self, x: ExprId) -> bool {
         match self.pool.node(x) {
             Node::Func(Func::Abs, _) | Node::Delta(..) => true,
+            // `x^2*y^2`: a product of such factors (and positive numbers).
+            Node::Mul(fs) => fs.iter().all(|&f| match self.pool.as_num(f) {
+                Some(r) => r.is_positive(),
+                None => self.plainly_nonnegative(f),
+            }),
             Node::Pow(_, e) => self
                 .pool
                 .as_num(*e)

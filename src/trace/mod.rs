@@ -121,6 +121,12 @@ pub enum Rule {
     /// `f(w)` written through `f(-w)` for an odd, even or shifted function
     /// (`sin(w) = -sin(-w)`, `sigmoid(w) = 1 - sigmoid(-w)`, ...).
     NegatedArgument,
+    /// `sin(p + q) = sin p cos q + cos p sin q` and `cos(p + q) = cos p cos q - sin p sin q`.
+    AngleSum,
+    /// `ln(S) = ln(k) + ln(S/k)`: the content `k` of a sum under a logarithm taken out.
+    LnOfContent,
+    /// `a^k b^k = (a b)^k` for a whole `k`, the bases multiplied out.
+    ProductOfPowers,
 
     // Moves of the prover (see `prove`).
     /// `e = N/m`, and `N` is shown to be 0.
@@ -187,6 +193,9 @@ impl Rule {
             Rule::LnOfSigmoid => "ln-of-sigmoid",
             Rule::SoftplusOfNegative => "softplus-of-negative",
             Rule::NegatedArgument => "negated-argument",
+            Rule::AngleSum => "angle-sum",
+            Rule::LnOfContent => "ln-of-content",
+            Rule::ProductOfPowers => "product-of-powers",
             Rule::ClearDenominators => "clear-denominators",
             Rule::CombineLogarithms => "combine-logarithms",
         }

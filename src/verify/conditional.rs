@@ -346,6 +346,129 @@ impl Kernel<'_> {
         self.expect_same(want, a, "f(w) written through f(-w)")
     }
 
+    /// `sin` or `cos` of `p + q` through the sines and cosines of `p` and `q`, by the
+    /// checker's own formulas: `p` is a sum's first term and `q` the rest, or `p = u`
+    /// and `q = (n - 1)*u` for a whole multiple `n*u`.
+    pub(super) fn check_angle_sum(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(f @ (Func::Sin | Func::Cos), w) = self.pool.node(b).clone() else {
+            return no_match(Rule::AngleSum);
+        };
+        let (p, q) = match self.pool.node(w).clone() {
+            Node::Add(ts) => {
+                let rest = self.pool.add(ts[1..].to_vec());
+                (ts[0], rest)
+            }
+            _ => {
+                let (c, u) = self.pool.split_coefficient(w);
+                if !c.is_integer() || c <= BigRational::from_integer(1.into()) {
+                    return no_match(Rule::AngleSum);
+                }
+                let k = self.pool.num(c - BigRational::from_integer(1.into()));
+                let q = self.pool.mul(vec![k, u]);
+                (u, q)
+            }
+        };
+        let sin = |pool: &mut crate::expr::pool::Pool, x| pool.func(Func::Sin, x);
+        let cos = |pool: &mut crate::expr::pool::Pool, x| pool.func(Func::Cos, x);
+        let (sp, cp, sq, cq) = (
+            sin(self.pool, p),
+            cos(self.pool, p),
+            sin(self.pool, q),
+            cos(self.pool, q),
+        );
+        let want = if f == Func::Sin {
+            let x = self.pool.mul(vec![sp, cq]);
+            let y = self.pool.mul(vec![cp, sq]);
+            self.pool.add(vec![x, y])
+        } else {
+            let x = self.pool.mul(vec![cp, cq]);
+            let y = self.pool.mul(vec![sp, sq]);
+            self.pool.sub(x, y)
+        };
+        self.expect_same(want, a, "the angle-sum formula")
+    }
+
+    /// `ln(S)` as `ln(k) + ln(T)` for a positive number `k` with `k*T = S` by the normal
+    /// form: both sides are defined exactly where `S > 0`, and equal there.
+    pub(super) fn check_ln_of_content(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Func(Func::Ln, s) = self.pool.node(b).clone() else {
+            return no_match(Rule::LnOfContent);
+        };
+        let Node::Add(parts) = self.pool.node(a).clone() else {
+            return no_match(Rule::LnOfContent);
+        };
+        let logs: Vec<ExprId> = parts
+            .iter()
+            .filter_map(|&p| match self.pool.node(p) {
+                Node::Func(Func::Ln, x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        let [x, y] = logs[..] else {
+            return no_match(Rule::LnOfContent);
+        };
+        if parts.len() != 2 {
+            return no_match(Rule::LnOfContent);
+        }
+        // One logarithm is of a positive number, the other of the rest.
+        let positive = |pool: &crate::expr::pool::Pool, e: ExprId| {
+            pool.as_num(e)
+                .is_some_and(|r| r > &BigRational::from_integer(0.into()))
+        };
+        let (k, t) = if positive(self.pool, x) {
+            (x, y)
+        } else if positive(self.pool, y) {
+            (y, x)
+        } else {
+            return no_match(Rule::LnOfContent);
+        };
+        let product = self.pool.mul(vec![k, t]);
+        self.expect_same(product, s, "ln(k) + ln(S/k)")
+    }
+
+    /// A product's powers of one whole exponent `k` merged into `B^k`: the other
+    /// factors stay as they were, and the product of the merged bases has `B`'s normal
+    /// form. `a^k b^k = (a b)^k` for every real `a`, `b` and whole `k`.
+    pub(super) fn check_product_of_powers(&mut self, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Node::Mul(fs) = self.pool.node(b).clone() else {
+            return no_match(Rule::ProductOfPowers);
+        };
+        let gs: Vec<ExprId> = match self.pool.node(a) {
+            Node::Mul(gs) => gs.to_vec(),
+            _ => vec![a],
+        };
+        let whole = |pool: &crate::expr::pool::Pool, f: ExprId| match pool.node(f) {
+            Node::Pow(base, k) if pool.as_num(*k).is_some_and(|r| r.is_integer()) => {
+                Some((*base, *k))
+            }
+            _ => None,
+        };
+        for &g in &gs {
+            let Some((merged, k)) = whole(self.pool, g) else {
+                continue;
+            };
+            let (same, rest): (Vec<ExprId>, Vec<ExprId>) = fs
+                .iter()
+                .partition(|&&f| whole(self.pool, f).is_some_and(|(_, j)| j == k));
+            if same.len() < 2 {
+                continue;
+            }
+            let others: Vec<ExprId> = gs.iter().copied().filter(|&x| x != g).collect();
+            let (left, right) = (self.pool.mul(rest), self.pool.mul(others));
+            if left != right {
+                continue;
+            }
+            let bases: Vec<ExprId> = same
+                .iter()
+                .filter_map(|&f| whole(self.pool, f))
+                .map(|(base, _)| base)
+                .collect();
+            let product = self.pool.mul(bases);
+            return self.expect_same(product, merged, "the product of the bases");
+        }
+        no_match(Rule::ProductOfPowers)
+    }
+
     /// The argument of `ln(x)`, written as it is or as the body of a call.
     fn logarithm_argument(&mut self, e: ExprId) -> Option<ExprId> {
         let e = match self.pool.node(e) {

@@ -184,6 +184,9 @@ impl<'a> Kernel<'a> {
             Rule::LnOfSigmoid => self.check_ln_of_sigmoid(b, a),
             Rule::SoftplusOfNegative => self.check_softplus_of_negative(b, a),
             Rule::NegatedArgument => self.check_negated_argument(b, a),
+            Rule::AngleSum => self.check_angle_sum(b, a),
+            Rule::LnOfContent => self.check_ln_of_content(b, a),
+            Rule::ProductOfPowers => self.check_product_of_powers(b, a),
         }
     }
 

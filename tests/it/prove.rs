@@ -98,8 +98,17 @@ fn verdict(file_text: &str) -> String {
 
 #[test]
 fn a_claim_without_a_proof_is_confirmed_or_refuted_by_numbers() {
-    // True, but beyond the rules: sin(2x) = 2 sin(x) cos(x).
-    assert_eq!(verdict("claim sin(2*x) = 2*sin(x)*cos(x)"), "confirmed");
+    // True, but beyond the rules: the Pythagorean identity under a function.
+    assert_eq!(
+        verdict("claim exp(cos(2*x)) = exp(1 - 2*sin(x)^2)"),
+        "confirmed"
+    );
+    assert_eq!(
+        verdict("claim exp(cos(2*x)) = exp(1 - sin(x)^2)"),
+        "refuted"
+    );
+    // sin(2x) = 2 sin(x) cos(x) was such a claim, until the angle-sum rule.
+    assert_eq!(verdict("claim sin(2*x) = 2*sin(x)*cos(x)"), "proved");
     assert_eq!(verdict("claim sin(2*x) = 2*sin(x)"), "refuted");
     // ln(x^2) = 2 ln(x) holds only for x > 0: refuted without the fact, proved with it.
     assert_eq!(verdict("claim ln(x^2) = 2*ln(x)"), "refuted");
@@ -136,10 +145,14 @@ fn facts_about_elements_and_expressions_hold_at_every_sampled_point() {
         "proved"
     );
     assert_eq!(
+        verdict("assume z[0] > 0\nclaim abs(z[0])*exp(cos(2*x)) = z[0]*exp(1 - 2*sin(x)^2)"),
+        "confirmed"
+    );
+    assert_eq!(
         verdict(
             "assume z[0] > 0\nclaim abs(z[0])*sin(x + 10) = z[0]*(sin(x)*cos(10) + cos(x)*sin(10))"
         ),
-        "confirmed"
+        "proved"
     );
     assert_eq!(
         verdict("assume x - y > 0\nclaim abs(x - y) = x - y"),
@@ -151,14 +164,20 @@ fn facts_about_elements_and_expressions_hold_at_every_sampled_point() {
 
 #[test]
 fn rounding_of_large_intermediates_is_no_counterexample() {
-    assert_eq!(verdict("claim sin(x + 10000000*pi) = sin(x)"), "confirmed");
+    // Beyond the rules (the tangent's addition formula), with arguments near 1e8.
+    assert_eq!(verdict("claim tan(x + 10000000*pi) = tan(x)"), "confirmed");
     assert_eq!(
-        verdict("claim sin(x + 1e8) = sin(x)*cos(1e8) + cos(x)*sin(1e8)"),
+        verdict("claim tan(x + 1e8) = (tan(x) + tan(1e8))/(1 - tan(x)*tan(1e8))"),
         "confirmed"
     );
     assert_eq!(
-        verdict("claim sin(x + 1e8) = sin(x)*cos(1e8) + cos(x)*sin(1e8) + 1e-3"),
+        verdict("claim tan(x + 1e8) = (tan(x) + tan(1e8))/(1 - tan(x)*tan(1e8)) + 1e-3"),
         "refuted"
+    );
+    // The sine's is proved by the angle-sum rule.
+    assert_eq!(
+        verdict("claim sin(x + 1e8) = sin(x)*cos(1e8) + cos(x)*sin(1e8)"),
+        "proved"
     );
 }
 
@@ -525,5 +544,27 @@ fn stable_sigmoid_and_softplus_forms_are_proved_however_deep_they_sit() {
         claim wrong_parity: exp(cos(y - x)) = exp(-cos(x - y))\n\
         claim wrong_bound: ln((1/2 + sin(x))^2) = 2*ln(1/2 + sin(x))\n";
     let got = verified_verdicts("stable-wrong", text);
+    assert_eq!(got, vec!["refuted"; 4], "{got:?}");
+}
+
+#[test]
+fn angle_sums_logarithm_contents_and_powers_of_one_exponent_are_proved() {
+    // Each is checked under --verify; each came back `confirmed` before its rule.
+    let text = "claim double_angle: sin(2*atan(erf(x))) + x = 2*sin(atan(erf(x)))*cos(atan(erf(x))) + x\n\
+        claim angle_sum: cosh(x)*cos(y + x/cosh(y)) = cosh(x)*(cos(y)*cos(x/cosh(y)) - sin(y)*sin(x/cosh(y)))\n\
+        claim triple_angle: sin(3*x) = 3*sin(x) - 4*sin(x)^3\n\
+        claim cos_double: cos(2*x) = 1 - 2*sin(x)^2\n\
+        claim ln_quotient: exp(y)*ln((x^2 + 1/3)/(5/2 + x^2 + 1/3)) = exp(y)*(ln(x^2 + 1/3) - ln(5/2 + x^2 + 1/3))\n\
+        claim ln_scaled: ln((1 + y^2)/(x^2 + 1/3)) + cos(x) = ln(1 + y^2) - ln(x^2 + 1/3) + cos(x)\n\
+        claim binomial_200: (x - 1)^200*(x + 1)^200 = (x^2 - 1)^200\n\
+        claim binomial_nested: sigmoid((y - 2)^7*(y + 2)^7) = sigmoid((y^2 - 4)^7)\n";
+    let got = verified_verdicts("angles", text);
+    assert_eq!(got, vec!["proved"; 8], "{got:?}");
+    // And the same shapes made false are refuted.
+    let text = "claim wrong_double: sin(2*x) = 2*sin(x)\n\
+        claim wrong_sum: cos(x + y) = cos(x)*cos(y) + sin(x)*sin(y)\n\
+        claim wrong_content: ln(6 + 3*x^2) = ln(3) + ln(3 + x^2)\n\
+        claim wrong_binomial: (x - 1)^200*(x + 1)^200 = (x^2 + 1)^200\n";
+    let got = verified_verdicts("angles-wrong", text);
     assert_eq!(got, vec!["refuted"; 4], "{got:?}");
 }

@@ -728,3 +728,52 @@ fn negated_arguments_are_checked_by_the_checkers_own_table() {
     let a = s.parse_expression("1/exp(x)").unwrap();
     assert!(check_steps(&mut s, &[Step::whole(Rule::NegatedArgument, b, a)], 3).is_err());
 }
+
+#[test]
+fn angle_sums_contents_and_merged_powers_are_checked_on_their_own() {
+    let mut s = Workspace::with_prelude().unwrap();
+    for (rule, before, right, wrong) in [
+        (
+            Rule::AngleSum,
+            "sin(x + y)",
+            "sin(x)*cos(y) + cos(x)*sin(y)",
+            "sin(x)*cos(y) - cos(x)*sin(y)",
+        ),
+        (
+            Rule::AngleSum,
+            "cos(x + y)",
+            "cos(x)*cos(y) - sin(x)*sin(y)",
+            "cos(x)*cos(y) + sin(x)*sin(y)",
+        ),
+        (
+            Rule::AngleSum,
+            "sin(3*x)",
+            "sin(x)*cos(2*x) + cos(x)*sin(2*x)",
+            "sin(x)*cos(2*x)",
+        ),
+        (
+            Rule::LnOfContent,
+            "ln(17 + 6*x^2)",
+            "ln(6) + ln(17/6 + x^2)",
+            "ln(6) + ln(17 + x^2)",
+        ),
+        (
+            Rule::ProductOfPowers,
+            "(x - 1)^9*(x + 1)^9*y",
+            "(x^2 - 1)^9*y",
+            "(x^2 + 1)^9*y",
+        ),
+    ] {
+        let b = s.parse_expression(before).unwrap();
+        let r = s.parse_expression(right).unwrap();
+        let w = s.parse_expression(wrong).unwrap();
+        check_steps(&mut s, &[Step::whole(rule, b, r)], 3)
+            .unwrap_or_else(|e| panic!("{before} -> {right}: {e}"));
+        let f = check_steps(&mut s, &[Step::whole(rule, b, w)], 3).expect_err(before);
+        assert_eq!(f.rule, Some(rule), "{f}");
+    }
+    // Powers of different exponents do not merge.
+    let b = s.parse_expression("(x - 1)^2*(x + 1)^3").unwrap();
+    let a = s.parse_expression("(x^2 - 1)^2*(x + 1)").unwrap();
+    assert!(check_steps(&mut s, &[Step::whole(Rule::ProductOfPowers, b, a)], 3).is_err());
+}
