@@ -127,7 +127,7 @@ impl Outcome {
 
 /// How a counterexample was certified: `f64` alone never refutes a claim, since its
 /// rounding can hide a real difference or make one up.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Certificate {
     /// The precision of the interval arithmetic whose enclosures of the two sides
     /// are disjoint (or that found the right side certainly undefined), in bits.
@@ -136,6 +136,9 @@ pub struct Certificate {
     /// sides are defined: it shows the difference even where both sides round to one
     /// `f64`.
     pub difference: Option<f64>,
+    /// `lhs - rhs` exactly, as a rational, when the difference simplified to a number:
+    /// then it is that number at every point where both sides are defined.
+    pub exact: Option<String>,
 }
 
 /// A claim's outcome.

@@ -182,6 +182,22 @@ pub(super) fn numeric(
     residue: ExprId,
     seed: u64,
 ) -> Result<Outcome> {
+    let mut outcome = search(session, claim, residue, seed)?;
+    // A difference that simplified to a number is that number at every point where
+    // both sides are defined: the refutation states it exactly, in rational arithmetic.
+    if let Outcome::Refuted { certificate, .. } = &mut outcome
+        && session
+            .pool
+            .as_num(residue)
+            .is_some_and(|r| !num_traits::Zero::is_zero(r))
+    {
+        certificate.exact = Some(crate::print::text::to_text(&session.pool, residue));
+    }
+    Ok(outcome)
+}
+
+/// [`numeric`]'s search for points.
+fn search(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -> Result<Outcome> {
     // The sides with their derivatives taken, so that both can be evaluated.
     let (lhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
     let (rhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.rhs)?;
@@ -492,7 +508,11 @@ impl Precise {
                         point: describe(session, at, &[lhs, rhs]),
                         lhs: l.midpoint_f64(),
                         rhs: Some(r.midpoint_f64()),
-                        certificate: Certificate { bits, difference },
+                        certificate: Certificate {
+                            bits,
+                            difference,
+                            exact: None,
+                        },
                     })
                 }
                 Comparison::LhsOnly { lhs: l, bits, .. } => Decided::Refuted(Outcome::Refuted {
@@ -502,6 +522,7 @@ impl Precise {
                     certificate: Certificate {
                         bits,
                         difference: None,
+                        exact: None,
                     },
                 }),
                 Comparison::Agree { .. } => Decided::Agreed(used),

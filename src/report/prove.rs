@@ -199,6 +199,12 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                     ),
                     None => writeln!(o, "  certified in {bits}-bit interval arithmetic"),
                 };
+                if let Some(exact) = &certificate.exact {
+                    let _ = writeln!(
+                        o,
+                        "  lhs - rhs simplifies to the number {exact}, exactly (rational arithmetic): the claim is false wherever both sides are defined"
+                    );
+                }
             }
             Outcome::Failed(e) => {
                 let _ = writeln!(o, "\n{name} (line {line}): error: {}", e.message);
@@ -231,6 +237,9 @@ struct CounterexampleJson<'a> {
     /// `lhs - rhs`, certified, when both sides are defined.
     #[serde(skip_serializing_if = "Option::is_none")]
     difference: Option<f64>,
+    /// `lhs - rhs` exactly, when it simplified to a number (the same at every point).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exact_difference: Option<&'a str>,
     lhs: f64,
     point: BTreeMap<&'a str, &'a str>,
     rhs: Option<f64>,
@@ -297,6 +306,7 @@ fn claims_json<'a>(ws: &Workspace, reports: &'a [ClaimReport]) -> ClaimsJson<'a>
                 } => Some(CounterexampleJson {
                     certified_bits: certificate.bits,
                     difference: certificate.difference,
+                    exact_difference: certificate.exact.as_deref(),
                     lhs: *lhs,
                     point: point
                         .iter()

@@ -568,3 +568,27 @@ fn angle_sums_logarithm_contents_and_powers_of_one_exponent_are_proved() {
     let got = verified_verdicts("angles-wrong", text);
     assert_eq!(got, vec!["refuted"; 4], "{got:?}");
 }
+
+#[test]
+fn a_difference_that_simplifies_to_a_number_is_refuted_with_its_exact_value() {
+    let text = "claim big: 10^20 + 1 = 10^20\n\
+        claim tiny: x^2 + 1e-30 = x^2\n\
+        claim varies: sin(2*x) = 2*sin(x)\n";
+    let path = std::env::temp_dir().join(format!("gauge-exact-{}.gauge", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let out = gauge(&["--format", "json", "prove", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let exact: Vec<serde_json::Value> = v["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["verdict"], "refuted", "{c}");
+            c["counterexample"]["exact_difference"].clone()
+        })
+        .collect();
+    assert_eq!(exact[0], "1");
+    assert_eq!(exact[1], "1/1000000000000000000000000000000");
+    assert!(exact[2].is_null(), "{exact:?}");
+}
