@@ -297,14 +297,7 @@ impl Facts {
             let (Ok(s), Ok(b)) = (subject.eval(session, at), bound.eval(session, at)) else {
                 return !names.iter().any(|&n| at.get(n).is_some());
             };
-            match relation {
-                Relation::Greater => s > b,
-                Relation::GreaterEq => s >= b,
-                Relation::Less => s < b,
-                Relation::LessEq => s <= b,
-                Relation::NotEq => s != b,
-                Relation::Equal => (s - b).abs() <= 1e-9 * (1.0 + s.abs().max(b.abs())),
-            }
+            crate::numeric::sample::relation_holds(*relation, s, b)
         })
     }
 }

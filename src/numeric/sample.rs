@@ -499,13 +499,18 @@ fn fact_holds_once(session: &mut Workspace, f: &CompiledFact, at: &Bindings) -> 
     let (Ok(s), Ok(b)) = (f.subject.eval(session, at), f.bound.eval(session, at)) else {
         return true;
     };
-    match f.relation {
+    relation_holds(f.relation, s, b)
+}
+
+/// Whether `s relation b` holds between two values in `f64`; an equality holds to
+/// rounding, since a draw was made to meet it in `f64`.
+pub fn relation_holds(relation: Relation, s: f64, b: f64) -> bool {
+    match relation {
         Relation::Greater => s > b,
         Relation::GreaterEq => s >= b,
         Relation::Less => s < b,
         Relation::LessEq => s <= b,
         Relation::NotEq => s != b,
-        // An equality fact holds to rounding: the draw was made to meet it, in f64.
         Relation::Equal => (s - b).abs() <= 1e-9 * (1.0 + s.abs().max(b.abs())),
     }
 }
