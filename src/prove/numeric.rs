@@ -182,6 +182,20 @@ pub(super) fn numeric(
     residue: ExprId,
     seed: u64,
 ) -> Result<Outcome> {
+    // A part of the left side without names that is certainly undefined (`ln(erf(9))`
+    // is negative, so its cube root is) leaves the left side defined nowhere: say so
+    // at once, rather than after a search of every region for a point.
+    let (lhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
+    if let Some((part, why)) = undefined_constant(&mut session.pool, lhs) {
+        return Err(Error::new(
+            ErrorKind::Domain,
+            format!(
+                "the left side is defined nowhere: its part `{}`, which has no variables, is undefined ({why})",
+                crate::print::text::to_text_abridged(&session.pool, part, 64)
+            ),
+        )
+        .with_hint("a claim is decided where its left side is defined"));
+    }
     let mut outcome = search(session, claim, residue, seed)?;
     // A difference that simplified to a number is that number at every point where
     // both sides are defined: the refutation states it exactly, in rational arithmetic.
@@ -194,6 +208,56 @@ pub(super) fn numeric(
         certificate.exact = Some(crate::print::text::to_text(&session.pool, residue));
     }
     Ok(outcome)
+}
+
+/// The first part of `e` without names (no variable, index or length) that is certainly
+/// undefined in 256-bit interval arithmetic, with the reason; the parts are taken
+/// whole, outermost first.
+fn undefined_constant(pool: &mut crate::expr::pool::Pool, e: ExprId) -> Option<(ExprId, String)> {
+    use crate::expr::node::Node;
+    let mut todo = vec![e];
+    let mut seen = rustc_hash::FxHashSet::default();
+    let empty = crate::numeric::value::Bindings::new();
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        let node = pool.node(x).clone();
+        if matches!(node, Node::Num(_) | Node::Const(_)) {
+            continue;
+        }
+        let closed = pool.free_symbols(x).is_empty()
+            && pool.free_indices_ref(x).is_empty()
+            && !has_length(pool, x);
+        if closed {
+            if let precise::Comparison::Undefined(why) =
+                precise::compare_at_precisions(pool, x, x, &empty, &[256])
+            {
+                return Some((x, why));
+            }
+            continue;
+        }
+        todo.extend(crate::expr::node::children(&node));
+    }
+    None
+}
+
+/// Whether `e` names a length (`len(x)`), which takes its value from a point.
+fn has_length(pool: &crate::expr::pool::Pool, e: ExprId) -> bool {
+    use crate::expr::node::Node;
+    // Each node once: a part can be a deep DAG.
+    let mut todo = vec![e];
+    let mut seen = rustc_hash::FxHashSet::default();
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        if matches!(pool.node(x), Node::Len(..)) {
+            return true;
+        }
+        todo.extend(crate::expr::node::children(pool.node(x)));
+    }
+    false
 }
 
 /// [`numeric`]'s search for points.
