@@ -196,7 +196,7 @@ pub(super) fn numeric(
         )
         .with_hint("a claim is decided where its left side is defined"));
     }
-    let mut outcome = search(session, claim, residue, seed)?;
+    let mut outcome = search(session, claim, lhs, residue, seed)?;
     // A difference that simplified to a number is that number at every point where
     // both sides are defined: the refutation states it exactly, in rational arithmetic.
     if let Outcome::Refuted { certificate, .. } = &mut outcome
@@ -260,10 +260,15 @@ fn has_length(pool: &crate::expr::pool::Pool, e: ExprId) -> bool {
     false
 }
 
-/// [`numeric`]'s search for points.
-fn search(session: &mut Workspace, claim: &Claim, residue: ExprId, seed: u64) -> Result<Outcome> {
-    // The sides with their derivatives taken, so that both can be evaluated.
-    let (lhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.lhs)?;
+/// [`numeric`]'s search for points; `lhs` is the left side with its derivatives taken.
+fn search(
+    session: &mut Workspace,
+    claim: &Claim,
+    lhs: ExprId,
+    residue: ExprId,
+    seed: u64,
+) -> Result<Outcome> {
+    // The right side with its derivatives taken too, so that both can be evaluated.
     let (rhs, _) = crate::calculus::derivation::take_derivatives(&mut session.pool, claim.rhs)?;
     let left = Tape::compile(&mut session.pool, lhs)?;
     let right = Tape::compile(&mut session.pool, rhs)?;
