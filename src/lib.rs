@@ -53,6 +53,7 @@
 //! | `verify` | the independent step checker: its own sign prover, derivative table and normal form; never imports `simplify` or `calculus` |
 //! | `check` | `gauge check`: claimed gradients against the oracles |
 //! | `prove` | claims: proved, confirmed or refuted, and the one `Verdict` |
+//! | `backward` | traced programs: a hand-written backward pass proved element by element, and what a wrong one misses, in the program's names |
 //! | `report` | every result rendered as text, JSON (serde) or LaTeX, as the command line prints it |
 //! | `api` | this facade: `Session`, `Expr`, `Error`, reports and options |
 //!
@@ -68,6 +69,8 @@
 
 #[doc(hidden)]
 pub mod api;
+#[doc(hidden)]
+pub mod backward;
 #[doc(hidden)]
 pub mod calculus;
 #[doc(hidden)]

@@ -254,6 +254,38 @@ pub fn prove_with(session: &mut Workspace, claim: &Claim, seed: u64, verify: boo
     }
 }
 
+/// Decides `lhs = rhs` where the caller knows a point at which both sides are defined
+/// (a traced program's drawn point): the attempts of [`prove`] and, without a proof,
+/// the numeric search, but not the check that the two sides are defined alike, which
+/// such a caller has made. With `GAUGE_AUDIT_PROOFS` set, a proof is re-checked by the
+/// step checker, and one it finds wrong panics.
+pub fn decide_equal(session: &mut Workspace, lhs: ExprId, rhs: ExprId, seed: u64) -> Outcome {
+    let claim = Claim {
+        name: None,
+        lhs,
+        rhs,
+        span: crate::diag::source::Span {
+            source: crate::diag::source::SourceId(0),
+            start: 0,
+            end: 0,
+        },
+        line: 0,
+        unreadable: None,
+        guards: [Vec::new(), Vec::new()],
+    };
+    let outcome = decide(session, &claim, seed).unwrap_or_else(Outcome::Failed);
+    if std::env::var_os("GAUGE_AUDIT_PROOFS").is_some()
+        && let Outcome::Proved { steps } = &outcome
+        && let Err(f) = crate::verify::check_proof(session, lhs, rhs, steps, seed)
+        && !f.gave_up()
+    {
+        panic!(
+            "BUG (GAUGE_AUDIT_PROOFS): the proof of a traced element failed the step checker: {f}"
+        );
+    }
+    outcome
+}
+
 /// [`prove_with`] without the audit.
 fn decide_and_check(
     session: &mut Workspace,

@@ -6,6 +6,7 @@
 
 mod adjoint;
 mod architecture;
+mod backward;
 mod batch;
 mod calculus;
 mod calculus_props;

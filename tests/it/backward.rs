@@ -1,0 +1,219 @@
+//! Traced programs (`gauge::backward`): the per-element proof of a backward pass, on
+//! programs traced by hand here as the Python package traces NumPy code.
+
+use gauge::backward::prove::{ElementVerdict, verify};
+use gauge::backward::{Comparison, Trace};
+use gauge::expr::node::ExprId;
+
+/// A 2-D array of a trace's nodes, row-major.
+#[derive(Clone)]
+struct A {
+    rows: usize,
+    cols: usize,
+    e: Vec<ExprId>,
+}
+
+impl A {
+    fn at(&self, i: usize, j: usize) -> ExprId {
+        self.e[i * self.cols + j]
+    }
+}
+
+fn input(t: &mut Trace, name: &str, rows: usize, cols: usize) -> A {
+    A {
+        rows,
+        cols,
+        e: t.input(name, &[rows, cols], false).unwrap(),
+    }
+}
+
+fn matmul(t: &mut Trace, a: &A, b: &A) -> A {
+    let mut e = Vec::new();
+    for i in 0..a.rows {
+        for j in 0..b.cols {
+            let mut acc = t.mul(a.at(i, 0), b.at(0, j));
+            for k in 1..a.cols {
+                let p = t.mul(a.at(i, k), b.at(k, j));
+                acc = t.add(acc, p);
+            }
+            e.push(acc);
+        }
+    }
+    A {
+        rows: a.rows,
+        cols: b.cols,
+        e,
+    }
+}
+
+fn transpose(a: &A) -> A {
+    let mut e = Vec::new();
+    for j in 0..a.cols {
+        for i in 0..a.rows {
+            e.push(a.at(i, j));
+        }
+    }
+    A {
+        rows: a.cols,
+        cols: a.rows,
+        e,
+    }
+}
+
+fn add_row(t: &mut Trace, a: &A, b: &A) -> A {
+    let e = (0..a.e.len())
+        .map(|k| t.add(a.e[k], b.e[k % a.cols]))
+        .collect();
+    A { e, ..*a }
+}
+
+fn relu(t: &mut Trace, a: &A) -> (A, Vec<bool>) {
+    let zero = t.constant(0.0).unwrap();
+    let mut mask = Vec::new();
+    let e =
+        a.e.iter()
+            .map(|&x| {
+                let on = t.compare(x, Comparison::Greater, zero);
+                mask.push(on);
+                if on { x } else { zero }
+            })
+            .collect();
+    (A { e, ..*a }, mask)
+}
+
+/// Mean softmax cross-entropy with labels `y`, max-shifted; and its gradient by the
+/// logits as a hand-written backward computes it: (softmax - onehot) / N, with the
+/// planted mistakes below.
+fn softmax_ce(
+    t: &mut Trace,
+    z: &A,
+    y: &[usize],
+    forget_onehot: bool,
+    forget_mean: bool,
+) -> (ExprId, A) {
+    let n = t.constant(z.rows as f64).unwrap();
+    let mut loss = t.constant(0.0).unwrap();
+    let mut dz = Vec::new();
+    for i in 0..z.rows {
+        let mut m = z.at(i, 0);
+        for c in 1..z.cols {
+            if t.compare(z.at(i, c), Comparison::Greater, m) {
+                m = z.at(i, c);
+            }
+        }
+        let s: Vec<ExprId> = (0..z.cols).map(|c| t.sub(z.at(i, c), m)).collect();
+        let ex: Vec<ExprId> = s.iter().map(|&v| t.func("exp", v).unwrap()).collect();
+        let mut sum = ex[0];
+        for &v in &ex[1..] {
+            sum = t.add(sum, v);
+        }
+        let lse = t.func("log", sum).unwrap();
+        let logp = t.sub(s[y[i]], lse);
+        loss = t.sub(loss, logp);
+        for (c, &e) in ex.iter().enumerate() {
+            let mut p = t.div(e, sum).unwrap();
+            if c == y[i] && !forget_onehot {
+                let one = t.constant(1.0).unwrap();
+                p = t.sub(p, one);
+            }
+            dz.push(if forget_mean { p } else { t.div(p, n).unwrap() });
+        }
+    }
+    let loss = t.div(loss, n).unwrap();
+    (loss, A { e: dz, ..*z })
+}
+
+#[test]
+fn softmax_cross_entropy_backward_is_proved_and_its_mistakes_are_found() {
+    for (forget_onehot, forget_mean) in [(false, false), (true, false), (false, true)] {
+        let mut t = Trace::new(7).unwrap();
+        let z = input(&mut t, "z", 3, 4);
+        let (loss, dz) = softmax_ce(&mut t, &z, &[1, 3, 0], forget_onehot, forget_mean);
+        let start = std::time::Instant::now();
+        let r = verify(
+            &mut t,
+            loss,
+            &vec![("z".into(), vec![3, 4], dz.e.clone())],
+            1,
+        )
+        .unwrap();
+        eprintln!(
+            "{:?} {:?}",
+            start.elapsed(),
+            r[0].elements.iter().map(|e| &e.verdict).collect::<Vec<_>>()
+        );
+        let correct = !forget_onehot && !forget_mean;
+        assert_eq!(r[0].proved(), correct);
+        assert_eq!(r[0].wrong(), !correct);
+    }
+}
+
+#[test]
+fn a_two_layer_mlp_backward_is_proved() {
+    let (n, d, h, c) = (4, 8, 6, 3);
+    let mut t = Trace::new(3).unwrap();
+    let x = input(&mut t, "X", n, d);
+    let w1 = input(&mut t, "W1", d, h);
+    let b1 = input(&mut t, "b1", 1, h);
+    let w2 = input(&mut t, "W2", h, c);
+    let b2 = input(&mut t, "b2", 1, c);
+    let start = std::time::Instant::now();
+    let pre = matmul(&mut t, &x, &w1);
+    let pre = add_row(&mut t, &pre, &b1);
+    let (hid, mask) = relu(&mut t, &pre);
+    let z = matmul(&mut t, &hid, &w2);
+    let z = add_row(&mut t, &z, &b2);
+    let y = [0, 2, 1, 2];
+    let (loss, dz) = softmax_ce(&mut t, &z, &y, false, false);
+    let dw2 = matmul(&mut t, &transpose(&hid), &dz);
+    let db2: Vec<ExprId> = (0..c)
+        .map(|j| {
+            let mut s = dz.at(0, j);
+            for i in 1..n {
+                s = t.add(s, dz.at(i, j));
+            }
+            s
+        })
+        .collect();
+    let dhid = matmul(&mut t, &dz, &transpose(&w2));
+    let zero = t.constant(0.0).unwrap();
+    let dpre = A {
+        e: dhid
+            .e
+            .iter()
+            .zip(&mask)
+            .map(|(&g, &m)| if m { g } else { zero })
+            .collect(),
+        ..dhid
+    };
+    let dw1 = matmul(&mut t, &transpose(&x), &dpre);
+    let db1: Vec<ExprId> = (0..h)
+        .map(|j| {
+            let mut s = dpre.at(0, j);
+            for i in 1..n {
+                s = t.add(s, dpre.at(i, j));
+            }
+            s
+        })
+        .collect();
+    let dx = matmul(&mut t, &dpre, &transpose(&w1));
+    eprintln!("traced in {:?}", start.elapsed());
+    let grads = vec![
+        ("X".into(), vec![n, d], dx.e),
+        ("W1".into(), vec![d, h], dw1.e),
+        ("b1".into(), vec![1, h], db1),
+        ("W2".into(), vec![h, c], dw2.e),
+        ("b2".into(), vec![1, c], db2),
+    ];
+    let r = verify(&mut t, loss, &grads, 1).unwrap();
+    eprintln!("traced and proved in {:?}", start.elapsed());
+    for i in &r {
+        let bad: Vec<_> = i
+            .elements
+            .iter()
+            .filter(|e| !matches!(e.verdict, ElementVerdict::Proved { .. }))
+            .map(|e| (&e.index, &e.verdict))
+            .collect();
+        assert!(i.proved(), "{}: {:?}", i.name, &bad[..bad.len().min(3)]);
+    }
+}
