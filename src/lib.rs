@@ -100,6 +100,7 @@ pub mod trace;
 #[doc(hidden)]
 pub mod verify;
 
+pub use api::backward::{BackwardCheck, BackwardReport, Trace};
 pub use api::error::{Error, Result};
 pub use api::expr::Expr;
 pub use api::results::{CheckReport, ClaimReport, Derivation};

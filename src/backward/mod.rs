@@ -11,8 +11,11 @@
 //! misses, in the program's own variable names.
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`, `prove`.
-
+pub mod check;
+pub mod explain;
+pub mod names;
 pub mod prove;
+pub mod ratio;
 
 use num_rational::BigRational;
 use rustc_hash::FxHashMap;

@@ -67,6 +67,10 @@ pub struct Element {
     pub got: ExprId,
     /// The loss's derivative by the input element.
     pub want: ExprId,
+    /// The program's value at the drawn point (NaN where it could not be enclosed).
+    pub got_value: f64,
+    /// The derivative's value there.
+    pub want_value: f64,
     /// The verdict.
     pub verdict: ElementVerdict,
 }
@@ -150,7 +154,14 @@ pub fn verify(
             .with_hint(format!("the inputs are {}", names.join(", "))));
         }
     }
-    let inputs = trace.inputs().to_vec();
+    // Only the inputs the program gives gradients for are checked, and the loss is
+    // differentiated by their elements alone.
+    let inputs: Vec<_> = trace
+        .inputs()
+        .iter()
+        .filter(|i| grads.iter().any(|g| g.0 == i.name))
+        .cloned()
+        .collect();
     let vars: Vec<ExprId> = inputs
         .iter()
         .flat_map(|i| i.elements.iter().copied())
@@ -160,32 +171,27 @@ pub fn verify(
     let mut out = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let want: Vec<ExprId> = wants.by_ref().take(input.elements.len()).collect();
-        let grad = grads.iter().find(|g| g.0 == input.name);
-        let result = match grad {
-            None => InputResult {
+        let Some((_, shape, got)) = grads.iter().find(|g| g.0 == input.name) else {
+            continue;
+        };
+        let result = if *shape != input.shape || got.len() != want.len() {
+            let transposed = is_transpose(trace, &input.shape, shape, got, &want);
+            InputResult {
                 name: input.name.clone(),
                 shape: input.shape.clone(),
-                mismatch: Some(Mismatch::Missing),
+                mismatch: Some(Mismatch::Shape {
+                    got: shape.clone(),
+                    transposed,
+                }),
                 elements: Vec::new(),
-            },
-            Some((_, shape, got)) if *shape != input.shape || got.len() != want.len() => {
-                let transposed = is_transpose(trace, &input.shape, shape, got, &want);
-                InputResult {
-                    name: input.name.clone(),
-                    shape: input.shape.clone(),
-                    mismatch: Some(Mismatch::Shape {
-                        got: shape.clone(),
-                        transposed,
-                    }),
-                    elements: Vec::new(),
-                }
             }
-            Some((_, _, got)) => InputResult {
+        } else {
+            InputResult {
                 name: input.name.clone(),
                 shape: input.shape.clone(),
                 mismatch: None,
                 elements: decide_elements(trace, &input.shape, got, &want, seed)?,
-            },
+            }
         };
         out.push(result);
     }
@@ -202,12 +208,12 @@ pub fn unravel(mut k: usize, shape: &[usize]) -> Vec<usize> {
     index
 }
 
-/// How `got - want` compares with 0 at the drawn point.
-enum AtPoint {
-    /// Certainly nonzero: the two values.
-    Differ(f64, f64),
-    /// Equal to 128 bits (or not decidable there).
-    Agree,
+/// How `got` compares with `want` at the drawn point, and their values there.
+struct AtPoint {
+    /// Whether they certainly differ.
+    differ: bool,
+    got: f64,
+    want: f64,
 }
 
 /// Compares the elements at the drawn point, then proves those that agree; once an
@@ -220,18 +226,25 @@ fn decide_elements(
     seed: u64,
 ) -> Result<Vec<Element>> {
     let at_point = compare_at_point(trace, got, want);
-    let any_wrong = at_point.iter().any(|a| matches!(a, AtPoint::Differ(..)));
+    let any_wrong = at_point.iter().any(|a| a.differ);
     let mut out = Vec::with_capacity(got.len());
     for (k, ((&g, &w), at)) in got.iter().zip(want).zip(at_point).enumerate() {
-        let verdict = match at {
-            AtPoint::Differ(got, want) => ElementVerdict::Wrong { got, want },
-            AtPoint::Agree if any_wrong => ElementVerdict::Skipped,
-            AtPoint::Agree => prove_element(trace, g, w, seed.wrapping_add(k as u64)),
+        let verdict = if at.differ {
+            ElementVerdict::Wrong {
+                got: at.got,
+                want: at.want,
+            }
+        } else if any_wrong {
+            ElementVerdict::Skipped
+        } else {
+            prove_element(trace, g, w, seed.wrapping_add(k as u64))
         };
         out.push(Element {
             index: unravel(k, shape),
             got: g,
             want: w,
+            got_value: at.got,
+            want_value: at.want,
             verdict,
         });
     }
@@ -243,15 +256,24 @@ fn decide_elements(
 fn compare_at_point(trace: &mut Trace, got: &[ExprId], want: &[ExprId]) -> Vec<AtPoint> {
     let point = trace.point().clone();
     let mut out = Vec::with_capacity(got.len());
+    let unknown = AtPoint {
+        differ: false,
+        got: f64::NAN,
+        want: f64::NAN,
+    };
     let Ok(mut ev) = Evaluator::new(&mut trace.ws.pool, &point, POINT_BITS, BUDGET * 8) else {
-        return got.iter().map(|_| AtPoint::Agree).collect();
+        return got.iter().map(|_| AtPoint { ..unknown }).collect();
     };
     for (&g, &w) in got.iter().zip(want) {
         let a = ev.enclose(g);
         let b = ev.enclose(w);
         out.push(match (a, b) {
-            (Ok(a), Ok(b)) if a.disjoint(&b) => AtPoint::Differ(a.midpoint_f64(), b.midpoint_f64()),
-            _ => AtPoint::Agree,
+            (Ok(a), Ok(b)) => AtPoint {
+                differ: a.disjoint(&b),
+                got: a.midpoint_f64(),
+                want: b.midpoint_f64(),
+            },
+            _ => AtPoint { ..unknown },
         });
     }
     out
@@ -283,7 +305,7 @@ fn is_transpose(
         .collect();
     compare_at_point(trace, &reordered, want)
         .iter()
-        .all(|a| matches!(a, AtPoint::Agree))
+        .all(|a| !a.differ && a.got.is_finite())
 }
 
 /// The prover's verdict on `got = want`.
