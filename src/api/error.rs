@@ -1,9 +1,15 @@
 //! The facade's error type: a diagnostic whose spans are resolved to file, line, column
-//! and source text, so that it can be shown without the session it came from.
+//! and source text, so that it can be shown without the session it came from, and its
+//! drawing as the command line shows it (a miette report: the file, line and column,
+//! the source line with a caret, the hint), which the Python bindings show too.
 
 use std::fmt;
 use std::sync::Arc;
 
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, Severity, SourceCode, SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use crate::diag::error::{Error as Inner, ErrorKind};
@@ -188,6 +194,26 @@ impl Error {
         &self.labels
     }
 
+    /// The error drawn as the command line shows it on standard error: the message,
+    /// the file, line and column, the source line with a caret under each span, and
+    /// the hint, 100 columns wide; in colour when `colour` is true.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let e = s.parse("x +").unwrap_err();
+    /// let shown = e.render(false);
+    /// assert!(shown.contains("[<input>:1:4]") && shown.contains("1 │ x +"));
+    /// ```
+    pub fn render(&self, colour: bool) -> String {
+        draw(self, Severity::Error, colour)
+    }
+
+    /// The error drawn as a warning, as the command line shows a search that gave up
+    /// at the work budget.
+    pub fn render_warning(&self, colour: bool) -> String {
+        draw(self, Severity::Warning, colour)
+    }
+
     /// The error as one JSON object, as `--format json` prints it:
     /// `{"error": {"hint", "kind", "labels": [{"column", "end", "file", "line", "start",
     /// "text"}], "message"}}`.
@@ -241,4 +267,218 @@ struct ErrorBody<'a> {
 #[derive(Serialize)]
 struct ErrorJson<'a> {
     error: ErrorBody<'a>,
+}
+
+/// A source text whose reported positions count characters, as gauge's own do.
+///
+/// miette reports the column of a span in bytes, which disagrees with the JSON output
+/// (and with what a reader counts) on lines with Greek letters. The header of a report
+/// reads the primary span with no context lines; for that read this type gives the
+/// line and the character column.
+#[derive(Debug)]
+struct CharSource {
+    name: String,
+    text: String,
+}
+
+impl SourceCode for CharSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts lines and columns from 0; gauge's own positions count from 1.
+        let (line, column) = if context_lines_before == 0 && context_lines_after == 0 {
+            let at = line_col(&self.text, span.offset());
+            (at.line - 1, at.column - 1)
+        } else {
+            (inner.line(), inner.column())
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            line,
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
+/// A library error in the shape miette renders.
+#[derive(Debug)]
+struct Report {
+    message: String,
+    severity: Severity,
+    source: Option<CharSource>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl Diagnostic for Report {
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn std::fmt::Display>)
+    }
+}
+
+/// Lines longer than this are not drawn whole; the report shows an excerpt instead.
+const LONG_LINE: usize = 300;
+
+/// How many characters of a long line to show on each side of the error.
+const EXCERPT_RADIUS: usize = 40;
+
+fn report(e: &Error, severity: Severity) -> Report {
+    if let Some(r) = long_line_report(e, severity) {
+        return r;
+    }
+    let primary: Option<&Label> = e.labels().first();
+    let mut text = primary.map(|p| p.source().to_string());
+    let mut labels = Vec::new();
+    let mut notes = Vec::new();
+    for (k, l) in e.labels().iter().enumerate() {
+        if primary.is_some_and(|p| p.same_source(l)) {
+            let label = (!l.text().is_empty()).then(|| l.text().to_string());
+            // miette draws no caret under an empty span, so an error at the end of the
+            // input or of a line marks one column there, padding the text with a space.
+            let mut len = l.range().len();
+            if len == 0
+                && let Some(t) = text.as_mut()
+            {
+                let at = l.range().start.min(t.len());
+                if at == t.len() || t[at..].starts_with(['\n', '\r']) {
+                    t.insert(at, ' ');
+                }
+                len = t[at..].chars().next().map_or(1, char::len_utf8);
+            }
+            let ls = LabeledSpan::new(label, l.range().start, len);
+            labels.push(if k == 0 {
+                LabeledSpan::new_primary_with_span(ls.label().map(String::from), *ls.inner())
+            } else {
+                ls
+            });
+        } else {
+            notes.push(format!(
+                "{} at {}:{}:{}",
+                l.text(),
+                l.file(),
+                l.line(),
+                l.column()
+            ));
+        }
+    }
+    let mut help = e.hint().map(String::from);
+    if !notes.is_empty() {
+        let n = notes.join("; ");
+        help = Some(match help {
+            Some(h) => format!("{h}\n{n}"),
+            None => n,
+        });
+    }
+    let source = primary.zip(text).map(|(p, text)| CharSource {
+        name: p.file().to_string(),
+        text,
+    });
+    Report {
+        message: e.message().to_string(),
+        severity,
+        source,
+        labels,
+        help,
+    }
+}
+
+fn draw(e: &Error, severity: Severity, colour: bool) -> String {
+    let theme = if colour {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    let r = report(e, severity);
+    if handler.render_report(&mut out, &r).is_err() {
+        out = format!("error: {}\n", e.message());
+    }
+    out
+}
+
+/// A report for an error on a very long line (a generated 10 MB expression, say): the
+/// location and a short excerpt with a caret, instead of the whole line.
+fn long_line_report(e: &Error, severity: Severity) -> Option<Report> {
+    let label = e.labels().first()?;
+    let text = label.source();
+    let start = label.range().start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |p| start + p);
+    let line = &text[line_start..line_end];
+    if line.len() <= LONG_LINE {
+        return None;
+    }
+    let before: Vec<char> = text[line_start..start].chars().collect();
+    let after: String = text[start..line_end].chars().take(EXCERPT_RADIUS).collect();
+    let shown_before: String = before[before.len().saturating_sub(EXCERPT_RADIUS)..]
+        .iter()
+        .collect();
+    let lead = if before.len() > EXCERPT_RADIUS {
+        "…"
+    } else {
+        ""
+    };
+    let tail = if text[start..line_end].chars().count() > EXCERPT_RADIUS {
+        "…"
+    } else {
+        ""
+    };
+    let caret_pad = lead.chars().count() + shown_before.chars().count();
+    let mut help = format!(
+        "at {}:{}:{} (a line of {} characters)\n    {lead}{shown_before}{after}{tail}\n    {}^",
+        label.file(),
+        label.line(),
+        label.column(),
+        line.chars().count(),
+        " ".repeat(caret_pad)
+    );
+    if !label.text().is_empty() {
+        help.push_str(&format!(" {}", label.text()));
+    }
+    if let Some(h) = e.hint() {
+        help.push_str(&format!("\n{h}"));
+    }
+    Some(Report {
+        message: e.message().to_string(),
+        severity,
+        source: None,
+        labels: Vec::new(),
+        help: Some(help),
+    })
 }

@@ -1,7 +1,7 @@
 //! Claims through the [`Session`]: one decided at a time, or a file's, with the claims
 //! that cannot be read kept in their place.
 
-use crate::api::error::Result;
+use crate::api::error::{Error, Result};
 use crate::api::options::ProveOptions;
 use crate::api::results::{ClaimReport, Loaded, Proofs};
 use crate::api::session::Session;
@@ -100,9 +100,39 @@ impl Session {
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn prove_all(&mut self, opts: &ProveOptions) -> Proofs {
+        self.decide_from(0, opts)
+    }
+
+    /// Loads a text of statements and claims, as [`Session::load_claims`] does, and
+    /// decides the claims it holds, not those loaded before: what `gauge prove FILE`
+    /// prints for a file of this text.
+    ///
+    /// ```
+    /// use gauge::{Verdict, options::ProveOptions};
+    ///
+    /// let mut s = gauge::Session::new();
+    /// s.load("claim a: x = x")?;
+    /// let p = s.prove_text("c.gauge", "let f(x) = x^2\nclaim b: diff(f(x), x) = 2*x", &ProveOptions::new())?;
+    /// assert_eq!(p.claims().len(), 1);
+    /// assert_eq!(p.claims()[0].name(), Some("b"));
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn prove_text(&mut self, name: &str, text: &str, opts: &ProveOptions) -> Result<Proofs> {
+        let before = self
+            .ws
+            .try_borrow()
+            .map_err(|_| Error::busy())?
+            .claims
+            .len();
+        self.load_claims(name, text)?;
+        Ok(self.decide_from(before, opts))
+    }
+
+    /// Decides the claims loaded from the `from`-th on.
+    fn decide_from(&mut self, from: usize, opts: &ProveOptions) -> Proofs {
         let claims = match self.ws.try_borrow_mut() {
             Ok(mut ws) => {
-                let claims = ws.claims.clone();
+                let claims = ws.claims.get(from..).unwrap_or_default().to_vec();
                 claims
                     .iter()
                     .map(|c| crate::api::adjoint::decide_claim(&mut ws, c, opts.seed, opts.verify))

@@ -460,6 +460,74 @@ impl ClaimReport {
             crate::report::prove::claims(ws, std::slice::from_ref(&self.inner), out)
         })
     }
+
+    /// The derivation of a proved claim as a reader follows it: the first expression,
+    /// then one step per row. It reads `lhs = ... = rhs` when the two sides simplify to
+    /// one expression, and otherwise takes the difference `lhs - rhs` down to 0.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let c = s.prove("diff(x^2, x) = 2*x")?;
+    /// let (first, steps) = c.proof().expect("proved");
+    /// assert_eq!(first.to_string(), "diff(x^2, x)");
+    /// assert_eq!(steps.last().map(|st| st.expr().to_string()), Some("2*x".into()));
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn proof(&self) -> Option<(Expr, Vec<Step>)> {
+        let (first, rows) = self.inner.proof()?;
+        let steps = rows
+            .into_iter()
+            .map(|(after, rules)| Step {
+                rules: rules.iter().map(|r| r.name()).collect(),
+                expr: Expr::new(&self.ws, after),
+            })
+            .collect();
+        Some((Expr::new(&self.ws, first), steps))
+    }
+
+    /// The point where a refuted claim's two sides differ, with their values there.
+    ///
+    /// ```
+    /// let mut s = gauge::Session::new();
+    /// let c = s.prove("x = x + 1")?;
+    /// let at = c.counterexample().expect("refuted");
+    /// assert_eq!(at.point[0].0, "x");
+    /// assert_eq!(at.difference, Some(-1.0));
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn counterexample(&self) -> Option<Counterexample> {
+        match &self.inner.verdict {
+            crate::prove::Outcome::Refuted {
+                point,
+                lhs,
+                rhs,
+                certificate,
+            } => Some(Counterexample {
+                point: point.clone(),
+                lhs: *lhs,
+                rhs: *rhs,
+                difference: certificate.difference,
+                bits: certificate.bits,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Where a refuted claim's two sides differ, as certified in interval arithmetic.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Counterexample {
+    /// The point: each name with its value, written to read back exactly.
+    pub point: Vec<(String, String)>,
+    /// The left side's value there (the midpoint of its certified enclosure).
+    pub lhs: f64,
+    /// The right side's value there, or `None` where it is undefined.
+    pub rhs: Option<f64>,
+    /// `lhs - rhs`, where both sides are defined.
+    pub difference: Option<f64>,
+    /// The precision, in bits, of the interval arithmetic that certified it.
+    pub bits: usize,
 }
 
 impl fmt::Debug for ClaimReport {

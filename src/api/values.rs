@@ -1,14 +1,82 @@
-//! Checking a program's dumped gradients against a spec: [`Session::check_values`],
-//! its options and its report.
+//! Checking a program's gradients against a spec: [`Session::check_values`], its
+//! options and its report. The values and gradients come from dump files, or as
+//! [`Array`]s a program holds in memory (the Python bindings hand NumPy, JAX and torch
+//! arrays over this way, with no file in between).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::api::error::Result;
+use crate::api::error::{Error, Result};
 use crate::api::session::Session;
-use crate::check::values::{DumpFiles, Judging};
-use crate::numeric::files::StoredType;
+use crate::check::values::{DumpSource, Judging, ParamVerdict};
+use crate::numeric::files::{Stored, StoredType, position};
 use crate::report::Output;
+
+/// An array a program holds in memory: its name, shape, dtype and elements, for
+/// [`ValuesOptions::from_arrays`]. Its dtype sets the tolerance, as a dump file's does:
+/// a float32 gradient is judged with float32's rounding.
+///
+/// ```
+/// use gauge::api::values::Array;
+///
+/// let w = Array::from_f64("W", &[2, 2], vec![1.0, 2.0, 3.0, 4.0])?;
+/// let bytes: Vec<u8> = [0.5f32, 0.25].iter().flat_map(|x| x.to_le_bytes()).collect();
+/// let g = Array::from_le_bytes("grad.b", &[2], "float32", &bytes)?;
+/// assert_eq!((w.dtype(), g.dtype(), g.shape()), ("float64", "float32", &[2][..]));
+/// # Ok::<(), gauge::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Array {
+    stored: Stored,
+}
+
+impl Array {
+    /// An array from its elements' bytes: C order, little-endian, of the type NumPy
+    /// names `dtype` (`float64`, `float32`, `float16`, `bfloat16`, `int8` to `int64`,
+    /// `uint8` to `uint64`, `bool`). The bytes must be exactly the shape's elements.
+    pub fn from_le_bytes(name: &str, shape: &[usize], dtype: &str, bytes: &[u8]) -> Result<Array> {
+        crate::numeric::files::from_le_bytes(name, shape, dtype, bytes)
+            .map(|stored| Array { stored })
+            .map_err(|e| Error::resolve(&crate::diag::source::SourceMap::default(), e))
+    }
+
+    /// An array of `float64` elements, in C order.
+    pub fn from_f64(name: &str, shape: &[usize], data: Vec<f64>) -> Result<Array> {
+        let len = shape.iter().try_fold(1usize, |n, &a| n.checked_mul(a));
+        if len != Some(data.len()) {
+            return Err(Error::new(
+                crate::ErrorKind::Shape,
+                format!(
+                    "`{name}` has shape {shape:?}, which is not the {} elements given",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(Array {
+            stored: Stored {
+                name: name.to_string(),
+                shape: shape.to_vec(),
+                data: data.into(),
+                dtype: StoredType::F64,
+            },
+        })
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.stored.name
+    }
+
+    /// The length of each axis; empty for a scalar.
+    pub fn shape(&self) -> &[usize] {
+        &self.stored.shape
+    }
+
+    /// The dtype it was stored in, as NumPy names it (every integer type is `int`).
+    pub fn dtype(&self) -> &'static str {
+        self.stored.dtype.name()
+    }
+}
 
 /// Where a program's values and gradients are, and how to judge them.
 ///
@@ -20,7 +88,7 @@ use crate::report::Output;
 /// ```
 #[derive(Clone, Debug)]
 pub struct ValuesOptions {
-    pub(crate) files: Vec<DumpFiles>,
+    pub(crate) files: Vec<DumpSource>,
     pub(crate) judging: Judging,
 }
 
@@ -29,29 +97,74 @@ impl ValuesOptions {
     /// gradients in it as `grad.<name>` and the loss value as `loss`.
     pub fn new(values: impl AsRef<Path>) -> ValuesOptions {
         ValuesOptions {
-            files: vec![DumpFiles {
-                values: values.as_ref().to_path_buf(),
-                grads: None,
-            }],
+            files: Vec::new(),
             judging: Judging::default(),
         }
+        .with_values(values)
+    }
+
+    /// One dump of arrays held in memory, named as in a values file: the values by
+    /// their names, the gradients as `grad.<name>`, the loss value as `loss`. The
+    /// report calls the dump `source`.
+    ///
+    /// ```
+    /// use gauge::api::values::Array;
+    /// use gauge::options::ValuesOptions;
+    ///
+    /// let x = Array::from_f64("x", &[2], vec![1.0, 2.0])?;
+    /// let g = Array::from_f64("grad.x", &[2], vec![2.0, 4.0])?;
+    /// let mut s = gauge::Session::new();
+    /// let r = s.check_values("sum(i, x[i]^2)", &ValuesOptions::from_arrays("arrays", vec![x, g]))?;
+    /// assert!(r.passed());
+    /// // A float32 gradient is judged with float32's rounding: one float32 step off,
+    /// // it passes; the same numbers as float64 fail.
+    /// let off = f32::from_bits(4.0f32.to_bits() + 1);
+    /// let bytes: Vec<u8> = [2.0f32, off].iter().flat_map(|v| v.to_le_bytes()).collect();
+    /// let check = |s: &mut gauge::Session, g: Array| {
+    ///     let x = Array::from_f64("x", &[2], vec![1.0, 2.0])?;
+    ///     s.check_values("sum(i, x[i]^2)", &ValuesOptions::from_arrays("arrays", vec![x, g]))
+    /// };
+    /// let r = check(&mut s, Array::from_le_bytes("grad.x", &[2], "float32", &bytes)?)?;
+    /// assert!(r.passed());
+    /// assert_eq!(r.dumps()[0].params[0].dtype, "float32");
+    /// let r = check(&mut s, Array::from_f64("grad.x", &[2], vec![2.0, f64::from(off)])?)?;
+    /// assert!(!r.passed());
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn from_arrays(source: &str, arrays: Vec<Array>) -> ValuesOptions {
+        ValuesOptions {
+            files: Vec::new(),
+            judging: Judging::default(),
+        }
+        .with_arrays(source, arrays)
     }
 
     /// Another dump, of the same program at other values (another batch size tells a
     /// length from a constant that equals it in the first).
     pub fn with_values(mut self, values: impl AsRef<Path>) -> ValuesOptions {
-        self.files.push(DumpFiles {
+        self.files.push(DumpSource::Files {
             values: values.as_ref().to_path_buf(),
             grads: None,
         });
         self
     }
 
+    /// Another dump of arrays held in memory, as [`ValuesOptions::from_arrays`] takes
+    /// them.
+    pub fn with_arrays(mut self, source: &str, arrays: Vec<Array>) -> ValuesOptions {
+        self.files.push(DumpSource::Arrays {
+            source: source.to_string(),
+            arrays: arrays.into_iter().map(|a| a.stored).collect(),
+        });
+        self
+    }
+
     /// The gradients of the last dump given, in a file of their own, keyed by the
-    /// parameters' names.
+    /// parameters' names. A dump of arrays holds its gradients itself, so this does
+    /// nothing after one.
     pub fn with_grads(mut self, grads: impl AsRef<Path>) -> ValuesOptions {
-        if let Some(last) = self.files.last_mut() {
-            last.grads = Some(grads.as_ref().to_path_buf());
+        if let Some(DumpSource::Files { grads: g, .. }) = self.files.last_mut() {
+            *g = Some(grads.as_ref().to_path_buf());
         }
         self
     }
@@ -104,9 +217,15 @@ impl ValuesOptions {
         self.files.len()
     }
 
-    /// The files, as given.
+    /// The values files, as given (a dump of arrays has none).
     pub fn files(&self) -> Vec<PathBuf> {
-        self.files.iter().map(|f| f.values.clone()).collect()
+        self.files
+            .iter()
+            .filter_map(|f| match f {
+                DumpSource::Files { values, .. } => Some(values.clone()),
+                DumpSource::Arrays { .. } => None,
+            })
+            .collect()
     }
 }
 
@@ -144,16 +263,10 @@ impl ValuesReport {
 
     /// The verdict of each parameter in each dump: `passed`, `failed` or `vacuous`.
     pub fn verdicts(&self) -> Vec<(String, &'static str)> {
-        use crate::check::values::ParamVerdict;
         let mut out = Vec::new();
         for d in &self.inner.dumps {
             for p in &d.params {
-                let v = match p.verdict {
-                    ParamVerdict::Passed => "passed",
-                    ParamVerdict::Failed => "failed",
-                    ParamVerdict::Vacuous => "vacuous",
-                };
-                out.push((p.name.clone(), v));
+                out.push((p.name.clone(), verdict_name(p.verdict)));
             }
         }
         out
@@ -167,6 +280,155 @@ impl ValuesReport {
             .iter()
             .map(|d| d.loss.as_ref().map(|l| l.passed))
             .collect()
+    }
+
+    /// The spec's loss, as canonical text.
+    pub fn spec(&self) -> &str {
+        &self.inner.spec
+    }
+
+    /// The explanations that hold in every dump, per parameter (several dumps tell a
+    /// length from a constant that equals it in one): the report's `over every dump`
+    /// lines.
+    pub fn explanations_across(&self) -> Vec<(String, String)> {
+        self.inner
+            .explanations
+            .iter()
+            .map(|(n, e)| (n.clone(), e.describe()))
+            .collect()
+    }
+
+    /// Each dump's checks, as the text report's table shows them.
+    pub fn dumps(&self) -> Vec<DumpResult> {
+        self.inner.dumps.iter().map(dump_result).collect()
+    }
+}
+
+/// One dump's checks in a [`ValuesReport`]: the loss value's and one per parameter.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DumpResult {
+    /// The dump's file, or the name given to a dump of arrays.
+    pub source: String,
+    /// The named lengths (`N`, `D`, ...) as read from the arrays' shapes.
+    pub lengths: Vec<(String, usize)>,
+    /// The loss value's check, when the dump has a loss value.
+    pub loss: Option<LossResult>,
+    /// One check per parameter with a gradient.
+    pub params: Vec<ParamResult>,
+    /// Arrays the spec does not use.
+    pub unused: Vec<String>,
+}
+
+/// The check of a dump's loss value.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct LossResult {
+    /// The program's value.
+    pub got: f64,
+    /// The spec's.
+    pub want: f64,
+    /// The bound the difference must stay within.
+    pub bound: f64,
+    /// The dtype it was given in.
+    pub dtype: &'static str,
+    /// Whether it passes.
+    pub passed: bool,
+    /// For a failing value, its ratio to the spec's matched with a length.
+    pub explanation: Option<String>,
+}
+
+/// One parameter's check in one dump: its row of the text report.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ParamResult {
+    /// The parameter's name.
+    pub name: String,
+    /// Its shape (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// The dtype of the gradient as given.
+    pub dtype: &'static str,
+    /// `passed`, `failed` or `vacuous` (every component of the correct gradient is
+    /// within rounding of 0, so nothing was compared).
+    pub verdict: &'static str,
+    /// The worst component: the failing one furthest beyond its bound, or the one
+    /// closest to it.
+    pub worst: Option<ComponentResult>,
+    /// The systematic scale `got ≈ c * want` over the whole tensor, where rounding does
+    /// not explain it.
+    pub scale: Option<f64>,
+    /// How many components sit on a kink (relu at 0, a tie of max).
+    pub kinks: usize,
+    /// What the mistake is, for a failing gradient.
+    pub explanation: Option<String>,
+}
+
+/// One component of a gradient, compared.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ComponentResult {
+    /// Its position, one index per axis.
+    pub index: Vec<usize>,
+    /// The program's value.
+    pub got: f64,
+    /// The spec's (NaN at a kink, where [`ComponentResult::kink`] holds the range).
+    pub want: f64,
+    /// At a kink, the one-sided derivatives, smaller first: any value between passes.
+    pub kink: Option<(f64, f64)>,
+    /// The bound the difference must stay within.
+    pub bound: f64,
+    /// The relative error.
+    pub rel_error: f64,
+    /// Whether it passes.
+    pub passed: bool,
+}
+
+fn dump_result(d: &crate::check::values::DumpReport) -> DumpResult {
+    DumpResult {
+        source: d.source.clone(),
+        lengths: d.lengths.clone(),
+        loss: d.loss.as_ref().map(|l| LossResult {
+            got: l.got,
+            want: l.want,
+            bound: l.bound,
+            dtype: l.dtype.name(),
+            passed: l.passed,
+            explanation: l.explanation.as_ref().map(|e| e.describe()),
+        }),
+        params: d
+            .params
+            .iter()
+            .map(|p| ParamResult {
+                name: p.name.clone(),
+                shape: p.shape.clone(),
+                dtype: p.dtype.name(),
+                verdict: verdict_name(p.verdict),
+                worst: p.worst.map(|k| {
+                    let c = p.components.get(k);
+                    ComponentResult {
+                        index: position(&p.shape, k),
+                        got: c.got,
+                        want: c.want,
+                        kink: c.kink.map(|(a, b)| (a.min(b), a.max(b))),
+                        bound: c.bound,
+                        rel_error: c.rel_error(),
+                        passed: c.passed,
+                    }
+                }),
+                scale: p.scale,
+                kinks: p.kinks,
+                explanation: p.explanation.as_ref().map(|e| e.describe()),
+            })
+            .collect(),
+        unused: d.unused.clone(),
+    }
+}
+
+fn verdict_name(v: ParamVerdict) -> &'static str {
+    match v {
+        ParamVerdict::Passed => "passed",
+        ParamVerdict::Failed => "failed",
+        ParamVerdict::Vacuous => "vacuous",
     }
 }
 

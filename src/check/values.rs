@@ -55,13 +55,25 @@ const ONE_SIDED_BUDGET: usize = 20_000;
 /// none of these sits on a kink.
 const KINK_SAMPLE: usize = 32;
 
-/// What to read for one dump.
+/// Where one dump's arrays are: in files, or held in memory by the caller (the Python
+/// bindings), named as in a values file.
 #[derive(Clone, Debug)]
-pub struct DumpFiles {
-    /// The values file.
-    pub values: PathBuf,
-    /// A separate gradients file, keyed by the parameters' names.
-    pub grads: Option<PathBuf>,
+pub enum DumpSource {
+    /// A values file, and optionally the gradients in a file of their own.
+    Files {
+        /// The values file.
+        values: PathBuf,
+        /// A separate gradients file, keyed by the parameters' names.
+        grads: Option<PathBuf>,
+    },
+    /// Arrays in memory: the values by their names, the gradients as `grad.<name>`,
+    /// the loss value as `loss`.
+    Arrays {
+        /// What the report calls the dump.
+        source: String,
+        /// The arrays (their elements are shared, so a copy of the source is cheap).
+        arrays: Vec<Stored>,
+    },
 }
 
 /// How to judge.
@@ -193,10 +205,19 @@ pub struct ValuesReport {
     pub passed: bool,
 }
 
-/// Reads a dump's files and matches them with the names `loss` uses.
-pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<Dump> {
-    let source = files.values.display().to_string();
-    let arrays = read_arrays(&files.values)?;
+/// Reads a dump's arrays and matches them with the names `loss` uses.
+pub fn read_dump(ws: &mut Workspace, loss: ExprId, from: &DumpSource) -> Result<Dump> {
+    let (source, arrays, grads_file) = match from {
+        DumpSource::Files { values, grads } => (
+            values.display().to_string(),
+            read_arrays(values)?,
+            grads.as_ref(),
+        ),
+        DumpSource::Arrays { source, arrays } => (source.clone(), arrays.clone(), None),
+    };
+    // The hints say how to save a dump, or, for arrays handed over in memory, how to
+    // pass them.
+    let memory = matches!(from, DumpSource::Arrays { .. });
     let mut values = Vec::new();
     let mut grads: Vec<(String, Stored, String)> = Vec::new();
     let mut program_loss = None;
@@ -209,7 +230,7 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
             values.push(a);
         }
     }
-    if let Some(g) = &files.grads {
+    if let Some(g) = grads_file {
         let shown = g.display().to_string();
         for a in read_arrays(g)? {
             if a.name == "loss" {
@@ -271,7 +292,11 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
                 if held.is_empty() { "none".to_string() } else { quoted(&held) }
             ),
         )
-        .with_hint("save every input and parameter under the name the spec gives it, as `np.savez(path, W1=W1, ...)`"));
+        .with_hint(if memory {
+            "give every input and parameter under the name the spec gives it"
+        } else {
+            "save every input and parameter under the name the spec gives it, as `np.savez(path, W1=W1, ...)`"
+        }));
     }
     let mut matched = Vec::with_capacity(grads.len());
     for (name, g, file) in grads {
@@ -320,7 +345,11 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
             ErrorKind::Binding,
             format!("`{source}` holds no gradients"),
         )
-        .with_hint("save each gradient as `grad.<name>` next to the values (`np.savez(path, W1=W1, **{'grad.W1': dW1})`), or give them with --grads"));
+        .with_hint(if memory {
+            "give each gradient under its parameter's name"
+        } else {
+            "save each gradient as `grad.<name>` next to the values (`np.savez(path, W1=W1, **{'grad.W1': dW1})`), or give them with --grads"
+        }));
     }
     let loss = match program_loss {
         None => None,
@@ -335,7 +364,11 @@ pub fn read_dump(ws: &mut Workspace, loss: ExprId, files: &DumpFiles) -> Result<
                     l.shape
                 ),
             )
-            .with_hint("save the loss value as a scalar: `loss=np.float64(loss)`"));
+            .with_hint(if memory {
+                "give the loss value as one number"
+            } else {
+                "save the loss value as a scalar: `loss=np.float64(loss)`"
+            }));
         }
     };
     Ok(Dump {
@@ -929,6 +962,6 @@ fn storage_roundoff(dtype: StoredType, judging: &Judging) -> f64 {
 }
 
 /// Reads every dump, matching its arrays with the names the loss uses.
-pub fn read_dumps(ws: &mut Workspace, loss: ExprId, files: &[DumpFiles]) -> Result<Vec<Dump>> {
-    files.iter().map(|f| read_dump(ws, loss, f)).collect()
+pub fn read_dumps(ws: &mut Workspace, loss: ExprId, from: &[DumpSource]) -> Result<Vec<Dump>> {
+    from.iter().map(|f| read_dump(ws, loss, f)).collect()
 }

@@ -1,6 +1,9 @@
 //! Arrays a training program dumps: its inputs, parameters and gradients, read from
 //! `.npy`, `.npz`, safetensors or JSON files into `f64`, each with the dtype it was
-//! stored in, so that a check can tie its tolerance to that dtype's rounding.
+//! stored in, so that a check can tie its tolerance to that dtype's rounding. Arrays a
+//! program holds in memory (the Python bindings' NumPy, JAX and torch arrays) come in
+//! as their little-endian bytes with NumPy's dtype name ([`from_le_bytes`]) and are
+//! read as a safetensors tensor of that dtype is.
 //!
 //! The formats are read by their crates (ndarray-npy, safetensors, serde_json), never
 //! by hand. An `.npy` array in Fortran order is read in its logical (C) order. Half
@@ -238,6 +241,69 @@ fn safetensors(bytes: &Rc<Bytes>) -> std::result::Result<Vec<Stored>, String> {
         });
     }
     Ok(out)
+}
+
+/// An array held in memory: `bytes` are its elements in C order, little-endian, of
+/// the type NumPy names `dtype` (`float64`, `float32`, `float16`, `bfloat16`, `int8`
+/// to `int64`, `uint8` to `uint64`, `bool`). A large float array stays in its bytes,
+/// converted where it is read, as a safetensors tensor does; the rest are decoded.
+pub fn from_le_bytes(name: &str, shape: &[usize], dtype: &str, bytes: &[u8]) -> Result<Stored> {
+    use safetensors::Dtype as S;
+    let (st, float) = match dtype {
+        "float64" => (S::F64, Some((Float::F64, StoredType::F64))),
+        "float32" => (S::F32, Some((Float::F32, StoredType::F32))),
+        "float16" => (S::F16, Some((Float::F16, StoredType::F16))),
+        "bfloat16" => (S::BF16, Some((Float::Bf16, StoredType::Bf16))),
+        "int64" => (S::I64, None),
+        "int32" => (S::I32, None),
+        "int16" => (S::I16, None),
+        "int8" => (S::I8, None),
+        "uint64" => (S::U64, None),
+        "uint32" => (S::U32, None),
+        "uint16" => (S::U16, None),
+        "uint8" => (S::U8, None),
+        "bool" => (S::BOOL, None),
+        other => {
+            return Err(Error::new(
+                ErrorKind::Binding,
+                format!("`{name}` has dtype {other}, which gauge does not read"),
+            )
+            .with_hint("give floats (float64, float32, float16, bfloat16), integers or booleans"));
+        }
+    };
+    // Every dtype read here is a whole number of bytes wide.
+    let width = st.bitsize() / 8;
+    let len = shape
+        .iter()
+        .try_fold(1usize, |n, &a| n.checked_mul(a))
+        .filter(|n| n.checked_mul(width) == Some(bytes.len()));
+    let Some(len) = len else {
+        return Err(Error::new(
+            ErrorKind::Shape,
+            format!(
+                "`{name}` has shape {shape:?} of {dtype}, which is not the {} bytes given",
+                bytes.len()
+            ),
+        ));
+    };
+    let raw = float.filter(|_| len >= RAW_FROM).and_then(|(f, t)| {
+        let held = Rc::new(Bytes::Read(bytes.to_vec()));
+        Raw::new(held, 0, len, f).map(|r| (Elements::Raw(r), t))
+    });
+    let (data, dtype) = match raw {
+        Some(r) => r,
+        None => {
+            let (data, t) =
+                tensor_values(name, st, bytes).map_err(|m| Error::new(ErrorKind::Binding, m))?;
+            (data.into(), t)
+        }
+    };
+    Ok(Stored {
+        name: name.to_string(),
+        shape: shape.to_vec(),
+        data,
+        dtype,
+    })
 }
 
 /// From this many elements a float tensor stays in the file's bytes.

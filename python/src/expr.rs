@@ -1,0 +1,227 @@
+//! `gauge.Expr`, `gauge.Derivation` and `gauge.Step`: expressions in canonical form,
+//! and the derivations that reached them.
+//!
+//! An expression shares its session's workspace (an `Rc`), so these classes are
+//! `unsendable`: Python may hold them anywhere, but only the thread that made them may
+//! use them. Two expressions are equal, and hash alike, when their canonical texts are,
+//! whichever session made them.
+
+use gauge::Format;
+use gauge::options::Output;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+/// An expression in canonical form.
+///
+/// ``str(e)`` is the canonical text, which reads back to the same expression;
+/// ``e.latex()`` is LaTeX math, and Jupyter shows the expression rendered. Two
+/// expressions are equal exactly when their canonical texts are.
+///
+/// Examples
+/// --------
+/// >>> import gauge
+/// >>> d = gauge.diff("x^3", "x")
+/// >>> d
+/// Expr('3*x^2')
+/// >>> d.latex()
+/// '3 x^{2}'
+#[pyclass(name = "Expr", module = "gauge", unsendable)]
+pub struct PyExpr {
+    pub inner: gauge::Expr,
+    /// The canonical text, printed once: it keys equality and the hash.
+    text: String,
+}
+
+impl PyExpr {
+    /// Wraps an expression of the library.
+    pub fn new(inner: gauge::Expr) -> PyExpr {
+        let text = inner.to_string();
+        PyExpr { inner, text }
+    }
+}
+
+#[pymethods]
+impl PyExpr {
+    fn __str__(&self) -> &str {
+        &self.text
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Expr({})", py_quote(&self.text))
+    }
+
+    /// The canonical text (the same as ``str(e)``).
+    #[getter]
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The expression as LaTeX math, without delimiters.
+    ///
+    /// Returns
+    /// -------
+    /// str
+    ///     For example ``\frac{e^{z_{i}}}{\sum_{j} e^{z_{j}}}``.
+    fn latex(&self) -> String {
+        self.inner.latex()
+    }
+
+    /// The expression as JSON, as ``gauge parse --format json`` prints it: its canonical
+    /// text and the text it was read from.
+    fn to_json(&self) -> String {
+        rendered(|o| self.inner.render(o), Format::Json, false)
+    }
+
+    /// LaTeX for Jupyter, between ``$`` signs.
+    fn _repr_latex_(&self) -> String {
+        format!("${}$", self.inner.latex())
+    }
+
+    fn __eq__(&self, other: PyRef<'_, PyExpr>) -> bool {
+        self.text == other.text
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        // The hash of the canonical text, so that it agrees with equality.
+        PyString::new(py, &self.text).hash()
+    }
+}
+
+/// A result rendered as the command line prints it in `format`; JSON without its final
+/// line break, as `json.loads` and a string compare take it.
+pub fn rendered(render: impl FnOnce(&Output) -> String, format: Format, steps: bool) -> String {
+    let text = render(&Output::new(format).with_steps(steps));
+    match format {
+        Format::Json => text.trim_end().to_string(),
+        Format::Text | Format::Latex => text,
+    }
+}
+
+/// A text as a Python string literal, for reprs.
+pub fn py_quote(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('\'', "\\'");
+    format!("'{escaped}'")
+}
+
+/// One step of a derivation: the rules applied, and the expression reached.
+#[pyclass(name = "Step", module = "gauge", unsendable)]
+pub struct PyStep {
+    rules: Vec<String>,
+    expr: Py<PyExpr>,
+}
+
+impl PyStep {
+    /// A step of the library as a Python object.
+    pub fn new(py: Python<'_>, step: &gauge::results::Step) -> PyResult<PyStep> {
+        Ok(PyStep {
+            rules: step.rules().to_vec(),
+            expr: Py::new(py, PyExpr::new(step.expr().clone()))?,
+        })
+    }
+}
+
+#[pymethods]
+impl PyStep {
+    /// The rules applied, by their kebab-case names (``chain-rule-ln``, ...).
+    #[getter]
+    fn rules(&self) -> Vec<String> {
+        self.rules.clone()
+    }
+
+    /// The expression the step reached.
+    #[getter]
+    fn expr(&self, py: Python<'_>) -> Py<PyExpr> {
+        self.expr.clone_ref(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Step({}, rules=[{}])",
+            py_quote(&self.expr.borrow(py).text),
+            self.rules
+                .iter()
+                .map(|r| py_quote(r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// A derived result with the derivation that reached it.
+///
+/// ``str(d)`` prints the derivation step by step, as ``gauge diff --steps`` does;
+/// ``d.result`` is the result, ``d.steps`` the steps with their rules.
+#[pyclass(name = "Derivation", module = "gauge", unsendable)]
+pub struct PyDerivation {
+    inner: gauge::Derivation,
+}
+
+impl PyDerivation {
+    /// Wraps a derivation of the library.
+    pub fn new(inner: gauge::Derivation) -> PyDerivation {
+        PyDerivation { inner }
+    }
+}
+
+#[pymethods]
+impl PyDerivation {
+    /// The result.
+    #[getter]
+    fn result(&self) -> PyExpr {
+        PyExpr::new(self.inner.result())
+    }
+
+    /// What was derived, such as ``diff(eml(x, y), y)``.
+    #[getter]
+    fn start(&self) -> PyExpr {
+        PyExpr::new(self.inner.start())
+    }
+
+    /// The steps from ``start`` to ``result``, in order.
+    #[getter]
+    fn steps(&self, py: Python<'_>) -> PyResult<Vec<PyStep>> {
+        self.inner
+            .steps()
+            .iter()
+            .map(|s| PyStep::new(py, s))
+            .collect()
+    }
+
+    /// Where the result does not hold: expressions that must not be 0.
+    #[getter]
+    fn conditions(&self) -> Vec<PyExpr> {
+        self.inner
+            .conditions()
+            .into_iter()
+            .map(PyExpr::new)
+            .collect()
+    }
+
+    /// The derivation as LaTeX (an ``align*`` environment, one row per step).
+    fn latex(&self) -> String {
+        rendered(|o| self.inner.render(o), Format::Latex, true)
+    }
+
+    /// The derivation as JSON, as ``gauge diff --steps --format json`` prints it.
+    fn to_json(&self) -> String {
+        rendered(|o| self.inner.render(o), Format::Json, true)
+    }
+
+    /// LaTeX for Jupyter: the derivation as displayed math.
+    fn _repr_latex_(&self) -> String {
+        format!("$${}$$", self.latex().trim_end())
+    }
+
+    fn __str__(&self) -> String {
+        rendered(|o| self.inner.render(o), Format::Text, true)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Derivation({} = {}, {} steps)",
+            py_quote(&self.inner.start().to_string()),
+            py_quote(&self.inner.result().to_string()),
+            self.inner.steps().len()
+        )
+    }
+}
