@@ -252,3 +252,7 @@ class Session:
         only: Optional[List[str]] = None,
         summary_only: bool = True,
     ) -> ValuesReport: ...
+
+# The tracer of `gauge.verify_backward` (python/src/backward.rs) adds private classes
+# that `gauge/_backward.py` uses.
+def __getattr__(name: str) -> Any: ...

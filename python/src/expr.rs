@@ -85,6 +85,16 @@ impl PyExpr {
         // The hash of the canonical text, so that it agrees with equality.
         PyString::new(py, &self.text).hash()
     }
+
+    /// An expression never changes, so a copy is the expression itself.
+    fn __copy__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// An expression never changes, so a deep copy is the expression itself.
+    fn __deepcopy__<'py>(slf: PyRef<'py, Self>, _memo: &Bound<'py, PyAny>) -> PyRef<'py, Self> {
+        slf
+    }
 }
 
 /// A result rendered as the command line prints it in `format`; JSON without its final

@@ -280,3 +280,11 @@ def test_the_work_budget_warns_or_fails_and_can_be_lifted():
 
 def test_math_constants_evaluate_exactly():
     assert gauge.evaluate("eml(1, 1)") == math.e
+
+
+def test_expressions_are_immutable_values():
+    import copy
+
+    e = gauge.parse("x^2 + 1")
+    assert copy.copy(e) is e and copy.deepcopy(e) is e
+    assert {e: 1}[gauge.parse("1 + x*x")] == 1

@@ -223,3 +223,21 @@ def test_only_some_parameters_and_a_tolerance(np):
     assert r.passed and r.verdicts == {"W": "passed"}
     assert not gauge.check("loss", values, grads, defs=SPEC).passed
     assert gauge.check("loss", values, grads, defs=SPEC, rtol=0.05).passed
+
+
+def test_a_large_float32_layer_is_read_in_place_and_still_judged(np):
+    # 300 x 300 float32 elements: past the size from which gauge keeps a float array
+    # in its own bytes and compares a passing gradient block by block as computed.
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(300).astype("float32")
+    W = (0.05 * rng.standard_normal((300, 300))).astype("float32")
+    spec = "tensor W[H, D], x[D]\nlet loss = sum(h, tanh(sum(d, W[h, d]*x[d])))"
+    a = W.astype("float64") @ x.astype("float64")
+    dW = np.outer(1 - np.tanh(a) ** 2, x).astype("float32")
+    r = gauge.check("loss", {"W": W, "x": x}, {"W": dW}, defs=spec)
+    assert r.passed, str(r)
+    [p] = r.dumps[0].params
+    assert (p.shape, p.dtype) == ((300, 300), "float32")
+    r = gauge.check("loss", {"W": W, "x": x}, {"W": dW * np.float32(2)}, defs=spec)
+    assert r.verdicts == {"W": "failed"}
+    assert r.explanations["W"].startswith("got/want = 2 ")
