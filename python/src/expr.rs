@@ -11,6 +11,8 @@ use gauge::options::Output;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::errors::guard_py;
+
 /// An expression in canonical form.
 ///
 /// ``str(e)`` is the canonical text, which reads back to the same expression;
@@ -68,8 +70,8 @@ impl PyExpr {
 
     /// The expression as JSON, as ``gauge parse --format json`` prints it: its canonical
     /// text and the text it was read from.
-    fn to_json(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Json, false)
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Json, false)
     }
 
     /// LaTeX for Jupyter, between ``$`` signs.
@@ -98,13 +100,21 @@ impl PyExpr {
 }
 
 /// A result rendered as the command line prints it in `format`; JSON without its final
-/// line break, as `json.loads` and a string compare take it.
-pub fn rendered(render: impl FnOnce(&Output) -> String, format: Format, steps: bool) -> String {
-    let text = render(&Output::new(format).with_steps(steps));
-    match format {
-        Format::Json => text.trim_end().to_string(),
-        Format::Text | Format::Latex => text,
-    }
+/// line break, as `json.loads` and a string compare take it. A panic of the renderer
+/// arrives as `GaugeInternalError`.
+pub fn rendered(
+    py: Python<'_>,
+    render: impl FnOnce(&Output) -> String,
+    format: Format,
+    steps: bool,
+) -> PyResult<String> {
+    guard_py(py, || {
+        let text = render(&Output::new(format).with_steps(steps));
+        Ok(match format {
+            Format::Json => text.trim_end().to_string(),
+            Format::Text | Format::Latex => text,
+        })
+    })
 }
 
 /// A text as a Python string literal, for reprs.
@@ -208,22 +218,22 @@ impl PyDerivation {
     }
 
     /// The derivation as LaTeX (an ``align*`` environment, one row per step).
-    fn latex(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Latex, true)
+    fn latex(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Latex, true)
     }
 
     /// The derivation as JSON, as ``gauge diff --steps --format json`` prints it.
-    fn to_json(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Json, true)
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Json, true)
     }
 
     /// LaTeX for Jupyter: the derivation as displayed math.
-    fn _repr_latex_(&self) -> String {
-        format!("$${}$$", self.latex().trim_end())
+    fn _repr_latex_(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("$${}$$", self.latex(py)?.trim_end()))
     }
 
-    fn __str__(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Text, true)
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Text, true)
     }
 
     fn __repr__(&self) -> String {

@@ -141,17 +141,17 @@ impl PyClaim {
 
     /// The outcome as ``gauge prove --format latex`` prints it: the derivation as an
     /// ``align*`` environment.
-    fn latex(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Latex, false)
+    fn latex(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Latex, false)
     }
 
     /// The outcome as ``gauge prove --format json`` prints it.
-    fn to_json(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Json, false)
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Json, false)
     }
 
-    fn __str__(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Text, false)
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Text, false)
     }
 
     fn __repr__(&self) -> String {
@@ -255,17 +255,17 @@ impl PyProofs {
     }
 
     /// The outcomes as ``gauge prove --format latex`` prints them.
-    fn latex(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Latex, false)
+    fn latex(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Latex, false)
     }
 
     /// The outcomes as ``gauge prove --format json`` prints them.
-    fn to_json(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Json, false)
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Json, false)
     }
 
-    fn __str__(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Text, false)
+    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Text, false)
     }
 
     fn __repr__(&self) -> String {

@@ -437,8 +437,8 @@ impl PyValuesReport {
     }
 
     /// The report as ``gauge check --format json`` prints it.
-    fn to_json(&self) -> String {
-        rendered(|o| self.inner.render(o), Format::Json, false)
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Json, false)
     }
 
     fn __str__(&self) -> &str {
