@@ -271,7 +271,10 @@ def check(
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(size=(5, 3))
-    >>> r = gauge.check("mean(n, sum(d, X[n, d]^2))", {"X": X}, {"X": 2 * X})
+    >>> spec = "mean(n, sum(d, X[n, d]^2))"
+    >>> gauge.check(spec, {"X": X}, {"X": 2 * X / 5}, defs="tensor X[N, D]").passed
+    True
+    >>> r = gauge.check(spec, {"X": X}, {"X": 2 * X}, defs="tensor X[N, D]")
     >>> r.verdicts
     {'X': 'failed'}
     >>> r.explanations["X"]
