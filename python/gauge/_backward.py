@@ -374,7 +374,12 @@ def _trace_instance(forward, backward, shapes, sizes, seed, check, wrt):
         grad_arrays.append((n, shape, hs))
     named = _named_arrays(tr, caught.frames, skip=set())
     used = sorted(sizes.items(), key=lambda kv: list(sizes).index(kv[0]))
-    check.add_instance(t, list(used), loss._h, grad_arrays, named)
+    label_values = [
+        (n, list(m[1].shape), [int(v) for v in m[1].reshape(-1)])
+        for n, m in made.items()
+        if m[0] == "labels"
+    ]
+    check.add_instance(t, list(used), loss._h, grad_arrays, named, label_values)
     return checked
 
 

@@ -104,6 +104,7 @@ impl PyBackwardCheck {
     }
 
     /// Decides one traced instance.
+    #[allow(clippy::too_many_arguments)]
     fn add_instance(
         &mut self,
         py: Python<'_>,
@@ -112,10 +113,11 @@ impl PyBackwardCheck {
         loss: u32,
         grads: Vec<ArrayArg>,
         named: Vec<ArrayArg>,
+        labels: Vec<(String, Vec<usize>, Vec<i64>)>,
     ) -> PyResult<()> {
         guard(py, || {
             self.inner
-                .add_instance(&mut trace.inner, sizes, loss, grads, named)
+                .add_instance(&mut trace.inner, sizes, loss, grads, named, labels)
         })
     }
 

@@ -21,7 +21,7 @@
 //! let half = t.constant(0.5)?;
 //! let loss = t.binary("mul", loss, half)?;
 //! let mut check = BackwardCheck::new();
-//! check.add_instance(&mut t, vec![("N".into(), 3)], loss, vec![("x".into(), vec![3], x.clone())], vec![])?;
+//! check.add_instance(&mut t, vec![("N".into(), 3)], loss, vec![("x".into(), vec![3], x.clone())], vec![], vec![])?;
 //! let report = check.report();
 //! assert!(report.ok());
 //! # Ok::<(), gauge::Error>(())
@@ -202,7 +202,8 @@ impl BackwardCheck {
     /// Decides one instance: `sizes` gives each named dimension's size, `loss` is the
     /// forward's value, `grads` the backward's gradients by input name, and `named`
     /// the program's other named arrays (its local variables), whose names the
-    /// report writes residuals with.
+    /// report writes residuals with, and `labels` the integer label inputs' values
+    /// (a wrong gradient exactly at the positions `[n, y[n]]` is a one-hot term).
     pub fn add_instance(
         &mut self,
         trace: &mut Trace,
@@ -210,6 +211,7 @@ impl BackwardCheck {
         loss: u32,
         grads: Arrays,
         named: Arrays,
+        labels: Vec<(String, Vec<usize>, Vec<i64>)>,
     ) -> Result<()> {
         let loss = trace.id(loss)?;
         let grads = trace.arrays(grads)?;
@@ -221,6 +223,7 @@ impl BackwardCheck {
             loss,
             &grads,
             &named,
+            &labels,
             seed,
         )
         .lift()?;

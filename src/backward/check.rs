@@ -83,10 +83,51 @@ pub struct InstanceInput {
     pub first_wrong: Option<WrongElement>,
     /// The indices of the wrong elements (at most 16).
     pub wrong_at: Vec<Vec<usize>>,
+    /// When every wrong element lacks the same number, that number.
+    pub constant: Option<f64>,
+    /// When the wrong elements are exactly the positions a label input picks
+    /// (`[n, y[n]]`), those positions as text.
+    pub at_labels: Option<String>,
     /// The number every element is the correct one times, if there is one.
     pub ratio: Option<f64>,
     /// Why an element was left undecided, for the first such element.
     pub undecided: Option<String>,
+}
+
+/// A label input: its name, its shape and its values, row-major.
+pub type Labels = (String, Vec<usize>, Vec<i64>);
+
+/// The label input whose positions (`[n, y[n]]`) are exactly `wrong` in an array of
+/// `shape`, as text.
+fn label_positions(shape: &[usize], wrong: &[Vec<usize>], labels: &[Labels]) -> Option<String> {
+    let (last, lead) = shape.split_last()?;
+    for (name, lshape, values) in labels {
+        if lshape.as_slice() != lead || values.len() != lead.iter().product::<usize>() {
+            continue;
+        }
+        if values.iter().any(|&v| v < 0 || v as usize >= *last) {
+            continue;
+        }
+        let picked: Vec<Vec<usize>> = values
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| {
+                let mut at = super::prove::unravel(k, lead);
+                at.push(v as usize);
+                at
+            })
+            .collect();
+        let mut a = picked.clone();
+        let mut b = wrong.to_vec();
+        a.sort();
+        b.sort();
+        if a == b {
+            let letters: Vec<&str> = ["n", "m", "k", "l"].into_iter().take(lead.len()).collect();
+            let idx = letters.join(", ");
+            return Some(format!("[{idx}, {name}[{idx}]]"));
+        }
+    }
+    None
 }
 
 /// One instance: the named dimensions' sizes, and every input's result.
@@ -114,11 +155,13 @@ pub fn run_instance(
     loss: ExprId,
     grads: &Gradients,
     named: &[(String, Vec<usize>, Vec<ExprId>)],
+    labels: &[Labels],
     seed: u64,
 ) -> Result<Instance> {
     let start = Instant::now();
     let results = verify(trace, loss, grads, seed)?;
-    let names = Names::new(trace, named);
+    let own: Vec<ExprId> = grads.iter().flat_map(|g| g.2.iter().copied()).collect();
+    let names = Names::new(trace, named, &own);
     let mut inputs = Vec::with_capacity(results.len());
     for r in &results {
         let proved = r
@@ -141,9 +184,17 @@ pub fn run_instance(
         } else {
             Status::Undecided
         };
+        // The number the first wrong element lacks, proved, when it is one.
+        let exact = match r.first_wrong() {
+            Some(e) => super::explain::constant_residual(trace, e.got, e.want),
+            None => None,
+        };
         let first_wrong = match r.first_wrong() {
             Some(e) => {
-                let missing = residual(trace, &names, e.got, e.want);
+                let missing = match &exact {
+                    Some(c) => crate::syntax::number::format_rational(c),
+                    None => residual(trace, &names, e.got, e.want),
+                };
                 let elsewhere = match &e.verdict {
                     ElementVerdict::WrongElsewhere { point } => Some(point.clone()),
                     _ => None,
@@ -177,6 +228,13 @@ pub fn run_instance(
             shape_got,
             transposed,
             first_wrong,
+            constant: exact.as_ref().and_then(|_| constant_of(r)),
+            at_labels: if r.wrong() && r.mismatch.is_none() {
+                let all: Vec<Vec<usize>> = wrong_elements.iter().map(|e| e.index.clone()).collect();
+                label_positions(&r.shape, &all, labels)
+            } else {
+                None
+            },
             wrong_at: wrong_elements
                 .iter()
                 .take(16)
@@ -214,6 +272,22 @@ pub fn run_instance(
         seconds: start.elapsed().as_secs_f64(),
         inputs,
     })
+}
+
+/// The number every wrong element lacks, when it is one number (to 1e-12) and the
+/// first wrong element's residual is proved to be it.
+fn constant_of(r: &super::prove::InputResult) -> Option<f64> {
+    let wrong: Vec<_> = r.elements.iter().filter(|e| e.verdict.is_wrong()).collect();
+    let first = wrong.first()?;
+    let c = first.want_value - first.got_value;
+    if !c.is_finite() {
+        return None;
+    }
+    let same = wrong.iter().all(|e| {
+        let d = e.want_value - e.got_value;
+        (d - c).abs() <= 1e-12 * c.abs().max(1.0)
+    });
+    same.then_some(c)
 }
 
 /// One input's verdict across the instances.
@@ -314,6 +388,24 @@ fn explain_input(
     if let Some(r) = ratio {
         let what = super::ratio::describe(r);
         return Some(format!("{g} = {r} x the correct gradient{what}"));
+    }
+    // The same number missing at exactly the positions a label picks, at every
+    // instance: a one-hot term.
+    let wrong: Vec<&(&Instance, &InstanceInput)> =
+        across.iter().filter(|a| a.1.wrong > 0).collect();
+    if !wrong.is_empty()
+        && let Some(pos) = wrong[0].1.at_labels.clone()
+        && wrong.iter().all(|a| a.1.at_labels.as_ref() == Some(&pos))
+        && let Some(constants) = wrong
+            .iter()
+            .map(|a| a.1.constant.map(|c| (a.0.sizes.clone(), c)))
+            .collect::<Option<Vec<_>>>()
+    {
+        let c =
+            super::ratio::match_sizes(&constants).unwrap_or_else(|| format!("{}", constants[0].1));
+        return Some(format!(
+            "{g} is missing `{c}` at the label positions {pos} and nothing elsewhere: a one-hot term (`- onehot(y)`, scaled) is missing or wrong"
+        ));
     }
     if let Some((sizes, w)) = first_wrong {
         let at: Vec<String> = w.index.iter().map(usize::to_string).collect();

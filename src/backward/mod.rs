@@ -154,6 +154,16 @@ impl Trace {
                 format!("{name}[{}]", parts.join(", "))
             };
             let s = self.ws.pool.symbol(&shown);
+            // Declared as a scalar, so that the prover's random points give it values.
+            let nowhere = crate::diag::source::Span {
+                source: crate::diag::source::SourceId(0),
+                start: 0,
+                end: 0,
+            };
+            self.ws
+                .scope
+                .kinds
+                .insert(s, (crate::expr::kind::Kind::Scalar, nowhere));
             let value = self.draw(positive);
             let e = self.ws.pool.sym(s);
             self.values.insert(e, value);

@@ -190,7 +190,14 @@ pub fn verify(
                 name: input.name.clone(),
                 shape: input.shape.clone(),
                 mismatch: None,
-                elements: decide_elements(trace, &input.shape, got, &want, seed)?,
+                elements: decide_elements(
+                    trace,
+                    &input.shape,
+                    got,
+                    &want,
+                    (loss, &input.elements),
+                    seed,
+                )?,
             }
         };
         out.push(result);
@@ -223,6 +230,7 @@ fn decide_elements(
     shape: &[usize],
     got: &[ExprId],
     want: &[ExprId],
+    (loss, vars): (ExprId, &[ExprId]),
     seed: u64,
 ) -> Result<Vec<Element>> {
     let at_point = compare_at_point(trace, got, want);
@@ -237,7 +245,7 @@ fn decide_elements(
         } else if any_wrong {
             ElementVerdict::Skipped
         } else {
-            prove_element(trace, g, w, seed.wrapping_add(k as u64))
+            prove_element(trace, g, w, loss, vars[k], seed.wrapping_add(k as u64))
         };
         out.push(Element {
             index: unravel(k, shape),
@@ -308,12 +316,34 @@ fn is_transpose(
         .all(|a| !a.differ && a.got.is_finite())
 }
 
-/// The prover's verdict on `got = want`.
-fn prove_element(trace: &mut Trace, got: ExprId, want: ExprId, seed: u64) -> ElementVerdict {
+/// The prover's verdict on `got = want`; when the reverse sweep's form of the
+/// derivative does not meet the program's, the forward rules' form (the derivative
+/// taken by `var` alone, through the loss) is tried too.
+fn prove_element(
+    trace: &mut Trace,
+    got: ExprId,
+    want: ExprId,
+    loss: ExprId,
+    var: ExprId,
+    seed: u64,
+) -> ElementVerdict {
     if got == want {
         return ElementVerdict::Proved { steps: 0 };
     }
-    match crate::prove::decide_equal(&mut trace.ws, got, want, seed) {
+    let first = crate::prove::decide_equal(&mut trace.ws, got, want, seed);
+    if let Outcome::Proved { steps } = &first {
+        return ElementVerdict::Proved { steps: steps.len() };
+    }
+    if !matches!(first, Outcome::Refuted { .. })
+        && let Ok((forward, _)) =
+            crate::calculus::derivative::derive_n(&mut trace.ws.pool, loss, var, 1)
+        && forward != want
+        && let Outcome::Proved { steps } =
+            crate::prove::decide_equal(&mut trace.ws, got, forward, seed)
+    {
+        return ElementVerdict::Proved { steps: steps.len() };
+    }
+    match first {
         Outcome::Proved { steps } => ElementVerdict::Proved { steps: steps.len() },
         Outcome::Refuted { point, .. } => ElementVerdict::WrongElsewhere { point },
         Outcome::Confirmed { .. } => ElementVerdict::Confirmed,
