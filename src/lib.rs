@@ -115,7 +115,7 @@ pub use report::Format;
 /// builders.
 pub mod options {
     pub use crate::api::options::*;
-    pub use crate::api::values::ValuesOptions;
+    pub use crate::api::values::{Array, ValuesOptions};
 }
 
 /// What the [`Session`] methods return besides expressions and the reports at the
@@ -124,5 +124,8 @@ pub mod options {
 pub mod results {
     pub use crate::api::codegen::{Arg, ArgKind, Code};
     pub use crate::api::error::Label;
-    pub use crate::api::results::{Evaluation, Gradient, Hessian, Loaded, Proofs, Step};
+    pub use crate::api::results::{
+        Counterexample, Evaluation, Gradient, Hessian, Loaded, Proofs, Step,
+    };
+    pub use crate::api::values::{ComponentResult, DumpResult, LossResult, ParamResult};
 }

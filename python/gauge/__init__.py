@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any, List, Optional, Sequence, Union
 
 from . import _errors, _gauge
-from ._backward import labels, verify_backward
+from ._backward import BackwardReport, InputVerdict, labels, positive, verify_backward
 from ._errors import (
     GaugeArityError,
     GaugeBindingError,
@@ -79,6 +79,9 @@ __all__ = [
     "codegen",
     "verify_backward",
     "labels",
+    "positive",
+    "BackwardReport",
+    "InputVerdict",
     "Expr",
     "Derivation",
     "Step",

@@ -269,10 +269,12 @@ def _named_arrays(tr: Tracer, frames, skip) -> List[Tuple[str, List[int], List[i
     return out
 
 
-def _gradients(result, names_in_order: List[str], real: List[str]) -> Dict[str, Any]:
+def _gradients(result, names_in_order: List[str], real: List[str], wrt) -> Dict[str, Any]:
     if isinstance(result, Mapping):
         return dict(result)
     if isinstance(result, (tuple, list)):
+        if wrt is not None and len(result) == len(wrt):
+            return dict(zip(wrt, result))
         if len(result) == len(names_in_order):
             return {n: g for n, g in zip(names_in_order, result) if n in real}
         if len(result) == len(real):
@@ -281,7 +283,8 @@ def _gradients(result, names_in_order: List[str], real: List[str]) -> Dict[str, 
             f"  × the backward returned {len(result)} gradients for {len(real)} real inputs",
             kind="binding",
             message=f"the backward returned {len(result)} gradients",
-            hint="return a dict by input name, or a tuple in the order of the arguments",
+            hint="return a dict by input name, or a tuple in the order of the arguments "
+            "(every real input's gradient, or those named by wrt=[...], in that order)",
         )
     raise GaugeBindingError(
         f"  × the backward returned a {type(result).__name__}",
@@ -328,13 +331,13 @@ def _trace_instance(forward, backward, shapes, sizes, seed, check, wrt):
                 flat = arr.reshape(-1)
                 for k, h in enumerate(m[2]):
                     flat[k] = Traced(tr, h)
-                out[name] = arr.view(TracedArray) if arr.ndim > 0 else arr.reshape(-1)[0]
+                out[name] = arr.view(TracedArray)
         return out
 
     codes = [getattr(forward, "__code__", None), getattr(backward, "__code__", None)]
     with _Locals(codes) as caught:
         loss = _loss_handle(forward(**inputs()))
-        grads = _gradients(backward(**inputs()), order, real)
+        grads = _gradients(backward(**inputs()), order, real, wrt)
     if not isinstance(loss, Traced):
         raise GaugeBindingError(
             f"  × the forward returned {type(loss).__name__}, not the traced loss",

@@ -117,8 +117,6 @@ class Traced:
     """
 
     __slots__ = ("_tr", "_h")
-    # NumPy defers to this class's reflected operators over its own scalars.
-    __array_priority__ = 1000
 
     def __init__(self, tracer: Tracer, handle: int) -> None:
         self._tr = tracer

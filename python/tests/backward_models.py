@@ -165,3 +165,154 @@ def ln_backward_dropped(x, g, b, t):
 
 
 LN_SHAPES = {"x": ("N", "D"), "g": ("D",), "b": ("D",), "t": ("N", "D")}
+
+
+# --- RMSNorm -------------------------------------------------------------------------
+def rms_forward(x, g, t):
+    ms = (x * x).mean(axis=-1, keepdims=True)
+    r = 1 / np.sqrt(ms + EPS)
+    y = x * r * g
+    return 0.5 * ((y - t) ** 2).sum()
+
+
+def rms_backward(x, g, t):
+    D = x.shape[-1]
+    ms = (x * x).mean(axis=-1, keepdims=True)
+    r = 1 / np.sqrt(ms + EPS)
+    y = x * r * g
+    dy = y - t
+    dg = (dy * x * r).sum(axis=0)
+    dxr = dy * g
+    dx = r * dxr - x * r**3 * (dxr * x).sum(axis=-1, keepdims=True) / D
+    return {"x": dx, "g": dg}
+
+
+RMS_SHAPES = {"x": ("N", "D"), "g": ("D",), "t": ("N", "D")}
+
+
+# --- GELU (tanh approximation), then a mean-squared error over the batch -------------
+C_GELU = np.sqrt(2 / np.pi)
+
+
+def gelu_forward(x, t):
+    u = C_GELU * (x + 0.044715 * x**3)
+    y = 0.5 * x * (1 + np.tanh(u))
+    return ((y - t) ** 2).mean()
+
+
+def gelu_backward(x, t):
+    u = C_GELU * (x + 0.044715 * x**3)
+    th = np.tanh(u)
+    y = 0.5 * x * (1 + th)
+    dy = 2 * (y - t) / y.size
+    du = C_GELU * (1 + 3 * 0.044715 * x**2)
+    dx = dy * (0.5 * (1 + th) + 0.5 * x * (1 - th**2) * du)
+    return {"x": dx}
+
+
+def gelu_backward_sign(x, t):
+    g = gelu_backward(x, t)
+    return {"x": -g["x"]}
+
+
+GELU_SHAPES = {"x": ("N", "D"), "t": ("N", "D")}
+
+
+# --- single-head attention, then a squared-error readout ----------------------------
+def attn_forward(q, k, v, t):
+    d = q.shape[-1]
+    s = q @ k.T / np.sqrt(d)
+    p = _softmax(s)
+    o = p @ v
+    return 0.5 * ((o - t) ** 2).sum()
+
+
+def attn_backward(q, k, v, t):
+    d = q.shape[-1]
+    s = q @ k.T / np.sqrt(d)
+    p = _softmax(s)
+    o = p @ v
+    do = o - t
+    dv = p.T @ do
+    dp = do @ v.T
+    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+    dq = ds @ k / np.sqrt(d)
+    dk = ds.T @ q / np.sqrt(d)
+    return {"q": dq, "k": dk, "v": dv}
+
+
+def attn_backward_transposed(q, k, v, t):
+    g = attn_backward(q, k, v, t)
+    d = q.shape[-1]
+    s = q @ k.T / np.sqrt(d)
+    p = _softmax(s)
+    o = p @ v
+    g["v"] = p @ (o - t)  # should be p.T @ do
+    return g
+
+
+ATTN_SHAPES = {"q": ("T", "E"), "k": ("T", "E"), "v": ("T", "F"), "t": ("T", "F")}
+
+
+# --- linear regression with a mean-squared error over the batch ---------------------
+def mse_forward(X, w, b, t):
+    r = X @ w + b - t
+    return (r**2).mean()
+
+
+def mse_backward(X, w, b, t):
+    N = X.shape[0]
+    r = X @ w + b - t
+    dr = 2 * r / N
+    return {"w": X.T @ dr, "b": dr.sum()}
+
+
+def mse_backward_no_mean(X, w, b, t):
+    r = X @ w + b - t
+    dr = 2 * r
+    return {"w": X.T @ dr, "b": dr.sum()}
+
+
+MSE_SHAPES = {"X": ("N", "D"), "w": ("D",), "b": (), "t": ("N",)}
+
+
+# --- a tanh MLP whose backward reads a buffer after an in-place update ---------------
+def tanh_forward(X, W1, W2, t):
+    h = np.tanh(X @ W1)
+    return 0.5 * ((h @ W2 - t) ** 2).sum()
+
+
+def tanh_backward(X, W1, W2, t):
+    h = X @ W1
+    a = np.tanh(h)
+    dout = a @ W2 - t
+    dW2 = a.T @ dout
+    da = dout @ W2.T
+    dh = da * (1 - a**2)
+    return {"W1": X.T @ dh, "W2": dW2}
+
+
+def tanh_backward_stale(X, W1, W2, t):
+    h = X @ W1
+    np.tanh(h, out=h)  # h now holds the activation
+    dout = h @ W2 - t
+    dW2 = h.T @ dout
+    da = dout @ W2.T
+    dh = da * (1 - np.tanh(h) ** 2)  # stale: h was already the activation
+    return {"W1": X.T @ dh, "W2": dW2}
+
+
+TANH_SHAPES = {"X": ("N", "D"), "W1": ("D", "H"), "W2": ("H", "C"), "t": ("N", "C")}
+
+
+# The correct models, by name: the suite the tests prove and the benchmark times.
+CORRECT = [
+    ("softmax-ce", ce_forward, ce_backward, CE_SHAPES),
+    ("mlp", mlp_forward, mlp_backward, MLP_SHAPES),
+    ("layernorm", ln_forward, ln_backward, LN_SHAPES),
+    ("rmsnorm", rms_forward, rms_backward, RMS_SHAPES),
+    ("attention", attn_forward, attn_backward, ATTN_SHAPES),
+    ("gelu", gelu_forward, gelu_backward, GELU_SHAPES),
+    ("mse-mean", mse_forward, mse_backward, MSE_SHAPES),
+    ("tanh-mlp", tanh_forward, tanh_backward, TANH_SHAPES),
+]

@@ -248,19 +248,21 @@ pub fn run_instance(
             undecided,
         });
     }
-    let region: Vec<String> = trace
-        .region()
-        .iter()
+    // The branch conditions, in the program's names (`h[0, 1] > 0`).
+    let conditions: Vec<(ExprId, i8)> = trace.region().iter().map(|c| (c.expr, c.sign)).collect();
+    let region: Vec<String> = conditions
+        .into_iter()
         .take(4)
-        .map(|c| {
-            let rel = match c.sign {
+        .map(|(e, sign)| {
+            let rel = match sign {
                 1 => ">",
                 -1 => "<",
                 _ => "=",
             };
+            let named = names.apply(&mut trace.ws.pool, e);
             format!(
                 "{} {rel} 0",
-                crate::print::text::to_text_abridged(&trace.ws.pool, c.expr, 40)
+                crate::print::text::to_text_abridged(&trace.ws.pool, named, 40)
             )
         })
         .collect();

@@ -240,13 +240,15 @@ impl Trace {
             )
             .with_hint("a traced program's constants must be finite"));
         }
-        let r: BigRational =
-            crate::syntax::number::parse_decimal(&format!("{x}")).map_err(|_| {
+        // The literal reader takes no sign: the magnitude is read, then negated.
+        let magnitude: BigRational = crate::syntax::number::parse_decimal(&format!("{}", x.abs()))
+            .map_err(|_| {
                 Error::new(
                     ErrorKind::Domain,
                     format!("the constant {x} is too large to keep exactly"),
                 )
             })?;
+        let r = if x < 0.0 { -magnitude } else { magnitude };
         let e = self.ws.pool.num(r);
         Ok(self.keep(e, x))
     }

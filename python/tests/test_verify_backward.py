@@ -1,0 +1,201 @@
+"""``gauge.verify_backward``: correct hand-written backward passes are proved element
+by element, and planted bugs are caught and named (the input, and the ratio or the
+term that is missing)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import gauge
+import backward_models as m
+
+CORRECT = m.CORRECT
+
+
+@pytest.mark.parametrize("name,forward,backward,shapes", CORRECT, ids=[c[0] for c in CORRECT])
+def test_correct_backward_passes_are_proved(name, forward, backward, shapes):
+    r = gauge.verify_backward(forward, backward, shapes)
+    assert r.ok, str(r)
+    assert r.inputs, "no gradient was checked"
+    for v in r.inputs.values():
+        assert v.verdict == "proved", str(r)
+        assert v.explanation is None
+    # Two instances of the named dimensions, each listed in the report.
+    assert str(r).count("traced at") == 2
+
+
+@pytest.mark.parametrize(
+    "forward,backward,shapes",
+    [
+        (m.ce_forward, m.ce_backward_no_mean, m.CE_SHAPES),
+        (m.mlp_forward, m.mlp_backward_no_mean, m.MLP_SHAPES),
+        (m.mse_forward, m.mse_backward_no_mean, m.MSE_SHAPES),
+    ],
+)
+def test_a_missing_mean_is_a_ratio_of_the_batch_size(forward, backward, shapes):
+    r = gauge.verify_backward(forward, backward, shapes)
+    assert not r.ok
+    for v in r.inputs.values():
+        assert v.verdict == "wrong"
+        assert v.ratio == "N", str(r)
+        assert "missing 1/N" in v.explanation
+
+
+def test_two_batch_sizes_tell_n_from_a_constant():
+    # At one instance with N = 2, a factor 2 and a missing 1/N look alike; the second
+    # instance (N = 3) tells them apart.
+    def backward_doubled(z, y):
+        return {"z": 2 * m.ce_backward(z, y)["z"]}
+
+    r = gauge.verify_backward(m.ce_forward, backward_doubled, m.CE_SHAPES)
+    assert r.inputs["z"].ratio == "2", str(r)
+    r = gauge.verify_backward(m.ce_forward, m.ce_backward_no_mean, m.CE_SHAPES)
+    assert r.inputs["z"].ratio == "N", str(r)
+
+
+def test_a_forgotten_onehot_is_named_at_the_label_positions():
+    r = gauge.verify_backward(m.ce_forward, m.ce_backward_no_onehot, m.CE_SHAPES)
+    v = r.inputs["z"]
+    assert v.verdict == "wrong"
+    assert "`-1/N`" in v.explanation, v.explanation
+    assert "label positions [n, y[n]]" in v.explanation
+
+
+def test_a_sign_flip_is_named():
+    for forward, backward, shapes in [
+        (m.ce_forward, m.ce_backward_sign, m.CE_SHAPES),
+        (m.gelu_forward, m.gelu_backward_sign, m.GELU_SHAPES),
+    ]:
+        r = gauge.verify_backward(forward, backward, shapes)
+        (v,) = r.inputs.values()
+        assert v.ratio == "-1"
+        assert "sign is flipped" in v.explanation
+
+
+def test_a_dropped_layernorm_term_is_reported_with_its_residual():
+    r = gauge.verify_backward(m.ln_forward, m.ln_backward_dropped, m.LN_SHAPES)
+    assert r.inputs["g"].verdict == "proved"
+    assert r.inputs["b"].verdict == "proved"
+    v = r.inputs["x"]
+    assert v.verdict == "wrong"
+    # The missing term, in the program's own names: -rstd*xhat*mean(dxhat*xhat).
+    assert "is missing `-rstd[0, 0]*xhat[0, 0]*sum(j, dxhat[0, j]*xhat[0, j])/3`" in v.explanation, v.explanation
+
+
+def test_a_transposed_weight_gradient_is_named():
+    r = gauge.verify_backward(m.mlp_forward, m.mlp_backward_transposed, m.MLP_SHAPES)
+    v = r.inputs["W1"]
+    assert v.verdict == "wrong"
+    assert "transposed" in v.explanation
+    for other in ("b1", "W2", "b2"):
+        assert r.inputs[other].verdict == "proved"
+
+
+def test_a_stale_intermediate_after_an_in_place_update_is_caught():
+    r = gauge.verify_backward(m.tanh_forward, m.tanh_backward_stale, m.TANH_SHAPES)
+    assert r.inputs["W2"].verdict == "proved", str(r)
+    v = r.inputs["W1"]
+    assert v.verdict == "wrong"
+    # The term, in the program's names: the derivative needs `1 - h^2` with `h` the
+    # activation the buffer now holds, where the program's `dh` took tanh of it again.
+    assert "(1 - h[0, 0]^2)" in v.explanation, v.explanation
+    assert "dh[" in v.explanation
+
+
+def test_the_stable_softmax_shift_and_its_branches_are_accepted():
+    r = gauge.verify_backward(m.ce_forward, m.ce_backward, m.CE_SHAPES)
+    assert r.ok
+    text = str(r)
+    # The max picked each row's largest logit: the region names those comparisons.
+    assert "branch conditions" in text and "z[0, " in text
+
+
+def test_reports_render_as_text_json_and_latex():
+    r = gauge.verify_backward(m.mlp_forward, m.mlp_backward_transposed, m.MLP_SHAPES)
+    assert "dW1" in str(r) and "FAILED" in str(r)
+    data = json.loads(r.to_json())
+    assert data["ok"] is False
+    assert {i["name"] for i in data["inputs"]} == {"W1", "b1", "W2", "b2"}
+    assert len(data["instances"]) == 2
+    assert "\\begin{tabular}" in r.latex()
+    assert "ok=False" in repr(r)
+
+
+def test_an_unsupported_operation_names_itself_and_the_line():
+    def forward(x):
+        return np.arctan2(x, x + 1).sum()  # the line the error names
+
+    def backward(x):
+        return {"x": x}
+
+    with pytest.raises(gauge.GaugeUnsupportedError) as e:
+        gauge.verify_backward(forward, backward, {"x": ("N",)})
+    err = e.value
+    assert "np.arctan2" in err.message
+    assert err.line == forward.__code__.co_firstlineno + 1
+    assert err.file.endswith("test_verify_backward.py")
+
+
+def test_a_float_buffer_is_a_clear_error():
+    def forward(x):
+        return (x**2).sum()
+
+    def backward(x):
+        g = np.zeros(x.shape)
+        g[:] = 2 * x
+        return {"x": g}
+
+    with pytest.raises(gauge.GaugeUnsupportedError) as e:
+        gauge.verify_backward(forward, backward, {"x": ("N",)})
+    assert "zeros_like" in e.value.hint
+
+
+def test_bad_calls_are_clear_errors():
+    def forward(x):
+        return (x**2).sum()
+
+    with pytest.raises(gauge.GaugeBindingError):
+        gauge.verify_backward(forward, lambda x: {"nope": x}, {"x": ("N",)})
+    with pytest.raises(gauge.GaugeBindingError):
+        gauge.verify_backward(lambda x: float(1.0), lambda x: {"x": x}, {"x": ("N",)})
+    with pytest.raises(gauge.GaugeBindingError):
+        gauge.verify_backward(forward, lambda x: {"x": x}, {})
+
+
+def test_a_tuple_of_gradients_in_argument_order_is_accepted():
+    def backward(X, w, b, t):
+        g = m.mse_backward(X, w, b, t)
+        return g["w"], g["b"]
+
+    r = gauge.verify_backward(m.mse_forward, backward, m.MSE_SHAPES, wrt=["w", "b"])
+    assert r.ok, str(r)
+    assert set(r.inputs) == {"w", "b"}
+    # Without wrt, two gradients for four real inputs are ambiguous: an error says so.
+    with pytest.raises(gauge.GaugeBindingError) as e:
+        gauge.verify_backward(m.mse_forward, backward, m.MSE_SHAPES)
+    assert "wrt" in e.value.hint
+
+
+def test_branches_follow_the_drawn_point_and_are_proved_in_their_region():
+    # relu with a mask computed by comparison, abs, and a Python `if` on a traced value.
+    def forward(x):
+        s = 0
+        for v in x.reshape(-1):
+            if v > 0:
+                s = s + v**2
+            else:
+                s = s + abs(v) * 3
+        return s
+
+    def backward(x):
+        return {"x": np.where(x > 0, 2 * x, -3.0)}
+
+    r = gauge.verify_backward(forward, backward, {"x": ("N", "D")})
+    assert r.ok, str(r)
+
+    def backward_wrong(x):
+        return {"x": np.where(x > 0, 2 * x, 3.0)}
+
+    r = gauge.verify_backward(forward, backward_wrong, {"x": ("N", "D")})
+    assert not r.ok
