@@ -386,6 +386,107 @@ def _trace_instance(forward, backward, shapes, sizes, seed, check, wrt):
     return checked
 
 
+# Realistic sizes for the numeric check, by order of first appearance: every named
+# dimension a different size.
+_REALISTIC = [32, 24, 16, 20, 12, 28, 8, 36, 10, 14]
+
+
+def _copy_inputs(inputs: Dict[str, Any]) -> Dict[str, Any]:
+    """Fresh copies, so that a function that updates its inputs in place changes
+    nothing the next call sees."""
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
+
+
+def _sampled(shape: Tuple[int, ...], rng, count: int, first: List[Tuple[int, ...]]):
+    """Up to `count` distinct indices: the given ones, the first and last, then random."""
+    total = int(np.prod(shape)) if shape else 1
+    if total == 0:
+        return []
+    flat = [int(np.ravel_multi_index(i, shape)) if shape else 0 for i in first]
+    flat += [0, total - 1]
+    flat += [int(k) for k in rng.integers(0, total, size=count)]
+    out: List[Tuple[int, ...]] = []
+    for k in flat:
+        idx = tuple(int(i) for i in np.unravel_index(k, shape)) if shape else ()
+        if idx not in out:
+            out.append(idx)
+        if len(out) >= count:
+            break
+    return out
+
+
+def _numeric(forward, backward, shapes, sizes, checked, wrt, seed, check, point, per_input):
+    """The numeric check at one point of a realistic shape (see `gauge._gauge`'s
+    `add_numeric`): the program's float64 gradients at sampled elements, and the loss
+    at the five points of each element's central differences."""
+    rng = np.random.default_rng(seed)
+    order = list(shapes)
+    inputs: Dict[str, Any] = {}
+    real: List[str] = []
+    zeros: Dict[str, List[Tuple[int, ...]]] = {}
+    for name in order:
+        spec = shapes[name]
+        shape = _shape(spec, sizes, name)
+        if isinstance(spec, labels):
+            classes = sizes[spec.classes] if isinstance(spec.classes, str) else int(spec.classes)
+            inputs[name] = rng.integers(0, classes, size=shape)
+            continue
+        real.append(name)
+        if isinstance(spec, positive):
+            inputs[name] = rng.uniform(0.25, 2.0, size=shape)
+            continue
+        x = rng.normal(size=shape)
+        if point == "kinks":
+            # Zeros planted: the first row of a matrix, all of a vector or scalar, so
+            # that `relu(X @ W + b)` meets exactly 0 in that row.
+            if x.ndim >= 2:
+                x[0] = 0.0
+                zeros[name] = [(0,) * x.ndim]
+            else:
+                x[...] = 0.0
+                zeros[name] = [(0,) * x.ndim]
+        inputs[name] = x
+
+    def loss(ins) -> float:
+        v = forward(**_copy_inputs(ins))
+        return float(np.asarray(v, dtype=float).reshape(-1)[0])
+
+    grads = _gradients(backward(**_copy_inputs(inputs)), order, real, wrt)
+    probes = []
+    for name in checked:
+        x = inputs[name]
+        g = np.asarray(grads[name], dtype=float)
+        if g.shape != x.shape:
+            continue
+        for idx in _sampled(x.shape, rng, per_input, zeros.get(name, [])):
+            x0 = float(x[idx]) if x.shape else float(x)
+            step = 1e-4 * max(1.0, abs(x0))
+            values = []
+            for delta in (0.0, step, -step, step / 2, -step / 2):
+                ins = _copy_inputs(inputs)
+                if x.shape:
+                    ins[name][idx] = x0 + delta
+                else:
+                    ins[name] = np.asarray(x0 + delta)
+                values.append(loss(ins))
+            got = float(g[idx]) if g.shape else float(g)
+            probes.append((name, list(idx), got, values, step))
+    used = [(d, int(sizes[d])) for d in sizes]
+    check.add_numeric(used, point, probes)
+
+
+def _require_sizes(dims: List[str], given: Mapping[str, int], what: str) -> None:
+    """An error unless `given` has a size for every named dimension."""
+    missing = [d for d in dims if d not in given]
+    if missing:
+        raise GaugeBindingError(
+            f"  × {what} has no size for {', '.join(missing)}",
+            kind="binding",
+            message=f"no size for {', '.join(missing)}",
+            hint="give every named dimension a size",
+        )
+
+
 def verify_backward(
     forward: Callable[..., Any],
     backward: Callable[..., Any],
@@ -393,6 +494,8 @@ def verify_backward(
     *,
     sizes: Optional[Sequence[Mapping[str, int]]] = None,
     wrt: Optional[Sequence[str]] = None,
+    numeric: bool = True,
+    numeric_sizes: Optional[Mapping[str, int]] = None,
     seed: int = 0,
 ) -> BackwardReport:
     """Prove that a hand-written backward pass is the derivative of its forward.
@@ -416,6 +519,13 @@ def verify_backward(
     wrt : list of str, optional
         The inputs whose gradients to check; by default every gradient the backward
         returns.
+    numeric : bool
+        Also run the functions on float64 arrays at a realistic shape and check
+        sampled elements of each gradient against central differences of the loss, at
+        a random point and at one with zeros planted (where ``relu`` meets exactly 0,
+        and any value between the one-sided differences passes).
+    numeric_sizes : dict, optional
+        The realistic sizes; by default 32, 24, 16, 20, ... in order of appearance.
     seed : int
         The seed of the drawn points and labels.
 
@@ -454,15 +564,16 @@ def verify_backward(
     dims = _dims(shapes)
     instances = list(sizes) if sizes is not None else _instances(dims, 2 if dims else 1)
     for inst in instances:
-        missing = [d for d in dims if d not in inst]
-        if missing:
-            raise GaugeBindingError(
-                f"  × an instance of sizes has no size for {', '.join(missing)}",
-                kind="binding",
-                message=f"no size for {', '.join(missing)}",
-                hint="give every named dimension a size in each instance",
-            )
+        _require_sizes(dims, inst, "an instance of sizes")
     check = _gauge._BackwardCheck()
+    checked: List[str] = []
     for k, inst in enumerate(instances):
-        _trace_instance(forward, backward, shapes, dict(inst), seed + 7919 * k, check, wrt)
+        checked = _trace_instance(forward, backward, shapes, dict(inst), seed + 7919 * k, check, wrt)
+    if numeric:
+        big = dict(numeric_sizes) if numeric_sizes is not None else {
+            d: _REALISTIC[i % len(_REALISTIC)] for i, d in enumerate(dims)
+        }
+        _require_sizes(dims, big, "numeric_sizes")
+        for j, point in enumerate(("random", "kinks")):
+            _numeric(forward, backward, shapes, big, checked, wrt, seed + 104729 * (j + 1), check, point, 8)
     return BackwardReport(check.report(), time.perf_counter() - start)

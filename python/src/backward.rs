@@ -121,6 +121,17 @@ impl PyBackwardCheck {
         })
     }
 
+    /// Judges sampled elements of the program's float64 gradient at a realistic
+    /// shape: `(input, index, got, [f(x), f(x+h), f(x-h), f(x+h/2), f(x-h/2)], h)`.
+    fn add_numeric(
+        &mut self,
+        sizes: Vec<(String, usize)>,
+        point: &str,
+        probes: Vec<gauge::api::backward::NumericProbe>,
+    ) {
+        self.inner.add_numeric(sizes, point, probes);
+    }
+
     /// The report so far.
     fn report(&self) -> PyBackwardReport {
         PyBackwardReport {

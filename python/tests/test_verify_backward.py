@@ -199,3 +199,44 @@ def test_branches_follow_the_drawn_point_and_are_proved_in_their_region():
 
     r = gauge.verify_backward(forward, backward_wrong, {"x": ("N", "D")})
     assert not r.ok
+
+
+def test_relu_at_exactly_zero_is_not_rejected():
+    # At the numeric check's second point, a zero row of X and a zero b1 put the
+    # pre-activation at exactly 0: a mask `h > 0` gives the left derivative, `h >= 0`
+    # the right one, and both are subgradients.
+    def backward_ge(X, W1, b1, W2, b2, y):
+        N = X.shape[0]
+        h = X @ W1 + b1
+        a = np.maximum(h, 0)
+        z = a @ W2 + b2
+        dz = m._softmax(z)
+        dz[np.arange(N), y] -= 1
+        dz /= N
+        dh = (dz @ W2.T) * (h >= 0)
+        return {"W1": X.T @ dh, "b1": dh.sum(axis=0), "W2": a.T @ dz, "b2": dz.sum(axis=0)}
+
+    for backward in (m.mlp_backward, backward_ge):
+        r = gauge.verify_backward(m.mlp_forward, backward, m.MLP_SHAPES)
+        assert r.ok, str(r)
+        assert "(kinks point)" in str(r)
+        assert "on a kink" in str(r), str(r)
+        data = json.loads(r.to_json())
+        kinks = [e for n in data["numeric"] for i in n["inputs"] for e in i["elements"] if e["kink"]]
+        assert kinks and all(e["passed"] for e in kinks)
+
+
+def test_a_backward_wrong_only_at_a_realistic_shape_is_caught_numerically():
+    def backward(X, w, b, t):
+        g = m.mse_backward(X, w, b, t)
+        if X.shape[0] > 8:  # a bug that small shapes never reach
+            g["w"] = g["w"] * 1.01
+        return g
+
+    r = gauge.verify_backward(m.mse_forward, backward, m.MSE_SHAPES)
+    assert r.inputs["b"].verdict == "proved"
+    v = r.inputs["w"]
+    assert v.verdict == "wrong"
+    assert "central differences" in v.explanation and "N=32" in v.explanation
+    # Without the numeric check the small instances alone prove it.
+    assert gauge.verify_backward(m.mse_forward, backward, m.MSE_SHAPES, numeric=False).ok

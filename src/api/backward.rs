@@ -191,7 +191,13 @@ impl Trace {
 #[derive(Default)]
 pub struct BackwardCheck {
     instances: Vec<Instance>,
+    numeric: Vec<crate::backward::numeric::NumericCheck>,
 }
+
+/// One sampled element of a numeric check: the input, the element's index, the
+/// program's gradient there, the loss at `x`, `x + h`, `x - h`, `x + h/2`, `x - h/2`,
+/// and `h`.
+pub type NumericProbe = (String, Vec<usize>, f64, [f64; 5], f64);
 
 impl BackwardCheck {
     /// A check with no instance yet.
@@ -231,13 +237,48 @@ impl BackwardCheck {
         Ok(())
     }
 
+    /// Judges the program's float64 gradient at a realistic shape against central
+    /// differences of its own loss, at the sampled elements `probes`; `point` says
+    /// how the point was drawn (`random`, `kinks`).
+    pub fn add_numeric(
+        &mut self,
+        sizes: Vec<(String, usize)>,
+        point: &str,
+        probes: Vec<NumericProbe>,
+    ) {
+        use crate::backward::numeric::{NumericCheck, NumericInput, Probe, judge};
+        let mut inputs: Vec<NumericInput> = Vec::new();
+        for (name, index, got, f, step) in probes {
+            let probe = Probe {
+                at: f[0],
+                h: (f[1], f[2]),
+                half: (f[3], f[4]),
+                step,
+            };
+            let judged = judge(index, got, probe);
+            match inputs.iter_mut().find(|i| i.name == name) {
+                Some(i) => i.elements.push(judged),
+                None => inputs.push(NumericInput {
+                    name,
+                    elements: vec![judged],
+                }),
+            }
+        }
+        self.numeric.push(NumericCheck {
+            sizes,
+            point: point.to_string(),
+            inputs,
+        });
+    }
+
     /// The report of the instances decided so far.
     pub fn report(&self) -> BackwardReport {
-        let inputs = crate::backward::check::combine(&self.instances);
+        let inputs = crate::backward::check::combine(&self.instances, &self.numeric);
         let ok = !inputs.is_empty() && inputs.iter().all(|i| i.status == Status::Proved);
         BackwardReport {
             inner: Report {
                 instances: self.instances.clone(),
+                numeric: self.numeric.clone(),
                 inputs,
                 ok,
             },

@@ -310,7 +310,10 @@ pub struct InputVerdict {
 }
 
 /// The verdicts of every input across the instances.
-pub fn combine(instances: &[Instance]) -> Vec<InputVerdict> {
+pub fn combine(
+    instances: &[Instance],
+    numeric: &[super::numeric::NumericCheck],
+) -> Vec<InputVerdict> {
     let Some(first) = instances.first() else {
         return Vec::new();
     };
@@ -340,6 +343,38 @@ pub fn combine(instances: &[Instance]) -> Vec<InputVerdict> {
         let first_wrong = across
             .iter()
             .find_map(|a| a.1.first_wrong.clone().map(|w| (a.0.sizes.clone(), w)));
+        // The numeric check at a realistic shape: a failing element there makes an
+        // input proved at the small instances wrong.
+        let off = numeric.iter().find_map(|n| {
+            n.inputs
+                .iter()
+                .find(|i| i.name == input.name)
+                .and_then(|i| i.elements.iter().find(|e| !e.passed))
+                .map(|e| (n, e))
+        });
+        if let Some((n, e)) = off
+            && status != Status::Wrong
+        {
+            let at: Vec<String> = e.index.iter().map(usize::to_string).collect();
+            let dims: Vec<String> = n.sizes.iter().map(|(d, k)| format!("{d}={k}")).collect();
+            out.push(InputVerdict {
+                name: input.name.clone(),
+                status: Status::Wrong,
+                explanation: Some(format!(
+                    "d{}[{}] is {} at {} ({} point), but central differences of the loss give {} (to {:.1e}): the program differs from its proved form at this shape",
+                    input.name,
+                    at.join(", "),
+                    e.got,
+                    dims.join(", "),
+                    n.point,
+                    e.want,
+                    e.bound
+                )),
+                ratio: None,
+                first_wrong: None,
+            });
+            continue;
+        }
         let explanation = explain_input(
             &input.name,
             status,
@@ -449,6 +484,8 @@ fn explain_input(
 pub struct Report {
     /// Every instance decided.
     pub instances: Vec<Instance>,
+    /// The numeric checks at a realistic shape.
+    pub numeric: Vec<super::numeric::NumericCheck>,
     /// One verdict per input, across the instances.
     pub inputs: Vec<InputVerdict>,
     /// Whether every input is proved.

@@ -14,6 +14,7 @@
 pub mod check;
 pub mod explain;
 pub mod names;
+pub mod numeric;
 pub mod prove;
 pub mod ratio;
 

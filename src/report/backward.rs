@@ -73,6 +73,32 @@ fn text(report: &Report) -> String {
         }
         let _ = writeln!(s, "; decided in {:.2} s", inst.seconds);
     }
+    for n in &report.numeric {
+        let count: usize = n.inputs.iter().map(|i| i.elements.len()).sum();
+        let off: usize = n
+            .inputs
+            .iter()
+            .map(|i| i.elements.iter().filter(|e| !e.passed).count())
+            .sum();
+        let kinks: usize = n
+            .inputs
+            .iter()
+            .map(|i| i.elements.iter().filter(|e| e.kink).count())
+            .sum();
+        let _ = write!(
+            s,
+            "checked numerically at {} ({} point): {count} sampled elements against central differences, {off} off",
+            sizes_text(&n.sizes),
+            n.point
+        );
+        if kinks > 0 {
+            let _ = write!(
+                s,
+                ", {kinks} on a kink (any value between the one-sided differences passes)"
+            );
+        }
+        s.push('\n');
+    }
     let proved = report
         .inputs
         .iter()

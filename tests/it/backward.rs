@@ -217,3 +217,33 @@ fn a_two_layer_mlp_backward_is_proved() {
         assert!(i.proved(), "{}: {:?}", i.name, &bad[..bad.len().min(3)]);
     }
 }
+
+/// The numeric check's judge: a smooth loss is held to its central differences, a
+/// kink accepts any value between the one-sided differences, and nothing else.
+#[test]
+fn the_numeric_judge_tells_kinks_from_smooth_points() {
+    use gauge::backward::numeric::{Probe, judge};
+    let probe = |f: &dyn Fn(f64) -> f64, x: f64, h: f64| Probe {
+        at: f(x),
+        h: (f(x + h), f(x - h)),
+        half: (f(x + h / 2.0), f(x - h / 2.0)),
+        step: h,
+    };
+    // exp at 1: smooth; its derivative passes, 1% off fails.
+    let p = probe(&|x: f64| x.exp(), 1.0, 1e-4);
+    assert!(judge(vec![0], 1f64.exp(), p).passed);
+    assert!(!judge(vec![0], 1.01 * 1f64.exp(), p).passed);
+    assert!(!judge(vec![0], 1f64.exp(), p).kink);
+    // relu at exactly 0 (plus a smooth part): both one-sided derivatives pass, a
+    // value outside them does not.
+    let f = |x: f64| x.max(0.0) + 0.5 * x * x;
+    let p = probe(&f, 0.0, 1e-4);
+    let left = judge(vec![0], 0.0, p);
+    assert!(left.kink && left.passed);
+    assert!(judge(vec![0], 1.0, p).passed);
+    assert!(judge(vec![0], 0.5, p).passed);
+    assert!(!judge(vec![0], 1.5, p).passed);
+    assert!(!judge(vec![0], -0.5, p).passed);
+    // A non-finite gradient never passes.
+    assert!(!judge(vec![0], f64::NAN, p).passed);
+}
