@@ -431,6 +431,9 @@ _ELEMENTWISE: Dict[str, Callable] = {
     "absolute": _absolute,
     "negative": _negative,
     "positive": _positive,
+    # Real numbers are their own conjugates (NumPy's var and std call it).
+    "conjugate": _positive,
+    "conj": _positive,
 }
 
 # Ufuncs whose NumPy object loops already do the right thing with traced elements:
@@ -458,6 +461,9 @@ _NATIVE = {
     "logical_and",
     "logical_or",
     "logical_not",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
     "clip",
 }
 
@@ -542,6 +548,13 @@ class TracedArray(np.ndarray):
         return _wrap(result)
 
     def astype(self, dtype, *args, **kwargs):
+        base = self.view(np.ndarray)
+        if np.dtype(dtype) != np.dtype(object) and not any(
+            isinstance(x, Traced) for x in base.reshape(-1)
+        ):
+            # Plain numbers, such as a mask of comparisons (`(h > 0).astype(float)`):
+            # converted as NumPy converts them.
+            return base.astype(dtype, *args, **kwargs)
         if np.dtype(dtype) != np.dtype(object):
             raise unsupported(
                 f"astype({np.dtype(dtype)}) of a traced array",
@@ -557,10 +570,6 @@ class TracedArray(np.ndarray):
 
     def __repr__(self) -> str:
         return f"TracedArray(shape={self.shape})"
-
-
-def _native2(op):
-    return op
 
 
 def _maximum(a, b):
@@ -593,6 +602,10 @@ _NATIVE_FN: Dict[str, Callable] = {
     "not_equal": lambda a, b: a != b,
     "logical_and": lambda a, b: bool(a) and bool(b),
     "logical_or": lambda a, b: bool(a) or bool(b),
+    # On the masks comparisons make (Python bools), `&`, `|` and `^` are logical.
+    "bitwise_and": lambda a, b: a & b,
+    "bitwise_or": lambda a, b: a | b,
+    "bitwise_xor": lambda a, b: a ^ b,
 }
 
 # NumPy functions that would give a wrong answer rather than an error on object

@@ -240,3 +240,51 @@ def test_a_backward_wrong_only_at_a_realistic_shape_is_caught_numerically():
     assert "central differences" in v.explanation and "N=32" in v.explanation
     # Without the numeric check the small instances alone prove it.
     assert gauge.verify_backward(m.mse_forward, backward, m.MSE_SHAPES, numeric=False).ok
+
+
+OPS = [
+    ("einsum", lambda x: np.einsum("nd,nd->", x, x), lambda x: {"x": 2 * x}),
+    ("concatenate", lambda x: np.concatenate([x, x**2], axis=1).sum(), lambda x: {"x": 1 + 2 * x}),
+    ("stack", lambda x: np.stack([x, 3 * x]).sum(), lambda x: {"x": 4 + 0 * x}),
+    (
+        "var",
+        lambda x: x.var(axis=1).sum(),
+        lambda x: {"x": 2 * (x - x.mean(axis=1, keepdims=True)) / x.shape[1]},
+    ),
+    ("std", lambda x: x.std(), lambda x: {"x": (x - x.mean()) / (x.size * x.std())}),
+    (
+        "clip and a float mask",
+        lambda x: np.clip(x, -0.5, 0.5).sum(),
+        lambda x: {"x": ((x > -0.5) & (x < 0.5)).astype(float)},
+    ),
+    (
+        "logaddexp",
+        lambda x: np.logaddexp(x, 2 * x).sum(),
+        lambda x: {"x": (np.exp(x) + 2 * np.exp(2 * x)) / (np.exp(x) + np.exp(2 * x))},
+    ),
+    (
+        "argmax",
+        lambda x: x[np.arange(x.shape[0]), x.argmax(axis=1)].sum(),
+        lambda x: {"x": (x == x.max(axis=1, keepdims=True)) * 1.0},
+    ),
+    # The backward's 1/size is a float (0.16666666666666666): read as 1/6, as meant.
+    ("mean over axes", lambda x: x.mean(axis=(0, 1)), lambda x: {"x": np.ones_like(x) / x.size}),
+    ("swapaxes", lambda x: (x.swapaxes(0, 1) @ x).trace(), lambda x: {"x": 2 * x}),
+    ("abs", lambda x: np.abs(x).sum(), lambda x: {"x": np.sign(x)}),
+]
+
+
+@pytest.mark.parametrize("name,forward,backward", OPS, ids=[o[0] for o in OPS])
+def test_numpy_operations_are_traced(name, forward, backward):
+    r = gauge.verify_backward(forward, backward, {"x": ("N", "D")})
+    assert r.ok, str(r)
+
+
+def test_a_logarithm_of_an_input_needs_it_declared_positive():
+    with pytest.raises(gauge.GaugeDomainError) as e:
+        gauge.verify_backward(lambda x: np.log(x).sum(), lambda x: {"x": 1 / x}, {"x": ("N",)})
+    assert "gauge.positive" in e.value.hint
+    r = gauge.verify_backward(
+        lambda x: np.log(x).sum(), lambda x: {"x": 1 / x}, {"x": gauge.positive(("N",))}
+    )
+    assert r.ok, str(r)

@@ -241,7 +241,10 @@ impl Trace {
             )
             .with_hint("a traced program's constants must be finite"));
         }
-        // The literal reader takes no sign: the magnitude is read, then negated.
+        // The literal reader takes no sign: the magnitude is read, then negated. Of the
+        // shortest decimal and the simplest fraction that round to the float, the
+        // simpler is kept: `np.ones(6) / 6` holds 0.16666666666666666, which is 1/6 as
+        // the program meant it, and as the forward's exact division by 6 has it.
         let magnitude: BigRational = crate::syntax::number::parse_decimal(&format!("{}", x.abs()))
             .map_err(|_| {
                 Error::new(
@@ -249,6 +252,10 @@ impl Trace {
                     format!("the constant {x} is too large to keep exactly"),
                 )
             })?;
+        let magnitude = match simplest_rounding_to(x.abs()) {
+            Some(f) if f.denom() < magnitude.denom() => f,
+            _ => magnitude,
+        };
         let r = if x < 0.0 { -magnitude } else { magnitude };
         let e = self.ws.pool.num(r);
         Ok(self.keep(e, x))
@@ -417,4 +424,46 @@ impl Trace {
     pub fn print(&self, e: ExprId) -> String {
         self.ws.print(e)
     }
+}
+
+/// The fraction with the smallest denominator that rounds to `x` (a positive, finite,
+/// normal float): the simplest rational strictly inside the interval of reals that
+/// round to it, by continued fractions.
+pub fn simplest_rounding_to(x: f64) -> Option<BigRational> {
+    if !(x.is_normal() && x > 0.0) || x > 1e15 {
+        return None;
+    }
+    let exact = BigRational::from_float(x)?;
+    let below = BigRational::from_float(f64::from_bits(x.to_bits() - 1))?;
+    let above = BigRational::from_float(f64::from_bits(x.to_bits() + 1))?;
+    let two = BigRational::from_integer(2.into());
+    let lo = (&below + &exact) / &two;
+    let hi = (&exact + &above) / &two;
+    Some(simplest_between(&lo, &hi, 0))
+}
+
+/// The simplest fraction strictly between `lo` and `hi` (0 <= lo < hi).
+fn simplest_between(lo: &BigRational, hi: &BigRational, depth: usize) -> BigRational {
+    use num_traits::One;
+    let a = lo.floor();
+    // An integer strictly inside: the least one.
+    let next = &a + BigRational::one();
+    if next < *hi {
+        return next;
+    }
+    if a == *lo {
+        // lo < a + 1/t < hi for every whole t above 1/(hi - a): the least such t.
+        let t = (BigRational::one() / (hi - &a)).floor() + BigRational::one();
+        return a + BigRational::one() / t;
+    }
+    if depth > 200 {
+        return (lo + hi) / BigRational::from_integer(2.into());
+    }
+    // a < lo < hi <= a + 1: a + 1/t with t simplest between 1/(hi - a) and 1/(lo - a).
+    let t = simplest_between(
+        &(BigRational::one() / (hi - &a)),
+        &(BigRational::one() / (lo - &a)),
+        depth + 1,
+    );
+    a + BigRational::one() / t
 }

@@ -247,3 +247,30 @@ fn the_numeric_judge_tells_kinks_from_smooth_points() {
     // A non-finite gradient never passes.
     assert!(!judge(vec![0], f64::NAN, p).passed);
 }
+
+/// A program's float constants are read as the simplest fraction that rounds to them:
+/// `1/6` for `np.ones(6) / 6`, the decimal for a decimal literal, and always a number
+/// that rounds back to the float.
+#[test]
+fn float_constants_are_the_simplest_fractions_that_round_to_them() {
+    use gauge::backward::simplest_rounding_to;
+    use num_rational::BigRational;
+    let r = |n: i64, d: i64| BigRational::new(n.into(), d.into());
+    assert_eq!(simplest_rounding_to(1.0 / 6.0), Some(r(1, 6)));
+    assert_eq!(simplest_rounding_to(0.1), Some(r(1, 10)));
+    assert_eq!(simplest_rounding_to(1e-5), Some(r(1, 100_000)));
+    assert_eq!(simplest_rounding_to(2.0 / 3.0), Some(r(2, 3)));
+    assert_eq!(simplest_rounding_to(3.0), Some(r(3, 1)));
+    for x in [
+        0.044715,
+        (2.0 / std::f64::consts::PI).sqrt(),
+        1.0 / 7.0,
+        123.456,
+        1e-12,
+        0.5,
+    ] {
+        let f = simplest_rounding_to(x).unwrap();
+        let back = num_traits::ToPrimitive::to_f64(&f).unwrap();
+        assert_eq!(back, x, "{x} read as {f}");
+    }
+}
