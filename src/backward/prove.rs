@@ -245,7 +245,15 @@ fn decide_elements(
         } else if any_wrong {
             ElementVerdict::Skipped
         } else {
-            prove_element(trace, g, w, loss, vars[k], seed.wrapping_add(k as u64))
+            // Each element's proof has the work budget of one library call, so that a
+            // hard element ends in numbers (or `undecided`) rather than running on.
+            trace
+                .ws
+                .pool
+                .set_budget(Some(crate::expr::pool::DEFAULT_BUDGET));
+            let v = prove_element(trace, g, w, loss, vars[k], seed.wrapping_add(k as u64));
+            trace.ws.pool.set_budget(None);
+            v
         };
         out.push(Element {
             index: unravel(k, shape),
@@ -327,29 +335,9 @@ fn prove_element(
     var: ExprId,
     seed: u64,
 ) -> ElementVerdict {
-    let verdict = prove_within_budget(trace, got, want, loss, var, seed);
-    trace.ws.pool.set_budget(None);
-    verdict
-}
-
-/// [`prove_element`], with the budget set.
-fn prove_within_budget(
-    trace: &mut Trace,
-    got: ExprId,
-    want: ExprId,
-    loss: ExprId,
-    var: ExprId,
-    seed: u64,
-) -> ElementVerdict {
     if got == want {
         return ElementVerdict::Proved { steps: 0 };
     }
-    // Each element's proof has the work budget of one library call, so that a hard
-    // element ends in numbers (or `undecided`) rather than running on.
-    trace
-        .ws
-        .pool
-        .set_budget(Some(crate::expr::pool::DEFAULT_BUDGET));
     let first = crate::prove::decide_equal(&mut trace.ws, got, want, seed);
     if let Outcome::Proved { steps } = &first {
         return ElementVerdict::Proved { steps: steps.len() };
