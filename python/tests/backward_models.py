@@ -316,3 +316,23 @@ CORRECT = [
     ("mse-mean", mse_forward, mse_backward, MSE_SHAPES),
     ("tanh-mlp", tanh_forward, tanh_backward, TANH_SHAPES),
 ]
+
+
+def rms_backward_dropped(x, g, t):
+    # The term through the mean square is dropped: only r * dxr is left.
+    ms = (x * x).mean(axis=-1, keepdims=True)
+    r = 1 / np.sqrt(ms + EPS)
+    y = x * r * g
+    dy = y - t
+    dg = (dy * x * r).sum(axis=0)
+    dxr = dy * g
+    return {"x": r * dxr, "g": dg}
+
+
+def attn_backward_wrong_dv(q, k, v, t):
+    # dv uses p where it needs p.T (the shapes agree when the sequence is square).
+    g = attn_backward(q, k, v, t)
+    d = q.shape[-1]
+    p = _softmax(q @ k.T / np.sqrt(d))
+    g["v"] = p @ (p @ v - t)
+    return g

@@ -288,3 +288,23 @@ def test_a_logarithm_of_an_input_needs_it_declared_positive():
         lambda x: np.log(x).sum(), lambda x: {"x": 1 / x}, {"x": gauge.positive(("N",))}
     )
     assert r.ok, str(r)
+
+
+def test_a_dropped_rmsnorm_term_is_named():
+    r = gauge.verify_backward(m.rms_forward, m.rms_backward_dropped, m.RMS_SHAPES)
+    assert r.inputs["g"].verdict == "proved"
+    v = r.inputs["x"]
+    assert v.verdict == "wrong"
+    # The missing term goes through the mean square: it holds r^3 (or r and x
+    # twice) and a sum over the row, in the program's names.
+    assert "is missing `" in v.explanation and "sum(j, " in v.explanation, v.explanation
+    assert "r[0, 0]" in v.explanation and "x[0, " in v.explanation
+
+
+def test_a_wrong_attention_value_gradient_is_named():
+    r = gauge.verify_backward(m.attn_forward, m.attn_backward_wrong_dv, m.ATTN_SHAPES)
+    assert r.inputs["q"].verdict == "proved" and r.inputs["k"].verdict == "proved"
+    v = r.inputs["v"]
+    assert v.verdict == "wrong"
+    assert v.explanation.startswith("dv[0, 0] is missing `"), v.explanation
+    assert "p[1, 0]" in v.explanation and "p[0, 1]" in v.explanation
