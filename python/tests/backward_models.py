@@ -175,14 +175,18 @@ def rms_forward(x, g, t):
     return 0.5 * ((y - t) ** 2).sum()
 
 
-def rms_backward(x, g, t):
-    D = x.shape[-1]
+def _rms_parts(x, g, t):
+    """The forward's values and the first gradients, shared by the backward passes."""
     ms = (x * x).mean(axis=-1, keepdims=True)
     r = 1 / np.sqrt(ms + EPS)
     y = x * r * g
     dy = y - t
-    dg = (dy * x * r).sum(axis=0)
-    dxr = dy * g
+    return r, (dy * x * r).sum(axis=0), dy * g
+
+
+def rms_backward(x, g, t):
+    D = x.shape[-1]
+    r, dg, dxr = _rms_parts(x, g, t)
     dx = r * dxr - x * r**3 * (dxr * x).sum(axis=-1, keepdims=True) / D
     return {"x": dx, "g": dg}
 
@@ -320,12 +324,7 @@ CORRECT = [
 
 def rms_backward_dropped(x, g, t):
     # The term through the mean square is dropped: only r * dxr is left.
-    ms = (x * x).mean(axis=-1, keepdims=True)
-    r = 1 / np.sqrt(ms + EPS)
-    y = x * r * g
-    dy = y - t
-    dg = (dy * x * r).sum(axis=0)
-    dxr = dy * g
+    r, dg, dxr = _rms_parts(x, g, t)
     return {"x": r * dxr, "g": dg}
 
 
