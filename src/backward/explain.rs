@@ -145,6 +145,13 @@ impl Names {
                     if f.1.len() >= 2 {
                         forms.products.push((elem, f, form));
                     }
+                    // A product of a sum, multiplied out, is also a sum to find in
+                    // a residual that is multiplied out (`g*y - g*t` for
+                    // `dxr = (y - t)*g`).
+                    let expanded = Simplifier::new(pool, Vec::new()).expand(form, 16);
+                    if let Node::Add(ts) = pool.node(expanded) {
+                        forms.sums.push((elem, ts.to_vec()));
+                    }
                 }
                 _ => {}
             }
@@ -467,7 +474,13 @@ pub fn residual(trace: &mut Trace, names: &Names, got: ExprId, want: ExprId) -> 
             let pool = &mut trace.ws.pool;
             let sum = pool.add(kept);
             let factored = Simplifier::new(pool, Vec::new()).factor(sum);
+            // Once common factors are out, sums of names inside may make a name
+            // (`r*(g*y - g*t)` holds `dxr = (y - t)*g`), and cancel.
+            let renamed = names.rename(pool, factored);
             candidates.push(factored);
+            if renamed != factored {
+                candidates.push(renamed);
+            }
         }
     }
     let pool = &mut trace.ws.pool;
