@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _gauge
 from ._errors import GaugeBindingError, GaugeShapeError
-from ._trace import Traced, TracedArray, Tracer, unsupported
+from ._trace import Traced, TracedArray, Tracer, start_updates, take_updates, unsupported
 
 __all__ = ["verify_backward", "labels", "positive", "BackwardReport", "InputVerdict"]
 
@@ -269,6 +269,20 @@ def _named_arrays(tr: Tracer, frames, skip) -> List[Tuple[str, List[int], List[i
     return out
 
 
+def _updated_names(updates, frames) -> List[Tuple[str, int, str]]:
+    """The user's variables that an in-place update changed: name, line, code."""
+    out: List[Tuple[str, int, str]] = []
+    for target, line, text in updates:
+        for _, local in frames:
+            for name, value in local.items():
+                if name.startswith("_") or not isinstance(value, np.ndarray):
+                    continue
+                if value is target or np.may_share_memory(value, target):
+                    if not any(o[0] == name for o in out):
+                        out.append((name, int(line), text))
+    return out
+
+
 def _gradients(result, names_in_order: List[str], real: List[str], wrt) -> Dict[str, Any]:
     if isinstance(result, Mapping):
         return dict(result)
@@ -335,9 +349,13 @@ def _trace_instance(forward, backward, shapes, sizes, seed, check, wrt):
         return out
 
     codes = [getattr(forward, "__code__", None), getattr(backward, "__code__", None)]
-    with _Locals(codes) as caught:
-        loss = _loss_handle(forward(**inputs()))
-        grads = _gradients(backward(**inputs()), order, real, wrt)
+    start_updates()
+    try:
+        with _Locals(codes) as caught:
+            loss = _loss_handle(forward(**inputs()))
+            grads = _gradients(backward(**inputs()), order, real, wrt)
+    finally:
+        updates = take_updates()
     if not isinstance(loss, Traced):
         raise GaugeBindingError(
             f"  × the forward returned {type(loss).__name__}, not the traced loss",
@@ -382,7 +400,9 @@ def _trace_instance(forward, backward, shapes, sizes, seed, check, wrt):
         for n, m in made.items()
         if m[0] == "labels"
     ]
-    check.add_instance(t, list(used), loss._h, grad_arrays, named, label_values)
+    check.add_instance(
+        t, list(used), loss._h, grad_arrays, named, label_values, _updated_names(updates, caught.frames)
+    )
     return checked
 
 

@@ -74,6 +74,35 @@ def unsupported(what: str, hint: str) -> GaugeUnsupportedError:
     )
 
 
+# The in-place updates the user's code makes while a trace runs (`np.tanh(h, out=h)`,
+# `p[i, y] -= 1`, `h *= mask`): the array, and the line of the user's code. The
+# report points at an update when a wrong gradient's residual reads the array.
+_UPDATES: Optional[list] = None
+
+
+def _record_update(target) -> None:
+    if _UPDATES is None:
+        return
+    f = _user_frame()
+    if f is None:
+        return
+    text = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
+    _UPDATES.append((target, f.f_lineno, text))
+
+
+def start_updates() -> None:
+    """Starts logging in-place updates."""
+    global _UPDATES
+    _UPDATES = []
+
+
+def take_updates() -> list:
+    """The in-place updates logged since :func:`start_updates`, and stops logging."""
+    global _UPDATES
+    out, _UPDATES = _UPDATES or [], None
+    return out
+
+
 class Tracer:
     """One trace and its constants: the Python side of ``gauge._gauge._Trace``."""
 
@@ -537,8 +566,13 @@ class TracedArray(np.ndarray):
                     "np.zeros_like(x) or dtype=object",
                 )
             base[...] = result
+            _record_update(target)
             return target
         return _wrap(result)
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        _record_update(self)
 
     def __array_function__(self, func, types, args, kwargs):
         name = getattr(func, "__name__", str(func))

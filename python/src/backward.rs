@@ -6,6 +6,7 @@
 //! arithmetic operation of a traced element is one call here, so these methods only
 //! convert and call the library facade (`gauge::Trace`, `gauge::BackwardCheck`).
 
+use gauge::api::backward::Run;
 use gauge::options::Output;
 use gauge::{BackwardCheck, BackwardReport, Format, Trace};
 use pyo3::prelude::*;
@@ -103,7 +104,8 @@ impl PyBackwardCheck {
         }
     }
 
-    /// Decides one traced instance.
+    /// Decides one traced run: sizes, the loss, the gradients, the named arrays, the
+    /// labels and the in-place updates (see `gauge::api::backward::Run`).
     #[allow(clippy::too_many_arguments)]
     fn add_instance(
         &mut self,
@@ -114,11 +116,17 @@ impl PyBackwardCheck {
         grads: Vec<ArrayArg>,
         named: Vec<ArrayArg>,
         labels: Vec<(String, Vec<usize>, Vec<i64>)>,
+        updates: Vec<(String, usize, String)>,
     ) -> PyResult<()> {
-        guard(py, || {
-            self.inner
-                .add_instance(&mut trace.inner, sizes, loss, grads, named, labels)
-        })
+        let run = Run {
+            sizes,
+            loss,
+            grads,
+            named,
+            labels,
+            updates,
+        };
+        guard(py, || self.inner.add_instance(&mut trace.inner, run))
     }
 
     /// Judges sampled elements of the program's float64 gradient at a realistic

@@ -101,6 +101,11 @@ def test_a_stale_intermediate_after_an_in_place_update_is_caught():
     # activation the buffer now holds, where the program's `dh` took tanh of it again.
     assert "(1 - h[0, 0]^2)" in v.explanation, v.explanation
     assert "dh[" in v.explanation
+    # And the in-place update the residual reads is pointed at, with its line.
+    line = m.tanh_backward_stale.__code__.co_firstlineno + 2
+    assert f"`h` was updated in place at line {line} (`np.tanh(h, out=h)" in v.explanation
+    # A correct program's in-place updates (`p[...] -= 1`, `dz /= N`) are not flagged.
+    assert "in place" not in str(gauge.verify_backward(m.mlp_forward, m.mlp_backward, m.MLP_SHAPES))
 
 
 def test_the_stable_softmax_shift_and_its_branches_are_accepted():

@@ -9,6 +9,7 @@
 //!
 //! ```
 //! use gauge::{BackwardCheck, Trace};
+//! use gauge::api::backward::Run;
 //!
 //! // loss = sum(x^2) / 2, and a backward that forgot nothing: dx = x.
 //! let mut t = Trace::new(1)?;
@@ -21,7 +22,13 @@
 //! let half = t.constant(0.5)?;
 //! let loss = t.binary("mul", loss, half)?;
 //! let mut check = BackwardCheck::new();
-//! check.add_instance(&mut t, vec![("N".into(), 3)], loss, vec![("x".into(), vec![3], x.clone())], vec![], vec![])?;
+//! let run = Run {
+//!     sizes: vec![("N".into(), 3)],
+//!     loss,
+//!     grads: vec![("x".into(), vec![3], x.clone())],
+//!     ..Run::default()
+//! };
+//! check.add_instance(&mut t, run)?;
 //! let report = check.report();
 //! assert!(report.ok());
 //! # Ok::<(), gauge::Error>(())
@@ -186,6 +193,26 @@ impl Trace {
     }
 }
 
+/// One traced run of the program at one instance of its named dimensions.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    /// Each named dimension's size.
+    pub sizes: Vec<(String, usize)>,
+    /// The forward's value.
+    pub loss: u32,
+    /// The backward's gradients by input name.
+    pub grads: Arrays,
+    /// The program's other named arrays (its local variables), whose names the
+    /// report writes residuals with.
+    pub named: Arrays,
+    /// The integer label inputs' values: a gradient wrong exactly at the positions
+    /// `[n, y[n]]` is a one-hot term.
+    pub labels: Vec<(String, Vec<usize>, Vec<i64>)>,
+    /// The arrays the program updated in place (name, line, code): a wrong
+    /// gradient's residual that reads one points at it.
+    pub updates: Vec<(String, usize, String)>,
+}
+
 /// A check of a backward pass: one or more traced instances, decided element by
 /// element, then one verdict per input.
 #[derive(Default)]
@@ -205,34 +232,23 @@ impl BackwardCheck {
         BackwardCheck::default()
     }
 
-    /// Decides one instance: `sizes` gives each named dimension's size, `loss` is the
-    /// forward's value, `grads` the backward's gradients by input name, and `named`
-    /// the program's other named arrays (its local variables), whose names the
-    /// report writes residuals with, and `labels` the integer label inputs' values
-    /// (a wrong gradient exactly at the positions `[n, y[n]]` is a one-hot term).
-    pub fn add_instance(
-        &mut self,
-        trace: &mut Trace,
-        sizes: Vec<(String, usize)>,
-        loss: u32,
-        grads: Arrays,
-        named: Arrays,
-        labels: Vec<(String, Vec<usize>, Vec<i64>)>,
-    ) -> Result<()> {
-        let loss = trace.id(loss)?;
-        let grads = trace.arrays(grads)?;
-        let named = trace.arrays(named)?;
+    /// Decides one traced run of the program (see [`Run`]).
+    pub fn add_instance(&mut self, trace: &mut Trace, run: Run) -> Result<()> {
+        let loss = trace.id(run.loss)?;
+        let grads = trace.arrays(run.grads)?;
+        let named = trace.arrays(run.named)?;
         let seed = trace.seed.wrapping_add(self.instances.len() as u64);
-        let instance = crate::backward::check::run_instance(
+        let mut instance = crate::backward::check::run_instance(
             &mut trace.inner,
-            sizes,
+            run.sizes,
             loss,
             &grads,
             &named,
-            &labels,
+            &run.labels,
             seed,
         )
         .lift()?;
+        instance.updates = run.updates;
         self.instances.push(instance);
         Ok(())
     }

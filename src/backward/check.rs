@@ -145,6 +145,8 @@ pub struct Instance {
     pub seconds: f64,
     /// Every input's result.
     pub inputs: Vec<InstanceInput>,
+    /// The arrays the program updated in place: name, line, code.
+    pub updates: Vec<(String, usize, String)>,
 }
 
 /// Decides one traced instance: `loss` and `grads` are nodes of `trace`; `named` are
@@ -273,6 +275,7 @@ pub fn run_instance(
         nodes: trace.ws.pool.len(),
         seconds: start.elapsed().as_secs_f64(),
         inputs,
+        updates: Vec::new(),
     })
 }
 
@@ -462,7 +465,16 @@ fn explain_input(
             .find(|a| a.1.wrong > 0)
             .map(|a| format!("; {} of {} elements are wrong", a.1.wrong, a.1.elements))
             .unwrap_or_default();
-        return Some(match &w.elsewhere {
+        // An array the program updated in place that the residual reads: a stale
+        // value is a likely cause.
+        let stale: Vec<String> = across
+            .iter()
+            .flat_map(|a| a.0.updates.iter())
+            .filter(|(name, _, _)| w.missing.contains(&format!("{name}[")))
+            .map(|(name, line, code)| format!("; `{name}` was updated in place at line {line} (`{code}`) and the residual reads it: is a stale value used?"))
+            .take(1)
+            .collect();
+        let mut text = match &w.elsewhere {
             None => format!(
                 "{g}{at} is missing `{}`{when}: the program gives {}, the derivative is {}{count}",
                 w.missing, w.got, w.want
@@ -471,7 +483,9 @@ fn explain_input(
                 "{g}{at} is missing `{}`{when}: it agrees at the drawn point but not elsewhere{count}",
                 w.missing
             ),
-        });
+        };
+        text.extend(stale);
+        return Some(text);
     }
     across
         .iter()
