@@ -313,3 +313,15 @@ def test_a_wrong_attention_value_gradient_is_named():
     assert v.verdict == "wrong"
     assert v.explanation.startswith("dv[0, 0] is missing `"), v.explanation
     assert "p[1, 0]" in v.explanation and "p[0, 1]" in v.explanation
+
+
+def test_the_json_report_lists_every_branch_condition():
+    r = gauge.verify_backward(m.mlp_forward, m.mlp_backward, m.MLP_SHAPES, numeric=False)
+    data = json.loads(r.to_json())
+    for inst in data["instances"]:
+        # One relu condition per hidden unit and example, and one max per row and
+        # class but the first, each in the program's names.
+        n, h, c = (dict(inst["sizes"])[d] for d in ("N", "H", "C"))
+        assert inst["conditions"] == len(inst["region"]) == n * h + n * (c - 1)
+        assert all(cond.endswith(("> 0", "< 0")) for cond in inst["region"])
+        assert any(cond.startswith("h[0, 0] ") for cond in inst["region"])

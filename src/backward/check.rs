@@ -13,6 +13,9 @@ use super::Trace;
 use super::explain::{Names, constant_ratio, residual};
 use super::prove::{ElementVerdict, Gradients, Mismatch, verify};
 
+/// How many branch conditions a report lists (the text shows the first four).
+pub const MAX_REGION: usize = 10_000;
+
 /// Each named dimension's size at an instance.
 pub type Sizes = Vec<(String, usize)>;
 
@@ -137,7 +140,7 @@ pub struct Instance {
     pub sizes: Vec<(String, usize)>,
     /// How many branch conditions the trace took (the region the proof holds in).
     pub conditions: usize,
-    /// The first few of them, as text.
+    /// Each of them, as text in the program's names (at most [`MAX_REGION`]).
     pub region: Vec<String>,
     /// How many nodes the trace built.
     pub nodes: usize,
@@ -254,7 +257,7 @@ pub fn run_instance(
     let conditions: Vec<(ExprId, i8)> = trace.region().iter().map(|c| (c.expr, c.sign)).collect();
     let region: Vec<String> = conditions
         .into_iter()
-        .take(4)
+        .take(MAX_REGION)
         .map(|(e, sign)| {
             let rel = match sign {
                 1 => ">",

@@ -64,12 +64,14 @@ fn text(report: &Report) -> String {
             inst.conditions
         );
         if !inst.region.is_empty() {
-            let more = if inst.conditions > inst.region.len() {
+            // The first four; the JSON report has them all.
+            let shown = &inst.region[..inst.region.len().min(4)];
+            let more = if inst.conditions > shown.len() {
                 ", ..."
             } else {
                 ""
             };
-            let _ = write!(s, " ({}{more})", inst.region.join(", "));
+            let _ = write!(s, " ({}{more})", shown.join(", "));
         }
         let _ = writeln!(s, "; decided in {:.2} s", inst.seconds);
     }
