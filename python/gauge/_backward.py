@@ -19,7 +19,15 @@ import numpy as np
 
 from . import _gauge
 from ._errors import GaugeBindingError, GaugeShapeError
-from ._trace import Traced, TracedArray, Tracer, start_updates, take_updates, unsupported
+from ._trace import (
+    Traced,
+    TracedArray,
+    Tracer,
+    is_user_code,
+    start_updates,
+    take_updates,
+    unsupported,
+)
 
 __all__ = ["verify_backward", "labels", "positive", "BackwardReport", "InputVerdict"]
 
@@ -202,19 +210,39 @@ def _shape(spec, sizes: Mapping[str, int], name: str) -> Tuple[int, ...]:
 
 class _Locals:
     """The local variables of the user's functions when they return, caught with a
-    profile hook: the names the report writes residuals with."""
+    profile hook: the names the report writes residuals with. The functions given
+    (`forward`, `backward`) come first, in order; then any helper of the user's they
+    called, so that a value computed in a helper is named too."""
 
     def __init__(self, codes) -> None:
-        self.codes = {c for c in codes if c is not None}
-        self.frames: List[Tuple[str, Dict[str, Any]]] = []
+        self.codes = [c for c in codes if c is not None]
+        self._main: List[Tuple[Any, Dict[str, Any]]] = []
+        self._helpers: List[Tuple[str, Dict[str, Any]]] = []
         self._previous = None
+        # Whether a code object is the user's, decided once per code object: the hook
+        # sees every return, the traced values' operators' among them.
+        self._user: Dict[Any, bool] = {}
+
+    @property
+    def frames(self) -> List[Tuple[str, Dict[str, Any]]]:
+        main = sorted(self._main, key=lambda f: self.codes.index(f[0]))
+        return [(c.co_name, loc) for c, loc in main] + self._helpers
 
     def __enter__(self):
         self._previous = sys.getprofile()
 
         def hook(frame, event, arg):
-            if event == "return" and frame.f_code in self.codes:
-                self.frames.append((frame.f_code.co_name, dict(frame.f_locals)))
+            if event != "return":
+                return
+            code = frame.f_code
+            if code in self.codes:
+                self._main.append((code, dict(frame.f_locals)))
+            else:
+                user = self._user.get(code)
+                if user is None:
+                    user = self._user[code] = is_user_code(code.co_filename)
+                if user:
+                    self._helpers.append((code.co_name, dict(frame.f_locals)))
 
         sys.setprofile(hook)
         return self

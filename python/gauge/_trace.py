@@ -27,25 +27,32 @@ import numpy as np
 
 from ._errors import GaugeUnsupportedError
 
-__all__ = ["Traced", "TracedArray", "Tracer", "unsupported"]
+__all__ = ["Traced", "TracedArray", "Tracer", "is_user_code", "unsupported"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 
 
+_STDLIB = os.path.dirname(os.path.abspath(os.__file__))
+
+
+def is_user_code(filename: str) -> bool:
+    """Whether code in this file is the user's: not gauge's, NumPy's or the standard
+    library's."""
+    name = os.path.abspath(filename)
+    return not (
+        name.startswith(_HERE)
+        or name.startswith(_NUMPY)
+        or name.startswith(_STDLIB)
+        or filename.startswith("<__array_function__")
+    )
+
+
 def _user_frame():
-    """The innermost frame of the user's code: not gauge's, NumPy's or the
-    standard library's."""
+    """The innermost frame of the user's code."""
     f = sys._getframe(1)
-    stdlib = os.path.dirname(os.__file__)
     while f is not None:
-        name = os.path.abspath(f.f_code.co_filename)
-        if not (
-            name.startswith(_HERE)
-            or name.startswith(_NUMPY)
-            or name.startswith(stdlib)
-            or name.startswith("<__array_function__")
-        ):
+        if is_user_code(f.f_code.co_filename):
             return f
         f = f.f_back
     return None

@@ -132,8 +132,9 @@ def ln_forward(x, g, b, t):
     return 0.5 * ((out - t) ** 2).sum()
 
 
-def ln_backward(x, g, b, t):
-    D = x.shape[-1]
+def _ln_parts(x, g, b, t):
+    """The forward's values and the gradients of g and b, shared by the backward
+    passes (its locals are named in reports as the backward's own are)."""
     mu = x.mean(axis=-1, keepdims=True)
     xc = x - mu
     var = (xc * xc).mean(axis=-1, keepdims=True)
@@ -144,22 +145,18 @@ def ln_backward(x, g, b, t):
     dg = (dout * xhat).sum(axis=0)
     db = dout.sum(axis=0)
     dxhat = dout * g
+    return rstd, xhat, dxhat, dg, db
+
+
+def ln_backward(x, g, b, t):
+    rstd, xhat, dxhat, dg, db = _ln_parts(x, g, b, t)
     dx = rstd * (dxhat - dxhat.mean(axis=-1, keepdims=True)
                  - xhat * (dxhat * xhat).mean(axis=-1, keepdims=True))
     return {"x": dx, "g": dg, "b": db}
 
 
 def ln_backward_dropped(x, g, b, t):
-    mu = x.mean(axis=-1, keepdims=True)
-    xc = x - mu
-    var = (xc * xc).mean(axis=-1, keepdims=True)
-    rstd = 1 / np.sqrt(var + EPS)
-    xhat = xc * rstd
-    out = xhat * g + b
-    dout = out - t
-    dg = (dout * xhat).sum(axis=0)
-    db = dout.sum(axis=0)
-    dxhat = dout * g
+    rstd, xhat, dxhat, dg, db = _ln_parts(x, g, b, t)
     dx = rstd * (dxhat - dxhat.mean(axis=-1, keepdims=True))
     return {"x": dx, "g": dg, "b": db}
 

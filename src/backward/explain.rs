@@ -217,7 +217,7 @@ impl Names {
         } else {
             let new: Vec<ExprId> = kids
                 .iter()
-                .map(|&k| self.rec(pool, k, memo, table))
+                .map(|&k| crate::diag::stack::guard(|| self.rec(pool, k, memo, table)))
                 .collect();
             if new == kids {
                 e
@@ -252,7 +252,18 @@ impl Names {
                     let inverse = pool.int(-(k as i64));
                     let divisor = pool.pow(original, inverse);
                     let rest = pool.mul(vec![e, divisor]);
-                    if rest == e {
+                    // The division must have taken the name's factors out, each base's
+                    // exponent down by k times the name's; when the pool wrote the
+                    // quotient otherwise (a base inside a sum), naming it again could
+                    // go on without end.
+                    let (_, left) = factors(pool, rest);
+                    let taken_out = theirs.iter().all(|(b, q)| {
+                        let before = mine.iter().find(|(m, _)| m == b).map(|(_, p)| p.clone());
+                        let after = left.iter().find(|(m, _)| m == b).map(|(_, p)| p.clone());
+                        let k = num_rational::BigRational::from_integer(k.into());
+                        before.map(|p| p - q * &k) == Some(after.unwrap_or_default())
+                    });
+                    if rest == e || !taken_out {
                         continue;
                     }
                     let rest = self.rec(pool, rest, memo, table);
@@ -415,7 +426,10 @@ fn replace_all(pool: &mut Pool, e: ExprId, memo: &mut FxHashMap<ExprId, ExprId>)
     let out = if kids.is_empty() {
         e
     } else {
-        let new: Vec<ExprId> = kids.iter().map(|&k| replace_all(pool, k, memo)).collect();
+        let new: Vec<ExprId> = kids
+            .iter()
+            .map(|&k| crate::diag::stack::guard(|| replace_all(pool, k, memo)))
+            .collect();
         if new == kids {
             e
         } else {
@@ -438,10 +452,10 @@ const EXPAND_BUDGET: usize = 512;
 ///   the names hide) are found so and dropped, and common factors are taken out.
 /// - Named, then simplified.
 /// - Simplified, then named.
+///
+/// A residual that is a number is [`constant_residual`]'s job, which the caller asks
+/// first.
 pub fn residual(trace: &mut Trace, names: &Names, got: ExprId, want: ExprId) -> String {
-    if let Some(c) = constant_residual(trace, got, want) {
-        return crate::syntax::number::format_rational(&c);
-    }
     let defs = trace.ws.definitions_in_order();
     let budget = trace.ws.pool.budget_left();
     trace.ws.pool.set_budget(Some(400_000));

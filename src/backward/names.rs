@@ -37,7 +37,7 @@ fn rec(
     }
     let new: Vec<ExprId> = kids
         .iter()
-        .map(|&k| rec(pool, shapes, k, memo, depth + 1))
+        .map(|&k| crate::diag::stack::guard(|| rec(pool, shapes, k, memo, depth + 1)))
         .collect();
     let mut out = if new == kids {
         e
@@ -91,7 +91,7 @@ fn skeleton(
     }
     let new: Vec<ExprId> = kids
         .iter()
-        .map(|&k| skeleton(pool, shapes, k, slots))
+        .map(|&k| crate::diag::stack::guard(|| skeleton(pool, shapes, k, slots)))
         .collect();
     if new == kids {
         e
@@ -217,7 +217,10 @@ fn replace(pool: &mut Pool, e: ExprId, map: &mut FxHashMap<ExprId, ExprId>) -> E
     if kids.is_empty() {
         return e;
     }
-    let new: Vec<ExprId> = kids.iter().map(|&k| replace(pool, k, map)).collect();
+    let new: Vec<ExprId> = kids
+        .iter()
+        .map(|&k| crate::diag::stack::guard(|| replace(pool, k, map)))
+        .collect();
     let out = if new == kids {
         e
     } else {
