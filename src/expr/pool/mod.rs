@@ -136,6 +136,20 @@ pub struct Pool {
     /// built that the canonical forms dropped or merged away and that are not
     /// defined everywhere.
     guards: Option<Vec<ExprId>>,
+    /// How the user wrote things, for printing only: never part of a node, so that
+    /// `0.5` and `1/2` stay one node and equal expressions stay equal ids.
+    display: Display,
+}
+
+/// How the user asked for things to print: the written form of numbers and the
+/// `notation` of names. Printing reads it; no rewrite or proof does.
+#[derive(Clone, Debug, Default)]
+pub struct Display {
+    /// Each number written as a decimal or in scientific notation (`0.044715`,
+    /// `1e-3`), by its exact value, as first written: the printers show the value so.
+    written: FxHashMap<BigRational, Box<str>>,
+    /// The LaTeX of each name given a `notation` statement (`W` as `\mathbf{W}`).
+    notation: FxHashMap<Symbol, Box<str>>,
 }
 
 /// A node's hash in the memo table; the same function must hash a node when it is
@@ -187,6 +201,32 @@ impl Pool {
     /// check this stop early and return what they have, which is still right.
     pub fn over_budget(&self) -> bool {
         self.work_limit.is_some_and(|limit| self.work > limit)
+    }
+
+    /// Records that the user wrote the number `value` as `text` (a decimal such as
+    /// `0.044715`, or `1e-3`), so that it prints as written. The first writing of a
+    /// value is kept.
+    pub fn set_written(&mut self, value: &BigRational, text: &str) {
+        self.display
+            .written
+            .entry(value.clone())
+            .or_insert_with(|| text.into());
+    }
+
+    /// How the user wrote the number `value`, if as a decimal or in scientific notation.
+    pub fn written(&self, value: &BigRational) -> Option<&str> {
+        self.display.written.get(value).map(|t| &**t)
+    }
+
+    /// Sets the LaTeX that the name `s` prints as (a `notation` statement); a later
+    /// statement for the same name replaces an earlier one.
+    pub fn set_notation(&mut self, s: Symbol, latex: &str) {
+        self.display.notation.insert(s, latex.into());
+    }
+
+    /// The LaTeX a `notation` statement gave the name `s`, if any.
+    pub fn notation(&self, s: Symbol) -> Option<&str> {
+        self.display.notation.get(&s).map(|t| &**t)
     }
 
     /// How many distinct nodes the pool holds.
