@@ -23,7 +23,7 @@ pub(crate) type Shared = Rc<RefCell<Workspace>>;
 /// let mut s = gauge::Session::new();
 /// let e = s.parse("x**2 + x*x")?;
 /// assert_eq!(e.to_string(), "2*x^2");
-/// assert_eq!(e.latex(), "2 x^{2}");
+/// assert_eq!(e.latex(), "2 x^2");
 /// assert_eq!(e, s.parse("2*x^2")?);
 /// # Ok::<(), gauge::Error>(())
 /// ```
@@ -60,7 +60,7 @@ impl Expr {
     /// ```
     /// let mut s = gauge::Session::new();
     /// let e = s.parse("exp(z[i]) / sum(j, exp(z[j]))")?;
-    /// assert_eq!(e.latex(), r"\frac{e^{z_{i}}}{\sum_{j} e^{z_{j}}}");
+    /// assert_eq!(e.latex(), r"\frac{e^{z_i}}{\sum_j e^{z_j}}");
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn latex(&self) -> String {

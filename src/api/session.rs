@@ -291,7 +291,7 @@ impl Session {
     /// let mut s = gauge::Session::new();
     /// let d = s.diff("cross_entropy(z, y)", "z[i]")?;
     /// assert_eq!(d.to_string(), "softmax(z)[i] - delta(i, y)");
-    /// assert_eq!(d.latex(), r"\operatorname{softmax}\left(z\right)_{i} - \delta_{iy}");
+    /// assert_eq!(d.latex(), r"\operatorname{softmax}(z)_i - \delta_{iy}");
     /// s.load("let u[i] = sum(k, W[i, k]*x[k])")?;
     /// let adjoint = s.diff("cross_entropy(u, y)", "u[j]")?;
     /// assert_eq!(adjoint.to_string(), "softmax(u)[j] - delta(j, y)");

@@ -95,6 +95,7 @@ impl Lowerer<'_> {
                 ),
             ));
         }
+        self.session.pool.set_length_name(axis, symbol);
         let def = self.session.pool.add_definition(Definition {
             name: symbol,
             params: Vec::new(),

@@ -77,6 +77,18 @@ impl Lowerer<'_> {
         if crate::diag::stack::low() {
             return crate::diag::stack::grow(move || self.operand(e));
         }
+        let lowered = self.operand_unrecorded(e)?;
+        // A fraction of two integer literals (`1/20000`) is recorded as written, so
+        // that it prints as a fraction however its value reads best otherwise.
+        if let (ExprKind::Chain { .. }, Operand::Scalar(x)) = (&e.kind, &lowered)
+            && let Some(r) = self.session.pool.as_num(*x).cloned()
+        {
+            self.record_written(&r, e.span);
+        }
+        Ok(lowered)
+    }
+
+    fn operand_unrecorded(&mut self, e: &Expr) -> Result<Operand> {
         match &e.kind {
             ExprKind::Name(ident) => match self.whole_name(ident, e.span)? {
                 Some(w) => Ok(Operand::Whole(w)),

@@ -36,7 +36,10 @@ impl Lowerer<'_> {
             return crate::diag::stack::grow(move || self.scalar_value(e));
         }
         match &e.kind {
-            ExprKind::Number(r) => Ok(self.pool().num(r.clone())),
+            ExprKind::Number(r) => {
+                self.record_written(r, e.span);
+                Ok(self.pool().num(r.clone()))
+            }
             ExprKind::Name(ident) => self.name_value(ident),
             ExprKind::Element { name, indices } => self.element(name, indices, e.span),
             ExprKind::Call {
@@ -45,6 +48,31 @@ impl Lowerer<'_> {
                 indices,
             } => self.call(name, args, indices.as_deref(), e.span),
             _ => self.value(e),
+        }
+    }
+
+    /// Records how a number literal or a fraction of two integer literals was written,
+    /// so that the printers show it so (`0.044715`, not `8943/200000`; see
+    /// [`crate::print::number`]). Integers need no record.
+    pub(super) fn record_written(&mut self, value: &num_rational::BigRational, span: Span) {
+        if value.is_integer() {
+            return;
+        }
+        let source = self.session.sources.get(span.source);
+        let Some(text) = source.text.get(span.start..span.end) else {
+            return;
+        };
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let decimal = is_decimal_literal(&text);
+        let fraction = text
+            .split_once('/')
+            .is_some_and(|(n, d)| is_digits(n) && is_digits(d));
+        if decimal && source.name != crate::lower::prelude::PRELUDE_NAME {
+            self.session.pool.note_user_decimal();
+        }
+        if decimal || fraction {
+            let magnitude = num_traits::Signed::abs(value);
+            self.session.pool.set_written(&magnitude, &text);
         }
     }
 
@@ -412,4 +440,22 @@ impl Lowerer<'_> {
             },
         }
     }
+}
+
+/// Whether a text is a nonempty run of ASCII digits.
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Whether a text is one number literal with a point or an exponent (`0.5`, `.5`,
+/// `2.`, `1e-3`, `2.5E+4`), not an expression of several.
+fn is_decimal_literal(text: &str) -> bool {
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (text, None),
+    };
+    let digits = mantissa.replacen('.', "", 1);
+    let mantissa_ok = is_digits(&digits) && !mantissa.contains('-');
+    let exponent_ok = exponent.is_none_or(|e| is_digits(e.trim_start_matches(['+', '-'])));
+    mantissa_ok && exponent_ok && (exponent.is_some() || mantissa.contains('.'))
 }

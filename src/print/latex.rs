@@ -18,6 +18,9 @@ use crate::expr::pool::Pool;
 use crate::print::text::BinderNames;
 
 mod form;
+mod lines;
+
+pub use lines::{display_width, to_latex_lines};
 
 /// Prints an expression as LaTeX math (without surrounding `$`).
 pub fn to_latex(pool: &Pool, id: ExprId) -> String {
@@ -44,180 +47,6 @@ pub fn to_latex_named(
             out
         })
         .collect()
-}
-
-/// An expression as LaTeX lines for a multi-line display: a sum longer than `width`
-/// characters of LaTeX source breaks before a top-level `+` or `-`, so that each line
-/// after the first begins with its sign. Anything else is one line.
-pub fn to_latex_lines(pool: &Pool, id: ExprId, width: usize) -> Vec<String> {
-    let whole = to_latex(pool, id);
-    if display_width(&whole) <= width as f64 {
-        return vec![whole];
-    }
-    let Node::Add(terms) = pool.node(id) else {
-        // A product that ends in a bracketed sum breaks inside the bracket.
-        return break_in_bracket(&whole, width).unwrap_or_else(|| vec![whole]);
-    };
-    let printer = Latex::new(pool, id);
-    let mut lines: Vec<String> = Vec::new();
-    for piece in printer.sum_pieces(terms) {
-        match lines.last_mut() {
-            Some(line) if display_width(line) + 1.0 + display_width(&piece) <= width as f64 => {
-                line.push(' ');
-                line.push_str(&piece);
-            }
-            _ => lines.push(piece),
-        }
-    }
-    lines
-}
-
-/// A formula that ends in `\left( ... \right)` around a sum, broken before the sum's
-/// top-level signs: the bracket closes each row with `\right.` and reopens the next
-/// with `\left.`, since a `\left`/`\right` pair cannot span rows. `None` when the
-/// formula has no such bracket or its sum has a single term.
-fn break_in_bracket(tex: &str, width: usize) -> Option<Vec<String>> {
-    let body = tex.strip_suffix("\\right)")?;
-    // The `\left(` that the final `\right)` closes: scan back, counting pairs.
-    let mut depth = 0i32;
-    let mut open = None;
-    let mut k = body.len();
-    while k > 0 {
-        k -= 1;
-        if body[k..].starts_with("\\right") {
-            depth += 1;
-        } else if body[k..].starts_with("\\left") {
-            if depth == 0 {
-                open = Some(k);
-                break;
-            }
-            depth -= 1;
-        }
-    }
-    let open = open?;
-    let prefix = &body[..open];
-    let inner = body[open..].strip_prefix("\\left(")?;
-    // Split the inside at top-level ` + ` and ` - `, outside braces and brackets.
-    let mut pieces: Vec<String> = Vec::new();
-    let (mut brace, mut pair) = (0i32, 0i32);
-    let mut start = 0;
-    let mut i = 0;
-    while i < inner.len() {
-        let rest = &inner[i..];
-        if rest.starts_with("\\left") {
-            pair += 1;
-        } else if rest.starts_with("\\right") {
-            pair -= 1;
-        } else if rest.starts_with('{') {
-            brace += 1;
-        } else if rest.starts_with('}') {
-            brace -= 1;
-        } else if brace == 0
-            && pair == 0
-            && i > start
-            && (rest.starts_with(" + ") || rest.starts_with(" - "))
-        {
-            pieces.push(inner[start..i].to_string());
-            start = i + 1;
-        }
-        i += rest.chars().next().map_or(1, char::len_utf8);
-    }
-    pieces.push(inner[start..].to_string());
-    if pieces.len() < 2 {
-        return None;
-    }
-    let mut rows: Vec<String> = vec![format!("{prefix}\\left({}", pieces[0])];
-    for piece in &pieces[1..] {
-        let last = rows.last_mut()?;
-        if display_width(last) + 1.0 + display_width(piece) <= width as f64 {
-            last.push(' ');
-            last.push_str(piece);
-        } else {
-            rows.push(piece.clone());
-        }
-    }
-    let n = rows.len();
-    if n < 2 {
-        return None;
-    }
-    Some(
-        rows.into_iter()
-            .enumerate()
-            .map(|(k, r)| {
-                let open = if k == 0 { "" } else { "\\left." };
-                let close = if k + 1 == n { "\\right)" } else { "\\right." };
-                format!("{open}{r}{close}")
-            })
-            .collect(),
-    )
-}
-
-/// About how many characters wide LaTeX math renders: commands that print one symbol
-/// count one, `\left`/`\right` and braces nothing, sub- and superscripts about half,
-/// and a fraction the wider of its numerator and denominator.
-pub fn display_width(tex: &str) -> f64 {
-    let chars: Vec<char> = tex.chars().collect();
-    width_of(&chars, &mut 0, false)
-}
-
-/// The width of `chars` from `at`, to the end or, with `group`, to the closing brace.
-fn width_of(chars: &[char], at: &mut usize, group: bool) -> f64 {
-    let mut w = 0.0;
-    while *at < chars.len() {
-        let c = chars[*at];
-        *at += 1;
-        match c {
-            '{' => w += width_of(chars, at, true),
-            '}' if group => return w,
-            '_' | '^' => {
-                // A script: the next group or character, at about half size.
-                if chars.get(*at) == Some(&'{') {
-                    *at += 1;
-                    w += 0.6 * width_of(chars, at, true);
-                } else if *at < chars.len() {
-                    *at += 1;
-                    w += 0.6;
-                }
-            }
-            '\\' => {
-                let start = *at;
-                while *at < chars.len() && chars[*at].is_ascii_alphabetic() {
-                    *at += 1;
-                }
-                let name: String = chars[start..*at].iter().collect();
-                match name.as_str() {
-                    "frac" => {
-                        let mut parts = [0.0f64; 2];
-                        for part in &mut parts {
-                            if chars.get(*at) == Some(&'{') {
-                                *at += 1;
-                                *part = width_of(chars, at, true);
-                            }
-                        }
-                        w += parts[0].max(parts[1]) + 0.5;
-                    }
-                    "left" | "right" => {
-                        // The delimiter that follows is one character.
-                        *at += 1;
-                        w += 0.5;
-                    }
-                    "operatorname" | "mathrm" | "text" | "sqrt" => {}
-                    "" => {
-                        // An escaped character (`\_`, `\,`) or a row break.
-                        *at += 1;
-                        w += 0.5;
-                    }
-                    "quad" => w += 1.5,
-                    "exp" | "sin" | "cos" | "tan" => w += 3.0,
-                    "ln" => w += 2.0,
-                    _ => w += 1.2,
-                }
-            }
-            ' ' => w += 0.3,
-            _ => w += 1.0,
-        }
-    }
-    w
 }
 
 /// Wraps LaTeX math lines in a complete document that needs only amsmath and amssymb;
@@ -361,7 +190,7 @@ fn base_name(text: &str) -> String {
 /// a name with a numeric or underscored suffix as a subscript (`W2` and `W_2` are `W_{2}`,
 /// `x_out` is `x_{\mathrm{out}}`), longer names upright.
 pub fn name(text: &str) -> String {
-    let (base, sub) = match text.split_once('_') {
+    let (base, suffix) = match text.split_once('_') {
         Some((b, s)) if !b.is_empty() && !s.is_empty() => (b, Some(s)),
         _ => {
             let digits = text.len() - text.trim_end_matches(|c: char| c.is_ascii_digit()).len();
@@ -374,10 +203,59 @@ pub fn name(text: &str) -> String {
         }
     };
     let base_tex = base_name(base);
-    match sub {
+    match suffix {
         None => base_tex,
-        Some(s) if s.chars().all(|c| c.is_ascii_digit()) => format!("{base_tex}_{{{s}}}"),
-        Some(s) => format!("{base_tex}_{{{}}}", base_name(s)),
+        Some(s) if s.chars().all(|c| c.is_ascii_digit()) => format!("{base_tex}{}", sub(s)),
+        Some(s) => format!("{base_tex}{}", sub(&base_name(s))),
+    }
+}
+
+/// A subscript: `_i` for one letter or digit, `_{ik}` otherwise, as people write them.
+fn sub(s: &str) -> String {
+    script('_', s)
+}
+
+/// A superscript, braced only when it is more than one letter or digit.
+fn sup(s: &str) -> String {
+    script('^', s)
+}
+
+fn script(mark: char, s: &str) -> String {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii_alphanumeric() => format!("{mark}{c}"),
+        _ => format!("{mark}{{{s}}}"),
+    }
+}
+
+/// Whether LaTeX math is taller than a line of text (a fraction, a big operator, a
+/// root, a bracket that grows), so that brackets around it must grow too; around
+/// anything else, plain `(` and `)` read better than `\left(` and `\right)`.
+fn tall(tex: &str) -> bool {
+    [
+        "\\frac",
+        "\\sum",
+        "\\prod",
+        "\\sqrt",
+        "\\left",
+        "\\max_",
+        "\\min_",
+        "\\operatorname*",
+    ]
+    .iter()
+    .any(|t| tex.contains(t))
+}
+
+/// `inner` in round brackets, grown to its height when it is tall.
+fn parens(inner: &str, out: &mut String) {
+    if tall(inner) {
+        out.push_str("\\left(");
+        out.push_str(inner);
+        out.push_str("\\right)");
+    } else {
+        out.push('(');
+        out.push_str(inner);
+        out.push(')');
     }
 }
 
@@ -391,6 +269,26 @@ fn rational(r: &BigRational) -> String {
 }
 
 impl<'p> Latex<'p> {
+    /// Whether a number prints as a decimal (see [`crate::print::number`]).
+    fn decimal(&self, r: &BigRational) -> bool {
+        matches!(
+            crate::print::number::form(self.pool, r),
+            crate::print::number::NumberForm::Decimal(_)
+        )
+    }
+
+    /// A number as LaTeX: a decimal as written (`0.044715`, `10^{-3}`), else an
+    /// integer or `\frac{n}{d}`, signed.
+    fn number(&self, r: &BigRational) -> String {
+        match crate::print::number::form(self.pool, r) {
+            crate::print::number::NumberForm::Decimal(text) => {
+                let sign = if r.is_negative() { "-" } else { "" };
+                format!("{sign}{}", crate::print::number::decimal_latex(&text))
+            }
+            _ => rational(r),
+        }
+    }
+
     /// A printer for `id`, whose free names bound indices must not take.
     fn new(pool: &'p Pool, id: ExprId) -> Latex<'p> {
         Latex::over(pool, &[id])
@@ -447,9 +345,12 @@ impl<'p> Latex<'p> {
     /// A scalar's name; set upright whole (`\mathrm{x2}`) when its subscripted form
     /// would read as an element of a tensor the expression also indexes.
     fn scalar_name(&self, s: Symbol) -> String {
+        if let Some(tex) = self.pool.notation(s) {
+            return tex.to_string();
+        }
         let text = self.pool.name(s);
         let printed = name(text);
-        match printed.split_once("_{") {
+        match printed.split_once('_') {
             Some((base, _)) if self.tensors.iter().any(|t| t == base) => {
                 format!("\\mathrm{{{}}}", text.replace('_', "\\_"))
             }
@@ -506,7 +407,8 @@ impl<'p> Latex<'p> {
         match self.node(id) {
             Node::Add(_) => Level::Sum,
             Node::Mul(_) => Level::Product,
-            Node::Num(r) if !r.is_integer() || r.is_negative() => Level::Product,
+            Node::Num(r) if r.is_negative() => Level::Product,
+            Node::Num(r) if !r.is_integer() && !self.decimal(r) => Level::Product,
             Node::Pow(_, e) if self.pool.as_num(*e).is_some_and(|r| r.is_negative()) => {
                 Level::Product
             }
@@ -520,9 +422,9 @@ impl<'p> Latex<'p> {
             return;
         }
         if self.level(id) < min {
-            out.push_str("\\left(");
-            self.bare(id, out);
-            out.push_str("\\right)");
+            let mut inner = String::new();
+            self.bare(id, &mut inner);
+            parens(&inner, out);
         } else {
             self.bare(id, out);
         }
@@ -545,14 +447,22 @@ impl<'p> Latex<'p> {
     }
 
     fn args(&self, args: &[ExprId], out: &mut String) {
-        out.push_str("\\left(");
+        let mut inner = String::new();
         for (k, &a) in args.iter().enumerate() {
             if k > 0 {
-                out.push_str(", ");
+                inner.push_str(", ");
             }
-            self.expr(a, Level::Sum, out);
+            self.expr(a, Level::Sum, &mut inner);
         }
-        out.push_str("\\right)");
+        parens(&inner, out);
+    }
+
+    /// The LaTeX of a name: its `notation` when it has one, else as [`name`] sets it.
+    fn sym_tex(&self, s: Symbol) -> String {
+        match self.pool.notation(s) {
+            Some(tex) => tex.to_string(),
+            None => name(self.pool.name(s)),
+        }
     }
 
     fn bare(&self, id: ExprId, out: &mut String) {
@@ -569,7 +479,7 @@ impl<'p> Latex<'p> {
             return crate::diag::stack::grow(move || self.bare_unnamed(id, out));
         }
         match self.node(id) {
-            Node::Num(r) => out.push_str(&rational(r)),
+            Node::Num(r) => out.push_str(&self.number(r)),
             Node::Const(Constant::Pi) => out.push_str("\\pi"),
             Node::Const(Constant::E) => out.push('e'),
             Node::Index(s) | Node::Sym(s) | Node::Tensor(s) if self.param_tex(*s).is_some() => {
@@ -587,28 +497,32 @@ impl<'p> Latex<'p> {
             }
             Node::Index(s) => out.push_str(&name(&self.binders().index_name(self.pool, *s))),
             Node::Sym(s) => out.push_str(&self.scalar_name(*s)),
-            Node::Tensor(s) => out.push_str(&name(self.pool.name(*s))),
+            Node::Tensor(s) => out.push_str(&self.sym_tex(*s)),
             Node::Elem(s, idx) => {
                 // A name with a subscript of its own (`W_1`) is braced, so that the
                 // element's indices are not a second subscript.
-                let n = name(self.pool.name(*s));
-                if n.contains('_') {
+                let n = self.sym_tex(*s);
+                if n.contains(['_', '^']) {
                     out.push_str(&format!("{{{n}}}"));
                 } else {
                     out.push_str(&n);
                 }
-                out.push_str(&format!("_{{{}}}", self.indices(idx)));
+                out.push_str(&sub(&self.indices(idx)));
             }
             Node::Len(s, axis) if self.param_len(*s, *axis).is_some() => {
                 out.push_str(&self.param_len(*s, *axis).unwrap_or_default());
             }
+            Node::Len(_, _) if self.pool.length_name(id).is_some() => {
+                let n = self.pool.length_name(id).map(|n| self.sym_tex(n));
+                out.push_str(&n.unwrap_or_default());
+            }
             Node::Len(s, axis) => {
-                out.push_str("\\operatorname{len}\\left(");
-                out.push_str(&name(self.pool.name(*s)));
+                out.push_str("\\operatorname{len}(");
+                out.push_str(&self.sym_tex(*s));
                 if *axis != 0 {
                     out.push_str(&format!(", {axis}"));
                 }
-                out.push_str("\\right)");
+                out.push(')');
             }
             Node::Add(terms) => self.sum(terms, out),
             Node::Mul(_) => self.product(id, false, out),
@@ -621,20 +535,24 @@ impl<'p> Latex<'p> {
                 }
                 _ => {
                     self.power_base(*b, out);
-                    out.push_str("^{");
-                    self.expr(*e, Level::Sum, out);
-                    out.push('}');
+                    let mut exponent = String::new();
+                    self.expr(*e, Level::Sum, &mut exponent);
+                    out.push_str(&sup(&exponent));
                 }
             },
             Node::Func(f, a) => self.function(*f, *a, out),
-            Node::Delta(a, b) => out.push_str(&format!("\\delta_{{{}}}", self.indices(&[*a, *b]))),
+            Node::Delta(a, b) => {
+                out.push_str("\\delta");
+                out.push_str(&sub(&self.indices(&[*a, *b])));
+            }
             Node::Sum { .. } => {
                 let (scope_len, renames_len) =
                     (self.scope.borrow().len(), self.renames.borrow().len());
                 let mut cur = id;
-                while let Node::Sum { index, body, .. } = self.node(cur) {
-                    let n = self.binders().name(self.pool, *index, *body);
-                    out.push_str(&format!("\\sum_{{{}}} ", name(&n)));
+                while let Node::Sum { index, body, range } = self.node(cur) {
+                    let n = name(&self.binders().name(self.pool, *index, *body));
+                    out.push_str(&format!("\\sum{}", self.bounds(&n, *range)));
+                    out.push(' ');
                     cur = *body;
                 }
                 self.expr(cur, Level::Product, out);
@@ -647,19 +565,29 @@ impl<'p> Latex<'p> {
             Node::Call { def, args, indices } => {
                 let d = self.pool.definition(*def);
                 let n = self.pool.name(d.name);
-                if n.chars().count() == 1 {
-                    out.push_str(&name(n));
+                // A function is an operator, set upright by `\operatorname` however
+                // long its name; a named value (`let h[i] = ...`, no parameters) is a
+                // quantity, named as a variable would be.
+                let head = match self.pool.notation(d.name) {
+                    Some(tex) => tex.to_string(),
+                    None if d.params.is_empty() || n.chars().count() == 1 => name(n),
+                    None => format!("\\operatorname{{{}}}", n.replace('_', "\\_")),
+                };
+                let call = !d.params.is_empty();
+                if !call && !indices.is_empty() && head.contains(['_', '^']) {
+                    out.push_str(&format!("{{{head}}}"));
                 } else {
-                    out.push_str(&format!("\\operatorname{{{}}}", n.replace('_', "\\_")));
+                    out.push_str(&head);
                 }
-                if !d.params.is_empty() {
+                if call {
                     self.args(args, out);
                 }
                 if !indices.is_empty() {
-                    out.push_str(&format!("_{{{}}}", self.indices(indices)));
+                    out.push_str(&sub(&self.indices(indices)));
                 }
             }
             Node::Diff { expr, var, order } => {
+                let start = out.len();
                 let mut v = String::new();
                 self.bare(*var, &mut v);
                 if *order == 1 {
@@ -669,10 +597,44 @@ impl<'p> Latex<'p> {
                         "\\frac{{\\partial^{{{order}}}}}{{\\partial {v}^{{{order}}}}}"
                     ));
                 }
-                out.push_str("\\left(");
-                self.expr(*expr, Level::Sum, out);
-                out.push_str("\\right)");
+                let mut body = String::new();
+                self.expr(*expr, Level::Sum, &mut body);
+                // The derivative of a name reads `\\frac{\\partial f}{\\partial x}`, as
+                // in print; of anything longer, the operator applied to it.
+                let atomic = match self.node(*expr) {
+                    Node::Sym(_) | Node::Elem(..) | Node::Tensor(_) => true,
+                    Node::Call { def, .. } => self.pool.definition(*def).params.is_empty(),
+                    _ => false,
+                };
+                if atomic {
+                    let head = out.split_off(start);
+                    out.push_str(&head.replacen("\\partial}", &format!("\\partial {body}}}"), 1));
+                } else {
+                    parens(&body, out);
+                }
             }
+        }
+    }
+
+    /// A sum's bounds after `\sum`: `_{j=0}^{n-1}` when the index's range has a
+    /// name or is a number, else `_j`.
+    fn bounds(&self, index: &str, range: ExprId) -> String {
+        let upper = match self.node(range) {
+            Node::Num(r) if r.is_integer() => Some((r - BigRational::one()).to_string()),
+            Node::Len(..) => self.pool.length_name(range).map(|n| {
+                let n = self.sym_tex(n);
+                format!("{n}-1")
+            }),
+            Node::Sym(_) => {
+                let mut n = String::new();
+                self.bare(range, &mut n);
+                Some(format!("{n}-1"))
+            }
+            _ => None,
+        };
+        match upper {
+            Some(u) => format!("_{{{index}=0}}{}", sup(&u)),
+            None => sub(index),
         }
     }
 
@@ -703,27 +665,27 @@ impl<'p> Latex<'p> {
         if plain {
             self.bare(b, out);
         } else {
-            out.push_str("\\left(");
-            self.bare(b, out);
-            out.push_str("\\right)");
+            let mut inner = String::new();
+            self.bare(b, &mut inner);
+            parens(&inner, out);
         }
     }
 
     fn function(&self, f: Func, a: ExprId, out: &mut String) {
-        let (open, close) = ("\\left(", "\\right)");
         let named = |cmd: &str, out: &mut String| {
             out.push_str(cmd);
-            out.push_str(open);
-            self.expr(a, Level::Sum, out);
-            out.push_str(close);
+            let mut inner = String::new();
+            self.expr(a, Level::Sum, &mut inner);
+            parens(&inner, out);
         };
         match f {
             Func::Exp => {
                 // e^{x} for short exponents, \exp(...) for long ones.
                 if crate::expr::size::tree_size_at_most(self.pool, a, 4) {
-                    out.push_str("e^{");
-                    self.expr(a, Level::Sum, out);
-                    out.push('}');
+                    let mut exponent = String::new();
+                    self.expr(a, Level::Sum, &mut exponent);
+                    out.push('e');
+                    out.push_str(&sup(&exponent));
                 } else {
                     named("\\exp", out);
                 }
@@ -742,9 +704,13 @@ impl<'p> Latex<'p> {
             Func::Sigmoid => named("\\sigma", out),
             Func::Softplus => named("\\operatorname{softplus}", out),
             Func::Abs => {
-                out.push_str("\\left|");
-                self.expr(a, Level::Sum, out);
-                out.push_str("\\right|");
+                let mut inner = String::new();
+                self.expr(a, Level::Sum, &mut inner);
+                if tall(&inner) {
+                    out.push_str(&format!("\\left|{inner}\\right|"));
+                } else {
+                    out.push_str(&format!("\\lvert {inner}\\rvert"));
+                }
             }
         }
     }
@@ -790,7 +756,7 @@ impl<'p> Latex<'p> {
         match self.node(id) {
             Node::Num(r) => {
                 let r = if negate { -r.clone() } else { r.clone() };
-                out.push_str(&rational(&r));
+                out.push_str(&self.number(&r));
             }
             Node::Mul(_) => self.product(id, negate, out),
             _ => self.expr(id, Level::Product, out),
@@ -834,7 +800,17 @@ impl<'p> Latex<'p> {
             out.push('-');
             coeff = -coeff;
         }
-        let coeff_numer = !coeff.numer().is_one() || (numer.is_empty() && denom.is_empty());
+        // A coefficient written as a decimal leads the product as written, outside
+        // any fraction.
+        let mut decimal = None;
+        if let crate::print::number::NumberForm::Decimal(text) =
+            crate::print::number::form(self.pool, &coeff)
+        {
+            decimal = Some(crate::print::number::decimal_latex(&text));
+            coeff = BigRational::one();
+        }
+        let coeff_numer = decimal.is_none()
+            && (!coeff.numer().is_one() || (numer.is_empty() && denom.is_empty()));
         let coeff_denom = !coeff.denom().is_one();
         let fraction = coeff_denom || !denom.is_empty();
         // The base of a lone reciprocal is unbracketed: as a fraction's whole
@@ -844,6 +820,9 @@ impl<'p> Latex<'p> {
             out.push_str("\\frac{");
         }
         let mut row = Row::default();
+        if let Some(d) = &decimal {
+            row.piece(out, |o| o.push_str(d));
+        }
         if coeff_numer {
             row.piece(out, |o| o.push_str(&coeff.numer().to_string()));
         }
@@ -856,9 +835,9 @@ impl<'p> Latex<'p> {
                     o.push_str("\\right]");
                 }
                 Node::Sum { .. } if !last => {
-                    o.push_str("\\left(");
-                    self.expr(f, Level::Power, o);
-                    o.push_str("\\right)");
+                    let mut inner = String::new();
+                    self.expr(f, Level::Power, &mut inner);
+                    parens(&inner, o);
                 }
                 _ => self.expr(f, Level::Power, o),
             });
@@ -886,7 +865,7 @@ impl<'p> Latex<'p> {
                     o.push('}');
                 } else {
                     self.power_base(*b, o);
-                    o.push_str(&format!("^{{{}}}", rational(r)));
+                    o.push_str(&sup(&rational(r)));
                 }
             });
         }
@@ -920,7 +899,8 @@ impl Row {
         if let Some((a, b)) = self.previous {
             let next = &out[start..];
             let next_digit = next.starts_with(|c: char| c.is_ascii_digit());
-            let sigma_call = &out[a..b] == "\\sigma" && next.starts_with("\\left(");
+            let sigma_call =
+                &out[a..b] == "\\sigma" && (next.starts_with("\\left(") || next.starts_with('('));
             if next_digit || sigma_call {
                 out.replace_range(gap..gap + 1, " \\cdot ");
                 start += " \\cdot ".len() - 1;

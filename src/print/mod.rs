@@ -3,4 +3,5 @@
 //! May import: `diag`, `syntax`, `expr`.
 
 pub mod latex;
+pub mod number;
 pub mod text;

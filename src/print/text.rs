@@ -121,7 +121,15 @@ impl Printer<'_> {
     fn prec(&self, id: ExprId) -> Prec {
         match self.node(id) {
             Node::Num(r) => {
-                if !r.is_integer() {
+                let decimal = matches!(
+                    crate::print::number::form(self.pool, r),
+                    crate::print::number::NumberForm::Decimal(_)
+                );
+                if r.is_negative() && (r.is_integer() || decimal) {
+                    Prec::Neg
+                } else if decimal {
+                    Prec::Atom
+                } else if !r.is_integer() {
                     Prec::Mul
                 } else if r.is_negative() {
                     Prec::Neg
@@ -192,7 +200,7 @@ impl Printer<'_> {
             n => self.budget.set(n - 1),
         }
         match self.node(id) {
-            Node::Num(r) => out.push_str(&format_rational(r)),
+            Node::Num(r) => out.push_str(&self.number(r)),
             Node::Const(c) => out.push_str(c.name()),
             Node::Index(s) | Node::Sym(s) | Node::Tensor(s) if self.param_text(*s).is_some() => {
                 out.push_str(&self.param_text(*s).unwrap_or_default());
@@ -606,7 +614,7 @@ impl Printer<'_> {
         match self.node(id) {
             Node::Num(r) => {
                 let r = if negate { -r.clone() } else { r.clone() };
-                out.push_str(&format_rational(&r));
+                out.push_str(&self.number(&r));
             }
             Node::Mul(_) => self.mul(id, negate, out),
             _ => self.expr(id, Prec::Mul, out),
@@ -658,7 +666,15 @@ impl Printer<'_> {
             coeff = -coeff;
         }
         let mut first = true;
-        if !coeff.numer().is_one() || numer.is_empty() {
+        // A coefficient written as a decimal leads the product as written.
+        if let crate::print::number::NumberForm::Decimal(text) =
+            crate::print::number::form(self.pool, &coeff)
+        {
+            out.push_str(&text);
+            first = false;
+            coeff = BigRational::one();
+        }
+        if !coeff.numer().is_one() || (numer.is_empty() && first) {
             out.push_str(&coeff.numer().to_string());
             first = false;
         }
@@ -697,6 +713,18 @@ impl Printer<'_> {
         }
         if count > 1 {
             out.push(')');
+        }
+    }
+
+    /// A number as the language reads it back: as the user wrote it when it is a
+    /// decimal (`0.044715`), else `3`, `-3`, `21/10` (see [`crate::print::number`]).
+    fn number(&self, r: &BigRational) -> String {
+        match crate::print::number::form(self.pool, r) {
+            crate::print::number::NumberForm::Decimal(text) if r.is_negative() => {
+                format!("-{text}")
+            }
+            crate::print::number::NumberForm::Decimal(text) => text,
+            _ => format_rational(r),
         }
     }
 

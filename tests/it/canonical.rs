@@ -144,7 +144,10 @@ fn calculus_forms_lower_to_derivative_nodes() {
 #[test]
 fn printing_uses_fractions_and_minimal_parentheses() {
     prints("-1/y", "-1/y");
-    prints("0.5*x/y", "x/(2*y)");
+    // A decimal prints as written; a fraction as a fraction.
+    prints("0.5*x/y", "0.5*x/y");
+    prints("x/(2*y)", "x/(2*y)");
+    prints("0.044715*x^3", "0.044715*x^3");
     prints("-x^2", "-x^2");
     prints("(-x)^2", "x^2");
     prints("a^b^c", "a^b^c");
@@ -152,7 +155,7 @@ fn printing_uses_fractions_and_minimal_parentheses() {
     prints("2^(1/2)", "sqrt(2)");
     prints("1/sqrt(x)", "1/sqrt(x)");
     prints("x^(-3/2)", "1/x^(3/2)");
-    prints("0.1/(1 + x)", "1/(10*(1 + x))");
+    prints("0.1/(1 + x)", "0.1/(1 + x)");
     same("x/(10*(1 + x))", "x/10/(1 + x)");
     same("(2 + 2*x)^(1/2)", "sqrt(2)*sqrt(1 + x)");
     prints("-(1 + x)/x", "-(1 + x)/x");

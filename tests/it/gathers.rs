@@ -178,7 +178,7 @@ fn a_parameters_length_inside_a_whole_tensor_form_prints_in_the_callers_names() 
         d.latex()
     );
     assert!(
-        d.latex().contains("\\operatorname{len}\\left(u\\right)"),
+        d.latex().contains("\\operatorname{len}(u)"),
         "{}",
         d.latex()
     );

@@ -44,29 +44,26 @@ fn formulas_print_as_a_paper_would() {
 
 #[test]
 fn sums_with_several_terms_are_parenthesized() {
-    assert_eq!(
-        latex("sum(j, z[j] + w[j])"),
-        "\\sum_{j} \\left(w_{j} + z_{j}\\right)"
-    );
-    assert_eq!(latex("sum(j, z[j]*w[j])"), "\\sum_{j} w_{j} z_{j}");
+    assert_eq!(latex("sum(j, z[j] + w[j])"), "\\sum_j (w_j + z_j)");
+    assert_eq!(latex("sum(j, z[j]*w[j])"), "\\sum_j w_j z_j");
     // A sum followed by another factor is closed off.
     assert_eq!(
         latex("sum(j, z[j])*(1 + y)"),
-        "\\left(\\sum_{j} z_{j}\\right) \\left(1 + y\\right)"
+        "\\left(\\sum_j z_j\\right) (1 + y)"
     );
 }
 
 #[test]
 fn multi_letter_names_are_upright() {
     assert_eq!(gauge::print::latex::name("loss"), "\\mathrm{loss}");
-    assert_eq!(gauge::print::latex::name("x2"), "x_{2}");
+    assert_eq!(gauge::print::latex::name("x2"), "x_2");
     assert_eq!(gauge::print::latex::name("σ"), "\\sigma");
     assert_eq!(gauge::print::latex::name("w_out"), "w_{\\mathrm{out}}");
 }
 
 #[test]
 fn a_bound_index_never_takes_a_free_index_s_name() {
-    assert_eq!(latex("z[j]*sum(j, w[j])"), "z_{j} \\sum_{k} w_{k}");
+    assert_eq!(latex("z[j]*sum(j, w[j])"), "z_j \\sum_k w_k");
 }
 
 #[test]
@@ -83,9 +80,9 @@ fn the_cross_entropy_derivation_as_an_align_environment() {
     assert_eq!(out.status.code(), Some(0));
     let text = crate::common::stdout(&out);
     assert!(text.starts_with("\\begin{align*}"));
-    assert!(text.contains(
-        "&= \\operatorname{softmax}\\left(z\\right)_{i} - \\delta_{iy} && \\text{fold-definition}"
-    ));
+    assert!(
+        text.contains("&= \\operatorname{softmax}(z)_i - \\delta_{iy} && \\text{fold-definition}")
+    );
     with_snapshots(|| insta::assert_snapshot!("latex_doc__cross_entropy_steps", text));
 }
 
@@ -104,15 +101,11 @@ fn the_seed_proofs_read_forwards_as_textbook_derivations() {
     let lines: Vec<&str> = ce.lines().skip(2).collect();
     assert_eq!(
         lines.first().map(|l| l.trim().trim_end_matches(" \\\\")),
-        Some(
-            "\\frac{\\partial}{\\partial z_{i}}\\left(\\operatorname{cross\\_entropy}\\left(z, c\\right)\\right)"
-        )
+        Some("\\frac{\\partial}{\\partial z_i}(\\operatorname{cross\\_entropy}(z, c))")
     );
     assert_eq!(
         lines.last().map(|l| l.trim()),
-        Some(
-            "&= \\operatorname{softmax}\\left(z\\right)_{i} - \\delta_{ci} && \\text{fold-definition}"
-        )
+        Some("&= \\operatorname{softmax}(z)_i - \\delta_{ci} && \\text{fold-definition}")
     );
     // Every later row is a step (`&= ...`), a long step's continuation (`&\\quad`), or
     // the rest of its list of rules (`&& \\text{...}`).
@@ -163,7 +156,7 @@ fn standalone_wraps_every_latex_output_in_a_document() {
     }
     // Bare formulas become display math inside the document.
     let out = crate::common::gauge(&["latex", "x^2", "--standalone"]);
-    assert!(crate::common::stdout(&out).contains("\\[\nx^{2}\n\\]"));
+    assert!(crate::common::stdout(&out).contains("\\[\nx^2\n\\]"));
     // A command that prints no LaTeX says so instead of wrapping text.
     let out = crate::common::gauge(&["eval", "x", "--at", "x=1", "--standalone"]);
     assert_eq!(out.status.code(), Some(2));
@@ -199,7 +192,7 @@ fn long_sums_break_over_rows_at_their_terms() {
         ["x + y"]
     );
     // A lone denominator is not bracketed.
-    assert!(!joined.contains("{\\left(1 + y\\right)}"), "{joined}");
+    assert!(!joined.contains("{(1 + y)}"), "{joined}");
     // A fraction is as wide as its wider part, not as its source.
     assert!(gauge::print::latex::display_width("\\frac{a}{b}") < 3.0);
 }
@@ -209,7 +202,7 @@ fn a_derivative_never_seems_to_take_the_factors_after_it() {
     // The derivative goes last in a product; one that is not last is bracketed.
     assert_eq!(
         latex("diff(x^2, x)*(a + b)"),
-        "\\left(a + b\\right) \\frac{\\partial}{\\partial x}\\left(x^{2}\\right)"
+        "(a + b) \\frac{\\partial}{\\partial x}(x^2)"
     );
     let two = latex("diff(x^2, x)*diff(y^2, y)");
     assert!(
@@ -220,17 +213,17 @@ fn a_derivative_never_seems_to_take_the_factors_after_it() {
 
 #[test]
 fn names_with_subscripts_and_greek_names_are_single_symbols() {
-    assert_eq!(latex("x_out[i]"), "{x_{\\mathrm{out}}}_{i}");
+    assert_eq!(latex("x_out[i]"), "{x_{\\mathrm{out}}}_i");
     assert_eq!(gauge::print::latex::name("x_10"), "x_{10}");
-    assert_eq!(gauge::print::latex::name("alpha_1"), "\\alpha_{1}");
+    assert_eq!(gauge::print::latex::name("alpha_1"), "\\alpha_1");
     assert_eq!(gauge::print::latex::name("Sigma"), "\\Sigma");
     assert_eq!(gauge::print::latex::name("Σ"), "\\Sigma");
     assert_eq!(gauge::print::latex::name("lr"), "\\mathrm{lr}");
     // A scalar x2 beside the element x[2] is set upright, not as a second x_{2}.
-    assert_eq!(latex("x2 - x[2]"), "\\mathrm{x2} - x_{2}");
-    assert_eq!(latex("x2*y[1]"), "x_{2} y_{1}");
+    assert_eq!(latex("x2 - x[2]"), "\\mathrm{x2} - x_2");
+    assert_eq!(latex("x2*y[1]"), "x_2 y_1");
     // A variable σ next to a bracket is a product, not the logistic function.
-    assert_eq!(latex("σ*(1 + x)"), "\\sigma \\cdot \\left(1 + x\\right)");
+    assert_eq!(latex("σ*(1 + x)"), "\\sigma \\cdot (1 + x)");
 }
 
 #[test]

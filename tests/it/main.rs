@@ -50,3 +50,4 @@ mod tape;
 mod tensor_forms;
 mod values;
 mod verify;
+mod written;

@@ -148,8 +148,14 @@ pub struct Display {
     /// Each number written as a decimal or in scientific notation (`0.044715`,
     /// `1e-3`), by its exact value, as first written: the printers show the value so.
     written: FxHashMap<BigRational, Box<str>>,
+    /// Whether the user (not the prelude) wrote a decimal: only then do values that
+    /// arise with unreadable fractions print as decimals.
+    user_decimals: bool,
     /// The LaTeX of each name given a `notation` statement (`W` as `\mathbf{W}`).
     notation: FxHashMap<Symbol, Box<str>>,
+    /// The name a `tensor` declaration gave each axis length (`n` for `len(z)` after
+    /// `tensor z[n]`), so that LaTeX writes `n` and sums show their bounds.
+    length_names: FxHashMap<ExprId, Symbol>,
 }
 
 /// A node's hash in the memo table; the same function must hash a node when it is
@@ -213,6 +219,17 @@ impl Pool {
             .or_insert_with(|| text.into());
     }
 
+    /// Notes that the user wrote a decimal (see [`Pool::user_decimals`]).
+    pub fn note_user_decimal(&mut self) {
+        self.display.user_decimals = true;
+    }
+
+    /// Whether the user wrote a decimal anywhere: then a value that arises with a
+    /// fraction too long to read (`26829/200000`) prints as a decimal.
+    pub fn user_decimals(&self) -> bool {
+        self.display.user_decimals
+    }
+
     /// How the user wrote the number `value`, if as a decimal or in scientific notation.
     pub fn written(&self, value: &BigRational) -> Option<&str> {
         self.display.written.get(value).map(|t| &**t)
@@ -222,6 +239,17 @@ impl Pool {
     /// statement for the same name replaces an earlier one.
     pub fn set_notation(&mut self, s: Symbol, latex: &str) {
         self.display.notation.insert(s, latex.into());
+    }
+
+    /// Records that a `tensor` declaration named the axis length `len` (a
+    /// [`Node::Len`]) `name`; the first name is kept.
+    pub fn set_length_name(&mut self, len: ExprId, name: Symbol) {
+        self.display.length_names.entry(len).or_insert(name);
+    }
+
+    /// The name a declaration gave the axis length `len`, if any.
+    pub fn length_name(&self, len: ExprId) -> Option<Symbol> {
+        self.display.length_names.get(&len).copied()
     }
 
     /// The LaTeX a `notation` statement gave the name `s`, if any.

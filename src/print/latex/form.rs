@@ -32,9 +32,9 @@ impl Latex<'_> {
     fn len_tex(&self, arg: ExprId, axis: u32) -> String {
         let of = |name: String, axis: u32| {
             if axis == 0 {
-                format!("\\operatorname{{len}}\\left({name}\\right)")
+                format!("\\operatorname{{len}}({name})")
             } else {
-                format!("\\operatorname{{len}}\\left({name}, {axis}\\right)")
+                format!("\\operatorname{{len}}({name}, {axis})")
             }
         };
         match length_of(self.pool, arg, axis) {
@@ -103,8 +103,13 @@ impl Latex<'_> {
         self.params.borrow_mut().truncate(depth);
         self.param_lens.borrow_mut().truncate(len_depth);
         match idx {
-            Some(i) if form_is_atomic(form) => out.push_str(&format!("{{{body}}}_{{{i}}}")),
-            Some(i) => out.push_str(&format!("\\left({body}\\right)_{{{i}}}")),
+            Some(i) if form_is_atomic(form) => {
+                out.push_str(&format!("{{{body}}}{}", super::sub(&i)))
+            }
+            Some(i) => {
+                super::parens(&body, out);
+                out.push_str(&super::sub(&i));
+            }
             None => out.push_str(&body),
         }
     }
@@ -120,12 +125,14 @@ impl Latex<'_> {
             Some(at) => {
                 self.renames.borrow_mut().push((axis, at));
                 self.expr(leaf, Level::Sum, &mut body);
-                out.push_str(&format!("\\left({body}\\right)"));
+                super::parens(&body, out);
             }
             None => {
                 let n = self.binders().fresh(self.pool, axis, leaf);
                 self.expr(leaf, Level::Sum, &mut body);
-                out.push_str(&format!("_{{{}}} \\left({body}\\right)", super::name(&n)));
+                out.push_str(&super::sub(&super::name(&n)));
+                out.push(' ');
+                super::parens(&body, out);
             }
         }
         self.scope.borrow_mut().truncate(scope_len);
@@ -136,9 +143,9 @@ impl Latex<'_> {
     fn form(&self, f: &Form, out: &mut String) {
         let wrapped = |this: &Self, u: &Form, tight: bool, out: &mut String| {
             if tight && !form_is_atomic(u) {
-                out.push_str("\\left(");
-                this.form(u, out);
-                out.push_str("\\right)");
+                let mut inner = String::new();
+                this.form(u, &mut inner);
+                super::parens(&inner, out);
             } else {
                 this.form(u, out);
             }
@@ -166,9 +173,9 @@ impl Latex<'_> {
             }
             Form::Pow(a, b) => {
                 wrapped(self, a, true, out);
-                out.push_str("^{");
-                self.form(b, out);
-                out.push('}');
+                let mut exponent = String::new();
+                self.form(b, &mut exponent);
+                out.push_str(&super::sup(&exponent));
             }
             Form::Func(n, u) => {
                 let cmd = match *n {
@@ -185,34 +192,33 @@ impl Latex<'_> {
                     other => format!("\\operatorname{{{}}}", other.replace('_', "\\_")),
                 };
                 out.push_str(&cmd);
-                out.push_str("\\left(");
-                self.form(u, out);
-                out.push_str("\\right)");
+                let mut inner = String::new();
+                self.form(u, &mut inner);
+                super::parens(&inner, out);
             }
             Form::Apply(def, args) => {
                 let n = self.pool.name(self.pool.definition(*def).name);
-                out.push_str(&format!(
-                    "\\operatorname{{{}}}\\left(",
-                    n.replace('_', "\\_")
-                ));
+                out.push_str(&format!("\\operatorname{{{}}}", n.replace('_', "\\_")));
+                let mut inner = String::new();
                 for (k, a) in args.iter().enumerate() {
                     if k > 0 {
-                        out.push_str(", ");
+                        inner.push_str(", ");
                     }
-                    self.form(a, out);
+                    self.form(a, &mut inner);
                 }
-                out.push_str("\\right)");
+                super::parens(&inner, out);
             }
             Form::Transpose(u) => {
                 wrapped(self, u, true, out);
                 out.push_str("^{\\top}");
             }
             Form::OneHot(u, classes) => {
-                out.push_str("\\operatorname{onehot}\\left(");
-                self.form(u, out);
-                out.push_str(", ");
-                self.bare(*classes, out);
-                out.push_str("\\right)");
+                out.push_str("\\operatorname{onehot}");
+                let mut inner = String::new();
+                self.form(u, &mut inner);
+                inner.push_str(", ");
+                self.bare(*classes, &mut inner);
+                super::parens(&inner, out);
             }
             Form::Select(u, idx) => {
                 let mut base = String::new();
@@ -228,7 +234,7 @@ impl Latex<'_> {
                         None => ":".to_string(),
                     })
                     .collect();
-                out.push_str(&format!("{{{base}}}_{{{}}}", parts.join(",")));
+                out.push_str(&format!("{{{base}}}{}", super::sub(&parts.join(","))));
             }
         }
     }
