@@ -20,7 +20,7 @@ use crate::print::text::BinderNames;
 mod form;
 mod lines;
 
-pub use lines::{display_width, to_latex_lines};
+pub use lines::{break_lines, display_width, to_latex_lines};
 
 /// Prints an expression as LaTeX math (without surrounding `$`).
 pub fn to_latex(pool: &Pool, id: ExprId) -> String {
@@ -726,27 +726,6 @@ impl<'p> Latex<'p> {
                 self.term(t, neg(t), out);
             }
         }
-    }
-
-    /// A sum's terms as printed: a positive term first, unsigned, then each other term
-    /// with its sign (`+ b`, `- c`).
-    fn sum_pieces(&self, terms: &[ExprId]) -> Vec<String> {
-        // A named term prints as its name, sign and all.
-        let neg = |t: ExprId| !self.is_named(t) && self.pool.coefficient(t).is_negative();
-        let first = terms.iter().position(|&t| !neg(t)).unwrap_or(0);
-        let mut pieces = Vec::with_capacity(terms.len());
-        let mut head = String::new();
-        self.term(terms[first], false, &mut head);
-        pieces.push(head);
-        for (k, &t) in terms.iter().enumerate() {
-            if k == first {
-                continue;
-            }
-            let mut piece = String::from(if neg(t) { "- " } else { "+ " });
-            self.term(t, neg(t), &mut piece);
-            pieces.push(piece);
-        }
-        pieces
     }
 
     fn term(&self, id: ExprId, negate: bool, out: &mut String) {

@@ -3,17 +3,26 @@
 
 use crate::expr::node::ExprId;
 use crate::expr::pool::Pool;
-use crate::print::latex::{display_width, to_latex_lines};
+use crate::print::latex::{break_lines, display_width, to_latex};
 
-/// About how many characters (see [`display_width`]) fit across a page of an article:
-/// an `align*` derivation's formulas and its notes share them.
-const PAGE_WIDTH: usize = 50;
+/// The width of an article's text block at 10 pt, in points, less the 15% that the
+/// width estimates may be short by (see [`display_width`]).
+const PAGE_WIDTH: f64 = 345.0 * 0.85;
 
-/// The narrowest a derivation's formulas are broken to.
-const MIN_ROW_WIDTH: usize = 26;
+/// The narrowest a derivation's formulas are broken to, in points.
+const MIN_ROW_WIDTH: f64 = 120.0;
 
-/// The widest a note's row grows; a longer list of rules continues on the next rows.
+/// The widest a note's row grows, in characters; a longer list of rules continues on
+/// the next rows.
 const NOTE_WIDTH: usize = 24;
+
+/// The space `align*` leaves between the formulas and the notes, and the width of the
+/// `=` with its spacing, in points.
+const COLUMN_GAP: f64 = 20.0;
+const RELATION: f64 = 14.0;
+
+/// The indent of a continued row (`\quad`), in points.
+const INDENT: f64 = 10.0;
 
 /// One row of a derivation: the relation to the row before (`=`, `\neq`), the
 /// expression, and a note (the rules that reached it).
@@ -47,21 +56,32 @@ pub fn align(pool: &Pool, first: ExprId, rows: &[AlignRow<'_>]) -> String {
     let notes = noted
         .iter()
         .flatten()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0);
-    let width = PAGE_WIDTH.saturating_sub(notes).max(MIN_ROW_WIDTH);
+        .map(|n| display_width(&format!("\\text{{{n}}}")))
+        .fold(0.0, f64::max);
+    let notes = if notes > 0.0 { notes + COLUMN_GAP } else { 0.0 };
+    let head = to_latex(pool, first);
+    // A short first expression opens the first row and sets the column the `=` signs
+    // align on; a long one has a row of its own, starting where the formulas start,
+    // so that it does not push every row to the right.
+    let head_width = display_width(&head);
+    let inline = head_width <= (PAGE_WIDTH - notes) * 0.4;
+    let indent = if inline { head_width } else { 0.0 };
+    let width = (PAGE_WIDTH - notes - indent - RELATION).max(MIN_ROW_WIDTH);
     let mut out: Vec<String> = Vec::new();
-    let head = to_latex_lines(pool, first, width);
-    for (k, part) in head.iter().enumerate() {
-        out.push(if k == 0 {
-            format!("  {part}")
-        } else {
-            format!("  &\\quad {part}")
-        });
+    if !inline {
+        for (k, part) in break_lines(&head, width + RELATION, width + RELATION - INDENT)
+            .iter()
+            .enumerate()
+        {
+            out.push(if k == 0 {
+                format!("  &{part}")
+            } else {
+                format!("  &\\quad {part}")
+            });
+        }
     }
     for (k, ((relation, e, _), notes)) in rows.iter().zip(&noted).enumerate() {
-        let parts = to_latex_lines(pool, *e, width);
+        let parts = break_lines(&to_latex(pool, *e), width, width - INDENT);
         let height = parts.len().max(notes.len());
         for j in 0..height {
             let note = notes
@@ -70,17 +90,10 @@ pub fn align(pool: &Pool, first: ExprId, rows: &[AlignRow<'_>]) -> String {
             let row = match (j, parts.get(j)) {
                 (0, Some(part)) => format!("&{relation} {part}{note}"),
                 (_, Some(part)) => format!("&\\quad {part}{note}"),
-                (_, None) => note.trim_start().to_string(),
+                (_, None) => format!("&{note}"),
             };
-            // The first relation continues the first expression's row, unless that
-            // expression is long enough to fill the row itself.
-            let short = head.len() == 1 && display_width(&head[0]) <= width as f64 / 2.0;
-            if k == 0 && j == 0 && short {
-                if let Some(last) = out.last_mut() {
-                    last.push('\n');
-                    last.push_str("  ");
-                    last.push_str(&row);
-                }
+            if k == 0 && j == 0 && inline {
+                out.push(format!("  {head}\n  {row}"));
             } else {
                 out.push(format!("  {row}"));
             }

@@ -83,7 +83,7 @@ fn pdflatex_compiles_every_formula() {
         .chain(docs.iter().cloned());
     for (k, body) in bodies.enumerate() {
         let tex = gauge::print::latex::standalone(&body);
-        if let Err(e) = pdflatex(&dir, &format!("f{k}"), &tex) {
+        if let Err(e) = pdflatex(&dir, &format!("f{k}"), &tex, false) {
             panic!("pdflatex rejects {body}:\n{e}");
         }
     }
@@ -167,8 +167,9 @@ fn katex_rejects(formulas: &[String]) -> Option<String> {
     }
 }
 
-/// Compiles a complete document with pdflatex; the error lines when it fails.
-fn pdflatex(dir: &Path, stem: &str, tex: &str) -> Result<(), String> {
+/// Compiles a complete document with pdflatex; the error lines when it fails, or the
+/// overfull boxes it reports (a formula wider than the page) when `fit` is set.
+fn pdflatex(dir: &Path, stem: &str, tex: &str, fit: bool) -> Result<(), String> {
     let file = dir.join(format!("{stem}.tex"));
     std::fs::write(&file, tex).unwrap();
     let out = Command::new("pdflatex")
@@ -182,6 +183,21 @@ fn pdflatex(dir: &Path, stem: &str, tex: &str) -> Result<(), String> {
         .output()
         .expect("pdflatex runs");
     if out.status.success() && dir.join(format!("{stem}.pdf")).exists() {
+        if !fit {
+            return Ok(());
+        }
+        let log = std::fs::read_to_string(dir.join(format!("{stem}.log"))).unwrap_or_default();
+        let overfull: Vec<&str> = log
+            .lines()
+            .filter(|l| l.starts_with("Overfull \\hbox"))
+            .collect();
+        if log.is_empty() || !overfull.is_empty() {
+            return Err(format!(
+                "{} overfull boxes (or no log):\n{}",
+                overfull.len(),
+                overfull.join("\n")
+            ));
+        }
         return Ok(());
     }
     Err(String::from_utf8_lossy(&out.stdout)
@@ -204,31 +220,51 @@ fn katex_renders_every_formula() {
 }
 
 /// Whole documents as gauge prints them with `--standalone`: the claims of every example
-/// file with their derivations, and a derivation with its steps.
+/// file with their derivations, and derivations with their steps. pdflatex must set
+/// each with no error and no overfull box: every formula fits the page.
 #[test]
 fn standalone_documents_compile_and_render() {
-    let runs: [&[&str]; 9] = [
-        &["hessian", "ln(exp(a) + exp(b) + exp(c))", "--wrt", "a,b,c"],
+    let files: Vec<String> = crate::common::gauge_files(&root().join("examples"))
+        .into_iter()
+        .chain(crate::common::gauge_files(
+            &root().join("examples/training"),
+        ))
+        // A file of definitions alone (`mlp.gauge`) has no derivation to print.
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("claim ")))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert!(files.len() >= 8, "{files:?}");
+    let layernorm = root().join("examples/layernorm.gauge");
+    let layernorm = layernorm.to_string_lossy();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["hessian", "ln(exp(a) + exp(b) + exp(c))", "--wrt", "a,b,c"],
         // Reductions: `\max_{j}`, `\operatorname*{arg\,max}` as a subscript.
-        &[
+        vec![
             "diff",
             "max(j, W[j, 0]*z[j]) + min(z)",
             "--wrt",
             "z[i]",
             "--steps",
         ],
-        &["prove", "examples/layers.gauge"],
-        &["hessian", "x*y*z + sqrt(x^2 + y^2)", "--wrt", "x,y,z"],
-        &["prove", "examples/seed.gauge"],
-        &["prove", "examples/mistakes.gauge"],
-        &["prove", "examples/identities.gauge"],
-        &["prove", "examples/attention.gauge"],
-        &["diff", "cross_entropy(z, y)", "--wrt", "z[i]", "--steps"],
-    ];
+        vec!["hessian", "x*y*z + sqrt(x^2 + y^2)", "--wrt", "x,y,z"],
+        vec!["diff", "cross_entropy(z, y)", "--wrt", "z[i]", "--steps"],
+        vec![
+            "diff",
+            "sum(i, gl[i]*xhat[i])",
+            "--wrt",
+            "xl[j]",
+            "--defs",
+            &layernorm,
+            "--steps",
+        ],
+    ]
+    .into_iter()
+    .chain(files.iter().map(|f| vec!["prove", f.as_str()]))
+    .collect();
     let docs: Vec<String> = runs
         .iter()
         .map(|args| {
-            let mut all = args.to_vec();
+            let mut all = args.clone();
             all.extend(["--format", "latex", "--standalone"]);
             let out = crate::common::gauge(&all);
             assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}");
@@ -245,8 +281,8 @@ fn standalone_documents_compile_and_render() {
     }
     let dir = std::env::temp_dir().join(format!("gauge-standalone-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (k, (doc, args)) in docs.iter().zip(runs).enumerate() {
-        if let Err(e) = pdflatex(&dir, &format!("d{k}"), doc) {
+    for (k, (doc, args)) in docs.iter().zip(&runs).enumerate() {
+        if let Err(e) = pdflatex(&dir, &format!("d{k}"), doc, true) {
             panic!("pdflatex rejects the document of {args:?}:\n{e}");
         }
     }
@@ -284,7 +320,7 @@ fn random_formulas_render_and_compile() {
     std::fs::create_dir_all(&dir).unwrap();
     let body: Vec<String> = formulas.iter().map(|f| format!("\\[\n{f}\n\\]")).collect();
     let tex = gauge::print::latex::standalone(&body.join("\n"));
-    if let Err(e) = pdflatex(&dir, "random", &tex) {
+    if let Err(e) = pdflatex(&dir, "random", &tex, false) {
         panic!("pdflatex rejects a random formula:\n{e}");
     }
 }
