@@ -272,6 +272,7 @@ pub fn decide_equal(session: &mut Workspace, lhs: ExprId, rhs: ExprId, seed: u64
         line: 0,
         unreadable: None,
         guards: [Vec::new(), Vec::new()],
+        by: Vec::new(),
     };
     let outcome = decide(session, &claim, seed).unwrap_or_else(Outcome::Failed);
     if std::env::var_os("GAUGE_AUDIT_PROOFS").is_some()
