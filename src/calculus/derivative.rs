@@ -118,7 +118,11 @@ impl<'p> Differentiator<'p> {
     /// one covers is no longer written out ([`Differentiator::expand_dependent_calls`]),
     /// and [`Differentiator::lemma_rule`] applies them.
     pub fn with_lemmas(mut self, rules: &[crate::calculus::lemma::LemmaRule]) -> Self {
-        self.lemmas = rules.iter().filter(|r| r.is_derivative()).cloned().collect();
+        self.lemmas = rules
+            .iter()
+            .filter(|r| r.is_derivative())
+            .cloned()
+            .collect();
         self
     }
 

@@ -707,7 +707,8 @@ fn round(
                 Some((rule, r, true)) => (vec![rule, Rule::LemmaChain], r),
                 Some((rule, r, false)) => (vec![rule], r),
                 None => {
-                    let (rule, r) = d.rule(expr, &mut |this, child| this.pool().diff(child, var, 1));
+                    let (rule, r) =
+                        d.rule(expr, &mut |this, child| this.pool().diff(child, var, 1));
                     (vec![rule], r)
                 }
             };

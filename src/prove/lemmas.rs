@@ -40,6 +40,7 @@ pub fn decide_all(
             c.unusable = match target {
                 Target::Claim(t) => match reports[*t].as_ref().map(|r| &r.verdict) {
                     Some(Outcome::Proved { .. }) => None,
+                    Some(Outcome::Failed(_)) => Some("it ended in an error, not proved".into()),
                     Some(other) => Some(format!("it is {}, not proved", other.name())),
                     None => Some("it was not decided".into()),
                 },
@@ -269,7 +270,11 @@ pub fn active(ws: &mut Workspace, claim: &Claim) -> Vec<LemmaRule> {
 
 /// A proof of `claim` that uses its lemmas: the steps from `lhs - rhs` to 0, or `None`
 /// when no lemma applies or this attempt does not reach 0.
-pub fn proof(session: &mut Workspace, claim: &Claim, rules: &[LemmaRule]) -> Result<Option<Vec<Step>>> {
+pub fn proof(
+    session: &mut Workspace,
+    claim: &Claim,
+    rules: &[LemmaRule],
+) -> Result<Option<Vec<Step>>> {
     let difference = session.pool.sub(claim.lhs, claim.rhs);
     let (simplified, mut steps, used) = lemma_side(session, difference, rules)?;
     if !used {

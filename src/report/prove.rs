@@ -231,7 +231,11 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
             Outcome::Proved { .. } if !r.facts_used.is_empty() || !used.is_empty() => {
                 let mut using = facts_text(ws, r);
                 using.extend(used.iter().map(|n| format!("lemma {n}")));
-                let _ = writeln!(o, "\n{name} (line {line}): proved, using {}", using.join("; "));
+                let _ = writeln!(
+                    o,
+                    "\n{name} (line {line}): proved, using {}",
+                    using.join("; ")
+                );
                 // A proof by lemmas is shown, so that the reader sees where each one
                 // enters.
                 if let Some((first, rows)) = r.proof().filter(|_| !used.is_empty()) {

@@ -64,7 +64,10 @@ impl Kernel<'_> {
             return self.check_derivative_lemma(expr, x, lemma.rhs, b, a);
         }
         if contains_derivative(self.pool, lemma.lhs) {
-            return Err("the lemma is neither a first derivative by a scalar nor free of derivatives".into());
+            return Err(
+                "the lemma is neither a first derivative by a scalar nor free of derivatives"
+                    .into(),
+            );
         }
         self.check_equality_lemma(lemma.lhs, lemma.rhs, b, a)
     }
@@ -104,7 +107,11 @@ impl Kernel<'_> {
             return Err("the lemma's function holds a derivative".into());
         }
         // The chain rule through F needs F to depend on v only through x.
-        let through_others = self.pool.free_symbols(f).iter().any(|&s| s != x && s == v_name)
+        let through_others = self
+            .pool
+            .free_symbols(f)
+            .iter()
+            .any(|&s| s != x && s == v_name)
             || globals(self.pool, f).contains(&v_name);
         if through_others {
             return Err(format!(
@@ -128,7 +135,10 @@ impl Kernel<'_> {
         let mut s = Subst::default();
         s.scalars.insert(x, u);
         if self.pool.substitute(f, &s) != g {
-            return Err("the lemma's function with its variable replaced is not the one differentiated".into());
+            return Err(
+                "the lemma's function with its variable replaced is not the one differentiated"
+                    .into(),
+            );
         }
         let outer = self.pool.substitute(r, &s);
         let expected = if u == v {
@@ -140,7 +150,11 @@ impl Kernel<'_> {
         if expected == a {
             return Ok(());
         }
-        self.expect_same(expected, a, "the lemma's derivative times the inner derivative")
+        self.expect_same(
+            expected,
+            a,
+            "the lemma's derivative times the inner derivative",
+        )
     }
 
     /// `lhs[σ]` to `rhs[σ]`, alone or among the terms of a sum or factors of a product.
@@ -192,7 +206,9 @@ impl Kernel<'_> {
             if sum { pool.add(all) } else { pool.mul(all) }
         };
         if with_others(self.pool, l) != b {
-            return Err("the lemma's left side under the substitution is not the matched expression".into());
+            return Err(
+                "the lemma's left side under the substitution is not the matched expression".into(),
+            );
         }
         let expected = with_others(self.pool, r);
         if expected == a {
