@@ -33,8 +33,10 @@ struct Instance {
 
 impl Instance {
     fn subst(&self, pool: &mut Pool) -> Subst {
-        let mut s = Subst::default();
-        s.scalars = self.scalars.clone();
+        let mut s = Subst {
+            scalars: self.scalars.clone(),
+            ..Subst::default()
+        };
         for (&i, &j) in &self.indices {
             if i != j {
                 let to = pool.index(j);
