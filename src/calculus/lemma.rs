@@ -187,38 +187,35 @@ pub fn call_globals(pool: &Pool, e: ExprId) -> Vec<Symbol> {
     out
 }
 
-/// Whether `e` holds a derivative.
-fn has_diff(pool: &Pool, e: ExprId) -> bool {
+/// The distinct nodes of `e`, each once, depth first.
+fn nodes(pool: &Pool, e: ExprId) -> Vec<ExprId> {
+    let mut out = Vec::new();
     let mut todo = vec![e];
     let mut seen = FxHashSet::default();
     while let Some(x) = todo.pop() {
-        if !seen.insert(x) {
-            continue;
+        if seen.insert(x) {
+            out.push(x);
+            todo.extend(crate::expr::node::children(pool.node(x)));
         }
-        let n = pool.node(x);
-        if matches!(n, Node::Diff { .. }) {
-            return true;
-        }
-        todo.extend(crate::expr::node::children(n));
     }
-    false
+    out
+}
+
+/// Whether `e` holds a derivative.
+fn has_diff(pool: &Pool, e: ExprId) -> bool {
+    nodes(pool, e)
+        .into_iter()
+        .any(|x| matches!(pool.node(x), Node::Diff { .. }))
 }
 
 /// The scalar names (`Node::Sym`) in `e`, in the order first met.
 fn scalar_names(pool: &Pool, e: ExprId, out: &mut Vec<Symbol>) {
-    let mut todo = vec![e];
-    let mut seen = FxHashSet::default();
-    while let Some(x) = todo.pop() {
-        if !seen.insert(x) {
-            continue;
-        }
-        let n = pool.node(x);
-        if let Node::Sym(s) = n
+    for x in nodes(pool, e) {
+        if let Node::Sym(s) = pool.node(x)
             && !out.contains(s)
         {
             out.push(*s);
         }
-        todo.extend(crate::expr::node::children(n));
     }
 }
 

@@ -31,7 +31,7 @@ pub fn decide_all(
     let mut reports: Vec<Option<ClaimReport>> = vec![None; claims.len()];
     for (k, claim) in claims.iter().enumerate() {
         if let Some(e) = graph.error(claims, k) {
-            reports[k] = Some(failed(claim, e));
+            reports[k] = Some(ClaimReport::failed(claim, e));
         }
     }
     for k in graph.order(&reports) {
@@ -60,19 +60,6 @@ pub fn decide_all(
         reports[k] = Some(report);
     }
     reports.into_iter().flatten().collect()
-}
-
-/// A report of a claim that cannot be decided.
-fn failed(claim: &Claim, e: Error) -> ClaimReport {
-    ClaimReport {
-        claim: claim.clone(),
-        verdict: Outcome::Failed(e),
-        seconds: 0.0,
-        verified: None,
-        checker_failure: None,
-        chain: None,
-        facts_used: Vec::new(),
-    }
 }
 
 /// What a citation names.

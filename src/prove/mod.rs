@@ -181,6 +181,19 @@ pub struct Chain {
 pub type Row<'a> = (ExprId, &'a [Rule]);
 
 impl ClaimReport {
+    /// The report of a claim that cannot be decided, for the error `e`.
+    pub fn failed(claim: &Claim, e: Error) -> ClaimReport {
+        ClaimReport {
+            claim: claim.clone(),
+            verdict: Outcome::Failed(e),
+            seconds: 0.0,
+            verified: None,
+            checker_failure: None,
+            chain: None,
+            facts_used: Vec::new(),
+        }
+    }
+
     /// The proof read forwards, `lhs = ... = rhs`, when the two sides meet: the
     /// expressions the left side's steps reach, then the right side's steps backwards.
     pub fn forward(&self) -> Option<Vec<Row<'_>>> {
