@@ -68,12 +68,11 @@ impl Session {
             let claims = ws.claims.split_off(before.min(ws.claims.len()));
             loaded?;
             match claims.as_slice() {
-                [c] => Ok(crate::api::adjoint::decide_claim(
-                    ws,
-                    c,
-                    opts.seed,
-                    opts.verify,
-                )),
+                // A claim decided alone may cite the lemmas proved before it.
+                [_] => Ok(crate::prove::lemmas::decide_all(ws, &claims, |ws, c| {
+                    crate::api::adjoint::decide_claim(ws, c, opts.seed, opts.verify)
+                })
+                .remove(0)),
                 _ => Err(Inner::new(
                     ErrorKind::Unsupported,
                     "`prove` takes one claim, `lhs = rhs`",
@@ -87,7 +86,8 @@ impl Session {
         })
     }
 
-    /// Decides every claim loaded so far (by `claim` statements), in order.
+    /// Decides every claim loaded so far (by `claim` statements), each after the claims
+    /// it cites as lemmas (`by name`) and otherwise in order; the reports are in order.
     ///
     /// ```
     /// use gauge::{Verdict, options::ProveOptions};
@@ -133,10 +133,10 @@ impl Session {
         let claims = match self.ws.try_borrow_mut() {
             Ok(mut ws) => {
                 let claims = ws.claims.get(from..).unwrap_or_default().to_vec();
-                claims
-                    .iter()
-                    .map(|c| crate::api::adjoint::decide_claim(&mut ws, c, opts.seed, opts.verify))
-                    .collect()
+                // In the order the citations need; the reports in file order.
+                crate::prove::lemmas::decide_all(&mut ws, &claims, |ws, c| {
+                    crate::api::adjoint::decide_claim(ws, c, opts.seed, opts.verify)
+                })
             }
             Err(_) => Vec::new(),
         };

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 
 use crate::calculus::adjoint::Adjoint;
 use crate::calculus::derivative::{Condition, Differentiator, Rule};
+use crate::calculus::lemma::LemmaRule;
 use crate::diag::error::Result;
 use crate::expr::node::{DefId, ExprId, Node};
 use crate::expr::pool::Pool;
@@ -52,10 +53,25 @@ pub fn derive_with_steps(
     defs: &[DefId],
     facts: &[crate::lower::workspace::Fact],
 ) -> Result<Derivation> {
+    derive_with_lemmas(pool, expr, var, order, defs, facts, &[])
+}
+
+/// [`derive_with_steps`] with lemmas: where a derivative lemma covers a call, the
+/// call is not written out, and the lemma takes its derivative in one step (see
+/// [`crate::calculus::lemma`]).
+pub fn derive_with_lemmas(
+    pool: &mut Pool,
+    expr: ExprId,
+    var: ExprId,
+    order: u32,
+    defs: &[DefId],
+    facts: &[crate::lower::workspace::Fact],
+    lemmas: &[LemmaRule],
+) -> Result<Derivation> {
     let start = pool.diff(expr, var, order);
     let raw = match Adjoint::new(pool, expr, var)? {
-        Some(adj) => adjoint_steps(pool, &adj, expr, var, order)?,
-        None => unsimplified_steps(pool, expr, var, order)?,
+        Some(adj) => adjoint_steps(pool, &adj, expr, var, order, lemmas)?,
+        None => unsimplified_steps(pool, expr, var, order, lemmas)?,
     };
     let Unsimplified {
         mut steps,
@@ -132,8 +148,9 @@ fn adjoint_steps(
     expr: ExprId,
     var: ExprId,
     order: u32,
+    lemmas: &[LemmaRule],
 ) -> Result<Unsimplified> {
-    let inner = unsimplified_steps(pool, adj.expr, adj.var, order)?;
+    let inner = unsimplified_steps(pool, adj.expr, adj.var, order, lemmas)?;
     let mut steps = Vec::with_capacity(inner.steps.len() + 1);
     let written = adj.back(pool, adj.expr);
     if written != expr {
@@ -183,6 +200,7 @@ fn unsimplified_steps(
     expr: ExprId,
     var: ExprId,
     order: u32,
+    lemmas: &[LemmaRule],
 ) -> Result<Unsimplified> {
     let mut steps = Vec::new();
     let mut conditions = Vec::new();
@@ -190,7 +208,7 @@ fn unsimplified_steps(
     let mut known = Vec::new();
     for k in 1..=order {
         let pass_start = steps.len();
-        let mut d = Differentiator::new(pool, var)?;
+        let mut d = Differentiator::new(pool, var)?.with_lemmas(lemmas);
         // Step: expand the definitions that depend on the variable.
         let expanded = d.expand_dependent_calls(cur);
         let before = d.pool().diff(cur, var, 1);
@@ -310,6 +328,13 @@ fn one_round(
             if last {
                 let r = d.derive(expr);
                 log.rewrites.push(Rewrite::new(Rule::Differentiate, id, r));
+                r
+            } else if let Some((rule, r, chained)) = d.lemma_rule(expr) {
+                log.used.push(rule);
+                if chained {
+                    log.used.push(Rule::LemmaChain);
+                }
+                log.rewrites.push(Rewrite::new(rule, id, r));
                 r
             } else {
                 let (rule, r) = d.rule(expr, &mut |this, child| this.pool().diff(child, var, 1));

@@ -93,6 +93,9 @@ pub struct Differentiator<'p> {
     def_mentions: FxHashMap<DefId, bool>,
     /// Points where a derivative taken so far does not exist.
     pub conditions: Vec<Condition>,
+    /// Derivative lemmas, tried before a node's own rule in a derivation step by step
+    /// (see [`crate::calculus::lemma`]).
+    lemmas: Vec<crate::calculus::lemma::LemmaRule>,
 }
 
 impl<'p> Differentiator<'p> {
@@ -107,7 +110,30 @@ impl<'p> Differentiator<'p> {
             mentions: FxHashMap::default(),
             def_mentions: FxHashMap::default(),
             conditions: Vec::new(),
+            lemmas: Vec::new(),
         })
+    }
+
+    /// The same differentiator with the derivative lemmas among `rules`: a call that
+    /// one covers is no longer written out ([`Differentiator::expand_dependent_calls`]),
+    /// and [`Differentiator::lemma_rule`] applies them.
+    pub fn with_lemmas(mut self, rules: &[crate::calculus::lemma::LemmaRule]) -> Self {
+        self.lemmas = rules
+            .iter()
+            .filter(|r| r.is_derivative())
+            .cloned()
+            .collect();
+        self
+    }
+
+    /// The derivative lemmas it applies.
+    pub fn lemmas(&self) -> &[crate::calculus::lemma::LemmaRule] {
+        &self.lemmas
+    }
+
+    /// The variable's name: the scalar's, or the tensor's for an element.
+    pub fn variable_symbol(&self) -> Symbol {
+        self.var.symbol
     }
 
     /// The pool.
@@ -208,6 +234,11 @@ impl<'p> Differentiator<'p> {
             return r;
         }
         if !self.mentions(e) {
+            return e;
+        }
+        // What a derivative lemma covers stays as it is: the lemma differentiates it.
+        if !self.lemmas.is_empty() && self.lemma_rule(e).is_some() {
+            memo.insert(e, e);
             return e;
         }
         let node = self.pool.node(e).clone();

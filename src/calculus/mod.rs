@@ -8,3 +8,4 @@ pub mod adjoint;
 pub mod derivation;
 pub mod derivative;
 pub mod gradient;
+pub mod lemma;

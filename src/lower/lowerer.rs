@@ -135,7 +135,7 @@ impl<'s> Lowerer<'s> {
                 self.hint_ranks(lhs);
                 self.hint_ranks(rhs);
             }
-            Stmt::Tensor { .. } => {}
+            Stmt::Tensor { .. } | Stmt::Notation { .. } => {}
         }
         if let Stmt::AssumeEqual { rhs, .. } = stmt {
             self.hint_ranks(rhs);
@@ -162,9 +162,11 @@ impl<'s> Lowerer<'s> {
                 name,
                 lhs,
                 rhs,
+                by,
                 span,
-            } => self.claim(name.as_ref(), lhs, rhs, *span),
+            } => self.claim(name.as_ref(), lhs, rhs, by, *span),
             Stmt::Tensor { decls, span } => self.declare(decls, *span),
+            Stmt::Notation { name, latex, .. } => Ok(self.notation(name, latex)),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Func, Symbol};
 use crate::lower::lowerer::{DefContext, Lowerer, ParamSlot, err};
 use crate::lower::scope::RESERVED;
-use crate::lower::workspace::{Claim, Fact, Statement};
+use crate::lower::workspace::{Citation, Claim, Fact, Statement};
 use crate::syntax::tree::{Expr, Ident, Relation};
 
 impl Lowerer<'_> {
@@ -333,6 +333,7 @@ impl Lowerer<'_> {
         name: Option<&Ident>,
         lhs: &Expr,
         rhs: &Expr,
+        by: &[Ident],
         span: Span,
     ) -> Result<Statement> {
         // What the canonical forms drop of each side's domain (`ln(A) - ln(A)`) is
@@ -360,7 +361,27 @@ impl Lowerer<'_> {
             line,
             unreadable: None,
             guards: [left_guards, right_guards],
+            by: by
+                .iter()
+                .map(|b| Citation {
+                    name: b.name.clone(),
+                    span: b.span,
+                    unusable: None,
+                })
+                .collect(),
         });
         Ok(Statement::Claim(self.session.claims.len() - 1))
+    }
+
+    /// `notation name = "latex"`: the name prints as the LaTeX from now on (a later
+    /// notation for it replaces this one). Any name may be given one, used or not,
+    /// so that notations can head a file.
+    pub(super) fn notation(&mut self, name: &Ident, latex: &str) -> Statement {
+        let symbol = self.pool().symbol(&name.name);
+        self.pool().set_notation(symbol, latex);
+        Statement::Notation {
+            name: symbol,
+            latex: latex.to_string(),
+        }
     }
 }

@@ -51,6 +51,34 @@ pub struct Claim {
     /// that are not defined everywhere (`ln(-1 - x^2)` of `x + ln(-1 - x^2) -
     /// ln(-1 - x^2)`): the side is defined only where they are.
     pub guards: [Vec<ExprId>; 2],
+    /// The claims it cites as lemmas (`by sigmoid_prime`), in the order written.
+    pub by: Vec<Citation>,
+}
+
+/// A claim cited as a lemma: `by name`.
+#[derive(Clone, Debug)]
+pub struct Citation {
+    /// The cited claim's name.
+    pub name: String,
+    /// Where the name is written.
+    pub span: Span,
+    /// Why the cited claim cannot be used, once the claims are decided in order: it is
+    /// refuted, confirmed only, or in error. A lemma is used only when it is proved.
+    pub unusable: Option<String>,
+}
+
+/// A proved claim that later claims may cite: its two sides, an identity that holds
+/// wherever both are defined.
+#[derive(Clone, Debug)]
+pub struct Lemma {
+    /// The claim's name.
+    pub name: String,
+    /// The left side.
+    pub lhs: ExprId,
+    /// The right side.
+    pub rhs: ExprId,
+    /// The line the claim starts on.
+    pub line: usize,
 }
 
 /// A lowered statement, in file order.
@@ -71,6 +99,13 @@ pub enum Statement {
     Claim(usize),
     /// A `tensor` declaration: each tensor with the calls of its axes' length names.
     Tensor(Vec<(Symbol, Vec<ExprId>)>),
+    /// A `notation` statement: the name and the LaTeX it prints as.
+    Notation {
+        /// The name.
+        name: Symbol,
+        /// The LaTeX.
+        latex: String,
+    },
 }
 
 /// A workspace: everything gauge knows while it works on one task.
@@ -92,6 +127,9 @@ pub struct Workspace {
     pub index_ranges: FxHashMap<Symbol, ExprId>,
     /// Warnings raised while loading (a definition shadowing the prelude, ...).
     pub warnings: Vec<Error>,
+    /// The named claims proved so far (and passed the step checker, when it ran),
+    /// which later claims may cite as lemmas; the latest of each name.
+    pub lemmas: Vec<Lemma>,
 }
 
 impl Workspace {
@@ -160,6 +198,7 @@ impl Workspace {
                 line,
                 unreadable: Some(error),
                 guards: [Vec::new(), Vec::new()],
+                by: Vec::new(),
             });
             out.push(Statement::Claim(self.claims.len() - 1));
         }
@@ -262,12 +301,23 @@ impl Workspace {
                 // side never takes the name of a free index on the other.
                 let l = self.pool.free_symbols(c.lhs).to_vec();
                 let r = self.pool.free_symbols(c.rhs).to_vec();
+                let by: Vec<&str> = c.by.iter().map(|b| b.name.as_str()).collect();
+                let by = if by.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {}", by.join(", "))
+                };
                 format!(
-                    "claim {name}{} = {}",
+                    "claim {name}{} = {}{by}",
                     to_text_in(&self.pool, c.lhs, &r),
                     to_text_in(&self.pool, c.rhs, &l)
                 )
             }
+            Statement::Notation { name, latex } => format!(
+                "notation {} = \"{}\"",
+                self.pool.name(*name),
+                latex.replace('"', "\\\"")
+            ),
         }
     }
 
@@ -322,6 +372,17 @@ impl Workspace {
     /// The kind of a global name, if it has been used.
     pub fn kind_of(&self, s: Symbol) -> Option<Kind> {
         self.scope.kinds.get(&s).map(|k| k.0)
+    }
+
+    /// The lemma of this name, if a claim of this name was proved.
+    pub fn lemma(&self, name: &str) -> Option<&Lemma> {
+        self.lemmas.iter().find(|l| l.name == name)
+    }
+
+    /// Records a proved claim as a lemma, replacing an earlier one of the same name.
+    pub fn add_lemma(&mut self, lemma: Lemma) {
+        self.lemmas.retain(|l| l.name != lemma.name);
+        self.lemmas.push(lemma);
     }
 
     /// An error for a name that the session does not know.

@@ -17,6 +17,7 @@
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`.
 
 mod domain;
+pub mod lemmas;
 mod numeric;
 mod targets;
 
@@ -180,6 +181,19 @@ pub struct Chain {
 pub type Row<'a> = (ExprId, &'a [Rule]);
 
 impl ClaimReport {
+    /// The report of a claim that cannot be decided, for the error `e`.
+    pub fn failed(claim: &Claim, e: Error) -> ClaimReport {
+        ClaimReport {
+            claim: claim.clone(),
+            verdict: Outcome::Failed(e),
+            seconds: 0.0,
+            verified: None,
+            checker_failure: None,
+            chain: None,
+            facts_used: Vec::new(),
+        }
+    }
+
     /// The proof read forwards, `lhs = ... = rhs`, when the two sides meet: the
     /// expressions the left side's steps reach, then the right side's steps backwards.
     pub fn forward(&self) -> Option<Vec<Row<'_>>> {
@@ -272,6 +286,7 @@ pub fn decide_equal(session: &mut Workspace, lhs: ExprId, rhs: ExprId, seed: u64
         line: 0,
         unreadable: None,
         guards: [Vec::new(), Vec::new()],
+        by: Vec::new(),
     };
     let outcome = decide(session, &claim, seed).unwrap_or_else(Outcome::Failed);
     if std::env::var_os("GAUGE_AUDIT_PROOFS").is_some()
@@ -413,7 +428,22 @@ fn facts_used<'s>(session: &mut Workspace, steps: impl Iterator<Item = &'s Step>
 /// that does not meet the other side, the derivative is taken in one step.
 fn forward(session: &mut Workspace, claim: &Claim) -> Option<Chain> {
     let (r, right) = simplified_side(session, claim.rhs).ok()?;
-    if let Some((l, left)) = derived_side(session, claim.lhs)
+    // With lemmas, the left side as the lemmas take it first: the derivation cites
+    // them instead of deriving again what they state.
+    let rules = lemmas::active(session, claim);
+    if !rules.is_empty() {
+        if let Some((l, left)) = derived_side(session, claim.lhs, &rules)
+            && l == r
+        {
+            return Some(Chain { left, right });
+        }
+        if let Ok((l, left, true)) = lemmas::lemma_side(session, claim.lhs, &rules)
+            && l == r
+        {
+            return Some(Chain { left, right });
+        }
+    }
+    if let Some((l, left)) = derived_side(session, claim.lhs, &[])
         && l == r
     {
         return Some(Chain { left, right });
@@ -424,7 +454,11 @@ fn forward(session: &mut Workspace, claim: &Claim) -> Option<Chain> {
 
 /// A side that is a first derivative, derived one rule at a time, with the steps; the
 /// steps run from the side itself.
-fn derived_side(session: &mut Workspace, e: ExprId) -> Option<(ExprId, Vec<Step>)> {
+fn derived_side(
+    session: &mut Workspace,
+    e: ExprId,
+    rules: &[crate::calculus::lemma::LemmaRule],
+) -> Option<(ExprId, Vec<Step>)> {
     let crate::expr::node::Node::Diff {
         expr,
         var,
@@ -435,13 +469,14 @@ fn derived_side(session: &mut Workspace, e: ExprId) -> Option<(ExprId, Vec<Step>
     };
     let defs = session.definitions_in_order();
     let facts = session.facts.clone();
-    let d = crate::calculus::derivation::derive_with_steps(
+    let d = crate::calculus::derivation::derive_with_lemmas(
         &mut session.pool,
         expr,
         var,
         1,
         &defs,
         &facts,
+        rules,
     )
     .ok()?;
     let joined = d.steps.first().is_none_or(|s| s.before == e)
@@ -490,6 +525,13 @@ fn fallback(session: &mut Workspace, claim: &Claim, seed: u64) -> Outcome {
 }
 
 fn decide(session: &mut Workspace, claim: &Claim, seed: u64) -> Result<Outcome> {
+    // First, by the lemmas the claim cites, when it cites usable ones.
+    let rules = lemmas::active(session, claim);
+    if !rules.is_empty()
+        && let Some(steps) = lemmas::proof(session, claim, &rules)?
+    {
+        return Ok(Outcome::Proved { steps });
+    }
     let difference = session.pool.sub(claim.lhs, claim.rhs);
     let (simplified, mut steps) = simplified_side(session, difference)?;
     if session.pool.is_int(simplified, 0) {

@@ -11,7 +11,7 @@ use crate::prove::{ClaimReport, Outcome, Verdict};
 use crate::report::derivation::{StepJson, steps_json};
 use crate::report::layout::{AlignRow, align};
 use crate::report::{Format, Output, json, latex_output};
-use crate::trace::join_rules;
+use crate::trace::{Rule, join_rules};
 
 /// How a claim is named in reports: its name, or the line it is on.
 fn label(r: &ClaimReport) -> String {
@@ -45,15 +45,115 @@ fn facts_text(ws: &Workspace, r: &ClaimReport) -> Vec<String> {
         .collect()
 }
 
+/// The lemmas a claim's proof uses, by name, in order of first use.
+fn lemmas_used(r: &ClaimReport) -> Vec<&'static str> {
+    let Outcome::Proved { steps } = &r.verdict else {
+        return Vec::new();
+    };
+    let chained = r.chain.iter().flat_map(|c| c.left.iter().chain(&c.right));
+    let mut used = Vec::new();
+    for st in steps.iter().chain(chained) {
+        for rule in &st.rules {
+            if let Rule::Lemma(n) = rule
+                && !used.contains(n)
+            {
+                used.push(*n);
+            }
+        }
+    }
+    used
+}
+
+/// What a reader should know of the lemmas a claim cites: each one not used, and why.
+fn lemma_notes(r: &ClaimReport) -> Vec<String> {
+    let used = lemmas_used(r);
+    r.claim
+        .by
+        .iter()
+        .filter_map(|c| match &c.unusable {
+            Some(why) => Some(format!("lemma {} was not used: {why}", c.name)),
+            None if r.verdict.verdict() == Verdict::Proved && !used.contains(&c.name.as_str()) => {
+                Some(format!(
+                    "lemma {} was not needed: the proof does not use it",
+                    c.name
+                ))
+            }
+            None => None,
+        })
+        .collect()
+}
+
+/// The names of the proved claims that another claim of `reports` cites: the LaTeX
+/// states them as lemmas.
+fn cited_lemmas(reports: &[ClaimReport]) -> Vec<&str> {
+    reports
+        .iter()
+        .filter(|r| r.verdict.verdict() == Verdict::Proved)
+        .filter_map(|r| r.claim.name.as_deref())
+        .filter(|&n| {
+            reports
+                .iter()
+                .any(|o| o.claim.by.iter().any(|c| c.name == n))
+        })
+        .collect()
+}
+
+/// A step's rules as a LaTeX margin: a lemma stated in the document is cited by its
+/// number, `Lemma~\ref{lem:name}`.
+fn latex_rules(rules: &[Rule], stated: &[&str]) -> String {
+    rules
+        .iter()
+        .map(|r| match r {
+            Rule::Lemma(n) if stated.contains(n) => format!("Lemma~\\ref{{lem:{n}}}"),
+            other => other.name().replace('_', "\\_"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A standalone document: amsthm's `proof` and a `lemma` theorem style are declared
+/// when the body states a lemma.
+fn document(body: &str, standalone: bool) -> String {
+    let doc = latex_output(body, standalone);
+    if standalone && body.contains("\\begin{lemma}") {
+        doc.replacen(
+            "\\begin{document}",
+            "\\usepackage{amsthm}\n\\newtheorem{lemma}{Lemma}\n\\begin{document}",
+            1,
+        )
+    } else {
+        doc
+    }
+}
+
 fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
     let mut o = String::new();
+    let stated = cited_lemmas(reports);
     for r in reports {
         let verdict = r.verdict.name();
         let _ = writeln!(o, "% {} (line {}): {verdict}", label(r), r.claim.line);
         for fact in facts_text(ws, r) {
             let _ = writeln!(o, "% using {fact}");
         }
-        if out.standalone() {
+        for note in lemma_notes(r) {
+            let _ = writeln!(o, "% {note}");
+        }
+        // A claim that another cites is stated as a lemma, with its derivation as the
+        // proof.
+        let lemma = r.claim.name.as_deref().filter(|n| stated.contains(n));
+        if let Some(n) = lemma {
+            let _ = writeln!(
+                o,
+                "\\begin{{lemma}}[{}]\\label{{lem:{n}}}",
+                n.replace('_', "\\_")
+            );
+            let statement = format!(
+                "{} = {}",
+                crate::print::latex::to_latex(&ws.pool, r.claim.lhs),
+                crate::print::latex::to_latex(&ws.pool, r.claim.rhs)
+            );
+            let _ = writeln!(o, "\\[\n{statement}\n\\]\n\\end{{lemma}}\n\\begin{{proof}}");
+        } else if out.standalone() {
             // Claim names are identifiers, so `_` is the one character that text mode
             // needs escaped.
             let _ = writeln!(
@@ -73,7 +173,7 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
                     rows.extend(
                         proof
                             .into_iter()
-                            .map(|(e, rules)| ("=", e, join_rules(rules))),
+                            .map(|(e, rules)| ("=", e, latex_rules(rules, &stated))),
                     );
                 }
             }
@@ -96,8 +196,11 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
             }
         }
         o.push_str(&align(&ws.pool, first, &rows));
+        if lemma.is_some() {
+            o.push_str("\\end{proof}\n");
+        }
     }
-    latex_output(&o, out.standalone())
+    document(&o, out.standalone())
 }
 
 /// A table of verdicts and times, then the evidence for each claim not proved, then
@@ -122,13 +225,28 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
     }
     for r in reports {
         let (name, line) = (label(r), r.claim.line);
+        let notes = lemma_notes(r);
+        let used = lemmas_used(r);
         match &r.verdict {
-            Outcome::Proved { .. } if !r.facts_used.is_empty() => {
+            Outcome::Proved { .. } if !r.facts_used.is_empty() || !used.is_empty() => {
+                let mut using = facts_text(ws, r);
+                using.extend(used.iter().map(|n| format!("lemma {n}")));
                 let _ = writeln!(
                     o,
                     "\n{name} (line {line}): proved, using {}",
-                    facts_text(ws, r).join("; ")
+                    using.join("; ")
                 );
+                // A proof by lemmas is shown, so that the reader sees where each one
+                // enters.
+                if let Some((first, rows)) = r.proof().filter(|_| !used.is_empty()) {
+                    let _ = writeln!(o, "  {}", ws.print(first));
+                    for (e, rules) in rows {
+                        let _ = writeln!(o, "  = {}    [{}]", ws.print(e), join_rules(rules));
+                    }
+                }
+            }
+            Outcome::Proved { .. } if !notes.is_empty() => {
+                let _ = writeln!(o, "\n{name} (line {line}): proved");
             }
             Outcome::Proved { .. } => {}
             Outcome::Confirmed { evidence, residue } => {
@@ -218,6 +336,9 @@ fn text(ws: &Workspace, reports: &[ClaimReport]) -> String {
                 }
             }
         }
+        for note in notes {
+            let _ = writeln!(o, "  note: {note}");
+        }
     }
     let _ = writeln!(
         o,
@@ -254,6 +375,9 @@ struct VerifiedJson {
 
 #[derive(Serialize)]
 struct ClaimJson<'a> {
+    /// The claims it cites as lemmas (`by`), when it cites any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    by: Vec<&'a str>,
     checker_failure: Option<String>,
     /// Whether the checker failure is the checker's own limit, not a wrong step.
     checker_gave_up: bool,
@@ -267,9 +391,15 @@ struct ClaimJson<'a> {
     facts_used: Vec<String>,
     /// The proof read forwards, `lhs = ... = rhs`, when the sides meet.
     forward: Option<Vec<StepJson<'a>>>,
+    /// The lemmas the proof uses, when it uses any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lemmas_used: Vec<&'static str>,
     lhs: String,
     line: usize,
     name: Option<&'a str>,
+    /// Each cited lemma that was not used, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
     rhs: String,
     seconds: f64,
     steps: Vec<StepJson<'a>>,
@@ -324,7 +454,10 @@ fn claims_json<'a>(ws: &Workspace, reports: &'a [ClaimReport]) -> ClaimsJson<'a>
                 Outcome::Confirmed { evidence, .. } => Some(evidence),
                 _ => None,
             },
+            by: r.claim.by.iter().map(|c| c.name.as_str()).collect(),
             facts_used: facts_text(ws, r),
+            lemmas_used: lemmas_used(r),
+            notes: lemma_notes(r),
             forward: r.forward().map(|rows| steps_json(ws, rows.into_iter())),
             lhs: ws.print(r.claim.lhs),
             line: r.claim.line,

@@ -92,7 +92,9 @@ impl<'a> ParseError<&'a str> for PError<'a> {
 }
 
 mod bindings;
+mod claim;
 mod declare;
+mod notation;
 mod postfix;
 mod split;
 
@@ -396,17 +398,13 @@ impl<'s> Grammar<'s> {
         Ok((rest, Some(stmt)))
     }
 
-    /// `statement = let_stmt | assume_stmt | claim_stmt | tensor_stmt`.
+    /// `statement = let_stmt | assume_stmt | claim_stmt | tensor_stmt | notation_stmt`.
     fn statement<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
         let (j, _) = self.ws(i)?;
         let (_, w) = match self.word(j) {
             Ok(r) => r,
             Err(_) => {
-                return hard(
-                    j,
-                    "`let`, `assume`, `claim` or `tensor`",
-                    Some(STATEMENT_HINT),
-                );
+                return hard(j, EXPECTED_STATEMENT, Some(STATEMENT_HINT));
             }
         };
         match w {
@@ -414,11 +412,8 @@ impl<'s> Grammar<'s> {
             "assume" => self.assume_stmt(j),
             "claim" => self.claim_stmt(j),
             "tensor" => self.tensor_stmt(j),
-            _ => hard(
-                j,
-                "`let`, `assume`, `claim` or `tensor`",
-                Some(STATEMENT_HINT),
-            ),
+            "notation" => self.notation_stmt(j),
+            _ => hard(j, EXPECTED_STATEMENT, Some(STATEMENT_HINT)),
         }
     }
 
@@ -582,51 +577,6 @@ impl<'s> Grammar<'s> {
             }
         }
         soft(i, "a comparison")
-    }
-
-    /// `claim_stmt = "claim" [ name ":" ] expr "=" expr`.
-    fn claim_stmt<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
-        let (start, _) = self.ws(i)?;
-        let (r, _) = self.keyword(start, "claim")?;
-        // A name followed by `:` labels the claim; anything else starts the left side.
-        let (r, name) = match self.name(r) {
-            Ok((r2, n)) => match self.token(r2, ":") {
-                Ok((r3, _)) => (r3, Some(n)),
-                Err(_) => (r, None),
-            },
-            Err(_) => (r, None),
-        };
-        let (r, lhs) = commit(self.expr(r))?;
-        let (r, _) = match self.token(r, "=") {
-            Ok(v) => v,
-            Err(_) => {
-                let (at, _) = self.ws(r)?;
-                let mut e = self.trailing(at, "`=` between the two sides of the claim");
-                if e.hint.is_none() {
-                    e.hint = Some(Cow::Borrowed("a claim reads `claim name: lhs = rhs`"));
-                }
-                return Err(nom::Err::Failure(e));
-            }
-        };
-        if let Ok((_, _)) = self.token(r, "=") {
-            let (at, _) = self.ws(r)?;
-            return hard(
-                at,
-                "the right side of the claim",
-                Some("claims use a single `=`"),
-            );
-        }
-        let (r, rhs) = commit(self.expr(r))?;
-        let span = self.span(start, r);
-        Ok((
-            r,
-            Stmt::Claim {
-                name,
-                lhs,
-                rhs,
-                span,
-            },
-        ))
     }
 
     // ----- expressions --------------------------------------------------------------
@@ -947,8 +897,10 @@ impl<'s> Grammar<'s> {
     }
 }
 
-const STATEMENT_HINT: &str = "a .gauge file holds `let` definitions, `assume` facts, `claim`s and `tensor` \
-     declarations, one per line";
+const EXPECTED_STATEMENT: &str = "`let`, `assume`, `claim`, `tensor` or `notation`";
+
+const STATEMENT_HINT: &str = "a .gauge file holds `let` definitions, `assume` facts, `claim`s, `tensor` \
+     declarations and `notation`s, one per line";
 
 /// Describes the text at a failure point and how many bytes to underline.
 fn describe_found(at: &str) -> (String, usize) {

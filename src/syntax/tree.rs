@@ -206,7 +206,7 @@ pub enum Stmt {
         /// The whole statement.
         span: Span,
     },
-    /// `claim [name:] lhs = rhs`.
+    /// `claim [name:] lhs = rhs [by lemma, ...]`.
     Claim {
         /// The claim's name, if given.
         name: Option<Ident>,
@@ -214,6 +214,19 @@ pub enum Stmt {
         lhs: Expr,
         /// The right side.
         rhs: Expr,
+        /// The claims it cites as lemmas (`by sigmoid_prime`), possibly none.
+        by: Vec<Ident>,
+        /// The whole statement.
+        span: Span,
+    },
+    /// `notation name = "latex"`: how a name prints in LaTeX.
+    Notation {
+        /// The name.
+        name: Ident,
+        /// The LaTeX, with `\"` read as a quote.
+        latex: String,
+        /// The string literal, quotes included.
+        latex_span: Span,
         /// The whole statement.
         span: Span,
     },

@@ -133,6 +133,33 @@ pub enum Rule {
     ClearDenominators,
     /// A sum of logarithms of positive expressions becomes the logarithm of a product.
     CombineLogarithms,
+
+    // Lemmas: proved claims that a claim cites with `by` (see `calculus::lemma`).
+    /// An instance of the lemma of this name: `lhs[σ]` becomes `rhs[σ]`, or, for a
+    /// lemma `diff(F, x) = R`, `diff(F[x := u], v)` becomes `R[x := u] * diff(u, v)`.
+    /// The name is interned ([`lemma`]), so that a rule stays a small `Copy` value.
+    Lemma(&'static str),
+    /// The chain rule through a lemma's function: shown beside [`Rule::Lemma`] in a
+    /// step's rules when the lemma's variable was an inner expression. It has no
+    /// instances of its own; the lemma's instance carries it.
+    LemmaChain,
+}
+
+/// The rule of the lemma `name`. Lemma names are interned for the life of the
+/// process, once per distinct name: rules are `Copy` and print without a table, and
+/// the names a process proves lemmas under are few.
+pub fn lemma(name: &str) -> Rule {
+    use std::sync::Mutex;
+    static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    // A poisoned lock only means another thread panicked while holding it; the list
+    // itself is always whole, since pushing is its only change.
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&n) = names.iter().find(|&&n| n == name) {
+        return Rule::Lemma(n);
+    }
+    let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.push(n);
+    Rule::Lemma(n)
 }
 
 impl Rule {
@@ -140,6 +167,7 @@ impl Rule {
     pub fn name(self) -> String {
         match self {
             Rule::Chain(f) => format!("chain-rule-{}", f.name()),
+            Rule::Lemma(n) => format!("lemma {n}"),
             other => other.fixed_name().to_string(),
         }
     }
@@ -198,6 +226,8 @@ impl Rule {
             Rule::ProductOfPowers => "product-of-powers",
             Rule::ClearDenominators => "clear-denominators",
             Rule::CombineLogarithms => "combine-logarithms",
+            Rule::Lemma(_) => "lemma",
+            Rule::LemmaChain => "chain-rule",
         }
     }
 
@@ -221,6 +251,8 @@ impl Rule {
             }
             Rule::InnerDerivative => "take the inner derivative first".into(),
             Rule::AssumedEquality => "by an equality assumed with `assume`".into(),
+            Rule::Lemma(n) => format!("by the lemma {n}, a claim proved before"),
+            Rule::LemmaChain => "the chain rule through the lemma's function".into(),
             other => other.name(),
         }
     }
@@ -230,6 +262,7 @@ impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Rule::Chain(func) => write!(f, "chain-rule-{}", func.name()),
+            Rule::Lemma(n) => write!(f, "lemma {n}"),
             other => f.write_str(other.fixed_name()),
         }
     }

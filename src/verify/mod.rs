@@ -51,7 +51,12 @@
 //! - `sigmoid-of-ln` is checked with its positivity condition, against `u/(1 + u)` or
 //!   by `r*(1 + u) = u`, and `logit-of-sigmoid`, `ln-of-sigmoid` and
 //!   `softplus-of-negative` by their patterns, and `negated-argument` by the checker's
-//!   own table of odd, even and shifted functions.
+//!   own table of odd, even and shifted functions;
+//! - `lemma NAME` (a claim proved before, cited with `by`) by re-matching the instance
+//!   against the lemma's two sides with this module's own matcher: a substitution of
+//!   scalar names that no fact constrains, and of free indices one to one, or for a
+//!   lemma `diff(F, x) = R` the chain rule `R[x := u] * diff(u, v)` through `F`; the
+//!   lemma must be in the workspace's table, which holds only proved claims.
 //!
 //! Replay (point 2) tries the step's instances top down on the expression as it stood
 //! (a derivation's round, including one under the outer derivatives of a higher
@@ -92,6 +97,7 @@
 //! | `conditional.rs` | the rules with a sign condition: logarithms, powers, `abs`, the sigmoid of a logarithm |
 //! | `indices.rs` | powers and products of deltas, sums multiplied out or written out |
 //! | `derivative.rs` | the checker's own derivatives |
+//! | `lemma.rs` | instances of lemmas, claims proved before: matched afresh, with the allowed substitutions |
 //! | `sign.rs` | the checker's own sign prover |
 //! | `normal.rs` | the checker's algebraic normal form, and equality by it |
 //! | `powers.rs` | exact arithmetic on powers of numbers |
@@ -100,6 +106,7 @@
 mod conditional;
 mod derivative;
 mod indices;
+mod lemma;
 mod normal;
 mod numeric;
 mod powers;
@@ -234,6 +241,7 @@ fn check_each(
         .iter()
         .map(|&(a, b, _)| (a, b))
         .collect();
+    let lemmas = session.lemmas.clone();
     let mut out = Verified::default();
     for (k, step) in steps.iter().enumerate() {
         let fail = |rule: Option<Rule>, reason: String| Failure {
@@ -253,6 +261,7 @@ fn check_each(
             builtins.clone(),
             known,
             &equal_lengths,
+            &lemmas,
         );
         for rw in &step.rewrites {
             kernel.check_rewrite(rw).map_err(|reason| {

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 
 use crate::expr::node::{DefId, ExprId, Func, Node};
 use crate::expr::pool::Pool;
-use crate::lower::workspace::Fact;
+use crate::lower::workspace::{Fact, Lemma};
 use crate::trace::{Rewrite, Rule};
 
 use super::derivative::Derivative;
@@ -32,6 +32,11 @@ pub(super) struct Kernel<'a> {
     pub(super) lengths: FxHashMap<ExprId, ExprId>,
     /// The workspace's equality facts, each as its two sides.
     pub(super) equalities: Vec<(ExprId, ExprId)>,
+    /// The claims proved so far, which a step may cite as lemmas.
+    pub(super) lemmas: Vec<Lemma>,
+    /// The names the facts mention, directly or through the definitions they call: a
+    /// lemma's instance may not replace them.
+    pub(super) fact_names: Vec<crate::expr::node::Symbol>,
 }
 
 impl<'a> Kernel<'a> {
@@ -42,6 +47,7 @@ impl<'a> Kernel<'a> {
         builtins: Vec<(Func, DefId)>,
         known: &[(ExprId, ExprId)],
         equal_lengths: &[(ExprId, ExprId)],
+        lemmas: &[Lemma],
     ) -> Kernel<'a> {
         let lengths = pool.length_representatives(equal_lengths);
         let equalities = facts
@@ -49,12 +55,25 @@ impl<'a> Kernel<'a> {
             .filter(|f| f.relation == crate::syntax::tree::Relation::Equal)
             .map(|f| (f.subject, f.bound))
             .collect();
+        let mut fact_names = Vec::new();
+        for f in facts {
+            for e in [f.subject, f.bound] {
+                let calls = super::lemma::globals(pool, e);
+                for s in pool.free_symbols(e).iter().copied().chain(calls) {
+                    if !fact_names.contains(&s) {
+                        fact_names.push(s);
+                    }
+                }
+            }
+        }
         Kernel {
             pool,
             signs: SignProver::new(facts),
             equality: Equality::new(builtins, known),
             lengths,
             equalities,
+            lemmas: lemmas.to_vec(),
+            fact_names,
         }
     }
 
@@ -187,6 +206,11 @@ impl<'a> Kernel<'a> {
             Rule::AngleSum => self.check_angle_sum(b, a),
             Rule::LnOfContent => self.check_ln_of_content(b, a),
             Rule::ProductOfPowers => self.check_product_of_powers(b, a),
+            Rule::Lemma(name) => self.check_lemma(name, b, a),
+            Rule::LemmaChain => Err(
+                "the chain rule through a lemma has no instance of its own: the lemma's instance carries it"
+                    .into(),
+            ),
         }
     }
 

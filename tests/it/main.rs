@@ -32,6 +32,7 @@ mod latex;
 mod latex_engines;
 mod layers;
 mod layers_adjoint;
+mod lemmas;
 mod norms;
 mod oracle_props;
 mod precise;

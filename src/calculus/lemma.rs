@@ -1,0 +1,767 @@
+//! Lemmas: proved claims that a claim cites with `by`, used as rewrites in its
+//! derivations.
+//!
+//! A lemma is one of two forms ([`Form`]):
+//!
+//! - a **derivative rule** `diff(F, x) = R`, with `x` a scalar name: where a
+//!   derivation meets `diff(F[x := u], v)`, one step makes it `R[x := u] * diff(u, v)`
+//!   (`R[x := u]` when `u` is `v`), by the chain rule through `F`. It applies only
+//!   when `F` depends on `v` through `x` alone, and it takes precedence over writing
+//!   out the definitions inside `F`: a derivation that has `sigmoid_prime` never
+//!   writes `sigmoid` out;
+//! - an **equality** `lhs = rhs`: an instance `lhs[σ]` becomes `rhs[σ]`, where `σ`
+//!   maps the lemma's free scalar names that no `assume` fact mentions to expressions,
+//!   and renames free indices one to one; tensors, definitions and the other names
+//!   stay themselves. An instance may also be part of a sum or a product: the terms
+//!   or factors of `lhs` among more.
+//!
+//! A name that an `assume` fact constrains is never substituted: the lemma was proved
+//! only under the fact, for that name. Nor is a name that a called definition uses as
+//! a global (`c` in `let g(t) = t + c`), since substituting it in the lemma's text
+//! would not substitute it in the definition's body. Each instance found by matching
+//! is confirmed by substitution (`lhs[σ]` built by the pool's constructors is the
+//! matched expression itself), so a match can only miss, never mislead; and the step
+//! checker (`verify`) re-derives every instance on its own.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::calculus::derivative::Differentiator;
+use crate::diag::error::Result;
+use crate::expr::node::{ExprId, Node, Symbol};
+use crate::expr::pool::Pool;
+use crate::expr::subst::Subst;
+use crate::lower::workspace::{Fact, Lemma};
+use crate::trace::{Rewrite, Rule, Step};
+
+/// A lemma ready to rewrite with.
+#[derive(Clone, Debug)]
+pub struct LemmaRule {
+    /// The rule its instances cite: [`Rule::Lemma`] with its name.
+    pub rule: Rule,
+    /// What it rewrites.
+    pub form: Form,
+}
+
+/// The two forms of a lemma (see the module docs).
+#[derive(Clone, Debug)]
+pub enum Form {
+    /// `diff(function, var) = derivative`.
+    Derivative {
+        /// `F`, the function differentiated.
+        function: ExprId,
+        /// `x`, the scalar it is differentiated by.
+        var: Symbol,
+        /// `R`, the derivative.
+        derivative: ExprId,
+        /// Whether `x` may be replaced by an expression: no fact mentions it and no
+        /// called definition uses it as a global.
+        substitutable: bool,
+        /// The names `F` depends on besides `x` (directly or through the globals of
+        /// the definitions it calls): the lemma applies to `diff(F[x := u], v)` only
+        /// when `v` is none of them.
+        others: Vec<Symbol>,
+    },
+    /// `lhs = rhs`, with the scalar names that an instance may replace.
+    Equality {
+        /// The left side, the pattern.
+        lhs: ExprId,
+        /// The right side, what an instance becomes.
+        rhs: ExprId,
+        /// The names of `lhs` that are pattern variables.
+        vars: Vec<Symbol>,
+    },
+}
+
+impl LemmaRule {
+    /// The rule of a proved claim, or `None` when it has neither form: a derivative
+    /// of higher order or by an element, a derivative inside an equality, or an
+    /// equality whose right side has a free index that its left side lacks.
+    pub fn new(pool: &mut Pool, facts: &[Fact], lemma: &Lemma) -> Option<LemmaRule> {
+        let rule = crate::trace::lemma(&lemma.name);
+        let mut fixed = fact_names(pool, facts);
+        fixed.extend(call_globals(pool, lemma.lhs));
+        fixed.extend(call_globals(pool, lemma.rhs));
+        if let Node::Diff {
+            expr,
+            var,
+            order: 1,
+        } = pool.node(lemma.lhs).clone()
+            && let Node::Sym(x) = *pool.node(var)
+        {
+            if has_diff(pool, expr) || has_diff(pool, lemma.rhs) {
+                return None;
+            }
+            let mut others: Vec<Symbol> = pool
+                .free_symbols(expr)
+                .iter()
+                .copied()
+                .filter(|&s| s != x)
+                .collect();
+            others.extend(call_globals(pool, expr));
+            return Some(LemmaRule {
+                rule,
+                form: Form::Derivative {
+                    function: expr,
+                    var: x,
+                    derivative: lemma.rhs,
+                    substitutable: !fixed.contains(&x),
+                    others,
+                },
+            });
+        }
+        if has_diff(pool, lemma.lhs) || has_diff(pool, lemma.rhs) {
+            return None;
+        }
+        let left = pool.free_indices(lemma.lhs);
+        if pool
+            .free_indices(lemma.rhs)
+            .iter()
+            .any(|i| !left.contains(i))
+        {
+            return None;
+        }
+        let mut vars = Vec::new();
+        scalar_names(pool, lemma.lhs, &mut vars);
+        vars.retain(|s| !fixed.contains(s));
+        Some(LemmaRule {
+            rule,
+            form: Form::Equality {
+                lhs: lemma.lhs,
+                rhs: lemma.rhs,
+                vars,
+            },
+        })
+    }
+
+    /// Whether it is a derivative rule.
+    pub fn is_derivative(&self) -> bool {
+        matches!(self.form, Form::Derivative { .. })
+    }
+}
+
+/// The rules of the lemmas that can rewrite, of those given.
+pub fn rules(pool: &mut Pool, facts: &[Fact], lemmas: &[Lemma]) -> Vec<LemmaRule> {
+    lemmas
+        .iter()
+        .filter_map(|l| LemmaRule::new(pool, facts, l))
+        .collect()
+}
+
+/// Every name the facts mention, directly or through the definitions they call.
+fn fact_names(pool: &Pool, facts: &[Fact]) -> FxHashSet<Symbol> {
+    let mut out = FxHashSet::default();
+    for f in facts {
+        for e in [f.subject, f.bound] {
+            out.extend(pool.free_symbols(e).iter().copied());
+            out.extend(call_globals(pool, e));
+        }
+    }
+    out
+}
+
+/// The names that the definitions called in `e` use as globals, through the
+/// definitions their bodies call too.
+pub fn call_globals(pool: &Pool, e: ExprId) -> Vec<Symbol> {
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    let mut todo = pool.called_definitions(e);
+    while let Some(def) = todo.pop() {
+        if seen.contains(&def) {
+            continue;
+        }
+        seen.push(def);
+        let d = pool.definition(def);
+        let local: Vec<Symbol> = d
+            .params
+            .iter()
+            .map(|p| p.name)
+            .chain(d.indices.iter().copied())
+            .collect();
+        for &s in pool.free_symbols(d.body).iter() {
+            if !local.contains(&s) && !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        todo.extend(pool.called_definitions(d.body));
+    }
+    out
+}
+
+/// The distinct nodes of `e`, each once, depth first.
+fn nodes(pool: &Pool, e: ExprId) -> Vec<ExprId> {
+    let mut out = Vec::new();
+    let mut todo = vec![e];
+    let mut seen = FxHashSet::default();
+    while let Some(x) = todo.pop() {
+        if seen.insert(x) {
+            out.push(x);
+            todo.extend(crate::expr::node::children(pool.node(x)));
+        }
+    }
+    out
+}
+
+/// Whether `e` holds a derivative.
+fn has_diff(pool: &Pool, e: ExprId) -> bool {
+    nodes(pool, e)
+        .into_iter()
+        .any(|x| matches!(pool.node(x), Node::Diff { .. }))
+}
+
+/// The scalar names (`Node::Sym`) in `e`, in the order first met.
+fn scalar_names(pool: &Pool, e: ExprId, out: &mut Vec<Symbol>) {
+    for x in nodes(pool, e) {
+        if let Node::Sym(s) = pool.node(x)
+            && !out.contains(s)
+        {
+            out.push(*s);
+        }
+    }
+}
+
+/// A substitution found by matching: pattern variables to expressions, and the
+/// pattern's indices (free and bound) to the target's, one to one.
+#[derive(Clone, Debug, Default)]
+pub struct Binding {
+    /// Each pattern variable and its expression.
+    pub scalars: Vec<(Symbol, ExprId)>,
+    /// Each pattern index and the target index it stands for.
+    pub indices: Vec<(Symbol, Symbol)>,
+}
+
+impl Binding {
+    /// The substitution of the pattern's variables and free indices.
+    pub fn subst(&self, pool: &mut Pool) -> Subst {
+        let mut s = Subst::default();
+        for &(v, e) in &self.scalars {
+            s.scalars.insert(v, e);
+        }
+        for &(i, j) in &self.indices {
+            if i != j {
+                let to = pool.index(j);
+                s.indices.insert(i, to);
+            }
+        }
+        s
+    }
+
+    fn mark(&self) -> (usize, usize) {
+        (self.scalars.len(), self.indices.len())
+    }
+
+    fn reset(&mut self, m: (usize, usize)) {
+        self.scalars.truncate(m.0);
+        self.indices.truncate(m.1);
+    }
+}
+
+/// The most children of a sum or product whose orders the matcher tries.
+const MAX_PERMUTED: usize = 8;
+
+/// Structural matching of a pattern against a target, with pattern variables.
+struct Matcher<'v> {
+    vars: &'v [Symbol],
+    /// The target's indices bound by the sums being matched: a variable may not take
+    /// an expression that mentions one, since the instance's right side may move the
+    /// variable out of the sum.
+    bound: Vec<Symbol>,
+}
+
+impl Matcher<'_> {
+    fn matches(&mut self, pool: &Pool, p: ExprId, t: ExprId, b: &mut Binding) -> bool {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.matches(pool, p, t, b));
+        }
+        let mark = b.mark();
+        let ok = self.matches_here(pool, p, t, b);
+        if !ok {
+            b.reset(mark);
+        }
+        ok
+    }
+
+    fn matches_here(&mut self, pool: &Pool, p: ExprId, t: ExprId, b: &mut Binding) -> bool {
+        match (pool.node(p), pool.node(t)) {
+            (Node::Sym(v), _) if self.vars.contains(v) => {
+                if matches!(pool.node(t), Node::Index(_) | Node::Tensor(_)) {
+                    return false;
+                }
+                if let Some(&(_, e)) = b.scalars.iter().find(|(s, _)| s == v) {
+                    return e == t;
+                }
+                let free = pool.free_symbols(t);
+                if self.bound.iter().any(|s| free.contains(s)) {
+                    return false;
+                }
+                b.scalars.push((*v, t));
+                true
+            }
+            (Node::Index(i), Node::Index(j)) => index_pair(b, *i, *j),
+            (Node::Elem(s, pi), Node::Elem(r, ti)) => {
+                s == r && pi.len() == ti.len() && self.all(pool, pi, ti, b)
+            }
+            (Node::Add(ps), Node::Add(ts)) | (Node::Mul(ps), Node::Mul(ts)) => {
+                ps.len() == ts.len() && self.permuted(pool, &ps.clone(), &ts.clone(), b).is_some()
+            }
+            (Node::Pow(a, c), Node::Pow(x, y)) | (Node::Delta(a, c), Node::Delta(x, y)) => {
+                let (a, c, x, y) = (*a, *c, *x, *y);
+                self.matches(pool, a, x, b) && self.matches(pool, c, y, b)
+            }
+            (Node::Func(f, a), Node::Func(g, x)) => f == g && self.matches(pool, *a, *x, b),
+            (
+                Node::Sum {
+                    index: i,
+                    range: pr,
+                    body: pb,
+                },
+                Node::Sum {
+                    index: j,
+                    range: tr,
+                    body: tb,
+                },
+            ) => {
+                let (i, j, pr, pb, tr, tb) = (*i, *j, *pr, *pb, *tr, *tb);
+                if !self.matches(pool, pr, tr, b) || b.indices.iter().any(|&(_, y)| y == j) {
+                    return false;
+                }
+                let at = b.indices.len();
+                b.indices.push((i, j));
+                self.bound.push(j);
+                let ok = self.matches(pool, pb, tb, b);
+                self.bound.pop();
+                if ok {
+                    // The bound pair holds only inside the sum.
+                    b.indices.remove(at);
+                }
+                ok
+            }
+            (
+                Node::Call {
+                    def: d,
+                    args: pa,
+                    indices: pi,
+                },
+                Node::Call {
+                    def: e,
+                    args: ta,
+                    indices: ti,
+                },
+            ) => {
+                d == e
+                    && pa.len() == ta.len()
+                    && pi.len() == ti.len()
+                    && self.all(pool, &pa.clone(), &ta.clone(), b)
+                    && self.all(pool, &pi.clone(), &ti.clone(), b)
+            }
+            // Numbers, constants, names, lengths and derivatives match themselves.
+            _ => p == t,
+        }
+    }
+
+    /// Pairwise matching of two lists.
+    fn all(&mut self, pool: &Pool, ps: &[ExprId], ts: &[ExprId], b: &mut Binding) -> bool {
+        ps.iter()
+            .zip(ts)
+            .all(|(&p, &t)| self.matches(pool, p, t, b))
+    }
+
+    /// Each of `ps` matched to a different one of `ts` (in the order given first, then
+    /// the others); the positions of `ts` left over, or `None`.
+    fn permuted(
+        &mut self,
+        pool: &Pool,
+        ps: &[ExprId],
+        ts: &[ExprId],
+        b: &mut Binding,
+    ) -> Option<Vec<usize>> {
+        if ps.len() > MAX_PERMUTED || ts.len() > 4 * MAX_PERMUTED {
+            return None;
+        }
+        let mut used = vec![false; ts.len()];
+        if self.assign(pool, ps, ts, 0, &mut used, b) {
+            Some((0..ts.len()).filter(|&k| !used[k]).collect())
+        } else {
+            None
+        }
+    }
+
+    fn assign(
+        &mut self,
+        pool: &Pool,
+        ps: &[ExprId],
+        ts: &[ExprId],
+        k: usize,
+        used: &mut [bool],
+        b: &mut Binding,
+    ) -> bool {
+        let Some(&p) = ps.get(k) else {
+            return true;
+        };
+        for j in 0..ts.len() {
+            if used[j] {
+                continue;
+            }
+            let mark = b.mark();
+            if self.matches(pool, p, ts[j], b) {
+                used[j] = true;
+                if self.assign(pool, ps, ts, k + 1, used, b) {
+                    return true;
+                }
+                used[j] = false;
+            }
+            b.reset(mark);
+        }
+        false
+    }
+}
+
+/// Pattern index `i` standing for target index `j`, one to one.
+fn index_pair(b: &mut Binding, i: Symbol, j: Symbol) -> bool {
+    match b.indices.iter().find(|&&(x, y)| x == i || y == j) {
+        Some(&(x, y)) => x == i && y == j,
+        None => {
+            b.indices.push((i, j));
+            true
+        }
+    }
+}
+
+/// An instance of an equality lemma at `t`: what `t` becomes, or `None`.
+fn equality_instance(pool: &mut Pool, rule: &LemmaRule, t: ExprId) -> Option<ExprId> {
+    let Form::Equality { lhs, rhs, vars } = &rule.form else {
+        return None;
+    };
+    let (lhs, rhs) = (*lhs, *rhs);
+    let mut m = Matcher {
+        vars,
+        bound: Vec::new(),
+    };
+    let mut b = Binding::default();
+    // The whole of `t`, or some of the terms of a sum or the factors of a product.
+    let rest: Vec<ExprId> = if m.matches(pool, lhs, t, &mut b) {
+        Vec::new()
+    } else {
+        let (ps, ts) = match (pool.node(lhs).clone(), pool.node(t).clone()) {
+            (Node::Add(ps), Node::Add(ts)) | (Node::Mul(ps), Node::Mul(ts))
+                if ps.len() < ts.len() =>
+            {
+                (ps, ts)
+            }
+            _ => return None,
+        };
+        let left = m.permuted(pool, &ps, &ts, &mut b)?;
+        left.into_iter().map(|k| ts[k]).collect()
+    };
+    let s = b.subst(pool);
+    let l = pool.substitute(lhs, &s);
+    let r = pool.substitute(rhs, &s);
+    let is_sum = matches!(pool.node(t), Node::Add(_));
+    let join = |pool: &mut Pool, e: ExprId| {
+        if rest.is_empty() {
+            return e;
+        }
+        let mut all = rest.clone();
+        all.push(e);
+        if is_sum { pool.add(all) } else { pool.mul(all) }
+    };
+    // The instance is confirmed by substitution: matching only proposes it.
+    (join(pool, l) == t).then(|| join(pool, r))
+}
+
+/// `e` with every instance of the equality lemmas rewritten, outermost first, and the
+/// step that does it; `None` when no lemma has an instance.
+pub fn rewrite_equalities(pool: &mut Pool, e: ExprId, rules: &[LemmaRule]) -> Option<Step> {
+    if !rules.iter().any(|r| !r.is_derivative()) {
+        return None;
+    }
+    let mut rewrites = Vec::new();
+    let mut memo = FxHashMap::default();
+    let out = rewrite_rec(pool, e, rules, &mut rewrites, &mut memo);
+    (out != e).then(|| Step::from_rewrites(e, out, rewrites))
+}
+
+fn rewrite_rec(
+    pool: &mut Pool,
+    e: ExprId,
+    rules: &[LemmaRule],
+    rewrites: &mut Vec<Rewrite>,
+    memo: &mut FxHashMap<ExprId, ExprId>,
+) -> ExprId {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || rewrite_rec(pool, e, rules, rewrites, memo));
+    }
+    if let Some(&r) = memo.get(&e) {
+        return r;
+    }
+    // Derivatives are taken before lemmas rewrite, and a derivative's variable is no
+    // place for an instance.
+    if matches!(pool.node(e), Node::Diff { .. }) {
+        return e;
+    }
+    for rule in rules {
+        if let Some(r) = equality_instance(pool, rule, e)
+            && r != e
+        {
+            rewrites.push(Rewrite::new(rule.rule, e, r));
+            memo.insert(e, r);
+            return r;
+        }
+    }
+    let kids: Vec<ExprId> = crate::expr::node::children(pool.node(e))
+        .into_iter()
+        .map(|c| rewrite_rec(pool, c, rules, rewrites, memo))
+        .collect();
+    let out = pool.rebuild(e, &kids);
+    memo.insert(e, out);
+    out
+}
+
+impl Differentiator<'_> {
+    /// The derivative of `e` by a derivative lemma: the lemma's rule, the result, and
+    /// whether the chain rule took part (the lemma's variable stood for an inner
+    /// expression). `None` when no lemma applies.
+    pub fn lemma_rule(&mut self, e: ExprId) -> Option<(Rule, ExprId, bool)> {
+        if !self.mentions(e) {
+            return None;
+        }
+        let var = self.variable();
+        let var_symbol = self.variable_symbol();
+        for rule in self.lemmas().to_vec() {
+            let Form::Derivative {
+                function,
+                var: x,
+                derivative,
+                substitutable,
+                ref others,
+            } = rule.form
+            else {
+                continue;
+            };
+            if others.contains(&var_symbol) {
+                continue;
+            }
+            let mut m = Matcher {
+                vars: &[x],
+                bound: Vec::new(),
+            };
+            let mut b = Binding::default();
+            if !m.matches(self.pool(), function, e, &mut b) {
+                continue;
+            }
+            let x_node = self.pool().sym(x);
+            let u = b
+                .scalars
+                .iter()
+                .find(|(s, _)| *s == x)
+                .map_or(x_node, |&(_, u)| u);
+            if (u != x_node && !substitutable) || !b.indices.iter().all(|(i, j)| i == j) {
+                continue;
+            }
+            let mut s = Subst::default();
+            s.scalars.insert(x, u);
+            if self.pool().substitute(function, &s) != e || !self.mentions(u) {
+                continue;
+            }
+            let outer = self.pool().substitute(derivative, &s);
+            if u == var {
+                return Some((rule.rule, outer, false));
+            }
+            let inner = self.pool().diff(u, var, 1);
+            let result = self.pool().mul(vec![outer, inner]);
+            return Some((rule.rule, result, true));
+        }
+        None
+    }
+}
+
+/// A whole expression with its derivatives taken one rule at a time, lemmas first.
+pub struct Taken {
+    /// The expression with no derivative left.
+    pub result: ExprId,
+    /// The steps, from the expression to the result.
+    pub steps: Vec<Step>,
+    /// The derivatives' variables' indices with the lengths they range below.
+    pub known: Vec<(ExprId, ExprId)>,
+}
+
+/// The most rounds [`differentiate_with_lemmas`] takes.
+const MAX_ROUNDS: usize = 64;
+
+/// The derivatives in `e` taken step by step, where a derivative lemma applies by the
+/// lemma (see the module docs); `None` when no lemma applies, or when `e` holds a
+/// derivative this does not take (of higher order, by an intermediate, or of a
+/// derivative), so that the caller takes them as it would without lemmas.
+pub fn differentiate_with_lemmas(
+    pool: &mut Pool,
+    e: ExprId,
+    rules: &[LemmaRule],
+) -> Result<Option<Taken>> {
+    if !rules.iter().any(LemmaRule::is_derivative) {
+        return Ok(None);
+    }
+    let mut diffs = Vec::new();
+    outer_diffs(pool, e, &mut diffs, &mut FxHashSet::default());
+    let plain = |pool: &Pool, &(_, expr, var, order): &(ExprId, ExprId, ExprId, u32)| {
+        order == 1
+            && matches!(pool.node(var), Node::Sym(_) | Node::Elem(..))
+            && !has_diff(pool, expr)
+    };
+    if diffs.is_empty() || !diffs.iter().all(|d| plain(pool, d)) {
+        return Ok(None);
+    }
+    let mut steps = Vec::new();
+    // First, the definitions that depend on each variable are written out, except
+    // where a lemma covers them.
+    let mut rewrites = Vec::new();
+    for &(node, expr, var, _) in &diffs {
+        let mut d = Differentiator::new(pool, var)?.with_lemmas(rules);
+        let expanded = d.expand_dependent_calls(expr);
+        if expanded != expr {
+            let after = pool.diff(expanded, var, 1);
+            rewrites.push(Rewrite::new(Rule::ExpandDefinition, node, after));
+        }
+    }
+    let mut cur = e;
+    if !rewrites.is_empty() {
+        let map: FxHashMap<ExprId, ExprId> = rewrites.iter().map(|r| (r.before, r.after)).collect();
+        let next = replaced(pool, e, &map, &mut FxHashMap::default());
+        steps.push(Step::from_rewrites(e, next, rewrites));
+        cur = next;
+    }
+    let mut known = Vec::new();
+    let mut fired = false;
+    for _ in 0..MAX_ROUNDS {
+        let mut log = Round::default();
+        let next = round(pool, cur, rules, &mut log, &mut known)?;
+        if next == cur {
+            break;
+        }
+        fired |= log.used.iter().any(|r| matches!(r, Rule::Lemma(_)));
+        log.used.sort();
+        log.used.dedup();
+        if log.used.len() > 1 {
+            log.used.retain(|r| *r != Rule::Constant);
+        }
+        steps.push(Step {
+            rules: log.used,
+            before: cur,
+            after: next,
+            rewrites: log.rewrites,
+        });
+        cur = next;
+        if pool.over_budget() {
+            return Ok(None);
+        }
+        let mut left = Vec::new();
+        outer_diffs(pool, cur, &mut left, &mut FxHashSet::default());
+        if left.is_empty() {
+            return Ok(fired.then_some(Taken {
+                result: cur,
+                steps,
+                known,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The rules and instances of one round.
+#[derive(Default)]
+struct Round {
+    used: Vec<Rule>,
+    rewrites: Vec<Rewrite>,
+    memo: FxHashMap<ExprId, ExprId>,
+}
+
+/// Each outstanding derivative moved one level down: by a lemma where one applies,
+/// else by its node's rule.
+fn round(
+    pool: &mut Pool,
+    id: ExprId,
+    rules: &[LemmaRule],
+    log: &mut Round,
+    known: &mut Vec<(ExprId, ExprId)>,
+) -> Result<ExprId> {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || round(pool, id, rules, log, known));
+    }
+    if let Some(&r) = log.memo.get(&id) {
+        return Ok(r);
+    }
+    let out = match pool.node(id).clone() {
+        Node::Diff {
+            expr,
+            var,
+            order: 1,
+        } => {
+            let mut d = Differentiator::new(pool, var)?.with_lemmas(rules);
+            for k in d.known_ranges() {
+                if !known.contains(&k) {
+                    known.push(k);
+                }
+            }
+            let (rules_used, r) = match d.lemma_rule(expr) {
+                Some((rule, r, true)) => (vec![rule, Rule::LemmaChain], r),
+                Some((rule, r, false)) => (vec![rule], r),
+                None => {
+                    let (rule, r) =
+                        d.rule(expr, &mut |this, child| this.pool().diff(child, var, 1));
+                    (vec![rule], r)
+                }
+            };
+            log.rewrites.push(Rewrite::new(rules_used[0], id, r));
+            log.used.extend(rules_used);
+            r
+        }
+        other => {
+            let mut kids = Vec::new();
+            for c in crate::expr::node::children(&other) {
+                kids.push(round(pool, c, rules, log, known)?);
+            }
+            pool.rebuild(id, &kids)
+        }
+    };
+    log.memo.insert(id, out);
+    Ok(out)
+}
+
+/// The outermost derivatives in `e`: each node with its expression, variable and order.
+fn outer_diffs(
+    pool: &Pool,
+    e: ExprId,
+    out: &mut Vec<(ExprId, ExprId, ExprId, u32)>,
+    seen: &mut FxHashSet<ExprId>,
+) {
+    let mut todo = vec![e];
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        match pool.node(x) {
+            Node::Diff { expr, var, order } => out.push((x, *expr, *var, *order)),
+            n => todo.extend(crate::expr::node::children(n)),
+        }
+    }
+}
+
+/// `e` with the nodes of `map` replaced, rebuilt by the canonical constructors.
+fn replaced(
+    pool: &mut Pool,
+    e: ExprId,
+    map: &FxHashMap<ExprId, ExprId>,
+    memo: &mut FxHashMap<ExprId, ExprId>,
+) -> ExprId {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || replaced(pool, e, map, memo));
+    }
+    if let Some(&r) = map.get(&e).or_else(|| memo.get(&e)) {
+        return r;
+    }
+    let kids: Vec<ExprId> = crate::expr::node::children(pool.node(e))
+        .into_iter()
+        .map(|c| replaced(pool, c, map, memo))
+        .collect();
+    let out = pool.rebuild(e, &kids);
+    memo.insert(e, out);
+    out
+}

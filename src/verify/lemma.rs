@@ -1,0 +1,451 @@
+//! The check of a lemma's instance: a rewrite by a claim proved before.
+//!
+//! The instance must be exactly the lemma's two sides under a substitution of the
+//! allowed kind, found here afresh by this module's own matching:
+//!
+//! - for a lemma `diff(F, x) = R` (`x` a scalar), the matched expression is
+//!   `diff(F[x := u], v)` and the result `R[x := u] * diff(u, v)` (`R[x := u]` when
+//!   `u` is `v`): the chain rule through `F`, which holds only when `F` depends on `v`
+//!   through `x` alone;
+//! - for a lemma `lhs = rhs`, the matched expression is `lhs[σ]` (or a sum or product
+//!   with its terms or factors among others) and the result `rhs[σ]` in its place,
+//!   where `σ` replaces scalar names only, and renames free indices one to one.
+//!
+//! In both, a name that an `assume` fact mentions, or that a called definition uses
+//! as a global, is never replaced by another expression. The lemma itself must be in
+//! the workspace's table of lemmas, which holds only claims that were proved (and
+//! passed this checker, when it ran on them).
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::expr::node::{ExprId, Node, Symbol};
+use crate::expr::pool::Pool;
+use crate::expr::subst::Subst;
+
+use super::rules::Kernel;
+
+/// What a pattern's names stand for in an instance.
+#[derive(Clone, Default)]
+struct Instance {
+    scalars: FxHashMap<Symbol, ExprId>,
+    indices: FxHashMap<Symbol, Symbol>,
+}
+
+impl Instance {
+    fn subst(&self, pool: &mut Pool) -> Subst {
+        let mut s = Subst {
+            scalars: self.scalars.clone(),
+            ..Subst::default()
+        };
+        for (&i, &j) in &self.indices {
+            if i != j {
+                let to = pool.index(j);
+                s.indices.insert(i, to);
+            }
+        }
+        s
+    }
+}
+
+impl Kernel<'_> {
+    /// Checks an instance of the lemma `name` (see the module docs).
+    pub(super) fn check_lemma(&mut self, name: &str, b: ExprId, a: ExprId) -> Result<(), String> {
+        let Some(lemma) = self.lemmas.iter().find(|l| l.name == name).cloned() else {
+            return Err(format!("`{name}` is no claim proved before this one"));
+        };
+        if contains_derivative(self.pool, lemma.rhs) {
+            return Err("the lemma's right side holds a derivative".into());
+        }
+        if let Node::Diff {
+            expr,
+            var,
+            order: 1,
+        } = self.pool.node(lemma.lhs).clone()
+            && let Node::Sym(x) = *self.pool.node(var)
+        {
+            return self.check_derivative_lemma(expr, x, lemma.rhs, b, a);
+        }
+        if contains_derivative(self.pool, lemma.lhs) {
+            return Err(
+                "the lemma is neither a first derivative by a scalar nor free of derivatives"
+                    .into(),
+            );
+        }
+        self.check_equality_lemma(lemma.lhs, lemma.rhs, b, a)
+    }
+
+    /// The names the step may not replace: those the facts mention, and the globals
+    /// of the definitions `sides` call.
+    fn kept_names(&self, sides: &[ExprId]) -> FxHashSet<Symbol> {
+        let mut kept: FxHashSet<Symbol> = self.fact_names.iter().copied().collect();
+        for &e in sides {
+            kept.extend(globals(self.pool, e));
+        }
+        kept
+    }
+
+    /// `diff(F[x := u], v)` to `R[x := u] * diff(u, v)`.
+    fn check_derivative_lemma(
+        &mut self,
+        f: ExprId,
+        x: Symbol,
+        r: ExprId,
+        b: ExprId,
+        a: ExprId,
+    ) -> Result<(), String> {
+        let Node::Diff {
+            expr: g,
+            var: v,
+            order: 1,
+        } = self.pool.node(b).clone()
+        else {
+            return Err("a derivative lemma rewrites a first derivative".into());
+        };
+        let v_name = match self.pool.node(v) {
+            Node::Sym(s) | Node::Elem(s, _) => *s,
+            _ => return Err("the derivative is not by a scalar or an element".into()),
+        };
+        if contains_derivative(self.pool, f) {
+            return Err("the lemma's function holds a derivative".into());
+        }
+        // The chain rule through F needs F to depend on v only through x.
+        let through_others = self
+            .pool
+            .free_symbols(f)
+            .iter()
+            .any(|&s| s != x && s == v_name)
+            || globals(self.pool, f).contains(&v_name);
+        if through_others {
+            return Err(format!(
+                "the lemma's function depends on `{}` other than through `{}`",
+                self.pool.name(v_name),
+                self.pool.name(x)
+            ));
+        }
+        let mut found = Instance::default();
+        if !find(self.pool, &[x], f, g, &mut found, &mut Vec::new()) {
+            return Err("the derivative's function is no instance of the lemma's".into());
+        }
+        let x_node = self.pool.sym(x);
+        let u = found.scalars.get(&x).copied().unwrap_or(x_node);
+        if u != x_node && self.kept_names(&[f, r]).contains(&x) {
+            return Err(format!(
+                "`{}` is constrained by an assumption or used by a definition, so the lemma holds for it alone",
+                self.pool.name(x)
+            ));
+        }
+        let mut s = Subst::default();
+        s.scalars.insert(x, u);
+        if self.pool.substitute(f, &s) != g {
+            return Err(
+                "the lemma's function with its variable replaced is not the one differentiated"
+                    .into(),
+            );
+        }
+        let outer = self.pool.substitute(r, &s);
+        let expected = if u == v {
+            outer
+        } else {
+            let inner = self.pool.diff(u, v, 1);
+            self.pool.mul(vec![outer, inner])
+        };
+        if expected == a {
+            return Ok(());
+        }
+        self.expect_same(
+            expected,
+            a,
+            "the lemma's derivative times the inner derivative",
+        )
+    }
+
+    /// `lhs[σ]` to `rhs[σ]`, alone or among the terms of a sum or factors of a product.
+    fn check_equality_lemma(
+        &mut self,
+        lhs: ExprId,
+        rhs: ExprId,
+        b: ExprId,
+        a: ExprId,
+    ) -> Result<(), String> {
+        let kept = self.kept_names(&[lhs, rhs]);
+        let mut vars = Vec::new();
+        scalars_of(self.pool, lhs, &mut vars, &mut FxHashSet::default());
+        vars.retain(|s| !kept.contains(s));
+        let lhs_indices = self.pool.free_indices(lhs);
+        if self
+            .pool
+            .free_indices(rhs)
+            .iter()
+            .any(|i| !lhs_indices.contains(i))
+        {
+            return Err("the lemma's right side has a free index its left side lacks".into());
+        }
+        let mut found = Instance::default();
+        let mut others = Vec::new();
+        if !find(self.pool, &vars, lhs, b, &mut found, &mut Vec::new()) {
+            let (ps, ts) = match (self.pool.node(lhs).clone(), self.pool.node(b).clone()) {
+                (Node::Add(ps), Node::Add(ts)) | (Node::Mul(ps), Node::Mul(ts)) => (ps, ts),
+                _ => return Err("the matched expression is no instance of the lemma".into()),
+            };
+            match find_among(self.pool, &vars, &ps, &ts, &found) {
+                Some((inst, rest)) => {
+                    found = inst;
+                    others = rest;
+                }
+                None => return Err("the matched expression is no instance of the lemma".into()),
+            }
+        }
+        let s = found.subst(self.pool);
+        let l = self.pool.substitute(lhs, &s);
+        let r = self.pool.substitute(rhs, &s);
+        let sum = matches!(self.pool.node(b), Node::Add(_));
+        let with_others = |pool: &mut Pool, e: ExprId| {
+            if others.is_empty() {
+                return e;
+            }
+            let mut all = others.clone();
+            all.push(e);
+            if sum { pool.add(all) } else { pool.mul(all) }
+        };
+        if with_others(self.pool, l) != b {
+            return Err(
+                "the lemma's left side under the substitution is not the matched expression".into(),
+            );
+        }
+        let expected = with_others(self.pool, r);
+        if expected == a {
+            return Ok(());
+        }
+        self.expect_same(expected, a, "the lemma's right side under the substitution")
+    }
+}
+
+/// Whether `pattern`, with `vars` free to stand for expressions and its indices for
+/// other indices one to one, matches `target`; `inst` grows with what it finds and is
+/// left as it was when the match fails. `bound` holds the target's indices bound by
+/// the sums entered, which no variable may take.
+fn find(
+    pool: &Pool,
+    vars: &[Symbol],
+    pattern: ExprId,
+    target: ExprId,
+    inst: &mut Instance,
+    bound: &mut Vec<Symbol>,
+) -> bool {
+    if crate::diag::stack::low() {
+        return crate::diag::stack::grow(move || find(pool, vars, pattern, target, inst, bound));
+    }
+    let saved = inst.clone();
+    let ok = match (pool.node(pattern).clone(), pool.node(target).clone()) {
+        (Node::Sym(v), t) if vars.contains(&v) => {
+            let escapes = pool.free_symbols(target).iter().any(|s| bound.contains(s));
+            match inst.scalars.get(&v) {
+                Some(&e) => e == target,
+                None if matches!(t, Node::Index(_) | Node::Tensor(_)) || escapes => false,
+                None => {
+                    inst.scalars.insert(v, target);
+                    true
+                }
+            }
+        }
+        (Node::Index(i), Node::Index(j)) => match inst.indices.get(&i) {
+            Some(&k) => k == j,
+            None if inst.indices.values().any(|&k| k == j) => false,
+            None => {
+                inst.indices.insert(i, j);
+                true
+            }
+        },
+        (Node::Elem(s, ps), Node::Elem(r, ts)) => {
+            s == r && ps.len() == ts.len() && pairwise(pool, vars, &ps, &ts, inst, bound)
+        }
+        (Node::Add(ps), Node::Add(ts)) | (Node::Mul(ps), Node::Mul(ts)) => {
+            match (ps.len() == ts.len())
+                .then(|| find_among(pool, vars, &ps, &ts, inst))
+                .flatten()
+            {
+                Some((found, _)) => {
+                    *inst = found;
+                    true
+                }
+                None => false,
+            }
+        }
+        (Node::Pow(p1, p2), Node::Pow(t1, t2)) | (Node::Delta(p1, p2), Node::Delta(t1, t2)) => {
+            pairwise(pool, vars, &[p1, p2], &[t1, t2], inst, bound)
+        }
+        (Node::Func(f, p), Node::Func(g, t)) => f == g && find(pool, vars, p, t, inst, bound),
+        (
+            Node::Sum {
+                index: i,
+                range: pr,
+                body: pb,
+            },
+            Node::Sum {
+                index: j,
+                range: tr,
+                body: tb,
+            },
+        ) => {
+            let before = inst.indices.get(&i).copied();
+            let taken = inst.indices.values().any(|&k| k == j);
+            if taken || !find(pool, vars, pr, tr, inst, bound) {
+                false
+            } else {
+                inst.indices.insert(i, j);
+                bound.push(j);
+                let ok = find(pool, vars, pb, tb, inst, bound);
+                bound.pop();
+                // The bound index stands for the target's only inside the sum.
+                match before {
+                    Some(k) => inst.indices.insert(i, k),
+                    None => inst.indices.remove(&i),
+                };
+                ok
+            }
+        }
+        (
+            Node::Call {
+                def: d,
+                args: pa,
+                indices: pi,
+            },
+            Node::Call {
+                def: e,
+                args: ta,
+                indices: ti,
+            },
+        ) => {
+            d == e
+                && pa.len() == ta.len()
+                && pi.len() == ti.len()
+                && pairwise(pool, vars, &pa, &ta, inst, bound)
+                && pairwise(pool, vars, &pi, &ti, inst, bound)
+        }
+        _ => pattern == target,
+    };
+    if !ok {
+        *inst = saved;
+    }
+    ok
+}
+
+fn pairwise(
+    pool: &Pool,
+    vars: &[Symbol],
+    ps: &[ExprId],
+    ts: &[ExprId],
+    inst: &mut Instance,
+    bound: &mut Vec<Symbol>,
+) -> bool {
+    ps.iter()
+        .zip(ts)
+        .all(|(&p, &t)| find(pool, vars, p, t, inst, bound))
+}
+
+/// Each of `ps` matched to a different one of `ts`, extending `inst`: the instance and
+/// the elements of `ts` no pattern took, or `None`.
+fn find_among(
+    pool: &Pool,
+    vars: &[Symbol],
+    ps: &[ExprId],
+    ts: &[ExprId],
+    inst: &Instance,
+) -> Option<(Instance, Vec<ExprId>)> {
+    if ps.len() > 8 || ts.len() > 32 || ps.len() > ts.len() {
+        return None;
+    }
+    // Depth-first over the choices for each pattern element in turn; each frame keeps
+    // the instance as it stood and the target elements taken.
+    fn go(
+        pool: &Pool,
+        vars: &[Symbol],
+        ps: &[ExprId],
+        ts: &[ExprId],
+        inst: &Instance,
+        taken: &mut Vec<usize>,
+    ) -> Option<Instance> {
+        let Some(&p) = ps.get(taken.len()) else {
+            return Some(inst.clone());
+        };
+        for (k, &t) in ts.iter().enumerate() {
+            if taken.contains(&k) {
+                continue;
+            }
+            let mut next = inst.clone();
+            if find(pool, vars, p, t, &mut next, &mut Vec::new()) {
+                taken.push(k);
+                if let Some(done) = go(pool, vars, ps, ts, &next, taken) {
+                    return Some(done);
+                }
+                taken.pop();
+            }
+        }
+        None
+    }
+    let mut taken = Vec::new();
+    let found = go(pool, vars, ps, ts, inst, &mut taken)?;
+    let rest = (0..ts.len())
+        .filter(|k| !taken.contains(k))
+        .map(|k| ts[k])
+        .collect();
+    Some((found, rest))
+}
+
+/// The globals of the definitions `e` calls, through the definitions they call.
+pub(super) fn globals(pool: &Pool, e: ExprId) -> FxHashSet<Symbol> {
+    let mut out = FxHashSet::default();
+    let mut done = FxHashSet::default();
+    let mut todo = pool.called_definitions(e);
+    while let Some(def) = todo.pop() {
+        if !done.insert(def) {
+            continue;
+        }
+        let d = pool.definition(def);
+        let own: FxHashSet<Symbol> = d
+            .params
+            .iter()
+            .map(|p| p.name)
+            .chain(d.indices.iter().copied())
+            .collect();
+        out.extend(
+            pool.free_symbols(d.body)
+                .iter()
+                .filter(|s| !own.contains(s))
+                .copied(),
+        );
+        todo.extend(pool.called_definitions(d.body));
+    }
+    out
+}
+
+/// The scalar names in `e`.
+fn scalars_of(pool: &Pool, e: ExprId, out: &mut Vec<Symbol>, seen: &mut FxHashSet<ExprId>) {
+    let mut todo = vec![e];
+    while let Some(x) = todo.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        if let Node::Sym(s) = pool.node(x)
+            && !out.contains(s)
+        {
+            out.push(*s);
+        }
+        todo.extend(crate::expr::node::children(pool.node(x)));
+    }
+}
+
+/// Whether `e` holds a derivative anywhere.
+fn contains_derivative(pool: &Pool, e: ExprId) -> bool {
+    let mut todo = vec![e];
+    let mut seen = FxHashSet::default();
+    while let Some(x) = todo.pop() {
+        if seen.insert(x) {
+            if matches!(pool.node(x), Node::Diff { .. }) {
+                return true;
+            }
+            todo.extend(crate::expr::node::children(pool.node(x)));
+        }
+    }
+    false
+}
