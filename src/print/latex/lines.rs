@@ -191,6 +191,8 @@ impl Measure<'_> {
                 let end = self.token_end(*i);
                 let inside: String = c[*i..end].iter().collect();
                 *i = end;
+                // A reference prints as its number (`Lemma~\\ref{lem:x}` is "Lemma 1").
+                let inside = strip_refs(&inside);
                 let letters = inside
                     .trim_matches(['{', '}'])
                     .replace("\\_", "_")
@@ -230,6 +232,19 @@ impl Measure<'_> {
     }
 }
 
+/// Text with each `\\ref{...}` as the two characters a reference's number takes.
+fn strip_refs(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(k) = rest.find("\\ref{") {
+        out.push_str(&rest[..k]);
+        out.push_str("00");
+        rest = rest[k..].split_once('}').map_or("", |(_, r)| r);
+    }
+    out.push_str(rest);
+    out.replace('~', " ")
+}
+
 /// Where a formula may break, and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Break {
@@ -250,6 +265,22 @@ struct Candidate {
     kind: Break,
     depth: usize,
     lefts: usize,
+}
+
+impl Candidate {
+    /// How much worse than a break at the outer level this one reads, in points: a
+    /// break inside a plain bracket (`\\ln(1 - ...)`) splits what reads as one
+    /// symbol, inside a grown one a group the eye still spans.
+    fn penalty(&self) -> f64 {
+        let plain = self.depth - self.lefts;
+        25.0 * self.lefts as f64
+            + 80.0 * plain as f64
+            + match self.kind {
+                Break::Sign => 0.0,
+                Break::Factor => 40.0,
+                Break::Body => 120.0,
+            }
+    }
 }
 
 /// The places `tex` may break, outside every brace group.
@@ -463,14 +494,7 @@ pub fn break_lines(tex: &str, first: f64, rest: f64) -> Vec<String> {
             .collect();
         // The farthest break, held back by how deep it is and by breaking a product
         // rather than a sum: a break at the outer level a little earlier reads better.
-        let score = |(w, c): &(f64, Candidate)| {
-            w - 25.0 * c.depth as f64
-                - match c.kind {
-                    Break::Sign => 0.0,
-                    Break::Factor => 40.0,
-                    Break::Body => 120.0,
-                }
-        };
+        let score = |(w, c): &(f64, Candidate)| w - c.penalty();
         let chosen = fitting
             .iter()
             .max_by(|a, b| score(a).total_cmp(&score(b)))
