@@ -21,11 +21,17 @@ pub use crate::report::Output;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DiffOptions {
     pub(crate) order: u32,
+    pub(crate) detail: Detail,
 }
+
+pub use crate::calculus::readable::Detail;
 
 impl Default for DiffOptions {
     fn default() -> DiffOptions {
-        DiffOptions { order: 1 }
+        DiffOptions {
+            order: 1,
+            detail: Detail::Full,
+        }
     }
 }
 
@@ -38,6 +44,15 @@ impl DiffOptions {
     /// The `order`-th derivative (from 1 to the documented limit of 64).
     pub fn with_order(mut self, order: u32) -> DiffOptions {
         self.order = order;
+        self
+    }
+
+    /// How the derivation reads (`--detail`): `Full` (the default) writes every
+    /// definition out and shows every rule; `Normal` keeps calls of functions whole
+    /// and takes their derivatives in one step; `Brief` also groups the steps as a
+    /// textbook does and names recurring calls (`p = softmax(z)`).
+    pub fn with_detail(mut self, detail: Detail) -> DiffOptions {
+        self.detail = detail;
         self
     }
 }

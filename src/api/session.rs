@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::api::error::{Error, Result};
 use crate::api::expr::{Expr, Shared};
-use crate::api::options::{CheckOptions, DiffOptions, GradOptions};
+use crate::api::options::{CheckOptions, Detail, DiffOptions, GradOptions};
 use crate::api::results::{
     CheckReport, Derivation, Evaluation, Gradient, GradientShape, Hessian, HessianShape, Loaded,
 };
@@ -324,7 +324,7 @@ impl Session {
             }
             let wrt = element_text(ws, id, wrt);
             let var = ws.parse_variable(&wrt)?;
-            derive_by(ws, id, &[(var, opts.order)])
+            derive_by(ws, id, &[(var, opts.order)], opts.detail)
         })?;
         Ok(self.derivation(inner))
     }
@@ -365,7 +365,7 @@ impl Session {
             if tensor {
                 let names = index_names(opts, &["i"]);
                 let var = ws.parse_variable(&format!("{}[{}]", wrt[0], names.join(", ")))?;
-                let steps = derive_by(ws, id, &[(var, 1)])?;
+                let steps = derive_by(ws, id, &[(var, 1)], Detail::Full)?;
                 return Ok(GradientShape::Index(Derivation {
                     ws: shared.clone(),
                     inner: steps,
@@ -546,6 +546,7 @@ impl Session {
                 result,
                 conditions,
                 shown,
+                readable: None,
             })
         })?;
         Ok(self.derivation(inner))
@@ -779,9 +780,9 @@ fn hessian_by_vector(
         // (or write one out), which would change what the second derivative treats as
         // the intermediate.
         let first = ws.pool.diff(id, v1, 1);
-        return derive_by(ws, first, &[(v2, 1)]);
+        return derive_by(ws, first, &[(v2, 1)], Detail::Full);
     }
-    derive_by(ws, id, &[(v1, 1), (v2, 1)])
+    derive_by(ws, id, &[(v1, 1), (v2, 1)], Detail::Full)
 }
 
 fn index_names(opts: &GradOptions, defaults: &[&str]) -> Vec<String> {
@@ -792,7 +793,12 @@ fn index_names(opts: &GradOptions, defaults: &[&str]) -> Vec<String> {
 }
 
 /// Differentiates `id` by each variable in turn, `order` times each, as one derivation.
-fn derive_by(ws: &mut Workspace, id: ExprId, vars: &[(ExprId, u32)]) -> Result<Steps, Inner> {
+fn derive_by(
+    ws: &mut Workspace,
+    id: ExprId,
+    vars: &[(ExprId, u32)],
+    detail: Detail,
+) -> Result<Steps, Inner> {
     let defs = ws.definitions_in_order();
     let mut all = Steps {
         start: id,
@@ -800,11 +806,25 @@ fn derive_by(ws: &mut Workspace, id: ExprId, vars: &[(ExprId, u32)]) -> Result<S
         result: id,
         conditions: Vec::new(),
         shown: Vec::new(),
+        readable: None,
     };
     for (k, &(var, order)) in vars.iter().enumerate() {
         let facts = ws.facts.clone();
-        let d = derive_with_steps(&mut ws.pool, all.result, var, order, &defs, &facts)?;
+        let d = if vars.len() == 1 {
+            crate::calculus::readable::derive_readable(
+                &mut ws.pool,
+                all.result,
+                var,
+                order,
+                &defs,
+                &facts,
+                detail,
+            )?
+        } else {
+            derive_with_steps(&mut ws.pool, all.result, var, order, &defs, &facts)?
+        };
         if k == 0 {
+            all.readable = d.readable.clone();
             all.start = d.start;
         }
         all.steps.extend(d.steps);

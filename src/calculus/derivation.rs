@@ -34,6 +34,9 @@ pub struct Derivation {
     /// derivation through intermediates reads in their names. The same value as the step's
     /// `after`; `steps` keep the written-out form the step checker replays.
     pub shown: Vec<ExprId>,
+    /// How the steps are shown at `--detail brief` or `normal` (see
+    /// [`crate::calculus::readable`]); `None` shows every step.
+    pub readable: Option<crate::calculus::readable::Readable>,
 }
 
 /// The most rounds a derivation takes before it finishes the remaining derivatives at
@@ -91,6 +94,7 @@ pub fn derive_with_lemmas(
         result,
         conditions,
         shown,
+        readable: None,
     })
 }
 

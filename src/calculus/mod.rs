@@ -9,3 +9,4 @@ pub mod derivation;
 pub mod derivative;
 pub mod gradient;
 pub mod lemma;
+pub mod readable;

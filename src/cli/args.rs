@@ -66,6 +66,29 @@ pub enum DtypeArg {
     F32,
 }
 
+/// How a derivation reads (`--detail`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DetailArg {
+    /// Grouped as a textbook groups its lines (a definition, the chain rule, a known
+    /// derivative, simplify), with recurring calls named (`p = softmax(z)`).
+    Brief,
+    /// One row per round of rules, calls of functions differentiated whole.
+    Normal,
+    /// Every definition written out and every rule a row.
+    Full,
+}
+
+impl DetailArg {
+    /// The library's detail.
+    pub fn to_gauge(self) -> gauge::options::Detail {
+        match self {
+            DetailArg::Brief => gauge::options::Detail::Brief,
+            DetailArg::Normal => gauge::options::Detail::Normal,
+            DetailArg::Full => gauge::options::Detail::Full,
+        }
+    }
+}
+
 /// How to show a derived result.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub struct Show {
@@ -126,7 +149,8 @@ Examples:
   gauge diff 'eml(x, y)' --wrt y                       # -1/y
   gauge diff 'cross_entropy(z, y)' --wrt 'z[i]'        # softmax(z)[i] - delta(i, y)
   gauge diff 'sin(x)*x' --order 2                     # the only variable, x
-  gauge diff 'cross_entropy(z, y)' --wrt 'z[i]' --steps")]
+  gauge diff 'cross_entropy(z, y)' --wrt 'z[i]' --steps
+  gauge diff 'cross_entropy(z, y)' --wrt 'z[i]' --detail brief --format latex")]
     Diff {
         /// The expression; `-` reads it from standard input, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
@@ -140,6 +164,11 @@ Examples:
         /// Take the derivative this many times.
         #[arg(long, default_value_t = 1, value_name = "K")]
         order: u32,
+        /// How the derivation reads; implies `--steps`. `brief` groups the steps as a
+        /// textbook does and names recurring calls; `normal` keeps calls of functions
+        /// whole; `full` (what `--steps` alone shows) writes every definition out.
+        #[arg(long, value_enum, value_name = "LEVEL")]
+        detail: Option<DetailArg>,
         #[command(flatten)]
         show: Show,
     },

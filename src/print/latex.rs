@@ -29,6 +29,19 @@ pub fn to_latex(pool: &Pool, id: ExprId) -> String {
     out
 }
 
+/// A call written as a name: the definition, its arguments, and the name as text.
+pub type CallName = (crate::expr::node::DefId, Vec<ExprId>, String);
+
+/// Prints an expression as LaTeX with the calls in `calls` written as their names
+/// (`softmax(z)[y]` as `p_y` when `softmax(z)` is named `p`).
+pub fn to_latex_calls(pool: &Pool, id: ExprId, calls: &[CallName]) -> String {
+    let mut out = String::new();
+    let mut printer = Latex::new(pool, id);
+    printer.calls = calls;
+    printer.expr(id, Level::Sum, &mut out);
+    out
+}
+
 /// Prints several expressions as LaTeX with some subexpressions written as names (as
 /// common subexpression elimination does: `named` maps each such node to its name, as
 /// text, `s1`, printed `s_{1}`). One printer serves all of `ids`, so the names they
@@ -73,6 +86,9 @@ struct Latex<'p> {
     tensors: Vec<String>,
     /// Subexpressions printed as names, if any.
     named: Option<&'p rustc_hash::FxHashMap<ExprId, String>>,
+    /// Calls written as a name (`softmax(z)` as `p`, so `softmax(z)[y]` is `p_y`): the
+    /// definition, the arguments and the name as text.
+    calls: &'p [CallName],
     /// While an anonymous definition's form prints, the LaTeX of the call's argument
     /// for each of its parameters, innermost call last.
     params: RefCell<Vec<(Symbol, String)>>,
@@ -289,6 +305,14 @@ impl<'p> Latex<'p> {
         }
     }
 
+    /// The name a call of `def` with `args` is written as, if any.
+    fn call_name(&self, def: crate::expr::node::DefId, args: &[ExprId]) -> Option<&str> {
+        self.calls
+            .iter()
+            .find(|(d, a, _)| *d == def && a.as_slice() == args)
+            .map(|(_, _, n)| n.as_str())
+    }
+
     /// A printer for `id`, whose free names bound indices must not take.
     fn new(pool: &'p Pool, id: ExprId) -> Latex<'p> {
         Latex::over(pool, &[id])
@@ -337,6 +361,7 @@ impl<'p> Latex<'p> {
             renames: RefCell::new(Vec::new()),
             tensors,
             named: None,
+            calls: &[],
             params: RefCell::new(Vec::new()),
             param_lens: RefCell::new(Vec::new()),
         }
@@ -562,6 +587,13 @@ impl<'p> Latex<'p> {
             Node::Call { def, args, .. } if self.pool.reduction_of(*def).is_some() => {
                 self.reduction(*def, args, out);
             }
+            Node::Call { def, args, indices } if self.call_name(*def, args).is_some() => {
+                let n = name(self.call_name(*def, args).unwrap_or_default());
+                out.push_str(&n);
+                if !indices.is_empty() {
+                    out.push_str(&sub(&self.indices(indices)));
+                }
+            }
             Node::Call { def, args, indices } => {
                 let d = self.pool.definition(*def);
                 let n = self.pool.name(d.name);
@@ -603,7 +635,10 @@ impl<'p> Latex<'p> {
                 // in print; of anything longer, the operator applied to it.
                 let atomic = match self.node(*expr) {
                     Node::Sym(_) | Node::Elem(..) | Node::Tensor(_) => true,
-                    Node::Call { def, .. } => self.pool.definition(*def).params.is_empty(),
+                    Node::Call { def, args, .. } => {
+                        self.pool.definition(*def).params.is_empty()
+                            || self.call_name(*def, args).is_some()
+                    }
                     _ => false,
                 };
                 if atomic {
@@ -771,7 +806,16 @@ impl<'p> Latex<'p> {
         let derivative = |f: &ExprId| matches!(self.node(*f), Node::Diff { .. });
         let (mut numer, derivatives): (Vec<ExprId>, Vec<ExprId>) =
             numer.into_iter().partition(|f| !derivative(f));
-        numer.extend(derivatives);
+        // Over a denominator, derivatives follow the fraction, as written by hand:
+        // `-\frac{1}{p_y} \frac{\partial p_y}{\partial z_i}`, not a fraction with a
+        // fraction on top.
+        let over = !coeff.denom().is_one() || !denom.is_empty();
+        let trailing = if over && decimal_free(&coeff, self) {
+            derivatives
+        } else {
+            numer.extend(derivatives);
+            Vec::new()
+        };
         if negate {
             coeff = -coeff;
         }
@@ -849,7 +893,23 @@ impl<'p> Latex<'p> {
             });
         }
         out.push('}');
+        for (k, &f) in trailing.iter().enumerate() {
+            out.push(' ');
+            if k + 1 < trailing.len() {
+                out.push_str("\\left[");
+                self.expr(f, Level::Power, out);
+                out.push_str("\\right]");
+            } else {
+                self.expr(f, Level::Power, out);
+            }
+        }
     }
+}
+
+/// Whether a coefficient prints as an integer or a fraction, not as a decimal (which
+/// leads the product outside any fraction).
+fn decimal_free(coeff: &BigRational, printer: &Latex<'_>) -> bool {
+    !printer.decimal(coeff)
 }
 
 /// Factors written side by side into a text, each printed in place. A number after

@@ -12,7 +12,7 @@ use crate::expr::node::ExprId;
 use crate::lower::workspace::Workspace;
 use crate::print::latex::to_latex;
 use crate::print::text::to_text_named;
-use crate::report::layout::{AlignRow, align};
+use crate::report::layout::{AlignRow, TexRow, align, align_tex};
 use crate::report::{Format, Output, display, json, latex_output};
 use crate::trace::Rule;
 
@@ -35,9 +35,20 @@ struct CseJson {
     result: String,
 }
 
+/// A row of a derivation at `--detail brief` or `normal`: what it shows, what it says
+/// it did, and every rule of the steps it groups.
+#[derive(Serialize)]
+struct RowJson {
+    expression: String,
+    label: String,
+    rules: Vec<Rule>,
+}
+
 #[derive(Serialize)]
 struct DerivationJson<'a> {
     conditions: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<Vec<RowJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cse: Option<CseJson>,
     input: String,
@@ -143,7 +154,9 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
     let mut o = String::new();
     match out.format() {
         Format::Latex => {
-            if out.steps() {
+            if let (true, Some(r)) = (out.steps(), &d.readable) {
+                o.push_str(&readable_latex(ws, d, r));
+            } else if out.steps() {
                 // One step per line, each with its rules as a note.
                 let rows: Vec<AlignRow<'_>> = shown_steps(d)
                     .map(|(e, st)| ("=", e, st.rule_names()))
@@ -161,7 +174,12 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
             latex_output(&o, out.standalone())
         }
         Format::Text => {
-            if out.steps() {
+            if let (true, Some(r)) = (out.steps(), &d.readable) {
+                let _ = writeln!(o, "  {}", text(d.start));
+                for (e, label, _) in readable_rows(d, r) {
+                    let _ = writeln!(o, "= {}    [{label}]", text(e));
+                }
+            } else if out.steps() {
                 let _ = writeln!(o, "  {}", text(d.start));
                 for (e, st) in shown_steps(d) {
                     let _ = writeln!(o, "= {}    [{}]", text(e), st.rule_names());
@@ -195,6 +213,16 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
             });
             let j = DerivationJson {
                 conditions: &conditions,
+                rows: d.readable.as_ref().map(|r| {
+                    readable_rows(d, r)
+                        .into_iter()
+                        .map(|(e, label, rules)| RowJson {
+                            expression: ws.print(e),
+                            label,
+                            rules,
+                        })
+                        .collect()
+                }),
                 cse,
                 input: whole_or_named(ws, d.start),
                 result: whole_or_named(ws, d.result),
@@ -203,4 +231,94 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
             format!("{}\n", json::to_string(&j))
         }
     }
+}
+
+/// The rows of a readable derivation: each group's expression as shown, its label and
+/// every rule of its steps; a row that shows what the row before it showed is left out.
+fn readable_rows(
+    d: &Derivation,
+    r: &crate::calculus::readable::Readable,
+) -> Vec<(ExprId, String, Vec<Rule>)> {
+    let mut rows: Vec<(ExprId, String, Vec<Rule>)> = Vec::new();
+    let mut from = 0;
+    let mut last = d.start;
+    for g in &r.groups {
+        let e = d.shown.get(g.end - 1).copied().unwrap_or(d.result);
+        let mut rules: Vec<Rule> = Vec::new();
+        for st in &d.steps[from..g.end.min(d.steps.len())] {
+            for rule in &st.rules {
+                if !rules.contains(rule) {
+                    rules.push(*rule);
+                }
+            }
+        }
+        from = g.end;
+        if e == last {
+            continue;
+        }
+        last = e;
+        rows.push((e, g.label.clone(), rules));
+    }
+    rows
+}
+
+/// A readable derivation as an `align*`: the rows with their labels, recurring calls
+/// written as their names (`p_y`), each name stated beside the first row that uses it,
+/// and, when the result uses one, a last row with the names written out.
+fn readable_latex(
+    ws: &Workspace,
+    d: &Derivation,
+    r: &crate::calculus::readable::Readable,
+) -> String {
+    use crate::print::latex::{CallName, name, to_latex_calls};
+    let calls: Vec<CallName> = r
+        .names
+        .iter()
+        .map(|n| (n.def, n.args.clone(), n.name.clone()))
+        .collect();
+    let statement = |n: &crate::calculus::readable::Named| {
+        let f = ws
+            .pool
+            .name(ws.pool.definition(n.def).name)
+            .replace('_', "\\_");
+        let args: Vec<String> = n.args.iter().map(|&a| to_latex(&ws.pool, a)).collect();
+        format!(
+            "{} = \\operatorname{{{f}}}({})",
+            name(&n.name),
+            args.join(", ")
+        )
+    };
+    let mut stated: Vec<usize> = Vec::new();
+    let mut rows: Vec<TexRow> = Vec::new();
+    for (e, label, _) in readable_rows(d, r) {
+        let tex = to_latex_calls(&ws.pool, e, &calls);
+        let mut notes = vec![format!("\\text{{{}}}", label.replace('_', "\\_"))];
+        for (k, n) in r.names.iter().enumerate() {
+            let shows = tex.contains(&name(&n.name)) && tex != to_latex(&ws.pool, e);
+            if shows && !stated.contains(&k) {
+                stated.push(k);
+                notes.push(statement(n));
+            }
+        }
+        rows.push(TexRow {
+            relation: "=".to_string(),
+            tex,
+            notes,
+        });
+    }
+    let plain = to_latex(&ws.pool, d.result);
+    if rows.last().is_some_and(|last| last.tex != plain) {
+        let used: Vec<String> = r
+            .names
+            .iter()
+            .filter(|n| rows.last().is_some_and(|l| l.tex.contains(&name(&n.name))))
+            .map(statement)
+            .collect();
+        rows.push(TexRow {
+            relation: "=".to_string(),
+            tex: plain,
+            notes: vec![format!("\\text{{substitute }} {}", used.join(", "))],
+        });
+    }
+    align_tex(&to_latex_calls(&ws.pool, d.start, &calls), &rows)
 }

@@ -52,24 +52,49 @@ fn note_rows(note: &str) -> Vec<String> {
 /// list of rules on the rows below. The notes form one column, so the formulas get
 /// what the widest note leaves of the page.
 pub fn align(pool: &Pool, first: ExprId, rows: &[AlignRow<'_>]) -> String {
-    let noted: Vec<Vec<String>> = rows.iter().map(|r| note_rows(&r.2)).collect();
-    let notes = noted
+    let rows: Vec<TexRow> = rows
         .iter()
-        .flatten()
-        .map(|n| display_width(&format!("\\text{{{n}}}")))
+        .map(|(relation, e, note)| TexRow {
+            relation: relation.to_string(),
+            tex: to_latex(pool, *e),
+            notes: note_rows(note)
+                .into_iter()
+                .map(|n| format!("\\text{{{n}}}"))
+                .collect(),
+        })
+        .collect();
+    align_tex(&to_latex(pool, first), &rows)
+}
+
+/// A row of a derivation already set in LaTeX: the relation, the formula, and the
+/// note's rows as math (`\text{chain rule}`, `p = \operatorname{softmax}(z)`).
+pub struct TexRow {
+    /// `=` or `\neq`.
+    pub relation: String,
+    /// The formula.
+    pub tex: String,
+    /// The note, one entry per row it takes.
+    pub notes: Vec<String>,
+}
+
+/// An `align*` derivation from LaTeX rows (see [`align`]).
+pub fn align_tex(head: &str, rows: &[TexRow]) -> String {
+    let notes = rows
+        .iter()
+        .flat_map(|r| r.notes.iter())
+        .map(|n| display_width(n))
         .fold(0.0, f64::max);
     let notes = if notes > 0.0 { notes + COLUMN_GAP } else { 0.0 };
-    let head = to_latex(pool, first);
     // A short first expression opens the first row and sets the column the `=` signs
     // align on; a long one has a row of its own, starting where the formulas start,
     // so that it does not push every row to the right.
-    let head_width = display_width(&head);
+    let head_width = display_width(head);
     let inline = head_width <= (PAGE_WIDTH - notes) * 0.4;
     let indent = if inline { head_width } else { 0.0 };
     let width = (PAGE_WIDTH - notes - indent - RELATION).max(MIN_ROW_WIDTH);
     let mut out: Vec<String> = Vec::new();
     if !inline {
-        for (k, part) in break_lines(&head, width + RELATION, width + RELATION - INDENT)
+        for (k, part) in break_lines(head, width + RELATION, width + RELATION - INDENT)
             .iter()
             .enumerate()
         {
@@ -80,22 +105,23 @@ pub fn align(pool: &Pool, first: ExprId, rows: &[AlignRow<'_>]) -> String {
             });
         }
     }
-    for (k, ((relation, e, _), notes)) in rows.iter().zip(&noted).enumerate() {
-        let parts = break_lines(&to_latex(pool, *e), width, width - INDENT);
-        let height = parts.len().max(notes.len());
+    for (k, row) in rows.iter().enumerate() {
+        let parts = break_lines(&row.tex, width, width - INDENT);
+        let height = parts.len().max(row.notes.len());
         for j in 0..height {
-            let note = notes
+            let note = row
+                .notes
                 .get(j)
-                .map_or(String::new(), |n| format!(" && \\text{{{n}}}"));
-            let row = match (j, parts.get(j)) {
-                (0, Some(part)) => format!("&{relation} {part}{note}"),
+                .map_or(String::new(), |n| format!(" && {n}"));
+            let line = match (j, parts.get(j)) {
+                (0, Some(part)) => format!("&{} {part}{note}", row.relation),
                 (_, Some(part)) => format!("&\\quad {part}{note}"),
                 (_, None) => format!("&{note}"),
             };
             if k == 0 && j == 0 && inline {
-                out.push(format!("  {head}\n  {row}"));
+                out.push(format!("  {head}\n  {line}"));
             } else {
-                out.push(format!("  {row}"));
+                out.push(format!("  {line}"));
             }
         }
     }

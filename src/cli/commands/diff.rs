@@ -15,7 +15,7 @@ pub fn run(
     cli: &Cli,
     expr: &str,
     wrt: Option<&str>,
-    order: u32,
+    opts: &DiffOptions,
     show: Show,
     out: &mut impl Write,
 ) -> Outcome {
@@ -24,7 +24,7 @@ pub fn run(
         Some(w) => w.to_string(),
         None => session.variable(&text)?,
     };
-    let d = session.diff_with(&text, &wrt, &DiffOptions::new().with_order(order))?;
+    let d = session.diff_with(&text, &wrt, opts)?;
     out.write_all(d.render(&cli.output(show)).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -52,8 +52,17 @@ pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome
             expr,
             wrt,
             order,
+            detail,
             show,
-        } => diff::run(session, &cli, expr, wrt.as_deref(), *order, *show, out),
+        } => {
+            let mut show = *show;
+            show.steps |= detail.is_some();
+            let detail = detail.map_or(gauge::options::Detail::Full, |d| d.to_gauge());
+            let opts = gauge::options::DiffOptions::new()
+                .with_order(*order)
+                .with_detail(detail);
+            diff::run(session, &cli, expr, wrt.as_deref(), &opts, show, out)
+        }
         Command::Grad {
             expr,
             wrt,
