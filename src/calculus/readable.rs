@@ -312,16 +312,22 @@ fn readable(pool: &Pool, d: &Derivation, detail: Detail) -> Readable {
             pending.clear();
         }
     }
-    // A trailing trivial round joins the row before it.
-    if detail == Detail::Brief && groups.len() >= 2 {
-        let n = groups.len();
-        if kinds[groups[n - 2].end..groups[n - 1].end]
-            .iter()
-            .all(|k| *k == Kind::Trivial)
-        {
-            let last = groups.remove(n - 1);
-            groups[n - 2].end = last.end;
+    // At `brief`, a row of trivial rounds alone (the last derivatives of variables)
+    // joins the row of rules before it.
+    if detail == Detail::Brief {
+        let mut merged: Vec<Group> = Vec::with_capacity(groups.len());
+        let mut from = 0;
+        for g in groups {
+            let trivial = kinds[from..g.end].iter().all(|k| *k == Kind::Trivial);
+            let after_rule = from > 0 && matches!(kinds[from - 1], Kind::Rule | Kind::Trivial);
+            let end = g.end;
+            match merged.last_mut() {
+                Some(last) if trivial && after_rule => last.end = end,
+                _ => merged.push(g),
+            }
+            from = end;
         }
+        groups = merged;
     }
     let names = names(pool, d, &groups);
     Readable { groups, names }
@@ -458,12 +464,16 @@ fn labels(pool: &Pool, st: &Step) -> Vec<String> {
 /// nothing else happened in it.
 fn join_labels(labels: &[String]) -> String {
     let minor = ["derivative of a variable", "linearity", "constant factor"];
-    let mut major: Vec<&String> = labels
+    let major: Vec<&String> = labels
         .iter()
         .filter(|l| !minor.contains(&l.as_str()))
         .collect();
     if major.is_empty() {
-        major = labels.iter().collect();
+        // One trivial rule is named; several are what "differentiate" says.
+        return match labels {
+            [one] => one.clone(),
+            _ => "differentiate".to_string(),
+        };
     }
     let mut unique: Vec<&String> = Vec::new();
     for l in major {

@@ -250,6 +250,23 @@ fn standalone_documents_compile_and_render() {
         vec!["diff", "cross_entropy(z, y)", "--wrt", "z[i]", "--steps"],
         vec![
             "diff",
+            "cross_entropy(z, y)",
+            "--wrt",
+            "z[i]",
+            "--detail",
+            "brief",
+        ],
+        vec![
+            "diff",
+            "log_softmax(z)[k]",
+            "--wrt",
+            "z[i]",
+            "--detail",
+            "normal",
+        ],
+        vec!["diff", "bce(w*x + b, t)", "--wrt", "w", "--detail", "brief"],
+        vec![
+            "diff",
             "sum(i, gl[i]*xhat[i])",
             "--wrt",
             "xl[j]",

@@ -37,6 +37,7 @@ mod norms;
 mod oracle_props;
 mod precise;
 mod prove;
+mod readable;
 mod reductions;
 mod reference;
 mod robustness;
