@@ -66,29 +66,6 @@ pub enum DtypeArg {
     F32,
 }
 
-/// How a derivation reads (`--detail`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DetailArg {
-    /// Grouped as a textbook groups its lines (a definition, the chain rule, a known
-    /// derivative, simplify), with recurring calls named (`p = softmax(z)`).
-    Brief,
-    /// One row per round of rules, calls of functions differentiated whole.
-    Normal,
-    /// Every definition written out and every rule a row.
-    Full,
-}
-
-impl DetailArg {
-    /// The library's detail.
-    pub fn to_gauge(self) -> gauge::options::Detail {
-        match self {
-            DetailArg::Brief => gauge::options::Detail::Brief,
-            DetailArg::Normal => gauge::options::Detail::Normal,
-            DetailArg::Full => gauge::options::Detail::Full,
-        }
-    }
-}
-
 /// How to show a derived result.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub struct Show {
@@ -168,7 +145,7 @@ Examples:
         /// textbook does and names recurring calls; `normal` keeps calls of functions
         /// whole; `full` (what `--steps` alone shows) writes every definition out.
         #[arg(long, value_enum, value_name = "LEVEL")]
-        detail: Option<DetailArg>,
+        detail: Option<crate::commands::diff::DetailArg>,
         #[command(flatten)]
         show: Show,
     },

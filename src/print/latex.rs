@@ -862,6 +862,10 @@ impl<'p> Latex<'p> {
                     self.expr(f, Level::Power, &mut inner);
                     parens(&inner, o);
                 }
+                // A fraction's whole numerator needs no brackets: the bar groups it.
+                _ if fraction && numer.len() == 1 && !coeff_numer && decimal.is_none() => {
+                    self.expr(f, Level::Sum, o)
+                }
                 _ => self.expr(f, Level::Power, o),
             });
         }

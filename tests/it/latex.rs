@@ -1,7 +1,7 @@
 //! The LaTeX printer, on the formulas of the seed and of the README, as a reviewed
 //! snapshot; and the unambiguity rules it promises.
 
-use crate::common::with_snapshots;
+use crate::common::{root, with_snapshots};
 use gauge::lower::workspace::Workspace;
 
 fn latex(text: &str) -> String {
@@ -245,4 +245,29 @@ fn a_long_bracketed_sum_in_a_product_breaks_inside_the_bracket() {
     assert!(rows[0].starts_with("x \\left(") && rows[0].ends_with("\\right."));
     assert!(rows[1..].iter().all(|r| r.starts_with("\\left.- ")));
     assert!(rows.last().is_some_and(|r| r.ends_with("\\right)")));
+}
+
+/// The LaTeX derivations of every example file, as `gauge prove FILE --format latex`
+/// prints them, one snapshot per file: a change in any derivation shows in review.
+#[test]
+fn every_example_derivation_is_snapshotted() {
+    let dirs = [root().join("examples"), root().join("examples/training")];
+    let mut files = 0;
+    for dir in dirs {
+        for path in crate::common::gauge_files(&dir) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if !text.contains("claim ") {
+                continue;
+            }
+            files += 1;
+            let out =
+                crate::common::gauge(&["prove", &path.to_string_lossy(), "--format", "latex"]);
+            assert!(out.status.code().is_some_and(|c| c <= 1), "{path:?}");
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            // Timings in the JSON-free LaTeX are absent; the text is deterministic.
+            let doc = crate::common::stdout(&out);
+            with_snapshots(|| insta::assert_snapshot!(format!("examples__{stem}"), doc));
+        }
+    }
+    assert!(files >= 9, "{files} example files with claims");
 }

@@ -4,7 +4,7 @@
 mod check;
 mod codegen;
 mod completions;
-mod diff;
+pub mod diff;
 mod eval;
 mod grad;
 mod hessian;
