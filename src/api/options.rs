@@ -173,6 +173,7 @@ impl CheckOptions {
 pub struct ProveOptions {
     pub(crate) seed: u64,
     pub(crate) verify: bool,
+    pub(crate) detail: Detail,
 }
 
 impl Default for ProveOptions {
@@ -180,6 +181,7 @@ impl Default for ProveOptions {
         ProveOptions {
             seed: 1,
             verify: false,
+            detail: Detail::Full,
         }
     }
 }
@@ -201,6 +203,14 @@ impl ProveOptions {
     /// random points.
     pub fn with_verify(mut self, verify: bool) -> ProveOptions {
         self.verify = verify;
+        self
+    }
+
+    /// How the derivations of proved claims read (see [`DiffOptions::with_detail`]):
+    /// at `Brief` or `Normal`, a claim about a first derivative is derived with calls of
+    /// functions differentiated whole, and its rows grouped and labelled.
+    pub fn with_detail(mut self, detail: Detail) -> ProveOptions {
+        self.detail = detail;
         self
     }
 }

@@ -132,6 +132,7 @@ impl Session {
     fn decide_from(&mut self, from: usize, opts: &ProveOptions) -> Proofs {
         let claims = match self.ws.try_borrow_mut() {
             Ok(mut ws) => {
+                ws.detail = opts.detail;
                 let claims = ws.claims.get(from..).unwrap_or_default().to_vec();
                 // In the order the citations need; the reports in file order.
                 crate::prove::lemmas::decide_all(&mut ws, &claims, |ws, c| {

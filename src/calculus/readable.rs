@@ -23,31 +23,7 @@ use crate::expr::pool::Pool;
 use crate::simplify::simplifier::Simplifier;
 use crate::trace::{Rewrite, Rule, Step};
 
-/// How much of a derivation to show.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Detail {
-    /// Steps grouped as a textbook groups them: a definition, the chain rule, a known
-    /// derivative, "simplify"; recurring calls named.
-    Brief,
-    /// Each round of rules a row; calls of functions kept whole and differentiated in
-    /// one step; recurring calls named.
-    #[default]
-    Normal,
-    /// Every definition written out, every rule a row.
-    Full,
-}
-
-impl Detail {
-    /// The detail named `brief`, `normal` or `full`.
-    pub fn parse(name: &str) -> Option<Detail> {
-        match name {
-            "brief" => Some(Detail::Brief),
-            "normal" => Some(Detail::Normal),
-            "full" => Some(Detail::Full),
-            _ => None,
-        }
-    }
-}
+pub use crate::print::Detail;
 
 /// How a derivation is shown at `brief` or `normal` detail.
 #[derive(Clone, Debug, Default)]
@@ -408,7 +384,10 @@ fn holds_diff_anywhere(pool: &Pool, id: ExprId) -> bool {
 fn called(pool: &Pool, e: ExprId) -> Option<String> {
     match pool.node(e) {
         Node::Diff { expr, .. } => called(pool, *expr),
-        Node::Call { def, .. } => Some(pool.name(pool.definition(*def).name).to_string()),
+        // An anonymous definition (a whole-tensor expression) has no name to quote.
+        Node::Call { def, .. } => {
+            Some(pool.name(pool.definition(*def).name).to_string()).filter(|n| !n.starts_with('%'))
+        }
         _ => None,
     }
 }

@@ -234,6 +234,9 @@ Examples:
         /// random points.
         #[arg(long)]
         verify: bool,
+        /// How a proved claim's derivation reads in LaTeX (see `diff --detail`).
+        #[arg(long, value_enum, value_name = "LEVEL")]
+        detail: Option<crate::commands::diff::DetailArg>,
     },
     /// Generate `value_and_grad(args...)`: the value and the gradients of a scalar
     /// formula, numerically stable, as NumPy, JAX, PyTorch or Rust code.

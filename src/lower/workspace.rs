@@ -130,6 +130,8 @@ pub struct Workspace {
     /// The named claims proved so far (and passed the step checker, when it ran),
     /// which later claims may cite as lemmas; the latest of each name.
     pub lemmas: Vec<Lemma>,
+    /// How the derivations of proved claims read (`prove --detail`).
+    pub detail: crate::print::Detail,
 }
 
 impl Workspace {

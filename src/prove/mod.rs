@@ -174,6 +174,10 @@ pub struct Chain {
     pub left: Vec<Step>,
     /// The steps from the right side to the meeting point.
     pub right: Vec<Step>,
+    /// At `--detail brief` or `normal`, the left side's derivation as it reads: each
+    /// step's expression as shown, and the rows and names (see
+    /// [`crate::calculus::readable`]).
+    pub readable: Option<Shown>,
 }
 
 /// One row of a derivation as a reader follows it: the expression reached, and the
@@ -428,6 +432,17 @@ fn facts_used<'s>(session: &mut Workspace, steps: impl Iterator<Item = &'s Step>
 /// that does not meet the other side, the derivative is taken in one step.
 fn forward(session: &mut Workspace, claim: &Claim) -> Option<Chain> {
     let (r, right) = simplified_side(session, claim.rhs).ok()?;
+    if session.detail != crate::print::Detail::Full
+        && lemmas::active(session, claim).is_empty()
+        && let Some((l, left, readable)) = readable_side(session, claim.lhs)
+        && l == r
+    {
+        return Some(Chain {
+            left,
+            right,
+            readable: Some(readable),
+        });
+    }
     // With lemmas, the left side as the lemmas take it first: the derivation cites
     // them instead of deriving again what they state.
     let rules = lemmas::active(session, claim);
@@ -435,21 +450,71 @@ fn forward(session: &mut Workspace, claim: &Claim) -> Option<Chain> {
         if let Some((l, left)) = derived_side(session, claim.lhs, &rules)
             && l == r
         {
-            return Some(Chain { left, right });
+            return Some(Chain {
+                left,
+                right,
+                readable: None,
+            });
         }
         if let Ok((l, left, true)) = lemmas::lemma_side(session, claim.lhs, &rules)
             && l == r
         {
-            return Some(Chain { left, right });
+            return Some(Chain {
+                left,
+                right,
+                readable: None,
+            });
         }
     }
     if let Some((l, left)) = derived_side(session, claim.lhs, &[])
         && l == r
     {
-        return Some(Chain { left, right });
+        return Some(Chain {
+            left,
+            right,
+            readable: None,
+        });
     }
     let (l, left) = simplified_side(session, claim.lhs).ok()?;
-    (l == r).then_some(Chain { left, right })
+    (l == r).then_some(Chain {
+        left,
+        right,
+        readable: None,
+    })
+}
+
+/// How a derivation reads: each step's expression as shown, and its rows and names.
+type Shown = (Vec<ExprId>, crate::calculus::readable::Readable);
+
+/// A side that is a first derivative, derived at the workspace's detail (see
+/// [`crate::calculus::readable`]), with the steps and how they read.
+fn readable_side(session: &mut Workspace, e: ExprId) -> Option<(ExprId, Vec<Step>, Shown)> {
+    let crate::expr::node::Node::Diff {
+        expr,
+        var,
+        order: 1,
+    } = session.pool.node(e).clone()
+    else {
+        return None;
+    };
+    let defs = session.definitions_in_order();
+    let facts = session.facts.clone();
+    let detail = session.detail;
+    let d = crate::calculus::readable::derive_readable(
+        &mut session.pool,
+        expr,
+        var,
+        1,
+        &defs,
+        &facts,
+        detail,
+    )
+    .ok()?;
+    let joined = d.steps.first().is_none_or(|s| s.before == e)
+        && d.steps.windows(2).all(|w| w[0].after == w[1].before)
+        && d.steps.last().map_or(e, |s| s.after) == d.result;
+    let readable = d.readable?;
+    joined.then_some((d.result, d.steps, (d.shown, readable)))
 }
 
 /// A side that is a first derivative, derived one rule at a time, with the steps; the

@@ -265,7 +265,7 @@ fn readable_rows(
 /// A readable derivation as an `align*`: the rows with their labels, recurring calls
 /// written as their names (`p_y`), each name stated beside the first row that uses it,
 /// and, when the result uses one, a last row with the names written out.
-fn readable_latex(
+pub(crate) fn readable_latex(
     ws: &Workspace,
     d: &Derivation,
     r: &crate::calculus::readable::Readable,
@@ -290,11 +290,19 @@ fn readable_latex(
     };
     let mut stated: Vec<usize> = Vec::new();
     let mut rows: Vec<TexRow> = Vec::new();
-    for (e, label, _) in readable_rows(d, r) {
+    let head = to_latex_calls(&ws.pool, d.start, &calls);
+    let head_names = head != to_latex(&ws.pool, d.start);
+    for (row, (e, label, _)) in readable_rows(d, r).into_iter().enumerate() {
         let tex = to_latex_calls(&ws.pool, e, &calls);
-        let mut notes = vec![format!("\\text{{{}}}", label.replace('_', "\\_"))];
+        // A long label continues on the rows below, as a list of rules does.
+        let mut notes: Vec<String> = crate::report::layout::note_rows(&label)
+            .iter()
+            .map(|l| format!("\\text{{{}}}", escape_text(l)))
+            .collect();
         for (k, n) in r.names.iter().enumerate() {
-            let shows = tex.contains(&name(&n.name)) && tex != to_latex(&ws.pool, e);
+            // A name the first expression uses is stated beside the first row.
+            let in_head = row == 0 && head_names && head.contains(&name(&n.name));
+            let shows = in_head || tex.contains(&name(&n.name)) && tex != to_latex(&ws.pool, e);
             if shows && !stated.contains(&k) {
                 stated.push(k);
                 notes.push(statement(n));
@@ -320,5 +328,20 @@ fn readable_latex(
             notes: vec![format!("\\text{{substitute }} {}", used.join(", "))],
         });
     }
-    align_tex(&to_latex_calls(&ws.pool, d.start, &calls), &rows)
+    align_tex(&head, &rows)
+}
+
+/// Text for `\\text{...}`: LaTeX's special characters escaped.
+fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '_' | '%' | '&' | '#' | '$' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }

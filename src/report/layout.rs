@@ -29,7 +29,7 @@ const INDENT: f64 = 10.0;
 pub type AlignRow<'a> = (&'a str, ExprId, String);
 
 /// A note's rule names in rows of at most [`NOTE_WIDTH`] characters, broken after commas.
-fn note_rows(note: &str) -> Vec<String> {
+pub(crate) fn note_rows(note: &str) -> Vec<String> {
     let mut rows: Vec<String> = Vec::new();
     for name in note.split(", ").filter(|n| !n.is_empty()) {
         match rows.last_mut() {

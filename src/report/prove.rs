@@ -195,7 +195,26 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
                 continue;
             }
         }
-        o.push_str(&align(&ws.pool, first, &rows));
+        // At `--detail brief` or `normal`, a proof that reads forwards to the right
+        // side as it stands is set as its readable derivation.
+        let readable = match (&r.verdict, &r.chain) {
+            (Outcome::Proved { .. }, Some(c)) if c.right.is_empty() => c.readable.as_ref(),
+            _ => None,
+        };
+        match readable {
+            Some((shown, readable)) => {
+                let d = crate::calculus::derivation::Derivation {
+                    start: r.claim.lhs,
+                    steps: r.chain.as_ref().map(|c| c.left.clone()).unwrap_or_default(),
+                    result: r.claim.rhs,
+                    conditions: Vec::new(),
+                    shown: shown.clone(),
+                    readable: None,
+                };
+                o.push_str(&crate::report::derivation::readable_latex(ws, &d, readable));
+            }
+            None => o.push_str(&align(&ws.pool, first, &rows)),
+        }
         if lemma.is_some() {
             o.push_str("\\end{proof}\n");
         }

@@ -277,6 +277,11 @@ fn standalone_documents_compile_and_render() {
     ]
     .into_iter()
     .chain(files.iter().map(|f| vec!["prove", f.as_str()]))
+    .chain(
+        files
+            .iter()
+            .map(|f| vec!["prove", f.as_str(), "--detail", "brief"]),
+    )
     .collect();
     let docs: Vec<String> = runs
         .iter()

@@ -186,3 +186,42 @@ fn readable_derivations_are_checked_step_by_step() {
         }
     }
 }
+
+#[test]
+fn proved_claims_read_at_the_detail_asked_for() {
+    let out = gauge(&[
+        "prove",
+        "examples/seed.gauge",
+        "--detail",
+        "brief",
+        "--verify",
+        "--format",
+        "latex",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let tex = stdout(&out);
+    let ce = tex.split("% ce_grad").nth(1).expect("the claim is printed");
+    let rows = align_rows(ce);
+    assert!(rows.len() <= 6, "{ce}");
+    let last = rows
+        .last()
+        .unwrap()
+        .split(" && ")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        last.ends_with("\\operatorname{softmax}(z)_i - \\delta_{ci}"),
+        "{last}"
+    );
+    assert!(ce.contains("\\frac{1}{p_c}"), "{ce}");
+    // The default is the full derivation, as before.
+    let full = stdout(&gauge(&[
+        "prove",
+        "examples/seed.gauge",
+        "--format",
+        "latex",
+    ]));
+    assert!(!full.contains("p_c"), "{full}");
+    assert!(full.contains("e^{z_c}"), "{full}");
+}

@@ -77,8 +77,17 @@ pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome
         } => hessian::run(session, &cli, expr, wrt.as_deref(), index, *show, out),
         Command::Simplify { expr, show } => simplify::run(session, &cli, expr, *show, out),
         Command::Check(args) => check::run(session, &cli, args, out),
-        Command::Prove { file, seed, verify } => {
-            prove::run(session, &cli, file, *seed, *verify, out)
+        Command::Prove {
+            file,
+            seed,
+            verify,
+            detail,
+        } => {
+            let opts = gauge::options::ProveOptions::new()
+                .with_seed(*seed)
+                .with_verify(*verify)
+                .with_detail(detail.map_or(gauge::options::Detail::Full, |d| d.to_gauge()));
+            prove::run(session, &cli, file, &opts, out)
         }
         Command::Latex { expr } => latex::run(session, &cli, expr, out),
         Command::Codegen {

@@ -16,14 +16,12 @@ pub fn run(
     session: &mut Session,
     cli: &Cli,
     file: &Path,
-    seed: u64,
-    verify: bool,
+    opts: &ProveOptions,
     out: &mut impl Write,
 ) -> Outcome {
     let text = read_file(file)?;
     session.load_claims(&file.display().to_string(), &text)?;
-    let opts = ProveOptions::new().with_seed(seed).with_verify(verify);
-    let proofs = session.prove_all(&opts);
+    let proofs = session.prove_all(opts);
     for c in proofs.claims() {
         if let Some(f) = c.checker_failure().filter(|_| c.checker_gave_up()) {
             let _ = writeln!(
