@@ -128,14 +128,19 @@ def diff(expr: str, wrt: str, defs: Defs = None, *, order: int = 1) -> Expr:
     return Session(defs).diff(expr, wrt, order)
 
 
-def derive(expr: str, wrt: str, defs: Defs = None, *, order: int = 1) -> Derivation:
+def derive(
+    expr: str, wrt: str, defs: Defs = None, *, order: int = 1, detail: str = "full"
+) -> Derivation:
     """The derivative with its derivation: ``.result``, ``.steps`` (each with the
     rules applied), ``str()`` the steps as ``gauge diff --steps`` prints them,
     ``.latex()`` an ``align*``.
 
-    Parameters are those of ``diff``.
+    Parameters are those of ``diff``, and ``detail``: ``"full"`` (every definition
+    written out, every rule a row), ``"normal"`` (calls of functions differentiated
+    whole) or ``"brief"`` (rows grouped as a textbook groups them, recurring calls
+    named), as ``gauge diff --detail``.
     """
-    return Session(defs).derive(expr, wrt, order)
+    return Session(defs).derive(expr, wrt, order, detail)
 
 
 def grad(

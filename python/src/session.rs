@@ -234,16 +234,23 @@ impl PySession {
     }
 
     /// The derivative with its derivation, step by step (``str()`` of the result
-    /// prints the steps, ``.latex()`` an ``align*``).
-    #[pyo3(signature = (expr, wrt, order = 1))]
+    /// prints the steps, ``.latex()`` an ``align*``); ``detail`` is ``"brief"``,
+    /// ``"normal"`` or ``"full"``, as ``gauge diff --detail``.
+    #[pyo3(signature = (expr, wrt, order = 1, detail = "full"))]
     fn derive(
         &mut self,
         py: Python<'_>,
         expr: &str,
         wrt: &str,
         order: u32,
+        detail: &str,
     ) -> PyResult<PyDerivation> {
-        let opts = DiffOptions::new().with_order(order);
+        let Some(detail) = gauge::options::Detail::parse(detail) else {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "detail must be \"brief\", \"normal\" or \"full\", not {detail:?}"
+            )));
+        };
+        let opts = DiffOptions::new().with_order(order).with_detail(detail);
         self.call(py, |s| s.diff_with(expr, wrt, &opts))
             .map(PyDerivation::new)
     }

@@ -102,6 +102,20 @@ def test_derive_gives_the_steps_and_their_rules():
     assert d._repr_latex_().startswith("$$")
 
 
+def test_derive_at_brief_reads_as_a_textbook_derivation():
+    d = gauge.derive("cross_entropy(z, y)", "z[i]", detail="brief")
+    assert d.result == gauge.parse("softmax(z)[i] - delta(i, y)")
+    tex = d.latex()
+    assert r"\frac{1}{p_y}" in tex
+    assert r"\text{derivative of softmax}" in tex
+    assert "[chain rule]" in str(d)
+    # Every rule application is still there under the rows.
+    full = gauge.derive("cross_entropy(z, y)", "z[i]")
+    assert len(str(d).splitlines()) < len(str(full).splitlines())
+    with pytest.raises(ValueError, match="detail"):
+        gauge.derive("x^2", "x", detail="short")
+
+
 def test_grad_by_scalars_by_one_name_and_by_a_tensor():
     g = gauge.grad("eml(x, y)", ["x", "y"])
     assert g == [gauge.parse("exp(x)"), gauge.parse("-1/y")]
