@@ -14,6 +14,11 @@ pub enum Format {
     /// LaTeX math (derivations as an `align*` environment); commands without a formula
     /// to show print text.
     Latex,
+    /// Markdown with `$$` display math, for README files and notebooks (GitHub and
+    /// Jupyter render it with MathJax): the LaTeX output with each derivation as an
+    /// `aligned` block and the claims' headings as text; commands without a formula to
+    /// show print their text as a code block.
+    Markdown,
 }
 
 const ABOUT: &str = "Derive, prove, check and print gradients.";
@@ -42,7 +47,8 @@ pub struct Cli {
     pub format: Format,
 
     /// With LaTeX output, print a complete document (amsmath and amssymb only) that
-    /// pdflatex compiles as it stands, instead of bare math.
+    /// pdflatex compiles as it stands, instead of bare math. (Markdown output is always
+    /// whole, so it takes no `--standalone`.)
     #[arg(long, global = true)]
     pub standalone: bool,
 
@@ -374,7 +380,8 @@ impl Format {
         match self {
             Format::Text => gauge::Format::Text,
             Format::Json => gauge::Format::Json,
-            Format::Latex => gauge::Format::Latex,
+            // Markdown is made from the LaTeX output (see `commands::finish`).
+            Format::Latex | Format::Markdown => gauge::Format::Latex,
         }
     }
 }
@@ -393,8 +400,15 @@ impl Cli {
     /// How results are rendered, showing what `show` asks for.
     pub fn output(&self, show: Show) -> gauge::options::Output {
         gauge::options::Output::new(self.format.to_gauge())
-            .with_standalone(self.standalone)
+            .with_standalone(self.standalone_latex())
             .with_steps(show.steps)
             .with_cse(show.cse)
+    }
+
+    /// Whether LaTeX is rendered as a document: with `--standalone`, and for Markdown,
+    /// which is made from the document (its claims' headings, every formula
+    /// delimited).
+    pub fn standalone_latex(&self) -> bool {
+        self.standalone || self.format == Format::Markdown
     }
 }

@@ -63,7 +63,19 @@ fn run() -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let result = commands::execute(&mut session, cli, &mut out);
+    let result = if format == Format::Markdown {
+        // Markdown is made from the whole LaTeX output, so the command writes it here
+        // first; what it wrote before an error is still printed.
+        let source = commands::markdown_source(&cli);
+        let mut written = Vec::new();
+        let result = commands::execute(&mut session, cli, &mut written);
+        match out.write_all(&commands::markdown(source, written)) {
+            Ok(()) => result,
+            Err(e) => Err(Failure::Io(e)),
+        }
+    } else {
+        commands::execute(&mut session, cli, &mut out)
+    };
     // A search that gave up at the work budget printed what it had; the exit code says
     // the answer is not the whole one.
     let mut gave_up = false;

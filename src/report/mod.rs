@@ -1,5 +1,5 @@
 //! Reports: every result rendered as text, JSON or LaTeX, exactly as the command line
-//! prints it.
+//! prints it, and as Markdown made from the LaTeX (see [`markdown`]).
 //!
 //! Each function here takes a result of a stage below (a derivation, a check, the
 //! claims' outcomes) and returns the whole text to print, so that the command line
@@ -13,6 +13,7 @@ pub mod check;
 pub mod derivation;
 pub mod json;
 pub mod layout;
+pub mod markdown;
 pub mod prove;
 pub mod roll;
 pub mod shared;
@@ -96,6 +97,34 @@ impl Output {
     /// Whether repeated subexpressions are named.
     pub fn cse(&self) -> bool {
         self.cse
+    }
+
+    /// `rendered`, a result rendered with these options, as Markdown for GitHub and
+    /// Jupyter (both render math with MathJax). LaTeX becomes text with `$$` display
+    /// math, each `align*` derivation an `aligned` block; render it with
+    /// `with_standalone(true)` for the claims' headings and a `$$` around every
+    /// formula (the document's preamble is dropped). Text and JSON become a fenced
+    /// code block. Markdown is made from the LaTeX, and not rendered on its own, so
+    /// that the two always say the same.
+    ///
+    /// ```
+    /// use gauge::{Format, Session};
+    /// use gauge::options::{DiffOptions, Output};
+    ///
+    /// let mut s = Session::new();
+    /// let d = s.diff_with("eml(x, y)", "y", &DiffOptions::new())?;
+    /// let out = Output::new(Format::Latex).with_steps(true).with_standalone(true);
+    /// let md = out.markdown(&d.render(&out));
+    /// assert!(md.starts_with("$$\n\\begin{aligned}\n"));
+    /// assert!(md.ends_with("\\end{aligned}\n$$\n"));
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn markdown(&self, rendered: &str) -> String {
+        match self.format {
+            Format::Latex => markdown::from_latex(rendered),
+            Format::Text => markdown::code_block(rendered, "text"),
+            Format::Json => markdown::code_block(rendered, "json"),
+        }
     }
 }
 
