@@ -29,7 +29,8 @@ fn formulas() -> Vec<String> {
     out
 }
 
-fn available(program: &str) -> bool {
+/// Whether a program runs (`PROGRAM --version` succeeds).
+pub(crate) fn available(program: &str) -> bool {
     Command::new(program)
         .arg("--version")
         .output()
@@ -120,7 +121,7 @@ fn katex_pieces(doc: &str) -> Vec<String> {
 }
 
 /// The formulas KaTeX rejects, each with its message; `None` when KaTeX is missing.
-fn katex_rejects(formulas: &[String]) -> Option<String> {
+pub(crate) fn katex_rejects(formulas: &[String]) -> Option<String> {
     let katex = katex_dir();
     if !engines_present(
         "node with KaTeX",
@@ -169,7 +170,7 @@ fn katex_rejects(formulas: &[String]) -> Option<String> {
 
 /// Compiles a complete document with pdflatex; the error lines when it fails, or the
 /// overfull boxes it reports (a formula wider than the page) when `fit` is set.
-fn pdflatex(dir: &Path, stem: &str, tex: &str, fit: bool) -> Result<(), String> {
+pub(crate) fn pdflatex(dir: &Path, stem: &str, tex: &str, fit: bool) -> Result<(), String> {
     let file = dir.join(format!("{stem}.tex"));
     std::fs::write(&file, tex).unwrap();
     let out = Command::new("pdflatex")

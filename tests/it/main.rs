@@ -33,6 +33,7 @@ mod latex_engines;
 mod layers;
 mod layers_adjoint;
 mod lemmas;
+mod markdown;
 mod norms;
 mod oracle_props;
 mod precise;
