@@ -347,3 +347,173 @@ fn random_formulas_render_and_compile() {
         panic!("pdflatex rejects a random formula:\n{e}");
     }
 }
+
+/// The derivation that the README shows as an image, `docs/derivation.png`, as the
+/// arguments of the `gauge` command that prints its LaTeX document.
+const README_DERIVATION: &[&str] = &[
+    "diff",
+    "cross_entropy(z, y)",
+    "--wrt",
+    "z[i]",
+    "--steps",
+    "--format",
+    "latex",
+    "--standalone",
+];
+
+/// The README's image of a derivation is made here, from what gauge prints now:
+/// `docs/derivation.tex` keeps the document it was made from, and the test fails when
+/// gauge prints something else. `GAUGE_UPDATE_DOCS=1` rewrites the document and the
+/// image (only when the document changed, so that the image is not rewritten for
+/// nothing). Otherwise, with the engines present, the image is made again and must have
+/// the committed one's size: the pipeline works, and the picture is of this document.
+#[test]
+fn readme_image_is_of_the_current_derivation() {
+    let out = crate::common::gauge(README_DERIVATION);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let tex = crate::common::stdout(&out);
+    let docs = root().join("docs");
+    let (tex_path, png_path) = (docs.join("derivation.tex"), docs.join("derivation.png"));
+    let update = std::env::var_os("GAUGE_UPDATE_DOCS").is_some_and(|v| v == "1");
+    let current = std::fs::read_to_string(&tex_path).is_ok_and(|t| t == tex) && png_path.exists();
+    assert!(
+        current || update,
+        "docs/derivation.tex is not what `gauge {}` prints now: re-run this test with \
+         GAUGE_UPDATE_DOCS=1 to rewrite it and docs/derivation.png",
+        README_DERIVATION
+            .iter()
+            .map(|a| if a.contains([' ', '[', '(']) {
+                format!("'{a}'")
+            } else {
+                a.to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let engines = available("pdflatex")
+        && Command::new("pdftoppm")
+            .arg("-v")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !engines_present("pdflatex and pdftoppm (poppler-utils)", engines) {
+        assert!(!update, "GAUGE_UPDATE_DOCS=1 needs pdflatex and pdftoppm");
+        return;
+    }
+    let dir = crate::common::temp_dir("readme", "png");
+    let png = png_of(&dir, &tex).unwrap_or_else(|e| panic!("the README image: {e}"));
+    if !current {
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::copy(&png, &png_path).unwrap();
+        std::fs::write(&tex_path, &tex).unwrap();
+        eprintln!("note: rewrote docs/derivation.tex and docs/derivation.png");
+        return;
+    }
+    let (made, committed) = (png_size(&png), png_size(&png_path));
+    // Another build of poppler may antialias an edge pixel differently.
+    let close = |a: u32, b: u32| a.abs_diff(b) <= 2;
+    assert!(
+        close(made.0, committed.0) && close(made.1, committed.1),
+        "docs/derivation.png is {committed:?} pixels, but the image of docs/derivation.tex \
+         is {made:?}: re-run with GAUGE_UPDATE_DOCS=1 after removing docs/derivation.tex"
+    );
+}
+
+/// A LaTeX document as a PNG at 150 dpi, set on one tall page and cropped to what is
+/// drawn on it with a small white border: its path, or why it could not be made.
+fn png_of(dir: &Path, tex: &str) -> Result<PathBuf, String> {
+    // The page is made tall enough for a long derivation to be on the first page
+    // whole, and has no page number, which would widen the crop to the foot of it.
+    let tex = tex.replacen(
+        "\\begin{document}",
+        "\\setlength{\\textheight}{40in}\n\\pdfpageheight=42in\n\\pagestyle{empty}\n\\begin{document}",
+        1,
+    );
+    pdflatex(dir, "derivation", &tex, true)?;
+    let pdf = dir.join("derivation.pdf");
+    let pdftoppm = |args: &[&str], stem: &str| -> Result<(), String> {
+        let out = Command::new("pdftoppm")
+            .args(["-r", "150", "-f", "1", "-l", "1", "-singlefile"])
+            .args(args)
+            .arg(&pdf)
+            .arg(dir.join(stem))
+            .output()
+            .map_err(|e| format!("pdftoppm does not run: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    };
+    // The page in grey levels first, to find the box of what is drawn; then that box
+    // alone, as a PNG.
+    pdftoppm(&["-gray"], "page")?;
+    let (width, height, pixels) = pgm(&std::fs::read(dir.join("page.pgm")).unwrap())?;
+    let inked = |x: usize, y: usize| pixels[y * width + x] < 250;
+    let rows: Vec<usize> = (0..height)
+        .filter(|&y| (0..width).any(|x| inked(x, y)))
+        .collect();
+    let cols: Vec<usize> = (0..width)
+        .filter(|&x| rows.iter().any(|&y| inked(x, y)))
+        .collect();
+    let (Some(&top), Some(&bottom), Some(&left), Some(&right)) =
+        (rows.first(), rows.last(), cols.first(), cols.last())
+    else {
+        return Err("the page is blank".into());
+    };
+    const BORDER: usize = 10;
+    let x = left.saturating_sub(BORDER);
+    let y = top.saturating_sub(BORDER);
+    let w = (right + BORDER).min(width - 1) - x + 1;
+    let h = (bottom + BORDER).min(height - 1) - y + 1;
+    let crop = [x, y, w, h].map(|n| n.to_string());
+    pdftoppm(
+        &[
+            "-png", "-x", &crop[0], "-y", &crop[1], "-W", &crop[2], "-H", &crop[3],
+        ],
+        "cropped",
+    )?;
+    Ok(dir.join("cropped.png"))
+}
+
+/// A binary PGM image (`P5`, 8-bit): its width, height and grey levels, row by row.
+fn pgm(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), String> {
+    // The header is four fields separated by whitespace, then one whitespace byte.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if start == at {
+            return Err("a PGM header ends early".into());
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    let number = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|e| format!("PGM header {s:?}: {e}"))
+    };
+    if fields[0] != "P5" || fields[3] != "255" {
+        return Err(format!("not an 8-bit binary PGM: {fields:?}"));
+    }
+    let (width, height) = (number(&fields[1])?, number(&fields[2])?);
+    let pixels = bytes.get(at + 1..at + 1 + width * height);
+    let pixels = pixels.ok_or("the PGM has fewer pixels than its header says")?;
+    Ok((width, height, pixels.to_vec()))
+}
+
+/// A PNG's width and height, from its header.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{}",
+        path.display()
+    );
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
