@@ -151,6 +151,10 @@ class BackwardReport:
         """The report as a LaTeX table."""
         return self._report.render("latex")
 
+    def markdown(self) -> str:
+        """The report as a Markdown table."""
+        return self._report.render("markdown")
+
     def _repr_markdown_(self) -> str:
         return "```\n" + str(self) + "```"
 

@@ -178,19 +178,26 @@ impl PyBackwardReport {
             .collect()
     }
 
-    /// The report as `text`, `json` or `latex`.
+    /// The report as `text`, `json`, `latex` or `markdown` (made from the LaTeX, as
+    /// `--format markdown` is).
     fn render(&self, format: &str) -> PyResult<String> {
         let f = match format {
             "text" => Format::Text,
             "json" => Format::Json,
-            "latex" => Format::Latex,
+            "latex" | "markdown" => Format::Latex,
             other => {
                 return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "the format is \"text\", \"json\" or \"latex\", not {other:?}"
+                    "the format is \"text\", \"json\", \"latex\" or \"markdown\", not {other:?}"
                 )));
             }
         };
-        Ok(self.inner.render(&Output::new(f)))
+        let out = Output::new(f);
+        let rendered = self.inner.render(&out);
+        Ok(if format == "markdown" {
+            out.markdown(&rendered)
+        } else {
+            rendered
+        })
     }
 }
 

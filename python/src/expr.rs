@@ -117,6 +117,21 @@ pub fn rendered(
     })
 }
 
+/// A result rendered as Markdown, as the command line prints it with `--format
+/// markdown`: made from its LaTeX document.
+pub fn rendered_markdown(
+    py: Python<'_>,
+    render: impl FnOnce(&Output) -> String,
+    steps: bool,
+) -> PyResult<String> {
+    guard_py(py, || {
+        let out = Output::new(Format::Latex)
+            .with_steps(steps)
+            .with_standalone(true);
+        Ok(out.markdown(&render(&out)))
+    })
+}
+
 /// A text as a Python string literal, for reprs.
 pub fn py_quote(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('\'', "\\'");
@@ -225,6 +240,21 @@ impl PyDerivation {
     /// The derivation as JSON, as ``gauge diff --steps --format json`` prints it.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
         rendered(py, |o| self.inner.render(o), Format::Json, true)
+    }
+
+    /// The derivation as Markdown, as ``gauge diff --steps --format markdown`` prints
+    /// it: an ``aligned`` block between ``$$`` lines, which GitHub and Jupyter render.
+    ///
+    /// >>> print(gauge.derive("x^2", "x").markdown())
+    /// $$
+    /// \begin{aligned}
+    ///     \frac{\partial}{\partial x}(x^2)
+    ///     &= 2 x \frac{\partial x}{\partial x} && \text{power-rule} \\
+    ///     &= 2 x && \text{variable}
+    /// \end{aligned}
+    /// $$
+    fn markdown(&self, py: Python<'_>) -> PyResult<String> {
+        rendered_markdown(py, |o| self.inner.render(o), true)
     }
 
     /// LaTeX for Jupyter: the derivation as displayed math.

@@ -6,7 +6,7 @@ use pyo3::exceptions::{PyIndexError, PyKeyError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::expr::{PyExpr, PyStep, py_quote, rendered};
+use crate::expr::{PyExpr, PyStep, py_quote, rendered, rendered_markdown};
 
 /// Where a refuted claim's two sides differ, certified in interval arithmetic.
 #[pyclass(name = "Counterexample", module = "gauge", frozen, get_all)]
@@ -150,6 +150,11 @@ impl PyClaim {
         rendered(py, |o| self.inner.render(o), Format::Json, false)
     }
 
+    /// The outcome as ``gauge prove --format markdown`` prints it.
+    fn markdown(&self, py: Python<'_>) -> PyResult<String> {
+        rendered_markdown(py, |o| self.inner.render(o), false)
+    }
+
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
         rendered(py, |o| self.inner.render(o), Format::Text, false)
     }
@@ -262,6 +267,11 @@ impl PyProofs {
     /// The outcomes as ``gauge prove --format json`` prints them.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
         rendered(py, |o| self.inner.render(o), Format::Json, false)
+    }
+
+    /// The outcomes as ``gauge prove --format markdown`` prints them.
+    fn markdown(&self, py: Python<'_>) -> PyResult<String> {
+        rendered_markdown(py, |o| self.inner.render(o), false)
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {

@@ -18,7 +18,9 @@
 //!   have no `\ref`), and text mode keeps no macro, since MathJax sets `\text{...}`
 //!   literally: `\_` moves out of the text, and `~` becomes a space;
 //! - a `%` comment that says something (a counterexample, the facts used, where a
-//!   derivative is valid) becomes a sentence, and the preamble of a document goes.
+//!   derivative is valid) becomes a sentence, and the preamble of a document goes;
+//! - a `tabular` (a traced program's verdicts) becomes a Markdown table, its
+//!   `\texttt{...}` cells code.
 
 /// Markdown from LaTeX as the reports print it, bare or as a document.
 pub fn from_latex(latex: &str) -> String {
@@ -73,6 +75,14 @@ pub fn from_latex(latex: &str) -> String {
                 .and_then(|r| r.split_once(']'))
                 .map_or("", |(n, _)| n);
             blocks.push(format!("**Lemma ({}).**", escape(&unescape_text(name))));
+        } else if line.starts_with("\\begin{tabular}") {
+            let mut rows = Vec::new();
+            while k < lines.len() && lines[k].trim() != "\\end{tabular}" {
+                rows.push(lines[k]);
+                k += 1;
+            }
+            k += 1;
+            blocks.push(table(&rows));
         } else if line == "\\begin{proof}" {
             blocks.push("*Proof.*".to_string());
         } else {
@@ -145,6 +155,85 @@ fn mathjax_text(row: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The rows of a `tabular` as a Markdown table, the first row its header.
+fn table(rows: &[&str]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty() && *r != "\\hline")
+        .map(|r| {
+            let r = r.strip_suffix("\\\\").unwrap_or(r);
+            split_cells(r).into_iter().map(cell).collect()
+        })
+        .collect();
+    let Some(head) = cells.first() else {
+        return String::new();
+    };
+    let line = |row: &[String]| format!("| {} |", row.join(" | "));
+    let mut out = vec![line(head), line(&vec!["---".to_string(); head.len()])];
+    out.extend(cells[1..].iter().map(|row| line(row)));
+    out.join("\n")
+}
+
+/// A row of a `tabular` split at each `&` that is not escaped.
+fn split_cells(row: &str) -> Vec<&str> {
+    let mut cells = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (k, c) in row.char_indices() {
+        match c {
+            '&' if !escaped => {
+                cells.push(&row[start..k]);
+                start = k + 1;
+            }
+            _ => {}
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    cells.push(&row[start..]);
+    cells
+}
+
+/// A table cell: `\texttt{...}` as code, other text escaped; a `|` is escaped in both,
+/// since a table splits its cells before it reads code.
+fn cell(tex: &str) -> String {
+    let tex = tex.trim();
+    match tex
+        .strip_prefix("\\texttt{")
+        .and_then(|t| t.strip_suffix('}'))
+    {
+        Some(code) => {
+            let code = code
+                .replace("\\textbackslash{}", "\\")
+                .replace("\\^{}", "^")
+                .replace("\\~{}", "~");
+            let mut plain = String::new();
+            let mut chars = code.chars().peekable();
+            while let Some(c) = chars.next() {
+                // `\\` stands for itself; any other backslash escapes the next character.
+                match (c, chars.peek()) {
+                    ('\\', Some(&n)) if "{}_&%$#".contains(n) => {}
+                    _ => plain.push(c),
+                }
+            }
+            code_span(&plain).replace('|', "\\|")
+        }
+        None => escape(tex),
+    }
+}
+
+/// Text as a Markdown code span, its backticks longer than any run inside.
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let ticks = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{text}{pad}{ticks}")
 }
 
 /// Where the group that `text` is the inside of closes: the byte of its `}`.
