@@ -322,3 +322,17 @@ fn text_results_are_code_blocks_and_standalone_is_refused() {
         stderr(&both)
     );
 }
+
+/// A traced program's verdicts, a `tabular` in LaTeX, are a Markdown table: its
+/// `\texttt` cells code (a `|` in them escaped, as a table needs), an empty cell kept.
+#[test]
+fn a_tabular_is_a_table() {
+    let latex = "\\begin{tabular}{lll}\n\\hline\ngradient & verdict & note \\\\\n\\hline\n\
+                 \\texttt{dx} & correct &  \\\\\n\\texttt{dW\\_1} & wrong & \\texttt{a|b \\& c} \\\\\n\
+                 \\hline\n\\end{tabular}\n";
+    assert_eq!(
+        Output::new(Format::Latex).markdown(latex),
+        "| gradient | verdict | note |\n| --- | --- | --- |\n| `dx` | correct |  |\n\
+         | `dW_1` | wrong | `a\\|b & c` |\n"
+    );
+}
