@@ -26,7 +26,7 @@ use crate::errors::guard_py;
 /// >>> d
 /// Expr('3*x^2')
 /// >>> d.latex()
-/// '3 x^{2}'
+/// '3 x^2'
 #[pyclass(name = "Expr", module = "gauge", unsendable)]
 pub struct PyExpr {
     pub inner: gauge::Expr,
