@@ -4,22 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable text.
-    Text,
-    /// One JSON object on standard output.
-    Json,
-    /// LaTeX math (derivations as an `align*` environment); commands without a formula
-    /// to show print text.
-    Latex,
-    /// Markdown with `$$` display math, for README files and notebooks (GitHub and
-    /// Jupyter render it with MathJax): the LaTeX output with each derivation as an
-    /// `aligned` block and the claims' headings as text; commands without a formula to
-    /// show print their text as a code block.
-    Markdown,
-}
+pub use crate::format::Format;
 
 const ABOUT: &str = "Derive, prove, check and print gradients.";
 
@@ -372,18 +357,6 @@ pub struct CheckArgs {
     /// The definition a .gauge spec's loss is, for --values.
     #[arg(long, value_name = "NAME", default_value = "loss", requires = "values")]
     pub loss: String,
-}
-
-impl Format {
-    /// The library's format.
-    pub fn to_gauge(self) -> gauge::Format {
-        match self {
-            Format::Text => gauge::Format::Text,
-            Format::Json => gauge::Format::Json,
-            // Markdown is made from the LaTeX output (see `commands::finish`).
-            Format::Latex | Format::Markdown => gauge::Format::Latex,
-        }
-    }
 }
 
 impl DtypeArg {

@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod format;
 mod render;
 mod usage;
 
@@ -66,10 +67,10 @@ fn run() -> ExitCode {
     let result = if format == Format::Markdown {
         // Markdown is made from the whole LaTeX output, so the command writes it here
         // first; what it wrote before an error is still printed.
-        let source = commands::markdown_source(&cli);
+        let source = format::markdown_source(&cli);
         let mut written = Vec::new();
         let result = commands::execute(&mut session, cli, &mut written);
-        match out.write_all(&commands::markdown(source, written)) {
+        match out.write_all(&format::markdown(source, written)) {
             Ok(()) => result,
             Err(e) => Err(Failure::Io(e)),
         }

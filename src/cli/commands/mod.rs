@@ -114,33 +114,9 @@ pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome
     }
 }
 
-/// What the command writes that `--format markdown` is made from: LaTeX, or text
-/// (shown as a code block) when it prints no formula; `None` for a command that takes
-/// no `--format` (code, a completion script), whose output is left as it is.
-pub fn markdown_source(cli: &Cli) -> Option<gauge::Format> {
-    match &cli.command {
-        Command::Codegen { .. } | Command::Completions { .. } => None,
-        _ if prints_latex(cli) => Some(gauge::Format::Latex),
-        _ => Some(gauge::Format::Text),
-    }
-}
-
-/// What a command wrote, as `--format markdown` prints it (see [`markdown_source`]).
-pub fn markdown(source: Option<gauge::Format>, written: Vec<u8>) -> Vec<u8> {
-    match source {
-        Some(format) if !written.is_empty() => {
-            let written = String::from_utf8_lossy(&written);
-            gauge::options::Output::new(format)
-                .markdown(&written)
-                .into_bytes()
-        }
-        _ => written,
-    }
-}
-
 /// Whether the command prints LaTeX, which `--standalone` wraps in a document (and
 /// `--format markdown` rewrites as Markdown).
-fn prints_latex(cli: &Cli) -> bool {
+pub fn prints_latex(cli: &Cli) -> bool {
     let latex = matches!(cli.format, Format::Latex | Format::Markdown);
     match &cli.command {
         Command::Latex { .. } => true,
