@@ -162,6 +162,13 @@ pub(crate) fn katex_rejects(formulas: &[String]) -> Option<String> {
          console.log(formulas.length + ' rendered');",
         katex.display().to_string()
     );
+    Some(node_rejects(&script, formulas))
+}
+
+/// What a node `script` that renders the formulas it reads as JSON on standard input
+/// reports: nothing when it prints `N rendered` for all N of them, else its standard
+/// error (the formulas it rejects).
+pub(crate) fn node_rejects(script: &str, formulas: &[String]) -> String {
     let mut child = Command::new("node")
         .arg("-e")
         .arg(&script)
@@ -183,9 +190,10 @@ pub(crate) fn katex_rejects(formulas: &[String]) -> Option<String> {
     let out = child.wait_with_output().unwrap();
     let rendered = format!("{} rendered", formulas.len());
     if out.status.success() && String::from_utf8_lossy(&out.stdout).contains(&rendered) {
-        Some(String::new())
+        String::new()
     } else {
-        Some(String::from_utf8_lossy(&out.stderr).into_owned())
+        // A script that fails before it reports says so on standard error too.
+        String::from_utf8_lossy(&out.stderr).into_owned()
     }
 }
 

@@ -7,13 +7,12 @@
 //! and in CI it fails.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use gauge::options::Output;
 use gauge::{Format, Session};
 
 use crate::common::{engines_present, gauge, root, stderr, stdout, with_snapshots};
-use crate::latex_engines::{available, katex_rejects};
+use crate::latex_engines::{available, katex_rejects, node_rejects};
 
 /// The commands whose Markdown the tests render: claims proved with lemmas, claims
 /// refuted, derivations with their steps, and results of several formulas.
@@ -164,27 +163,7 @@ fn mathjax_rejects(formulas: &[String]) -> Option<String> {
          console.log(formulas.length + ' rendered');",
         dir.display().to_string()
     );
-    let mut child = Command::new("node")
-        .arg("-e")
-        .arg(&script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    {
-        use std::io::Write;
-        let json = serde_json::to_string(formulas).unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(json.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let rendered = format!("{} rendered", formulas.len());
-    if out.status.success() && String::from_utf8_lossy(&out.stdout).contains(&rendered) {
-        Some(String::new())
-    } else {
-        Some(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    Some(node_rejects(&script, formulas))
 }
 
 #[test]
