@@ -171,7 +171,7 @@ pub(crate) fn katex_rejects(formulas: &[String]) -> Option<String> {
 pub(crate) fn node_rejects(script: &str, formulas: &[String]) -> String {
     let mut child = Command::new("node")
         .arg("-e")
-        .arg(&script)
+        .arg(script)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
