@@ -20,6 +20,7 @@ const RUNS: &[&[&str]] = &[
     &["prove", "examples/seed.gauge"],
     &["prove", "examples/lemmas.gauge"],
     &["prove", "examples/mistakes.gauge"],
+    &["prove", "examples/lemmas.gauge", "--detail", "brief"],
     &["diff", "cross_entropy(z, y)", "--wrt", "z[i]", "--steps"],
     &[
         "diff",
