@@ -155,13 +155,13 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
     match out.format() {
         Format::Latex => {
             if let (true, Some(r)) = (out.steps(), &d.readable) {
-                o.push_str(&readable_latex(ws, d, r));
+                o.push_str(&readable_latex(ws, d, r, out.width()));
             } else if out.steps() {
                 // One step per line, each with its rules as a note.
                 let rows: Vec<AlignRow<'_>> = shown_steps(d)
                     .map(|(e, st)| ("=", e, st.rule_names()))
                     .collect();
-                o.push_str(&align(&ws.pool, d.start, &rows));
+                o.push_str(&align(&ws.pool, d.start, &rows, out.width()));
             } else if named(d.result) {
                 o.push_str(&latex_where(ws, d.result, out.standalone()));
             } else {
@@ -269,6 +269,7 @@ pub(crate) fn readable_latex(
     ws: &Workspace,
     d: &Derivation,
     r: &crate::calculus::readable::Readable,
+    page: f64,
 ) -> String {
     use crate::print::latex::{CallName, name, to_latex_calls};
     let calls: Vec<CallName> = r
@@ -295,7 +296,8 @@ pub(crate) fn readable_latex(
     for (row, (e, label, _)) in readable_rows(d, r).into_iter().enumerate() {
         let tex = to_latex_calls(&ws.pool, e, &calls);
         // A long label continues on the rows below, as a list of rules does.
-        let mut notes: Vec<String> = crate::report::layout::note_rows(&label)
+        let width = crate::report::layout::note_width(page);
+        let mut notes: Vec<String> = crate::report::layout::note_rows(&label, width)
             .iter()
             .map(|l| format!("\\text{{{}}}", escape_text(l)))
             .collect();
@@ -328,7 +330,7 @@ pub(crate) fn readable_latex(
             notes: vec![format!("\\text{{substitute }} {}", used.join(", "))],
         });
     }
-    align_tex(&head, &rows)
+    align_tex(&head, &rows, page)
 }
 
 /// Text for `\\text{...}`: LaTeX's special characters escaped.

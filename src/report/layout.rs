@@ -5,16 +5,21 @@ use crate::expr::node::ExprId;
 use crate::expr::pool::Pool;
 use crate::print::latex::{break_lines, display_width, to_latex};
 
-/// The width of an article's text block at 10 pt, in points, less the 15% that the
-/// width estimates may be short by (see [`display_width`]).
-const PAGE_WIDTH: f64 = 345.0 * 0.85;
+/// The share of the text block's width a derivation fills: the width estimates may be
+/// short by 15% (see [`display_width`]).
+const FILL: f64 = 0.85;
 
-/// The narrowest a derivation's formulas are broken to, in points.
-const MIN_ROW_WIDTH: f64 = 120.0;
+/// The narrowest a derivation's formulas are broken to, as a share of the text block.
+const MIN_ROW_SHARE: f64 = 0.41;
 
-/// The widest a note's row grows, in characters; a longer list of rules continues on
-/// the next rows.
+/// The widest a note's row grows, in characters, on an article's page; a longer list of
+/// rules continues on the next rows. A narrower page narrows the notes too.
 const NOTE_WIDTH: usize = 24;
+
+/// How many characters a note's row may take on a text block `page` points wide.
+pub(crate) fn note_width(page: f64) -> usize {
+    ((page * FILL / 12.2) as usize).clamp(12, NOTE_WIDTH)
+}
 
 /// The space `align*` leaves between the formulas and the notes, and the width of the
 /// `=` with its spacing, in points.
@@ -28,12 +33,12 @@ const INDENT: f64 = 10.0;
 /// expression, and a note (the rules that reached it).
 pub type AlignRow<'a> = (&'a str, ExprId, String);
 
-/// A note's rule names in rows of at most [`NOTE_WIDTH`] characters, broken after commas.
-pub(crate) fn note_rows(note: &str) -> Vec<String> {
+/// A note's rule names in rows of at most `width` characters, broken after commas.
+pub(crate) fn note_rows(note: &str, width: usize) -> Vec<String> {
     let mut rows: Vec<String> = Vec::new();
     for name in note.split(", ").filter(|n| !n.is_empty()) {
         match rows.last_mut() {
-            Some(row) if row.chars().count() + 2 + name.chars().count() <= NOTE_WIDTH => {
+            Some(row) if row.chars().count() + 2 + name.chars().count() <= width => {
                 row.push_str(", ");
                 row.push_str(name);
             }
@@ -51,19 +56,19 @@ pub(crate) fn note_rows(note: &str) -> Vec<String> {
 /// the note set as `\text{...}`; a long sum continues on indented rows, and a long
 /// list of rules on the rows below. The notes form one column, so the formulas get
 /// what the widest note leaves of the page.
-pub fn align(pool: &Pool, first: ExprId, rows: &[AlignRow<'_>]) -> String {
+pub fn align(pool: &Pool, first: ExprId, rows: &[AlignRow<'_>], page: f64) -> String {
     let rows: Vec<TexRow> = rows
         .iter()
         .map(|(relation, e, note)| TexRow {
             relation: relation.to_string(),
             tex: to_latex(pool, *e),
-            notes: note_rows(note)
+            notes: note_rows(note, note_width(page))
                 .into_iter()
                 .map(|n| format!("\\text{{{n}}}"))
                 .collect(),
         })
         .collect();
-    align_tex(&to_latex(pool, first), &rows)
+    align_tex(&to_latex(pool, first), &rows, page)
 }
 
 /// A row of a derivation already set in LaTeX: the relation, the formula, and the
@@ -77,8 +82,10 @@ pub struct TexRow {
     pub notes: Vec<String>,
 }
 
-/// An `align*` derivation from LaTeX rows (see [`align`]).
-pub fn align_tex(head: &str, rows: &[TexRow]) -> String {
+/// An `align*` derivation from LaTeX rows (see [`align`]), for a text block `page`
+/// points wide.
+pub fn align_tex(head: &str, rows: &[TexRow], page: f64) -> String {
+    let page_width = page * FILL;
     let notes = rows
         .iter()
         .flat_map(|r| r.notes.iter())
@@ -89,9 +96,9 @@ pub fn align_tex(head: &str, rows: &[TexRow]) -> String {
     // align on; a long one has a row of its own, starting where the formulas start,
     // so that it does not push every row to the right.
     let head_width = display_width(head);
-    let inline = head_width <= (PAGE_WIDTH - notes) * 0.4;
+    let inline = head_width <= (page_width - notes) * 0.4;
     let indent = if inline { head_width } else { 0.0 };
-    let width = (PAGE_WIDTH - notes - indent - RELATION).max(MIN_ROW_WIDTH);
+    let width = (page_width - notes - indent - RELATION).max(MIN_ROW_SHARE * page_width);
     let mut out: Vec<String> = Vec::new();
     if !inline {
         for (k, part) in break_lines(head, width + RELATION, width + RELATION - INDENT)

@@ -49,6 +49,7 @@ pub struct Output {
     standalone: bool,
     steps: bool,
     cse: bool,
+    width: Option<u32>,
 }
 
 impl Output {
@@ -77,6 +78,19 @@ impl Output {
     pub fn with_cse(mut self, cse: bool) -> Output {
         self.cse = cse;
         self
+    }
+
+    /// The width of the text block LaTeX derivations are broken to, in points (the
+    /// default, 345, is an article's at 10 pt; a two-column paper's column is about
+    /// 240).
+    pub fn with_width(mut self, points: u32) -> Output {
+        self.width = Some(points);
+        self
+    }
+
+    /// The width LaTeX derivations are broken to, in points.
+    pub fn width(&self) -> f64 {
+        f64::from(self.width.unwrap_or(345))
     }
 
     /// The format.

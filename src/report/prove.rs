@@ -211,9 +211,14 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
                     shown: shown.clone(),
                     readable: None,
                 };
-                o.push_str(&crate::report::derivation::readable_latex(ws, &d, readable));
+                o.push_str(&crate::report::derivation::readable_latex(
+                    ws,
+                    &d,
+                    readable,
+                    out.width(),
+                ));
             }
-            None => o.push_str(&align(&ws.pool, first, &rows)),
+            None => o.push_str(&align(&ws.pool, first, &rows, out.width())),
         }
         if lemma.is_some() {
             o.push_str("\\end{proof}\n");

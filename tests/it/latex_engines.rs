@@ -333,6 +333,30 @@ fn standalone_documents_compile_and_render() {
     }
     let dir = std::env::temp_dir().join(format!("gauge-standalone-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // `--width` breaks to another text block: a wide one, set in the document.
+    for file in ["examples/layers.gauge", "examples/norms.gauge"] {
+        let out = crate::common::gauge(&[
+            "prove",
+            file,
+            "--width",
+            "500",
+            "--format",
+            "latex",
+            "--standalone",
+        ]);
+        let doc = crate::common::stdout(&out).replacen(
+            "\\begin{document}",
+            "\\setlength{\\textwidth}{500pt}\n\\begin{document}",
+            1,
+        );
+        let narrow =
+            crate::common::stdout(&crate::common::gauge(&["prove", file, "--format", "latex"]));
+        // The wider block takes fewer rows (the document adds its preamble's lines).
+        assert!(doc.lines().count() < narrow.lines().count(), "{file}");
+        if let Err(e) = pdflatex(&dir, "wide", &doc, true) {
+            panic!("pdflatex rejects {file} at --width 500:\n{e}");
+        }
+    }
     for (k, (doc, args)) in docs.iter().zip(&runs).enumerate() {
         if let Err(e) = pdflatex(&dir, &format!("d{k}"), doc, true) {
             panic!("pdflatex rejects the document of {args:?}:\n{e}");
