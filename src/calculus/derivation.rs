@@ -251,7 +251,7 @@ fn unsimplified_steps(
             if d.pool().over_budget() {
                 crate::calculus::derivative::check_size(d.pool(), pending, k)?;
             }
-            if !contains_diff(d.pool(), pending, var) {
+            if !contains_diff(d.pool(), pending, Some(var)) {
                 break;
             }
         }
@@ -282,8 +282,9 @@ fn used_only_constant(used: &[Rule]) -> bool {
     used.iter().all(|r| *r == Rule::Constant)
 }
 
-/// Whether an expression still holds a derivative with respect to `var`.
-fn contains_diff(pool: &Pool, id: ExprId, var: ExprId) -> bool {
+/// Whether an expression still holds a derivative with respect to `var`, or with
+/// respect to anything when `var` is `None`.
+pub(crate) fn contains_diff(pool: &Pool, id: ExprId, var: Option<ExprId>) -> bool {
     let mut todo = vec![id];
     let mut seen = rustc_hash::FxHashSet::default();
     while let Some(x) = todo.pop() {
@@ -291,7 +292,7 @@ fn contains_diff(pool: &Pool, id: ExprId, var: ExprId) -> bool {
             continue;
         }
         let n = pool.node(x);
-        if matches!(n, Node::Diff { var: v, .. } if *v == var) {
+        if matches!(n, Node::Diff { var: v, .. } if var.is_none_or(|var| *v == var)) {
             return true;
         }
         todo.extend(crate::expr::node::children(n));

@@ -15,7 +15,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::calculus::adjoint::Adjoint;
-use crate::calculus::derivation::{Derivation, derive_with_steps, shown};
+use crate::calculus::derivation::{Derivation, contains_diff, derive_with_steps, shown};
 use crate::calculus::derivative::Differentiator;
 use crate::diag::error::Result;
 use crate::expr::node::{DefId, ExprId, Node};
@@ -148,7 +148,7 @@ fn opaque_steps(
             if d.pool().over_budget() {
                 crate::calculus::derivative::check_size(d.pool(), pending, 1)?;
             }
-            if !holds_diff(d.pool(), pending, var) {
+            if !contains_diff(d.pool(), pending, Some(var)) {
                 break;
             }
         }
@@ -179,23 +179,6 @@ fn is_function_call(pool: &Pool, e: ExprId) -> bool {
         }
         _ => false,
     }
-}
-
-/// Whether an expression still holds a derivative by `var`.
-fn holds_diff(pool: &Pool, id: ExprId, var: ExprId) -> bool {
-    let mut todo = vec![id];
-    let mut seen = rustc_hash::FxHashSet::default();
-    while let Some(x) = todo.pop() {
-        if !seen.insert(x) {
-            continue;
-        }
-        let n = pool.node(x);
-        if matches!(n, Node::Diff { var: v, .. } if *v == var) {
-            return true;
-        }
-        todo.extend(crate::expr::node::children(n));
-    }
-    false
 }
 
 /// What a round records.
@@ -342,7 +325,7 @@ fn kind(pool: &Pool, st: &Step) -> Kind {
                 | Rule::InnerDerivative
                 | Rule::Lemma(_)
                 | Rule::LemmaChain
-        ) || (*r == Rule::Differentiate && holds_diff_anywhere(pool, st.before))
+        ) || (*r == Rule::Differentiate && contains_diff(pool, st.before, None))
     };
     if st.rules == [Rule::ExpandDefinition] {
         return Kind::Expand;
@@ -361,23 +344,6 @@ fn kind(pool: &Pool, st: &Step) -> Kind {
         return if trivial { Kind::Trivial } else { Kind::Rule };
     }
     Kind::Simplify
-}
-
-/// Whether an expression holds a derivative by anything.
-fn holds_diff_anywhere(pool: &Pool, id: ExprId) -> bool {
-    let mut todo = vec![id];
-    let mut seen = rustc_hash::FxHashSet::default();
-    while let Some(x) = todo.pop() {
-        if !seen.insert(x) {
-            continue;
-        }
-        let n = pool.node(x);
-        if matches!(n, Node::Diff { .. }) {
-            return true;
-        }
-        todo.extend(crate::expr::node::children(n));
-    }
-    false
 }
 
 /// The name of the definition a call node calls, if it is one.

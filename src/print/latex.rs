@@ -810,7 +810,7 @@ impl<'p> Latex<'p> {
         // `-\frac{1}{p_y} \frac{\partial p_y}{\partial z_i}`, not a fraction with a
         // fraction on top.
         let over = !coeff.denom().is_one() || !denom.is_empty();
-        let trailing = if over && decimal_free(&coeff, self) {
+        let trailing = if over && !self.decimal(&coeff) {
             derivatives
         } else {
             numer.extend(derivatives);
@@ -908,12 +908,6 @@ impl<'p> Latex<'p> {
             }
         }
     }
-}
-
-/// Whether a coefficient prints as an integer or a fraction, not as a decimal (which
-/// leads the product outside any fraction).
-fn decimal_free(coeff: &BigRational, printer: &Latex<'_>) -> bool {
-    !printer.decimal(coeff)
 }
 
 /// Factors written side by side into a text, each printed in place. A number after

@@ -483,6 +483,14 @@ fn forward(session: &mut Workspace, claim: &Claim) -> Option<Chain> {
     })
 }
 
+/// Whether a derivation's steps run without a gap from `e` to its result, so that
+/// they read as one chain `e = ... = result`.
+fn joined(e: ExprId, d: &crate::calculus::derivation::Derivation) -> bool {
+    d.steps.first().is_none_or(|s| s.before == e)
+        && d.steps.windows(2).all(|w| w[0].after == w[1].before)
+        && d.steps.last().map_or(e, |s| s.after) == d.result
+}
+
 /// How a derivation reads: each step's expression as shown, and its rows and names.
 type Shown = (Vec<ExprId>, crate::calculus::readable::Readable);
 
@@ -510,9 +518,7 @@ fn readable_side(session: &mut Workspace, e: ExprId) -> Option<(ExprId, Vec<Step
         detail,
     )
     .ok()?;
-    let joined = d.steps.first().is_none_or(|s| s.before == e)
-        && d.steps.windows(2).all(|w| w[0].after == w[1].before)
-        && d.steps.last().map_or(e, |s| s.after) == d.result;
+    let joined = joined(e, &d);
     let readable = d.readable?;
     joined.then_some((d.result, d.steps, (d.shown, readable)))
 }
@@ -544,9 +550,7 @@ fn derived_side(
         rules,
     )
     .ok()?;
-    let joined = d.steps.first().is_none_or(|s| s.before == e)
-        && d.steps.windows(2).all(|w| w[0].after == w[1].before)
-        && d.steps.last().map_or(e, |s| s.after) == d.result;
+    let joined = joined(e, &d);
     joined.then_some((d.result, d.steps))
 }
 
