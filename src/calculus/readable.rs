@@ -244,7 +244,7 @@ fn round_of(
 /// The rows and names of a derivation at `detail` (see [`Readable`]).
 fn readable(pool: &Pool, d: &Derivation, detail: Detail) -> Readable {
     let kinds: Vec<Kind> = d.steps.iter().map(|st| kind(pool, st)).collect();
-    let labels: Vec<Vec<String>> = d.steps.iter().map(|st| labels(pool, st)).collect();
+    let labels: Vec<Vec<String>> = d.steps.iter().map(|st| labels(pool, st, false)).collect();
     let mut groups: Vec<Group> = Vec::new();
     let mut pending: Vec<String> = Vec::new();
     for (k, kind) in kinds.iter().enumerate() {
@@ -290,6 +290,82 @@ fn readable(pool: &Pool, d: &Derivation, detail: Detail) -> Readable {
     }
     let names = names(pool, d, &groups);
     Readable { groups, names }
+}
+
+/// A readable derivation carried on to `steps`, the steps of a proof's left half: the
+/// derivation's own steps, cut short where the half meets the other side, or followed
+/// by more (multiplied out, over a common denominator). `shown` has each step's
+/// expression as shown. The rows cut short end where the half does; the steps added
+/// are one row at `brief` and a row each otherwise.
+pub fn carried_on(
+    pool: &Pool,
+    shown: &mut Vec<ExprId>,
+    r: &mut Readable,
+    steps: &[Step],
+    detail: Detail,
+) {
+    let n = steps.len();
+    let had = shown.len();
+    if n <= had {
+        shown.truncate(n);
+        r.groups.retain(|g| g.end <= n);
+        let from = r.groups.last().map_or(0, |g| g.end);
+        if from < n {
+            r.groups.push(Group {
+                end: n,
+                label: rows_label(pool, &steps[from..n]),
+            });
+        }
+        return;
+    }
+    shown.extend(steps[had..].iter().map(|st| st.after));
+    if detail == Detail::Brief {
+        r.groups.push(Group {
+            end: n,
+            label: rows_label(pool, &steps[had..]),
+        });
+    } else {
+        for (k, st) in steps.iter().enumerate().skip(had) {
+            r.groups.push(Group {
+                end: k + 1,
+                label: rows_label(pool, std::slice::from_ref(st)),
+            });
+        }
+    }
+}
+
+/// The rows of a proof's right half, read backwards from where the halves meet to the
+/// right side: each row is the expression a step started from, labelled by the step;
+/// at `brief` the half is one row, the right side itself.
+pub fn backwards(pool: &Pool, steps: &[Step], detail: Detail) -> Vec<(ExprId, String)> {
+    if detail == Detail::Brief {
+        return steps
+            .first()
+            .map(|st| (st.before, backwards_label(pool, steps)))
+            .into_iter()
+            .collect();
+    }
+    steps
+        .iter()
+        .rev()
+        .map(|st| (st.before, backwards_label(pool, std::slice::from_ref(st))))
+        .collect()
+}
+
+/// One row's label for `steps`.
+fn rows_label(pool: &Pool, steps: &[Step]) -> String {
+    let all: Vec<String> = steps
+        .iter()
+        .flat_map(|st| labels(pool, st, false))
+        .collect();
+    join_labels(&all)
+}
+
+/// One row's label for `steps` read backwards, from the expression they reach to the
+/// one they start from (see [`labels`]).
+fn backwards_label(pool: &Pool, steps: &[Step]) -> String {
+    let all: Vec<String> = steps.iter().flat_map(|st| labels(pool, st, true)).collect();
+    join_labels(&all)
 }
 
 /// What a step does, for grouping.
@@ -358,16 +434,32 @@ fn called(pool: &Pool, e: ExprId) -> Option<String> {
     }
 }
 
-/// What a step did, in a textbook's words.
-fn labels(pool: &Pool, st: &Step) -> Vec<String> {
+/// What a step did, in a textbook's words; `backwards` when the step is read from
+/// the expression it reaches to the one it starts from, as a proof's right half is:
+/// multiplying out read backwards collects, and writing a definition out read
+/// backwards folds into it.
+fn labels(pool: &Pool, st: &Step, backwards: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for rw in &st.rewrites {
-        let label = match rw.rule {
-            Rule::ExpandDefinition => match called(pool, rw.before) {
+        // Read backwards, the rules that undo each other trade places.
+        let rule = match (rw.rule, backwards) {
+            (Rule::Distribute | Rule::SumLinearity, true) => Rule::FactorCommon,
+            (Rule::FactorCommon, true) => Rule::Distribute,
+            (Rule::FoldDefinition, true) => Rule::ExpandDefinition,
+            (Rule::ExpandDefinition, true) => Rule::FoldDefinition,
+            (r, _) => r,
+        };
+        let (before, after) = if backwards {
+            (rw.after, rw.before)
+        } else {
+            (rw.before, rw.after)
+        };
+        let label = match rule {
+            Rule::ExpandDefinition => match called(pool, before) {
                 Some(f) => format!("definition of {f}"),
                 None => "definitions".to_string(),
             },
-            Rule::Differentiate => match called(pool, rw.before) {
+            Rule::Differentiate => match called(pool, before) {
                 Some(f) => format!("derivative of {f}"),
                 None => "differentiate".to_string(),
             },
@@ -383,7 +475,7 @@ fn labels(pool: &Pool, st: &Step) -> Vec<String> {
             Rule::SumDeltaContract => "contract deltas".to_string(),
             Rule::Distribute | Rule::SumLinearity => "expand".to_string(),
             Rule::FactorCommon => "collect".to_string(),
-            Rule::FoldDefinition => match called(pool, rw.after) {
+            Rule::FoldDefinition => match called(pool, after) {
                 Some(f) => format!("fold into {f}"),
                 None => "fold definitions".to_string(),
             },

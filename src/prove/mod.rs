@@ -6,9 +6,9 @@
 //! which differently written equal expressions cancel; then over a common denominator;
 //! then all of that in primitive terms, every definition and prelude-stated builtin
 //! replaced by its body; and last, with logarithms of positive expressions combined
-//! into one. The steps are kept, and when the two sides also simplify, each
-//! on its own, to one expression, the proof is kept read forwards too ([`Chain`]), as an
-//! author writes it: `lhs = ... = rhs`. Otherwise both
+//! into one. The steps are kept, and the proof is kept read forwards too ([`Chain`]), as
+//! an author writes it: `lhs = ... = rhs`, the two sides each simplified on its own and,
+//! when they are still apart, taken on until they meet (module `meet`). Without a proof both
 //! sides are evaluated at random points (random axis lengths and index values too): a
 //! point where they differ **refutes** the claim and is shown with every name's value and
 //! both sides' values; agreement everywhere **confirms** it, which is numeric evidence,
@@ -18,6 +18,7 @@
 
 mod domain;
 pub mod lemmas;
+mod meet;
 mod numeric;
 mod targets;
 
@@ -347,7 +348,7 @@ fn decide_and_check(
     }
     let mut chain = None;
     if let Outcome::Proved { .. } = &verdict {
-        chain = forward(session, claim);
+        chain = forward(session, claim, seed).map(meet::shortest);
     }
     // The forward reading is a second derivation: with `verify` it is held to the same
     // checker, and one that fails is a bug reported like a failed proof.
@@ -430,57 +431,86 @@ fn facts_used<'s>(session: &mut Workspace, steps: impl Iterator<Item = &'s Step>
 /// The proof read forwards, when the two sides, each simplified on its own, meet. A
 /// side that is one derivative is taken rule by rule, as a textbook derives it; when
 /// that does not meet the other side, the derivative is taken in one step.
-fn forward(session: &mut Workspace, claim: &Claim) -> Option<Chain> {
+fn forward(session: &mut Workspace, claim: &Claim, seed: u64) -> Option<Chain> {
     let (r, right) = simplified_side(session, claim.rhs).ok()?;
     if session.detail != crate::print::Detail::Full
         && lemmas::active(session, claim).is_empty()
         && let Some((l, left, readable)) = readable_side(session, claim.lhs)
-        && l == r
     {
-        return Some(Chain {
-            left,
-            right,
-            readable: Some(readable),
-        });
+        // The readable derivation, cut short or carried on to where it meets the
+        // right side.
+        let met = if l == r {
+            Some(Chain {
+                left,
+                right: right.clone(),
+                readable: None,
+            })
+        } else {
+            let whole = session.pool.sub(claim.lhs, claim.rhs);
+            meet::meet(session, vec![(l, left)], (r, right.clone()), whole, seed)
+        };
+        if let Some(c) = met {
+            let mut c = meet::shortest(c);
+            let (mut shown, mut rows) = readable;
+            crate::calculus::readable::carried_on(
+                &session.pool,
+                &mut shown,
+                &mut rows,
+                &c.left,
+                session.detail,
+            );
+            c.readable = Some((shown, rows));
+            return Some(c);
+        }
     }
-    // With lemmas, the left side as the lemmas take it first: the derivation cites
-    // them instead of deriving again what they state.
+    // The left side's readings, in order of preference: with lemmas, as the lemmas
+    // take it (the derivation cites them instead of deriving again what they state);
+    // derived rule by rule; simplified. The first that meets the right side is the
+    // chain.
+    let met = |left: Vec<Step>| Chain {
+        left,
+        right: right.clone(),
+        readable: None,
+    };
+    let mut starts: Vec<(ExprId, Vec<Step>)> = Vec::new();
     let rules = lemmas::active(session, claim);
     if !rules.is_empty() {
-        if let Some((l, left)) = derived_side(session, claim.lhs, &rules)
-            && l == r
-        {
-            return Some(Chain {
-                left,
-                right,
-                readable: None,
-            });
+        if let Some((l, left)) = derived_side(session, claim.lhs, &rules) {
+            if l == r {
+                return Some(met(left));
+            }
+            starts.push((l, left));
         }
-        if let Ok((l, left, true)) = lemmas::lemma_side(session, claim.lhs, &rules)
-            && l == r
-        {
-            return Some(Chain {
-                left,
-                right,
-                readable: None,
-            });
+        if let Ok((l, left, true)) = lemmas::lemma_side(session, claim.lhs, &rules) {
+            if l == r {
+                return Some(met(left));
+            }
+            starts.push((l, left));
         }
     }
-    if let Some((l, left)) = derived_side(session, claim.lhs, &[])
-        && l == r
-    {
-        return Some(Chain {
-            left,
-            right,
-            readable: None,
-        });
+    if let Some((l, left)) = derived_side(session, claim.lhs, &[]) {
+        if l == r {
+            return Some(met(left));
+        }
+        starts.push((l, left));
     }
     let (l, left) = simplified_side(session, claim.lhs).ok()?;
-    (l == r).then_some(Chain {
-        left,
-        right,
-        readable: None,
-    })
+    if l == r {
+        return Some(met(left));
+    }
+    starts.push((l, left));
+    // Otherwise both sides are taken on until they meet; a reading that cites a lemma
+    // the claim names is tried first.
+    starts.sort_by_key(|(_, steps)| !cites_lemma(steps));
+    let whole = session.pool.sub(claim.lhs, claim.rhs);
+    meet::meet(session, starts, (r, right), whole, seed)
+}
+
+/// Whether any of `steps` rewrites by a lemma.
+fn cites_lemma(steps: &[Step]) -> bool {
+    steps
+        .iter()
+        .any(|st| st.rules.iter().any(|r| matches!(r, Rule::Lemma(_))))
 }
 
 /// Whether a derivation's steps run without a gap from `e` to its result, so that
@@ -862,12 +892,25 @@ fn expanded_and_simplified(
 /// steps, so that the rules it needs (Pythagoras, say) are checked one by one.
 fn clear_denominators(session: &mut Workspace, e: ExprId) -> Option<Vec<Step>> {
     let facts = session.facts.clone();
-    let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts.clone());
+    let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts);
     let terms = simp.expand(e, 4096);
     let multiplier = denominators(&mut session.pool, terms);
     if session.pool.is_int(multiplier, 1) {
         return None;
     }
+    let (numerator, steps) = over_denominator(session, e, terms, multiplier);
+    session.pool.is_int(numerator, 0).then_some(steps)
+}
+
+/// `e`, multiplied out as `terms`, over the denominator `m`: the numerator `e * m`
+/// multiplied out and simplified, and the steps `e = N0 / m` (clearing denominators),
+/// then `N0`'s simplification inside the quotient.
+fn over_denominator(
+    session: &mut Workspace,
+    e: ExprId,
+    terms: ExprId,
+    m: ExprId,
+) -> (ExprId, Vec<Step>) {
     // Each term meets the multiplier before anything is multiplied out, so that the
     // powers of a denominator cancel first.
     let parts: Vec<ExprId> = match session.pool.node(terms) {
@@ -876,18 +919,16 @@ fn clear_denominators(session: &mut Workspace, e: ExprId) -> Option<Vec<Step>> {
     };
     let parts = parts
         .into_iter()
-        .map(|t| session.pool.mul(vec![multiplier, t]))
+        .map(|t| session.pool.mul(vec![m, t]))
         .collect();
     let product = session.pool.add(parts);
+    let facts = session.facts.clone();
     let mut simp = Simplifier::new(&mut session.pool, Vec::new()).with_facts(facts);
     let numerator = simp.expand(product, 4096);
-    let zero = simp.simplify(numerator);
+    let simplified = simp.simplify(numerator);
     let mut steps = simp.steps;
-    if !session.pool.is_int(zero, 0) {
-        return None;
-    }
     let minus_one = session.pool.int(-1);
-    let inverse = session.pool.pow(multiplier, minus_one);
+    let inverse = session.pool.pow(m, minus_one);
     let quotient = session.pool.mul(vec![numerator, inverse]);
     let mut first = vec![Step::whole(Rule::ClearDenominators, e, quotient)];
     // The numerator's steps happen inside the quotient.
@@ -896,7 +937,7 @@ fn clear_denominators(session: &mut Workspace, e: ExprId) -> Option<Vec<Step>> {
         step.after = session.pool.mul(vec![step.after, inverse]);
     }
     first.append(&mut steps);
-    Some(first)
+    (simplified, first)
 }
 
 /// The product that clears the denominators of a sum of terms: for each base that

@@ -155,7 +155,7 @@ pub fn derivation(ws: &Workspace, d: &Derivation, out: &Output) -> String {
     match out.format() {
         Format::Latex => {
             if let (true, Some(r)) = (out.steps(), &d.readable) {
-                o.push_str(&readable_latex(ws, d, r, out.width()));
+                o.push_str(&readable_latex(ws, d, r, &[], out.width()));
             } else if out.steps() {
                 // One step per line, each with its rules as a note.
                 let rows: Vec<AlignRow<'_>> = shown_steps(d)
@@ -269,6 +269,7 @@ pub(crate) fn readable_latex(
     ws: &Workspace,
     d: &Derivation,
     r: &crate::calculus::readable::Readable,
+    tail: &[(ExprId, String)],
     page: f64,
 ) -> String {
     use crate::print::latex::{CallName, name, to_latex_calls};
@@ -293,7 +294,12 @@ pub(crate) fn readable_latex(
     let mut rows: Vec<TexRow> = Vec::new();
     let head = to_latex_calls(&ws.pool, d.start, &calls);
     let head_names = head != to_latex(&ws.pool, d.start);
-    for (row, (e, label, _)) in readable_rows(d, r).into_iter().enumerate() {
+    let mut shown: Vec<(ExprId, String)> = readable_rows(d, r)
+        .into_iter()
+        .map(|(e, label, _)| (e, label))
+        .collect();
+    shown.extend(tail.iter().cloned());
+    for (row, (e, label)) in shown.into_iter().enumerate() {
         let tex = to_latex_calls(&ws.pool, e, &calls);
         // A long label continues on the rows below, as a list of rules does.
         let width = crate::report::layout::note_width(page);

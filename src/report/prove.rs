@@ -198,7 +198,7 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
         // At `--detail brief` or `normal`, a proof that reads forwards to the right
         // side as it stands is set as its readable derivation.
         let readable = match (&r.verdict, &r.chain) {
-            (Outcome::Proved { .. }, Some(c)) if c.right.is_empty() => c.readable.as_ref(),
+            (Outcome::Proved { .. }, Some(c)) => c.readable.as_ref(),
             _ => None,
         };
         match readable {
@@ -211,10 +211,14 @@ fn latex(ws: &Workspace, reports: &[ClaimReport], out: &Output) -> String {
                     shown: shown.clone(),
                     readable: None,
                 };
+                // A right half is read backwards, from where the halves meet.
+                let right = r.chain.as_ref().map_or(&[][..], |c| c.right.as_slice());
+                let tail = crate::calculus::readable::backwards(&ws.pool, right, ws.detail);
                 o.push_str(&crate::report::derivation::readable_latex(
                     ws,
                     &d,
                     readable,
+                    &tail,
                     out.width(),
                 ));
             }

@@ -34,6 +34,7 @@ mod layers;
 mod layers_adjoint;
 mod lemmas;
 mod markdown;
+mod meet;
 mod norms;
 mod oracle_props;
 mod precise;
