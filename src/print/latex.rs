@@ -67,10 +67,12 @@ pub fn to_latex_named(
 }
 
 /// Wraps LaTeX math lines in a complete document that needs only amsmath and amssymb;
-/// a derivation longer than a page may break between its rows.
+/// a derivation longer than a page may break between its rows, and a line of text
+/// (a claim's heading, whose long name in `\\texttt` cannot be hyphenated) may be
+/// loose rather than run into a narrow column's margin (`\\sloppy`).
 pub fn standalone(body: &str) -> String {
     format!(
-        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\allowdisplaybreaks\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\allowdisplaybreaks\n\\sloppy\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
     )
 }
 

@@ -100,7 +100,7 @@ pub fn align_tex(head: &str, rows: &[TexRow], page: f64) -> String {
         .map(|n| display_width(n))
         .fold(0.0, f64::max);
     let notes = if notes > 0.0 { notes + COLUMN_GAP } else { 0.0 };
-    let column = Columns::new(head, page_width, notes);
+    let column = Columns::new(head, page_width, notes, true);
     let broken: Vec<Vec<String>> = rows.iter().map(|r| column.parts(&r.tex)).collect();
     let fits = broken
         .iter()
@@ -108,7 +108,15 @@ pub fn align_tex(head: &str, rows: &[TexRow], page: f64) -> String {
     if notes == 0.0 || fits {
         return column.render(head, rows, &broken, false);
     }
-    let own = Columns::new(head, page_width, 0.0);
+    // Without the notes' column, the first expression still opens the first row if
+    // every row fits after it; else it takes a row of its own, and the formulas the
+    // whole width.
+    let own = Columns::new(head, page_width, 0.0, true);
+    let broken: Vec<Vec<String>> = rows.iter().map(|r| own.parts(&r.tex)).collect();
+    if !own.inline || broken.iter().all(|parts| own.fit(parts, page_width)) {
+        return own.render(head, rows, &broken, true);
+    }
+    let own = Columns::new(head, page_width, 0.0, false);
     let broken: Vec<Vec<String>> = rows.iter().map(|r| own.parts(&r.tex)).collect();
     own.render(head, rows, &broken, true)
 }
@@ -124,13 +132,14 @@ struct Columns {
 
 impl Columns {
     /// The columns for a page `page_width` points wide with `notes` points of notes
-    /// (with their gap) beside the formulas.
-    fn new(head: &str, page_width: f64, notes: f64) -> Columns {
+    /// (with their gap) beside the formulas; the first expression opens the first row
+    /// only if it may (`inline`) and is short.
+    fn new(head: &str, page_width: f64, notes: f64, inline: bool) -> Columns {
         // A short first expression opens the first row and sets the column the `=`
         // signs align on; a long one has a row of its own, starting where the formulas
         // start, so that it does not push every row to the right.
         let head_width = display_width(head);
-        let inline = head_width <= (page_width - notes) * 0.4;
+        let inline = inline && head_width <= (page_width - notes) * 0.4;
         let indent = if inline { head_width } else { 0.0 };
         let width = (page_width - notes - indent - RELATION).max(MIN_ROW_SHARE * page_width);
         Columns {

@@ -318,11 +318,12 @@ fn standalone_documents_compile_and_render() {
     ]
     .into_iter()
     .chain(files.iter().map(|f| vec!["prove", f.as_str()]))
-    .chain(
-        files
-            .iter()
-            .map(|f| vec!["prove", f.as_str(), "--detail", "brief"]),
-    )
+    .chain(files.iter().flat_map(|f| {
+        [
+            vec!["prove", f.as_str(), "--detail", "brief"],
+            vec!["prove", f.as_str(), "--detail", "normal"],
+        ]
+    }))
     .chain(bracketed.iter().flat_map(|f| {
         [
             vec!["prove", f.as_str(), "--indices", "brackets"],
@@ -400,6 +401,22 @@ fn standalone_documents_compile_and_render() {
     for (k, (doc, args)) in docs.iter().zip(&runs).enumerate() {
         if let Err(e) = pdflatex(&dir, &format!("d{k}"), doc, true) {
             panic!("pdflatex rejects the document of {args:?}:\n{e}");
+        }
+    }
+    // A two-column paper's column, 240 pt: every document above, broken to it and set
+    // in a block that wide, has no overfull box either.
+    for (k, args) in runs.iter().enumerate() {
+        let mut all = args.clone();
+        all.extend(["--width", "240", "--format", "latex", "--standalone"]);
+        let out = crate::common::gauge(&all);
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{all:?}");
+        let doc = crate::common::stdout(&out).replacen(
+            "\\begin{document}",
+            "\\setlength{\\textwidth}{240pt}\n\\begin{document}",
+            1,
+        );
+        if let Err(e) = pdflatex(&dir, &format!("c{k}"), &doc, true) {
+            panic!("pdflatex rejects the document of {args:?} at --width 240:\n{e}");
         }
     }
 }

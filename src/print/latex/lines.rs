@@ -1,8 +1,10 @@
 //! Long formulas as several lines of a display, and how wide LaTeX math renders.
 //!
 //! Widths are estimated in TeX points at 10 pt, the size of an article's text, from the
-//! LaTeX source: letters, operators with their spacing, fractions as wide as their wider
-//! part, scripts at 70%, big operators as wide as their limits. Measured against
+//! LaTeX source: letters (capitals wider), operators with their spacing, fractions as
+//! wide as their wider part, scripts at 70%, big operators as wide as their limits (in
+//! a fraction, in text style with the limits beside them), grown brackets by what they
+//! enclose. Measured against
 //! pdflatex on the rows of the example derivations, the estimate is within 15% of the
 //! true width; the layouts that use it leave that much to spare.
 //!
