@@ -7,7 +7,7 @@
 //! whichever session made them.
 
 use gauge::Format;
-use gauge::options::Output;
+use gauge::options::{IndexStyle, Output};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -60,18 +60,33 @@ impl PyExpr {
 
     /// The expression as LaTeX math, without delimiters.
     ///
+    /// Parameters
+    /// ----------
+    /// indices : str, optional
+    ///     How tensor elements are written: ``"subscript"`` (``z_{i}``) or
+    ///     ``"brackets"`` (``z[i]``), as ``--indices`` says. Default: what the
+    ///     session's files say (``notation indices = brackets``), else subscript.
+    ///
     /// Returns
     /// -------
     /// str
     ///     For example ``\frac{e^{z_{i}}}{\sum_{j} e^{z_{j}}}``.
-    fn latex(&self) -> String {
-        self.inner.latex()
+    #[pyo3(signature = (*, indices = None))]
+    fn latex(&self, py: Python<'_>, indices: Option<&str>) -> PyResult<String> {
+        match index_style(indices)? {
+            None => Ok(self.inner.latex()),
+            Some(style) => {
+                let out = Output::new(Format::Latex).with_indices(style);
+                let tex = guard_py(py, || Ok(self.inner.render(&out)))?;
+                Ok(tex.trim_end().to_string())
+            }
+        }
     }
 
     /// The expression as JSON, as ``gauge parse --format json`` prints it: its canonical
     /// text and the text it was read from.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Json, false)
+        rendered(py, |o| self.inner.render(o), Format::Json, false, None)
     }
 
     /// LaTeX for Jupyter, between ``$`` signs.
@@ -107,9 +122,11 @@ pub fn rendered(
     render: impl FnOnce(&Output) -> String,
     format: Format,
     steps: bool,
+    indices: Option<&str>,
 ) -> PyResult<String> {
+    let out = with_indices(Output::new(format).with_steps(steps), indices)?;
     guard_py(py, || {
-        let text = render(&Output::new(format).with_steps(steps));
+        let text = render(&out);
         Ok(match format {
             Format::Json => text.trim_end().to_string(),
             Format::Text | Format::Latex => text,
@@ -123,12 +140,33 @@ pub fn rendered_markdown(
     py: Python<'_>,
     render: impl FnOnce(&Output) -> String,
     steps: bool,
+    indices: Option<&str>,
 ) -> PyResult<String> {
-    guard_py(py, || {
-        let out = Output::new(Format::Latex)
-            .with_steps(steps)
-            .with_standalone(true);
-        Ok(out.markdown(&render(&out)))
+    let out = Output::new(Format::Latex)
+        .with_steps(steps)
+        .with_standalone(true);
+    let out = with_indices(out, indices)?;
+    guard_py(py, || Ok(out.markdown(&render(&out))))
+}
+
+/// The index style a caller names with ``indices=``: `None` keeps the file's.
+fn index_style(indices: Option<&str>) -> PyResult<Option<IndexStyle>> {
+    indices
+        .map(|name| {
+            IndexStyle::from_name(name).ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "indices is \"subscript\" or \"brackets\", not {name:?}"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// `out` with the index style a caller names, if any.
+fn with_indices(out: Output, indices: Option<&str>) -> PyResult<Output> {
+    Ok(match index_style(indices)? {
+        Some(style) => out.with_indices(style),
+        None => out,
     })
 }
 
@@ -232,14 +270,16 @@ impl PyDerivation {
             .collect()
     }
 
-    /// The derivation as LaTeX (an ``align*`` environment, one row per step).
-    fn latex(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Latex, true)
+    /// The derivation as LaTeX (an ``align*`` environment, one row per step);
+    /// ``indices`` is ``"subscript"`` or ``"brackets"`` (see ``Expr.latex``).
+    #[pyo3(signature = (*, indices = None))]
+    fn latex(&self, py: Python<'_>, indices: Option<&str>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Latex, true, indices)
     }
 
     /// The derivation as JSON, as ``gauge diff --steps --format json`` prints it.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Json, true)
+        rendered(py, |o| self.inner.render(o), Format::Json, true, None)
     }
 
     /// The derivation as Markdown, as ``gauge diff --steps --format markdown`` prints
@@ -253,17 +293,18 @@ impl PyDerivation {
     ///     &= 2 x && \text{variable}
     /// \end{aligned}
     /// $$
-    fn markdown(&self, py: Python<'_>) -> PyResult<String> {
-        rendered_markdown(py, |o| self.inner.render(o), true)
+    #[pyo3(signature = (*, indices = None))]
+    fn markdown(&self, py: Python<'_>, indices: Option<&str>) -> PyResult<String> {
+        rendered_markdown(py, |o| self.inner.render(o), true, indices)
     }
 
     /// LaTeX for Jupyter: the derivation as displayed math.
     fn _repr_latex_(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("$${}$$", self.latex(py)?.trim_end()))
+        Ok(format!("$${}$$", self.latex(py, None)?.trim_end()))
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Text, true)
+        rendered(py, |o| self.inner.render(o), Format::Text, true, None)
     }
 
     fn __repr__(&self) -> String {

@@ -140,23 +140,26 @@ impl PyClaim {
     }
 
     /// The outcome as ``gauge prove --format latex`` prints it: the derivation as an
-    /// ``align*`` environment.
-    fn latex(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Latex, false)
+    /// ``align*`` environment; ``indices`` is ``"subscript"`` or ``"brackets"`` (see
+    /// ``Expr.latex``).
+    #[pyo3(signature = (*, indices = None))]
+    fn latex(&self, py: Python<'_>, indices: Option<&str>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Latex, false, indices)
     }
 
     /// The outcome as ``gauge prove --format json`` prints it.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Json, false)
+        rendered(py, |o| self.inner.render(o), Format::Json, false, None)
     }
 
     /// The outcome as ``gauge prove --format markdown`` prints it.
-    fn markdown(&self, py: Python<'_>) -> PyResult<String> {
-        rendered_markdown(py, |o| self.inner.render(o), false)
+    #[pyo3(signature = (*, indices = None))]
+    fn markdown(&self, py: Python<'_>, indices: Option<&str>) -> PyResult<String> {
+        rendered_markdown(py, |o| self.inner.render(o), false, indices)
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Text, false)
+        rendered(py, |o| self.inner.render(o), Format::Text, false, None)
     }
 
     fn __repr__(&self) -> String {
@@ -259,23 +262,26 @@ impl PyProofs {
         Ok(d.unbind())
     }
 
-    /// The outcomes as ``gauge prove --format latex`` prints them.
-    fn latex(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Latex, false)
+    /// The outcomes as ``gauge prove --format latex`` prints them; ``indices`` is
+    /// ``"subscript"`` or ``"brackets"`` (see ``Expr.latex``).
+    #[pyo3(signature = (*, indices = None))]
+    fn latex(&self, py: Python<'_>, indices: Option<&str>) -> PyResult<String> {
+        rendered(py, |o| self.inner.render(o), Format::Latex, false, indices)
     }
 
     /// The outcomes as ``gauge prove --format json`` prints them.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Json, false)
+        rendered(py, |o| self.inner.render(o), Format::Json, false, None)
     }
 
     /// The outcomes as ``gauge prove --format markdown`` prints them.
-    fn markdown(&self, py: Python<'_>) -> PyResult<String> {
-        rendered_markdown(py, |o| self.inner.render(o), false)
+    #[pyo3(signature = (*, indices = None))]
+    fn markdown(&self, py: Python<'_>, indices: Option<&str>) -> PyResult<String> {
+        rendered_markdown(py, |o| self.inner.render(o), false, indices)
     }
 
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Text, false)
+        rendered(py, |o| self.inner.render(o), Format::Text, false, None)
     }
 
     fn __repr__(&self) -> String {

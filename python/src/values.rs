@@ -438,7 +438,7 @@ impl PyValuesReport {
 
     /// The report as ``gauge check --format json`` prints it.
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        rendered(py, |o| self.inner.render(o), Format::Json, false)
+        rendered(py, |o| self.inner.render(o), Format::Json, false, None)
     }
 
     fn __str__(&self) -> &str {

@@ -63,6 +63,20 @@ def test_latex_and_jupyter():
     assert json.loads(d.to_json())["canonical"] == str(d)
 
 
+def test_latex_writes_elements_in_brackets_on_request():
+    d = gauge.diff("logsumexp(q)", "q[m]")
+    assert d.latex() == r"\operatorname{softmax}(q)_m"
+    assert d.latex(indices="brackets") == r"\operatorname{softmax}(q)[m]"
+    steps = gauge.derive("logsumexp(q)", "q[m]", detail="brief")
+    assert r"\partial q[m]" in steps.latex(indices="brackets")
+    assert r"\partial q[m]" in steps.markdown(indices="brackets")
+    p = gauge.prove("claim g: diff(sum(j, q[j]^2), q[m]) = 2*q[m]")
+    assert "2 q[m]" in p.latex(indices="brackets") and "q_m" not in p.latex(indices="brackets")
+    assert "2 q_m" in p["g"].latex(indices="subscript")
+    with pytest.raises(ValueError, match="subscript"):
+        d.latex(indices="square")
+
+
 def test_equal_expressions_hash_alike_across_sessions():
     a = gauge.Session().parse("x*x + 2*x")
     b = gauge.Session().parse("2*x + x^2")

@@ -85,7 +85,7 @@ impl Expr {
     /// # Ok::<(), gauge::Error>(())
     /// ```
     pub fn render(&self, out: &Output) -> String {
-        self.with(|ws| {
+        let show = |ws: &Workspace| {
             let canonical;
             let input = match &self.input {
                 Some(i) => i,
@@ -95,8 +95,30 @@ impl Expr {
                 }
             };
             value::expression(ws, input, self.id, out)
-        })
-        .unwrap_or_default()
+        };
+        rendering(&self.ws, out, show).unwrap_or_default()
+    }
+}
+
+/// Runs `f` on the shared workspace with LaTeX elements written as `out` asks: the style
+/// is the pool's display setting (which the file's `notation indices` set, and which the
+/// printers read), set for this rendering and put back after it, so that the file's
+/// choice holds again for the next. `None` when the workspace is busy, which cannot
+/// happen from safe single-threaded code.
+pub(crate) fn rendering<T>(
+    ws: &Shared,
+    out: &Output,
+    f: impl FnOnce(&Workspace) -> T,
+) -> Option<T> {
+    match out.indices() {
+        None => ws.try_borrow().ok().map(|ws| f(&ws)),
+        Some(style) => {
+            let mut ws = ws.try_borrow_mut().ok()?;
+            let before = ws.pool.set_index_style(style);
+            let shown = f(&ws);
+            ws.pool.set_index_style(before);
+            Some(shown)
+        }
     }
 }
 

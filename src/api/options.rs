@@ -16,6 +16,7 @@ pub use crate::api::codegen::{CodegenOptions, Target};
 pub use crate::check::request::split_list;
 pub use crate::numeric::oracle::Dtype;
 pub use crate::report::Output;
+pub use crate::syntax::tree::IndexStyle;
 
 /// How a derivative is taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,9 +12,14 @@ use crate::lower::workspace::Statement;
 use crate::prove::Verdict;
 use crate::report::Output;
 
-/// Renders with the shared workspace, which is free whenever no session call runs.
-fn render(ws: &Shared, f: impl FnOnce(&crate::lower::workspace::Workspace) -> String) -> String {
-    ws.try_borrow().map(|ws| f(&ws)).unwrap_or_default()
+/// Renders with the shared workspace, which is free whenever no session call runs, in
+/// the index style `out` asks for (see [`crate::api::expr::rendering`]).
+fn render(
+    ws: &Shared,
+    out: &Output,
+    f: impl FnOnce(&crate::lower::workspace::Workspace) -> String,
+) -> String {
+    crate::api::expr::rendering(ws, out, f).unwrap_or_default()
 }
 
 /// A derived result with the derivation that reached it: a derivative, a gradient or
@@ -99,7 +104,7 @@ impl Derivation {
     /// The result, or with [`Output::with_steps`] the derivation, as `gauge diff` prints
     /// it.
     pub fn render(&self, out: &Output) -> String {
-        render(&self.ws, |ws| {
+        render(&self.ws, out, |ws| {
             crate::report::derivation::derivation(ws, &self.inner, out)
         })
     }
@@ -176,7 +181,7 @@ impl Gradient {
                 input,
                 names,
                 parts,
-            } => render(ws, |ws| {
+            } => render(ws, out, |ws| {
                 crate::report::shared::scalar_gradient(ws, *input, names, parts, out)
             }),
         }
@@ -283,7 +288,7 @@ impl Hessian {
                 rows,
                 products,
                 outer,
-            } => render(ws, |ws| {
+            } => render(ws, out, |ws| {
                 let written = outer.as_ref().map(|o| &o.1);
                 crate::report::shared::scalar_hessian(
                     ws, *input, names, rows, products, written, out,
@@ -329,7 +334,7 @@ impl Evaluation {
     /// The value as `gauge eval` prints it: in full precision; JSON adds the canonical
     /// expression and, for a number, its exact value.
     pub fn render(&self, out: &Output) -> String {
-        render(&self.ws, |ws| {
+        render(&self.ws, out, |ws| {
             crate::report::value::value(ws, self.id, self.value, out)
         })
     }
@@ -369,7 +374,7 @@ impl Loaded {
     /// The statements as `gauge parse -f` prints them: one per line, or JSON with each
     /// statement's kind.
     pub fn render(&self, out: &Output) -> String {
-        render(&self.ws, |ws| {
+        render(&self.ws, out, |ws| {
             crate::report::value::statements(ws, &self.name, &self.statements, out)
         })
     }
@@ -456,7 +461,7 @@ impl ClaimReport {
 
     /// The outcome as `gauge prove` prints a file of this one claim.
     pub fn render(&self, out: &Output) -> String {
-        render(&self.ws, |ws| {
+        render(&self.ws, out, |ws| {
             crate::report::prove::claims(ws, std::slice::from_ref(&self.inner), out)
         })
     }
@@ -573,7 +578,9 @@ impl Proofs {
     pub fn render(&self, out: &Output) -> String {
         let inner: Vec<crate::prove::ClaimReport> =
             self.claims.iter().map(|c| c.inner.clone()).collect();
-        render(&self.ws, |ws| crate::report::prove::claims(ws, &inner, out))
+        render(&self.ws, out, |ws| {
+            crate::report::prove::claims(ws, &inner, out)
+        })
     }
 }
 
@@ -613,7 +620,7 @@ impl CheckReport {
 
     /// The report as `gauge check` prints it.
     pub fn render(&self, out: &Output) -> String {
-        render(&self.ws, |ws| {
+        render(&self.ws, out, |ws| {
             crate::report::check::check(ws, &self.request, &self.inner, out)
         })
     }

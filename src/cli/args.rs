@@ -37,11 +37,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub standalone: bool,
 
-    /// The width of the text block LaTeX derivations are broken to, in points: 345 is
-    /// an article's at 10 pt, about 240 a two-column paper's column.
-    #[arg(long, global = true, value_name = "POINTS", default_value_t = 345,
-          value_parser = clap::value_parser!(u32).range(150..=2000))]
-    pub width: u32,
+    #[command(flatten)]
+    pub layout: crate::format::Layout,
 
     /// The work budget: how much a command may build (one unit for each new expression
     /// node and one for each of its children) before its searches (simplification, the
@@ -378,11 +375,11 @@ impl DtypeArg {
 impl Cli {
     /// How results are rendered, showing what `show` asks for.
     pub fn output(&self, show: Show) -> gauge::options::Output {
-        gauge::options::Output::new(self.format.to_gauge())
+        let out = gauge::options::Output::new(self.format.to_gauge())
             .with_standalone(self.standalone_latex())
             .with_steps(show.steps)
-            .with_cse(show.cse)
-            .with_width(self.width)
+            .with_cse(show.cse);
+        self.layout.apply(out)
     }
 
     /// Whether LaTeX is rendered as a document: with `--standalone`, and for Markdown,

@@ -1,5 +1,6 @@
-//! The output formats of `--format`, and Markdown, which is made from what a command
-//! prints as LaTeX (see `gauge::options::Output::markdown`).
+//! The output formats of `--format`; Markdown, which is made from what a command
+//! prints as LaTeX (see `gauge::options::Output::markdown`); and the LaTeX layout
+//! options, `--width` and `--indices`.
 
 use clap::ValueEnum;
 
@@ -30,6 +31,44 @@ impl Format {
             Format::Json => gauge::Format::Json,
             // Markdown is made from the LaTeX output (see [`markdown`]).
             Format::Latex | Format::Markdown => gauge::Format::Latex,
+        }
+    }
+}
+
+/// How LaTeX output is laid out: the width it is broken to and how elements are
+/// written. (Plain comments on the struct: a doc comment would become help text.)
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct Layout {
+    /// The width of the text block LaTeX derivations are broken to, in points: 345 is
+    /// an article's at 10 pt, about 240 a two-column paper's column.
+    #[arg(long, global = true, value_name = "POINTS", default_value_t = 345,
+          value_parser = clap::value_parser!(u32).range(150..=2000))]
+    pub width: u32,
+
+    /// How LaTeX writes tensor elements: `z_{i}`, `W_{ij}` (subscript) or `z[i]`,
+    /// `W[i, j]` (brackets). Deltas and sums keep their subscripts. Default: what the
+    /// file's `notation indices = ...` says, else subscript.
+    #[arg(long, global = true, value_enum, value_name = "STYLE")]
+    pub indices: Option<Indices>,
+}
+
+/// How LaTeX writes tensor elements (`--indices`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Indices {
+    /// `z_{i}`, `W_{ij}`, `\operatorname{softmax}(z)_{i}`.
+    Subscript,
+    /// `z[i]`, `W[i, j]`, `\operatorname{softmax}(z)[i]`.
+    Brackets,
+}
+
+impl Layout {
+    /// `out` laid out as these options say; a style given here overrides the file's.
+    pub fn apply(&self, out: gauge::options::Output) -> gauge::options::Output {
+        let out = out.with_width(self.width);
+        match self.indices {
+            Some(Indices::Subscript) => out.with_indices(gauge::options::IndexStyle::Subscript),
+            Some(Indices::Brackets) => out.with_indices(gauge::options::IndexStyle::Brackets),
+            None => out,
         }
     }
 }

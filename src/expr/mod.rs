@@ -2,7 +2,8 @@
 //! canonical nodes, the kinds of names, the structural order, substitution, index
 //! contraction and sizes.
 //!
-//! May import: `diag`, `syntax` (number literals and relations only).
+//! May import: `diag`, `syntax` (number literals, relations and the LaTeX index style
+//! only).
 //!
 //! | module | job |
 //! |---|---|

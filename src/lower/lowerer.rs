@@ -135,7 +135,7 @@ impl<'s> Lowerer<'s> {
                 self.hint_ranks(lhs);
                 self.hint_ranks(rhs);
             }
-            Stmt::Tensor { .. } | Stmt::Notation { .. } => {}
+            Stmt::Tensor { .. } | Stmt::Notation { .. } | Stmt::Indices { .. } => {}
         }
         if let Stmt::AssumeEqual { rhs, .. } = stmt {
             self.hint_ranks(rhs);
@@ -167,6 +167,10 @@ impl<'s> Lowerer<'s> {
             } => self.claim(name.as_ref(), lhs, rhs, by, *span),
             Stmt::Tensor { decls, span } => self.declare(decls, *span),
             Stmt::Notation { name, latex, .. } => Ok(self.notation(name, latex)),
+            Stmt::Indices { style, .. } => {
+                self.pool().set_index_style(*style);
+                Ok(Statement::Indices(*style))
+            }
         }
     }
 

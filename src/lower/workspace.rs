@@ -99,6 +99,8 @@ pub enum Statement {
     Claim(usize),
     /// A `tensor` declaration: each tensor with the calls of its axes' length names.
     Tensor(Vec<(Symbol, Vec<ExprId>)>),
+    /// `notation indices = ...`: how tensor elements print in LaTeX from now on.
+    Indices(crate::syntax::tree::IndexStyle),
     /// A `notation` statement: the name and the LaTeX it prints as.
     Notation {
         /// The name.
@@ -315,6 +317,7 @@ impl Workspace {
                     to_text_in(&self.pool, c.rhs, &l)
                 )
             }
+            Statement::Indices(style) => format!("notation indices = {}", style.name()),
             Statement::Notation { name, latex } => format!(
                 "notation {} = \"{}\"",
                 self.pool.name(*name),

@@ -4,6 +4,9 @@
 //! and `\exp(...)` for long ones, `\sigma` for the logistic function, subscripted
 //! elements (`z_{i}`, `W_{ik}`), `\delta_{iy}`, `\sum_{j}` with its body in parentheses
 //! when it has more than one term, and `\frac{\partial}{\partial z_{i}}` for derivatives.
+//! Elements may be written with brackets instead (`z[i]`, `W[i, k]`), as the pool's
+//! [`IndexStyle`] says; a delta, a sum's index and a name's suffix keep their subscripts,
+//! since they are symbols and not elements.
 //! Multi-letter names are set upright (`\mathrm{loss}`, `\operatorname{softmax}`), never
 //! as a product of italic letters, and Greek names become Greek letters. A bound index
 //! never takes the name of a free one (the text printer's renaming, shared).
@@ -16,6 +19,7 @@ use std::cell::RefCell;
 use crate::expr::node::{Constant, ExprId, Func, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::print::text::BinderNames;
+use crate::syntax::tree::IndexStyle;
 
 mod form;
 mod lines;
@@ -63,10 +67,12 @@ pub fn to_latex_named(
 }
 
 /// Wraps LaTeX math lines in a complete document that needs only amsmath and amssymb;
-/// a derivation longer than a page may break between its rows.
+/// a derivation longer than a page may break between its rows, and a line of text
+/// (a claim's heading, whose long name in `\\texttt` cannot be hyphenated) may be
+/// loose rather than run into a narrow column's margin (`\\sloppy`).
 pub fn standalone(body: &str) -> String {
     format!(
-        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\allowdisplaybreaks\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\usepackage{{amssymb}}\n\\allowdisplaybreaks\n\\sloppy\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
     )
 }
 
@@ -84,6 +90,8 @@ struct Latex<'p> {
     /// The printed names of the tensors the expression indexes: a scalar `x2` next to
     /// an element `x[2]` must not print as the same `x_{2}`.
     tensors: Vec<String>,
+    /// How elements are written: subscripts or brackets.
+    style: IndexStyle,
     /// Subexpressions printed as names, if any.
     named: Option<&'p rustc_hash::FxHashMap<ExprId, String>>,
     /// Calls written as a name (`softmax(z)` as `p`, so `softmax(z)[y]` is `p_y`): the
@@ -360,6 +368,7 @@ impl<'p> Latex<'p> {
             scope: RefCell::new(scope),
             renames: RefCell::new(Vec::new()),
             tensors,
+            style: pool.index_style(),
             named: None,
             calls: &[],
             params: RefCell::new(Vec::new()),
@@ -375,8 +384,10 @@ impl<'p> Latex<'p> {
         }
         let text = self.pool.name(s);
         let printed = name(text);
+        // With brackets, `x_{2}` and the element `x[2]` differ already.
+        let clash = self.style == IndexStyle::Subscript;
         match printed.split_once('_') {
-            Some((base, _)) if self.tensors.iter().any(|t| t == base) => {
+            Some((base, _)) if clash && self.tensors.iter().any(|t| t == base) => {
                 format!("\\mathrm{{{}}}", text.replace('_', "\\_"))
             }
             _ => printed,
@@ -455,6 +466,37 @@ impl<'p> Latex<'p> {
         }
     }
 
+    /// An element's indices after its tensor: a subscript (`_{ik}`) or in brackets
+    /// (`[i, k]`), as the style says.
+    fn element_indices(&self, idx: &[ExprId]) -> String {
+        match self.style {
+            IndexStyle::Subscript => sub(&self.indices(idx)),
+            IndexStyle::Brackets => {
+                let parts: Vec<String> = idx
+                    .iter()
+                    .map(|&i| {
+                        let mut s = String::new();
+                        self.bare(i, &mut s);
+                        s
+                    })
+                    .collect();
+                format!("[{}]", parts.join(", "))
+            }
+        }
+    }
+
+    /// The head of an element, `head` followed by [`Latex::element_indices`]: braced
+    /// when it has a script of its own (`{W_{1}}_{ik}`, `{\hat{x}}_{i}`) and the
+    /// indices are a subscript, which would otherwise be a second one; brackets follow
+    /// any head as it is.
+    fn element_head(&self, head: &str, out: &mut String) {
+        if self.style == IndexStyle::Subscript && head.contains(['_', '^']) {
+            out.push_str(&format!("{{{head}}}"));
+        } else {
+            out.push_str(head);
+        }
+    }
+
     fn indices(&self, idx: &[ExprId]) -> String {
         let parts: Vec<String> = idx
             .iter()
@@ -511,11 +553,13 @@ impl<'p> Latex<'p> {
                 out.push_str(&self.param_tex(*s).unwrap_or_default());
             }
             Node::Elem(s, idx) if self.param_tex(*s).is_some() => {
-                out.push_str(&format!(
-                    "{{{}}}_{{{}}}",
-                    self.param_tex(*s).unwrap_or_default(),
-                    self.indices(idx)
-                ));
+                let head = self.param_tex(*s).unwrap_or_default();
+                if self.style == IndexStyle::Subscript {
+                    out.push_str(&format!("{{{head}}}_{{{}}}", self.indices(idx)));
+                } else {
+                    out.push_str(&head);
+                    out.push_str(&self.element_indices(idx));
+                }
             }
             Node::Call { def, args, indices } if self.pool.definition(*def).form.is_some() => {
                 self.anonymous_call(*def, args, indices, out);
@@ -524,15 +568,8 @@ impl<'p> Latex<'p> {
             Node::Sym(s) => out.push_str(&self.scalar_name(*s)),
             Node::Tensor(s) => out.push_str(&self.sym_tex(*s)),
             Node::Elem(s, idx) => {
-                // A name with a subscript of its own (`W_1`) is braced, so that the
-                // element's indices are not a second subscript.
-                let n = self.sym_tex(*s);
-                if n.contains(['_', '^']) {
-                    out.push_str(&format!("{{{n}}}"));
-                } else {
-                    out.push_str(&n);
-                }
-                out.push_str(&sub(&self.indices(idx)));
+                self.element_head(&self.sym_tex(*s), out);
+                out.push_str(&self.element_indices(idx));
             }
             Node::Len(s, axis) if self.param_len(*s, *axis).is_some() => {
                 out.push_str(&self.param_len(*s, *axis).unwrap_or_default());
@@ -589,9 +626,11 @@ impl<'p> Latex<'p> {
             }
             Node::Call { def, args, indices } if self.call_name(*def, args).is_some() => {
                 let n = name(self.call_name(*def, args).unwrap_or_default());
-                out.push_str(&n);
-                if !indices.is_empty() {
-                    out.push_str(&sub(&self.indices(indices)));
+                if indices.is_empty() {
+                    out.push_str(&n);
+                } else {
+                    self.element_head(&n, out);
+                    out.push_str(&self.element_indices(indices));
                 }
             }
             Node::Call { def, args, indices } => {
@@ -606,8 +645,8 @@ impl<'p> Latex<'p> {
                     None => format!("\\operatorname{{{}}}", n.replace('_', "\\_")),
                 };
                 let call = !d.params.is_empty();
-                if !call && !indices.is_empty() && head.contains(['_', '^']) {
-                    out.push_str(&format!("{{{head}}}"));
+                if !call && !indices.is_empty() {
+                    self.element_head(&head, out);
                 } else {
                     out.push_str(&head);
                 }
@@ -615,7 +654,7 @@ impl<'p> Latex<'p> {
                     self.args(args, out);
                 }
                 if !indices.is_empty() {
-                    out.push_str(&sub(&self.indices(indices)));
+                    out.push_str(&self.element_indices(indices));
                 }
             }
             Node::Diff { expr, var, order } => {

@@ -50,6 +50,7 @@ pub struct Output {
     steps: bool,
     cse: bool,
     width: Option<u32>,
+    indices: Option<crate::syntax::tree::IndexStyle>,
 }
 
 impl Output {
@@ -86,6 +87,31 @@ impl Output {
     pub fn with_width(mut self, points: u32) -> Output {
         self.width = Some(points);
         self
+    }
+
+    /// Writes LaTeX tensor elements as `z_{i}` or `z[i]`, whatever the file's
+    /// `notation indices` says (without this, the file's choice holds, else
+    /// subscripts).
+    ///
+    /// ```
+    /// use gauge::{Format, Session};
+    /// use gauge::options::{IndexStyle, Output};
+    ///
+    /// let mut s = Session::new();
+    /// let e = s.parse("softmax(z)[i] - delta(i, y)")?;
+    /// let out = Output::new(Format::Latex).with_indices(IndexStyle::Brackets);
+    /// assert_eq!(e.render(&out), "\\operatorname{softmax}(z)[i] - \\delta_{iy}\n");
+    /// # Ok::<(), gauge::Error>(())
+    /// ```
+    pub fn with_indices(mut self, style: crate::syntax::tree::IndexStyle) -> Output {
+        self.indices = Some(style);
+        self
+    }
+
+    /// How LaTeX writes tensor elements, if the caller chose (see
+    /// [`Output::with_indices`]).
+    pub fn indices(&self) -> Option<crate::syntax::tree::IndexStyle> {
+        self.indices
     }
 
     /// The width LaTeX derivations are broken to, in points.

@@ -39,7 +39,7 @@ pub fn statement_kind(st: &Statement) -> &'static str {
         Statement::Assume { .. } => "assume",
         Statement::Claim(_) => "claim",
         Statement::Tensor(_) => "tensor",
-        Statement::Notation { .. } => "notation",
+        Statement::Notation { .. } | Statement::Indices(_) => "notation",
     }
 }
 

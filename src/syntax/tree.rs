@@ -17,6 +17,36 @@ pub struct Ident {
     pub span: Span,
 }
 
+/// How LaTeX writes a tensor's element: `W_{ij}` (a subscript, the default) or
+/// `W[i, j]` (brackets, as some papers and all code do). A Kronecker delta
+/// (`\delta_{ij}`), a sum's index (`\sum_{j}`) and a name's own suffix (`W_{1}` for
+/// `W1`) are symbols, not elements, and keep their subscripts either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum IndexStyle {
+    /// `z_{i}`, `W_{ij}`, `\operatorname{softmax}(z)_{i}`.
+    #[default]
+    Subscript,
+    /// `z[i]`, `W[i, j]`, `\operatorname{softmax}(z)[i]`.
+    Brackets,
+}
+
+impl IndexStyle {
+    /// The style's name as a file and the command line write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexStyle::Subscript => "subscript",
+            IndexStyle::Brackets => "brackets",
+        }
+    }
+
+    /// The style a file or the command line names, if the word is one.
+    pub fn from_name(word: &str) -> Option<IndexStyle> {
+        [IndexStyle::Subscript, IndexStyle::Brackets]
+            .into_iter()
+            .find(|s| s.name() == word)
+    }
+}
+
 /// An operator joining the operands of a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChainOp {
@@ -216,6 +246,14 @@ pub enum Stmt {
         rhs: Expr,
         /// The claims it cites as lemmas (`by sigmoid_prime`), possibly none.
         by: Vec<Ident>,
+        /// The whole statement.
+        span: Span,
+    },
+    /// `notation indices = brackets`: how every tensor element of the file prints in
+    /// LaTeX, `z_{i}` or `z[i]`.
+    Indices {
+        /// The style chosen.
+        style: IndexStyle,
         /// The whole statement.
         span: Span,
     },

@@ -271,3 +271,119 @@ fn every_example_derivation_is_snapshotted() {
     }
     assert!(files >= 9, "{files} example files with claims");
 }
+
+/// LaTeX of `text` in a workspace that loaded `file` first.
+fn latex_after(file: &str, text: &str) -> String {
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file("t.gauge", file).unwrap();
+    let e = s.parse_expression(text).unwrap();
+    gauge::print::latex::to_latex(&s.pool, e)
+}
+
+/// LaTeX of `text` with elements in brackets.
+fn bracketed(text: &str) -> String {
+    latex_after("notation indices = brackets", text)
+}
+
+#[test]
+fn brackets_write_elements_and_leave_symbols_subscripted() {
+    // Vector and matrix elements; a delta and a sum's index are symbols, not elements.
+    assert_eq!(bracketed("q[m]*A[m, r]"), "A[m, r] q[m]");
+    assert_eq!(
+        bracketed("sum(r, A[m, r]*q[r]) - delta(m, c)"),
+        "\\sum_j A[m, j] q[j] - \\delta_{cm}"
+    );
+    // A call's element, and a gathered index that is itself an element.
+    assert_eq!(
+        bracketed("log_softmax(q)[m] + G[m, t[m]]"),
+        "G[m, t[m]] + \\operatorname{log\\_softmax}(q)[m]"
+    );
+    // The derivative by an element.
+    assert_eq!(
+        bracketed("diff(logsumexp(q), q[m])"),
+        "\\frac{\\partial}{\\partial q[m]}(\\operatorname{logsumexp}(q))"
+    );
+    // A name's own suffix stays a subscript, and needs no braces before brackets.
+    assert_eq!(bracketed("u_1[m]*v2"), "v_2 u_1[m]");
+}
+
+#[test]
+fn a_scalar_named_like_an_element_is_told_apart_only_where_it_must_be() {
+    // As subscripts, the scalar `u2` next to the element `u[2]` would both be `u_2`, so
+    // the scalar is set upright whole; with brackets they differ already.
+    assert_eq!(latex("u[2] + u2"), "\\mathrm{u2} + u_2");
+    assert_eq!(bracketed("u[2] + u2"), "u_2 + u[2]");
+}
+
+#[test]
+fn the_file_statement_sets_the_style_and_a_caller_overrides_it() {
+    use gauge::Format;
+    use gauge::options::{IndexStyle, Output};
+    let mut s = gauge::Session::new();
+    s.load("notation indices = brackets").unwrap();
+    let e = s.parse("softmax(q)[m] - delta(m, c)").unwrap();
+    assert_eq!(e.latex(), "\\operatorname{softmax}(q)[m] - \\delta_{cm}");
+    let sub = Output::new(Format::Latex).with_indices(IndexStyle::Subscript);
+    assert_eq!(
+        e.render(&sub),
+        "\\operatorname{softmax}(q)_m - \\delta_{cm}\n"
+    );
+    // The caller's style held for that rendering only: the file's is back.
+    assert_eq!(e.latex(), "\\operatorname{softmax}(q)[m] - \\delta_{cm}");
+    // A later statement replaces an earlier one.
+    s.load("notation indices = subscript").unwrap();
+    assert_eq!(e.latex(), "\\operatorname{softmax}(q)_m - \\delta_{cm}");
+}
+
+#[test]
+fn a_name_called_indices_takes_latex_as_any_name_does() {
+    assert_eq!(
+        latex_after("notation indices = \"\\mathcal{I}\"", "indices*q[m]"),
+        "\\mathcal{I} q_m"
+    );
+}
+
+#[test]
+fn bracketed_elements_never_split_across_rows() {
+    use gauge::print::latex::{break_lines, display_width};
+    // `W[i, j]` measures as pdflatex sets it (about 27.5 pt in Computer Modern), within
+    // the 15% the layouts leave.
+    let w = display_width("W[i, j]");
+    assert!((27.5 * 0.85..=27.5 * 1.15).contains(&w), "{w}");
+    let tex = bracketed("A[m, t[m]]*B[t[m], r]*C[m, t[r]]*D[r, t[m]]*F[t[m], t[r]]");
+    let rows = break_lines(&tex, 60.0, 60.0);
+    assert!(rows.len() > 1, "{rows:?}");
+    for row in &rows {
+        assert_eq!(
+            row.matches('[').count(),
+            row.matches(']').count(),
+            "{rows:?}"
+        );
+    }
+}
+
+#[test]
+fn the_command_line_flag_overrides_the_file() {
+    let dir = crate::common::temp_dir("indices", "gauge");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("paper.gauge");
+    std::fs::write(
+        &file,
+        "notation indices = brackets\nclaim diff(sum(j, q[j]^2), q[m]) = 2*q[m]\n",
+    )
+    .unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let prove = |extra: &[&str]| {
+        let mut args = vec!["prove", file.as_str(), "--format", "latex"];
+        args.extend(extra);
+        crate::common::stdout(&crate::common::gauge(&args))
+    };
+    let file_style = prove(&[]);
+    assert!(file_style.contains("2 q[m]"), "{file_style}");
+    assert!(!file_style.contains("q_m"), "{file_style}");
+    let flag = prove(&["--indices", "subscript"]);
+    assert!(flag.contains("2 q_m"), "{flag}");
+    assert!(!flag.contains("q[m]"), "{flag}");
+    let out = crate::common::gauge(&["latex", "W[i, k]*x[k]", "--indices", "brackets"]);
+    assert_eq!(crate::common::stdout(&out), "W[i, k] x[k]\n");
+}

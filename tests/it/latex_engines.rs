@@ -266,6 +266,17 @@ fn standalone_documents_compile_and_render() {
     assert!(files.len() >= 8, "{files:?}");
     let layernorm = root().join("examples/layernorm.gauge");
     let layernorm = layernorm.to_string_lossy();
+    // Elements in brackets (`--indices brackets`), as some papers write them: the
+    // widest example files, and a textbook derivation.
+    let bracketed: Vec<String> = ["layers", "attention"]
+        .iter()
+        .map(|n| {
+            root()
+                .join(format!("examples/{n}.gauge"))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
     let runs: Vec<Vec<&str>> = vec![
         vec!["hessian", "ln(exp(a) + exp(b) + exp(c))", "--wrt", "a,b,c"],
         // Reductions: `\max_{j}`, `\operatorname*{arg\,max}` as a subscript.
@@ -307,11 +318,35 @@ fn standalone_documents_compile_and_render() {
     ]
     .into_iter()
     .chain(files.iter().map(|f| vec!["prove", f.as_str()]))
-    .chain(
-        files
-            .iter()
-            .map(|f| vec!["prove", f.as_str(), "--detail", "brief"]),
-    )
+    .chain(files.iter().flat_map(|f| {
+        [
+            vec!["prove", f.as_str(), "--detail", "brief"],
+            vec!["prove", f.as_str(), "--detail", "normal"],
+        ]
+    }))
+    .chain(bracketed.iter().flat_map(|f| {
+        [
+            vec!["prove", f.as_str(), "--indices", "brackets"],
+            vec![
+                "prove",
+                f.as_str(),
+                "--indices",
+                "brackets",
+                "--detail",
+                "brief",
+            ],
+        ]
+    }))
+    .chain([vec![
+        "diff",
+        "cross_entropy(z, y)",
+        "--wrt",
+        "z[i]",
+        "--detail",
+        "brief",
+        "--indices",
+        "brackets",
+    ]])
     .collect();
     let docs: Vec<String> = runs
         .iter()
@@ -349,9 +384,15 @@ fn standalone_documents_compile_and_render() {
             "\\setlength{\\textwidth}{500pt}\n\\begin{document}",
             1,
         );
-        let narrow =
-            crate::common::stdout(&crate::common::gauge(&["prove", file, "--format", "latex"]));
-        // The wider block takes fewer rows (the document adds its preamble's lines).
+        let narrow = crate::common::stdout(&crate::common::gauge(&[
+            "prove",
+            file,
+            "--format",
+            "latex",
+            "--standalone",
+        ]));
+        // The wider block takes fewer rows, though its document has one line more (the
+        // width's).
         assert!(doc.lines().count() < narrow.lines().count(), "{file}");
         if let Err(e) = pdflatex(&dir, "wide", &doc, true) {
             panic!("pdflatex rejects {file} at --width 500:\n{e}");
@@ -360,6 +401,22 @@ fn standalone_documents_compile_and_render() {
     for (k, (doc, args)) in docs.iter().zip(&runs).enumerate() {
         if let Err(e) = pdflatex(&dir, &format!("d{k}"), doc, true) {
             panic!("pdflatex rejects the document of {args:?}:\n{e}");
+        }
+    }
+    // A two-column paper's column, 240 pt: every document above, broken to it and set
+    // in a block that wide, has no overfull box either.
+    for (k, args) in runs.iter().enumerate() {
+        let mut all = args.clone();
+        all.extend(["--width", "240", "--format", "latex", "--standalone"]);
+        let out = crate::common::gauge(&all);
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{all:?}");
+        let doc = crate::common::stdout(&out).replacen(
+            "\\begin{document}",
+            "\\setlength{\\textwidth}{240pt}\n\\begin{document}",
+            1,
+        );
+        if let Err(e) = pdflatex(&dir, &format!("c{k}"), &doc, true) {
+            panic!("pdflatex rejects the document of {args:?} at --width 240:\n{e}");
         }
     }
 }

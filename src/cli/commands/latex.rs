@@ -13,7 +13,9 @@ use crate::args::Cli;
 pub fn run(session: &mut Session, cli: &Cli, expr: &str, out: &mut impl Write) -> Outcome {
     let text = read_arg(expr)?;
     // LaTeX whatever `--format` says: printing LaTeX is this command's one job.
-    let output = Output::new(Format::Latex).with_standalone(cli.standalone_latex());
+    let output = cli
+        .layout
+        .apply(Output::new(Format::Latex).with_standalone(cli.standalone_latex()));
     out.write_all(session.parse(&text)?.render(&output).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

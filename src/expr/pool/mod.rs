@@ -41,6 +41,7 @@ use crate::expr::definition::{Definition, Reduce};
 use crate::expr::form::Form;
 use crate::expr::kind::Kind;
 use crate::expr::node::{Constant, DefId, ExprId, Node, Symbol};
+use crate::syntax::tree::IndexStyle;
 
 pub use arith::{MAX_EXACT_BITS, is_even_integer};
 pub(crate) use index::BOUND_INDEX_NAMES;
@@ -153,6 +154,9 @@ pub struct Display {
     user_decimals: bool,
     /// The LaTeX of each name given a `notation` statement (`W` as `\mathbf{W}`).
     notation: FxHashMap<Symbol, Box<str>>,
+    /// How tensor elements print in LaTeX, as the file's `notation indices` set it
+    /// or a rendering's caller overrode it.
+    indices: IndexStyle,
     /// The name a `tensor` declaration gave each axis length (`n` for `len(z)` after
     /// `tensor z[n]`), so that LaTeX writes `n` and sums show their bounds.
     length_names: FxHashMap<ExprId, Symbol>,
@@ -250,6 +254,18 @@ impl Pool {
     /// The name a declaration gave the axis length `len`, if any.
     pub fn length_name(&self, len: ExprId) -> Option<Symbol> {
         self.display.length_names.get(&len).copied()
+    }
+
+    /// Sets how tensor elements print in LaTeX (`notation indices = brackets`, or a
+    /// rendering's own choice); returns the style it replaces, so that a rendering
+    /// can put the file's back.
+    pub fn set_index_style(&mut self, style: IndexStyle) -> IndexStyle {
+        std::mem::replace(&mut self.display.indices, style)
+    }
+
+    /// How tensor elements print in LaTeX: `z_{i}` or `z[i]`.
+    pub fn index_style(&self) -> IndexStyle {
+        self.display.indices
     }
 
     /// The LaTeX a `notation` statement gave the name `s`, if any.

@@ -6,6 +6,7 @@ use crate::expr::kind::Kind;
 use crate::expr::node::{DefId, ExprId, Symbol};
 use crate::print::latex::{Latex, Level};
 use crate::print::text::{Length, length_of};
+use crate::syntax::tree::IndexStyle;
 
 impl Latex<'_> {
     /// The LaTeX standing for an anonymous definition's parameter, while its form
@@ -82,6 +83,7 @@ impl Latex<'_> {
             })
             .collect();
         let idx = (!indices.is_empty()).then(|| self.indices(indices));
+        let suffix = self.element_indices(indices);
         let mut lens = Vec::new();
         for (p, &a) in d.params.iter().zip(args) {
             if let Kind::Tensor(rank) = p.kind {
@@ -103,12 +105,15 @@ impl Latex<'_> {
         self.params.borrow_mut().truncate(depth);
         self.param_lens.borrow_mut().truncate(len_depth);
         match idx {
-            Some(i) if form_is_atomic(form) => {
-                out.push_str(&format!("{{{body}}}{}", super::sub(&i)))
+            // A subscript after a call or a selection is braced onto it whole; brackets
+            // follow it as they are.
+            Some(_) if form_is_atomic(form) && self.style == IndexStyle::Subscript => {
+                out.push_str(&format!("{{{body}}}{suffix}"));
             }
-            Some(i) => {
+            Some(_) if form_is_atomic(form) => out.push_str(&format!("{body}{suffix}")),
+            Some(_) => {
                 super::parens(&body, out);
-                out.push_str(&super::sub(&i));
+                out.push_str(&suffix);
             }
             None => out.push_str(&body),
         }
@@ -234,7 +239,11 @@ impl Latex<'_> {
                         None => ":".to_string(),
                     })
                     .collect();
-                out.push_str(&format!("{{{base}}}{}", super::sub(&parts.join(","))));
+                if self.style == IndexStyle::Subscript {
+                    out.push_str(&format!("{{{base}}}{}", super::sub(&parts.join(","))));
+                } else {
+                    out.push_str(&format!("{base}[{}]", parts.join(", ")));
+                }
             }
         }
     }

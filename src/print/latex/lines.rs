@@ -1,14 +1,17 @@
 //! Long formulas as several lines of a display, and how wide LaTeX math renders.
 //!
 //! Widths are estimated in TeX points at 10 pt, the size of an article's text, from the
-//! LaTeX source: letters, operators with their spacing, fractions as wide as their wider
-//! part, scripts at 70%, big operators as wide as their limits. Measured against
+//! LaTeX source: letters (capitals wider), operators with their spacing, fractions as
+//! wide as their wider part, scripts at 70%, big operators as wide as their limits (in
+//! a fraction, in text style with the limits beside them), grown brackets by what they
+//! enclose. Measured against
 //! pdflatex on the rows of the example derivations, the estimate is within 15% of the
 //! true width; the layouts that use it leave that much to spare.
 //!
 //! A formula too wide for its line breaks at the places a typesetter would choose:
 //! before a `+` or `-` at the outermost level it can, else between the factors of a
-//! product, never inside a brace group (a fraction's part, a script). A bracket that
+//! product, never inside a brace group (a fraction's part, a script) or an element's
+//! indices in brackets (`W[i, j]`). A bracket that
 //! spans rows closes each row with `\right.` and reopens the next with `\left.`,
 //! since a `\left`/`\right` pair cannot span rows. A fraction whose numerator is too
 //! wide for a line is first written as `\frac{1}{b} \left(a\right)`, which can break.
@@ -23,8 +26,11 @@ pub fn to_latex_lines(pool: &Pool, id: ExprId, width: f64) -> Vec<String> {
     break_lines(&to_latex(pool, id), width, width)
 }
 
-/// The width of an italic letter, and of a digit, in points.
+/// The width of an italic letter, of a capital one, and of a digit, in points.
 const LETTER: f64 = 5.6;
+/// Capitals are wider (`K`, `Q`, `W` are 8 to 9.5 pt): a matrix element in brackets,
+/// `K[l, m]`, sets them at full size.
+const CAPITAL: f64 = 7.4;
 const DIGIT: f64 = 5.0;
 /// A binary operator with its medium spaces, and a relation with its thick ones.
 const BINARY: f64 = 12.2;
@@ -33,17 +39,108 @@ const RELATION: f64 = 13.4;
 /// About how wide LaTeX math renders in display style at 10 pt, in points.
 pub fn display_width(tex: &str) -> f64 {
     let chars: Vec<char> = tex.chars().collect();
-    Measure {
-        chars: &chars,
-        fraction_depth: 0,
-    }
-    .run(0, chars.len(), 1.0)
+    Measure::new(&chars).run(0, chars.len(), 1.0)
 }
 
 struct Measure<'a> {
     chars: &'a [char],
     /// How many fractions surround the text measured: past the first, parts shrink.
     fraction_depth: u32,
+    /// How wide each `\left` or `\right` delimiter is, by its place in `chars`.
+    delimiters: rustc_hash::FxHashMap<usize, f64>,
+}
+
+/// How wide a grown bracket is, by what it encloses: a line of text, a fraction, a
+/// fraction with a fraction or a big operator inside, and a big operator in display
+/// style, which grows it most (measured against pdflatex).
+const DELIMITER: [f64; 4] = [3.9, 5.9, 7.6, 8.8];
+
+impl<'a> Measure<'a> {
+    fn new(chars: &'a [char]) -> Measure<'a> {
+        Measure {
+            chars,
+            fraction_depth: 0,
+            delimiters: delimiter_widths(chars),
+        }
+    }
+}
+
+/// The width of each `\left` and `\right` delimiter in `chars`, by its place: a bracket
+/// grows with the tallest thing it encloses (see [`DELIMITER`]); `.` is the null
+/// delimiter. One pass, with a stack of the open brackets.
+fn delimiter_widths(chars: &[char]) -> rustc_hash::FxHashMap<usize, f64> {
+    let mut widths = rustc_hash::FxHashMap::default();
+    // Per open bracket: where its `\left` is, how many fraction parts were open at it,
+    // and the tallest class of what it holds so far.
+    let mut open: Vec<(usize, usize, usize)> = Vec::new();
+    // The brace depths at which a fraction's part is open, and how many of the next
+    // brace groups are a fraction's parts.
+    let mut fraction_parts: Vec<usize> = Vec::new();
+    let mut pending_parts = 0;
+    let mut braces = 0usize;
+    let word = |i: usize| -> String {
+        chars[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect()
+    };
+    let null = |i: usize, name: &str| chars.get(i + 1 + name.len()) == Some(&'.');
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => {
+                let name = word(i);
+                let parts = fraction_parts.len();
+                let raise = |class: usize, open: &mut Vec<(usize, usize, usize)>| {
+                    if let Some(top) = open.last_mut() {
+                        top.2 = top.2.max(class);
+                    }
+                };
+                match name.as_str() {
+                    "left" => open.push((i, parts, 0)),
+                    "right" => {
+                        if let Some((at, _, class)) = open.pop() {
+                            let w = |here: usize, n: &str| {
+                                if null(here, n) { 1.2 } else { DELIMITER[class] }
+                            };
+                            widths.insert(at, w(at, "left"));
+                            widths.insert(i, w(i, "right"));
+                            raise(class, &mut open);
+                        }
+                    }
+                    "frac" => {
+                        let inside = open.last().is_some_and(|o| parts > o.1);
+                        raise(if inside { 2 } else { 1 }, &mut open);
+                        pending_parts = 2;
+                    }
+                    "sum" | "prod" => {
+                        let inside = open.last().is_some_and(|o| parts > o.1);
+                        raise(if inside { 2 } else { 3 }, &mut open);
+                    }
+                    "sqrt" => raise(1, &mut open),
+                    _ => {}
+                }
+                i += 1 + name.len().max(1);
+                continue;
+            }
+            '{' => {
+                braces += 1;
+                if pending_parts > 0 {
+                    pending_parts -= 1;
+                    fraction_parts.push(braces);
+                }
+            }
+            '}' => {
+                if fraction_parts.last() == Some(&braces) {
+                    fraction_parts.pop();
+                }
+                braces = braces.saturating_sub(1);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    widths
 }
 
 impl Measure<'_> {
@@ -141,8 +238,14 @@ impl Measure<'_> {
                     w += RELATION * scale;
                     i += 1;
                 }
-                '(' | ')' | '[' | ']' | '|' => {
+                '(' | ')' | '|' => {
                     w += 3.9 * scale;
+                    i += 1;
+                }
+                // Square brackets are narrower than round ones: an element's
+                // indices, `W[i, j]`.
+                '[' | ']' => {
+                    w += 2.8 * scale;
                     i += 1;
                 }
                 ',' => {
@@ -151,6 +254,10 @@ impl Measure<'_> {
                 }
                 ch if ch.is_ascii_digit() || ch == '.' || ch == '/' => {
                     w += DIGIT * scale;
+                    i += 1;
+                }
+                ch if ch.is_ascii_uppercase() => {
+                    w += CAPITAL * scale;
                     i += 1;
                 }
                 _ => {
@@ -176,13 +283,15 @@ impl Measure<'_> {
                 a.max(b) + 2.4 * scale
             }
             "left" | "right" => {
+                let at = *i - 1 - name.len();
                 let delimiter = c.get(*i).copied();
                 *i = if delimiter == Some('\\') {
                     self.token_end(*i)
                 } else {
                     (*i + 1).min(c.len())
                 };
-                scale * if delimiter == Some('.') { 1.2 } else { 5.5 }
+                let grown = self.delimiters.get(&at).copied().unwrap_or(DELIMITER[1]);
+                scale * if delimiter == Some('.') { 1.2 } else { grown }
             }
             "operatorname" | "mathrm" | "text" | "mathbf" | "mathit" | "mathsf" => {
                 if c.get(*i) == Some(&'*') {
@@ -206,6 +315,13 @@ impl Measure<'_> {
                 let (g, end) = self.group(*i, scale);
                 *i = end;
                 g + 8.3 * scale
+            }
+            // Inside a fraction a big operator is set in text style: smaller, with
+            // its limits beside it rather than under it.
+            "sum" | "prod" if self.fraction_depth > 0 => {
+                let (limits, end) = self.limits(*i);
+                *i = end;
+                scale * (12.5 + limits + 1.7)
             }
             "sum" | "prod" | "max" | "min" => {
                 let (limits, end) = self.limits(*i);
@@ -295,6 +411,9 @@ fn candidates(tex: &str) -> Vec<Candidate> {
     let mut operator_in_term: Vec<bool> = vec![false];
     // The space right after a big operator's limits separates it from its body.
     let mut after_operator = false;
+    // How many plain square brackets are open: an element's indices (`W[i, j]`,
+    // `z[i + 1]`), one symbol that no row may split.
+    let mut square = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         let rest = &tex[i..];
@@ -331,16 +450,18 @@ fn candidates(tex: &str) -> Vec<Candidate> {
             }
             b'{' => braces += 1,
             b'}' => braces -= 1,
-            b'(' | b'[' if braces == 0 => {
+            b'(' if braces == 0 => {
                 stack.push(false);
                 operator_in_term.push(false);
             }
-            b')' | b']' if braces == 0 => {
+            b')' if braces == 0 => {
                 stack.pop();
                 operator_in_term.pop();
             }
+            b'[' if braces == 0 => square += 1,
+            b']' if braces == 0 => square = square.saturating_sub(1),
             b' ' if braces == 0 && after_operator => after_operator = false,
-            b' ' if braces == 0 && i > 0 => {
+            b' ' if braces == 0 && square == 0 && i > 0 => {
                 let after = &tex[i + 1..];
                 if after.starts_with("+ ") || after.starts_with("- ") {
                     out.push(Candidate {
@@ -417,10 +538,7 @@ fn unwrap_wide_fractions(tex: &str, width: f64) -> String {
 
 fn unwrap_one(tex: &str, width: f64) -> Option<String> {
     let chars: Vec<char> = tex.chars().collect();
-    let m = Measure {
-        chars: &chars,
-        fraction_depth: 0,
-    };
+    let m = Measure::new(&chars);
     let mut braces = 0i32;
     let mut i = 0;
     while i < chars.len() {

@@ -2,18 +2,26 @@
 //! a string literal, read here with the checks that keep it safe to paste into a
 //! formula: not empty, braces balanced, and none of the characters that would end or
 //! break the math (`$`, `%`, `&`, `#`) unless escaped.
+//!
+//! `notation indices = brackets` (or `subscript`) says how the file's tensor elements
+//! print: `z[i]` or `z_{i}`. The style is a bare word, not a string, since it is a
+//! choice and not LaTeX; so a name called `indices` can still be given LaTeX in quotes.
 
 use std::borrow::Cow;
 
 use crate::diag::source::Span;
 use crate::syntax::parse::{Grammar, PResult, commit, expected, hard};
-use crate::syntax::tree::Stmt;
+use crate::syntax::tree::{IndexStyle, Stmt};
 
 /// How a notation reads, for hints.
 const NOTATION_HINT: &str = r#"a notation reads `notation xhat = "\hat{x}"`"#;
 
+/// How the index style reads, for hints.
+const INDICES_HINT: &str = "elements print as `z[i]` after `notation indices = brackets`, \
+     as `z_{i}` after `notation indices = subscript` (the default)";
+
 impl<'s> Grammar<'s> {
-    /// `notation_stmt = "notation" name "=" string`.
+    /// `notation_stmt = "notation" ( "indices" "=" index_style | name "=" string )`.
     pub(super) fn notation_stmt<'a>(&self, i: &'a str) -> PResult<'a, Stmt> {
         let (start, _) = self.ws(i)?;
         let (r, _) = self.keyword(start, "notation")?;
@@ -25,7 +33,21 @@ impl<'s> Grammar<'s> {
                 return hard(at, "`=` and the LaTeX in quotes", Some(NOTATION_HINT));
             }
         };
+        let (at, _) = self.ws(r)?;
+        if name.name == "indices" && !at.starts_with('"') {
+            return self.index_style(start, at);
+        }
         let (r, (latex, latex_span)) = self.string(r)?;
+        // The style in quotes would give a name called `indices` the LaTeX `brackets`,
+        // which no one means.
+        if name.name == "indices" && IndexStyle::from_name(&latex).is_some() {
+            let mut e = expected(at, "the style as a bare word");
+            e.message = Some(format!(
+                "the index style is a word, not LaTeX: write `notation indices = {latex}`"
+            ));
+            e.hint = Some(Cow::Borrowed(INDICES_HINT));
+            return Err(nom::Err::Failure(e));
+        }
         let span = self.span(start, r);
         Ok((
             r,
@@ -36,6 +58,24 @@ impl<'s> Grammar<'s> {
                 span,
             },
         ))
+    }
+
+    /// `index_style = "subscript" | "brackets"`, after `notation indices =`.
+    fn index_style<'a>(&self, start: &'a str, at: &'a str) -> PResult<'a, Stmt> {
+        let style = self
+            .word(at)
+            .ok()
+            .and_then(|(r, w)| Some((r, IndexStyle::from_name(w)?)));
+        match style {
+            Some((r, style)) => Ok((
+                r,
+                Stmt::Indices {
+                    style,
+                    span: self.span(start, r),
+                },
+            )),
+            None => hard(at, "`subscript` or `brackets`", Some(INDICES_HINT)),
+        }
     }
 
     /// `string = '"' { character | '\"' } '"'`: a string literal on one line, whose
