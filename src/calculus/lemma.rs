@@ -34,8 +34,9 @@
 //! A name that an `assume` fact constrains is never substituted: the lemma was proved
 //! only under the fact, for that name. Nor is a name that a called definition uses as
 //! a global (`c` in `let g(t) = t + c`), since substituting it in the lemma's text
-//! would not substitute it in the definition's body, nor a tensor whose length the
-//! workspace records equal to another's, since the lemma may rest on that equality.
+//! would not substitute it in the definition's body. A tensor whose length the
+//! workspace records equal to others' stands only for a tensor whose length is
+//! recorded equal to the same, since the lemma may rest on that equality.
 //! Each instance found by matching is confirmed by substitution (`lhs[σ]` built by
 //! the pool's constructors is the matched expression itself), so a match can only
 //! miss, never mislead; and the step checker (`verify`) re-derives every instance on
@@ -102,21 +103,41 @@ pub enum Form {
     },
 }
 
-/// The names of a workspace that no instance of a lemma may replace: those the
-/// facts mention (directly or through the definitions they call), and the tensors
-/// whose lengths are recorded equal to others'.
+/// What a workspace fixes for the instances of a lemma: the names that the facts
+/// mention (directly or through the definitions they call), which no instance may
+/// replace, and the lengths it records equal, each with its class's representative.
 #[derive(Clone, Debug, Default)]
-pub struct Fixed(FxHashSet<Symbol>);
+pub struct Fixed {
+    names: FxHashSet<Symbol>,
+    lengths: FxHashMap<ExprId, ExprId>,
+}
 
 impl Fixed {
-    /// The fixed names of a workspace.
+    /// What a workspace fixes.
     pub fn of(ws: &Workspace) -> Fixed {
-        let mut out = fact_names(&ws.pool, &ws.facts);
-        for &(a, b, _) in &ws.equal_lengths {
-            out.extend(ws.pool.free_symbols(a).iter().copied());
-            out.extend(ws.pool.free_symbols(b).iter().copied());
+        let pairs: Vec<(ExprId, ExprId)> =
+            ws.equal_lengths.iter().map(|&(a, b, _)| (a, b)).collect();
+        Fixed {
+            names: fact_names(&ws.pool, &ws.facts),
+            lengths: ws.pool.length_representatives(&pairs),
         }
-        Fixed(out)
+    }
+
+    /// The lengths recorded equal to `len`, itself among them; empty when none is.
+    pub fn class_of(&self, len: ExprId) -> Vec<ExprId> {
+        let root = self.lengths.get(&len).copied().unwrap_or(len);
+        let mut out: Vec<ExprId> = self
+            .lengths
+            .iter()
+            .filter(|&(_, &r)| r == root)
+            .map(|(&m, _)| m)
+            .collect();
+        if out.is_empty() {
+            return out;
+        }
+        out.push(root);
+        out.sort();
+        out
     }
 }
 
@@ -131,7 +152,8 @@ impl LemmaRule {
         lemma: &Lemma,
     ) -> std::result::Result<LemmaRule, String> {
         let rule = crate::trace::lemma(&lemma.name);
-        let mut fixed = fixed.0.clone();
+        let lengths = fixed;
+        let mut fixed = fixed.names.clone();
         fixed.extend(call_globals(pool, lemma.lhs));
         fixed.extend(call_globals(pool, lemma.rhs));
         if has_diff(pool, lemma.rhs) {
@@ -170,9 +192,16 @@ impl LemmaRule {
                         others,
                     }
                 }
-                Node::Elem(z, idx) => Form::Element(ElementForm::new(
-                    pool, &fixed, expr, z, &idx, order, lemma.rhs,
-                )?),
+                Node::Elem(z, idx) => {
+                    let mut form = ElementForm::new(pool, &fixed, expr, z, &idx, order, lemma.rhs)?;
+                    form.same_length = (0..idx.len() as u32)
+                        .map(|a| {
+                            let len = pool.len_of(z, a);
+                            lengths.class_of(len)
+                        })
+                        .collect();
+                    Form::Element(form)
+                }
                 _ => return Err("it is a derivative by neither a scalar nor an element".into()),
             };
             return Ok(LemmaRule { rule, form });

@@ -20,8 +20,9 @@
 //!   where `σ` replaces scalar names only, and renames free indices one to one.
 //!
 //! In all, a name that an `assume` fact mentions, or that a called definition uses as
-//! a global, is never replaced by another expression, nor a tensor whose length the
-//! workspace records equal to another's. The lemma itself must be in the workspace's
+//! a global, is never replaced by another expression; and a tensor whose length the
+//! workspace records equal to others' stands only for a tensor whose length is
+//! recorded equal to the same. The lemma itself must be in the workspace's
 //! table of lemmas, which holds only claims that were proved (and passed this checker,
 //! when it ran on them).
 
@@ -368,17 +369,12 @@ fn find(
         return crate::diag::stack::grow(move || find(pool, pat, pattern, target, inst, bound));
     }
     let saved = inst.clone();
-    let escapes = |pool: &Pool, bound: &[Symbol]| {
-        pool.free_symbols(target)
-            .iter()
-            .any(|s| bound.contains(s))
-    };
+    let escapes =
+        |pool: &Pool, bound: &[Symbol]| pool.free_symbols(target).iter().any(|s| bound.contains(s));
     let ok = match (pool.node(pattern).clone(), pool.node(target).clone()) {
         (Node::Sym(v), t) if pat.vars.contains(&v) => match inst.scalars.get(&v) {
             Some(&e) => e == target,
-            None if matches!(t, Node::Index(_) | Node::Tensor(_)) || escapes(pool, bound) => {
-                false
-            }
+            None if matches!(t, Node::Index(_) | Node::Tensor(_)) || escapes(pool, bound) => false,
             None => {
                 inst.scalars.insert(v, target);
                 true

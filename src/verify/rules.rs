@@ -34,8 +34,7 @@ pub(super) struct Kernel<'a> {
     pub(super) equalities: Vec<(ExprId, ExprId)>,
     /// The claims proved so far, which a step may cite as lemmas.
     pub(super) lemmas: Vec<Lemma>,
-    /// The names the facts mention, directly or through the definitions they call,
-    /// and the tensors whose lengths the workspace records equal to others': a
+    /// The names the facts mention, directly or through the definitions they call: a
     /// lemma's instance may not replace them.
     pub(super) fact_names: Vec<crate::expr::node::Symbol>,
 }
@@ -61,16 +60,6 @@ impl<'a> Kernel<'a> {
             for e in [f.subject, f.bound] {
                 let calls = super::lemma::globals(pool, e);
                 for s in pool.free_symbols(e).iter().copied().chain(calls) {
-                    if !fact_names.contains(&s) {
-                        fact_names.push(s);
-                    }
-                }
-            }
-        }
-        // A lemma about a tensor may rest on its length being another's.
-        for &(a, b) in equal_lengths {
-            for e in [a, b] {
-                for &s in pool.free_symbols(e).iter() {
                     if !fact_names.contains(&s) {
                         fact_names.push(s);
                     }

@@ -2,8 +2,8 @@
 //! index name per axis, such as the softmax's Jacobian
 //! `diff(softmax(z)[i], z[k]) = softmax(z)[i]*(delta(i, k) - softmax(z)[k])`.
 //!
-//! The lemma holds for every tensor `z` (its lengths included, unless the workspace
-//! fixes them) and for every value of each free index, equal values included. So an
+//! The lemma holds for every tensor `z` (of every length, unless the workspace records
+//! its length equal to another's: then for those lengths) and for every value of each free index, equal values included. So an
 //! instance may rename `z` to another tensor `w`, and map the free indices to the
 //! target's indices, two of them to the same one: `diff(F[σ], w[y]) = R[σ]`. The
 //! rename must keep `F`'s other names apart from `w`, or `F[σ]` would depend on `w`
@@ -36,10 +36,13 @@ pub struct ElementForm {
     pub indices: Vec<Symbol>,
     /// `R`, the derivative.
     pub derivative: ExprId,
-    /// Whether `z` may stand for another tensor: no fact mentions it, no called
-    /// definition uses it as a global, and no length of it is recorded equal to
-    /// another.
+    /// Whether `z` may stand for another tensor: no fact mentions it and no called
+    /// definition uses it as a global.
     pub renamable: bool,
+    /// For each axis of `z`, the lengths the workspace records equal to its length
+    /// (empty when none): the lemma may rest on those equalities, so `z` stands only
+    /// for a tensor whose lengths are recorded equal to the same, and for no call.
+    pub same_length: Vec<Vec<ExprId>>,
     /// The names `F` depends on besides `z` (directly or through the globals of the
     /// definitions it calls): an instance's variable is none of them.
     pub others: Vec<Symbol>,
@@ -93,6 +96,7 @@ impl ElementForm {
             indices,
             derivative,
             renamable: !fixed.contains(&z),
+            same_length: Vec::new(),
             others,
             jacobian,
         })
@@ -125,7 +129,7 @@ impl Differentiator<'_> {
         {
             // The variable is an element of the tensor `z` stands for: the lemma's
             // indices become the variable's.
-            if ys.len() != form.indices.len() {
+            if ys.len() != form.indices.len() || !self.lengths_kept(form, w) {
                 return None;
             }
             for (&k, &y) in form.indices.iter().zip(ys.iter()) {
@@ -145,7 +149,8 @@ impl Differentiator<'_> {
             return Some((self.pool().substitute(form.derivative, &s), false));
         }
         let is_call = matches!(self.pool().node(u), Node::Call { .. });
-        if !form.jacobian || !is_call || !self.mentions(u) {
+        let free_lengths = form.same_length.iter().all(Vec::is_empty);
+        if !form.jacobian || !is_call || !free_lengths || !self.mentions(u) {
             return None;
         }
         let s = b.subst(self.pool());
@@ -154,6 +159,19 @@ impl Differentiator<'_> {
         }
         let r = chain_through_tensor(self.pool(), form, u, s, var)?;
         Some((r, true))
+    }
+}
+
+impl Differentiator<'_> {
+    /// Whether each length of `w` is recorded equal to what the lemma's tensor's is.
+    fn lengths_kept(&mut self, form: &ElementForm, w: Symbol) -> bool {
+        if w == form.tensor {
+            return true;
+        }
+        form.same_length.iter().enumerate().all(|(a, class)| {
+            let len = self.pool().len_of(w, a as u32);
+            class.is_empty() || class.contains(&len)
+        })
     }
 }
 

@@ -74,13 +74,7 @@ fn rewrite_rec(
 }
 
 /// What `diff(g, v, n)` becomes by the lemma, or `None` when it is no instance.
-fn instance(
-    pool: &mut Pool,
-    rule: &LemmaRule,
-    g: ExprId,
-    v: ExprId,
-    n: u32,
-) -> Option<ExprId> {
+fn instance(pool: &mut Pool, rule: &LemmaRule, g: ExprId, v: ExprId, n: u32) -> Option<ExprId> {
     let Form::Derivative {
         function,
         var: x,

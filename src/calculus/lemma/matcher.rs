@@ -48,7 +48,11 @@ impl Binding {
     pub fn index_of(&self, i: Symbol) -> Option<Symbol> {
         // The latest pair first: a sum's bound index may reuse the name of a free one,
         // and inside the sum the name is the bound one.
-        self.indices.iter().rev().find(|&&(x, _)| x == i).map(|&(_, y)| y)
+        self.indices
+            .iter()
+            .rev()
+            .find(|&&(x, _)| x == i)
+            .map(|&(_, y)| y)
     }
 
     /// The tensor that the pattern tensor `z` stands for, if it is bound.

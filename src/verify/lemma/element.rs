@@ -1,7 +1,8 @@
 //! The check of an instance of a lemma by a tensor element, `diff(F, z[k]) = R`.
 //!
-//! The lemma holds for every tensor `z` that nothing fixes and for every value of each
-//! free index, so the instance may rename `z` and map the free indices to indices, two
+//! The lemma holds for every tensor `z` that nothing fixes (of every length, unless
+//! the workspace records its length equal to others': then of those) and for every
+//! value of each free index, so the instance may rename `z` and map the free indices to indices, two
 //! to one included: `diff(F[σ], w[y])` becomes `R[σ]`. Where `σ` makes `z` a
 //! tensor-valued call `u`, the derivative by `v` is the chain rule through `z`,
 //! `sum(m, R[σ, k := m] * diff(u[m], v))`, which needs the lemma to state every
@@ -42,7 +43,11 @@ impl Kernel<'_> {
         for &i in idx {
             match self.pool.node(i) {
                 Node::Index(k) if !ks.contains(k) => ks.push(*k),
-                _ => return Err("the lemma's variable is not an element at distinct index names".into()),
+                _ => {
+                    return Err(
+                        "the lemma's variable is not an element at distinct index names".into(),
+                    );
+                }
             }
         }
         if contains_derivative(self.pool, f) {
@@ -73,7 +78,16 @@ impl Kernel<'_> {
         let expected = match self.pool.node(v).clone() {
             Node::Elem(w, ys) if *self.pool.node(u) == Node::Tensor(w) => {
                 if ys.len() != ks.len() {
-                    return Err("the variable has another number of indices than the lemma's".into());
+                    return Err(
+                        "the variable has another number of indices than the lemma's".into(),
+                    );
+                }
+                if w != z && !self.same_lengths(z, Some(w), ks.len()) {
+                    return Err(format!(
+                        "the workspace records a length of `{}` equal to another, and not that of `{}`",
+                        self.pool.name(z),
+                        self.pool.name(w)
+                    ));
                 }
                 for (&k, &y) in ks.iter().zip(ys.iter()) {
                     let Node::Index(y) = *self.pool.node(y) else {
@@ -81,7 +95,7 @@ impl Kernel<'_> {
                     };
                     if *found.indices.entry(k).or_insert(y) != y {
                         return Err(
-                            "the lemma's index stands for two indices in the instance".into(),
+                            "the lemma's index stands for two indices in the instance".into()
                         );
                     }
                 }
@@ -94,6 +108,12 @@ impl Kernel<'_> {
                     return Err(
                         "the lemma's tensor stands neither for the variable's tensor nor for a tensor-valued call".into(),
                     );
+                }
+                if !self.same_lengths(z, None, ks.len()) {
+                    return Err(format!(
+                        "the workspace records a length of `{}` equal to another, so it stands for no call",
+                        self.pool.name(z)
+                    ));
                 }
                 let free = self.pool.free_indices(f);
                 if ks.iter().any(|k| free.contains(k)) {
@@ -108,6 +128,26 @@ impl Kernel<'_> {
             return Ok(());
         }
         self.expect_same(expected, a, "the lemma's right side under the substitution")
+    }
+
+    /// Whether the lemma's tensor `z` may stand for `w` (for a call when `None`) as
+    /// far as lengths go: each length of `z` that the workspace records equal to
+    /// another must be recorded equal to `w`'s, since the lemma may rest on it.
+    fn same_lengths(&mut self, z: Symbol, w: Option<Symbol>, axes: usize) -> bool {
+        (0..axes as u32).all(|a| {
+            let lz = self.pool.len_of(z, a);
+            let class = |x: ExprId| self.lengths.get(&x).copied().unwrap_or(x);
+            let constrained =
+                self.lengths.contains_key(&lz) || self.lengths.values().any(|&r| r == lz);
+            if !constrained {
+                return true;
+            }
+            let Some(w) = w else {
+                return false;
+            };
+            let lw = self.pool.len_of(w, a);
+            class(lw) == class(lz)
+        })
     }
 
     /// That `f[s]` is the function differentiated, `g`.
@@ -143,7 +183,10 @@ impl Kernel<'_> {
         let mut body = self.pool.mul(vec![outer, inner]);
         for (axis, &(m, _)) in at.iter().enumerate().rev() {
             let Some(range) = self.pool.tensor_len(u, axis as u32) else {
-                return Err("the tensor-valued call has no length on an axis of the lemma's variable".into());
+                return Err(
+                    "the tensor-valued call has no length on an axis of the lemma's variable"
+                        .into(),
+                );
             };
             body = self.pool.sum(m, range, body);
         }
