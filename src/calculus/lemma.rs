@@ -18,7 +18,7 @@
 //!   of higher order (Faà di Bruno's formula) is not used, so `diff(F[x := 2*v], v, 2)`
 //!   is derived as usual;
 //! - a **derivative by an element** `diff(F, z[k]) = R`, with `z` a tensor and `k`
-//!   index names (see [`element`]): where a derivation meets `diff(F[σ], w[y])`, one
+//!   index names (see [`ElementForm`]): where a derivation meets `diff(F[σ], w[y])`, one
 //!   step makes it `R[σ]`, with `σ` renaming `z` to `w` and the lemma's free indices
 //!   to the target's. The lemma holds for every value of each free index, so two of
 //!   them may become the same index (`diff(softmax(z)[i], z[i])`). Where `z` stands
