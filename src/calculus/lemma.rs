@@ -370,46 +370,78 @@ pub fn rewrite_equalities(pool: &mut Pool, e: ExprId, rules: &[LemmaRule]) -> Op
     if !rules.iter().any(LemmaRule::is_equality) {
         return None;
     }
+    // Derivatives are taken before lemmas rewrite, and a derivative's variable is no
+    // place for an instance.
+    rewrite_outermost(pool, e, false, &mut |pool, x| {
+        rules.iter().find_map(|rule| {
+            equality_instance(pool, rule, x)
+                .filter(|&r| r != x)
+                .map(|r| (rule.rule, r))
+        })
+    })
+}
+
+/// `e` with each node where `at` finds an instance rewritten to what `at` gives,
+/// outermost first (the result is not entered again), and the step that does it;
+/// `None` when nothing is rewritten. Derivatives are entered (their expressions, never
+/// their variables) only when `into_derivatives` is set.
+fn rewrite_outermost(
+    pool: &mut Pool,
+    e: ExprId,
+    into_derivatives: bool,
+    at: &mut dyn FnMut(&mut Pool, ExprId) -> Option<(Rule, ExprId)>,
+) -> Option<Step> {
     let mut rewrites = Vec::new();
     let mut memo = FxHashMap::default();
-    let out = rewrite_rec(pool, e, rules, &mut rewrites, &mut memo);
+    let mut walk = Walk {
+        into_derivatives,
+        at,
+        rewrites: &mut rewrites,
+        memo: &mut memo,
+    };
+    let out = walk.rewrite(pool, e);
     (out != e).then(|| Step::from_rewrites(e, out, rewrites))
 }
 
-fn rewrite_rec(
-    pool: &mut Pool,
-    e: ExprId,
-    rules: &[LemmaRule],
-    rewrites: &mut Vec<Rewrite>,
-    memo: &mut FxHashMap<ExprId, ExprId>,
-) -> ExprId {
-    if crate::diag::stack::low() {
-        return crate::diag::stack::grow(move || rewrite_rec(pool, e, rules, rewrites, memo));
-    }
-    if let Some(&r) = memo.get(&e) {
-        return r;
-    }
-    // Derivatives are taken before lemmas rewrite, and a derivative's variable is no
-    // place for an instance.
-    if matches!(pool.node(e), Node::Diff { .. }) {
-        return e;
-    }
-    for rule in rules {
-        if let Some(r) = equality_instance(pool, rule, e)
-            && r != e
-        {
-            rewrites.push(Rewrite::new(rule.rule, e, r));
-            memo.insert(e, r);
+/// The state of [`rewrite_outermost`].
+struct Walk<'a> {
+    into_derivatives: bool,
+    at: &'a mut dyn FnMut(&mut Pool, ExprId) -> Option<(Rule, ExprId)>,
+    rewrites: &'a mut Vec<Rewrite>,
+    memo: &'a mut FxHashMap<ExprId, ExprId>,
+}
+
+impl Walk<'_> {
+    fn rewrite(&mut self, pool: &mut Pool, e: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.rewrite(pool, e));
+        }
+        if let Some(&r) = self.memo.get(&e) {
             return r;
         }
+        let node = pool.node(e).clone();
+        let is_diff = matches!(node, Node::Diff { .. });
+        if is_diff && !self.into_derivatives {
+            return e;
+        }
+        if let Some((rule, r)) = (self.at)(pool, e)
+            && r != e
+        {
+            self.rewrites.push(Rewrite::new(rule, e, r));
+            self.memo.insert(e, r);
+            return r;
+        }
+        let kids: Vec<ExprId> = match node {
+            Node::Diff { expr, var, .. } => vec![self.rewrite(pool, expr), var],
+            other => crate::expr::node::children(&other)
+                .into_iter()
+                .map(|c| self.rewrite(pool, c))
+                .collect(),
+        };
+        let out = pool.rebuild(e, &kids);
+        self.memo.insert(e, out);
+        out
     }
-    let kids: Vec<ExprId> = crate::expr::node::children(pool.node(e))
-        .into_iter()
-        .map(|c| rewrite_rec(pool, c, rules, rewrites, memo))
-        .collect();
-    let out = pool.rebuild(e, &kids);
-    memo.insert(e, out);
-    out
 }
 
 impl Differentiator<'_> {

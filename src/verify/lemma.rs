@@ -142,6 +142,55 @@ impl Kernel<'_> {
         kept
     }
 
+    /// The derivative `diff(g, v, n)` that a derivative lemma's step matched, once
+    /// the lemma's function `f` is known to be free of derivatives and to depend on
+    /// `v` through its variable `through` alone: the chain rule, and renaming the
+    /// variable, are sound only then.
+    fn matched_derivative(
+        &mut self,
+        f: ExprId,
+        through: Symbol,
+        b: ExprId,
+    ) -> Result<(ExprId, ExprId, u32), String> {
+        let Node::Diff {
+            expr: g,
+            var: v,
+            order: n,
+        } = self.pool.node(b).clone()
+        else {
+            return Err("a derivative lemma rewrites a derivative".into());
+        };
+        let v_name = match self.pool.node(v) {
+            Node::Sym(s) | Node::Elem(s, _) => *s,
+            _ => return Err("the derivative is not by a scalar or an element".into()),
+        };
+        if contains_derivative(self.pool, f) {
+            return Err("the lemma's function holds a derivative".into());
+        }
+        let elsewhere = (v_name != through && self.pool.free_symbols(f).contains(&v_name))
+            || globals(self.pool, f).contains(&v_name);
+        if elsewhere {
+            return Err(format!(
+                "the lemma's function depends on `{}` other than through `{}`",
+                self.pool.name(v_name),
+                self.pool.name(through)
+            ));
+        }
+        Ok((g, v, n))
+    }
+
+    /// That the instance may replace the lemma's name `x`: no fact mentions it and no
+    /// definition called in `sides` uses it as a global.
+    fn replaceable(&self, x: Symbol, sides: &[ExprId]) -> Result<(), String> {
+        if self.kept_names(sides).contains(&x) {
+            return Err(format!(
+                "`{}` is constrained by an assumption or used by a definition, so the lemma holds for it alone",
+                self.pool.name(x)
+            ));
+        }
+        Ok(())
+    }
+
     /// `diff(F[x := u], v)` to `R[x := u] * diff(u, v)`.
     fn check_derivative_lemma(
         &mut self,
@@ -151,34 +200,9 @@ impl Kernel<'_> {
         b: ExprId,
         a: ExprId,
     ) -> Result<(), String> {
-        let Node::Diff {
-            expr: g,
-            var: v,
-            order: 1,
-        } = self.pool.node(b).clone()
-        else {
+        let (g, v, n) = self.matched_derivative(f, x, b)?;
+        if n != 1 {
             return Err("a derivative lemma rewrites a first derivative".into());
-        };
-        let v_name = match self.pool.node(v) {
-            Node::Sym(s) | Node::Elem(s, _) => *s,
-            _ => return Err("the derivative is not by a scalar or an element".into()),
-        };
-        if contains_derivative(self.pool, f) {
-            return Err("the lemma's function holds a derivative".into());
-        }
-        // The chain rule through F needs F to depend on v only through x.
-        let through_others = self
-            .pool
-            .free_symbols(f)
-            .iter()
-            .any(|&s| s != x && s == v_name)
-            || globals(self.pool, f).contains(&v_name);
-        if through_others {
-            return Err(format!(
-                "the lemma's function depends on `{}` other than through `{}`",
-                self.pool.name(v_name),
-                self.pool.name(x)
-            ));
         }
         let mut found = Instance::default();
         if !find(
@@ -193,11 +217,8 @@ impl Kernel<'_> {
         }
         let x_node = self.pool.sym(x);
         let u = found.scalars.get(&x).copied().unwrap_or(x_node);
-        if u != x_node && self.kept_names(&[f, r]).contains(&x) {
-            return Err(format!(
-                "`{}` is constrained by an assumption or used by a definition, so the lemma holds for it alone",
-                self.pool.name(x)
-            ));
+        if u != x_node {
+            self.replaceable(x, &[f, r])?;
         }
         let mut s = Subst::default();
         s.scalars.insert(x, u);
@@ -235,43 +256,15 @@ impl Kernel<'_> {
         b: ExprId,
         a: ExprId,
     ) -> Result<(), String> {
-        let Node::Diff {
-            expr: g,
-            var: v,
-            order: n,
-        } = self.pool.node(b).clone()
-        else {
-            return Err("a derivative lemma rewrites a derivative".into());
-        };
+        let (g, v, n) = self.matched_derivative(f, x, b)?;
         if n < m.max(2) {
             return Err(format!(
                 "a lemma of order {m} rewrites a derivative of order at least {}, not {n}",
                 m.max(2)
             ));
         }
-        let v_name = match self.pool.node(v) {
-            Node::Sym(s) | Node::Elem(s, _) => *s,
-            _ => return Err("the derivative is not by a scalar or an element".into()),
-        };
-        if contains_derivative(self.pool, f) {
-            return Err("the lemma's function holds a derivative".into());
-        }
-        // Renaming x to v is sound only if F depends on v through x alone.
-        let x_node = self.pool.sym(x);
-        let elsewhere = (v != x_node && self.pool.free_symbols(f).contains(&v_name))
-            || globals(self.pool, f).contains(&v_name);
-        if elsewhere {
-            return Err(format!(
-                "the lemma's function depends on `{}` other than through `{}`",
-                self.pool.name(v_name),
-                self.pool.name(x)
-            ));
-        }
-        if v != x_node && self.kept_names(&[f, r]).contains(&x) {
-            return Err(format!(
-                "`{}` is constrained by an assumption or used by a definition, so the lemma holds for it alone",
-                self.pool.name(x)
-            ));
+        if v != self.pool.sym(x) {
+            self.replaceable(x, &[f, r])?;
         }
         let mut s = Subst::default();
         s.scalars.insert(x, v);

@@ -9,12 +9,10 @@
 //! apply. `F` must not depend on `v` otherwise than through `x`. May import what
 //! [`crate::calculus`] may.
 
-use rustc_hash::FxHashMap;
-
 use crate::expr::node::{ExprId, Node};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
-use crate::trace::{Rewrite, Step};
+use crate::trace::Step;
 
 use super::{Form, LemmaRule};
 
@@ -29,48 +27,19 @@ pub fn rewrite_higher_orders(pool: &mut Pool, e: ExprId, rules: &[LemmaRule]) ->
     {
         return None;
     }
-    let mut rewrites = Vec::new();
-    let mut memo = FxHashMap::default();
-    let out = rewrite_rec(pool, e, rules, &mut rewrites, &mut memo);
-    (out != e).then(|| Step::from_rewrites(e, out, rewrites))
-}
-
-fn rewrite_rec(
-    pool: &mut Pool,
-    e: ExprId,
-    rules: &[LemmaRule],
-    rewrites: &mut Vec<Rewrite>,
-    memo: &mut FxHashMap<ExprId, ExprId>,
-) -> ExprId {
-    if crate::diag::stack::low() {
-        return crate::diag::stack::grow(move || rewrite_rec(pool, e, rules, rewrites, memo));
-    }
-    if let Some(&r) = memo.get(&e) {
-        return r;
-    }
-    let node = pool.node(e).clone();
-    if let Node::Diff { expr, var, order } = node
-        && order >= 2
-    {
-        for rule in rules {
-            if let Some(r) = instance(pool, rule, expr, var, order) {
-                rewrites.push(Rewrite::new(rule.rule, e, r));
-                memo.insert(e, r);
-                return r;
-            }
+    super::rewrite_outermost(pool, e, true, &mut |pool, x| {
+        let Node::Diff { expr, var, order } = *pool.node(x) else {
+            return None;
+        };
+        if order < 2 {
+            return None;
         }
-    }
-    let kids: Vec<ExprId> = match node {
-        // A derivative's variable is no place for an instance.
-        Node::Diff { expr, var, .. } => vec![rewrite_rec(pool, expr, rules, rewrites, memo), var],
-        other => crate::expr::node::children(&other)
-            .into_iter()
-            .map(|c| rewrite_rec(pool, c, rules, rewrites, memo))
-            .collect(),
-    };
-    let out = pool.rebuild(e, &kids);
-    memo.insert(e, out);
-    out
+        rules.iter().find_map(|rule| {
+            instance(pool, rule, expr, var, order)
+                .filter(|&r| r != x)
+                .map(|r| (rule.rule, r))
+        })
+    })
 }
 
 /// What `diff(g, v, n)` becomes by the lemma, or `None` when it is no instance.

@@ -13,7 +13,7 @@ use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::subst::Subst;
 
 use super::super::rules::Kernel;
-use super::{Instance, Pattern, contains_derivative, find, globals};
+use super::{Instance, Pattern, find};
 
 impl Kernel<'_> {
     /// `diff(F[σ], w[y])` to `R[σ]`, or `diff(F[z := u], v)` to the chain rule
@@ -27,18 +27,10 @@ impl Kernel<'_> {
         b: ExprId,
         a: ExprId,
     ) -> Result<(), String> {
-        let Node::Diff {
-            expr: g,
-            var: v,
-            order: 1,
-        } = self.pool.node(b).clone()
-        else {
+        let (g, v, n) = self.matched_derivative(f, z, b)?;
+        if n != 1 {
             return Err("a lemma by an element rewrites a first derivative".into());
-        };
-        let v_name = match self.pool.node(v) {
-            Node::Sym(s) | Node::Elem(s, _) => *s,
-            _ => return Err("the derivative is not by a scalar or an element".into()),
-        };
+        }
         let mut ks: Vec<Symbol> = Vec::new();
         for &i in idx {
             match self.pool.node(i) {
@@ -49,18 +41,6 @@ impl Kernel<'_> {
                     );
                 }
             }
-        }
-        if contains_derivative(self.pool, f) {
-            return Err("the lemma's function holds a derivative".into());
-        }
-        let elsewhere = (v_name != z && self.pool.free_symbols(f).contains(&v_name))
-            || globals(self.pool, f).contains(&v_name);
-        if elsewhere {
-            return Err(format!(
-                "the lemma's function depends on `{}` other than through `{}`",
-                self.pool.name(v_name),
-                self.pool.name(z)
-            ));
         }
         let renamable = !self.kept_names(&[f, r]).contains(&z);
         let tensors = [z];
