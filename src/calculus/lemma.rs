@@ -175,23 +175,14 @@ impl LemmaRule {
                 return Err("it differentiates an expression that holds a derivative".into());
             }
             let form = match pool.node(var).clone() {
-                Node::Sym(x) => {
-                    let mut others: Vec<Symbol> = pool
-                        .free_symbols(expr)
-                        .iter()
-                        .copied()
-                        .filter(|&s| s != x)
-                        .collect();
-                    others.extend(call_globals(pool, expr));
-                    Form::Derivative {
-                        function: expr,
-                        var: x,
-                        order,
-                        derivative: lemma.rhs,
-                        substitutable: !fixed.contains(&x),
-                        others,
-                    }
-                }
+                Node::Sym(x) => Form::Derivative {
+                    function: expr,
+                    var: x,
+                    order,
+                    derivative: lemma.rhs,
+                    substitutable: !fixed.contains(&x),
+                    others: others(pool, expr, x),
+                },
                 Node::Elem(z, idx) => {
                     let mut form = ElementForm::new(pool, &fixed, expr, z, &idx, order, lemma.rhs)?;
                     form.same_length = (0..idx.len() as u32)
@@ -293,6 +284,20 @@ pub fn call_globals(pool: &Pool, e: ExprId) -> Vec<Symbol> {
     out
 }
 
+/// The names `f` depends on besides `x`, directly or through the globals of the
+/// definitions it calls: a derivative lemma's instance has none of them for its
+/// variable, since the lemma differentiates `f` through `x` alone.
+fn others(pool: &Pool, f: ExprId, x: Symbol) -> Vec<Symbol> {
+    let mut out: Vec<Symbol> = pool
+        .free_symbols(f)
+        .iter()
+        .copied()
+        .filter(|&s| s != x)
+        .collect();
+    out.extend(call_globals(pool, f));
+    out
+}
+
 /// The distinct nodes of `e`, each once, depth first.
 fn nodes(pool: &Pool, e: ExprId) -> Vec<ExprId> {
     let mut out = Vec::new();
@@ -389,7 +394,7 @@ fn rewrite_outermost(
     pool: &mut Pool,
     e: ExprId,
     into_derivatives: bool,
-    at: &mut dyn FnMut(&mut Pool, ExprId) -> Option<(Rule, ExprId)>,
+    at: &mut Instances<'_>,
 ) -> Option<Step> {
     let mut rewrites = Vec::new();
     let mut memo = FxHashMap::default();
@@ -403,10 +408,13 @@ fn rewrite_outermost(
     (out != e).then(|| Step::from_rewrites(e, out, rewrites))
 }
 
+/// What finds an instance at a node: the rule it cites and what the node becomes.
+type Instances<'a> = dyn FnMut(&mut Pool, ExprId) -> Option<(Rule, ExprId)> + 'a;
+
 /// The state of [`rewrite_outermost`].
 struct Walk<'a> {
     into_derivatives: bool,
-    at: &'a mut dyn FnMut(&mut Pool, ExprId) -> Option<(Rule, ExprId)>,
+    at: &'a mut Instances<'a>,
     rewrites: &'a mut Vec<Rewrite>,
     memo: &'a mut FxHashMap<ExprId, ExprId>,
 }

@@ -83,13 +83,7 @@ impl ElementForm {
         }
         let free = pool.free_indices(function);
         let jacobian = !indices.iter().any(|k| free.contains(k));
-        let mut others: Vec<Symbol> = pool
-            .free_symbols(function)
-            .iter()
-            .copied()
-            .filter(|&s| s != z)
-            .collect();
-        others.extend(super::call_globals(pool, function));
+        let others = super::others(pool, function, z);
         Ok(ElementForm {
             function,
             tensor: z,
