@@ -1,7 +1,7 @@
 //! Lemmas: proved claims that a claim cites with `by`, used as rewrites in its
 //! derivations.
 //!
-//! A lemma is one of two forms ([`Form`]):
+//! A lemma is one of four forms ([`Form`]):
 //!
 //! - a **derivative rule** `diff(F, x) = R`, with `x` a scalar name: where a
 //!   derivation meets `diff(F[x := u], v)`, one step makes it `R[x := u] * diff(u, v)`
@@ -9,6 +9,22 @@
 //!   when `F` depends on `v` through `x` alone, and it takes precedence over writing
 //!   out the definitions inside `F`: a derivation that has `sigmoid_prime` never
 //!   writes `sigmoid` out;
+//! - a **derivative of higher order** `diff(F, x, m) = R` (`m` at least 2), or a
+//!   derivative rule met in a derivative of higher order: `diff(F[x := v], v, n)` with
+//!   `n >= m` becomes `diff(R[x := v], v, n - m)` (`R[x := v]` when `n = m`), where
+//!   `v` is the derivative's own variable, a scalar or an element. The n-th derivative
+//!   is the (n - m)-th derivative of the m-th, and `R` equals the m-th derivative as a
+//!   function of `x`, so their derivatives agree. Only `x` is renamed: the chain rule
+//!   of higher order (Faà di Bruno's formula) is not used, so `diff(F[x := 2*v], v, 2)`
+//!   is derived as usual;
+//! - a **derivative by an element** `diff(F, z[k]) = R`, with `z` a tensor and `k`
+//!   index names (see [`ElementForm`]): where a derivation meets `diff(F[σ], w[y])`, one
+//!   step makes it `R[σ]`, with `σ` renaming `z` to `w` and the lemma's free indices
+//!   to the target's. The lemma holds for every value of each free index, so two of
+//!   them may become the same index (`diff(softmax(z)[i], z[i])`). Where `z` stands
+//!   for a tensor-valued call `u` that depends on the variable `v`, the step is the
+//!   chain rule through `z`, a sum over the axes of `u`:
+//!   `sum(m, R[σ, k := m] * diff(u[m], v))`;
 //! - an **equality** `lhs = rhs`: an instance `lhs[σ]` becomes `rhs[σ]`, where `σ`
 //!   maps the lemma's free scalar names that no `assume` fact mentions to expressions,
 //!   and renames free indices one to one; tensors, definitions and the other names
@@ -18,10 +34,17 @@
 //! A name that an `assume` fact constrains is never substituted: the lemma was proved
 //! only under the fact, for that name. Nor is a name that a called definition uses as
 //! a global (`c` in `let g(t) = t + c`), since substituting it in the lemma's text
-//! would not substitute it in the definition's body. Each instance found by matching
-//! is confirmed by substitution (`lhs[σ]` built by the pool's constructors is the
-//! matched expression itself), so a match can only miss, never mislead; and the step
-//! checker (`verify`) re-derives every instance on its own.
+//! would not substitute it in the definition's body. A tensor whose length the
+//! workspace records equal to others' stands only for a tensor whose length is
+//! recorded equal to the same, since the lemma may rest on that equality.
+//! Each instance found by matching is confirmed by substitution (`lhs[σ]` built by
+//! the pool's constructors is the matched expression itself), so a match can only
+//! miss, never mislead; and the step checker (`verify`) re-derives every instance on
+//! its own.
+
+mod element;
+mod higher;
+mod matcher;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -30,8 +53,12 @@ use crate::diag::error::Result;
 use crate::expr::node::{ExprId, Node, Symbol};
 use crate::expr::pool::Pool;
 use crate::expr::subst::Subst;
-use crate::lower::workspace::{Fact, Lemma};
+use crate::lower::workspace::{Fact, Lemma, Workspace};
 use crate::trace::{Rewrite, Rule, Step};
+
+pub use element::ElementForm;
+pub use higher::rewrite_higher_orders;
+use matcher::{Binding, Matcher};
 
 /// A lemma ready to rewrite with.
 #[derive(Clone, Debug)]
@@ -42,15 +69,17 @@ pub struct LemmaRule {
     pub form: Form,
 }
 
-/// The two forms of a lemma (see the module docs).
+/// The forms of a lemma (see the module docs).
 #[derive(Clone, Debug)]
 pub enum Form {
-    /// `diff(function, var) = derivative`.
+    /// `diff(function, var, order) = derivative`, by a scalar.
     Derivative {
         /// `F`, the function differentiated.
         function: ExprId,
         /// `x`, the scalar it is differentiated by.
         var: Symbol,
+        /// How many times: 1 for a derivative rule, more for a lemma of higher order.
+        order: u32,
         /// `R`, the derivative.
         derivative: ExprId,
         /// Whether `x` may be replaced by an expression: no fact mentions it and no
@@ -61,6 +90,8 @@ pub enum Form {
         /// when `v` is none of them.
         others: Vec<Symbol>,
     },
+    /// `diff(function, z[k]) = derivative`, by an element (see [`ElementForm`]).
+    Element(ElementForm),
     /// `lhs = rhs`, with the scalar names that an instance may replace.
     Equality {
         /// The left side, the pattern.
@@ -72,58 +103,107 @@ pub enum Form {
     },
 }
 
+/// What a workspace fixes for the instances of a lemma: the names that the facts
+/// mention (directly or through the definitions they call), which no instance may
+/// replace, and the lengths it records equal, each with its class's representative.
+#[derive(Clone, Debug, Default)]
+pub struct Fixed {
+    names: FxHashSet<Symbol>,
+    lengths: FxHashMap<ExprId, ExprId>,
+}
+
+impl Fixed {
+    /// What a workspace fixes.
+    pub fn of(ws: &Workspace) -> Fixed {
+        let pairs: Vec<(ExprId, ExprId)> =
+            ws.equal_lengths.iter().map(|&(a, b, _)| (a, b)).collect();
+        Fixed {
+            names: fact_names(&ws.pool, &ws.facts),
+            lengths: ws.pool.length_representatives(&pairs),
+        }
+    }
+
+    /// The lengths recorded equal to `len`, itself among them; empty when none is.
+    pub fn class_of(&self, len: ExprId) -> Vec<ExprId> {
+        let root = self.lengths.get(&len).copied().unwrap_or(len);
+        let mut out: Vec<ExprId> = self
+            .lengths
+            .iter()
+            .filter(|&(_, &r)| r == root)
+            .map(|(&m, _)| m)
+            .collect();
+        if out.is_empty() {
+            return out;
+        }
+        out.push(root);
+        out.sort();
+        out
+    }
+}
+
 impl LemmaRule {
-    /// The rule of a proved claim, or `None` when it has neither form: a derivative
-    /// of higher order or by an element, a derivative inside an equality, or an
-    /// equality whose right side has a free index that its left side lacks.
-    pub fn new(pool: &mut Pool, facts: &[Fact], lemma: &Lemma) -> Option<LemmaRule> {
+    /// The rule of a proved claim, or why it cannot rewrite: a derivative inside an
+    /// equality or on a right side, a derivative by an element of higher order or
+    /// with an index that is not a name, or a right side with a free index that its
+    /// left side lacks.
+    pub fn new(
+        pool: &mut Pool,
+        fixed: &Fixed,
+        lemma: &Lemma,
+    ) -> std::result::Result<LemmaRule, String> {
         let rule = crate::trace::lemma(&lemma.name);
-        let mut fixed = fact_names(pool, facts);
+        let lengths = fixed;
+        let mut fixed = fixed.names.clone();
         fixed.extend(call_globals(pool, lemma.lhs));
         fixed.extend(call_globals(pool, lemma.rhs));
-        if let Node::Diff {
-            expr,
-            var,
-            order: 1,
-        } = pool.node(lemma.lhs).clone()
-            && let Node::Sym(x) = *pool.node(var)
-        {
-            if has_diff(pool, expr) || has_diff(pool, lemma.rhs) {
-                return None;
-            }
-            let mut others: Vec<Symbol> = pool
-                .free_symbols(expr)
-                .iter()
-                .copied()
-                .filter(|&s| s != x)
-                .collect();
-            others.extend(call_globals(pool, expr));
-            return Some(LemmaRule {
-                rule,
-                form: Form::Derivative {
-                    function: expr,
-                    var: x,
-                    derivative: lemma.rhs,
-                    substitutable: !fixed.contains(&x),
-                    others,
-                },
-            });
-        }
-        if has_diff(pool, lemma.lhs) || has_diff(pool, lemma.rhs) {
-            return None;
+        if has_diff(pool, lemma.rhs) {
+            return Err("its right side holds a derivative".into());
         }
         let left = pool.free_indices(lemma.lhs);
-        if pool
+        if let Some(&i) = pool
             .free_indices(lemma.rhs)
             .iter()
-            .any(|i| !left.contains(i))
+            .find(|i| !left.contains(i))
         {
-            return None;
+            return Err(format!(
+                "its right side has the free index `{}`, which its left side lacks",
+                pool.name(i)
+            ));
+        }
+        if let Node::Diff { expr, var, order } = pool.node(lemma.lhs).clone() {
+            if has_diff(pool, expr) {
+                return Err("it differentiates an expression that holds a derivative".into());
+            }
+            let form = match pool.node(var).clone() {
+                Node::Sym(x) => Form::Derivative {
+                    function: expr,
+                    var: x,
+                    order,
+                    derivative: lemma.rhs,
+                    substitutable: !fixed.contains(&x),
+                    others: others(pool, expr, x),
+                },
+                Node::Elem(z, idx) => {
+                    let mut form = ElementForm::new(pool, &fixed, expr, z, &idx, order, lemma.rhs)?;
+                    form.same_length = (0..idx.len() as u32)
+                        .map(|a| {
+                            let len = pool.len_of(z, a);
+                            lengths.class_of(len)
+                        })
+                        .collect();
+                    Form::Element(form)
+                }
+                _ => return Err("it is a derivative by neither a scalar nor an element".into()),
+            };
+            return Ok(LemmaRule { rule, form });
+        }
+        if has_diff(pool, lemma.lhs) {
+            return Err("its left side holds a derivative inside an expression: a lemma is a derivative `diff(f, x) = ...` as a whole side, or an equality free of derivatives".into());
         }
         let mut vars = Vec::new();
         scalar_names(pool, lemma.lhs, &mut vars);
         vars.retain(|s| !fixed.contains(s));
-        Some(LemmaRule {
+        Ok(LemmaRule {
             rule,
             form: Form::Equality {
                 lhs: lemma.lhs,
@@ -133,18 +213,35 @@ impl LemmaRule {
         })
     }
 
-    /// Whether it is a derivative rule.
+    /// Whether it is a first derivative rule, by a scalar or an element, which a
+    /// derivation taken one rule at a time applies ([`Differentiator::lemma_rule`]).
     pub fn is_derivative(&self) -> bool {
-        matches!(self.form, Form::Derivative { .. })
+        match &self.form {
+            Form::Derivative { order, .. } => *order == 1,
+            Form::Element(_) => true,
+            Form::Equality { .. } => false,
+        }
+    }
+
+    /// Whether it is an equality.
+    pub fn is_equality(&self) -> bool {
+        matches!(self.form, Form::Equality { .. })
     }
 }
 
 /// The rules of the lemmas that can rewrite, of those given.
-pub fn rules(pool: &mut Pool, facts: &[Fact], lemmas: &[Lemma]) -> Vec<LemmaRule> {
+pub fn rules(ws: &mut Workspace, lemmas: &[Lemma]) -> Vec<LemmaRule> {
+    let fixed = Fixed::of(ws);
     lemmas
         .iter()
-        .filter_map(|l| LemmaRule::new(pool, facts, l))
+        .filter_map(|l| LemmaRule::new(&mut ws.pool, &fixed, l).ok())
         .collect()
+}
+
+/// Why the lemma cannot rewrite, or `None` when it can.
+pub fn unusable(ws: &mut Workspace, lemma: &Lemma) -> Option<String> {
+    let fixed = Fixed::of(ws);
+    LemmaRule::new(&mut ws.pool, &fixed, lemma).err()
 }
 
 /// Every name the facts mention, directly or through the definitions they call.
@@ -187,6 +284,20 @@ pub fn call_globals(pool: &Pool, e: ExprId) -> Vec<Symbol> {
     out
 }
 
+/// The names `f` depends on besides `x`, directly or through the globals of the
+/// definitions it calls: a derivative lemma's instance has none of them for its
+/// variable, since the lemma differentiates `f` through `x` alone.
+fn others(pool: &Pool, f: ExprId, x: Symbol) -> Vec<Symbol> {
+    let mut out: Vec<Symbol> = pool
+        .free_symbols(f)
+        .iter()
+        .copied()
+        .filter(|&s| s != x)
+        .collect();
+    out.extend(call_globals(pool, f));
+    out
+}
+
 /// The distinct nodes of `e`, each once, depth first.
 fn nodes(pool: &Pool, e: ExprId) -> Vec<ExprId> {
     let mut out = Vec::new();
@@ -219,223 +330,13 @@ fn scalar_names(pool: &Pool, e: ExprId, out: &mut Vec<Symbol>) {
     }
 }
 
-/// A substitution found by matching: pattern variables to expressions, and the
-/// pattern's indices (free and bound) to the target's, one to one.
-#[derive(Clone, Debug, Default)]
-pub struct Binding {
-    /// Each pattern variable and its expression.
-    pub scalars: Vec<(Symbol, ExprId)>,
-    /// Each pattern index and the target index it stands for.
-    pub indices: Vec<(Symbol, Symbol)>,
-}
-
-impl Binding {
-    /// The substitution of the pattern's variables and free indices.
-    pub fn subst(&self, pool: &mut Pool) -> Subst {
-        let mut s = Subst::default();
-        for &(v, e) in &self.scalars {
-            s.scalars.insert(v, e);
-        }
-        for &(i, j) in &self.indices {
-            if i != j {
-                let to = pool.index(j);
-                s.indices.insert(i, to);
-            }
-        }
-        s
-    }
-
-    fn mark(&self) -> (usize, usize) {
-        (self.scalars.len(), self.indices.len())
-    }
-
-    fn reset(&mut self, m: (usize, usize)) {
-        self.scalars.truncate(m.0);
-        self.indices.truncate(m.1);
-    }
-}
-
-/// The most children of a sum or product whose orders the matcher tries.
-const MAX_PERMUTED: usize = 8;
-
-/// Structural matching of a pattern against a target, with pattern variables.
-struct Matcher<'v> {
-    vars: &'v [Symbol],
-    /// The target's indices bound by the sums being matched: a variable may not take
-    /// an expression that mentions one, since the instance's right side may move the
-    /// variable out of the sum.
-    bound: Vec<Symbol>,
-}
-
-impl Matcher<'_> {
-    fn matches(&mut self, pool: &Pool, p: ExprId, t: ExprId, b: &mut Binding) -> bool {
-        if crate::diag::stack::low() {
-            return crate::diag::stack::grow(move || self.matches(pool, p, t, b));
-        }
-        let mark = b.mark();
-        let ok = self.matches_here(pool, p, t, b);
-        if !ok {
-            b.reset(mark);
-        }
-        ok
-    }
-
-    fn matches_here(&mut self, pool: &Pool, p: ExprId, t: ExprId, b: &mut Binding) -> bool {
-        match (pool.node(p), pool.node(t)) {
-            (Node::Sym(v), _) if self.vars.contains(v) => {
-                if matches!(pool.node(t), Node::Index(_) | Node::Tensor(_)) {
-                    return false;
-                }
-                if let Some(&(_, e)) = b.scalars.iter().find(|(s, _)| s == v) {
-                    return e == t;
-                }
-                let free = pool.free_symbols(t);
-                if self.bound.iter().any(|s| free.contains(s)) {
-                    return false;
-                }
-                b.scalars.push((*v, t));
-                true
-            }
-            (Node::Index(i), Node::Index(j)) => index_pair(b, *i, *j),
-            (Node::Elem(s, pi), Node::Elem(r, ti)) => {
-                s == r && pi.len() == ti.len() && self.all(pool, pi, ti, b)
-            }
-            (Node::Add(ps), Node::Add(ts)) | (Node::Mul(ps), Node::Mul(ts)) => {
-                ps.len() == ts.len() && self.permuted(pool, &ps.clone(), &ts.clone(), b).is_some()
-            }
-            (Node::Pow(a, c), Node::Pow(x, y)) | (Node::Delta(a, c), Node::Delta(x, y)) => {
-                let (a, c, x, y) = (*a, *c, *x, *y);
-                self.matches(pool, a, x, b) && self.matches(pool, c, y, b)
-            }
-            (Node::Func(f, a), Node::Func(g, x)) => f == g && self.matches(pool, *a, *x, b),
-            (
-                Node::Sum {
-                    index: i,
-                    range: pr,
-                    body: pb,
-                },
-                Node::Sum {
-                    index: j,
-                    range: tr,
-                    body: tb,
-                },
-            ) => {
-                let (i, j, pr, pb, tr, tb) = (*i, *j, *pr, *pb, *tr, *tb);
-                if !self.matches(pool, pr, tr, b) || b.indices.iter().any(|&(_, y)| y == j) {
-                    return false;
-                }
-                let at = b.indices.len();
-                b.indices.push((i, j));
-                self.bound.push(j);
-                let ok = self.matches(pool, pb, tb, b);
-                self.bound.pop();
-                if ok {
-                    // The bound pair holds only inside the sum.
-                    b.indices.remove(at);
-                }
-                ok
-            }
-            (
-                Node::Call {
-                    def: d,
-                    args: pa,
-                    indices: pi,
-                },
-                Node::Call {
-                    def: e,
-                    args: ta,
-                    indices: ti,
-                },
-            ) => {
-                d == e
-                    && pa.len() == ta.len()
-                    && pi.len() == ti.len()
-                    && self.all(pool, &pa.clone(), &ta.clone(), b)
-                    && self.all(pool, &pi.clone(), &ti.clone(), b)
-            }
-            // Numbers, constants, names, lengths and derivatives match themselves.
-            _ => p == t,
-        }
-    }
-
-    /// Pairwise matching of two lists.
-    fn all(&mut self, pool: &Pool, ps: &[ExprId], ts: &[ExprId], b: &mut Binding) -> bool {
-        ps.iter()
-            .zip(ts)
-            .all(|(&p, &t)| self.matches(pool, p, t, b))
-    }
-
-    /// Each of `ps` matched to a different one of `ts` (in the order given first, then
-    /// the others); the positions of `ts` left over, or `None`.
-    fn permuted(
-        &mut self,
-        pool: &Pool,
-        ps: &[ExprId],
-        ts: &[ExprId],
-        b: &mut Binding,
-    ) -> Option<Vec<usize>> {
-        if ps.len() > MAX_PERMUTED || ts.len() > 4 * MAX_PERMUTED {
-            return None;
-        }
-        let mut used = vec![false; ts.len()];
-        if self.assign(pool, ps, ts, 0, &mut used, b) {
-            Some((0..ts.len()).filter(|&k| !used[k]).collect())
-        } else {
-            None
-        }
-    }
-
-    fn assign(
-        &mut self,
-        pool: &Pool,
-        ps: &[ExprId],
-        ts: &[ExprId],
-        k: usize,
-        used: &mut [bool],
-        b: &mut Binding,
-    ) -> bool {
-        let Some(&p) = ps.get(k) else {
-            return true;
-        };
-        for j in 0..ts.len() {
-            if used[j] {
-                continue;
-            }
-            let mark = b.mark();
-            if self.matches(pool, p, ts[j], b) {
-                used[j] = true;
-                if self.assign(pool, ps, ts, k + 1, used, b) {
-                    return true;
-                }
-                used[j] = false;
-            }
-            b.reset(mark);
-        }
-        false
-    }
-}
-
-/// Pattern index `i` standing for target index `j`, one to one.
-fn index_pair(b: &mut Binding, i: Symbol, j: Symbol) -> bool {
-    match b.indices.iter().find(|&&(x, y)| x == i || y == j) {
-        Some(&(x, y)) => x == i && y == j,
-        None => {
-            b.indices.push((i, j));
-            true
-        }
-    }
-}
-
 /// An instance of an equality lemma at `t`: what `t` becomes, or `None`.
 fn equality_instance(pool: &mut Pool, rule: &LemmaRule, t: ExprId) -> Option<ExprId> {
     let Form::Equality { lhs, rhs, vars } = &rule.form else {
         return None;
     };
     let (lhs, rhs) = (*lhs, *rhs);
-    let mut m = Matcher {
-        vars,
-        bound: Vec::new(),
-    };
+    let mut m = Matcher::new(vars);
     let mut b = Binding::default();
     // The whole of `t`, or some of the terms of a sum or the factors of a product.
     let rest: Vec<ExprId> = if m.matches(pool, lhs, t, &mut b) {
@@ -471,106 +372,155 @@ fn equality_instance(pool: &mut Pool, rule: &LemmaRule, t: ExprId) -> Option<Exp
 /// `e` with every instance of the equality lemmas rewritten, outermost first, and the
 /// step that does it; `None` when no lemma has an instance.
 pub fn rewrite_equalities(pool: &mut Pool, e: ExprId, rules: &[LemmaRule]) -> Option<Step> {
-    if !rules.iter().any(|r| !r.is_derivative()) {
+    if !rules.iter().any(LemmaRule::is_equality) {
         return None;
-    }
-    let mut rewrites = Vec::new();
-    let mut memo = FxHashMap::default();
-    let out = rewrite_rec(pool, e, rules, &mut rewrites, &mut memo);
-    (out != e).then(|| Step::from_rewrites(e, out, rewrites))
-}
-
-fn rewrite_rec(
-    pool: &mut Pool,
-    e: ExprId,
-    rules: &[LemmaRule],
-    rewrites: &mut Vec<Rewrite>,
-    memo: &mut FxHashMap<ExprId, ExprId>,
-) -> ExprId {
-    if crate::diag::stack::low() {
-        return crate::diag::stack::grow(move || rewrite_rec(pool, e, rules, rewrites, memo));
-    }
-    if let Some(&r) = memo.get(&e) {
-        return r;
     }
     // Derivatives are taken before lemmas rewrite, and a derivative's variable is no
     // place for an instance.
-    if matches!(pool.node(e), Node::Diff { .. }) {
-        return e;
-    }
-    for rule in rules {
-        if let Some(r) = equality_instance(pool, rule, e)
-            && r != e
-        {
-            rewrites.push(Rewrite::new(rule.rule, e, r));
-            memo.insert(e, r);
+    rewrite_outermost(pool, e, false, &mut |pool, x| {
+        rules.iter().find_map(|rule| {
+            equality_instance(pool, rule, x)
+                .filter(|&r| r != x)
+                .map(|r| (rule.rule, r))
+        })
+    })
+}
+
+/// `e` with each node where `at` finds an instance rewritten to what `at` gives,
+/// outermost first (the result is not entered again), and the step that does it;
+/// `None` when nothing is rewritten. Derivatives are entered (their expressions, never
+/// their variables) only when `into_derivatives` is set.
+fn rewrite_outermost(
+    pool: &mut Pool,
+    e: ExprId,
+    into_derivatives: bool,
+    at: &mut Instances<'_>,
+) -> Option<Step> {
+    let mut rewrites = Vec::new();
+    let mut memo = FxHashMap::default();
+    let mut walk = Walk {
+        into_derivatives,
+        at,
+        rewrites: &mut rewrites,
+        memo: &mut memo,
+    };
+    let out = walk.rewrite(pool, e);
+    (out != e).then(|| Step::from_rewrites(e, out, rewrites))
+}
+
+/// What finds an instance at a node: the rule it cites and what the node becomes.
+type Instances<'a> = dyn FnMut(&mut Pool, ExprId) -> Option<(Rule, ExprId)> + 'a;
+
+/// The state of [`rewrite_outermost`].
+struct Walk<'a> {
+    into_derivatives: bool,
+    at: &'a mut Instances<'a>,
+    rewrites: &'a mut Vec<Rewrite>,
+    memo: &'a mut FxHashMap<ExprId, ExprId>,
+}
+
+impl Walk<'_> {
+    fn rewrite(&mut self, pool: &mut Pool, e: ExprId) -> ExprId {
+        if crate::diag::stack::low() {
+            return crate::diag::stack::grow(move || self.rewrite(pool, e));
+        }
+        if let Some(&r) = self.memo.get(&e) {
             return r;
         }
+        let node = pool.node(e).clone();
+        let is_diff = matches!(node, Node::Diff { .. });
+        if is_diff && !self.into_derivatives {
+            return e;
+        }
+        if let Some((rule, r)) = (self.at)(pool, e)
+            && r != e
+        {
+            self.rewrites.push(Rewrite::new(rule, e, r));
+            self.memo.insert(e, r);
+            return r;
+        }
+        let kids: Vec<ExprId> = match node {
+            Node::Diff { expr, var, .. } => vec![self.rewrite(pool, expr), var],
+            other => crate::expr::node::children(&other)
+                .into_iter()
+                .map(|c| self.rewrite(pool, c))
+                .collect(),
+        };
+        let out = pool.rebuild(e, &kids);
+        self.memo.insert(e, out);
+        out
     }
-    let kids: Vec<ExprId> = crate::expr::node::children(pool.node(e))
-        .into_iter()
-        .map(|c| rewrite_rec(pool, c, rules, rewrites, memo))
-        .collect();
-    let out = pool.rebuild(e, &kids);
-    memo.insert(e, out);
-    out
 }
 
 impl Differentiator<'_> {
-    /// The derivative of `e` by a derivative lemma: the lemma's rule, the result, and
-    /// whether the chain rule took part (the lemma's variable stood for an inner
-    /// expression). `None` when no lemma applies.
+    /// The derivative of `e` by a first derivative lemma: the lemma's rule, the
+    /// result, and whether the chain rule took part (the lemma's variable stood for an
+    /// inner expression). `None` when no lemma applies.
     pub fn lemma_rule(&mut self, e: ExprId) -> Option<(Rule, ExprId, bool)> {
         if !self.mentions(e) {
             return None;
         }
-        let var = self.variable();
-        let var_symbol = self.variable_symbol();
         for rule in self.lemmas().to_vec() {
-            let Form::Derivative {
-                function,
-                var: x,
-                derivative,
-                substitutable,
-                ref others,
-            } = rule.form
-            else {
-                continue;
+            let found = match &rule.form {
+                Form::Derivative {
+                    function,
+                    var,
+                    order: 1,
+                    derivative,
+                    substitutable,
+                    others,
+                } => self.scalar_instance(*function, *var, *derivative, *substitutable, others, e),
+                Form::Element(form) => self.element_instance(form, e),
+                Form::Derivative { .. } | Form::Equality { .. } => None,
             };
-            if others.contains(&var_symbol) {
-                continue;
+            if let Some((r, chained)) = found {
+                return Some((rule.rule, r, chained));
             }
-            let mut m = Matcher {
-                vars: &[x],
-                bound: Vec::new(),
-            };
-            let mut b = Binding::default();
-            if !m.matches(self.pool(), function, e, &mut b) {
-                continue;
-            }
-            let x_node = self.pool().sym(x);
-            let u = b
-                .scalars
-                .iter()
-                .find(|(s, _)| *s == x)
-                .map_or(x_node, |&(_, u)| u);
-            if (u != x_node && !substitutable) || !b.indices.iter().all(|(i, j)| i == j) {
-                continue;
-            }
-            let mut s = Subst::default();
-            s.scalars.insert(x, u);
-            if self.pool().substitute(function, &s) != e || !self.mentions(u) {
-                continue;
-            }
-            let outer = self.pool().substitute(derivative, &s);
-            if u == var {
-                return Some((rule.rule, outer, false));
-            }
-            let inner = self.pool().diff(u, var, 1);
-            let result = self.pool().mul(vec![outer, inner]);
-            return Some((rule.rule, result, true));
         }
         None
+    }
+
+    /// `diff(e, v)` by the lemma `diff(function, x) = derivative`, when `e` is
+    /// `function[x := u]`: the result, and whether the chain rule took part.
+    fn scalar_instance(
+        &mut self,
+        function: ExprId,
+        x: Symbol,
+        derivative: ExprId,
+        substitutable: bool,
+        others: &[Symbol],
+        e: ExprId,
+    ) -> Option<(ExprId, bool)> {
+        let var = self.variable();
+        if others.contains(&self.variable_symbol()) {
+            return None;
+        }
+        let vars = [x];
+        let mut m = Matcher::new(&vars);
+        let mut b = Binding::default();
+        if !m.matches(self.pool(), function, e, &mut b) {
+            return None;
+        }
+        let x_node = self.pool().sym(x);
+        let u = b
+            .scalars
+            .iter()
+            .find(|(s, _)| *s == x)
+            .map_or(x_node, |&(_, u)| u);
+        if (u != x_node && !substitutable) || !b.indices.iter().all(|(i, j)| i == j) {
+            return None;
+        }
+        let mut s = Subst::default();
+        s.scalars.insert(x, u);
+        if self.pool().substitute(function, &s) != e || !self.mentions(u) {
+            return None;
+        }
+        let outer = self.pool().substitute(derivative, &s);
+        if u == var {
+            return Some((outer, false));
+        }
+        let inner = self.pool().diff(u, var, 1);
+        Some((self.pool().mul(vec![outer, inner]), true))
     }
 }
 

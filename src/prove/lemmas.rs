@@ -47,6 +47,12 @@ pub fn decide_all(
                 Target::Lemma => None,
                 Target::Unknown | Target::Ambiguous => Some("it names no single claim".into()),
             };
+            // A proved lemma of a form that cannot rewrite is refused with its reason.
+            if c.unusable.is_none()
+                && let Some(l) = ws.lemma(&c.name).cloned()
+            {
+                c.unusable = lemma::unusable(ws, &l);
+            }
         }
         let report = decide(ws, &claim);
         if let (Outcome::Proved { .. }, Some(name)) = (&report.verdict, &claim.name) {
@@ -251,8 +257,7 @@ pub fn active(ws: &mut Workspace, claim: &Claim) -> Vec<LemmaRule> {
     if cited.is_empty() {
         return Vec::new();
     }
-    let facts = ws.facts.clone();
-    lemma::rules(&mut ws.pool, &facts, &cited)
+    lemma::rules(ws, &cited)
 }
 
 /// A proof of `claim` that uses its lemmas: the steps from `lhs - rhs` to 0, or `None`
@@ -313,9 +318,20 @@ pub fn lemma_side(
     let mut steps = Vec::new();
     let mut known = Vec::new();
     let mut used = false;
+    // The derivatives of higher order that a lemma states first: what is left is
+    // of lower order, or no derivative at all.
+    let e = match lemma::rewrite_higher_orders(&mut session.pool, e, rules) {
+        Some(step) => {
+            let after = step.after;
+            steps.push(step);
+            used = true;
+            after
+        }
+        None => e,
+    };
     let taken = match lemma::differentiate_with_lemmas(&mut session.pool, e, rules)? {
         Some(t) => {
-            steps = t.steps;
+            steps.extend(t.steps);
             known = t.known;
             used = true;
             t.result

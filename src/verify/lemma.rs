@@ -7,14 +7,26 @@
 //!   `diff(F[x := u], v)` and the result `R[x := u] * diff(u, v)` (`R[x := u]` when
 //!   `u` is `v`): the chain rule through `F`, which holds only when `F` depends on `v`
 //!   through `x` alone;
+//! - for a lemma `diff(F, x, m) = R`, in a derivative of order `n >= 2` (and `n >= m`),
+//!   the matched expression is `diff(F[x := v], v, n)` and the result
+//!   `diff(R[x := v], v, n - m)`: `x` renamed to the derivative's own variable only;
+//! - for a lemma `diff(F, z[k]) = R` by an element, the matched expression is
+//!   `diff(F[σ], w[y])` and the result `R[σ]`, where `σ` renames the tensor `z` to `w`
+//!   and the free indices to indices (two may become one); or, where `σ` makes `z` a
+//!   tensor-valued call `u`, the matched expression is `diff(F[σ], v)` and the result
+//!   the chain rule `sum(m, R[σ, k := m] * diff(u[m], v))` (see [`element`]);
 //! - for a lemma `lhs = rhs`, the matched expression is `lhs[σ]` (or a sum or product
 //!   with its terms or factors among others) and the result `rhs[σ]` in its place,
 //!   where `σ` replaces scalar names only, and renames free indices one to one.
 //!
-//! In both, a name that an `assume` fact mentions, or that a called definition uses
-//! as a global, is never replaced by another expression. The lemma itself must be in
-//! the workspace's table of lemmas, which holds only claims that were proved (and
-//! passed this checker, when it ran on them).
+//! In all, a name that an `assume` fact mentions, or that a called definition uses as
+//! a global, is never replaced by another expression; and a tensor whose length the
+//! workspace records equal to others' stands only for a tensor whose length is
+//! recorded equal to the same. The lemma itself must be in the workspace's
+//! table of lemmas, which holds only claims that were proved (and passed this checker,
+//! when it ran on them).
+
+mod element;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -29,6 +41,9 @@ use super::rules::Kernel;
 struct Instance {
     scalars: FxHashMap<Symbol, ExprId>,
     indices: FxHashMap<Symbol, Symbol>,
+    /// Pattern tensors and the tensors they stand for (a tensor or a tensor-valued
+    /// call).
+    tensors: FxHashMap<Symbol, ExprId>,
 }
 
 impl Instance {
@@ -43,7 +58,35 @@ impl Instance {
                 s.indices.insert(i, to);
             }
         }
+        for (&z, &u) in &self.tensors {
+            if *pool.node(u) != Node::Tensor(z) {
+                s.tensors.insert(z, u);
+            }
+        }
         s
+    }
+}
+
+/// What a pattern's names may stand for.
+#[derive(Clone, Copy)]
+struct Pattern<'a> {
+    /// The scalar names that may stand for expressions.
+    vars: &'a [Symbol],
+    /// The tensor names that may stand for other tensors.
+    tensors: &'a [Symbol],
+    /// Whether free indices may stand for the same index: a lemma holds for every
+    /// value of each free index, equal ones included.
+    collapse: bool,
+}
+
+impl<'a> Pattern<'a> {
+    /// Scalar variables, and free indices one to one.
+    fn scalars(vars: &'a [Symbol]) -> Pattern<'a> {
+        Pattern {
+            vars,
+            tensors: &[],
+            collapse: false,
+        }
     }
 }
 
@@ -56,19 +99,34 @@ impl Kernel<'_> {
         if contains_derivative(self.pool, lemma.rhs) {
             return Err("the lemma's right side holds a derivative".into());
         }
-        if let Node::Diff {
-            expr,
-            var,
-            order: 1,
-        } = self.pool.node(lemma.lhs).clone()
-            && let Node::Sym(x) = *self.pool.node(var)
+        let lhs_indices = self.pool.free_indices(lemma.lhs);
+        if self
+            .pool
+            .free_indices(lemma.rhs)
+            .iter()
+            .any(|i| !lhs_indices.contains(i))
         {
-            return self.check_derivative_lemma(expr, x, lemma.rhs, b, a);
+            return Err("the lemma's right side has a free index its left side lacks".into());
+        }
+        if let Node::Diff { expr, var, order } = self.pool.node(lemma.lhs).clone() {
+            let first = matches!(self.pool.node(b), Node::Diff { order: 1, .. });
+            return match self.pool.node(var).clone() {
+                Node::Sym(x) if order == 1 && first => {
+                    self.check_derivative_lemma(expr, x, lemma.rhs, b, a)
+                }
+                Node::Sym(x) => self.check_higher_order_lemma(expr, x, order, lemma.rhs, b, a),
+                Node::Elem(z, idx) if order == 1 => {
+                    self.check_element_lemma(expr, z, &idx, lemma.rhs, b, a)
+                }
+                _ => Err(
+                    "the lemma is a derivative by neither a scalar nor an element of first order"
+                        .into(),
+                ),
+            };
         }
         if contains_derivative(self.pool, lemma.lhs) {
             return Err(
-                "the lemma is neither a first derivative by a scalar nor free of derivatives"
-                    .into(),
+                "the lemma is neither a derivative as a whole side nor free of derivatives".into(),
             );
         }
         self.check_equality_lemma(lemma.lhs, lemma.rhs, b, a)
@@ -84,6 +142,55 @@ impl Kernel<'_> {
         kept
     }
 
+    /// The derivative `diff(g, v, n)` that a derivative lemma's step matched, once
+    /// the lemma's function `f` is known to be free of derivatives and to depend on
+    /// `v` through its variable `through` alone: the chain rule, and renaming the
+    /// variable, are sound only then.
+    fn matched_derivative(
+        &mut self,
+        f: ExprId,
+        through: Symbol,
+        b: ExprId,
+    ) -> Result<(ExprId, ExprId, u32), String> {
+        let Node::Diff {
+            expr: g,
+            var: v,
+            order: n,
+        } = self.pool.node(b).clone()
+        else {
+            return Err("a derivative lemma rewrites a derivative".into());
+        };
+        let v_name = match self.pool.node(v) {
+            Node::Sym(s) | Node::Elem(s, _) => *s,
+            _ => return Err("the derivative is not by a scalar or an element".into()),
+        };
+        if contains_derivative(self.pool, f) {
+            return Err("the lemma's function holds a derivative".into());
+        }
+        let elsewhere = (v_name != through && self.pool.free_symbols(f).contains(&v_name))
+            || globals(self.pool, f).contains(&v_name);
+        if elsewhere {
+            return Err(format!(
+                "the lemma's function depends on `{}` other than through `{}`",
+                self.pool.name(v_name),
+                self.pool.name(through)
+            ));
+        }
+        Ok((g, v, n))
+    }
+
+    /// That the instance may replace the lemma's name `x`: no fact mentions it and no
+    /// definition called in `sides` uses it as a global.
+    fn replaceable(&self, x: Symbol, sides: &[ExprId]) -> Result<(), String> {
+        if self.kept_names(sides).contains(&x) {
+            return Err(format!(
+                "`{}` is constrained by an assumption or used by a definition, so the lemma holds for it alone",
+                self.pool.name(x)
+            ));
+        }
+        Ok(())
+    }
+
     /// `diff(F[x := u], v)` to `R[x := u] * diff(u, v)`.
     fn check_derivative_lemma(
         &mut self,
@@ -93,46 +200,25 @@ impl Kernel<'_> {
         b: ExprId,
         a: ExprId,
     ) -> Result<(), String> {
-        let Node::Diff {
-            expr: g,
-            var: v,
-            order: 1,
-        } = self.pool.node(b).clone()
-        else {
+        let (g, v, n) = self.matched_derivative(f, x, b)?;
+        if n != 1 {
             return Err("a derivative lemma rewrites a first derivative".into());
-        };
-        let v_name = match self.pool.node(v) {
-            Node::Sym(s) | Node::Elem(s, _) => *s,
-            _ => return Err("the derivative is not by a scalar or an element".into()),
-        };
-        if contains_derivative(self.pool, f) {
-            return Err("the lemma's function holds a derivative".into());
-        }
-        // The chain rule through F needs F to depend on v only through x.
-        let through_others = self
-            .pool
-            .free_symbols(f)
-            .iter()
-            .any(|&s| s != x && s == v_name)
-            || globals(self.pool, f).contains(&v_name);
-        if through_others {
-            return Err(format!(
-                "the lemma's function depends on `{}` other than through `{}`",
-                self.pool.name(v_name),
-                self.pool.name(x)
-            ));
         }
         let mut found = Instance::default();
-        if !find(self.pool, &[x], f, g, &mut found, &mut Vec::new()) {
+        if !find(
+            self.pool,
+            Pattern::scalars(&[x]),
+            f,
+            g,
+            &mut found,
+            &mut Vec::new(),
+        ) {
             return Err("the derivative's function is no instance of the lemma's".into());
         }
         let x_node = self.pool.sym(x);
         let u = found.scalars.get(&x).copied().unwrap_or(x_node);
-        if u != x_node && self.kept_names(&[f, r]).contains(&x) {
-            return Err(format!(
-                "`{}` is constrained by an assumption or used by a definition, so the lemma holds for it alone",
-                self.pool.name(x)
-            ));
+        if u != x_node {
+            self.replaceable(x, &[f, r])?;
         }
         let mut s = Subst::default();
         s.scalars.insert(x, u);
@@ -159,6 +245,47 @@ impl Kernel<'_> {
         )
     }
 
+    /// `diff(F[x := v], v, n)` to `diff(R[x := v], v, n - m)`, for a lemma
+    /// `diff(F, x, m) = R` and `n >= m`, `n >= 2`.
+    fn check_higher_order_lemma(
+        &mut self,
+        f: ExprId,
+        x: Symbol,
+        m: u32,
+        r: ExprId,
+        b: ExprId,
+        a: ExprId,
+    ) -> Result<(), String> {
+        let (g, v, n) = self.matched_derivative(f, x, b)?;
+        if n < m.max(2) {
+            return Err(format!(
+                "a lemma of order {m} rewrites a derivative of order at least {}, not {n}",
+                m.max(2)
+            ));
+        }
+        if v != self.pool.sym(x) {
+            self.replaceable(x, &[f, r])?;
+        }
+        let mut s = Subst::default();
+        s.scalars.insert(x, v);
+        if self.pool.substitute(f, &s) != g {
+            return Err(
+                "the derivative's function is not the lemma's with its variable renamed to the derivative's"
+                    .into(),
+            );
+        }
+        let rv = self.pool.substitute(r, &s);
+        let expected = self.pool.diff(rv, v, n - m);
+        if expected == a {
+            return Ok(());
+        }
+        self.expect_same(
+            expected,
+            a,
+            "the lemma's right side differentiated the remaining times",
+        )
+    }
+
     /// `lhs[σ]` to `rhs[σ]`, alone or among the terms of a sum or factors of a product.
     fn check_equality_lemma(
         &mut self,
@@ -171,23 +298,21 @@ impl Kernel<'_> {
         let mut vars = Vec::new();
         scalars_of(self.pool, lhs, &mut vars, &mut FxHashSet::default());
         vars.retain(|s| !kept.contains(s));
-        let lhs_indices = self.pool.free_indices(lhs);
-        if self
-            .pool
-            .free_indices(rhs)
-            .iter()
-            .any(|i| !lhs_indices.contains(i))
-        {
-            return Err("the lemma's right side has a free index its left side lacks".into());
-        }
         let mut found = Instance::default();
         let mut others = Vec::new();
-        if !find(self.pool, &vars, lhs, b, &mut found, &mut Vec::new()) {
+        if !find(
+            self.pool,
+            Pattern::scalars(&vars),
+            lhs,
+            b,
+            &mut found,
+            &mut Vec::new(),
+        ) {
             let (ps, ts) = match (self.pool.node(lhs).clone(), self.pool.node(b).clone()) {
                 (Node::Add(ps), Node::Add(ts)) | (Node::Mul(ps), Node::Mul(ts)) => (ps, ts),
                 _ => return Err("the matched expression is no instance of the lemma".into()),
             };
-            match find_among(self.pool, &vars, &ps, &ts, &found) {
+            match find_among(self.pool, Pattern::scalars(&vars), &ps, &ts, &found) {
                 Some((inst, rest)) => {
                     found = inst;
                     others = rest;
@@ -220,48 +345,72 @@ impl Kernel<'_> {
     }
 }
 
-/// Whether `pattern`, with `vars` free to stand for expressions and its indices for
-/// other indices one to one, matches `target`; `inst` grows with what it finds and is
-/// left as it was when the match fails. `bound` holds the target's indices bound by
-/// the sums entered, which no variable may take.
+/// Whether `pattern`, with its names free to stand for what `pat` allows and its
+/// indices for other indices (one to one unless `pat` collapses free ones), matches
+/// `target`; `inst` grows with what it finds and is left as it was when the match
+/// fails. `bound` holds the target's indices bound by the sums entered, which no
+/// variable may take.
 fn find(
-    pool: &Pool,
-    vars: &[Symbol],
+    pool: &mut Pool,
+    pat: Pattern<'_>,
     pattern: ExprId,
     target: ExprId,
     inst: &mut Instance,
     bound: &mut Vec<Symbol>,
 ) -> bool {
     if crate::diag::stack::low() {
-        return crate::diag::stack::grow(move || find(pool, vars, pattern, target, inst, bound));
+        return crate::diag::stack::grow(move || find(pool, pat, pattern, target, inst, bound));
     }
     let saved = inst.clone();
+    let escapes =
+        |pool: &Pool, bound: &[Symbol]| pool.free_symbols(target).iter().any(|s| bound.contains(s));
     let ok = match (pool.node(pattern).clone(), pool.node(target).clone()) {
-        (Node::Sym(v), t) if vars.contains(&v) => {
-            let escapes = pool.free_symbols(target).iter().any(|s| bound.contains(s));
-            match inst.scalars.get(&v) {
-                Some(&e) => e == target,
-                None if matches!(t, Node::Index(_) | Node::Tensor(_)) || escapes => false,
-                None => {
-                    inst.scalars.insert(v, target);
-                    true
-                }
+        (Node::Sym(v), t) if pat.vars.contains(&v) => match inst.scalars.get(&v) {
+            Some(&e) => e == target,
+            None if matches!(t, Node::Index(_) | Node::Tensor(_)) || escapes(pool, bound) => false,
+            None => {
+                inst.scalars.insert(v, target);
+                true
             }
+        },
+        (Node::Tensor(z), t) if pat.tensors.contains(&z) => {
+            let tensor = match t {
+                Node::Tensor(_) => true,
+                Node::Call { def, indices, .. } => {
+                    indices.len() < pool.definition(def).indices.len()
+                }
+                _ => false,
+            };
+            tensor && !escapes(pool, bound) && same_tensor(inst, z, target)
+        }
+        (Node::Elem(z, ps), Node::Elem(w, ts)) if pat.tensors.contains(&z) => {
+            let u = pool.tensor(w);
+            ps.len() == ts.len()
+                && same_tensor(inst, z, u)
+                && pairwise(pool, pat, &ps, &ts, inst, bound)
+        }
+        (Node::Len(z, a), Node::Len(w, c)) if pat.tensors.contains(&z) => {
+            let u = pool.tensor(w);
+            a == c && same_tensor(inst, z, u)
         }
         (Node::Index(i), Node::Index(j)) => match inst.indices.get(&i) {
             Some(&k) => k == j,
-            None if inst.indices.values().any(|&k| k == j) => false,
+            None if inst.indices.values().any(|&k| k == j)
+                && (!pat.collapse || bound.contains(&j)) =>
+            {
+                false
+            }
             None => {
                 inst.indices.insert(i, j);
                 true
             }
         },
         (Node::Elem(s, ps), Node::Elem(r, ts)) => {
-            s == r && ps.len() == ts.len() && pairwise(pool, vars, &ps, &ts, inst, bound)
+            s == r && ps.len() == ts.len() && pairwise(pool, pat, &ps, &ts, inst, bound)
         }
         (Node::Add(ps), Node::Add(ts)) | (Node::Mul(ps), Node::Mul(ts)) => {
             match (ps.len() == ts.len())
-                .then(|| find_among(pool, vars, &ps, &ts, inst))
+                .then(|| find_among(pool, pat, &ps, &ts, inst))
                 .flatten()
             {
                 Some((found, _)) => {
@@ -272,9 +421,9 @@ fn find(
             }
         }
         (Node::Pow(p1, p2), Node::Pow(t1, t2)) | (Node::Delta(p1, p2), Node::Delta(t1, t2)) => {
-            pairwise(pool, vars, &[p1, p2], &[t1, t2], inst, bound)
+            pairwise(pool, pat, &[p1, p2], &[t1, t2], inst, bound)
         }
-        (Node::Func(f, p), Node::Func(g, t)) => f == g && find(pool, vars, p, t, inst, bound),
+        (Node::Func(f, p), Node::Func(g, t)) => f == g && find(pool, pat, p, t, inst, bound),
         (
             Node::Sum {
                 index: i,
@@ -289,12 +438,12 @@ fn find(
         ) => {
             let before = inst.indices.get(&i).copied();
             let taken = inst.indices.values().any(|&k| k == j);
-            if taken || !find(pool, vars, pr, tr, inst, bound) {
+            if taken || !find(pool, pat, pr, tr, inst, bound) {
                 false
             } else {
                 inst.indices.insert(i, j);
                 bound.push(j);
-                let ok = find(pool, vars, pb, tb, inst, bound);
+                let ok = find(pool, pat, pb, tb, inst, bound);
                 bound.pop();
                 // The bound index stands for the target's only inside the sum.
                 match before {
@@ -319,8 +468,8 @@ fn find(
             d == e
                 && pa.len() == ta.len()
                 && pi.len() == ti.len()
-                && pairwise(pool, vars, &pa, &ta, inst, bound)
-                && pairwise(pool, vars, &pi, &ti, inst, bound)
+                && pairwise(pool, pat, &pa, &ta, inst, bound)
+                && pairwise(pool, pat, &pi, &ti, inst, bound)
         }
         _ => pattern == target,
     };
@@ -330,9 +479,20 @@ fn find(
     ok
 }
 
+/// The pattern tensor `z` standing for `u`, as before or from now on.
+fn same_tensor(inst: &mut Instance, z: Symbol, u: ExprId) -> bool {
+    match inst.tensors.get(&z) {
+        Some(&v) => v == u,
+        None => {
+            inst.tensors.insert(z, u);
+            true
+        }
+    }
+}
+
 fn pairwise(
-    pool: &Pool,
-    vars: &[Symbol],
+    pool: &mut Pool,
+    pat: Pattern<'_>,
     ps: &[ExprId],
     ts: &[ExprId],
     inst: &mut Instance,
@@ -340,14 +500,14 @@ fn pairwise(
 ) -> bool {
     ps.iter()
         .zip(ts)
-        .all(|(&p, &t)| find(pool, vars, p, t, inst, bound))
+        .all(|(&p, &t)| find(pool, pat, p, t, inst, bound))
 }
 
 /// Each of `ps` matched to a different one of `ts`, extending `inst`: the instance and
 /// the elements of `ts` no pattern took, or `None`.
 fn find_among(
-    pool: &Pool,
-    vars: &[Symbol],
+    pool: &mut Pool,
+    pat: Pattern<'_>,
     ps: &[ExprId],
     ts: &[ExprId],
     inst: &Instance,
@@ -358,8 +518,8 @@ fn find_among(
     // Depth-first over the choices for each pattern element in turn; each frame keeps
     // the instance as it stood and the target elements taken.
     fn go(
-        pool: &Pool,
-        vars: &[Symbol],
+        pool: &mut Pool,
+        pat: Pattern<'_>,
         ps: &[ExprId],
         ts: &[ExprId],
         inst: &Instance,
@@ -373,9 +533,9 @@ fn find_among(
                 continue;
             }
             let mut next = inst.clone();
-            if find(pool, vars, p, t, &mut next, &mut Vec::new()) {
+            if find(pool, pat, p, t, &mut next, &mut Vec::new()) {
                 taken.push(k);
-                if let Some(done) = go(pool, vars, ps, ts, &next, taken) {
+                if let Some(done) = go(pool, pat, ps, ts, &next, taken) {
                     return Some(done);
                 }
                 taken.pop();
@@ -384,7 +544,7 @@ fn find_among(
         None
     }
     let mut taken = Vec::new();
-    let found = go(pool, vars, ps, ts, inst, &mut taken)?;
+    let found = go(pool, pat, ps, ts, inst, &mut taken)?;
     let rest = (0..ts.len())
         .filter(|k| !taken.contains(k))
         .map(|k| ts[k])

@@ -48,7 +48,7 @@ fn every_claim_of_the_example_is_proved_and_passes_the_checker() {
         assert_eq!(c.verdict(), Verdict::Proved, "{:?}", c.name());
         assert_eq!(c.checker_failure(), None, "{:?}", c.name());
     }
-    assert_eq!(p.claims().len(), 10);
+    assert_eq!(p.claims().len(), 15);
     // Reports keep file order though `lr_grad` is decided after `sigmoid_prime`.
     assert_eq!(p.claims()[0].name(), Some("lr_grad"));
 }
@@ -67,6 +67,9 @@ fn a_derivation_cites_its_lemma_as_one_step_with_the_chain_rule() {
         ("bce_grad", "lemma softplus_prime"),
         ("f_chain", "lemma f_prime"),
         ("sigmoid_slope", "lemma sigmoid_tanh"),
+        ("ce_grad", "lemma softmax_jacobian"),
+        ("layer_grad", "lemma softmax_jacobian, chain-rule"),
+        ("sigmoid_third", "lemma sigmoid_second"),
     ] {
         let m = margins(&p, claim);
         assert!(m.iter().any(|r| r.contains(lemma)), "{claim}: {m:?}");
@@ -119,6 +122,16 @@ fn the_text_json_and_latex_reports_cite_the_lemma() {
     let latex = stdout(&out);
     assert!(latex.contains("\\begin{lemma}[sigmoid\\_prime]\\label{lem:sigmoid_prime}"));
     assert!(latex.contains("\\text{Lemma~\\ref{lem:sigmoid_prime},}"));
+    for lemma in ["softmax_jacobian", "sigmoid_second"] {
+        assert!(
+            latex.contains(&format!("\\label{{lem:{lemma}}}")),
+            "{lemma}"
+        );
+        assert!(
+            latex.contains(&format!("Lemma~\\ref{{lem:{lemma}}}")),
+            "{lemma}"
+        );
+    }
     assert!(latex.contains("\\begin{proof}") && latex.contains("\\end{proof}"));
     // A claim no other cites is no lemma.
     assert!(!latex.contains("\\begin{lemma}[lr\\_grad]"));
@@ -414,4 +427,364 @@ fn a_claim_may_cite_a_lemma_proved_before_in_the_session() {
             .iter()
             .any(|st| st.rules().iter().any(|r| r == "lemma sp"))
     );
+}
+
+/// Whether a step of the derivation of the claim `name` cites `lemma`.
+fn cites(p: &Proofs, name: &str, lemma: &str) -> bool {
+    margins(p, name)
+        .iter()
+        .any(|m| m.split(", ").any(|r| r == format!("lemma {lemma}")))
+}
+
+/// Each cited lemma's note, for the claim named `name`.
+fn notes(p: &Proofs, name: &str) -> String {
+    let json = p.render(&Output::new(Format::Json));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let claim = v["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .find(|c| c["name"] == name)
+        .expect("the claim is there");
+    claim["notes"].to_string()
+}
+
+#[test]
+fn an_element_lemma_renames_its_tensor_and_indices_and_may_make_two_indices_one() {
+    // A user's function of a whole vector, and the log-softmax: other functions, other
+    // tensor and index names than the example's.
+    let text = "\
+let sq(v) = sum(j, v[j]^2)
+claim sq_grad: diff(sq(v), v[k]) = 2*v[k]
+claim norm_grad: diff(sqrt(sq(w)), w[r]) = w[r]/sqrt(sq(w)) by sq_grad
+claim ls_jac: diff(log_softmax(a)[p], a[q]) = delta(p, q) - softmax(a)[q]
+claim ls_diag: diff(2*log_softmax(a)[t], a[t]) = 2*(1 - softmax(a)[t]) by ls_jac
+claim ls_other: diff(log_softmax(o)[t]^2, o[n]) = 2*log_softmax(o)[t]*(delta(n, t) - softmax(o)[n]) by ls_jac";
+    let p = prove(text);
+    for c in p.claims() {
+        assert_eq!(c.verdict(), Verdict::Proved, "{:?}", c.name());
+        assert_eq!(c.checker_failure(), None, "{:?}", c.name());
+    }
+    assert!(cites(&p, "norm_grad", "sq_grad"));
+    // p and q both become t: delta(t, t) is 1.
+    assert_eq!(
+        margins(&p, "ls_diag").len(),
+        2,
+        "{:?}",
+        margins(&p, "ls_diag")
+    );
+    assert!(cites(&p, "ls_diag", "ls_jac"));
+    assert!(cites(&p, "ls_other", "ls_jac"));
+    // The lemma's function is never written out.
+    assert!(
+        !margins(&p, "norm_grad")
+            .iter()
+            .any(|m| m.contains("expand-definition"))
+    );
+}
+
+#[test]
+fn an_element_lemma_applies_under_the_chain_rule_through_a_tensor_valued_call() {
+    // The temperature of a softmax, a scalar, reaches it through a call of a tensor.
+    let text = "\
+claim sj: diff(softmax(z)[i], z[k]) = softmax(z)[i]*(delta(i, k) - softmax(z)[k])
+let scaled(x, T)[i] = x[i]/T
+claim temperature: diff(ln(softmax(scaled(a, T))[t]), T) = (sum(j, softmax(scaled(a, T))[j]*a[j]) - a[t])/T^2 by sj
+claim temperature_wrong: diff(ln(softmax(scaled(a, T))[t]), T) = (a[t] - sum(j, softmax(scaled(a, T))[j]*a[j]))/T^2 by sj";
+    let p = prove(text);
+    assert_eq!(
+        verdicts(&p),
+        [
+            ("sj".to_string(), Verdict::Proved),
+            ("temperature".to_string(), Verdict::Proved),
+            ("temperature_wrong".to_string(), Verdict::Refuted),
+        ]
+    );
+    assert!(
+        margins(&p, "temperature")
+            .iter()
+            .any(|m| m == "lemma sj, chain-rule"),
+        "{:?}",
+        margins(&p, "temperature")
+    );
+    assert_eq!(p.claims()[1].checker_failure(), None);
+}
+
+#[test]
+fn an_element_lemma_is_not_applied_where_its_function_depends_on_the_variable_otherwise() {
+    // Renaming f to w would make the lemma's w the variable's tensor too: the
+    // derivative of softmax(w)[i]*w[i] by w[k] has a term the lemma does not.
+    let text = "\
+claim sw: diff(softmax(f)[i]*w[i], f[k]) = softmax(f)[i]*(delta(i, k) - softmax(f)[k])*w[i]
+claim sw_wrong: diff(softmax(w)[i]*w[i], w[k]) = softmax(w)[i]*(delta(i, k) - softmax(w)[k])*w[i] by sw
+claim sw_right: diff(softmax(w)[i]*w[i], w[k]) = softmax(w)[i]*(delta(i, k) - softmax(w)[k])*w[i] + softmax(w)[i]*delta(i, k) by sw";
+    let p = prove(text);
+    assert_eq!(
+        verdicts(&p),
+        [
+            ("sw".to_string(), Verdict::Proved),
+            ("sw_wrong".to_string(), Verdict::Refuted),
+            ("sw_right".to_string(), Verdict::Proved),
+        ]
+    );
+    assert!(!cites(&p, "sw_right", "sw"));
+}
+
+#[test]
+fn a_tensor_a_fact_constrains_is_not_renamed() {
+    // The lemma is proved for the p of the fact alone; r is any vector.
+    let text = "\
+assume sum(j, p[j]) = 1
+claim ent: diff(sum(j, p[j]*ln(p[j])), p[k]) = ln(p[k]) + 1
+claim ent_p: diff(-sum(j, p[j]*ln(p[j])), p[k]) = -ln(p[k]) - 1 by ent
+claim ent_r: diff(-sum(j, r[j]*ln(r[j])), r[k]) = -ln(r[k]) - 1 by ent";
+    let p = prove(text);
+    assert!(p.claims().iter().all(|c| c.verdict() == Verdict::Proved));
+    assert!(cites(&p, "ent_p", "ent"));
+    assert!(!cites(&p, "ent_r", "ent"));
+}
+
+#[test]
+fn a_tensor_whose_length_is_recorded_equal_stands_only_for_one_of_the_same_length() {
+    // `L` holds because f and w have one length n; for a vector a of another length it
+    // is false, and renaming f to a would "prove" it.
+    let text = "\
+tensor f[n], w[n]
+claim L: diff(len(w)*sum(j, f[j]), f[k]) = len(f)
+claim L_use: diff(len(w)*sum(j, a[j]), a[k]) = len(a) by L
+claim dot_grad: diff(sum(j, f[j]*w[j]), f[k]) = w[k]
+claim dot_use: diff(sum(j, b[j]*w[j]), b[k]) = w[k] by dot_grad";
+    let p = prove(text);
+    assert_eq!(
+        verdicts(&p),
+        [
+            ("L".to_string(), Verdict::Proved),
+            ("L_use".to_string(), Verdict::Refuted),
+            ("dot_grad".to_string(), Verdict::Proved),
+            ("dot_use".to_string(), Verdict::Proved),
+        ]
+    );
+    // b shares an index with w, so its length is recorded equal to w's, and f's.
+    assert!(cites(&p, "dot_use", "dot_grad"));
+}
+
+/// A false lemma by an element, and the false claim that one lemma step would take
+/// from it: `-(1/s_y) * s_y*(delta(y, i) + s_i)`.
+const FALSE_JACOBIAN: &str = "\
+claim bad_jac: diff(softmax(g)[i], g[k]) = softmax(g)[i]*(delta(i, k) + softmax(g)[k])
+claim uses_bad_jac: diff(-ln(softmax(g)[l]), g[i]) = -delta(i, l) - softmax(g)[i] by bad_jac";
+
+/// A false lemma of higher order (the first derivative), and the false claim it
+/// would give by renaming.
+const FALSE_SECOND: &str = "\
+claim bad_second: diff(sigmoid(u), u, 2) = sigmoid(u)*(1 - sigmoid(u))
+claim uses_bad_second: diff(sigmoid(b), b, 2) = sigmoid(b)*(1 - sigmoid(b)) by bad_second";
+
+#[test]
+fn a_false_element_or_higher_order_lemma_proves_nothing() {
+    for (text, lemma, claim) in [
+        (FALSE_JACOBIAN, "bad_jac", "uses_bad_jac"),
+        (FALSE_SECOND, "bad_second", "uses_bad_second"),
+    ] {
+        let p = prove(text);
+        assert_eq!(
+            verdicts(&p),
+            [
+                (lemma.to_string(), Verdict::Refuted),
+                (claim.to_string(), Verdict::Refuted),
+            ]
+        );
+        assert!(notes(&p, claim).contains(&format!(
+            "lemma {lemma} was not used: it is refuted, not proved"
+        )));
+    }
+}
+
+#[test]
+fn a_false_element_or_higher_order_lemma_forced_into_the_table_is_refused_by_the_checker() {
+    use gauge::lower::workspace::{Lemma, Workspace};
+    for text in [FALSE_JACOBIAN, FALSE_SECOND] {
+        let mut ws = Workspace::with_prelude().unwrap();
+        ws.load_file_keeping_claims("t.gauge", text).unwrap();
+        let (bad, uses) = (ws.claims[0].clone(), ws.claims[1].clone());
+        let name = bad.name.clone().unwrap();
+        ws.add_lemma(Lemma {
+            name: name.clone(),
+            lhs: bad.lhs,
+            rhs: bad.rhs,
+            line: bad.line,
+        });
+        let rules = gauge::prove::lemmas::active(&mut ws, &uses);
+        assert_eq!(rules.len(), 1, "{name}");
+        let steps = gauge::prove::lemmas::proof(&mut ws, &uses, &rules)
+            .unwrap()
+            .expect("with the false lemma, the attempt reaches 0");
+        let checked = gauge::verify::check_proof(&mut ws, uses.lhs, uses.rhs, &steps, 1);
+        assert!(
+            checked.is_err(),
+            "the checker accepts a false step of {name}"
+        );
+    }
+}
+
+#[test]
+fn a_lemma_of_higher_order_rewrites_its_instances_and_derivatives_of_them() {
+    let text = "\
+let g(s) = s^4 + exp(s)
+claim g2: diff(g(s), s, 2) = 12*s^2 + exp(s)
+claim g2_renamed: diff(g(b), b, 2) = 12*b^2 + exp(b) by g2
+claim g3: diff(g(b), b, 3) = 24*b + exp(b) by g2
+claim g2_inner_wrong: diff(g(2*b), b, 2) = 12*(2*b)^2 + exp(2*b) by g2
+claim tanh_prime: diff(tanh(u), u) = 1 - tanh(u)^2
+claim tanh_second: diff(tanh(u), u, 2) = -2*tanh(u)*(1 - tanh(u)^2) by tanh_prime
+claim sig2: diff(sigmoid(u), u, 2) = sigmoid(u)*(1 - sigmoid(u))*(1 - 2*sigmoid(u))
+claim sig2_elem: diff(sigmoid(o[i]), o[i], 2) = sigmoid(o[i])*(1 - sigmoid(o[i]))*(1 - 2*sigmoid(o[i])) by sig2";
+    let p = prove(text);
+    assert_eq!(
+        verdicts(&p),
+        [
+            ("g2".to_string(), Verdict::Proved),
+            ("g2_renamed".to_string(), Verdict::Proved),
+            ("g3".to_string(), Verdict::Proved),
+            // With an inner expression, the lemma is not applied: the chain rule of
+            // higher order would be needed.
+            ("g2_inner_wrong".to_string(), Verdict::Refuted),
+            ("tanh_prime".to_string(), Verdict::Proved),
+            ("tanh_second".to_string(), Verdict::Proved),
+            ("sig2".to_string(), Verdict::Proved),
+            ("sig2_elem".to_string(), Verdict::Proved),
+        ]
+    );
+    assert_eq!(margins(&p, "g2_renamed"), ["lemma g2"]);
+    // The third derivative is the first derivative of the lemma's right side.
+    assert_eq!(margins(&p, "g3")[0], "lemma g2");
+    assert!(
+        !margins(&p, "g3")
+            .iter()
+            .any(|m| m.contains("expand-definition"))
+    );
+    // A first derivative's lemma in a second derivative: the second derivative is the
+    // first derivative of the lemma's right side, where the lemma applies again.
+    let m = margins(&p, "tanh_second");
+    assert_eq!(m[0], "lemma tanh_prime", "{m:?}");
+    assert!(
+        m[1..].iter().any(|r| r.contains("lemma tanh_prime")),
+        "{m:?}"
+    );
+    assert_eq!(margins(&p, "sig2_elem"), ["lemma sig2"]);
+    for c in p.claims() {
+        assert_eq!(c.checker_failure(), None, "{:?}", c.name());
+    }
+}
+
+#[test]
+fn a_lemma_of_a_shape_that_cannot_rewrite_is_refused_with_its_reason() {
+    let text = "\
+claim j0: diff(softmax(g)[i], g[0]) = softmax(g)[i]*(delta(i, 0) - softmax(g)[0])
+claim j0_use: diff(softmax(g)[l], g[0]) = softmax(g)[l]*(delta(l, 0) - softmax(g)[0]) by j0
+claim inside: diff(softmax(g)[i], g[k]) + 1 = softmax(g)[i]*(delta(i, k) - softmax(g)[k]) + 1
+claim inside_use: diff(softmax(g)[l], g[k]) = softmax(g)[l]*(delta(l, k) - softmax(g)[k]) by inside
+claim cube2: diff(g[k]^3, g[k], 2) = 6*g[k]
+claim cube2_use: diff(o[n]^3, o[n], 2) = 6*o[n] by cube2";
+    let p = prove(text);
+    assert!(p.claims().iter().all(|c| c.verdict() == Verdict::Proved));
+    for (claim, why) in [
+        (
+            "j0_use",
+            "lemma j0 was not used: its variable `g[0]` is not an element at distinct index names, such as `z[k]`",
+        ),
+        (
+            "inside_use",
+            "lemma inside was not used: its left side holds a derivative inside an expression",
+        ),
+        (
+            "cube2_use",
+            "lemma cube2 was not used: it is a derivative of order 2 by an element: a lemma by an element is a first derivative",
+        ),
+    ] {
+        assert!(
+            notes(&p, claim).contains(why),
+            "{claim}: {}",
+            notes(&p, claim)
+        );
+    }
+    let text = p.render(&Output::new(Format::Text));
+    assert!(text.contains("  note: lemma j0 was not used: its variable `g[0]`"));
+}
+
+#[test]
+fn the_checker_refuses_instances_the_new_forms_do_not_allow() {
+    use gauge::lower::workspace::{Lemma, Workspace};
+    use gauge::trace::{Rewrite, Step};
+    let mut ws = Workspace::with_prelude().unwrap();
+    ws.load_file_keeping_claims(
+        "t.gauge",
+        "\
+let g(s) = s^4 + exp(s)
+claim g2: diff(g(s), s, 2) = 12*s^2 + exp(s)
+claim sw: diff(softmax(f)[i]*w[i], f[k]) = softmax(f)[i]*(delta(i, k) - softmax(f)[k])*w[i]",
+    )
+    .unwrap();
+    for c in ws.claims.clone() {
+        ws.add_lemma(Lemma {
+            name: c.name.clone().unwrap(),
+            lhs: c.lhs,
+            rhs: c.rhs,
+            line: c.line,
+        });
+    }
+    let refused = |ws: &mut Workspace, lemma: &str, before: &str, after: &str| {
+        let before = ws.parse_expression(before).unwrap();
+        let after = ws.parse_expression(after).unwrap();
+        let rule = gauge::trace::lemma(lemma);
+        let step = Step::from_rewrites(before, after, vec![Rewrite::new(rule, before, after)]);
+        gauge::verify::check_steps(ws, &[step], 1)
+            .expect_err("a wrong instance")
+            .reason
+    };
+    // The chain rule of higher order is not the lemma's.
+    let e = refused(&mut ws, "g2", "diff(g(2*b), b, 2)", "12*(2*b)^2 + exp(2*b)");
+    assert!(e.contains("renamed to the derivative's"), "{e}");
+    // A derivative of lower order than the lemma's.
+    let e = refused(&mut ws, "g2", "diff(g(b), b)", "12*b^2 + exp(b)");
+    assert!(e.contains("order at least 2"), "{e}");
+    // Renaming f to w would differentiate the lemma's w too.
+    let e = refused(
+        &mut ws,
+        "sw",
+        "diff(softmax(w)[i]*w[i], w[k])",
+        "softmax(w)[i]*(delta(i, k) - softmax(w)[k])*w[i]",
+    );
+    assert!(e.contains("depends on `w` other than through `f`"), "{e}");
+    // A length recorded equal to another's is not renamed to a free one.
+    ws.load_file_keeping_claims(
+        "u.gauge",
+        "tensor f[n], w[n]\nclaim L: diff(len(w)*sum(j, f[j]), f[k]) = len(f)",
+    )
+    .unwrap();
+    let l = ws.claims.last().unwrap().clone();
+    ws.add_lemma(Lemma {
+        name: "L".into(),
+        lhs: l.lhs,
+        rhs: l.rhs,
+        line: l.line,
+    });
+    let e = refused(&mut ws, "L", "diff(len(w)*sum(j, a[j]), a[k])", "len(a)");
+    assert!(
+        e.contains("records a length of `f` equal to another"),
+        "{e}"
+    );
+    // The right instance passes.
+    let before = ws
+        .parse_expression("diff(softmax(a)[t]*w[t], a[t])")
+        .unwrap();
+    let after = ws
+        .parse_expression("softmax(a)[t]*(1 - softmax(a)[t])*w[t]")
+        .unwrap();
+    let step = Step::from_rewrites(
+        before,
+        after,
+        vec![Rewrite::new(gauge::trace::lemma("sw"), before, after)],
+    );
+    assert!(gauge::verify::check_steps(&mut ws, &[step], 1).is_ok());
 }
