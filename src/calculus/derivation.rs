@@ -221,40 +221,15 @@ fn unsimplified_steps(
             steps.push(Step::whole(Rule::ExpandDefinition, before, pending));
         }
         // Rounds: each outstanding derivative moves one level down.
-        for round in 0..MAX_ROUNDS {
-            let mut used: Vec<Rule> = Vec::new();
-            let mut rewrites = Vec::new();
+        pending = rounds(&mut d, pending, var, k, &mut steps, |d, id, log, last| {
             let mut memo = FxHashMap::default();
-            let last = round + 1 == MAX_ROUNDS;
             let mut round_log = RoundLog {
-                used: &mut used,
-                rewrites: &mut rewrites,
+                used: log.0,
+                rewrites: log.1,
                 memo: &mut memo,
             };
-            let next = one_round(&mut d, pending, var, &mut round_log, last);
-            if next == pending {
-                break;
-            }
-            used.sort();
-            used.dedup();
-            // "Constants differentiate to 0" is worth saying only when nothing else is.
-            if !used_only_constant(&used) {
-                used.retain(|r| *r != Rule::Constant);
-            }
-            steps.push(Step {
-                rules: used.clone(),
-                before: pending,
-                after: next,
-                rewrites,
-            });
-            pending = next;
-            if d.pool().over_budget() {
-                crate::calculus::derivative::check_size(d.pool(), pending, k)?;
-            }
-            if !contains_diff(d.pool(), pending, Some(var)) {
-                break;
-            }
-        }
+            Ok(one_round(d, id, var, &mut round_log, last))
+        })?;
         conditions.append(&mut d.conditions);
         known.extend(d.known_ranges());
         // The derivatives still to take surround this pass's steps: in the second
@@ -278,8 +253,51 @@ fn unsimplified_steps(
     })
 }
 
-fn used_only_constant(used: &[Rule]) -> bool {
-    used.iter().all(|r| *r == Rule::Constant)
+/// What a round records: the rules it used and their instances.
+pub(crate) type Recorded<'a> = (&'a mut Vec<Rule>, &'a mut Vec<Rewrite>);
+
+/// Takes `pending` down round by round, one step per round, until no derivative by
+/// `var` is left (or the rounds run out: the last round is told so, and takes what is
+/// left whole). `round` rewrites once and records what it did; `order` is the
+/// derivative's order so far, for the size check. The steps are appended to `steps`.
+/// Both the full derivation and the readable one ([`crate::calculus::readable`]) run
+/// their rounds here; they differ only in what one round does.
+pub(crate) fn rounds(
+    d: &mut Differentiator<'_>,
+    mut pending: ExprId,
+    var: ExprId,
+    order: u32,
+    steps: &mut Vec<Step>,
+    mut round: impl FnMut(&mut Differentiator<'_>, ExprId, Recorded<'_>, bool) -> Result<ExprId>,
+) -> Result<ExprId> {
+    for k in 0..MAX_ROUNDS {
+        let mut used: Vec<Rule> = Vec::new();
+        let mut rewrites = Vec::new();
+        let next = round(d, pending, (&mut used, &mut rewrites), k + 1 == MAX_ROUNDS)?;
+        if next == pending {
+            break;
+        }
+        used.sort();
+        used.dedup();
+        // "Constants differentiate to 0" is worth saying only when nothing else is.
+        if !used.iter().all(|r| *r == Rule::Constant) {
+            used.retain(|r| *r != Rule::Constant);
+        }
+        steps.push(Step {
+            rules: used,
+            before: pending,
+            after: next,
+            rewrites,
+        });
+        pending = next;
+        if d.pool().over_budget() {
+            crate::calculus::derivative::check_size(d.pool(), pending, order)?;
+        }
+        if !contains_diff(d.pool(), pending, Some(var)) {
+            break;
+        }
+    }
+    Ok(pending)
 }
 
 /// Whether an expression still holds a derivative with respect to `var`, or with

@@ -55,9 +55,6 @@ pub struct Named {
     pub name: String,
 }
 
-/// The most rounds of rules before the rest of the derivative is taken at once.
-const MAX_ROUNDS: usize = 64;
-
 /// `diff(expr, var, order)` as a derivation at `detail` (see the module docs).
 pub fn derive_readable(
     pool: &mut Pool,
@@ -112,46 +109,31 @@ fn opaque_steps(
     let mut known = Vec::new();
     {
         let mut d = Differentiator::new(pool, var)?;
-        for round in 0..MAX_ROUNDS {
-            let mut used: Vec<Rule> = Vec::new();
-            let mut rewrites = Vec::new();
-            let mut memo = FxHashMap::default();
-            let last = round + 1 == MAX_ROUNDS;
-            let next = round_of(
-                &mut d,
-                pending,
-                var,
-                (defs, facts),
-                &mut Log {
-                    used: &mut used,
-                    rewrites: &mut rewrites,
-                    memo: &mut memo,
-                    conditions: &mut conditions,
-                },
-                last,
-            )?;
-            if next == pending {
-                break;
-            }
-            used.sort();
-            used.dedup();
-            if !used.iter().all(|r| *r == Rule::Constant) {
-                used.retain(|r| *r != Rule::Constant);
-            }
-            steps.push(Step {
-                rules: used,
-                before: pending,
-                after: next,
-                rewrites,
-            });
-            pending = next;
-            if d.pool().over_budget() {
-                crate::calculus::derivative::check_size(d.pool(), pending, 1)?;
-            }
-            if !contains_diff(d.pool(), pending, Some(var)) {
-                break;
-            }
-        }
+        let mut found = Vec::new();
+        pending = crate::calculus::derivation::rounds(
+            &mut d,
+            pending,
+            var,
+            1,
+            &mut steps,
+            |d, id, (used, rewrites), last| {
+                let mut memo = FxHashMap::default();
+                round_of(
+                    d,
+                    id,
+                    var,
+                    (defs, facts),
+                    &mut Log {
+                        used,
+                        rewrites,
+                        memo: &mut memo,
+                        conditions: &mut found,
+                    },
+                    last,
+                )
+            },
+        )?;
+        conditions.append(&mut found);
         conditions.append(&mut d.conditions);
         known.extend(d.known_ranges());
     }
