@@ -462,6 +462,7 @@ fn labels(pool: &Pool, st: &Step, backwards: bool) -> Vec<String> {
                 None => "fold definitions".to_string(),
             },
             Rule::CanonicalForm => "simplify".to_string(),
+            Rule::ClearDenominators => "common denominator".to_string(),
             other => other.name(),
         };
         if !out.contains(&label) {
