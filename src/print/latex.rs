@@ -24,7 +24,7 @@ use crate::syntax::tree::IndexStyle;
 mod form;
 mod lines;
 
-pub use lines::{break_lines, display_width, to_latex_lines};
+pub use lines::{break_lines, break_lines_plainly, display_width, to_latex_lines};
 
 /// Prints an expression as LaTeX math (without surrounding `$`).
 pub fn to_latex(pool: &Pool, id: ExprId) -> String {

@@ -3,7 +3,7 @@
 
 use crate::expr::node::ExprId;
 use crate::expr::pool::Pool;
-use crate::print::latex::{break_lines, display_width, to_latex};
+use crate::print::latex::{break_lines, break_lines_plainly, display_width, to_latex};
 
 /// The share of the text block's width a derivation fills: the width estimates may be
 /// short by 15% (see [`display_width`]).
@@ -106,7 +106,7 @@ pub fn align_tex(head: &str, rows: &[TexRow], page: f64) -> String {
         .iter()
         .all(|parts| column.fit(parts, page_width - notes));
     if notes == 0.0 || fits {
-        return column.render(head, rows, &broken, false);
+        return column.render(head, rows, false);
     }
     // Without the notes' column, the first expression still opens the first row if
     // every row fits after it; else it takes a row of its own, and the formulas the
@@ -114,11 +114,9 @@ pub fn align_tex(head: &str, rows: &[TexRow], page: f64) -> String {
     let own = Columns::new(head, page_width, 0.0, true);
     let broken: Vec<Vec<String>> = rows.iter().map(|r| own.parts(&r.tex)).collect();
     if !own.inline || broken.iter().all(|parts| own.fit(parts, page_width)) {
-        return own.render(head, rows, &broken, true);
+        return own.render(head, rows, true);
     }
-    let own = Columns::new(head, page_width, 0.0, false);
-    let broken: Vec<Vec<String>> = rows.iter().map(|r| own.parts(&r.tex)).collect();
-    own.render(head, rows, &broken, true)
+    Columns::new(head, page_width, 0.0, false).render(head, rows, true)
 }
 
 /// The columns of an `align*`: whether the first expression opens the first row, and
@@ -149,9 +147,11 @@ impl Columns {
         }
     }
 
-    /// A formula broken into the lines of a row.
+    /// A formula broken into the lines of a row, as the layouts are compared: without
+    /// the last resort of [`break_lines`], which the chosen layout then takes for the
+    /// rows that still do not fit (see [`Columns::render`]).
     fn parts(&self, tex: &str) -> Vec<String> {
-        break_lines(tex, self.width, self.width - INDENT)
+        break_lines_plainly(tex, self.width, self.width - INDENT)
     }
 
     /// Whether a row's lines fit in `room` points after the first expression and the
@@ -164,8 +164,14 @@ impl Columns {
     }
 
     /// The `align*`, with the notes in a column of their own, or `below` the formulas
-    /// in theirs.
-    fn render(&self, head: &str, rows: &[TexRow], broken: &[Vec<String>], below: bool) -> String {
+    /// in theirs. Each row is broken with every means (see [`break_lines`]): the
+    /// layout was chosen on the plain breaks, and a row those left too wide gets its
+    /// last resort only now.
+    fn render(&self, head: &str, rows: &[TexRow], below: bool) -> String {
+        let broken: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| break_lines(&r.tex, self.width, self.width - INDENT))
+            .collect();
         let mut out: Vec<String> = Vec::new();
         if !self.inline {
             let width = self.width + RELATION;
@@ -177,7 +183,7 @@ impl Columns {
                 });
             }
         }
-        for (k, (row, parts)) in rows.iter().zip(broken).enumerate() {
+        for (k, (row, parts)) in rows.iter().zip(&broken).enumerate() {
             let mut lines: Vec<String> = parts
                 .iter()
                 .enumerate()

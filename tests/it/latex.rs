@@ -344,6 +344,22 @@ fn a_name_called_indices_takes_latex_as_any_name_does() {
 }
 
 #[test]
+fn a_sum_over_a_fraction_too_wide_for_its_line_brings_out_the_numerator() {
+    use gauge::print::latex::{break_lines, break_lines_plainly, display_width};
+    let tex = latex("sum(j, a[j]*exp(b[j])*exp(c[j])*exp(d[j])/(1 + exp(g[j] + h[j])))");
+    // The fraction is the sum's whole body, and its numerator is narrower than the
+    // line: the plain breaks find no place, and the row stays too wide.
+    assert!(display_width(&tex) > 100.0, "{tex}");
+    let plain = break_lines_plainly(&tex, 100.0, 100.0);
+    assert_eq!(plain, std::slice::from_ref(&tex));
+    // As `\frac{1}{b} \left(a\right)`, it breaks between the two, and in `a`.
+    let rows = break_lines(&tex, 100.0, 100.0);
+    assert!(rows.len() > 1, "{rows:?}");
+    assert!(rows[0].contains("\\frac{1}{1 + "), "{rows:?}");
+    assert!(rows.iter().all(|r| display_width(r) <= 100.0), "{rows:?}");
+}
+
+#[test]
 fn bracketed_elements_never_split_across_rows() {
     use gauge::print::latex::{break_lines, display_width};
     // `W[i, j]` measures as pdflatex sets it (about 27.5 pt in Computer Modern), within

@@ -15,6 +15,9 @@
 //! spans rows closes each row with `\right.` and reopens the next with `\left.`,
 //! since a `\left`/`\right` pair cannot span rows. A fraction whose numerator is too
 //! wide for a line is first written as `\frac{1}{b} \left(a\right)`, which can break.
+//! As a last resort, a line that still has no place to break that fits (a sum whose
+//! body is one fraction, `\sum_j \frac{a}{b}`) has a narrower numerator brought out
+//! the same way, if that gives it places to break.
 
 use crate::expr::node::ExprId;
 use crate::expr::pool::Pool;
@@ -538,7 +541,39 @@ fn unwrap_wide_fractions(tex: &str, width: f64) -> String {
 
 fn unwrap_one(tex: &str, width: f64) -> Option<String> {
     let chars: Vec<char> = tex.chars().collect();
-    let m = Measure::new(&chars);
+    // Brought out, even a numerator with no place to break at its top
+    // (`\\sum_j \\frac{..}{..}`) has its own fractions unwrapped next.
+    fractions(&chars)
+        .into_iter()
+        .find(|f| f.numerator != "1" && display_width(&f.numerator) > width)
+        .map(|f| f.unwrapped(&chars))
+}
+
+/// A fraction outside every brace group: where it starts and ends (in characters), its
+/// numerator's inside, and its denominator's group with the braces.
+struct Fraction {
+    at: usize,
+    end: usize,
+    numerator: String,
+    denominator: String,
+}
+
+impl Fraction {
+    /// `chars` with this fraction written as `\frac{1}{b} \left(a\right)`.
+    fn unwrapped(&self, chars: &[char]) -> String {
+        let head: String = chars[..self.at].iter().collect();
+        let tail: String = chars[self.end..].iter().collect();
+        format!(
+            "{head}\\frac{{1}}{} \\left({}\\right){tail}",
+            self.denominator, self.numerator
+        )
+    }
+}
+
+/// The fractions of `chars` outside every brace group, in order.
+fn fractions(chars: &[char]) -> Vec<Fraction> {
+    let m = Measure::new(chars);
+    let mut out = Vec::new();
     let mut braces = 0i32;
     let mut i = 0;
     while i < chars.len() {
@@ -551,15 +586,12 @@ fn unwrap_one(tex: &str, width: f64) -> Option<String> {
                 if name == "frac" && chars.get(end) == Some(&'{') {
                     let a_end = m.token_end(end);
                     let b_end = m.token_end(a_end);
-                    let a: String = chars[end + 1..a_end - 1].iter().collect();
-                    let b: String = chars[a_end..b_end].iter().collect();
-                    // Brought out, even a numerator with no place to break at its top
-                    // (`\\sum_j \\frac{..}{..}`) has its own fractions unwrapped next.
-                    if display_width(&a) > width && a != "1" {
-                        let head: String = chars[..i].iter().collect();
-                        let tail: String = chars[b_end..].iter().collect();
-                        return Some(format!("{head}\\frac{{1}}{b} \\left({a}\\right){tail}"));
-                    }
+                    out.push(Fraction {
+                        at: i,
+                        end: b_end,
+                        numerator: chars[end + 1..a_end - 1].iter().collect(),
+                        denominator: chars[a_end..b_end].iter().collect(),
+                    });
                 }
                 i = end;
                 continue;
@@ -568,7 +600,28 @@ fn unwrap_one(tex: &str, width: f64) -> Option<String> {
         }
         i += 1;
     }
-    None
+    out
+}
+
+/// How far the lines of a formula overflow their widths, in points, summed: the first
+/// line's width is `first`, the others' `rest`.
+fn overflow(lines: &[String], first: f64, rest: f64) -> f64 {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (display_width(l) - if k == 0 { first } else { rest }).max(0.0))
+        .sum()
+}
+
+/// `tex` in lines as [`break_lines`] breaks it, but without its last resort: a line
+/// that has no place to break stays too wide. A layout compares these, so that a row
+/// which fits one way only by being cut into many pieces does not make that way look
+/// as good as one where it reads whole.
+pub fn break_lines_plainly(tex: &str, first: f64, rest: f64) -> Vec<String> {
+    if display_width(tex) <= first {
+        return vec![tex.to_string()];
+    }
+    break_at(&unwrap_wide_fractions(tex, rest.min(first)), first, rest)
 }
 
 /// `tex` in lines: the first at most `first` points wide, the others `rest` (each
@@ -578,8 +631,40 @@ pub fn break_lines(tex: &str, first: f64, rest: f64) -> Vec<String> {
     if display_width(tex) <= first {
         return vec![tex.to_string()];
     }
-    let tex = unwrap_wide_fractions(tex, rest.min(first));
-    let all = candidates(&tex);
+    let mut tex = unwrap_wide_fractions(tex, rest.min(first));
+    let mut lines = break_at(&tex, first, rest);
+    // A line still too wide has no place to break that fits, as when a fraction narrower
+    // than a line is the whole body of a sum (`\\sum_j \\frac{a}{b}`). Bringing out a
+    // numerator that has places to break of its own gives it some: the widest first,
+    // kept only if the lines then overflow less.
+    for _ in 0..8 {
+        let now = overflow(&lines, first, rest);
+        if now == 0.0 {
+            break;
+        }
+        let chars: Vec<char> = tex.chars().collect();
+        let mut found: Vec<Fraction> = fractions(&chars)
+            .into_iter()
+            .filter(|f| f.numerator != "1" && !candidates(&f.numerator).is_empty())
+            .collect();
+        found.sort_by(|a, b| display_width(&b.numerator).total_cmp(&display_width(&a.numerator)));
+        let better = found.iter().find_map(|f| {
+            let next = f.unwrapped(&chars);
+            let next_lines = break_at(&next, first, rest);
+            (overflow(&next_lines, first, rest) < now).then_some((next, next_lines))
+        });
+        let Some((next, next_lines)) = better else {
+            break;
+        };
+        tex = next;
+        lines = next_lines;
+    }
+    lines
+}
+
+/// `tex`, its wide fractions unwrapped, in lines as [`break_lines`] says.
+fn break_at(tex: &str, first: f64, rest: f64) -> Vec<String> {
+    let all = candidates(tex);
     let mut lines = Vec::new();
     let mut start = 0;
     let mut open = 0;
