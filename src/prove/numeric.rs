@@ -96,6 +96,10 @@ pub struct Evidence {
     /// Points where `f64` agreed but high precision could not certify the agreement
     /// (over its budget, or beyond the range of `f64`): not counted, and said so.
     pub uncertified: usize,
+    /// Whether the claim has no names, so that it has one point only and the evidence
+    /// is that point, certified at every precision up to 2,048 bits.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub constant: bool,
 }
 
 impl Evidence {
@@ -120,8 +124,18 @@ impl Evidence {
         } else {
             String::new()
         };
+        // A claim without names has one point, and the report says that this is why
+        // it rests on one point, rather than passing it off as a search.
+        if self.constant {
+            return format!(
+                "the claim has no variables, so it has one point: both sides agree there, \
+                 certified in {}-bit interval arithmetic{skipped}",
+                self.bits
+            );
+        }
+        let points = if self.points == 1 { "point" } else { "points" };
         format!(
-            "both sides agree at {} points, each certified in {}-bit interval arithmetic \
+            "both sides agree at {} {points}, each certified in {}-bit interval arithmetic \
              ({} of them at 2048 bits): {}{lengths}{skipped}",
             self.points,
             self.bits,
@@ -294,8 +308,14 @@ fn search(
     let mut precise = Precise::default();
     let mut last_error = None;
     // A claim without names has one point: it is decided there, at every precision up
-    // to 2,048 bits, and drawing again only repeats the work.
-    let constant = session.names_used(lhs).is_empty() && session.names_used(rhs).is_empty();
+    // to 2,048 bits, and drawing again only repeats the work. The names are those of
+    // the claim as written, not of its sides with the derivatives taken: the second
+    // derivative of `sum(j, g[j]^2)` by `g[k]` is the number 2, but the claim is about
+    // every `g` and `k`, and its points draw them (the axis lengths, the index) as
+    // for any other claim.
+    let drawn = [lhs, rhs, claim.lhs, claim.rhs];
+    let constant = drawn.iter().all(|&e| session.names_used(e).is_empty());
+    evidence.constant = constant;
     let (needed, most) = if constant {
         (1, 2)
     } else {
@@ -321,7 +341,7 @@ fn search(
         let mut attempts = 0;
         let at = loop {
             attempts += 1;
-            let mut at = match sample_draw(session, &[lhs, rhs], &mut rng, &draw) {
+            let mut at = match sample_draw(session, &drawn, &mut rng, &draw) {
                 Ok(at) => at,
                 // A draw of its own kind (every axis 64 long) that cannot meet the
                 // facts is skipped; the usual draw's failure is the claim's error.

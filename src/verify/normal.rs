@@ -471,7 +471,9 @@ fn ln_of_number_times(pool: &mut Pool, a: ExprId) -> Option<ExprId> {
 
 /// A product rebuilt until it stops changing: merging two powers of one base may make
 /// a factor (`(x^2)^1` is `x^2`) that merges with another (`x^-1`) only on a second pass.
+/// A whole power of a delta is the delta itself, so that it contracts in a sum.
 fn settle(pool: &mut Pool, mut id: ExprId) -> ExprId {
+    id = whole_delta_powers(pool, id);
     if matches!(pool.node(id), Node::Pow(..)) {
         id = one_exponential(pool, vec![id]);
     }
@@ -486,6 +488,39 @@ fn settle(pool: &mut Pool, mut id: ExprId) -> ExprId {
         id = m;
     }
     id
+}
+
+/// `e` with every whole power `delta(a, b)^n` (`n >= 1`) among its factors written as
+/// `delta(a, b)`: a delta is 0 or 1, and so is each of its whole positive powers. The
+/// pool collects the two equal deltas of a second derivative by an element
+/// (`delta(j, k)*delta(j, k)`) as a square, which a sum contracts only once it is a
+/// delta again. A power of 0 or below is left alone, since `delta(a, b)^-1` is
+/// undefined where the delta is 0.
+fn whole_delta_powers(pool: &mut Pool, e: ExprId) -> ExprId {
+    let reduced = |pool: &mut Pool, f: ExprId| -> ExprId {
+        let Node::Pow(base, n) = pool.node(f).clone() else {
+            return f;
+        };
+        let whole = pool
+            .as_num(n)
+            .is_some_and(|r| r.is_integer() && r.is_positive());
+        if whole && matches!(pool.node(base), Node::Delta(..)) {
+            base
+        } else {
+            f
+        }
+    };
+    match pool.node(e).clone() {
+        Node::Mul(fs) => {
+            let factors: Vec<ExprId> = fs.iter().map(|&f| reduced(pool, f)).collect();
+            if factors.as_slice() == &fs[..] {
+                e
+            } else {
+                pool.mul(factors)
+            }
+        }
+        _ => reduced(pool, e),
+    }
 }
 
 /// The product of `factors` with every exponential among them (`exp(a)`, `e`, `e^k`,

@@ -593,3 +593,59 @@ fn a_difference_that_simplifies_to_a_number_is_refuted_with_its_exact_value() {
     assert_eq!(exact[1], "1e-30");
     assert!(exact[2].is_null(), "{exact:?}");
 }
+
+#[test]
+fn higher_and_mixed_derivatives_by_elements_are_proved_and_pass_the_checker() {
+    // Second and third derivatives by one element square its delta inside the sum
+    // (`delta(j, k)^2`); the step checker contracts it as the prover does.
+    let text = "tensor g[n]\ntensor W[r, c]\n\
+        claim second: diff(sum(j, g[j]^2), g[k], 2) = 2\n\
+        claim third: diff(sum(j, g[j]^3), g[k], 2) = 6*g[k]\n\
+        claim cubed: diff(sum(j, g[j]^3), g[k], 3) = 6\n\
+        claim exps: diff(sum(j, exp(g[j])), g[k], 2) = exp(g[k])\n\
+        claim mixed: diff(diff(sum(j, g[j]^2), g[k]), g[m]) = 2*delta(k, m)\n\
+        claim matrix: diff(sum(i, j, W[i, j]^2), W[a, b], 2) = 2\n\
+        claim matrix_mixed: diff(diff(sum(i, j, W[i, j]^3), W[a, b]), W[p, q]) = \
+            6*W[a, b]*delta(a, p)*delta(b, q)\n";
+    assert_eq!(crate::common::verdicts(text), ["proved"; 7]);
+    // A wrong second derivative is refuted, not proved.
+    let wrong = "tensor g[n]\n\
+        claim a: diff(sum(j, g[j]^2), g[k], 2) = 3\n\
+        claim b: diff(sum(j, g[j]^3), g[k], 2) = 3*g[k]\n\
+        claim c: diff(diff(sum(j, g[j]^2), g[k]), g[m]) = 2\n";
+    assert_eq!(crate::common::verdicts(wrong), ["refuted"; 3]);
+}
+
+#[test]
+fn a_claim_whose_derivative_is_a_number_is_still_sampled_over_its_names() {
+    // The left side's derivative is the number 2, and the right side has no names, but
+    // the claim is about every `g` and `k`: its evidence is the usual number of points,
+    // over axes of every length, not the one point of a claim without names.
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file(
+        "claims",
+        "tensor g[n]\n\
+         claim c: diff(sum(j, g[j]^2), g[k], 2) = 2 + sin(1)^4 - (1 - cos(1)^2)^2\n\
+         claim d: erf(1)^2 + 1 = 1 + erf(1)*erf(1) + sin(1)^4 - (1 - cos(1)^2)^2",
+    )
+    .unwrap();
+    let claims = s.claims.clone();
+    let evidence = |s: &mut Workspace, k: usize| {
+        let r = gauge::prove::prove(s, &claims[k], 1);
+        match r.verdict {
+            gauge::prove::Outcome::Confirmed { evidence, .. } => evidence,
+            other => panic!("claim {k}: {}", other.name()),
+        }
+    };
+    let e = evidence(&mut s, 0);
+    assert_eq!(e.points, gauge::prove::POINTS, "{e:?}");
+    assert!(!e.constant, "{e:?}");
+    for n in [1, 2, 64] {
+        assert!(e.lengths.contains(&n), "length {n} missing: {e:?}");
+    }
+    // A claim without names has its one point, and the report says why.
+    let e = evidence(&mut s, 1);
+    assert_eq!(e.points, 1, "{e:?}");
+    assert!(e.constant, "{e:?}");
+    assert!(e.describe().contains("no variables"), "{}", e.describe());
+}

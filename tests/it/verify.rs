@@ -777,3 +777,83 @@ fn angle_sums_contents_and_merged_powers_are_checked_on_their_own() {
     let a = s.parse_expression("(x^2 - 1)^2*(x + 1)").unwrap();
     assert!(check_steps(&mut s, &[Step::whole(Rule::ProductOfPowers, b, a)], 3).is_err());
 }
+
+#[test]
+fn higher_derivatives_by_an_element_are_checked_both_ways() {
+    // Each derivative by an element brings a delta, so a second derivative by the same
+    // element has its square, `delta(j, k)^2`, inside the sum: the checker's normal form
+    // reads it as the delta it equals and contracts it. A wrong result must still be
+    // refused.
+    let mut s = Workspace::with_prelude().unwrap();
+    s.load_file("decls", "tensor g[n]\ntensor W[r, c]").unwrap();
+    for (before, right, wrongs) in [
+        (
+            "diff(sum(j, g[j]^2), g[k], 2)",
+            "2",
+            &["3", "2*g[k]", "0"][..],
+        ),
+        (
+            "diff(sum(j, g[j]^3), g[k], 2)",
+            "6*g[k]",
+            &["3*g[k]", "6", "6*g[k]^2"][..],
+        ),
+        ("diff(sum(j, g[j]^3), g[k], 3)", "6", &["0", "6*g[k]"][..]),
+        (
+            "diff(sum(j, exp(g[j])), g[k], 2)",
+            "exp(g[k])",
+            &["-exp(g[k])", "sum(j, exp(g[j]))"][..],
+        ),
+        (
+            "diff(diff(sum(j, g[j]^2), g[k]), g[m])",
+            "2*delta(k, m)",
+            &["2", "2*delta(k, m)*g[k]"][..],
+        ),
+        (
+            "diff(diff(sum(j, g[j]^3), g[k]), g[m])",
+            "6*g[k]*delta(k, m)",
+            &["6*g[k]", "6*g[m]"][..],
+        ),
+        (
+            "diff(sum(i, j, W[i, j]^2), W[a, b], 2)",
+            "2",
+            &["4", "2*W[a, b]"][..],
+        ),
+        (
+            "diff(diff(sum(i, j, W[i, j]^2), W[a, b]), W[p, q])",
+            "2*delta(a, p)*delta(b, q)",
+            &["2*delta(a, p)", "2"][..],
+        ),
+    ] {
+        let steps = one_rewrite(&mut s, Rule::Differentiate, before, right);
+        check_steps(&mut s, &steps, 3).unwrap_or_else(|e| panic!("{before} -> {right}: {e}"));
+        for wrong in wrongs {
+            let steps = one_rewrite(&mut s, Rule::Differentiate, before, wrong);
+            let e = check_steps(&mut s, &steps, 3)
+                .err()
+                .unwrap_or_else(|| panic!("{before} -> {wrong} was accepted"));
+            assert_eq!(
+                e.rule,
+                Some(Rule::Differentiate),
+                "{before} -> {wrong}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_power_of_a_delta_is_the_delta_only_for_whole_positive_exponents() {
+    // The normal form reads `delta^n` as `delta` for a whole `n >= 1` only: the square
+    // contracts in a sum, but a reciprocal (undefined where the delta is 0) and a
+    // product of two different deltas do not become one delta.
+    for (before, after, ok) in [
+        ("sum(j, 2*delta(j, k)^2*g[j])", "2*g[k]", true),
+        ("sum(j, delta(j, k)^3*g[j]^2)", "g[k]^2", true),
+        ("sum(j, delta(j, k)*delta(j, m)*g[j])", "g[k]", false),
+        ("delta(k, m)^2*g[k]", "delta(k, m)*g[k]", true),
+        ("delta(k, m)^2", "delta(k, m)^3", true),
+        ("delta(k, m)^2", "2*delta(k, m)", false),
+    ] {
+        let r = check_one("tensor g[n]", Rule::SumDeltaContract, before, after);
+        assert_eq!(r.is_ok(), ok, "{before} -> {after}: {r:?}");
+    }
+}
