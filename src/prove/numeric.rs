@@ -309,12 +309,20 @@ fn search(
     let mut last_error = None;
     // A claim without names has one point: it is decided there, at every precision up
     // to 2,048 bits, and drawing again only repeats the work. The names are those of
-    // the claim as written, not of its sides with the derivatives taken: the second
-    // derivative of `sum(j, g[j]^2)` by `g[k]` is the number 2, but the claim is about
-    // every `g` and `k`, and its points draw them (the axis lengths, the index) as
-    // for any other claim.
-    let drawn = [lhs, rhs, claim.lhs, claim.rhs];
-    let constant = drawn.iter().all(|&e| session.names_used(e).is_empty());
+    // the claim as written, not only of its sides with the derivatives taken: the
+    // second derivative of `sum(j, g[j]^2)` by `g[k]` is the number 2, but the claim
+    // is about every `g` and `k`, so its points draw them (the axis lengths, the
+    // index) as for any other claim. Where the derived sides keep names, the points
+    // are drawn over those alone, as they always were.
+    let derived_constant = session.names_used(lhs).is_empty() && session.names_used(rhs).is_empty();
+    let constant = derived_constant
+        && session.names_used(claim.lhs).is_empty()
+        && session.names_used(claim.rhs).is_empty();
+    let drawn: Vec<ExprId> = if derived_constant && !constant {
+        vec![lhs, rhs, claim.lhs, claim.rhs]
+    } else {
+        vec![lhs, rhs]
+    };
     evidence.constant = constant;
     let (needed, most) = if constant {
         (1, 2)
