@@ -156,10 +156,12 @@ pub(super) fn shortest(chain: Chain) -> Chain {
 
 /// The prover's paths from a side `e` that `steps` reached: multiplied out, then in
 /// primitive terms; with the user's definitions written out, then multiplied out; and
-/// rewritten by each rewriting pass. Each path begins with `steps`.
+/// rewritten by each rewriting pass. Each path begins with `steps`. There is always one
+/// path of each kind, in this order, even where a kind changes nothing, so that the
+/// two sides' paths pair up by position (see [`over_one_denominator`]).
 fn paths(session: &mut Workspace, e: ExprId, steps: Vec<Step>) -> Vec<Path> {
     let defs = session.definitions_in_order();
-    let mut base = Path::new(e, steps.clone());
+    let mut base = Path::new(e, steps);
     // Lengths the workspace records equal are written as one first, as the prover's
     // difference has them.
     if let Some(one) = one_length(session, e) {
@@ -185,8 +187,8 @@ fn paths(session: &mut Workspace, e: ExprId, steps: Vec<Step>) -> Vec<Path> {
     out.push(expanded);
 
     let written = session.pool.expand_definitions(start, &[]);
+    let mut path = base.branch();
     if written != start && !session.pool.over_budget() {
-        let mut path = base.branch();
         let mut s = vec![Step::whole(Rule::ExpandDefinition, start, written)];
         simplified(session, written, Vec::new(), &mut s);
         path.go(s);
@@ -194,18 +196,15 @@ fn paths(session: &mut Workspace, e: ExprId, steps: Vec<Step>) -> Vec<Path> {
         let from = path.last();
         expanded_and_simplified(session, from, Vec::new(), 256, &mut s);
         path.go(s);
-        out.push(path);
     }
+    out.push(path);
 
     for pass in PASSES {
-        if session.pool.over_budget() {
-            break;
-        }
         let mut path = base.branch();
-        rewritten(session, &mut path, pass, &defs);
-        if path.forms.len() > base.forms.len() {
-            out.push(path);
+        if !session.pool.over_budget() {
+            rewritten(session, &mut path, pass, &defs);
         }
+        out.push(path);
     }
     out
 }

@@ -527,14 +527,7 @@ type Shown = (Vec<ExprId>, crate::calculus::readable::Readable);
 /// A side that is a first derivative, derived at the workspace's detail (see
 /// [`crate::calculus::readable`]), with the steps and how they read.
 fn readable_side(session: &mut Workspace, e: ExprId) -> Option<(ExprId, Vec<Step>, Shown)> {
-    let crate::expr::node::Node::Diff {
-        expr,
-        var,
-        order: 1,
-    } = session.pool.node(e).clone()
-    else {
-        return None;
-    };
+    let (expr, var) = first_derivative(session, e)?;
     let defs = session.definitions_in_order();
     let facts = session.facts.clone();
     let detail = session.detail;
@@ -553,6 +546,18 @@ fn readable_side(session: &mut Workspace, e: ExprId) -> Option<(ExprId, Vec<Step
     joined.then_some((d.result, d.steps, (d.shown, readable)))
 }
 
+/// `diff(expr, var)`'s expression and variable, when `e` is a first derivative.
+fn first_derivative(session: &Workspace, e: ExprId) -> Option<(ExprId, ExprId)> {
+    match session.pool.node(e) {
+        crate::expr::node::Node::Diff {
+            expr,
+            var,
+            order: 1,
+        } => Some((*expr, *var)),
+        _ => None,
+    }
+}
+
 /// A side that is a first derivative, derived one rule at a time, with the steps; the
 /// steps run from the side itself.
 fn derived_side(
@@ -560,14 +565,7 @@ fn derived_side(
     e: ExprId,
     rules: &[crate::calculus::lemma::LemmaRule],
 ) -> Option<(ExprId, Vec<Step>)> {
-    let crate::expr::node::Node::Diff {
-        expr,
-        var,
-        order: 1,
-    } = session.pool.node(e).clone()
-    else {
-        return None;
-    };
+    let (expr, var) = first_derivative(session, e)?;
     let defs = session.definitions_in_order();
     let facts = session.facts.clone();
     let d = crate::calculus::derivation::derive_with_lemmas(
