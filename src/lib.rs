@@ -80,6 +80,8 @@ pub mod codegen;
 #[doc(hidden)]
 pub mod diag;
 #[doc(hidden)]
+pub mod eml;
+#[doc(hidden)]
 pub mod expr;
 #[doc(hidden)]
 pub mod lower;
