@@ -11,8 +11,12 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`.
 
+pub mod compile;
 pub mod dag;
+pub mod derive;
+pub mod domain;
 pub mod exact;
 pub mod float;
 pub mod search;
+pub mod table;
 pub mod targets;

@@ -164,8 +164,13 @@ const NONE: Value = Value {
 pub struct Search {
     space: Space,
     entries: Vec<Entry>,
-    /// Each kept tree's values, `points` per tree.
-    values: Vec<Value>,
+    /// Each kept tree's values at the anchor points (the first class's points,
+    /// which every class contains), for the meet-in-the-middle index.
+    anchors: Vec<Value>,
+    /// Each kept tree's size.
+    sizes: Vec<u8>,
+    /// The meet-in-the-middle index: a key of the anchor values, and the tree.
+    index: Vec<(u64, u32)>,
     exps: Vec<Value>,
     lns: Vec<Value>,
     /// `levels[k]` is the range of entries of size `k` (even sizes stay empty).
@@ -209,7 +214,9 @@ impl Search {
         let mut s = Search {
             space,
             entries: Vec::new(),
-            values: Vec::new(),
+            anchors: Vec::new(),
+            sizes: Vec::new(),
+            index: Vec::new(),
             exps: Vec::new(),
             lns: Vec::new(),
             levels: vec![0..0, 0..0],
@@ -248,7 +255,9 @@ impl Search {
         }
         let n = self.entries.len();
         self.entries.push(e);
-        self.values.extend_from_slice(vals);
+        let anchor_points = &self.space.classes[0].points;
+        self.anchors.extend(anchor_points.iter().map(|&p| vals[p]));
+        self.sizes.push(k.min(255) as u8);
         self.exps.extend(vals.iter().map(|v| {
             if v.re.is_nan() {
                 NONE
@@ -372,6 +381,197 @@ impl Search {
             ids.insert(m, id);
         }
         ids[&n]
+    }
+
+    /// Builds the meet-in-the-middle index over every kept tree.
+    pub fn build_index(&mut self) {
+        let na = self.space.classes[0].points.len();
+        self.index = (0..self.entries.len())
+            .filter_map(|n| {
+                let vals = &self.anchors[n * na..(n + 1) * na];
+                let cells = anchor_cells(vals)?;
+                Some((cells_key(cells.iter().map(|c| c.0)), n as u32))
+            })
+            .collect();
+        self.index.sort_unstable();
+    }
+
+    /// The kept trees whose anchor values are within rounding of `vals`.
+    fn probe(&self, vals: &[Value]) -> Vec<u32> {
+        let Some(cells) = anchor_cells(vals) else {
+            return Vec::new();
+        };
+        // Every combination of each component's cell and, near a cell's edge, its
+        // neighbour: a value within rounding of an edge may be stored on either side.
+        let mut keys: Vec<Vec<i64>> = vec![Vec::new()];
+        for (c, other) in cells {
+            let mut next = Vec::new();
+            for k in &keys {
+                let mut a = k.clone();
+                a.push(c);
+                next.push(a);
+                if let Some(o) = other {
+                    let mut b = k.clone();
+                    b.push(o);
+                    next.push(b);
+                }
+            }
+            keys = next;
+        }
+        let mut out = Vec::new();
+        for k in keys {
+            let key = cells_key(k.into_iter());
+            let from = self.index.partition_point(|&(x, _)| x < key);
+            out.extend(self.index[from..].iter().take_while(|&&(x, _)| x == key).map(|&(_, n)| n));
+        }
+        out
+    }
+
+    /// The shortest `eml(a, b)` of two kept trees that equals `target` on every point
+    /// of the class `class` (by number), with its size: for each `a`, the `b` it
+    /// needs, `exp(exp(a) - target)`, is looked up in the index (built first with
+    /// [`Search::build_index`]). Trees up to twice the searched size are reached.
+    pub fn meet(&self, target: &[Option<Value>], class: usize) -> Option<(u32, String)> {
+        let anchor_points = &self.space.classes[0].points;
+        let points = &self.space.classes[class].points;
+        let np = self.space.points.len();
+        let mut best: Option<(u32, usize, usize)> = None;
+        let mut need = vec![NONE; anchor_points.len()];
+        for a in 0..self.entries.len() {
+            let ka = u32::from(self.sizes[a]);
+            if best.is_some_and(|(k, _, _)| ka + 2 >= k) {
+                // Trees come in increasing size: no later `a` can do better.
+                break;
+            }
+            let mut ok = true;
+            for (slot, &p) in need.iter_mut().zip(anchor_points) {
+                let e = self.exps[a * np + p];
+                let Some(t) = target[p] else {
+                    ok = false;
+                    break;
+                };
+                if e.re.is_nan() {
+                    ok = false;
+                    break;
+                }
+                let w = e.minus(t);
+                // A principal logarithm's imaginary part lies in (-π, π].
+                if w.im <= -std::f64::consts::PI || w.im > std::f64::consts::PI {
+                    ok = false;
+                    break;
+                }
+                match w.exp() {
+                    Ok(b) => *slot = b,
+                    Err(_) => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            for b in self.probe(&need) {
+                let b = b as usize;
+                let k = ka + u32::from(self.sizes[b]) + 1;
+                if best.is_some_and(|(bk, _, _)| k >= bk) {
+                    continue;
+                }
+                let right = points.iter().all(|&p| {
+                    let (x, y) = (self.exps[a * np + p], self.lns[b * np + p]);
+                    let Some(t) = target[p] else { return false };
+                    if x.re.is_nan() || y.re.is_nan() {
+                        return false;
+                    }
+                    let v = x.minus(y);
+                    let scale = 1.0 + t.re.abs().max(t.im.abs());
+                    (v.re - t.re).abs() <= 1e-9 * scale && (v.im - t.im).abs() <= 1e-9 * scale
+                });
+                if right {
+                    best = Some((k, a, b));
+                }
+            }
+        }
+        let (k, a, b) = best?;
+        Some((k, format!("eml({}, {})", self.text(a), self.text(b))))
+    }
+
+    /// [`Search::meet`] one level down: the shortest `eml(c, eml(a, b))` and
+    /// `eml(eml(a, b), c)` with `c` a kept tree of size at most `small` and `a`, `b`
+    /// any kept trees, which reaches trees whose top splits off a small subtree. For
+    /// `eml(c, B)` the `B` needed is `exp(exp(c) - target)`; for `eml(A, c)` the `A`
+    /// needed is the principal `ln(target + ln c)` (other branches are not tried).
+    pub fn meet2(&self, target: &[Option<Value>], class: usize, small: u32) -> Option<(u32, String)> {
+        let np = self.space.points.len();
+        let points = &self.space.classes[class].points;
+        let mut best: Option<(u32, String)> = None;
+        for c in 0..self.entries.len() {
+            let kc = u32::from(self.sizes[c]);
+            if kc > small {
+                break;
+            }
+            // eml(c, B): ln B = exp(c) - target.
+            let right: Vec<Option<Value>> = (0..np)
+                .map(|p| {
+                    let t = target[p]?;
+                    let e = self.exps[c * np + p];
+                    if e.re.is_nan() || !points.contains(&p) {
+                        return None;
+                    }
+                    let w = e.minus(t);
+                    if w.im <= -std::f64::consts::PI || w.im > std::f64::consts::PI {
+                        return None;
+                    }
+                    w.exp().ok()
+                })
+                .collect();
+            if points.iter().all(|&p| right[p].is_some())
+                && let Some((k, text)) = self.meet(&right, class)
+                && best.as_ref().is_none_or(|b| k + kc + 1 < b.0)
+            {
+                best = Some((k + kc + 1, format!("eml({}, {text})", self.text(c))));
+            }
+            // eml(A, c): exp(A) = target + ln c.
+            let left: Vec<Option<Value>> = (0..np)
+                .map(|p| {
+                    let t = target[p]?;
+                    let l = self.lns[c * np + p];
+                    if l.re.is_nan() || !points.contains(&p) {
+                        return None;
+                    }
+                    let w = Value::complex(t.re + l.re, t.im + l.im);
+                    w.ln().ok()
+                })
+                .collect();
+            if points.iter().all(|&p| left[p].is_some())
+                && let Some((k, text)) = self.meet(&left, class)
+                && best.as_ref().is_none_or(|b| k + kc + 1 < b.0)
+            {
+                best = Some((k + kc + 1, format!("eml({text}, {})", self.text(c))));
+            }
+        }
+        best
+    }
+
+    /// The target named `name`'s values at every point, for [`Search::meet`].
+    pub fn target_values(&self, name: &str) -> Option<Vec<Option<Value>>> {
+        let t = self.targets.iter().find(|t| t.name == name)?;
+        Some(
+            t.values
+                .iter()
+                .map(|v| v.map(|(re, im)| Value::complex(re, im)))
+                .collect(),
+        )
+    }
+
+    /// The classes' names, by number.
+    pub fn class_names(&self) -> Vec<String> {
+        self.space.classes.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The names of the targets.
+    pub fn target_names(&self) -> Vec<String> {
+        self.targets.iter().map(|t| t.name.clone()).collect()
     }
 
     /// What has been found so far, by target then class.
@@ -511,6 +711,44 @@ fn key<'a>(vals: impl Iterator<Item = &'a Value>) -> u64 {
         mix((v.re * scale).round() as i64 as u64);
         mix((v.im * scale).round() as i64 as u64);
         mix(e as u64);
+    }
+    h
+}
+
+/// The cell of each real component of the anchor values on a grid of about 2^-24
+/// relative, and the neighbouring cell when the component lies within rounding of
+/// an edge; `None` when a value is undefined.
+fn anchor_cells(vals: &[Value]) -> Option<Vec<(i64, Option<i64>)>> {
+    let mut out = Vec::with_capacity(vals.len() * 2);
+    for v in vals {
+        if v.re.is_nan() {
+            return None;
+        }
+        for c in [v.re, v.im] {
+            // A monotone squashing map, so that one grid serves small and large values.
+            let m = c.signum() * (1.0 + c.abs()).log2();
+            let scaled = m * (1u64 << 24) as f64;
+            let cell = scaled.floor();
+            let slack = 1e-8 * (1u64 << 24) as f64;
+            let other = if scaled - cell < slack {
+                Some(cell as i64 - 1)
+            } else if cell + 1.0 - scaled < slack {
+                Some(cell as i64 + 1)
+            } else {
+                None
+            };
+            out.push((cell as i64, other));
+        }
+    }
+    Some(out)
+}
+
+fn cells_key(cells: impl Iterator<Item = i64>) -> u64 {
+    let mut h: u64 = 0x2545_f491_4f6c_dd1d;
+    for c in cells {
+        h ^= c as u64;
+        h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^= h >> 29;
     }
     h
 }
