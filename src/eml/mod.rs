@@ -9,7 +9,7 @@
 //! rounding. [`float`] evaluates a DAG in `f64`; [`search`] enumerates small trees
 //! by value to find the shortest forms of the calculator's primitives.
 //!
-//! The source side of every check lives in [`reference`]: the semantics of a gauge
+//! The source side of every check lives in [`reference`](mod@reference): the semantics of a gauge
 //! formula at a complex point, under the same convention, computed in plain `f64`
 //! complex numbers ([`complex`]) and in certified rectangles of intervals that
 //! enclose the true value or fail ([`ball`]).

@@ -24,17 +24,28 @@
 //!   `atan z = (i/2)(ln(1 - iz) - ln(1 + iz))`; `asinh z = ln(z + sqrt(z^2 + 1))`;
 //!   `acosh z = ln(z + sqrt(z + 1) sqrt(z - 1))`;
 //!   `atanh z = (ln(1 + z) - ln(1 - z))/2`. Off the cuts these agree with
-//!   Mathematica and mpmath. On the cuts, for real (or purely imaginary, for `atan`
-//!   and `asinh`) arguments, they are continuous from above (from the right on the
-//!   imaginary axis's cuts, where the formula's logarithm meets its own cut from
-//!   above), and mpmath agrees at every cut point the tests check:
-//!   `asin(-3) = -π/2 + 1.7627…i`, `acos(-3) = π - 1.7627…i`,
-//!   `asin(5) = π/2 - 2.2924…i`, `atanh(2) = 0.5493… - (π/2)i`,
-//!   `atan(2i) = π/2 + 0.5493…i`, `asinh(-2i) = -1.3170… - (π/2)i`.
+//!   Mathematica and mpmath. On a cut, the value follows from the convention for
+//!   `ln` and `sqrt` inside the formula, and it is continuous with one side: that of
+//!   Kahan's counter-clockwise continuity, which mpmath shares at every cut point the
+//!   tests check. `asin` and `acos` take the upper side on `(-∞, -1)` and the lower
+//!   side on `(1, ∞)` (`asin(-3) = -π/2 + 1.7627…i`, `acos(-3) = π - 1.7627…i`,
+//!   `asin(5) = π/2 - 2.2924…i`); `atanh` the upper side on `(-∞, -1)` and the lower
+//!   on `(1, ∞)` (`atanh(2) = 0.5493… - (π/2)i`); `acosh` the upper side on all of
+//!   `(-∞, 1)`; `atan` and `asinh` the right side on `i(1, ∞)` and the left side on
+//!   `i(-∞, -1)` (`atan(2i) = π/2 + 0.5493…i`, `asinh(-3i) = -1.7627… - (π/2)i`).
+//!   A value on a cut is therefore not always the limit from above: it is what the
+//!   formula gives.
 //! - `sigmoid z = 1/(1 + exp(-z))`, `softplus z = ln(1 + exp z)` (principal).
 //!   `abs` and `erf` are the real functions, evaluated only at exactly real values.
 //! - The prelude's `hypot(x, y) = sqrt(x^2 + y^2)`, `avg(x, y) = (x + y)/2`,
 //!   `log(b, x) = ln x / ln b`, and every other definition, by its body.
+//!
+//! The walk evaluates the pool's canonical form of a formula, which its constructors
+//! have already normalized by rules that hold for real values. Most of them hold over
+//! the complex numbers too (`(x^y)^2 = x^(2y)`, `exp(x) exp(y) = exp(x + y)`,
+//! `sqrt(x)^2 = x`), but `exp(u)^w = exp(u w)` for a non-whole `w` does not when
+//! `|Im u| > π`: `sqrt(exp(u))` is built as `exp(u/2)`, and is evaluated as written
+//! there, not as `exp(ln(exp(u))/2)`.
 //!
 //! A formula's definitions are expanded as the precise evaluator expands them. Sums,
 //! tensors, indices, deltas, reductions and derivatives not yet taken have no
