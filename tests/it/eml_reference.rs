@@ -68,7 +68,8 @@ fn unary(text: &'static str, re: f64, im: f64, value_re: f64, value_im: f64) -> 
 /// 40 digits, rounded to `f64`), as `(formula, re, im, value's re, value's im)`.
 /// On the cuts, the values are the defining formulas' under the convention (ln of a
 /// negative real is `ln r + πi`), computed in mpmath; mpmath's own functions agree with
-/// them at every point here, on the cuts included. Generic points include `|Im x| > π`.
+/// them at every point here, on the cuts included. Generic points include `|Im x| > π`; the last rows
+/// are large arguments, where forms that overflow or cancel would fail.
 #[rustfmt::skip]
 #[allow(clippy::approx_constant)] // mpmath's digits, written as it gives them.
 const TABLE: &[(&str, f64, f64, f64, f64)] = &[
@@ -233,6 +234,12 @@ const TABLE: &[(&str, f64, f64, f64, f64)] = &[
     ("softplus(x)", 2.0, -7.0, 2.1003977575739023, -0.6363075162222211), // generic
     ("softplus(x)", -1.25, -0.5, 0.2302758708643603, -0.10932284990807381), // generic
     ("softplus(x)", 0.25, 3.5, -0.7055950634821867, -1.9931841988658163), // generic
+    ("tan(x)", 1.0, 40.0, 3.282293445541193e-35, 1.0), // large
+    ("tanh(x)", 30.0, -2.0, 1.0, 1.3253898390798914e-26), // large
+    ("exp(x)", 700.0, 2.0, -4.220694611026803e+303, 9.222385975746636e+303), // large
+    ("asin(x)", 1000000.0, -3000000.0, 0.3217505543966272, -15.659950285021262), // large
+    ("acosh(x)", -10000000.0, 2.0, 16.811242831518282, 3.1415924535897934), // large
+    ("atan(x)", 0.001, 0.5, 0.0013333319506204971, 0.5493052554471413), // near a zero
 ];
 
 #[test]
