@@ -9,14 +9,22 @@
 //! rounding. [`float`] evaluates a DAG in `f64`; [`search`] enumerates small trees
 //! by value to find the shortest forms of the calculator's primitives.
 //!
+//! The source side of every check lives in [`reference`](mod@reference): the semantics of a gauge
+//! formula at a complex point, under the same convention, computed in plain `f64`
+//! complex numbers ([`complex`]) and in certified rectangles of intervals that
+//! enclose the true value or fail ([`ball`]).
+//!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`.
 
+pub mod ball;
 pub mod compile;
+pub mod complex;
 pub mod dag;
 pub mod derive;
 pub mod domain;
 pub mod exact;
 pub mod float;
+pub mod reference;
 pub mod search;
 pub mod table;
 pub mod targets;
