@@ -46,6 +46,7 @@
 //! | `print` | the text printer that round-trips, and LaTeX |
 //! | `lower` | names, kinds, shapes and definitions: syntax tree to pool, inside a `Workspace` (pool, scope, facts, claims) and the prelude |
 //! | `numeric` | values and `--at` bindings, the compiled tape (the one evaluator: f64, f32, complex, dual), derivative oracles, random points, plots |
+//! | `eml` | formulas as trees of the one operator `eml(x, y) = exp(x) - ln(y)`: the DAG and its sizes, exact branch semantics, the exhaustive search, the table of shortest forms, the compiler, EML-native derivatives, the audit |
 //! | `trace` | the vocabulary of derivations: the `Rule` enum, `Step`, `Rewrite` |
 //! | `simplify` | the phased simplifier, its named rules, the sign prover, folding into definitions, CSE |
 //! | `calculus` | symbolic derivatives, reverse-mode gradients, derivations step by step |
@@ -103,6 +104,7 @@ pub mod trace;
 pub mod verify;
 
 pub use api::backward::{BackwardCheck, BackwardReport, Trace};
+pub use api::eml::{EmlBuild, EmlReport, EmlTable, eml_table};
 pub use api::error::{Error, Result};
 pub use api::expr::Expr;
 pub use api::results::{CheckReport, ClaimReport, Derivation};
@@ -116,6 +118,7 @@ pub use report::Format;
 /// Options of the [`Session`] methods and of rendering, as structs with `with_*`
 /// builders.
 pub mod options {
+    pub use crate::api::eml::EmlOptions;
     pub use crate::api::options::*;
     pub use crate::api::values::{Array, ValuesOptions};
 }

@@ -6,11 +6,12 @@
 //! Python bindings will be). A session shares its workspace with the results it hands out, so that an
 //! [`Expr`](expr::Expr) prints the same after later calls.
 //!
-//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `codegen`, `verify`, `check`, `prove`, `backward`, `report`.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `codegen`, `verify`, `check`, `prove`, `backward`, `eml`, `report`.
 
 pub(crate) mod adjoint;
 pub mod backward;
 pub mod codegen;
+pub mod eml;
 pub mod error;
 pub mod expr;
 pub mod options;

@@ -8,6 +8,7 @@ mod args;
 mod commands;
 mod format;
 mod render;
+mod subargs;
 mod usage;
 
 use std::io::{IsTerminal, Write};

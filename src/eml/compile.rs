@@ -131,7 +131,10 @@ impl Compiler<'_> {
             None => {
                 let Some(f) = self.table.of(name).into_iter().max_by_key(|f| {
                     // The most general region available, then the shortest.
-                    (Region::ALL.iter().position(|r| *r == f.region), std::cmp::Reverse(f.k))
+                    (
+                        Region::ALL.iter().position(|r| *r == f.region),
+                        std::cmp::Reverse(f.k),
+                    )
                 }) else {
                     return Err(self.unsupported(at, &format!("the table has no form of `{name}`")));
                 };
@@ -141,6 +144,13 @@ impl Compiler<'_> {
         };
         if form.region != Region::Complex {
             for &(_, src) in args {
+                // A constant operand that lies in the region needs no condition.
+                if self.pool.free_symbols(src).is_empty()
+                    && crate::eml::reference::eval_f64(self.pool, src, &[])
+                        .is_ok_and(|v| form.region.contains(v.re, v.im))
+                {
+                    continue;
+                }
                 self.conditions.push(Condition {
                     region: form.region,
                     arg: src,
@@ -162,6 +172,10 @@ impl Compiler<'_> {
             return crate::diag::stack::grow(|| self.node(id));
         }
         if let Some(&d) = self.memo.get(&id) {
+            return Ok(d);
+        }
+        if let Some(d) = self.constant_by_value(id) {
+            self.memo.insert(id, d);
             return Ok(d);
         }
         let out = match self.pool.node(id).clone() {
@@ -187,7 +201,7 @@ impl Compiler<'_> {
                     let (a, b) = (self.node(args[0])?, self.node(args[1])?);
                     self.dag.eml(a, b)
                 } else if ["hypot", "avg", "asinh", "acosh", "atanh"].contains(&name.as_str())
-                    && self.table.of(&name).first().is_some()
+                    && !self.table.of(&name).is_empty()
                 {
                     let mut ops = Vec::new();
                     for &a in args.iter() {
@@ -221,6 +235,37 @@ impl Compiler<'_> {
         };
         self.memo.insert(id, out);
         Ok(out)
+    }
+
+    /// A constant subexpression (other than 1 and `e`) whose value is one of the
+    /// table's constants: that constant's form. `sqrt(-1)` is the table's `i`, and
+    /// `(1 + sqrt(5))/2` its `phi`. The match is by value within `1e-12`; the audit
+    /// then checks the result in certified arithmetic like any other.
+    fn constant_by_value(&mut self, id: ExprId) -> Option<Id> {
+        if !self.pool.free_symbols(id).is_empty() {
+            return None;
+        }
+        match self.pool.node(id) {
+            Node::Num(r) if r.is_one() => return None,
+            Node::Const(Constant::E) => return None,
+            Node::Num(_)
+            | Node::Const(_)
+            | Node::Add(_)
+            | Node::Mul(_)
+            | Node::Pow(..)
+            | Node::Func(..)
+            | Node::Call { .. } => {}
+            _ => return None,
+        }
+        let v = crate::eml::reference::eval_f64(self.pool, id, &[]).ok()?;
+        let table = self.table;
+        let form = table
+            .constants()
+            .iter()
+            .filter(|(c, _)| (c.re - v.re).hypot(c.im - v.im) <= 1e-12 * (1.0 + v.abs()))
+            .map(|(_, f)| *f)
+            .min_by_key(|f| f.k)?;
+        Some(form.build(&mut self.dag, &[]))
     }
 
     /// A rational number: a constant of the table when there is one, else built from
@@ -300,6 +345,15 @@ impl Compiler<'_> {
             let (n, m) = self.split_sign(t);
             if n { neg.push(m) } else { pos.push(m) }
         }
+        // A `+ 1` is `succ` of the rest: it goes last, after a first term.
+        if pos.len() > 1
+            && let Some(k) = pos
+                .iter()
+                .position(|&p| self.pool.as_num(p).is_some_and(|r| r.is_one()))
+        {
+            let one = pos.remove(k);
+            pos.push(one);
+        }
         let (mut acc, mut acc_src) = match pos.first() {
             Some(&p) => (self.node(p)?, p),
             None => {
@@ -310,12 +364,25 @@ impl Compiler<'_> {
             }
         };
         for &p in pos.iter().skip(1) {
+            if self.pool.as_num(p).is_some_and(|r| r.is_one()) {
+                let src = self.pool.add(vec![acc_src, p]);
+                acc = self.prim("succ", &[(acc, acc_src)], src)?;
+                acc_src = src;
+                continue;
+            }
             let v = self.node(p)?;
             let src = self.pool.add(vec![acc_src, p]);
             acc = self.prim("plus", &[(acc, acc_src), (v, p)], src)?;
             acc_src = src;
         }
         for &m in &neg {
+            if self.pool.as_num(m).is_some_and(|r| r.is_one()) {
+                let nm = self.pool.neg(m);
+                let src = self.pool.add(vec![acc_src, nm]);
+                acc = self.prim("pred", &[(acc, acc_src)], src)?;
+                acc_src = src;
+                continue;
+            }
             let v = self.node(m)?;
             let nm = self.pool.neg(m);
             let src = self.pool.add(vec![acc_src, nm]);
@@ -346,7 +413,12 @@ impl Compiler<'_> {
         if coef.is_negative() {
             let pos = self.pool.num(-coef.clone());
             let mut fs = vec![pos];
-            fs.extend(factors.iter().copied().filter(|&f| self.pool.as_num(f).is_none()));
+            fs.extend(
+                factors
+                    .iter()
+                    .copied()
+                    .filter(|&f| self.pool.as_num(f).is_none()),
+            );
             let m = self.pool.mul(fs);
             let v = self.node(m)?;
             return self.prim("minus", &[(v, m)], at);

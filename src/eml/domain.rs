@@ -55,14 +55,10 @@ impl Region {
     /// Whether every point of `self` is in `other`.
     pub fn within(self, other: Region) -> bool {
         use Region::*;
-        match (self, other) {
-            (_, Complex) => true,
-            (Positive, _) => true,
-            (Real, Real | Strip) => true,
-            (Strip, Strip) => true,
-            (OffCut, OffCut) => true,
-            _ => false,
-        }
+        matches!(
+            (self, other),
+            (_, Complex) | (Positive, _) | (Real, Real | Strip) | (Strip, Strip) | (OffCut, OffCut)
+        )
     }
 
     /// Whether the complex number `re + i im` lies in the region.

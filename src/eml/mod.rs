@@ -16,7 +16,10 @@
 //!
 //! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`.
 
+pub mod audit;
 pub mod ball;
+pub mod build;
+pub mod certify;
 pub mod compile;
 pub mod complex;
 pub mod dag;
@@ -24,7 +27,9 @@ pub mod derive;
 pub mod domain;
 pub mod exact;
 pub mod float;
+pub mod paper;
 pub mod reference;
+pub mod run;
 pub mod search;
 pub mod table;
 pub mod targets;

@@ -68,7 +68,7 @@ impl Space {
     pub fn unary() -> Space {
         let points = [
             c(0.6137, 0.0),
-            c(2.3089, 0.0),
+            c(5.3731, 0.0),
             c(-1.4621, 0.0),
             c(0.3719, 1.2113),
             c(-0.8227, -2.3391),
@@ -92,7 +92,7 @@ impl Space {
     pub fn binary() -> Space {
         let points = [
             [c(0.6137, 0.0), c(1.7311, 0.0)],
-            [c(2.3089, 0.0), c(0.4127, 0.0)],
+            [c(5.3089, 0.0), c(3.4127, 0.0)],
             [c(-1.4621, 0.0), c(0.8519, 0.0)],
             [c(0.9373, 0.0), c(-2.2159, 0.0)],
             [c(0.3719, 1.2113), c(-0.6617, 0.5283)],
@@ -169,8 +169,10 @@ pub struct Search {
     anchors: Vec<Value>,
     /// Each kept tree's size.
     sizes: Vec<u8>,
-    /// The meet-in-the-middle index: a key of the anchor values, and the tree.
-    index: Vec<(u64, u32)>,
+    /// The meet-in-the-middle index: from a key of the anchor values to the first
+    /// tree with it; `chain[n]` is the next tree with tree `n`'s key (or `u32::MAX`).
+    index: FxHashMap<u64, u32>,
+    chain: Vec<u32>,
     exps: Vec<Value>,
     lns: Vec<Value>,
     /// `levels[k]` is the range of entries of size `k` (even sizes stay empty).
@@ -216,7 +218,8 @@ impl Search {
             entries: Vec::new(),
             anchors: Vec::new(),
             sizes: Vec::new(),
-            index: Vec::new(),
+            index: FxHashMap::default(),
+            chain: Vec::new(),
             exps: Vec::new(),
             lns: Vec::new(),
             levels: vec![0..0, 0..0],
@@ -283,7 +286,7 @@ impl Search {
             if v.re.is_nan() {
                 continue;
             }
-            let tol = 1e-9 * (1.0 + v.re.abs());
+            let tol = 1e-11 * (1.0 + v.re.abs());
             let table = &self.lookup[ci];
             let from = table.partition_point(|&(re, _)| re < v.re - tol);
             for &(re, t) in table[from..]
@@ -295,7 +298,7 @@ impl Search {
                     let (re, im) = self.targets[t].values[p].unwrap_or((f64::NAN, f64::NAN));
                     let v = vals[p];
                     let scale = 1.0 + re.abs().max(im.abs());
-                    (v.re - re).abs() <= 1e-9 * scale && (v.im - im).abs() <= 1e-9 * scale
+                    (v.re - re).abs() <= 1e-11 * scale && (v.im - im).abs() <= 1e-11 * scale
                 });
                 if close {
                     self.found.entry((t, ci)).or_insert((k, n));
@@ -386,45 +389,51 @@ impl Search {
     /// Builds the meet-in-the-middle index over every kept tree.
     pub fn build_index(&mut self) {
         let na = self.space.classes[0].points.len();
-        self.index = (0..self.entries.len())
-            .filter_map(|n| {
-                let vals = &self.anchors[n * na..(n + 1) * na];
-                let cells = anchor_cells(vals)?;
-                Some((cells_key(cells.iter().map(|c| c.0)), n as u32))
-            })
-            .collect();
-        self.index.sort_unstable();
+        let mut cells = [(0i64, None); MAX_CELLS];
+        self.index = FxHashMap::default();
+        self.index.reserve(self.entries.len());
+        self.chain = vec![u32::MAX; self.entries.len()];
+        for n in 0..self.entries.len() {
+            let vals = &self.anchors[n * na..(n + 1) * na];
+            let Some(k) = anchor_cells(vals, &mut cells) else {
+                continue;
+            };
+            let key = cells[..k].iter().fold(KEY_SEED, |h, c| key_step(h, c.0));
+            if let Some(first) = self.index.insert(key, n as u32) {
+                self.chain[n] = first;
+            }
+        }
     }
 
-    /// The kept trees whose anchor values are within rounding of `vals`.
-    fn probe(&self, vals: &[Value]) -> Vec<u32> {
-        let Some(cells) = anchor_cells(vals) else {
-            return Vec::new();
+    /// The kept trees whose anchor values are within rounding of `vals`, passed to
+    /// `found`.
+    fn probe(&self, vals: &[Value], found: &mut dyn FnMut(u32)) {
+        let mut cells = [(0i64, None); MAX_CELLS];
+        let Some(n) = anchor_cells(vals, &mut cells) else {
+            return;
         };
         // Every combination of each component's cell and, near a cell's edge, its
         // neighbour: a value within rounding of an edge may be stored on either side.
-        let mut keys: Vec<Vec<i64>> = vec![Vec::new()];
-        for (c, other) in cells {
-            let mut next = Vec::new();
-            for k in &keys {
-                let mut a = k.clone();
-                a.push(c);
-                next.push(a);
-                if let Some(o) = other {
-                    let mut b = k.clone();
-                    b.push(o);
-                    next.push(b);
+        let edges: Vec<usize> = (0..n).filter(|&i| cells[i].1.is_some()).collect();
+        for mask in 0u32..(1 << edges.len().min(8)) {
+            let mut key = KEY_SEED;
+            let mut e = 0;
+            for (i, &(c, other)) in cells[..n].iter().enumerate() {
+                let mut v = c;
+                if other.is_some() && edges.get(e) == Some(&i) {
+                    if mask & (1 << e) != 0 {
+                        v = other.unwrap_or(c);
+                    }
+                    e += 1;
                 }
+                key = key_step(key, v);
             }
-            keys = next;
+            let mut at = self.index.get(&key).copied().unwrap_or(u32::MAX);
+            while at != u32::MAX {
+                found(at);
+                at = self.chain[at as usize];
+            }
         }
-        let mut out = Vec::new();
-        for k in keys {
-            let key = cells_key(k.into_iter());
-            let from = self.index.partition_point(|&(x, _)| x < key);
-            out.extend(self.index[from..].iter().take_while(|&&(x, _)| x == key).map(|&(_, n)| n));
-        }
-        out
     }
 
     /// The shortest `eml(a, b)` of two kept trees that equals `target` on every point
@@ -471,7 +480,9 @@ impl Search {
             if !ok {
                 continue;
             }
-            for b in self.probe(&need) {
+            let mut hits = Vec::new();
+            self.probe(&need, &mut |b| hits.push(b));
+            for b in hits {
                 let b = b as usize;
                 let k = ka + u32::from(self.sizes[b]) + 1;
                 if best.is_some_and(|(bk, _, _)| k >= bk) {
@@ -485,7 +496,7 @@ impl Search {
                     }
                     let v = x.minus(y);
                     let scale = 1.0 + t.re.abs().max(t.im.abs());
-                    (v.re - t.re).abs() <= 1e-9 * scale && (v.im - t.im).abs() <= 1e-9 * scale
+                    (v.re - t.re).abs() <= 1e-11 * scale && (v.im - t.im).abs() <= 1e-11 * scale
                 });
                 if right {
                     best = Some((k, a, b));
@@ -501,7 +512,12 @@ impl Search {
     /// any kept trees, which reaches trees whose top splits off a small subtree. For
     /// `eml(c, B)` the `B` needed is `exp(exp(c) - target)`; for `eml(A, c)` the `A`
     /// needed is the principal `ln(target + ln c)` (other branches are not tried).
-    pub fn meet2(&self, target: &[Option<Value>], class: usize, small: u32) -> Option<(u32, String)> {
+    pub fn meet2(
+        &self,
+        target: &[Option<Value>],
+        class: usize,
+        small: u32,
+    ) -> Option<(u32, String)> {
         let np = self.space.points.len();
         let points = &self.space.classes[class].points;
         let mut best: Option<(u32, String)> = None;
@@ -715,40 +731,49 @@ fn key<'a>(vals: impl Iterator<Item = &'a Value>) -> u64 {
     h
 }
 
-/// The cell of each real component of the anchor values on a grid of about 2^-24
-/// relative, and the neighbouring cell when the component lies within rounding of
-/// an edge; `None` when a value is undefined.
-fn anchor_cells(vals: &[Value]) -> Option<Vec<(i64, Option<i64>)>> {
-    let mut out = Vec::with_capacity(vals.len() * 2);
-    for v in vals {
+/// At most this many real components in the anchor values (four complex points).
+const MAX_CELLS: usize = 8;
+
+/// The cell of each real component of the anchor values on a grid of 2^-24 in
+/// the logarithm of its magnitude, and the neighbouring cell when the component lies within rounding of
+/// an edge, written to `out`; returns how many, or `None` when a value is undefined.
+fn anchor_cells(vals: &[Value], out: &mut [(i64, Option<i64>); MAX_CELLS]) -> Option<usize> {
+    let mut n = 0;
+    for v in vals.iter().take(MAX_CELLS / 2) {
         if v.re.is_nan() {
             return None;
         }
         for c in [v.re, v.im] {
-            // A monotone squashing map, so that one grid serves small and large values.
-            let m = c.signum() * (1.0 + c.abs()).log2();
-            let scaled = m * (1u64 << 24) as f64;
-            let cell = scaled.floor();
-            let slack = 1e-8 * (1u64 << 24) as f64;
-            let other = if scaled - cell < slack {
-                Some(cell as i64 - 1)
-            } else if cell + 1.0 - scaled < slack {
-                Some(cell as i64 + 1)
+            // The sign and the logarithm of the magnitude: a grid of the same
+            // relative width for tiny and huge values alike; 0 is a cell of its own.
+            if c == 0.0 {
+                out[n] = (i64::MIN, None);
+                n += 1;
+                continue;
+            }
+            let m = c.abs().log2() * (1u64 << 24) as f64;
+            let cell = m.floor();
+            let slack = 0.05;
+            let sign = if c < 0.0 { 1i64 << 62 } else { 0 };
+            let other = if m - cell < slack {
+                Some(sign + cell as i64 - 1)
+            } else if cell + 1.0 - m < slack {
+                Some(sign + cell as i64 + 1)
             } else {
                 None
             };
-            out.push((cell as i64, other));
+            let cell = sign + cell as i64;
+            out[n] = (cell, other);
+            n += 1;
         }
     }
-    Some(out)
+    Some(n)
 }
 
-fn cells_key(cells: impl Iterator<Item = i64>) -> u64 {
-    let mut h: u64 = 0x2545_f491_4f6c_dd1d;
-    for c in cells {
-        h ^= c as u64;
-        h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        h ^= h >> 29;
-    }
-    h
+const KEY_SEED: u64 = 0x2545_f491_4f6c_dd1d;
+
+fn key_step(h: u64, c: i64) -> u64 {
+    let mut h = h ^ c as u64;
+    h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 29)
 }

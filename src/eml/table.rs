@@ -35,6 +35,8 @@ pub struct Form {
 #[derive(Clone, Debug, Default)]
 pub struct Table {
     forms: Vec<Form>,
+    /// The constant forms' values, computed on first use.
+    constants: std::sync::OnceLock<Vec<(crate::eml::complex::C64, usize)>>,
 }
 
 /// The primitives' names and their number of arguments.
@@ -97,7 +99,9 @@ impl Table {
                 continue;
             }
             let bad = |what: &str| format!("forms.txt:{}: {what}", n + 1);
-            let mut f = line.splitn(5, char::is_whitespace).filter(|s| !s.is_empty());
+            let mut f = line
+                .splitn(5, char::is_whitespace)
+                .filter(|s| !s.is_empty());
             let (Some(name), Some(region), Some(k), Some(how), Some(text)) =
                 (f.next(), f.next(), f.next(), f.next(), f.next())
             else {
@@ -113,7 +117,30 @@ impl Table {
                 text: text.trim().to_string(),
             });
         }
-        Ok(Table { forms })
+        Ok(Table {
+            forms,
+            constants: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Every constant form (one without variables) with its value.
+    pub fn constants(&self) -> Vec<(crate::eml::complex::C64, &Form)> {
+        let values = self.constants.get_or_init(|| {
+            self.forms
+                .iter()
+                .enumerate()
+                .filter_map(|(n, f)| {
+                    let mut dag = Dag::new();
+                    let root = dag.parse(&f.text).ok()?;
+                    if !dag.vars().is_empty() {
+                        return None;
+                    }
+                    let v = crate::eml::float::eval(&dag, root, &[]).ok()?;
+                    Some((crate::eml::complex::C64::new(v.re, v.im), n))
+                })
+                .collect()
+        });
+        values.iter().map(|&(v, n)| (v, &self.forms[n])).collect()
     }
 
     /// Every form, in the table's order.
@@ -139,6 +166,18 @@ impl Table {
 }
 
 impl Form {
+    /// The form as a line of the table, ending in a newline.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} {} {} {}\n",
+            self.name,
+            self.region.name(),
+            self.k,
+            self.how,
+            self.text
+        )
+    }
+
     /// The form in `dag`, its `x` and `y` replaced by `args`.
     pub fn build(&self, dag: &mut Dag, args: &[Id]) -> Id {
         let mut own = Dag::new();

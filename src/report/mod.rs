@@ -6,11 +6,12 @@
 //! only writes it out, and the library facade gives the same renderings to its users.
 //! JSON is built from serde structs; see [`json`] for how key order stays stable.
 //!
-//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`, `prove`, `backward`.
+//! May import: `diag`, `syntax`, `expr`, `print`, `lower`, `numeric`, `trace`, `simplify`, `calculus`, `verify`, `check`, `prove`, `backward`, `eml`.
 
 pub mod backward;
 pub mod check;
 pub mod derivation;
+pub mod eml;
 pub mod json;
 pub mod layout;
 pub mod markdown;

@@ -20,6 +20,7 @@ mod codegen;
 mod common;
 mod cse;
 mod deep;
+mod eml;
 mod eml_reference;
 mod equalities;
 mod eval;

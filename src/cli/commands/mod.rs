@@ -5,6 +5,7 @@ mod check;
 mod codegen;
 mod completions;
 pub mod diff;
+mod eml;
 mod eval;
 mod grad;
 mod hessian;
@@ -110,6 +111,8 @@ pub fn execute(session: &mut Session, cli: Cli, out: &mut impl Write) -> Outcome
             let what = codegen::Formula { expr, loss };
             codegen::run(session, &what, wrt.as_deref(), *target, *emit_check, out)
         }
+        Command::Eml(args) => eml::run(session, &cli, args, out),
+        Command::EmlTable(args) => eml::table(&cli, args, out),
         Command::Completions { shell } => completions::run(*shell, out),
     }
 }
@@ -125,10 +128,12 @@ pub fn prints_latex(cli: &Cli) -> bool {
         | Command::Grad { .. }
         | Command::Hessian { .. }
         | Command::Simplify { .. }
-        | Command::Prove { .. } => latex,
+        | Command::Prove { .. }
+        | Command::Eml(_) => latex,
         Command::Eval { .. }
         | Command::Check(_)
         | Command::Codegen { .. }
+        | Command::EmlTable(_)
         | Command::Completions { .. } => false,
     }
 }
