@@ -109,8 +109,9 @@ pub fn build(opts: &BuildOptions, log: &mut dyn FnMut(&str)) -> Result<Table, St
     for arity in 0..3usize {
         searched(opts, arity, &mut cands, log)?;
     }
-    let mut table = audited(&cands, log);
-    for round in 1..=3 {
+    let mut cache = Cache::default();
+    let mut table = audited(&cands, &mut cache, log);
+    for round in 1..=8 {
         let before = table_text(&table);
         for line in RECIPES.lines() {
             let line = line.trim();
@@ -153,7 +154,7 @@ pub fn build(opts: &BuildOptions, log: &mut dyn FnMut(&str)) -> Result<Table, St
                 });
             }
         }
-        table = audited(&cands, log);
+        table = audited(&cands, &mut cache, log);
         log(&format!(
             "recipes, round {round}: {} forms",
             table.forms().len()
@@ -321,7 +322,11 @@ fn save(s: &Search, p: &Path) -> Result<(), String> {
 
 /// The candidates audited: for each primitive, the shortest form on each region,
 /// without those a shorter form on a larger region makes useless.
-fn audited(cands: &[Candidate], log: &mut dyn FnMut(&str)) -> Table {
+/// The regions audited so far, by primitive and form, so that a round of recipes
+/// audits only what is new.
+type Cache = rustc_hash::FxHashMap<(String, String), Option<Region>>;
+
+fn audited(cands: &[Candidate], cache: &mut Cache, log: &mut dyn FnMut(&str)) -> Table {
     let mut forms: Vec<Form> = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
     for c in cands {
@@ -359,11 +364,22 @@ fn audited(cands: &[Candidate], log: &mut dyn FnMut(&str)) -> Table {
             )
             .map(|s| s.to_string())
             .collect();
-        let Some((region, _)) = audit::region(&mut ws.pool, id, &vars, &dag, root) else {
-            log(&format!(
-                "rejected: a {} form of size {k} is wrong everywhere it was audited",
-                c.name
-            ));
+        let key = (c.name.clone(), c.text.clone());
+        let region = match cache.get(&key) {
+            Some(r) => *r,
+            None => {
+                let r = audit::region(&mut ws.pool, id, &vars, &dag, root).map(|(r, _)| r);
+                if r.is_none() {
+                    log(&format!(
+                        "rejected: a {} form of size {k} is wrong everywhere it was audited",
+                        c.name
+                    ));
+                }
+                cache.insert(key, r);
+                r
+            }
+        };
+        let Some(region) = region else {
             continue;
         };
         forms.push(Form {

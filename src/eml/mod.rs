@@ -28,6 +28,7 @@ pub mod domain;
 pub mod exact;
 pub mod float;
 pub mod paper;
+pub mod plain;
 pub mod reference;
 pub mod run;
 pub mod search;

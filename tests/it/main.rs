@@ -21,6 +21,7 @@ mod common;
 mod cse;
 mod deep;
 mod eml;
+mod eml_mpmath;
 mod eml_reference;
 mod equalities;
 mod eval;
