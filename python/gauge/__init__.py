@@ -53,6 +53,8 @@ from ._gauge import (
     Counterexample,
     Derivation,
     DumpCheck,
+    Eml,
+    EmlTable,
     Expr,
     LossCheck,
     ParamCheck,
@@ -77,6 +79,8 @@ __all__ = [
     "prove",
     "check",
     "codegen",
+    "eml",
+    "eml_table",
     "verify_backward",
     "labels",
     "positive",
@@ -95,6 +99,8 @@ __all__ = [
     "Component",
     "Code",
     "Arg",
+    "Eml",
+    "EmlTable",
 ] + _errors.__all__
 
 Defs = Optional[PathLike]
@@ -323,3 +329,54 @@ def codegen(
         ``.text`` (also ``str()``), ``.args``, and ``.function()`` to run it.
     """
     return Session(defs).codegen(expr, wrt, target, check=check)
+
+
+def eml(
+    expr: str, defs: Defs = None, *, diff: Optional[str] = None, complex_safe: bool = False
+) -> Eml:
+    """Compile a scalar formula, or its derivative, to a pure EML DAG over ``1`` and its
+    variables (``eml(x, y) = exp(x) - ln(y)``), audited against the formula.
+
+    Parameters
+    ----------
+    expr : str
+        A scalar formula (no tensors or sums).
+    defs : str or os.PathLike, optional
+        Definitions the formula uses.
+    diff : str, optional
+        Compile the derivative by this variable instead of the formula.
+    complex_safe : bool, optional
+        Use only forms right on the whole complex plane, where the table has them.
+
+    Returns
+    -------
+    Eml
+        ``k`` (the paper's size, an exact ``int``), ``depth``, ``nodes``, ``nested``,
+        ``bindings`` and ``result``, ``domain``, ``verified`` and the ``audit``'s
+        counts; ``str()`` prints what ``gauge eml`` prints.
+
+    Examples
+    --------
+    >>> e = gauge.eml("exp(x)")
+    >>> e.k, e.nested, e.verified
+    (3, 'eml(x, 1)', True)
+    """
+    return Session(defs).eml(expr, diff=diff, complex_safe=complex_safe)
+
+
+def eml_table() -> EmlTable:
+    """The table of EML forms of gauge's primitives beside the paper's published sizes,
+    each form audited again, as ``gauge eml-table`` prints it.
+
+    Returns
+    -------
+    EmlTable
+        ``rows`` (one dict per primitive), ``str()`` the Markdown table, ``to_json()``.
+
+    Examples
+    --------
+    >>> sin = next(r for r in gauge.eml_table().rows if r["primitive"] == "sin")
+    >>> sin["region"], sin["verified"]
+    ('real', True)
+    """
+    return _gauge._eml_table()

@@ -13,11 +13,13 @@
 //! | `proofs.rs` | `Proofs`, `Claim`, `Counterexample` |
 //! | `values.rs` | `ValuesReport`, `DumpCheck`, `ParamCheck`, `LossCheck`, `Component` |
 //! | `code.rs` | `Code`, `Arg` |
+//! | `eml.rs` | `Eml`, `EmlTable` |
 //! | `errors.rs` | gauge errors as `GaugeError` subclasses; panics caught |
 //! | `backward.rs` | the tracer of `gauge.verify_backward` |
 
 mod backward;
 mod code;
+mod eml;
 mod errors;
 mod expr;
 mod proofs;
@@ -44,6 +46,9 @@ fn _gauge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::PyComponent>()?;
     m.add_class::<code::PyCode>()?;
     m.add_class::<code::PyArg>()?;
+    m.add_class::<eml::PyEml>()?;
+    m.add_class::<eml::PyEmlTable>()?;
+    m.add_function(wrap_pyfunction!(eml::_eml_table, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_testing, m)?)?;
     backward::register(m)?;
     Ok(())

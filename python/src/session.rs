@@ -10,12 +10,13 @@
 use std::path::PathBuf;
 
 use gauge::ErrorKind;
-use gauge::options::{CodegenOptions, DiffOptions, GradOptions, ProveOptions, Target};
+use gauge::options::{CodegenOptions, DiffOptions, EmlOptions, GradOptions, ProveOptions, Target};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
 use crate::code::PyCode;
+use crate::eml::PyEml;
 use crate::errors::{guard, guard_py};
 use crate::expr::{PyDerivation, PyExpr};
 use crate::proofs::PyProofs;
@@ -419,6 +420,53 @@ impl PySession {
         let opts = CodegenOptions::new(t).with_check(check);
         let code = self.call(py, |s| s.codegen(expr, &refs, &opts))?;
         PyCode::new(py, &code, target)
+    }
+
+    /// Compiles a scalar formula, or its derivative, to a pure EML DAG over ``1`` and
+    /// its variables (``eml(x, y) = exp(x) - ln(y)``), and audits it against the
+    /// formula in ``f64`` and 256-bit certified arithmetic at real and complex points
+    /// and on both sides of every branch cut, as ``gauge eml`` does.
+    ///
+    /// Parameters
+    /// ----------
+    /// expr : str
+    ///     A scalar formula of the calculator's functions (no tensors or sums).
+    /// diff : str, optional
+    ///     Compile the derivative by this variable instead of the formula.
+    /// complex_safe : bool, optional
+    ///     Use only forms right on the whole complex plane, where the table has them.
+    ///
+    /// Returns
+    /// -------
+    /// Eml
+    ///
+    /// Raises
+    /// ------
+    /// GaugeUnsupportedError
+    ///     For a formula with no EML form (tensors, sums, functions outside the table).
+    ///
+    /// Examples
+    /// --------
+    /// >>> import gauge
+    /// >>> s = gauge.Session()
+    /// >>> s.eml("sin(x)^2 + cos(x)^2").k
+    /// 1
+    /// >>> s.eml("ln(x)", diff="x").result
+    /// 'eml(eml(eml(1, eml(eml(1, eml(1, x)), 1)), eml(eml(1, 1), 1)), 1)'
+    #[pyo3(signature = (expr, *, diff = None, complex_safe = false))]
+    fn eml(
+        &mut self,
+        py: Python<'_>,
+        expr: &str,
+        diff: Option<&str>,
+        complex_safe: bool,
+    ) -> PyResult<PyEml> {
+        let mut opts = EmlOptions::new().with_complex_safe(complex_safe);
+        if let Some(v) = diff {
+            opts = opts.with_diff(v);
+        }
+        let report = self.call(py, |s| s.eml(expr, &opts))?;
+        PyEml::new(py, &report, expr, diff)
     }
 
     /// Evaluates ``expr`` at values written as ``gauge eval --at`` takes them, or as

@@ -14,7 +14,10 @@ from gauge import _arrays, _errors, _session
 def examples():
     finder = doctest.DocTestFinder(exclude_empty=True)
     found = []
-    for obj in (gauge, _session, _arrays, _errors, gauge.Session, gauge.Expr, gauge._gauge):
+    # The extension's Session is named too: its methods are not in the namespace of the
+    # Python subclass, and its module is `gauge`, so `gauge._gauge` does not list it.
+    sessions = (gauge.Session, gauge._gauge.Session)
+    for obj in (gauge, _session, _arrays, _errors, *sessions, gauge.Expr, gauge._gauge):
         found += [t for t in finder.find(obj, name=getattr(obj, "__name__", None)) if t.examples]
     # One test per docstring: a class is found through the package and through its
     # module, under two names.
