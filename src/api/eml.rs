@@ -182,6 +182,7 @@ impl Session {
                 .map(|c| c.region.describe(&crate::print::text::to_text(&ws.pool, c.arg)))
                 .collect();
             Ok(Shown {
+                of: crate::print::text::to_text(&ws.pool, id),
                 source: crate::print::text::to_text(&ws.pool, source),
                 diff: opts.diff.clone(),
                 domain,
@@ -241,8 +242,27 @@ pub fn eml_table(rebuild: Option<&EmlBuild>, log: &mut dyn FnMut(&str)) -> Resul
             (t, Some(text))
         }
     };
-    Ok(EmlTable {
-        rows: crate::eml::paper::compare(&table),
-        text,
-    })
+    let mut rows = crate::eml::paper::compare(&table);
+    // Each function of one variable and its derivative, compiled as `gauge eml`
+    // compiles them.
+    let mut s = Session::new();
+    for row in &mut rows {
+        let name = row.published.name;
+        let unary = crate::eml::table::PRIMITIVES
+            .iter()
+            .any(|(n, a)| *n == name && *a == 1);
+        let Some((src, _)) = crate::eml::build::source(name).filter(|_| unary) else {
+            continue;
+        };
+        let (Ok(f), Ok(d)) = (
+            s.eml(src, &EmlOptions::new()),
+            s.eml(src, &EmlOptions::new().with_diff("x")),
+        ) else {
+            continue;
+        };
+        if f.verified() && d.verified() {
+            row.derivative = Some((d.k(), d.nodes(), f.nodes()));
+        }
+    }
+    Ok(EmlTable { rows, text })
 }

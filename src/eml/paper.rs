@@ -85,6 +85,10 @@ pub struct Row {
     pub real: Option<(u64, crate::eml::domain::Region, bool)>,
     /// The shortest form right on the whole complex plane, likewise.
     pub complex: Option<(u64, bool)>,
+    /// For a function of one variable: its derivative's `K`, and the distinct nodes
+    /// of the derivative's DAG and of the function's, as `gauge eml` compiles them
+    /// (filled in by the caller, which can differentiate).
+    pub derivative: Option<(String, usize, usize)>,
 }
 
 /// Every published primitive against `table`, each form audited on its region.
@@ -133,6 +137,7 @@ pub fn compare(table: &crate::eml::table::Table) -> Vec<Row> {
                 published: *p,
                 real,
                 complex,
+                derivative: None,
             }
         })
         .collect()

@@ -17,6 +17,8 @@ pub struct Shown {
     pub source: String,
     /// For `--diff`, the variable.
     pub diff: Option<String>,
+    /// The formula as read, canonical.
+    pub of: String,
     /// The conditions, in words.
     pub domain: Vec<String>,
     /// The compiled outcome.
@@ -139,7 +141,7 @@ pub fn eml(s: &Shown, out: &Output) -> String {
         Format::Text => {
             let mut t = String::new();
             let what = match &s.diff {
-                Some(v) => format!("d/d{v} of the formula: {}", s.source),
+                Some(v) => format!("d/d{v} {} = {}", s.of, s.source),
                 None => s.source.clone(),
             };
             t.push_str(&format!("formula  {what}\n"));
@@ -238,6 +240,9 @@ struct RowJson {
     at_most_half: Option<bool>,
     paper_search: Option<u64>,
     best_public: Option<u64>,
+    derivative_k: Option<String>,
+    derivative_nodes: Option<usize>,
+    nodes: Option<usize>,
 }
 
 /// The table of forms against the paper's published sizes.
@@ -258,6 +263,9 @@ pub fn table(rows: &[crate::eml::paper::Row], out: &Output) -> String {
                     at_most_half: half(r),
                     paper_search: r.published.search,
                     best_public: r.published.public,
+                    derivative_k: r.derivative.as_ref().map(|d| d.0.clone()),
+                    derivative_nodes: r.derivative.as_ref().map(|d| d.1),
+                    nodes: r.derivative.as_ref().map(|d| d.2),
                 })
                 .collect();
             format!("{}\n", json::to_string(&rows))
@@ -265,7 +273,7 @@ pub fn table(rows: &[crate::eml::paper::Row], out: &Output) -> String {
         _ => {
             let opt = |x: Option<u64>| x.map_or("-".to_string(), |k| k.to_string());
             let mut t = String::from(
-                "| primitive | gauge K | region | audited | complex-safe K | paper compiler K | <= half | paper search K | best public K |\n|---|---|---|---|---|---|---|---|---|\n",
+                "| primitive | gauge K | region | audited | complex-safe K | paper compiler K | <= half | paper search K | best public K | d/dx K | d/dx DAG / DAG |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
             );
             for r in rows {
                 let (k, region, ok) = match r.real {
@@ -286,8 +294,15 @@ pub fn table(rows: &[crate::eml::paper::Row], out: &Output) -> String {
                     Some(false) => "no",
                     None => "-",
                 };
+                let (dk, ratio) = match &r.derivative {
+                    Some((k, dn, n)) => (
+                        k.clone(),
+                        format!("{dn}/{n} = {:.2}", *dn as f64 / (*n).max(1) as f64),
+                    ),
+                    None => ("-".into(), "-".into()),
+                };
                 t.push_str(&format!(
-                    "| {} | {k} | {region} | {ok} | {complex} | {} | {h} | {} | {} |\n",
+                    "| {} | {k} | {region} | {ok} | {complex} | {} | {h} | {} | {} | {dk} | {ratio} |\n",
                     r.published.name,
                     r.published.compiler,
                     opt(r.published.search),

@@ -227,3 +227,21 @@ fn the_command_line_prints_eml_as_json_and_refuses_tensors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tensors, indices and sums"));
 }
+
+#[test]
+fn the_readme_shows_what_gauge_eml_prints() {
+    let readme = std::fs::read_to_string(crate::common::root().join("README.md")).unwrap();
+    for args in [
+        vec!["eml", "x*y"],
+        vec!["eml", "--diff", "x", "ln(x)"],
+        vec!["eml", "sin(x)^2 + cos(x)^2"],
+    ] {
+        let out = gauge(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            readme.contains(text.as_ref()),
+            "the README should show `gauge {}`:\n{text}",
+            args.join(" ")
+        );
+    }
+}
