@@ -123,7 +123,7 @@ pub struct EmlTableArgs {
     #[arg(
         long,
         value_name = "C,U,B",
-        default_value = "33,17,13",
+        default_value = "33,19,15",
         requires = "rebuild"
     )]
     pub k: String,

@@ -41,8 +41,8 @@ pub struct BuildOptions {
 impl Default for BuildOptions {
     fn default() -> BuildOptions {
         BuildOptions {
-            k: [33, 17, 13],
-            small: 1,
+            k: [33, 19, 15],
+            small: 3,
             state: None,
         }
     }

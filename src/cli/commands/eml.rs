@@ -50,7 +50,7 @@ pub fn table(cli: &Cli, args: &EmlTableArgs, out: &mut impl Write) -> Outcome {
                 gauge::ErrorKind::Syntax,
                 format!("--k takes three sizes, `C,U,B`, not `{}`", args.k),
             )
-            .with_hint("for example --k 33,17,13")
+            .with_hint("for example --k 33,19,15")
             .into());
         };
         if let Some(w) = &args.write
