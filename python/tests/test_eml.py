@@ -46,7 +46,7 @@ def test_the_derivative_of_ln_is_compiled_small():
     assert e.diff == "x"
     assert e.k <= 17
     assert e.verified
-    assert str(e).startswith("formula  d/dx of the formula: 1/x\n")
+    assert str(e).startswith("formula  d/dx ln(x) = 1/x\n")
 
 
 def test_the_domain_names_each_variable():
