@@ -308,12 +308,10 @@ impl Compiler<'_> {
         if let Some(id) = self.constant_form(&text) {
             return Ok(id);
         }
-        let src = self.pool.num(BigRational::from_integer(n.clone()));
         if n.is_even() {
             let half = n / 2;
             let h = self.integer(&half, at)?;
             let hs = self.pool.num(BigRational::from_integer(half));
-            let _ = src;
             return self.prim("double", &[(h, hs)], at);
         }
         let below = n - 1;

@@ -17,11 +17,6 @@ use rustc_hash::FxHashMap;
 pub struct Id(u32);
 
 impl Id {
-    /// The last node added to `dag` (the root of a DAG built bottom-up).
-    pub fn last(dag: &Dag) -> Id {
-        Id(dag.len().saturating_sub(1) as u32)
-    }
-
     /// The node's position in its DAG.
     pub fn index(self) -> usize {
         self.0 as usize

@@ -91,7 +91,7 @@ pub fn run(pool: &mut Pool, req: &Request) -> Result<Outcome, Unsupported> {
                 Ok(d) => {
                     let root = match d {
                         Some(r) => r,
-                        None => c.dag.splice(&zero(table), zero_root(table), &[]),
+                        None => zero(&mut c.dag, table),
                     };
                     // The native derivative's conditions are the function's: the rule
                     // itself holds wherever the function's form does.
@@ -152,25 +152,16 @@ fn candidate(
     }
 }
 
-/// The table's `0`, for a derivative that is identically zero.
-fn zero(table: &Table) -> crate::eml::dag::Dag {
-    let mut d = crate::eml::dag::Dag::new();
+/// The table's `0` in `dag`, for a derivative that is identically zero.
+fn zero(dag: &mut crate::eml::dag::Dag, table: &Table) -> crate::eml::dag::Id {
     match table.best("0", crate::eml::domain::Region::Complex) {
-        Some(f) => {
-            f.build(&mut d, &[]);
-        }
+        Some(f) => f.build(dag, &[]),
         None => {
             // eml(1, eml(eml(1, 1), 1)) = e - ln(e^e) = 0.
-            let one = d.one();
-            let e = d.eml(one, one);
-            let ee = d.eml(e, one);
-            d.eml(one, ee);
+            let one = dag.one();
+            let e = dag.eml(one, one);
+            let ee = dag.eml(e, one);
+            dag.eml(one, ee)
         }
     }
-    d
-}
-
-fn zero_root(table: &Table) -> crate::eml::dag::Id {
-    let d = zero(table);
-    crate::eml::dag::Id::last(&d)
 }

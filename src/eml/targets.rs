@@ -1,53 +1,40 @@
 //! The search's targets: the calculator's primitives at the search's sample points.
 
+use crate::eml::complex::C64;
 use crate::eml::float::Value;
 use crate::eml::search::{Space, Target};
 
-#[derive(Clone, Copy, Debug)]
-struct C(f64, f64);
+// The primitives are written with methods, so that a table entry reads left to
+// right; the arithmetic itself is `C64`'s, the reference's own.
+type C = C64;
 
-impl C {
+trait Ops {
+    fn add(self, o: C) -> C;
+    fn sub(self, o: C) -> C;
+    fn mul(self, o: C) -> C;
+    fn div(self, o: C) -> C;
+}
+
+impl Ops for C64 {
     fn add(self, o: C) -> C {
-        C(self.0 + o.0, self.1 + o.1)
+        self + o
     }
     fn sub(self, o: C) -> C {
-        C(self.0 - o.0, self.1 - o.1)
+        self - o
     }
     fn mul(self, o: C) -> C {
-        C(self.0 * o.0 - self.1 * o.1, self.0 * o.1 + self.1 * o.0)
+        self * o
     }
     fn div(self, o: C) -> C {
-        let d = o.0 * o.0 + o.1 * o.1;
-        C(
-            (self.0 * o.0 + self.1 * o.1) / d,
-            (self.1 * o.0 - self.0 * o.1) / d,
-        )
-    }
-    fn exp(self) -> C {
-        let r = self.0.exp();
-        C(r * self.1.cos(), r * self.1.sin())
-    }
-    fn ln(self) -> C {
-        let im = if self.1 == 0.0 && self.0 < 0.0 {
-            std::f64::consts::PI
-        } else {
-            self.1.atan2(self.0)
-        };
-        C(self.0.hypot(self.1).ln(), im)
-    }
-    fn sqrt(self) -> C {
-        self.ln().mul(C(0.5, 0.0)).exp()
-    }
-    fn pow(self, e: C) -> C {
-        e.mul(self.ln()).exp()
+        self / o
     }
 }
 
 fn r(x: f64) -> C {
-    C(x, 0.0)
+    C64::new(x, 0.0)
 }
 
-const I: C = C(0.0, 1.0);
+const I: C = C64::I;
 
 /// The primitives as functions of their arguments.
 fn unary(name: &str) -> Option<fn(C) -> C> {
@@ -73,7 +60,7 @@ fn unary(name: &str) -> Option<fn(C) -> C> {
             I.mul(x)
                 .exp()
                 .sub(r(0.0).sub(I.mul(x)).exp())
-                .div(C(0.0, 2.0))
+                .div(C64::new(0.0, 2.0))
         },
         "cos(x)" => |x| I.mul(x).exp().add(r(0.0).sub(I.mul(x)).exp()).mul(r(0.5)),
         "sigmoid(x)" => |x| r(1.0).div(r(1.0).add(r(0.0).sub(x).exp())),
@@ -206,10 +193,10 @@ fn constant(name: &str) -> Option<C> {
         "1/2" => r(0.5),
         "2/3" => r(2.0 / 3.0),
         "i" => I,
-        "-i" => C(0.0, -1.0),
+        "-i" => C64::new(0.0, -1.0),
         "pi" => r(PI),
-        "i*pi" => C(0.0, PI),
-        "-i*pi" => C(0.0, -PI),
+        "i*pi" => C64::new(0.0, PI),
+        "-i*pi" => C64::new(0.0, -PI),
         "phi" => r((1.0 + 5f64.sqrt()) / 2.0),
         "3" => r(3.0),
         "1/3" => r(1.0 / 3.0),
@@ -219,25 +206,25 @@ fn constant(name: &str) -> Option<C> {
         "1/e" => r(1.0 / E),
         "sqrt(2)" => r(2f64.sqrt()),
         "ln(2)" => r(2f64.ln()),
-        "i/2" => C(0.0, 0.5),
+        "i/2" => C64::new(0.0, 0.5),
         "pi/2" => r(PI / 2.0),
         "2*pi" => r(2.0 * PI),
         "-pi" => r(-PI),
-        "pi*i/2" => C(0.0, PI / 2.0),
+        "pi*i/2" => C64::new(0.0, PI / 2.0),
         _ => return None,
     })
 }
 
 /// The named targets at the space's points.
 pub fn targets(space: &Space, names: &[&str]) -> Vec<Target> {
-    let at = |v: &Value| C(v.re, v.im);
+    let at = |v: &Value| C64::new(v.re, v.im);
     names
         .iter()
         .filter_map(|&n| {
             let values: Vec<Option<(f64, f64)>> = match space.vars.len() {
                 0 => {
                     let c = constant(n)?;
-                    vec![Some((c.0, c.1))]
+                    vec![Some((c.re, c.im))]
                 }
                 1 => {
                     let f = unary(n)?;
@@ -245,7 +232,7 @@ pub fn targets(space: &Space, names: &[&str]) -> Vec<Target> {
                         .points
                         .iter()
                         .map(|p| Some(f(at(&p[0]))))
-                        .map(|c| c.map(|c| (c.0, c.1)))
+                        .map(|c| c.map(|c| (c.re, c.im)))
                         .collect()
                 }
                 _ => {
@@ -254,7 +241,7 @@ pub fn targets(space: &Space, names: &[&str]) -> Vec<Target> {
                         .points
                         .iter()
                         .map(|p| Some(f(at(&p[0]), at(&p[1]))))
-                        .map(|c| c.map(|c| (c.0, c.1)))
+                        .map(|c| c.map(|c| (c.re, c.im)))
                         .collect()
                 }
             };
